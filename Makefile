@@ -1,0 +1,90 @@
+# podium — top-level build. Sources are found per module directory; module
+# specific targets (tests, benchmarks) live in mk/*.mk and are included below.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libuv libgit2 sqlite3 yaml-0.1 jansson libsodium
+LLHTTP_SRC := /usr/share/llhttp
+LLHTTP_INC := /usr/share/include/llhttp
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Icommon -I$(LLHTTP_INC) \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+# ASan/UBSan build: make SAN=1 (used by make test-asan)
+ifeq ($(SAN),1)
+BUILD   := build-asan
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+DAEMON_DIRS := common orchestrator builder proxy web
+DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c))
+DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
+LIB_OBJ     := $(filter-out $(BUILD)/obj/orchestrator/main.o,$(DAEMON_OBJ))
+LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
+
+SANDBOX_SRC := $(wildcard sandbox/*.c)
+SANDBOX_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SANDBOX_SRC))
+
+.PHONY: all clean deps run test test-unit test-integration test-asan
+all: $(BUILD)/podium $(BUILD)/podium-sandbox
+
+$(BUILD)/podium: $(DAEMON_OBJ) $(LLHTTP_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/podium-sandbox: $(SANDBOX_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# llhttp's generated C is compiled from the Debian package, never copied in.
+$(BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Werror -Wall -Wextra,$(CFLAGS)) -w -c -o $@ $<
+
+-include $(DAEMON_OBJ:.o=.d) $(SANDBOX_OBJ:.o=.d)
+
+# ---- dependencies -----------------------------------------------------------
+DEB_PKGS := build-essential pkg-config libuv1-dev node-llhttp libgit2-dev libsqlite3-dev \
+            libseccomp-dev libyaml-dev libjansson-dev libsodium-dev git libcmocka-dev \
+            python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
+            ca-certificates curl
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; \
+	elif [ "$$(id -u)" = 0 ]; then echo "deps: installing $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: missing packages; run as root:"; echo "  apt-get install -y $$missing"; exit 1; fi
+
+run: deps all
+	$(BUILD)/podium serve
+
+# ---- tests ------------------------------------------------------------------
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(LLHTTP_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+test-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+test-integration: all
+	cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider .
+
+test: deps all test-unit test-sandbox test-integration
+
+test-asan:
+	$(MAKE) SAN=1 all test-unit
+	$(MAKE) SAN=1 test-sandbox
+
+clean:
+	rm -rf build build-asan
+
+-include mk/*.mk
