@@ -78,11 +78,11 @@ test-unit: $(UNIT_BIN)
 test-integration: all
 	cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider .
 
-test: deps all test-unit test-sandbox test-integration
+test: deps all test-unit test-sandbox test-proxy test-integration
 
 test-asan:
 	$(MAKE) SAN=1 all test-unit
-	$(MAKE) SAN=1 test-sandbox
+	$(MAKE) SAN=1 test-sandbox test-proxy
 
 clean:
 	rm -rf build build-asan

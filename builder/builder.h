@@ -1,0 +1,102 @@
+/* builder.h — git hosting and builds.
+ *
+ * Data flow: git push → builder_git_serve (git http-backend) → on_pushed(sha) →
+ * orchestrator → builder_build_start (export commit with libgit2, read README front
+ * matter with libyaml, detect the sdk, install dependencies inside podium-sandbox)
+ * → build_done(result) → orchestrator starts an instance of the new release.
+ */
+#ifndef PODIUM_BUILDER_H
+#define PODIUM_BUILDER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "http.h"
+
+/* ---- repositories ---------------------------------------------------------- */
+
+/* Creates an empty bare repository whose HEAD is refs/heads/main, with
+ * http.receivepack enabled. 0 or -errno. */
+int builder_repo_init(const char *repo_path);
+/* Hex sha of refs/heads/main, or -ENOENT when the branch does not exist yet. */
+int builder_repo_head(const char *repo_path, char sha_hex[41]);
+
+/* ---- git smart HTTP ----------------------------------------------------------- */
+
+typedef struct builder_git_req {
+	const char *repo_path;     /* absolute path of the bare repo */
+	const char *path_info;     /* "/info/refs", "/git-upload-pack", "/git-receive-pack", ... */
+	int allow_push;            /* authenticated writer: receive-pack allowed */
+	const char *remote_user;   /* for REMOTE_USER, may be NULL */
+	/* Called after a receive-pack that moved refs/heads/main, with the new sha. */
+	void (*on_pushed)(void *arg, const char *sha_hex);
+	void *arg;
+} builder_git_req;
+
+/* Runs `git http-backend` as a CGI for this exchange, streaming the request body
+ * into it and its output back. Answers the exchange in every case (403 when a push
+ * is not allowed). The request struct is copied. */
+void builder_git_serve(http_exchange *x, const builder_git_req *req);
+
+/* ---- configuration (README front matter) --------------------------------------- */
+
+/* Parses YAML front matter at the start of a README ("---\n...\n---").
+ * 0: *card is a JSON object (empty when there is no front matter).
+ * -1: err gets a message naming the YAML line or the bad key. */
+int builder_frontmatter_parse(const char *text, size_t len, json_t **card, char *err, size_t errlen);
+
+typedef enum build_stage_result {
+	BUILD_OK = 0,
+	BUILD_NO_APP_FILE,   /* nothing runnable found */
+	BUILD_CONFIG_ERROR,  /* bad front matter / unsupported sdk */
+	BUILD_FAILED,        /* dependency install or build command failed */
+} build_stage_result;
+
+/* How to run a release; stored by the orchestrator (as JSON) with the release. */
+typedef struct app_config {
+	char sdk[32];        /* static, python, gradio, streamlit, node (docker → CONFIG_ERROR) */
+	int app_port;        /* default 7860 */
+	json_t *run_argv;    /* JSON array of strings, run in /home/user/app; NULL for static */
+	char static_dir[256];/* static: directory inside the release to serve ("" = root) */
+	int startup_timeout_s;
+	json_t *card;        /* front matter (object) */
+} app_config;
+
+void app_config_init(app_config *c);
+void app_config_release(app_config *c);
+json_t *app_config_to_json(const app_config *c);           /* new reference */
+int app_config_from_json(app_config *c, const json_t *j);  /* 0 or -1 */
+/* Detects and validates the configuration of an exported release directory. */
+build_stage_result builder_config_load(const char *release_dir, app_config *c, char *err, size_t errlen);
+
+/* ---- build jobs ------------------------------------------------------------------ */
+
+typedef struct build_request {
+	const char *repo_path;
+	const char *sha;          /* exact commit to build */
+	const char *release_dir;  /* created by the job; must not exist */
+	const char *log_path;     /* build log (appended) */
+	const char *sandbox_bin;  /* path of podium-sandbox */
+	const char *space_id;     /* owner/name */
+	unsigned host_uid;        /* host uid/gid the sandboxed build runs as; release chowned to it */
+} build_request;
+
+typedef struct build_result {
+	build_stage_result status;
+	char message[1024];       /* errorMessage for CONFIG_ERROR / BUILD_ERROR / NO_APP_FILE */
+	app_config config;        /* valid when status == BUILD_OK (and card also on CONFIG_ERROR when parsed) */
+} build_result;
+
+typedef struct build_job build_job;
+/* result is valid only during the callback; take what you need (e.g. json_incref). */
+typedef void (*build_done_cb)(build_job *job, const build_result *result, void *arg);
+
+/* Starts a build; the request is copied. cb runs exactly once, on loop, unless this
+ * returns an error (then it never runs). The job frees itself after cb returns. */
+int builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb, void *arg,
+    build_job **out);
+/* Kills a running build; cb then runs with BUILD_FAILED "cancelled". */
+void builder_build_cancel(build_job *job);
+
+#endif

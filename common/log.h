@@ -1,0 +1,19 @@
+/* log.h — one line per event on stderr: "2026-11-26T05:40:00Z LEVEL module: message".
+ * error() logs and returns -1 so "return error(...)" reads naturally. */
+#ifndef PODIUM_LOG_H
+#define PODIUM_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_set_level(enum log_level level);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,57 @@
+/* proxy.h — podium's front door: the HTTP listener and reverse proxy.
+ *
+ * One connection's life: accept → parse (llhttp, strict) → route by Host →
+ *   hub host (DOMAIN, 127.0.0.1, [::1])  → the hub handler (web/)
+ *   {sub}.DOMAIN with a route_target     → static files / upstream app / 503 / 502
+ *   anything else                        → 404
+ * → stream both ways → reuse (keep-alive) or close.
+ */
+#ifndef PODIUM_PROXY_H
+#define PODIUM_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "http.h"
+
+typedef struct proxy_config {
+	const char *listen_host;        /* "127.0.0.1" */
+	int listen_port;                /* 8080 */
+	const char *domain;             /* "localhost" */
+	size_t max_request_line;        /* 8 KiB → 414 */
+	size_t max_header_bytes;        /* 32 KiB → 431 */
+	size_t max_header_fields;       /* 100 → 431 */
+	uint64_t max_body_bytes;        /* 100 MiB → 413 (hub git pushes use their own limit) */
+	unsigned header_timeout_ms;     /* 10 s → 408 */
+	unsigned upstream_connect_ms;   /* 5 s → 504 */
+	unsigned upstream_response_ms;  /* response-start timeout → 504 */
+	unsigned keepalive_idle_ms;     /* 60 s */
+	unsigned max_connections;       /* refusal past it */
+} proxy_config;
+
+/* Fills the defaults above. */
+void proxy_config_init(proxy_config *cfg);
+
+typedef struct proxy_server proxy_server;
+
+/* Binds and starts accepting on loop. hub(x, hub_arg) handles hub-host requests.
+ * Returns 0 or -errno (e.g. -EADDRINUSE); *out is set on success. */
+int proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hub,
+    void *hub_arg, proxy_server **out);
+/* Stops accepting, closes idle connections, lets in-flight ones finish; cb(arg) runs
+ * once everything is closed (then the server's memory is freed). */
+void proxy_server_stop(proxy_server *s, void (*cb)(void *arg), void *arg);
+/* The bound port (useful with listen_port 0). */
+int proxy_server_port(const proxy_server *s);
+
+/* Per-space counters, kept in memory for the admin views. */
+typedef struct proxy_space_stats {
+	uint64_t requests;
+	uint64_t bytes_in, bytes_out;
+	uint64_t active_connections;
+	uint64_t upstream_errors;
+} proxy_space_stats;
+int proxy_stats_get(const char *space_id, proxy_space_stats *out);
+
+#endif
