@@ -9,7 +9,7 @@ LLHTTP_INC := /usr/share/include/llhttp
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Icommon -I$(LLHTTP_INC) \
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Icommon -Iorchestrator -Iproxy -Ibuilder -Iweb -I$(LLHTTP_INC) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "util.h"
 
 #include <ctype.h>
@@ -109,18 +108,18 @@ fs_mkdir_p(const char *path, mode_t mode)
 }
 
 static int
-rm_rf_at(int dirfd, const char *name)
+rm_rf_at(int at, const char *name)
 {
 	struct stat st;
 	int fd, r = 0;
 	DIR *d;
 	struct dirent *e;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) == 0 ? 0 : -errno;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return unlinkat(at, name, 0) == 0 ? 0 : -errno;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	d = fdopendir(fd);
@@ -136,7 +135,7 @@ rm_rf_at(int dirfd, const char *name)
 			r = rr;
 	}
 	closedir(d);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && r == 0)
+	if (unlinkat(at, name, AT_REMOVEDIR) != 0 && r == 0)
 		r = -errno;
 	return r;
 }
@@ -148,20 +147,20 @@ fs_rm_rf(const char *path)
 }
 
 static int
-chown_r_at(int dirfd, const char *name, uid_t uid, gid_t gid)
+chown_r_at(int at, const char *name, uid_t uid, gid_t gid)
 {
 	struct stat st;
 	int fd;
 	DIR *d;
 	struct dirent *e;
 
-	if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+	if (fchownat(at, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
 		return -errno;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return 0;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	d = fdopendir(fd);

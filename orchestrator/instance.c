@@ -1,0 +1,486 @@
+#include "instance.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+#define TAIL_SIZE 4096
+#define PROBE_INTERVAL_MS 100
+
+struct instance {
+	uv_loop_t *loop;
+	uint64_t id;
+	int port;
+	instance_cb cb;
+	uv_process_t proc;
+	uv_pipe_t out, err, info, status;
+	uv_timer_t probe_timer, kill_timer, startup_timer;
+	uv_tcp_t probe;
+	int probe_active;
+	int log_fd;
+	int netns_fd;
+	char info_buf[128];
+	size_t info_len;
+	char status_buf[1024];
+	size_t status_len;
+	char tail[TAIL_SIZE];     /* ring of the last output bytes */
+	size_t tail_pos, tail_len;
+	int open_handles;         /* freed when this reaches zero after on_exit */
+	int open_streams;         /* out, err, status not yet at EOF */
+	int exited, exit_code, term_signal;
+	int ready, stopping, startup_timeout, finished;
+	uint64_t started_ms;
+};
+
+static uint64_t next_instance_id = 1;
+
+static void instance_maybe_finish(instance *in);
+
+static void
+handle_closed(uv_handle_t *h)
+{
+	instance *in = h->data;
+
+	if (--in->open_handles == 0) {
+		if (in->netns_fd >= 0)
+			close(in->netns_fd);
+		if (in->log_fd >= 0)
+			close(in->log_fd);
+		free(in);
+	}
+}
+
+static void
+close_handle(instance *in, uv_handle_t *h)
+{
+	if (h->loop == NULL || uv_is_closing(h))
+		return;
+	h->data = in;
+	in->open_handles++;
+	uv_close(h, handle_closed);
+}
+
+static void
+alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	static char slab[65536];
+
+	(void)h;
+	(void)suggested;
+	/* Every read is consumed synchronously in its read callback on this thread. */
+	*buf = uv_buf_init(slab, sizeof(slab));
+}
+
+static void
+tail_append(instance *in, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		in->tail[in->tail_pos] = p[i];
+		in->tail_pos = (in->tail_pos + 1) % TAIL_SIZE;
+		if (in->tail_len < TAIL_SIZE)
+			in->tail_len++;
+	}
+}
+
+/* The last max_lines lines of output, oldest first (caller frees). */
+static char *
+tail_lines(const instance *in, int max_lines)
+{
+	char *s = xmalloc(in->tail_len + 1);
+	size_t start = (in->tail_pos + TAIL_SIZE - in->tail_len) % TAIL_SIZE;
+	size_t n = in->tail_len;
+	int lines = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s[i] = in->tail[(start + i) % TAIL_SIZE];
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	s[n] = '\0';
+	for (size_t i = n; i > 0; i--) {
+		if (s[i - 1] == '\n' && ++lines >= max_lines) {
+			memmove(s, s + i, n - i + 1);
+			break;
+		}
+	}
+	return s;
+}
+
+static void
+stream_eof(instance *in, uv_stream_t *s)
+{
+	uv_read_stop(s);
+	in->open_streams--;
+	instance_maybe_finish(in);
+}
+
+static void
+output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	instance *in = s->data;
+
+	if (n > 0) {
+		tail_append(in, buf->base, (size_t)n);
+		if (in->log_fd >= 0 && write(in->log_fd, buf->base, (size_t)n) < 0)
+			log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(errno));
+	} else if (n < 0) {
+		stream_eof(in, s);
+	}
+}
+
+static void
+status_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	instance *in = s->data;
+
+	if (n > 0) {
+		size_t room = sizeof(in->status_buf) - 1 - in->status_len;
+		size_t take = (size_t)n < room ? (size_t)n : room;
+		memcpy(in->status_buf + in->status_len, buf->base, take);
+		in->status_len += take;
+		in->status_buf[in->status_len] = '\0';
+	} else if (n < 0) {
+		stream_eof(in, s);
+	}
+}
+
+static void probe_start(instance *in);
+
+static void
+probe_closed(uv_handle_t *h)
+{
+	instance *in = h->data;
+
+	in->probe_active = 0;
+	if (in->ready && in->cb.on_ready != NULL && !in->exited && !in->stopping)
+		in->cb.on_ready(in, in->cb.arg);
+	else if (!in->ready && !in->exited && !in->stopping)
+		uv_timer_start(&in->probe_timer, (uv_timer_cb)probe_start, PROBE_INTERVAL_MS, 0);
+	instance_maybe_finish(in);
+}
+
+static void
+probe_connected(uv_connect_t *req, int status)
+{
+	instance *in = req->data;
+
+	free(req);
+	if (status == 0 && !in->ready) {
+		in->ready = 1;
+		uv_timer_stop(&in->startup_timer);
+		log_info("instance %llu: ready on port %d after %llu ms", (unsigned long long)in->id,
+		    in->port, (unsigned long long)(now_ms() - in->started_ms));
+	}
+	in->probe.data = in;
+	uv_close((uv_handle_t *)&in->probe, probe_closed);
+}
+
+static void
+probe_start(instance *in)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(in->port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	uv_connect_t *req;
+	int fd;
+
+	if (in->exited || in->stopping || in->ready || in->probe_active || in->netns_fd < 0)
+		return;
+	fd = netns_socket(in->netns_fd, AF_INET, SOCK_STREAM);
+	if (fd < 0) {
+		log_warn("instance %llu: probe socket: %s", (unsigned long long)in->id, strerror(-fd));
+		uv_timer_start(&in->probe_timer, (uv_timer_cb)probe_start, PROBE_INTERVAL_MS, 0);
+		return;
+	}
+	uv_tcp_init(in->loop, &in->probe);
+	in->probe.data = in;
+	in->probe_active = 1;
+	if (uv_tcp_open(&in->probe, fd) != 0) {
+		close(fd);
+		uv_close((uv_handle_t *)&in->probe, probe_closed);
+		return;
+	}
+	req = xmalloc(sizeof(*req));
+	req->data = in;
+	if (uv_tcp_connect(req, &in->probe, (struct sockaddr *)&sa, probe_connected) != 0) {
+		free(req);
+		uv_close((uv_handle_t *)&in->probe, probe_closed);
+	}
+}
+
+static void
+info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	instance *in = s->data;
+	char path[64];
+	json_t *j;
+	json_int_t pid;
+
+	if (n < 0) {
+		uv_read_stop(s);
+		return;
+	}
+	if (n == 0 || in->netns_fd >= 0)
+		return;
+	size_t room = sizeof(in->info_buf) - 1 - in->info_len;
+	size_t take = (size_t)n < room ? (size_t)n : room;
+	memcpy(in->info_buf + in->info_len, buf->base, take);
+	in->info_len += take;
+	in->info_buf[in->info_len] = '\0';
+	if (strchr(in->info_buf, '\n') == NULL)
+		return;
+	j = json_loads(in->info_buf, JSON_DISABLE_EOF_CHECK, NULL);
+	pid = j != NULL ? json_integer_value(json_object_get(j, "pid")) : 0;
+	json_decref(j);
+	if (pid <= 0) {
+		log_warn("instance %llu: bad info line from sandbox: %s", (unsigned long long)in->id,
+		    in->info_buf);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%lld/ns/net", (long long)pid);
+	in->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in->netns_fd < 0) {
+		log_warn("instance %llu: open %s: %s", (unsigned long long)in->id, path, strerror(errno));
+		return;
+	}
+	probe_start(in);
+}
+
+static void
+proc_exited(uv_process_t *p, int64_t exit_status, int term_signal)
+{
+	instance *in = p->data;
+
+	in->exited = 1;
+	in->exit_code = (int)exit_status;
+	in->term_signal = term_signal;
+	uv_timer_stop(&in->probe_timer);
+	uv_timer_stop(&in->startup_timer);
+	uv_timer_stop(&in->kill_timer);
+	instance_maybe_finish(in);
+}
+
+static void
+startup_expired(uv_timer_t *t)
+{
+	instance *in = t->data;
+
+	if (in->ready || in->exited)
+		return;
+	log_warn("instance %llu: port %d not open after startup timeout", (unsigned long long)in->id,
+	    in->port);
+	in->startup_timeout = 1;
+	uv_process_kill(&in->proc, SIGKILL);
+}
+
+static void
+kill_expired(uv_timer_t *t)
+{
+	instance *in = t->data;
+
+	if (!in->exited)
+		uv_process_kill(&in->proc, SIGKILL);
+}
+
+/* on_exit runs once the process has exited and its output is drained, so the error
+ * message has the app's last words. */
+static void
+instance_maybe_finish(instance *in)
+{
+	instance_exit ex = { 0 };
+	json_t *st;
+	char *tail;
+
+	if (in->finished || !in->exited || in->open_streams > 0 || in->probe_active)
+		return;
+	in->finished = 1;
+	st = json_loads(in->status_buf, JSON_DISABLE_EOF_CHECK, NULL);
+	ex.exit_code = in->exit_code;
+	ex.term_signal = in->term_signal;
+	ex.oom_killed = st != NULL && json_is_true(json_object_get(st, "oom_killed"));
+	ex.was_ready = in->ready;
+	ex.startup_timeout = in->startup_timeout;
+	ex.stopped = in->stopping;
+	json_decref(st);
+	tail = tail_lines(in, 20);
+	ex.tail = tail;
+	log_info("instance %llu: exited (status %d, signal %d%s)", (unsigned long long)in->id,
+	    in->exit_code, in->term_signal, ex.oom_killed ? ", out of memory" : "");
+	if (in->cb.on_exit != NULL)
+		in->cb.on_exit(in, &ex, in->cb.arg);
+	free(tail);
+	/* The struct is freed when the last handle has closed. */
+	in->open_handles++;
+	close_handle(in, (uv_handle_t *)&in->proc);
+	close_handle(in, (uv_handle_t *)&in->out);
+	close_handle(in, (uv_handle_t *)&in->err);
+	close_handle(in, (uv_handle_t *)&in->info);
+	close_handle(in, (uv_handle_t *)&in->status);
+	close_handle(in, (uv_handle_t *)&in->probe_timer);
+	close_handle(in, (uv_handle_t *)&in->kill_timer);
+	close_handle(in, (uv_handle_t *)&in->startup_timer);
+	in->proc.data = in;
+	handle_closed((uv_handle_t *)&in->proc);
+}
+
+static void
+add_arg(char ***argv, size_t *n, size_t *cap, char *s)
+{
+	if (*n + 2 > *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*argv = xrealloc(*argv, *cap * sizeof(char *));
+	}
+	(*argv)[(*n)++] = s;
+	(*argv)[*n] = NULL;
+}
+
+int
+instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb, instance **out)
+{
+	instance *in = xcalloc(1, sizeof(*in));
+	uv_process_options_t opt = { 0 };
+	uv_stdio_container_t stdio[5];
+	char **argv = NULL;
+	size_t argc = 0, cap = 0, i;
+	int r;
+
+	in->loop = loop;
+	in->id = next_instance_id++;
+	in->port = spec->port;
+	in->cb = *cb;
+	in->netns_fd = -1;
+	in->started_ms = now_ms();
+	in->log_fd = open(spec->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+
+#define ARG(s) add_arg(&argv, &argc, &cap, (s))
+	ARG(xstrdup(spec->sandbox_bin));
+	ARG(xstrdup("--info-fd"));   ARG(xstrdup("3"));
+	ARG(xstrdup("--status-fd")); ARG(xstrdup("4"));
+	ARG(xstrdup("--overlay"));   ARG(xstrdup(spec->release_dir)); ARG(xstrdup("/home/user/app"));
+	ARG(xstrdup("--bind"));      ARG(xstrdup(spec->data_dir));    ARG(xstrdup("/data"));
+	ARG(xstrdup("--chdir"));     ARG(xstrdup("/home/user/app"));
+	ARG(xstrdup("--host-uid"));  ARG(xasprintf("%u", spec->host_uid));
+	ARG(xstrdup("--host-gid"));  ARG(xasprintf("%u", spec->host_uid));
+	ARG(xstrdup("--hostname"));  ARG(xstrdup("space"));
+	if (spec->memory_bytes > 0) {
+		ARG(xstrdup("--memory")); ARG(xasprintf("%llu", (unsigned long long)spec->memory_bytes));
+	}
+	if (spec->pids > 0) {
+		ARG(xstrdup("--pids")); ARG(xasprintf("%u", spec->pids));
+	}
+	if (spec->cpus > 0) {
+		ARG(xstrdup("--cpus")); ARG(xasprintf("%.2f", spec->cpus));
+	}
+	for (i = 0; spec->env != NULL && spec->env[i] != NULL; i++) {
+		ARG(xstrdup("--env")); ARG(xstrdup(spec->env[i]));
+	}
+	ARG(xstrdup("--"));
+	for (i = 0; i < json_array_size(spec->argv); i++)
+		ARG(xstrdup(json_string_value(json_array_get(spec->argv, i))));
+#undef ARG
+
+	uv_pipe_init(loop, &in->out, 0);
+	uv_pipe_init(loop, &in->err, 0);
+	uv_pipe_init(loop, &in->info, 0);
+	uv_pipe_init(loop, &in->status, 0);
+	uv_timer_init(loop, &in->probe_timer);
+	uv_timer_init(loop, &in->kill_timer);
+	uv_timer_init(loop, &in->startup_timer);
+	in->out.data = in->err.data = in->info.data = in->status.data = in;
+	in->probe_timer.data = in->kill_timer.data = in->startup_timer.data = in;
+	in->proc.data = in;
+
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)&in->out;
+	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[2].data.stream = (uv_stream_t *)&in->err;
+	stdio[3].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[3].data.stream = (uv_stream_t *)&in->info;
+	stdio[4].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[4].data.stream = (uv_stream_t *)&in->status;
+	opt.file = argv[0];
+	opt.args = argv;
+	opt.exit_cb = proc_exited;
+	opt.stdio = stdio;
+	opt.stdio_count = 5;
+	r = uv_spawn(loop, &in->proc, &opt);
+	for (i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+	if (r != 0) {
+		error("instance: spawn %s: %s", spec->sandbox_bin, uv_strerror(r));
+		/* Nothing was started: close what we opened and free without callbacks. */
+		in->finished = 1;
+		in->open_handles++;
+		close_handle(in, (uv_handle_t *)&in->out);
+		close_handle(in, (uv_handle_t *)&in->err);
+		close_handle(in, (uv_handle_t *)&in->info);
+		close_handle(in, (uv_handle_t *)&in->status);
+		close_handle(in, (uv_handle_t *)&in->probe_timer);
+		close_handle(in, (uv_handle_t *)&in->kill_timer);
+		close_handle(in, (uv_handle_t *)&in->startup_timer);
+		in->proc.data = in;
+		handle_closed((uv_handle_t *)&in->proc);
+		return r;
+	}
+	in->open_streams = 3;
+	uv_read_start((uv_stream_t *)&in->out, alloc_cb, output_read);
+	uv_read_start((uv_stream_t *)&in->err, alloc_cb, output_read);
+	uv_read_start((uv_stream_t *)&in->status, alloc_cb, status_read);
+	uv_read_start((uv_stream_t *)&in->info, alloc_cb, info_read);
+	if (spec->startup_timeout_s > 0)
+		uv_timer_start(&in->startup_timer, startup_expired,
+		    (uint64_t)spec->startup_timeout_s * 1000, 0);
+	log_info("instance %llu: started pid %d for %s", (unsigned long long)in->id, in->proc.pid,
+	    spec->release_dir);
+	*out = in;
+	return 0;
+}
+
+void
+instance_stop(instance *in, unsigned grace_ms)
+{
+	if (in->exited || in->stopping)
+		return;
+	in->stopping = 1;
+	uv_timer_stop(&in->probe_timer);
+	uv_process_kill(&in->proc, SIGTERM);
+	uv_timer_start(&in->kill_timer, kill_expired, grace_ms, 0);
+}
+
+int
+instance_netns_dup(const instance *in)
+{
+	int fd;
+
+	if (in->netns_fd < 0)
+		return -ENOENT;
+	fd = fcntl(in->netns_fd, F_DUPFD_CLOEXEC, 3);
+	return fd < 0 ? -errno : fd;
+}
+
+int
+instance_port(const instance *in)
+{
+	return in->port;
+}
+
+uint64_t
+instance_id(const instance *in)
+{
+	return in->id;
+}
+
+uint64_t
+instance_started_ms(const instance *in)
+{
+	return in->started_ms;
+}

@@ -1,0 +1,60 @@
+/* instance.h — one running copy of a space's app: a podium-sandbox process, its
+ * output, its network namespace and its readiness.
+ *
+ * Life: instance_start → (sandbox reports its pid on the info fd → the netns is
+ * opened → $PORT is probed inside it every 100 ms) → on_ready → ... → the process
+ * exits (crash, instance_stop, startup timeout) → on_exit → the instance frees itself
+ * after on_exit returns. on_exit is called exactly once if instance_start succeeded;
+ * the owner must forget its pointer there.
+ */
+#ifndef PODIUM_INSTANCE_H
+#define PODIUM_INSTANCE_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct instance instance;
+
+typedef struct instance_spec {
+	const char *sandbox_bin;
+	const char *release_dir;     /* overlaid (writable, discarded) at /home/user/app */
+	const char *data_dir;        /* bound at /data (persistent) */
+	const char *log_path;        /* app output appended here */
+	const json_t *argv;          /* JSON array of strings */
+	const char *const *env;      /* NULL-terminated "NAME=VALUE" list */
+	int port;
+	unsigned host_uid;
+	uint64_t memory_bytes;
+	unsigned pids;
+	double cpus;
+	unsigned startup_timeout_s;
+} instance_spec;
+
+typedef struct instance_exit {
+	int exit_code;        /* launcher's exit status */
+	int term_signal;
+	int oom_killed;
+	int was_ready;        /* had passed readiness before it exited */
+	int startup_timeout;  /* killed because $PORT never opened in time */
+	int stopped;          /* exited after instance_stop */
+	const char *tail;     /* last lines of output */
+} instance_exit;
+
+typedef struct instance_cb {
+	void (*on_ready)(instance *in, void *arg);
+	void (*on_exit)(instance *in, const instance_exit *ex, void *arg);
+	void *arg;
+} instance_cb;
+
+int instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb, instance **out);
+/* SIGTERM now, SIGKILL after grace_ms. Idempotent. */
+void instance_stop(instance *in, unsigned grace_ms);
+/* A new fd for the instance's network namespace (caller owns it), or -errno before
+ * the sandbox reported its pid. */
+int instance_netns_dup(const instance *in);
+int instance_port(const instance *in);
+uint64_t instance_id(const instance *in);
+uint64_t instance_started_ms(const instance *in);
+
+#endif

@@ -1,0 +1,32 @@
+/* podium.h — the daemon's shared state: configuration, the loop, the store and the
+ * list of spaces. One instance lives for the life of `podium serve`; everything in it
+ * is touched only from the main loop's thread. */
+#ifndef PODIUM_PODIUM_H
+#define PODIUM_PODIUM_H
+
+#include <uv.h>
+
+#include "proxy.h"
+#include "store.h"
+
+typedef struct space space;
+
+typedef struct podium {
+	uv_loop_t *loop;
+	char *data_dir;      /* absolute */
+	char *domain;        /* "localhost" */
+	char *listen_host;
+	int listen_port;     /* configured; the bound one is proxy_server_port() */
+	char *sandbox_bin;   /* absolute path of podium-sandbox */
+	store *store;
+	proxy_server *proxy;
+	space *spaces;       /* linked list, see space.h */
+	int stopping;
+} podium;
+
+/* Public base URL of the hub, e.g. "http://localhost:8080" (caller frees). */
+char *podium_hub_url(const podium *p);
+/* Public URL of a space's app host, e.g. "http://admin-demo.localhost:8080" (caller frees). */
+char *podium_space_url(const podium *p, const char *subdomain);
+
+#endif

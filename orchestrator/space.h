@@ -1,0 +1,48 @@
+/* space.h — the space lifecycle, with Hugging Face stage names.
+ *
+ * A space is created empty (NO_APP_FILE). Each push to main builds the pushed commit
+ * (BUILDING, or RUNNING_BUILDING while an older release serves); a good build starts
+ * a new instance (APP_STARTING / RUNNING_APP_STARTING) and, once its port answers,
+ * the route switches to it and the old instance drains and stops (RUNNING). Failures
+ * leave the old release serving with the error visible; without one the stage says
+ * what failed (NO_APP_FILE, CONFIG_ERROR, BUILD_ERROR, RUNTIME_ERROR). A crashed app is
+ * restarted with backoff; repeated crashes end in RUNTIME_ERROR.
+ *
+ * All functions run on the main loop. A space pointer stays valid until
+ * space_delete() returns; the list lives in podium->spaces.
+ */
+#ifndef PODIUM_SPACE_H
+#define PODIUM_SPACE_H
+
+#include <jansson.h>
+
+#include "podium.h"
+
+/* Loads spaces from the store, fails builds interrupted by a crash, and brings back
+ * every space that was meant to run on its last good release. */
+int spaces_init(podium *p);
+/* Stops every app (state kept) and cancels builds; cb(arg) runs when all have exited. */
+void spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg);
+
+space *space_find(podium *p, const char *owner, const char *name);
+/* Returns 0, -EINVAL (bad name/sdk; err says which) or -EEXIST (taken; err says why). */
+int space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
+    space **out, char *err, size_t errlen);
+/* Stops the app, cancels the build, removes repo, releases, data and logs. */
+int space_delete(podium *p, space *s);
+
+/* A push to main moved it to sha: build exactly that commit. */
+void space_on_push(podium *p, space *s, const char *sha);
+
+const char *space_owner(const space *s);
+const char *space_name(const space *s);
+int space_is_private(const space *s);
+char *space_repo_path(const podium *p, const space *s);     /* caller frees */
+char *space_build_log_path(const podium *p, const space *s); /* latest build log; caller frees */
+char *space_app_log_path(const podium *p, const space *s);   /* caller frees */
+
+/* HF Hub API shapes (new references). */
+json_t *space_json(const podium *p, const space *s, int full);
+json_t *space_runtime_json(const space *s);
+
+#endif

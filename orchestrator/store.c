@@ -1,0 +1,443 @@
+#include "store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+struct store {
+	sqlite3 *db;
+};
+
+#define SCHEMA_VERSION 1
+
+static const char *schema_v1 =
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);"
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  prefix TEXT NOT NULL UNIQUE, hash BLOB NOT NULL, created INTEGER NOT NULL);"
+	"CREATE TABLE spaces ("
+	"  id INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,"
+	"  subdomain TEXT NOT NULL UNIQUE, sdk TEXT NOT NULL, private INTEGER NOT NULL DEFAULT 0,"
+	"  stage TEXT NOT NULL, error TEXT, want_running INTEGER NOT NULL DEFAULT 0,"
+	"  release_id INTEGER NOT NULL DEFAULT 0, sha TEXT, card TEXT, created INTEGER NOT NULL,"
+	"  UNIQUE (owner, name));"
+	"CREATE TABLE builds ("
+	"  id INTEGER PRIMARY KEY, space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  sha TEXT NOT NULL, status TEXT NOT NULL, message TEXT, config TEXT,"
+	"  release_dir TEXT NOT NULL, log_path TEXT NOT NULL,"
+	"  created INTEGER NOT NULL, finished INTEGER);"
+	"CREATE INDEX builds_space ON builds(space_id);";
+
+static int
+db_error(store *st, const char *what)
+{
+	int code = sqlite3_extended_errcode(st->db);
+
+	if ((code & 0xff) == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	error("store: %s: %s", what, sqlite3_errmsg(st->db));
+	return -EIO;
+}
+
+static int
+exec_sql(store *st, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error("store: %s", msg != NULL ? msg : "exec failed");
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int
+migrate(store *st)
+{
+	sqlite3_stmt *q;
+	int version = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, "user_version");
+	if (sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (version > SCHEMA_VERSION)
+		return error("store: database schema %d is newer than this podium (%d)", version,
+		    SCHEMA_VERSION);
+	if (version == 0) {
+		if (exec_sql(st, "BEGIN") != 0)
+			return -EIO;
+		if (exec_sql(st, schema_v1) != 0 || exec_sql(st, "PRAGMA user_version = 1") != 0) {
+			exec_sql(st, "ROLLBACK");
+			return -EIO;
+		}
+		if (exec_sql(st, "COMMIT") != 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+int
+store_open(const char *path, store **out)
+{
+	store *st = xcalloc(1, sizeof(*st));
+
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		error("store: open %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (exec_sql(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	    " PRAGMA foreign_keys = ON;") != 0)
+		goto fail;
+	if (migrate(st) != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	sqlite3_close(st->db);
+	free(st);
+	return -EIO;
+}
+
+void
+store_close(store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* ---- statement helpers ---- */
+
+static sqlite3_stmt *
+prepare(store *st, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		db_error(st, sql);
+		return NULL;
+	}
+	return q;
+}
+
+static void
+bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(q, i);
+	else
+		sqlite3_bind_text(q, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+column_text(sqlite3_stmt *q, int i)
+{
+	const unsigned char *s = sqlite3_column_text(q, i);
+
+	return s != NULL ? xstrdup((const char *)s) : NULL;
+}
+
+/* Runs a statement that returns no rows; finalizes it. */
+static int
+step_done(store *st, sqlite3_stmt *q, const char *what)
+{
+	int r = sqlite3_step(q) == SQLITE_DONE ? 0 : db_error(st, what);
+
+	sqlite3_finalize(q);
+	return r;
+}
+
+/* ---- users and tokens ---- */
+
+int
+store_user_ensure(store *st, const char *name, int64_t *id, int *created)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT id FROM users WHERE name = ?");
+	int r;
+
+	if (q == NULL)
+		return -EIO;
+	bind_text(q, 1, name);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+		if (created != NULL)
+			*created = 0;
+		return 0;
+	}
+	sqlite3_finalize(q);
+	q = prepare(st, "INSERT INTO users (name, created) VALUES (?, ?)");
+	if (q == NULL)
+		return -EIO;
+	bind_text(q, 1, name);
+	sqlite3_bind_int64(q, 2, (int64_t)time(NULL));
+	r = step_done(st, q, "insert user");
+	if (r == 0) {
+		*id = sqlite3_last_insert_rowid(st->db);
+		if (created != NULL)
+			*created = 1;
+	}
+	return r;
+}
+
+int
+store_token_add(store *st, int64_t user_id, const char *prefix, const unsigned char hash[32])
+{
+	sqlite3_stmt *q = prepare(st,
+	    "INSERT INTO tokens (user_id, prefix, hash, created) VALUES (?, ?, ?, ?)");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, user_id);
+	bind_text(q, 2, prefix);
+	sqlite3_bind_blob(q, 3, hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+	return step_done(st, q, "insert token");
+}
+
+int
+store_token_find(store *st, const char *prefix, unsigned char hash[32], char **user)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT t.hash, u.name FROM tokens t JOIN users u"
+	    " ON u.id = t.user_id WHERE t.prefix = ?");
+	int r = -ENOENT;
+
+	if (q == NULL)
+		return -EIO;
+	bind_text(q, 1, prefix);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32) {
+		memcpy(hash, sqlite3_column_blob(q, 0), 32);
+		*user = column_text(q, 1);
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+/* ---- spaces ---- */
+
+void
+space_row_release(space_row *r)
+{
+	free(r->owner);
+	free(r->name);
+	free(r->subdomain);
+	free(r->sdk);
+	free(r->stage);
+	free(r->error);
+	free(r->sha);
+	free(r->card);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+store_space_insert(store *st, space_row *r)
+{
+	sqlite3_stmt *q = prepare(st, "INSERT INTO spaces (owner, name, subdomain, sdk, private,"
+	    " stage, error, want_running, release_id, sha, card, created)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	if (r->created == 0)
+		r->created = (int64_t)time(NULL);
+	bind_text(q, 1, r->owner);
+	bind_text(q, 2, r->name);
+	bind_text(q, 3, r->subdomain);
+	bind_text(q, 4, r->sdk);
+	sqlite3_bind_int(q, 5, r->private);
+	bind_text(q, 6, r->stage);
+	bind_text(q, 7, r->error);
+	sqlite3_bind_int(q, 8, r->want_running);
+	sqlite3_bind_int64(q, 9, r->release_id);
+	bind_text(q, 10, r->sha);
+	bind_text(q, 11, r->card);
+	sqlite3_bind_int64(q, 12, r->created);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return db_error(st, "insert space");
+	r->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_space_update(store *st, const space_row *r)
+{
+	sqlite3_stmt *q = prepare(st, "UPDATE spaces SET sdk = ?, private = ?, stage = ?, error = ?,"
+	    " want_running = ?, release_id = ?, sha = ?, card = ? WHERE id = ?");
+
+	if (q == NULL)
+		return -EIO;
+	bind_text(q, 1, r->sdk);
+	sqlite3_bind_int(q, 2, r->private);
+	bind_text(q, 3, r->stage);
+	bind_text(q, 4, r->error);
+	sqlite3_bind_int(q, 5, r->want_running);
+	sqlite3_bind_int64(q, 6, r->release_id);
+	bind_text(q, 7, r->sha);
+	bind_text(q, 8, r->card);
+	sqlite3_bind_int64(q, 9, r->id);
+	return step_done(st, q, "update space");
+}
+
+int
+store_space_delete(store *st, int64_t id)
+{
+	sqlite3_stmt *q = prepare(st, "DELETE FROM spaces WHERE id = ?");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	return step_done(st, q, "delete space");
+}
+
+int
+store_space_load_all(store *st, void (*cb)(space_row *r, void *arg), void *arg)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT id, owner, name, subdomain, sdk, private, stage, error,"
+	    " want_running, release_id, sha, card, created FROM spaces ORDER BY id");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		space_row r = {
+			.id = sqlite3_column_int64(q, 0),
+			.owner = column_text(q, 1),
+			.name = column_text(q, 2),
+			.subdomain = column_text(q, 3),
+			.sdk = column_text(q, 4),
+			.private = sqlite3_column_int(q, 5),
+			.stage = column_text(q, 6),
+			.error = column_text(q, 7),
+			.want_running = sqlite3_column_int(q, 8),
+			.release_id = sqlite3_column_int64(q, 9),
+			.sha = column_text(q, 10),
+			.card = column_text(q, 11),
+			.created = sqlite3_column_int64(q, 12),
+		};
+		cb(&r, arg);
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : db_error(st, "load spaces");
+}
+
+/* ---- builds ---- */
+
+void
+build_row_release(build_row *r)
+{
+	free(r->sha);
+	free(r->status);
+	free(r->message);
+	free(r->config);
+	free(r->release_dir);
+	free(r->log_path);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+store_build_insert(store *st, build_row *r)
+{
+	sqlite3_stmt *q = prepare(st, "INSERT INTO builds (space_id, sha, status, release_dir,"
+	    " log_path, created) VALUES (?, ?, 'building', ?, ?, ?)");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	r->created = (int64_t)time(NULL);
+	sqlite3_bind_int64(q, 1, r->space_id);
+	bind_text(q, 2, r->sha);
+	bind_text(q, 3, r->release_dir);
+	bind_text(q, 4, r->log_path);
+	sqlite3_bind_int64(q, 5, r->created);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return db_error(st, "insert build");
+	r->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_build_finish(store *st, int64_t id, const char *status, const char *message,
+    const char *config)
+{
+	sqlite3_stmt *q = prepare(st, "UPDATE builds SET status = ?, message = ?, config = ?,"
+	    " finished = ? WHERE id = ?");
+
+	if (q == NULL)
+		return -EIO;
+	bind_text(q, 1, status);
+	bind_text(q, 2, message);
+	bind_text(q, 3, config);
+	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+	sqlite3_bind_int64(q, 5, id);
+	return step_done(st, q, "finish build");
+}
+
+int
+store_build_get(store *st, int64_t id, build_row *out)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT id, space_id, sha, status, message, config,"
+	    " release_dir, log_path, created, finished FROM builds WHERE id = ?");
+	int r = -ENOENT;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(q, 0);
+		out->space_id = sqlite3_column_int64(q, 1);
+		out->sha = column_text(q, 2);
+		out->status = column_text(q, 3);
+		out->message = column_text(q, 4);
+		out->config = column_text(q, 5);
+		out->release_dir = column_text(q, 6);
+		out->log_path = column_text(q, 7);
+		out->created = sqlite3_column_int64(q, 8);
+		out->finished = sqlite3_column_int64(q, 9);
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
+store_builds_fail_interrupted(store *st)
+{
+	sqlite3_stmt *q = prepare(st, "UPDATE builds SET status = 'failed',"
+	    " message = 'build interrupted: the daemon stopped while it was running',"
+	    " finished = ? WHERE status = 'building'");
+	int r;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, (int64_t)time(NULL));
+	r = step_done(st, q, "fail interrupted builds");
+	return r == 0 ? sqlite3_changes(st->db) : r;
+}
+
+int
+store_builds_delete_space(store *st, int64_t space_id)
+{
+	sqlite3_stmt *q = prepare(st, "DELETE FROM builds WHERE space_id = ?");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	return step_done(st, q, "delete builds");
+}
