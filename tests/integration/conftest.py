@@ -1,0 +1,65 @@
+"""Fixtures for podium's integration tests.
+
+`podium` (session scope) is one real daemon shared by every test module:
+`$PODIUM_BUILD/podium serve --listen 127.0.0.1:PORT --data TMP --domain localhost`.
+Its teardown stops it with SIGTERM and asserts a graceful exit within 20 s.
+A module that needs to restart or kill a daemon starts its own with `make_daemon`.
+Helpers live in podium_helpers.py so tests and benchmarks can import them.
+"""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import podium_helpers as ph  # noqa: E402
+
+
+def _stop_and_check(d):
+    try:
+        rc = d.stop(timeout=20)
+        assert rc == 0, "podium exited %r on SIGTERM:\n%s" % (rc, d.log_tail())
+    finally:
+        d.cleanup()
+
+
+@pytest.fixture(scope="session")
+def podium():
+    d = ph.Daemon()
+    try:
+        d.start()
+    except BaseException:
+        d.cleanup()
+        raise
+    yield d
+    _stop_and_check(d)
+
+
+@pytest.fixture(scope="module")
+def make_daemon():
+    """Factory for extra daemons (own port and data dir), stopped at module end."""
+    made = []
+
+    def make():
+        d = ph.Daemon()
+        made.append(d)
+        return d.start()
+
+    yield make
+    errors = []
+    for d in made:
+        try:
+            _stop_and_check(d)
+        except AssertionError as e:
+            errors.append(str(e))
+    assert not errors, "\n".join(errors)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for d in list(ph.LIVE_DAEMONS):
+            rep.sections.append(("podium stderr (%s, tail)" % d.workdir, d.log_tail(60)))
