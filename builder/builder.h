@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "http.h"
+#include "proxy/http.h"
 
 /* ---- repositories ---------------------------------------------------------- */
 

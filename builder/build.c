@@ -1,0 +1,627 @@
+/* build.c — one build job, from birth to death:
+ *
+ *   builder_build_start → export (libgit2, thread pool) → builder_config_load →
+ *   install steps, each inside podium-sandbox, output appended to the build log →
+ *   build_done → free.
+ *
+ * Everything but the export runs on the loop. A build with nothing to install
+ * (static, stdlib python) spawns no process at all, so push-to-live stays fast. */
+#include "builder.h"
+#include "builder_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+#define APP_DIR        "/home/user/app"
+#define BUILD_MEMORY   "2147483648"  /* 2 GiB */
+#define BUILD_PIDS     "512"
+#define BUILD_TIMEOUT  "600"
+#define STATUS_FD      3
+#define MAX_STEPS      4
+#define MAX_ARGS       48
+#define TAIL_LINES     20
+/* PATH for build steps: tools installed by an earlier step come first. */
+#define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
+                       "/usr/local/bin:/usr/bin:/bin"
+
+typedef struct build_step {
+	char name[128];             /* shown in the log and in the failure message */
+	char *argv[12];             /* command inside the sandbox, NULL-terminated */
+} build_step;
+
+struct build_job {
+	uv_loop_t *loop;
+	char *repo_path, *sha, *release_dir, *log_path, *sandbox_bin, *space_id;
+	unsigned host_uid;
+	build_done_cb cb;
+	void *arg;
+
+	int log_fd;
+	uint64_t started_ms, step_ms;
+	uv_work_t work;
+	int export_rc;
+	char export_err[512];
+
+	build_step steps[MAX_STEPS];
+	int nsteps, cur;
+	uv_process_t proc;
+	uv_pipe_t out;
+	int status_fd;              /* read end of the sandbox's --status-fd pipe */
+	int handles;                /* open handles; the job is done when 0 */
+	int proc_running, out_open;
+	int64_t exit_status;
+	int term_signal;
+
+	int cancelled, finished;
+	build_result result;
+};
+
+/* ---- the build log -------------------------------------------------------------- */
+
+static void
+log_write(build_job *job, const char *data, size_t len)
+{
+	while (len > 0 && job->log_fd >= 0) {
+		ssize_t w = write(job->log_fd, data, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* a full disk must not fail the build itself */
+		data += w;
+		len -= (size_t)w;
+	}
+}
+
+static void __attribute__((format(printf, 2, 3)))
+log_line(build_job *job, const char *fmt, ...)
+{
+	char buf[2048], stamp[32];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	int n, m;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(buf, sizeof(buf), "[%s] ", stamp);
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n = m < 0 ? n : n + m;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	log_write(job, buf, (size_t)n);
+}
+
+/* The last TAIL_LINES lines of the build log, fitted into out (keeping the end). */
+static void
+log_tail(build_job *job, char *out, size_t outlen)
+{
+	char buf[8192];
+	struct stat st;
+	ssize_t n;
+	off_t off;
+	int lines = 0;
+	char *p;
+
+	out[0] = '\0';
+	if (job->log_fd < 0 || fstat(job->log_fd, &st) != 0)
+		return;
+	off = st.st_size > (off_t)sizeof(buf) - 1 ? st.st_size - (off_t)sizeof(buf) + 1 : 0;
+	n = pread(job->log_fd, buf, sizeof(buf) - 1, off);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	p = buf + n;
+	if (p > buf && p[-1] == '\n')
+		p--;
+	while (p > buf && lines < TAIL_LINES) {
+		p--;
+		if (*p == '\n')
+			lines++;
+	}
+	if (*p == '\n')
+		p++;
+	if (strlen(p) >= outlen)
+		p += strlen(p) - outlen + 1;
+	snprintf(out, outlen, "%s", p);
+}
+
+/* ---- finishing -------------------------------------------------------------------- */
+
+static void
+job_free(build_job *job)
+{
+	int i, k;
+
+	for (i = 0; i < job->nsteps; i++)
+		for (k = 0; job->steps[i].argv[k] != NULL; k++)
+			free(job->steps[i].argv[k]);
+	app_config_release(&job->result.config);
+	if (job->log_fd >= 0)
+		close(job->log_fd);
+	if (job->status_fd >= 0)
+		close(job->status_fd);
+	free(job->repo_path);
+	free(job->sha);
+	free(job->release_dir);
+	free(job->log_path);
+	free(job->sandbox_bin);
+	free(job->space_id);
+	free(job);
+}
+
+/* Called when the result is set and no handle is open any more. */
+static void
+job_complete(build_job *job)
+{
+	static const char *const names[] = { "OK", "NO_APP_FILE", "CONFIG_ERROR", "BUILD_FAILED" };
+
+	log_line(job, "==> %s in %.1f s", names[job->result.status],
+	    (double)(now_ms() - job->started_ms) / 1000.0);
+	log_info("builder: %s %.12s: %s (%llu ms)", job->space_id, job->sha,
+	    names[job->result.status], (unsigned long long)(now_ms() - job->started_ms));
+	job->cb(job, &job->result, job->arg);
+	job_free(job);
+}
+
+static void
+job_finish(build_job *job, build_stage_result status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+job_finish(build_job *job, build_stage_result status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (job->finished)
+		return;
+	job->finished = 1;
+	job->result.status = status;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(job->result.message, sizeof(job->result.message), fmt, ap);
+		va_end(ap);
+	}
+	if (status != BUILD_OK)
+		log_line(job, "error: %s", job->result.message);
+	if (job->handles == 0)
+		job_complete(job);
+}
+
+/* ---- sandboxed steps ---------------------------------------------------------------- */
+
+static void step_run(build_job *job);
+static int release_file(build_job *job, const char *name);
+
+static void
+handle_closed(uv_handle_t *h)
+{
+	build_job *job = h->data;
+
+	if (--job->handles == 0 && job->finished)
+		job_complete(job);
+}
+
+/* What the sandbox said about how the step ended, for the failure message. */
+static void
+step_status_reason(build_job *job, char *out, size_t outlen)
+{
+	char buf[4096];
+	json_t *st;
+	ssize_t n;
+
+	if (job->term_signal != 0)
+		snprintf(out, outlen, "killed by signal %d", job->term_signal);
+	else if (job->exit_status == 125)
+		snprintf(out, outlen, "sandbox setup failed (exit 125)");
+	else
+		snprintf(out, outlen, "exit status %lld", (long long)job->exit_status);
+	if (job->status_fd < 0)
+		return;
+	n = read(job->status_fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	st = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
+	if (json_is_true(json_object_get(st, "timed_out")))
+		snprintf(out, outlen, "timed out after %s s", BUILD_TIMEOUT);
+	else if (json_is_true(json_object_get(st, "oom_killed")))
+		snprintf(out, outlen, "out of memory (limit 2 GiB)");
+	json_decref(st);
+}
+
+static void
+step_done(build_job *job)
+{
+	build_step *step = &job->steps[job->cur];
+	char reason[128], tail[sizeof(job->result.message)];
+
+	if (job->proc_running || job->out_open)
+		return;
+	if (job->cancelled) {
+		job_finish(job, BUILD_FAILED, "cancelled");
+		return;
+	}
+	if (job->exit_status == 0 && job->term_signal == 0) {
+		log_line(job, "--> %s: done in %.1f s", step->name,
+		    (double)(now_ms() - job->step_ms) / 1000.0);
+		if (job->status_fd >= 0)
+			close(job->status_fd);
+		job->status_fd = -1;
+		job->cur++;
+		step_run(job);
+		return;
+	}
+	step_status_reason(job, reason, sizeof(reason));
+	log_line(job, "--> %s: failed: %s", step->name, reason);
+	log_tail(job, tail, sizeof(tail) - 200);
+	job_finish(job, BUILD_FAILED, "%s failed (%s); last lines of the build log:\n%s",
+	    step->name, reason, tail);
+}
+
+static void
+proc_exited(uv_process_t *proc, int64_t exit_status, int term_signal)
+{
+	build_job *job = proc->data;
+
+	job->exit_status = exit_status;
+	job->term_signal = term_signal;
+	job->proc_running = 0;
+	uv_close((uv_handle_t *)proc, handle_closed);
+	step_done(job);
+}
+
+static void
+out_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static char slab[64 * 1024]; /* consumed synchronously by out_read */
+
+	buf->base = slab;
+	buf->len = sizeof(slab);
+}
+
+static void
+out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	build_job *job = s->data;
+
+	if (n > 0) {
+		log_write(job, buf->base, (size_t)n);
+		return;
+	}
+	if (n == 0)
+		return;
+	job->out_open = 0;
+	uv_close((uv_handle_t *)s, handle_closed);
+	step_done(job);
+}
+
+static int
+argv_add(char **argv, int *n, const char *s)
+{
+	if (*n >= MAX_ARGS - 1)
+		return -E2BIG;
+	argv[(*n)++] = (char *)s;
+	argv[*n] = NULL;
+	return 0;
+}
+
+/* Spawns `podium-sandbox ... -- step` with stdout+stderr on one pipe into the log. */
+static int
+step_spawn(build_job *job, build_step *step)
+{
+	uv_process_options_t opts;
+	uv_stdio_container_t stdio[STATUS_FD + 1];
+	char *argv[MAX_ARGS], uid[16], sfd[16];
+	uv_file out_fds[2] = { -1, -1 };
+	int status_fds[2] = { -1, -1 };
+	int n = 0, i, r;
+
+	snprintf(uid, sizeof(uid), "%u", job->host_uid);
+	snprintf(sfd, sizeof(sfd), "%d", STATUS_FD);
+	const char *fixed[] = { job->sandbox_bin, "--net", "host",
+		"--bind", job->release_dir, APP_DIR, "--chdir", APP_DIR, "--tmpfs", "/tmp",
+		"--host-uid", uid, "--host-gid", uid,
+		"--memory", BUILD_MEMORY, "--pids", BUILD_PIDS, "--timeout", BUILD_TIMEOUT,
+		"--status-fd", sfd,
+		"--env", "HOME=/tmp", "--env", "PATH=" BUILD_PATH, "--env", "LANG=C.UTF-8",
+		"--env", "PIP_NO_INPUT=1", "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
+		"--env", "npm_config_cache=/tmp/.npm", "--env", "npm_config_update_notifier=false",
+		"--env", "CI=1", "--" };
+
+	argv[0] = NULL;
+	for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])); i++)
+		if ((r = argv_add(argv, &n, fixed[i])) != 0)
+			return r;
+	for (i = 0; step->argv[i] != NULL; i++)
+		if ((r = argv_add(argv, &n, step->argv[i])) != 0)
+			return r;
+
+	if ((r = uv_pipe(out_fds, 0, 0)) != 0)
+		return r;
+	if (pipe2(status_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+		r = -errno;
+		goto failed;
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.file = job->sandbox_bin;
+	opts.args = argv;
+	opts.exit_cb = proc_exited;
+	opts.stdio = stdio;
+	opts.stdio_count = STATUS_FD + 1;
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = out_fds[1];
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = out_fds[1];
+	stdio[STATUS_FD].flags = UV_INHERIT_FD;
+	stdio[STATUS_FD].data.fd = status_fds[1];
+	job->proc.data = job;
+	if ((r = uv_spawn(job->loop, &job->proc, &opts)) != 0) {
+		/* uv_spawn leaves an initialised handle behind even on failure. */
+		uv_close((uv_handle_t *)&job->proc, NULL);
+		goto failed;
+	}
+	job->handles++;
+	job->proc_running = 1;
+	close(out_fds[1]);
+	close(status_fds[1]);
+	job->status_fd = status_fds[0];
+	uv_pipe_init(job->loop, &job->out, 0);
+	job->out.data = job;
+	uv_pipe_open(&job->out, out_fds[0]);
+	job->handles++;
+	job->out_open = 1;
+	uv_read_start((uv_stream_t *)&job->out, out_alloc, out_read);
+	return 0;
+
+failed:
+	for (i = 0; i < 2; i++) {
+		if (out_fds[i] >= 0)
+			close(out_fds[i]);
+		if (status_fds[i] >= 0)
+			close(status_fds[i]);
+	}
+	return r;
+}
+
+static void
+step_run(build_job *job)
+{
+	build_step *step;
+	int r;
+
+	if (job->cancelled) {
+		job_finish(job, BUILD_FAILED, "cancelled");
+		return;
+	}
+	if (job->cur >= job->nsteps) {
+		const json_t *app_file = json_object_get(job->result.config.card, "app_file");
+		const char *index = json_is_string(app_file) ? json_string_value(app_file) :
+		    "index.html";
+
+		/* With an app_build_command the page may only exist now (e.g. dist/). */
+		if (strcmp(job->result.config.sdk, "static") == 0 && !release_file(job, index))
+			job_finish(job, BUILD_NO_APP_FILE, "app file %s not found in the release%s",
+			    index, json_is_string(app_file) ? " (key: app_file)" : "");
+		else
+			job_finish(job, BUILD_OK, NULL);
+		return;
+	}
+	step = &job->steps[job->cur];
+	log_line(job, "--> %s", step->name);
+	job->step_ms = now_ms();
+	r = step_spawn(job, step);
+	if (r != 0)
+		job_finish(job, BUILD_FAILED, "%s: cannot start %s: %s", step->name,
+		    job->sandbox_bin, uv_strerror(r));
+}
+
+static void
+step_add(build_job *job, const char *name, ...)
+{
+	build_step *step = &job->steps[job->nsteps++];
+	const char *arg;
+	va_list ap;
+	int n = 0;
+
+	snprintf(step->name, sizeof(step->name), "%s", name);
+	va_start(ap, name);
+	while ((arg = va_arg(ap, const char *)) != NULL && n < 11)
+		step->argv[n++] = xstrdup(arg);
+	va_end(ap);
+	step->argv[n] = NULL;
+}
+
+static int
+release_file(build_job *job, const char *name)
+{
+	struct stat st;
+	char *p = xasprintf("%s/%s", job->release_dir, name);
+	int r = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(p);
+	return r;
+}
+
+/* Decides which install steps this release needs, in the order they must run. */
+static void
+steps_plan(build_job *job)
+{
+	const app_config *c = &job->result.config;
+	const json_t *cmd = json_object_get(c->card, "app_build_command");
+	int is_static = strcmp(c->sdk, "static") == 0;
+
+	if (!is_static && release_file(job, "requirements.txt")) {
+		/* System site packages: Debian's python3-* packages satisfy requirements
+		 * without a package index, which this host may not reach. */
+		step_add(job, "create virtualenv", "python3", "-m", "venv", "--system-site-packages",
+		    ".venv", NULL);
+		step_add(job, "pip install -r requirements.txt", ".venv/bin/python", "-m", "pip",
+		    "install", "--no-input", "--disable-pip-version-check", "--no-cache-dir",
+		    "-r", "requirements.txt", NULL);
+	}
+	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd))) {
+		if (release_file(job, "package-lock.json"))
+			step_add(job, "npm ci", "npm", "ci", "--no-audit", "--no-fund", NULL);
+		else
+			step_add(job, "npm install", "npm", "install", "--no-audit", "--no-fund", NULL);
+	}
+	if (json_is_string(cmd) && json_string_length(cmd) > 0) {
+		char *name = xasprintf("app_build_command \"%.96s\"", json_string_value(cmd));
+
+		step_add(job, name, "/bin/sh", "-c", json_string_value(cmd), NULL);
+		free(name);
+	}
+}
+
+/* ---- export and configuration --------------------------------------------------------- */
+
+static void
+export_work(uv_work_t *w)
+{
+	build_job *job = w->data;
+
+	job->export_rc = builder_export_commit(job->repo_path, job->sha, job->release_dir,
+	    job->export_err, sizeof(job->export_err));
+}
+
+static void
+export_done(uv_work_t *w, int status)
+{
+	build_job *job = w->data;
+	build_stage_result r;
+	char err[sizeof(job->result.message)];
+
+	job->handles--; /* the work request counted as one */
+	if (job->cancelled || status == UV_ECANCELED) {
+		job_finish(job, BUILD_FAILED, "cancelled");
+		return;
+	}
+	if (job->export_rc != 0) {
+		job_finish(job, BUILD_FAILED, "export of %.12s failed: %s", job->sha, job->export_err);
+		return;
+	}
+	log_line(job, "--> exported %.12s in %.2f s", job->sha,
+	    (double)(now_ms() - job->started_ms) / 1000.0);
+
+	r = builder_config_load(job->release_dir, &job->result.config, err, sizeof(err));
+	if (r != BUILD_OK) {
+		job_finish(job, r, "%s", err);
+		return;
+	}
+	log_line(job, "--> sdk %s", job->result.config.sdk);
+	if (job->result.config.run_argv != NULL) {
+		char *s = json_dumps(job->result.config.run_argv, JSON_COMPACT);
+
+		log_line(job, "    command %s, port %d", s != NULL ? s : "?", job->result.config.app_port);
+		free(s);
+	}
+	steps_plan(job);
+	if (job->nsteps > 0 && fs_chown_r(job->release_dir, job->host_uid, job->host_uid) != 0) {
+		job_finish(job, BUILD_FAILED, "cannot hand the release to uid %u: %s", job->host_uid,
+		    strerror(errno));
+		return;
+	}
+	job->cur = 0;
+	step_run(job);
+}
+
+/* ---- public API ----------------------------------------------------------------------- */
+
+int
+builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb, void *arg,
+    build_job **out)
+{
+	build_job *job;
+	struct stat st;
+	char *parent, *slash;
+	int r;
+
+	if (req->repo_path == NULL || req->sha == NULL || strlen(req->sha) != 40 ||
+	    req->release_dir == NULL || req->log_path == NULL || req->sandbox_bin == NULL ||
+	    cb == NULL)
+		return -EINVAL;
+	if (lstat(req->release_dir, &st) == 0)
+		return -EEXIST;
+
+	job = xcalloc(1, sizeof(*job));
+	job->loop = loop;
+	job->repo_path = xstrdup(req->repo_path);
+	job->sha = xstrdup(req->sha);
+	job->release_dir = xstrdup(req->release_dir);
+	job->log_path = xstrdup(req->log_path);
+	job->sandbox_bin = xstrdup(req->sandbox_bin);
+	job->space_id = xstrdup(req->space_id != NULL ? req->space_id : "?");
+	job->host_uid = req->host_uid;
+	job->cb = cb;
+	job->arg = arg;
+	job->status_fd = -1;
+	job->started_ms = now_ms();
+	app_config_init(&job->result.config);
+
+	parent = xstrdup(job->log_path);
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		fs_mkdir_p(parent, 0755);
+	}
+	free(parent);
+	job->log_fd = open(job->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (job->log_fd < 0) {
+		r = -errno;
+		goto failed;
+	}
+	parent = xstrdup(job->release_dir);
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		fs_mkdir_p(parent, 0755);
+	}
+	free(parent);
+	if (mkdir(job->release_dir, 0755) != 0) {
+		r = -errno;
+		goto failed;
+	}
+	log_line(job, "==> build of %s at %s", job->space_id, job->sha);
+
+	job->work.data = job;
+	if ((r = uv_queue_work(loop, &job->work, export_work, export_done)) != 0) {
+		rmdir(job->release_dir);
+		goto failed;
+	}
+	job->handles++;
+	if (out != NULL)
+		*out = job;
+	return 0;
+failed:
+	job->nsteps = 0;
+	job_free(job);
+	return r;
+}
+
+void
+builder_build_cancel(build_job *job)
+{
+	if (job == NULL || job->finished || job->cancelled)
+		return;
+	job->cancelled = 1;
+	log_line(job, "--> cancel requested");
+	/* The sandbox runs the step as pid 1 of its own pid namespace, so killing the
+	 * launcher takes the whole step down with it. */
+	if (job->proc_running)
+		uv_process_kill(&job->proc, SIGKILL);
+}

@@ -1,0 +1,38 @@
+/* builder_int.h — helpers shared between the builder's files, not part of the
+ * module's contract (builder.h). */
+#ifndef PODIUM_BUILDER_INT_H
+#define PODIUM_BUILDER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy/http.h"
+
+/* libgit2 is initialised once per process, on first use by any builder entry. */
+void builder_git_init(void);
+
+/* Writes the tree of commit `sha` of the bare repo into dest (which must exist and be
+ * empty), keeping executable bits and symlinks. 0 or -1 with err set. Blocking. */
+int builder_export_commit(const char *repo_path, const char *sha, const char *dest,
+    char *err, size_t errlen);
+
+/* The header block a CGI program writes before its body. */
+#define CGI_MAX_HEADERS 32
+#define CGI_MAX_HEAD    (64 * 1024)
+
+typedef struct cgi_head {
+	int status;                /* from "Status:", 200 when absent, 302 with Location */
+	int64_t content_length;    /* -1 when absent */
+	http_header hdrs[CGI_MAX_HEADERS];
+	size_t nhdrs;
+	char *storage;             /* owns the strings in hdrs */
+} cgi_head;
+
+/* Looks for a complete CGI header block at the start of buf.
+ * Returns the number of bytes it occupies (including the blank line) and fills head
+ * (release with cgi_head_release), 0 when more bytes are needed, -1 when malformed
+ * or larger than CGI_MAX_HEAD. */
+long cgi_head_parse(const char *buf, size_t len, cgi_head *head);
+void cgi_head_release(cgi_head *head);
+
+#endif

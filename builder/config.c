@@ -1,0 +1,432 @@
+/* config.c — how to run a release: README front matter, sdk detection, validation.
+ *
+ * Order of precedence, as on Hugging Face plus the Heroku/Dokku habit:
+ *   front matter sdk (if any) → else detection: Procfile, package.json,
+ *   app.py / requirements.txt, index.html; and a Procfile "web:" line, when present,
+ *   is the command for every sdk but static. */
+#include "builder.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#define APP_DIR            "/home/user/app"
+#define DEFAULT_PORT       7860
+#define DEFAULT_STARTUP_S  (30 * 60)
+#define README_MAX         (1024 * 1024)
+
+void
+app_config_init(app_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->app_port = DEFAULT_PORT;
+	c->startup_timeout_s = DEFAULT_STARTUP_S;
+}
+
+void
+app_config_release(app_config *c)
+{
+	json_decref(c->run_argv);
+	json_decref(c->card);
+	app_config_init(c);
+}
+
+json_t *
+app_config_to_json(const app_config *c)
+{
+	return json_pack("{s:s, s:i, s:O?, s:s, s:i, s:O?}",
+	    "sdk", c->sdk,
+	    "app_port", c->app_port,
+	    "run_argv", c->run_argv,
+	    "static_dir", c->static_dir,
+	    "startup_timeout_s", c->startup_timeout_s,
+	    "card", c->card);
+}
+
+int
+app_config_from_json(app_config *c, const json_t *j)
+{
+	const char *sdk = NULL, *static_dir = "";
+	json_t *argv = NULL, *card = NULL, *v;
+	int port = DEFAULT_PORT, timeout = DEFAULT_STARTUP_S;
+	size_t i;
+
+	app_config_init(c);
+	if (json_unpack((json_t *)j, "{s:s, s?i, s?o, s?s, s?i, s?o}",
+	    "sdk", &sdk, "app_port", &port, "run_argv", &argv, "static_dir", &static_dir,
+	    "startup_timeout_s", &timeout, "card", &card) != 0)
+		return -1;
+	if (strlen(sdk) >= sizeof(c->sdk) || strlen(static_dir) >= sizeof(c->static_dir) ||
+	    port < 1 || port > 65535)
+		return -1;
+	if (argv != NULL && !json_is_null(argv)) {
+		if (!json_is_array(argv) || json_array_size(argv) == 0)
+			return -1;
+		json_array_foreach(argv, i, v)
+			if (!json_is_string(v))
+				return -1;
+		c->run_argv = json_incref(argv);
+	}
+	if (card != NULL && json_is_object(card))
+		c->card = json_incref(card);
+	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk);
+	snprintf(c->static_dir, sizeof(c->static_dir), "%s", static_dir);
+	c->app_port = port;
+	c->startup_timeout_s = timeout;
+	return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static int
+release_has(const char *dir, const char *rel, int want_dir)
+{
+	struct stat st;
+	char *p = xasprintf("%s/%s", dir, rel);
+	int r = stat(p, &st) == 0 && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+
+	free(p);
+	return r;
+}
+
+/* app_file must stay inside the release: no absolute paths, no "..". */
+static int
+relpath_safe(const char *p)
+{
+	const char *s;
+
+	if (p[0] == '\0' || p[0] == '/')
+		return 0;
+	for (s = p; (s = strstr(s, "..")) != NULL; s += 2)
+		if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
+			return 0;
+	return 1;
+}
+
+/* "30m", "1h", "90s", "2d" or a bare number of seconds. -1 when malformed. */
+static long
+duration_parse(const json_t *v)
+{
+	const char *s;
+	char *end;
+	long n;
+
+	if (json_is_integer(v))
+		return json_integer_value(v) > 0 ? (long)json_integer_value(v) : -1;
+	if (!json_is_string(v))
+		return -1;
+	s = json_string_value(v);
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || n <= 0 || n > 7 * 24 * 3600)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return n;
+	if (strcmp(end, "m") == 0)
+		return n * 60;
+	if (strcmp(end, "h") == 0)
+		return n * 3600;
+	if (strcmp(end, "d") == 0)
+		return n * 86400;
+	return -1;
+}
+
+static void
+value_text(const json_t *v, char *out, size_t outlen)
+{
+	char *s;
+
+	if (json_is_string(v)) {
+		snprintf(out, outlen, "\"%s\"", json_string_value(v));
+		return;
+	}
+	s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	snprintf(out, outlen, "%s", s != NULL ? s : "?");
+	free(s);
+}
+
+/* Type checks of the Hugging Face keys we know; unknown keys are kept as they are. */
+static build_stage_result
+card_validate(const json_t *card, char *err, size_t errlen)
+{
+	static const char *const strings[] = { "title", "emoji", "colorFrom", "colorTo", "sdk",
+		"app_file", "app_build_command", "short_description", "license" };
+	static const char *const versions[] = { "sdk_version", "python_version" };
+	const json_t *v;
+	char got[96];
+	size_t i;
+
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		v = json_object_get(card, strings[i]);
+		if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
+			value_text(v, got, sizeof(got));
+			snprintf(err, errlen, "%s must be a string, got %s (key: %s)", strings[i], got,
+			    strings[i]);
+			return BUILD_CONFIG_ERROR;
+		}
+	}
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		v = json_object_get(card, versions[i]);
+		if (v != NULL && !json_is_string(v) && !json_is_number(v) && !json_is_null(v)) {
+			value_text(v, got, sizeof(got));
+			snprintf(err, errlen, "%s must be a version like \"3.11\", got %s (key: %s)",
+			    versions[i], got, versions[i]);
+			return BUILD_CONFIG_ERROR;
+		}
+	}
+	v = json_object_get(card, "app_port");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > 65535)) {
+		value_text(v, got, sizeof(got));
+		snprintf(err, errlen, "app_port must be an integer between 1 and 65535, got %s "
+		    "(key: app_port)", got);
+		return BUILD_CONFIG_ERROR;
+	}
+	v = json_object_get(card, "pinned");
+	if (v != NULL && !json_is_boolean(v) && !json_is_null(v)) {
+		value_text(v, got, sizeof(got));
+		snprintf(err, errlen, "pinned must be true or false, got %s (key: pinned)", got);
+		return BUILD_CONFIG_ERROR;
+	}
+	v = json_object_get(card, "tags");
+	if (v != NULL && !json_is_null(v)) {
+		const json_t *t;
+		size_t j;
+		int ok = json_is_array(v);
+
+		if (ok)
+			json_array_foreach(v, j, t)
+				ok = ok && json_is_string(t);
+		if (!ok) {
+			value_text(v, got, sizeof(got));
+			snprintf(err, errlen, "tags must be a list of strings, got %s (key: tags)", got);
+			return BUILD_CONFIG_ERROR;
+		}
+	}
+	v = json_object_get(card, "startup_duration_timeout");
+	if (v != NULL && duration_parse(v) < 0) {
+		value_text(v, got, sizeof(got));
+		snprintf(err, errlen, "startup_duration_timeout must be a duration like \"30m\" or "
+		    "\"1h\", got %s (key: startup_duration_timeout)", got);
+		return BUILD_CONFIG_ERROR;
+	}
+	v = json_object_get(card, "app_file");
+	if (json_is_string(v) && !relpath_safe(json_string_value(v))) {
+		snprintf(err, errlen, "app_file must be a path inside the repository, got \"%s\" "
+		    "(key: app_file)", json_string_value(v));
+		return BUILD_CONFIG_ERROR;
+	}
+	return BUILD_OK;
+}
+
+/* The command of the Procfile's "web:" line, or NULL (caller frees). */
+static char *
+procfile_web(const char *dir)
+{
+	char *path = xasprintf("%s/Procfile", dir), *text = NULL, *line, *save = NULL, *cmd = NULL;
+	size_t len;
+
+	if (fs_read_file(path, &text, &len, 64 * 1024) != 0)
+		goto cleanup;
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		size_t n = strlen(line);
+
+		while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' '))
+			line[--n] = '\0';
+		if (strncmp(line, "web:", 4) == 0) {
+			line += 4;
+			line += strspn(line, " \t");
+			if (*line != '\0')
+				cmd = xstrdup(line);
+			break;
+		}
+	}
+cleanup:
+	free(text);
+	free(path);
+	return cmd;
+}
+
+/* package.json has a "scripts": {"start": ...}; -1 when package.json is not JSON. */
+static int
+package_has_start(const char *dir, char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/package.json", dir);
+	json_error_t jerr;
+	json_t *pkg = json_load_file(path, 0, &jerr), *start;
+	int r;
+
+	free(path);
+	if (pkg == NULL) {
+		snprintf(err, errlen, "package.json: line %d: %s", jerr.line, jerr.text);
+		return -1;
+	}
+	start = json_object_get(json_object_get(pkg, "scripts"), "start");
+	r = json_is_string(start) && json_string_length(start) > 0;
+	json_decref(pkg);
+	return r;
+}
+
+static const char *
+card_string(const json_t *card, const char *key)
+{
+	const json_t *v = json_object_get(card, key);
+
+	return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
+}
+
+static build_stage_result
+no_app_file(const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s", what);
+	return BUILD_NO_APP_FILE;
+}
+
+/* ---- the decision ------------------------------------------------------------- */
+
+static build_stage_result
+config_decide(const char *dir, app_config *c, char *err, size_t errlen)
+{
+	const char *sdk = card_string(c->card, "sdk"), *app_file = card_string(c->card, "app_file");
+	char *web = procfile_web(dir), port[16];
+	int venv = release_has(dir, "requirements.txt", 0);
+	const char *python = venv ? APP_DIR "/.venv/bin/python" : "python3";
+	build_stage_result r = BUILD_OK;
+	int start;
+
+	if (sdk == NULL) {
+		/* Detection order of INTERFACES.md. A Procfile app is run as it says; the
+		 * sdk only tells the UI what kind of app it is. */
+		if (web != NULL)
+			sdk = release_has(dir, "package.json", 0) ? "node" : "python";
+		else if (release_has(dir, "package.json", 0))
+			sdk = "node";
+		else if (release_has(dir, "app.py", 0) || release_has(dir, "requirements.txt", 0))
+			sdk = "python";
+		else if (release_has(dir, "index.html", 0))
+			sdk = "static";
+		else {
+			r = no_app_file("no app found: add an sdk to the README.md front matter, or a "
+			    "Procfile, package.json, app.py or index.html", err, errlen);
+			goto cleanup;
+		}
+	}
+	if (strcmp(sdk, "docker") == 0) {
+		snprintf(err, errlen, "sdk docker is not supported on this host (no container "
+		    "engine); use sdk static, python, gradio, streamlit or node");
+		r = BUILD_CONFIG_ERROR;
+		goto cleanup;
+	}
+	if (strcmp(sdk, "static") != 0 && strcmp(sdk, "python") != 0 && strcmp(sdk, "gradio") != 0 &&
+	    strcmp(sdk, "streamlit") != 0 && strcmp(sdk, "node") != 0) {
+		snprintf(err, errlen, "unknown sdk \"%s\" (key: sdk); expected one of static, python, "
+		    "gradio, streamlit, node", sdk);
+		r = BUILD_CONFIG_ERROR;
+		goto cleanup;
+	}
+	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk);
+	snprintf(port, sizeof(port), "%d", c->app_port);
+
+	if (strcmp(sdk, "static") == 0) {
+		const char *index = app_file != NULL ? app_file : "index.html";
+		const char *slash = strrchr(index, '/');
+
+		/* With an app_build_command the file may only exist after the build, which
+		 * checks again (builder_config_check_static). */
+		if (!release_has(dir, index, 0) && card_string(c->card, "app_build_command") == NULL) {
+			snprintf(err, errlen, "app file %s not found in the repository%s", index,
+			    app_file != NULL ? " (key: app_file)" : "");
+			r = BUILD_NO_APP_FILE;
+			goto cleanup;
+		}
+		if (slash != NULL)
+			snprintf(c->static_dir, sizeof(c->static_dir), "%.*s", (int)(slash - index), index);
+		goto cleanup;
+	}
+	if (web != NULL) {
+		c->run_argv = json_pack("[s, s, s]", "/bin/sh", "-c", web);
+		goto cleanup;
+	}
+	if (strcmp(sdk, "node") == 0) {
+		start = release_has(dir, "package.json", 0) ? package_has_start(dir, err, errlen) : 0;
+		if (start < 0) {
+			r = BUILD_CONFIG_ERROR;
+			goto cleanup;
+		}
+		if (start && app_file == NULL) {
+			c->run_argv = json_pack("[s, s]", "npm", "start");
+			goto cleanup;
+		}
+		if (app_file == NULL)
+			app_file = release_has(dir, "index.js", 0) ? "index.js" :
+			    release_has(dir, "server.js", 0) ? "server.js" : NULL;
+		if (app_file == NULL || !release_has(dir, app_file, 0)) {
+			snprintf(err, errlen, "app file %s not found in the repository%s",
+			    app_file != NULL ? app_file : "index.js (or server.js, or a \"start\" script "
+			    "in package.json)", app_file != NULL ? " (key: app_file)" : "");
+			r = BUILD_NO_APP_FILE;
+			goto cleanup;
+		}
+		c->run_argv = json_pack("[s, s]", "node", app_file);
+		goto cleanup;
+	}
+	/* python, gradio, streamlit */
+	if (app_file == NULL)
+		app_file = "app.py";
+	if (!release_has(dir, app_file, 0)) {
+		snprintf(err, errlen, "app file %s not found in the repository%s", app_file,
+		    card_string(c->card, "app_file") != NULL ? " (key: app_file)" : "");
+		r = BUILD_NO_APP_FILE;
+		goto cleanup;
+	}
+	if (strcmp(sdk, "streamlit") == 0)
+		c->run_argv = json_pack("[s, s, s, s, s, s, s, s, s]", python, "-m", "streamlit",
+		    "run", app_file, "--server.port", port, "--server.address", "0.0.0.0");
+	else
+		c->run_argv = json_pack("[s, s]", python, app_file);
+cleanup:
+	free(web);
+	return r;
+}
+
+build_stage_result
+builder_config_load(const char *release_dir, app_config *c, char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/README.md", release_dir), *text = NULL;
+	const json_t *v;
+	build_stage_result r;
+	size_t len = 0;
+	int e;
+
+	app_config_init(c);
+	err[0] = '\0';
+	e = fs_read_file(path, &text, &len, README_MAX);
+	free(path);
+	if (e == -EFBIG) {
+		snprintf(err, errlen, "README.md is larger than %d bytes", README_MAX);
+		return BUILD_CONFIG_ERROR;
+	}
+	if (e != 0) {
+		c->card = json_object(); /* no README: detect */
+	} else if (builder_frontmatter_parse(text, len, &c->card, err, errlen) != 0) {
+		free(text);
+		return BUILD_CONFIG_ERROR;
+	}
+	free(text);
+	if ((r = card_validate(c->card, err, errlen)) != BUILD_OK)
+		return r;
+	if ((v = json_object_get(c->card, "app_port")) != NULL)
+		c->app_port = (int)json_integer_value(v);
+	if ((v = json_object_get(c->card, "startup_duration_timeout")) != NULL)
+		c->startup_timeout_s = (int)duration_parse(v);
+	r = config_decide(release_dir, c, err, errlen);
+	if (r != BUILD_OK) {
+		json_decref(c->run_argv);
+		c->run_argv = NULL;
+	}
+	return r;
+}
