@@ -1,0 +1,21 @@
+# podium-sandbox: escape suite and benchmark (the binary itself is built by
+# the top Makefile from sandbox/*.c).
+
+SANDBOX_PROBE_SRC := $(wildcard tests/sandbox/probes/*.c)
+SANDBOX_PROBES    := $(patsubst tests/sandbox/probes/%.c,$(BUILD)/sandbox-tests/%,$(SANDBOX_PROBE_SRC))
+
+# Probes are static so they run in a box that only has /usr; no sanitizers
+# (they run inside the sandbox's seccomp filter and must stay tiny).
+$(BUILD)/sandbox-tests/%: tests/sandbox/probes/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -static -o $@ $<
+
+.PHONY: test-sandbox bench-sandbox sandbox-probes
+sandbox-probes: $(SANDBOX_PROBES)
+
+test-sandbox: $(BUILD)/podium-sandbox $(SANDBOX_PROBES)
+	PODIUM_SANDBOX=$(abspath $(BUILD)/podium-sandbox) PODIUM_SANDBOX_PROBES=$(abspath $(BUILD)/sandbox-tests) \
+	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/sandbox
+
+bench-sandbox: $(BUILD)/podium-sandbox $(BUILD)/sandbox-tests/bench
+	$(BUILD)/sandbox-tests/bench $(abspath $(BUILD)/podium-sandbox)

@@ -1,0 +1,276 @@
+/*
+ * Resource limits through cgroups, v1 or v2, detected at runtime.
+ *
+ * A box gets its own cgroup below the launcher's own cgroup (per
+ * controller on v1), named podium-sandbox.<launcher pid>, created before
+ * the box starts and removed after it is gone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+#define CG_ROOT "/sys/fs/cgroup"
+
+enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_COUNT };
+static const char *const v1_names[CG_COUNT] = { "memory", "pids", "cpu" };
+
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+  char path[8192];
+  int fd, rc = 0;
+  size_t len = strlen(val);
+
+  snprintf(path, sizeof(path), "%s/%s", dir, file);
+  fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  if (write(fd, val, len) != (ssize_t)len)
+    rc = -errno;
+  close(fd);
+  return rc;
+}
+
+static ssize_t cg_read(const char *dir, const char *file, char *buf, size_t len)
+{
+  char path[8192];
+  ssize_t n;
+  int fd;
+
+  snprintf(path, sizeof(path), "%s/%s", dir, file);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  n = read(fd, buf, len - 1);
+  close(fd);
+  if (n < 0)
+    return -errno;
+  buf[n] = '\0';
+  return n;
+}
+
+/* Our own cgroup path for a v1 controller ("" for v2's unified line). */
+static int self_cgroup(const char *controller, char *out, size_t len)
+{
+  char line[4096];
+  FILE *f = fopen("/proc/self/cgroup", "re");
+  int rc = -ENOENT;
+
+  if (f == NULL)
+    return -errno;
+  while (fgets(line, sizeof(line), f) != NULL) {
+    char *ctrls = strchr(line, ':'), *path, *tok, *save = NULL;
+
+    if (ctrls == NULL || (path = strchr(++ctrls, ':')) == NULL)
+      continue;
+    *path++ = '\0';
+    path[strcspn(path, "\n")] = '\0';
+    if (*controller == '\0') {
+      if (*ctrls == '\0') {
+        snprintf(out, len, "%s", path);
+        rc = 0;
+      }
+      continue;
+    }
+    for (tok = strtok_r(ctrls, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+      if (strcmp(tok, controller) == 0) {
+        snprintf(out, len, "%s", path);
+        rc = 0;
+      }
+    }
+  }
+  fclose(f);
+  return rc;
+}
+
+static int make_dir(struct sandbox_cgroup *cg, int slot, const char *base, const char *self)
+{
+  char path[8192];
+
+  snprintf(path, sizeof(path), "%s%s/podium-sandbox.%d", base, strcmp(self, "/") == 0 ? "" : self,
+           (int)getpid());
+  if (mkdir(path, 0755) != 0 && errno != EEXIST)
+    return -errno;
+  cg->paths[slot] = strdup(path);
+  return cg->paths[slot] != NULL ? 0 : -ENOMEM;
+}
+
+static int create_v1(struct sandbox_cgroup *cg, const struct sandbox_config *cfg)
+{
+  char self[4096], base[256], val[64];
+  bool want[CG_COUNT] = { cfg->memory != 0, cfg->pids != 0, cfg->cpus > 0 };
+  int i, rc;
+
+  for (i = 0; i < CG_COUNT; i++) {
+    if (!want[i])
+      continue;
+    if ((rc = self_cgroup(v1_names[i], self, sizeof(self))) != 0)
+      return rc;
+    snprintf(base, sizeof(base), CG_ROOT "/%s", v1_names[i]);
+    if ((rc = make_dir(cg, i, base, self)) != 0)
+      return rc;
+  }
+  if (want[CG_MEMORY]) {
+    snprintf(val, sizeof(val), "%llu", (unsigned long long)cfg->memory);
+    if ((rc = cg_write(cg->paths[CG_MEMORY], "memory.limit_in_bytes", val)) != 0)
+      return rc;
+    /* No escape into swap; absent when swap accounting is off. */
+    rc = cg_write(cg->paths[CG_MEMORY], "memory.memsw.limit_in_bytes", val);
+    if (rc != 0 && rc != -ENOENT)
+      return rc;
+  }
+  if (want[CG_PIDS]) {
+    snprintf(val, sizeof(val), "%llu", (unsigned long long)cfg->pids);
+    if ((rc = cg_write(cg->paths[CG_PIDS], "pids.max", val)) != 0)
+      return rc;
+  }
+  if (want[CG_CPU]) {
+    snprintf(val, sizeof(val), "%lld", (long long)(cfg->cpus * 100000 + 0.5));
+    if ((rc = cg_write(cg->paths[CG_CPU], "cpu.cfs_period_us", "100000")) != 0 ||
+        (rc = cg_write(cg->paths[CG_CPU], "cpu.cfs_quota_us", val)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+static int create_v2(struct sandbox_cgroup *cg, const struct sandbox_config *cfg)
+{
+  char self[4096], parent[4200], val[64];
+  int rc;
+
+  if ((rc = self_cgroup("", self, sizeof(self))) != 0)
+    return rc;
+  snprintf(parent, sizeof(parent), CG_ROOT "%s", strcmp(self, "/") == 0 ? "" : self);
+  /* Fails with EBUSY when our own cgroup holds processes and is not the
+   * root: v2 forbids internal processes.  Run the launcher from a
+   * delegated, process-free parent in that case. */
+  if (cfg->memory != 0 && (rc = cg_write(parent, "cgroup.subtree_control", "+memory")) != 0)
+    return rc;
+  if (cfg->pids != 0 && (rc = cg_write(parent, "cgroup.subtree_control", "+pids")) != 0)
+    return rc;
+  if (cfg->cpus > 0 && (rc = cg_write(parent, "cgroup.subtree_control", "+cpu")) != 0)
+    return rc;
+  if ((rc = make_dir(cg, 0, CG_ROOT, self)) != 0)
+    return rc;
+  if (cfg->memory != 0) {
+    snprintf(val, sizeof(val), "%llu", (unsigned long long)cfg->memory);
+    if ((rc = cg_write(cg->paths[0], "memory.max", val)) != 0)
+      return rc;
+    cg_write(cg->paths[0], "memory.swap.max", "0");
+  }
+  if (cfg->pids != 0) {
+    snprintf(val, sizeof(val), "%llu", (unsigned long long)cfg->pids);
+    if ((rc = cg_write(cg->paths[0], "pids.max", val)) != 0)
+      return rc;
+  }
+  if (cfg->cpus > 0) {
+    snprintf(val, sizeof(val), "%lld 100000", (long long)(cfg->cpus * 100000 + 0.5));
+    if ((rc = cg_write(cg->paths[0], "cpu.max", val)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+int sandbox_cgroup_create(struct sandbox_cgroup *cg, const struct sandbox_config *cfg)
+{
+  struct statfs sfs;
+  int rc;
+
+  memset(cg, 0, sizeof(*cg));
+  if (statfs(CG_ROOT, &sfs) != 0)
+    return -errno;
+  cg->version = sfs.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
+  rc = cg->version == 2 ? create_v2(cg, cfg) : create_v1(cg, cfg);
+  if (rc != 0)
+    sandbox_cgroup_destroy(cg);
+  return rc;
+}
+
+int sandbox_cgroup_attach(const struct sandbox_cgroup *cg, pid_t pid)
+{
+  char val[32];
+  int i, rc;
+
+  snprintf(val, sizeof(val), "%d", (int)pid);
+  for (i = 0; i < CG_COUNT; i++) {
+    if (cg->paths[i] != NULL && (rc = cg_write(cg->paths[i], "cgroup.procs", val)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+static long long find_counter(const char *text, const char *key)
+{
+  size_t klen = strlen(key);
+  const char *p = text;
+
+  while (p != NULL && *p != '\0') {
+    if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+      return atoll(p + klen + 1);
+    p = strchr(p, '\n');
+    if (p != NULL)
+      p++;
+  }
+  return 0;
+}
+
+bool sandbox_cgroup_oom_killed(const struct sandbox_cgroup *cg)
+{
+  char buf[1024];
+  const char *dir = cg->version == 2 ? cg->paths[0] : cg->paths[CG_MEMORY];
+  const char *file = cg->version == 2 ? "memory.events" : "memory.oom_control";
+
+  if (dir == NULL || cg_read(dir, file, buf, sizeof(buf)) <= 0)
+    return false;
+  return find_counter(buf, "oom_kill") > 0;
+}
+
+/* Processes of a dead pid namespace take a moment to leave the cgroup;
+ * kill whatever is left and retry for up to ~1s. */
+static void remove_dir(const char *dir)
+{
+  struct timespec ts = { 0, 2 * 1000 * 1000 };
+  char buf[4096];
+  int tries;
+
+  for (tries = 0; tries < 500; tries++) {
+    if (rmdir(dir) == 0 || errno == ENOENT)
+      return;
+    if (errno != EBUSY)
+      return;
+    if (cg_read(dir, "cgroup.procs", buf, sizeof(buf)) > 0) {
+      char *p = buf;
+      while (*p != '\0') {
+        pid_t pid = (pid_t)strtol(p, &p, 10);
+        if (pid > 0)
+          kill(pid, SIGKILL);
+        while (*p == '\n')
+          p++;
+      }
+    }
+    nanosleep(&ts, NULL);
+  }
+}
+
+void sandbox_cgroup_destroy(struct sandbox_cgroup *cg)
+{
+  int i;
+
+  for (i = 0; i < CG_COUNT; i++) {
+    if (cg->paths[i] == NULL)
+      continue;
+    remove_dir(cg->paths[i]);
+    free(cg->paths[i]);
+    cg->paths[i] = NULL;
+  }
+  cg->version = 0;
+}

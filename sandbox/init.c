@@ -1,0 +1,259 @@
+/*
+ * Pid 1 of the box, from birth to death: wait for the launcher to map our
+ * ids, build the filesystem, fork the command, then reap zombies, forward
+ * signals and supervise seccomp notifications until the command is gone.
+ * When init exits the kernel kills everything left in the pid namespace.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+extern char **environ;
+
+static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static void report(int fd, int type, int err, int wstatus, const char *text)
+{
+  struct sandbox_msg m;
+
+  memset(&m, 0, sizeof(m));
+  m.type = type;
+  m.err = err;
+  m.wstatus = wstatus;
+  if (text != NULL)
+    snprintf(m.text, sizeof(m.text), "%s", text);
+  if (write(fd, &m, sizeof(m)) != (ssize_t)sizeof(m)) {
+    /* The launcher is gone; PDEATHSIG will finish us. */
+  }
+}
+
+void sandbox_fail(int report_fd, const char *step, int err)
+{
+  report(report_fd, SANDBOX_MSG_ERROR, err, 0, step);
+  _exit(SANDBOX_EXIT_SETUP);
+}
+
+/* Close every fd >= 3 except keep (fds we did not create must not leak into
+ * the box: the caller's sockets, databases, the status fd...). */
+static void close_fds_except(int keep_a, int keep_b)
+{
+  int lo = keep_a < keep_b ? keep_a : keep_b;
+  int hi = keep_a < keep_b ? keep_b : keep_a;
+
+  if (lo > 3)
+    close_range(3, (unsigned)lo - 1, 0);
+  if (hi > lo + 1)
+    close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+  close_range((unsigned)hi + 1, ~0U, 0);
+}
+
+static int send_fd(int sock, int fd)
+{
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  char byte = 'n';
+  struct iovec iov = { &byte, 1 };
+  struct msghdr msg = { 0 };
+  struct cmsghdr *c;
+
+  memset(cbuf, 0, sizeof(cbuf));
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof(cbuf);
+  c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  char byte;
+  struct iovec iov = { &byte, 1 };
+  struct msghdr msg = { 0 };
+  struct cmsghdr *c;
+  int fd = -1;
+
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof(cbuf);
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+    return -1;
+  c = CMSG_FIRSTHDR(&msg);
+  if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+    return -1;
+  memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  return fd;
+}
+
+/* The command's side of the fork: shed everything, then exec. */
+static void command_exec(const struct sandbox_config *cfg, int report_fd, int notify_sock)
+    __attribute__((noreturn));
+static void command_exec(const struct sandbox_config *cfg, int report_fd, int notify_sock)
+{
+  const char *dir = cfg->chdir != NULL ? cfg->chdir : "/home/user";
+  const char *step = "";
+  sigset_t all;
+  int fd, rc, notify_fd = -1;
+
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, NULL);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+    sandbox_fail(report_fd, "prctl PDEATHSIG", errno);
+  /* A new session: no controlling terminal, so no TIOCSTI-style tricks on
+   * the caller's tty and no job-control signals from it. */
+  if (setsid() < 0)
+    sandbox_fail(report_fd, "setsid", errno);
+  fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    if (write(fd, "0", 1) != 1) {
+      /* Keeping init's protection is harmless. */
+    }
+    close(fd);
+  }
+  if (chdir(dir) != 0)
+    sandbox_fail(report_fd, "chdir", errno);
+  if ((rc = sandbox_privs_drop()) != 0)
+    sandbox_fail(report_fd, "drop capabilities", -rc);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    sandbox_fail(report_fd, "prctl NO_NEW_PRIVS", errno);
+  if (cfg->seccomp) {
+    if ((rc = sandbox_seccomp_load(&notify_fd, &step)) != 0)
+      sandbox_fail(report_fd, step, -rc);
+    if ((rc = send_fd(notify_sock, notify_fd)) != 0)
+      sandbox_fail(report_fd, "send seccomp listener", -rc);
+    close(notify_fd);
+  }
+  close(notify_sock);
+  environ = cfg->env;
+  execvp(cfg->argv[0], cfg->argv);
+  rc = errno;
+  fprintf(stderr, "podium-sandbox: %s: %s\n", cfg->argv[0], strerror(rc));
+  _exit(rc == ENOENT || rc == ENOTDIR ? SANDBOX_EXIT_NOTFOUND : SANDBOX_EXIT_NOEXEC);
+}
+
+static void init_setup(const struct sandbox_config *cfg, int report_fd)
+{
+  const char *step = "";
+  int rc;
+
+  if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
+    sandbox_fail(report_fd, "setresuid", -rc);
+  /* Now that the launcher has put us in our cgroup, make it our "/". */
+  if (unshare(CLONE_NEWCGROUP) != 0 && errno != EINVAL)
+    sandbox_fail(report_fd, "unshare CLONE_NEWCGROUP", errno);
+  if (sethostname(cfg->hostname, strlen(cfg->hostname)) != 0)
+    sandbox_fail(report_fd, "sethostname", errno);
+  if (cfg->net == SANDBOX_NET_NONE && (rc = sandbox_net_loopback_up()) != 0)
+    sandbox_fail(report_fd, "loopback up", -rc);
+  if ((rc = sandbox_mount_setup(cfg, &step)) != 0)
+    sandbox_fail(report_fd, step, -rc);
+  /* Non-dumpable: the box's processes (same uid) cannot ptrace us or open
+   * /proc/1/mem; they lack CAP_SYS_PTRACE in our user namespace. */
+  if (prctl(PR_SET_DUMPABLE, 0) != 0)
+    sandbox_fail(report_fd, "prctl DUMPABLE", errno);
+}
+
+void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
+{
+  char syscall_name[96] = "";
+  sigset_t mask;
+  pid_t cmd;
+  int sig_fd, notify_fd = -1, socks[2] = { -1, -1 };
+  char byte;
+  size_t i;
+
+  /* If the launcher died before this, the read below sees EOF. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (read(sync_fd, &byte, 1) != 1)
+    _exit(SANDBOX_EXIT_SETUP);
+  close(sync_fd);
+  close_fds_except(report_fd, report_fd);
+
+  init_setup(cfg, report_fd);
+
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+    sigaddset(&mask, forwarded_signals[i]);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (sig_fd < 0)
+    sandbox_fail(report_fd, "signalfd", errno);
+  if (cfg->seccomp && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0)
+    sandbox_fail(report_fd, "socketpair", errno);
+
+  report(report_fd, SANDBOX_MSG_READY, 0, 0, NULL);
+
+  cmd = fork();
+  if (cmd < 0)
+    sandbox_fail(report_fd, "fork", errno);
+  if (cmd == 0) {
+    close(sig_fd);
+    if (socks[0] >= 0)
+      close(socks[0]);
+    command_exec(cfg, report_fd, socks[1]);
+  }
+  if (cfg->seccomp) {
+    close(socks[1]);
+    notify_fd = recv_fd(socks[0]); /* -1 if the command failed before exec */
+    close(socks[0]);
+  }
+
+  for (;;) {
+    struct pollfd pfd[2] = { { sig_fd, POLLIN, 0 }, { notify_fd, POLLIN, 0 } };
+
+    if (poll(pfd, notify_fd >= 0 ? 2 : 1, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      sandbox_fail(report_fd, "poll", errno);
+    }
+    if (notify_fd >= 0 && (pfd[1].revents & POLLIN))
+      sandbox_seccomp_notify_handle(notify_fd, syscall_name, sizeof(syscall_name));
+    if (notify_fd >= 0 && (pfd[1].revents & (POLLHUP | POLLERR))) {
+      /* Every filtered process is gone. */
+      close(notify_fd);
+      notify_fd = -1;
+    }
+    if (pfd[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      int status;
+      pid_t p;
+
+      if (read(sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+        continue;
+      if ((int)si.ssi_signo != SIGCHLD) {
+        kill(cmd, (int)si.ssi_signo);
+        continue;
+      }
+      while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (p == cmd) {
+          /* A violation still queued when the command died is still ours. */
+          if (notify_fd >= 0 && syscall_name[0] == '\0') {
+            struct pollfd np = { notify_fd, POLLIN, 0 };
+            if (poll(&np, 1, 0) == 1 && (np.revents & POLLIN))
+              sandbox_seccomp_notify_handle(notify_fd, syscall_name, sizeof(syscall_name));
+          }
+          report(report_fd, SANDBOX_MSG_EXIT, 0, status, syscall_name);
+          _exit(0);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,390 @@
+/*
+ * The launcher: the host-side process the caller sees.  It creates the box
+ * (clone into new namespaces), maps ids, applies cgroup limits, waits for
+ * the box while forwarding signals and enforcing the timeout, and reports
+ * the outcome as an exit status and optional JSON on --status-fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+/* The launcher's own parent-death signal.  Not one of the forwarded
+ * signals: parent death means "kill the box now", not "stop gracefully". */
+#define PARENT_DIED_SIG (SIGRTMIN + 3)
+
+static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+struct launcher_result {
+  bool have_exit, have_error, timed_out, parent_died;
+  int wstatus;           /* command's wait status (from init) */
+  int init_wstatus;      /* init's own wait status */
+  int err;
+  char step[96];
+  char syscall_name[96];
+  struct rusage ru;
+};
+
+static int write_file(const char *path, const char *buf)
+{
+  int fd, rc = 0;
+  size_t len = strlen(buf);
+
+  fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  if (write(fd, buf, len) != (ssize_t)len)
+    rc = -errno;
+  close(fd);
+  return rc;
+}
+
+static int write_id_maps(pid_t pid, const struct sandbox_config *cfg, const char **step)
+{
+  char path[64], buf[64];
+  unsigned host_uid = cfg->host_uid, host_gid = cfg->host_gid;
+  int rc;
+
+  /* Unprivileged, only our own ids can be mapped. */
+  if (geteuid() != 0) {
+    host_uid = geteuid();
+    host_gid = getegid();
+  }
+  snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+  *step = "write setgroups";
+  if ((rc = write_file(path, "deny")) != 0 && rc != -ENOENT)
+    return rc;
+  snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+  snprintf(buf, sizeof(buf), "%u %u 1\n", cfg->gid, host_gid);
+  *step = "write gid_map";
+  if ((rc = write_file(path, buf)) != 0)
+    return rc;
+  snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+  snprintf(buf, sizeof(buf), "%u %u 1\n", cfg->uid, host_uid);
+  *step = "write uid_map";
+  return write_file(path, buf);
+}
+
+static int apply_rlimits(pid_t pid, const struct sandbox_config *cfg, const char **step)
+{
+  struct rlimit rl;
+
+  /* Set from outside: raising a hard limit needs CAP_SYS_RESOURCE in the
+   * initial user namespace, which nothing inside the box has. */
+  if (cfg->nofile != 0) {
+    rl.rlim_cur = rl.rlim_max = cfg->nofile;
+    *step = "setrlimit NOFILE";
+    if (prlimit(pid, RLIMIT_NOFILE, &rl, NULL) != 0)
+      return -errno;
+  }
+  if (cfg->fsize_set) {
+    rl.rlim_cur = rl.rlim_max = cfg->fsize;
+    *step = "setrlimit FSIZE";
+    if (prlimit(pid, RLIMIT_FSIZE, &rl, NULL) != 0)
+      return -errno;
+  }
+  rl.rlim_cur = rl.rlim_max = 0;
+  prlimit(pid, RLIMIT_CORE, &rl, NULL);
+  return 0;
+}
+
+static void write_info(int fd, pid_t pid)
+{
+  char buf[64];
+  int n;
+
+  if (fd < 0)
+    return;
+  n = snprintf(buf, sizeof(buf), "{\"pid\": %d}\n", pid);
+  if (write(fd, buf, (size_t)n) != n) {
+    /* The caller stopped listening; the box still runs. */
+  }
+  close(fd);
+}
+
+/* The JSON has only numbers, booleans and a syscall name from libseccomp's
+ * table ([a-z0-9_:]), so nothing needs escaping. */
+static void write_status(int fd, int exit_code, int sig, bool oom, const struct launcher_result *r)
+{
+  char buf[512];
+  long long cpu_ms = (long long)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
+                     (long long)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
+  int n;
+
+  if (fd < 0)
+    return;
+  n = snprintf(buf, sizeof(buf),
+               "{\"exit_code\": %d, \"signal\": %d, \"oom_killed\": %s, \"timed_out\": %s, "
+               "\"cpu_ms\": %lld, \"max_rss_kb\": %ld",
+               exit_code, sig, oom ? "true" : "false", r->timed_out ? "true" : "false",
+               cpu_ms, r->ru.ru_maxrss);
+  if (r->syscall_name[0] != '\0')
+    n += snprintf(buf + n, sizeof(buf) - (size_t)n, ", \"seccomp_syscall\": \"%s\"", r->syscall_name);
+  if (r->have_error)
+    n += snprintf(buf + n, sizeof(buf) - (size_t)n, ", \"error\": \"%s: %s\"", r->step,
+                  strerror(r->err));
+  n += snprintf(buf + n, sizeof(buf) - (size_t)n, "}\n");
+  if (write(fd, buf, (size_t)n) != n) {
+    /* Nobody to tell. */
+  }
+  close(fd);
+}
+
+static void handle_msg(struct launcher_result *r, const struct sandbox_msg *m, const struct sandbox_config *cfg,
+                       pid_t pid, int *info_fd)
+{
+  switch (m->type) {
+  case SANDBOX_MSG_READY:
+    write_info(*info_fd, pid);
+    *info_fd = -1;
+    break;
+  case SANDBOX_MSG_ERROR:
+    if (!r->have_error) {
+      r->have_error = true;
+      r->err = m->err;
+      snprintf(r->step, sizeof(r->step), "%.*s", (int)sizeof(m->text) - 1, m->text);
+    }
+    break;
+  case SANDBOX_MSG_EXIT:
+    r->have_exit = true;
+    r->wstatus = m->wstatus;
+    snprintf(r->syscall_name, sizeof(r->syscall_name), "%.*s", (int)sizeof(m->text) - 1, m->text);
+    break;
+  }
+}
+
+static double now_s(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait for init, forwarding signals, until it has been reaped. */
+static void launcher_wait(pid_t pid, int report_fd, int sig_fd, const struct sandbox_config *cfg,
+                          struct launcher_result *r)
+{
+  double deadline = cfg->timeout > 0 ? now_s() + cfg->timeout : 0;
+  int info_fd = cfg->info_fd;
+  bool report_open = true, init_done = false;
+
+  while (!init_done || report_open) {
+    struct pollfd pfd[2] = { { sig_fd, POLLIN, 0 }, { report_fd, POLLIN, 0 } };
+    int timeout_ms = -1;
+
+    if (init_done) {
+      timeout_ms = 0; /* drain what init wrote before dying, then stop */
+    } else if (deadline > 0) {
+      double left = deadline - now_s();
+      timeout_ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
+    }
+    if (poll(pfd, report_open ? 2 : 1, timeout_ms) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (report_open && (pfd[1].revents & (POLLIN | POLLHUP))) {
+      struct sandbox_msg m;
+      ssize_t n = read(report_fd, &m, sizeof(m));
+
+      if (n == (ssize_t)sizeof(m))
+        handle_msg(r, &m, cfg, pid, &info_fd);
+      else if (n <= 0 && !(n < 0 && errno == EINTR))
+        report_open = false;
+      continue;
+    }
+    if (init_done)
+      break;
+    if (pfd[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+
+      if (read(sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+        continue;
+      if ((int)si.ssi_signo == SIGCHLD) {
+        if (wait4(pid, &r->init_wstatus, WNOHANG, &r->ru) == pid)
+          init_done = true;
+      } else if ((int)si.ssi_signo == PARENT_DIED_SIG) {
+        r->parent_died = true;
+        kill(pid, SIGKILL);
+      } else {
+        kill(pid, (int)si.ssi_signo);
+      }
+      continue;
+    }
+    if (deadline > 0 && now_s() >= deadline && !r->timed_out) {
+      r->timed_out = true;
+      kill(pid, SIGKILL);
+      deadline = 0;
+    }
+  }
+  if (info_fd >= 0)
+    close(info_fd);
+}
+
+int sandbox_run(const struct sandbox_config *cfg)
+{
+  struct sandbox_cgroup cg = { 0 };
+  struct launcher_result r;
+  sigset_t mask, oldmask;
+  int sync_fds[2] = { -1, -1 }, report_fds[2] = { -1, -1 }, sig_fd = -1;
+  int flags, rc, exit_code = SANDBOX_EXIT_SETUP, sig = 0;
+  const char *step = "";
+  pid_t ppid = getppid(), pid = -1;
+  bool oom = false;
+  size_t i;
+
+  memset(&r, 0, sizeof(r));
+
+  /* Block first so no signal is lost between here and the wait loop; init
+   * inherits the mask and sets up its own signalfd. */
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, PARENT_DIED_SIG);
+  for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+    sigaddset(&mask, forwarded_signals[i]);
+  sigprocmask(SIG_BLOCK, &mask, &oldmask);
+
+  step = "prctl PDEATHSIG";
+  if (prctl(PR_SET_PDEATHSIG, PARENT_DIED_SIG) != 0 || getppid() != ppid) {
+    rc = errno != 0 ? -errno : -ESRCH;
+    goto fail;
+  }
+  step = "signalfd";
+  sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (sig_fd < 0) {
+    rc = -errno;
+    goto fail;
+  }
+
+  if (cfg->memory != 0 || cfg->pids != 0 || cfg->cpus > 0) {
+    step = "cgroup";
+    if ((rc = sandbox_cgroup_create(&cg, cfg)) != 0)
+      goto fail;
+  }
+
+  step = "pipe";
+  if (pipe2(sync_fds, O_CLOEXEC) != 0 || pipe2(report_fds, O_CLOEXEC) != 0) {
+    rc = -errno;
+    goto fail;
+  }
+
+  flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (cfg->net == SANDBOX_NET_NONE)
+    flags |= CLONE_NEWNET;
+  /* The cgroup namespace is unshared by init once it sits in its cgroup, so
+   * the box sees its own cgroup as "/". */
+  step = "clone";
+  fflush(NULL);
+  pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+  if (pid < 0) {
+    rc = -errno;
+    goto fail;
+  }
+  if (pid == 0) {
+    close(sync_fds[1]);
+    close(report_fds[0]);
+    close(sig_fd);
+    sandbox_init_main(cfg, sync_fds[0], report_fds[1]);
+  }
+  close(sync_fds[0]);
+  close(report_fds[1]);
+  sync_fds[0] = report_fds[1] = -1;
+
+  if ((rc = write_id_maps(pid, cfg, &step)) != 0)
+    goto fail;
+  if ((rc = apply_rlimits(pid, cfg, &step)) != 0)
+    goto fail;
+  if (geteuid() == 0) {
+    char path[64];
+
+    /* Under memory pressure the OOM killer must pick the app, not our
+     * pid 1 (whose death would lose the status).  The command resets it. */
+    snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+    write_file(path, "-1000");
+  }
+  if (cg.version != 0) {
+    step = "cgroup attach";
+    if ((rc = sandbox_cgroup_attach(&cg, pid)) != 0)
+      goto fail;
+  }
+  step = "sync";
+  if (write(sync_fds[1], "1", 1) != 1) {
+    rc = -errno;
+    goto fail;
+  }
+  close(sync_fds[1]);
+  sync_fds[1] = -1;
+
+  launcher_wait(pid, report_fds[0], sig_fd, cfg, &r);
+  pid = -1;
+
+  if (cg.version != 0)
+    oom = sandbox_cgroup_oom_killed(&cg);
+
+  if (r.have_error) {
+    fprintf(stderr, "podium-sandbox: %s: %s\n", r.step, strerror(r.err));
+    exit_code = SANDBOX_EXIT_SETUP;
+  } else if (r.timed_out || r.parent_died) {
+    sig = SIGKILL;
+    exit_code = 128 + sig;
+  } else if (r.have_exit) {
+    if (WIFEXITED(r.wstatus)) {
+      exit_code = WEXITSTATUS(r.wstatus);
+    } else {
+      sig = WTERMSIG(r.wstatus);
+      /* Init kills a seccomp offender with SIGKILL (SIGSYS could be
+       * caught); report the cause, as the kernel's own kill would. */
+      if (sig == SIGKILL && r.syscall_name[0] != '\0')
+        sig = SIGSYS;
+      exit_code = 128 + sig;
+    }
+  } else if (WIFSIGNALED(r.init_wstatus)) {
+    /* Init itself died, e.g. the whole cgroup was OOM-killed. */
+    sig = WTERMSIG(r.init_wstatus);
+    exit_code = 128 + sig;
+  } else {
+    exit_code = WIFEXITED(r.init_wstatus) ? WEXITSTATUS(r.init_wstatus) : SANDBOX_EXIT_SETUP;
+  }
+  write_status(cfg->status_fd, exit_code, sig, oom, &r);
+  goto cleanup;
+
+fail:
+  fprintf(stderr, "podium-sandbox: %s: %s\n", step, strerror(-rc));
+  r.have_error = true;
+  r.err = -rc;
+  snprintf(r.step, sizeof(r.step), "%s", step);
+  exit_code = SANDBOX_EXIT_SETUP;
+  if (pid > 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+  }
+  write_status(cfg->status_fd, exit_code, 0, false, &r);
+
+cleanup:
+  if (cg.version != 0)
+    sandbox_cgroup_destroy(&cg);
+  for (i = 0; i < 2; i++) {
+    if (sync_fds[i] >= 0)
+      close(sync_fds[i]);
+    if (report_fds[i] >= 0)
+      close(report_fds[i]);
+  }
+  if (sig_fd >= 0)
+    close(sig_fd);
+  sigprocmask(SIG_SETMASK, &oldmask, NULL);
+  return exit_code;
+}

@@ -1,0 +1,131 @@
+/*
+ * podium-sandbox — shared types of the sandbox launcher.
+ *
+ * Process layout (one box):
+ *
+ *   launcher (host)            main.c, launcher.c, cgroup.c
+ *     └─ init, pid 1 inside    init.c, mount.c, net.c    (all namespaces)
+ *          └─ command          init.c, privs.c, seccomp.c (exec'd)
+ *
+ * The launcher clones init into fresh namespaces, writes its uid/gid maps,
+ * puts it into the limit cgroups and waits.  Init builds the filesystem,
+ * forks the command, reaps zombies, forwards signals and acts as the seccomp
+ * notification supervisor so a violation can be reported by name.  Init
+ * tells the launcher about setup failures and the command's end over a pipe
+ * of fixed-size messages (struct sandbox_msg).
+ *
+ * Conventions: functions return 0 or -errno; a failing setup step is
+ * recorded with sandbox_fail() so the launcher can name it on stderr.
+ */
+#ifndef PODIUM_SANDBOX_H
+#define PODIUM_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SANDBOX_EXIT_SETUP    125
+#define SANDBOX_EXIT_NOEXEC   126
+#define SANDBOX_EXIT_NOTFOUND 127
+
+enum sandbox_mount_kind {
+  SANDBOX_MOUNT_RO_BIND,
+  SANDBOX_MOUNT_BIND,
+  SANDBOX_MOUNT_TMPFS,
+  SANDBOX_MOUNT_OVERLAY,
+};
+
+struct sandbox_mount {
+  enum sandbox_mount_kind kind;
+  const char *src;  /* NULL for tmpfs; borrowed from argv */
+  const char *dst;  /* absolute path inside the sandbox */
+};
+
+enum sandbox_net { SANDBOX_NET_NONE, SANDBOX_NET_HOST };
+
+/* Everything parsed from the command line.  Strings are borrowed from argv;
+ * the arrays are owned and freed by sandbox_config_release(). */
+struct sandbox_config {
+  struct sandbox_mount *mounts;
+  size_t nmounts;
+  char **env;        /* NAME=VALUE, NULL-terminated, built by main.c */
+  size_t nenv;
+  char *const *argv; /* command, NULL-terminated */
+
+  const char *chdir;
+  const char *hostname;
+  uid_t uid, host_uid;
+  gid_t gid, host_gid;
+  bool host_uid_set, host_gid_set;
+  enum sandbox_net net;
+
+  uint64_t memory;   /* bytes, 0 = unlimited */
+  uint64_t pids;     /* 0 = unlimited */
+  double cpus;       /* 0 = unlimited */
+  uint64_t nofile;   /* 0 = inherit */
+  uint64_t fsize;    /* 0 = inherit */
+  bool fsize_set;
+  double timeout;    /* seconds, 0 = none */
+  bool seccomp;
+
+  int status_fd;     /* -1 = none */
+  int info_fd;       /* -1 = none */
+};
+
+void sandbox_config_init(struct sandbox_config *cfg);
+void sandbox_config_release(struct sandbox_config *cfg);
+
+/* Messages from inside the box to the launcher. */
+enum sandbox_msg_type {
+  SANDBOX_MSG_READY = 1, /* filesystem and namespaces done, command forked */
+  SANDBOX_MSG_ERROR,     /* setup failed: step + errno */
+  SANDBOX_MSG_EXIT,      /* the command ended: wait status + seccomp name */
+};
+
+struct sandbox_msg {
+  int type;
+  int err;               /* errno for SANDBOX_MSG_ERROR */
+  int wstatus;           /* for SANDBOX_MSG_EXIT */
+  char text[96];         /* failing step, or the offending syscall's name */
+};
+
+/* Launcher side. */
+int sandbox_run(const struct sandbox_config *cfg);
+
+/* Inside: pid 1 of the box.  Never returns. */
+void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
+    __attribute__((noreturn));
+
+/* Record a failed step (inside the box) and exit the current process. */
+void sandbox_fail(int report_fd, const char *step, int err) __attribute__((noreturn));
+
+/* mount.c: build the new root and pivot into it.  On failure *step names
+ * the failing operation. */
+int sandbox_mount_setup(const struct sandbox_config *cfg, const char **step);
+
+/* net.c */
+int sandbox_net_loopback_up(void);
+
+/* privs.c */
+int sandbox_privs_drop(void);
+int sandbox_privs_switch_ids(uid_t uid, gid_t gid);
+
+/* seccomp.c: load the filter into the calling process; *notify_fd receives
+ * the user-notification listener that the supervisor must poll. */
+int sandbox_seccomp_load(int *notify_fd, const char **step);
+/* Handle one pending notification on fd: the offender is killed and its
+ * syscall's name copied to name (first violation only). */
+int sandbox_seccomp_notify_handle(int fd, char *name, size_t namelen);
+
+/* cgroup.c */
+struct sandbox_cgroup {
+  int version;          /* 0 = none, 1, 2 */
+  char *paths[3];       /* v1: memory, pids, cpu dirs; v2: paths[0] only */
+};
+int sandbox_cgroup_create(struct sandbox_cgroup *cg, const struct sandbox_config *cfg);
+int sandbox_cgroup_attach(const struct sandbox_cgroup *cg, pid_t pid);
+bool sandbox_cgroup_oom_killed(const struct sandbox_cgroup *cg);
+void sandbox_cgroup_destroy(struct sandbox_cgroup *cg);
+
+#endif
