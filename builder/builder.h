@@ -31,6 +31,9 @@ typedef struct builder_git_req {
 	const char *remote_user;   /* for REMOTE_USER, may be NULL */
 	/* Called after a receive-pack that moved refs/heads/main, with the new sha. */
 	void (*on_pushed)(void *arg, const char *sha_hex);
+	/* Optional: called exactly once when the exchange is over (answered, failed or
+	 * aborted), after any on_pushed, so the caller can free arg. */
+	void (*on_done)(void *arg);
 	void *arg;
 } builder_git_req;
 

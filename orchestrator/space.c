@@ -680,6 +680,12 @@ space_new(podium *p, space_row *row)
 }
 
 space *
+space_next(const space *s)
+{
+	return s->next;
+}
+
+space *
 space_find(podium *p, const char *owner, const char *name)
 {
 	for (space *s = p->spaces; s != NULL; s = s->next)

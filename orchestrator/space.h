@@ -25,6 +25,8 @@ int spaces_init(podium *p);
 void spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg);
 
 space *space_find(podium *p, const char *owner, const char *name);
+/* Iteration: for (s = p->spaces; s != NULL; s = space_next(s)). */
+space *space_next(const space *s);
 /* Returns 0, -EINVAL (bad name/sdk; err says which) or -EEXIST (taken; err says why). */
 int space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
     space **out, char *err, size_t errlen);

@@ -1,0 +1,198 @@
+/* daemon.c — `podium serve`: one libuv loop, one listener, the store, the spaces.
+ *
+ * Start: open the data dir and the store → ensure the admin user and its token →
+ * bring back the spaces → listen. Stop (SIGTERM/SIGINT): stop accepting, stop every
+ * app (state kept), close the store. A second signal exits at once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "proxy.h"
+#include "routes.h"
+#include "space.h"
+#include "util.h"
+#include "web.h"
+
+static uv_signal_t sig_term, sig_int;
+static int signals_seen;
+
+static int
+bound_port(const podium *p)
+{
+	return p->proxy != NULL ? proxy_server_port(p->proxy) : p->listen_port;
+}
+
+char *
+podium_hub_url(const podium *p)
+{
+	int port = bound_port(p);
+
+	if (port == 80)
+		return xasprintf("http://%s", p->domain);
+	return xasprintf("http://%s:%d", p->domain, port);
+}
+
+char *
+podium_space_url(const podium *p, const char *subdomain)
+{
+	int port = bound_port(p);
+
+	if (port == 80)
+		return xasprintf("http://%s.%s", subdomain, p->domain);
+	return xasprintf("http://%s.%s:%d", subdomain, p->domain, port);
+}
+
+/* First start: create the admin user and write its token to DIR/admin.token (0600).
+ * A missing token file on a later start gets a fresh token. */
+static int
+ensure_admin(podium *p)
+{
+	char *path = xasprintf("%s/admin.token", p->data_dir);
+	char token[128], line[130];
+	int64_t uid;
+	int created = 0, r;
+
+	r = store_user_ensure(p->store, "admin", &uid, &created);
+	if (r != 0)
+		goto done;
+	if (!created && access(path, F_OK) == 0)
+		goto done;
+	r = auth_token_create(p->store, uid, token, sizeof(token));
+	if (r != 0)
+		goto done;
+	snprintf(line, sizeof(line), "%s\n", token);
+	r = fs_write_file(path, line, strlen(line), 0600);
+	if (r == 0)
+		log_info("admin token written to %s", path);
+done:
+	if (r != 0)
+		error("cannot set up the admin user: %s", strerror(-r));
+	free(path);
+	return r;
+}
+
+static void
+proxy_stopped(void *arg)
+{
+	podium *p = arg;
+
+	p->proxy = NULL;
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+}
+
+static void
+spaces_stopped(void *arg)
+{
+	podium *p = arg;
+
+	log_info("all apps stopped");
+	routes_clear();
+	if (p->proxy != NULL)
+		proxy_server_stop(p->proxy, proxy_stopped, p);
+	else
+		proxy_stopped(p);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	podium *p = h->data;
+
+	if (++signals_seen > 1) {
+		log_warn("second signal: exiting now");
+		_exit(1);
+	}
+	log_info("signal %d: stopping", signum);
+	spaces_shutdown(p, spaces_stopped, p);
+}
+
+static char *
+sandbox_path(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return xstrdup("podium-sandbox");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	return xasprintf("%s/podium-sandbox", exe);
+}
+
+int
+podium_serve(const podium_options *opt)
+{
+	podium p = { 0 };
+	proxy_config cfg;
+	char real[PATH_MAX], *db;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	p.loop = uv_default_loop();
+	p.domain = xstrdup(opt->domain);
+	p.listen_host = xstrdup(opt->listen_host);
+	p.listen_port = opt->listen_port;
+	p.sandbox_bin = sandbox_path();
+	if (access(p.sandbox_bin, X_OK) != 0)
+		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
+	if ((r = fs_mkdir_p(opt->data_dir, 0750)) != 0)
+		return error("cannot create data dir %s: %s", opt->data_dir, strerror(-r));
+	if (realpath(opt->data_dir, real) == NULL)
+		return error("data dir %s: %s", opt->data_dir, strerror(errno));
+	p.data_dir = xstrdup(real);
+	/* Releases and per-space data are entered by sandboxed uids. */
+	chmod(p.data_dir, 0711);
+	for (const char *sub = "repos\0releases\0spacedata\0logs\0"; *sub != '\0'; sub += strlen(sub) + 1) {
+		char *d = xasprintf("%s/%s", p.data_dir, sub);
+		fs_mkdir_p(d, 0711);
+		free(d);
+	}
+	db = xasprintf("%s/podium.db", p.data_dir);
+	r = store_open(db, &p.store);
+	free(db);
+	if (r != 0)
+		return error("cannot open the database in %s", p.data_dir);
+	if (ensure_admin(&p) != 0)
+		return -1;
+
+	proxy_config_init(&cfg);
+	cfg.listen_host = p.listen_host;
+	cfg.listen_port = p.listen_port;
+	cfg.domain = p.domain;
+	r = proxy_server_start(p.loop, &cfg, web_hub_handle, &p, &p.proxy);
+	if (r != 0)
+		return error("cannot listen on %s:%d: %s", p.listen_host, p.listen_port, uv_strerror(r));
+	if ((r = spaces_init(&p)) != 0)
+		return error("cannot load spaces");
+
+	uv_signal_init(p.loop, &sig_term);
+	uv_signal_init(p.loop, &sig_int);
+	sig_term.data = sig_int.data = &p;
+	uv_signal_start(&sig_term, on_signal, SIGTERM);
+	uv_signal_start(&sig_int, on_signal, SIGINT);
+	log_info("podium serving http://%s:%d (hub: http://%s:%d, apps: http://OWNER-NAME.%s:%d), data %s",
+	    p.listen_host, proxy_server_port(p.proxy), p.domain, proxy_server_port(p.proxy), p.domain,
+	    proxy_server_port(p.proxy), p.data_dir);
+
+	uv_run(p.loop, UV_RUN_DEFAULT);
+
+	store_close(p.store);
+	log_info("stopped");
+	free(p.domain);
+	free(p.listen_host);
+	free(p.sandbox_bin);
+	free(p.data_dir);
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* daemon.h — `podium serve`. */
+#ifndef PODIUM_DAEMON_H
+#define PODIUM_DAEMON_H
+
+#include "podium.h"
+
+typedef struct podium_options {
+	const char *listen_host;
+	int listen_port;
+	const char *data_dir;
+	const char *domain;
+} podium_options;
+
+/* Runs the daemon until SIGTERM/SIGINT. 0 on a clean stop, -1 on a startup error. */
+int podium_serve(const podium_options *opt);
+
+#endif

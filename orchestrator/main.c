@@ -1,0 +1,88 @@
+/* main.c — the podium command line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: podium serve [--listen HOST:PORT] [--data DIR] [--domain DOMAIN]\n"
+	    "\n"
+	    "  --listen HOST:PORT  address of the hub, git and app proxy (default 127.0.0.1:8080)\n"
+	    "  --data DIR          state: database, repos, releases, space data, logs (default ./var)\n"
+	    "  --domain DOMAIN     hub host; apps are served at OWNER-NAME.DOMAIN (default localhost)\n"
+	    "\n"
+	    "The first start creates user admin and writes its API token to DIR/admin.token.\n", f);
+}
+
+static int
+parse_listen(const char *s, podium_options *o)
+{
+	static char host[256];
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 0 || port > 65535 || colon[1] == '\0')
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	/* "[::1]:8080" → "::1" */
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	o->listen_host = host[0] != '\0' ? host : "127.0.0.1";
+	o->listen_port = (int)port;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	podium_options o = { "127.0.0.1", 8080, "./var", "localhost" };
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "serve") != 0) {
+		fprintf(stderr, "podium: unknown command \"%s\"\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (v == NULL) {
+			fprintf(stderr, "podium: %s needs a value\n", a);
+			return 2;
+		}
+		if (strcmp(a, "--listen") == 0) {
+			if (parse_listen(v, &o) != 0) {
+				fprintf(stderr, "podium: --listen wants HOST:PORT, got \"%s\"\n", v);
+				return 2;
+			}
+		} else if (strcmp(a, "--data") == 0) {
+			o.data_dir = v;
+		} else if (strcmp(a, "--domain") == 0) {
+			o.domain = v;
+		} else {
+			fprintf(stderr, "podium: unknown option \"%s\"\n", a);
+			usage(stderr);
+			return 2;
+		}
+		i++;
+	}
+	return podium_serve(&o) == 0 ? 0 : 1;
+}

@@ -1,0 +1,322 @@
+/* api.c — the JSON API on the hub host, in Hugging Face Hub shapes. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "space.h"
+#include "util.h"
+#include "web.h"
+
+#define API_MAX_BODY (1 << 20)
+
+int
+web_json(http_exchange *x, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	int r;
+
+	json_decref(body);
+	r = http_respond(x, status, "application/json", NULL, 0, text, strlen(text));
+	free(text);
+	return r;
+}
+
+int
+web_json_error(http_exchange *x, int status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return web_json(x, status, json_pack("{s:s}", "error", msg));
+}
+
+/* A request whose body is collected before it is handled (API bodies are small). */
+typedef struct api_req {
+	podium *p;
+	http_exchange *x;
+	char *body;
+	size_t len;
+	int too_big;
+	void (*handle)(struct api_req *a, json_t *body, const char *user);
+	char *user;
+} api_req;
+
+static void
+api_req_free(api_req *a)
+{
+	free(a->body);
+	free(a->user);
+	free(a);
+}
+
+static void
+api_body_data(void *arg, const char *data, size_t len)
+{
+	api_req *a = arg;
+
+	if (a->too_big || a->len + len > API_MAX_BODY) {
+		a->too_big = 1;
+		return;
+	}
+	a->body = xrealloc(a->body, a->len + len + 1);
+	memcpy(a->body + a->len, data, len);
+	a->len += len;
+	a->body[a->len] = '\0';
+}
+
+static void
+api_body_end(void *arg)
+{
+	api_req *a = arg;
+	json_error_t jerr;
+	json_t *j;
+
+	if (a->too_big) {
+		web_json_error(a->x, 413, "request body larger than %d bytes", API_MAX_BODY);
+	} else if (a->len == 0) {
+		web_json_error(a->x, 400, "request body must be a JSON object");
+	} else if ((j = json_loadb(a->body, a->len, 0, &jerr)) == NULL) {
+		web_json_error(a->x, 400, "invalid JSON at line %d column %d: %s", jerr.line,
+		    jerr.column, jerr.text);
+	} else if (!json_is_object(j)) {
+		json_decref(j);
+		web_json_error(a->x, 400, "request body must be a JSON object");
+	} else {
+		a->handle(a, j, a->user);
+		json_decref(j);
+	}
+	api_req_free(a);
+}
+
+static void
+api_body_abort(void *arg)
+{
+	api_req_free(arg);
+}
+
+static void
+api_with_body(podium *p, http_exchange *x, const char *user,
+    void (*handle)(api_req *a, json_t *body, const char *user))
+{
+	api_req *a = xcalloc(1, sizeof(*a));
+	http_body_cb cb = { api_body_data, api_body_end, api_body_abort, NULL, a };
+
+	a->p = p;
+	a->x = x;
+	a->handle = handle;
+	a->user = xstrdup(user);
+	http_exchange_set_body_cb(x, &cb);
+}
+
+/* Reads "name" (maybe "owner/name") and "organization" of a repos request body. */
+static int
+repo_target(http_exchange *x, json_t *body, const char *user, char *owner, char *name, size_t n)
+{
+	const char *type = json_string_value(json_object_get(body, "type"));
+	const char *nm = json_string_value(json_object_get(body, "name"));
+	const char *org = json_string_value(json_object_get(body, "organization"));
+	const char *slash;
+
+	if (type != NULL && strcmp(type, "space") != 0) {
+		web_json_error(x, 400, "type \"%s\" is not supported: podium hosts spaces only", type);
+		return -1;
+	}
+	if (nm == NULL) {
+		web_json_error(x, 400, "missing \"name\" (a string)");
+		return -1;
+	}
+	if (json_object_get(body, "organization") != NULL && !json_is_null(json_object_get(body,
+	    "organization")) && org == NULL) {
+		web_json_error(x, 400, "\"organization\" must be a string");
+		return -1;
+	}
+	slash = strchr(nm, '/');
+	if (slash != NULL && org == NULL) {
+		snprintf(owner, n, "%.*s", (int)(slash - nm), nm);
+		snprintf(name, n, "%s", slash + 1);
+	} else {
+		snprintf(owner, n, "%s", org != NULL ? org : user);
+		snprintf(name, n, "%s", nm);
+	}
+	if (strlen(nm) >= n || (org != NULL && strlen(org) >= n)) {
+		web_json_error(x, 400, "name too long: at most 64 characters");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+api_repos_create(api_req *a, json_t *body, const char *user)
+{
+	char owner[256], name[256], err[512];
+	const char *sdk = json_string_value(json_object_get(body, "sdk"));
+	json_t *priv = json_object_get(body, "private");
+	space *s;
+	int r;
+
+	if (sdk == NULL)
+		sdk = json_string_value(json_object_get(body, "space_sdk"));
+	if (repo_target(a->x, body, user, owner, name, sizeof(owner)) != 0)
+		return;
+	if (priv != NULL && !json_is_boolean(priv) && !json_is_null(priv)) {
+		web_json_error(a->x, 400, "\"private\" must be true or false");
+		return;
+	}
+	if (!auth_may_write(user, owner)) {
+		web_json_error(a->x, 403, "user %s may not create spaces under %s", user, owner);
+		return;
+	}
+	r = space_create(a->p, owner, name, sdk != NULL ? sdk : "static", json_is_true(priv), &s,
+	    err, sizeof(err));
+	if (r == -EINVAL) {
+		web_json_error(a->x, 400, "%s", err);
+	} else if (r == -EEXIST) {
+		web_json_error(a->x, 409, "%s", err);
+	} else if (r != 0) {
+		web_json_error(a->x, 500, "%s", err);
+	} else {
+		char *hub = podium_hub_url(a->p);
+		json_t *j = json_pack("{s:s++++, s:s++}",
+		    "url", hub, "/spaces/", space_owner(s), "/", space_name(s),
+		    "name", space_owner(s), "/", space_name(s));
+		free(hub);
+		web_json(a->x, 200, j);
+	}
+}
+
+static void
+api_repos_delete(api_req *a, json_t *body, const char *user)
+{
+	char owner[256], name[256];
+	space *s;
+
+	if (repo_target(a->x, body, user, owner, name, sizeof(owner)) != 0)
+		return;
+	s = space_find(a->p, owner, name);
+	if (s == NULL || (!auth_may_write(user, space_owner(s)) && space_is_private(s))) {
+		web_json_error(a->x, 404, "space %s/%s not found", owner, name);
+		return;
+	}
+	if (!auth_may_write(user, space_owner(s))) {
+		web_json_error(a->x, 403, "user %s may not delete %s/%s", user, owner, name);
+		return;
+	}
+	space_delete(a->p, s);
+	web_json(a->x, 200, json_object());
+}
+
+/* May this (possibly anonymous) user read s? */
+static int
+may_read(const char *user, const space *s)
+{
+	return !space_is_private(s) || auth_may_write(user, space_owner(s));
+}
+
+static json_t *
+web_spaces_array(podium *p, const char *user)
+{
+	json_t *arr = json_array();
+
+	for (space *s = p->spaces; s != NULL; s = space_next(s))
+		if (may_read(user, s))
+			json_array_append_new(arr, space_json(p, s, 0));
+	return arr;
+}
+
+/* Serves a log file as text. */
+static void
+api_log(http_exchange *x, const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r = fs_read_file(path, &text, &len, 64 << 20);
+
+	if (r == -ENOENT) {
+		http_respond(x, 200, "text/plain; charset=utf-8", NULL, 0, "", 0);
+		return;
+	}
+	if (r != 0) {
+		web_json_error(x, 500, "cannot read log: %s", strerror(-r));
+		return;
+	}
+	http_respond(x, 200, "text/plain; charset=utf-8", NULL, 0, text, len);
+	free(text);
+}
+
+void
+web_api_handle(podium *p, http_exchange *x)
+{
+	const http_request *r = http_exchange_request(x);
+	const char *path = r->path;
+	int presented = 0;
+	char *user = auth_user(p, r, &presented);
+	int is_get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+	char owner[128], name[128], rest[128];
+
+	if (presented && user == NULL && strcmp(path, "/api/health") != 0) {
+		web_json_error(x, 401, "invalid credentials: the token is not valid");
+		goto done;
+	}
+	if (strcmp(path, "/api/health") == 0) {
+		web_json(x, 200, json_pack("{s:s}", "status", "ok"));
+	} else if (strcmp(path, "/api/whoami-v2") == 0) {
+		if (user == NULL)
+			web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
+		else
+			web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}}",
+			    "type", "user", "name", user, "fullname", user, "orgs",
+			    "auth", "type", "access_token", "accessToken", "role", "write"));
+	} else if (strcmp(path, "/api/repos/create") == 0) {
+		if (strcmp(r->method, "POST") != 0)
+			web_json_error(x, 405, "use POST");
+		else if (user == NULL)
+			web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
+		else
+			api_with_body(p, x, user, api_repos_create);
+	} else if (strcmp(path, "/api/repos/delete") == 0) {
+		if (strcmp(r->method, "DELETE") != 0)
+			web_json_error(x, 405, "use DELETE");
+		else if (user == NULL)
+			web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
+		else
+			api_with_body(p, x, user, api_repos_delete);
+	} else if (strcmp(path, "/api/spaces") == 0) {
+		if (!is_get)
+			web_json_error(x, 405, "use GET");
+		else
+			web_json(x, 200, web_spaces_array(p, user));
+	} else if (sscanf(path, "/api/spaces/%127[^/]/%127[^/]%127s", owner, name, rest) >= 2) {
+		space *s = space_find(p, owner, name);
+		int n = sscanf(path, "/api/spaces/%127[^/]/%127[^/]%127s", owner, name, rest);
+		if (n == 2)
+			rest[0] = '\0';
+		if (s == NULL || !may_read(user, s))
+			web_json_error(x, 404, "space %s/%s not found", owner, name);
+		else if (!is_get)
+			web_json_error(x, 405, "use GET");
+		else if (rest[0] == '\0')
+			web_json(x, 200, space_json(p, s, 1));
+		else if (strcmp(rest, "/runtime") == 0)
+			web_json(x, 200, space_runtime_json(s));
+		else if (strcmp(rest, "/logs/build") == 0) {
+			char *lp = space_build_log_path(p, s);
+			api_log(x, lp);
+			free(lp);
+		} else if (strcmp(rest, "/logs/run") == 0) {
+			char *lp = space_app_log_path(p, s);
+			api_log(x, lp);
+			free(lp);
+		} else
+			web_json_error(x, 404, "no such endpoint: %s", path);
+	} else {
+		web_json_error(x, 404, "no such endpoint: %s", path);
+	}
+done:
+	free(user);
+}

@@ -1,0 +1,149 @@
+/* hub.c — everything on the hub host: /api → api.c, /spaces/OWNER/NAME/... → git
+ * (builder_git_serve) or the space page, / → the index page. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder.h"
+#include "log.h"
+#include "space.h"
+#include "util.h"
+#include "web.h"
+
+typedef struct push_ctx {
+	podium *p;
+	char *owner, *name;
+} push_ctx;
+
+static void
+git_pushed(void *arg, const char *sha)
+{
+	push_ctx *c = arg;
+	/* Look the space up again: it may have been deleted while the push ran. */
+	space *s = space_find(c->p, c->owner, c->name);
+
+	if (s != NULL)
+		space_on_push(c->p, s, sha);
+}
+
+static void
+git_done(void *arg)
+{
+	push_ctx *c = arg;
+
+	free(c->owner);
+	free(c->name);
+	free(c);
+}
+
+static int
+is_git_path(const char *rest, const char *query, int *push)
+{
+	*push = strcmp(rest, "/git-receive-pack") == 0 ||
+	    (strcmp(rest, "/info/refs") == 0 && strstr(query, "service=git-receive-pack") != NULL);
+	return strcmp(rest, "/info/refs") == 0 || strcmp(rest, "/git-upload-pack") == 0 ||
+	    strcmp(rest, "/git-receive-pack") == 0 || strcmp(rest, "/HEAD") == 0 ||
+	    strncmp(rest, "/objects/", 9) == 0;
+}
+
+static void
+git_unauthorized(http_exchange *x, const char *msg)
+{
+	http_header h = { "WWW-Authenticate", "Basic realm=\"podium\"" };
+
+	http_respond(x, 401, "text/plain; charset=utf-8", &h, 1, msg, strlen(msg));
+}
+
+static void
+hub_spaces(podium *p, http_exchange *x)
+{
+	const http_request *r = http_exchange_request(x);
+	char owner[128] = "", name[128] = "";
+	const char *rest;
+	int n = 0, push = 0, presented = 0;
+	char *user;
+	space *s;
+
+	if (sscanf(r->path, "/spaces/%127[^/]/%127[^/]%n", owner, name, &n) != 2 || n == 0) {
+		http_respond_error(x, 404, "not found");
+		return;
+	}
+	rest = r->path + n;
+	size_t nl = strlen(name);
+	if (nl > 4 && strcmp(name + nl - 4, ".git") == 0)
+		name[nl - 4] = '\0';
+	user = auth_user(p, r, &presented);
+	s = space_find(p, owner, name);
+	if (s == NULL || (space_is_private(s) && !auth_may_write(user, space_owner(s)) && !presented)) {
+		/* A private space asks for credentials, like a private repository on a forge. */
+		if (s != NULL && is_git_path(rest, r->query, &push))
+			git_unauthorized(x, "authentication required\n");
+		else
+			http_respond_error(x, 404, "space not found");
+		goto done;
+	}
+	if (space_is_private(s) && !auth_may_write(user, space_owner(s))) {
+		http_respond_error(x, 404, "space not found");
+		goto done;
+	}
+	if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
+		web_page_space(p, x, s);
+		goto done;
+	}
+	if (!is_git_path(rest, r->query, &push)) {
+		http_respond_error(x, 404, "not found");
+		goto done;
+	}
+	if (push && user == NULL) {
+		git_unauthorized(x, presented ? "invalid credentials: use your podium token as the password\n"
+		    : "authentication required: push with your podium token as the password\n");
+		goto done;
+	}
+	if (push && !auth_may_write(user, space_owner(s))) {
+		http_respond_error(x, 403, "you may not push to this space");
+		goto done;
+	}
+	{
+		push_ctx *c = NULL;
+		char *repo = space_repo_path(p, s);
+		builder_git_req req = { 0 };
+
+		req.repo_path = repo;
+		req.path_info = rest;
+		req.allow_push = push;
+		req.remote_user = user;
+		if (push) {
+			c = xcalloc(1, sizeof(*c));
+			c->p = p;
+			c->owner = xstrdup(space_owner(s));
+			c->name = xstrdup(space_name(s));
+			req.on_pushed = git_pushed;
+			req.on_done = git_done;
+			req.arg = c;
+		}
+		builder_git_serve(x, &req);
+		free(repo);
+	}
+done:
+	free(user);
+}
+
+void
+web_hub_handle(http_exchange *x, void *arg)
+{
+	podium *p = arg;
+	const http_request *r = http_exchange_request(x);
+
+	if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->path, "/api") == 0) {
+		web_api_handle(p, x);
+	} else if (strncmp(r->path, "/spaces/", 8) == 0) {
+		hub_spaces(p, x);
+	} else if (strcmp(r->path, "/") == 0 || strcmp(r->path, "/spaces") == 0) {
+		int presented;
+		char *user = auth_user(p, r, &presented);
+		web_page_index(p, x, user);
+		free(user);
+	} else {
+		http_respond_error(x, 404, "not found");
+	}
+}

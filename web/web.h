@@ -1,0 +1,34 @@
+/* web.h — the hub: JSON API (Hugging Face Hub shapes), git over HTTP and pages.
+ * web_hub_handle is the proxy's hub handler (arg: the podium). */
+#ifndef PODIUM_WEB_H
+#define PODIUM_WEB_H
+
+#include <jansson.h>
+
+#include "http.h"
+#include "podium.h"
+
+void web_hub_handle(http_exchange *x, void *arg);
+
+/* ---- auth.c ---- */
+/* Creates a new API token for user_id; token receives the secret (NUL-terminated).
+ * Only its hash is stored. 0 or -errno. */
+int auth_token_create(store *st, int64_t user_id, char *token, size_t len);
+/* The user named by the request's credentials (Authorization: Bearer TOKEN, or Basic
+ * with the token as password), or NULL when absent or wrong (caller frees).
+ * *presented tells whether credentials were given at all. */
+char *auth_user(podium *p, const http_request *r, int *presented);
+/* May user write to spaces of owner? (admin: all; others: their own.) */
+int auth_may_write(const char *user, const char *owner);
+
+/* ---- api.c ---- */
+void web_api_handle(podium *p, http_exchange *x);
+int web_json(http_exchange *x, int status, json_t *body); /* steals body */
+int web_json_error(http_exchange *x, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- pages.c ---- */
+void web_page_index(podium *p, http_exchange *x, const char *user);
+void web_page_space(podium *p, http_exchange *x, space *s);
+
+#endif
