@@ -3,7 +3,7 @@
  * libyaml builds the node graph; we map it to jansson. Plain scalars are typed
  * the way YAML 1.1 (PyYAML, what Hugging Face users write against) types them:
  * null/~, true/false/yes/no/on/off, integers, floats. Quoted scalars, block
- * scalars and anything tagged !!str stay strings, so `sdk_version: "4.0"` is "4.0"
+ * scalars stay strings, so `sdk_version: "4.0"` is "4.0"
  * while `python_version: 3.10` is the float 3.1 — as on Hugging Face. */
 #include "builder.h"
 
@@ -132,8 +132,9 @@ node_to_json(fm_ctx *ctx, yaml_node_t *node, int depth)
 	switch (node->type) {
 	case YAML_SCALAR_NODE:
 		text = (const char *)node->data.scalar.value;
-		if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-		    (node->tag != NULL && strcmp((char *)node->tag, YAML_STR_TAG) == 0))
+		/* The loader tags every untagged scalar !!str, so only the style tells a
+		 * quoted "123" from a plain 123. */
+		if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 			out = json_stringn(text, node->data.scalar.length);
 		else
 			out = plain_scalar(text);
