@@ -1,0 +1,176 @@
+/* Unit tests for the orchestrator's store, route table and name rules (cmocka). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "routes.h"
+#include "store.h"
+#include "util.h"
+#include "web.h"
+
+static char *
+temp_db(void)
+{
+	char tmpl[] = "/tmp/podium-store-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+
+	assert_non_null(dir);
+	return xasprintf("%s/podium.db", dir);
+}
+
+static void
+test_names(void **state)
+{
+	char sub[160];
+
+	(void)state;
+	assert_true(name_valid("demo"));
+	assert_true(name_valid("My_App.v2-x"));
+	assert_true(name_valid("a"));
+	assert_false(name_valid(""));
+	assert_false(name_valid(".hidden"));
+	assert_false(name_valid("-dash"));
+	assert_false(name_valid("a..b"));
+	assert_false(name_valid("sp ace"));
+	assert_false(name_valid("a/b"));
+	assert_false(name_valid("ünï"));
+	char long_name[70];
+	memset(long_name, 'a', 65);
+	long_name[65] = '\0';
+	assert_false(name_valid(long_name));
+	long_name[64] = '\0';
+	assert_true(name_valid(long_name));
+	name_subdomain("Alice", "My_App.v2", sub, sizeof(sub));
+	assert_string_equal(sub, "alice-my-app-v2");
+}
+
+static void
+test_store_spaces(void **state)
+{
+	char *path = temp_db();
+	store *st;
+	space_row r = { 0 }, dup = { 0 };
+
+	(void)state;
+	assert_int_equal(store_open(path, &st), 0);
+	r.owner = xstrdup("admin");
+	r.name = xstrdup("demo");
+	r.subdomain = xstrdup("admin-demo");
+	r.sdk = xstrdup("static");
+	r.stage = xstrdup("NO_APP_FILE");
+	assert_int_equal(store_space_insert(st, &r), 0);
+	assert_true(r.id > 0);
+	/* Same subdomain: refused by the unique constraint. */
+	dup.owner = xstrdup("Admin");
+	dup.name = xstrdup("Demo");
+	dup.subdomain = xstrdup("admin-demo");
+	dup.sdk = xstrdup("static");
+	dup.stage = xstrdup("NO_APP_FILE");
+	assert_int_equal(store_space_insert(st, &dup), -EEXIST);
+	space_row_release(&dup);
+
+	free(r.stage);
+	r.stage = xstrdup("RUNNING");
+	r.want_running = 1;
+	r.release_id = 7;
+	assert_int_equal(store_space_update(st, &r), 0);
+	store_close(st);
+
+	/* Reopen: the schema is versioned and the row survives. */
+	assert_int_equal(store_open(path, &st), 0);
+	build_row b = { .space_id = r.id, .sha = "abc", .release_dir = "/x", .log_path = "/y" };
+	assert_int_equal(store_build_insert(st, &b), 0);
+	assert_int_equal(store_builds_fail_interrupted(st), 1);
+	build_row got = { 0 };
+	assert_int_equal(store_build_get(st, b.id, &got), 0);
+	assert_string_equal(got.status, "failed");
+	assert_non_null(strstr(got.message, "interrupted"));
+	build_row_release(&got);
+	assert_int_equal(store_build_get(st, 9999, &got), -ENOENT);
+	assert_int_equal(store_space_delete(st, r.id), 0);
+	space_row_release(&r);
+	store_close(st);
+	unlink(path);
+	free(path);
+}
+
+static void
+test_store_tokens(void **state)
+{
+	char *path = temp_db();
+	char token[128], *user = NULL;
+	unsigned char hash[32];
+	store *st;
+	int64_t uid, uid2;
+	int created;
+
+	(void)state;
+	assert_int_equal(sodium_init() >= 0, 1);
+	assert_int_equal(store_open(path, &st), 0);
+	assert_int_equal(store_user_ensure(st, "admin", &uid, &created), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(store_user_ensure(st, "admin", &uid2, &created), 0);
+	assert_int_equal(created, 0);
+	assert_int_equal(uid, uid2);
+	assert_int_equal(auth_token_create(st, uid, token, sizeof(token)), 0);
+	assert_int_equal(strlen(token), 52);
+	assert_int_equal(strncmp(token, "pdm_", 4), 0);
+	char prefix[13];
+	memcpy(prefix, token, 12);
+	prefix[12] = '\0';
+	assert_int_equal(store_token_find(st, prefix, hash, &user), 0);
+	assert_string_equal(user, "admin");
+	free(user);
+	/* The secret itself is never stored: the db holds no copy of the token. */
+	char *db = NULL;
+	size_t len = 0;
+	assert_int_equal(fs_read_file(path, &db, &len, 1 << 24), 0);
+	assert_null(memmem(db, len, token + 12, 20));
+	free(db);
+	store_close(st);
+	free(path);
+}
+
+static void
+test_routes(void **state)
+{
+	route_target *t;
+
+	(void)state;
+	assert_null(routes_lookup("nobody-here"));
+	routes_set("admin-demo", route_target_static("admin/demo", "/srv/rel/1"));
+	t = routes_lookup("admin-demo");
+	assert_non_null(t);
+	assert_int_equal(t->kind, ROUTE_STATIC);
+	assert_string_equal(t->static_root, "/srv/rel/1");
+	/* Replacing the route keeps the old target alive for holders of a reference. */
+	routes_set("admin-demo", route_target_status(ROUTE_STARTING, "admin/demo", "starting"));
+	assert_string_equal(t->static_root, "/srv/rel/1");
+	route_target_unref(t);
+	t = routes_lookup("admin-demo");
+	assert_int_equal(t->kind, ROUTE_STARTING);
+	route_target_unref(t);
+	routes_remove("admin-demo");
+	assert_null(routes_lookup("admin-demo"));
+	routes_clear();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_store_spaces),
+		cmocka_unit_test(test_store_tokens),
+		cmocka_unit_test(test_routes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
