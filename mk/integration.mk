@@ -1,0 +1,10 @@
+# Integration benchmarks (test-integration itself lives in the top Makefile).
+#   make bench-deploy              push-to-live time for the static and python examples
+#   make bench-deploy BENCH_RUNS=10 BENCH_FLAGS=--strict
+
+BENCH_RUNS  ?= 5
+BENCH_FLAGS ?=
+
+.PHONY: bench-deploy
+bench-deploy: all
+	/usr/bin/python3 tests/bench/bench_deploy.py --build $(abspath $(BUILD)) --runs $(BENCH_RUNS) $(BENCH_FLAGS)
