@@ -29,7 +29,7 @@
 #define BUILD_TIMEOUT  "600"
 #define STATUS_FD      3
 #define MAX_STEPS      4
-#define MAX_ARGS       48
+#define MAX_ARGS       64
 #define TAIL_LINES     20
 /* PATH for build steps: tools installed by an earlier step come first. */
 #define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
@@ -64,6 +64,7 @@ struct build_job {
 	int term_signal;
 
 	int cancelled, finished;
+	int advance;                /* run step cur once the handles are closed */
 	build_result result;
 };
 
@@ -213,8 +214,16 @@ handle_closed(uv_handle_t *h)
 {
 	build_job *job = h->data;
 
-	if (--job->handles == 0 && job->finished)
+	if (--job->handles > 0)
+		return;
+	if (job->finished) {
 		job_complete(job);
+	} else if (job->advance) {
+		/* The next step reuses the process and pipe handles, so it starts only
+		 * once the previous ones are fully closed. */
+		job->advance = 0;
+		step_run(job);
+	}
 }
 
 /* What the sandbox said about how the step ended, for the failure message. */
@@ -264,8 +273,8 @@ step_done(build_job *job)
 			close(job->status_fd);
 		job->status_fd = -1;
 		job->cur++;
-		step_run(job);
-		return;
+		job->advance = 1;
+		return; /* handle_closed runs the next step */
 	}
 	step_status_reason(job, reason, sizeof(reason));
 	log_line(job, "--> %s: failed: %s", step->name, reason);
