@@ -73,7 +73,7 @@ app_config_from_json(app_config *c, const json_t *j)
 	}
 	if (card != NULL && json_is_object(card))
 		c->card = json_incref(card);
-	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk);
+	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk != NULL ? sdk : "");
 	snprintf(c->static_dir, sizeof(c->static_dir), "%s", static_dir);
 	c->app_port = port;
 	c->startup_timeout_s = timeout;
@@ -328,7 +328,7 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 		r = BUILD_CONFIG_ERROR;
 		goto cleanup;
 	}
-	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk);
+	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk != NULL ? sdk : "");
 	snprintf(port, sizeof(port), "%d", c->app_port);
 
 	if (strcmp(sdk, "static") == 0) {

@@ -28,7 +28,12 @@ typedef struct fm_ctx {
 static int
 match_all(const char *s, const char *set)
 {
-	return *s != '\0' && strspn(s, set) == strlen(s);
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (strchr(set, *s) == NULL)
+			return 0;
+	return 1;
 }
 
 static json_t *

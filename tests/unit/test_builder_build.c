@@ -181,14 +181,15 @@ static void
 test_repo_init_head(void **state)
 {
 	fixture *f = *state;
-	char sha[41], *cfg;
+	char sha[41], *cfg, *text;
 	size_t len;
 
 	assert_int_equal(builder_repo_head(f->repo, sha), -ENOENT);
 	assert_int_equal(builder_repo_init(f->repo), -EEXIST);
 	cfg = xasprintf("%s/config", f->repo);
-	assert_int_equal(fs_read_file(cfg, &cfg, &len, 65536), 0);
-	assert_non_null(strstr(cfg, "receivepack = true"));
+	assert_int_equal(fs_read_file(cfg, &text, &len, 65536), 0);
+	assert_non_null(strstr(text, "receivepack = true"));
+	free(text);
 	free(cfg);
 	write_file(f->work, "README.md", "hello\n", 0644);
 	commit_push(f, sha);
