@@ -240,7 +240,7 @@ int sandbox_run(const struct sandbox_config *cfg)
   struct sandbox_cgroup cg = { 0 };
   struct launcher_result r;
   sigset_t mask, oldmask;
-  int sync_fds[2] = { -1, -1 }, report_fds[2] = { -1, -1 }, sig_fd = -1;
+  int sync_fds[2] = { -1, -1 }, report_fds[2] = { -1, -1 }, bpf_fds[2] = { -1, -1 }, sig_fd = -1;
   int flags, rc, exit_code = SANDBOX_EXIT_SETUP, sig = 0;
   const char *step = "";
   pid_t ppid = getppid(), pid = -1;
@@ -277,7 +277,8 @@ int sandbox_run(const struct sandbox_config *cfg)
   }
 
   step = "pipe";
-  if (pipe2(sync_fds, O_CLOEXEC) != 0 || pipe2(report_fds, O_CLOEXEC) != 0) {
+  if (pipe2(sync_fds, O_CLOEXEC) != 0 || pipe2(report_fds, O_CLOEXEC) != 0 ||
+      (cfg->seccomp && pipe2(bpf_fds, O_CLOEXEC) != 0)) {
     rc = -errno;
     goto fail;
   }
@@ -298,24 +299,20 @@ int sandbox_run(const struct sandbox_config *cfg)
     close(sync_fds[1]);
     close(report_fds[0]);
     close(sig_fd);
-    sandbox_init_main(cfg, sync_fds[0], report_fds[1]);
+    if (bpf_fds[1] >= 0)
+      close(bpf_fds[1]);
+    sandbox_init_main(cfg, sync_fds[0], report_fds[1], bpf_fds[0]);
   }
   close(sync_fds[0]);
   close(report_fds[1]);
-  sync_fds[0] = report_fds[1] = -1;
+  if (bpf_fds[0] >= 0)
+    close(bpf_fds[0]);
+  sync_fds[0] = report_fds[1] = bpf_fds[0] = -1;
 
   if ((rc = write_id_maps(pid, cfg, &step)) != 0)
     goto fail;
   if ((rc = apply_rlimits(pid, cfg, &step)) != 0)
     goto fail;
-  if (geteuid() == 0) {
-    char path[64];
-
-    /* Under memory pressure the OOM killer must pick the app, not our
-     * pid 1 (whose death would lose the status).  The command resets it. */
-    snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
-    write_file(path, "-1000");
-  }
   if (cg.version != 0) {
     step = "cgroup attach";
     if ((rc = sandbox_cgroup_attach(&cg, pid)) != 0)
@@ -328,6 +325,15 @@ int sandbox_run(const struct sandbox_config *cfg)
   }
   close(sync_fds[1]);
   sync_fds[1] = -1;
+
+  /* Compile the filter while init builds the filesystem. */
+  if (cfg->seccomp) {
+    step = "seccomp filter";
+    if ((rc = sandbox_seccomp_export(bpf_fds[1])) != 0)
+      goto fail;
+    close(bpf_fds[1]);
+    bpf_fds[1] = -1;
+  }
 
   launcher_wait(pid, report_fds[0], sig_fd, cfg, &r);
   pid = -1;
@@ -382,6 +388,8 @@ cleanup:
       close(sync_fds[i]);
     if (report_fds[i] >= 0)
       close(report_fds[i]);
+    if (bpf_fds[i] >= 0)
+      close(bpf_fds[i]);
   }
   if (sig_fd >= 0)
     close(sig_fd);

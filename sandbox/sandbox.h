@@ -94,7 +94,9 @@ struct sandbox_msg {
 int sandbox_run(const struct sandbox_config *cfg);
 
 /* Inside: pid 1 of the box.  Never returns. */
-void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
+/* bpf_fd: read end of the pipe the compiled seccomp filter arrives on, or
+ * -1 with --seccomp off. */
+void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd, int bpf_fd)
     __attribute__((noreturn));
 
 /* Record a failed step (inside the box) and exit the current process. */
@@ -111,9 +113,12 @@ int sandbox_net_loopback_up(void);
 int sandbox_privs_drop(void);
 int sandbox_privs_switch_ids(uid_t uid, gid_t gid);
 
-/* seccomp.c: load the filter into the calling process; *notify_fd receives
- * the user-notification listener that the supervisor must poll. */
-int sandbox_seccomp_load(int *notify_fd, const char **step);
+/* seccomp.c: compile the policy with libseccomp and write the BPF program
+ * to fd (launcher side); install such a program in the calling process,
+ * which must have no_new_privs, and return the user-notification listener
+ * the supervisor polls in *notify_fd. */
+int sandbox_seccomp_export(int fd);
+int sandbox_seccomp_install(const void *bpf, size_t len, int *notify_fd);
 /* Handle one pending notification on fd: the offender is killed and its
  * syscall's name copied to name (first violation only). */
 int sandbox_seccomp_notify_handle(int fd, char *name, size_t namelen);
