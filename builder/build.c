@@ -292,6 +292,11 @@ proc_exited(uv_process_t *proc, int64_t exit_status, int term_signal)
 	job->term_signal = term_signal;
 	job->proc_running = 0;
 	uv_close((uv_handle_t *)proc, handle_closed);
+	/* After a cancel, a straggler that inherited the pipe must not hold the job. */
+	if (job->cancelled && job->out_open) {
+		job->out_open = 0;
+		uv_close((uv_handle_t *)&job->out, handle_closed);
+	}
 	step_done(job);
 }
 
@@ -371,6 +376,8 @@ step_spawn(build_job *job, build_step *step)
 	opts.file = job->sandbox_bin;
 	opts.args = argv;
 	opts.exit_cb = proc_exited;
+	/* Own process group, so a cancel reaches whatever the step left behind. */
+	opts.flags = UV_PROCESS_DETACHED;
 	opts.stdio = stdio;
 	opts.stdio_count = STATUS_FD + 1;
 	stdio[0].flags = UV_IGNORE;
@@ -636,6 +643,8 @@ builder_build_cancel(build_job *job)
 	log_line(job, "--> cancel requested");
 	/* The sandbox runs the step as pid 1 of its own pid namespace, so killing the
 	 * launcher takes the whole step down with it. */
-	if (job->proc_running)
+	if (job->proc_running) {
+		uv_kill(-job->proc.pid, SIGKILL);
 		uv_process_kill(&job->proc, SIGKILL);
+	}
 }

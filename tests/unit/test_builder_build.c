@@ -85,9 +85,9 @@ pick_sandbox(fixture *f)
 	const char *env = getenv("PODIUM_SANDBOX");
 	static const char *real = "build/podium-sandbox";
 
-	if (env != NULL && env[0] != '\0')
+	if (env != NULL && env[0] != '\0' && strcmp(env, "fake") != 0)
 		return xstrdup(env);
-	if (access(real, X_OK) == 0 && system("build/podium-sandbox --net host --bind /tmp "
+	if ((env == NULL || strcmp(env, "fake") != 0) && access(real, X_OK) == 0 && system("build/podium-sandbox --net host --bind /tmp "
 	    "/home/user/app --chdir /home/user/app -- /bin/true >/dev/null 2>&1") == 0) {
 		char *abs = realpath(real, NULL);
 
@@ -324,6 +324,33 @@ test_build_requirements_offline(void **state)
 }
 
 static void
+test_build_node(void **state)
+{
+	fixture *f = *state;
+	char sha[41], *rel, *p;
+	outcome o;
+	uint64_t ms;
+
+	write_file(f->work, "package.json", "{\"name\": \"demo\", \"version\": \"1.0.0\", "
+	    "\"scripts\": {\"start\": \"node index.js\"}}\n", 0644);
+	write_file(f->work, "index.js", "console.log('hi')\n", 0644);
+	commit_push(f, sha);
+	ms = run_build(f, sha, &o, &rel);
+	fprintf(stderr, "# node (npm install, no dependencies) build: %llu ms\n",
+	    (unsigned long long)ms);
+	if (o.status != BUILD_OK)
+		fail_msg("node build: %d %s", o.status, o.message);
+	assert_string_equal(json_string_value(json_object_get(o.config, "sdk")), "node");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o.config, "run_argv"),
+	    0)), "npm");
+	p = xasprintf("%s/package-lock.json", rel);
+	assert_int_equal(access(p, F_OK), 0); /* written by npm install inside the build */
+	free(p);
+	json_decref(o.config);
+	free(rel);
+}
+
+static void
 test_build_command_fails(void **state)
 {
 	fixture *f = *state;
@@ -414,6 +441,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_build_exact_sha, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_python_stdlib, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_requirements_offline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_command_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_config_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_cancel, setup, teardown),
