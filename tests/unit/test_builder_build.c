@@ -122,7 +122,7 @@ teardown(void **state)
 {
 	fixture *f = *state;
 
-	fs_rm_rf(f->root);
+	if (getenv("KEEP") == NULL) fs_rm_rf(f->root);
 	free(f->root);
 	free(f->repo);
 	free(f->work);
