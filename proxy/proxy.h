@@ -28,6 +28,12 @@ typedef struct proxy_config {
 	unsigned upstream_response_ms;  /* response-start timeout → 504 */
 	unsigned keepalive_idle_ms;     /* 60 s */
 	unsigned max_connections;       /* refusal past it */
+	/* Extensions (defaults from proxy_config_init). */
+	uint64_t max_hub_body_bytes;    /* 1 GiB: hub requests (git push) → 413 */
+	unsigned upstream_idle_ms;      /* 30 s: idle pooled upstream connections closed */
+	unsigned upstream_pool_size;    /* 64 idle connections kept per app instance */
+	unsigned tunnel_idle_ms;        /* 10 min: WebSocket/Upgrade tunnel idle timeout */
+	int access_log;                 /* 1: one log_info line per request */
 } proxy_config;
 
 /* Fills the defaults above. */

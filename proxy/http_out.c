@@ -1,0 +1,337 @@
+/* http_out.c — writing to sockets and framing responses to the client.
+ *
+ * Writes go straight to the socket when it takes them (uv_try_write); only the
+ * part it did not take is copied into a write request. So memory held for a
+ * connection is what its peer has not read yet, which the callers bound with
+ * the HWM/LWM back-pressure marks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proxy_int.h"
+#include "util.h"
+
+struct pio_req {
+	uv_write_t req;
+	pio_done_cb done;
+	void *owner;
+	char data[];
+};
+
+static void
+pio_write_cb(uv_write_t *w, int status)
+{
+	struct pio_req *r = (struct pio_req *)w;
+
+	if (r->done != NULL)
+		r->done(r->owner, status);
+	free(r);
+}
+
+int
+pio_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, pio_done_cb done, void *owner)
+{
+	size_t total = 0, skip, off = 0;
+	struct pio_req *r;
+	int w;
+
+	for (unsigned i = 0; i < n; i++)
+		total += bufs[i].len;
+	if (total == 0)
+		return 0;
+	w = uv_try_write(s, bufs, n);
+	if (w < 0 && w != UV_EAGAIN && w != UV_ENOSYS)
+		return w;
+	skip = w > 0 ? (size_t)w : 0;
+	if (skip == total)
+		return 0;
+	r = xmalloc(sizeof(*r) + total - skip);
+	r->done = done;
+	r->owner = owner;
+	for (unsigned i = 0; i < n; i++) {
+		const char *b = bufs[i].base;
+		size_t len = bufs[i].len;
+
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		memcpy(r->data + off, b + skip, len - skip);
+		off += len - skip;
+		skip = 0;
+	}
+	uv_buf_t one = uv_buf_init(r->data, (unsigned)off);
+	w = uv_write(&r->req, s, &one, 1, pio_write_cb);
+	if (w != 0) {
+		free(r);
+		return w;
+	}
+	return 0;
+}
+
+static void
+conn_write_done(void *owner, int status)
+{
+	proxy_conn *c = owner;
+	size_t q;
+
+	if (c->closing)
+		return;
+	if (status < 0) {
+		conn_fail_later(c);
+		return;
+	}
+	q = conn_queued(c);
+	if (q > PROXY_LWM)
+		return;
+	if (c->up != NULL || c->tunnel)
+		upstream_client_drained(c);
+	if (c->sf.fd > 0)
+		static_pump(c);
+	if (c->x != NULL && q == 0)
+		hub_drain(c);
+}
+
+int
+conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
+{
+	int r;
+
+	if (c->closing || c->lingering)
+		return -EPIPE;
+	if (c->write_error)
+		return -EPIPE;
+	r = pio_write((uv_stream_t *)&c->tcp, bufs, n, conn_write_done, c);
+	if (r < 0) {
+		/* Not closed here: the caller (maybe a hub handler) still holds
+		 * pointers; the connection is aborted from the loop instead. */
+		conn_fail_later(c);
+		return -EPIPE;
+	}
+	return 0;
+}
+
+int
+conn_write_str(proxy_conn *c, const char *s, size_t n)
+{
+	uv_buf_t b = uv_buf_init((char *)s, (unsigned)n);
+
+	return conn_write(c, &b, 1);
+}
+
+size_t
+conn_queued(const proxy_conn *c)
+{
+	return uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+}
+
+/* Hop-by-hop: meaningful for one connection only, so never forwarded. */
+int
+header_is_hop_by_hop(const char *name, const char *connection_value)
+{
+	static const char *const hop[] = {
+		"connection", "keep-alive", "proxy-connection", "te", "trailer",
+		"transfer-encoding", "upgrade", "content-length", NULL,
+	};
+	size_t nl = strlen(name);
+
+	for (int i = 0; hop[i] != NULL; i++)
+		if (strcasecmp(name, hop[i]) == 0)
+			return 1;
+	if (connection_value != NULL) {
+		const char *p = connection_value;
+
+		while (*p != '\0') {
+			const char *e;
+
+			while (*p == ' ' || *p == '\t' || *p == ',')
+				p++;
+			e = p;
+			while (*e != '\0' && *e != ',' && *e != ' ' && *e != '\t')
+				e++;
+			if ((size_t)(e - p) == nl && strncasecmp(p, name, nl) == 0)
+				return 1;
+			p = e;
+		}
+	}
+	return 0;
+}
+
+/* Appends s to a growing buffer. */
+typedef struct sbuf {
+	char *p;
+	size_t len, cap;
+} sbuf;
+
+static void
+sbuf_add(sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sbuf_adds(sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+int
+conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header *h,
+    size_t n, int64_t content_length)
+{
+	char line[128];
+	sbuf b = { 0 };
+	int minor = c->parser.http_minor;
+	int r;
+
+	if (c->out.started)
+		return -EALREADY;
+	if (c->closing || c->lingering)
+		return -EPIPE;
+	c->out.started = 1;
+	c->out.status = status;
+	c->out.no_body = c->is_head_req || status == 204 || status == 304 ||
+	    (status >= 100 && status < 200);
+	if (reason == NULL)
+		reason = http_status_text(status);
+	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, reason);
+	b.cap = 512;
+	b.p = xmalloc(b.cap);
+	sbuf_adds(&b, line);
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(h[i].name, "content-length") == 0 ||
+		    strcasecmp(h[i].name, "transfer-encoding") == 0 ||
+		    strcasecmp(h[i].name, "connection") == 0)
+			continue;
+		sbuf_adds(&b, h[i].name);
+		sbuf_add(&b, ": ", 2);
+		sbuf_adds(&b, h[i].value);
+		sbuf_add(&b, "\r\n", 2);
+	}
+	if (status == 101) {
+		/* the tunnel: upstream.c passes Upgrade among h */
+		sbuf_adds(&b, "Connection: upgrade\r\n");
+	} else {
+		if (c->close_after || (c->no_more && !c->req_msg_done))
+			c->keep_alive = 0;
+		if (content_length >= 0) {
+			if (status != 204 && status != 304 && !(status >= 100 && status < 200)) {
+				snprintf(line, sizeof(line), "Content-Length: %" PRId64 "\r\n",
+				    content_length);
+				sbuf_adds(&b, line);
+			}
+		} else if (!c->out.no_body) {
+			if (minor >= 1) {
+				c->out.chunked = 1;
+				sbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
+			} else {
+				c->out.close_delimited = 1;
+				c->keep_alive = 0;
+			}
+		}
+		if (!c->keep_alive || c->srv->stopping)
+			sbuf_adds(&b, "Connection: close\r\n");
+		else if (minor == 0)
+			sbuf_adds(&b, "Connection: keep-alive\r\n");
+	}
+	sbuf_add(&b, "\r\n", 2);
+	c->out.head_bytes = b.len;
+	r = conn_write_str(c, b.p, b.len);
+	free(b.p);
+	return r;
+}
+
+int
+conn_resp_body(proxy_conn *c, const void *data, size_t len)
+{
+	char hdr[24];
+	uv_buf_t bufs[3];
+
+	if (!c->out.started || c->out.ended)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (c->out.no_body)
+		return 0;
+	c->out.bytes += len;
+	if (!c->out.chunked) {
+		bufs[0] = uv_buf_init((char *)data, (unsigned)len);
+		return conn_write(c, bufs, 1);
+	}
+	snprintf(hdr, sizeof(hdr), "%zx\r\n", len);
+	bufs[0] = uv_buf_init(hdr, (unsigned)strlen(hdr));
+	bufs[1] = uv_buf_init((char *)data, (unsigned)len);
+	bufs[2] = uv_buf_init("\r\n", 2);
+	return conn_write(c, bufs, 3);
+}
+
+int
+conn_resp_end(proxy_conn *c)
+{
+	int r = 0;
+
+	if (!c->out.started || c->out.ended)
+		return -EINVAL;
+	c->out.ended = 1;
+	if (c->out.chunked && !c->out.no_body)
+		r = conn_write_str(c, "0\r\n\r\n", 5);
+	if (c->out.close_delimited)
+		c->close_after = 1;
+	c->resp_done = 1;
+	if (!c->closing)
+		conn_process(c);
+	return r;
+}
+
+const char *
+http_status_text(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}

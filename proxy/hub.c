@@ -1,0 +1,247 @@
+/* hub.c — the http_exchange API (http.h): hub-host requests handed to the hub
+ * handler (web/, builder/) on the main loop.
+ *
+ * An exchange is owned by its connection while the client is there. When the
+ * client goes away early the exchange is detached: with body callbacks its
+ * on_abort is called and it is freed; without them it stays (every call
+ * returning -EPIPE) until the handler calls http_response_end().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proxy_int.h"
+#include "util.h"
+
+static void
+exchange_free(http_exchange *x)
+{
+	msg_head_release(&x->head);
+	free(x->host);
+	free((char *)x->req.path);
+	free(x);
+}
+
+void
+hub_dispatch(proxy_conn *c)
+{
+	http_exchange *x = xcalloc(1, sizeof(*x));
+	const char *q = strchr(c->url, '?');
+
+	x->c = c;
+	c->x = x;
+	x->req.method = c->method;
+	x->req.url = c->url;
+	x->req.path = q != NULL ? xstrndup(c->url, (size_t)(q - c->url)) : xstrdup(c->url);
+	x->req.query = q != NULL ? q + 1 : "";
+	x->req.host = c->host;
+	x->req.headers = c->head.hdrs;
+	x->req.nheaders = c->head.nhdrs;
+	x->req.http_major = c->parser.http_major;
+	x->req.http_minor = c->parser.http_minor;
+	x->req.content_length = c->req_clen;
+	x->req.chunked = c->req_chunked;
+	memcpy(x->client_addr, c->client_addr, sizeof(x->client_addr));
+	x->req.client_addr = x->client_addr;
+	c->srv->hub(x, c->srv->hub_arg);
+}
+
+int
+hub_on_body(proxy_conn *c, const char *p, size_t n)
+{
+	http_exchange *x = c->x;
+
+	if (x->has_cb && x->cb.on_data != NULL)
+		x->cb.on_data(x->cb.arg, p, n);
+	return 0;
+}
+
+void
+hub_on_body_end(proxy_conn *c)
+{
+	http_exchange *x = c->x;
+
+	x->body_done = 1;
+	if (x->has_cb && x->cb.on_end != NULL)
+		x->cb.on_end(x->cb.arg);
+}
+
+void
+hub_drain(proxy_conn *c)
+{
+	http_exchange *x = c->x;
+
+	if (x->has_cb && !x->resp_ended && x->cb.on_drain != NULL)
+		x->cb.on_drain(x->cb.arg);
+}
+
+/* The request is complete both ways: the handler is done with x. */
+void
+hub_conn_done(proxy_conn *c)
+{
+	http_exchange *x = c->x;
+
+	c->x = NULL;
+	x->c = NULL;
+	exchange_free(x);
+}
+
+void
+hub_conn_abort(proxy_conn *c)
+{
+	http_exchange *x = c->x;
+
+	c->x = NULL;
+	x->c = NULL;
+	/* The request strings must outlive the connection now. */
+	x->head = c->head;
+	memset(&c->head, 0, sizeof(c->head));
+	x->host = c->host;
+	c->host = NULL;
+	if (x->has_cb && !(x->resp_ended && x->body_done)) {
+		if (x->cb.on_abort != NULL)
+			x->cb.on_abort(x->cb.arg);
+		exchange_free(x);
+	} else if (x->resp_ended) {
+		exchange_free(x);
+	}
+	/* else: orphaned until http_response_end() */
+}
+
+const http_request *
+http_exchange_request(const http_exchange *x)
+{
+	return &x->req;
+}
+
+const char *
+http_request_header(const http_request *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+void
+http_exchange_set_body_cb(http_exchange *x, const http_body_cb *cb)
+{
+	x->cb = *cb;
+	x->has_cb = 1;
+}
+
+void
+http_exchange_pause(http_exchange *x)
+{
+	x->paused = 1;
+	if (x->c != NULL && !x->c->req_msg_done)
+		x->c->body_paused = 1;
+}
+
+void
+http_exchange_resume(http_exchange *x)
+{
+	x->paused = 0;
+	if (x->c != NULL)
+		conn_request_body_resume(x->c);
+}
+
+int
+http_response_start(http_exchange *x, int status, const http_header *hdrs, size_t nhdrs,
+    int64_t content_length)
+{
+	if (x->c == NULL)
+		return -EPIPE;
+	return conn_resp_start(x->c, status, NULL, hdrs, nhdrs, content_length);
+}
+
+int
+http_response_write(http_exchange *x, const void *data, size_t len)
+{
+	if (x->c == NULL)
+		return -EPIPE;
+	return conn_resp_body(x->c, data, len);
+}
+
+size_t
+http_response_queued(const http_exchange *x)
+{
+	return x->c != NULL ? conn_queued(x->c) : 0;
+}
+
+int
+http_response_end(http_exchange *x)
+{
+	proxy_conn *c = x->c;
+
+	if (x->resp_ended)
+		return -EALREADY;
+	x->resp_ended = 1;
+	if (c == NULL) {
+		exchange_free(x);
+		return -EPIPE;
+	}
+	if (!c->req_msg_done && !x->has_cb) {
+		/* Nobody wants the rest of the body: drop it while reading, unless
+		 * it is big or of unknown size, then close instead. */
+		int64_t left = c->req_chunked ? -1 : c->req_clen > 0 ?
+		    c->req_clen - (int64_t)c->body_received : 0;
+
+		if (left < 0 || left > 1024 * 1024) {
+			c->close_after = 1;
+			c->no_more = 1;
+			c->req_msg_done = 1;
+		}
+	}
+	/* may finish the request and free x: do not touch x after this */
+	return conn_resp_end(c);
+}
+
+int
+http_respond(http_exchange *x, int status, const char *content_type,
+    const http_header *extra, size_t nextra, const void *body, size_t len)
+{
+	http_header h[32];
+	size_t n = 0;
+	int r;
+
+	if (x->c == NULL) {
+		http_response_end(x);
+		return -EPIPE;
+	}
+	if (content_type != NULL)
+		h[n++] = (http_header){ "Content-Type", content_type };
+	for (size_t i = 0; i < nextra && n < 32; i++)
+		h[n++] = extra[i];
+	r = http_response_start(x, status, h, n, (int64_t)len);
+	if (r == 0 && len > 0)
+		r = http_response_write(x, body, len);
+	http_response_end(x);
+	return r;
+}
+
+int
+http_respond_error(http_exchange *x, int status, const char *message)
+{
+	proxy_conn *c = x->c;
+
+	if (c == NULL) {
+		http_response_end(x);
+		return -EPIPE;
+	}
+	if (c->out.started)
+		return -EALREADY;
+	x->resp_ended = 1;
+	if (!c->req_msg_done && !x->has_cb) {
+		int64_t left = c->req_chunked ? -1 : c->req_clen > 0 ?
+		    c->req_clen - (int64_t)c->body_received : 0;
+
+		if (left < 0 || left > 1024 * 1024) {
+			c->close_after = 1;
+			c->no_more = 1;
+			c->req_msg_done = 1;
+		}
+	}
+	return conn_respond_error(c, status, message, NULL, 0);
+}

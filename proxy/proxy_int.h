@@ -1,0 +1,226 @@
+/* proxy_int.h — types shared by the proxy's files (not part of the public API).
+ *
+ * One client connection (proxy_conn, server.c) carries one request at a time:
+ *   accept → parse head (llhttp) → route → one of
+ *     hub exchange (hub.c), upstream app (upstream.c), static file (static.c),
+ *     error page (errors.c)
+ *   → response written through http_out.c → reuse (keep-alive) or close.
+ * Pipelined bytes wait in conn->inbuf until the current response is done, so
+ * responses go out in request order.
+ *
+ * Memory: a handle's struct is freed only in its close callback. Request heads
+ * live in a msg_head arena that is freed when the request is done (or handed
+ * to the hub exchange, which then owns it).
+ */
+#ifndef PODIUM_PROXY_INT_H
+#define PODIUM_PROXY_INT_H
+
+#include <llhttp.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "http.h"
+#include "proxy.h"
+#include "routes.h"
+
+#define PROXY_READ_BUF  (64 * 1024)
+/* Back-pressure: stop reading one side when the other side's write queue is
+ * above HWM, resume when it drained below LWM. */
+#define PROXY_HWM       (256 * 1024)
+#define PROXY_LWM       (64 * 1024)
+/* Pipelined bytes buffered while a response is in progress. */
+#define PROXY_INBUF_MAX (64 * 1024)
+
+typedef struct proxy_conn proxy_conn;
+typedef struct upstream_conn upstream_conn;
+typedef struct upstream_pool upstream_pool;
+
+/* An HTTP message head being collected from llhttp spans. Offsets, not
+ * pointers, while the arena grows; pointers are built once complete. */
+typedef struct msg_head {
+	char *buf;
+	size_t len, cap, limit;
+	size_t url_off, url_len;
+	struct { uint32_t name, value; } *fields;
+	size_t nfields, maxfields;
+	int in_value;          /* last span was a header value */
+	int value_done;        /* on_header_value_complete seen since last field */
+	http_header *hdrs;     /* built by msg_head_finish */
+	size_t nhdrs;
+} msg_head;
+
+int msg_head_init(msg_head *h, size_t limit, size_t maxfields);
+void msg_head_release(msg_head *h);
+/* Appends a span; -E2BIG past the limit. */
+int msg_head_append(msg_head *h, const char *p, size_t n);
+/* NUL-terminates and builds hdrs; 0 or -ENOMEM. */
+int msg_head_finish(msg_head *h);
+/* Span callbacks shared by the request and response parsers. */
+int head_span_field(msg_head *h, const char *p, size_t n);
+int head_span_value(msg_head *h, const char *p, size_t n); /* -EPROTO: obs-fold */
+int head_value_complete(msg_head *h);
+int head_complete(msg_head *h);
+
+struct proxy_server {
+	uv_loop_t *loop;
+	uv_tcp_t listener;
+	proxy_config cfg;
+	char *domain;
+	http_hub_handler hub;
+	void *hub_arg;
+	unsigned nconns;
+	proxy_conn *conns;         /* all client connections */
+	upstream_pool *pools;      /* upstream keep-alive pools, by instance */
+	unsigned nupstreams;       /* live upstream handles */
+	int stopping;
+	int listener_open;
+	void (*stop_cb)(void *);
+	void *stop_arg;
+	int read_busy;
+	char readbuf[PROXY_READ_BUF];
+	char filebuf[PROXY_READ_BUF];
+};
+
+/* Response being written to the client. */
+typedef struct resp_out {
+	int started, ended;
+	int status;
+	int chunked;               /* chunk-encode body bytes */
+	int no_body;               /* HEAD, 1xx, 204, 304 */
+	int close_delimited;       /* HTTP/1.0 without length: close ends it */
+	uint64_t bytes;            /* body bytes written */
+	uint64_t head_bytes;
+} resp_out;
+
+typedef struct static_file {
+	int fd;
+	uint64_t remaining;
+} static_file;
+
+struct http_exchange {
+	proxy_conn *c;             /* NULL once the client is gone */
+	msg_head head;             /* owned once the client is gone (moved from the conn) */
+	char *host;                /* likewise */
+	http_request req;
+	http_body_cb cb;
+	int has_cb;
+	int paused;
+	int body_done;
+	int resp_ended;
+	char client_addr[64];
+};
+
+enum conn_timer { CT_NONE, CT_HEAD, CT_IDLE, CT_LINGER, CT_ABORT };
+
+struct proxy_conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	proxy_server *srv;
+	proxy_conn *prev, *next;
+	llhttp_t parser;
+	int handles;               /* open handles; freed when 0 after close */
+	int closing;
+	int lingering;             /* shut down, draining input before close */
+	int close_after;           /* close once the response is flushed */
+	int no_more;               /* parse nothing more on this connection */
+	int reading;
+	int in_process, reprocess, in_parse;
+	int timer_kind;
+	int tunnel;                /* raw byte tunnel with c->up */
+	int tunnel_paused;         /* client reading stopped for tunnel back-pressure */
+	int upgrade_pending;       /* llhttp returned HPE_PAUSED_UPGRADE */
+	int read_eof;
+	int write_error;           /* a write failed: closed on the next loop turn */
+	/* unparsed input */
+	char *inbuf;
+	size_t inlen, inoff, incap;
+	const char *ext;           /* read buffer being parsed in place */
+	size_t extlen;
+	/* current request */
+	msg_head head;
+	int head_started;
+	int req_active;
+	int req_msg_done;
+	int resp_done;
+	int body_paused;
+	int is_head_req;
+	int is_hub;
+	int keep_alive;
+	int req_chunked;
+	int64_t req_clen;
+	uint64_t body_received, body_limit;
+	int discard_body;          /* body read and dropped */
+	const char *method;
+	char *host;                /* lowercased, port stripped (in head arena) */
+	const char *raw_host;
+	const char *url;
+	uint64_t t_start, t_upstream;
+	int64_t upstream_ms;
+	route_target *target;
+	upstream_conn *up;
+	http_exchange *x;
+	static_file sf;
+	resp_out out;
+	char client_addr[64];
+};
+
+/* server.c */
+void conn_process(proxy_conn *c);
+void conn_abort(proxy_conn *c);
+void conn_fail_later(proxy_conn *c);
+void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
+void conn_request_body_resume(proxy_conn *c);
+const char *conn_header(const proxy_conn *c, const char *name);
+void conn_update_reading(proxy_conn *c);
+
+/* http_out.c: writes with a copy only of what the socket did not take now. */
+typedef void (*pio_done_cb)(void *owner, int status);
+int pio_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, pio_done_cb done, void *owner);
+int conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n);
+int conn_write_str(proxy_conn *c, const char *s, size_t n);
+size_t conn_queued(const proxy_conn *c);
+/* Starts the response: framing chosen from content_length, request method and
+ * client version. reason may be NULL. */
+int conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header *h,
+    size_t n, int64_t content_length);
+int conn_resp_body(proxy_conn *c, const void *data, size_t len);
+int conn_resp_end(proxy_conn *c);
+int header_is_hop_by_hop(const char *name, const char *connection_value);
+
+/* errors.c */
+int conn_respond_error(proxy_conn *c, int status, const char *message,
+    const http_header *extra, size_t nextra);
+int conn_respond_simple(proxy_conn *c, int status, const char *ctype,
+    const http_header *extra, size_t nextra, const void *body, size_t len);
+
+/* hub.c */
+void hub_dispatch(proxy_conn *c);
+int hub_on_body(proxy_conn *c, const char *p, size_t n);
+void hub_on_body_end(proxy_conn *c);
+void hub_conn_done(proxy_conn *c);     /* request finished normally */
+void hub_conn_abort(proxy_conn *c);    /* client gone */
+void hub_drain(proxy_conn *c);
+
+/* static.c */
+void static_serve(proxy_conn *c);
+void static_pump(proxy_conn *c);
+void static_release(proxy_conn *c);
+
+/* upstream.c */
+void upstream_dispatch(proxy_conn *c);
+int upstream_on_body(proxy_conn *c, const char *p, size_t n);
+void upstream_on_body_end(proxy_conn *c);
+void upstream_client_drained(proxy_conn *c);
+void upstream_client_abort(proxy_conn *c);
+void upstream_tunnel_data(proxy_conn *c, const char *p, size_t n);
+void upstream_tunnel_eof(proxy_conn *c);
+void upstream_pools_close(proxy_server *s);
+void upstream_settings_init(void);
+
+/* stats.c */
+void stats_request_done(proxy_conn *c);
+void stats_space_active(const char *space_id, int delta);
+void stats_upstream_error(const char *space_id);
+void proxy_server_maybe_done(proxy_server *s);
+
+#endif

@@ -1,0 +1,1107 @@
+/* server.c — the listener and one client connection's life:
+ * accept → parse (llhttp, strict) → route by Host → respond → reuse or close.
+ *
+ * Only one request per connection is in flight. When a request's message has
+ * been parsed the parser is paused; pipelined bytes wait in c->inbuf until the
+ * response is done, so responses leave in request order and nothing after a
+ * parse error ever reaches an app (we stop parsing at the first error).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "proxy_int.h"
+#include "util.h"
+
+static llhttp_settings_t req_settings;
+static void conn_close(proxy_conn *c);
+static void conn_timer_set(proxy_conn *c, int kind, unsigned ms);
+
+/* ---- msg_head ----------------------------------------------------------- */
+
+int
+msg_head_init(msg_head *h, size_t limit, size_t maxfields)
+{
+	memset(h, 0, sizeof(*h));
+	h->limit = limit;
+	h->maxfields = maxfields;
+	return 0;
+}
+
+void
+msg_head_release(msg_head *h)
+{
+	free(h->buf);
+	free(h->fields);
+	free(h->hdrs);
+	memset(h, 0, sizeof(*h));
+}
+
+int
+msg_head_append(msg_head *h, const char *p, size_t n)
+{
+	if (h->len + n + 1 > h->limit)
+		return -E2BIG;
+	if (h->len + n + 1 > h->cap) {
+		size_t cap = h->cap != 0 ? h->cap : 512;
+
+		while (cap < h->len + n + 1)
+			cap *= 2;
+		h->buf = xrealloc(h->buf, cap);
+		h->cap = cap;
+	}
+	memcpy(h->buf + h->len, p, n);
+	h->len += n;
+	return 0;
+}
+
+static int
+msg_head_nul(msg_head *h)
+{
+	/* limit + 1 was reserved by append, but the arena may be empty */
+	if (h->len + 1 > h->cap) {
+		h->cap = h->len + 64;
+		h->buf = xrealloc(h->buf, h->cap);
+	}
+	h->buf[h->len++] = '\0';
+	return 0;
+}
+
+int
+msg_head_finish(msg_head *h)
+{
+	h->hdrs = xcalloc(h->nfields + 1, sizeof(*h->hdrs));
+	for (size_t i = 0; i < h->nfields; i++) {
+		h->hdrs[i].name = h->buf + h->fields[i].name;
+		h->hdrs[i].value = h->buf + h->fields[i].value;
+	}
+	h->nhdrs = h->nfields;
+	return 0;
+}
+
+static int
+head_on_field(msg_head *h, const char *p, size_t n)
+{
+	if (h->in_value || h->nfields == 0 || h->fields == NULL) {
+		if (h->nfields > 0 && msg_head_nul(h) != 0)
+			return -E2BIG;
+		if (h->nfields >= h->maxfields)
+			return -E2BIG;
+		if (h->fields == NULL)
+			h->fields = xcalloc(h->maxfields, sizeof(*h->fields));
+		h->fields[h->nfields].name = (uint32_t)h->len;
+		h->fields[h->nfields].value = 0;
+		h->nfields++;
+		h->in_value = 0;
+		h->value_done = 0;
+	}
+	return msg_head_append(h, p, n);
+}
+
+static int
+head_on_value(msg_head *h, const char *p, size_t n)
+{
+	if (h->nfields == 0)
+		return -EINVAL;
+	if (!h->in_value) {
+		msg_head_nul(h);
+		h->fields[h->nfields - 1].value = (uint32_t)h->len;
+		h->in_value = 1;
+	}
+	return msg_head_append(h, p, n);
+}
+
+int
+head_span_field(msg_head *h, const char *p, size_t n)
+{
+	return head_on_field(h, p, n);
+}
+
+int
+head_span_value(msg_head *h, const char *p, size_t n)
+{
+	/* A value span after its value completed without a new field is a
+	 * continuation line (obs-fold), which llhttp 8.1 lets through. */
+	if (h->value_done)
+		return -EPROTO;
+	return head_on_value(h, p, n);
+}
+
+int
+head_value_complete(msg_head *h)
+{
+	if (h->nfields > 0 && !h->in_value) {
+		/* empty value: no span was delivered */
+		msg_head_nul(h);
+		h->fields[h->nfields - 1].value = (uint32_t)h->len;
+		h->in_value = 1;
+	}
+	h->value_done = 1;
+	return 0;
+}
+
+int
+head_complete(msg_head *h)
+{
+	if (h->nfields > 0 && !h->in_value) {
+		msg_head_nul(h);
+		h->fields[h->nfields - 1].value = (uint32_t)h->len;
+	}
+	msg_head_nul(h);
+	return msg_head_finish(h);
+}
+
+/* ---- small helpers ------------------------------------------------------- */
+
+const char *
+conn_header(const proxy_conn *c, const char *name)
+{
+	for (size_t i = 0; i < c->head.nhdrs; i++)
+		if (strcasecmp(c->head.hdrs[i].name, name) == 0)
+			return c->head.hdrs[i].value;
+	return NULL;
+}
+
+static void
+conn_timer_cb(uv_timer_t *t)
+{
+	proxy_conn *c = t->data;
+
+	switch (c->timer_kind) {
+	case CT_HEAD:
+		/* A slowloris client is cut here, whatever it keeps trickling. */
+		if (c->head_started && !c->req_active) {
+			c->req_active = 1;
+			c->req_msg_done = 1;
+			c->no_more = 1;
+			c->close_after = 1;
+			c->keep_alive = 0;
+			conn_respond_error(c, 408, "request head not received in time", NULL, 0);
+			conn_process(c);
+		} else {
+			conn_close(c);
+		}
+		break;
+	case CT_IDLE:
+	case CT_LINGER:
+	default:
+		conn_close(c);
+		break;
+	}
+}
+
+static void
+conn_timer_set(proxy_conn *c, int kind, unsigned ms)
+{
+	if (c->write_error && kind != CT_ABORT)
+		return;
+	c->timer_kind = kind;
+	if (kind == CT_NONE)
+		uv_timer_stop(&c->timer);
+	else
+		uv_timer_start(&c->timer, conn_timer_cb, ms, 0);
+}
+
+/* ---- closing ------------------------------------------------------------- */
+
+static void
+conn_handle_closed(uv_handle_t *h)
+{
+	proxy_conn *c = h->data;
+	proxy_server *s = c->srv;
+
+	if (--c->handles > 0)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->nconns--;
+	msg_head_release(&c->head);
+	free(c->host);
+	free(c->inbuf);
+	free(c);
+	proxy_server_maybe_done(s);
+}
+
+static void
+conn_release_request(proxy_conn *c)
+{
+	if (c->x != NULL)
+		hub_conn_abort(c);
+	if (c->up != NULL || c->tunnel)
+		upstream_client_abort(c);
+	static_release(c);
+	if (c->target != NULL) {
+		route_target_unref(c->target);
+		c->target = NULL;
+	}
+}
+
+static void
+conn_close(proxy_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	if (c->req_active && !c->resp_done)
+		stats_request_done(c);
+	conn_release_request(c);
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
+}
+
+/* A write failed somewhere deep in a call chain: close on the next loop turn,
+ * when no caller holds pointers into this request any more. */
+void
+conn_fail_later(proxy_conn *c)
+{
+	if (c->closing || c->write_error)
+		return;
+	c->write_error = 1;
+	c->no_more = 1;
+	conn_timer_set(c, CT_ABORT, 0);
+}
+
+/* Client gone or an unrecoverable error: drop everything now. */
+void
+conn_abort(proxy_conn *c)
+{
+	conn_close(c);
+}
+
+static void
+conn_shutdown_cb(uv_shutdown_t *req, int status)
+{
+	proxy_conn *c = req->data;
+
+	free(req);
+	if (c->closing)
+		return;
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	/* Lingering close: read and drop what the client still sends so that
+	 * our response is not destroyed by a RST, then close. */
+	conn_timer_set(c, CT_LINGER, 2000);
+	conn_update_reading(c);
+}
+
+/* Close once queued writes are out: FIN first, then linger. */
+void
+conn_shutdown(proxy_conn *c)
+{
+	uv_shutdown_t *req;
+
+	if (c->closing || c->lingering)
+		return;
+	c->lingering = 1;
+	conn_release_request(c);
+	req = xmalloc(sizeof(*req));
+	req->data = c;
+	if (uv_shutdown(req, (uv_stream_t *)&c->tcp, conn_shutdown_cb) != 0) {
+		free(req);
+		conn_close(c);
+	}
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static void
+conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	proxy_conn *c = h->data;
+
+	*buf = uv_buf_init(c->srv->readbuf, sizeof(c->srv->readbuf));
+}
+
+static void
+inbuf_append(proxy_conn *c, const char *p, size_t n)
+{
+	if (c->inoff > 0 && c->inoff == c->inlen)
+		c->inoff = c->inlen = 0;
+	if (c->inlen + n > c->incap) {
+		if (c->inoff > 0) {
+			memmove(c->inbuf, c->inbuf + c->inoff, c->inlen - c->inoff);
+			c->inlen -= c->inoff;
+			c->inoff = 0;
+		}
+		if (c->inlen + n > c->incap) {
+			c->incap = c->inlen + n;
+			c->inbuf = xrealloc(c->inbuf, c->incap);
+		}
+	}
+	memcpy(c->inbuf + c->inlen, p, n);
+	c->inlen += n;
+}
+
+static void
+inbuf_release(proxy_conn *c)
+{
+	if (c->inoff == c->inlen) {
+		free(c->inbuf);
+		c->inbuf = NULL;
+		c->inlen = c->inoff = c->incap = 0;
+	}
+}
+
+static void conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+static void
+conn_reading(proxy_conn *c, int want)
+{
+	if (want && !c->reading) {
+		if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb) == 0)
+			c->reading = 1;
+	} else if (!want && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = 0;
+	}
+}
+
+void
+conn_update_reading(proxy_conn *c)
+{
+	int want;
+
+	if (c->closing)
+		return;
+	if (c->lingering)
+		want = 1;
+	else if (c->tunnel)
+		want = !c->tunnel_paused;
+	else
+		want = !c->body_paused && !c->no_more && !c->read_eof &&
+		    c->inlen - c->inoff < PROXY_INBUF_MAX;
+	conn_reading(c, want);
+}
+
+static void
+conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	proxy_conn *c = st->data;
+
+	if (c->closing)
+		return;
+	if (nread == 0)
+		return;
+	if (c->lingering) {
+		if (nread < 0)
+			conn_close(c);
+		return;
+	}
+	if (nread < 0) {
+		c->read_eof = 1;
+		if (c->tunnel) {
+			upstream_tunnel_eof(c);
+			return;
+		}
+		/* EOF between requests is a normal close; during a request the
+		 * client gave up, so the upstream side is dropped too. */
+		conn_close(c);
+		return;
+	}
+	if (c->tunnel) {
+		upstream_tunnel_data(c, buf->base, (size_t)nread);
+		return;
+	}
+	if (c->no_more)
+		return; /* after an error nothing more is parsed */
+	if (c->inlen == c->inoff) {
+		c->ext = buf->base;
+		c->extlen = (size_t)nread;
+		conn_process(c);
+		if (!c->closing && c->extlen > 0)
+			inbuf_append(c, c->ext, c->extlen);
+		c->ext = NULL;
+		c->extlen = 0;
+	} else {
+		inbuf_append(c, buf->base, (size_t)nread);
+		conn_process(c);
+	}
+	if (!c->closing)
+		conn_update_reading(c);
+}
+
+/* ---- request completion and the processing loop -------------------------- */
+
+static void
+conn_request_reset(proxy_conn *c)
+{
+	msg_head_release(&c->head);
+	free(c->host);
+	msg_head_init(&c->head, c->srv->cfg.max_request_line + c->srv->cfg.max_header_bytes,
+	    c->srv->cfg.max_header_fields);
+	c->head_started = 0;
+	c->req_active = c->req_msg_done = c->resp_done = 0;
+	c->body_paused = c->is_head_req = c->is_hub = 0;
+	c->req_chunked = 0;
+	c->req_clen = -1;
+	c->body_received = 0;
+	c->discard_body = 0;
+	c->method = c->host = NULL;
+	c->raw_host = c->url = NULL;
+	c->upstream_ms = -1;
+	memset(&c->out, 0, sizeof(c->out));
+}
+
+static void
+conn_finish_request(proxy_conn *c)
+{
+	int keep = c->keep_alive && !c->close_after && !c->upgrade_pending &&
+	    !c->out.close_delimited && !c->srv->stopping;
+
+	stats_request_done(c);
+	if (c->x != NULL)
+		hub_conn_done(c);
+	static_release(c);
+	if (c->target != NULL) {
+		route_target_unref(c->target);
+		c->target = NULL;
+	}
+	conn_request_reset(c);
+	if (!keep) {
+		c->no_more = 1;
+		conn_shutdown(c);
+		return;
+	}
+	conn_timer_set(c, CT_IDLE, c->srv->cfg.keepalive_idle_ms);
+}
+
+static size_t conn_parse(proxy_conn *c, const char *p, size_t n);
+
+void
+conn_process(proxy_conn *c)
+{
+	if (c->in_process) {
+		c->reprocess = 1;
+		return;
+	}
+	c->in_process = 1;
+	do {
+		c->reprocess = 0;
+		for (;;) {
+			const char *p;
+			size_t n, used;
+
+			if (c->closing || c->lingering || c->tunnel)
+				break;
+			if (c->req_active && c->req_msg_done) {
+				if (!c->resp_done)
+					break;
+				conn_finish_request(c);
+				continue;
+			}
+			if (c->no_more || (c->req_active && c->body_paused))
+				break;
+			if (c->ext != NULL && c->extlen > 0) {
+				p = c->ext;
+				n = c->extlen;
+			} else if (c->inlen > c->inoff) {
+				p = c->inbuf + c->inoff;
+				n = c->inlen - c->inoff;
+			} else {
+				break;
+			}
+			used = conn_parse(c, p, n);
+			if (c->ext != NULL && p == c->ext) {
+				c->ext += used;
+				c->extlen -= used;
+			} else if (!c->closing) {
+				c->inoff += used;
+				inbuf_release(c);
+			}
+		}
+	} while (c->reprocess && !c->closing);
+	c->in_process = 0;
+	if (!c->closing)
+		conn_update_reading(c);
+}
+
+void
+conn_request_body_resume(proxy_conn *c)
+{
+	if (!c->body_paused)
+		return;
+	c->body_paused = 0;
+	conn_process(c);
+}
+
+/* An error found while parsing: answer it, then close; nothing after it is
+ * parsed, so nothing after it can reach an app. */
+static void
+conn_parse_error(proxy_conn *c, int status, const char *msg)
+{
+	c->no_more = 1;
+	c->close_after = 1;
+	c->keep_alive = 0;
+	if (c->req_active && c->out.started) {
+		/* the response already started: no clean way to tell the client */
+		conn_abort(c);
+		return;
+	}
+	if (c->req_active) {
+		/* mid-body error: drop the in-flight request before answering */
+		if (c->x != NULL)
+			hub_conn_abort(c);
+		if (c->up != NULL)
+			upstream_client_abort(c);
+	}
+	c->req_active = 1;
+	c->req_msg_done = 1;
+	conn_timer_set(c, CT_NONE, 0);
+	conn_respond_error(c, status, msg, NULL, 0);
+}
+
+static size_t
+conn_parse(proxy_conn *c, const char *p, size_t n)
+{
+	llhttp_errno_t err;
+	size_t used;
+	const char *pos;
+
+	c->in_parse = 1;
+	err = llhttp_execute(&c->parser, p, n);
+	c->in_parse = 0;
+	if (err == HPE_OK)
+		return n;
+	pos = llhttp_get_error_pos(&c->parser);
+	used = pos != NULL && pos >= p && pos <= p + n ? (size_t)(pos - p) : n;
+	if (err == HPE_PAUSED) {
+		llhttp_resume(&c->parser);
+		return used;
+	}
+	if (err == HPE_PAUSED_UPGRADE) {
+		/* Bytes after the head belong to the tunnel (or are dropped when the
+		 * app refuses the upgrade: the connection closes after that reply). */
+		c->upgrade_pending = 1;
+		c->no_more = 1;
+		return used;
+	}
+	if (c->closing || c->no_more)
+		return n;
+	if (err == HPE_USER) {
+		/* a callback already answered or chose the status */
+		return n;
+	}
+	log_debug("proxy: %s: parse error %s (%s)", c->client_addr, llhttp_errno_name(err),
+	    llhttp_get_error_reason(&c->parser));
+	conn_parse_error(c, 400, "bad request");
+	return n;
+}
+
+/* ---- llhttp callbacks (requests) ----------------------------------------- */
+
+static int
+on_message_begin(llhttp_t *p)
+{
+	proxy_conn *c = p->data;
+
+	if (!c->head_started) {
+		c->head_started = 1;
+		c->t_start = uv_now(c->srv->loop);
+		if (c->timer_kind != CT_HEAD)
+			conn_timer_set(c, CT_HEAD, c->srv->cfg.header_timeout_ms);
+	}
+	return 0;
+}
+
+static int
+fail(proxy_conn *c, int status, const char *msg)
+{
+	conn_parse_error(c, status, msg);
+	return HPE_USER;
+}
+
+static int
+on_url(llhttp_t *p, const char *at, size_t n)
+{
+	proxy_conn *c = p->data;
+
+	if (c->head.url_len + n > c->srv->cfg.max_request_line)
+		return fail(c, 414, "request line too long");
+	if (c->head.url_len == 0)
+		c->head.url_off = c->head.len;
+	c->head.url_len += n;
+	if (msg_head_append(&c->head, at, n) != 0)
+		return fail(c, 414, "request line too long");
+	return 0;
+}
+
+static int
+on_url_complete(llhttp_t *p)
+{
+	proxy_conn *c = p->data;
+
+	msg_head_nul(&c->head);
+	return 0;
+}
+
+static size_t
+head_header_bytes(const proxy_conn *c)
+{
+	return c->head.len - c->head.url_len;
+}
+
+static int
+on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+	proxy_conn *c = p->data;
+
+	if (head_header_bytes(c) + n > c->srv->cfg.max_header_bytes)
+		return fail(c, 431, "request headers too large");
+	if (c->head.in_value || c->head.nfields == 0) {
+		if (c->head.nfields >= c->head.maxfields)
+			return fail(c, 431, "too many request header fields");
+	}
+	if (head_span_field(&c->head, at, n) != 0)
+		return fail(c, 431, "request headers too large");
+	return 0;
+}
+
+static int
+on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+	proxy_conn *c = p->data;
+	int r;
+
+	if (head_header_bytes(c) + n > c->srv->cfg.max_header_bytes)
+		return fail(c, 431, "request headers too large");
+	r = head_span_value(&c->head, at, n);
+	if (r == -EPROTO)
+		return fail(c, 400, "obsolete header line folding");
+	if (r != 0)
+		return fail(c, 431, "request headers too large");
+	return 0;
+}
+
+static int
+on_header_value_complete(llhttp_t *p)
+{
+	proxy_conn *c = p->data;
+
+	head_value_complete(&c->head);
+	return 0;
+}
+
+static int
+on_header_field_complete(llhttp_t *p)
+{
+	proxy_conn *c = p->data;
+
+	/* a new field resets the fold detector */
+	c->head.value_done = 0;
+	return 0;
+}
+
+/* Host: lowercased, port stripped, only host characters. */
+static char *
+host_normalize(proxy_conn *c, const char *raw)
+{
+	size_t n = strlen(raw), end = n;
+	char tmp[256];
+
+	if (n == 0 || n >= sizeof(tmp))
+		return NULL;
+	if (raw[0] == '[') {
+		const char *rb = strchr(raw, ']');
+
+		if (rb == NULL)
+			return NULL;
+		end = (size_t)(rb - raw) + 1;
+		if (raw[end] != '\0' && raw[end] != ':')
+			return NULL;
+	} else {
+		const char *colon = strchr(raw, ':');
+
+		if (colon != NULL)
+			end = (size_t)(colon - raw);
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)raw[i];
+
+		if (!(isalnum(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '[' ||
+		    ch == ']' || ch == '_'))
+			return NULL;
+	}
+	for (size_t i = 0; i < end; i++)
+		tmp[i] = (char)tolower((unsigned char)raw[i]);
+	/* a trailing dot names the same host */
+	if (end > 1 && tmp[end - 1] == '.')
+		end--;
+	tmp[end] = '\0';
+	return xstrdup(tmp);
+}
+
+static int
+host_is_hub(const proxy_server *s, const char *host)
+{
+	return strcmp(host, s->domain) == 0 || strcmp(host, "127.0.0.1") == 0 ||
+	    strcmp(host, "[::1]") == 0;
+}
+
+static void
+conn_route(proxy_conn *c)
+{
+	proxy_server *s = c->srv;
+	size_t hl, dl = strlen(s->domain);
+	char sub[256];
+
+	if (c->host != NULL && host_is_hub(s, c->host)) {
+		c->is_hub = 1;
+		hub_dispatch(c);
+		return;
+	}
+	if (c->host == NULL || (hl = strlen(c->host)) <= dl + 1 || c->host[hl - dl - 1] != '.' ||
+	    strcmp(c->host + hl - dl, s->domain) != 0 || hl - dl - 1 >= sizeof(sub)) {
+		conn_respond_error(c, 404, "unknown host", NULL, 0);
+		return;
+	}
+	memcpy(sub, c->host, hl - dl - 1);
+	sub[hl - dl - 1] = '\0';
+	c->target = strchr(sub, '.') == NULL ? routes_lookup(sub) : NULL;
+	if (c->target == NULL) {
+		conn_respond_error(c, 404, "unknown host", NULL, 0);
+		return;
+	}
+	switch (c->target->kind) {
+	case ROUTE_STATIC:
+		static_serve(c);
+		break;
+	case ROUTE_APP:
+		upstream_dispatch(c);
+		break;
+	case ROUTE_STARTING: {
+		http_header ra = { "Retry-After", "5" };
+
+		conn_respond_error(c, 503, c->target->message != NULL ? c->target->message :
+		    "the app is starting", &ra, 1);
+		break;
+	}
+	case ROUTE_DOWN:
+	default:
+		conn_respond_error(c, 502, c->target->message != NULL ? c->target->message :
+		    "the app is not running", NULL, 0);
+		break;
+	}
+}
+
+static int
+on_headers_complete(llhttp_t *p)
+{
+	proxy_conn *c = p->data;
+	proxy_server *s = c->srv;
+	const char *host, *te, *expect;
+	size_t nhost = 0;
+	uint64_t limit;
+
+	head_complete(&c->head);
+	conn_timer_set(c, CT_NONE, 0);
+	c->req_active = 1;
+	c->url = c->head.buf + c->head.url_off;
+	c->method = llhttp_method_name((llhttp_method_t)llhttp_get_method(p));
+	c->is_head_req = llhttp_get_method(p) == HTTP_HEAD;
+	c->keep_alive = llhttp_should_keep_alive(p);
+	c->req_chunked = (p->flags & F_CHUNKED) != 0;
+	c->req_clen = (p->flags & F_CONTENT_LENGTH) ? (int64_t)p->content_length : -1;
+
+	host = NULL;
+	for (size_t i = 0; i < c->head.nhdrs; i++) {
+		if (strcasecmp(c->head.hdrs[i].name, "host") == 0) {
+			host = c->head.hdrs[i].value;
+			nhost++;
+		}
+	}
+	te = conn_header(c, "transfer-encoding");
+	if (p->http_major != 1)
+		return fail(c, 505, "HTTP version not supported");
+	if (p->http_minor == 1 && host == NULL)
+		return fail(c, 400, "missing Host header");
+	if (nhost > 1)
+		return fail(c, 400, "duplicate Host header");
+	if (p->http_minor == 0 && te != NULL)
+		return fail(c, 400, "Transfer-Encoding on HTTP/1.0");
+	if (llhttp_get_method(p) == HTTP_CONNECT)
+		return fail(c, 405, "CONNECT is not supported");
+	if (c->url[0] != '/' && strcmp(c->url, "*") != 0)
+		return fail(c, 400, "absolute-form request target not supported");
+	c->raw_host = host;
+	if (host != NULL) {
+		char *h = host_normalize(c, host);
+
+		if (h == NULL)
+			return fail(c, 400, "invalid Host header");
+		c->host = h; /* heap, freed by conn_request_reset */
+	}
+	{
+		int hub = c->host != NULL && host_is_hub(s, c->host);
+
+		limit = hub ? s->cfg.max_hub_body_bytes : s->cfg.max_body_bytes;
+	}
+	c->body_limit = limit;
+	if (c->req_clen > 0 && (uint64_t)c->req_clen > limit)
+		return fail(c, 413, "request body too large");
+	expect = conn_header(c, "expect");
+	if (expect != NULL) {
+		if (strcasecmp(expect, "100-continue") != 0)
+			return fail(c, 417, "unsupported Expect");
+		/* We read the body ourselves, so the client may send it now. */
+		if (p->http_minor == 1 && (c->req_clen > 0 || c->req_chunked))
+			conn_write_str(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	}
+	c->t_start = c->t_start != 0 ? c->t_start : uv_now(s->loop);
+	conn_route(c);
+	if (c->closing)
+		return HPE_USER;
+	if (c->no_more)
+		return HPE_PAUSED;
+	if (c->body_paused)
+		return HPE_PAUSED;
+	return 0;
+}
+
+static int
+on_body(llhttp_t *p, const char *at, size_t n)
+{
+	proxy_conn *c = p->data;
+
+	if (c->no_more)
+		return HPE_PAUSED;
+	c->body_received += n;
+	if (c->body_received > c->body_limit)
+		return fail(c, 413, "request body too large");
+	if (c->x != NULL)
+		hub_on_body(c, at, n);
+	else if (c->up != NULL)
+		upstream_on_body(c, at, n);
+	/* else: answered locally (static, error); the body is dropped */
+	if (c->closing)
+		return HPE_USER;
+	return c->body_paused || c->no_more ? HPE_PAUSED : 0;
+}
+
+static int
+on_message_complete(llhttp_t *p)
+{
+	proxy_conn *c = p->data;
+
+	if (c->no_more && c->req_msg_done)
+		return HPE_PAUSED;
+	c->req_msg_done = 1;
+	if (c->x != NULL)
+		hub_on_body_end(c);
+	else if (c->up != NULL)
+		upstream_on_body_end(c);
+	if (c->closing)
+		return HPE_USER;
+	/* Stop right after this message: a pipelined request waits until the
+	 * response is done. An upgrade stops by itself (HPE_PAUSED_UPGRADE). */
+	if (llhttp_get_upgrade(p))
+		return 0;
+	return HPE_PAUSED;
+}
+
+/* ---- accept -------------------------------------------------------------- */
+
+static void
+conn_refuse_written(uv_write_t *w, int status)
+{
+	free(w);
+}
+
+static void
+on_connection(uv_stream_t *ls, int status)
+{
+	proxy_server *s = ls->data;
+	proxy_conn *c;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	if (status < 0)
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->srv = s;
+	uv_tcp_init(s->loop, &c->tcp);
+	uv_timer_init(s->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->handles = 2;
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	if (uv_accept(ls, (uv_stream_t *)&c->tcp) != 0) {
+		conn_close(c);
+		return;
+	}
+	if (s->nconns > s->cfg.max_connections) {
+		/* A clean refusal instead of a silent reset. */
+		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+		    "Content-Type: text/plain\r\nContent-Length: 20\r\nRetry-After: 1\r\n"
+		    "Connection: close\r\n\r\ntoo many connections";
+		uv_buf_t b = uv_buf_init((char *)busy, sizeof(busy) - 1);
+
+		if (uv_try_write((uv_stream_t *)&c->tcp, &b, 1) < 0) {
+			uv_write_t *w = xmalloc(sizeof(*w));
+
+			if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, conn_refuse_written) != 0)
+				free(w);
+		}
+		c->no_more = 1;
+		conn_shutdown(c);
+		return;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET)
+			uv_ip4_name((struct sockaddr_in *)&ss, c->client_addr, sizeof(c->client_addr));
+		else
+			uv_ip6_name((struct sockaddr_in6 *)&ss, c->client_addr, sizeof(c->client_addr));
+	}
+	llhttp_init(&c->parser, HTTP_REQUEST, &req_settings);
+	c->parser.data = c;
+	conn_request_reset(c);
+	conn_timer_set(c, CT_HEAD, s->cfg.header_timeout_ms);
+	conn_update_reading(c);
+}
+
+/* ---- server -------------------------------------------------------------- */
+
+void
+proxy_config_init(proxy_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen_host = "127.0.0.1";
+	cfg->listen_port = 8080;
+	cfg->domain = "localhost";
+	cfg->max_request_line = 8 * 1024;
+	cfg->max_header_bytes = 32 * 1024;
+	cfg->max_header_fields = 100;
+	cfg->max_body_bytes = 100ull << 20;
+	cfg->header_timeout_ms = 10000;
+	cfg->upstream_connect_ms = 5000;
+	cfg->upstream_response_ms = 60000;
+	cfg->keepalive_idle_ms = 60000;
+	cfg->max_connections = 16384;
+	cfg->max_hub_body_bytes = 1ull << 30;
+	cfg->upstream_idle_ms = 30000;
+	cfg->upstream_pool_size = 64;
+	cfg->tunnel_idle_ms = 600000;
+	cfg->access_log = 1;
+}
+
+int
+proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hub,
+    void *hub_arg, proxy_server **out)
+{
+	proxy_server *s;
+	struct sockaddr_storage ss;
+	int r;
+
+	llhttp_settings_init(&req_settings);
+	req_settings.on_message_begin = on_message_begin;
+	req_settings.on_url = on_url;
+	req_settings.on_url_complete = on_url_complete;
+	req_settings.on_header_field = on_header_field;
+	req_settings.on_header_field_complete = on_header_field_complete;
+	req_settings.on_header_value = on_header_value;
+	req_settings.on_header_value_complete = on_header_value_complete;
+	req_settings.on_headers_complete = on_headers_complete;
+	req_settings.on_body = on_body;
+	req_settings.on_message_complete = on_message_complete;
+	upstream_settings_init();
+
+	if (uv_ip4_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in *)&ss) != 0 &&
+	    uv_ip6_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in6 *)&ss) != 0)
+		return -EINVAL;
+	s = xcalloc(1, sizeof(*s));
+	s->loop = loop;
+	s->cfg = *cfg;
+	s->domain = xstrdup(cfg->domain);
+	for (char *p = s->domain; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	s->cfg.domain = s->domain;
+	s->hub = hub;
+	s->hub_arg = hub_arg;
+	uv_tcp_init(loop, &s->listener);
+	s->listener.data = s;
+	s->listener_open = 1;
+	r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
+	if (r == 0)
+		r = uv_listen((uv_stream_t *)&s->listener, 4096, on_connection);
+	if (r != 0) {
+		s->stopping = 1;
+		uv_close((uv_handle_t *)&s->listener, NULL);
+		/* the handle's memory is the server's: wait for the close */
+		uv_run(loop, UV_RUN_NOWAIT);
+		free(s->domain);
+		free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+proxy_server_port(const proxy_server *s)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static void
+listener_closed(uv_handle_t *h)
+{
+	proxy_server *s = h->data;
+
+	s->listener_open = 0;
+	proxy_server_maybe_done(s);
+}
+
+void
+proxy_server_maybe_done(proxy_server *s)
+{
+	void (*cb)(void *);
+	void *arg;
+
+	if (!s->stopping || s->listener_open || s->nconns > 0 || s->nupstreams > 0)
+		return;
+	cb = s->stop_cb;
+	arg = s->stop_arg;
+	s->stopping = 2;
+	free(s->domain);
+	free(s);
+	if (cb != NULL)
+		cb(arg);
+}
+
+void
+proxy_server_stop(proxy_server *s, void (*cb)(void *arg), void *arg)
+{
+	proxy_conn *c, *next;
+
+	s->stopping = 1;
+	s->stop_cb = cb;
+	s->stop_arg = arg;
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		if (!c->req_active && !c->tunnel)
+			conn_close(c);
+	}
+	upstream_pools_close(s);
+	uv_close((uv_handle_t *)&s->listener, listener_closed);
+}

@@ -1,0 +1,918 @@
+/* upstream.c — the app side of a proxied request.
+ *
+ * Life of an upstream connection: taken from the instance's keep-alive pool or
+ * connected fresh (socket made inside the app's network namespace) → request
+ * head + body streamed to it → response parsed with llhttp and re-framed to the
+ * client as it arrives → back to the pool when the exchange was complete both
+ * ways, else closed. After a 101 it becomes a byte tunnel until either side
+ * closes or the tunnel idles out.
+ *
+ * Back-pressure: each direction stops reading its source while the other
+ * socket's write queue is above PROXY_HWM and resumes below PROXY_LWM.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proxy_int.h"
+#include "util.h"
+
+enum up_timer { UT_NONE, UT_CONNECT, UT_RESPONSE, UT_READ, UT_IDLE, UT_TUNNEL, UT_FAIL };
+
+struct upstream_pool {
+	upstream_pool *next;
+	proxy_server *srv;
+	uint64_t instance_id;
+	upstream_conn *idle;
+	unsigned nidle;
+	unsigned refs;
+};
+
+struct upstream_conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_connect_t creq;
+	proxy_server *srv;
+	upstream_pool *pool;
+	proxy_conn *c;             /* NULL while idle in the pool or orphaned */
+	upstream_conn *inext, *iprev;
+	llhttp_t parser;
+	msg_head head;
+	char *space_id;
+	char *req_head;            /* kept for one retry until the response starts */
+	size_t req_head_len;
+	int handles;
+	int closing;
+	int connecting;
+	int idle;
+	int reused;
+	int retried;
+	int reading;
+	int read_paused;           /* stopped for the client's write queue */
+	int client_paused;         /* we paused the client's body for our queue */
+	int got_bytes;
+	int resp_started;
+	int resp_complete;
+	int req_sent;              /* request fully written (body ended) */
+	int upgrade_req;
+	int tunnel_pending;
+	int tunnel;
+	int skip_1xx;
+	int is_head;
+	int parse_fail;
+	int timer_kind;
+	uint64_t t_start;
+};
+
+static llhttp_settings_t resp_settings;
+
+static void up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void up_close(upstream_conn *up);
+
+/* ---- pools --------------------------------------------------------------- */
+
+static upstream_pool *
+pool_get(proxy_server *s, uint64_t instance_id)
+{
+	upstream_pool *p;
+
+	for (p = s->pools; p != NULL; p = p->next)
+		if (p->instance_id == instance_id)
+			return p;
+	p = xcalloc(1, sizeof(*p));
+	p->srv = s;
+	p->instance_id = instance_id;
+	p->next = s->pools;
+	s->pools = p;
+	return p;
+}
+
+static void
+pool_unref(upstream_pool *p)
+{
+	upstream_pool **pp;
+
+	if (--p->refs > 0)
+		return;
+	for (pp = &p->srv->pools; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	free(p);
+}
+
+static void
+pool_unlink(upstream_conn *up)
+{
+	upstream_pool *p = up->pool;
+
+	if (!up->idle)
+		return;
+	if (up->iprev != NULL)
+		up->iprev->inext = up->inext;
+	else
+		p->idle = up->inext;
+	if (up->inext != NULL)
+		up->inext->iprev = up->iprev;
+	up->inext = up->iprev = NULL;
+	up->idle = 0;
+	p->nidle--;
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+static void up_fail(upstream_conn *up, int status, const char *msg);
+
+static void
+up_timer_cb(uv_timer_t *t)
+{
+	upstream_conn *up = t->data;
+	proxy_conn *c = up->c;
+
+	switch (up->timer_kind) {
+	case UT_CONNECT:
+		up_fail(up, 504, "the app did not accept the connection in time");
+		break;
+	case UT_RESPONSE:
+		up_fail(up, 504, "the app did not respond in time");
+		break;
+	case UT_READ:
+		up_fail(up, 504, "the app stopped sending");
+		break;
+	case UT_FAIL:
+		up_fail(up, 502, "connection to the app failed");
+		break;
+	case UT_TUNNEL:
+		if (c != NULL)
+			conn_abort(c); /* closes us through upstream_client_abort */
+		else
+			up_close(up);
+		break;
+	case UT_IDLE:
+	default:
+		up_close(up);
+		break;
+	}
+}
+
+static void
+up_timer_set(upstream_conn *up, int kind, unsigned ms)
+{
+	if (up->timer_kind == UT_FAIL && kind != UT_NONE)
+		return;
+	up->timer_kind = kind;
+	if (kind == UT_NONE)
+		uv_timer_stop(&up->timer);
+	else
+		uv_timer_start(&up->timer, up_timer_cb, ms, 0);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static void
+up_handle_closed(uv_handle_t *h)
+{
+	upstream_conn *up = h->data;
+	proxy_server *s = up->srv;
+
+	if (--up->handles > 0)
+		return;
+	msg_head_release(&up->head);
+	free(up->req_head);
+	free(up->space_id);
+	pool_unref(up->pool);
+	free(up);
+	s->nupstreams--;
+	proxy_server_maybe_done(s);
+}
+
+/* Detach from the client (request over for us); stats follow the client. */
+static void
+up_detach(upstream_conn *up)
+{
+	proxy_conn *c = up->c;
+
+	if (c == NULL)
+		return;
+	stats_space_active(up->space_id, -1);
+	c->up = NULL;
+	up->c = NULL;
+}
+
+static void
+up_close(upstream_conn *up)
+{
+	if (up->closing)
+		return;
+	up->closing = 1;
+	up_detach(up);
+	pool_unlink(up);
+	uv_timer_stop(&up->timer);
+	uv_close((uv_handle_t *)&up->timer, up_handle_closed);
+	uv_close((uv_handle_t *)&up->tcp, up_handle_closed);
+}
+
+static void
+up_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	upstream_conn *up = h->data;
+
+	*buf = uv_buf_init(up->srv->readbuf, sizeof(up->srv->readbuf));
+}
+
+static void
+up_reading(upstream_conn *up, int want)
+{
+	if (up->closing || up->connecting)
+		return;
+	if (want && !up->reading) {
+		if (uv_read_start((uv_stream_t *)&up->tcp, up_alloc_cb, up_read_cb) == 0)
+			up->reading = 1;
+	} else if (!want && up->reading) {
+		uv_read_stop((uv_stream_t *)&up->tcp);
+		up->reading = 0;
+	}
+}
+
+/* An error before the client got a response head becomes an error page;
+ * after it, the client's connection is cut so it sees the truncation. */
+static void
+up_fail(upstream_conn *up, int status, const char *msg)
+{
+	proxy_conn *c = up->c;
+
+	stats_upstream_error(up->space_id);
+	up_detach(up);
+	up_close(up);
+	if (c == NULL || c->closing)
+		return;
+	if (c->tunnel || c->out.started) {
+		conn_abort(c);
+		return;
+	}
+	if (!c->req_msg_done) {
+		/* the rest of the request body has nowhere to go */
+		c->close_after = 1;
+		c->no_more = 1;
+		c->req_msg_done = 1;
+	}
+	c->upstream_ms = (int64_t)(uv_now(c->srv->loop) - c->t_start);
+	conn_respond_error(c, status, msg, NULL, 0);
+}
+
+static void
+up_write_done(void *owner, int status)
+{
+	upstream_conn *up = owner;
+	proxy_conn *c = up->c;
+
+	if (up->closing)
+		return;
+	if (status < 0) {
+		if (!up->got_bytes)
+			up_timer_set(up, UT_FAIL, 0);
+		return;
+	}
+	if (c == NULL ||
+	    uv_stream_get_write_queue_size((uv_stream_t *)&up->tcp) > PROXY_LWM)
+		return;
+	if (up->tunnel && c->tunnel_paused) {
+		c->tunnel_paused = 0;
+		conn_update_reading(c);
+	} else if (up->client_paused) {
+		up->client_paused = 0;
+		conn_request_body_resume(c);
+	}
+}
+
+static int
+up_write(upstream_conn *up, const uv_buf_t *b, unsigned n)
+{
+	int r = pio_write((uv_stream_t *)&up->tcp, b, n, up_write_done, up);
+
+	if (r < 0)
+		up_timer_set(up, UT_FAIL, 0); /* reported from the loop, not from here */
+	return r;
+}
+
+static size_t
+up_queued(upstream_conn *up)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&up->tcp);
+}
+
+static void
+up_connect_cb(uv_connect_t *req, int status)
+{
+	upstream_conn *up = req->data;
+
+	up->connecting = 0;
+	if (up->closing)
+		return;
+	if (status < 0) {
+		log_debug("proxy: connect to app %s failed: %s", up->space_id, uv_strerror(status));
+		up_fail(up, 502, "the app is not accepting connections");
+		return;
+	}
+	up_timer_set(up, UT_RESPONSE, up->srv->cfg.upstream_response_ms);
+	up_reading(up, 1);
+}
+
+static upstream_conn *
+up_new(proxy_server *s, const route_target *t, int *err)
+{
+	upstream_conn *up;
+	struct sockaddr_in sa;
+	int fd;
+
+	fd = t->netns_fd >= 0 ? netns_socket(t->netns_fd, AF_INET, SOCK_STREAM)
+	    : socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = t->netns_fd >= 0 ? fd : -errno;
+		return NULL;
+	}
+	up = xcalloc(1, sizeof(*up));
+	up->srv = s;
+	up->pool = pool_get(s, t->instance_id);
+	up->pool->refs++;
+	up->space_id = xstrdup(t->space_id);
+	uv_tcp_init(s->loop, &up->tcp);
+	uv_timer_init(s->loop, &up->timer);
+	up->tcp.data = up->timer.data = up->creq.data = up;
+	up->handles = 2;
+	s->nupstreams++;
+	if ((*err = uv_tcp_open(&up->tcp, fd)) != 0) {
+		close(fd);
+		up_close(up);
+		return NULL;
+	}
+	uv_tcp_nodelay(&up->tcp, 1);
+	uv_ip4_addr("127.0.0.1", t->port, &sa);
+	if ((*err = uv_tcp_connect(&up->creq, &up->tcp, (struct sockaddr *)&sa,
+	    up_connect_cb)) != 0) {
+		up_close(up);
+		return NULL;
+	}
+	up->connecting = 1;
+	up_timer_set(up, UT_CONNECT, s->cfg.upstream_connect_ms);
+	return up;
+}
+
+static upstream_conn *
+pool_take(proxy_server *s, uint64_t instance_id)
+{
+	upstream_pool *p;
+	upstream_conn *up;
+
+	for (p = s->pools; p != NULL; p = p->next)
+		if (p->instance_id == instance_id)
+			break;
+	if (p == NULL || p->idle == NULL)
+		return NULL;
+	up = p->idle;
+	pool_unlink(up);
+	up->reused = 1;
+	return up;
+}
+
+static void
+pool_put(upstream_conn *up)
+{
+	upstream_pool *p = up->pool;
+
+	if (p->nidle >= up->srv->cfg.upstream_pool_size || up->srv->stopping) {
+		up_close(up);
+		return;
+	}
+	up->idle = 1;
+	up->iprev = NULL;
+	up->inext = p->idle;
+	if (p->idle != NULL)
+		p->idle->iprev = up;
+	p->idle = up;
+	p->nidle++;
+	msg_head_release(&up->head);
+	free(up->req_head);
+	up->req_head = NULL;
+	up->read_paused = up->client_paused = 0;
+	/* keep reading: an idle connection that speaks or closes is dropped */
+	up_reading(up, 1);
+	up_timer_set(up, UT_IDLE, up->srv->cfg.upstream_idle_ms);
+}
+
+void
+upstream_pools_close(proxy_server *s)
+{
+	for (upstream_pool *p = s->pools; p != NULL; p = p->next)
+		while (p->idle != NULL)
+			up_close(p->idle);
+}
+
+/* ---- request to the app -------------------------------------------------- */
+
+typedef struct sbuf {
+	char *p;
+	size_t len, cap;
+} sbuf;
+
+static void
+sb_add(sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_adds(sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void
+sb_header(sbuf *b, const char *name, const char *value)
+{
+	sb_adds(b, name);
+	sb_add(b, ": ", 2);
+	sb_adds(b, value);
+	sb_add(b, "\r\n", 2);
+}
+
+static char *
+build_request_head(proxy_conn *c, int upgrade, size_t *len)
+{
+	const char *conn_hdr = conn_header(c, "connection");
+	const char *up_hdr = conn_header(c, "upgrade");
+	sbuf b = { 0 }, xff = { 0 };
+	char num[32];
+
+	sb_adds(&b, c->method);
+	sb_add(&b, " ", 1);
+	sb_adds(&b, c->url);
+	sb_adds(&b, " HTTP/1.1\r\n");
+	for (size_t i = 0; i < c->head.nhdrs; i++) {
+		const http_header *h = &c->head.hdrs[i];
+
+		if (header_is_hop_by_hop(h->name, conn_hdr) ||
+		    strcasecmp(h->name, "x-forwarded-proto") == 0 ||
+		    strcasecmp(h->name, "x-forwarded-host") == 0 ||
+		    strcasecmp(h->name, "expect") == 0)
+			continue;
+		if (strcasecmp(h->name, "x-forwarded-for") == 0) {
+			if (xff.len > 0)
+				sb_add(&xff, ", ", 2);
+			sb_adds(&xff, h->value);
+			continue;
+		}
+		sb_header(&b, h->name, h->value);
+	}
+	if (xff.len > 0)
+		sb_add(&xff, ", ", 2);
+	sb_adds(&xff, c->client_addr);
+	sb_header(&b, "X-Forwarded-For", xff.p);
+	free(xff.p);
+	sb_header(&b, "X-Forwarded-Proto", "http");
+	if (c->raw_host != NULL)
+		sb_header(&b, "X-Forwarded-Host", c->raw_host);
+	if (c->req_chunked) {
+		sb_adds(&b, "Transfer-Encoding: chunked\r\n");
+	} else if (c->req_clen >= 0) {
+		snprintf(num, sizeof(num), "%" PRId64, c->req_clen);
+		sb_header(&b, "Content-Length", num);
+	}
+	if (upgrade && up_hdr != NULL) {
+		sb_adds(&b, "Connection: upgrade\r\n");
+		sb_header(&b, "Upgrade", up_hdr);
+	}
+	sb_add(&b, "\r\n", 2);
+	*len = b.len;
+	return b.p;
+}
+
+static void
+up_attach(upstream_conn *up, proxy_conn *c)
+{
+	up->c = c;
+	c->up = up;
+	up->is_head = c->is_head_req;
+	up->upgrade_req = llhttp_get_upgrade(&c->parser);
+	up->t_start = uv_now(c->srv->loop);
+	up->got_bytes = up->resp_started = up->resp_complete = 0;
+	up->req_sent = 0;
+	up->tunnel_pending = up->tunnel = up->skip_1xx = up->parse_fail = 0;
+	msg_head_release(&up->head);
+	msg_head_init(&up->head, 64 * 1024, 200);
+	llhttp_init(&up->parser, HTTP_RESPONSE, &resp_settings);
+	up->parser.data = up;
+	stats_space_active(up->space_id, +1);
+}
+
+static int up_send_head(upstream_conn *up);
+
+void
+upstream_dispatch(proxy_conn *c)
+{
+	proxy_server *s = c->srv;
+	upstream_conn *up;
+	int err = 0;
+
+	up = pool_take(s, c->target->instance_id);
+	if (up == NULL)
+		up = up_new(s, c->target, &err);
+	if (up == NULL) {
+		stats_upstream_error(c->target->space_id);
+		log_debug("proxy: socket for app %s: %s", c->target->space_id, uv_strerror(err));
+		conn_respond_error(c, 502, "the app is not reachable", NULL, 0);
+		return;
+	}
+	up_attach(up, c);
+	up->req_head = build_request_head(c, up->upgrade_req, &up->req_head_len);
+	if (up_send_head(up) != 0)
+		return;
+	if (!up->connecting)
+		up_timer_set(up, UT_RESPONSE, s->cfg.upstream_response_ms);
+}
+
+static int
+up_send_head(upstream_conn *up)
+{
+	uv_buf_t b = uv_buf_init(up->req_head, (unsigned)up->req_head_len);
+
+	return up_write(up, &b, 1) < 0 ? -EPIPE : 0;
+}
+
+int
+upstream_on_body(proxy_conn *c, const char *p, size_t n)
+{
+	upstream_conn *up = c->up;
+	char hdr[24];
+	uv_buf_t b[3];
+
+	if (c->req_chunked) {
+		snprintf(hdr, sizeof(hdr), "%zx\r\n", n);
+		b[0] = uv_buf_init(hdr, (unsigned)strlen(hdr));
+		b[1] = uv_buf_init((char *)p, (unsigned)n);
+		b[2] = uv_buf_init("\r\n", 2);
+		up_write(up, b, 3);
+	} else {
+		b[0] = uv_buf_init((char *)p, (unsigned)n);
+		up_write(up, b, 1);
+	}
+	/* a body can no longer be replayed on another connection */
+	up->retried = 1;
+	if (up_queued(up) > PROXY_HWM) {
+		up->client_paused = 1;
+		c->body_paused = 1;
+	}
+	return 0;
+}
+
+void
+upstream_on_body_end(proxy_conn *c)
+{
+	upstream_conn *up = c->up;
+
+	if (c->req_chunked) {
+		uv_buf_t b = uv_buf_init("0\r\n\r\n", 5);
+
+		up_write(up, &b, 1);
+	}
+	up->req_sent = 1;
+}
+
+/* The app's response is complete: the connection goes back to the pool when
+ * both directions ended cleanly. */
+static void
+up_response_done(upstream_conn *up, int clean)
+{
+	proxy_conn *c = up->c;
+	int keep = clean && up->req_sent && llhttp_should_keep_alive(&up->parser) &&
+	    !up->srv->stopping;
+
+	up_detach(up);
+	up_timer_set(up, UT_NONE, 0);
+	if (!c->req_msg_done) {
+		/* the app answered without reading the whole body */
+		c->close_after = 1;
+		c->no_more = 1;
+		c->req_msg_done = 1;
+		keep = 0;
+	}
+	if (keep)
+		pool_put(up);
+	else
+		up_close(up);
+	conn_resp_end(c);
+}
+
+/* ---- the tunnel ---------------------------------------------------------- */
+
+static void
+up_tunnel_start(upstream_conn *up, const char *rest, size_t nrest)
+{
+	proxy_conn *c = up->c;
+
+	up->tunnel = 1;
+	c->tunnel = 1;
+	free(up->req_head);
+	up->req_head = NULL;
+	up_timer_set(up, UT_TUNNEL, up->srv->cfg.tunnel_idle_ms);
+	if (nrest > 0)
+		conn_write_str(c, rest, nrest);
+	/* bytes the client sent after its request head belong to the app */
+	if (c->inlen > c->inoff) {
+		uv_buf_t b = uv_buf_init(c->inbuf + c->inoff, (unsigned)(c->inlen - c->inoff));
+
+		up_write(up, &b, 1);
+		c->inoff = c->inlen = 0;
+	}
+	conn_update_reading(c);
+}
+
+void
+upstream_tunnel_data(proxy_conn *c, const char *p, size_t n)
+{
+	upstream_conn *up = c->up;
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+
+	if (up == NULL) {
+		conn_abort(c);
+		return;
+	}
+	up_timer_set(up, UT_TUNNEL, up->srv->cfg.tunnel_idle_ms);
+	up_write(up, &b, 1);
+	if (up_queued(up) > PROXY_HWM) {
+		c->tunnel_paused = 1;
+		conn_update_reading(c);
+	}
+}
+
+void
+upstream_tunnel_eof(proxy_conn *c)
+{
+	conn_abort(c);
+}
+
+void
+upstream_client_drained(proxy_conn *c)
+{
+	upstream_conn *up = c->up;
+
+	if (up != NULL && up->read_paused) {
+		up->read_paused = 0;
+		up_reading(up, 1);
+	}
+}
+
+void
+upstream_client_abort(proxy_conn *c)
+{
+	upstream_conn *up = c->up;
+
+	c->tunnel = 0;
+	if (up == NULL)
+		return;
+	up_detach(up);
+	up_close(up);
+}
+
+/* ---- the response -------------------------------------------------------- */
+
+static void
+up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	upstream_conn *up = st->data;
+	proxy_conn *c = up->c;
+	llhttp_errno_t err;
+
+	if (nread == 0 || up->closing)
+		return;
+	if (c == NULL) {
+		/* idle in the pool: the app closed it or sent garbage */
+		up_close(up);
+		return;
+	}
+	if (nread < 0) {
+		if (up->tunnel) {
+			/* flush what we have to the client, then close */
+			up_detach(up);
+			up_close(up);
+			c->no_more = 1;
+			c->close_after = 1;
+			c->resp_done = 1;
+			c->tunnel = 0;
+			conn_shutdown(c);
+			return;
+		}
+		if (!up->resp_started && up->reused && !up->got_bytes && !up->retried &&
+		    c->req_clen <= 0 && !c->req_chunked) {
+			/* A pooled connection the app closed while we reused it: the
+			 * request never reached the app, so send it on a fresh one. */
+			upstream_conn *fresh;
+			int e = 0;
+
+			fresh = up_new(up->srv, c->target, &e);
+			if (fresh != NULL) {
+				up_detach(up);
+				up_attach(fresh, c);
+				fresh->retried = 1;
+				fresh->req_head = up->req_head;
+				fresh->req_head_len = up->req_head_len;
+				fresh->req_sent = c->req_msg_done;
+				up->req_head = NULL;
+				up_close(up);
+				up_send_head(fresh);
+				return;
+			}
+		}
+		if (up->resp_started && llhttp_message_needs_eof(&up->parser)) {
+			/* close-delimited body: EOF is its end */
+			llhttp_finish(&up->parser);
+			up->req_sent = 0; /* never reuse */
+			up_response_done(up, 0);
+			return;
+		}
+		up_fail(up, 502, up->resp_started ? "the app closed the connection mid-response"
+		    : "the app closed the connection without a response");
+		return;
+	}
+	up->got_bytes = 1;
+	if (up->tunnel) {
+		up_timer_set(up, UT_TUNNEL, up->srv->cfg.tunnel_idle_ms);
+		conn_write_str(c, buf->base, (size_t)nread);
+		if (conn_queued(c) > PROXY_HWM) {
+			up->read_paused = 1;
+			up_reading(up, 0);
+		}
+		return;
+	}
+	if (up->resp_started)
+		up_timer_set(up, UT_READ, up->srv->cfg.upstream_response_ms);
+	err = llhttp_execute(&up->parser, buf->base, (size_t)nread);
+	if (up->closing || up->c == NULL)
+		return;
+	if (err == HPE_PAUSED && up->resp_complete) {
+		const char *pos = llhttp_get_error_pos(&up->parser);
+		int extra = pos != NULL && pos < buf->base + nread;
+
+		up_response_done(up, !extra);
+		return;
+	}
+	if (err == HPE_PAUSED_UPGRADE && up->tunnel_pending) {
+		const char *pos = llhttp_get_error_pos(&up->parser);
+		size_t used = pos != NULL ? (size_t)(pos - buf->base) : (size_t)nread;
+
+		up_tunnel_start(up, buf->base + used, (size_t)nread - used);
+		return;
+	}
+	if (err != HPE_OK) {
+		log_debug("proxy: bad response from app %s: %s", up->space_id,
+		    llhttp_errno_name(err));
+		up_fail(up, 502, "the app sent an invalid response");
+		return;
+	}
+	if (up->read_paused)
+		up_reading(up, 0);
+}
+
+static int
+r_on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+	upstream_conn *up = p->data;
+
+	return head_span_field(&up->head, at, n) == 0 ? 0 : HPE_USER;
+}
+
+static int
+r_on_header_field_complete(llhttp_t *p)
+{
+	upstream_conn *up = p->data;
+
+	up->head.value_done = 0;
+	return 0;
+}
+
+static int
+r_on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+	upstream_conn *up = p->data;
+
+	return head_span_value(&up->head, at, n) == 0 ? 0 : HPE_USER;
+}
+
+static int
+r_on_header_value_complete(llhttp_t *p)
+{
+	upstream_conn *up = p->data;
+
+	head_value_complete(&up->head);
+	return 0;
+}
+
+static int
+r_on_headers_complete(llhttp_t *p)
+{
+	upstream_conn *up = p->data;
+	proxy_conn *c = up->c;
+	int status = llhttp_get_status_code(p);
+	const char *conn_hdr = NULL;
+	http_header *h;
+	size_t n = 0;
+	int64_t clen = -1;
+
+	head_complete(&up->head);
+	if (status >= 100 && status < 200 && status != 101) {
+		/* interim responses: we answered 100-continue ourselves */
+		up->skip_1xx = 1;
+		msg_head_release(&up->head);
+		msg_head_init(&up->head, 64 * 1024, 200);
+		return 0;
+	}
+	if (status == 101 && !up->upgrade_req)
+		return HPE_USER;
+	for (size_t i = 0; i < up->head.nhdrs; i++)
+		if (strcasecmp(up->head.hdrs[i].name, "connection") == 0)
+			conn_hdr = up->head.hdrs[i].value;
+	h = xcalloc(up->head.nhdrs + 1, sizeof(*h));
+	for (size_t i = 0; i < up->head.nhdrs; i++) {
+		const http_header *in = &up->head.hdrs[i];
+
+		if (status == 101 && strcasecmp(in->name, "upgrade") == 0) {
+			h[n++] = *in;
+			continue;
+		}
+		if (header_is_hop_by_hop(in->name, status == 101 ? NULL : conn_hdr) ||
+		    strcasecmp(in->name, "x-accel-buffering") == 0)
+			continue;
+		h[n++] = *in;
+	}
+	if ((p->flags & F_CONTENT_LENGTH) && !(p->flags & F_CHUNKED))
+		clen = (int64_t)p->content_length;
+	up->resp_started = 1;
+	free(up->req_head);
+	up->req_head = NULL;
+	c->upstream_ms = (int64_t)(uv_now(c->srv->loop) - up->t_start);
+	up_timer_set(up, UT_READ, up->srv->cfg.upstream_response_ms);
+	if (status == 101)
+		up->tunnel_pending = 1;
+	conn_resp_start(c, status, NULL, h, n, clen);
+	free(h);
+	if (up->is_head)
+		return 1; /* no body follows a response to HEAD */
+	return 0;
+}
+
+static int
+r_on_body(llhttp_t *p, const char *at, size_t n)
+{
+	upstream_conn *up = p->data;
+	proxy_conn *c = up->c;
+
+	if (c == NULL || c->closing)
+		return HPE_USER;
+	conn_resp_body(c, at, n);
+	if (conn_queued(c) > PROXY_HWM)
+		up->read_paused = 1;
+	return 0;
+}
+
+static int
+r_on_message_complete(llhttp_t *p)
+{
+	upstream_conn *up = p->data;
+
+	if (up->skip_1xx) {
+		up->skip_1xx = 0;
+		return 0;
+	}
+	if (up->tunnel_pending)
+		return 0;
+	up->resp_complete = 1;
+	return HPE_PAUSED;
+}
+
+void
+upstream_settings_init(void)
+{
+	llhttp_settings_init(&resp_settings);
+	resp_settings.on_header_field = r_on_header_field;
+	resp_settings.on_header_field_complete = r_on_header_field_complete;
+	resp_settings.on_header_value = r_on_header_value;
+	resp_settings.on_header_value_complete = r_on_header_value_complete;
+	resp_settings.on_headers_complete = r_on_headers_complete;
+	resp_settings.on_body = r_on_body;
+	resp_settings.on_message_complete = r_on_message_complete;
+}
