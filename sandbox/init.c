@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -102,6 +103,13 @@ static int recv_fd(int sock)
   return fd;
 }
 
+static int set_limit(int resource, uint64_t value)
+{
+  struct rlimit rl = { value, value };
+
+  return setrlimit(resource, &rl) == 0 ? 0 : -errno;
+}
+
 /* The command's side of the fork: shed everything, then exec. */
 static void command_exec(const struct sandbox_config *cfg, int report_fd, int notify_sock,
                          const void *bpf, size_t bpf_len) __attribute__((noreturn));
@@ -112,6 +120,9 @@ static void command_exec(const struct sandbox_config *cfg, int report_fd, int no
   sigset_t all;
   int rc, notify_fd = -1;
 
+  /* exec keeps ignored signals ignored: reset the launcher's SIGPIPE. */
+  for (rc = 1; rc < NSIG; rc++)
+    signal(rc, SIG_DFL);
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
@@ -122,6 +133,12 @@ static void command_exec(const struct sandbox_config *cfg, int report_fd, int no
     sandbox_fail(report_fd, "setsid", errno);
   if (chdir(dir) != 0)
     sandbox_fail(report_fd, "chdir", errno);
+  if (cfg->nofile != 0 && (rc = set_limit(RLIMIT_NOFILE, cfg->nofile)) != 0)
+    sandbox_fail(report_fd, "setrlimit NOFILE", -rc);
+  if (cfg->fsize_set && (rc = set_limit(RLIMIT_FSIZE, cfg->fsize)) != 0)
+    sandbox_fail(report_fd, "setrlimit FSIZE", -rc);
+  if ((rc = set_limit(RLIMIT_CORE, 0)) != 0)
+    sandbox_fail(report_fd, "setrlimit CORE", -rc);
   if ((rc = sandbox_privs_drop()) != 0)
     sandbox_fail(report_fd, "drop capabilities", -rc);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)

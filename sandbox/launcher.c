@@ -78,26 +78,25 @@ static int write_id_maps(pid_t pid, const struct sandbox_config *cfg, const char
   return write_file(path, buf);
 }
 
-static int apply_rlimits(pid_t pid, const struct sandbox_config *cfg, const char **step)
+/* Raising a hard limit needs CAP_SYS_RESOURCE in the initial user
+ * namespace, which nothing in the box has: lift our own hard limit here so
+ * the command (which sets soft = hard = N itself, inside) can reach N. */
+static int raise_hard_limits(const struct sandbox_config *cfg, const char **step)
 {
   struct rlimit rl;
 
-  /* Set from outside: raising a hard limit needs CAP_SYS_RESOURCE in the
-   * initial user namespace, which nothing inside the box has. */
-  if (cfg->nofile != 0) {
-    rl.rlim_cur = rl.rlim_max = cfg->nofile;
-    *step = "setrlimit NOFILE";
-    if (prlimit(pid, RLIMIT_NOFILE, &rl, NULL) != 0)
+  *step = "setrlimit NOFILE";
+  if (cfg->nofile != 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < cfg->nofile) {
+    rl.rlim_max = cfg->nofile;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
       return -errno;
   }
-  if (cfg->fsize_set) {
-    rl.rlim_cur = rl.rlim_max = cfg->fsize;
-    *step = "setrlimit FSIZE";
-    if (prlimit(pid, RLIMIT_FSIZE, &rl, NULL) != 0)
+  *step = "setrlimit FSIZE";
+  if (cfg->fsize_set && getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_max < cfg->fsize) {
+    rl.rlim_max = cfg->fsize;
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
       return -errno;
   }
-  rl.rlim_cur = rl.rlim_max = 0;
-  prlimit(pid, RLIMIT_CORE, &rl, NULL);
   return 0;
 }
 
@@ -270,6 +269,11 @@ int sandbox_run(const struct sandbox_config *cfg)
     goto fail;
   }
 
+  if ((rc = raise_hard_limits(cfg, &step)) != 0)
+    goto fail;
+  /* A box that dies early must not take us down through the bpf pipe. */
+  signal(SIGPIPE, SIG_IGN);
+
   if (cfg->memory != 0 || cfg->pids != 0 || cfg->cpus > 0) {
     step = "cgroup";
     if ((rc = sandbox_cgroup_create(&cg, cfg)) != 0)
@@ -310,8 +314,6 @@ int sandbox_run(const struct sandbox_config *cfg)
   sync_fds[0] = report_fds[1] = bpf_fds[0] = -1;
 
   if ((rc = write_id_maps(pid, cfg, &step)) != 0)
-    goto fail;
-  if ((rc = apply_rlimits(pid, cfg, &step)) != 0)
     goto fail;
   if (cg.version != 0) {
     step = "cgroup attach";

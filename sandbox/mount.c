@@ -390,7 +390,8 @@ static int setup_dev(struct mount_ctx *c)
   if ((rc = tmpfs_at(c, "dev/shm", "1777", ATTR_SAFE | MOUNT_ATTR_NOEXEC)) != 0)
     goto cleanup;
   *c->step = "mount /dev/pts";
-  mnt = fs_new("devpts", pts_opts, ATTR_SAFE | MOUNT_ATTR_NOEXEC);
+  /* Not nodev: the pty nodes live on it. */
+  mnt = fs_new("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
   if (mnt < 0) {
     rc = mnt;
     goto cleanup;

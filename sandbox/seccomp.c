@@ -226,15 +226,25 @@ int sandbox_seccomp_notify_handle(int fd, char *name, size_t namelen)
   if ((rc = seccomp_notify_receive(fd, req)) != 0)
     goto cleanup;
   if (name[0] == '\0') {
-    char *s = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
+    uint32_t arch = req->data.arch;
+    int nr = req->data.nr;
+    const char *prefix = "";
+    char *s;
 
-    if (req->data.arch != seccomp_arch_native() || s == NULL) {
-      const char *arch = req->data.arch == SCMP_ARCH_X86 ? "i386"
-                       : req->data.arch == SCMP_ARCH_X32 ? "x32" : "arch";
-      snprintf(name, namelen, "%s:%s", arch, s != NULL ? s : "?");
-    } else {
-      snprintf(name, namelen, "%s", s);
+    /* x32 calls arrive as x86_64 with bit 30 set in the number. */
+    if (arch == SCMP_ARCH_X86_64 && (nr & 0x40000000) != 0) {
+      arch = SCMP_ARCH_X32;
+      prefix = "x32:";
+    } else if (arch == SCMP_ARCH_X86) {
+      prefix = "i386:";
+    } else if (arch != seccomp_arch_native()) {
+      prefix = "arch:";
     }
+    s = seccomp_syscall_resolve_num_arch(arch, nr);
+    if (s != NULL)
+      snprintf(name, namelen, "%s%s", prefix, s);
+    else
+      snprintf(name, namelen, "%s%d", prefix, nr);
     free(s);
   }
   /* Kill first: the offender must never see the call return. */

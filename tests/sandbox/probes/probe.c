@@ -121,7 +121,7 @@ static int p_umount(void)
 
 static int p_pivot_root(void)
 {
-  if (chdir("/") != 0 || syscall(SYS_pivot_root, ".", ".") != 0)
+  if (chdir(arg != NULL ? arg : "/") != 0 || syscall(SYS_pivot_root, ".", ".") != 0)
     REFUSED("pivot_root");
   return 0;
 }
@@ -154,23 +154,30 @@ static int p_remount_usr(void)
   return 0;
 }
 
+/* The box's pid 1 is non-dumpable, so its ns links should not even open;
+ * our own always do, and setns() into them must still be stopped. */
 static int p_setns(void)
 {
-  static const char *const ns[] = { "net", "mnt", "uts", "ipc", "pid", "user", "cgroup" };
+  static const char *const ns[] = { "net", "mnt", "uts", "ipc", "pid", "cgroup", "user" };
+  static const char *const who[] = { "1", "self" };
   char path[64];
-  size_t i;
+  size_t i, w;
 
-  for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
-    int fd;
-    snprintf(path, sizeof(path), "/proc/1/ns/%s", ns[i]);
-    fd = open(path, O_RDONLY);
-    if (fd < 0)
-      continue;
-    if (setns(fd, 0) == 0) {
-      printf("setns %s worked\n", ns[i]);
-      return 0;
+  for (w = 0; w < 2; w++) {
+    for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+      int fd;
+      snprintf(path, sizeof(path), "/proc/%s/ns/%s", who[w], ns[i]);
+      fd = open(path, O_RDONLY);
+      if (fd < 0) {
+        fprintf(stderr, "probe: open %s: %s\n", path, strerror(errno));
+        continue;
+      }
+      if (setns(fd, 0) == 0) {
+        printf("setns %s worked\n", path);
+        return 0;
+      }
+      fprintf(stderr, "probe: setns %s: %s\n", path, strerror(errno));
     }
-    fprintf(stderr, "probe: setns %s: %s\n", ns[i], strerror(errno));
   }
   return 1;
 }
@@ -482,7 +489,8 @@ static int p_forkbomb(void)
     pid_t p = fork();
     if (p < 0) {
       fprintf(stderr, "probe: fork %d: %s\n", i, strerror(errno));
-      kill(0, SIGKILL);
+      signal(SIGTERM, SIG_IGN);
+      kill(0, SIGTERM);
       return 1;
     }
     if (p == 0) {
@@ -503,7 +511,7 @@ static int p_memhog(void)
   if (p == NULL)
     REFUSED("malloc");
   for (i = 0; i < (mb << 20); i += 4096)
-    p[i] = 1;
+    ((volatile char *)p)[i] = 1;
   return 0;
 }
 
