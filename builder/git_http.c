@@ -145,6 +145,8 @@ cgi_maybe_free(git_cgi *cgi)
 {
 	if (cgi->handles > 0 || !cgi->body_done || (!cgi->responded && !cgi->aborted))
 		return;
+	if (cgi->req.on_done != NULL)
+		cgi->req.on_done(cgi->req.arg);
 	free(cgi->head);
 	free(cgi->repo_path);
 	free(cgi->remote_user);
@@ -564,11 +566,15 @@ builder_git_serve(http_exchange *x, const builder_git_req *req)
 
 	if (!req->allow_push && is_receive_pack(req->path_info, r->query)) {
 		http_respond_error(x, 403, "push not allowed");
+		if (req->on_done != NULL)
+			req->on_done(req->arg);
 		return;
 	}
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0 &&
 	    strcmp(r->method, "HEAD") != 0) {
 		http_respond_error(x, 405, "method not allowed");
+		if (req->on_done != NULL)
+			req->on_done(req->arg);
 		return;
 	}
 	/* A CGI that dies while we still write its stdin must not kill the daemon. */
