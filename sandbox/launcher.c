@@ -240,7 +240,7 @@ int sandbox_run(const struct sandbox_config *cfg)
   struct launcher_result r;
   sigset_t mask, oldmask;
   int sync_fds[2] = { -1, -1 }, report_fds[2] = { -1, -1 }, bpf_fds[2] = { -1, -1 }, sig_fd = -1;
-  int flags, rc, exit_code = SANDBOX_EXIT_SETUP, sig = 0;
+  int flags, rc, export_rc = 0, exit_code = SANDBOX_EXIT_SETUP, sig = 0;
   const char *step = "";
   pid_t ppid = getppid(), pid = -1;
   bool oom = false;
@@ -329,16 +329,21 @@ int sandbox_run(const struct sandbox_config *cfg)
   sync_fds[1] = -1;
 
   /* Compile the filter while init builds the filesystem. */
+  /* Compile errors are reported after the wait: if init failed first, the
+   * write fails with EPIPE and init's message is the one that matters. */
   if (cfg->seccomp) {
-    step = "seccomp filter";
-    if ((rc = sandbox_seccomp_export(bpf_fds[1])) != 0)
-      goto fail;
+    export_rc = sandbox_seccomp_export(bpf_fds[1]);
     close(bpf_fds[1]);
     bpf_fds[1] = -1;
   }
 
   launcher_wait(pid, report_fds[0], sig_fd, cfg, &r);
   pid = -1;
+  if (export_rc != 0 && (!r.have_error || strcmp(r.step, "receive seccomp filter") == 0)) {
+    r.have_error = true;
+    r.err = -export_rc;
+    snprintf(r.step, sizeof(r.step), "seccomp filter");
+  }
 
   if (cg.version != 0)
     oom = sandbox_cgroup_oom_killed(&cg);
