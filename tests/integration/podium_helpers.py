@@ -144,6 +144,9 @@ class Daemon:
         self.build_dir = build_dir or os.environ.get("PODIUM_BUILD") or os.path.join(REPO_ROOT, "build")
         self.binary = os.path.join(self.build_dir, "podium")
         self.workdir = workdir or tempfile.mkdtemp(prefix="podium-it-")
+        # mkdtemp makes it 0700; apps and builds run as an unprivileged uid and must
+        # be able to traverse to their release under the data dir, as with ./var
+        os.chmod(self.workdir, 0o755)
         self.data_dir = os.path.join(self.workdir, "data")
         self.log_path = os.path.join(self.workdir, "daemon.stderr")
         self.git_home = os.path.join(self.workdir, "git-home")
@@ -240,6 +243,13 @@ class Daemon:
         if os.environ.get("PODIUM_KEEP") != "1":
             shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def assert_alive(self):
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError("podium died (exit status %s):\n%s" % (self.proc.returncode, self.log_tail()))
+
+    def wait_until(self, cond, what, timeout=60, interval=0.1):
+        return wait_until(cond, what, timeout, interval, alive=self.assert_alive)
+
     def log_tail(self, lines=80):
         if self._log:
             self._log.flush()
@@ -300,6 +310,7 @@ class Daemon:
         bad_since = None
         rt = None
         while time.monotonic() < deadline:
+            self.assert_alive()
             try:
                 rt = self.runtime(owner, name, token=token)
             except (OSError, http.client.HTTPException) as e:
@@ -335,6 +346,7 @@ class Daemon:
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
+            self.assert_alive()
             try:
                 last = self.get_app(owner, name, path, timeout=15)
                 if predicate(last):
@@ -496,11 +508,14 @@ class Loader:
         return [r for r in self.results if r[0] != 200]
 
 
-def wait_until(cond, what, timeout=60, interval=0.1):
-    """Polls cond() until truthy; returns its value. Exceptions count as 'not yet'."""
+def wait_until(cond, what, timeout=60, interval=0.1, alive=None):
+    """Polls cond() until truthy; returns its value. Exceptions count as 'not yet'.
+    alive(), if given, is called each round to fail fast (e.g. the daemon died)."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
+        if alive is not None:
+            alive()
         try:
             v = cond()
             if v:

@@ -107,7 +107,7 @@ def test_redeploy_under_load(podium, spaces):
     keep = ph.Loader(podium, ADMIN, "probe", mode="keepalive").start()
     stages = []
     try:
-        ph.wait_until(lambda: len(fresh.results) >= 5 and len(keep.results) >= 5, "loaders running")
+        podium.wait_until(lambda: len(fresh.results) >= 5 and len(keep.results) >= 5, "loaders running")
         ph.write_files(spaces["probe"], probe_config("v2", startup_delay=2))
         podium.push(spaces["probe"], ADMIN, "probe", message="v2")
         deadline = time.monotonic() + ph.DEPLOY_TIMEOUT
@@ -120,7 +120,7 @@ def test_redeploy_under_load(podium, spaces):
             raise AssertionError("v2 never served; stages %r" % stages)
         # keep the load on while the old instance is torn down
         n = len(fresh.results)
-        ph.wait_until(lambda: len(fresh.results) >= n + 20, "requests after the switch")
+        podium.wait_until(lambda: len(fresh.results) >= n + 20, "requests after the switch")
         time.sleep(1.0)
         final = podium.wait_stage(ADMIN, "probe", "RUNNING")
         stages.append(final["stage"])
@@ -176,7 +176,7 @@ def test_failed_build_keeps_old_release(podium, spaces):
         done = rt["stage"] not in ("RUNNING_BUILDING", "RUNNING_APP_STARTING", "BUILDING")
         return rt if done and rt.get("errorMessage") else None
 
-    rt = ph.wait_until(build_failed, "the failed build's errorMessage", timeout=ph.DEPLOY_TIMEOUT)
+    rt = podium.wait_until(build_failed, "the failed build's errorMessage", timeout=ph.DEPLOY_TIMEOUT)
     assert rt["stage"] in ("RUNNING", "BUILD_ERROR"), rt
     msg = rt["errorMessage"]
     assert "podium-build-marker-42" in msg or "exit" in msg.lower() or "fail" in msg.lower(), msg
@@ -193,5 +193,5 @@ def test_failed_build_keeps_old_release(podium, spaces):
     podium.push(spaces["keeper"], ADMIN, "keeper", message="fixed")
     podium.wait_app(ADMIN, "keeper", predicate=lambda r: r.status == 200 and "release three" in r.text)
     rt = podium.wait_stage(ADMIN, "keeper", "RUNNING")
-    ph.wait_until(lambda: not podium.runtime(ADMIN, "keeper").get("errorMessage"),
+    podium.wait_until(lambda: not podium.runtime(ADMIN, "keeper").get("errorMessage"),
                   "errorMessage cleared after a good deploy", timeout=30)

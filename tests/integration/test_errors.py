@@ -73,7 +73,7 @@ def test_docker_sdk_not_supported(podium, bad):
 
 
 def test_nothing_runnable_is_no_app_file(podium, bad):
-    ph.wait_until(lambda: podium.info(ADMIN, "nothing").json().get("sha") == bad["nothing"],
+    podium.wait_until(lambda: podium.info(ADMIN, "nothing").json().get("sha") == bad["nothing"],
                   "sha of the push")
     # NO_APP_FILE may also be the stage of the empty space, so require it to hold
     seen = []
