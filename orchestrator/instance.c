@@ -155,6 +155,12 @@ status_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void probe_start(instance *in);
 
 static void
+probe_timer_fired(uv_timer_t *t)
+{
+	probe_start(t->data);
+}
+
+static void
 probe_closed(uv_handle_t *h)
 {
 	instance *in = h->data;
@@ -163,7 +169,7 @@ probe_closed(uv_handle_t *h)
 	if (in->ready && in->cb.on_ready != NULL && !in->exited && !in->stopping)
 		in->cb.on_ready(in, in->cb.arg);
 	else if (!in->ready && !in->exited && !in->stopping)
-		uv_timer_start(&in->probe_timer, (uv_timer_cb)probe_start, PROBE_INTERVAL_MS, 0);
+		uv_timer_start(&in->probe_timer, probe_timer_fired, PROBE_INTERVAL_MS, 0);
 	instance_maybe_finish(in);
 }
 
@@ -196,7 +202,7 @@ probe_start(instance *in)
 	fd = netns_socket(in->netns_fd, AF_INET, SOCK_STREAM);
 	if (fd < 0) {
 		log_warn("instance %llu: probe socket: %s", (unsigned long long)in->id, strerror(-fd));
-		uv_timer_start(&in->probe_timer, (uv_timer_cb)probe_start, PROBE_INTERVAL_MS, 0);
+		uv_timer_start(&in->probe_timer, probe_timer_fired, PROBE_INTERVAL_MS, 0);
 		return;
 	}
 	uv_tcp_init(in->loop, &in->probe);
