@@ -777,6 +777,12 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 	return 0;
 }
 
+static void
+space_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
 int
 space_delete(podium *p, space *s)
 {
@@ -808,7 +814,8 @@ space_delete(podium *p, space *s)
 	}
 	space_row_release(&s->row);
 	free(s->static_root);
-	uv_close((uv_handle_t *)&s->restart_timer, (uv_close_cb)free);
+	/* The struct holds the timer: it is freed in the timer's close callback. */
+	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
 	return 0;
 }
 
