@@ -5,6 +5,7 @@
  * controller on v1), named podium-sandbox.<launcher pid>, created before
  * the box starts and removed after it is gone.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -92,9 +93,37 @@ static int self_cgroup(const char *controller, char *out, size_t len)
   return rc;
 }
 
+/* A launcher killed with SIGKILL cannot remove its cgroup; the next one
+ * removes empty leftovers whose launcher pid is gone. */
+static void remove_stale(const char *parent)
+{
+  char path[8300];
+  struct dirent *de;
+  DIR *d = opendir(parent);
+
+  if (d == NULL)
+    return;
+  while ((de = readdir(d)) != NULL) {
+    long pid;
+    char *end;
+
+    if (strncmp(de->d_name, "podium-sandbox.", 15) != 0)
+      continue;
+    pid = strtol(de->d_name + 15, &end, 10);
+    if (*end != '\0' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+      continue;
+    if (snprintf(path, sizeof(path), "%s/%.64s", parent, de->d_name) < (int)sizeof(path))
+      rmdir(path); /* EBUSY if something still runs there: leave it */
+  }
+  closedir(d);
+}
+
 static int make_dir(struct sandbox_cgroup *cg, int slot, const char *base, const char *self)
 {
   char path[8192];
+
+  snprintf(path, sizeof(path), "%s%s", base, strcmp(self, "/") == 0 ? "" : self);
+  remove_stale(path);
 
   snprintf(path, sizeof(path), "%s%s/podium-sandbox.%d", base, strcmp(self, "/") == 0 ? "" : self,
            (int)getpid());

@@ -1,0 +1,179 @@
+"""The launcher's contract (INTERFACES.md): exit codes, --status-fd,
+--info-fd + reaching 127.0.0.1:PORT from the host, --overlay, --env, signals."""
+import json
+import os
+import signal
+import shutil
+import subprocess
+import tempfile
+import time
+
+from conftest import PROBES, SANDBOX, run_box
+
+
+def test_help():
+    p = subprocess.run([SANDBOX, "--help"], capture_output=True, text=True)
+    assert p.returncode == 0 and "--status-fd" in p.stdout and "--info-fd" in p.stdout
+
+
+def test_exit_code_passthrough():
+    r = run_box(["/bin/sh", "-c", "exit 7"])
+    assert r.rc == 7 and r.status["exit_code"] == 7 and r.status["signal"] == 0, r
+
+
+def test_status_fields():
+    r = run_box(["/bin/sh", "-c", "kill -USR1 $$"])
+    assert r.rc == 128 + signal.SIGUSR1, r
+    for k in ("exit_code", "signal", "oom_killed", "timed_out", "cpu_ms", "max_rss_kb"):
+        assert k in r.status, r
+    assert r.status["signal"] == signal.SIGUSR1 and r.status["max_rss_kb"] > 0
+    assert "seccomp_syscall" not in r.status
+
+
+def test_setup_failure_125_names_step():
+    r = run_box(["/bin/true"], opts=["--bind", "/nonexistent/podium", "/data"])
+    assert r.rc == 125, r
+    assert r.err.startswith("podium-sandbox: bind source: No such file or directory"), r.err
+    p = subprocess.run([SANDBOX, "--bogus", "--", "/bin/true"], capture_output=True, text=True)
+    assert p.returncode == 125 and "podium-sandbox:" in p.stderr
+
+
+def test_not_executable_126():
+    r = run_box(["/etc/passwd"])
+    assert r.rc == 126, r
+
+
+def test_not_found_127():
+    r = run_box(["no-such-command-podium"])
+    assert r.rc == 127 and "No such file" in r.err, r
+
+
+def test_env_starts_empty_but_path_home():
+    env = dict(os.environ, PODIUM_SECRET="leak")
+    r = run_box(["/usr/bin/env"], opts=["--env", "PORT=7860"], env=env)
+    lines = sorted(r.out.split())
+    assert lines == ["HOME=/home/user", "PATH=/usr/local/bin:/usr/bin:/bin", "PORT=7860"], r
+
+
+def test_identity_and_files():
+    r = run_box(["/bin/sh", "-c", "id -un; id -u; id -g; hostname; pwd; cat /etc/passwd; "
+                 "test -w /home/user && test -w /tmp && ! test -w /; echo ok"],
+                opts=["--hostname", "podium-test"])
+    out = r.out.split()
+    assert r.rc == 0 and out[:5] == ["user", "1000", "1000", "podium-test", "/home/user"], r
+    assert "user:x:1000:1000:user:/home/user:/bin/sh" in r.out and out[-1] == "ok"
+
+
+def test_net_host_has_resolv_conf():
+    r = run_box(["/bin/sh", "-c", "test -s /etc/resolv.conf && test -e /etc/ssl/certs && test -s /etc/hosts"],
+                opts=["--net", "host"])
+    assert r.rc == 0, r
+
+
+def test_overlay_writes_discarded():
+    src = tempfile.mkdtemp(prefix="podium-rel-")
+    try:
+        os.chown(src, 1000, 1000)
+        with open(os.path.join(src, "app.py"), "w") as f:
+            f.write("orig\n")
+        os.chown(os.path.join(src, "app.py"), 1000, 1000)
+        script = ("cat app.py && echo changed > app.py && echo new > new.txt && rm -f app.py && "
+                  "echo again > app.py && cat app.py new.txt")
+        r = run_box(["/bin/sh", "-c", script],
+                    opts=["--overlay", src, "/home/user/app", "--chdir", "/home/user/app"])
+        assert r.rc == 0 and r.out.split() == ["orig", "again", "new"], r
+        assert sorted(os.listdir(src)) == ["app.py"]
+        with open(os.path.join(src, "app.py")) as f:
+            assert f.read() == "orig\n"
+        r = run_box(["/bin/cat", "/home/user/app/app.py"], opts=["--overlay", src, "/home/user/app"])
+        assert r.out == "orig\n", r  # a restart sees the release again
+    finally:
+        shutil.rmtree(src)
+
+
+def test_bind_writable_and_ro_bind_readonly():
+    d = tempfile.mkdtemp(prefix="podium-data-")
+    try:
+        os.chown(d, 1000, 1000)
+        r = run_box(["/bin/sh", "-c", "echo hi > /data/x && ! echo no > /ro/y"],
+                    opts=["--bind", d, "/data", "--ro-bind", d, "/ro"])
+        assert r.rc == 0, r
+        with open(os.path.join(d, "x")) as f:
+            assert f.read() == "hi\n"
+        assert not os.path.exists(os.path.join(d, "y"))
+    finally:
+        shutil.rmtree(d)
+
+
+def test_info_fd_netns_and_connect():
+    # The app listens on 127.0.0.1 inside a --net none box; the host reaches
+    # it by setns() into /proc/PID/ns/net (the orchestrator's path).
+    r, w = os.pipe()
+    server = ("import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+              "s.bind(('127.0.0.1', 7860)); s.listen(1); print('ready', flush=True)\n"
+              "c,_=s.accept(); c.sendall(b'hello from the box\\n'); c.close()\n")
+    p = subprocess.Popen([SANDBOX, "--info-fd", str(w), "--", "python3", "-c", server],
+                         stdout=subprocess.PIPE, text=True, pass_fds=(w,))
+    os.close(w)
+    try:
+        with os.fdopen(r) as f:
+            info = json.loads(f.readline())
+        pid = info["pid"]
+        assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+        assert p.stdout.readline().strip() == "ready"
+        c = subprocess.run([os.path.join(PROBES, "netns_connect"), str(pid), "7860"],
+                           capture_output=True, text=True, timeout=10)
+        assert c.returncode == 0 and c.stdout == "hello from the box\n", c
+        # Control: the same port on the host's own loopback is not the box's.
+        c = subprocess.run([os.path.join(PROBES, "netns_connect"), "self", "7860"],
+                           capture_output=True, text=True, timeout=10)
+        assert c.returncode != 0
+    finally:
+        p.wait(timeout=10)
+    assert p.returncode == 0
+
+
+def test_sigterm_forwarded():
+    p = subprocess.Popen([SANDBOX, "--", "/bin/sh", "-c",
+                          "trap 'echo got-term; exit 3' TERM; echo up; while :; do sleep 0.05; done"],
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "up"
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=10)
+    assert p.returncode == 3 and "got-term" in out
+
+
+def test_zombies_reaped_and_pid1_is_ours():
+    r = run_box(["/bin/sh", "-c", "(sleep 0.1 &) ; sleep 0.3; cat /proc/1/comm; "
+                 "ps -e -o stat= 2>/dev/null | grep -c Z || true"])
+    assert r.rc == 0 and r.out.split()[0] == "podium-sandbox", r
+
+
+def test_seccomp_off_allows_probe():
+    # --seccomp off is the switch the positive controls rely on being real.
+    r = run_box(["/probes/probe", "personality"], opts=["--seccomp", "off"])
+    assert r.rc == 0, r
+    r = run_box(["/probes/probe", "personality"])
+    assert r.rc == 1, r
+
+
+def cgroup_dirs(launcher_pid):
+    name = f"podium-sandbox.{launcher_pid}"
+    found = []
+    for base in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup"):
+        for dirpath, dirnames, _ in os.walk(base):
+            found += [os.path.join(dirpath, n) for n in dirnames if n == name]
+            dirnames[:] = [n for n in dirnames if not n.startswith("podium-sandbox.")]
+            if dirpath.count("/") > 6:
+                dirnames[:] = []
+    return found
+
+
+def test_cgroup_created_and_cleaned_up():
+    p = subprocess.Popen([SANDBOX, "--memory", str(256 << 20), "--pids", "64", "--cpus", "0.5", "--",
+                          "/bin/sh", "-c", "echo up; sleep 0.5"], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "up"
+    assert len(cgroup_dirs(p.pid)) >= 1  # control: they exist while it runs
+    p.communicate(timeout=10)
+    assert p.returncode == 0
+    assert cgroup_dirs(p.pid) == []
