@@ -135,6 +135,8 @@ struct proxy_conn {
 	char *inbuf;
 	size_t inlen, inoff, incap;
 	const char *ext;           /* read buffer being parsed in place */
+	const char *parse_end;     /* end of the buffer llhttp is executing */
+	int value_at_end;          /* last header value span ended the buffer */
 	size_t extlen;
 	/* current request */
 	msg_head head;

@@ -126,7 +126,7 @@ head_span_value(msg_head *h, const char *p, size_t n)
 {
 	/* A value span after its value completed without a new field is a
 	 * continuation line (obs-fold), which llhttp 8.1 lets through. */
-	if (h->value_done)
+	if (h->value_done || memchr(p, '\n', n) != NULL || memchr(p, '\r', n) != NULL)
 		return -EPROTO;
 	return head_on_value(h, p, n);
 }
@@ -569,6 +569,7 @@ conn_parse(proxy_conn *c, const char *p, size_t n)
 	const char *pos;
 
 	c->in_parse = 1;
+	c->parse_end = p + n;
 	err = llhttp_execute(&c->parser, p, n);
 	c->in_parse = 0;
 	if (err == HPE_OK)
@@ -675,6 +676,12 @@ on_header_value(llhttp_t *p, const char *at, size_t n)
 
 	if (head_header_bytes(c) + n > c->srv->cfg.max_header_bytes)
 		return fail(c, 431, "request headers too large");
+	/* llhttp 8.1 delivers an obs-fold continuation as a second value span in
+	 * the same buffer; a span that merely continues across reads starts right
+	 * where the previous buffer ended. */
+	if (c->head.in_value && !c->value_at_end)
+		return fail(c, 400, "obsolete header line folding");
+	c->value_at_end = at + n == c->parse_end;
 	r = head_span_value(&c->head, at, n);
 	if (r == -EPROTO)
 		return fail(c, 400, "obsolete header line folding");

@@ -1,0 +1,206 @@
+"""Proxied requests: streaming, keep-alive, pipelining, SSE, WebSocket, failures."""
+import asyncio
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import ASAN, backend_log, dechunk, raw
+
+APP = b"Host: app.podium.test\r\n"
+
+
+def test_proxy_headers(proxy):
+    out = raw(proxy.port, b"GET /headers HTTP/1.1\r\n" + APP +
+              b"Connection: keep-alive, X-Hop\r\nX-Hop: secret\r\nKeep-Alive: timeout=5\r\n"
+              b"TE: trailers\r\nProxy-Connection: keep-alive\r\nX-Forwarded-For: 10.0.0.1\r\n"
+              b"X-Forwarded-Proto: https\r\nX-Keep: yes\r\n\r\n", wait_close=False, timeout=2)
+    head, body = out.split(b"\r\n\r\n", 1)
+    seen = body.lower()
+    assert b"x-keep: yes" in seen
+    assert b"x-hop" not in seen and b"keep-alive" not in seen and b"te:" not in seen
+    assert b"proxy-connection" not in seen
+    assert b"x-forwarded-for: 10.0.0.1, 127.0.0.1" in seen
+    assert b"x-forwarded-proto: http\n" in seen
+    assert b"x-forwarded-host: app.podium.test" in seen
+    assert b"host: app.podium.test" in seen
+
+
+def test_response_hop_by_hop_dropped(proxy):
+    out = raw(proxy.port, b"GET /hello HTTP/1.1\r\n" + APP + b"Connection: close\r\n\r\n")
+    head = out.split(b"\r\n\r\n")[0].lower()
+    assert b"hello app" in out
+    assert b"x-secret" not in head and b"keep-alive" not in head
+    assert b"x-accel-buffering" not in head
+
+
+def test_keepalive_reuse_upstream(proxy):
+    before = backend_log(proxy.port)["conns"]
+    for _ in range(20):
+        out = raw(proxy.port, b"GET /hello HTTP/1.1\r\n" + APP + b"Connection: close\r\n\r\n")
+        assert b"hello app" in out
+    after = backend_log(proxy.port)["conns"]
+    # 21 requests on 21 client connections; the app saw at most a couple
+    assert after - before <= 2, (before, after)
+
+
+def test_client_keepalive_and_pipelining(proxy):
+    reqs = (b"GET /hello HTTP/1.1\r\n" + APP + b"\r\n" +
+            b"POST /echo HTTP/1.1\r\n" + APP + b"Content-Length: 5\r\n\r\nabcde" +
+            b"GET /hello HTTP/1.1\r\nHost: podium.test\r\n\r\n" +
+            b"GET /headers HTTP/1.1\r\n" + APP + b"X-N: 4\r\nConnection: close\r\n\r\n")
+    out = raw(proxy.port, reqs)
+    assert out.count(b"HTTP/1.1 200") == 4
+    i1, i2, i3, i4 = (out.index(b"hello app"), out.index(b"abcde"),
+                      out.index(b"hello from hub"), out.index(b"X-N: 4"))
+    assert i1 < i2 < i3 < i4
+
+
+def test_upload_chunked_and_echo(proxy):
+    body = os.urandom(1 << 20)
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 10000]), body[i:i + 10000])
+                      for i in range(0, len(body), 10000)) + b"0\r\n\r\n"
+    out = raw(proxy.port, b"POST /echo HTTP/1.1\r\n" + APP +
+              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks, timeout=10)
+    head, rest = out.split(b"\r\n\r\n", 1)
+    assert b"200" in head.split(b"\r\n")[0]
+    assert rest == body
+
+
+def rss_watch(p, stop, out):
+    while not stop.is_set():
+        out.append(p.rss_kb())
+        time.sleep(0.05)
+
+
+def test_big_upload_flat_memory(proxy):
+    size = 100 << 20
+    stop, samples = threading.Event(), []
+    base = proxy.rss_kb()
+    t = threading.Thread(target=rss_watch, args=(proxy, stop, samples))
+    t.start()
+    s = socket.create_connection(("127.0.0.1", proxy.port))
+    s.sendall(b"POST /upload HTTP/1.1\r\n" + APP + b"Content-Length: %d\r\n\r\n" % size)
+    buf = b"u" * (1 << 20)
+    for _ in range(size // len(buf)):
+        s.sendall(buf)
+    s.settimeout(30)
+    out = b""
+    while b"}" not in out:
+        d = s.recv(65536)
+        assert d
+        out += d
+    s.close()
+    stop.set()
+    t.join()
+    assert b'{"bytes": %d}' % size in out
+    grow = max(samples) - base
+    assert grow < (64 if ASAN else 16) * 1024, (base, max(samples))
+
+
+def test_big_download_flat_memory(proxy):
+    size = 100 << 20
+    stop, samples = threading.Event(), []
+    base = proxy.rss_kb()
+    t = threading.Thread(target=rss_watch, args=(proxy, stop, samples))
+    t.start()
+    s = socket.create_connection(("127.0.0.1", proxy.port))
+    s.sendall(b"GET /big?n=%d HTTP/1.1\r\n" % size + APP + b"Connection: close\r\n\r\n")
+    s.settimeout(30)
+    got = 0
+    head = b""
+    while True:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        if not head:
+            head, d = d.split(b"\r\n\r\n", 1)
+        got += len(d)
+        time.sleep(0.0005)  # a slower reader than the app: back-pressure must hold
+    s.close()
+    stop.set()
+    t.join()
+    assert b"Content-Length: %d" % size in head
+    assert got == size
+    grow = max(samples) - base
+    assert grow < (64 if ASAN else 16) * 1024, (base, max(samples))
+
+
+def test_sse_events_arrive_one_by_one(proxy):
+    s = socket.create_connection(("127.0.0.1", proxy.port))
+    s.sendall(b"GET /sse?n=4&ms=300 HTTP/1.1\r\n" + APP + b"Accept: text/event-stream\r\n\r\n")
+    s.settimeout(5)
+    arrivals, buf = [], b""
+    t0 = time.time()
+    while buf.count(b"data: ") < 4:
+        d = s.recv(65536)
+        assert d
+        buf += d
+        arrivals.append((time.time() - t0, buf.count(b"data: ")))
+    s.close()
+    head = buf.split(b"\r\n\r\n")[0].lower()
+    assert b"x-accel-buffering" not in head and b"text/event-stream" in head
+    # the first event came long before the last one was sent
+    first = min(t for t, n in arrivals if n >= 1)
+    last = min(t for t, n in arrivals if n >= 4)
+    assert last - first > 0.7, arrivals
+
+
+def test_websocket_echo(proxy):
+    import websockets
+
+    async def run():
+        async with websockets.connect("ws://ws.podium.test:%d/chat" % proxy.port,
+                                      host="127.0.0.1", port=proxy.port) as ws:
+            for m in ["hello", "x" * 100000, "bye"]:
+                await ws.send(m)
+                assert await ws.recv() == m
+            await ws.send(b"\x00\x01binary")
+            assert await ws.recv() == b"\x00\x01binary"
+
+    asyncio.run(run())
+
+
+def test_upgrade_refused_by_app_is_normal_response(proxy):
+    out = raw(proxy.port, b"GET /hello HTTP/1.1\r\n" + APP +
+              b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200") and b"hello app" in out
+
+
+def test_backend_dies_mid_response(proxy):
+    t0 = time.time()
+    out = raw(proxy.port, b"GET /die HTTP/1.1\r\n" + APP + b"\r\n", timeout=10)
+    assert time.time() - t0 < 5, "hung"
+    head, body = out.split(b"\r\n\r\n", 1)
+    assert b"Content-Length: 1000000" in head
+    assert len(body) < 1000000  # truncated, and the connection was closed
+
+
+def test_close_delimited_body_is_complete(proxy):
+    out = raw(proxy.port, b"GET /eofbody HTTP/1.1\r\n" + APP + b"\r\n", timeout=5)
+    head, body = out.split(b"\r\n\r\n", 1)
+    assert b"Transfer-Encoding: chunked" in head
+    assert dechunk(body) == b"z" * 5000
+
+
+def test_upstream_response_timeout_504(proxy_factory):
+    p = proxy_factory("--upstream-response", "300")
+    t0 = time.time()
+    out = raw(p.port, b"GET /slow?ms=2000 HTTP/1.1\r\n" + APP + b"Connection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 504") and time.time() - t0 < 1.5
+
+
+def test_head_through_proxy(proxy):
+    out = raw(proxy.port, b"HEAD /hello HTTP/1.1\r\n" + APP + b"\r\nGET /hello HTTP/1.1\r\n" + APP +
+              b"Connection: close\r\n\r\n")
+    assert out.count(b"HTTP/1.1 200") == 2 and out.count(b"hello app") == 1
+    assert b"Content-Length: 10" in out
+
+
+def test_app_closing_connection_then_reuse(proxy):
+    for _ in range(3):
+        out = raw(proxy.port, b"GET /close HTTP/1.1\r\n" + APP + b"\r\nGET /hello HTTP/1.1\r\n" + APP +
+                  b"Connection: close\r\n\r\n")
+        assert b"bye" in out and b"hello app" in out

@@ -1,0 +1,170 @@
+"""Hostile clients: smuggling attempts, limits, slowloris, connection cap.
+
+The backend logs every request line it parses; a smuggled request must never
+appear there."""
+import socket
+import threading
+import time
+
+from conftest import backend_log, raw
+
+APP = b"Host: app.podium.test\r\n"
+
+
+def status(out):
+    return int(out.split(b" ", 2)[1]) if out.startswith(b"HTTP/1.1 ") else None
+
+
+def assert_not_smuggled(proxy, marker):
+    log = backend_log(proxy.port)["requests"]
+    assert not any(marker in r for r in log), log
+
+
+def test_cl_and_te_refused(proxy):
+    out = raw(proxy.port, b"POST /echo HTTP/1.1\r\n" + APP +
+              b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"0\r\n\r\nGET /smuggled-clte HTTP/1.1\r\n" + APP + b"\r\n")
+    assert status(out) == 400 and out.count(b"HTTP/1.1") == 1
+    assert_not_smuggled(proxy, "smuggled-clte")
+
+
+def test_te_on_http10_refused(proxy):
+    out = raw(proxy.port, b"POST /echo HTTP/1.0\r\n" + APP +
+              b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled-te10 HTTP/1.1\r\n" + APP + b"\r\n")
+    assert status(out) == 400
+    assert_not_smuggled(proxy, "smuggled-te10")
+
+
+def test_obs_fold_refused(proxy):
+    out = raw(proxy.port, b"GET /obsfold HTTP/1.1\r\n" + APP + b"X-A: a\r\n b\r\n\r\n")
+    assert status(out) == 400
+    assert_not_smuggled(proxy, "obsfold")
+
+
+def test_missing_host_and_duplicate_host(proxy):
+    assert status(raw(proxy.port, b"GET /nohost HTTP/1.1\r\n\r\n")) == 400
+    assert status(raw(proxy.port, b"GET /duphost HTTP/1.1\r\n" + APP + APP + b"\r\n")) == 400
+    assert_not_smuggled(proxy, "duphost")
+
+
+def test_duplicate_content_length_refused(proxy):
+    out = raw(proxy.port, b"POST /dupcl HTTP/1.1\r\n" + APP +
+              b"Content-Length: 5\r\nContent-Length: 30\r\n\r\nhelloGET /smuggled-cl HTTP/1.1\r\n\r\n")
+    assert status(out) == 400
+    assert_not_smuggled(proxy, "smuggled-cl")
+    assert_not_smuggled(proxy, "dupcl")
+
+
+def test_te_not_chunked_refused(proxy):
+    out = raw(proxy.port, b"POST /tegzip HTTP/1.1\r\n" + APP + b"Transfer-Encoding: gzip\r\n\r\nxx")
+    assert status(out) == 400
+    out = raw(proxy.port, b"POST /tecomma HTTP/1.1\r\n" + APP +
+              b"Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n")
+    assert status(out) == 400
+    assert_not_smuggled(proxy, "/te")
+
+
+def test_bad_chunk_size_and_nothing_after(proxy):
+    out = raw(proxy.port, b"POST /echo HTTP/1.1\r\n" + APP + b"Transfer-Encoding: chunked\r\n\r\n"
+              b"zz\r\nhello\r\n0\r\n\r\nGET /smuggled-chunk HTTP/1.1\r\n" + APP + b"\r\n")
+    assert b"HTTP/1.1 400" in out or status(out) in (502, None)
+    assert_not_smuggled(proxy, "smuggled-chunk")
+
+
+def test_garbage_after_error_never_parsed(proxy):
+    out = raw(proxy.port, b"GET /x HTTP/1.1\r\nHost: app.podium.test\r\nBad Header\r\n\r\n"
+              b"GET /smuggled-after HTTP/1.1\r\n" + APP + b"\r\n")
+    assert status(out) == 400 and out.count(b"HTTP/1.1 ") == 1
+    assert_not_smuggled(proxy, "smuggled-after")
+
+
+def test_connect_refused(proxy):
+    out = raw(proxy.port, b"CONNECT app.podium.test:443 HTTP/1.1\r\n" + APP + b"\r\n")
+    assert status(out) in (400, 405)
+
+
+def test_request_line_limit_414(proxy):
+    out = raw(proxy.port, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n" + APP + b"\r\n")
+    assert status(out) == 414
+    out = raw(proxy.port, b"GET /" + b"a" * 8000 + b" HTTP/1.1\r\n" + APP + b"Connection: close\r\n\r\n")
+    assert status(out) == 404  # under the limit: reaches the app
+
+
+def test_header_limits_431(proxy):
+    many = b"".join(b"X-H%d: v\r\n" % i for i in range(101))
+    assert status(raw(proxy.port, b"GET /many HTTP/1.1\r\n" + APP + many + b"\r\n")) == 431
+    big = b"X-Big: " + b"v" * 33000 + b"\r\n"
+    assert status(raw(proxy.port, b"GET /bighdr HTTP/1.1\r\n" + APP + big + b"\r\n")) == 431
+    assert_not_smuggled(proxy, "/many")
+    assert_not_smuggled(proxy, "/bighdr")
+
+
+def test_body_limit_413(proxy_factory):
+    p = proxy_factory("--max-body", "100000")
+    out = raw(p.port, b"POST /upload413 HTTP/1.1\r\n" + APP + b"Content-Length: 200000\r\n\r\n" + b"x" * 1000)
+    assert status(out) == 413
+    body = b"".join(b"4000\r\n" + b"x" * 0x4000 + b"\r\n" for _ in range(10)) + b"0\r\n\r\n"
+    out = raw(p.port, b"POST /upload413c HTTP/1.1\r\n" + APP + b"Transfer-Encoding: chunked\r\n\r\n" + body)
+    assert status(out) == 413 or out == b""  # refused before or while streaming
+    assert_not_smuggled(p, "/upload413 ")
+
+
+def test_slowloris_cut_at_deadline(proxy_factory):
+    p = proxy_factory("--header-timeout", "1000")
+    s = socket.create_connection(("127.0.0.1", p.port))
+    t0 = time.time()
+    s.sendall(b"GET / HTTP/1.1\r\n")
+    served = []
+
+    def normal():
+        for _ in range(10):
+            out = raw(p.port, b"GET /hello HTTP/1.1\r\nHost: podium.test\r\nConnection: close\r\n\r\n")
+            served.append(out.startswith(b"HTTP/1.1 200"))
+            time.sleep(0.1)
+
+    th = threading.Thread(target=normal)
+    th.start()
+    s.settimeout(0.2)
+    out = b""
+    closed = False
+    while time.time() - t0 < 4:
+        try:
+            s.sendall(b"X-a: b\r\n")  # a header line now and then, never the end
+        except OSError:
+            closed = True
+            break
+        try:
+            d = s.recv(4096)
+            if not d:
+                closed = True
+                break
+            out += d
+        except socket.timeout:
+            pass
+    elapsed = time.time() - t0
+    th.join()
+    assert closed and elapsed < 2.0, elapsed
+    assert out == b"" or status(out) == 408
+    assert all(served) and len(served) == 10
+
+
+def test_idle_connection_without_request_is_cut(proxy_factory):
+    p = proxy_factory("--header-timeout", "500")
+    s = socket.create_connection(("127.0.0.1", p.port))
+    s.settimeout(3)
+    t0 = time.time()
+    assert s.recv(100) == b""
+    assert time.time() - t0 < 1.5
+
+
+def test_connection_cap(proxy_factory):
+    p = proxy_factory("--max-conn", "5")
+    held = [socket.create_connection(("127.0.0.1", p.port)) for _ in range(5)]
+    time.sleep(0.2)
+    out = raw(p.port, b"GET /hello HTTP/1.1\r\nHost: podium.test\r\n\r\n")
+    assert status(out) == 503
+    for s in held:
+        s.close()
+    time.sleep(0.2)
+    out = raw(p.port, b"GET /hello HTTP/1.1\r\nHost: podium.test\r\nConnection: close\r\n\r\n")
+    assert status(out) == 200
