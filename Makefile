@@ -36,7 +36,7 @@ $(BUILD)/podium: $(DAEMON_OBJ) $(LLHTTP_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/podium-sandbox: $(SANDBOX_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -ljansson
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
