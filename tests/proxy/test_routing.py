@@ -78,9 +78,27 @@ def test_hub_streamed_response_chunked(proxy):
 
 
 def test_hub_echo_large_with_pause_resume(proxy):
+    # the echo pauses the request body while its response queue is full, so
+    # the client must read while it writes
+    import socket
+    import threading
     body = os.urandom(8 << 20)
-    r, d = get(proxy.port, "/echo", "podium.test", method="POST", body=body)
-    assert r.status == 200 and d == body
+    s = socket.create_connection(("127.0.0.1", proxy.port))
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: podium.test\r\nConnection: close\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body))
+    th = threading.Thread(target=s.sendall, args=(body,))
+    th.start()
+    out = b""
+    s.settimeout(20)
+    while True:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        out += d
+    th.join()
+    s.close()
+    head, rest = out.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200") and rest == body
 
 
 def test_hub_body_limit_is_separate(proxy_factory):
