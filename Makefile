@@ -80,9 +80,9 @@ test-integration: all
 
 test: deps all test-unit test-sandbox test-proxy test-integration
 
+# The same suites against ASan/UBSan builds of both binaries (build-asan/).
 test-asan:
-	$(MAKE) SAN=1 all test-unit
-	$(MAKE) SAN=1 test-sandbox test-proxy
+	$(MAKE) SAN=1 all test-unit test-sandbox test-proxy test-integration
 
 clean:
 	rm -rf build build-asan

@@ -466,7 +466,7 @@ space_start_instance(space *s, inst_ref *ref)
 	spec.host_uid = space_host_uid(s);
 	spec.memory_bytes = 2ull << 30;
 	spec.pids = 512;
-	spec.cpus = 0;
+	spec.cpus = 1.0;
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
 
 	r = instance_start(p->loop, &spec, &cb, &ref->in);
