@@ -107,18 +107,15 @@ fs_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* Calls fn(dirfd, name) for each entry of the directory at/name (not following a
+ * symlink there); returns the first error of fn, or -errno. */
 static int
-rm_rf_at(int at, const char *name)
+dir_each(int at, const char *name, int (*fn)(int dirfd, const char *name, void *arg), void *arg)
 {
-	struct stat st;
 	int fd, r = 0;
 	DIR *d;
 	struct dirent *e;
 
-	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(at, name, 0) == 0 ? 0 : -errno;
 	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -130,11 +127,25 @@ rm_rf_at(int at, const char *name)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		int rr = rm_rf_at(dirfd(d), e->d_name);
+		int rr = fn(dirfd(d), e->d_name, arg);
 		if (rr < 0 && r == 0)
 			r = rr;
 	}
 	closedir(d);
+	return r;
+}
+
+static int
+rm_rf_at(int at, const char *name, void *arg)
+{
+	struct stat st;
+	int r;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(at, name, 0) == 0 ? 0 : -errno;
+	r = dir_each(at, name, rm_rf_at, arg);
 	if (unlinkat(at, name, AT_REMOVEDIR) != 0 && r == 0)
 		r = -errno;
 	return r;
@@ -143,44 +154,33 @@ rm_rf_at(int at, const char *name)
 int
 fs_rm_rf(const char *path)
 {
-	return rm_rf_at(AT_FDCWD, path);
+	return rm_rf_at(AT_FDCWD, path, NULL);
 }
 
-static int
-chown_r_at(int at, const char *name, uid_t uid, gid_t gid)
-{
-	struct stat st;
-	int fd;
-	DIR *d;
-	struct dirent *e;
+struct owner {
+	uid_t uid;
+	gid_t gid;
+};
 
-	if (fchownat(at, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+static int
+chown_r_at(int at, const char *name, void *arg)
+{
+	const struct owner *o = arg;
+	struct stat st;
+
+	if (fchownat(at, name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) != 0)
 		return -errno;
 	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -errno;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		chown_r_at(dirfd(d), e->d_name, uid, gid);
-	}
-	closedir(d);
-	return 0;
+	return S_ISDIR(st.st_mode) ? dir_each(at, name, chown_r_at, arg) : 0;
 }
 
 int
 fs_chown_r(const char *path, uid_t uid, gid_t gid)
 {
-	return chown_r_at(AT_FDCWD, path, uid, gid);
+	struct owner o = { uid, gid };
+
+	return chown_r_at(AT_FDCWD, path, &o);
 }
 
 int

@@ -295,6 +295,24 @@ kill_expired(uv_timer_t *t)
 		uv_process_kill(&in->proc, SIGKILL);
 }
 
+/* Closes every handle; the struct is freed when the last one has closed. The extra
+ * count keeps it alive until all closes are queued. */
+static void
+instance_close(instance *in)
+{
+	in->open_handles++;
+	close_handle(in, (uv_handle_t *)&in->proc);
+	close_handle(in, (uv_handle_t *)&in->out);
+	close_handle(in, (uv_handle_t *)&in->err);
+	close_handle(in, (uv_handle_t *)&in->info);
+	close_handle(in, (uv_handle_t *)&in->status);
+	close_handle(in, (uv_handle_t *)&in->probe_timer);
+	close_handle(in, (uv_handle_t *)&in->kill_timer);
+	close_handle(in, (uv_handle_t *)&in->startup_timer);
+	in->proc.data = in;
+	handle_closed((uv_handle_t *)&in->proc);
+}
+
 /* on_exit runs once the process has exited and its output is drained, so the error
  * message has the app's last words. */
 static void
@@ -322,18 +340,7 @@ instance_maybe_finish(instance *in)
 	if (in->cb.on_exit != NULL)
 		in->cb.on_exit(in, &ex, in->cb.arg);
 	free(tail);
-	/* The struct is freed when the last handle has closed. */
-	in->open_handles++;
-	close_handle(in, (uv_handle_t *)&in->proc);
-	close_handle(in, (uv_handle_t *)&in->out);
-	close_handle(in, (uv_handle_t *)&in->err);
-	close_handle(in, (uv_handle_t *)&in->info);
-	close_handle(in, (uv_handle_t *)&in->status);
-	close_handle(in, (uv_handle_t *)&in->probe_timer);
-	close_handle(in, (uv_handle_t *)&in->kill_timer);
-	close_handle(in, (uv_handle_t *)&in->startup_timer);
-	in->proc.data = in;
-	handle_closed((uv_handle_t *)&in->proc);
+	instance_close(in);
 }
 
 static void
@@ -425,16 +432,7 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 		error("instance: spawn %s: %s", spec->sandbox_bin, uv_strerror(r));
 		/* Nothing was started: close what we opened and free without callbacks. */
 		in->finished = 1;
-		in->open_handles++;
-		close_handle(in, (uv_handle_t *)&in->out);
-		close_handle(in, (uv_handle_t *)&in->err);
-		close_handle(in, (uv_handle_t *)&in->info);
-		close_handle(in, (uv_handle_t *)&in->status);
-		close_handle(in, (uv_handle_t *)&in->probe_timer);
-		close_handle(in, (uv_handle_t *)&in->kill_timer);
-		close_handle(in, (uv_handle_t *)&in->startup_timer);
-		in->proc.data = in;
-		handle_closed((uv_handle_t *)&in->proc);
+		instance_close(in);
 		return r;
 	}
 	in->open_streams = 3;

@@ -163,6 +163,40 @@ test_routes(void **state)
 	routes_clear();
 }
 
+static void
+test_rm_rf_keeps_symlink_targets(void **state)
+{
+	char tmpl[] = "/tmp/podium-rm-XXXXXX";
+	char *base = mkdtemp(tmpl);
+	char *victim, *keep, *tree, *link, *deep;
+
+	(void)state;
+	assert_non_null(base);
+	keep = xasprintf("%s/keep", base);
+	victim = xasprintf("%s/keep/precious", base);
+	tree = xasprintf("%s/tree/a/b", base);
+	link = xasprintf("%s/tree/a/link", base);
+	deep = xasprintf("%s/tree/a/b/file", base);
+	assert_int_equal(fs_mkdir_p(keep, 0755), 0);
+	assert_int_equal(fs_write_file(victim, "x", 1, 0644), 0);
+	assert_int_equal(fs_mkdir_p(tree, 0755), 0);
+	assert_int_equal(fs_write_file(deep, "y", 1, 0644), 0);
+	assert_int_equal(symlink(keep, link), 0);
+	char *top = xasprintf("%s/tree", base);
+	assert_int_equal(fs_rm_rf(top), 0);
+	assert_int_equal(access(top, F_OK), -1);
+	/* The symlink was removed, not followed. */
+	assert_int_equal(access(victim, F_OK), 0);
+	assert_int_equal(fs_rm_rf(top), 0); /* already gone: fine */
+	fs_rm_rf(base);
+	free(top);
+	free(keep);
+	free(victim);
+	free(tree);
+	free(link);
+	free(deep);
+}
+
 int
 main(void)
 {
@@ -171,6 +205,7 @@ main(void)
 		cmocka_unit_test(test_store_spaces),
 		cmocka_unit_test(test_store_tokens),
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_rm_rf_keeps_symlink_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
