@@ -105,6 +105,19 @@ conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 		return -EPIPE;
 	if (c->write_error)
 		return -EPIPE;
+	if (c->srv->cork_owner == c) {
+		proxy_server *s = c->srv;
+
+		for (unsigned i = 0; i < n; i++) {
+			if (s->cork_len + bufs[i].len > s->cork_cap) {
+				s->cork_cap = (s->cork_len + bufs[i].len) * 2;
+				s->corkbuf = xrealloc(s->corkbuf, s->cork_cap);
+			}
+			memcpy(s->corkbuf + s->cork_len, bufs[i].base, bufs[i].len);
+			s->cork_len += bufs[i].len;
+		}
+		return 0;
+	}
 	r = pio_write((uv_stream_t *)&c->tcp, bufs, n, conn_write_done, c);
 	if (r < 0) {
 		/* Not closed here: the caller (maybe a hub handler) still holds
@@ -121,6 +134,28 @@ conn_write_str(proxy_conn *c, const char *s, size_t n)
 	uv_buf_t b = uv_buf_init((char *)s, (unsigned)n);
 
 	return conn_write(c, &b, 1);
+}
+
+void
+conn_cork(proxy_conn *c)
+{
+	if (c->srv->cork_owner == NULL) {
+		c->srv->cork_owner = c;
+		c->srv->cork_len = 0;
+	}
+}
+
+void
+conn_uncork(proxy_conn *c)
+{
+	proxy_server *s = c->srv;
+
+	if (s->cork_owner != c)
+		return;
+	s->cork_owner = NULL;
+	if (s->cork_len > 0 && !c->closing)
+		conn_write_str(c, s->corkbuf, s->cork_len);
+	s->cork_len = 0;
 }
 
 size_t

@@ -76,7 +76,9 @@ struct proxy_server {
 	int listener_open;
 	void (*stop_cb)(void *);
 	void *stop_arg;
-	int read_busy;
+	proxy_conn *cork_owner;    /* writes to it are gathered into corkbuf */
+	char *corkbuf;
+	size_t cork_len, cork_cap;
 	char readbuf[PROXY_READ_BUF];
 	char filebuf[PROXY_READ_BUF];
 };
@@ -180,6 +182,9 @@ typedef void (*pio_done_cb)(void *owner, int status);
 int pio_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, pio_done_cb done, void *owner);
 int conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n);
 int conn_write_str(proxy_conn *c, const char *s, size_t n);
+/* Gathers what one upstream read produces for c (head + body) into one write. */
+void conn_cork(proxy_conn *c);
+void conn_uncork(proxy_conn *c);
 size_t conn_queued(const proxy_conn *c);
 /* Starts the response: framing chosen from content_length, request method and
  * client version. reason may be NULL. */

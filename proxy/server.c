@@ -1090,6 +1090,7 @@ proxy_server_maybe_done(proxy_server *s)
 	cb = s->stop_cb;
 	arg = s->stop_arg;
 	s->stopping = 2;
+	free(s->corkbuf);
 	free(s->domain);
 	free(s);
 	if (cb != NULL)

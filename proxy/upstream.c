@@ -761,9 +761,13 @@ up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (up->resp_started)
 		up_timer_set(up, UT_READ, up->srv->cfg.upstream_response_ms);
+	conn_cork(c);
 	err = llhttp_execute(&up->parser, buf->base, (size_t)nread);
+	conn_uncork(c);
 	if (up->closing || up->c == NULL)
 		return;
+	if (conn_queued(c) > PROXY_HWM)
+		up->read_paused = 1;
 	if (err == HPE_PAUSED && up->resp_complete) {
 		const char *pos = llhttp_get_error_pos(&up->parser);
 		int extra = pos != NULL && pos < buf->base + nread;
