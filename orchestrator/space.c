@@ -285,6 +285,11 @@ space_go_live_static(space *s, int64_t build_id, const char *release_dir, const 
 	s->static_root = cfg->static_dir[0] != '\0'
 	    ? xasprintf("%s/%s", release_dir, cfg->static_dir) : xstrdup(release_dir);
 	s->static_live = 1;
+	uv_timer_stop(&s->restart_timer);
+	if (s->pending != NULL) {
+		space_detach_instance(s, s->pending, 0);
+		s->pending = NULL;
+	}
 	if (s->live != NULL) {
 		space_detach_instance(s, s->live, DRAIN_MS);
 		s->live = NULL;
