@@ -24,12 +24,18 @@ SDK = {"static": "static", "python-stdlib": "python"}
 
 
 def first_200(d, owner, name, deadline):
+    next_check = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:
             if d.get_app(owner, name, "/", timeout=5).status == 200:
                 return time.monotonic()
         except (OSError, http.client.HTTPException):
             pass
+        if time.monotonic() > next_check:  # give up early on a broken deploy
+            d.assert_alive()
+            if d.runtime(owner, name).get("stage") in ph.ERROR_STAGES:
+                return None
+            next_check = time.monotonic() + 1
         time.sleep(0.01)
     return None
 
