@@ -19,3 +19,24 @@ test-sandbox: $(BUILD)/podium-sandbox $(SANDBOX_PROBES)
 
 bench-sandbox: $(BUILD)/podium-sandbox $(BUILD)/sandbox-tests/bench
 	$(BUILD)/sandbox-tests/bench $(abspath $(BUILD)/podium-sandbox)
+
+# The seccomp filter is compiled at build time: seccomp_gen runs the policy
+# in sandbox/seccomp.c through libseccomp and emits the BPF program as a C
+# array that is linked into podium-sandbox.  The generator itself is built
+# without sanitizers (it only runs here).
+SANDBOX_GEN_DIR := $(BUILD)/sandbox-gen
+SANDBOX_BPF_OBJ := $(BUILD)/obj/sandbox-gen/seccomp_bpf.o
+
+$(SANDBOX_GEN_DIR)/seccomp_gen: sandbox/gen/seccomp_gen.c sandbox/seccomp.c sandbox/sandbox.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Isandbox \
+	  -o $@ sandbox/gen/seccomp_gen.c sandbox/seccomp.c -lseccomp
+
+$(SANDBOX_GEN_DIR)/seccomp_bpf.c: $(SANDBOX_GEN_DIR)/seccomp_gen
+	$< > $@.tmp && mv $@.tmp $@
+
+$(SANDBOX_BPF_OBJ): $(SANDBOX_GEN_DIR)/seccomp_bpf.c sandbox/sandbox.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isandbox -c -o $@ $<
+
+$(BUILD)/podium-sandbox: $(SANDBOX_BPF_OBJ)

@@ -111,10 +111,9 @@ static int set_limit(int resource, uint64_t value)
 }
 
 /* The command's side of the fork: shed everything, then exec. */
-static void command_exec(const struct sandbox_config *cfg, int report_fd, int notify_sock,
-                         const void *bpf, size_t bpf_len) __attribute__((noreturn));
-static void command_exec(const struct sandbox_config *cfg, int report_fd, int notify_sock,
-                         const void *bpf, size_t bpf_len)
+static void command_exec(const struct sandbox_config *cfg, int report_fd, int notify_sock)
+    __attribute__((noreturn));
+static void command_exec(const struct sandbox_config *cfg, int report_fd, int notify_sock)
 {
   const char *dir = cfg->chdir != NULL ? cfg->chdir : "/home/user";
   sigset_t all;
@@ -144,7 +143,7 @@ static void command_exec(const struct sandbox_config *cfg, int report_fd, int no
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     sandbox_fail(report_fd, "prctl NO_NEW_PRIVS", errno);
   if (cfg->seccomp) {
-    if ((rc = sandbox_seccomp_install(bpf, bpf_len, &notify_fd)) != 0)
+    if ((rc = sandbox_seccomp_install(sandbox_seccomp_bpf, sandbox_seccomp_bpf_len, &notify_fd)) != 0)
       sandbox_fail(report_fd, "seccomp install", -rc);
     if ((rc = send_fd(notify_sock, notify_fd)) != 0)
       sandbox_fail(report_fd, "send seccomp listener", -rc);
@@ -180,38 +179,8 @@ static void init_setup(const struct sandbox_config *cfg, int report_fd)
     sandbox_fail(report_fd, "prctl DUMPABLE", errno);
 }
 
-/* The whole filter program from the launcher (it closes the pipe after). */
-static void *read_bpf(int fd, size_t *len, int report_fd)
+void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 {
-  size_t cap = 16384;
-  char *buf = malloc(cap);
-  ssize_t n;
-
-  *len = 0;
-  while (buf != NULL) {
-    if (*len == cap) {
-      char *nb = cap < (1 << 22) ? realloc(buf, cap *= 2) : NULL;
-      if (nb == NULL)
-        break;
-      buf = nb;
-    }
-    n = read(fd, buf + *len, cap - *len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      if (n == 0 && *len > 0)
-        return buf;
-      break;
-    }
-    *len += (size_t)n;
-  }
-  sandbox_fail(report_fd, "receive seccomp filter", errno != 0 ? errno : EPIPE);
-}
-
-void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd, int bpf_fd)
-{
-  void *bpf = NULL;
-  size_t bpf_len = 0;
   char syscall_name[96] = "";
   sigset_t mask;
   pid_t cmd;
@@ -224,7 +193,7 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
   if (read(sync_fd, &byte, 1) != 1)
     _exit(SANDBOX_EXIT_SETUP);
   close(sync_fd);
-  close_fds_except(report_fd, bpf_fd >= 0 ? bpf_fd : report_fd);
+  close_fds_except(report_fd, report_fd);
 
   init_setup(cfg, report_fd);
 
@@ -239,10 +208,6 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
   if (cfg->seccomp && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0)
     sandbox_fail(report_fd, "socketpair", errno);
 
-  if (bpf_fd >= 0) {
-    bpf = read_bpf(bpf_fd, &bpf_len, report_fd);
-    close(bpf_fd);
-  }
   report(report_fd, SANDBOX_MSG_READY, 0, 0, NULL);
 
   cmd = fork();
@@ -252,9 +217,8 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
     close(sig_fd);
     if (socks[0] >= 0)
       close(socks[0]);
-    command_exec(cfg, report_fd, socks[1], bpf, bpf_len);
+    command_exec(cfg, report_fd, socks[1]);
   }
-  free(bpf);
   if (cfg->seccomp) {
     close(socks[1]);
     notify_fd = recv_fd(socks[0]); /* -1 if the command failed before exec */

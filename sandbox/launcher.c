@@ -239,8 +239,8 @@ int sandbox_run(const struct sandbox_config *cfg)
   struct sandbox_cgroup cg = { 0 };
   struct launcher_result r;
   sigset_t mask, oldmask;
-  int sync_fds[2] = { -1, -1 }, report_fds[2] = { -1, -1 }, bpf_fds[2] = { -1, -1 }, sig_fd = -1;
-  int flags, rc, export_rc = 0, exit_code = SANDBOX_EXIT_SETUP, sig = 0;
+  int sync_fds[2] = { -1, -1 }, report_fds[2] = { -1, -1 }, sig_fd = -1;
+  int flags, rc, exit_code = SANDBOX_EXIT_SETUP, sig = 0;
   const char *step = "";
   pid_t ppid = getppid(), pid = -1;
   bool oom = false;
@@ -271,7 +271,7 @@ int sandbox_run(const struct sandbox_config *cfg)
 
   if ((rc = raise_hard_limits(cfg, &step)) != 0)
     goto fail;
-  /* A box that dies early must not take us down through the bpf pipe. */
+  /* A box that dies early must not take us down through the sync pipe. */
   signal(SIGPIPE, SIG_IGN);
 
   if (cfg->memory != 0 || cfg->pids != 0 || cfg->cpus > 0) {
@@ -281,8 +281,7 @@ int sandbox_run(const struct sandbox_config *cfg)
   }
 
   step = "pipe";
-  if (pipe2(sync_fds, O_CLOEXEC) != 0 || pipe2(report_fds, O_CLOEXEC) != 0 ||
-      (cfg->seccomp && pipe2(bpf_fds, O_CLOEXEC) != 0)) {
+  if (pipe2(sync_fds, O_CLOEXEC) != 0 || pipe2(report_fds, O_CLOEXEC) != 0) {
     rc = -errno;
     goto fail;
   }
@@ -303,15 +302,11 @@ int sandbox_run(const struct sandbox_config *cfg)
     close(sync_fds[1]);
     close(report_fds[0]);
     close(sig_fd);
-    if (bpf_fds[1] >= 0)
-      close(bpf_fds[1]);
-    sandbox_init_main(cfg, sync_fds[0], report_fds[1], bpf_fds[0]);
+    sandbox_init_main(cfg, sync_fds[0], report_fds[1]);
   }
   close(sync_fds[0]);
   close(report_fds[1]);
-  if (bpf_fds[0] >= 0)
-    close(bpf_fds[0]);
-  sync_fds[0] = report_fds[1] = bpf_fds[0] = -1;
+  sync_fds[0] = report_fds[1] = -1;
 
   if ((rc = write_id_maps(pid, cfg, &step)) != 0)
     goto fail;
@@ -328,22 +323,8 @@ int sandbox_run(const struct sandbox_config *cfg)
   close(sync_fds[1]);
   sync_fds[1] = -1;
 
-  /* Compile the filter while init builds the filesystem. */
-  /* Compile errors are reported after the wait: if init failed first, the
-   * write fails with EPIPE and init's message is the one that matters. */
-  if (cfg->seccomp) {
-    export_rc = sandbox_seccomp_export(bpf_fds[1]);
-    close(bpf_fds[1]);
-    bpf_fds[1] = -1;
-  }
-
   launcher_wait(pid, report_fds[0], sig_fd, cfg, &r);
   pid = -1;
-  if (export_rc != 0 && (!r.have_error || strcmp(r.step, "receive seccomp filter") == 0)) {
-    r.have_error = true;
-    r.err = -export_rc;
-    snprintf(r.step, sizeof(r.step), "seccomp filter");
-  }
 
   if (cg.version != 0)
     oom = sandbox_cgroup_oom_killed(&cg);
@@ -395,8 +376,6 @@ cleanup:
       close(sync_fds[i]);
     if (report_fds[i] >= 0)
       close(report_fds[i]);
-    if (bpf_fds[i] >= 0)
-      close(bpf_fds[i]);
   }
   if (sig_fd >= 0)
     close(sig_fd);

@@ -20,6 +20,7 @@
 #ifndef PODIUM_SANDBOX_H
 #define PODIUM_SANDBOX_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,9 +95,7 @@ struct sandbox_msg {
 int sandbox_run(const struct sandbox_config *cfg);
 
 /* Inside: pid 1 of the box.  Never returns. */
-/* bpf_fd: read end of the pipe the compiled seccomp filter arrives on, or
- * -1 with --seccomp off. */
-void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd, int bpf_fd)
+void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
     __attribute__((noreturn));
 
 /* Record a failed step (inside the box) and exit the current process. */
@@ -114,11 +113,17 @@ int sandbox_privs_drop(void);
 int sandbox_privs_switch_ids(uid_t uid, gid_t gid);
 
 /* seccomp.c: compile the policy with libseccomp and write the BPF program
- * to fd (launcher side); install such a program in the calling process,
- * which must have no_new_privs, and return the user-notification listener
- * the supervisor polls in *notify_fd. */
+ * to fd (used at build time only, by sandbox/gen/seccomp_gen.c); install
+ * a program (len instructions) in the calling process, which must have
+ * no_new_privs, and return the user-notification listener the supervisor
+ * polls in *notify_fd. */
 int sandbox_seccomp_export(int fd);
-int sandbox_seccomp_install(const void *bpf, size_t len, int *notify_fd);
+int sandbox_seccomp_install(const struct sock_filter *bpf, size_t len, int *notify_fd);
+
+/* The policy as BPF, generated at build time (seccomp_bpf.c in the build
+ * directory) by running sandbox_seccomp_export(). */
+extern const struct sock_filter sandbox_seccomp_bpf[];
+extern const size_t sandbox_seccomp_bpf_len;
 /* Handle one pending notification on fd: the offender is killed and its
  * syscall's name copied to name (first violation only). */
 int sandbox_seccomp_notify_handle(int fd, char *name, size_t namelen);

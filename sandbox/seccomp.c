@@ -6,9 +6,10 @@
  * kernel's own SECCOMP_RET_KILL leaves no trace of which call it was.
  * Foreign architectures (i386 int 0x80, x32) go the same way.
  *
- * libseccomp compiles the policy in the launcher while init builds the
- * filesystem (compiling takes about as long as the whole mount setup); the
- * command loads the exported BPF program just before exec.
+ * libseccomp compiles the policy at build time (sandbox/gen/seccomp_gen.c
+ * runs sandbox_seccomp_export() and emits the program as a C array):
+ * compiling took about half of a box's startup.  The command loads that
+ * program just before exec.
  */
 #include <errno.h>
 #include <linux/filter.h>
@@ -201,12 +202,12 @@ cleanup:
   return rc;
 }
 
-int sandbox_seccomp_install(const void *bpf, size_t len, int *notify_fd)
+int sandbox_seccomp_install(const struct sock_filter *bpf, size_t len, int *notify_fd)
 {
-  struct sock_fprog prog = { (unsigned short)(len / sizeof(struct sock_filter)), (struct sock_filter *)bpf };
+  struct sock_fprog prog = { (unsigned short)len, (struct sock_filter *)bpf };
   int fd;
 
-  if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > 0xffff)
+  if (len == 0 || len > 0xffff)
     return -EINVAL;
   fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
   if (fd < 0)
