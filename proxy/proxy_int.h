@@ -53,6 +53,7 @@ int msg_head_init(msg_head *h, size_t limit, size_t maxfields);
 void msg_head_release(msg_head *h);
 /* Appends a span; -E2BIG past the limit. */
 int msg_head_append(msg_head *h, const char *p, size_t n);
+int msg_head_nul(msg_head *h);  /* terminates the current string */
 /* NUL-terminates and builds hdrs; 0 or -ENOMEM. */
 int msg_head_finish(msg_head *h);
 /* Span callbacks shared by the request and response parsers. */

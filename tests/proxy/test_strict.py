@@ -168,3 +168,20 @@ def test_connection_cap(proxy_factory):
     time.sleep(0.2)
     out = raw(p.port, b"GET /hello HTTP/1.1\r\nHost: podium.test\r\nConnection: close\r\n\r\n")
     assert status(out) == 200
+
+
+def test_header_value_split_across_reads_is_not_a_fold(proxy):
+    # a value arriving in several TCP segments must not look like obs-fold
+    s = socket.create_connection(("127.0.0.1", proxy.port))
+    for part in [b"GET /headers HTTP/1.1\r\nHost: app.podium.test\r\nX-Split: ab",
+                 b"cd", b"ef\r\nConnection: close\r\n\r\n"]:
+        s.sendall(part)
+        time.sleep(0.05)
+    s.settimeout(3)
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    assert out.startswith(b"HTTP/1.1 200") and b"X-Split: abcdef" in out
