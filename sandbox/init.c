@@ -1,6 +1,6 @@
 /*
  * Pid 1 of the box, from birth to death: wait for the launcher to map our
- * ids, build the filesystem, fork the command, then reap zombies, forward
+ * ids, build the filesystem, wait for our cgroups, fork the command, then reap zombies, forward
  * signals and supervise seccomp notifications until the command is gone.
  * When init exits the kernel kills everything left in the pid namespace.
  */
@@ -164,9 +164,6 @@ static void init_setup(const struct sandbox_config *cfg, int report_fd)
 
   if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
     sandbox_fail(report_fd, "setresuid", -rc);
-  /* Now that the launcher has put us in our cgroup, make it our "/". */
-  if (unshare(CLONE_NEWCGROUP) != 0 && errno != EINVAL)
-    sandbox_fail(report_fd, "unshare CLONE_NEWCGROUP", errno);
   if (sethostname(cfg->hostname, strlen(cfg->hostname)) != 0)
     sandbox_fail(report_fd, "sethostname", errno);
   if (cfg->net == SANDBOX_NET_NONE && (rc = sandbox_net_loopback_up()) != 0)
@@ -188,12 +185,12 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
   char byte;
   size_t i;
 
-  /* If the launcher died before this, the read below sees EOF. */
+  /* If the launcher died before this, the reads below see EOF.  'm': our
+   * id maps are written; 'g': we sit in our cgroups (see launcher.c). */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (read(sync_fd, &byte, 1) != 1)
+  if (read(sync_fd, &byte, 1) != 1 || byte != 'm')
     _exit(SANDBOX_EXIT_SETUP);
-  close(sync_fd);
-  close_fds_except(report_fd, report_fd);
+  close_fds_except(report_fd, sync_fd);
 
   init_setup(cfg, report_fd);
 
@@ -208,6 +205,12 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
   if (cfg->seccomp && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0)
     sandbox_fail(report_fd, "socketpair", errno);
 
+  if (read(sync_fd, &byte, 1) != 1 || byte != 'g')
+    _exit(SANDBOX_EXIT_SETUP);
+  close(sync_fd);
+  /* Now that the launcher has put us in our cgroup, make it our "/". */
+  if (unshare(CLONE_NEWCGROUP) != 0 && errno != EINVAL)
+    sandbox_fail(report_fd, "unshare CLONE_NEWCGROUP", errno);
   report(report_fd, SANDBOX_MSG_READY, 0, 0, NULL);
 
   cmd = fork();

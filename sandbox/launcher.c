@@ -274,12 +274,6 @@ int sandbox_run(const struct sandbox_config *cfg)
   /* A box that dies early must not take us down through the sync pipe. */
   signal(SIGPIPE, SIG_IGN);
 
-  if (cfg->memory != 0 || cfg->pids != 0 || cfg->cpus > 0) {
-    step = "cgroup";
-    if ((rc = sandbox_cgroup_create(&cg, cfg)) != 0)
-      goto fail;
-  }
-
   step = "pipe";
   if (pipe2(sync_fds, O_CLOEXEC) != 0 || pipe2(report_fds, O_CLOEXEC) != 0) {
     rc = -errno;
@@ -289,8 +283,9 @@ int sandbox_run(const struct sandbox_config *cfg)
   flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   if (cfg->net == SANDBOX_NET_NONE)
     flags |= CLONE_NEWNET;
-  /* The cgroup namespace is unshared by init once it sits in its cgroup, so
-   * the box sees its own cgroup as "/". */
+  /* The cgroup namespace is unshared by init once it sits in its cgroup
+   * (just before it forks the command), so the box sees its own cgroup as
+   * "/". */
   step = "clone";
   fflush(NULL);
   pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0UL);
@@ -308,17 +303,29 @@ int sandbox_run(const struct sandbox_config *cfg)
   close(report_fds[1]);
   sync_fds[0] = report_fds[1] = -1;
 
+  /* Two go-aheads on the sync pipe: 'm' once the id maps are written (init
+   * then builds the filesystem), 'g' once init sits in its cgroups (init
+   * forks the command only after that).  Creating the cgroups takes about
+   * as long as the mount setup, so the two run side by side.  Init's own
+   * setup is thereby charged to our cgroup, the command's work never is. */
   if ((rc = write_id_maps(pid, cfg, &step)) != 0)
     goto fail;
-  if (cg.version != 0) {
+  step = "sync";
+  if (write(sync_fds[1], "m", 1) != 1) {
+    rc = -errno;
+    goto fail;
+  }
+  if (cfg->memory != 0 || cfg->pids != 0 || cfg->cpus > 0) {
+    step = "cgroup";
+    if ((rc = sandbox_cgroup_create(&cg, cfg)) != 0)
+      goto fail;
     step = "cgroup attach";
     if ((rc = sandbox_cgroup_attach(&cg, pid)) != 0)
       goto fail;
   }
-  step = "sync";
-  if (write(sync_fds[1], "1", 1) != 1) {
-    rc = -errno;
-    goto fail;
+  /* Fails (EPIPE) only if init already gave up; its report says why. */
+  if (write(sync_fds[1], "g", 1) != 1) {
+    /* nothing to add */
   }
   close(sync_fds[1]);
   sync_fds[1] = -1;
