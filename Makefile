@@ -29,7 +29,7 @@ LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/o
 SANDBOX_SRC := $(wildcard sandbox/*.c)
 SANDBOX_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SANDBOX_SRC))
 
-.PHONY: all clean deps run test test-unit test-integration test-asan
+.PHONY: all clean deps deps-bench run test test-unit test-integration test-asan
 all: $(BUILD)/podium $(BUILD)/podium-sandbox
 
 $(BUILD)/podium: $(DAEMON_OBJ) $(LLHTTP_OBJ)
@@ -53,13 +53,19 @@ $(BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
 DEB_PKGS := build-essential pkg-config libuv1-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev git libcmocka-dev \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
-            ca-certificates curl
+            nodejs iproute2 util-linux ca-certificates curl
+# Only the benchmarks compare against these.
+BENCH_PKGS := bubblewrap wrk nginx-light
+deps-bench: DEB_PKGS += $(BENCH_PKGS)
+deps-bench: deps
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; \
 	elif [ "$$(id -u)" = 0 ]; then echo "deps: installing $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else echo "deps: missing packages; run as root:"; echo "  apt-get install -y $$missing"; exit 1; fi
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; } \
+	  || { echo "deps: npm missing; run as root: apt-get install -y npm"; exit 1; }
 
 run: deps all
 	$(BUILD)/podium serve
@@ -88,3 +94,6 @@ clean:
 	rm -rf build build-asan
 
 -include mk/*.mk
+
+# Benchmarks install the peers they compare against (bwrap, wrk, nginx).
+bench-sandbox bench-proxy bench-deploy: deps-bench
