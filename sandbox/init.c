@@ -162,13 +162,20 @@ static void init_setup(const struct sandbox_config *cfg, int report_fd)
   const char *step = "";
   int rc;
 
+  struct sandbox_net_job net;
+
+  /* Ids first: credentials are per thread, and the net thread must have
+   * the same ones (setresuid in a threaded process would also have to
+   * signal every thread). */
   if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
     sandbox_fail(report_fd, "setresuid", -rc);
+  if (cfg->net == SANDBOX_NET_NONE && (rc = sandbox_net_start(&net)) != 0)
+    sandbox_fail(report_fd, "start netns thread", -rc);
   if (sethostname(cfg->hostname, strlen(cfg->hostname)) != 0)
     sandbox_fail(report_fd, "sethostname", errno);
-  if (cfg->net == SANDBOX_NET_NONE && (rc = sandbox_net_loopback_up()) != 0)
-    sandbox_fail(report_fd, "loopback up", -rc);
   if ((rc = sandbox_mount_setup(cfg, &step)) != 0)
+    sandbox_fail(report_fd, step, -rc);
+  if (cfg->net == SANDBOX_NET_NONE && (rc = sandbox_net_finish(&net, &step)) != 0)
     sandbox_fail(report_fd, step, -rc);
   /* Non-dumpable: the box's processes (same uid) cannot ptrace us or open
    * /proc/1/mem; they lack CAP_SYS_PTRACE in our user namespace. */

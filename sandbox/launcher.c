@@ -280,9 +280,9 @@ int sandbox_run(const struct sandbox_config *cfg)
     goto fail;
   }
 
+  /* No CLONE_NEWNET: init creates the network namespace in a thread while
+   * it builds the filesystem (net.c). */
   flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-  if (cfg->net == SANDBOX_NET_NONE)
-    flags |= CLONE_NEWNET;
   /* The cgroup namespace is unshared by init once it sits in its cgroup
    * (just before it forks the command), so the box sees its own cgroup as
    * "/". */
