@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -100,46 +101,49 @@ static int raise_hard_limits(const struct sandbox_config *cfg, const char **step
   return 0;
 }
 
-static void write_info(int fd, pid_t pid)
+/* Write obj as one line (jansson's "key": value spacing, fields in the
+ * order given) and close fd.  One write, so a reader sees the whole line
+ * or nothing. */
+static void write_json_line(int fd, json_t *obj)
 {
-  char buf[64];
-  int n;
+  char *text = obj != NULL ? json_dumps(obj, JSON_PRESERVE_ORDER) : NULL;
+  size_t len;
 
-  if (fd < 0)
-    return;
-  n = snprintf(buf, sizeof(buf), "{\"pid\": %d}\n", pid);
-  if (write(fd, buf, (size_t)n) != n) {
-    /* The caller stopped listening; the box still runs. */
+  if (text != NULL) {
+    len = strlen(text);
+    text[len] = '\n'; /* json_dumps' terminator becomes the newline */
+    if (write(fd, text, len + 1) != (ssize_t)(len + 1)) {
+      /* The caller stopped listening; nobody to tell. */
+    }
   }
+  free(text);
+  json_decref(obj);
   close(fd);
 }
 
-/* The JSON has only numbers, booleans and a syscall name from libseccomp's
- * table ([a-z0-9_:]), so nothing needs escaping. */
+static void write_info(int fd, pid_t pid)
+{
+  if (fd < 0)
+    return;
+  write_json_line(fd, json_pack("{s:i}", "pid", (int)pid));
+}
+
 static void write_status(int fd, int exit_code, int sig, bool oom, const struct launcher_result *r)
 {
-  char buf[512];
-  long long cpu_ms = (long long)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
-                     (long long)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
-  int n;
+  json_int_t cpu_ms = (json_int_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
+                      (json_int_t)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
+  json_t *obj;
 
   if (fd < 0)
     return;
-  n = snprintf(buf, sizeof(buf),
-               "{\"exit_code\": %d, \"signal\": %d, \"oom_killed\": %s, \"timed_out\": %s, "
-               "\"cpu_ms\": %lld, \"max_rss_kb\": %ld",
-               exit_code, sig, oom ? "true" : "false", r->timed_out ? "true" : "false",
-               cpu_ms, r->ru.ru_maxrss);
-  if (r->syscall_name[0] != '\0')
-    n += snprintf(buf + n, sizeof(buf) - (size_t)n, ", \"seccomp_syscall\": \"%s\"", r->syscall_name);
-  if (r->have_error)
-    n += snprintf(buf + n, sizeof(buf) - (size_t)n, ", \"error\": \"%s: %s\"", r->step,
-                  strerror(r->err));
-  n += snprintf(buf + n, sizeof(buf) - (size_t)n, "}\n");
-  if (write(fd, buf, (size_t)n) != n) {
-    /* Nobody to tell. */
-  }
-  close(fd);
+  obj = json_pack("{s:i, s:i, s:b, s:b, s:I, s:I}", "exit_code", exit_code, "signal", sig,
+                  "oom_killed", (int)oom, "timed_out", (int)r->timed_out, "cpu_ms", cpu_ms,
+                  "max_rss_kb", (json_int_t)r->ru.ru_maxrss);
+  if (obj != NULL && r->syscall_name[0] != '\0')
+    json_object_set_new(obj, "seccomp_syscall", json_string(r->syscall_name));
+  if (obj != NULL && r->have_error)
+    json_object_set_new(obj, "error", json_sprintf("%s: %s", r->step, strerror(r->err)));
+  write_json_line(fd, obj);
 }
 
 static void handle_msg(struct launcher_result *r, const struct sandbox_msg *m, const struct sandbox_config *cfg,
