@@ -229,26 +229,6 @@ web_spaces_array(podium *p, const char *user)
 	return arr;
 }
 
-/* Serves a log file as text. */
-static void
-api_log(http_exchange *x, const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	int r = fs_read_file(path, &text, &len, 64 << 20);
-
-	if (r == -ENOENT) {
-		http_respond(x, 200, "text/plain; charset=utf-8", NULL, 0, "", 0);
-		return;
-	}
-	if (r != 0) {
-		web_json_error(x, 500, "cannot read log: %s", strerror(-r));
-		return;
-	}
-	http_respond(x, 200, "text/plain; charset=utf-8", NULL, 0, text, len);
-	free(text);
-}
-
 void
 web_api_handle(podium *p, http_exchange *x)
 {
@@ -304,15 +284,11 @@ web_api_handle(podium *p, http_exchange *x)
 			web_json(x, 200, space_json(p, s, 1));
 		else if (strcmp(rest, "/runtime") == 0)
 			web_json(x, 200, space_runtime_json(s));
-		else if (strcmp(rest, "/logs/build") == 0) {
-			char *lp = space_build_log_path(p, s);
-			api_log(x, lp);
-			free(lp);
-		} else if (strcmp(rest, "/logs/run") == 0) {
-			char *lp = space_app_log_path(p, s);
-			api_log(x, lp);
-			free(lp);
-		} else
+		else if (strcmp(rest, "/logs/build") == 0)
+			web_logs_stream(p, x, s, 1);
+		else if (strcmp(rest, "/logs/run") == 0)
+			web_logs_stream(p, x, s, 0);
+		else
 			web_json_error(x, 404, "no such endpoint: %s", path);
 	} else {
 		web_json_error(x, 404, "no such endpoint: %s", path);

@@ -27,6 +27,11 @@ int web_json(http_exchange *x, int status, json_t *body); /* steals body */
 int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ---- logs.c ---- */
+/* A space's build (build=1) or run log: text, or an SSE stream following the file
+ * when the client accepts text/event-stream. */
+void web_logs_stream(podium *p, http_exchange *x, space *s, int build);
+
 /* ---- pages.c ---- */
 void web_page_index(podium *p, http_exchange *x, const char *user);
 void web_page_space(podium *p, http_exchange *x, space *s);

@@ -1,0 +1,200 @@
+/* logs.c — build and run logs of a space over HTTP.
+ *
+ * GET /api/spaces/OWNER/NAME/logs/{build,run}: a plain-text snapshot, or, when the
+ * client accepts text/event-stream (as the Hub's log endpoints serve them), a
+ * Server-Sent Events stream: every line as `data: {"data": LINE, "timestamp": T}`,
+ * following the file as it grows. A build log stream ends once no build runs; a run
+ * log stream follows until the client goes away (or STREAM_MAX_MS). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "space.h"
+#include "util.h"
+#include "web.h"
+
+#define POLL_MS 200
+#define STREAM_MAX_MS (60 * 60 * 1000)
+#define QUEUE_HIGH (1 << 20)
+#define LINE_MAX_BYTES 8192
+
+typedef struct log_stream {
+	podium *p;
+	http_exchange *x;
+	char *owner, *name, *path;
+	int build;           /* a build log: ends when the build is over */
+	int fd;
+	char pending[LINE_MAX_BYTES];
+	size_t npending;
+	uv_timer_t timer;
+	uint64_t started_ms;
+	int done;            /* response ended or client gone */
+} log_stream;
+
+static void
+stream_closed(uv_handle_t *h)
+{
+	log_stream *ls = h->data;
+
+	if (ls->fd >= 0)
+		close(ls->fd);
+	free(ls->owner);
+	free(ls->name);
+	free(ls->path);
+	free(ls);
+}
+
+static void
+stream_finish(log_stream *ls, int respond)
+{
+	if (ls->done)
+		return;
+	ls->done = 1;
+	if (respond)
+		http_response_end(ls->x);
+	uv_timer_stop(&ls->timer);
+	uv_close((uv_handle_t *)&ls->timer, stream_closed);
+}
+
+static void
+send_line(log_stream *ls, const char *line, size_t len)
+{
+	char stamp[40];
+	struct timespec ts;
+	struct tm tm;
+	json_t *j;
+	char *text, *ev;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03ldZ", ts.tv_nsec / 1000000);
+	j = json_pack("{s:s%, s:s}", "data", line, len, "timestamp", stamp);
+	if (j == NULL) /* not UTF-8: send it escaped byte by byte rather than drop it */
+		j = json_pack("{s:s, s:s}", "data", "(line is not valid UTF-8)", "timestamp", stamp);
+	text = json_dumps(j, JSON_COMPACT);
+	ev = xasprintf("data: %s\n\n", text);
+	http_response_write(ls->x, ev, strlen(ev));
+	free(ev);
+	free(text);
+	json_decref(j);
+}
+
+/* Sends every complete line that was appended since the last call. */
+static void
+stream_pump(log_stream *ls)
+{
+	char buf[65536];
+	ssize_t n;
+
+	if (ls->fd < 0) {
+		ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC);
+		if (ls->fd < 0)
+			return;
+	}
+	while (http_response_queued(ls->x) < QUEUE_HIGH && (n = read(ls->fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			char c = buf[i];
+			if (c == '\n' || ls->npending == sizeof(ls->pending)) {
+				send_line(ls, ls->pending, ls->npending);
+				ls->npending = 0;
+				if (c == '\n')
+					continue;
+			}
+			if (c != '\r')
+				ls->pending[ls->npending++] = c;
+		}
+	}
+}
+
+static int
+space_building(log_stream *ls)
+{
+	space *s = space_find(ls->p, ls->owner, ls->name);
+
+	if (s == NULL)
+		return 0;
+	json_t *rt = space_runtime_json(s);
+	const char *stage = json_string_value(json_object_get(rt, "stage"));
+	int building = stage != NULL && strstr(stage, "BUILDING") != NULL;
+	json_decref(rt);
+	return building;
+}
+
+static void
+stream_tick(uv_timer_t *t)
+{
+	log_stream *ls = t->data;
+	int building = ls->build ? space_building(ls) : 1;
+
+	stream_pump(ls);
+	if (ls->build && !building && http_response_queued(ls->x) < QUEUE_HIGH) {
+		/* The build is over: flush what it wrote last, then end. */
+		stream_pump(ls);
+		if (ls->npending > 0)
+			send_line(ls, ls->pending, ls->npending);
+		stream_finish(ls, 1);
+		return;
+	}
+	if (space_find(ls->p, ls->owner, ls->name) == NULL ||
+	    now_ms() - ls->started_ms > STREAM_MAX_MS)
+		stream_finish(ls, 1);
+}
+
+static void
+stream_abort(void *arg)
+{
+	stream_finish(arg, 0);
+}
+
+static void
+stream_body_end(void *arg)
+{
+	(void)arg;
+}
+
+void
+web_logs_stream(podium *p, http_exchange *x, space *s, int build)
+{
+	const http_request *r = http_exchange_request(x);
+	const char *accept = http_request_header(r, "accept");
+	char *path = build ? space_build_log_path(p, s) : space_app_log_path(p, s);
+	http_header h[] = { { "Content-Type", "text/event-stream" }, { "Cache-Control", "no-cache" },
+		{ "X-Accel-Buffering", "no" } };
+	http_body_cb cb = { NULL, stream_body_end, stream_abort, NULL, NULL };
+	log_stream *ls;
+
+	if (accept == NULL || strstr(accept, "text/event-stream") == NULL) {
+		char *text = NULL;
+		size_t len = 0;
+		int rc = fs_read_file(path, &text, &len, 64 << 20);
+		if (rc == 0 || rc == -ENOENT)
+			http_respond(x, 200, "text/plain; charset=utf-8", NULL, 0, rc == 0 ? text : "",
+			    rc == 0 ? len : 0);
+		else
+			web_json_error(x, 500, "cannot read the log: %s", strerror(-rc));
+		free(text);
+		free(path);
+		return;
+	}
+	ls = xcalloc(1, sizeof(*ls));
+	ls->p = p;
+	ls->x = x;
+	ls->owner = xstrdup(space_owner(s));
+	ls->name = xstrdup(space_name(s));
+	ls->path = path;
+	ls->build = build;
+	ls->fd = -1;
+	ls->started_ms = now_ms();
+	uv_timer_init(p->loop, &ls->timer);
+	ls->timer.data = ls;
+	cb.arg = ls;
+	http_exchange_set_body_cb(x, &cb);
+	http_response_start(x, 200, h, 3, -1);
+	stream_pump(ls);
+	uv_timer_start(&ls->timer, stream_tick, POLL_MS, POLL_MS);
+}
