@@ -1,6 +1,7 @@
 /*
  * Pid 1 of the box, from birth to death: wait for the launcher to map our
- * ids, build the filesystem, wait for our cgroups, fork the command, then reap zombies, forward
+ * ids and put us in our cgroups, fork the command (which prepares itself
+ * meanwhile), build the filesystem, let the command exec, then reap zombies, forward
  * signals and supervise seccomp notifications until the command is gone.
  * When init exits the kernel kills everything left in the pid namespace.
  */
@@ -60,47 +61,88 @@ static void close_fds_except(int keep_a, int keep_b)
   close_range((unsigned)hi + 1, ~0U, 0);
 }
 
-static int send_fd(int sock, int fd)
+/* The command tells init it is prepared: one byte, plus the fds of the
+ * box's network namespace and of the seccomp listener, each when there is
+ * one (fd < 0: none).  The byte says which come, in that order. */
+#define PREP_NETNS 0x1
+#define PREP_LISTENER 0x2
+
+static int send_prepared(int sock, int netns_fd, int notify_fd)
 {
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  char byte = 'n';
+  union {
+    char buf[CMSG_SPACE(2 * sizeof(int))];
+    struct cmsghdr align;
+  } cbuf;
+  unsigned char byte = 0;
   struct iovec iov = { &byte, 1 };
   struct msghdr msg = { 0 };
   struct cmsghdr *c;
+  int fds[2], n = 0;
 
-  memset(cbuf, 0, sizeof(cbuf));
+  if (netns_fd >= 0) {
+    byte |= PREP_NETNS;
+    fds[n++] = netns_fd;
+  }
+  if (notify_fd >= 0) {
+    byte |= PREP_LISTENER;
+    fds[n++] = notify_fd;
+  }
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof(cbuf);
-  c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  if (n > 0) {
+    memset(&cbuf, 0, sizeof(cbuf));
+    msg.msg_control = cbuf.buf;
+    msg.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+    c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
+  }
   return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 
-static int recv_fd(int sock)
+/* 0 once the command is prepared, with the fds it sent (or -1); -1 if it
+ * died before that (its own report says why) or sent something else. */
+static int recv_prepared(int sock, int *netns_fd, int *notify_fd)
 {
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  char byte;
+  union {
+    char buf[CMSG_SPACE(2 * sizeof(int))];
+    struct cmsghdr align;
+  } cbuf;
+  unsigned char byte;
   struct iovec iov = { &byte, 1 };
   struct msghdr msg = { 0 };
   struct cmsghdr *c;
-  int fd = -1;
+  int fds[2] = { -1, -1 }, want, n = 0;
 
+  *netns_fd = *notify_fd = -1;
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof(cbuf);
+  msg.msg_control = cbuf.buf;
+  msg.msg_controllen = sizeof(cbuf.buf);
   if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
     return -1;
   c = CMSG_FIRSTHDR(&msg);
-  if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+  if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+    n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    if (n > 2)
+      n = 2;
+    memcpy(fds, CMSG_DATA(c), (size_t)n * sizeof(int));
+  }
+  want = ((byte & PREP_NETNS) != 0) + ((byte & PREP_LISTENER) != 0);
+  if ((byte & ~(PREP_NETNS | PREP_LISTENER)) != 0 || n != want || (msg.msg_flags & MSG_CTRUNC)) {
+    for (n = 0; n < 2; n++)
+      if (fds[n] >= 0)
+        close(fds[n]);
     return -1;
-  memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return fd;
+  }
+  n = 0;
+  if (byte & PREP_NETNS)
+    *netns_fd = fds[n++];
+  if (byte & PREP_LISTENER)
+    *notify_fd = fds[n++];
+  return 0;
 }
 
 static int set_limit(int resource, uint64_t value)
@@ -110,14 +152,18 @@ static int set_limit(int resource, uint64_t value)
   return setrlimit(resource, &rl) == 0 ? 0 : -errno;
 }
 
-/* The command's side of the fork: shed everything, then exec. */
-static void command_exec(const struct sandbox_config *cfg, int report_fd, int notify_sock)
+/* The command's side of the fork.  It is forked before init builds the
+ * filesystem and prepares itself meanwhile, on the other CPU: network
+ * namespace, session, limits, capabilities, seccomp.  Then it waits for
+ * init's go-ahead (filesystem done, init in the new netns) and execs. */
+static void command_main(const struct sandbox_config *cfg, int report_fd, int sock)
     __attribute__((noreturn));
-static void command_exec(const struct sandbox_config *cfg, int report_fd, int notify_sock)
+static void command_main(const struct sandbox_config *cfg, int report_fd, int sock)
 {
   const char *dir = cfg->chdir != NULL ? cfg->chdir : "/home/user";
   sigset_t all;
-  int rc, notify_fd = -1;
+  char byte;
+  int rc, netns_fd = -1, notify_fd = -1;
 
   /* exec keeps ignored signals ignored: reset the launcher's SIGPIPE. */
   for (rc = 1; rc < NSIG; rc++)
@@ -130,8 +176,10 @@ static void command_exec(const struct sandbox_config *cfg, int report_fd, int no
    * the caller's tty and no job-control signals from it. */
   if (setsid() < 0)
     sandbox_fail(report_fd, "setsid", errno);
-  if (chdir(dir) != 0)
-    sandbox_fail(report_fd, "chdir", errno);
+  /* The box's network namespace is created here, in parallel with init's
+   * mount work (it is the costliest namespace); init joins it later. */
+  if (cfg->net == SANDBOX_NET_NONE && (rc = sandbox_net_create(&netns_fd)) != 0)
+    sandbox_fail(report_fd, "network namespace", -rc);
   if (cfg->nofile != 0 && (rc = set_limit(RLIMIT_NOFILE, cfg->nofile)) != 0)
     sandbox_fail(report_fd, "setrlimit NOFILE", -rc);
   if (cfg->fsize_set && (rc = set_limit(RLIMIT_FSIZE, cfg->fsize)) != 0)
@@ -142,14 +190,22 @@ static void command_exec(const struct sandbox_config *cfg, int report_fd, int no
     sandbox_fail(report_fd, "drop capabilities", -rc);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     sandbox_fail(report_fd, "prctl NO_NEW_PRIVS", errno);
-  if (cfg->seccomp) {
-    if ((rc = sandbox_seccomp_install(sandbox_seccomp_bpf, sandbox_seccomp_bpf_len, &notify_fd)) != 0)
-      sandbox_fail(report_fd, "seccomp install", -rc);
-    if ((rc = send_fd(notify_sock, notify_fd)) != 0)
-      sandbox_fail(report_fd, "send seccomp listener", -rc);
+  if (cfg->seccomp &&
+      (rc = sandbox_seccomp_install(sandbox_seccomp_bpf, sandbox_seccomp_bpf_len, &notify_fd)) != 0)
+    sandbox_fail(report_fd, "seccomp install", -rc);
+  if ((rc = send_prepared(sock, netns_fd, notify_fd)) != 0)
+    sandbox_fail(report_fd, "send netns and seccomp listener", -rc);
+  if (netns_fd >= 0)
+    close(netns_fd);
+  if (notify_fd >= 0)
     close(notify_fd);
-  }
-  close(notify_sock);
+  /* EOF: init failed (and PDEATHSIG is on its way). */
+  if (read(sock, &byte, 1) != 1 || byte != 'g')
+    _exit(SANDBOX_EXIT_SETUP);
+  close(sock);
+  /* Our cwd was init's, in the host tree; the root moved with pivot_root. */
+  if (chdir(dir) != 0)
+    sandbox_fail(report_fd, "chdir", errno);
   environ = cfg->env;
   execvp(cfg->argv[0], cfg->argv);
   rc = errno;
@@ -157,38 +213,14 @@ static void command_exec(const struct sandbox_config *cfg, int report_fd, int no
   _exit(rc == ENOENT || rc == ENOTDIR ? SANDBOX_EXIT_NOTFOUND : SANDBOX_EXIT_NOEXEC);
 }
 
-static void init_setup(const struct sandbox_config *cfg, int report_fd)
-{
-  const char *step = "";
-  int rc;
-
-  struct sandbox_net_job net;
-
-  /* Ids first: credentials are per thread, and the net thread must have
-   * the same ones (setresuid in a threaded process would also have to
-   * signal every thread). */
-  if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
-    sandbox_fail(report_fd, "setresuid", -rc);
-  if (cfg->net == SANDBOX_NET_NONE && (rc = sandbox_net_start(&net)) != 0)
-    sandbox_fail(report_fd, "start netns thread", -rc);
-  if (sethostname(cfg->hostname, strlen(cfg->hostname)) != 0)
-    sandbox_fail(report_fd, "sethostname", errno);
-  if ((rc = sandbox_mount_setup(cfg, &step)) != 0)
-    sandbox_fail(report_fd, step, -rc);
-  if (cfg->net == SANDBOX_NET_NONE && (rc = sandbox_net_finish(&net, &step)) != 0)
-    sandbox_fail(report_fd, step, -rc);
-  /* Non-dumpable: the box's processes (same uid) cannot ptrace us or open
-   * /proc/1/mem; they lack CAP_SYS_PTRACE in our user namespace. */
-  if (prctl(PR_SET_DUMPABLE, 0) != 0)
-    sandbox_fail(report_fd, "prctl DUMPABLE", errno);
-}
-
 void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 {
   char syscall_name[96] = "";
+  const char *step = "";
   sigset_t mask;
   pid_t cmd;
-  int sig_fd, notify_fd = -1, socks[2] = { -1, -1 };
+  int rc, sig_fd, netns_fd = -1, notify_fd = -1, socks[2] = { -1, -1 };
+  bool prepared;
   char byte;
   size_t i;
 
@@ -199,7 +231,8 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
     _exit(SANDBOX_EXIT_SETUP);
   close_fds_except(report_fd, sync_fd);
 
-  init_setup(cfg, report_fd);
+  if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
+    sandbox_fail(report_fd, "setresuid", -rc);
 
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
@@ -209,31 +242,56 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
   sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sig_fd < 0)
     sandbox_fail(report_fd, "signalfd", errno);
-  if (cfg->seccomp && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0)
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0)
     sandbox_fail(report_fd, "socketpair", errno);
 
+  /* The command inherits our cgroups and cgroup namespace, so it is forked
+   * only once we sit in our cgroups; the launcher usually has them ready
+   * long before we get here. */
   if (read(sync_fd, &byte, 1) != 1 || byte != 'g')
     _exit(SANDBOX_EXIT_SETUP);
   close(sync_fd);
-  /* Now that the launcher has put us in our cgroup, make it our "/". */
+  /* Make our cgroup our "/". */
   if (unshare(CLONE_NEWCGROUP) != 0 && errno != EINVAL)
     sandbox_fail(report_fd, "unshare CLONE_NEWCGROUP", errno);
-  report(report_fd, SANDBOX_MSG_READY, 0, 0, NULL);
 
   cmd = fork();
   if (cmd < 0)
     sandbox_fail(report_fd, "fork", errno);
   if (cmd == 0) {
     close(sig_fd);
-    if (socks[0] >= 0)
-      close(socks[0]);
-    command_exec(cfg, report_fd, socks[1]);
-  }
-  if (cfg->seccomp) {
-    close(socks[1]);
-    notify_fd = recv_fd(socks[0]); /* -1 if the command failed before exec */
     close(socks[0]);
+    command_main(cfg, report_fd, socks[1]);
   }
+  close(socks[1]);
+  /* The command shares our mount namespace, so it sees the filesystem we
+   * build and pivot_root moves its root too; it execs only on our "g". */
+  if (sethostname(cfg->hostname, strlen(cfg->hostname)) != 0)
+    sandbox_fail(report_fd, "sethostname", errno);
+  if ((rc = sandbox_mount_setup(cfg, &step)) != 0)
+    sandbox_fail(report_fd, step, -rc);
+  /* Non-dumpable: the box's processes (same uid) cannot ptrace us or open
+   * /proc/1/mem; they lack CAP_SYS_PTRACE in our user namespace. */
+  if (prctl(PR_SET_DUMPABLE, 0) != 0)
+    sandbox_fail(report_fd, "prctl DUMPABLE", errno);
+
+  /* Not prepared: the command failed and reported why; reap it below. */
+  prepared = recv_prepared(socks[0], &netns_fd, &notify_fd) == 0;
+  if (prepared && (cfg->net == SANDBOX_NET_NONE) != (netns_fd >= 0))
+    sandbox_fail(report_fd, "receive netns", EPROTO);
+  if (prepared) {
+    /* Join the box's network namespace (the launcher's --info-fd names our
+     * pid), then let the command exec. */
+    if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0)
+      sandbox_fail(report_fd, "setns netns", errno);
+    if (send(socks[0], "g", 1, MSG_NOSIGNAL) != 1)
+      prepared = false;
+  }
+  if (netns_fd >= 0)
+    close(netns_fd);
+  close(socks[0]);
+  if (prepared)
+    report(report_fd, SANDBOX_MSG_READY, 0, 0, NULL);
 
   for (;;) {
     struct pollfd pfd[2] = { { sig_fd, POLLIN, 0 }, { notify_fd, POLLIN, 0 } };

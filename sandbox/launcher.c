@@ -284,8 +284,8 @@ int sandbox_run(const struct sandbox_config *cfg)
     goto fail;
   }
 
-  /* No CLONE_NEWNET: init creates the network namespace in a thread while
-   * it builds the filesystem (net.c). */
+  /* No CLONE_NEWNET: the command creates the network namespace while init
+   * builds the filesystem, and init joins it (init.c). */
   flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   /* The cgroup namespace is unshared by init once it sits in its cgroup
    * (just before it forks the command), so the box sees its own cgroup as

@@ -4,8 +4,8 @@
  * Process layout (one box):
  *
  *   launcher (host)            main.c, launcher.c, cgroup.c
- *     └─ init, pid 1 inside    init.c, mount.c, net.c    (all namespaces)
- *          └─ command          init.c, privs.c, seccomp.c (exec'd)
+ *     └─ init, pid 1 inside    init.c, mount.c           (all namespaces)
+ *          └─ command          init.c, net.c, privs.c, seccomp.c (exec'd)
  *
  * The launcher clones init into fresh namespaces, writes its uid/gid maps,
  * puts it into the limit cgroups and waits.  Init builds the filesystem,
@@ -21,7 +21,6 @@
 #define PODIUM_SANDBOX_H
 
 #include <linux/filter.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -106,20 +105,9 @@ void sandbox_fail(int report_fd, const char *step, int err) __attribute__((noret
  * the failing operation. */
 int sandbox_mount_setup(const struct sandbox_config *cfg, const char **step);
 
-/* net.c: sandbox_net_start() creates the box's network namespace (lo up)
- * in a helper thread; sandbox_net_finish() waits for it and moves the
- * calling thread in.  On failure *step names the failing operation. */
-struct sandbox_net_job {
-  pthread_t thread;
-  bool started;
-  int proc_fd;        /* O_PATH fd of /proc, for the thread's ns link */
-  int ns_fd;          /* the new namespace, opened by the thread */
-  int err;            /* errno of the failed step, 0 if none */
-  const char *step;
-};
-int sandbox_net_loopback_up(void);
-int sandbox_net_start(struct sandbox_net_job *job);
-int sandbox_net_finish(struct sandbox_net_job *job, const char **step);
+/* net.c: move the caller into a new network namespace with lo up and
+ * return an fd of the namespace in *ns_fd (for init's setns). */
+int sandbox_net_create(int *ns_fd);
 
 /* privs.c */
 int sandbox_privs_drop(void);
