@@ -2,8 +2,8 @@
  * Resource limits through cgroups, v1 or v2, detected at runtime.
  *
  * A box gets its own cgroup below the launcher's own cgroup (per
- * controller on v1), named podium-sandbox.<launcher pid>, created before
- * the box starts and removed after it is gone.
+ * controller on v1), named podium-sandbox.<launcher pid>, created while
+ * init builds the box's filesystem and removed after the box is gone.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -59,22 +59,33 @@ static ssize_t cg_read(const char *dir, const char *file, char *buf, size_t len)
   return n;
 }
 
-/* Our own cgroup path for a v1 controller ("" for v2's unified line). */
-static int self_cgroup(const char *controller, char *out, size_t len)
+/* /proc/self/cgroup, read once per launcher. */
+static int read_self_cgroups(char *buf, size_t len)
+{
+  ssize_t n = cg_read("/proc/self", "cgroup", buf, len);
+
+  if (n < 0)
+    return (int)n;
+  return (size_t)n < len - 1 ? 0 : -E2BIG;
+}
+
+/* Our own cgroup path for a v1 controller ("" for v2's unified line), from
+ * the text of /proc/self/cgroup. */
+static int self_cgroup(const char *text, const char *controller, char *out, size_t len)
 {
   char line[4096];
-  FILE *f = fopen("/proc/self/cgroup", "re");
   int rc = -ENOENT;
 
-  if (f == NULL)
-    return -errno;
-  while (fgets(line, sizeof(line), f) != NULL) {
-    char *ctrls = strchr(line, ':'), *path, *tok, *save = NULL;
+  while (*text != '\0') {
+    size_t n = strcspn(text, "\n");
+    char *ctrls, *path, *tok, *save = NULL;
 
+    snprintf(line, sizeof(line), "%.*s", (int)n, text);
+    text += n + (text[n] == '\n');
+    ctrls = strchr(line, ':');
     if (ctrls == NULL || (path = strchr(++ctrls, ':')) == NULL)
       continue;
     *path++ = '\0';
-    path[strcspn(path, "\n")] = '\0';
     if (*controller == '\0') {
       if (*ctrls == '\0') {
         snprintf(out, len, "%s", path);
@@ -89,7 +100,6 @@ static int self_cgroup(const char *controller, char *out, size_t len)
       }
     }
   }
-  fclose(f);
   return rc;
 }
 
@@ -118,12 +128,28 @@ static void remove_stale(const char *parent)
   closedir(d);
 }
 
+void sandbox_cgroup_remove_stale(const struct sandbox_cgroup *cg)
+{
+  char parent[8192];
+  int i;
+
+  for (i = 0; i < CG_COUNT; i++) {
+    char *slash;
+
+    if (cg->paths[i] == NULL)
+      continue;
+    snprintf(parent, sizeof(parent), "%s", cg->paths[i]);
+    slash = strrchr(parent, '/');
+    if (slash != NULL && slash != parent) {
+      *slash = '\0';
+      remove_stale(parent);
+    }
+  }
+}
+
 static int make_dir(struct sandbox_cgroup *cg, int slot, const char *base, const char *self)
 {
   char path[8192];
-
-  snprintf(path, sizeof(path), "%s%s", base, strcmp(self, "/") == 0 ? "" : self);
-  remove_stale(path);
 
   snprintf(path, sizeof(path), "%s%s/podium-sandbox.%d", base, strcmp(self, "/") == 0 ? "" : self,
            (int)getpid());
@@ -135,14 +161,16 @@ static int make_dir(struct sandbox_cgroup *cg, int slot, const char *base, const
 
 static int create_v1(struct sandbox_cgroup *cg, const struct sandbox_config *cfg)
 {
-  char self[4096], base[256], val[64];
+  char text[8192], self[4096], base[256], val[64];
   bool want[CG_COUNT] = { cfg->memory != 0, cfg->pids != 0, cfg->cpus > 0 };
   int i, rc;
 
+  if ((rc = read_self_cgroups(text, sizeof(text))) != 0)
+    return rc;
   for (i = 0; i < CG_COUNT; i++) {
     if (!want[i])
       continue;
-    if ((rc = self_cgroup(v1_names[i], self, sizeof(self))) != 0)
+    if ((rc = self_cgroup(text, v1_names[i], self, sizeof(self))) != 0)
       return rc;
     snprintf(base, sizeof(base), CG_ROOT "/%s", v1_names[i]);
     if ((rc = make_dir(cg, i, base, self)) != 0)
@@ -173,10 +201,11 @@ static int create_v1(struct sandbox_cgroup *cg, const struct sandbox_config *cfg
 
 static int create_v2(struct sandbox_cgroup *cg, const struct sandbox_config *cfg)
 {
-  char self[4096], parent[4200], val[64];
+  char text[8192], self[4096], parent[4200], val[64];
   int rc;
 
-  if ((rc = self_cgroup("", self, sizeof(self))) != 0)
+  if ((rc = read_self_cgroups(text, sizeof(text))) != 0 ||
+      (rc = self_cgroup(text, "", self, sizeof(self))) != 0)
     return rc;
   snprintf(parent, sizeof(parent), CG_ROOT "%s", strcmp(self, "/") == 0 ? "" : self);
   /* Fails with EBUSY when our own cgroup holds processes and is not the

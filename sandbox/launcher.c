@@ -320,6 +320,10 @@ int sandbox_run(const struct sandbox_config *cfg)
     goto fail;
   }
   if (cfg->memory != 0 || cfg->pids != 0 || cfg->cpus > 0) {
+    /* The pipe wakeup is a "sync" one: init is queued on our CPU, expecting
+     * us to sleep, and would wait out the whole cgroup setup.  Let it run
+     * (the idle CPU takes one of us). */
+    sched_yield();
     step = "cgroup";
     if ((rc = sandbox_cgroup_create(&cg, cfg)) != 0)
       goto fail;
@@ -333,6 +337,8 @@ int sandbox_run(const struct sandbox_config *cfg)
   }
   close(sync_fds[1]);
   sync_fds[1] = -1;
+  if (cg.version != 0)
+    sandbox_cgroup_remove_stale(&cg);
 
   launcher_wait(pid, report_fds[0], sig_fd, cfg, &r);
   pid = -1;

@@ -138,5 +138,8 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg, const struct sandbox_config
 int sandbox_cgroup_attach(const struct sandbox_cgroup *cg, pid_t pid);
 bool sandbox_cgroup_oom_killed(const struct sandbox_cgroup *cg);
 void sandbox_cgroup_destroy(struct sandbox_cgroup *cg);
+/* Remove empty cgroups of SIGKILLed launchers next to ours (off the
+ * startup path: called once the box runs). */
+void sandbox_cgroup_remove_stale(const struct sandbox_cgroup *cg);
 
 #endif
