@@ -204,9 +204,16 @@ static void launcher_wait(pid_t pid, int report_fd, int sig_fd, const struct san
       struct sandbox_msg m;
       ssize_t n = read(report_fd, &m, sizeof(m));
 
-      if (n == (ssize_t)sizeof(m))
+      if (n == (ssize_t)sizeof(m)) {
         handle_msg(r, &m, cfg, pid, &info_fd);
-      else if (n <= 0 && !(n < 0 && errno == EINTR))
+        if (m.type == SANDBOX_MSG_EXIT) {
+          /* Init exits right after this message: reap it directly instead
+           * of waking up for the pipe's EOF and SIGCHLD in turn. */
+          while (wait4(pid, &r->init_wstatus, 0, &r->ru) < 0 && errno == EINTR)
+            ;
+          break;
+        }
+      } else if (n <= 0 && !(n < 0 && errno == EINTR))
         report_open = false;
       continue;
     }
