@@ -121,18 +121,24 @@ fail:
   return fd;
 }
 
-/* Attach the detached mount tree_fd at DST inside the new root. */
-static int tree_attach(struct mount_ctx *c, int tree_fd, const char *dst, bool dir)
+/* Attach the detached mount tree_fd at DST below the directory base (the
+ * new root or a directory in it). */
+static int tree_attach_at(int base, int tree_fd, const char *dst, bool dir)
 {
   int fd, rc = 0;
 
-  fd = dst_make(c->nr, dst, dir, c->cfg->uid);
+  fd = dst_make(base, dst, dir, 0);
   if (fd < 0)
     return fd;
   if (move_mount(tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
     rc = -errno;
   close(fd);
   return rc;
+}
+
+static int tree_attach(struct mount_ctx *c, int tree_fd, const char *dst, bool dir)
+{
+  return tree_attach_at(c->nr, tree_fd, dst, dir);
 }
 
 static int tree_setattr(int tree_fd, uint64_t attrs, bool recursive)
@@ -145,21 +151,54 @@ static int tree_setattr(int tree_fd, uint64_t attrs, bool recursive)
   return 0;
 }
 
-/* Bind the already-open src at dst.  Recursive, so mounts below src come
- * along (a non-recursive clone of a tree with locked submounts fails). */
-static int bind_fd(struct mount_ctx *c, int src, const char *dst, uint64_t attrs)
+/* A recursive clone of the already-open src with attrs set (none if 0).
+ * Recursive, so mounts below src come along (a non-recursive clone of a
+ * tree with locked submounts fails). */
+static int tree_clone(int src, uint64_t attrs)
+{
+  int tree, rc;
+
+  tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (tree < 0)
+    return -errno;
+  if (attrs != 0 && (rc = tree_setattr(tree, attrs, true)) != 0) {
+    close(tree);
+    return rc;
+  }
+  return tree;
+}
+
+/* Bind the already-open src at dst below base. */
+static int bind_at(int base, int src, const char *dst, uint64_t attrs)
 {
   struct stat st;
   int tree, rc;
 
   if (fstat(src, &st) != 0)
     return -errno;
-  tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  tree = tree_clone(src, attrs);
   if (tree < 0)
-    return -errno;
-  rc = tree_setattr(tree, attrs, true);
-  if (rc == 0)
-    rc = tree_attach(c, tree, dst, S_ISDIR(st.st_mode));
+    return tree;
+  rc = tree_attach_at(base, tree, dst, S_ISDIR(st.st_mode));
+  close(tree);
+  return rc;
+}
+
+static int bind_fd(struct mount_ctx *c, int src, const char *dst, uint64_t attrs)
+{
+  return bind_at(c->nr, src, dst, attrs);
+}
+
+/* Bind src onto the already-open target (an O_PATH fd in the new root). */
+static int bind_onto(int src, int target, uint64_t attrs)
+{
+  int tree, rc = 0;
+
+  tree = tree_clone(src, attrs);
+  if (tree < 0)
+    return tree;
+  if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+    rc = -errno;
   close(tree);
   return rc;
 }
@@ -294,7 +333,7 @@ static int setup_etc(struct mount_ctx *c)
     src = host_open(c->host, path, O_PATH | O_DIRECTORY);
     if (src < 0)
       continue; /* not on this host */
-    rc = bind_fd(c, src, path, MOUNT_ATTR_RDONLY | ATTR_SAFE);
+    rc = bind_at(etc, src, etc_dirs[i], MOUNT_ATTR_RDONLY | ATTR_SAFE);
     close(src);
     if (rc != 0)
       goto cleanup;
@@ -373,6 +412,8 @@ static int setup_dev(struct mount_ctx *c)
     return dev;
   if ((rc = tree_attach(c, dev, "dev", true)) != 0)
     goto cleanup;
+  /* Relative to dev (the mount's fd is its root directory).  nosuid and
+   * noexec are set on the whole /dev tree at the end. */
   for (i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
     *c->step = "bind /dev node";
     snprintf(path, sizeof(path), "dev/%s", dev_nodes[i]);
@@ -381,7 +422,7 @@ static int setup_dev(struct mount_ctx *c)
       rc = src;
       goto cleanup;
     }
-    rc = bind_fd(c, src, path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    rc = bind_at(dev, src, dev_nodes[i], 0);
     close(src);
     if (rc != 0)
       goto cleanup;
@@ -402,12 +443,14 @@ static int setup_dev(struct mount_ctx *c)
     goto cleanup;
   *c->step = "/dev links";
   for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-    snprintf(path, sizeof(path), "dev/%s", links[i][0]);
-    if (symlinkat(links[i][1], c->nr, path) != 0) {
+    if (symlinkat(links[i][1], dev, links[i][0]) != 0) {
       rc = -errno;
       goto cleanup;
     }
   }
+  *c->step = "/dev nosuid,noexec";
+  if ((rc = tree_setattr(dev, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true)) != 0)
+    goto cleanup;
   /* Nothing may be added to /dev later (shm and pts are their own mounts). */
   *c->step = "remount /dev read-only";
   rc = tree_setattr(dev, MOUNT_ATTR_RDONLY, false);
@@ -419,45 +462,54 @@ cleanup:
 
 static int setup_proc(struct mount_ctx *c)
 {
-  char path[64];
   size_t i;
-  int proc, src, rc;
+  int proc, null = -1, t, rc;
 
   *c->step = "mount /proc";
   proc = fs_new("proc", NULL, ATTR_SAFE | MOUNT_ATTR_NOEXEC);
   if (proc < 0)
     return proc;
-  rc = tree_attach(c, proc, "proc", true);
-  close(proc);
-  if (rc != 0)
-    return rc;
+  if ((rc = tree_attach(c, proc, "proc", true)) != 0)
+    goto cleanup;
+  /* Each path is bound onto itself (read-only) or covered by /dev/null,
+   * through the fd it was opened as: no second lookup. */
   *c->step = "read-only /proc paths";
   for (i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++) {
-    snprintf(path, sizeof(path), "proc/%s", proc_readonly[i]);
-    src = openat2_fd(c->nr, path, O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
-    if (src == -ENOENT)
+    t = openat2_fd(proc, proc_readonly[i], O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+    if (t == -ENOENT)
       continue;
-    if (src < 0)
-      return src;
-    rc = bind_fd(c, src, path, MOUNT_ATTR_RDONLY | ATTR_SAFE | MOUNT_ATTR_NOEXEC);
-    close(src);
+    if (t < 0) {
+      rc = t;
+      goto cleanup;
+    }
+    rc = bind_onto(t, t, MOUNT_ATTR_RDONLY | ATTR_SAFE | MOUNT_ATTR_NOEXEC);
+    close(t);
     if (rc != 0)
-      return rc;
+      goto cleanup;
   }
   *c->step = "mask /proc files";
-  src = openat2_fd(c->nr, "dev/null", O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
-  if (src < 0)
-    return src;
+  null = openat2_fd(c->nr, "dev/null", O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+  if (null < 0) {
+    rc = null;
+    goto cleanup;
+  }
   for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
     struct stat st;
 
-    snprintf(path, sizeof(path), "proc/%s", proc_masked[i]);
-    if (fstatat(c->nr, path, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+    t = openat2_fd(proc, proc_masked[i], O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+    if (t < 0)
       continue;
-    if ((rc = bind_fd(c, src, path, MOUNT_ATTR_RDONLY | ATTR_SAFE | MOUNT_ATTR_NOEXEC)) != 0)
-      break;
+    if (fstat(t, &st) == 0 && S_ISREG(st.st_mode))
+      rc = bind_onto(null, t, MOUNT_ATTR_RDONLY | ATTR_SAFE | MOUNT_ATTR_NOEXEC);
+    close(t);
+    if (rc != 0)
+      goto cleanup;
   }
-  close(src);
+
+cleanup:
+  if (null >= 0)
+    close(null);
+  close(proc);
   return rc;
 }
 
