@@ -6,6 +6,7 @@
  * array is byte for byte what seccomp_export_bpf() wrote.
  *
  * usage: seccomp_gen > seccomp_bpf.c
+ *        seccomp_gen --hex   (one instruction per line, for the tests)
  */
 #include <errno.h>
 #include <linux/filter.h>
@@ -19,7 +20,7 @@
 
 #include "sandbox.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
   struct sock_filter *prog;
   struct stat st;
@@ -47,6 +48,12 @@ int main(void)
     return 1;
   }
 
+  if (argc > 1 && strcmp(argv[1], "--hex") == 0) {
+    for (i = 0; i < n; i++)
+      printf("%04x %02x %02x %08x\n", prog[i].code, prog[i].jt, prog[i].jf, prog[i].k);
+    free(prog);
+    return fflush(stdout) == 0 ? 0 : 1;
+  }
   printf("/* Generated at build time by sandbox/gen/seccomp_gen.c from the policy in\n"
          " * sandbox/seccomp.c (libseccomp %u.%u.%u).  Do not edit. */\n"
          "#include <linux/filter.h>\n#include <stddef.h>\n\n#include \"sandbox.h\"\n\n"

@@ -177,3 +177,25 @@ def test_cgroup_created_and_cleaned_up():
     p.communicate(timeout=10)
     assert p.returncode == 0
     assert cgroup_dirs(p.pid) == []
+
+
+def test_seccomp_filter_is_libseccomps():
+    # The filter is compiled at build time; the one the command runs under
+    # must be byte for byte what libseccomp makes of the policy.
+    gen = os.path.join(os.path.dirname(SANDBOX), "sandbox-gen", "seccomp_gen")
+    want = subprocess.run([gen, "--hex"], capture_output=True, text=True, check=True).stdout
+    r, w = os.pipe()
+    p = subprocess.Popen([SANDBOX, "--info-fd", str(w), "--", "/bin/sleep", "30"], pass_fds=(w,))
+    os.close(w)
+    try:
+        with os.fdopen(r) as f:
+            init = json.loads(f.readline())["pid"]
+        with open(f"/proc/{init}/task/{init}/children") as f:
+            cmd = int(f.read().split()[0])
+        got = subprocess.run([os.path.join(PROBES, "seccomp_dump"), str(cmd)],
+                             capture_output=True, text=True)
+        assert got.returncode == 0, got.stderr
+        assert got.stdout == want and len(want.splitlines()) > 100
+    finally:
+        p.kill()
+        p.wait()
