@@ -231,6 +231,8 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
     _exit(SANDBOX_EXIT_SETUP);
   close_fds_except(report_fd, sync_fd);
 
+  if ((rc = sandbox_mount_prepare(cfg, &step)) != 0)
+    sandbox_fail(report_fd, step, -rc);
   if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
     sandbox_fail(report_fd, "setresuid", -rc);
 

@@ -615,34 +615,58 @@ static int open_sources(struct mount_ctx *c)
   return 0;
 }
 
-int sandbox_mount_setup(const struct sandbox_config *cfg, const char **step)
+/* Sources opened by sandbox_mount_prepare(), used by sandbox_mount_setup(). */
+static struct mount_ctx prepared = { NULL, -1, -1, NULL, NULL };
+
+int sandbox_mount_prepare(const struct sandbox_config *cfg, const char **step)
 {
   struct mount_ctx c = { cfg, -1, -1, NULL, step };
-  bool own_home = false;
   size_t i;
-  int rc, root;
+  int rc;
 
   c.src_fds = calloc(cfg->nmounts + 1, sizeof(int));
   if (c.src_fds == NULL)
     return -ENOMEM;
-  for (i = 0; i < cfg->nmounts; i++) {
+  for (i = 0; i < cfg->nmounts; i++)
     c.src_fds[i] = -1;
-    own_home = own_home || covers_home(cfg->mounts[i].dst);
-  }
-
   *step = "make / private";
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
     rc = -errno;
-    goto cleanup;
+    goto fail;
   }
   *step = "open /";
   c.host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (c.host < 0) {
     rc = -errno;
-    goto cleanup;
+    goto fail;
   }
   if ((rc = open_sources(&c)) != 0)
-    goto cleanup;
+    goto fail;
+  prepared = c;
+  return 0;
+fail:
+  for (i = 0; i < cfg->nmounts; i++)
+    if (c.src_fds[i] >= 0)
+      close(c.src_fds[i]);
+  free(c.src_fds);
+  if (c.host >= 0)
+    close(c.host);
+  return rc;
+}
+
+int sandbox_mount_setup(const struct sandbox_config *cfg, const char **step)
+{
+  struct mount_ctx c;
+  bool own_home = false;
+  size_t i;
+  int rc, root;
+
+  if (prepared.cfg != cfg && (rc = sandbox_mount_prepare(cfg, step)) != 0)
+    return rc;
+  c = prepared;
+  c.step = step;
+  for (i = 0; i < cfg->nmounts; i++)
+    own_home = own_home || covers_home(cfg->mounts[i].dst);
 
   *step = "mount root tmpfs";
   root = fs_new("tmpfs", (const char *const[]){ "mode", "0755", NULL }, ATTR_SAFE);

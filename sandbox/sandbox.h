@@ -101,8 +101,14 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
 /* Record a failed step (inside the box) and exit the current process. */
 void sandbox_fail(int report_fd, const char *step, int err) __attribute__((noreturn));
 
-/* mount.c: build the new root and pivot into it.  On failure *step names
- * the failing operation. */
+/* mount.c: sandbox_mount_prepare opens the --bind/--ro-bind/--overlay sources
+ * while init still has the launcher's host ids (before switching to the inside
+ * uid), so a source below a directory only root may enter (a data dir under
+ * /root, mode 0700) still works; sources owned by the box's own host uid are
+ * reached through its capabilities in the new user namespace.
+ * sandbox_mount_setup builds the new root and pivots into it (preparing first
+ * if that was not done).  On failure *step names the failing operation. */
+int sandbox_mount_prepare(const struct sandbox_config *cfg, const char **step);
 int sandbox_mount_setup(const struct sandbox_config *cfg, const char **step);
 
 /* net.c: move the caller into a new network namespace with lo up and

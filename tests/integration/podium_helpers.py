@@ -144,9 +144,9 @@ class Daemon:
         self.build_dir = build_dir or os.environ.get("PODIUM_BUILD") or os.path.join(REPO_ROOT, "build")
         self.binary = os.path.join(self.build_dir, "podium")
         self.workdir = workdir or tempfile.mkdtemp(prefix="podium-it-")
-        # mkdtemp makes it 0700; apps and builds run as an unprivileged uid and must
-        # be able to traverse to their release under the data dir, as with ./var
-        os.chmod(self.workdir, 0o755)
+        # mkdtemp makes it 0700 and it stays so: apps and builds run as unprivileged
+        # uids, and must still get their release and /data, as with a data dir under
+        # /root.
         self.data_dir = os.path.join(self.workdir, "data")
         self.log_path = os.path.join(self.workdir, "daemon.stderr")
         self.git_home = os.path.join(self.workdir, "git-home")

@@ -105,6 +105,31 @@ def test_bind_writable_and_ro_bind_readonly():
         shutil.rmtree(d)
 
 
+def test_sources_below_a_root_only_directory():
+    # podium's data dir may live under /root (0700): the box's host uid cannot walk
+    # there, yet its release and /data below it must still be mounted.
+    top = tempfile.mkdtemp(prefix="podium-private-")  # root-owned, 0700
+    try:
+        data = os.path.join(top, "spacedata")
+        rel = os.path.join(top, "release")
+        for d in (data, rel):
+            os.mkdir(d, 0o750)
+            os.chown(d, 1000, 1000)
+        with open(os.path.join(rel, "app.py"), "w") as f:
+            f.write("release\n")
+        # Control: the box's uid really cannot reach them from the host.
+        ctl = subprocess.run(["setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups",
+                              "/bin/ls", data], capture_output=True, text=True)
+        assert ctl.returncode != 0 and "Permission denied" in ctl.stderr, ctl
+        r = run_box(["/bin/sh", "-c", "cat /home/user/app/app.py && echo kept > /data/f"],
+                    opts=["--overlay", rel, "/home/user/app", "--bind", data, "/data"])
+        assert r.rc == 0 and r.out == "release\n", r
+        with open(os.path.join(data, "f")) as f:
+            assert f.read() == "kept\n"
+    finally:
+        shutil.rmtree(top)
+
+
 def test_info_fd_netns_and_connect():
     # The app listens on 127.0.0.1 inside a --net none box; the host reaches
     # it by setns() into /proc/PID/ns/net (the orchestrator's path).
