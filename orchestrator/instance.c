@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "util.h"
 
 #define TAIL_SIZE 4096
+#define LOG_MAX (16 << 20)   /* app.log rotates to app.log.1 past this */
 #define PROBE_INTERVAL_MS 100
 
 struct instance {
@@ -27,6 +29,8 @@ struct instance {
 	uv_tcp_t probe;
 	int probe_active;
 	int log_fd;
+	char *log_path;
+	uint64_t log_size;
 	int netns_fd;
 	char info_buf[128];
 	size_t info_len;
@@ -55,6 +59,7 @@ handle_closed(uv_handle_t *h)
 			close(in->netns_fd);
 		if (in->log_fd >= 0)
 			close(in->log_fd);
+		free(in->log_path);
 		free(in);
 	}
 }
@@ -115,6 +120,35 @@ tail_lines(const instance *in, int max_lines)
 }
 
 static void
+log_open(instance *in)
+{
+	struct stat st;
+
+	in->log_fd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	in->log_size = in->log_fd >= 0 && fstat(in->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Appends app output to its log, keeping one old generation: a chatty or
+ * crash-looping app cannot fill the disk. */
+static void
+log_append(instance *in, const char *p, size_t n)
+{
+	if (in->log_fd >= 0 && in->log_size + n > LOG_MAX) {
+		char *old = xasprintf("%s.1", in->log_path);
+		close(in->log_fd);
+		rename(in->log_path, old);
+		free(old);
+		log_open(in);
+	}
+	if (in->log_fd < 0)
+		return;
+	if (write(in->log_fd, p, n) < 0)
+		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(errno));
+	else
+		in->log_size += n;
+}
+
+static void
 stream_eof(instance *in, uv_stream_t *s)
 {
 	uv_read_stop(s);
@@ -129,8 +163,7 @@ output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 	if (n > 0) {
 		tail_append(in, buf->base, (size_t)n);
-		if (in->log_fd >= 0 && write(in->log_fd, buf->base, (size_t)n) < 0)
-			log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(errno));
+		log_append(in, buf->base, (size_t)n);
 	} else if (n < 0) {
 		stream_eof(in, s);
 	}
@@ -370,7 +403,8 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	in->cb = *cb;
 	in->netns_fd = -1;
 	in->started_ms = now_ms();
-	in->log_fd = open(spec->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	in->log_path = xstrdup(spec->log_path);
+	log_open(in);
 
 #define ARG(s) add_arg(&argv, &argc, &cap, (s))
 	ARG(xstrdup(spec->sandbox_bin));

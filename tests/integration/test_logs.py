@@ -71,3 +71,30 @@ def test_logs_of_private_space_need_token(podium):
     podium.create_space("secretlog", sdk="static", private=True)
     r = ph.http_request(podium.port, "GET", "/api/spaces/admin/secretlog/logs/build", podium.hub_host)
     assert r.status == 404, r
+
+
+CHATTY = """\
+import os, sys
+from http.server import HTTPServer, BaseHTTPRequestHandler
+line = ("x" * 1023 + "\\n").encode()
+for _ in range(20 * 1024):          # 20 MiB of output
+    sys.stdout.buffer.write(line)
+sys.stdout.flush()
+print("chatty: done talking", flush=True)
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
+"""
+
+
+def test_app_log_is_rotated(podium):
+    podium.deploy(None, "chatty", sdk="python", files={
+        "README.md": ph.front_matter(["sdk: python"]), "app.py": CHATTY})
+    logs = ph.os.path.join(podium.data_dir, "logs", "admin", "chatty")
+    cur = ph.os.path.getsize(ph.os.path.join(logs, "app.log"))
+    old = ph.os.path.getsize(ph.os.path.join(logs, "app.log.1"))
+    assert cur <= 16 << 20 and old <= 16 << 20, (cur, old)
+    assert cur + old >= 20 << 20, (cur, old)
+    with open(ph.os.path.join(logs, "app.log"), "rb") as f:
+        assert b"chatty: done talking" in f.read()
