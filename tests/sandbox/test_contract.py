@@ -224,3 +224,38 @@ def test_seccomp_filter_is_libseccomps():
     finally:
         p.kill()
         p.wait()
+
+
+UNPRIV = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+
+
+def test_unprivileged_caller():
+    # Where the kernel allows user namespaces for everyone (as here), an ordinary
+    # user gets the same box: inside uid 1000, only lo, seccomp on, no capabilities.
+    script = ("id -u; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; "
+              "grep -E '^(Seccomp|CapEff):' /proc/self/status | tr -s '\\t' ' '; "
+              "ls /sys 2>/dev/null || echo no-sys")
+    r = subprocess.run(UNPRIV + [SANDBOX, "--", "/bin/sh", "-c", script],
+                       capture_output=True, text=True, cwd="/tmp", timeout=30)
+    assert r.returncode == 0, r
+    assert r.stdout.split("\n")[:5] == ["1000", "lo", "CapEff: 0000000000000000", "Seccomp: 2",
+                                        "no-sys"], r.stdout
+    # A mount attempt is still a seccomp kill, reported with its name.
+    rfd, wfd = os.pipe()
+    p = subprocess.run(UNPRIV + [SANDBOX, "--status-fd", str(wfd), "--", "/bin/mount", "-t", "tmpfs",
+                                 "x", "/tmp"], capture_output=True, text=True, cwd="/tmp",
+                       pass_fds=(wfd,), timeout=30)
+    os.close(wfd)
+    with os.fdopen(rfd) as f:
+        status = json.loads(f.read())
+    assert p.returncode == 128 + 31 and status.get("seccomp_syscall") == "mount", (p, status)
+    # Control: the same caller outside the box is not uid 1000 and sees the host's links.
+    host = subprocess.run(UNPRIV + ["/bin/sh", "-c", "id -u; cat /proc/net/dev | wc -l"],
+                          capture_output=True, text=True, cwd="/tmp", timeout=30)
+    assert host.stdout.split()[0] == "65534", host
+
+
+def test_unprivileged_caller_cannot_set_cgroup_limits():
+    r = subprocess.run(UNPRIV + [SANDBOX, "--memory", "100000000", "--", "/bin/true"],
+                       capture_output=True, text=True, cwd="/tmp", timeout=30)
+    assert r.returncode == 125 and "cgroup" in r.stderr, r
