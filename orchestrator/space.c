@@ -1,4 +1,8 @@
-#include "space.h"
+/* space.c — one space's lifecycle: builds of pushed commits, releases, app
+ * instances (start, readiness, restart with backoff, zero-downtime switch) and the
+ * route the proxy reads. The set of spaces (create, delete, JSON, startup) is
+ * spaces.c; shared private types are in space_int.h. */
+#include "space_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,57 +19,13 @@
 #include "routes.h"
 #include "util.h"
 
-#define MAX_RESTARTS 3          /* crashes in a row before RUNTIME_ERROR */
-#define HEALTHY_RUN_MS 60000    /* a run this long resets the crash count */
-#define DRAIN_MS 2000           /* old instance keeps running this long after a switch */
-#define STOP_GRACE_MS 5000      /* SIGTERM → SIGKILL */
-#define HOST_UID_BASE 200000    /* app of space N runs as host uid BASE+N */
-
-/* One instance and the role it plays for its space. The space pointer is cleared
- * when the instance is detached (draining, space deleted), so late callbacks never
- * touch a freed space. */
-typedef struct inst_ref {
-	space *s;
-	instance *in;
-	int64_t build_id;
-	app_config cfg;
-	char *release_dir;
-	int ready;
-} inst_ref;
-
-/* A build job in flight; s is cleared when the build was superseded or the space deleted. */
-typedef struct build_ctx {
-	space *s;
-	podium *p;
-	int64_t build_id;
-	char *release_dir;
-	char *sha;
-} build_ctx;
-
-struct space {
-	space_row row;
-	space *next;
-	podium *p;
-	build_ctx *build;
-	build_job *job;
-	inst_ref *live;        /* serving (NULL for static) */
-	inst_ref *pending;     /* new release starting */
-	int static_live;       /* a static release serves */
-	char *static_root;
-	int crashes;           /* consecutive crashes of the live release */
-	int pending_crashes;
-	uv_timer_t restart_timer;
-	int restart_for_pending;
-};
-
 /* Instances and builds still running; shutdown completes when both reach zero. */
-static int active_instances;
-static int active_builds;
-static void (*shutdown_cb)(void *arg);
-static void *shutdown_arg;
+int space_active_instances;
+int space_active_builds;
+void (*space_shutdown_cb)(void *arg);
+void *space_shutdown_arg;
 
 static void space_start_instance(space *s, inst_ref *ref);
-static void space_update_route(space *s);
 
 /* ---- small helpers ---- */
 
@@ -93,19 +53,19 @@ space_repo_path(const podium *p, const space *s)
 	return xasprintf("%s/repos/%s/%s.git", p->data_dir, s->row.owner, s->row.name);
 }
 
-static char *
+char *
 space_releases_dir(const podium *p, const space *s)
 {
 	return xasprintf("%s/releases/%s/%s", p->data_dir, s->row.owner, s->row.name);
 }
 
-static char *
+char *
 space_data_dir(const podium *p, const space *s)
 {
 	return xasprintf("%s/spacedata/%s/%s", p->data_dir, s->row.owner, s->row.name);
 }
 
-static char *
+char *
 space_logs_dir(const podium *p, const space *s)
 {
 	return xasprintf("%s/logs/%s/%s", p->data_dir, s->row.owner, s->row.name);
@@ -123,20 +83,20 @@ space_build_log_path(const podium *p, const space *s)
 	return xasprintf("%s/logs/%s/%s/build.log", p->data_dir, s->row.owner, s->row.name);
 }
 
-static unsigned
+unsigned
 space_host_uid(const space *s)
 {
 	return HOST_UID_BASE + (unsigned)s->row.id;
 }
 
-static void
-replace_str(char **dst, const char *src)
+void
+space_replace_str(char **dst, const char *src)
 {
 	free(*dst);
 	*dst = src != NULL ? xstrdup(src) : NULL;
 }
 
-static void
+void
 space_save(space *s)
 {
 	if (s->p->stopping)
@@ -144,38 +104,38 @@ space_save(space *s)
 	store_space_update(s->p->store, &s->row);
 }
 
-static void
+void
 space_set_stage(space *s, const char *stage, const char *message)
 {
 	if (s->p->stopping)
 		return;
 	if (strcmp(s->row.stage, stage) != 0)
 		log_info("space %s/%s: %s → %s", s->row.owner, s->row.name, s->row.stage, stage);
-	replace_str(&s->row.stage, stage);
-	replace_str(&s->row.error, message);
+	space_replace_str(&s->row.stage, stage);
+	space_replace_str(&s->row.error, message);
 	space_save(s);
 	space_update_route(s);
 }
 
-static int
+int
 space_serving(const space *s)
 {
 	return s->static_live || (s->live != NULL && s->live->ready);
 }
 
-static void
-maybe_shutdown_done(void)
+void
+space_maybe_shutdown_done(void)
 {
-	if (shutdown_cb != NULL && active_instances == 0 && active_builds == 0) {
-		void (*cb)(void *) = shutdown_cb;
-		shutdown_cb = NULL;
-		cb(shutdown_arg);
+	if (space_shutdown_cb != NULL && space_active_instances == 0 && space_active_builds == 0) {
+		void (*cb)(void *) = space_shutdown_cb;
+		space_shutdown_cb = NULL;
+		cb(space_shutdown_arg);
 	}
 }
 
 /* ---- routes ---- */
 
-static void
+void
 space_update_route(space *s)
 {
 	const char *id_fmt = "%s/%s";
@@ -259,7 +219,7 @@ drain_expired(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, (uv_close_cb)free);
 }
 
-static void
+void
 space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms)
 {
 	(void)s;
@@ -378,13 +338,13 @@ instance_exited(instance *in, const instance_exit *ex, void *arg)
 	inst_ref *ref = arg;
 	space *s = ref->s;
 
-	active_instances--;
+	space_active_instances--;
 	ref->in = NULL;
 	ref->ready = 0;
 	if (s == NULL || s->p->stopping) {
 		if (s == NULL)
 			inst_ref_free(ref);
-		maybe_shutdown_done();
+		space_maybe_shutdown_done();
 		return;
 	}
 	if (ref == s->pending) {
@@ -476,7 +436,7 @@ space_start_instance(space *s, inst_ref *ref)
 
 	r = instance_start(p->loop, &spec, &cb, &ref->in);
 	if (r == 0)
-		active_instances++;
+		space_active_instances++;
 	for (size_t i = 0; i < nenv; i++)
 		free(env[i]);
 	free(env);
@@ -497,7 +457,7 @@ space_start_instance(space *s, inst_ref *ref)
 
 /* Starts a release built by build_id: static ones switch at once, apps start a
  * pending instance that takes over once ready. Takes ownership of cfg's contents. */
-static void
+void
 space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cfg)
 {
 	if (strcmp(cfg->sdk, "static") == 0 || cfg->run_argv == NULL) {
@@ -549,7 +509,7 @@ build_done(build_job *job, const build_result *res, void *arg)
 	space *s = c->s;
 	podium *p = c->p;
 
-	active_builds--;
+	space_active_builds--;
 	if (s == NULL || p->stopping) {
 		/* Superseded, deleted or shutting down: the result is dropped. */
 		if (!p->stopping)
@@ -557,14 +517,14 @@ build_done(build_job *job, const build_result *res, void *arg)
 		if (s == NULL || res->status != BUILD_OK)
 			fs_rm_rf(c->release_dir);
 		build_ctx_free(c);
-		maybe_shutdown_done();
+		space_maybe_shutdown_done();
 		return;
 	}
 	s->build = NULL;
 	s->job = NULL;
 	if (res->config.card != NULL) {
 		char *card = json_dumps(res->config.card, JSON_COMPACT);
-		replace_str(&s->row.card, card);
+		space_replace_str(&s->row.card, card);
 		free(card);
 	}
 	if (res->status == BUILD_OK) {
@@ -577,7 +537,7 @@ build_done(build_job *job, const build_result *res, void *arg)
 		free(cfg_text);
 		json_decref(j);
 		if (strcmp(s->row.sdk, cfg.sdk) != 0)
-			replace_str(&s->row.sdk, cfg.sdk);
+			space_replace_str(&s->row.sdk, cfg.sdk);
 		log_info("space %s/%s: build %lld of %.12s ok", s->row.owner, s->row.name,
 		    (long long)c->build_id, c->sha);
 		space_deploy(s, c->build_id, c->release_dir, &cfg);
@@ -605,7 +565,7 @@ space_on_push(podium *p, space *s, const char *sha)
 	int r;
 
 	log_info("space %s/%s: push of %.12s", s->row.owner, s->row.name, sha);
-	replace_str(&s->row.sha, sha);
+	space_replace_str(&s->row.sha, sha);
 	if (s->build != NULL) {
 		/* A newer push supersedes the build in flight. */
 		s->build->s = NULL;
@@ -657,7 +617,7 @@ space_on_push(podium *p, space *s, const char *sha)
 		    "internal error: could not start the build");
 		build_ctx_free(c);
 	} else {
-		active_builds++;
+		space_active_builds++;
 	}
 	free(repo);
 	free(id);
@@ -666,291 +626,3 @@ space_on_push(podium *p, space *s, const char *sha)
 	free(rel);
 }
 
-/* ---- create / delete / find ---- */
-
-static space *
-space_new(podium *p, space_row *row)
-{
-	space *s = xcalloc(1, sizeof(*s));
-	space **pp;
-
-	s->row = *row;
-	s->p = p;
-	uv_timer_init(p->loop, &s->restart_timer);
-	s->restart_timer.data = s;
-	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = s;
-	return s;
-}
-
-space *
-space_next(const space *s)
-{
-	return s->next;
-}
-
-space *
-space_find(podium *p, const char *owner, const char *name)
-{
-	for (space *s = p->spaces; s != NULL; s = s->next)
-		if (strcasecmp(s->row.owner, owner) == 0 && strcasecmp(s->row.name, name) == 0)
-			return s;
-	return NULL;
-}
-
-static int
-sdk_known(const char *sdk)
-{
-	static const char *known[] = { "static", "python", "gradio", "streamlit", "node", "docker", NULL };
-
-	for (int i = 0; known[i] != NULL; i++)
-		if (strcmp(known[i], sdk) == 0)
-			return 1;
-	return 0;
-}
-
-int
-space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
-    space **out, char *err, size_t errlen)
-{
-	char sub[160];
-	space_row row = { 0 };
-	char *repo, *data;
-	space *s;
-	int r;
-
-	if (!name_valid(owner)) {
-		snprintf(err, errlen, "invalid owner name \"%s\": use 1-64 of A-Z a-z 0-9 . _ -, "
-		    "not starting with . or -, no ..", owner);
-		return -EINVAL;
-	}
-	if (!name_valid(name)) {
-		snprintf(err, errlen, "invalid space name \"%s\": use 1-64 of A-Z a-z 0-9 . _ -, "
-		    "not starting with . or -, no ..", name);
-		return -EINVAL;
-	}
-	if (sdk == NULL || !sdk_known(sdk)) {
-		snprintf(err, errlen, "invalid sdk \"%s\": use static, python, gradio, streamlit, node "
-		    "or docker", sdk != NULL ? sdk : "");
-		return -EINVAL;
-	}
-	name_subdomain(owner, name, sub, sizeof(sub));
-	if (space_find(p, owner, name) != NULL) {
-		snprintf(err, errlen, "space %s/%s already exists", owner, name);
-		return -EEXIST;
-	}
-	for (space *o = p->spaces; o != NULL; o = o->next) {
-		if (strcmp(o->row.subdomain, sub) == 0) {
-			snprintf(err, errlen, "space %s/%s would use host %s, already used by %s/%s",
-			    owner, name, sub, o->row.owner, o->row.name);
-			return -EEXIST;
-		}
-	}
-	row.owner = xstrdup(owner);
-	row.name = xstrdup(name);
-	row.subdomain = xstrdup(sub);
-	row.sdk = xstrdup(sdk);
-	row.private = private;
-	row.stage = xstrdup("NO_APP_FILE");
-	r = store_space_insert(p->store, &row);
-	if (r != 0) {
-		space_row_release(&row);
-		snprintf(err, errlen, r == -EEXIST ? "space %s/%s already exists" : "could not store space %s/%s",
-		    owner, name);
-		return r;
-	}
-	s = space_new(p, &row);
-	repo = space_repo_path(p, s);
-	data = space_data_dir(p, s);
-	r = builder_repo_init(repo);
-	/* Parents stay traversable; the data dir itself belongs to the app's host uid. */
-	if (r == 0)
-		r = fs_mkdir_p(data, 0711);
-	if (r == 0 && (chown(data, space_host_uid(s), space_host_uid(s)) != 0 || chmod(data, 0750) != 0))
-		r = -errno;
-	free(repo);
-	free(data);
-	if (r != 0) {
-		snprintf(err, errlen, "could not create the repository: %s", strerror(-r));
-		space_delete(p, s);
-		return -EIO;
-	}
-	space_update_route(s);
-	log_info("space %s/%s: created (sdk %s, host %s)", owner, name, sdk, sub);
-	*out = s;
-	return 0;
-}
-
-static void
-space_timer_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-int
-space_delete(podium *p, space *s)
-{
-	char *paths[4] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
-		space_logs_dir(p, s) };
-	space **pp;
-
-	log_info("space %s/%s: deleting", s->row.owner, s->row.name);
-	routes_remove(s->row.subdomain);
-	if (s->build != NULL) {
-		s->build->s = NULL;
-		builder_build_cancel(s->job);
-	}
-	if (s->live != NULL)
-		space_detach_instance(s, s->live, 0);
-	if (s->pending != NULL)
-		space_detach_instance(s, s->pending, 0);
-	store_builds_delete_space(p->store, s->row.id);
-	store_space_delete(p->store, s->row.id);
-	for (int i = 0; i < 4; i++) {
-		fs_rm_rf(paths[i]);
-		free(paths[i]);
-	}
-	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
-	space_row_release(&s->row);
-	free(s->static_root);
-	/* The struct holds the timer: it is freed in the timer's close callback. */
-	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
-	return 0;
-}
-
-/* ---- JSON ---- */
-
-json_t *
-space_runtime_json(const space *s)
-{
-	json_t *j = json_pack("{s:s, s:{s:s, s:s}}", "stage", s->row.stage,
-	    "hardware", "current", "cpu-basic", "requested", "cpu-basic");
-
-	if (s->row.error != NULL)
-		json_object_set_new(j, "errorMessage", json_string(s->row.error));
-	json_object_set_new(j, "storage", json_null());
-	json_object_set_new(j, "sdk", json_string(s->row.sdk));
-	return j;
-}
-
-json_t *
-space_json(const podium *p, const space *s, int full)
-{
-	char *host = podium_space_url(p, s->row.subdomain);
-	char created[32];
-	time_t t = (time_t)s->row.created;
-	struct tm tm;
-	json_t *j;
-
-	gmtime_r(&t, &tm);
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-	j = json_pack("{s:s++, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:o}",
-	    "id", s->row.owner, "/", s->row.name,
-	    "author", s->row.owner,
-	    "name", s->row.name,
-	    "sdk", s->row.sdk,
-	    "private", s->row.private,
-	    "host", host,
-	    "subdomain", s->row.subdomain,
-	    "createdAt", created,
-	    "runtime", space_runtime_json(s));
-	free(host);
-	if (full) {
-		json_t *card = s->row.card != NULL ? json_loads(s->row.card, 0, NULL) : NULL;
-		json_object_set_new(j, "sha", s->row.sha != NULL ? json_string(s->row.sha) : json_null());
-		json_object_set_new(j, "cardData", card != NULL ? card : json_object());
-		json_object_set_new(j, "likes", json_integer(0));
-		json_object_set_new(j, "tags", json_array());
-	}
-	return j;
-}
-
-/* ---- startup and shutdown ---- */
-
-static void
-load_one(space_row *row, void *arg)
-{
-	space_new(arg, row);
-}
-
-/* Brings a space back after a daemon restart from its last good release. */
-static void
-space_recover(space *s)
-{
-	podium *p = s->p;
-	build_row b = { 0 };
-	app_config cfg;
-	json_t *j;
-	int interrupted = strstr(s->row.stage, "BUILDING") != NULL;
-	const char *why = interrupted ? "build interrupted: the daemon stopped while it was running" : NULL;
-
-	if (!s->row.want_running || s->row.release_id <= 0 ||
-	    store_build_get(p->store, s->row.release_id, &b) != 0 || b.config == NULL) {
-		if (interrupted)
-			space_set_stage(s, "BUILD_ERROR", why);
-		else if (strstr(s->row.stage, "STARTING") != NULL || strcmp(s->row.stage, "RUNNING") == 0)
-			space_set_stage(s, "STOPPED", NULL);
-		else
-			space_update_route(s);
-		build_row_release(&b);
-		return;
-	}
-	app_config_init(&cfg);
-	j = json_loads(b.config, 0, NULL);
-	if (j == NULL || app_config_from_json(&cfg, j) != 0) {
-		space_set_stage(s, "RUNTIME_ERROR", "stored release configuration is unreadable");
-	} else {
-		char *rel = xasprintf("%s/releases/%s/%s/%lld", p->data_dir, s->row.owner, s->row.name,
-		    (long long)b.id);
-		log_info("space %s/%s: recovering release %lld", s->row.owner, s->row.name, (long long)b.id);
-		space_deploy(s, b.id, rel, &cfg);
-		if (why != NULL && !p->stopping) {
-			replace_str(&s->row.error, why);
-			space_save(s);
-		}
-		free(rel);
-	}
-	json_decref(j);
-	app_config_release(&cfg);
-	build_row_release(&b);
-}
-
-int
-spaces_init(podium *p)
-{
-	int r, n;
-
-	r = store_space_load_all(p->store, load_one, p);
-	if (r != 0)
-		return r;
-	n = store_builds_fail_interrupted(p->store);
-	if (n > 0)
-		log_warn("marked %d interrupted build%s as failed", n, n == 1 ? "" : "s");
-	for (space *s = p->spaces; s != NULL; s = s->next)
-		space_recover(s);
-	return 0;
-}
-
-void
-spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg)
-{
-	p->stopping = 1;
-	shutdown_cb = cb;
-	shutdown_arg = arg;
-	for (space *s = p->spaces; s != NULL; s = s->next) {
-		uv_timer_stop(&s->restart_timer);
-		if (s->job != NULL)
-			builder_build_cancel(s->job);
-		if (s->live != NULL && s->live->in != NULL)
-			instance_stop(s->live->in, STOP_GRACE_MS);
-		if (s->pending != NULL && s->pending->in != NULL)
-			instance_stop(s->pending->in, STOP_GRACE_MS);
-	}
-	maybe_shutdown_done();
-}

@@ -1,0 +1,74 @@
+/* space_int.h — the space lifecycle's private types, shared by space.c (builds,
+ * instances, releases, routes) and spaces.c (create, delete, JSON, startup). */
+#ifndef PODIUM_SPACE_INT_H
+#define PODIUM_SPACE_INT_H
+
+#include "builder.h"
+#include "instance.h"
+#include "space.h"
+#include "store.h"
+
+#define MAX_RESTARTS 3          /* crashes in a row before RUNTIME_ERROR */
+#define HEALTHY_RUN_MS 60000    /* a run this long resets the crash count */
+#define DRAIN_MS 2000           /* old instance keeps running this long after a switch */
+#define STOP_GRACE_MS 5000      /* SIGTERM → SIGKILL */
+#define HOST_UID_BASE 200000    /* app of space N runs as host uid BASE+N */
+
+/* One instance and the role it plays for its space. The space pointer is cleared
+ * when the instance is detached (draining, space deleted), so late callbacks never
+ * touch a freed space. */
+typedef struct inst_ref {
+	space *s;
+	instance *in;
+	int64_t build_id;
+	app_config cfg;
+	char *release_dir;
+	int ready;
+} inst_ref;
+
+/* A build job in flight; s is cleared when the build was superseded or the space deleted. */
+typedef struct build_ctx {
+	space *s;
+	podium *p;
+	int64_t build_id;
+	char *release_dir;
+	char *sha;
+} build_ctx;
+
+struct space {
+	space_row row;
+	space *next;
+	podium *p;
+	build_ctx *build;
+	build_job *job;
+	inst_ref *live;        /* serving (NULL for static) */
+	inst_ref *pending;     /* new release starting */
+	int static_live;       /* a static release serves */
+	char *static_root;
+	int crashes;           /* consecutive crashes of the live release */
+	int pending_crashes;
+	uv_timer_t restart_timer;
+	int restart_for_pending;
+};
+
+/* Instances and builds still running; shutdown completes when both reach zero. */
+extern int space_active_instances;
+extern int space_active_builds;
+extern void (*space_shutdown_cb)(void *arg);
+extern void *space_shutdown_arg;
+
+char *space_releases_dir(const podium *p, const space *s);   /* caller frees */
+char *space_data_dir(const podium *p, const space *s);       /* caller frees */
+char *space_logs_dir(const podium *p, const space *s);       /* caller frees */
+unsigned space_host_uid(const space *s);
+void space_replace_str(char **dst, const char *src);
+void space_save(space *s);
+void space_set_stage(space *s, const char *stage, const char *message);
+int space_serving(const space *s);
+void space_maybe_shutdown_done(void);
+void space_update_route(space *s);
+void space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms);
+/* Starts a release built by build_id; takes ownership of cfg's contents. */
+void space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cfg);
+
+#endif

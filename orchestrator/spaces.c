@@ -1,0 +1,303 @@
+/* spaces.c — the set of spaces: create, find, delete, their JSON (Hub shapes), and
+ * bringing them back at startup / stopping them at shutdown. The lifecycle of one
+ * space (builds, instances, stages) is space.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "routes.h"
+#include "space_int.h"
+#include "util.h"
+
+/* ---- create / delete / find ---- */
+
+static space *
+space_new(podium *p, space_row *row)
+{
+	space *s = xcalloc(1, sizeof(*s));
+	space **pp;
+
+	s->row = *row;
+	s->p = p;
+	uv_timer_init(p->loop, &s->restart_timer);
+	s->restart_timer.data = s;
+	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = s;
+	return s;
+}
+
+space *
+space_next(const space *s)
+{
+	return s->next;
+}
+
+space *
+space_find(podium *p, const char *owner, const char *name)
+{
+	for (space *s = p->spaces; s != NULL; s = s->next)
+		if (strcasecmp(s->row.owner, owner) == 0 && strcasecmp(s->row.name, name) == 0)
+			return s;
+	return NULL;
+}
+
+static int
+sdk_known(const char *sdk)
+{
+	static const char *known[] = { "static", "python", "gradio", "streamlit", "node", "docker", NULL };
+
+	for (int i = 0; known[i] != NULL; i++)
+		if (strcmp(known[i], sdk) == 0)
+			return 1;
+	return 0;
+}
+
+int
+space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
+    space **out, char *err, size_t errlen)
+{
+	char sub[160];
+	space_row row = { 0 };
+	char *repo, *data;
+	space *s;
+	int r;
+
+	if (!name_valid(owner)) {
+		snprintf(err, errlen, "invalid owner name \"%s\": use 1-64 of A-Z a-z 0-9 . _ -, "
+		    "not starting with . or -, no ..", owner);
+		return -EINVAL;
+	}
+	if (!name_valid(name)) {
+		snprintf(err, errlen, "invalid space name \"%s\": use 1-64 of A-Z a-z 0-9 . _ -, "
+		    "not starting with . or -, no ..", name);
+		return -EINVAL;
+	}
+	if (sdk == NULL || !sdk_known(sdk)) {
+		snprintf(err, errlen, "invalid sdk \"%s\": use static, python, gradio, streamlit, node "
+		    "or docker", sdk != NULL ? sdk : "");
+		return -EINVAL;
+	}
+	name_subdomain(owner, name, sub, sizeof(sub));
+	if (space_find(p, owner, name) != NULL) {
+		snprintf(err, errlen, "space %s/%s already exists", owner, name);
+		return -EEXIST;
+	}
+	for (space *o = p->spaces; o != NULL; o = o->next) {
+		if (strcmp(o->row.subdomain, sub) == 0) {
+			snprintf(err, errlen, "space %s/%s would use host %s, already used by %s/%s",
+			    owner, name, sub, o->row.owner, o->row.name);
+			return -EEXIST;
+		}
+	}
+	row.owner = xstrdup(owner);
+	row.name = xstrdup(name);
+	row.subdomain = xstrdup(sub);
+	row.sdk = xstrdup(sdk);
+	row.private = private;
+	row.stage = xstrdup("NO_APP_FILE");
+	r = store_space_insert(p->store, &row);
+	if (r != 0) {
+		space_row_release(&row);
+		snprintf(err, errlen, r == -EEXIST ? "space %s/%s already exists" : "could not store space %s/%s",
+		    owner, name);
+		return r;
+	}
+	s = space_new(p, &row);
+	repo = space_repo_path(p, s);
+	data = space_data_dir(p, s);
+	r = builder_repo_init(repo);
+	/* Parents stay traversable; the data dir itself belongs to the app's host uid. */
+	if (r == 0)
+		r = fs_mkdir_p(data, 0711);
+	if (r == 0 && (chown(data, space_host_uid(s), space_host_uid(s)) != 0 || chmod(data, 0750) != 0))
+		r = -errno;
+	free(repo);
+	free(data);
+	if (r != 0) {
+		snprintf(err, errlen, "could not create the repository: %s", strerror(-r));
+		space_delete(p, s);
+		return -EIO;
+	}
+	space_update_route(s);
+	log_info("space %s/%s: created (sdk %s, host %s)", owner, name, sdk, sub);
+	*out = s;
+	return 0;
+}
+
+static void
+space_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+int
+space_delete(podium *p, space *s)
+{
+	char *paths[4] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
+		space_logs_dir(p, s) };
+	space **pp;
+
+	log_info("space %s/%s: deleting", s->row.owner, s->row.name);
+	routes_remove(s->row.subdomain);
+	if (s->build != NULL) {
+		s->build->s = NULL;
+		builder_build_cancel(s->job);
+	}
+	if (s->live != NULL)
+		space_detach_instance(s, s->live, 0);
+	if (s->pending != NULL)
+		space_detach_instance(s, s->pending, 0);
+	store_builds_delete_space(p->store, s->row.id);
+	store_space_delete(p->store, s->row.id);
+	for (int i = 0; i < 4; i++) {
+		fs_rm_rf(paths[i]);
+		free(paths[i]);
+	}
+	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	space_row_release(&s->row);
+	free(s->static_root);
+	/* The struct holds the timer: it is freed in the timer's close callback. */
+	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+json_t *
+space_runtime_json(const space *s)
+{
+	json_t *j = json_pack("{s:s, s:{s:s, s:s}}", "stage", s->row.stage,
+	    "hardware", "current", "cpu-basic", "requested", "cpu-basic");
+
+	if (s->row.error != NULL)
+		json_object_set_new(j, "errorMessage", json_string(s->row.error));
+	json_object_set_new(j, "storage", json_null());
+	json_object_set_new(j, "sdk", json_string(s->row.sdk));
+	return j;
+}
+
+json_t *
+space_json(const podium *p, const space *s, int full)
+{
+	char *host = podium_space_url(p, s->row.subdomain);
+	char created[32];
+	time_t t = (time_t)s->row.created;
+	struct tm tm;
+	json_t *j;
+
+	gmtime_r(&t, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	j = json_pack("{s:s++, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:o}",
+	    "id", s->row.owner, "/", s->row.name,
+	    "author", s->row.owner,
+	    "name", s->row.name,
+	    "sdk", s->row.sdk,
+	    "private", s->row.private,
+	    "host", host,
+	    "subdomain", s->row.subdomain,
+	    "createdAt", created,
+	    "runtime", space_runtime_json(s));
+	free(host);
+	if (full) {
+		json_t *card = s->row.card != NULL ? json_loads(s->row.card, 0, NULL) : NULL;
+		json_object_set_new(j, "sha", s->row.sha != NULL ? json_string(s->row.sha) : json_null());
+		json_object_set_new(j, "cardData", card != NULL ? card : json_object());
+		json_object_set_new(j, "likes", json_integer(0));
+		json_object_set_new(j, "tags", json_array());
+	}
+	return j;
+}
+
+/* ---- startup and shutdown ---- */
+
+static void
+load_one(space_row *row, void *arg)
+{
+	space_new(arg, row);
+}
+
+/* Brings a space back after a daemon restart from its last good release. */
+static void
+space_recover(space *s)
+{
+	podium *p = s->p;
+	build_row b = { 0 };
+	app_config cfg;
+	json_t *j;
+	int interrupted = strstr(s->row.stage, "BUILDING") != NULL;
+	const char *why = interrupted ? "build interrupted: the daemon stopped while it was running" : NULL;
+
+	if (!s->row.want_running || s->row.release_id <= 0 ||
+	    store_build_get(p->store, s->row.release_id, &b) != 0 || b.config == NULL) {
+		if (interrupted)
+			space_set_stage(s, "BUILD_ERROR", why);
+		else if (strstr(s->row.stage, "STARTING") != NULL || strcmp(s->row.stage, "RUNNING") == 0)
+			space_set_stage(s, "STOPPED", NULL);
+		else
+			space_update_route(s);
+		build_row_release(&b);
+		return;
+	}
+	app_config_init(&cfg);
+	j = json_loads(b.config, 0, NULL);
+	if (j == NULL || app_config_from_json(&cfg, j) != 0) {
+		space_set_stage(s, "RUNTIME_ERROR", "stored release configuration is unreadable");
+	} else {
+		char *rel = xasprintf("%s/releases/%s/%s/%lld", p->data_dir, s->row.owner, s->row.name,
+		    (long long)b.id);
+		log_info("space %s/%s: recovering release %lld", s->row.owner, s->row.name, (long long)b.id);
+		space_deploy(s, b.id, rel, &cfg);
+		if (why != NULL && !p->stopping) {
+			space_replace_str(&s->row.error, why);
+			space_save(s);
+		}
+		free(rel);
+	}
+	json_decref(j);
+	app_config_release(&cfg);
+	build_row_release(&b);
+}
+
+int
+spaces_init(podium *p)
+{
+	int r, n;
+
+	r = store_space_load_all(p->store, load_one, p);
+	if (r != 0)
+		return r;
+	n = store_builds_fail_interrupted(p->store);
+	if (n > 0)
+		log_warn("marked %d interrupted build%s as failed", n, n == 1 ? "" : "s");
+	for (space *s = p->spaces; s != NULL; s = s->next)
+		space_recover(s);
+	return 0;
+}
+
+void
+spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg)
+{
+	p->stopping = 1;
+	space_shutdown_cb = cb;
+	space_shutdown_arg = arg;
+	for (space *s = p->spaces; s != NULL; s = s->next) {
+		uv_timer_stop(&s->restart_timer);
+		if (s->job != NULL)
+			builder_build_cancel(s->job);
+		if (s->live != NULL && s->live->in != NULL)
+			instance_stop(s->live->in, STOP_GRACE_MS);
+		if (s->pending != NULL && s->pending->in != NULL)
+			instance_stop(s->pending->in, STOP_GRACE_MS);
+	}
+	space_maybe_shutdown_done();
+}
