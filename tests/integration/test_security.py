@@ -18,6 +18,7 @@ def sec(podium):
         "etcdir": ("symlink", "/etc"),
         "rel": ("symlink", "../../../../../../../../../../etc/passwd"),
         "sub/up": ("symlink", "../../../../../../../../../../etc"),
+        "inside.html": ("symlink", "sub/page.html"),
     })
     podium.push(wd, ADMIN, "sec")
     podium.wait_stage(ADMIN, "sec", "RUNNING")
@@ -72,6 +73,15 @@ def test_symlinks_out_of_release(podium, sec, path):
     assert b"root:" not in r.body, "symlink %s leaked a host file" % path
     status, resp = raw_get(podium, path)
     assert b"root:" not in resp
+
+
+def test_symlink_inside_release_is_served(podium, sec):
+    # Positive control for the leak tests: symlinks as such are followed, as long as
+    # they stay inside the release, and the host file they aim at is really there.
+    r = podium.get_app(ADMIN, "sec", "/inside.html")
+    assert r.status == 200 and b"sec sub page" in r.body, r
+    with open("/etc/passwd", "rb") as f:
+        assert b"root:" in f.read()
 
 
 def test_no_git_dir_served(podium, sec):
