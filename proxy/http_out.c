@@ -85,6 +85,10 @@ conn_write_done(void *owner, int status)
 		conn_fail_later(c);
 		return;
 	}
+	if (c->migrate) {
+		conn_migrate_ready(c);
+		return;
+	}
 	q = conn_queued(c);
 	if (q > PROXY_LWM)
 		return;
@@ -105,8 +109,8 @@ conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 		return -EPIPE;
 	if (c->write_error)
 		return -EPIPE;
-	if (c->srv->cork_owner == c) {
-		proxy_server *s = c->srv;
+	if (c->lp->cork_owner == c) {
+		proxy_loop *s = c->lp;
 
 		for (unsigned i = 0; i < n; i++) {
 			if (s->cork_len + bufs[i].len > s->cork_cap) {
@@ -139,16 +143,16 @@ conn_write_str(proxy_conn *c, const char *s, size_t n)
 void
 conn_cork(proxy_conn *c)
 {
-	if (c->srv->cork_owner == NULL) {
-		c->srv->cork_owner = c;
-		c->srv->cork_len = 0;
+	if (c->lp->cork_owner == NULL) {
+		c->lp->cork_owner = c;
+		c->lp->cork_len = 0;
 	}
 }
 
 void
 conn_uncork(proxy_conn *c)
 {
-	proxy_server *s = c->srv;
+	proxy_loop *s = c->lp;
 
 	if (s->cork_owner != c)
 		return;
@@ -274,7 +278,7 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 				c->keep_alive = 0;
 			}
 		}
-		if (!c->keep_alive || c->srv->stopping)
+		if (!c->keep_alive || c->lp->stopping)
 			sbuf_adds(&b, "Connection: close\r\n");
 		else if (minor == 0)
 			sbuf_adds(&b, "Connection: keep-alive\r\n");

@@ -34,6 +34,9 @@ typedef struct proxy_config {
 	unsigned upstream_pool_size;    /* 64 idle connections kept per app instance */
 	unsigned tunnel_idle_ms;        /* 10 min: WebSocket/Upgrade tunnel idle timeout */
 	int access_log;                 /* 1: one log_info line per request */
+	unsigned body_timeout_ms;       /* 60 s: request body stalls → 408 and close */
+	unsigned nloops;                /* event loops (threads): online CPUs, at most 8;
+	                                 * hub handlers always run on the caller's loop */
 } proxy_config;
 
 /* Fills the defaults above. */
@@ -41,12 +44,16 @@ void proxy_config_init(proxy_config *cfg);
 
 typedef struct proxy_server proxy_server;
 
-/* Binds and starts accepting on loop. hub(x, hub_arg) handles hub-host requests.
- * Returns 0 or -errno (e.g. -EADDRINUSE); *out is set on success. */
+/* Binds and starts accepting on loop, plus cfg->nloops - 1 worker threads with
+ * loops of their own (SO_REUSEPORT listeners on the same address). hub(x,
+ * hub_arg) handles hub-host requests, always on loop (the connection moves
+ * there when a worker parsed the request). Returns 0 or -errno (e.g.
+ * -EADDRINUSE); *out is set on success. */
 int proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hub,
     void *hub_arg, proxy_server **out);
 /* Stops accepting, closes idle connections, lets in-flight ones finish; cb(arg) runs
- * once everything is closed (then the server's memory is freed). */
+ * on loop once everything is closed and the worker threads are joined (then the
+ * server's memory is freed). Call it on loop. */
 void proxy_server_stop(proxy_server *s, void (*cb)(void *arg), void *arg);
 /* The bound port (useful with listen_port 0). */
 int proxy_server_port(const proxy_server *s);
@@ -58,6 +65,7 @@ typedef struct proxy_space_stats {
 	uint64_t active_connections;
 	uint64_t upstream_errors;
 } proxy_space_stats;
+/* Safe from any thread. */
 int proxy_stats_get(const char *space_id, proxy_space_stats *out);
 
 #endif

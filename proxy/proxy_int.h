@@ -16,6 +16,7 @@
 #define PODIUM_PROXY_INT_H
 
 #include <llhttp.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -62,26 +63,59 @@ int head_span_value(msg_head *h, const char *p, size_t n); /* -EPROTO: obs-fold 
 int head_value_complete(msg_head *h);
 int head_complete(msg_head *h);
 
-struct proxy_server {
+/* One event loop's share of the server: its listener (SO_REUSEPORT on the
+ * shared address when there are several loops), its client connections and
+ * its upstream keep-alive pools. Touched only from its own thread. Loop 0 is
+ * the caller's loop: the only one that runs hub handlers. */
+typedef struct proxy_loop {
+	proxy_server *srv;
 	uv_loop_t *loop;
+	uv_loop_t own_loop;        /* worker loops */
+	unsigned index;
+	uv_thread_t thread;
 	uv_tcp_t listener;
-	proxy_config cfg;
-	char *domain;
-	http_hub_handler hub;
-	void *hub_arg;
+	uv_async_t wake;           /* main: migrants, workers done; worker: stop */
+	int listener_open;
+	int wake_open;
+	int stopping;
 	unsigned nconns;
-	proxy_conn *conns;         /* all client connections */
+	proxy_conn *conns;         /* all client connections of this loop */
 	upstream_pool *pools;      /* upstream keep-alive pools, by instance */
 	unsigned nupstreams;       /* live upstream handles */
-	int stopping;
-	int listener_open;
-	void (*stop_cb)(void *);
-	void *stop_arg;
 	proxy_conn *cork_owner;    /* writes to it are gathered into corkbuf */
 	char *corkbuf;
 	size_t cork_len, cork_cap;
 	char readbuf[PROXY_READ_BUF];
 	char filebuf[PROXY_READ_BUF];
+} proxy_loop;
+
+/* A client connection on its way from a worker loop to the main loop: the
+ * socket and the bytes the worker read but did not answer (the request head,
+ * re-serialized, then whatever followed it). */
+typedef struct proxy_migrant {
+	struct proxy_migrant *next;
+	int fd;
+	char *data;
+	size_t len;
+	char client_addr[64];
+} proxy_migrant;
+
+struct proxy_server {
+	proxy_config cfg;
+	char *domain;
+	http_hub_handler hub;
+	void *hub_arg;
+	unsigned nloops;
+	proxy_loop **loops;        /* [0] is the main loop */
+	atomic_uint nconns;        /* all loops, for max_connections */
+	int port;
+	/* lock guards the fields below it; the main thread alone reads stopping */
+	uv_mutex_t lock;
+	proxy_migrant *migrants, **migrants_tail;
+	unsigned workers_done;
+	int stopping;              /* 1 stopping, 2 done */
+	void (*stop_cb)(void *);
+	void *stop_arg;
 };
 
 /* Response being written to the client. */
@@ -113,12 +147,13 @@ struct http_exchange {
 	char client_addr[64];
 };
 
-enum conn_timer { CT_NONE, CT_HEAD, CT_IDLE, CT_LINGER, CT_ABORT };
+enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT };
 
 struct proxy_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	proxy_server *srv;
+	proxy_loop *lp;            /* the loop this connection lives on */
 	proxy_conn *prev, *next;
 	llhttp_t parser;
 	int handles;               /* open handles; freed when 0 after close */
@@ -134,6 +169,8 @@ struct proxy_conn {
 	int upgrade_pending;       /* llhttp returned HPE_PAUSED_UPGRADE */
 	int read_eof;
 	int write_error;           /* a write failed: closed on the next loop turn */
+	int migrate;               /* hub request on a worker: moves to the main loop */
+	int migrated;              /* socket handed over; this copy only closes */
 	/* unparsed input */
 	char *inbuf;
 	size_t inlen, inoff, incap;
@@ -154,6 +191,7 @@ struct proxy_conn {
 	int req_chunked;
 	int64_t req_clen;
 	uint64_t body_received, body_limit;
+	uint64_t body_seen;        /* loop time of the last body bytes */
 	int discard_body;          /* body read and dropped */
 	const char *method;
 	char *host;                /* lowercased, port stripped (in head arena) */
@@ -170,6 +208,11 @@ struct proxy_conn {
 };
 
 /* server.c */
+void conn_accept(proxy_loop *lp, uv_stream_t *listener);
+void conn_adopt(proxy_loop *lp, proxy_migrant *m);
+void conn_settings_init(void);
+void conn_close_idle(proxy_loop *lp);
+void conn_migrate_ready(proxy_conn *c);
 void conn_process(proxy_conn *c);
 void conn_abort(proxy_conn *c);
 void conn_fail_later(proxy_conn *c);
@@ -222,13 +265,16 @@ void upstream_client_drained(proxy_conn *c);
 void upstream_client_abort(proxy_conn *c);
 void upstream_tunnel_data(proxy_conn *c, const char *p, size_t n);
 void upstream_tunnel_eof(proxy_conn *c);
-void upstream_pools_close(proxy_server *s);
+void upstream_pools_close(proxy_loop *lp);
 void upstream_settings_init(void);
 
 /* stats.c */
 void stats_request_done(proxy_conn *c);
 void stats_space_active(const char *space_id, int delta);
 void stats_upstream_error(const char *space_id);
-void proxy_server_maybe_done(proxy_server *s);
+
+/* loops.c */
+void proxy_loop_maybe_done(proxy_loop *lp);
+void proxy_migrant_push(proxy_server *s, proxy_migrant *m);
 
 #endif

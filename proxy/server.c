@@ -9,9 +9,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "proxy_int.h"
@@ -30,6 +33,30 @@ conn_header(const proxy_conn *c, const char *name)
 		if (strcasecmp(c->head.hdrs[i].name, name) == 0)
 			return c->head.hdrs[i].value;
 	return NULL;
+}
+
+static void conn_parse_error(proxy_conn *c, int status, const char *msg);
+
+/* A client that stops sending the body it declared is cut, unless we are the
+ * ones not reading (back-pressure from the app or the hub handler). */
+static void
+conn_body_timer(proxy_conn *c)
+{
+	unsigned ms = c->srv->cfg.body_timeout_ms;
+	uint64_t idle = uv_now(c->lp->loop) - c->body_seen;
+
+	if (!c->req_active || c->req_msg_done)
+		return;
+	if (c->body_paused) {
+		c->body_seen = uv_now(c->lp->loop);
+		conn_timer_set(c, CT_BODY, ms);
+	} else if (idle < ms) {
+		conn_timer_set(c, CT_BODY, (unsigned)(ms - idle));
+	} else {
+		log_debug("proxy: %s: request body stalled", c->client_addr);
+		conn_parse_error(c, 408, "request body not received in time");
+		conn_process(c);
+	}
 }
 
 static void
@@ -51,6 +78,9 @@ conn_timer_cb(uv_timer_t *t)
 		} else {
 			conn_close(c);
 		}
+		break;
+	case CT_BODY:
+		conn_body_timer(c);
 		break;
 	case CT_IDLE:
 	case CT_LINGER:
@@ -78,22 +108,23 @@ static void
 conn_handle_closed(uv_handle_t *h)
 {
 	proxy_conn *c = h->data;
-	proxy_server *s = c->srv;
+	proxy_loop *lp = c->lp;
 
 	if (--c->handles > 0)
 		return;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		s->conns = c->next;
+		lp->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	s->nconns--;
+	lp->nconns--;
+	atomic_fetch_sub_explicit(&c->srv->nconns, 1, memory_order_relaxed);
 	msg_head_release(&c->head);
 	free(c->host);
 	free(c->inbuf);
 	free(c);
-	proxy_server_maybe_done(s);
+	proxy_loop_maybe_done(lp);
 }
 
 static void
@@ -116,7 +147,7 @@ conn_close(proxy_conn *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
-	if (c->req_active && !c->resp_done)
+	if (c->req_active && !c->resp_done && !c->migrated)
 		stats_request_done(c);
 	conn_release_request(c);
 	uv_timer_stop(&c->timer);
@@ -186,7 +217,7 @@ conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	proxy_conn *c = h->data;
 
-	*buf = uv_buf_init(c->srv->readbuf, sizeof(c->srv->readbuf));
+	*buf = uv_buf_init(c->lp->readbuf, sizeof(c->lp->readbuf));
 }
 
 static void
@@ -245,7 +276,7 @@ conn_update_reading(proxy_conn *c)
 	else if (c->tunnel)
 		want = !c->tunnel_paused;
 	else
-		want = !c->body_paused && !c->no_more && !c->read_eof &&
+		want = !c->body_paused && !c->no_more && !c->read_eof && !c->migrate &&
 		    c->inlen - c->inoff < PROXY_INBUF_MAX;
 	conn_reading(c, want);
 }
@@ -323,7 +354,7 @@ static void
 conn_finish_request(proxy_conn *c)
 {
 	int keep = c->keep_alive && !c->close_after && !c->upgrade_pending &&
-	    !c->out.close_delimited && !c->srv->stopping;
+	    !c->out.close_delimited && !c->lp->stopping;
 
 	stats_request_done(c);
 	if (c->x != NULL)
@@ -358,7 +389,7 @@ conn_process(proxy_conn *c)
 			const char *p;
 			size_t n, used;
 
-			if (c->closing || c->lingering || c->tunnel)
+			if (c->closing || c->lingering || c->tunnel || c->migrate)
 				break;
 			if (c->req_active && c->req_msg_done) {
 				if (!c->resp_done)
@@ -388,6 +419,15 @@ conn_process(proxy_conn *c)
 		}
 	} while (c->reprocess && !c->closing);
 	c->in_process = 0;
+	if (c->migrate && !c->closing) {
+		/* what follows the head in the read buffer goes along */
+		if (c->ext != NULL && c->extlen > 0) {
+			inbuf_append(c, c->ext, c->extlen);
+			c->extlen = 0;
+		}
+		conn_migrate_ready(c);
+		return;
+	}
 	if (!c->closing)
 		conn_update_reading(c);
 }
@@ -474,7 +514,7 @@ on_message_begin(llhttp_t *p)
 
 	if (!c->head_started) {
 		c->head_started = 1;
-		c->t_start = uv_now(c->srv->loop);
+		c->t_start = uv_now(c->lp->loop);
 		if (c->timer_kind != CT_HEAD)
 			conn_timer_set(c, CT_HEAD, c->srv->cfg.header_timeout_ms);
 	}
@@ -717,6 +757,12 @@ on_headers_complete(llhttp_t *p)
 	{
 		int hub = c->host != NULL && host_is_hub(s, c->host);
 
+		if (hub && c->lp->index != 0) {
+			/* hub handlers run on the main loop only: the connection
+			 * moves there and the request is parsed again */
+			c->migrate = 1;
+			return HPE_PAUSED;
+		}
 		limit = hub ? s->cfg.max_hub_body_bytes : s->cfg.max_body_bytes;
 	}
 	c->body_limit = limit;
@@ -730,10 +776,14 @@ on_headers_complete(llhttp_t *p)
 		if (p->http_minor == 1 && (c->req_clen > 0 || c->req_chunked))
 			conn_write_str(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	}
-	c->t_start = c->t_start != 0 ? c->t_start : uv_now(s->loop);
+	c->t_start = c->t_start != 0 ? c->t_start : uv_now(c->lp->loop);
 	conn_route(c);
 	if (c->closing)
 		return HPE_USER;
+	if ((c->req_clen > 0 || c->req_chunked) && !c->req_msg_done && !c->no_more) {
+		c->body_seen = uv_now(c->lp->loop);
+		conn_timer_set(c, CT_BODY, s->cfg.body_timeout_ms);
+	}
 	if (c->no_more)
 		return HPE_PAUSED;
 	if (c->body_paused)
@@ -749,6 +799,7 @@ on_body(llhttp_t *p, const char *at, size_t n)
 	if (c->no_more)
 		return HPE_PAUSED;
 	c->body_received += n;
+	c->body_seen = uv_now(c->lp->loop);
 	if (c->body_received > c->body_limit)
 		return fail(c, 413, "request body too large");
 	if (c->x != NULL)
@@ -769,6 +820,8 @@ on_message_complete(llhttp_t *p)
 	if (c->no_more && c->req_msg_done)
 		return HPE_PAUSED;
 	c->req_msg_done = 1;
+	if (c->timer_kind == CT_BODY)
+		conn_timer_set(c, CT_NONE, 0);
 	if (c->x != NULL)
 		hub_on_body_end(c);
 	else if (c->up != NULL)
@@ -782,7 +835,36 @@ on_message_complete(llhttp_t *p)
 	return HPE_PAUSED;
 }
 
-/* ---- accept -------------------------------------------------------------- */
+/* ---- birth: accepted here, or handed over from a worker loop ------------- */
+
+static proxy_conn *
+conn_new(proxy_loop *lp)
+{
+	proxy_conn *c = xcalloc(1, sizeof(*c));
+
+	c->srv = lp->srv;
+	c->lp = lp;
+	uv_tcp_init(lp->loop, &c->tcp);
+	uv_timer_init(lp->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->handles = 2;
+	c->next = lp->conns;
+	if (lp->conns != NULL)
+		lp->conns->prev = c;
+	lp->conns = c;
+	lp->nconns++;
+	atomic_fetch_add_explicit(&lp->srv->nconns, 1, memory_order_relaxed);
+	return c;
+}
+
+static void
+conn_begin(proxy_conn *c)
+{
+	llhttp_init(&c->parser, HTTP_REQUEST, &req_settings);
+	c->parser.data = c;
+	conn_request_reset(c);
+	conn_timer_set(c, CT_HEAD, c->srv->cfg.header_timeout_ms);
+}
 
 static void
 conn_refuse_written(uv_write_t *w, int status)
@@ -790,32 +872,19 @@ conn_refuse_written(uv_write_t *w, int status)
 	free(w);
 }
 
-static void
-on_connection(uv_stream_t *ls, int status)
+void
+conn_accept(proxy_loop *lp, uv_stream_t *ls)
 {
-	proxy_server *s = ls->data;
-	proxy_conn *c;
+	proxy_server *s = lp->srv;
+	proxy_conn *c = conn_new(lp);
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
 
-	if (status < 0)
-		return;
-	c = xcalloc(1, sizeof(*c));
-	c->srv = s;
-	uv_tcp_init(s->loop, &c->tcp);
-	uv_timer_init(s->loop, &c->timer);
-	c->tcp.data = c->timer.data = c;
-	c->handles = 2;
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
-	s->nconns++;
 	if (uv_accept(ls, (uv_stream_t *)&c->tcp) != 0) {
 		conn_close(c);
 		return;
 	}
-	if (s->nconns > s->cfg.max_connections) {
+	if (atomic_load_explicit(&s->nconns, memory_order_relaxed) > s->cfg.max_connections) {
 		/* A clean refusal instead of a silent reset. */
 		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: 20\r\nRetry-After: 1\r\n"
@@ -839,46 +908,103 @@ on_connection(uv_stream_t *ls, int status)
 		else
 			uv_ip6_name((struct sockaddr_in6 *)&ss, c->client_addr, sizeof(c->client_addr));
 	}
-	llhttp_init(&c->parser, HTTP_REQUEST, &req_settings);
-	c->parser.data = c;
-	conn_request_reset(c);
-	conn_timer_set(c, CT_HEAD, s->cfg.header_timeout_ms);
+	conn_begin(c);
 	conn_update_reading(c);
 }
 
-/* ---- server -------------------------------------------------------------- */
-
+/* On the main loop: a connection a worker handed over. Its bytes are parsed
+ * from the start, exactly as if they had been read here. */
 void
-proxy_config_init(proxy_config *cfg)
+conn_adopt(proxy_loop *lp, proxy_migrant *m)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->listen_host = "127.0.0.1";
-	cfg->listen_port = 8080;
-	cfg->domain = "localhost";
-	cfg->max_request_line = 8 * 1024;
-	cfg->max_header_bytes = 32 * 1024;
-	cfg->max_header_fields = 100;
-	cfg->max_body_bytes = 100ull << 20;
-	cfg->header_timeout_ms = 10000;
-	cfg->upstream_connect_ms = 5000;
-	cfg->upstream_response_ms = 60000;
-	cfg->keepalive_idle_ms = 60000;
-	cfg->max_connections = 16384;
-	cfg->max_hub_body_bytes = 1ull << 30;
-	cfg->upstream_idle_ms = 30000;
-	cfg->upstream_pool_size = 64;
-	cfg->tunnel_idle_ms = 600000;
-	cfg->access_log = 1;
+	proxy_conn *c = conn_new(lp);
+
+	memcpy(c->client_addr, m->client_addr, sizeof(c->client_addr));
+	c->inbuf = m->data;
+	c->inlen = c->incap = m->len;
+	if (uv_tcp_open(&c->tcp, m->fd) != 0) {
+		close(m->fd);
+		free(m);
+		conn_close(c);
+		return;
+	}
+	free(m);
+	conn_begin(c);
+	conn_process(c);
 }
 
-int
-proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hub,
-    void *hub_arg, proxy_server **out)
+/* The head as parsed, written out again: the fields llhttp accepted, in
+ * order, so the main loop's parser sees the same request. */
+static void
+head_serialize(proxy_conn *c, char **out, size_t *outlen)
 {
-	proxy_server *s;
-	struct sockaddr_storage ss;
-	int r;
+	size_t n = strlen(c->method) + strlen(c->url) + 16;
+	char *p;
 
+	for (size_t i = 0; i < c->head.nhdrs; i++)
+		n += strlen(c->head.hdrs[i].name) + strlen(c->head.hdrs[i].value) + 4;
+	n += c->inlen - c->inoff;
+	*out = p = xmalloc(n);
+	p += sprintf(p, "%s %s HTTP/%d.%d\r\n", c->method, c->url, c->parser.http_major,
+	    c->parser.http_minor);
+	for (size_t i = 0; i < c->head.nhdrs; i++)
+		p += sprintf(p, "%s: %s\r\n", c->head.hdrs[i].name, c->head.hdrs[i].value);
+	memcpy(p, "\r\n", 2);
+	p += 2;
+	if (c->inlen > c->inoff) {
+		memcpy(p, c->inbuf + c->inoff, c->inlen - c->inoff);
+		p += c->inlen - c->inoff;
+	}
+	*outlen = (size_t)(p - *out);
+}
+
+/* A worker found a hub request on c: once the previous responses are out of
+ * our write queue, the socket goes to the main loop with the unanswered bytes.
+ * Called again from the write callback while the queue drains. */
+void
+conn_migrate_ready(proxy_conn *c)
+{
+	proxy_migrant *m;
+	uv_os_fd_t fd;
+	int dupfd;
+
+	if (!c->migrate || c->closing || conn_queued(c) > 0)
+		return;
+	conn_reading(c, 0);
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0 ||
+	    (dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		log_warn("proxy: %s: cannot hand the connection over: %s", c->client_addr,
+		    strerror(errno));
+		conn_close(c);
+		return;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->fd = dupfd;
+	memcpy(m->client_addr, c->client_addr, sizeof(m->client_addr));
+	head_serialize(c, &m->data, &m->len);
+	/* closing our descriptor (and its epoll registration) leaves the socket
+	 * open through the duplicate */
+	c->migrated = 1;
+	conn_close(c);
+	proxy_migrant_push(c->srv, m);
+}
+
+/* Stop: idle connections go now, busy ones when their request is done. */
+void
+conn_close_idle(proxy_loop *lp)
+{
+	proxy_conn *c, *next;
+
+	for (c = lp->conns; c != NULL; c = next) {
+		next = c->next;
+		if (!c->req_active && !c->tunnel && !c->migrate)
+			conn_close(c);
+	}
+}
+
+void
+conn_settings_init(void)
+{
 	llhttp_settings_init(&req_settings);
 	req_settings.on_message_begin = on_message_begin;
 	req_settings.on_url = on_url;
@@ -890,92 +1016,4 @@ proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hu
 	req_settings.on_headers_complete = on_headers_complete;
 	req_settings.on_body = on_body;
 	req_settings.on_message_complete = on_message_complete;
-	upstream_settings_init();
-
-	if (uv_ip4_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in *)&ss) != 0 &&
-	    uv_ip6_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in6 *)&ss) != 0)
-		return -EINVAL;
-	s = xcalloc(1, sizeof(*s));
-	s->loop = loop;
-	s->cfg = *cfg;
-	s->domain = xstrdup(cfg->domain);
-	for (char *p = s->domain; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	s->cfg.domain = s->domain;
-	s->hub = hub;
-	s->hub_arg = hub_arg;
-	uv_tcp_init(loop, &s->listener);
-	s->listener.data = s;
-	s->listener_open = 1;
-	r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
-	if (r == 0)
-		r = uv_listen((uv_stream_t *)&s->listener, 4096, on_connection);
-	if (r != 0) {
-		s->stopping = 1;
-		uv_close((uv_handle_t *)&s->listener, NULL);
-		/* the handle's memory is the server's: wait for the close */
-		uv_run(loop, UV_RUN_NOWAIT);
-		free(s->domain);
-		free(s);
-		return r;
-	}
-	*out = s;
-	return 0;
-}
-
-int
-proxy_server_port(const proxy_server *s)
-{
-	struct sockaddr_storage ss;
-	int len = sizeof(ss);
-
-	if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) != 0)
-		return -1;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
-static void
-listener_closed(uv_handle_t *h)
-{
-	proxy_server *s = h->data;
-
-	s->listener_open = 0;
-	proxy_server_maybe_done(s);
-}
-
-void
-proxy_server_maybe_done(proxy_server *s)
-{
-	void (*cb)(void *);
-	void *arg;
-
-	if (!s->stopping || s->listener_open || s->nconns > 0 || s->nupstreams > 0)
-		return;
-	cb = s->stop_cb;
-	arg = s->stop_arg;
-	s->stopping = 2;
-	free(s->corkbuf);
-	free(s->domain);
-	free(s);
-	if (cb != NULL)
-		cb(arg);
-}
-
-void
-proxy_server_stop(proxy_server *s, void (*cb)(void *arg), void *arg)
-{
-	proxy_conn *c, *next;
-
-	s->stopping = 1;
-	s->stop_cb = cb;
-	s->stop_arg = arg;
-	for (c = s->conns; c != NULL; c = next) {
-		next = c->next;
-		if (!c->req_active && !c->tunnel)
-			conn_close(c);
-	}
-	upstream_pools_close(s);
-	uv_close((uv_handle_t *)&s->listener, listener_closed);
 }

@@ -121,7 +121,7 @@ static_release(proxy_conn *c)
 void
 static_pump(proxy_conn *c)
 {
-	char *buf = c->srv->filebuf;
+	char *buf = c->lp->filebuf;
 
 	while (c->sf.fd > 0 && !c->closing && conn_queued(c) == 0) {
 		size_t want = c->sf.remaining < PROXY_READ_BUF ? c->sf.remaining : PROXY_READ_BUF;

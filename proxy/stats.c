@@ -75,7 +75,7 @@ stats_upstream_error(const char *space_id)
 void
 stats_request_done(proxy_conn *c)
 {
-	uint64_t now = uv_now(c->srv->loop);
+	uint64_t now = uv_now(c->lp->loop);
 	const char *space = c->target != NULL ? c->target->space_id : NULL;
 
 	if (!c->req_active)

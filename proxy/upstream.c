@@ -28,7 +28,7 @@ enum up_timer { UT_NONE, UT_CONNECT, UT_RESPONSE, UT_READ, UT_IDLE, UT_TUNNEL, U
 
 struct upstream_pool {
 	upstream_pool *next;
-	proxy_server *srv;
+	proxy_loop *lp;
 	uint64_t instance_id;
 	upstream_conn *idle;
 	unsigned nidle;
@@ -39,7 +39,7 @@ struct upstream_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_connect_t creq;
-	proxy_server *srv;
+	proxy_loop *lp;
 	upstream_pool *pool;
 	proxy_conn *c;             /* NULL while idle in the pool or orphaned */
 	upstream_conn *inext, *iprev;
@@ -79,7 +79,7 @@ static void up_close(upstream_conn *up);
 /* ---- pools --------------------------------------------------------------- */
 
 static upstream_pool *
-pool_get(proxy_server *s, uint64_t instance_id)
+pool_get(proxy_loop *s, uint64_t instance_id)
 {
 	upstream_pool *p;
 
@@ -87,7 +87,7 @@ pool_get(proxy_server *s, uint64_t instance_id)
 		if (p->instance_id == instance_id)
 			return p;
 	p = xcalloc(1, sizeof(*p));
-	p->srv = s;
+	p->lp = s;
 	p->instance_id = instance_id;
 	p->next = s->pools;
 	s->pools = p;
@@ -101,7 +101,7 @@ pool_unref(upstream_pool *p)
 
 	if (--p->refs > 0)
 		return;
-	for (pp = &p->srv->pools; *pp != NULL; pp = &(*pp)->next) {
+	for (pp = &p->lp->pools; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == p) {
 			*pp = p->next;
 			break;
@@ -182,7 +182,7 @@ static void
 up_handle_closed(uv_handle_t *h)
 {
 	upstream_conn *up = h->data;
-	proxy_server *s = up->srv;
+	proxy_loop *s = up->lp;
 
 	if (--up->handles > 0)
 		return;
@@ -192,7 +192,7 @@ up_handle_closed(uv_handle_t *h)
 	pool_unref(up->pool);
 	free(up);
 	s->nupstreams--;
-	proxy_server_maybe_done(s);
+	proxy_loop_maybe_done(s);
 }
 
 /* Detach from the client (request over for us); stats follow the client. */
@@ -226,7 +226,7 @@ up_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	upstream_conn *up = h->data;
 
-	*buf = uv_buf_init(up->srv->readbuf, sizeof(up->srv->readbuf));
+	*buf = uv_buf_init(up->lp->readbuf, sizeof(up->lp->readbuf));
 }
 
 static void
@@ -265,7 +265,7 @@ up_fail(upstream_conn *up, int status, const char *msg)
 		c->no_more = 1;
 		c->req_msg_done = 1;
 	}
-	c->upstream_ms = (int64_t)(uv_now(c->srv->loop) - c->t_start);
+	c->upstream_ms = (int64_t)(uv_now(c->lp->loop) - c->t_start);
 	conn_respond_error(c, status, msg, NULL, 0);
 }
 
@@ -323,12 +323,12 @@ up_connect_cb(uv_connect_t *req, int status)
 		up_fail(up, 502, "the app is not accepting connections");
 		return;
 	}
-	up_timer_set(up, UT_RESPONSE, up->srv->cfg.upstream_response_ms);
+	up_timer_set(up, UT_RESPONSE, up->lp->srv->cfg.upstream_response_ms);
 	up_reading(up, 1);
 }
 
 static upstream_conn *
-up_new(proxy_server *s, const route_target *t, int *err)
+up_new(proxy_loop *s, const route_target *t, int *err)
 {
 	upstream_conn *up;
 	struct sockaddr_in sa;
@@ -341,7 +341,7 @@ up_new(proxy_server *s, const route_target *t, int *err)
 		return NULL;
 	}
 	up = xcalloc(1, sizeof(*up));
-	up->srv = s;
+	up->lp = s;
 	up->pool = pool_get(s, t->instance_id);
 	up->pool->refs++;
 	up->space_id = xstrdup(t->space_id);
@@ -363,12 +363,12 @@ up_new(proxy_server *s, const route_target *t, int *err)
 		return NULL;
 	}
 	up->connecting = 1;
-	up_timer_set(up, UT_CONNECT, s->cfg.upstream_connect_ms);
+	up_timer_set(up, UT_CONNECT, s->srv->cfg.upstream_connect_ms);
 	return up;
 }
 
 static upstream_conn *
-pool_take(proxy_server *s, uint64_t instance_id)
+pool_take(proxy_loop *s, uint64_t instance_id)
 {
 	upstream_pool *p;
 	upstream_conn *up;
@@ -389,7 +389,7 @@ pool_put(upstream_conn *up)
 {
 	upstream_pool *p = up->pool;
 
-	if (p->nidle >= up->srv->cfg.upstream_pool_size || up->srv->stopping) {
+	if (p->nidle >= up->lp->srv->cfg.upstream_pool_size || up->lp->stopping) {
 		up_close(up);
 		return;
 	}
@@ -406,11 +406,11 @@ pool_put(upstream_conn *up)
 	up->read_paused = up->client_paused = 0;
 	/* keep reading: an idle connection that speaks or closes is dropped */
 	up_reading(up, 1);
-	up_timer_set(up, UT_IDLE, up->srv->cfg.upstream_idle_ms);
+	up_timer_set(up, UT_IDLE, up->lp->srv->cfg.upstream_idle_ms);
 }
 
 void
-upstream_pools_close(proxy_server *s)
+upstream_pools_close(proxy_loop *s)
 {
 	for (upstream_pool *p = s->pools; p != NULL; p = p->next)
 		while (p->idle != NULL)
@@ -509,7 +509,7 @@ up_attach(upstream_conn *up, proxy_conn *c)
 	c->up = up;
 	up->is_head = c->is_head_req;
 	up->upgrade_req = llhttp_get_upgrade(&c->parser);
-	up->t_start = uv_now(c->srv->loop);
+	up->t_start = uv_now(c->lp->loop);
 	up->got_bytes = up->resp_started = up->resp_complete = 0;
 	up->req_sent = 0;
 	up->tunnel_pending = up->tunnel = up->skip_1xx = up->parse_fail = 0;
@@ -525,7 +525,7 @@ static int up_send_head(upstream_conn *up);
 void
 upstream_dispatch(proxy_conn *c)
 {
-	proxy_server *s = c->srv;
+	proxy_loop *s = c->lp;
 	upstream_conn *up;
 	int err = 0;
 
@@ -543,7 +543,7 @@ upstream_dispatch(proxy_conn *c)
 	if (up_send_head(up) != 0)
 		return;
 	if (!up->connecting)
-		up_timer_set(up, UT_RESPONSE, s->cfg.upstream_response_ms);
+		up_timer_set(up, UT_RESPONSE, s->srv->cfg.upstream_response_ms);
 }
 
 static int
@@ -600,7 +600,7 @@ up_response_done(upstream_conn *up, int clean)
 {
 	proxy_conn *c = up->c;
 	int keep = clean && up->req_sent && llhttp_should_keep_alive(&up->parser) &&
-	    !up->srv->stopping;
+	    !up->lp->stopping;
 
 	up_detach(up);
 	up_timer_set(up, UT_NONE, 0);
@@ -629,7 +629,7 @@ up_tunnel_start(upstream_conn *up, const char *rest, size_t nrest)
 	c->tunnel = 1;
 	free(up->req_head);
 	up->req_head = NULL;
-	up_timer_set(up, UT_TUNNEL, up->srv->cfg.tunnel_idle_ms);
+	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
 	if (nrest > 0)
 		conn_write_str(c, rest, nrest);
 	/* bytes the client sent after its request head belong to the app */
@@ -652,7 +652,7 @@ upstream_tunnel_data(proxy_conn *c, const char *p, size_t n)
 		conn_abort(c);
 		return;
 	}
-	up_timer_set(up, UT_TUNNEL, up->srv->cfg.tunnel_idle_ms);
+	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
 	up_write(up, &b, 1);
 	if (up_queued(up) > PROXY_HWM) {
 		c->tunnel_paused = 1;
@@ -724,7 +724,7 @@ up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 			upstream_conn *fresh;
 			int e = 0;
 
-			fresh = up_new(up->srv, c->target, &e);
+			fresh = up_new(up->lp, c->target, &e);
 			if (fresh != NULL) {
 				up_detach(up);
 				up_attach(fresh, c);
@@ -751,7 +751,7 @@ up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 	up->got_bytes = 1;
 	if (up->tunnel) {
-		up_timer_set(up, UT_TUNNEL, up->srv->cfg.tunnel_idle_ms);
+		up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
 		conn_write_str(c, buf->base, (size_t)nread);
 		if (conn_queued(c) > PROXY_HWM) {
 			up->read_paused = 1;
@@ -760,7 +760,7 @@ up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	if (up->resp_started)
-		up_timer_set(up, UT_READ, up->srv->cfg.upstream_response_ms);
+		up_timer_set(up, UT_READ, up->lp->srv->cfg.upstream_response_ms);
 	conn_cork(c);
 	err = llhttp_execute(&up->parser, buf->base, (size_t)nread);
 	conn_uncork(c);
@@ -868,8 +868,8 @@ r_on_headers_complete(llhttp_t *p)
 	up->resp_started = 1;
 	free(up->req_head);
 	up->req_head = NULL;
-	c->upstream_ms = (int64_t)(uv_now(c->srv->loop) - up->t_start);
-	up_timer_set(up, UT_READ, up->srv->cfg.upstream_response_ms);
+	c->upstream_ms = (int64_t)(uv_now(c->lp->loop) - up->t_start);
+	up_timer_set(up, UT_READ, up->lp->srv->cfg.upstream_response_ms);
 	if (status == 101)
 		up->tunnel_pending = 1;
 	conn_resp_start(c, status, NULL, h, n, clen);

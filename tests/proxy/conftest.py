@@ -1,6 +1,7 @@
 """Fixtures for the proxy tests: a backend app inside a network namespace we
 create, and the proxy harness (build/proxy-harness) started with routes into it."""
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,6 +39,8 @@ class Proxy:
     def __init__(self, args):
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "quarantine_size_mb=16:detect_leaks=1")
+        # PROXY_ARGS: extra harness options for the whole suite, e.g. "--loops 1"
+        args = args + os.environ.get("PROXY_ARGS", "").split()
         self.proc = subprocess.Popen([HARNESS] + args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env)
         line = self.proc.stdout.readline().decode()
@@ -105,7 +108,17 @@ def raw(port, data, timeout=3.0, wait_close=True):
                 break
             out += d
             if not wait_close and b"\r\n\r\n" in out:
-                break
+                # the head may arrive before the body: wait for Content-Length bytes
+                head, body = out.split(b"\r\n\r\n", 1)
+                m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+                if m is not None:
+                    if len(body) >= int(m.group(1)):
+                        break
+                elif re.search(rb"(?i)\r\ntransfer-encoding: *chunked", head):
+                    if body.endswith(b"0\r\n\r\n"):
+                        break
+                else:
+                    break
     except socket.timeout:
         pass
     finally:

@@ -6,10 +6,13 @@
  * Prints "PORT n" on stdout once listening. Its hub handler exercises the
  * http_exchange API: /hello, /echo (streamed echo with pause/resume),
  * /count (body counted, paused on a timer), /stream?n=&ms=, /big?n=, /error,
- * /stats?space=ID. SIGTERM/SIGINT stop the server gracefully.
+ * /stats?space=ID, /calls (handler calls so far). Every hub call checks that
+ * it runs on the main thread (500 otherwise). --loops N sets the proxy's loop
+ * count. SIGTERM/SIGINT stop the server gracefully.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,8 @@
 
 static uv_loop_t *loop;
 static proxy_server *server;
+static pthread_t main_thread;
+static unsigned long hub_calls;
 
 static long
 query_long(const char *q, const char *key, long def)
@@ -244,6 +249,12 @@ hub(http_exchange *x, void *arg)
 {
 	const http_request *r = http_exchange_request(x);
 
+	/* hub handlers are not thread-safe: they must only run on the main loop */
+	if (!pthread_equal(pthread_self(), main_thread)) {
+		http_respond_error(x, 500, "hub handler called off the main thread");
+		return;
+	}
+	hub_calls++;
 	if (strcmp(r->path, "/hello") == 0) {
 		const char *body = "hello from hub\n";
 
@@ -302,6 +313,11 @@ hub(http_exchange *x, void *arg)
 		free(body);
 		http_respond(x, 200, "text/plain", NULL, 0, n, strlen(n));
 		free(n);
+	} else if (strcmp(r->path, "/calls") == 0) {
+		char body[64];
+
+		snprintf(body, sizeof(body), "%lu\n", hub_calls);
+		http_respond(x, 200, "text/plain", NULL, 0, body, strlen(body));
 	} else if (strcmp(r->path, "/stats") == 0) {
 		proxy_space_stats st;
 		char space[200] = "";
@@ -440,6 +456,10 @@ main(int argc, char **argv)
 			cfg.upstream_response_ms = (unsigned)atoi(v);
 		} else if (strcmp(a, "--connect-timeout") == 0) {
 			cfg.upstream_connect_ms = (unsigned)atoi(v);
+		} else if (strcmp(a, "--loops") == 0) {
+			cfg.nloops = (unsigned)atoi(v);
+		} else if (strcmp(a, "--body-timeout") == 0) {
+			cfg.body_timeout_ms = (unsigned)atoi(v);
 		} else if (strcmp(a, "--tunnel-idle") == 0) {
 			cfg.tunnel_idle_ms = (unsigned)atoi(v);
 		} else {
@@ -448,6 +468,7 @@ main(int argc, char **argv)
 		}
 	}
 	cfg.listen_host = host;
+	main_thread = pthread_self();
 	loop = uv_default_loop();
 	r = proxy_server_start(loop, &cfg, hub, NULL, &server);
 	if (r != 0) {

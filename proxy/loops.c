@@ -1,0 +1,438 @@
+/* loops.c — the server's event loops: start, the worker threads, the hand-over
+ * of hub connections to the main loop, and stop.
+ *
+ * Loop 0 is the caller's loop. With nloops > 1 each further loop runs on its
+ * own thread with its own listening socket bound to the same address with
+ * SO_REUSEPORT, so the kernel spreads new connections over the loops. A
+ * connection stays on the loop that accepted it, with that loop's upstream
+ * pools, for everything a space host needs (static, upstream, tunnels).
+ *
+ * Hub handlers are not thread-safe and run only on loop 0: a hub-host request
+ * parsed on a worker moves its whole connection there (server.c builds a
+ * proxy_migrant: the socket and the unanswered bytes; proxy_migrant_push
+ * queues it under s->lock and wakes loop 0, which adopts it).
+ *
+ * Stop: loop 0 marks itself stopping and wakes every worker; each worker stops
+ * accepting, lets its in-flight requests finish, closes its handles and, with
+ * its uv_run over, counts itself done under s->lock (waking loop 0). The
+ * server is freed on loop 0 once it is idle, every worker is done and joined,
+ * and no migrant is waiting.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proxy_int.h"
+#include "util.h"
+
+#define PROXY_MAX_LOOPS 8
+
+static void server_maybe_done(proxy_server *s);
+
+void
+proxy_config_init(proxy_config *cfg)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen_host = "127.0.0.1";
+	cfg->listen_port = 8080;
+	cfg->domain = "localhost";
+	cfg->max_request_line = 8 * 1024;
+	cfg->max_header_bytes = 32 * 1024;
+	cfg->max_header_fields = 100;
+	cfg->max_body_bytes = 100ull << 20;
+	cfg->header_timeout_ms = 10000;
+	cfg->upstream_connect_ms = 5000;
+	cfg->upstream_response_ms = 60000;
+	cfg->keepalive_idle_ms = 60000;
+	cfg->max_connections = 16384;
+	cfg->max_hub_body_bytes = 1ull << 30;
+	cfg->upstream_idle_ms = 30000;
+	cfg->upstream_pool_size = 64;
+	cfg->tunnel_idle_ms = 600000;
+	cfg->access_log = 1;
+	cfg->body_timeout_ms = 60000;
+	cfg->nloops = ncpu < 1 ? 1 : ncpu > PROXY_MAX_LOOPS ? PROXY_MAX_LOOPS : (unsigned)ncpu;
+}
+
+/* ---- listening sockets --------------------------------------------------- */
+
+static int
+listen_socket(const struct sockaddr *sa, int reuseport)
+{
+	socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+	int fd, on = 1, err;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) ||
+	    bind(fd, sa, len) != 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int
+sockaddr_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static void
+set_port(struct sockaddr_storage *ss, int port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
+/* nloops sockets on one address. Several need SO_REUSEPORT, which would also
+ * let another process of ours bind the same port unnoticed: a plain bind
+ * first tells whether the address is free (and picks the port for port 0). */
+static int
+listen_sockets(struct sockaddr_storage *ss, unsigned n, int *fds)
+{
+	unsigned i;
+	int fd, port;
+
+	fd = listen_socket((struct sockaddr *)ss, 0);
+	if (fd < 0)
+		return fd;
+	if (n == 1) {
+		fds[0] = fd;
+		return 0;
+	}
+	port = sockaddr_port(fd);
+	close(fd);
+	set_port(ss, port);
+	for (i = 0; i < n; i++) {
+		fds[i] = listen_socket((struct sockaddr *)ss, 1);
+		if (fds[i] < 0) {
+			int err = fds[i];
+
+			while (i-- > 0)
+				close(fds[i]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* ---- one loop ------------------------------------------------------------ */
+
+static void
+on_connection(uv_stream_t *ls, int status)
+{
+	if (status == 0)
+		conn_accept(ls->data, ls);
+}
+
+static void
+listener_closed(uv_handle_t *h)
+{
+	proxy_loop *lp = h->data;
+
+	lp->listener_open = 0;
+	proxy_loop_maybe_done(lp);
+}
+
+static void
+wake_closed(uv_handle_t *h)
+{
+	proxy_loop *lp = h->data;
+	proxy_server *s = lp->srv;
+
+	lp->wake_open = 0;
+	if (lp->index == 0 && s->stopping == 2) {
+		void (*cb)(void *) = s->stop_cb;
+		void *arg = s->stop_arg;
+
+		for (unsigned i = 0; i < s->nloops; i++) {
+			free(s->loops[i]->corkbuf);
+			free(s->loops[i]);
+		}
+		free(s->loops);
+		uv_mutex_destroy(&s->lock);
+		free(s->domain);
+		free(s);
+		if (cb != NULL)
+			cb(arg);
+	}
+}
+
+static void
+loop_stop(proxy_loop *lp)
+{
+	if (lp->stopping)
+		return;
+	lp->stopping = 1;
+	conn_close_idle(lp);
+	upstream_pools_close(lp);
+	if (lp->listener_open)
+		uv_close((uv_handle_t *)&lp->listener, listener_closed);
+	else
+		proxy_loop_maybe_done(lp);
+}
+
+/* Called whenever a loop may have become idle. */
+void
+proxy_loop_maybe_done(proxy_loop *lp)
+{
+	if (!lp->stopping || lp->listener_open || lp->nconns > 0 || lp->nupstreams > 0)
+		return;
+	if (lp->index == 0) {
+		server_maybe_done(lp->srv);
+		return;
+	}
+	/* a worker: closing its last handle ends its uv_run */
+	if (lp->wake_open == 1) {
+		lp->wake_open = 2;
+		uv_close((uv_handle_t *)&lp->wake, wake_closed);
+	}
+}
+
+/* Worker wake-up: the only message is "stop". */
+static void
+worker_wake(uv_async_t *a)
+{
+	loop_stop(a->data);
+}
+
+static void
+worker_main(void *arg)
+{
+	proxy_loop *lp = arg;
+	proxy_server *s = lp->srv;
+	sigset_t all;
+
+	/* process signals belong to the main thread (the daemon's uv_signal) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	uv_run(lp->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(lp->loop) != 0)
+		log_warn("proxy: loop %u closed with handles open", lp->index);
+	uv_mutex_lock(&s->lock);
+	s->workers_done++;
+	/* under the lock: loop 0 closes its wake handle only after seeing us done */
+	uv_async_send(&s->loops[0]->wake);
+	uv_mutex_unlock(&s->lock);
+}
+
+/* Main wake-up: adopt migrated connections, notice finished workers. */
+static void
+main_wake(uv_async_t *a)
+{
+	proxy_loop *lp = a->data;
+	proxy_server *s = lp->srv;
+	proxy_migrant *m, *next;
+
+	uv_mutex_lock(&s->lock);
+	m = s->migrants;
+	s->migrants = NULL;
+	s->migrants_tail = &s->migrants;
+	uv_mutex_unlock(&s->lock);
+	for (; m != NULL; m = next) {
+		next = m->next;
+		conn_adopt(lp, m);
+	}
+	server_maybe_done(s);
+}
+
+void
+proxy_migrant_push(proxy_server *s, proxy_migrant *m)
+{
+	m->next = NULL;
+	uv_mutex_lock(&s->lock);
+	*s->migrants_tail = m;
+	s->migrants_tail = &m->next;
+	uv_async_send(&s->loops[0]->wake);
+	uv_mutex_unlock(&s->lock);
+}
+
+static int
+loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, int fd)
+{
+	proxy_loop *lp = xcalloc(1, sizeof(*lp));
+	int r;
+
+	s->loops[index] = lp;
+	lp->srv = s;
+	lp->index = index;
+	if (loop == NULL) {
+		if ((r = uv_loop_init(&lp->own_loop)) != 0) {
+			close(fd);
+			return r;
+		}
+		loop = &lp->own_loop;
+	}
+	lp->loop = loop;
+	uv_tcp_init(loop, &lp->listener);
+	lp->listener.data = lp;
+	lp->listener_open = 1;
+	if ((r = uv_tcp_open(&lp->listener, fd)) != 0)
+		close(fd);
+	else
+		r = uv_listen((uv_stream_t *)&lp->listener, 4096, on_connection);
+	uv_async_init(loop, &lp->wake, index == 0 ? main_wake : worker_wake);
+	lp->wake.data = lp;
+	lp->wake_open = 1;
+	return r;
+}
+
+/* Undoes loop_init for loops whose threads never ran. */
+static void
+loops_discard(proxy_server *s, unsigned from, unsigned to)
+{
+	for (unsigned i = from; i < to; i++) {
+		proxy_loop *lp = s->loops[i];
+
+		if (lp == NULL)
+			continue;
+		if (lp->listener_open)
+			uv_close((uv_handle_t *)&lp->listener, NULL);
+		if (lp->wake_open)
+			uv_close((uv_handle_t *)&lp->wake, NULL);
+		/* the handles' memory is the loop's: wait for the closes */
+		uv_run(lp->loop, UV_RUN_NOWAIT);
+		if (i > 0)
+			uv_loop_close(lp->loop);
+		free(lp);
+		s->loops[i] = NULL;
+	}
+}
+
+static void
+start_failed_stopped(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+int
+proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hub,
+    void *hub_arg, proxy_server **out)
+{
+	proxy_server *s;
+	struct sockaddr_storage ss;
+	int fds[PROXY_MAX_LOOPS];
+	unsigned n = cfg->nloops == 0 ? 1 : cfg->nloops;
+	int r = 0;
+
+	if (n > PROXY_MAX_LOOPS)
+		n = PROXY_MAX_LOOPS;
+	conn_settings_init();
+	upstream_settings_init();
+	memset(&ss, 0, sizeof(ss));
+	if (uv_ip4_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in *)&ss) != 0 &&
+	    uv_ip6_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in6 *)&ss) != 0)
+		return -EINVAL;
+	if ((r = listen_sockets(&ss, n, fds)) != 0)
+		return r;
+	s = xcalloc(1, sizeof(*s));
+	s->cfg = *cfg;
+	s->cfg.nloops = n;
+	s->domain = xstrdup(cfg->domain);
+	for (char *p = s->domain; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	s->cfg.domain = s->domain;
+	s->hub = hub;
+	s->hub_arg = hub_arg;
+	s->nloops = n;
+	s->loops = xcalloc(n, sizeof(*s->loops));
+	s->port = sockaddr_port(fds[0]);
+	s->migrants_tail = &s->migrants;
+	atomic_init(&s->nconns, 0);
+	uv_mutex_init(&s->lock);
+	for (unsigned i = 0; i < n; i++) {
+		int e = loop_init(s, i, i == 0 ? loop : NULL, fds[i]);
+
+		if (e != 0 && r == 0)
+			r = e;
+		if (e != 0) {
+			for (unsigned j = i + 1; j < n; j++)
+				close(fds[j]);
+			n = i + 1;
+			break;
+		}
+	}
+	for (unsigned i = 1; r == 0 && i < n; i++) {
+		if ((r = uv_thread_create(&s->loops[i]->thread, worker_main, s->loops[i])) != 0) {
+			/* stop the workers already running, then fail */
+			int stopped = 0;
+
+			log_warn("proxy: worker thread: %s", uv_strerror(r));
+			loops_discard(s, i, n);
+			s->nloops = i;
+			proxy_server_stop(s, start_failed_stopped, &stopped);
+			while (!stopped)
+				uv_run(loop, UV_RUN_ONCE);
+			return r;
+		}
+	}
+	if (r != 0) {
+		loops_discard(s, 0, n);
+		uv_mutex_destroy(&s->lock);
+		free(s->loops);
+		free(s->domain);
+		free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+proxy_server_port(const proxy_server *s)
+{
+	return s->port;
+}
+
+/* On loop 0: frees the server once every loop is done. */
+static void
+server_maybe_done(proxy_server *s)
+{
+	proxy_loop *lp = s->loops[0];
+	int done;
+
+	if (s->stopping != 1 || lp->listener_open || lp->nconns > 0 || lp->nupstreams > 0)
+		return;
+	uv_mutex_lock(&s->lock);
+	done = s->workers_done == s->nloops - 1 && s->migrants == NULL;
+	uv_mutex_unlock(&s->lock);
+	if (!done)
+		return;
+	s->stopping = 2;
+	for (unsigned i = 1; i < s->nloops; i++)
+		uv_thread_join(&s->loops[i]->thread);
+	uv_close((uv_handle_t *)&lp->wake, wake_closed);
+}
+
+void
+proxy_server_stop(proxy_server *s, void (*cb)(void *arg), void *arg)
+{
+	s->stopping = 1;
+	s->stop_cb = cb;
+	s->stop_arg = arg;
+	for (unsigned i = 1; i < s->nloops; i++)
+		uv_async_send(&s->loops[i]->wake);
+	loop_stop(s->loops[0]);
+}
