@@ -5,13 +5,21 @@ Setup (all on loopback, 2 cores shared by everything):
   - backend: nginx (1 worker) inside the namespace on 127.0.0.1:9100,
     answering `return 200 "hello world\\n"`;
   - nginx as reverse proxy inside the same namespace on 127.0.0.1:9200
-    (worker_processes = podium's loops = 1, upstream keepalive 64,
+    (worker_processes = podium's loops, upstream keepalive 64,
     proxy_buffering off, HTTP/1.1 upstream, access_log off);
-  - podium's proxy harness in the root namespace with a ROUTE_APP route whose
-    socket is created inside the namespace (exactly what the daemon does).
-wrk runs inside the namespace for "direct" and "nginx", in the root namespace
-for podium. Then 10 000 idle keep-alive client connections are opened on
-podium and its RSS is reported.
+  - podium's proxy harness (--loops N, --no-access-log) in the root namespace
+    with a ROUTE_APP route whose socket is created inside the namespace
+    (exactly what the daemon does).
+Both proxies reach the same backend over the namespace's loopback. wrk (same
+threads, connections and duration for all three) runs inside the namespace
+for "direct" and "nginx", in the root namespace for podium (each talks to its
+own namespace's loopback). BENCH_ROUNDS interleaved rounds; medians and the
+podium/nginx ratios are printed. Then 10 000 idle keep-alive client
+connections are opened on podium and its RSS is reported.
+
+Environment: BENCH_LOOPS (default: online CPUs, at most 8 — the proxy's
+default), BENCH_DURATION (8s), BENCH_CONNS (64), BENCH_THREADS (2),
+BENCH_ROUNDS (3), BENCH_RSS=0 to skip the idle-connection part.
 """
 import os
 import re
@@ -28,6 +36,7 @@ DUR = os.environ.get("BENCH_DURATION", "8s")
 CONNS = os.environ.get("BENCH_CONNS", "64")
 THREADS = os.environ.get("BENCH_THREADS", "2")
 NS = "podbench-%d" % os.getpid()
+LOOPS = int(os.environ.get("BENCH_LOOPS", str(min(os.cpu_count() or 1, 8))))
 
 
 def sh(*a, check=True):
@@ -37,7 +46,7 @@ def sh(*a, check=True):
 def nginx_conf(d, name, body):
     path = os.path.join(d, name + ".conf")
     with open(path, "w") as f:
-        f.write("""worker_processes 1;
+        f.write("""worker_processes %d;
 pid %s/%s.pid;
 error_log %s/%s.err warn;
 events { worker_connections 16384; }
@@ -48,7 +57,7 @@ http {
     keepalive_requests 1000000;
     %s
 }
-""" % (d, name, d, name, d, name, d, name, body))
+""" % (LOOPS if name == "proxy" else 1, d, name, d, name, d, name, d, name, body))
     return path
 
 
@@ -89,7 +98,7 @@ def main():
             sh("ip", "netns", "exec", NS, "nginx", "-c", conf, "-g", "daemon off;", check=False) \
                 if False else procs.append(subprocess.Popen(
                     ["ip", "netns", "exec", NS, "nginx", "-c", conf, "-g", "daemon off;"]))
-        h = subprocess.Popen([HARNESS, "--no-access-log", "--domain", "podium.test",
+        h = subprocess.Popen([HARNESS, "--no-access-log", "--loops", str(LOOPS), "--domain", "podium.test",
                               "--route", "b=app:/run/netns/%s:9100" % NS],
                              stdout=subprocess.PIPE)
         procs.append(h)
@@ -99,6 +108,8 @@ def main():
         # Interleaved rounds, medians: the 2 cores are shared with wrk, the
         # backend and whatever else runs on the machine, so single runs are noisy.
         rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+        print("wrk -t%s -c%s -d%s; podium loops = nginx proxy workers = %d; %d rounds"
+              % (THREADS, CONNS, DUR, LOOPS, rounds), flush=True)
         targets = [("direct", "http://127.0.0.1:9100/", "b", True),
                    ("nginx", "http://127.0.0.1:9200/", "b", True),
                    ("podium", "http://127.0.0.1:%d/" % port, "b.podium.test", False)]
@@ -118,6 +129,8 @@ def main():
         print("podium/nginx: req/s x%.2f (target >= 1.3), p99 x%.2f (target <= 0.8)"
               % (med["podium"][0] / med["nginx"][0], med["podium"][1] / med["nginx"][1]))
 
+        if os.environ.get("BENCH_RSS", "1") == "0":
+            return
         # 10 000 idle keep-alive client connections
         base = rss_kb(h.pid)
         socks = []
