@@ -17,3 +17,30 @@ test-proxy: $(PROXY_HARNESS)
 
 bench-proxy: $(PROXY_HARNESS)
 	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) /usr/bin/python3 tests/proxy/bench.py
+
+# ThreadSanitizer run of the proxy alone (the harness and what it links;
+# objects in build-tsan/, never mixed with the ASan or normal builds).
+TSAN_BUILD   := build/tsan
+TSAN_HARNESS := $(TSAN_BUILD)/proxy-harness
+TSAN_SRC     := tests/proxy/harness.c $(wildcard proxy/*.c) common/util.c common/log.c \
+                orchestrator/routes.c
+TSAN_OBJ     := $(patsubst %.c,$(TSAN_BUILD)/obj/%.o,$(TSAN_SRC)) \
+                $(patsubst $(BUILD)/%,$(TSAN_BUILD)/%,$(LLHTTP_OBJ))
+
+$(TSAN_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -fsanitize=thread -MMD -MP -c -o $@ $<
+
+$(TSAN_BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Werror -Wall -Wextra -fsanitize=%,$(CFLAGS)) -fsanitize=thread -w -c -o $@ $<
+
+$(TSAN_HARNESS): $(TSAN_OBJ)
+	$(CC) -fsanitize=thread -o $@ $^ $(LDLIBS)
+
+-include $(TSAN_OBJ:.o=.d)
+
+.PHONY: test-proxy-tsan
+test-proxy-tsan: $(TSAN_HARNESS)
+	PROXY_HARNESS=$(abspath $(TSAN_HARNESS)) TSAN_OPTIONS="halt_on_error=0 exitcode=0" \
+	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/proxy

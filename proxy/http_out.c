@@ -200,10 +200,11 @@ header_is_hop_by_hop(const char *name, const char *connection_value)
 	return 0;
 }
 
-/* Appends s to a growing buffer. */
+/* Appends s to a growing buffer that starts on the caller's stack. */
 typedef struct sbuf {
 	char *p;
 	size_t len, cap;
+	char *stack;
 } sbuf;
 
 static void
@@ -211,7 +212,12 @@ sbuf_add(sbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
+		if (b->p == b->stack) {
+			b->p = xmalloc(b->cap);
+			memcpy(b->p, b->stack, b->len);
+		} else {
+			b->p = xrealloc(b->p, b->cap);
+		}
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -228,8 +234,8 @@ int
 conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header *h,
     size_t n, int64_t content_length)
 {
-	char line[128];
-	sbuf b = { 0 };
+	char line[128], stack[1024];
+	sbuf b = { stack, 0, sizeof(stack), stack };
 	int minor = c->parser.http_minor;
 	int r;
 
@@ -244,8 +250,6 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 	if (reason == NULL)
 		reason = http_status_text(status);
 	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, reason);
-	b.cap = 512;
-	b.p = xmalloc(b.cap);
 	sbuf_adds(&b, line);
 	for (size_t i = 0; i < n; i++) {
 		if (strcasecmp(h[i].name, "content-length") == 0 ||
@@ -286,7 +290,8 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 	sbuf_add(&b, "\r\n", 2);
 	c->out.head_bytes = b.len;
 	r = conn_write_str(c, b.p, b.len);
-	free(b.p);
+	if (b.p != stack)
+		free(b.p);
 	return r;
 }
 

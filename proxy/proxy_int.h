@@ -270,8 +270,11 @@ void upstream_settings_init(void);
 
 /* stats.c */
 void stats_request_done(proxy_conn *c);
-void stats_space_active(const char *space_id, int delta);
-void stats_upstream_error(const char *space_id);
+struct space_stats;
+/* The counters of a space (created on first use, never freed). */
+struct space_stats *stats_space(const char *space_id);
+void stats_space_active(struct space_stats *e, int delta);
+void stats_upstream_error(struct space_stats *e);
 
 /* loops.c */
 void proxy_loop_maybe_done(proxy_loop *lp);

@@ -1,9 +1,12 @@
 /* stats.c — the access log (one line per request) and per-space counters kept
- * in memory for the admin views. Counters sit behind a mutex so that proxy
- * loops on other threads and the admin code may all touch them. */
+ * in memory for the admin views. Every loop thread adds to the same counters:
+ * the table of spaces sits behind a mutex, the counters themselves are
+ * atomics, and an entry is never freed, so callers may keep its pointer
+ * (upstream connections do). */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +16,7 @@
 
 struct space_stats {
 	char *space_id;
-	proxy_space_stats st;
+	_Atomic uint64_t requests, bytes_in, bytes_out, active, upstream_errors;
 	struct space_stats *next;
 };
 
@@ -50,26 +53,31 @@ stats_find(const char *space_id, int create)
 	return e;
 }
 
-void
-stats_space_active(const char *space_id, int delta)
+struct space_stats *
+stats_space(const char *space_id)
 {
 	struct space_stats *e;
 
 	pthread_mutex_lock(&stats_lock);
 	e = stats_find(space_id, 1);
-	if (delta < 0 && e->st.active_connections > 0)
-		e->st.active_connections--;
-	else if (delta > 0)
-		e->st.active_connections++;
 	pthread_mutex_unlock(&stats_lock);
+	return e;
+}
+
+/* Increments and decrements pair up (upstream attach/detach). */
+void
+stats_space_active(struct space_stats *e, int delta)
+{
+	if (delta > 0)
+		atomic_fetch_add_explicit(&e->active, 1, memory_order_relaxed);
+	else
+		atomic_fetch_sub_explicit(&e->active, 1, memory_order_relaxed);
 }
 
 void
-stats_upstream_error(const char *space_id)
+stats_upstream_error(struct space_stats *e)
 {
-	pthread_mutex_lock(&stats_lock);
-	stats_find(space_id, 1)->st.upstream_errors++;
-	pthread_mutex_unlock(&stats_lock);
+	atomic_fetch_add_explicit(&e->upstream_errors, 1, memory_order_relaxed);
 }
 
 void
@@ -81,14 +89,12 @@ stats_request_done(proxy_conn *c)
 	if (!c->req_active)
 		return;
 	if (space != NULL) {
-		struct space_stats *e;
+		struct space_stats *e = stats_space(space);
 
-		pthread_mutex_lock(&stats_lock);
-		e = stats_find(space, 1);
-		e->st.requests++;
-		e->st.bytes_in += c->body_received;
-		e->st.bytes_out += c->out.bytes + c->out.head_bytes;
-		pthread_mutex_unlock(&stats_lock);
+		atomic_fetch_add_explicit(&e->requests, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&e->bytes_in, c->body_received, memory_order_relaxed);
+		atomic_fetch_add_explicit(&e->bytes_out, c->out.bytes + c->out.head_bytes,
+		    memory_order_relaxed);
 	}
 	if (!c->srv->cfg.access_log)
 		return;
@@ -107,8 +113,14 @@ proxy_stats_get(const char *space_id, proxy_space_stats *out)
 
 	pthread_mutex_lock(&stats_lock);
 	e = stats_find(space_id, 0);
-	if (e != NULL)
-		*out = e->st;
 	pthread_mutex_unlock(&stats_lock);
+	if (e != NULL) {
+		out->requests = atomic_load_explicit(&e->requests, memory_order_relaxed);
+		out->bytes_in = atomic_load_explicit(&e->bytes_in, memory_order_relaxed);
+		out->bytes_out = atomic_load_explicit(&e->bytes_out, memory_order_relaxed);
+		out->active_connections = atomic_load_explicit(&e->active, memory_order_relaxed);
+		out->upstream_errors = atomic_load_explicit(&e->upstream_errors,
+		    memory_order_relaxed);
+	}
 	return e != NULL ? 0 : -ENOENT;
 }

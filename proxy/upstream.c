@@ -46,6 +46,7 @@ struct upstream_conn {
 	llhttp_t parser;
 	msg_head head;
 	char *space_id;
+	struct space_stats *stats;  /* the space's counters */
 	char *req_head;            /* kept for one retry until the response starts */
 	size_t req_head_len;
 	int handles;
@@ -203,7 +204,7 @@ up_detach(upstream_conn *up)
 
 	if (c == NULL)
 		return;
-	stats_space_active(up->space_id, -1);
+	stats_space_active(up->stats, -1);
 	c->up = NULL;
 	up->c = NULL;
 }
@@ -250,7 +251,7 @@ up_fail(upstream_conn *up, int status, const char *msg)
 {
 	proxy_conn *c = up->c;
 
-	stats_upstream_error(up->space_id);
+	stats_upstream_error(up->stats);
 	up_detach(up);
 	up_close(up);
 	if (c == NULL || c->closing)
@@ -345,6 +346,7 @@ up_new(proxy_loop *s, const route_target *t, int *err)
 	up->pool = pool_get(s, t->instance_id);
 	up->pool->refs++;
 	up->space_id = xstrdup(t->space_id);
+	up->stats = stats_space(t->space_id);
 	uv_tcp_init(s->loop, &up->tcp);
 	uv_timer_init(s->loop, &up->timer);
 	up->tcp.data = up->timer.data = up->creq.data = up;
@@ -429,6 +431,8 @@ sb_add(sbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
+		if (b->cap < 1024)
+			b->cap = 1024; /* one allocation for a typical head */
 		b->p = xrealloc(b->p, b->cap);
 	}
 	memcpy(b->p + b->len, s, n);
@@ -517,7 +521,7 @@ up_attach(upstream_conn *up, proxy_conn *c)
 	msg_head_init(&up->head, 64 * 1024, 200);
 	llhttp_init(&up->parser, HTTP_RESPONSE, &resp_settings);
 	up->parser.data = up;
-	stats_space_active(up->space_id, +1);
+	stats_space_active(up->stats, +1);
 }
 
 static int up_send_head(upstream_conn *up);
@@ -533,7 +537,7 @@ upstream_dispatch(proxy_conn *c)
 	if (up == NULL)
 		up = up_new(s, c->target, &err);
 	if (up == NULL) {
-		stats_upstream_error(c->target->space_id);
+		stats_upstream_error(stats_space(c->target->space_id));
 		log_debug("proxy: socket for app %s: %s", c->target->space_id, uv_strerror(err));
 		conn_respond_error(c, 502, "the app is not reachable", NULL, 0);
 		return;

@@ -87,6 +87,7 @@ def proxy_factory(netns, tmp_path):
         # a sanitizer report fails the test that started the proxy
         assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err[-4000:]
         assert "LeakSanitizer" not in err, err[-4000:]
+        assert "ThreadSanitizer" not in err, err[-6000:]
 
 
 @pytest.fixture
