@@ -19,7 +19,7 @@ bench-proxy: $(PROXY_HARNESS)
 	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) /usr/bin/python3 tests/proxy/bench.py
 
 # ThreadSanitizer run of the proxy alone (the harness and what it links;
-# objects in build-tsan/, never mixed with the ASan or normal builds).
+# objects in build/tsan/, never mixed with the ASan or normal builds).
 TSAN_BUILD   := build/tsan
 TSAN_HARNESS := $(TSAN_BUILD)/proxy-harness
 TSAN_SRC     := tests/proxy/harness.c $(wildcard proxy/*.c) common/util.c common/log.c \

@@ -210,3 +210,20 @@ def test_slow_but_steady_body_is_not_cut(proxy_factory):
             break
         out += d
     assert out.startswith(b"HTTP/1.1 200") and b'{"bytes":8}' in out, out
+
+
+def test_single_loop_mode(proxy_factory):
+    p = proxy_factory("--loops", "1")
+    for _ in range(8):
+        assert get(p.port, "/hello", "podium.test") == (200, b"hello from hub\n")
+        assert get(p.port, "/hello", "app.podium.test") == (200, b"hello app\n")
+
+
+def test_port_in_use_is_refused_despite_reuseport(proxy_factory):
+    import os
+    import subprocess
+    from conftest import HARNESS
+    p = proxy_factory(*LOOPS)
+    r = subprocess.run([HARNESS, "--loops", "4", "--listen", "127.0.0.1:%d" % p.port],
+                       capture_output=True, timeout=10, env=dict(os.environ))
+    assert r.returncode == 1 and b"address already in use" in r.stderr, r
