@@ -308,6 +308,12 @@ loops_discard(proxy_server *s, unsigned from, unsigned to)
 
 		if (lp == NULL)
 			continue;
+		if (lp->loop == NULL) {
+			/* uv_loop_init failed: nothing was opened */
+			free(lp);
+			s->loops[i] = NULL;
+			continue;
+		}
 		if (lp->listener_open)
 			uv_close((uv_handle_t *)&lp->listener, NULL);
 		if (lp->wake_open)
