@@ -47,40 +47,47 @@ space_is_private(const space *s)
 	return s->row.private;
 }
 
+/* Everything of a space lives at DATA/AREA/OWNER/NAME(SUFFIX). */
+static char *
+space_path(const podium *p, const space *s, const char *area, const char *suffix)
+{
+	return xasprintf("%s/%s/%s/%s%s", p->data_dir, area, s->row.owner, s->row.name, suffix);
+}
+
 char *
 space_repo_path(const podium *p, const space *s)
 {
-	return xasprintf("%s/repos/%s/%s.git", p->data_dir, s->row.owner, s->row.name);
+	return space_path(p, s, "repos", ".git");
 }
 
 char *
 space_releases_dir(const podium *p, const space *s)
 {
-	return xasprintf("%s/releases/%s/%s", p->data_dir, s->row.owner, s->row.name);
+	return space_path(p, s, "releases", "");
 }
 
 char *
 space_data_dir(const podium *p, const space *s)
 {
-	return xasprintf("%s/spacedata/%s/%s", p->data_dir, s->row.owner, s->row.name);
+	return space_path(p, s, "spacedata", "");
 }
 
 char *
 space_logs_dir(const podium *p, const space *s)
 {
-	return xasprintf("%s/logs/%s/%s", p->data_dir, s->row.owner, s->row.name);
+	return space_path(p, s, "logs", "");
 }
 
 char *
 space_app_log_path(const podium *p, const space *s)
 {
-	return xasprintf("%s/logs/%s/%s/app.log", p->data_dir, s->row.owner, s->row.name);
+	return space_path(p, s, "logs", "/app.log");
 }
 
 char *
 space_build_log_path(const podium *p, const space *s)
 {
-	return xasprintf("%s/logs/%s/%s/build.log", p->data_dir, s->row.owner, s->row.name);
+	return space_path(p, s, "logs", "/build.log");
 }
 
 unsigned
@@ -577,10 +584,9 @@ space_on_push(podium *p, space *s, const char *sha)
 	fs_mkdir_p(rel, 0755);
 	b.space_id = s->row.id;
 	b.sha = (char *)sha;
-	b.release_dir = xasprintf("%s/pending", rel);  /* fixed up once the id is known */
+	b.release_dir = rel;
 	b.log_path = space_build_log_path(p, s);
 	r = store_build_insert(p->store, &b);
-	free(b.release_dir);
 	if (r != 0) {
 		free(b.log_path);
 		free(logs);

@@ -253,8 +253,7 @@ space_recover(space *s)
 	if (j == NULL || app_config_from_json(&cfg, j) != 0) {
 		space_set_stage(s, "RUNTIME_ERROR", "stored release configuration is unreadable");
 	} else {
-		char *rel = xasprintf("%s/releases/%s/%s/%lld", p->data_dir, s->row.owner, s->row.name,
-		    (long long)b.id);
+		char *rel = xasprintf("%s/%lld", b.release_dir, (long long)b.id);
 		log_info("space %s/%s: recovering release %lld", s->row.owner, s->row.name, (long long)b.id);
 		space_deploy(s, b.id, rel, &cfg);
 		if (why != NULL && !p->stopping) {

@@ -52,7 +52,8 @@ typedef struct build_row {
 	char *status;        /* "building", "ok", "failed" */
 	char *message;
 	char *config;        /* app_config JSON when ok */
-	char *release_dir, *log_path;
+	char *release_dir;   /* the space's releases directory: this build's release is release_dir/id */
+	char *log_path;
 	int64_t created, finished;
 } build_row;
 
