@@ -615,6 +615,23 @@ static int open_sources(struct mount_ctx *c)
   return 0;
 }
 
+/* Closes the pre-opened sources and directory fds of a context. */
+static void mount_ctx_release(struct mount_ctx *c)
+{
+  size_t i;
+
+  for (i = 0; c->src_fds != NULL && i < c->cfg->nmounts; i++)
+    if (c->src_fds[i] >= 0)
+      close(c->src_fds[i]);
+  free(c->src_fds);
+  c->src_fds = NULL;
+  if (c->host >= 0)
+    close(c->host);
+  if (c->nr >= 0)
+    close(c->nr);
+  c->host = c->nr = -1;
+}
+
 /* Sources opened by sandbox_mount_prepare(), used by sandbox_mount_setup(). */
 static struct mount_ctx prepared = { NULL, -1, -1, NULL, NULL };
 
@@ -645,12 +662,7 @@ int sandbox_mount_prepare(const struct sandbox_config *cfg, const char **step)
   prepared = c;
   return 0;
 fail:
-  for (i = 0; i < cfg->nmounts; i++)
-    if (c.src_fds[i] >= 0)
-      close(c.src_fds[i]);
-  free(c.src_fds);
-  if (c.host >= 0)
-    close(c.host);
+  mount_ctx_release(&c);
   return rc;
 }
 
@@ -715,13 +727,7 @@ int sandbox_mount_setup(const struct sandbox_config *cfg, const char **step)
     rc = -errno;
 
 cleanup:
-  for (i = 0; i < cfg->nmounts; i++)
-    if (c.src_fds[i] >= 0)
-      close(c.src_fds[i]);
-  free(c.src_fds);
-  if (c.host >= 0)
-    close(c.host);
-  if (c.nr >= 0)
-    close(c.nr);
+  mount_ctx_release(&c);
+  prepared = (struct mount_ctx){ NULL, -1, -1, NULL, NULL };
   return rc;
 }
