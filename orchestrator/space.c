@@ -99,8 +99,11 @@ space_host_uid(const space *s)
 void
 space_replace_str(char **dst, const char *src)
 {
+	/* Copy first: src may be *dst itself (keep the current error message). */
+	char *copy = src != NULL ? xstrdup(src) : NULL;
+
 	free(*dst);
-	*dst = src != NULL ? xstrdup(src) : NULL;
+	*dst = copy;
 }
 
 void
