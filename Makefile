@@ -19,6 +19,12 @@ BUILD   := build-asan
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
+# ThreadSanitizer build of the daemon (the proxy runs one loop per CPU): make SAN=thread
+ifeq ($(SAN),thread)
+BUILD   := build-tsan
+CFLAGS  += -fsanitize=thread -O1
+LDFLAGS += -fsanitize=thread
+endif
 
 DAEMON_DIRS := common orchestrator builder proxy web
 DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c))
@@ -91,7 +97,7 @@ test-asan:
 	$(MAKE) SAN=1 all test-unit test-sandbox test-proxy test-integration
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
 -include mk/*.mk
 
