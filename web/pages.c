@@ -129,6 +129,13 @@ web_page_space(podium *p, http_exchange *x, space *s)
 	page_raw(&pg, "/\">");
 	page_text(&pg, host);
 	page_raw(&pg, "</a></p>");
+	if (strcmp(json_string_value(json_object_get(rt, "stage")), "RUNNING") == 0) {
+		/* The app itself, embedded as on a Hub space page. */
+		page_raw(&pg, "<iframe title=\"app\" src=\"");
+		page_text(&pg, host);
+		page_raw(&pg, "/\" style=\"width:100%;height:70vh;border:1px solid #e5e7eb;"
+		    "border-radius:8px\"></iframe>");
+	}
 	if (err != NULL) {
 		page_raw(&pg, "<h2>Error</h2><pre>");
 		page_text(&pg, err);
