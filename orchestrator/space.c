@@ -509,8 +509,25 @@ build_ctx_free(build_ctx *c)
 {
 	free(c->release_dir);
 	free(c->sha);
+	free(c->repo);
+	free(c->log_path);
+	free(c->space_id);
 	free(c);
 }
+
+/* Builds run at most build_slots() at a time; the rest wait here in push order, so a
+ * burst of pushes cannot bury the machine in pip and npm. */
+static build_ctx *queue_head, *queue_tail;
+
+static int
+build_slots(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 2 ? 2 : (int)n;
+}
+
+static void builds_pump(podium *p);
 
 static void
 build_done(build_job *job, const build_result *res, void *arg)
@@ -527,6 +544,7 @@ build_done(build_job *job, const build_result *res, void *arg)
 		if (s == NULL || res->status != BUILD_OK)
 			fs_rm_rf(c->release_dir);
 		build_ctx_free(c);
+		builds_pump(p);
 		space_maybe_shutdown_done();
 		return;
 	}
@@ -563,12 +581,104 @@ build_done(build_job *job, const build_result *res, void *arg)
 			space_set_stage(s, build_stage_name(res->status), res->message);
 	}
 	build_ctx_free(c);
+	builds_pump(p);
+}
+
+static void
+build_start(build_ctx *c)
+{
+	build_request req = { 0 };
+	space *s = c->s;
+	podium *p = c->p;
+	int r;
+
+	req.repo_path = c->repo;
+	req.sha = c->sha;
+	req.release_dir = c->release_dir;
+	req.log_path = c->log_path;
+	req.sandbox_bin = p->sandbox_bin;
+	req.space_id = c->space_id;
+	req.host_uid = c->host_uid;
+	r = builder_build_start(p->loop, &req, build_done, c, &s->job);
+	if (r != 0) {
+		s->build = NULL;
+		store_build_finish(p->store, c->build_id, "failed", "could not start the build", NULL);
+		space_set_stage(s, space_serving(s) ? "RUNNING" : "BUILD_ERROR",
+		    "internal error: could not start the build");
+		build_ctx_free(c);
+		return;
+	}
+	space_active_builds++;
+}
+
+static void
+builds_pump(podium *p)
+{
+	while (!p->stopping && queue_head != NULL && space_active_builds < build_slots()) {
+		build_ctx *c = queue_head;
+
+		queue_head = c->next;
+		if (queue_head == NULL)
+			queue_tail = NULL;
+		c->next = NULL;
+		if (c->s == NULL) {
+			store_build_finish(p->store, c->build_id, "failed", "cancelled", NULL);
+			build_ctx_free(c);
+			continue;
+		}
+		build_start(c);
+	}
+}
+
+static void
+builds_enqueue(build_ctx *c)
+{
+	int ahead = space_active_builds;
+	FILE *f;
+
+	for (build_ctx *q = queue_head; q != NULL; q = q->next)
+		ahead += q->s != NULL;
+	if (ahead >= build_slots() && (f = fopen(c->log_path, "a")) != NULL) {
+		fprintf(f, "==> waiting for a build slot (%d builds ahead, %d at a time)\n",
+		    ahead, build_slots());
+		fclose(f);
+	}
+	if (queue_tail != NULL)
+		queue_tail->next = c;
+	else
+		queue_head = c;
+	queue_tail = c;
+	builds_pump(c->p);
+}
+
+void
+space_build_abandon(space *s)
+{
+	if (s->build == NULL)
+		return;
+	s->build->s = NULL;
+	if (s->job != NULL)
+		builder_build_cancel(s->job);
+	s->build = NULL;
+	s->job = NULL;
+}
+
+void
+space_builds_drop_queued(void)
+{
+	while (queue_head != NULL) {
+		build_ctx *c = queue_head;
+		queue_head = c->next;
+		if (c->s != NULL)
+			c->s->build = NULL;
+		build_ctx_free(c);
+	}
+	queue_tail = NULL;
 }
 
 void
 space_on_push(podium *p, space *s, const char *sha)
 {
-	build_request req = { 0 };
 	build_row b = { 0 };
 	char *logs = space_logs_dir(p, s), *rel = space_releases_dir(p, s);
 	build_ctx *c;
@@ -576,13 +686,8 @@ space_on_push(podium *p, space *s, const char *sha)
 
 	log_info("space %s/%s: push of %.12s", s->row.owner, s->row.name, sha);
 	space_replace_str(&s->row.sha, sha);
-	if (s->build != NULL) {
-		/* A newer push supersedes the build in flight. */
-		s->build->s = NULL;
-		builder_build_cancel(s->job);
-		s->build = NULL;
-		s->job = NULL;
-	}
+	/* A newer push supersedes the build waiting or in flight. */
+	space_build_abandon(s);
 	fs_mkdir_p(logs, 0750);
 	fs_mkdir_p(rel, 0755);
 	b.space_id = s->row.id;
@@ -603,34 +708,16 @@ space_on_push(podium *p, space *s, const char *sha)
 	c->build_id = b.id;
 	c->sha = xstrdup(sha);
 	c->release_dir = xasprintf("%s/%lld", rel, (long long)b.id);
+	c->repo = space_repo_path(p, s);
+	c->log_path = b.log_path;
+	c->space_id = xasprintf("%s/%s", s->row.owner, s->row.name);
+	c->host_uid = space_host_uid(s);
 	fs_rm_rf(c->release_dir);
 	/* A fresh log per build: the latest build's log is what users read. */
-	unlink(b.log_path);
-
-	char *repo = space_repo_path(p, s);
-	char *id = xasprintf("%s/%s", s->row.owner, s->row.name);
-	req.repo_path = repo;
-	req.sha = sha;
-	req.release_dir = c->release_dir;
-	req.log_path = b.log_path;
-	req.sandbox_bin = p->sandbox_bin;
-	req.space_id = id;
-	req.host_uid = space_host_uid(s);
+	unlink(c->log_path);
 	s->build = c;
 	space_set_stage(s, space_serving(s) ? "RUNNING_BUILDING" : "BUILDING", NULL);
-	r = builder_build_start(p->loop, &req, build_done, c, &s->job);
-	if (r != 0) {
-		s->build = NULL;
-		store_build_finish(p->store, c->build_id, "failed", "could not start the build", NULL);
-		space_set_stage(s, space_serving(s) ? "RUNNING" : "BUILD_ERROR",
-		    "internal error: could not start the build");
-		build_ctx_free(c);
-	} else {
-		space_active_builds++;
-	}
-	free(repo);
-	free(id);
-	free(b.log_path);
+	builds_enqueue(c);
 	free(logs);
 	free(rel);
 }

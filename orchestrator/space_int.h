@@ -26,13 +26,17 @@ typedef struct inst_ref {
 	int ready;
 } inst_ref;
 
-/* A build job in flight; s is cleared when the build was superseded or the space deleted. */
+/* A build waiting for a slot or running; s is cleared when the build was superseded
+ * or the space deleted (a queued one is then dropped, a running one cancelled). */
 typedef struct build_ctx {
 	space *s;
 	podium *p;
 	int64_t build_id;
 	char *release_dir;
 	char *sha;
+	char *repo, *log_path, *space_id;
+	unsigned host_uid;
+	struct build_ctx *next;  /* build queue */
 } build_ctx;
 
 struct space {
@@ -68,6 +72,11 @@ int space_serving(const space *s);
 void space_maybe_shutdown_done(void);
 void space_update_route(space *s);
 void space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms);
+/* Drops the builds of s: a queued one is discarded, a running one cancelled. */
+void space_build_abandon(space *s);
+/* Shutdown: forgets queued builds (their rows stay "building" and are marked
+ * interrupted at the next start). */
+void space_builds_drop_queued(void);
 /* Starts a release built by build_id; takes ownership of cfg's contents. */
 void space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cfg);
 

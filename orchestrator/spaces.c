@@ -144,10 +144,7 @@ space_delete(podium *p, space *s)
 
 	log_info("space %s/%s: deleting", s->row.owner, s->row.name);
 	routes_remove(s->row.subdomain);
-	if (s->build != NULL) {
-		s->build->s = NULL;
-		builder_build_cancel(s->job);
-	}
+	space_build_abandon(s);
 	if (s->live != NULL)
 		space_detach_instance(s, s->live, 0);
 	if (s->pending != NULL)
@@ -289,6 +286,7 @@ spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg)
 	p->stopping = 1;
 	space_shutdown_cb = cb;
 	space_shutdown_arg = arg;
+	space_builds_drop_queued();
 	for (space *s = p->spaces; s != NULL; s = s->next) {
 		uv_timer_stop(&s->restart_timer);
 		if (s->job != NULL)
