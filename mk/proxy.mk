@@ -15,8 +15,11 @@ proxy-harness: $(PROXY_HARNESS)
 test-proxy: $(PROXY_HARNESS)
 	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/proxy
 
-bench-proxy: $(PROXY_HARNESS)
-	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) /usr/bin/python3 tests/proxy/bench.py
+# BENCH_MODE=space (default: the daemon, the backend deployed as a space) or
+# harness (build/proxy-harness); see tests/proxy/bench.py.
+bench-proxy: $(PROXY_HARNESS) all
+	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) PODIUM_BUILD=$(abspath $(BUILD)) \
+	  /usr/bin/python3 tests/proxy/bench.py
 
 # ThreadSanitizer run of the proxy alone (the harness and what it links;
 # objects in build/tsan/, never mixed with the ASan or normal builds).

@@ -1,25 +1,46 @@
 """make bench-proxy: one small-response backend measured three ways with wrk.
 
-Setup (all on loopback, 2 cores shared by everything):
-  - a network namespace podbench-PID with its own lo;
-  - backend: nginx (1 worker) inside the namespace on 127.0.0.1:9100,
-    answering `return 200 "hello world\\n"`;
-  - nginx as reverse proxy inside the same namespace on 127.0.0.1:9200
-    (worker_processes = podium's loops, upstream keepalive 64,
-    proxy_buffering off, HTTP/1.1 upstream, access_log off);
-  - podium's proxy harness (--loops N, --no-access-log) in the root namespace
-    with a ROUTE_APP route whose socket is created inside the namespace
-    (exactly what the daemon does).
-Both proxies reach the same backend over the namespace's loopback. wrk (same
-threads, connections and duration for all three) runs inside the namespace
-for "direct" and "nginx", in the root namespace for podium (each talks to its
-own namespace's loopback). BENCH_ROUNDS interleaved rounds; medians and the
-podium/nginx ratios are printed. Then 10 000 idle keep-alive client
-connections are opened on podium and its RSS is reported.
+The backend everywhere is nginx with 1 worker answering
+`return 200 "hello world\\n"` (keep-alive, access_log off). The peer proxy
+is nginx with worker_processes = podium's loops, upstream keepalive 64,
+proxy_buffering off, HTTP/1.1 upstream, access_log off. All on loopback,
+2 cores shared by everything.
 
-Environment: BENCH_LOOPS (default: online CPUs, at most 8 — the proxy's
-default), BENCH_DURATION (8s), BENCH_CONNS (64), BENCH_THREADS (2),
-BENCH_ROUNDS (3), BENCH_RSS=0 to skip the idle-connection part.
+Mode "space" (the default; BENCH_MODE=space):
+  - the real daemon: `build/podium serve --listen 127.0.0.1:PORT --data TMP
+    --domain localhost`, stderr (one access line per request) to /dev/null
+    or BENCH_DAEMON_LOG; its proxy runs its default loops (online CPUs, at
+    most 8: the daemon has no flag for it);
+  - the backend deployed as a space: POST /api/repos/create
+    {"type":"space","name":"bench","sdk":"static"}, then a git push of a repo
+    whose README.md says `sdk: python` and whose Procfile says `web: sh run.sh`;
+    run.sh writes an nginx.conf listening on $PORT (temp, pid and log files in
+    the box's /tmp) and execs /usr/sbin/nginx. The bench waits for
+    GET /api/spaces/admin/bench/runtime stage RUNNING and a 200 through the
+    proxy;
+  - "direct" and "nginx" reach that very backend process: wrk and the peer
+    nginx run in the space's network namespace (nsenter --net=/proc/PID/ns/net
+    of the backend's master), so all three share one backend program, one
+    instance, its sandbox and its cgroup limits (cpus 1.0);
+  - podium: wrk in the root namespace against 127.0.0.1:PORT with
+    `Host: admin-bench.localhost`.
+
+Mode "harness" (BENCH_MODE=harness, or `bench.py --harness`): the backend and
+the peer nginx in a network namespace podbench-PID; podium's proxy harness
+(build/proxy-harness --loops N --no-access-log) in the root namespace with a
+ROUTE_APP route whose socket is created inside the namespace (what the daemon
+does); BENCH_LOOPS sets its loops and the peer's workers.
+
+In both modes wrk uses the same threads, connections and duration for all
+three. BENCH_ROUNDS interleaved rounds; medians and the podium/nginx ratios
+are printed. Then 10 000 idle keep-alive client connections are opened on
+podium and the RSS of the process serving them (harness or daemon) is
+reported.
+
+Environment: BENCH_MODE (space), BENCH_LOOPS (harness mode; default: online
+CPUs, at most 8 — the proxy's default), BENCH_DURATION (8s), BENCH_CONNS (64),
+BENCH_THREADS (2), BENCH_ROUNDS (3), BENCH_RSS=0 to skip the idle-connection
+part, BENCH_DAEMON_LOG=PATH to keep the daemon's stderr, PODIUM_BUILD (build).
 """
 import os
 import re
@@ -31,7 +52,11 @@ import sys
 import tempfile
 import time
 
-HARNESS = os.environ.get("PROXY_HARNESS", "build/proxy-harness")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+HARNESS = os.environ.get("PROXY_HARNESS", os.path.join(ROOT, "build", "proxy-harness"))
+BUILD = os.environ.get("PODIUM_BUILD", os.path.join(ROOT, "build"))
+MODE = "harness" if "--harness" in sys.argv[1:] else os.environ.get("BENCH_MODE", "space")
 DUR = os.environ.get("BENCH_DURATION", "8s")
 CONNS = os.environ.get("BENCH_CONNS", "64")
 THREADS = os.environ.get("BENCH_THREADS", "2")
@@ -61,10 +86,20 @@ http {
     return path
 
 
-def wrk(url, host, ns=True):
-    cmd = ["wrk", "-t" + THREADS, "-c" + CONNS, "-d" + DUR, "--latency", "-H", "Host: " + host, url]
-    if ns:
-        cmd = ["ip", "netns", "exec", NS] + cmd
+BACKEND_BODY = """server { listen 127.0.0.1:%s backlog=4096;
+            location / { default_type text/plain; return 200 "hello world\\n"; } }"""
+
+
+def proxy_body(port):
+    return """upstream app { server 127.0.0.1:%d; keepalive 64; }
+            server { listen 127.0.0.1:9200 backlog=4096;
+              location / { proxy_pass http://app; proxy_http_version 1.1;
+                proxy_set_header Connection ""; proxy_buffering off; } }""" % port
+
+
+def wrk(url, host, ns):
+    """ns: a command prefix entering the backend's network namespace, or []."""
+    cmd = ns + ["wrk", "-t" + THREADS, "-c" + CONNS, "-d" + DUR, "--latency", "-H", "Host: " + host, url]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     m = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -80,39 +115,135 @@ def rss_kb(pid):
                 return int(line.split()[1])
 
 
+def setup_harness(d, procs, cleanups):
+    """Backend and peer in a namespace of ours, the proxy harness outside.
+    Returns (targets, podium pid, podium port, podium host)."""
+    sh("ip", "netns", "add", NS)
+    cleanups.append(lambda: sh("ip", "netns", "del", NS, check=False))
+    ns = ["ip", "netns", "exec", NS]
+    sh(*ns, "ip", "link", "set", "lo", "up")
+    be = nginx_conf(d, "backend", BACKEND_BODY % 9100)
+    px = nginx_conf(d, "proxy", proxy_body(9100))
+    for conf in (be, px):
+        procs.append(subprocess.Popen(ns + ["nginx", "-c", conf, "-g", "daemon off;"]))
+    h = subprocess.Popen([HARNESS, "--no-access-log", "--loops", str(LOOPS), "--domain", "podium.test",
+                          "--route", "b=app:/run/netns/%s:9100" % NS], stdout=subprocess.PIPE)
+    procs.append(h)
+    port = int(h.stdout.readline().split()[1])
+    time.sleep(0.5)
+    return ([("direct", "http://127.0.0.1:9100/", "b", ns),
+             ("nginx", "http://127.0.0.1:9200/", "b", ns),
+             ("podium", "http://127.0.0.1:%d/" % port, "b.podium.test", [])],
+            h.pid, port, "b.podium.test")
+
+
+# The space's app: nginx answering on $PORT. The box's /tmp is its own; the
+# marker in the path tells this bench's backend from any other nginx.
+RUN_SH = r"""#!/bin/sh
+set -e
+D=/tmp/ngx-%(marker)s
+mkdir -p $D
+cat > $D/nginx.conf <<CONF
+worker_processes 1;
+pid $D/nginx.pid;
+error_log $D/error.log warn;
+events { worker_connections 16384; }
+http {
+    access_log off;
+    client_body_temp_path $D/body;
+    proxy_temp_path $D/proxy;
+    fastcgi_temp_path $D/fastcgi;
+    uwsgi_temp_path $D/uwsgi;
+    scgi_temp_path $D/scgi;
+    keepalive_requests 1000000;
+    server { listen 127.0.0.1:$PORT backlog=4096;
+      location / { default_type text/plain; return 200 "hello world\\n"; } }
+}
+CONF
+exec /usr/sbin/nginx -e $D/error.log -p $D -c $D/nginx.conf -g 'daemon off;'
+"""
+
+
+def find_backend(marker, timeout=30):
+    """The space's nginx master: (pid, port), found by the marker in its
+    command line."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    cmd = f.read()
+                if b"nginx" not in cmd or marker.encode() not in cmd:
+                    continue
+                # nginx's process title overwrites its environment: read
+                # the port from the conf run.sh wrote in the box's /tmp
+                with open("/proc/%s/root/tmp/ngx-%s/nginx.conf" % (p, marker)) as f:
+                    m = re.search(r"listen 127\.0\.0\.1:(\d+)", f.read())
+                return int(p), int(m.group(1))
+            except (OSError, AttributeError, ValueError):
+                continue
+        time.sleep(0.1)
+    raise SystemExit("bench: the space's nginx (marker %s) not found" % marker)
+
+
+def setup_space(d, procs, cleanups):
+    """The daemon with the backend deployed as a space; the peer nginx in the
+    space's network namespace. Returns like setup_harness."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    import podium_helpers as ph
+
+    dm = ph.Daemon(build_dir=BUILD, workdir=os.path.join(d, "daemon"))
+    # one access line per request: not what is measured here
+    dm.log_path = os.environ.get("BENCH_DAEMON_LOG", "/dev/null")
+    cleanups.append(dm.cleanup)
+    cleanups.append(lambda: dm.stop(timeout=30))
+    dm.start()
+    dm.create_space("bench", sdk="static")
+    marker = "podbench-%d" % os.getpid()
+    work = dm.workdir_from(files={
+        "README.md": ph.front_matter(["title: bench", "sdk: python"]),
+        "Procfile": "web: sh run.sh\n",
+        "run.sh": RUN_SH % {"marker": marker}})
+    _, p = dm.try_push(work, ph.ADMIN, "bench")
+    if p.returncode != 0:
+        raise SystemExit("bench: git push failed: %s" % p.stderr.decode(errors="replace"))
+    dm.wait_stage(ph.ADMIN, "bench", "RUNNING")
+    dm.wait_app(ph.ADMIN, "bench", predicate=lambda r: r.status == 200 and r.body == b"hello world\n")
+    pid, bport = find_backend(marker)
+    ns = ["nsenter", "--net=/proc/%d/ns/net" % pid]
+    px = nginx_conf(d, "proxy", proxy_body(bport))
+    procs.append(subprocess.Popen(ns + ["nginx", "-c", px, "-g", "daemon off;"]))
+    time.sleep(0.5)
+    host = dm.app_host(ph.ADMIN, "bench", with_port=False)
+    print("space admin/bench: backend nginx pid %d on 127.0.0.1:%d in its sandbox's netns; "
+          "podium daemon pid %d on 127.0.0.1:%d, Host: %s"
+          % (pid, bport, dm.proc.pid, dm.port, host), flush=True)
+    return ([("direct", "http://127.0.0.1:%d/" % bport, host, ns),
+             ("nginx", "http://127.0.0.1:9200/", host, ns),
+             ("podium", "http://127.0.0.1:%d/" % dm.port, host, [])],
+            dm.proc.pid, dm.port, host)
+
+
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     d = tempfile.mkdtemp(prefix="podbench-")
-    procs = []
-    sh("ip", "netns", "add", NS)
+    procs, cleanups = [], []
     try:
-        sh("ip", "netns", "exec", NS, "ip", "link", "set", "lo", "up")
-        be = nginx_conf(d, "backend", """server { listen 127.0.0.1:9100 backlog=4096;
-            location / { default_type text/plain; return 200 "hello world\\n"; } }""")
-        px = nginx_conf(d, "proxy", """upstream app { server 127.0.0.1:9100; keepalive 64; }
-            server { listen 127.0.0.1:9200 backlog=4096;
-              location / { proxy_pass http://app; proxy_http_version 1.1;
-                proxy_set_header Connection ""; proxy_buffering off; } }""")
-        for conf in (be, px):
-            sh("ip", "netns", "exec", NS, "nginx", "-c", conf, "-g", "daemon off;", check=False) \
-                if False else procs.append(subprocess.Popen(
-                    ["ip", "netns", "exec", NS, "nginx", "-c", conf, "-g", "daemon off;"]))
-        h = subprocess.Popen([HARNESS, "--no-access-log", "--loops", str(LOOPS), "--domain", "podium.test",
-                              "--route", "b=app:/run/netns/%s:9100" % NS],
-                             stdout=subprocess.PIPE)
-        procs.append(h)
-        port = int(h.stdout.readline().split()[1])
-        time.sleep(0.5)
+        if MODE == "harness":
+            targets, ppid, port, phost = setup_harness(d, procs, cleanups)
+        elif MODE == "space":
+            targets, ppid, port, phost = setup_space(d, procs, cleanups)
+        else:
+            raise SystemExit("bench: BENCH_MODE is space or harness")
 
         # Interleaved rounds, medians: the 2 cores are shared with wrk, the
         # backend and whatever else runs on the machine, so single runs are noisy.
         rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
-        print("wrk -t%s -c%s -d%s; podium loops = nginx proxy workers = %d; %d rounds"
-              % (THREADS, CONNS, DUR, LOOPS, rounds), flush=True)
-        targets = [("direct", "http://127.0.0.1:9100/", "b", True),
-                   ("nginx", "http://127.0.0.1:9200/", "b", True),
-                   ("podium", "http://127.0.0.1:%d/" % port, "b.podium.test", False)]
+        print("mode %s; wrk -t%s -c%s -d%s; podium loops = nginx proxy workers = %d; %d rounds"
+              % (MODE, THREADS, CONNS, DUR, LOOPS, rounds), flush=True)
         runs = {t[0]: [] for t in targets}
         for r in range(rounds):
             for name, url, host, ns in targets:
@@ -132,9 +263,9 @@ def main():
         if os.environ.get("BENCH_RSS", "1") == "0":
             return
         # 10 000 idle keep-alive client connections
-        base = rss_kb(h.pid)
+        base = rss_kb(ppid)
         socks = []
-        req = b"GET / HTTP/1.1\r\nHost: b.podium.test\r\n\r\n"
+        req = b"GET / HTTP/1.1\r\nHost: " + phost.encode() + b"\r\n\r\n"
         for i in range(10000):
             s = socket.create_connection(("127.0.0.1", port))
             s.sendall(req)
@@ -143,9 +274,10 @@ def main():
                 got += s.recv(4096)
             socks.append(s)
         time.sleep(0.5)
-        held = rss_kb(h.pid)
-        print("podium RSS: %.1f MiB before, %.1f MiB with 10000 idle keep-alive clients "
-              "(target <= 64 MiB)" % (base / 1024, held / 1024))
+        held = rss_kb(ppid)
+        print("podium (%s) RSS: %.1f MiB before, %.1f MiB with 10000 idle keep-alive clients "
+              "(target <= 64 MiB)" % ("harness" if MODE == "harness" else "daemon",
+                                      base / 1024, held / 1024))
         for s in socks:
             s.close()
     finally:
@@ -156,7 +288,11 @@ def main():
                 p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 p.kill()
-        sh("ip", "netns", "del", NS, check=False)
+        for f in reversed(cleanups):
+            try:
+                f()
+            except Exception as e:  # noqa: BLE001 - cleanup goes on
+                print("bench: cleanup: %r" % e, file=sys.stderr)
         shutil.rmtree(d, ignore_errors=True)
 
 
