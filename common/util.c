@@ -328,6 +328,16 @@ netns_socket(int netns_fd, int domain, int type)
 	return fd < 0 ? err : fd;
 }
 
+unsigned
+str_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 uint64_t
 now_ms(void)
 {

@@ -33,6 +33,9 @@ void name_subdomain(const char *owner, const char *name, char *out, size_t outle
  * calling thread). Returns the fd (non-blocking, close-on-exec) or -errno. */
 int netns_socket(int netns_fd, int domain, int type);
 
+/* FNV-1a hash of a string, for small in-memory tables. */
+unsigned str_hash(const char *s);
+
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 

@@ -21,11 +21,7 @@ static pthread_mutex_t routes_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned
 route_hash(const char *s)
 {
-	unsigned h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % ROUTE_BUCKETS;
+	return str_hash(s) % ROUTE_BUCKETS;
 }
 
 static route_target *

@@ -23,6 +23,23 @@ exchange_free(http_exchange *x)
 	free(x);
 }
 
+/* The response is over but nobody wants the rest of the request body: it is read
+ * and dropped, unless it is big or of unknown size, then the connection closes. */
+static void
+exchange_drop_body(proxy_conn *c, const http_exchange *x)
+{
+	int64_t left;
+
+	if (c->req_msg_done || x->has_cb)
+		return;
+	left = c->req_chunked ? -1 : c->req_clen > 0 ? c->req_clen - (int64_t)c->body_received : 0;
+	if (left < 0 || left > 1024 * 1024) {
+		c->close_after = 1;
+		c->no_more = 1;
+		c->req_msg_done = 1;
+	}
+}
+
 void
 hub_dispatch(proxy_conn *c)
 {
@@ -182,18 +199,7 @@ http_response_end(http_exchange *x)
 		exchange_free(x);
 		return -EPIPE;
 	}
-	if (!c->req_msg_done && !x->has_cb) {
-		/* Nobody wants the rest of the body: drop it while reading, unless
-		 * it is big or of unknown size, then close instead. */
-		int64_t left = c->req_chunked ? -1 : c->req_clen > 0 ?
-		    c->req_clen - (int64_t)c->body_received : 0;
-
-		if (left < 0 || left > 1024 * 1024) {
-			c->close_after = 1;
-			c->no_more = 1;
-			c->req_msg_done = 1;
-		}
-	}
+	exchange_drop_body(c, x);
 	/* may finish the request and free x: do not touch x after this */
 	return conn_resp_end(c);
 }
@@ -233,15 +239,6 @@ http_respond_error(http_exchange *x, int status, const char *message)
 	if (c->out.started)
 		return -EALREADY;
 	x->resp_ended = 1;
-	if (!c->req_msg_done && !x->has_cb) {
-		int64_t left = c->req_chunked ? -1 : c->req_clen > 0 ?
-		    c->req_clen - (int64_t)c->body_received : 0;
-
-		if (left < 0 || left > 1024 * 1024) {
-			c->close_after = 1;
-			c->no_more = 1;
-			c->req_msg_done = 1;
-		}
-	}
+	exchange_drop_body(c, x);
 	return conn_respond_error(c, status, message, NULL, 0);
 }

@@ -27,11 +27,7 @@ static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned
 stats_hash(const char *s)
 {
-	unsigned h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % STATS_BUCKETS;
+	return str_hash(s) % STATS_BUCKETS;
 }
 
 /* Called with stats_lock held. */
