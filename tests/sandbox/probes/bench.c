@@ -1,7 +1,10 @@
 /*
- * bench PODIUM_SANDBOX: median wall time of starting /bin/true plainly,
- * under podium-sandbox (with and without cgroup limits) and under bwrap
- * with equivalent read-only binds.  A benchmark, not a test.
+ * bench PODIUM_SANDBOX [FLOOR]: median wall time of starting /bin/true
+ * plainly, under podium-sandbox (with and without cgroup limits) and under
+ * bwrap with equivalent read-only binds.  With FLOOR (tests/sandbox/probes/
+ * floor.c) also the two floors any launcher sits on: its own exec plus the
+ * command's, and that plus the kernel's namespace creation.  A benchmark,
+ * not a test.
  */
 #include <spawn.h>
 #include <stdio.h>
@@ -54,6 +57,9 @@ static double median_ms(char *const argv[])
 int main(int argc, char **argv)
 {
   char *sb = argc > 1 ? argv[1] : "build/podium-sandbox";
+  char *fl = argc > 2 ? argv[2] : NULL;
+  char *fl_exec[] = { fl, "exec", "/bin/true", NULL };
+  char *fl_ns[] = { fl, "ns", "/bin/true", NULL };
   char *plain[] = { "/bin/true", NULL };
   char *pod[] = { sb, "--", "/bin/true", NULL };
   char *pod_cg[] = { sb, "--memory", "268435456", "--pids", "64", "--cpus", "1", "--", "/bin/true", NULL };
@@ -64,18 +70,28 @@ int main(int argc, char **argv)
                     "--ro-bind", "/etc/nsswitch.conf", "/etc/nsswitch.conf",
                     "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home/user",
                     "--", "/bin/true", NULL };
-  double p, s, c, b;
+  double p, s, c, b, fe = 0, fn = 0;
 
   median_ms(pod); /* warm caches */
   p = median_ms(plain);
   s = median_ms(pod);
   b = median_ms(bwrap);
   c = median_ms(pod_cg);
+  if (fl != NULL) {
+    fe = median_ms(fl_exec);
+    fn = median_ms(fl_ns);
+  }
   printf("median of %d runs of /bin/true:\n", RUNS);
   printf("  plain spawn                 %7.3f ms\n", p);
   printf("  podium-sandbox              %7.3f ms  (%.2fx plain)\n", s, s / p);
   printf("  podium-sandbox + cgroups    %7.3f ms  (%.2fx plain)\n", c, c / p);
   printf("  bwrap --unshare-all         %7.3f ms\n", b);
   printf("  podium-sandbox / bwrap      %7.2fx  (target <= 0.8x)\n", s / b);
+  if (fl != NULL) {
+    printf("floors (a launcher that does nothing but what is named):\n");
+    printf("  exec launcher + exec command %7.3f ms  (%.2fx plain)\n", fe, fe / p);
+    printf("  + all 7 namespaces, fork    %7.3f ms  (%.2fx plain)\n", fn, fn / p);
+    printf("  podium-sandbox over that    %7.3f ms  (filesystem, seccomp, privileges, sync)\n", s - fn);
+  }
   return 0;
 }
