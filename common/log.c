@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,32 +15,81 @@ log_set_level(enum log_level level)
 	min_level = level;
 }
 
+/* "2026-11-26T05:40:00.123Z LEVEL message\n" into line (cap bytes); the length,
+ * the newline included.  A message too long for the line is cut. */
+static size_t
+log_format(char *line, size_t cap, enum log_level level, const char *fmt, va_list ap)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	r = snprintf(line + n, cap - n, ".%03ldZ %s ", ts.tv_nsec / 1000000, level_names[level]);
+	if (r > 0)
+		n += (size_t)r;
+	r = vsnprintf(line + n, cap - n, fmt, ap);
+	if (r > 0)
+		n += (size_t)r < cap - n ? (size_t)r : cap - n - 1;
+	line[n++] = '\n';
+	return n;
+}
+
+static void
+write_all(const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
 /* One line, one write(2): lines from several proxy loops never interleave and no
  * lock is held while writing (stderr is unbuffered; a locked stdio stream would make
  * every loop wait for the others' writes). */
 static void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
-	char line[4096];
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-	int r;
+	char line[LOG_LINE_MAX];
 
 	if (level < min_level)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s ", ts.tv_nsec / 1000000, level_names[level]);
-	if (r > 0)
-		n += (size_t)r;
-	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	if (r > 0)
-		n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
-	line[n++] = '\n';
-	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
-		;
+	write_all(line, log_format(line, sizeof(line), level, fmt, ap));
+}
+
+void
+log_batch_add(struct log_batch *b, enum log_level level, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	size_t n;
+
+	if (level < min_level)
+		return;
+	va_start(ap, fmt);
+	n = log_format(line, sizeof(line), level, fmt, ap);
+	va_end(ap);
+	if (b->len + n > sizeof(b->buf))
+		log_batch_flush(b);
+	memcpy(b->buf + b->len, line, n);
+	b->len += n;
+}
+
+void
+log_batch_flush(struct log_batch *b)
+{
+	if (b->len > 0)
+		write_all(b->buf, b->len);
+	b->len = 0;
 }
 
 void

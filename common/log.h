@@ -4,6 +4,7 @@
 #define PODIUM_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -15,5 +16,20 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Longest line, newline included; longer messages are cut. */
+#define LOG_LINE_MAX 4096
+
+/* Lines gathered by one thread and written with one write(2) (whole lines,
+ * at most PIPE_BUF bytes: atomic on a pipe too), for per-request lines on a
+ * hot path: the proxy's access log flushes once per loop iteration. */
+struct log_batch {
+	size_t len;
+	char buf[LOG_LINE_MAX];
+};
+
+void log_batch_add(struct log_batch *b, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void log_batch_flush(struct log_batch *b);
 
 #endif

@@ -15,11 +15,17 @@ proxy-harness: $(PROXY_HARNESS)
 test-proxy: $(PROXY_HARNESS)
 	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/proxy
 
+# The bench's floor: a verbatim byte relay, no HTTP (tests/proxy/relay.c).
+PROXY_RELAY := $(BUILD)/proxy-relay
+$(PROXY_RELAY): tests/proxy/relay.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread -o $@ $<
+
 # BENCH_MODE=space (default: the daemon, the backend deployed as a space) or
 # harness (build/proxy-harness); see tests/proxy/bench.py.
-bench-proxy: $(PROXY_HARNESS) all
-	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) PODIUM_BUILD=$(abspath $(BUILD)) \
-	  /usr/bin/python3 tests/proxy/bench.py
+bench-proxy: $(PROXY_HARNESS) $(PROXY_RELAY) all
+	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) PROXY_RELAY=$(abspath $(PROXY_RELAY)) \
+	  PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/proxy/bench.py
 
 # ThreadSanitizer run of the proxy alone (the harness and what it links;
 # objects in build/tsan/, never mixed with the ASan or normal builds).

@@ -180,12 +180,40 @@ wake_closed(uv_handle_t *h)
 	}
 }
 
+/* After each poll: the access lines of this iteration, in one write. */
+static void
+on_log_flush(uv_check_t *h)
+{
+	proxy_loop *lp = h->data;
+
+	log_batch_flush(&lp->access_log);
+}
+
+static void
+free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* From now on access lines are written as they come.  The handle is its own
+ * allocation: the loop's memory may be freed before its close callback. */
+static void
+log_flush_close(proxy_loop *lp)
+{
+	log_batch_flush(&lp->access_log);
+	if (lp->log_flush != NULL) {
+		uv_close((uv_handle_t *)lp->log_flush, free_handle);
+		lp->log_flush = NULL;
+	}
+}
+
 static void
 loop_stop(proxy_loop *lp)
 {
 	if (lp->stopping)
 		return;
 	lp->stopping = 1;
+	log_flush_close(lp);
 	conn_close_idle(lp);
 	upstream_pools_close(lp);
 	if (lp->listener_open)
@@ -296,6 +324,11 @@ loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, int fd)
 	uv_async_init(loop, &lp->wake, index == 0 ? main_wake : worker_wake);
 	lp->wake.data = lp;
 	lp->wake_open = 1;
+	lp->log_flush = xmalloc(sizeof(*lp->log_flush));
+	uv_check_init(loop, lp->log_flush);
+	lp->log_flush->data = lp;
+	uv_check_start(lp->log_flush, on_log_flush);
+	uv_unref((uv_handle_t *)lp->log_flush);
 	return r;
 }
 
@@ -318,6 +351,7 @@ loops_discard(proxy_server *s, unsigned from, unsigned to)
 			uv_close((uv_handle_t *)&lp->listener, NULL);
 		if (lp->wake_open)
 			uv_close((uv_handle_t *)&lp->wake, NULL);
+		log_flush_close(lp);
 		/* the handles' memory is the loop's: wait for the closes */
 		uv_run(lp->loop, UV_RUN_NOWAIT);
 		if (i > 0)

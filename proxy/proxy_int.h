@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "http.h"
+#include "log.h"
 #include "proxy.h"
 #include "routes.h"
 
@@ -85,6 +86,8 @@ typedef struct proxy_loop {
 	proxy_conn *cork_owner;    /* writes to it are gathered into corkbuf */
 	char *corkbuf;
 	size_t cork_len, cork_cap;
+	struct log_batch access_log; /* this loop's access lines, written */
+	uv_check_t *log_flush;     /* once per iteration; NULL once stopping */
 	char readbuf[PROXY_READ_BUF];
 	char filebuf[PROXY_READ_BUF];
 } proxy_loop;

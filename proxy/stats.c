@@ -94,12 +94,14 @@ stats_request_done(proxy_conn *c)
 	}
 	if (!c->srv->cfg.access_log)
 		return;
-	log_info("access %s %s \"%s %s\" %d %" PRIu64 " %" PRIu64 "ms up=%" PRId64 "ms%s",
+	log_batch_add(&c->lp->access_log, LOG_INFO, "access %s %s \"%s %s\" %d %" PRIu64 " %" PRIu64 "ms up=%" PRId64 "ms%s",
 	    c->client_addr, c->host != NULL ? c->host : "-",
 	    c->method != NULL ? c->method : "-", c->url != NULL ? c->url : "-",
 	    c->out.started ? c->out.status : 0, c->out.bytes,
 	    c->t_start != 0 ? now - c->t_start : 0, c->upstream_ms,
 	    c->resp_done ? "" : " incomplete");
+	if (c->lp->log_flush == NULL)
+		log_batch_flush(&c->lp->access_log); /* stopping: no flush per iteration */
 }
 
 int

@@ -31,8 +31,15 @@ the peer nginx in a network namespace podbench-PID; podium's proxy harness
 ROUTE_APP route whose socket is created inside the namespace (what the daemon
 does); BENCH_LOOPS sets its loops and the peer's workers.
 
+A fourth target, "relay", is the floor: tests/proxy/relay.c, which copies
+bytes verbatim between each client connection and its own upstream
+connection (no HTTP at all, one epoll loop per thread, as many threads as
+podium has loops), run next to the peer nginx in the backend's namespace.
+No real proxy can do less work per request; relay/nginx shows how far
+ahead of nginx any proxy can get on this machine.
+
 In both modes wrk uses the same threads, connections and duration for all
-three. BENCH_ROUNDS interleaved rounds; medians and the podium/nginx ratios
+four. BENCH_ROUNDS interleaved rounds; medians and the podium/nginx ratios
 are printed. Then 10 000 idle keep-alive client connections are opened on
 podium and the RSS of the process serving them (harness or daemon) is
 reported.
@@ -55,6 +62,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 HARNESS = os.environ.get("PROXY_HARNESS", os.path.join(ROOT, "build", "proxy-harness"))
+RELAY = os.environ.get("PROXY_RELAY", os.path.join(ROOT, "build", "proxy-relay"))
+RELAY_PORT = 9300
 BUILD = os.environ.get("PODIUM_BUILD", os.path.join(ROOT, "build"))
 MODE = "harness" if "--harness" in sys.argv[1:] else os.environ.get("BENCH_MODE", "space")
 DUR = os.environ.get("BENCH_DURATION", "8s")
@@ -126,6 +135,7 @@ def setup_harness(d, procs, cleanups):
     px = nginx_conf(d, "proxy", proxy_body(9100))
     for conf in (be, px):
         procs.append(subprocess.Popen(ns + ["nginx", "-c", conf, "-g", "daemon off;"]))
+    procs.append(subprocess.Popen(ns + [RELAY, str(RELAY_PORT), "9100", str(LOOPS)]))
     h = subprocess.Popen([HARNESS, "--no-access-log", "--loops", str(LOOPS), "--domain", "podium.test",
                           "--route", "b=app:/run/netns/%s:9100" % NS], stdout=subprocess.PIPE)
     procs.append(h)
@@ -133,6 +143,7 @@ def setup_harness(d, procs, cleanups):
     time.sleep(0.5)
     return ([("direct", "http://127.0.0.1:9100/", "b", ns),
              ("nginx", "http://127.0.0.1:9200/", "b", ns),
+             ("relay", "http://127.0.0.1:%d/" % RELAY_PORT, "b", ns),
              ("podium", "http://127.0.0.1:%d/" % port, "b.podium.test", [])],
             h.pid, port, "b.podium.test")
 
@@ -215,6 +226,7 @@ def setup_space(d, procs, cleanups):
     ns = ["nsenter", "--net=/proc/%d/ns/net" % pid]
     px = nginx_conf(d, "proxy", proxy_body(bport))
     procs.append(subprocess.Popen(ns + ["nginx", "-c", px, "-g", "daemon off;"]))
+    procs.append(subprocess.Popen(ns + [RELAY, str(RELAY_PORT), str(bport), str(LOOPS)]))
     time.sleep(0.5)
     host = dm.app_host(ph.ADMIN, "bench", with_port=False)
     print("space admin/bench: backend nginx pid %d on 127.0.0.1:%d in its sandbox's netns; "
@@ -222,6 +234,7 @@ def setup_space(d, procs, cleanups):
           % (pid, bport, dm.proc.pid, dm.port, host), flush=True)
     return ([("direct", "http://127.0.0.1:%d/" % bport, host, ns),
              ("nginx", "http://127.0.0.1:9200/", host, ns),
+             ("relay", "http://127.0.0.1:%d/" % RELAY_PORT, host, ns),
              ("podium", "http://127.0.0.1:%d/" % dm.port, host, [])],
             dm.proc.pid, dm.port, host)
 
@@ -259,6 +272,10 @@ def main():
             print("median %-7s %10.0f req/s   p99 %7.2f ms" % (name, rps, p99))
         print("podium/nginx: req/s x%.2f (target >= 1.3), p99 x%.2f (target <= 0.8)"
               % (med["podium"][0] / med["nginx"][0], med["podium"][1] / med["nginx"][1]))
+        print("relay/nginx:  req/s x%.2f, p99 x%.2f  (the floor: no proxy can do less per request)"
+              % (med["relay"][0] / med["nginx"][0], med["relay"][1] / med["nginx"][1]))
+        print("podium/relay: req/s x%.2f, p99 x%.2f"
+              % (med["podium"][0] / med["relay"][0], med["podium"][1] / med["relay"][1]))
 
         if os.environ.get("BENCH_RSS", "1") == "0":
             return
