@@ -199,31 +199,73 @@ static int create_v1(struct sandbox_cgroup *cg, const struct sandbox_config *cfg
   return 0;
 }
 
+/* Is word one of the space-separated words of text? */
+static bool has_word(const char *text, const char *word)
+{
+  size_t n = strlen(word);
+
+  for (const char *p = text; (p = strstr(p, word)) != NULL; p += n)
+    if ((p == text || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+      return true;
+  return false;
+}
+
+/*
+ * v2 forbids "internal processes": a cgroup that holds processes cannot
+ * enable controllers for its children (the root excepted).  The launcher
+ * sits in its caller's cgroup (the daemon's service, a login session), which
+ * holds processes, so the box goes next to it: into the parent, with the
+ * controllers it needs enabled there.  A launcher in the root cgroup (or at
+ * the root of a cgroup namespace) puts the box below the root.
+ */
 static int create_v2(struct sandbox_cgroup *cg, const struct sandbox_config *cfg)
 {
-  char text[8192], self[4096], parent[4200], val[64];
-  int rc;
+  static const char *const names[CG_COUNT] = { "memory", "pids", "cpu" };
+  bool want[CG_COUNT] = { cfg->memory != 0, cfg->pids != 0, cfg->cpus > 0 };
+  char text[8192], self[4096], parent[4200], have[1024], val[64];
+  char *slash;
+  int i, rc;
 
   if ((rc = read_self_cgroups(text, sizeof(text))) != 0 ||
       (rc = self_cgroup(text, "", self, sizeof(self))) != 0)
     return rc;
-  snprintf(parent, sizeof(parent), CG_ROOT "%s", strcmp(self, "/") == 0 ? "" : self);
-  /* Fails with EBUSY when our own cgroup holds processes and is not the
-   * root: v2 forbids internal processes.  Run the launcher from a
-   * delegated, process-free parent in that case. */
-  if (cfg->memory != 0 && (rc = cg_write(parent, "cgroup.subtree_control", "+memory")) != 0)
-    return rc;
-  if (cfg->pids != 0 && (rc = cg_write(parent, "cgroup.subtree_control", "+pids")) != 0)
-    return rc;
-  if (cfg->cpus > 0 && (rc = cg_write(parent, "cgroup.subtree_control", "+cpu")) != 0)
-    return rc;
-  if ((rc = make_dir(cg, 0, CG_ROOT, self)) != 0)
+  /* The parent of our cgroup: "/a/b" -> "/a"; "/a" and "/" -> the root. */
+  slash = strrchr(self, '/');
+  if (slash != NULL)
+    *slash = '\0';
+  else
+    self[0] = '\0';
+  snprintf(parent, sizeof(parent), CG_ROOT "%s", self);
+  if (cg_read(parent, "cgroup.subtree_control", have, sizeof(have)) < 0)
+    have[0] = '\0';
+  for (i = 0; i < CG_COUNT; i++) {
+    char ctl[16];
+
+    if (!want[i] || has_word(have, names[i]))
+      continue;
+    snprintf(ctl, sizeof(ctl), "+%s", names[i]);
+    if ((rc = cg_write(parent, "cgroup.subtree_control", ctl)) != 0) {
+      char avail[1024];
+
+      if (cg_read(parent, "cgroup.controllers", avail, sizeof(avail)) < 0)
+        avail[0] = '\0';
+      avail[strcspn(avail, "\n")] = '\0';
+      fprintf(stderr,
+              "podium-sandbox: cgroup v2: cannot enable the %s controller in %s: %s "
+              "(available there: %s)%s\n",
+              names[i], parent, strerror(-rc), avail[0] != '\0' ? avail : "none",
+              rc == -EBUSY ? "; that cgroup holds processes: start the launcher from a "
+                             "leaf cgroup whose parent it may manage" : "");
+      return rc;
+    }
+  }
+  if ((rc = make_dir(cg, 0, parent, "/")) != 0)
     return rc;
   if (cfg->memory != 0) {
     snprintf(val, sizeof(val), "%llu", (unsigned long long)cfg->memory);
     if ((rc = cg_write(cg->paths[0], "memory.max", val)) != 0)
       return rc;
-    cg_write(cg->paths[0], "memory.swap.max", "0");
+    cg_write(cg->paths[0], "memory.swap.max", "0"); /* absent without swap accounting */
   }
   if (cfg->pids != 0) {
     snprintf(val, sizeof(val), "%llu", (unsigned long long)cfg->pids);

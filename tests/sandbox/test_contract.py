@@ -8,6 +8,8 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 from conftest import PROBES, SANDBOX, run_box
 
 
@@ -259,3 +261,82 @@ def test_unprivileged_caller_cannot_set_cgroup_limits():
     r = subprocess.run(UNPRIV + [SANDBOX, "--memory", "100000000", "--", "/bin/true"],
                        capture_output=True, text=True, cwd="/tmp", timeout=30)
     assert r.returncode == 125 and "cgroup" in r.stderr, r
+
+
+# cgroup v2.  This host is v1 for memory, pids and cpu (its unified hierarchy
+# has none of them), so the v2 limits themselves cannot run here.  What can:
+# the v2 code path on a real cgroup2 mount, in a mount namespace where
+# /sys/fs/cgroup is the unified hierarchy (as on a pure v2 host): detection,
+# where the box's cgroup goes (next to the launcher's own cgroup, since a v2
+# cgroup holding processes cannot delegate controllers) and a clear refusal
+# when a controller is not available, with nothing left behind.
+UNIFIED = "/sys/fs/cgroup/unified"
+
+
+def v2_run(setup, *box_args):
+    """In a new mount namespace with the unified hierarchy at /sys/fs/cgroup:
+    run the shell snippet setup, then the launcher."""
+    script = ('mount -t cgroup2 none /sys/fs/cgroup && %s && exec "$0" "$@"' % setup)
+    return subprocess.run(["unshare", "-m", "sh", "-c", script, SANDBOX, *box_args],
+                          capture_output=True, text=True, timeout=30)
+
+
+def need_unified():
+    if not os.path.exists(os.path.join(UNIFIED, "cgroup.controllers")):
+        pytest.skip("no unified cgroup hierarchy at " + UNIFIED)
+    with open(os.path.join(UNIFIED, "cgroup.controllers")) as f:
+        if {"memory", "pids"} & set(f.read().split()):
+            pytest.skip("memory or pids available on v2 here: the refusal cannot be provoked")
+
+
+def unified_leftovers():
+    found = []
+    for dirpath, dirnames, _ in os.walk(UNIFIED):
+        found += [n for n in dirnames if n.startswith("podium-sandbox.")]
+    return found
+
+
+def test_cgroup_v2_missing_controller_refused_clearly():
+    need_unified()
+    r = v2_run("true", "--pids", "64", "--", "/bin/true")
+    assert r.returncode == 125, r
+    assert "cgroup v2: cannot enable the pids controller in /sys/fs/cgroup:" in r.stderr, r.stderr
+    assert "available there:" in r.stderr
+    # Control: the same v2 namespace without limits runs the box; the v1 host
+    # with the same limit too.
+    ok = v2_run("true", "--", "/bin/sh", "-c", "echo fine")
+    assert ok.returncode == 0 and ok.stdout == "fine\n", ok
+    v1 = subprocess.run([SANDBOX, "--pids", "64", "--", "/bin/true"], capture_output=True, text=True)
+    assert v1.returncode == 0, v1
+    assert unified_leftovers() == []
+
+
+def test_cgroup_v2_box_goes_next_to_the_launchers_cgroup():
+    need_unified()
+    name = "podtest-%d" % os.getpid()
+    outer = os.path.join(UNIFIED, name)
+    os.mkdir(outer)
+    try:
+        # Launcher in /NAME/leaf (holding processes): the box's parent is
+        # /NAME, so that is where the controller is asked for.
+        r = v2_run("mkdir -p /sys/fs/cgroup/%s/leaf && echo $$ > /sys/fs/cgroup/%s/leaf/cgroup.procs"
+                   % (name, name), "--memory", str(64 << 20), "--", "/bin/true")
+        assert r.returncode == 125, r
+        assert ("cannot enable the memory controller in /sys/fs/cgroup/%s:" % name) in r.stderr, r.stderr
+        # Launcher in /NAME: the parent is the root.
+        r = v2_run("echo $$ > /sys/fs/cgroup/%s/cgroup.procs" % name,
+                   "--memory", str(64 << 20), "--", "/bin/true")
+        assert r.returncode == 125, r
+        assert "cannot enable the memory controller in /sys/fs/cgroup:" in r.stderr, r.stderr
+        assert unified_leftovers() == []
+    finally:
+        # the shells are gone; their cgroups are empty
+        for d in (os.path.join(outer, "leaf"), outer):
+            for _ in range(100):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
