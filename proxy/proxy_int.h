@@ -33,6 +33,20 @@
 /* Pipelined bytes buffered while a response is in progress. */
 #define PROXY_INBUF_MAX (64 * 1024)
 
+/* A timeout whose moves later cost nothing (deadline.c).  The timer is the
+ * first member; its data is the owner. */
+typedef struct deadline {
+	uv_timer_t timer;
+	uv_timer_cb expired;       /* called with &timer once due */
+	uint64_t due;              /* loop time it passes; 0: none */
+	uint64_t armed;            /* loop time the timer fires; 0: stopped */
+} deadline;
+
+void deadline_init(uv_loop_t *loop, deadline *d, uv_timer_cb expired, void *owner);
+void deadline_set(deadline *d, uint64_t ms);
+void deadline_clear(deadline *d);
+void deadline_close(deadline *d, uv_close_cb cb);
+
 typedef struct proxy_conn proxy_conn;
 typedef struct upstream_conn upstream_conn;
 typedef struct upstream_pool upstream_pool;
@@ -154,7 +168,7 @@ enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT };
 
 struct proxy_conn {
 	uv_tcp_t tcp;
-	uv_timer_t timer;
+	deadline timer;
 	proxy_server *srv;
 	proxy_loop *lp;            /* the loop this connection lives on */
 	proxy_conn *prev, *next;

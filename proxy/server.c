@@ -97,9 +97,9 @@ conn_timer_set(proxy_conn *c, int kind, unsigned ms)
 		return;
 	c->timer_kind = kind;
 	if (kind == CT_NONE)
-		uv_timer_stop(&c->timer);
+		deadline_clear(&c->timer);
 	else
-		uv_timer_start(&c->timer, conn_timer_cb, ms, 0);
+		deadline_set(&c->timer, ms);
 }
 
 /* ---- closing ------------------------------------------------------------- */
@@ -150,8 +150,7 @@ conn_close(proxy_conn *c)
 	if (c->req_active && !c->resp_done && !c->migrated)
 		stats_request_done(c);
 	conn_release_request(c);
-	uv_timer_stop(&c->timer);
-	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+	deadline_close(&c->timer, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 }
 
@@ -845,8 +844,8 @@ conn_new(proxy_loop *lp)
 	c->srv = lp->srv;
 	c->lp = lp;
 	uv_tcp_init(lp->loop, &c->tcp);
-	uv_timer_init(lp->loop, &c->timer);
-	c->tcp.data = c->timer.data = c;
+	deadline_init(lp->loop, &c->timer, conn_timer_cb, c);
+	c->tcp.data = c;
 	c->handles = 2;
 	c->next = lp->conns;
 	if (lp->conns != NULL)

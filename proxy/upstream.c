@@ -37,7 +37,7 @@ struct upstream_pool {
 
 struct upstream_conn {
 	uv_tcp_t tcp;
-	uv_timer_t timer;
+	deadline timer;
 	uv_connect_t creq;
 	proxy_loop *lp;
 	upstream_pool *pool;
@@ -172,9 +172,9 @@ up_timer_set(upstream_conn *up, int kind, unsigned ms)
 		return;
 	up->timer_kind = kind;
 	if (kind == UT_NONE)
-		uv_timer_stop(&up->timer);
+		deadline_clear(&up->timer);
 	else
-		uv_timer_start(&up->timer, up_timer_cb, ms, 0);
+		deadline_set(&up->timer, ms);
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
@@ -217,8 +217,7 @@ up_close(upstream_conn *up)
 	up->closing = 1;
 	up_detach(up);
 	pool_unlink(up);
-	uv_timer_stop(&up->timer);
-	uv_close((uv_handle_t *)&up->timer, up_handle_closed);
+	deadline_close(&up->timer, up_handle_closed);
 	uv_close((uv_handle_t *)&up->tcp, up_handle_closed);
 }
 
@@ -348,8 +347,8 @@ up_new(proxy_loop *s, const route_target *t, int *err)
 	up->space_id = xstrdup(t->space_id);
 	up->stats = stats_space(t->space_id);
 	uv_tcp_init(s->loop, &up->tcp);
-	uv_timer_init(s->loop, &up->timer);
-	up->tcp.data = up->timer.data = up->creq.data = up;
+	deadline_init(s->loop, &up->timer, up_timer_cb, up);
+	up->tcp.data = up->creq.data = up;
 	up->handles = 2;
 	s->nupstreams++;
 	if ((*err = uv_tcp_open(&up->tcp, fd)) != 0) {
