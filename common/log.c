@@ -20,14 +20,25 @@ log_set_level(enum log_level level)
 static size_t
 log_format(char *line, size_t cap, enum log_level level, const char *fmt, va_list ap)
 {
+	/* The date part changes once a second: formatted once per second and
+	 * thread (the proxy's access lines are written many times a second). */
+	static __thread time_t date_sec = -1;
+	static __thread char date[32];
+	static __thread size_t date_len;
 	struct timespec ts;
-	struct tm tm;
 	size_t n;
 	int r;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ts.tv_sec != date_sec) {
+		struct tm tm;
+
+		gmtime_r(&ts.tv_sec, &tm);
+		date_len = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		date_sec = ts.tv_sec;
+	}
+	n = date_len < cap ? date_len : 0;
+	memcpy(line, date, n);
 	r = snprintf(line + n, cap - n, ".%03ldZ %s ", ts.tv_nsec / 1000000, level_names[level]);
 	if (r > 0)
 		n += (size_t)r;

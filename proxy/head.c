@@ -7,6 +7,21 @@
 #include "proxy_int.h"
 #include "util.h"
 
+/* Released arenas kept for the next message on this thread: a keep-alive
+ * request then costs no allocation for its head.  Bounded; emptied by
+ * msg_head_cache_drain() when a loop ends. */
+#define HEAD_CACHE 16
+struct arena {
+	char *buf;
+	size_t cap;
+	void *fields;
+	size_t fields_cap;
+	http_header *hdrs;
+	size_t hdrs_cap;
+};
+static __thread struct arena cache[HEAD_CACHE];
+static __thread unsigned ncache;
+
 int
 msg_head_init(msg_head *h, size_t limit, size_t maxfields)
 {
@@ -16,13 +31,50 @@ msg_head_init(msg_head *h, size_t limit, size_t maxfields)
 	return 0;
 }
 
+/* A kept arena for a head's first bytes (not at init: an idle keep-alive
+ * connection holds no arena). */
+static void
+arena_take(msg_head *h)
+{
+	struct arena *a;
+
+	if (h->buf != NULL || h->fields != NULL || h->hdrs != NULL || ncache == 0)
+		return;
+	a = &cache[--ncache];
+	h->buf = a->buf;
+	h->cap = a->cap;
+	h->fields = a->fields;
+	h->fields_cap = a->fields_cap;
+	h->hdrs = a->hdrs;
+	h->hdrs_cap = a->hdrs_cap;
+}
+
 void
 msg_head_release(msg_head *h)
 {
-	free(h->buf);
-	free(h->fields);
-	free(h->hdrs);
+	if (h->buf != NULL || h->fields != NULL || h->hdrs != NULL) {
+		if (ncache < HEAD_CACHE) {
+			cache[ncache++] = (struct arena){ h->buf, h->cap, h->fields, h->fields_cap,
+				h->hdrs, h->hdrs_cap };
+		} else {
+			free(h->buf);
+			free(h->fields);
+			free(h->hdrs);
+		}
+	}
 	memset(h, 0, sizeof(*h));
+}
+
+void
+msg_head_cache_drain(void)
+{
+	while (ncache > 0) {
+		struct arena *a = &cache[--ncache];
+
+		free(a->buf);
+		free(a->fields);
+		free(a->hdrs);
+	}
 }
 
 int
@@ -30,6 +82,7 @@ msg_head_append(msg_head *h, const char *p, size_t n)
 {
 	if (h->len + n + 1 > h->limit)
 		return -E2BIG;
+	arena_take(h);
 	if (h->len + n + 1 > h->cap) {
 		size_t cap = h->cap != 0 ? h->cap : 512;
 
@@ -47,6 +100,7 @@ int
 msg_head_nul(msg_head *h)
 {
 	/* limit + 1 was reserved by append, but the arena may be empty */
+	arena_take(h);
 	if (h->len + 1 > h->cap) {
 		h->cap = h->len + 64;
 		h->buf = xrealloc(h->buf, h->cap);
@@ -58,7 +112,12 @@ msg_head_nul(msg_head *h)
 int
 msg_head_finish(msg_head *h)
 {
-	h->hdrs = xcalloc(h->nfields + 1, sizeof(*h->hdrs));
+	arena_take(h);
+	if (h->hdrs_cap < h->nfields + 1) {
+		h->hdrs_cap = h->nfields + 1;
+		h->hdrs = xrealloc(h->hdrs, h->hdrs_cap * sizeof(*h->hdrs));
+	}
+	h->hdrs[h->nfields] = (http_header){ NULL, NULL };
 	for (size_t i = 0; i < h->nfields; i++) {
 		h->hdrs[i].name = h->buf + h->fields[i].name;
 		h->hdrs[i].value = h->buf + h->fields[i].value;
@@ -70,13 +129,16 @@ msg_head_finish(msg_head *h)
 static int
 head_on_field(msg_head *h, const char *p, size_t n)
 {
-	if (h->in_value || h->nfields == 0 || h->fields == NULL) {
+	if (h->in_value || h->nfields == 0) {
 		if (h->nfields > 0 && msg_head_nul(h) != 0)
 			return -E2BIG;
 		if (h->nfields >= h->maxfields)
 			return -E2BIG;
-		if (h->fields == NULL)
-			h->fields = xcalloc(h->maxfields, sizeof(*h->fields));
+		arena_take(h);
+		if (h->fields_cap < h->maxfields) {
+			h->fields = xrealloc(h->fields, h->maxfields * sizeof(*h->fields));
+			h->fields_cap = h->maxfields;
+		}
 		h->fields[h->nfields].name = (uint32_t)h->len;
 		h->fields[h->nfields].value = 0;
 		h->nfields++;

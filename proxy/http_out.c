@@ -179,7 +179,7 @@ header_is_hop_by_hop(const char *name, const char *connection_value)
 	size_t nl = strlen(name);
 
 	for (int i = 0; hop[i] != NULL; i++)
-		if (strcasecmp(name, hop[i]) == 0)
+		if (hdr_is(name, hop[i]))
 			return 1;
 	if (connection_value != NULL) {
 		const char *p = connection_value;
@@ -200,19 +200,12 @@ header_is_hop_by_hop(const char *name, const char *connection_value)
 	return 0;
 }
 
-/* Appends s to a growing buffer that starts on the caller's stack. */
-typedef struct sbuf {
-	char *p;
-	size_t len, cap;
-	char *stack;
-} sbuf;
-
-static void
+void
 sbuf_add(sbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
-		if (b->p == b->stack) {
+		if (b->stack != NULL && b->p == b->stack) {
 			b->p = xmalloc(b->cap);
 			memcpy(b->p, b->stack, b->len);
 		} else {
@@ -224,10 +217,33 @@ sbuf_add(sbuf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void
+void
 sbuf_adds(sbuf *b, const char *s)
 {
 	sbuf_add(b, s, strlen(s));
+}
+
+char *
+sbuf_detach(sbuf *b)
+{
+	char *p = b->p;
+
+	if (b->stack != NULL && p == b->stack) {
+		p = xmalloc(b->len + 1);
+		memcpy(p, b->stack, b->len + 1);
+	}
+	b->p = b->stack;
+	b->len = 0;
+	return p;
+}
+
+void
+sbuf_free(sbuf *b)
+{
+	if (b->p != b->stack)
+		free(b->p);
+	b->p = b->stack;
+	b->len = 0;
 }
 
 int
@@ -235,7 +251,7 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
     size_t n, int64_t content_length)
 {
 	char line[128], stack[1024];
-	sbuf b = { stack, 0, sizeof(stack), stack };
+	sbuf b = SBUF_ON(stack);
 	int minor = c->parser.http_minor;
 	int r;
 
@@ -252,9 +268,8 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, reason);
 	sbuf_adds(&b, line);
 	for (size_t i = 0; i < n; i++) {
-		if (strcasecmp(h[i].name, "content-length") == 0 ||
-		    strcasecmp(h[i].name, "transfer-encoding") == 0 ||
-		    strcasecmp(h[i].name, "connection") == 0)
+		if (hdr_is(h[i].name, "content-length") || hdr_is(h[i].name, "transfer-encoding") ||
+		    hdr_is(h[i].name, "connection"))
 			continue;
 		sbuf_adds(&b, h[i].name);
 		sbuf_add(&b, ": ", 2);
@@ -290,8 +305,7 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 	sbuf_add(&b, "\r\n", 2);
 	c->out.head_bytes = b.len;
 	r = conn_write_str(c, b.p, b.len);
-	if (b.p != stack)
-		free(b.p);
+	sbuf_free(&b);
 	return r;
 }
 

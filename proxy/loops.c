@@ -175,6 +175,7 @@ wake_closed(uv_handle_t *h)
 		uv_mutex_destroy(&s->lock);
 		free(s->domain);
 		free(s);
+		msg_head_cache_drain(); /* the main loop's */
 		if (cb != NULL)
 			cb(arg);
 	}
@@ -257,6 +258,7 @@ worker_main(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	uv_run(lp->loop, UV_RUN_DEFAULT);
+	msg_head_cache_drain();
 	if (uv_loop_close(lp->loop) != 0)
 		log_warn("proxy: loop %u closed with handles open", lp->index);
 	uv_mutex_lock(&s->lock);

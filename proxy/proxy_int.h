@@ -18,6 +18,7 @@
 #include <llhttp.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <strings.h>
 #include <uv.h>
 
 #include "http.h"
@@ -47,6 +48,27 @@ void deadline_set(deadline *d, uint64_t ms);
 void deadline_clear(deadline *d);
 void deadline_close(deadline *d, uv_close_cb cb);
 
+/* Header name equality, ASCII case-insensitive, lit in lower case.  The
+ * first-letter test spares most strcasecmp calls on the per-request path. */
+static inline int
+hdr_is(const char *name, const char *lit)
+{
+	return (name[0] | 0x20) == lit[0] && strcasecmp(name, lit) == 0;
+}
+
+/* A growing string that starts in the caller's buffer (http_out.c). */
+typedef struct sbuf {
+	char *p;
+	size_t len, cap;
+	char *stack;           /* the caller's buffer, or NULL */
+} sbuf;
+#define SBUF_ON(buf) { (buf), 0, sizeof(buf), (buf) }
+
+void sbuf_add(sbuf *b, const char *s, size_t n);
+void sbuf_adds(sbuf *b, const char *s);
+char *sbuf_detach(sbuf *b); /* the string, on the heap: the caller frees it */
+void sbuf_free(sbuf *b);
+
 typedef struct proxy_conn proxy_conn;
 typedef struct upstream_conn upstream_conn;
 typedef struct upstream_pool upstream_pool;
@@ -58,15 +80,16 @@ typedef struct msg_head {
 	size_t len, cap, limit;
 	size_t url_off, url_len;
 	struct { uint32_t name, value; } *fields;
-	size_t nfields, maxfields;
+	size_t nfields, maxfields, fields_cap;
 	int in_value;          /* last span was a header value */
 	int value_done;        /* on_header_value_complete seen since last field */
 	http_header *hdrs;     /* built by msg_head_finish */
-	size_t nhdrs;
+	size_t nhdrs, hdrs_cap;
 } msg_head;
 
 int msg_head_init(msg_head *h, size_t limit, size_t maxfields);
 void msg_head_release(msg_head *h);
+void msg_head_cache_drain(void); /* frees this thread's kept arenas */
 /* Appends a span; -E2BIG past the limit. */
 int msg_head_append(msg_head *h, const char *p, size_t n);
 int msg_head_nul(msg_head *h);  /* terminates the current string */
@@ -217,6 +240,7 @@ struct proxy_conn {
 	uint64_t t_start, t_upstream;
 	int64_t upstream_ms;
 	route_target *target;
+	struct space_stats *stats;  /* counters of the last space served here */
 	upstream_conn *up;
 	http_exchange *x;
 	static_file sf;
@@ -235,7 +259,7 @@ void conn_abort(proxy_conn *c);
 void conn_fail_later(proxy_conn *c);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
 void conn_request_body_resume(proxy_conn *c);
-const char *conn_header(const proxy_conn *c, const char *name);
+const char *conn_header(const proxy_conn *c, const char *name); /* name in lower case */
 void conn_update_reading(proxy_conn *c);
 
 /* http_out.c: writes with a copy only of what the socket did not take now. */

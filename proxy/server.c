@@ -30,7 +30,7 @@ const char *
 conn_header(const proxy_conn *c, const char *name)
 {
 	for (size_t i = 0; i < c->head.nhdrs; i++)
-		if (strcasecmp(c->head.hdrs[i].name, name) == 0)
+		if (hdr_is(c->head.hdrs[i].name, name))
 			return c->head.hdrs[i].value;
 	return NULL;
 }
@@ -727,7 +727,7 @@ on_headers_complete(llhttp_t *p)
 
 	host = NULL;
 	for (size_t i = 0; i < c->head.nhdrs; i++) {
-		if (strcasecmp(c->head.hdrs[i].name, "host") == 0) {
+		if (hdr_is(c->head.hdrs[i].name, "host")) {
 			host = c->head.hdrs[i].value;
 			nhost++;
 		}

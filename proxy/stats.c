@@ -85,7 +85,12 @@ stats_request_done(proxy_conn *c)
 	if (!c->req_active)
 		return;
 	if (space != NULL) {
-		struct space_stats *e = stats_space(space);
+		struct space_stats *e = c->stats;
+
+		/* Entries live forever: the pointer is kept per connection, and
+		 * the table (behind its mutex) is only searched on a change. */
+		if (e == NULL || strcmp(e->space_id, space) != 0)
+			e = c->stats = stats_space(space);
 
 		atomic_fetch_add_explicit(&e->requests, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&e->bytes_in, c->body_received, memory_order_relaxed);

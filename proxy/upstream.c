@@ -12,6 +12,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,38 +422,13 @@ upstream_pools_close(proxy_loop *s)
 
 /* ---- request to the app -------------------------------------------------- */
 
-typedef struct sbuf {
-	char *p;
-	size_t len, cap;
-} sbuf;
-
-static void
-sb_add(sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		if (b->cap < 1024)
-			b->cap = 1024; /* one allocation for a typical head */
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_adds(sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
 static void
 sb_header(sbuf *b, const char *name, const char *value)
 {
-	sb_adds(b, name);
-	sb_add(b, ": ", 2);
-	sb_adds(b, value);
-	sb_add(b, "\r\n", 2);
+	sbuf_adds(b, name);
+	sbuf_add(b, ": ", 2);
+	sbuf_adds(b, value);
+	sbuf_add(b, "\r\n", 2);
 }
 
 static char *
@@ -459,50 +436,49 @@ build_request_head(proxy_conn *c, int upgrade, size_t *len)
 {
 	const char *conn_hdr = conn_header(c, "connection");
 	const char *up_hdr = conn_header(c, "upgrade");
-	sbuf b = { 0 }, xff = { 0 };
-	char num[32];
+	char stack[2048], xff_stack[256], num[32];
+	sbuf b = SBUF_ON(stack), xff = SBUF_ON(xff_stack);
 
-	sb_adds(&b, c->method);
-	sb_add(&b, " ", 1);
-	sb_adds(&b, c->url);
-	sb_adds(&b, " HTTP/1.1\r\n");
+	sbuf_adds(&b, c->method);
+	sbuf_add(&b, " ", 1);
+	sbuf_adds(&b, c->url);
+	sbuf_adds(&b, " HTTP/1.1\r\n");
 	for (size_t i = 0; i < c->head.nhdrs; i++) {
 		const http_header *h = &c->head.hdrs[i];
 
 		if (header_is_hop_by_hop(h->name, conn_hdr) ||
-		    strcasecmp(h->name, "x-forwarded-proto") == 0 ||
-		    strcasecmp(h->name, "x-forwarded-host") == 0 ||
-		    strcasecmp(h->name, "expect") == 0)
+		    hdr_is(h->name, "x-forwarded-proto") || hdr_is(h->name, "x-forwarded-host") ||
+		    hdr_is(h->name, "expect"))
 			continue;
-		if (strcasecmp(h->name, "x-forwarded-for") == 0) {
+		if (hdr_is(h->name, "x-forwarded-for")) {
 			if (xff.len > 0)
-				sb_add(&xff, ", ", 2);
-			sb_adds(&xff, h->value);
+				sbuf_add(&xff, ", ", 2);
+			sbuf_adds(&xff, h->value);
 			continue;
 		}
 		sb_header(&b, h->name, h->value);
 	}
 	if (xff.len > 0)
-		sb_add(&xff, ", ", 2);
-	sb_adds(&xff, c->client_addr);
+		sbuf_add(&xff, ", ", 2);
+	sbuf_adds(&xff, c->client_addr);
 	sb_header(&b, "X-Forwarded-For", xff.p);
-	free(xff.p);
+	sbuf_free(&xff);
 	sb_header(&b, "X-Forwarded-Proto", "http");
 	if (c->raw_host != NULL)
 		sb_header(&b, "X-Forwarded-Host", c->raw_host);
 	if (c->req_chunked) {
-		sb_adds(&b, "Transfer-Encoding: chunked\r\n");
+		sbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
 	} else if (c->req_clen >= 0) {
 		snprintf(num, sizeof(num), "%" PRId64, c->req_clen);
 		sb_header(&b, "Content-Length", num);
 	}
 	if (upgrade && up_hdr != NULL) {
-		sb_adds(&b, "Connection: upgrade\r\n");
+		sbuf_adds(&b, "Connection: upgrade\r\n");
 		sb_header(&b, "Upgrade", up_hdr);
 	}
-	sb_add(&b, "\r\n", 2);
+	sbuf_add(&b, "\r\n", 2);
 	*len = b.len;
-	return b.p;
+	return sbuf_detach(&b);
 }
 
 static void
@@ -694,6 +670,22 @@ upstream_client_abort(proxy_conn *c)
 
 /* ---- the response -------------------------------------------------------- */
 
+/* More of the response is to come: acknowledge what we have now.  An app
+ * that writes its head and its body in two small sends (Python's
+ * http.server does, without TCP_NODELAY) has Nagle hold the body until the
+ * head is acknowledged, and Linux delays that ACK by 40 ms: every such
+ * response would wait 40 ms.  A complete response in one read costs
+ * nothing here. */
+static void
+up_quickack(upstream_conn *up)
+{
+	uv_os_fd_t fd;
+	int one = 1;
+
+	if (uv_fileno((uv_handle_t *)&up->tcp, &fd) == 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 static void
 up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
@@ -791,8 +783,11 @@ up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		up_fail(up, 502, "the app sent an invalid response");
 		return;
 	}
-	if (up->read_paused)
+	if (up->read_paused) {
 		up_reading(up, 0);
+		return;
+	}
+	up_quickack(up);
 }
 
 static int
@@ -836,7 +831,7 @@ r_on_headers_complete(llhttp_t *p)
 	proxy_conn *c = up->c;
 	int status = llhttp_get_status_code(p);
 	const char *conn_hdr = NULL;
-	http_header *h;
+	http_header h_stack[64], *h;
 	size_t n = 0;
 	int64_t clen = -1;
 
@@ -851,18 +846,19 @@ r_on_headers_complete(llhttp_t *p)
 	if (status == 101 && !up->upgrade_req)
 		return HPE_USER;
 	for (size_t i = 0; i < up->head.nhdrs; i++)
-		if (strcasecmp(up->head.hdrs[i].name, "connection") == 0)
+		if (hdr_is(up->head.hdrs[i].name, "connection"))
 			conn_hdr = up->head.hdrs[i].value;
-	h = xcalloc(up->head.nhdrs + 1, sizeof(*h));
+	h = up->head.nhdrs < sizeof(h_stack) / sizeof(h_stack[0]) ? h_stack :
+	    xcalloc(up->head.nhdrs + 1, sizeof(*h));
 	for (size_t i = 0; i < up->head.nhdrs; i++) {
 		const http_header *in = &up->head.hdrs[i];
 
-		if (status == 101 && strcasecmp(in->name, "upgrade") == 0) {
+		if (status == 101 && hdr_is(in->name, "upgrade")) {
 			h[n++] = *in;
 			continue;
 		}
 		if (header_is_hop_by_hop(in->name, status == 101 ? NULL : conn_hdr) ||
-		    strcasecmp(in->name, "x-accel-buffering") == 0)
+		    hdr_is(in->name, "x-accel-buffering"))
 			continue;
 		h[n++] = *in;
 	}
@@ -876,7 +872,8 @@ r_on_headers_complete(llhttp_t *p)
 	if (status == 101)
 		up->tunnel_pending = 1;
 	conn_resp_start(c, status, NULL, h, n, clen);
-	free(h);
+	if (h != h_stack)
+		free(h);
 	if (up->is_head)
 		return 1; /* no body follows a response to HEAD */
 	return 0;
