@@ -86,10 +86,12 @@ def test_hub_echo_large_with_pause_resume(proxy):
     s = socket.create_connection(("127.0.0.1", proxy.port))
     s.sendall(b"POST /echo HTTP/1.1\r\nHost: podium.test\r\nConnection: close\r\n"
               b"Content-Length: %d\r\n\r\n" % len(body))
+    # the timeout before the sender starts: switching a socket to timeout
+    # mode while another thread is inside sendall() changes that call under it
+    s.settimeout(20)
     th = threading.Thread(target=s.sendall, args=(body,))
     th.start()
     out = b""
-    s.settimeout(20)
     while True:
         d = s.recv(1 << 20)
         if not d:
