@@ -13,6 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.environ.get("PROXY_HARNESS") or os.path.join(HERE, "../../build/proxy-harness")
 BACKEND_PORT = 9000
 ASAN = "build-asan" in HARNESS
+TSAN = "tsan" in HARNESS
 
 
 def sh(*args, check=True):

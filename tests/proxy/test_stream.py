@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ASAN, backend_log, dechunk, raw
+from conftest import ASAN, TSAN, backend_log, dechunk, raw
 
 APP = b"Host: app.podium.test\r\n"
 
@@ -227,7 +227,7 @@ def test_app_closing_connection_then_reuse(proxy):
         assert b"bye" in out and b"hello app" in out
 
 
-@pytest.mark.skipif(ASAN, reason="ASan's allocator makes RSS per connection meaningless")
+@pytest.mark.skipif(ASAN or TSAN, reason="a sanitizer's allocator makes RSS per connection meaningless")
 def test_idle_keepalive_connections_hold_little_memory(proxy_factory):
     """An idle keep-alive client connection keeps no buffers of its last
     request (10 000 of them must fit in the daemon's 64 MiB budget)."""
