@@ -44,6 +44,12 @@ are printed. Then 10 000 idle keep-alive client connections are opened on
 podium and the RSS of the process serving them (harness or daemon) is
 reported.
 
+Space mode then measures a second, typical app the same three ways: the
+examples/python-stdlib demo (Python's http.server) deployed as space
+admin/pyapp, with its own peer nginx on 9201 in its namespace (BENCH_PY=0
+skips it; BENCH_PY_DURATION, 5s).  That server writes a response's head and
+body in two sends without TCP_NODELAY; see python_app_part.
+
 Environment: BENCH_MODE (space), BENCH_LOOPS (harness mode; default: online
 CPUs, at most 8 — the proxy's default), BENCH_DURATION (8s), BENCH_CONNS (64),
 BENCH_THREADS (2), BENCH_ROUNDS (3), BENCH_RSS=0 to skip the idle-connection
@@ -106,9 +112,10 @@ def proxy_body(port):
                 proxy_set_header Connection ""; proxy_buffering off; } }""" % port
 
 
-def wrk(url, host, ns):
+def wrk(url, host, ns, dur=None):
     """ns: a command prefix entering the backend's network namespace, or []."""
-    cmd = ns + ["wrk", "-t" + THREADS, "-c" + CONNS, "-d" + DUR, "--latency", "-H", "Host: " + host, url]
+    cmd = ns + ["wrk", "-t" + THREADS, "-c" + CONNS, "-d" + (dur or DUR), "--latency",
+                "-H", "Host: " + host, url]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     m = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -199,6 +206,78 @@ def find_backend(marker, timeout=30):
     raise SystemExit("bench: the space's nginx (marker %s) not found" % marker)
 
 
+SPACE = {}  # space mode: the daemon, for the second part
+
+
+def find_python_app(marker, timeout=30):
+    """The python app started by the Procfile line carrying marker: (pid, port)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    cmd = f.read().split(b"\0")
+                if b"app.py" not in cmd or marker.encode() not in cmd:
+                    continue
+                with open("/proc/%s/environ" % p, "rb") as f:
+                    env = dict(kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
+                return int(p), int(env[b"PORT"])
+            except (OSError, KeyError, ValueError):
+                continue
+        time.sleep(0.1)
+    raise SystemExit("bench: the python app (marker %s) not found" % marker)
+
+
+def python_app_part(d, procs):
+    """Space mode, second part: a typical Python demo app, examples/python-stdlib
+    (http.server, which sends a response's head and body in two writes without
+    TCP_NODELAY), deployed as a space; nginx reaches it in its namespace as
+    in the first part.  With Nagle holding the body until the head is ACKed
+    and the receiver delaying that ACK, each response waits ~40 ms unless the
+    proxy acknowledges at once."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    import podium_helpers as ph
+
+    dm = SPACE["daemon"]
+    ex = os.path.join(ROOT, "examples", "python-stdlib")
+    marker = "podbench-py-%d" % os.getpid()
+    files = {}
+    for name in ("README.md", "app.py"):
+        with open(os.path.join(ex, name)) as f:
+            files[name] = f.read()
+    files["Procfile"] = "web: python3 app.py %s\n" % marker
+    dm.create_space("pyapp", sdk="static")
+    _, p = dm.try_push(dm.workdir_from(files=files), ph.ADMIN, "pyapp")
+    if p.returncode != 0:
+        raise SystemExit("bench: git push failed: %s" % p.stderr.decode(errors="replace"))
+    dm.wait_stage(ph.ADMIN, "pyapp", "RUNNING")
+    dm.wait_app(ph.ADMIN, "pyapp")
+    pid, aport = find_python_app(marker)
+    ns = ["nsenter", "--net=/proc/%d/ns/net" % pid]
+    conf = nginx_conf(d, "pyproxy", proxy_body(aport).replace("9200", "9201"))
+    procs.append(subprocess.Popen(ns + ["nginx", "-c", conf, "-g", "daemon off;"]))
+    time.sleep(0.5)
+    host = dm.app_host(ph.ADMIN, "pyapp", with_port=False)
+    dur = os.environ.get("BENCH_PY_DURATION", "5s")
+    print("python app (examples/python-stdlib as space admin/pyapp, pid %d, port %d): "
+          "wrk -t%s -c%s -d%s" % (pid, aport, THREADS, CONNS, dur), flush=True)
+    res = {}
+    for name, url, h, pre in (("direct", "http://127.0.0.1:%d/" % aport, host, ns),
+                              ("nginx", "http://127.0.0.1:9201/", host, ns),
+                              ("podium", "http://127.0.0.1:%d/" % dm.port, host, [])):
+        rps, p99, errs, out = wrk(url, h, pre, dur)
+        m = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+        p50 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+        res[name] = (rps, p50, p99)
+        print("python-app %-7s %10.0f req/s   p50 %7.2f ms   p99 %7.2f ms   non-2xx %d"
+              % (name, rps, p50, p99, errs), flush=True)
+    print("python-app podium/nginx: req/s x%.1f, p50 x%.3f, p99 x%.3f"
+          % (res["podium"][0] / res["nginx"][0], res["podium"][1] / res["nginx"][1],
+             res["podium"][2] / res["nginx"][2]))
+
+
 def setup_space(d, procs, cleanups):
     """The daemon with the backend deployed as a space; the peer nginx in the
     space's network namespace. Returns like setup_harness."""
@@ -229,6 +308,7 @@ def setup_space(d, procs, cleanups):
     procs.append(subprocess.Popen(ns + [RELAY, str(RELAY_PORT), str(bport), str(LOOPS)]))
     time.sleep(0.5)
     host = dm.app_host(ph.ADMIN, "bench", with_port=False)
+    SPACE["daemon"] = dm
     print("space admin/bench: backend nginx pid %d on 127.0.0.1:%d in its sandbox's netns; "
           "podium daemon pid %d on 127.0.0.1:%d, Host: %s"
           % (pid, bport, dm.proc.pid, dm.port, host), flush=True)
@@ -276,6 +356,9 @@ def main():
               % (med["relay"][0] / med["nginx"][0], med["relay"][1] / med["nginx"][1]))
         print("podium/relay: req/s x%.2f, p99 x%.2f"
               % (med["podium"][0] / med["relay"][0], med["podium"][1] / med["relay"][1]))
+
+        if MODE == "space" and os.environ.get("BENCH_PY", "1") != "0":
+            python_app_part(d, procs)
 
         if os.environ.get("BENCH_RSS", "1") == "0":
             return
