@@ -182,9 +182,9 @@ exec /usr/sbin/nginx -e $D/error.log -p $D -c $D/nginx.conf -g 'daemon off;'
 """
 
 
-def find_backend(marker, timeout=30):
-    """The space's nginx master: (pid, port), found by the marker in its
-    command line."""
+def find_proc(words, port_of, what, timeout=30):
+    """The first process whose command line holds all of words, as
+    (pid, port_of(pid))."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for p in os.listdir("/proc"):
@@ -193,41 +193,35 @@ def find_backend(marker, timeout=30):
             try:
                 with open("/proc/%s/cmdline" % p, "rb") as f:
                     cmd = f.read()
-                if b"nginx" not in cmd or marker.encode() not in cmd:
+                if any(w.encode() not in cmd for w in words):
                     continue
-                # nginx's process title overwrites its environment: read
-                # the port from the conf run.sh wrote in the box's /tmp
-                with open("/proc/%s/root/tmp/ngx-%s/nginx.conf" % (p, marker)) as f:
-                    m = re.search(r"listen 127\.0\.0\.1:(\d+)", f.read())
-                return int(p), int(m.group(1))
-            except (OSError, AttributeError, ValueError):
+                return int(p), port_of(p)
+            except (OSError, AttributeError, KeyError, ValueError):
                 continue
         time.sleep(0.1)
-    raise SystemExit("bench: the space's nginx (marker %s) not found" % marker)
+    raise SystemExit("bench: %s not found" % what)
+
+
+def find_backend(marker):
+    """The space's nginx master: (pid, port)."""
+    def port_of(p):
+        # nginx's process title overwrites its environment: read the port
+        # from the conf run.sh wrote in the box's /tmp
+        with open("/proc/%s/root/tmp/ngx-%s/nginx.conf" % (p, marker)) as f:
+            return int(re.search(r"listen 127\.0\.0\.1:(\d+)", f.read()).group(1))
+    return find_proc(["nginx", marker], port_of, "the space's nginx (marker %s)" % marker)
+
+
+def find_python_app(marker):
+    """The python app started by the Procfile line carrying marker: (pid, port)."""
+    def port_of(p):
+        with open("/proc/%s/environ" % p, "rb") as f:
+            env = dict(kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
+        return int(env[b"PORT"])
+    return find_proc(["app.py", marker], port_of, "the python app (marker %s)" % marker)
 
 
 SPACE = {}  # space mode: the daemon, for the second part
-
-
-def find_python_app(marker, timeout=30):
-    """The python app started by the Procfile line carrying marker: (pid, port)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for p in os.listdir("/proc"):
-            if not p.isdigit():
-                continue
-            try:
-                with open("/proc/%s/cmdline" % p, "rb") as f:
-                    cmd = f.read().split(b"\0")
-                if b"app.py" not in cmd or marker.encode() not in cmd:
-                    continue
-                with open("/proc/%s/environ" % p, "rb") as f:
-                    env = dict(kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
-                return int(p), int(env[b"PORT"])
-            except (OSError, KeyError, ValueError):
-                continue
-        time.sleep(0.1)
-    raise SystemExit("bench: the python app (marker %s) not found" % marker)
 
 
 def python_app_part(d, procs):

@@ -96,6 +96,17 @@ def proxy(proxy_factory):
     return proxy_factory()
 
 
+def hello_once(s, req=b"GET /hello HTTP/1.1\r\nHost: app.podium.test\r\n\r\n"):
+    """One GET /hello on the connected socket s, read to the end of its body."""
+    s.sendall(req)
+    got = b""
+    while b"hello app" not in got:
+        d = s.recv(65536)
+        assert d, got
+        got += d
+    return got
+
+
 def raw(port, data, timeout=3.0, wait_close=True):
     """Sends data, returns everything received until close or timeout."""
     s = socket.create_connection(("127.0.0.1", port))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ASAN, TSAN, backend_log, dechunk, raw
+from conftest import ASAN, HERE, TSAN, backend_log, dechunk, hello_once, raw
 
 APP = b"Host: app.podium.test\r\n"
 
@@ -238,21 +238,14 @@ def test_idle_keepalive_connections_hold_little_memory(proxy_factory):
     # no access log: the fixture reads the harness's stderr only at the end,
     # and 2000 lines would fill that pipe
     p = proxy_factory("--no-access-log")
-    req = b"GET /hello HTTP/1.1\r\n" + APP + b"\r\n"
     warm = socket.create_connection(("127.0.0.1", p.port))
-    warm.sendall(req)
-    warm.recv(65536)
+    hello_once(warm)
     base = p.rss_kb()
     socks = []
     try:
         for _ in range(n):
             s = socket.create_connection(("127.0.0.1", p.port))
-            s.sendall(req)
-            got = b""
-            while b"hello app" not in got:
-                d = s.recv(65536)
-                assert d
-                got += d
+            hello_once(s)
             socks.append(s)
         time.sleep(0.2)
         per_conn = (p.rss_kb() - base) * 1024 / n
@@ -267,16 +260,12 @@ def test_idle_keepalive_connections_hold_little_memory(proxy_factory):
 
 TEN_ON_ONE = r"""
 import socket, sys, time
+sys.path.insert(0, sys.argv[2])
+from conftest import hello_once
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-req = b"GET /hello HTTP/1.1\r\nHost: app.podium.test\r\n\r\n"
 t = time.monotonic()
 for _ in range(10):
-    s.sendall(req)
-    got = b""
-    while b"hello app" not in got:
-        d = s.recv(65536)
-        assert d
-        got += d
+    hello_once(s)
 print(time.monotonic() - t)
 """
 
@@ -288,10 +277,10 @@ def test_app_sending_head_and_body_apart_is_not_delayed(netns, proxy):
     The proxy acknowledges a partial response at once."""
     # Control: a plain client straight to the app pays the stall each time.
     direct = subprocess.run(["ip", "netns", "exec", netns, "/usr/bin/python3", "-c", TEN_ON_ONE,
-                             "9000"], capture_output=True, text=True, timeout=30)
+                             "9000", HERE], capture_output=True, text=True, timeout=30)
     assert direct.returncode == 0, direct.stderr
     assert float(direct.stdout) > 0.3, direct.stdout  # 10 x 40 ms
-    through = subprocess.run(["/usr/bin/python3", "-c", TEN_ON_ONE, str(proxy.port)],
+    through = subprocess.run(["/usr/bin/python3", "-c", TEN_ON_ONE, str(proxy.port), HERE],
                              capture_output=True, text=True, timeout=30)
     assert through.returncode == 0, through.stderr
     assert float(through.stdout) < 0.2, through.stdout  # a few ms each, not 40
