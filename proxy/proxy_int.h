@@ -203,6 +203,7 @@ struct proxy_conn {
 	int no_more;               /* parse nothing more on this connection */
 	int reading;
 	int in_process, reprocess, in_parse;
+	int parse_paused;          /* llhttp paused with callbacks still due */
 	int timer_kind;
 	int tunnel;                /* raw byte tunnel with c->up */
 	int tunnel_paused;         /* client reading stopped for tunnel back-pressure */

@@ -404,6 +404,13 @@ conn_process(proxy_conn *c)
 			} else if (c->inlen > c->inoff) {
 				p = c->inbuf + c->inoff;
 				n = c->inlen - c->inoff;
+			} else if (c->parse_paused) {
+				/* Paused on the last bytes we had (a body handler's
+				 * back-pressure on the final chunk): what llhttp left
+				 * due, such as on_message_complete, runs now, not when
+				 * the client sends more, which it may never do. */
+				p = "";
+				n = 0;
 			} else {
 				break;
 			}
@@ -477,6 +484,7 @@ conn_parse(proxy_conn *c, const char *p, size_t n)
 	c->parse_end = p + n;
 	err = llhttp_execute(&c->parser, p, n);
 	c->in_parse = 0;
+	c->parse_paused = err == HPE_PAUSED;
 	if (err == HPE_OK)
 		return n;
 	pos = llhttp_get_error_pos(&c->parser);
@@ -794,6 +802,9 @@ static int
 on_body(llhttp_t *p, const char *at, size_t n)
 {
 	proxy_conn *c = p->data;
+
+	if (n == 0) /* the empty span of a zero-length resume: nothing to pass on */
+		return c->body_paused || c->no_more ? HPE_PAUSED : 0;
 
 	if (c->no_more)
 		return HPE_PAUSED;

@@ -195,3 +195,15 @@ def test_static_no_escape(proxy_factory, tmp_path):
         status = int(out.split(b" ")[1])
         assert status in (400, 403, 404), (path, out[:200])
         assert b"root:" not in out and b"SECRET" not in out, path
+
+
+def test_hub_body_paused_on_its_last_bytes_still_ends(proxy):
+    # /count pauses the body every 4 MiB: a body of exactly 4 MiB is paused on
+    # its final bytes, when nothing more will come from the client; the end of
+    # the message must still reach the handler once it resumes.
+    for size in (4 << 20, 8 << 20):
+        r, d = get(proxy.port, "/count", "podium.test", method="POST", body=b"c" * size)
+        assert r.status == 200 and json.loads(d) == {"bytes": size}
+    # control: a body that does not end on a pause point
+    r, d = get(proxy.port, "/count", "podium.test", method="POST", body=b"c" * ((4 << 20) + 1))
+    assert r.status == 200 and json.loads(d) == {"bytes": (4 << 20) + 1}
