@@ -261,6 +261,7 @@ void conn_fail_later(proxy_conn *c);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
 void conn_request_body_resume(proxy_conn *c);
 const char *conn_header(const proxy_conn *c, const char *name); /* name in lower case */
+void tcp_quickack(uv_tcp_t *t); /* http_out.c: ACK now, a message is incomplete */
 void conn_update_reading(proxy_conn *c);
 
 /* http_out.c: writes with a copy only of what the socket did not take now. */

@@ -323,8 +323,13 @@ conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		inbuf_append(c, buf->base, (size_t)nread);
 		conn_process(c);
 	}
-	if (!c->closing)
-		conn_update_reading(c);
+	if (c->closing)
+		return;
+	/* A request body is still to come: don't let a Nagle-bound client
+	 * wait for our delayed ACK (tcp_quickack). */
+	if (c->req_active && !c->req_msg_done && !c->tunnel && !c->no_more)
+		tcp_quickack(&c->tcp);
+	conn_update_reading(c);
 }
 
 /* ---- request completion and the processing loop -------------------------- */

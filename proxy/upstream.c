@@ -12,8 +12,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -670,20 +668,12 @@ upstream_client_abort(proxy_conn *c)
 
 /* ---- the response -------------------------------------------------------- */
 
-/* More of the response is to come: acknowledge what we have now.  An app
- * that writes its head and its body in two small sends (Python's
- * http.server does, without TCP_NODELAY) has Nagle hold the body until the
- * head is acknowledged, and Linux delays that ACK by 40 ms: every such
- * response would wait 40 ms.  A complete response in one read costs
- * nothing here. */
+/* More of the response is to come: acknowledge what we have now (see
+ * tcp_quickack).  A complete response in one read costs nothing here. */
 static void
 up_quickack(upstream_conn *up)
 {
-	uv_os_fd_t fd;
-	int one = 1;
-
-	if (uv_fileno((uv_handle_t *)&up->tcp, &fd) == 0)
-		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+	tcp_quickack(&up->tcp);
 }
 
 static void

@@ -284,3 +284,36 @@ def test_app_sending_head_and_body_apart_is_not_delayed(netns, proxy):
                              capture_output=True, text=True, timeout=30)
     assert through.returncode == 0, through.stderr
     assert float(through.stdout) < 0.2, through.stdout  # a few ms each, not 40
+
+
+TEN_POSTS = r"""
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+body = b"x" * 100
+t = time.monotonic()
+for _ in range(10):
+    # head and body in two sends, Nagle on (no TCP_NODELAY)
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: app.podium.test\r\nContent-Length: 100\r\n\r\n")
+    s.sendall(body)
+    got = b""
+    while not got.endswith(body):
+        d = s.recv(65536)
+        assert d
+        got += d
+print(time.monotonic() - t)
+"""
+
+
+def test_client_sending_head_and_body_apart_is_not_delayed(netns, proxy):
+    """The mirror case: a client that writes a request's head and body in two
+    sends without TCP_NODELAY waits for the receiver's delayed ACK before its
+    body leaves; the proxy acknowledges an incomplete request at once."""
+    # Control: the same client straight to the app (which delays its ACK).
+    direct = subprocess.run(["ip", "netns", "exec", netns, "/usr/bin/python3", "-c", TEN_POSTS,
+                             "9000"], capture_output=True, text=True, timeout=30)
+    assert direct.returncode == 0, direct.stderr
+    assert float(direct.stdout) > 0.3, direct.stdout  # 10 x 40 ms
+    through = subprocess.run(["/usr/bin/python3", "-c", TEN_POSTS, str(proxy.port)],
+                             capture_output=True, text=True, timeout=30)
+    assert through.returncode == 0, through.stderr
+    assert float(through.stdout) < 0.2, through.stdout
