@@ -262,6 +262,11 @@ void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
 void conn_request_body_resume(proxy_conn *c);
 const char *conn_header(const proxy_conn *c, const char *name); /* name in lower case */
 void tcp_quickack(uv_tcp_t *t); /* http_out.c: ACK now, a message is incomplete */
+
+/* route.c */
+char *proxy_host_normalize(const char *raw); /* lowercased, port stripped; NULL: invalid */
+int proxy_host_is_hub(const proxy_server *s, const char *host);
+void conn_route(proxy_conn *c); /* hub, static, app, or an error answer */
 void conn_update_reading(proxy_conn *c);
 
 /* http_out.c: writes with a copy only of what the socket did not take now. */

@@ -1,0 +1,102 @@
+/* route.c — the "route" step of a request's lifecycle: its Host names the hub
+ * (web UI, API, git) or a space; a space's route table entry says whether
+ * podium serves its files, proxies to its app, or answers that the app is
+ * starting or down. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_int.h"
+#include "util.h"
+
+/* Host: lowercased, port stripped, only host characters. */
+char *
+proxy_host_normalize(const char *raw)
+{
+	size_t n = strlen(raw), end = n;
+	char tmp[256];
+
+	if (n == 0 || n >= sizeof(tmp))
+		return NULL;
+	if (raw[0] == '[') {
+		const char *rb = strchr(raw, ']');
+
+		if (rb == NULL)
+			return NULL;
+		end = (size_t)(rb - raw) + 1;
+		if (raw[end] != '\0' && raw[end] != ':')
+			return NULL;
+	} else {
+		const char *colon = strchr(raw, ':');
+
+		if (colon != NULL)
+			end = (size_t)(colon - raw);
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)raw[i];
+
+		if (!(isalnum(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '[' ||
+		    ch == ']' || ch == '_'))
+			return NULL;
+	}
+	for (size_t i = 0; i < end; i++)
+		tmp[i] = (char)tolower((unsigned char)raw[i]);
+	/* a trailing dot names the same host */
+	if (end > 1 && tmp[end - 1] == '.')
+		end--;
+	tmp[end] = '\0';
+	return xstrdup(tmp);
+}
+
+int
+proxy_host_is_hub(const proxy_server *s, const char *host)
+{
+	return strcmp(host, s->domain) == 0 || strcmp(host, "127.0.0.1") == 0 ||
+	    strcmp(host, "[::1]") == 0;
+}
+
+void
+conn_route(proxy_conn *c)
+{
+	proxy_server *s = c->srv;
+	size_t hl, dl = strlen(s->domain);
+	char sub[256];
+
+	if (c->host != NULL && proxy_host_is_hub(s, c->host)) {
+		c->is_hub = 1;
+		hub_dispatch(c);
+		return;
+	}
+	if (c->host == NULL || (hl = strlen(c->host)) <= dl + 1 || c->host[hl - dl - 1] != '.' ||
+	    strcmp(c->host + hl - dl, s->domain) != 0 || hl - dl - 1 >= sizeof(sub)) {
+		conn_respond_error(c, 404, "unknown host", NULL, 0);
+		return;
+	}
+	memcpy(sub, c->host, hl - dl - 1);
+	sub[hl - dl - 1] = '\0';
+	c->target = strchr(sub, '.') == NULL ? routes_lookup(sub) : NULL;
+	if (c->target == NULL) {
+		conn_respond_error(c, 404, "unknown host", NULL, 0);
+		return;
+	}
+	switch (c->target->kind) {
+	case ROUTE_STATIC:
+		static_serve(c);
+		break;
+	case ROUTE_APP:
+		upstream_dispatch(c);
+		break;
+	case ROUTE_STARTING: {
+		http_header ra = { "Retry-After", "5" };
+
+		conn_respond_error(c, 503, c->target->message != NULL ? c->target->message :
+		    "the app is starting", &ra, 1);
+		break;
+	}
+	case ROUTE_DOWN:
+	default:
+		conn_respond_error(c, 502, c->target->message != NULL ? c->target->message :
+		    "the app is not running", NULL, 0);
+		break;
+	}
+}
