@@ -9,20 +9,29 @@
 #include "util.h"
 
 int
-conn_respond_simple(proxy_conn *c, int status, const char *ctype,
+conn_respond_head_body(proxy_conn *c, int status, const char *ctype,
     const http_header *extra, size_t nextra, const void *body, size_t len)
 {
-	http_header h[16];
+	http_header h[32];
 	size_t n = 0;
 	int r;
 
 	if (ctype != NULL)
 		h[n++] = (http_header){ "Content-Type", ctype };
-	for (size_t i = 0; i < nextra && n < 16; i++)
+	for (size_t i = 0; i < nextra && n < 32; i++)
 		h[n++] = extra[i];
 	r = conn_resp_start(c, status, NULL, h, n, (int64_t)len);
 	if (r == 0 && len > 0)
 		r = conn_resp_body(c, body, len);
+	return r;
+}
+
+int
+conn_respond_simple(proxy_conn *c, int status, const char *ctype,
+    const http_header *extra, size_t nextra, const void *body, size_t len)
+{
+	int r = conn_respond_head_body(c, status, ctype, extra, nextra, body, len);
+
 	if (r == 0)
 		r = conn_resp_end(c);
 	return r;

@@ -208,21 +208,13 @@ int
 http_respond(http_exchange *x, int status, const char *content_type,
     const http_header *extra, size_t nextra, const void *body, size_t len)
 {
-	http_header h[32];
-	size_t n = 0;
 	int r;
 
 	if (x->c == NULL) {
 		http_response_end(x);
 		return -EPIPE;
 	}
-	if (content_type != NULL)
-		h[n++] = (http_header){ "Content-Type", content_type };
-	for (size_t i = 0; i < nextra && n < 32; i++)
-		h[n++] = extra[i];
-	r = http_response_start(x, status, h, n, (int64_t)len);
-	if (r == 0 && len > 0)
-		r = http_response_write(x, body, len);
+	r = conn_respond_head_body(x->c, status, content_type, extra, nextra, body, len);
 	http_response_end(x);
 	return r;
 }

@@ -289,6 +289,9 @@ int header_is_hop_by_hop(const char *name, const char *connection_value);
 /* errors.c */
 int conn_respond_error(proxy_conn *c, int status, const char *message,
     const http_header *extra, size_t nextra);
+/* Head (Content-Type, extra headers, Content-Length) and body, not ended. */
+int conn_respond_head_body(proxy_conn *c, int status, const char *ctype,
+    const http_header *extra, size_t nextra, const void *body, size_t len);
 int conn_respond_simple(proxy_conn *c, int status, const char *ctype,
     const http_header *extra, size_t nextra, const void *body, size_t len);
 
