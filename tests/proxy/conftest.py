@@ -107,6 +107,15 @@ def hello_once(s, req=b"GET /hello HTTP/1.1\r\nHost: app.podium.test\r\n\r\n"):
     return got
 
 
+def recv_until_close(s, out=b""):
+    """Everything s receives until the peer closes, appended to out."""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return out
+        out += d
+
+
 def raw(port, data, timeout=3.0, wait_close=True):
     """Sends data, returns everything received until close or timeout."""
     s = socket.create_connection(("127.0.0.1", port))

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from conftest import raw
+from conftest import raw, recv_until_close
 
 HUB = b"Host: podium.test\r\n"
 APP = b"Host: app.podium.test\r\n"
@@ -94,11 +94,7 @@ def test_hub_head_split_across_reads_and_expect_continue(proxy_factory):
             assert d, got
             got += d
         s.sendall(b"ping")
-        while True:
-            d = s.recv(4096)
-            if not d:
-                break
-            got += d
+        got = recv_until_close(s, got)
         s.close()
         assert got.count(b"100 Continue") == 1, got
         assert b"HTTP/1.1 200 OK" in got and got.endswith(b"ping"), got
@@ -153,12 +149,7 @@ def test_stop_with_busy_workers_exits_cleanly(proxy_factory):
     assert code == 0, err[-2000:]
     assert time.time() - t0 < 5
     busy.settimeout(2)
-    got = b""
-    while True:
-        d = busy.recv(4096)
-        if not d:
-            break
-        got += d
+    got = recv_until_close(busy)
     assert got.endswith(b"0\r\n\r\n") and b"data: 4" in got, got
     for s in socks:
         s.close()
@@ -209,12 +200,7 @@ def test_slow_but_steady_body_is_not_cut(proxy_factory):
     for _ in range(8):
         time.sleep(0.3)
         s.sendall(b"x")
-    out = b""
-    while True:
-        d = s.recv(4096)
-        if not d:
-            break
-        out += d
+    out = recv_until_close(s)
     assert out.startswith(b"HTTP/1.1 200") and b'{"bytes":8}' in out, out
 
 

@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 
-from conftest import backend_log, raw
+from conftest import backend_log, raw, recv_until_close
 
 APP = b"Host: app.podium.test\r\n"
 
@@ -178,10 +178,5 @@ def test_header_value_split_across_reads_is_not_a_fold(proxy):
         s.sendall(part)
         time.sleep(0.05)
     s.settimeout(3)
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
+    out = recv_until_close(s)
     assert out.startswith(b"HTTP/1.1 200") and b"X-Split: abcdef" in out
