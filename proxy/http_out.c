@@ -6,9 +6,9 @@
  * the HWM/LWM back-pressure marks.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,7 +222,7 @@ sbuf_add(sbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
-		if (b->stack != NULL && b->p == b->stack) {
+		if (b->p == b->stack) {
 			b->p = xmalloc(b->cap);
 			memcpy(b->p, b->stack, b->len);
 		} else {
@@ -245,7 +245,7 @@ sbuf_detach(sbuf *b)
 {
 	char *p = b->p;
 
-	if (b->stack != NULL && p == b->stack) {
+	if (p == b->stack) {
 		p = xmalloc(b->len + 1);
 		memcpy(p, b->stack, b->len + 1);
 	}

@@ -60,7 +60,7 @@ hdr_is(const char *name, const char *lit)
 typedef struct sbuf {
 	char *p;
 	size_t len, cap;
-	char *stack;           /* the caller's buffer, or NULL */
+	char *stack;           /* the caller's buffer */
 } sbuf;
 #define SBUF_ON(buf) { (buf), 0, sizeof(buf), (buf) }
 

@@ -668,14 +668,6 @@ upstream_client_abort(proxy_conn *c)
 
 /* ---- the response -------------------------------------------------------- */
 
-/* More of the response is to come: acknowledge what we have now (see
- * tcp_quickack).  A complete response in one read costs nothing here. */
-static void
-up_quickack(upstream_conn *up)
-{
-	tcp_quickack(&up->tcp);
-}
-
 static void
 up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
@@ -777,7 +769,9 @@ up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		up_reading(up, 0);
 		return;
 	}
-	up_quickack(up);
+	/* More of the response is to come: acknowledge what we have now
+	 * (tcp_quickack).  A complete response in one read never gets here. */
+	tcp_quickack(&up->tcp);
 }
 
 static int
