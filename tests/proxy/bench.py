@@ -40,7 +40,10 @@ ahead of nginx any proxy can get on this machine.
 
 In both modes wrk uses the same threads, connections and duration for all
 four. BENCH_ROUNDS interleaved rounds; medians and the podium/nginx ratios
-are printed. Then 10 000 idle keep-alive client connections are opened on
+are printed, and with each run the CPU time per request (user + system,
+from /proc/PID/stat) of the proxy's processes (nginx: master and workers),
+of the backend and of wrk: on 2 shared cores req/s moves with how the five
+busy threads happen to be scheduled, CPU per request much less. Then 10 000 idle keep-alive client connections are opened on
 podium and the RSS of the process serving them (harness or daemon) is
 reported.
 
@@ -131,6 +134,55 @@ def rss_kb(pid):
                 return int(line.split()[1])
 
 
+# CPU accounting: the processes of each proxy and of the backend (an nginx
+# master counts with its workers). CPU time per request is a steadier
+# measure of a proxy's own cost than req/s, which on 2 shared cores moves
+# with how wrk, the backend and the proxy happen to be scheduled.
+CPU = {}
+
+
+def cpu_ticks(pids):
+    """(user, system) clock ticks of pids and their direct children."""
+    u = s = 0
+    todo = list(pids)
+    for p in pids:
+        try:
+            with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                todo += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    for p in todo:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        u += int(fields[11])
+        s += int(fields[12])
+    return u, s
+
+
+def measured(name, url, host, ns):
+    """wrk on one target, with the CPU microseconds per request spent by
+    the target's proxy, by the backend and by wrk itself."""
+    hz = os.sysconf("SC_CLK_TCK")
+    who = {"proxy": CPU.get(name, []), "backend": CPU.get("backend", [])}
+    before = {k: cpu_ticks(v) for k, v in who.items()}
+    t0 = os.times()
+    rps, p99, errs, out = wrk(url, host, ns)
+    t1 = os.times()
+    m = re.search(r"(\d+) requests in", out)
+    n = max(int(m.group(1)) if m else 1, 1)
+    cpu = {}
+    for k, v in who.items():
+        after = cpu_ticks(v)
+        cpu[k] = ((after[0] - before[k][0]) * 1e6 / hz / n,
+                  (after[1] - before[k][1]) * 1e6 / hz / n)
+    cpu["wrk"] = ((t1.children_user - t0.children_user) * 1e6 / n,
+                  (t1.children_system - t0.children_system) * 1e6 / n)
+    return rps, p99, errs, cpu
+
+
 def setup_harness(d, procs, cleanups):
     """Backend and peer in a namespace of ours, the proxy harness outside.
     Returns (targets, podium pid, podium port, podium host)."""
@@ -142,12 +194,15 @@ def setup_harness(d, procs, cleanups):
     px = nginx_conf(d, "proxy", proxy_body(9100))
     for conf in (be, px):
         procs.append(subprocess.Popen(ns + ["nginx", "-c", conf, "-g", "daemon off;"]))
+    backend, peer = procs[-2].pid, procs[-1].pid  # `ip netns exec` execs: the masters
     procs.append(subprocess.Popen(ns + [RELAY, str(RELAY_PORT), "9100", str(LOOPS)]))
+    relay = procs[-1].pid
     h = subprocess.Popen([HARNESS, "--no-access-log", "--loops", str(LOOPS), "--domain", "podium.test",
                           "--route", "b=app:/run/netns/%s:9100" % NS], stdout=subprocess.PIPE)
     procs.append(h)
     port = int(h.stdout.readline().split()[1])
     time.sleep(0.5)
+    CPU.update(backend=[backend], nginx=[peer], relay=[relay], podium=[h.pid])
     return ([("direct", "http://127.0.0.1:9100/", "b", ns),
              ("nginx", "http://127.0.0.1:9200/", "b", ns),
              ("relay", "http://127.0.0.1:%d/" % RELAY_PORT, "b", ns),
@@ -300,6 +355,9 @@ def setup_space(d, procs, cleanups):
     px = nginx_conf(d, "proxy", proxy_body(bport))
     procs.append(subprocess.Popen(ns + ["nginx", "-c", px, "-g", "daemon off;"]))
     procs.append(subprocess.Popen(ns + [RELAY, str(RELAY_PORT), str(bport), str(LOOPS)]))
+    # nsenter without --fork execs: these are the peer's master and the relay
+    CPU.update(backend=[pid], nginx=[procs[-2].pid], relay=[procs[-1].pid],
+               podium=[dm.proc.pid])
     time.sleep(0.5)
     host = dm.app_host(ph.ADMIN, "bench", with_port=False)
     SPACE["daemon"] = dm
@@ -334,22 +392,39 @@ def main():
         runs = {t[0]: [] for t in targets}
         for r in range(rounds):
             for name, url, host, ns in targets:
-                rps, p99, errs, _ = wrk(url, host, ns)
-                runs[name].append((rps, p99))
-                print("round %d %-7s %10.0f req/s   p99 %7.2f ms   non-2xx %d"
-                      % (r + 1, name, rps, p99, errs), flush=True)
+                rps, p99, errs, cpu = measured(name, url, host, ns)
+                runs[name].append((rps, p99, cpu))
+                pc = ("proxy %5.1f (user %4.1f)  " % (sum(cpu["proxy"]), cpu["proxy"][0])
+                      if name != "direct" else " " * 26)
+                print("round %d %-7s %10.0f req/s   p99 %7.2f ms   non-2xx %d   CPU us/req: %s"
+                      "backend %5.1f  wrk %5.1f"
+                      % (r + 1, name, rps, p99, errs, pc, sum(cpu["backend"]),
+                         sum(cpu["wrk"])), flush=True)
         med = {}
         for name in runs:
             rps = sorted(x[0] for x in runs[name])[len(runs[name]) // 2]
             p99 = sorted(x[1] for x in runs[name])[len(runs[name]) // 2]
-            med[name] = (rps, p99)
-            print("median %-7s %10.0f req/s   p99 %7.2f ms" % (name, rps, p99))
+            pcpu = sorted(sum(x[2]["proxy"]) for x in runs[name])[len(runs[name]) // 2]
+            med[name] = (rps, p99, pcpu)
+            print("median %-7s %10.0f req/s   p99 %7.2f ms%s"
+                  % (name, rps, p99, "   proxy CPU %5.1f us/req" % pcpu if name != "direct" else ""))
         print("podium/nginx: req/s x%.2f (target >= 1.3), p99 x%.2f (target <= 0.8)"
               % (med["podium"][0] / med["nginx"][0], med["podium"][1] / med["nginx"][1]))
         print("relay/nginx:  req/s x%.2f, p99 x%.2f  (the floor: no proxy can do less per request)"
               % (med["relay"][0] / med["nginx"][0], med["relay"][1] / med["nginx"][1]))
         print("podium/relay: req/s x%.2f, p99 x%.2f"
               % (med["podium"][0] / med["relay"][0], med["podium"][1] / med["relay"][1]))
+        print("proxy CPU per request: podium/nginx x%.2f, relay/nginx x%.2f"
+              % (med["podium"][2] / med["nginx"][2], med["relay"][2] / med["nginx"][2]))
+        # All busy on 2 cores: req/s ~ cores / (CPU per request of all of
+        # them). The others' CPU with nginx, the proxy's replaced:
+        others = sorted(sum(x[2]["backend"]) + sum(x[2]["wrk"]) for x in runs["nginx"])
+        others = others[len(others) // 2]
+        print("CPU-bound estimate of req/s over nginx with the same backend and wrk cost: "
+              "podium's proxy CPU x%.2f, the relay's x%.2f, a proxy costing nothing x%.2f"
+              % ((others + med["nginx"][2]) / (others + med["podium"][2]),
+                 (others + med["nginx"][2]) / (others + med["relay"][2]),
+                 (others + med["nginx"][2]) / others))
 
         if MODE == "space" and os.environ.get("BENCH_PY", "1") != "0":
             python_app_part(d, procs)
