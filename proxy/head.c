@@ -161,9 +161,20 @@ head_on_value(msg_head *h, const char *p, size_t n)
 	return msg_head_append(h, p, n);
 }
 
+static int
+head_trailer_span(msg_head *h, size_t n)
+{
+	h->trailer_bytes += n;
+	return h->trailer_bytes > h->limit ? -E2BIG : 0;
+}
+
 int
 head_span_field(msg_head *h, const char *p, size_t n)
 {
+	if (h->complete) {
+		h->in_value = 0;
+		return head_trailer_span(h, n);
+	}
 	return head_on_field(h, p, n);
 }
 
@@ -174,12 +185,20 @@ head_span_value(msg_head *h, const char *p, size_t n)
 	 * continuation line (obs-fold), which llhttp 8.1 lets through. */
 	if (h->value_done || memchr(p, '\n', n) != NULL || memchr(p, '\r', n) != NULL)
 		return -EPROTO;
+	if (h->complete) {
+		h->in_value = 1;
+		return head_trailer_span(h, n);
+	}
 	return head_on_value(h, p, n);
 }
 
 int
 head_value_complete(msg_head *h)
 {
+	if (h->complete) {
+		h->value_done = 1;
+		return 0;
+	}
 	if (h->nfields > 0 && !h->in_value) {
 		/* empty value: no span was delivered */
 		msg_head_nul(h);
@@ -198,6 +217,7 @@ head_complete(msg_head *h)
 		h->fields[h->nfields - 1].value = (uint32_t)h->len;
 	}
 	msg_head_nul(h);
+	h->complete = 1;
 	return msg_head_finish(h);
 }
 

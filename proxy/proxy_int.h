@@ -85,6 +85,8 @@ typedef struct msg_head {
 	int value_done;        /* on_header_value_complete seen since last field */
 	http_header *hdrs;     /* built by msg_head_finish */
 	size_t nhdrs, hdrs_cap;
+	int complete;          /* head_complete done: fields now are trailers */
+	size_t trailer_bytes;  /* counted against limit, never stored */
 } msg_head;
 
 int msg_head_init(msg_head *h, size_t limit, size_t maxfields);
@@ -95,7 +97,10 @@ int msg_head_append(msg_head *h, const char *p, size_t n);
 int msg_head_nul(msg_head *h);  /* terminates the current string */
 /* NUL-terminates and builds hdrs; 0 or -ENOMEM. */
 int msg_head_finish(msg_head *h);
-/* Span callbacks shared by the request and response parsers. */
+/* Span callbacks shared by the request and response parsers.  Fields after
+ * head_complete are a chunked body's trailers: counted against the limit
+ * (-E2BIG), checked like header lines, not stored (not passed on) -- the
+ * head's strings stay where they are. */
 int head_span_field(msg_head *h, const char *p, size_t n);
 int head_span_value(msg_head *h, const char *p, size_t n); /* -EPROTO: obs-fold */
 int head_value_complete(msg_head *h);

@@ -580,6 +580,10 @@ on_header_field(llhttp_t *p, const char *at, size_t n)
 		if (c->head.nfields >= c->head.maxfields)
 			return fail(c, 431, "too many request header fields");
 	}
+	/* llhttp 8.1 lets "Name : value" through; RFC 9112 5.1 and nginx refuse
+	 * whitespace between a field name and its colon. */
+	if (memchr(at, ' ', n) != NULL || memchr(at, '\t', n) != NULL)
+		return fail(c, 400, "whitespace in a header field name");
 	if (head_span_field(&c->head, at, n) != 0)
 		return fail(c, 431, "request headers too large");
 	return 0;
@@ -661,6 +665,10 @@ on_headers_complete(llhttp_t *p)
 		return fail(c, 400, "duplicate Host header");
 	if (p->http_minor == 0 && te != NULL)
 		return fail(c, 400, "Transfer-Encoding on HTTP/1.0");
+	/* llhttp refuses this only after this callback, once the request went
+	 * to the app: a request's last coding must be chunked (RFC 9112 6.3). */
+	if (te != NULL && !c->req_chunked)
+		return fail(c, 400, "Transfer-Encoding without chunked as the last coding");
 	if (llhttp_get_method(p) == HTTP_CONNECT)
 		return fail(c, 405, "CONNECT is not supported");
 	if (c->url[0] != '/' && strcmp(c->url, "*") != 0)

@@ -117,6 +117,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(ms / 1000.0)
             self.wfile.write(b"0\r\n\r\n")
             return
+        if p == "/trailers":
+            # a chunked response ending in n trailer fields of 200 bytes
+            n = int(q.get("n", "90"))
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Trailer", "X-T0")
+            self.end_headers()
+            self.wfile.write(b"5\r\nhello\r\n0\r\n")
+            self.wfile.write(b"".join(b"X-T%d: %s\r\n" % (i, b"v" * 200) for i in range(n)))
+            self.wfile.write(b"\r\n")
+            return
         if p == "/die":
             # promises a megabyte, sends a little, then dies
             self.send_response(200)
