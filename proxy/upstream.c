@@ -444,7 +444,9 @@ build_request_head(proxy_conn *c, int upgrade, size_t *len)
 	for (size_t i = 0; i < c->head.nhdrs; i++) {
 		const http_header *h = &c->head.hdrs[i];
 
-		if (header_is_hop_by_hop(h->name, conn_hdr) ||
+		/* Host is kept even when Connection names it: the app is
+		 * owed its Host (HTTP/1.1), and Host is never hop-by-hop. */
+		if ((header_is_hop_by_hop(h->name, conn_hdr) && !hdr_is(h->name, "host")) ||
 		    hdr_is(h->name, "x-forwarded-proto") || hdr_is(h->name, "x-forwarded-host") ||
 		    hdr_is(h->name, "expect"))
 			continue;

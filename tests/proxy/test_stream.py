@@ -29,6 +29,17 @@ def test_proxy_headers(proxy):
     assert b"host: app.podium.test" in seen
 
 
+def test_connection_cannot_strip_host(proxy):
+    """Connection may name any header as hop-by-hop, but the app is owed its
+    Host: "Connection: Host" does not remove it. Control: another header
+    named there is removed."""
+    out = raw(proxy.port, b"GET /headers HTTP/1.1\r\n" + APP +
+              b"Connection: Host, X-Other\r\nX-Other: 1\r\n\r\n", wait_close=False, timeout=2)
+    seen = out.split(b"\r\n\r\n", 1)[1].lower()
+    assert b"\nhost: app.podium.test\n" in b"\n" + seen
+    assert b"x-other" not in seen
+
+
 def test_response_hop_by_hop_dropped(proxy):
     out = raw(proxy.port, b"GET /hello HTTP/1.1\r\n" + APP + b"Connection: close\r\n\r\n")
     head = out.split(b"\r\n\r\n")[0].lower()
