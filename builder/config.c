@@ -223,14 +223,18 @@ card_validate(const json_t *card, char *err, size_t errlen)
 	return BUILD_OK;
 }
 
-/* The command of the Procfile's "web:" line, or NULL (caller frees). */
+/* The command of the Procfile's "web:" line, or NULL (caller frees); *e is
+ * the read error other than a missing Procfile. */
 static char *
-procfile_web(const char *dir)
+procfile_web(const char *dir, int *e)
 {
-	char *path = xasprintf("%s/Procfile", dir), *text = NULL, *line, *save = NULL, *cmd = NULL;
+	char *text = NULL, *line, *save = NULL, *cmd = NULL;
 	size_t len;
 
-	if (fs_read_file(path, &text, &len, 64 * 1024) != 0)
+	*e = fs_read_file_beneath(dir, "Procfile", &text, &len, 64 * 1024);
+	if (*e == -ENOENT)
+		*e = 0;
+	if (text == NULL)
 		goto cleanup;
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		size_t n = strlen(line);
@@ -247,7 +251,6 @@ procfile_web(const char *dir)
 	}
 cleanup:
 	free(text);
-	free(path);
 	return cmd;
 }
 
@@ -255,12 +258,19 @@ cleanup:
 static int
 package_has_start(const char *dir, char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/package.json", dir);
 	json_error_t jerr;
-	json_t *pkg = json_load_file(path, 0, &jerr), *start;
+	json_t *pkg, *start;
+	char *text = NULL;
+	size_t len;
 	int r;
 
-	free(path);
+	r = fs_read_file_beneath(dir, "package.json", &text, &len, 1 << 20);
+	if (r != 0) {
+		snprintf(err, errlen, "package.json cannot be read: %s", fs_read_error(r));
+		return -1;
+	}
+	pkg = json_loadb(text, len, 0, &jerr);
+	free(text);
 	if (pkg == NULL) {
 		snprintf(err, errlen, "package.json: line %d: %s", jerr.line, jerr.text);
 		return -1;
@@ -292,12 +302,18 @@ static build_stage_result
 config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 {
 	const char *sdk = card_string(c->card, "sdk"), *app_file = card_string(c->card, "app_file");
-	char *web = procfile_web(dir), port[16];
+	int procfile_err;
+	char *web = procfile_web(dir, &procfile_err), port[16];
 	int venv = release_has(dir, "requirements.txt", 0);
 	const char *python = venv ? APP_DIR "/.venv/bin/python" : "python3";
 	build_stage_result r = BUILD_OK;
 	int start;
 
+	if (procfile_err != 0) {
+		snprintf(err, errlen, "Procfile cannot be read: %s", fs_read_error(procfile_err));
+		r = BUILD_CONFIG_ERROR;
+		goto cleanup;
+	}
 	if (sdk == NULL) {
 		/* Detection order of INTERFACES.md. A Procfile app is run as it says; the
 		 * sdk only tells the UI what kind of app it is. */
@@ -396,7 +412,7 @@ cleanup:
 build_stage_result
 builder_config_load(const char *release_dir, app_config *c, char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/README.md", release_dir), *text = NULL;
+	char *text = NULL;
 	const json_t *v;
 	build_stage_result r;
 	size_t len = 0;
@@ -404,10 +420,13 @@ builder_config_load(const char *release_dir, app_config *c, char *err, size_t er
 
 	app_config_init(c);
 	err[0] = '\0';
-	e = fs_read_file(path, &text, &len, README_MAX);
-	free(path);
+	e = fs_read_file_beneath(release_dir, "README.md", &text, &len, README_MAX);
 	if (e == -EFBIG) {
 		snprintf(err, errlen, "README.md is larger than %d bytes", README_MAX);
+		return BUILD_CONFIG_ERROR;
+	}
+	if (e != 0 && e != -ENOENT) {
+		snprintf(err, errlen, "README.md cannot be read: %s", fs_read_error(e));
 		return BUILD_CONFIG_ERROR;
 	}
 	if (e != 0) {

@@ -16,6 +16,10 @@
 #include <yaml.h>
 
 #define FM_MAX_DEPTH 64
+/* Aliases let a few hundred bytes name billions of values ("billion laughs"):
+ * the card, once expanded, is bounded in values and in text. */
+#define FM_MAX_VALUES 100000
+#define FM_MAX_TEXT (4 << 20)
 
 /* README line numbers: the YAML starts on the line after the opening "---". */
 typedef struct fm_ctx {
@@ -23,6 +27,7 @@ typedef struct fm_ctx {
 	size_t first_line;
 	char *err;
 	size_t errlen;
+	size_t values, text;  /* expanded so far */
 } fm_ctx;
 
 static int
@@ -134,6 +139,13 @@ node_to_json(fm_ctx *ctx, yaml_node_t *node, int depth)
 		snprintf(ctx->err, ctx->errlen, "README.md front matter: nested too deeply");
 		return NULL;
 	}
+	if (++ctx->values > FM_MAX_VALUES || (node->type == YAML_SCALAR_NODE &&
+	    (ctx->text += node->data.scalar.length) > FM_MAX_TEXT)) {
+		snprintf(ctx->err, ctx->errlen, "README.md front matter: too large once its "
+		    "aliases are expanded (more than %d values or %d MiB of text)", FM_MAX_VALUES,
+		    FM_MAX_TEXT >> 20);
+		return NULL;
+	}
 	switch (node->type) {
 	case YAML_SCALAR_NODE:
 		text = (const char *)node->data.scalar.value;
@@ -222,6 +234,49 @@ frontmatter_find(const char *text, size_t len, const char **yaml, size_t *ylen)
 	return -1;
 }
 
+/* libyaml's scanner slows down quadratically with the nesting depth (100 000
+ * "[" take it ~15 s): a first pass over the events stops at the first level
+ * past FM_MAX_DEPTH, before the scanner gets far. Syntax errors are left to
+ * the loader, which words them. */
+static int
+fm_depth_check(const char *yaml, size_t ylen, const fm_ctx *ctx)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, r = 0, done = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return 0;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, ylen);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+	while (!done && yaml_parser_parse(&parser, &ev)) {
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > FM_MAX_DEPTH) {
+				snprintf(ctx->err, ctx->errlen, "README.md front matter: line %zu: "
+				    "nested too deeply (more than %d levels)",
+				    ev.start_mark.line + ctx->first_line, FM_MAX_DEPTH);
+				r = -1;
+				done = 1;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return r;
+}
+
 int
 builder_frontmatter_parse(const char *text, size_t len, json_t **card, char *err, size_t errlen)
 {
@@ -247,6 +302,8 @@ builder_frontmatter_parse(const char *text, size_t len, json_t **card, char *err
 		    "line 1)");
 		return -1;
 	}
+	if (fm_depth_check(yaml, ylen, &ctx) != 0)
+		return -1;
 	if (!yaml_parser_initialize(&parser)) {
 		snprintf(err, errlen, "README.md front matter: out of memory");
 		return -1;

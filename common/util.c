@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,22 +185,19 @@ fs_chown_r(const char *path, uid_t uid, gid_t gid)
 	return chown_r_at(AT_FDCWD, path, &o);
 }
 
-int
-fs_read_file(const char *path, char **out, size_t *len, size_t max)
+/* Everything fd holds, at most max bytes (-EFBIG past it); closes fd. */
+static int
+fd_read_all(int fd, char **out, size_t *len, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t cap = 4096, n = 0;
-	char *buf;
+	char *buf = xmalloc(cap + 1);
+	int e = 0;
 
-	if (fd < 0)
-		return -errno;
-	buf = xmalloc(cap + 1);
 	for (;;) {
 		if (n == cap) {
 			if (cap >= max) {
-				free(buf);
-				close(fd);
-				return -EFBIG;
+				e = -EFBIG;
+				break;
 			}
 			cap *= 2;
 			buf = xrealloc(buf, cap + 1);
@@ -207,25 +206,79 @@ fs_read_file(const char *path, char **out, size_t *len, size_t max)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = -errno;
-			free(buf);
-			close(fd);
-			return e;
+			e = -errno;
+			break;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
 	close(fd);
-	if (n > max) {
+	if (e == 0 && n > max)
+		e = -EFBIG;
+	if (e != 0) {
 		free(buf);
-		return -EFBIG;
+		return e;
 	}
 	buf[n] = '\0';
 	*out = buf;
 	if (len != NULL)
 		*len = n;
 	return 0;
+}
+
+int
+fs_read_file(const char *path, char **out, size_t *len, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return fd_read_all(fd, out, len, max);
+}
+
+int
+fs_read_file_beneath(const char *dir, const char *name, char **out, size_t *len, size_t max)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	struct stat st;
+	int dfd, fd, e;
+
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) /* before Linux 5.6: no links at all */
+		fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	e = errno;
+	close(dfd);
+	if (fd < 0)
+		return -e;
+	/* a FIFO or device would block or never end: regular files only */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd_read_all(fd, out, len, max);
+}
+
+const char *
+fs_read_error(int e)
+{
+	switch (e) {
+	case -EXDEV:
+	case -ELOOP:
+		return "it is a symbolic link leading out of the repository";
+	case -EINVAL:
+		return "it is not a regular file";
+	case -EFBIG:
+		return "it is too large";
+	default:
+		return strerror(-e);
+	}
 }
 
 int
@@ -345,4 +398,54 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+size_t
+utf8_scrub(char *s)
+{
+	size_t fixed = 0;
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p != '\0') {
+		size_t n, i;
+		unsigned c = p[0];
+		uint32_t cp;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			cp = c & 0x07;
+		} else {
+			n = 0;
+			cp = 0;
+		}
+		for (i = 1; n > 0 && i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80) {
+				n = 0;
+				break;
+			}
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* overlong forms, surrogates and past U+10FFFF are invalid too */
+		if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+			n = 0;
+		if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
+			n = 0;
+		if (n == 0) {
+			*p++ = '?';
+			fixed++;
+			continue;
+		}
+		p += n;
+	}
+	return fixed;
 }

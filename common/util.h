@@ -19,6 +19,12 @@ int fs_mkdir_p(const char *path, mode_t mode);
 int fs_rm_rf(const char *path);
 /* Reads at most max bytes (NUL-terminated, caller frees *out); -EFBIG when larger. */
 int fs_read_file(const char *path, char **out, size_t *len, size_t max);
+/* dir/name for content someone else controls (a pushed repository): symbolic
+ * links only while they stay beneath dir (-EXDEV), regular files only
+ * (-EINVAL: a FIFO or device would block the caller), at most max bytes. */
+int fs_read_file_beneath(const char *dir, const char *name, char **out, size_t *len, size_t max);
+/* Why an fs_read_file* error happened, for a user-facing message. */
+const char *fs_read_error(int e);
 /* Writes via a temporary file and rename(2). */
 int fs_write_file(const char *path, const void *data, size_t len, mode_t mode);
 /* chown -R without following symlinks. */
@@ -35,6 +41,10 @@ int netns_socket(int netns_fd, int domain, int type);
 
 /* FNV-1a hash of a string, for small in-memory tables. */
 unsigned str_hash(const char *s);
+
+/* Makes s valid UTF-8 in place: each byte of an invalid or cut sequence
+ * becomes '?'. Returns how many were replaced. (JSON strings must be UTF-8.) */
+size_t utf8_scrub(char *s);
 
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);

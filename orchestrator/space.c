@@ -123,6 +123,8 @@ space_set_stage(space *s, const char *stage, const char *message)
 		log_info("space %s/%s: %s → %s", s->row.owner, s->row.name, s->row.stage, stage);
 	space_replace_str(&s->row.stage, stage);
 	space_replace_str(&s->row.error, message);
+	if (s->row.error != NULL) /* it may quote a pushed file: the API's JSON needs UTF-8 */
+		utf8_scrub(s->row.error);
 	space_save(s);
 	space_update_route(s);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,6 +76,12 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 	if (!name_valid(name)) {
 		snprintf(err, errlen, "invalid space name \"%s\": use 1-64 of A-Z a-z 0-9 . _ -, "
 		    "not starting with . or -, no ..", name);
+		return -EINVAL;
+	}
+	if (strlen(name) > 4 && strcasecmp(name + strlen(name) - 4, ".git") == 0) {
+		/* the git remote URL may end in .git (INTERFACES.md): "x.git" would
+		 * be reached as "x" */
+		snprintf(err, errlen, "invalid space name \"%s\": it must not end in .git", name);
 		return -EINVAL;
 	}
 	if (sdk == NULL || !sdk_known(sdk)) {

@@ -15,10 +15,17 @@
 int
 web_json(http_exchange *x, int status, json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	int r;
 
 	json_decref(body);
+	if (text == NULL) {
+		/* json_pack refuses strings that are not UTF-8: never a crash */
+		static const char fallback[] = "{\"error\":\"internal error: the answer could not be encoded\"}";
+
+		log_msg(LOG_ERROR, "web: a JSON answer could not be encoded (status %d)", status);
+		return http_respond(x, 500, "application/json", NULL, 0, fallback, sizeof(fallback) - 1);
+	}
 	r = http_respond(x, status, "application/json", NULL, 0, text, strlen(text));
 	free(text);
 	return r;
@@ -33,6 +40,9 @@ web_json_error(http_exchange *x, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* messages quote what the client sent (paths, names): bytes that are not
+	 * UTF-8, or a character cut at the end, become '?' */
+	utf8_scrub(msg);
 	return web_json(x, status, json_pack("{s:s}", "error", msg));
 }
 
@@ -162,6 +172,15 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 
 	if (sdk == NULL)
 		sdk = json_string_value(json_object_get(body, "space_sdk"));
+	for (const char *const *k = (const char *const[]){ "sdk", "space_sdk", "type", NULL };
+	    *k != NULL; k++) {
+		json_t *v = json_object_get(body, *k);
+
+		if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
+			web_json_error(a->x, 400, "\"%s\" must be a string", *k);
+			return;
+		}
+	}
 	if (repo_target(a->x, body, user, owner, name, sizeof(owner)) != 0)
 		return;
 	if (priv != NULL && !json_is_boolean(priv) && !json_is_null(priv)) {

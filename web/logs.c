@@ -33,19 +33,33 @@ typedef struct log_stream {
 	uv_timer_t timer;
 	uint64_t started_ms;
 	int done;            /* response ended or client gone */
+	int timer_closed;
+	int body_over;       /* on_end or on_abort came: no callback will follow */
 } log_stream;
 
+/* Freed once the timer is closed and the exchange calls back no more: a
+ * request body still being read after the stream ended (http.h) ends with
+ * on_end or on_abort, which must find the stream. */
 static void
-stream_closed(uv_handle_t *h)
+stream_free(log_stream *ls)
 {
-	log_stream *ls = h->data;
-
+	if (!ls->timer_closed || !ls->body_over)
+		return;
 	if (ls->fd >= 0)
 		close(ls->fd);
 	free(ls->owner);
 	free(ls->name);
 	free(ls->path);
 	free(ls);
+}
+
+static void
+stream_closed(uv_handle_t *h)
+{
+	log_stream *ls = h->data;
+
+	ls->timer_closed = 1;
+	stream_free(ls);
 }
 
 static void
@@ -148,13 +162,20 @@ stream_tick(uv_timer_t *t)
 static void
 stream_abort(void *arg)
 {
-	stream_finish(arg, 0);
+	log_stream *ls = arg;
+
+	stream_finish(ls, 0);
+	ls->body_over = 1;
+	stream_free(ls);
 }
 
 static void
 stream_body_end(void *arg)
 {
-	(void)arg;
+	log_stream *ls = arg;
+
+	ls->body_over = 1;
+	stream_free(ls);
 }
 
 void

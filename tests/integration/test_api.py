@@ -190,3 +190,49 @@ def test_delete_space(podium):
     j = podium.info(ADMIN, "doomed").json()
     assert not j.get("sha"), j
     assert podium.get_app(ADMIN, "doomed").status != 200
+
+
+@pytest.mark.parametrize("path", [b"/api/\xff", b"/api/spaces/admin/caf\xe9", b"/api/spaces/admin/x\xe2\x82"])
+def test_bytes_not_utf8_in_path(podium, path):
+    """The 404 message quotes the path: bytes that are not UTF-8 (JSON cannot
+    carry them) become '?' instead of taking the daemon down."""
+    status, out = ph.raw_request(podium.port, b"GET " + path + b" HTTP/1.1\r\nHost: " +
+                                 podium.hub_host.encode() + b"\r\nConnection: close\r\n\r\n")
+    assert status == 404, out
+    body = json.loads(out.split(b"\r\n\r\n", 1)[1].decode("utf-8"))
+    assert isinstance(body["error"], str)
+    assert podium.api("GET", "/api/health").status == 200
+
+
+def test_long_message_cut_inside_a_character(podium):
+    """An error message quoting 600 two-byte characters is cut at 1 KiB, in the
+    middle of one: still valid JSON. Control: the daemon still answers."""
+    r = ph.http_request(podium.port, "POST", "/api/repos/create", podium.hub_host,
+                        json.dumps({"name": "x", "type": "é" * 600}).encode(),
+                        {"Authorization": "Bearer " + podium.token,
+                         "Content-Type": "application/json"})
+    assert r.status == 400, r
+    msg = r.json()["error"]
+    assert msg.startswith('type "éé') and msg.endswith("é?"), msg
+    assert podium.api("GET", "/api/health").status == 200
+
+
+def test_create_wrong_types(podium):
+    for body in ({"name": "typed", "sdk": 5}, {"name": "typed", "type": 1},
+                 {"name": "typed", "space_sdk": ["python"]}):
+        r = ph.http_request(podium.port, "POST", "/api/repos/create", podium.hub_host,
+                            json.dumps(body).encode(),
+                            {"Authorization": "Bearer " + podium.token,
+                             "Content-Type": "application/json"})
+        assert r.status == 400, (body, r)
+        assert "must be a string" in r.json()["error"]
+    assert podium.info(ADMIN, "typed").status == 404
+    podium.create_space("typed", sdk="static")  # control
+
+
+@pytest.mark.parametrize("name", ["foo.git", "Bar.GIT"])
+def test_create_name_ending_in_git(podium, name):
+    """A remote URL may end in .git, so "foo.git" would be reached as "foo"."""
+    r = podium.create_space(name, expect=400)
+    assert ".git" in r.json()["error"]
+    assert podium.info(ADMIN, name).status == 404

@@ -202,3 +202,30 @@ def test_private_space_git(podium, secret):
     podium.git("clone", "-q", podium.remote_url(ADMIN, "secret"), dest)
     with open(os.path.join(dest, "index.html")) as f:
         assert "top secret page" in f.read()
+
+
+@pytest.mark.parametrize("name,target", [("README.md", "/etc/passwd"),
+                                         ("README.md", "/proc/self/fd/0"),
+                                         ("package.json", "ADMIN_TOKEN"),
+                                         ("Procfile", "/etc/shadow")])
+def test_config_file_linked_out_of_the_repository(podium, name, target):
+    """README.md, package.json and Procfile of a push are read by the daemon
+    (root): a symbolic link out of the repository is refused with a clear
+    CONFIG_ERROR and nothing of its target shows (the daemon once quoted the
+    first word of /etc/shadow or the admin token; a link to one of its own pipes
+    blocked its loop for good). Control: the daemon answers afterwards."""
+    space = "linked-%s-%d" % (name.split(".")[0].lower(), abs(hash(target)) % 1000)
+    podium.create_space(space, sdk="static")
+    work = podium.workdir_from(None, {"index.html": "<p>x</p>\n", "server.js": "\n"})
+    if target == "ADMIN_TOKEN":
+        target = os.path.join(podium.data_dir, "admin.token")
+    if name == "package.json":
+        with open(os.path.join(work, "README.md"), "w") as f:
+            f.write(ph.front_matter(["title: linked", "sdk: node"]))
+    os.symlink(target, os.path.join(work, name))
+    podium.push(work, ADMIN, space)
+    rt = podium.wait_stage(ADMIN, space, "CONFIG_ERROR")
+    msg = rt.get("errorMessage") or ""
+    assert "%s cannot be read: it is a symbolic link leading out of the repository" % name in msg, msg
+    assert "root" not in msg and podium.token[:6] not in msg
+    assert podium.api("GET", "/api/health").status == 200

@@ -98,3 +98,26 @@ def test_app_log_is_rotated(podium):
     assert cur + old >= 20 << 20, (cur, old)
     with open(ph.os.path.join(logs, "app.log"), "rb") as f:
         assert b"chatty: done talking" in f.read()
+
+
+def test_stream_ended_while_its_request_body_is_owed(podium):
+    """A build-log stream with a request body that never completes: the stream
+    ends on its first tick (no build runs), then the client goes away still
+    owing body bytes. The stream's state must live until the exchange is done
+    with it (under ASan the daemon before this rule read freed memory and
+    died here). Control: the daemon answers afterwards."""
+    import socket
+    podium.create_space("owed", sdk="static")
+    podium.push(podium.workdir_from(None, {"index.html": "hi\n"}), ADMIN, "owed")
+    podium.wait_stage(ADMIN, "owed", "RUNNING")
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", podium.port))
+        s.sendall(b"GET /api/spaces/admin/owed/logs/build HTTP/1.1\r\nHost: " +
+                  podium.hub_host.encode() + b"\r\nAccept: text/event-stream\r\n"
+                  b"Authorization: Bearer " + podium.token.encode() +
+                  b"\r\nContent-Length: 100\r\n\r\n0123456789")
+        time.sleep(0.6)
+        s.close()
+    time.sleep(0.3)
+    assert podium.proc.poll() is None, podium.log_tail()
+    assert podium.api("GET", "/api/health").status == 200

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder/builder.h"
@@ -116,6 +117,50 @@ test_frontmatter_broken(void **state)
 	parse_fails("---\n- a\n- b\n---\n", "key: value");
 }
 
+/* Alias bombs and deep nesting: refused quickly, with what was wrong. */
+static void
+test_frontmatter_limits(void **state)
+{
+	char *deep, *p;
+	size_t i, n = 100000;
+	struct timespec t0, t1;
+	json_t *card;
+
+	/* 9 levels of 10 aliases: 10^9 values once expanded, from 400 bytes */
+	parse_fails("---\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	    "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	    "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	    "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+	    "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+	    "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n---\n", "aliases are expanded");
+	/* control: a few aliases are fine */
+	card = parse_ok("---\na: &a [x, y]\nb: *a\nc: *a\n---\n");
+	assert_int_equal(json_array_size(json_object_get(card, "c")), 2);
+	json_decref(card);
+
+	/* 100 000 "[": refused at level 65 without scanning the rest (libyaml's
+	 * scanner alone takes ~15 s over all of it) */
+	deep = xmalloc(n + 32);
+	p = deep + sprintf(deep, "---\nx: ");
+	for (i = 0; i < n; i++)
+		*p++ = '[';
+	strcpy(p, "\n---\n");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	parse_fails(deep, "nested too deeply (more than 64 levels)");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* not a timing test: 15 s against milliseconds, far apart on any machine */
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	free(deep);
+	parse_fails("---\nx: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n---\n",
+	    "nested too deeply");
+	card = parse_ok("---\nx: [[[[[[[[[[a]]]]]]]]]]\n---\n");
+	json_decref(card);
+}
+
 static void
 write_file(const char *dir, const char *name, const char *text)
 {
@@ -157,6 +202,65 @@ expect_error(const char *readme, build_stage_result want, const char *needle)
 	if (strstr(errbuf, needle) == NULL)
 		fail_msg("error \"%s\" does not contain \"%s\"", errbuf, needle);
 	app_config_release(&c);
+	fs_rm_rf(dir);
+	free(dir);
+}
+
+/* README.md, Procfile and package.json come from a push and are read by the
+ * daemon (root): links are followed only while they stay in the release,
+ * FIFOs and devices are never opened for reading. */
+static void
+test_config_links_and_fifos(void **state)
+{
+	char *dir = tmpdir(), *p, *q;
+	app_config c;
+
+	write_file(dir, "app.py", "print('hi')\n");
+	write_file(dir, "docs/card.md", "---\ntitle: linked\nsdk: python\n---\n");
+	p = xasprintf("%s/README.md", dir);
+	/* control: a link inside the release is followed */
+	assert_int_equal(symlink("docs/card.md", p), 0);
+	assert_int_equal(load(dir, &c), BUILD_OK);
+	assert_string_equal(json_string_value(json_object_get(c.card, "title")), "linked");
+	app_config_release(&c);
+	/* a link out of it is not */
+	unlink(p);
+	assert_int_equal(symlink("/etc/passwd", p), 0);
+	assert_int_equal(load(dir, &c), BUILD_CONFIG_ERROR);
+	if (strstr(errbuf, "README.md cannot be read: it is a symbolic link leading out") == NULL)
+		fail_msg("error \"%s\"", errbuf);
+	app_config_release(&c);
+	unlink(p);
+	assert_int_equal(symlink("../../../../../../etc/passwd", p), 0);
+	assert_int_equal(load(dir, &c), BUILD_CONFIG_ERROR);
+	app_config_release(&c);
+	/* a FIFO would block the daemon's loop forever */
+	unlink(p);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	assert_int_equal(load(dir, &c), BUILD_CONFIG_ERROR);
+	if (strstr(errbuf, "not a regular file") == NULL)
+		fail_msg("error \"%s\"", errbuf);
+	app_config_release(&c);
+	unlink(p);
+	/* Procfile and package.json the same */
+	q = xasprintf("%s/Procfile", dir);
+	assert_int_equal(symlink("/etc/shadow", q), 0);
+	assert_int_equal(load(dir, &c), BUILD_CONFIG_ERROR);
+	if (strstr(errbuf, "Procfile cannot be read") == NULL)
+		fail_msg("error \"%s\"", errbuf);
+	app_config_release(&c);
+	unlink(q);
+	free(q);
+	q = xasprintf("%s/package.json", dir);
+	assert_int_equal(symlink("/etc/shadow", q), 0);
+	write_file(dir, "server.js", "\n");
+	write_file(dir, "README.md", "---\nsdk: node\n---\n");
+	assert_int_equal(load(dir, &c), BUILD_CONFIG_ERROR);
+	if (strstr(errbuf, "package.json cannot be read") == NULL || strstr(errbuf, "root") != NULL)
+		fail_msg("error \"%s\"", errbuf);
+	app_config_release(&c);
+	free(q);
+	free(p);
 	fs_rm_rf(dir);
 	free(dir);
 }
@@ -396,6 +500,8 @@ main(void)
 		cmocka_unit_test(test_frontmatter_hf_readme),
 		cmocka_unit_test(test_frontmatter_none),
 		cmocka_unit_test(test_frontmatter_broken),
+		cmocka_unit_test(test_frontmatter_limits),
+		cmocka_unit_test(test_config_links_and_fifos),
 		cmocka_unit_test(test_config_wrong_types),
 		cmocka_unit_test(test_config_values),
 		cmocka_unit_test(test_config_detection),
