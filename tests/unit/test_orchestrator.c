@@ -27,6 +27,23 @@ temp_db(void)
 }
 
 static void
+test_utf8_scrub(void **state)
+{
+	char ok[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 plain";
+	char bad[] = "a\xff" "b\xc3" "c\xe2\x82" "d\xc0\xaf" "e\xed\xa0\x80" "f\xf4\x90\x80\x80" "g";
+	char cut[] = "x\xc3";
+
+	(void)state;
+	assert_int_equal(utf8_scrub(ok), 0); /* control: valid text untouched */
+	assert_string_equal(ok, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 plain");
+	/* stray byte, cut 2- and 3-byte sequences, overlong '/', surrogate, past U+10FFFF */
+	assert_int_equal(utf8_scrub(bad), 13);
+	assert_string_equal(bad, "a?b?c??d??e???f????g");
+	assert_int_equal(utf8_scrub(cut), 1);
+	assert_string_equal(cut, "x?");
+}
+
+static void
 test_names(void **state)
 {
 	char sub[160];
@@ -202,6 +219,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_utf8_scrub),
 		cmocka_unit_test(test_store_spaces),
 		cmocka_unit_test(test_store_tokens),
 		cmocka_unit_test(test_routes),
