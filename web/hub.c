@@ -39,8 +39,11 @@ git_done(void *arg)
 static int
 is_git_path(const char *rest, const char *query, int *push)
 {
+	/* Anything on /info/refs but a fetch's own query counts as a push (git
+	 * http-backend decodes "git%2dreceive-pack" too). */
 	*push = strcmp(rest, "/git-receive-pack") == 0 ||
-	    (strcmp(rest, "/info/refs") == 0 && strstr(query, "service=git-receive-pack") != NULL);
+	    (strcmp(rest, "/info/refs") == 0 && query[0] != '\0' &&
+	    strcmp(query, "service=git-upload-pack") != 0);
 	return strcmp(rest, "/info/refs") == 0 || strcmp(rest, "/git-upload-pack") == 0 ||
 	    strcmp(rest, "/git-receive-pack") == 0 || strcmp(rest, "/HEAD") == 0 ||
 	    strncmp(rest, "/objects/", 9) == 0;

@@ -126,6 +126,12 @@ def test_push_refused_without_valid_token(podium, token):
                      auth=None if token is None else basic(ADMIN, token))
     assert r.status == 401, r
     assert "basic" in r.headers.get("www-authenticate", "").lower()
+    # the same service name percent-encoded (git http-backend decodes it)
+    for enc in ("git%2dreceive-pack", "git-receive-pack&x=1", "git-%72eceive-pack"):
+        r = refs_request(podium, ADMIN, name, enc)
+        assert r.status == 401, (enc, r)
+    # control: a fetch's advertisement is public
+    assert refs_request(podium, ADMIN, name, "git-upload-pack").status == 200
     r = ph.http_request(podium.port, "POST", "/spaces/%s/%s/git-receive-pack" % (ADMIN, name),
                         podium.hub_host, body=b"0000",
                         headers={"Content-Type": "application/x-git-receive-pack-request"})
