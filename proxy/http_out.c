@@ -91,6 +91,7 @@ conn_write_done(void *owner, int status)
 		conn_migrate_ready(c);
 		return;
 	}
+	conn_send_pending(c); /* progress: the send timeout starts again */
 	q = conn_queued(c);
 	if (q > PROXY_LWM)
 		return;
@@ -146,6 +147,8 @@ conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 		conn_fail_later(c);
 		return -EPIPE;
 	}
+	if (c->timer_kind != CT_SEND && conn_queued(c) > 0)
+		conn_send_pending(c);
 	return 0;
 }
 
@@ -215,6 +218,18 @@ header_is_hop_by_hop(const char *name, const char *connection_value)
 		}
 	}
 	return 0;
+}
+
+int
+te_is_chunked(const char *v)
+{
+	size_t n;
+
+	v += strspn(v, " \t");
+	n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n == 7 && strncasecmp(v, "chunked", 7) == 0;
 }
 
 void

@@ -111,19 +111,25 @@ hub_conn_abort(proxy_conn *c)
 
 	c->x = NULL;
 	x->c = NULL;
-	/* The request strings must outlive the connection now. */
-	x->head = c->head;
-	memset(&c->head, 0, sizeof(c->head));
-	x->host = c->host;
-	c->host = NULL;
 	if (x->has_cb && !(x->resp_ended && x->body_done)) {
+		/* the request strings are still the connection's during on_abort */
 		if (x->cb.on_abort != NULL)
 			x->cb.on_abort(x->cb.arg);
 		exchange_free(x);
-	} else if (x->resp_ended) {
-		exchange_free(x);
+		return;
 	}
-	/* else: orphaned until http_response_end() */
+	if (x->resp_ended) {
+		exchange_free(x);
+		return;
+	}
+	/* Orphaned until http_response_end(): the request strings must outlive
+	 * the connection, which keeps copies of what its access line prints. */
+	x->head = c->head;
+	memset(&c->head, 0, sizeof(c->head));
+	x->host = c->host;
+	c->host = c->host != NULL ? xstrdup(c->host) : NULL;
+	if (c->url != NULL)
+		c->url = c->url_own = xstrdup(c->url);
 }
 
 const http_request *

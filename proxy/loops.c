@@ -59,6 +59,7 @@ proxy_config_init(proxy_config *cfg)
 	cfg->tunnel_idle_ms = 600000;
 	cfg->access_log = 1;
 	cfg->body_timeout_ms = 60000;
+	cfg->send_timeout_ms = 60000;
 	cfg->nloops = ncpu < 1 ? 1 : ncpu > PROXY_MAX_LOOPS ? PROXY_MAX_LOOPS : (unsigned)ncpu;
 }
 

@@ -35,6 +35,8 @@ typedef struct proxy_config {
 	unsigned tunnel_idle_ms;        /* 10 min: WebSocket/Upgrade tunnel idle timeout */
 	int access_log;                 /* 1: one log_info line per request */
 	unsigned body_timeout_ms;       /* 60 s: request body stalls → 408 and close */
+	unsigned send_timeout_ms;       /* 60 s: a client that takes none of a pending
+	                                 * response that long is closed (nginx send_timeout) */
 	unsigned nloops;                /* event loops (threads): online CPUs, at most 8;
 	                                 * hub handlers always run on the caller's loop */
 } proxy_config;

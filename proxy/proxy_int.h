@@ -192,7 +192,7 @@ struct http_exchange {
 	char client_addr[64];
 };
 
-enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT };
+enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT, CT_SEND };
 
 struct proxy_conn {
 	uv_tcp_t tcp;
@@ -243,6 +243,7 @@ struct proxy_conn {
 	char *host;                /* lowercased, port stripped (in head arena) */
 	const char *raw_host;
 	const char *url;
+	char *url_own;         /* url copied when the head went to an orphaned hub exchange */
 	uint64_t t_start, t_upstream;
 	int64_t upstream_ms;
 	route_target *target;
@@ -262,6 +263,9 @@ void conn_close_idle(proxy_loop *lp);
 void conn_migrate_ready(proxy_conn *c);
 void conn_process(proxy_conn *c);
 void conn_abort(proxy_conn *c);
+/* Response bytes wait in the write queue (progress: the queue shrank): the
+ * send timeout runs while the client takes none of them. */
+void conn_send_pending(proxy_conn *c);
 void conn_fail_later(proxy_conn *c);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
 void conn_request_body_resume(proxy_conn *c);
@@ -290,6 +294,8 @@ int conn_resp_start(proxy_conn *c, int status, const char *reason, const http_he
 int conn_resp_body(proxy_conn *c, const void *data, size_t len);
 int conn_resp_end(proxy_conn *c);
 int header_is_hop_by_hop(const char *name, const char *connection_value);
+/* A Transfer-Encoding value that is "chunked" alone (case, spaces aside). */
+int te_is_chunked(const char *value);
 
 /* errors.c */
 int conn_respond_error(proxy_conn *c, int status, const char *message,

@@ -81,6 +81,12 @@ conn_timer_cb(uv_timer_t *t)
 	case CT_BODY:
 		conn_body_timer(c);
 		break;
+	case CT_SEND:
+		if (conn_queued(c) > 0) {
+			log_debug("proxy: %s: the client took no response bytes in time", c->client_addr);
+			conn_abort(c);
+		}
+		break;
 	case CT_IDLE:
 	case CT_LINGER:
 	default:
@@ -99,6 +105,21 @@ conn_timer_set(proxy_conn *c, int kind, unsigned ms)
 		deadline_clear(&c->timer);
 	else
 		deadline_set(&c->timer, ms);
+}
+
+void
+conn_send_pending(proxy_conn *c)
+{
+	if (c->closing || c->tunnel)
+		return;
+	if (conn_queued(c) == 0) {
+		if (c->timer_kind == CT_SEND)
+			conn_timer_set(c, CT_NONE, 0);
+		return;
+	}
+	/* only while nothing else is timed (the head, a body, keep-alive idle) */
+	if (c->req_active && (c->timer_kind == CT_NONE || c->timer_kind == CT_SEND))
+		conn_timer_set(c, CT_SEND, c->srv->cfg.send_timeout_ms);
 }
 
 /* ---- closing ------------------------------------------------------------- */
@@ -121,6 +142,7 @@ conn_handle_closed(uv_handle_t *h)
 	atomic_fetch_sub_explicit(&c->srv->nconns, 1, memory_order_relaxed);
 	msg_head_release(&c->head);
 	free(c->host);
+	free(c->url_own);
 	free(c->inbuf);
 	free(c);
 	proxy_loop_maybe_done(lp);
@@ -338,6 +360,9 @@ conn_request_reset(proxy_conn *c)
 {
 	msg_head_release(&c->head);
 	free(c->host);
+	free(c->url_own);
+	c->url_own = NULL;
+	c->url = NULL;
 	msg_head_init(&c->head, c->srv->cfg.max_request_line + c->srv->cfg.max_header_bytes,
 	    c->srv->cfg.max_header_fields);
 	c->head_started = 0;
@@ -647,10 +672,16 @@ on_headers_complete(llhttp_t *p)
 	c->is_head_req = llhttp_get_method(p) == HTTP_HEAD;
 	c->keep_alive = llhttp_should_keep_alive(p);
 	c->req_chunked = (p->flags & F_CHUNKED) != 0;
+	/* llhttp takes lengths up to 2^64-1: one past INT64_MAX would read as "no
+	 * length" here while llhttp still counts body bytes (request smuggling) */
+	if ((p->flags & F_CONTENT_LENGTH) && p->content_length > (uint64_t)INT64_MAX)
+		return fail(c, 400, "invalid Content-Length");
 	c->req_clen = (p->flags & F_CONTENT_LENGTH) ? (int64_t)p->content_length : -1;
 
 	host = NULL;
 	for (size_t i = 0; i < c->head.nhdrs; i++) {
+		if (c->head.hdrs[i].name[0] == '\0') /* ": value", which llhttp 8.1 takes */
+			return fail(c, 400, "empty header field name");
 		if (hdr_is(c->head.hdrs[i].name, "host")) {
 			host = c->head.hdrs[i].value;
 			nhost++;
@@ -669,6 +700,10 @@ on_headers_complete(llhttp_t *p)
 	 * to the app: a request's last coding must be chunked (RFC 9112 6.3). */
 	if (te != NULL && !c->req_chunked)
 		return fail(c, 400, "Transfer-Encoding without chunked as the last coding");
+	/* other codings before it ("gzip, chunked") would be lost on the way: the
+	 * body is passed on de-chunked and re-chunked (nginx: 501 too) */
+	if (te != NULL && !te_is_chunked(te))
+		return fail(c, 501, "unsupported Transfer-Encoding: only chunked");
 	if (llhttp_get_method(p) == HTTP_CONNECT)
 		return fail(c, 405, "CONNECT is not supported");
 	if (c->url[0] != '/' && strcmp(c->url, "*") != 0)
@@ -750,8 +785,10 @@ on_message_complete(llhttp_t *p)
 	if (c->no_more && c->req_msg_done)
 		return HPE_PAUSED;
 	c->req_msg_done = 1;
-	if (c->timer_kind == CT_BODY)
+	if (c->timer_kind == CT_BODY) {
 		conn_timer_set(c, CT_NONE, 0);
+		conn_send_pending(c); /* a response already waiting is timed now */
+	}
 	if (c->x != NULL)
 		hub_on_body_end(c);
 	else if (c->up != NULL)

@@ -133,6 +133,8 @@ pool_unlink(upstream_conn *up)
 
 static void up_fail(upstream_conn *up, int status, const char *msg);
 
+static void up_timer_set(upstream_conn *up, int kind, unsigned ms);
+
 static void
 up_timer_cb(uv_timer_t *t)
 {
@@ -147,6 +149,12 @@ up_timer_cb(uv_timer_t *t)
 		up_fail(up, 504, "the app did not respond in time");
 		break;
 	case UT_READ:
+		if (up->read_paused) {
+			/* we stopped reading: the client takes the response slowly,
+			 * which the client's send timeout watches */
+			up_timer_set(up, UT_READ, up->lp->srv->cfg.upstream_response_ms);
+			break;
+		}
 		up_fail(up, 504, "the app stopped sending");
 		break;
 	case UT_FAIL:
@@ -717,8 +725,9 @@ up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 				return;
 			}
 		}
-		if (up->resp_started && llhttp_message_needs_eof(&up->parser)) {
-			/* close-delimited body: EOF is its end */
+		if (nread == UV_EOF && up->resp_started && llhttp_message_needs_eof(&up->parser)) {
+			/* close-delimited body: EOF is its end (a reset is not: the
+			 * client must see the body cut, below) */
 			llhttp_finish(&up->parser);
 			up->req_sent = 0; /* never reuse */
 			up_response_done(up, 0);
@@ -827,13 +836,32 @@ r_on_headers_complete(llhttp_t *p)
 		up->skip_1xx = 1;
 		msg_head_release(&up->head);
 		msg_head_init(&up->head, 64 * 1024, 200);
+		/* the final response follows whatever an interim one says about
+		 * the connection ("Connection: close" would make llhttp drop it) */
+		p->flags &= ~F_CONNECTION_CLOSE;
+		p->flags |= F_CONNECTION_KEEP_ALIVE;
 		return 0;
 	}
 	if (status == 101 && !up->upgrade_req)
 		return HPE_USER;
-	for (size_t i = 0; i < up->head.nhdrs; i++)
-		if (hdr_is(up->head.hdrs[i].name, "connection"))
-			conn_hdr = up->head.hdrs[i].value;
+	if (status < 100 || status > 999) /* llhttp takes "000" */
+		return HPE_USER;
+	int upgrade_hdr = 0;
+
+	for (size_t i = 0; i < up->head.nhdrs; i++) {
+		const http_header *in = &up->head.hdrs[i];
+
+		if (hdr_is(in->name, "connection"))
+			conn_hdr = in->value;
+		else if (hdr_is(in->name, "upgrade"))
+			upgrade_hdr = 1;
+		/* "gzip, chunked": the gzip coding would be lost in our re-chunking */
+		else if (hdr_is(in->name, "transfer-encoding") && !te_is_chunked(in->value))
+			return HPE_USER;
+	}
+	/* a 101 names the protocol switched to (RFC 9110 15.2.2) */
+	if (status == 101 && !upgrade_hdr)
+		return HPE_USER;
 	h = up->head.nhdrs < sizeof(h_stack) / sizeof(h_stack[0]) ? h_stack :
 	    xcalloc(up->head.nhdrs + 1, sizeof(*h));
 	for (size_t i = 0; i < up->head.nhdrs; i++) {
@@ -844,7 +872,7 @@ r_on_headers_complete(llhttp_t *p)
 			continue;
 		}
 		if (header_is_hop_by_hop(in->name, status == 101 ? NULL : conn_hdr) ||
-		    hdr_is(in->name, "x-accel-buffering"))
+		    hdr_is(in->name, "x-accel-buffering") || in->name[0] == '\0')
 			continue;
 		h[n++] = *in;
 	}

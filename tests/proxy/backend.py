@@ -8,6 +8,7 @@ counted (keep-alive reuse).
 import asyncio
 import http.server
 import json
+import socket
 import socketserver
 import sys
 import threading
@@ -164,6 +165,62 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     request_queue_size = 1024
 
 
+# A hostile app on port + 2: reads request heads, answers each with a canned
+# response chosen by the path, /r/NAME, then closes, resets or reads the next.
+RAW = {
+    # a close-delimited body cut by a reset (RST), and cleanly (FIN)
+    "rst": (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst half", "rst"),
+    "eof": (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst half", "close"),
+    # an interim response saying close, then the real one
+    "100-close": (b"HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n"
+                  b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "next"),
+    "101-no-upgrade": (b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n\r\n"
+                       b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "next"),
+    "status-000": (b"HTTP/1.1 000 Zero\r\nContent-Length: 2\r\n\r\nok", "next"),
+    "gzipped-te": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                b"2\r\nok\r\n0\r\n\r\n", "next"),
+    "empty-name": (b"HTTP/1.1 200 OK\r\n: v\r\nContent-Length: 2\r\n\r\nok", "next"),
+}
+
+
+def raw_conn(s):
+    import struct
+    buf = b""
+    try:
+        while True:  # keep-alive: podium may reuse the connection
+            while b"\r\n\r\n" not in buf:
+                d = s.recv(65536)
+                if not d:
+                    return
+                buf += d
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            path = head.split(b" ", 2)[1].decode()
+            with LOCK:
+                LOG.append("RAW " + path)
+            resp, end = RAW.get(path[len("/r/"):], (b"HTTP/1.1 404 Not Found\r\n\r\n", "close"))
+            s.sendall(resp)
+            if end == "rst":
+                time.sleep(0.1)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
+            if end == "close":
+                return
+    except OSError:
+        pass
+    finally:
+        s.close()
+
+
+def raw_main(port):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(128)
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=raw_conn, args=(c,), daemon=True).start()
+
+
 def ws_main(port):
     import websockets
 
@@ -181,6 +238,7 @@ def ws_main(port):
 if __name__ == "__main__":
     port = int(sys.argv[1])
     threading.Thread(target=ws_main, args=(port + 1,), daemon=True).start()
+    threading.Thread(target=raw_main, args=(port + 2,), daemon=True).start()
     srv = Server(("127.0.0.1", port), Handler)
     print("READY", flush=True)
     srv.serve_forever()

@@ -72,6 +72,7 @@ def proxy_factory(netns, tmp_path):
     def start(*extra, static=None):
         routes = ["--route", "app=app:/run/netns/%s:%d" % (netns, BACKEND_PORT),
                   "--route", "ws=app:/run/netns/%s:%d" % (netns, BACKEND_PORT + 1),
+                  "--route", "raw=app:/run/netns/%s:%d" % (netns, BACKEND_PORT + 2),
                   "--route", "nothing=app:/run/netns/%s:%d" % (netns, 9999),
                   "--route", "starting=starting",
                   "--route", "down=down:the app crashed",

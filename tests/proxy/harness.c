@@ -150,12 +150,23 @@ struct stream {
 	uv_timer_t timer;
 	long n, i;
 	int aborted, ended;
+	int closed, body_over; /* freed when both: on_end/on_abort may follow the end */
 };
+
+static void
+stream_maybe_free(struct stream *s)
+{
+	if (s->closed && s->body_over)
+		free(s);
+}
 
 static void
 stream_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct stream *s = h->data;
+
+	s->closed = 1;
+	stream_maybe_free(s);
 }
 
 static void
@@ -181,19 +192,27 @@ stream_abort(void *arg)
 	struct stream *s = arg;
 
 	s->aborted = 1;
+	s->body_over = 1;
 	if (!s->ended) {
+		s->ended = 1;
 		uv_timer_stop(&s->timer);
 		uv_close((uv_handle_t *)&s->timer, stream_closed);
+		return;
 	}
+	stream_maybe_free(s);
+}
+
+static void
+stream_end(void *arg)
+{
+	struct stream *s = arg;
+
+	s->body_over = 1;
+	stream_maybe_free(s);
 }
 
 static void
 nop_data(void *arg, const char *d, size_t n)
-{
-}
-
-static void
-nop_end(void *arg)
 {
 }
 
@@ -203,6 +222,7 @@ struct big {
 	http_exchange *x;
 	uint64_t left;
 	int ended;
+	int done, body_over; /* freed when both */
 };
 
 static void
@@ -219,7 +239,9 @@ big_pump(void *arg)
 		if (n == 0) {
 			http_exchange *x = b->x;
 
-			free(b);
+			b->done = 1;
+			if (b->body_over)
+				free(b);
 			http_response_end(x);
 			return;
 		}
@@ -234,6 +256,11 @@ big_end(void *arg)
 {
 	struct big *b = arg;
 
+	b->body_over = 1;
+	if (b->done) {
+		free(b);
+		return;
+	}
 	/* GET has no body: on_end comes first; start pumping then */
 	big_pump(b);
 }
@@ -278,7 +305,7 @@ hub(http_exchange *x, void *arg)
 		http_exchange_set_body_cb(x, &cb);
 	} else if (strcmp(r->path, "/stream") == 0) {
 		struct stream *s = xcalloc(1, sizeof(*s));
-		http_body_cb cb = { nop_data, nop_end, stream_abort, NULL, s };
+		http_body_cb cb = { nop_data, stream_end, stream_abort, NULL, s };
 		http_header h = { "Content-Type", "text/event-stream" };
 		long ms = query_long(r->query, "ms", 100);
 
@@ -288,6 +315,7 @@ hub(http_exchange *x, void *arg)
 		s->timer.data = s;
 		http_exchange_set_body_cb(x, &cb);
 		http_response_start(x, 200, &h, 1, -1);
+		ms = ms > 0 ? ms : 1; /* a repeat of 0 would never repeat */
 		uv_timer_start(&s->timer, stream_tick, (uint64_t)ms, (uint64_t)ms);
 	} else if (strcmp(r->path, "/big") == 0) {
 		struct big *b = xcalloc(1, sizeof(*b));
@@ -460,6 +488,8 @@ main(int argc, char **argv)
 			cfg.nloops = (unsigned)atoi(v);
 		} else if (strcmp(a, "--body-timeout") == 0) {
 			cfg.body_timeout_ms = (unsigned)atoi(v);
+		} else if (strcmp(a, "--send-timeout") == 0) {
+			cfg.send_timeout_ms = (unsigned)atoi(v);
 		} else if (strcmp(a, "--tunnel-idle") == 0) {
 			cfg.tunnel_idle_ms = (unsigned)atoi(v);
 		} else {

@@ -328,3 +328,35 @@ def test_client_sending_head_and_body_apart_is_not_delayed(netns, proxy):
                              capture_output=True, text=True, timeout=30)
     assert through.returncode == 0, through.stderr
     assert float(through.stdout) < 0.2, through.stdout
+
+
+RAWAPP = b"Host: raw.podium.test\r\n"
+
+
+def test_hostile_app_responses(proxy):
+    """Responses from a hostile app (tests/proxy/backend.py, port 9002):
+    - a close-delimited body cut by a reset must look cut to the client (no
+      final chunk), where a clean close ends it (control);
+    - an interim 100 saying "Connection: close" does not swallow the real
+      response that follows (llhttp would; it came as a 504 a minute later);
+    - a 101 without Upgrade, status 000 and "Transfer-Encoding: gzip, chunked"
+      (its gzip would be lost in our re-chunking) are 502s;
+    - an empty header name is not passed on."""
+    out = raw(proxy.port, b"GET /r/eof HTTP/1.1\r\n" + RAWAPP + b"\r\n", timeout=3)
+    assert out.startswith(b"HTTP/1.1 200") and out.endswith(b"first half\r\n0\r\n\r\n"), out
+    out = raw(proxy.port, b"GET /r/rst HTTP/1.1\r\n" + RAWAPP + b"\r\n", timeout=3)
+    assert out.startswith(b"HTTP/1.1 200") and b"first half" in out, out
+    assert not out.endswith(b"0\r\n\r\n"), out
+    t0 = time.time()
+    out = raw(proxy.port, b"GET /r/100-close HTTP/1.1\r\n" + RAWAPP + b"Connection: close\r\n\r\n",
+              timeout=5, wait_close=False)
+    assert out.startswith(b"HTTP/1.1 200") and out.endswith(b"\r\n\r\nok"), out
+    assert time.time() - t0 < 4
+    for name in (b"101-no-upgrade", b"status-000", b"gzipped-te"):
+        out = raw(proxy.port, b"GET /r/" + name + b" HTTP/1.1\r\n" + RAWAPP +
+                  b"Connection: upgrade\r\nUpgrade: x\r\n\r\n", timeout=5, wait_close=False)
+        assert out.startswith(b"HTTP/1.1 502"), (name, out)
+    out = raw(proxy.port, b"GET /r/empty-name HTTP/1.1\r\n" + RAWAPP + b"Connection: close\r\n\r\n",
+              timeout=5, wait_close=False)
+    head = out.split(b"\r\n\r\n")[0]
+    assert out.startswith(b"HTTP/1.1 200") and b"\r\n:" not in head, out
