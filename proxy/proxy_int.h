@@ -326,7 +326,7 @@ void upstream_on_body_end(proxy_conn *c);
 void upstream_client_drained(proxy_conn *c);
 void upstream_client_abort(proxy_conn *c);
 void upstream_tunnel_data(proxy_conn *c, const char *p, size_t n);
-void upstream_tunnel_eof(proxy_conn *c);
+void upstream_tunnel_eof(proxy_conn *c, int reset);
 void upstream_pools_close(proxy_loop *lp);
 void upstream_settings_init(void);
 

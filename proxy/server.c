@@ -318,7 +318,7 @@ conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread < 0) {
 		c->read_eof = 1;
 		if (c->tunnel) {
-			upstream_tunnel_eof(c);
+			upstream_tunnel_eof(c, nread != UV_EOF);
 			return;
 		}
 		/* EOF between requests is a normal close; during a request the

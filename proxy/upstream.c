@@ -647,10 +647,30 @@ upstream_tunnel_data(proxy_conn *c, const char *p, size_t n)
 	}
 }
 
-void
-upstream_tunnel_eof(proxy_conn *c)
+static void
+up_shutdown_cb(uv_shutdown_t *req, int status)
 {
-	conn_abort(c);
+	free(req);
+}
+
+/* The client ended its side of the tunnel: the app is told so (its side
+ * stays open: a WebSocket close reply, the rest of a stream) and the tunnel
+ * ends when the app ends too, or at its idle timeout. A reset ends both. */
+void
+upstream_tunnel_eof(proxy_conn *c, int reset)
+{
+	upstream_conn *up = c->up;
+	uv_shutdown_t *req;
+
+	if (reset || up == NULL || up->closing) {
+		conn_abort(c);
+		return;
+	}
+	req = xmalloc(sizeof(*req));
+	if (uv_shutdown(req, (uv_stream_t *)&up->tcp, up_shutdown_cb) != 0) {
+		free(req);
+		conn_abort(c);
+	}
 }
 
 void

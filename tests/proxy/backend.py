@@ -180,6 +180,9 @@ RAW = {
     "gzipped-te": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
                 b"2\r\nok\r\n0\r\n\r\n", "next"),
     "empty-name": (b"HTTP/1.1 200 OK\r\n: v\r\nContent-Length: 2\r\n\r\nok", "next"),
+    # a tunnel that answers only once the client half-closed its side
+    "upgrade-eof": (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n",
+                    "count-to-eof"),
 }
 
 
@@ -204,6 +207,15 @@ def raw_conn(s):
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 return
             if end == "close":
+                return
+            if end == "count-to-eof":
+                n = len(buf)
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    n += len(d)
+                s.sendall(b"got %d bytes" % n)
                 return
     except OSError:
         pass

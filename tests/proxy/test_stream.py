@@ -360,3 +360,29 @@ def test_hostile_app_responses(proxy):
               timeout=5, wait_close=False)
     head = out.split(b"\r\n\r\n")[0]
     assert out.startswith(b"HTTP/1.1 200") and b"\r\n:" not in head, out
+
+
+def test_tunnel_half_close_reaches_the_app(proxy):
+    """A client that ends its side of a tunnel (FIN) still gets what the app
+    sends after that: the half-close is passed on, the tunnel ends when the
+    app ends too (the proxy tore both down at once before, and the app's
+    answer was lost). Control: the app's answer names the bytes it got."""
+    s = socket.create_connection(("127.0.0.1", proxy.port))
+    s.settimeout(5)
+    s.sendall(b"GET /r/upgrade-eof HTTP/1.1\r\n" + RAWAPP + b"Connection: upgrade\r\nUpgrade: x\r\n\r\n")
+    out = b""
+    while b"\r\n\r\n" not in out:
+        d = s.recv(4096)
+        assert d, out
+        out += d
+    assert out.startswith(b"HTTP/1.1 101"), out
+    s.sendall(b"hello")
+    s.shutdown(socket.SHUT_WR)
+    rest = out.split(b"\r\n\r\n", 1)[1]
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        rest += d
+    s.close()
+    assert rest == b"got 5 bytes", rest
