@@ -183,7 +183,7 @@ static_serve(proxy_conn *c)
 	rel = path + 1;
 	while (*rel == '/')
 		rel++;
-	fd = open_beneath(root, *rel == '\0' ? "." : rel, O_RDONLY);
+	fd = open_beneath(root, *rel == '\0' ? "." : rel, O_RDONLY | O_NONBLOCK);
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		int ifd;
 
@@ -199,7 +199,7 @@ static_serve(proxy_conn *c)
 			free(loc);
 			return;
 		}
-		ifd = open_beneath(fd, "index.html", O_RDONLY);
+		ifd = open_beneath(fd, "index.html", O_RDONLY | O_NONBLOCK);
 		close(fd);
 		fd = ifd;
 		if (fd >= 0 && fstat(fd, &st) != 0) {

@@ -197,6 +197,22 @@ def test_static_no_escape(proxy_factory, tmp_path):
         assert b"root:" not in out and b"SECRET" not in out, path
 
 
+def test_static_fifo_is_not_opened(proxy_factory, tmp_path):
+    """A build command can leave a FIFO in a static site: opening it for
+    reading would block the proxy's loop until a writer came. It is a 404 at
+    once, and the loop goes on serving (control: a file next to it)."""
+    root = make_site(tmp_path)
+    os.mkfifo(str(root / "pipe"))
+    os.mkdir(str(root / "fifodir"))
+    os.mkfifo(str(root / "fifodir" / "index.html"))
+    p = proxy_factory("--loops", "1", static=str(root))
+    for path in ("/pipe", "/fifodir/"):
+        r, d = get(p.port, path, "site.podium.test")
+        assert r.status == 404, path
+    r, d = get(p.port, "/style.css", "site.podium.test")
+    assert r.status == 200
+
+
 def test_hub_body_paused_on_its_last_bytes_still_ends(proxy):
     # /count pauses the body every 4 MiB: a body of exactly 4 MiB is paused on
     # its final bytes, when nothing more will come from the client; the end of
