@@ -97,15 +97,20 @@ def proxy(proxy_factory):
     return proxy_factory()
 
 
+def recv_until(s, done, out=b""):
+    """What s receives until done(received) holds; the peer must not close
+    before."""
+    while not done(out):
+        d = s.recv(65536)
+        assert d, out
+        out += d
+    return out
+
+
 def hello_once(s, req=b"GET /hello HTTP/1.1\r\nHost: app.podium.test\r\n\r\n"):
     """One GET /hello on the connected socket s, read to the end of its body."""
     s.sendall(req)
-    got = b""
-    while b"hello app" not in got:
-        d = s.recv(65536)
-        assert d, got
-        got += d
-    return got
+    return recv_until(s, lambda got: b"hello app" in got)
 
 
 def recv_until_close(s, out=b""):

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from conftest import ASAN, HERE, TSAN, backend_log, dechunk, hello_once, raw
+from conftest import (ASAN, HERE, TSAN, backend_log, dechunk, hello_once, raw, recv_until,
+                      recv_until_close)
 
 APP = b"Host: app.podium.test\r\n"
 
@@ -370,19 +371,10 @@ def test_tunnel_half_close_reaches_the_app(proxy):
     s = socket.create_connection(("127.0.0.1", proxy.port))
     s.settimeout(5)
     s.sendall(b"GET /r/upgrade-eof HTTP/1.1\r\n" + RAWAPP + b"Connection: upgrade\r\nUpgrade: x\r\n\r\n")
-    out = b""
-    while b"\r\n\r\n" not in out:
-        d = s.recv(4096)
-        assert d, out
-        out += d
+    out = recv_until(s, lambda got: b"\r\n\r\n" in got)
     assert out.startswith(b"HTTP/1.1 101"), out
     s.sendall(b"hello")
     s.shutdown(socket.SHUT_WR)
-    rest = out.split(b"\r\n\r\n", 1)[1]
-    while True:
-        d = s.recv(4096)
-        if not d:
-            break
-        rest += d
+    rest = recv_until_close(s, out.split(b"\r\n\r\n", 1)[1])
     s.close()
     assert rest == b"got 5 bytes", rest

@@ -6,13 +6,20 @@ import socket
 import threading
 import time
 
-from conftest import backend_log, raw, recv_until_close
+from conftest import backend_log, hello_once, raw, recv_until, recv_until_close
 
 APP = b"Host: app.podium.test\r\n"
 
 
 def status(out):
     return int(out.split(b" ", 2)[1]) if out.startswith(b"HTTP/1.1 ") else None
+
+
+def refused(proxy, request, want, marker):
+    """request gets the status want and nothing of it reaches the app."""
+    out = raw(proxy.port, request)
+    assert status(out) == want, out
+    assert_not_smuggled(proxy, marker)
 
 
 def assert_not_smuggled(proxy, marker):
@@ -195,18 +202,9 @@ def test_request_trailers_neither_stored_nor_passed_on(proxy):
     s.settimeout(5)
     s.sendall(b"POST /echo HTTP/1.1\r\n" + APP + b"Transfer-Encoding: chunked\r\n\r\n"
               b"3\r\nabc\r\n0\r\n" + TRAILERS + b"\r\n")
-    out = b""
-    while not out.endswith(b"\r\n\r\nabc"):
-        d = s.recv(65536)
-        assert d, out
-        out += d
+    out = recv_until(s, lambda got: got.endswith(b"\r\n\r\nabc"))
     assert status(out) == 200
-    s.sendall(b"GET /hello HTTP/1.1\r\n" + APP + b"\r\n")
-    out = b""
-    while b"hello app\n" not in out:
-        d = s.recv(65536)
-        assert d, out
-        out += d
+    hello_once(s)
     s.close()
     # trailers past the head limits (8 KiB line + 32 KiB headers): refused
     out = raw(proxy.port, b"POST /echo HTTP/1.1\r\n" + APP + b"Transfer-Encoding: chunked\r\n\r\n"
@@ -226,11 +224,7 @@ def test_response_trailers_end_the_response_and_are_dropped(proxy):
     s.settimeout(5)
     for _ in range(2):
         s.sendall(b"GET /trailers HTTP/1.1\r\n" + APP + b"\r\n")
-        out = b""
-        while not out.endswith(b"0\r\n\r\n"):
-            d = s.recv(65536)
-            assert d, out
-            out += d
+        out = recv_until(s, lambda got: got.endswith(b"0\r\n\r\n"))
         head, body = out.split(b"\r\n\r\n", 1)
         assert status(out) == 200 and body == b"5\r\nhello\r\n0\r\n\r\n", out
         assert b"X-T" not in out and b"\r\nTrailer:" not in head
@@ -244,13 +238,9 @@ def test_whitespace_before_colon_and_te_without_chunked_never_reach_the_app(prox
     refuses it only after its headers callback). Control: the same requests
     written correctly reach the app."""
     for bad in (b"X-A : 1\r\n", b"X-A\t: 1\r\n"):
-        out = raw(proxy.port, b"GET /wscolon HTTP/1.1\r\n" + APP + bad + b"\r\n")
-        assert status(out) == 400, out
-    out = raw(proxy.port, b"POST /echo?texchunked-bad HTTP/1.1\r\n" + APP +
-              b"Transfer-Encoding: xchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
-    assert status(out) == 400, out
-    assert_not_smuggled(proxy, "wscolon")
-    assert_not_smuggled(proxy, "texchunked-bad")
+        refused(proxy, b"GET /wscolon HTTP/1.1\r\n" + APP + bad + b"\r\n", 400, "wscolon")
+    refused(proxy, b"POST /echo?texchunked-bad HTTP/1.1\r\n" + APP +
+            b"Transfer-Encoding: xchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400, "texchunked-bad")
     assert status(raw(proxy.port, b"GET /wscolon HTTP/1.1\r\n" + APP + b"X-A: 1\r\n"
                       b"Connection: close\r\n\r\n")) == 404
     # (to /echo, which reads the body: an app answering without reading it
@@ -339,13 +329,9 @@ def test_empty_header_name_and_te_with_other_codings(proxy):
     """": v" (an empty field name, which llhttp 8.1 takes) is a 400;
     "Transfer-Encoding: gzip, chunked" a 501 (its gzip would be lost when the
     body is re-chunked; nginx answers 501 too). Neither reaches the app."""
-    out = raw(proxy.port, b"GET /emptyname HTTP/1.1\r\n" + APP + b": v\r\n\r\n")
-    assert status(out) == 400, out
-    out = raw(proxy.port, b"POST /tegzipchunked HTTP/1.1\r\n" + APP +
-              b"Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
-    assert status(out) == 501, out
-    assert_not_smuggled(proxy, "emptyname")
-    assert_not_smuggled(proxy, "tegzipchunked")
+    refused(proxy, b"GET /emptyname HTTP/1.1\r\n" + APP + b": v\r\n\r\n", 400, "emptyname")
+    refused(proxy, b"POST /tegzipchunked HTTP/1.1\r\n" + APP +
+            b"Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 501, "tegzipchunked")
 
 
 def test_hub_body_error_after_the_handler_took_it(proxy_factory):
