@@ -87,14 +87,20 @@ conn_write_done(void *owner, int status)
 		conn_fail_later(c);
 		return;
 	}
+	conn_send_progress(c); /* bytes taken: the send timeout starts again */
 	if (c->migrate) {
 		conn_migrate_ready(c);
 		return;
 	}
-	conn_send_pending(c); /* progress: the send timeout starts again */
 	q = conn_queued(c);
 	if (q > PROXY_LWM)
 		return;
+	if (c->out_full) {
+		c->out_full = 0;
+		conn_process(c);
+		if (c->closing)
+			return;
+	}
 	if (c->up != NULL || c->tunnel)
 		upstream_client_drained(c);
 	if (c->sf.fd > 0)
@@ -147,8 +153,8 @@ conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 		conn_fail_later(c);
 		return -EPIPE;
 	}
-	if (c->timer_kind != CT_SEND && conn_queued(c) > 0)
-		conn_send_pending(c);
+	if (c->send_since == 0 && conn_queued(c) > 0)
+		conn_send_progress(c);
 	return 0;
 }
 

@@ -192,7 +192,7 @@ struct http_exchange {
 	char client_addr[64];
 };
 
-enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT, CT_SEND };
+enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT };
 
 struct proxy_conn {
 	uv_tcp_t tcp;
@@ -210,6 +210,9 @@ struct proxy_conn {
 	int in_process, reprocess, in_parse;
 	int parse_paused;          /* llhttp paused with callbacks still due */
 	int timer_kind;
+	uint64_t timer_due;        /* when timer_kind is due (0: none) */
+	uint64_t send_since;       /* response bytes queued and none taken since (0: none) */
+	int out_full;              /* pipelined requests wait: the write queue is full */
 	int tunnel;                /* raw byte tunnel with c->up */
 	int tunnel_paused;         /* client reading stopped for tunnel back-pressure */
 	int upgrade_pending;       /* llhttp returned HPE_PAUSED_UPGRADE */
@@ -221,7 +224,7 @@ struct proxy_conn {
 	char *inbuf;
 	size_t inlen, inoff, incap;
 	const char *ext;           /* read buffer being parsed in place */
-	const char *parse_end;     /* end of the buffer llhttp is executing */
+	const char *parse_begin, *parse_end; /* the buffer llhttp is executing */
 	int value_at_end;          /* last header value span ended the buffer */
 	size_t extlen;
 	/* current request */
@@ -263,9 +266,11 @@ void conn_close_idle(proxy_loop *lp);
 void conn_migrate_ready(proxy_conn *c);
 void conn_process(proxy_conn *c);
 void conn_abort(proxy_conn *c);
-/* Response bytes wait in the write queue (progress: the queue shrank): the
- * send timeout runs while the client takes none of them. */
-void conn_send_pending(proxy_conn *c);
+/* The write queue changed: bytes queued (or taken: progress) start the send
+ * timeout again; an empty queue stops it.  Whatever else the connection
+ * waits for, a client that takes none of what is queued for the send
+ * timeout is cut. */
+void conn_send_progress(proxy_conn *c);
 void conn_fail_later(proxy_conn *c);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
 void conn_request_body_resume(proxy_conn *c);

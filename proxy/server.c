@@ -58,11 +58,25 @@ conn_body_timer(proxy_conn *c)
 	}
 }
 
+static void conn_timer_arm(proxy_conn *c);
+
 static void
 conn_timer_cb(uv_timer_t *t)
 {
 	proxy_conn *c = t->data;
+	uint64_t now = uv_now(c->lp->loop);
 
+	if (c->send_since != 0 && now - c->send_since >= c->srv->cfg.send_timeout_ms &&
+	    c->timer_kind != CT_ABORT) {
+		log_debug("proxy: %s: the client took no response bytes in time", c->client_addr);
+		conn_abort(c);
+		return;
+	}
+	if (c->timer_kind == CT_NONE || now < c->timer_due) {
+		conn_timer_arm(c); /* woken for the send timeout, which is not due */
+		return;
+	}
+	c->timer_due = 0;
 	switch (c->timer_kind) {
 	case CT_HEAD:
 		/* A slowloris client is cut here, whatever it keeps trickling. */
@@ -81,18 +95,37 @@ conn_timer_cb(uv_timer_t *t)
 	case CT_BODY:
 		conn_body_timer(c);
 		break;
-	case CT_SEND:
-		if (conn_queued(c) > 0) {
-			log_debug("proxy: %s: the client took no response bytes in time", c->client_addr);
-			conn_abort(c);
-		}
-		break;
 	case CT_IDLE:
+		if (conn_queued(c) > 0) {
+			/* the last response is still being taken: keep-alive idle
+			 * starts after it (a stalled client meets the send timeout) */
+			conn_timer_set(c, CT_IDLE, c->srv->cfg.keepalive_idle_ms);
+			break;
+		}
+		conn_close(c);
+		break;
 	case CT_LINGER:
 	default:
 		conn_close(c);
 		break;
 	}
+}
+
+/* One timer: the earlier of what timer_kind waits for and the send timeout. */
+static void
+conn_timer_arm(proxy_conn *c)
+{
+	uint64_t now = uv_now(c->lp->loop), due = c->timer_kind != CT_NONE ? c->timer_due : 0;
+
+	if (c->send_since != 0) {
+		uint64_t send_due = c->send_since + c->srv->cfg.send_timeout_ms;
+
+		due = due != 0 && due < send_due ? due : send_due;
+	}
+	if (due == 0)
+		deadline_clear(&c->timer);
+	else
+		deadline_set(&c->timer, due > now ? due - now : 0);
 }
 
 static void
@@ -101,25 +134,19 @@ conn_timer_set(proxy_conn *c, int kind, unsigned ms)
 	if (c->write_error && kind != CT_ABORT)
 		return;
 	c->timer_kind = kind;
-	if (kind == CT_NONE)
-		deadline_clear(&c->timer);
-	else
-		deadline_set(&c->timer, ms);
+	c->timer_due = kind != CT_NONE ? uv_now(c->lp->loop) + ms : 0;
+	conn_timer_arm(c);
 }
 
 void
-conn_send_pending(proxy_conn *c)
+conn_send_progress(proxy_conn *c)
 {
-	if (c->closing || c->tunnel)
+	int queued = conn_queued(c) > 0;
+
+	if (c->closing || (!queued && c->send_since == 0))
 		return;
-	if (conn_queued(c) == 0) {
-		if (c->timer_kind == CT_SEND)
-			conn_timer_set(c, CT_NONE, 0);
-		return;
-	}
-	/* only while nothing else is timed (the head, a body, keep-alive idle) */
-	if (c->req_active && (c->timer_kind == CT_NONE || c->timer_kind == CT_SEND))
-		conn_timer_set(c, CT_SEND, c->srv->cfg.send_timeout_ms);
+	c->send_since = queued ? uv_now(c->lp->loop) : 0;
+	conn_timer_arm(c);
 }
 
 /* ---- closing ------------------------------------------------------------- */
@@ -427,6 +454,12 @@ conn_process(proxy_conn *c)
 			}
 			if (c->no_more || (c->req_active && c->body_paused))
 				break;
+			if (!c->req_active && conn_queued(c) > PROXY_HWM) {
+				/* pipelined requests wait until the client takes
+				 * the answers already queued (conn_write_done) */
+				c->out_full = 1;
+				break;
+			}
 			if (c->ext != NULL && c->extlen > 0) {
 				p = c->ext;
 				n = c->extlen;
@@ -510,6 +543,7 @@ conn_parse(proxy_conn *c, const char *p, size_t n)
 	const char *pos;
 
 	c->in_parse = 1;
+	c->parse_begin = p;
 	c->parse_end = p + n;
 	err = llhttp_execute(&c->parser, p, n);
 	c->in_parse = 0;
@@ -627,6 +661,17 @@ on_header_value(llhttp_t *p, const char *at, size_t n)
 	 * where the previous buffer ended. */
 	if (c->head.in_value && !c->value_at_end)
 		return fail(c, 400, "obsolete header line folding");
+	if (!c->head.in_value && n > 0) {
+		/* a first span after a line break and blanks: the folded
+		 * continuation of an empty value ("X-A:\r\n b"; an empty value
+		 * comes as an empty span after its line break) */
+		const char *q = at;
+
+		while (q > c->parse_begin && (q[-1] == ' ' || q[-1] == '\t'))
+			q--;
+		if (q > c->parse_begin && q[-1] == '\n')
+			return fail(c, 400, "obsolete header line folding");
+	}
 	c->value_at_end = at + n == c->parse_end;
 	r = head_span_value(&c->head, at, n);
 	if (r == -EPROTO)
@@ -785,10 +830,8 @@ on_message_complete(llhttp_t *p)
 	if (c->no_more && c->req_msg_done)
 		return HPE_PAUSED;
 	c->req_msg_done = 1;
-	if (c->timer_kind == CT_BODY) {
+	if (c->timer_kind == CT_BODY)
 		conn_timer_set(c, CT_NONE, 0);
-		conn_send_pending(c); /* a response already waiting is timed now */
-	}
 	if (c->x != NULL)
 		hub_on_body_end(c);
 	else if (c->up != NULL)

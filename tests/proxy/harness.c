@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,6 +445,8 @@ main(int argc, char **argv)
 	char host[128] = "127.0.0.1";
 	int r;
 
+	/* as the daemon runs: a client gone mid-write is an EPIPE, not a death */
+	signal(SIGPIPE, SIG_IGN);
 	proxy_config_init(&cfg);
 	cfg.listen_port = 0;
 	for (int i = 1; i < argc; i++) {

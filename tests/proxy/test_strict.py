@@ -359,3 +359,86 @@ def test_hub_body_error_after_the_handler_took_it(proxy_factory):
         assert status(out) in (400, 408), out
         t.close()
     assert status(raw(p.port, b"GET /hello HTTP/1.1\r\nHost: podium.test\r\nConnection: close\r\n\r\n")) == 200
+
+
+def _flood(port, head, chunk, seconds):
+    """Sends head, then chunk as fast as the proxy takes it, reading nothing;
+    returns the seconds until the proxy cut the connection (None: held)."""
+    import select
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    s.sendall(head)
+    s.setblocking(False)
+    t0 = time.time()
+    try:
+        while time.time() - t0 < seconds:
+            select.select([], [s], [], 0.2)
+            try:
+                s.send(chunk)
+            except BlockingIOError:
+                pass
+    except (BrokenPipeError, ConnectionResetError):
+        return time.time() - t0
+    finally:
+        s.close()
+    return None
+
+
+def test_send_timeout_whatever_else_is_timed(proxy_factory):
+    """The send timeout holds whatever else the connection waits for:
+    - pipelined requests sent as fast as possible, answers never read (the
+      next request was parsed whatever the write queue held: memory grew
+      ~130 MB/s and every request restarted the timers): parsing waits for
+      the queue, the client is cut, memory stays flat;
+    - an upload whose handler pauses the body because the client reads none
+      of the echo (the body timer only re-armed while paused);
+    - an upload to an app that answers without reading it.
+    Control (test_send_timeout_cuts_a_client_that_reads_nothing): a client
+    that keeps reading is not cut."""
+    p = proxy_factory("--send-timeout", "1000", "--body-timeout", "1000", "--keepalive", "1000",
+                      "--header-timeout", "1000", "--upstream-response", "1000", "--no-access-log")
+    rss0 = p.rss_kb()
+    for req in (b"GET /hello HTTP/1.1\r\nHost: podium.test\r\n\r\n",
+                b"GET /x HTTP/1.1\r\nHost: nothing.podium.test\r\n\r\n"):
+        cut = _flood(p.port, b"", req * 1000, 15)
+        assert cut is not None and cut < 10, cut
+    assert p.rss_kb() - rss0 < 64 * 1024, (rss0, p.rss_kb())
+    for head in (b"POST /echo HTTP/1.1\r\nHost: podium.test\r\nContent-Length: 900000000\r\n\r\n",
+                 b"POST /echo HTTP/1.1\r\nHost: podium.test\r\nTransfer-Encoding: chunked\r\n\r\n",
+                 b"POST /big?n=500000000 HTTP/1.1\r\n" + APP + b"Content-Length: 90000000\r\n\r\n"):
+        chunk = b"8000\r\n" + b"e" * 0x8000 + b"\r\n" if b"chunked" in head else b"e" * 65536
+        cut = _flood(p.port, head, chunk, 20)
+        assert cut is not None, head
+
+
+def test_keepalive_idle_waits_for_the_queued_response(proxy_factory):
+    """A response complete on our side but still queued for a slow reader is
+    not cut by the keep-alive idle timer (it was: a clean FIN mid-body, the
+    access line saying all was sent)."""
+    p = proxy_factory("--keepalive", "1000")
+    for host in (b"podium.test", b"app.podium.test"):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        s.connect(("127.0.0.1", p.port))
+        s.settimeout(5)
+        s.sendall(b"GET /big?n=3000000 HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        out = recv_until(s, lambda got: b"\r\n\r\n" in got)
+        body = len(out.split(b"\r\n\r\n", 1)[1])
+        t0 = time.time()
+        while body < 3000000:  # ~1 MB/s: the last bytes arrive well after 1 s
+            d = s.recv(16384)
+            assert d, "cut after %d of 3000000 body bytes" % body
+            body += len(d)
+            time.sleep(0.005)
+        assert time.time() - t0 > 1.5
+        s.close()
+
+
+def test_obs_fold_of_an_empty_value_refused(proxy):
+    """"X-A:\\r\\n b" (the fold of an empty value) is refused like any other
+    obs-fold; "Host:\\r\\n app..." routed to the app before."""
+    refused(proxy, b"GET /foldempty HTTP/1.1\r\n" + APP + b"X-A:\r\n b\r\n\r\n", 400, "foldempty")
+    refused(proxy, b"GET /foldhost HTTP/1.1\r\nHost:\r\n app.podium.test\r\n\r\n", 400, "foldhost")
+    # control: an empty value without a fold is fine
+    assert status(raw(proxy.port, b"GET /hello HTTP/1.1\r\n" + APP + b"X-A:\r\nConnection: close\r\n\r\n")) == 200
