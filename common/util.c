@@ -238,25 +238,30 @@ fs_read_file(const char *path, char **out, size_t *len, size_t max)
 }
 
 int
-fs_read_file_beneath(const char *dir, const char *name, char **out, size_t *len, size_t max)
+fs_open_beneath(int dirfd, const char *rel, int flags)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
+	int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+int
+fs_read_file_beneath(const char *dir, const char *name, char **out, size_t *len, size_t max)
+{
 	struct stat st;
-	int dfd, fd, e;
+	int dfd, fd;
 
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS) /* before Linux 5.6: no links at all */
-		fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	e = errno;
+	fd = fs_open_beneath(dfd, name, O_RDONLY | O_NONBLOCK);
 	close(dfd);
 	if (fd < 0)
-		return -e;
+		return fd;
 	/* a FIFO or device would block or never end: regular files only */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);

@@ -19,6 +19,10 @@ int fs_mkdir_p(const char *path, mode_t mode);
 int fs_rm_rf(const char *path);
 /* Reads at most max bytes (NUL-terminated, caller frees *out); -EFBIG when larger. */
 int fs_read_file(const char *path, char **out, size_t *len, size_t max);
+/* openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): rel below dirfd only,
+ * neither ".." nor a symbolic link leaving it (-EXDEV). flags get O_CLOEXEC.
+ * Returns the fd or -errno. */
+int fs_open_beneath(int dirfd, const char *rel, int flags);
 /* dir/name for content someone else controls (a pushed repository): symbolic
  * links only while they stay beneath dir (-EXDEV), regular files only
  * (-EINVAL: a FIFO or device would block the caller), at most max bytes. */

@@ -58,7 +58,7 @@ conn_body_timer(proxy_conn *c)
 	}
 }
 
-static void conn_timer_arm(proxy_conn *c);
+static void conn_timer_arm(proxy_conn *c, uint64_t now);
 
 static void
 conn_timer_cb(uv_timer_t *t)
@@ -73,7 +73,7 @@ conn_timer_cb(uv_timer_t *t)
 		return;
 	}
 	if (c->timer_kind == CT_NONE || now < c->timer_due) {
-		conn_timer_arm(c); /* woken for the send timeout, which is not due */
+		conn_timer_arm(c, now); /* woken for the send timeout, not due */
 		return;
 	}
 	c->timer_due = 0;
@@ -113,9 +113,9 @@ conn_timer_cb(uv_timer_t *t)
 
 /* One timer: the earlier of what timer_kind waits for and the send timeout. */
 static void
-conn_timer_arm(proxy_conn *c)
+conn_timer_arm(proxy_conn *c, uint64_t now)
 {
-	uint64_t now = uv_now(c->lp->loop), due = c->timer_kind != CT_NONE ? c->timer_due : 0;
+	uint64_t due = c->timer_kind != CT_NONE ? c->timer_due : 0;
 
 	if (c->send_since != 0) {
 		uint64_t send_due = c->send_since + c->srv->cfg.send_timeout_ms;
@@ -131,22 +131,26 @@ conn_timer_arm(proxy_conn *c)
 static void
 conn_timer_set(proxy_conn *c, int kind, unsigned ms)
 {
+	uint64_t now;
+
 	if (c->write_error && kind != CT_ABORT)
 		return;
+	now = uv_now(c->lp->loop);
 	c->timer_kind = kind;
-	c->timer_due = kind != CT_NONE ? uv_now(c->lp->loop) + ms : 0;
-	conn_timer_arm(c);
+	c->timer_due = kind != CT_NONE ? now + ms : 0;
+	conn_timer_arm(c, now);
 }
 
 void
 conn_send_progress(proxy_conn *c)
 {
+	uint64_t now = uv_now(c->lp->loop);
 	int queued = conn_queued(c) > 0;
 
 	if (c->closing || (!queued && c->send_since == 0))
 		return;
-	c->send_since = queued ? uv_now(c->lp->loop) : 0;
-	conn_timer_arm(c);
+	c->send_since = queued ? now : 0;
+	conn_timer_arm(c, now);
 }
 
 /* ---- closing ------------------------------------------------------------- */

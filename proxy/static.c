@@ -1,6 +1,6 @@
 /* static.c — files of a ROUTE_STATIC release, served by podium itself.
  *
- * Paths are resolved with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+ * Paths are resolved with fs_open_beneath (openat2 RESOLVE_BENEATH)
  * under the release directory, so neither ".." nor a symlink can leave it.
  * Files are streamed in 64 KiB pieces as the client's write queue drains;
  * reads are plain pread(2) on the loop (release files are small and hot in the
@@ -8,13 +8,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,18 +95,6 @@ path_decode(const char *path, size_t n, char *out, size_t outlen)
 	return 0;
 }
 
-static int
-open_beneath(int dirfd, const char *rel, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
-
-	return fd < 0 ? -errno : fd;
-}
-
 void
 static_release(proxy_conn *c)
 {
@@ -183,7 +169,7 @@ static_serve(proxy_conn *c)
 	rel = path + 1;
 	while (*rel == '/')
 		rel++;
-	fd = open_beneath(root, *rel == '\0' ? "." : rel, O_RDONLY | O_NONBLOCK);
+	fd = fs_open_beneath(root, *rel == '\0' ? "." : rel, O_RDONLY | O_NONBLOCK);
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		int ifd;
 
@@ -199,7 +185,7 @@ static_serve(proxy_conn *c)
 			free(loc);
 			return;
 		}
-		ifd = open_beneath(fd, "index.html", O_RDONLY | O_NONBLOCK);
+		ifd = fs_open_beneath(fd, "index.html", O_RDONLY | O_NONBLOCK);
 		close(fd);
 		fd = ifd;
 		if (fd >= 0 && fstat(fd, &st) != 0) {
