@@ -12,10 +12,14 @@ $(PROXY_HARNESS): $(BUILD)/obj/tests/proxy/harness.o $(PROXY_DEPS)
 .PHONY: test-proxy bench-proxy proxy-harness
 proxy-harness: $(PROXY_HARNESS)
 
+# Twice: with batched sends (the default, proxy/pio.c) and with plain writes.
 test-proxy: $(PROXY_HARNESS)
 	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/proxy
+	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) PROXY_ARGS=--no-batch-sends \
+	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/proxy
 
-# The bench's floor: a verbatim byte relay, no HTTP (tests/proxy/relay.c).
+# The bench's floor of one write(2) per message: a verbatim byte relay, no HTTP
+# (tests/proxy/relay.c).
 PROXY_RELAY := $(BUILD)/proxy-relay
 $(PROXY_RELAY): tests/proxy/relay.c
 	@mkdir -p $(dir $@)

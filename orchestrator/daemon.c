@@ -171,6 +171,10 @@ podium_serve(const podium_options *opt)
 	cfg.listen_host = p.listen_host;
 	cfg.listen_port = p.listen_port;
 	cfg.domain = p.domain;
+	/* an escape hatch, and the bench's A/B: PODIUM_PROXY_BATCH_SENDS=0 */
+	if (getenv("PODIUM_PROXY_BATCH_SENDS") != NULL &&
+	    strcmp(getenv("PODIUM_PROXY_BATCH_SENDS"), "0") == 0)
+		cfg.batch_sends = 0;
 	r = proxy_server_start(p.loop, &cfg, web_hub_handle, &p, &p.proxy);
 	if (r != 0)
 		return error("cannot listen on %s:%d: %s", p.listen_host, p.listen_port, uv_strerror(r));

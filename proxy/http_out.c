@@ -1,9 +1,6 @@
 /* http_out.c — writing to sockets and framing responses to the client.
  *
- * Writes go straight to the socket when it takes them (uv_try_write); only the
- * part it did not take is copied into a write request. So memory held for a
- * connection is what its peer has not read yet, which the callers bound with
- * the HWM/LWM back-pressure marks.
+ * The writes themselves are pio.c's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,64 +13,6 @@
 
 #include "proxy_int.h"
 #include "util.h"
-
-struct pio_req {
-	uv_write_t req;
-	pio_done_cb done;
-	void *owner;
-	char data[];
-};
-
-static void
-pio_write_cb(uv_write_t *w, int status)
-{
-	struct pio_req *r = (struct pio_req *)w;
-
-	if (r->done != NULL)
-		r->done(r->owner, status);
-	free(r);
-}
-
-int
-pio_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, pio_done_cb done, void *owner)
-{
-	size_t total = 0, skip, off = 0;
-	struct pio_req *r;
-	int w;
-
-	for (unsigned i = 0; i < n; i++)
-		total += bufs[i].len;
-	if (total == 0)
-		return 0;
-	w = uv_try_write(s, bufs, n);
-	if (w < 0 && w != UV_EAGAIN && w != UV_ENOSYS)
-		return w;
-	skip = w > 0 ? (size_t)w : 0;
-	if (skip == total)
-		return 0;
-	r = xmalloc(sizeof(*r) + total - skip);
-	r->done = done;
-	r->owner = owner;
-	for (unsigned i = 0; i < n; i++) {
-		const char *b = bufs[i].base;
-		size_t len = bufs[i].len;
-
-		if (skip >= len) {
-			skip -= len;
-			continue;
-		}
-		memcpy(r->data + off, b + skip, len - skip);
-		off += len - skip;
-		skip = 0;
-	}
-	uv_buf_t one = uv_buf_init(r->data, (unsigned)off);
-	w = uv_write(&r->req, s, &one, 1, pio_write_cb);
-	if (w != 0) {
-		free(r);
-		return w;
-	}
-	return 0;
-}
 
 static void
 conn_write_done(void *owner, int status)
@@ -146,14 +85,16 @@ conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 		}
 		return 0;
 	}
-	r = pio_write((uv_stream_t *)&c->tcp, bufs, n, conn_write_done, c);
+	r = pio_write(c->lp, (uv_stream_t *)&c->tcp, &c->defer, bufs, n, conn_write_done, c);
 	if (r < 0) {
 		/* Not closed here: the caller (maybe a hub handler) still holds
 		 * pointers; the connection is aborted from the loop instead. */
 		conn_fail_later(c);
 		return -EPIPE;
 	}
-	if (c->send_since == 0 && conn_queued(c) > 0)
+	/* held bytes go out this loop turn: only a uv queue starts the clock
+	 * (the flush's done callback reports one) */
+	if (c->send_since == 0 && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > 0)
 		conn_send_progress(c);
 	return 0;
 }
@@ -191,7 +132,7 @@ conn_uncork(proxy_conn *c)
 size_t
 conn_queued(const proxy_conn *c)
 {
-	return uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+	return pio_queued((const uv_stream_t *)&c->tcp, &c->defer);
 }
 
 /* Hop-by-hop: meaningful for one connection only, so never forwarded. */

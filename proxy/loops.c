@@ -58,6 +58,7 @@ proxy_config_init(proxy_config *cfg)
 	cfg->upstream_pool_size = 64;
 	cfg->tunnel_idle_ms = 600000;
 	cfg->access_log = 1;
+	cfg->batch_sends = 1;
 	cfg->body_timeout_ms = 60000;
 	cfg->send_timeout_ms = 60000;
 	cfg->nloops = ncpu < 1 ? 1 : ncpu > PROXY_MAX_LOOPS ? PROXY_MAX_LOOPS : (unsigned)ncpu;
@@ -230,6 +231,7 @@ proxy_loop_maybe_done(proxy_loop *lp)
 {
 	if (!lp->stopping || lp->listener_open || lp->nconns > 0 || lp->nupstreams > 0)
 		return;
+	pio_batch_close(lp); /* no one left to write for */
 	if (lp->index == 0) {
 		server_maybe_done(lp->srv);
 		return;
@@ -332,6 +334,13 @@ loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, int fd)
 	lp->log_flush->data = lp;
 	uv_check_start(lp->log_flush, on_log_flush);
 	uv_unref((uv_handle_t *)lp->log_flush);
+	if (s->cfg.batch_sends) {
+		int e = pio_batch_open(lp);
+
+		if (e != 0 && index == 0)
+			log_info("proxy: io_uring refused (%s): each write is its own syscall",
+			    strerror(-e));
+	}
 	return r;
 }
 
@@ -355,6 +364,7 @@ loops_discard(proxy_server *s, unsigned from, unsigned to)
 		if (lp->wake_open)
 			uv_close((uv_handle_t *)&lp->wake, NULL);
 		log_flush_close(lp);
+		pio_batch_close(lp);
 		/* the handles' memory is the loop's: wait for the closes */
 		uv_run(lp->loop, UV_RUN_NOWAIT);
 		if (i > 0)
@@ -447,6 +457,16 @@ int
 proxy_server_port(const proxy_server *s)
 {
 	return s->port;
+}
+
+void
+proxy_server_send_stats(const proxy_server *s, uint64_t *batches, uint64_t *sends)
+{
+	*batches = *sends = 0;
+	for (unsigned i = 0; i < s->nloops; i++) {
+		*batches += atomic_load_explicit(&s->loops[i]->send_batches, memory_order_relaxed);
+		*sends += atomic_load_explicit(&s->loops[i]->batched_sends, memory_order_relaxed);
+	}
 }
 
 /* On loop 0: frees the server once every loop is done. */

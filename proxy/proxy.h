@@ -34,6 +34,8 @@ typedef struct proxy_config {
 	unsigned upstream_pool_size;    /* 64 idle connections kept per app instance */
 	unsigned tunnel_idle_ms;        /* 10 min: WebSocket/Upgrade tunnel idle timeout */
 	int access_log;                 /* 1: one log_info line per request */
+	int batch_sends;                /* 1: a loop turn's small writes in one io_uring_enter
+	                                 * (pio.c); plain writes where io_uring is refused */
 	unsigned body_timeout_ms;       /* 60 s: request body stalls → 408 and close */
 	unsigned send_timeout_ms;       /* 60 s: a client that takes none of a pending
 	                                 * response that long is closed (nginx send_timeout) */
@@ -59,6 +61,9 @@ int proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handle
 void proxy_server_stop(proxy_server *s, void (*cb)(void *arg), void *arg);
 /* The bound port (useful with listen_port 0). */
 int proxy_server_port(const proxy_server *s);
+/* Batched sends over all loops so far: io_uring_enter calls and the writes
+ * they carried (both 0 when batch_sends is off or io_uring refused). */
+void proxy_server_send_stats(const proxy_server *s, uint64_t *batches, uint64_t *sends);
 
 /* Per-space counters, kept in memory for the admin views. */
 typedef struct proxy_space_stats {

@@ -70,6 +70,8 @@ char *sbuf_detach(sbuf *b); /* the string, on the heap: the caller frees it */
 void sbuf_free(sbuf *b);
 
 typedef struct proxy_conn proxy_conn;
+typedef struct pio_defer pio_defer;
+typedef struct pio_batch pio_batch;
 typedef struct upstream_conn upstream_conn;
 typedef struct upstream_pool upstream_pool;
 
@@ -130,6 +132,8 @@ typedef struct proxy_loop {
 	size_t cork_len, cork_cap;
 	struct log_batch access_log; /* this loop's access lines, written */
 	uv_check_t *log_flush;     /* once per iteration; NULL once stopping */
+	pio_batch *pio;            /* batched sends (pio.c); NULL: plain writes */
+	_Atomic uint64_t send_batches, batched_sends; /* read by any thread */
 	char readbuf[PROXY_READ_BUF];
 	char filebuf[PROXY_READ_BUF];
 } proxy_loop;
@@ -196,6 +200,7 @@ enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT };
 
 struct proxy_conn {
 	uv_tcp_t tcp;
+	pio_defer *defer;          /* a write held for this loop turn's batch */
 	deadline timer;
 	proxy_server *srv;
 	proxy_loop *lp;            /* the loop this connection lives on */
@@ -283,9 +288,20 @@ int proxy_host_is_hub(const proxy_server *s, const char *host);
 void conn_route(proxy_conn *c); /* hub, static, app, or an error answer */
 void conn_update_reading(proxy_conn *c);
 
-/* http_out.c: writes with a copy only of what the socket did not take now. */
+/* pio.c: writes with a copy only of what the socket did not take, small ones
+ * held to the end of the loop turn and sent together.  *slot is the
+ * stream's held write (NULL when none), owned by pio.c.  done(owner, status)
+ * follows any write not taken whole at once. */
 typedef void (*pio_done_cb)(void *owner, int status);
-int pio_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, pio_done_cb done, void *owner);
+int pio_write(proxy_loop *lp, uv_stream_t *s, pio_defer **slot, const uv_buf_t *bufs,
+    unsigned n, pio_done_cb done, void *owner);
+size_t pio_queued(const uv_stream_t *s, pio_defer *const *slot); /* held + uv queue */
+void pio_send_now(proxy_loop *lp);   /* before a shutdown: what is held, out now */
+void pio_closing(proxy_loop *lp, pio_defer **slot); /* before uv_close: held bytes out, no done */
+int pio_batch_open(proxy_loop *lp);  /* 0, or the io_uring error: plain writes */
+void pio_batch_close(proxy_loop *lp);
+
+/* http_out.c */
 int conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n);
 int conn_write_str(proxy_conn *c, const char *s, size_t n);
 /* Gathers what one upstream read produces for c (head + body) into one write. */

@@ -202,6 +202,7 @@ conn_close(proxy_conn *c)
 	if (c->req_active && !c->resp_done && !c->migrated)
 		stats_request_done(c);
 	conn_release_request(c);
+	pio_closing(c->lp, &c->defer);
 	deadline_close(&c->timer, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 }
@@ -255,6 +256,7 @@ conn_shutdown(proxy_conn *c)
 	conn_release_request(c);
 	req = xmalloc(sizeof(*req));
 	req->data = c;
+	pio_send_now(c->lp); /* the FIN after what is held */
 	if (uv_shutdown(req, (uv_stream_t *)&c->tcp, conn_shutdown_cb) != 0) {
 		free(req);
 		conn_close(c);

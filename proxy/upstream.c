@@ -37,6 +37,7 @@ struct upstream_pool {
 
 struct upstream_conn {
 	uv_tcp_t tcp;
+	pio_defer *defer;          /* a write held for this loop turn's batch */
 	deadline timer;
 	uv_connect_t creq;
 	proxy_loop *lp;
@@ -225,6 +226,7 @@ up_close(upstream_conn *up)
 	up->closing = 1;
 	up_detach(up);
 	pool_unlink(up);
+	pio_closing(up->lp, &up->defer);
 	deadline_close(&up->timer, up_handle_closed);
 	uv_close((uv_handle_t *)&up->tcp, up_handle_closed);
 }
@@ -305,7 +307,7 @@ up_write_done(void *owner, int status)
 static int
 up_write(upstream_conn *up, const uv_buf_t *b, unsigned n)
 {
-	int r = pio_write((uv_stream_t *)&up->tcp, b, n, up_write_done, up);
+	int r = pio_write(up->lp, (uv_stream_t *)&up->tcp, &up->defer, b, n, up_write_done, up);
 
 	if (r < 0)
 		up_timer_set(up, UT_FAIL, 0); /* reported from the loop, not from here */
@@ -315,7 +317,7 @@ up_write(upstream_conn *up, const uv_buf_t *b, unsigned n)
 static size_t
 up_queued(upstream_conn *up)
 {
-	return uv_stream_get_write_queue_size((uv_stream_t *)&up->tcp);
+	return pio_queued((uv_stream_t *)&up->tcp, &up->defer);
 }
 
 static void
@@ -667,6 +669,7 @@ upstream_tunnel_eof(proxy_conn *c, int reset)
 		return;
 	}
 	req = xmalloc(sizeof(*req));
+	pio_send_now(up->lp); /* the FIN after what is held */
 	if (uv_shutdown(req, (uv_stream_t *)&up->tcp, up_shutdown_cb) != 0) {
 		free(req);
 		conn_abort(c);

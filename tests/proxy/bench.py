@@ -31,15 +31,25 @@ the peer nginx in a network namespace podbench-PID; podium's proxy harness
 ROUTE_APP route whose socket is created inside the namespace (what the daemon
 does); BENCH_LOOPS sets its loops and the peer's workers.
 
-A fourth target, "relay", is the floor: tests/proxy/relay.c, which copies
-bytes verbatim between each client connection and its own upstream
-connection (no HTTP at all, one epoll loop per thread, as many threads as
-podium has loops), run next to the peer nginx in the backend's namespace.
-No real proxy can do less work per request; relay/nginx shows how far
-ahead of nginx any proxy can get on this machine.
+A fourth target, "relay", is the floor of the one-write-per-message design
+nginx has: tests/proxy/relay.c, which copies bytes verbatim between each
+client connection and its own upstream connection (no HTTP at all, one
+epoll loop per thread, as many threads as podium has loops, one read and
+one write(2) per message), run next to the peer nginx in the backend's
+namespace.  No proxy writing each message with its own syscall can do less
+work per request; relay/nginx shows how far ahead of nginx such a proxy can
+get on this machine.  podium's batched sends do less kernel work than that
+(one io_uring_enter per loop turn for all its writes), so podium can beat
+the relay.
+
+Harness mode adds "plain": a second harness with --no-batch-sends, the A/B
+of podium's batched sends (proxy/pio.c: a loop turn's small writes in one
+io_uring_enter).  In space mode the A/B is a second run of the bench with
+PODIUM_PROXY_BATCH_SENDS=0 in the environment (the daemon then writes
+plainly).
 
 In both modes wrk uses the same threads, connections and duration for all
-four. BENCH_ROUNDS interleaved rounds; medians and the podium/nginx ratios
+targets. BENCH_ROUNDS interleaved rounds; medians and the podium/nginx ratios
 are printed, and with each run the CPU time per request (user + system,
 from /proc/PID/stat) of the proxy's processes (nginx: master and workers),
 of the backend and of wrk: on 2 shared cores req/s moves with how the five
@@ -201,11 +211,19 @@ def setup_harness(d, procs, cleanups):
                           "--route", "b=app:/run/netns/%s:9100" % NS], stdout=subprocess.PIPE)
     procs.append(h)
     port = int(h.stdout.readline().split()[1])
+    # the A/B of batched sends (proxy/pio.c): the same harness writing plainly
+    hp = subprocess.Popen([HARNESS, "--no-access-log", "--no-batch-sends", "--loops", str(LOOPS),
+                           "--domain", "podium.test",
+                           "--route", "b=app:/run/netns/%s:9100" % NS], stdout=subprocess.PIPE)
+    procs.append(hp)
+    pport = int(hp.stdout.readline().split()[1])
     time.sleep(0.5)
-    CPU.update(backend=[backend], nginx=[peer], relay=[relay], podium=[h.pid])
+    CPU.update(backend=[backend], nginx=[peer], relay=[relay], podium=[h.pid],
+               plain=[hp.pid])
     return ([("direct", "http://127.0.0.1:9100/", "b", ns),
              ("nginx", "http://127.0.0.1:9200/", "b", ns),
              ("relay", "http://127.0.0.1:%d/" % RELAY_PORT, "b", ns),
+             ("plain", "http://127.0.0.1:%d/" % pport, "b.podium.test", []),
              ("podium", "http://127.0.0.1:%d/" % port, "b.podium.test", [])],
             h.pid, port, "b.podium.test")
 
@@ -410,12 +428,17 @@ def main():
                   % (name, rps, p99, "   proxy CPU %5.1f us/req" % pcpu if name != "direct" else ""))
         print("podium/nginx: req/s x%.2f (target >= 1.3), p99 x%.2f (target <= 0.8)"
               % (med["podium"][0] / med["nginx"][0], med["podium"][1] / med["nginx"][1]))
-        print("relay/nginx:  req/s x%.2f, p99 x%.2f  (the floor: no proxy can do less per request)"
+        print("relay/nginx:  req/s x%.2f, p99 x%.2f  (the floor of one write(2) per message)"
               % (med["relay"][0] / med["nginx"][0], med["relay"][1] / med["nginx"][1]))
         print("podium/relay: req/s x%.2f, p99 x%.2f"
               % (med["podium"][0] / med["relay"][0], med["podium"][1] / med["relay"][1]))
         print("proxy CPU per request: podium/nginx x%.2f, relay/nginx x%.2f"
               % (med["podium"][2] / med["nginx"][2], med["relay"][2] / med["nginx"][2]))
+        if "plain" in med:
+            print("batched sends (podium) over plain writes (plain, --no-batch-sends): "
+                  "req/s x%.2f, p99 x%.2f, proxy CPU per request x%.2f"
+                  % (med["podium"][0] / med["plain"][0], med["podium"][1] / med["plain"][1],
+                     med["podium"][2] / med["plain"][2]))
         # All busy on 2 cores: req/s ~ cores / (CPU per request of all of
         # them). The others' CPU with nginx, the proxy's replaced:
         others = sorted(sum(x[2]["backend"]) + sum(x[2]["wrk"]) for x in runs["nginx"])

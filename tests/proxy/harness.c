@@ -342,6 +342,14 @@ hub(http_exchange *x, void *arg)
 		free(body);
 		http_respond(x, 200, "text/plain", NULL, 0, n, strlen(n));
 		free(n);
+	} else if (strcmp(r->path, "/sends") == 0) {
+		uint64_t batches, sends;
+		char body[96];
+
+		proxy_server_send_stats(server, &batches, &sends);
+		snprintf(body, sizeof(body), "{\"batches\":%llu,\"sends\":%llu}\n",
+		    (unsigned long long)batches, (unsigned long long)sends);
+		http_respond(x, 200, "application/json", NULL, 0, body, strlen(body));
 	} else if (strcmp(r->path, "/calls") == 0) {
 		char body[64];
 
@@ -454,6 +462,10 @@ main(int argc, char **argv)
 
 		if (strcmp(a, "--no-access-log") == 0) {
 			cfg.access_log = 0;
+			continue;
+		}
+		if (strcmp(a, "--no-batch-sends") == 0) {
+			cfg.batch_sends = 0;
 			continue;
 		}
 		if (v == NULL) {

@@ -1,9 +1,10 @@
 /*
  * relay PORT UPSTREAM_PORT THREADS: the floor for make bench-proxy.
  *
- * The least work any proxy can do per request on this kernel: bytes read
- * from the client are written to its own upstream connection and back,
- * verbatim.  No HTTP parsing, no header rewriting, no routing, no limits,
+ * The least work a proxy writing each message with its own write(2) can do
+ * per request on this kernel (podium batches its writes, see proxy/pio.c,
+ * and can do less): bytes read from the client are written to its own
+ * upstream connection and back, verbatim.  No HTTP parsing, no header rewriting, no routing, no limits,
  * no logging; one upstream connection per client connection; one epoll loop
  * per thread on a SO_REUSEPORT listener.  It is not a usable proxy (it
  * knows nothing of HTTP), it only shows what the kernel's side of
