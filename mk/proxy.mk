@@ -55,5 +55,6 @@ $(TSAN_HARNESS): $(TSAN_OBJ)
 
 .PHONY: test-proxy-tsan
 test-proxy-tsan: $(TSAN_HARNESS)
-	PROXY_HARNESS=$(abspath $(TSAN_HARNESS)) TSAN_OPTIONS="halt_on_error=0 exitcode=0" \
+	PROXY_HARNESS=$(abspath $(TSAN_HARNESS)) \
+	  TSAN_OPTIONS="halt_on_error=0 exitcode=0 suppressions=$(abspath tests/proxy/tsan.supp)" \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/proxy

@@ -4,7 +4,8 @@
  *   accept → parse head (llhttp) → route → one of
  *     hub exchange (hub.c), upstream app (upstream.c), static file (static.c),
  *     error page (errors.c)
- *   → response written through http_out.c → reuse (keep-alive) or close.
+ *   → response written through http_out.c (sent by pio.c, a loop turn's small
+ *     writes together) → reuse (keep-alive) or close.
  * Pipelined bytes wait in conn->inbuf until the current response is done, so
  * responses go out in request order.
  *
