@@ -15,10 +15,10 @@ log_set_level(enum log_level level)
 	min_level = level;
 }
 
-/* "2026-11-26T05:40:00.123Z LEVEL message\n" into line (cap bytes); the length,
- * the newline included.  A message too long for the line is cut. */
+/* "2026-11-26T05:40:00.123Z LEVEL " at the start of line (LOG_LINE_MAX
+ * bytes); its length. */
 static size_t
-log_format(char *line, size_t cap, enum log_level level, const char *fmt, va_list ap)
+log_prefix(char *line, enum log_level level)
 {
 	/* The date part changes once a second: formatted once per second and
 	 * thread (the proxy's access lines are written many times a second). */
@@ -26,8 +26,9 @@ log_format(char *line, size_t cap, enum log_level level, const char *fmt, va_lis
 	static __thread char date[32];
 	static __thread size_t date_len;
 	struct timespec ts;
-	size_t n;
-	int r;
+	const char *name = level_names[level];
+	size_t n, nl = strlen(name);
+	long ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (ts.tv_sec != date_sec) {
@@ -37,12 +38,29 @@ log_format(char *line, size_t cap, enum log_level level, const char *fmt, va_lis
 		date_len = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
 		date_sec = ts.tv_sec;
 	}
-	n = date_len < cap ? date_len : 0;
-	memcpy(line, date, n);
-	r = snprintf(line + n, cap - n, ".%03ldZ %s ", ts.tv_nsec / 1000000, level_names[level]);
-	if (r > 0)
-		n += (size_t)r;
-	r = vsnprintf(line + n, cap - n, fmt, ap);
+	memcpy(line, date, date_len);
+	n = date_len;
+	ms = ts.tv_nsec / 1000000;
+	line[n++] = '.';
+	line[n++] = (char)('0' + ms / 100);
+	line[n++] = (char)('0' + ms / 10 % 10);
+	line[n++] = (char)('0' + ms % 10);
+	line[n++] = 'Z';
+	line[n++] = ' ';
+	memcpy(line + n, name, nl);
+	n += nl;
+	line[n++] = ' ';
+	return n;
+}
+
+/* "2026-11-26T05:40:00.123Z LEVEL message\n" into line (cap bytes); the length,
+ * the newline included.  A message too long for the line is cut. */
+static size_t
+log_format(char *line, size_t cap, enum log_level level, const char *fmt, va_list ap)
+{
+	size_t n = log_prefix(line, level);
+	int r = vsnprintf(line + n, cap - n, fmt, ap);
+
 	if (r > 0)
 		n += (size_t)r < cap - n ? (size_t)r : cap - n - 1;
 	line[n++] = '\n';
@@ -89,6 +107,26 @@ log_batch_add(struct log_batch *b, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = log_format(line, sizeof(line), level, fmt, ap);
 	va_end(ap);
+	if (b->len + n > sizeof(b->buf))
+		log_batch_flush(b);
+	memcpy(b->buf + b->len, line, n);
+	b->len += n;
+}
+
+void
+log_batch_add_text(struct log_batch *b, enum log_level level, const char *text, size_t len)
+{
+	char line[LOG_LINE_MAX];
+	size_t n;
+
+	if (level < min_level)
+		return;
+	n = log_prefix(line, level);
+	if (len > sizeof(line) - n - 1)
+		len = sizeof(line) - n - 1; /* cut, as log_format cuts */
+	memcpy(line + n, text, len);
+	n += len;
+	line[n++] = '\n';
 	if (b->len + n > sizeof(b->buf))
 		log_batch_flush(b);
 	memcpy(b->buf + b->len, line, n);

@@ -30,6 +30,8 @@ struct log_batch {
 
 void log_batch_add(struct log_batch *b, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for a message already formatted (text, len bytes, no newline). */
+void log_batch_add_text(struct log_batch *b, enum log_level level, const char *text, size_t len);
 void log_batch_flush(struct log_batch *b);
 
 #endif

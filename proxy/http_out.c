@@ -202,6 +202,30 @@ sbuf_adds(sbuf *b, const char *s)
 	sbuf_add(b, s, strlen(s));
 }
 
+void
+sbuf_add_u64(sbuf *b, uint64_t v)
+{
+	char d[20];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	sbuf_add(b, d + i, sizeof(d) - i);
+}
+
+void
+sbuf_add_i64(sbuf *b, int64_t v)
+{
+	if (v < 0) {
+		sbuf_add(b, "-", 1);
+		sbuf_add_u64(b, (uint64_t)0 - (uint64_t)v);
+		return;
+	}
+	sbuf_add_u64(b, (uint64_t)v);
+}
+
 char *
 sbuf_detach(sbuf *b)
 {
@@ -229,7 +253,7 @@ int
 conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header *h,
     size_t n, int64_t content_length)
 {
-	char line[128], stack[1024];
+	char stack[1024];
 	sbuf b = SBUF_ON(stack);
 	int minor = c->parser.http_minor;
 	int r;
@@ -244,8 +268,11 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 	    (status >= 100 && status < 200);
 	if (reason == NULL)
 		reason = http_status_text(status);
-	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, reason);
-	sbuf_adds(&b, line);
+	sbuf_add(&b, "HTTP/1.1 ", 9);
+	sbuf_add_u64(&b, (uint64_t)status);
+	sbuf_add(&b, " ", 1);
+	sbuf_adds(&b, reason);
+	sbuf_add(&b, "\r\n", 2);
 	for (size_t i = 0; i < n; i++) {
 		if (hdr_is(h[i].name, "content-length") || hdr_is(h[i].name, "transfer-encoding") ||
 		    hdr_is(h[i].name, "connection"))
@@ -263,9 +290,9 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 			c->keep_alive = 0;
 		if (content_length >= 0) {
 			if (status != 204 && status != 304 && !(status >= 100 && status < 200)) {
-				snprintf(line, sizeof(line), "Content-Length: %" PRId64 "\r\n",
-				    content_length);
-				sbuf_adds(&b, line);
+				sbuf_add(&b, "Content-Length: ", 16);
+				sbuf_add_i64(&b, content_length);
+				sbuf_add(&b, "\r\n", 2);
 			}
 		} else if (!c->out.no_body) {
 			if (minor >= 1) {

@@ -67,6 +67,8 @@ typedef struct sbuf {
 
 void sbuf_add(sbuf *b, const char *s, size_t n);
 void sbuf_adds(sbuf *b, const char *s);
+void sbuf_add_u64(sbuf *b, uint64_t v); /* decimal, without printf on the per-request path */
+void sbuf_add_i64(sbuf *b, int64_t v);
 char *sbuf_detach(sbuf *b); /* the string, on the heap: the caller frees it */
 void sbuf_free(sbuf *b);
 

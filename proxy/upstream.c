@@ -444,7 +444,7 @@ build_request_head(proxy_conn *c, int upgrade, size_t *len)
 {
 	const char *conn_hdr = conn_header(c, "connection");
 	const char *up_hdr = conn_header(c, "upgrade");
-	char stack[2048], xff_stack[256], num[32];
+	char stack[2048], xff_stack[256];
 	sbuf b = SBUF_ON(stack), xff = SBUF_ON(xff_stack);
 
 	sbuf_adds(&b, c->method);
@@ -479,8 +479,9 @@ build_request_head(proxy_conn *c, int upgrade, size_t *len)
 	if (c->req_chunked) {
 		sbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
 	} else if (c->req_clen >= 0) {
-		snprintf(num, sizeof(num), "%" PRId64, c->req_clen);
-		sb_header(&b, "Content-Length", num);
+		sbuf_add(&b, "Content-Length: ", 16);
+		sbuf_add_i64(&b, c->req_clen);
+		sbuf_add(&b, "\r\n", 2);
 	}
 	if (upgrade && up_hdr != NULL) {
 		sbuf_adds(&b, "Connection: upgrade\r\n");

@@ -127,6 +127,41 @@ test_long_line_cut(void **state)
 	free(big);
 }
 
+/* A preformatted message gets the same prefix and is cut the same way. */
+static void
+test_text_line(void **state)
+{
+	struct log_batch b = { 0 };
+	char buf[2 * LOG_LINE_MAX], *big = malloc(3 * LOG_LINE_MAX);
+	const char *text = "access 127.0.0.1 a-b.localhost \"GET /\" 200 12 0ms up=-1ms";
+	size_t n;
+
+	(void)state;
+	log_batch_add_text(&b, LOG_WARN, text, strlen(text));
+	log_batch_add(&b, LOG_WARN, "%s", text);
+	log_batch_flush(&b);
+	n = drain(buf, sizeof(buf));
+	assert_true(n > 0);
+	/* "2026-11-26T05:40:00.123Z WARN access ...\n", twice, the same way */
+	for (char *line = buf; line < buf + n; line = strchr(line, '\n') + 1) {
+		assert_int_equal(line[4], '-');
+		assert_int_equal(line[10], 'T');
+		assert_int_equal(line[19], '.');
+		assert_true(line[20] >= '0' && line[20] <= '9' && line[22] >= '0' && line[22] <= '9');
+		assert_memory_equal(line + 23, "Z WARN ", 7);
+		assert_memory_equal(line + 30, text, strlen(text));
+		assert_int_equal(line[30 + strlen(text)], '\n');
+	}
+	memset(big, 'x', 3 * LOG_LINE_MAX);
+	log_batch_add_text(&b, LOG_INFO, big, 3 * LOG_LINE_MAX);
+	log_batch_flush(&b);
+	n = drain(buf, sizeof(buf));
+	assert_int_equal(n, LOG_LINE_MAX);
+	assert_int_equal(buf[n - 1], '\n');
+	assert_ptr_equal(strchr(buf, '\n'), buf + n - 1);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -134,6 +169,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batch_holds_until_flush, capture, release),
 		cmocka_unit_test_setup_teardown(test_batch_writes_whole_lines_within_pipe_buf, capture, release),
 		cmocka_unit_test_setup_teardown(test_long_line_cut, capture, release),
+		cmocka_unit_test_setup_teardown(test_text_line, capture, release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
