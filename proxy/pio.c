@@ -19,9 +19,13 @@
  * or batch_sends is off) writes at once, as above.
  *
  * Held bytes count as queued (pio_queued) and are always followed by the
- * owner's done callback, called from the flush (a check or prepare handle,
- * with no caller on the stack): 0 once the bytes are with the kernel or in
- * the uv write queue, or the send's error.  A socket holds at most one held
+ * owner's done callback, called from the flush (a check, prepare or idle
+ * handle, with no caller on the stack): 0 once the bytes are with the kernel
+ * or in the uv write queue, or the send's error.  A held write the socket
+ * took only in part is reported twice: by the flush (the rest is queued: the
+ * owner's send timeout starts) and by libuv once the rest is out.  A stream
+ * still connecting passes slot NULL: its writes wait in the uv queue for the
+ * connection, as libuv does (a send would take the connect's error).  A socket holds at most one held
  * write; later small writes are appended to it, a larger one first sends the
  * whole batch (order is kept).  Before a shutdown or a close the batch is
  * sent (pio_send_now, pio_closing); a closing socket's owner gets no done
@@ -278,9 +282,11 @@ send_held(pio_batch *b)
 				break;
 			}
 		}
+		/* Sends are done inline, so any of these may have gone out:
+		 * never sent twice, their connections fail instead. */
 		for (unsigned i = 0; got < n && i < n; i++)
 			if (batch[i]->state == PD_HELD)
-				defer_sent(b, batch[i], -EAGAIN);
+				defer_sent(b, batch[i], -EIO);
 	}
 }
 
@@ -353,7 +359,7 @@ pio_write(proxy_loop *lp, uv_stream_t *s, pio_defer **slot, const uv_buf_t *bufs
 {
 	pio_batch *b = lp->pio;
 	size_t total = 0;
-	pio_defer *d = *slot;
+	pio_defer *d = slot != NULL ? *slot : NULL;
 
 	for (unsigned i = 0; i < n; i++)
 		total += bufs[i].len;
@@ -366,7 +372,7 @@ pio_write(proxy_loop *lp, uv_stream_t *s, pio_defer **slot, const uv_buf_t *bufs
 		}
 		pio_send_now(lp); /* the held bytes first, then these */
 	}
-	if (b == NULL || b->dead || *slot != NULL || total > PIO_DEFER_MAX ||
+	if (b == NULL || b->dead || slot == NULL || *slot != NULL || total > PIO_DEFER_MAX ||
 	    uv_stream_get_write_queue_size(s) > 0)
 		return write_plain(s, bufs, n, done, owner);
 	d = defer_new(b);

@@ -293,8 +293,9 @@ void conn_update_reading(proxy_conn *c);
 
 /* pio.c: writes with a copy only of what the socket did not take, small ones
  * held to the end of the loop turn and sent together.  *slot is the
- * stream's held write (NULL when none), owned by pio.c.  done(owner, status)
- * follows any write not taken whole at once. */
+ * stream's held write (NULL when none), owned by pio.c; slot NULL: write
+ * plainly (a stream still connecting).  done(owner, status) follows any
+ * write not taken whole at once. */
 typedef void (*pio_done_cb)(void *owner, int status);
 int pio_write(proxy_loop *lp, uv_stream_t *s, pio_defer **slot, const uv_buf_t *bufs,
     unsigned n, pio_done_cb done, void *owner);

@@ -307,7 +307,9 @@ up_write_done(void *owner, int status)
 static int
 up_write(upstream_conn *up, const uv_buf_t *b, unsigned n)
 {
-	int r = pio_write(up->lp, (uv_stream_t *)&up->tcp, &up->defer, b, n, up_write_done, up);
+	/* connecting: the head waits in the uv queue for the connection */
+	int r = pio_write(up->lp, (uv_stream_t *)&up->tcp, up->connecting ? NULL : &up->defer,
+	    b, n, up_write_done, up);
 
 	if (r < 0)
 		up_timer_set(up, UT_FAIL, 0); /* reported from the loop, not from here */

@@ -5,6 +5,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -47,6 +48,15 @@ class Proxy:
         line = self.proc.stdout.readline().decode()
         assert line.startswith("PORT "), line
         self.port = int(line.split()[1])
+        # stderr (an access line per request) is read as it comes: a full
+        # pipe would block the proxy in the middle of a test
+        self.err = []
+        self.err_reader = threading.Thread(target=self._read_err, daemon=True)
+        self.err_reader.start()
+
+    def _read_err(self):
+        for chunk in iter(lambda: self.proc.stderr.read1(65536), b""):
+            self.err.append(chunk)
 
     def rss_kb(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
@@ -58,11 +68,13 @@ class Proxy:
     def stop(self):
         self.proc.terminate()
         try:
-            _, err = self.proc.communicate(timeout=10)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            _, err = self.proc.communicate()
-        return self.proc.returncode, err.decode(errors="replace")
+            self.proc.wait()
+        self.err_reader.join(timeout=10)
+        self.proc.stdout.close()
+        return self.proc.returncode, b"".join(self.err).decode(errors="replace")
 
 
 @pytest.fixture
