@@ -321,36 +321,40 @@ def ws_frame(payload, opcode=2, mask=True):
     return hdr + key + masked
 
 
+def ws_split(buf, most=None):
+    """Complete server frames at the start of buf, at most `most`:
+    ([(opcode, payload)], the rest of buf)."""
+    frames = []
+    while len(buf) >= 2 and (most is None or len(frames) < most):
+        n = buf[1] & 0x7F
+        off = 2
+        if n == 126:
+            if len(buf) < 4:
+                break
+            n = struct.unpack("!H", buf[2:4])[0]
+            off = 4
+        elif n == 127:
+            if len(buf) < 10:
+                break
+            n = struct.unpack("!Q", buf[2:10])[0]
+            off = 10
+        if len(buf) < off + n:
+            break
+        frames.append((buf[0] & 0x0F, buf[off:off + n]))
+        buf = buf[off + n:]
+    return frames, buf
+
+
 def ws_read_frames(s, n, buf=b""):
     frames = []
-    while len(frames) < n:
-        while True:
-            if len(buf) >= 2:
-                b1 = buf[1] & 0x7F
-                off = 2
-                if b1 == 126:
-                    if len(buf) < 4:
-                        break
-                    b1 = struct.unpack("!H", buf[2:4])[0]
-                    off = 4
-                elif b1 == 127:
-                    if len(buf) < 10:
-                        break
-                    b1 = struct.unpack("!Q", buf[2:10])[0]
-                    off = 10
-                if len(buf) >= off + b1:
-                    frames.append((buf[0] & 0x0F, buf[off:off + b1]))
-                    buf = buf[off + b1:]
-                    if len(frames) >= n:
-                        break
-                    continue
-            break
+    while True:
+        got, buf = ws_split(buf, n - len(frames))
+        frames += got
         if len(frames) >= n:
-            break
+            return frames, buf
         d = s.recv(65536)
         assert d, (len(frames), n)
         buf += d
-    return frames, buf
 
 
 def ws_open(port):
@@ -763,27 +767,8 @@ def test_tunnel_big_frames_to_slow_reader_then_reset(proxy):
 def _frames_in(holder):
     """Complete server frames at the start of holder[0] (payloads); the rest
     stays in holder[0]."""
-    buf = holder[0]
-    out = []
-    while len(buf) >= 2:
-        n = buf[1] & 0x7F
-        off = 2
-        if n == 126:
-            if len(buf) < 4:
-                break
-            n = struct.unpack("!H", buf[2:4])[0]
-            off = 4
-        elif n == 127:
-            if len(buf) < 10:
-                break
-            n = struct.unpack("!Q", buf[2:10])[0]
-            off = 10
-        if len(buf) < off + n:
-            break
-        out.append(buf[off:off + n])
-        buf = buf[off + n:]
-    holder[0] = buf
-    return out
+    frames, holder[0] = ws_split(holder[0])
+    return [payload for _, payload in frames]
 
 
 @pytest.mark.parametrize("loops", ["1", "2"])
