@@ -65,7 +65,7 @@ body in two sends without TCP_NODELAY; see python_app_part.
 
 Environment: BENCH_MODE (space), BENCH_LOOPS (harness mode; default: online
 CPUs, at most 8 — the proxy's default), BENCH_DURATION (8s), BENCH_CONNS (64),
-BENCH_THREADS (2), BENCH_ROUNDS (3), BENCH_RSS=0 to skip the idle-connection
+BENCH_THREADS (2), BENCH_ROUNDS (5), BENCH_RSS=0 to skip the idle-connection
 part, BENCH_DAEMON_LOG=PATH to keep the daemon's stderr, PODIUM_BUILD (build).
 """
 import os
@@ -404,7 +404,7 @@ def main():
 
         # Interleaved rounds, medians: the 2 cores are shared with wrk, the
         # backend and whatever else runs on the machine, so single runs are noisy.
-        rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+        rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
         print("mode %s; wrk -t%s -c%s -d%s; podium loops = nginx proxy workers = %d; %d rounds"
               % (MODE, THREADS, CONNS, DUR, LOOPS, rounds), flush=True)
         runs = {t[0]: [] for t in targets}
