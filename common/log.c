@@ -95,6 +95,16 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	write_all(line, log_format(line, sizeof(line), level, fmt, ap));
 }
 
+/* A whole line into the batch, written first if it would not fit. */
+static void
+batch_append(struct log_batch *b, const char *line, size_t n)
+{
+	if (b->len + n > sizeof(b->buf))
+		log_batch_flush(b);
+	memcpy(b->buf + b->len, line, n);
+	b->len += n;
+}
+
 void
 log_batch_add(struct log_batch *b, enum log_level level, const char *fmt, ...)
 {
@@ -107,10 +117,7 @@ log_batch_add(struct log_batch *b, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = log_format(line, sizeof(line), level, fmt, ap);
 	va_end(ap);
-	if (b->len + n > sizeof(b->buf))
-		log_batch_flush(b);
-	memcpy(b->buf + b->len, line, n);
-	b->len += n;
+	batch_append(b, line, n);
 }
 
 void
@@ -127,10 +134,7 @@ log_batch_add_text(struct log_batch *b, enum log_level level, const char *text, 
 	memcpy(line + n, text, len);
 	n += len;
 	line[n++] = '\n';
-	if (b->len + n > sizeof(b->buf))
-		log_batch_flush(b);
-	memcpy(b->buf + b->len, line, n);
-	b->len += n;
+	batch_append(b, line, n);
 }
 
 void

@@ -137,6 +137,7 @@ podium_serve(const podium_options *opt)
 	podium p = { 0 };
 	proxy_config cfg;
 	char real[PATH_MAX], *db;
+	const char *batch;
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -172,8 +173,8 @@ podium_serve(const podium_options *opt)
 	cfg.listen_port = p.listen_port;
 	cfg.domain = p.domain;
 	/* an escape hatch, and the bench's A/B: PODIUM_PROXY_BATCH_SENDS=0 */
-	if (getenv("PODIUM_PROXY_BATCH_SENDS") != NULL &&
-	    strcmp(getenv("PODIUM_PROXY_BATCH_SENDS"), "0") == 0)
+	batch = getenv("PODIUM_PROXY_BATCH_SENDS");
+	if (batch != NULL && strcmp(batch, "0") == 0)
 		cfg.batch_sends = 0;
 	r = proxy_server_start(p.loop, &cfg, web_hub_handle, &p, &p.proxy);
 	if (r != 0)

@@ -47,11 +47,11 @@
 #define PIO_FREE_MAX  256         /* entries kept for reuse */
 #define PIO_ROUNDS    8           /* flush rounds per call; the rest waits a turn */
 
-enum { PD_HELD, PD_DONE, PD_DROPPED };
+enum { PD_HELD, PD_DONE };
 
 struct pio_defer {
 	pio_defer *next;
-	pio_defer **slot;          /* the owner's pointer to this; NULL: dropped */
+	pio_defer **slot;          /* the owner's pointer to this; NULL: owner closing, no done() */
 	uv_stream_t *s;
 	pio_done_cb done;
 	void *owner;
@@ -70,8 +70,7 @@ struct pio_batch {
 	int idling;
 	int open_handles;
 	pio_defer *held, **held_tail; /* to send, in write order */
-	unsigned nheld;
-	pio_defer *sent, **sent_tail; /* sent or dropped, done() due */
+	pio_defer *sent, **sent_tail; /* sent, done() due unless slot is NULL */
 	pio_defer *free_list;
 	unsigned nfree;
 	_Atomic uint64_t *batches, *sends; /* the loop's counters (io_uring_enter calls, sends) */
@@ -238,16 +237,11 @@ send_held(pio_batch *b)
 		pio_defer *d, *next, *batch[PIO_RING];
 		unsigned n = 0, got = 0;
 
-		/* take up to PIO_RING, in order; dropped ones are only freed */
+		/* take up to PIO_RING, in order */
 		for (d = b->held; d != NULL && n < PIO_RING; d = next) {
 			uv_os_fd_t fd;
 
 			next = d->next;
-			b->nheld--;
-			if (d->state == PD_DROPPED) {
-				to_sent(b, d);
-				continue;
-			}
 			if (b->dead || uv_fileno((uv_handle_t *)d->s, &fd) != 0) {
 				defer_sent(b, d, -EAGAIN); /* plainly */
 				continue;
@@ -303,7 +297,7 @@ notify_sent(pio_batch *b)
 
 		if (d->slot != NULL) {
 			*d->slot = NULL;
-			if (d->state == PD_DONE && d->done != NULL)
+			if (d->done != NULL)
 				d->done(d->owner, d->status);
 		}
 		defer_free(b, d);
@@ -384,7 +378,6 @@ pio_write(proxy_loop *lp, uv_stream_t *s, pio_defer **slot, const uv_buf_t *bufs
 	defer_append(d, bufs, n, total);
 	*b->held_tail = d;
 	b->held_tail = &d->next;
-	b->nheld++;
 	*slot = d;
 	return 0;
 }
@@ -415,13 +408,12 @@ pio_closing(proxy_loop *lp, pio_defer **slot)
 		return;
 	/* Held bytes go to the kernel before the close, as they would have
 	 * without batching (the head and the start of a body an app sent
-	 * before it died reach the client, then the cut). */
-	if (d->state == PD_HELD && lp->pio != NULL)
+	 * before it died reach the client, then the cut).  A held write means
+	 * the loop's batch is open (pio_batch_close clears every slot). */
+	if (d->state == PD_HELD)
 		send_held(lp->pio);
 	*slot = NULL;
 	d->slot = NULL;  /* no done() */
-	if (d->state == PD_HELD)
-		d->state = PD_DROPPED; /* not reached: unlinked and freed by the next send */
 }
 
 /* ---- one per loop ---------------------------------------------------------------- */
@@ -481,16 +473,9 @@ pio_batch_close(proxy_loop *lp)
 	if (b == NULL)
 		return;
 	lp->pio = NULL;
-	pio_flush(b);
-	/* what is left belongs to nobody any more */
-	for (pio_defer *d = b->held; d != NULL;) {
-		pio_defer *next = d->next;
-
-		if (d->slot != NULL)
-			*d->slot = NULL;
-		defer_free(b, d);
-		d = next;
-	}
+	/* Every connection has closed (pio_closing sent its bytes): what is
+	 * left is sent, and belongs to nobody any more. */
+	send_held(b);
 	for (pio_defer *d = b->sent; d != NULL;) {
 		pio_defer *next = d->next;
 
