@@ -35,7 +35,7 @@ LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/o
 SANDBOX_SRC := $(wildcard sandbox/*.c)
 SANDBOX_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SANDBOX_SRC))
 
-.PHONY: all clean deps deps-bench run test test-unit test-integration test-asan
+.PHONY: all clean deps deps-bench run serve test test-all test-unit test-integration test-asan
 all: $(BUILD)/podium $(BUILD)/podium-sandbox
 
 $(BUILD)/podium: $(DAEMON_OBJ) $(LLHTTP_OBJ)
@@ -77,7 +77,16 @@ deps:
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; } \
 	  || { echo "deps: npm missing; run as root: apt-get install -y npm"; exit 1; }
 
-run: deps all
+# deps may install packages that this make already looked for (pkg-config, the
+# llhttp sources): everything after it runs in a fresh make that reads the
+# Makefile against the system as it now is.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory serve
+
+# The daemon on the embedded defaults; it prints the hub URL, where the admin
+# token is and the quickstart once it listens.
+serve:
 	$(BUILD)/podium serve
 
 # ---- tests ------------------------------------------------------------------
@@ -94,10 +103,13 @@ test-unit: $(UNIT_BIN)
 test-integration: all
 	cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider .
 
-test: deps all test-unit test-sandbox test-proxy test-integration
+test: deps
+	@$(MAKE) --no-print-directory test-all
+
+test-all: all test-unit test-sandbox test-proxy test-integration
 
 # The same suites against ASan/UBSan builds of both binaries (build-asan/).
-test-asan:
+test-asan: deps
 	$(MAKE) SAN=1 all test-unit test-sandbox test-proxy test-integration
 
 clean:
@@ -105,5 +117,8 @@ clean:
 
 -include mk/*.mk
 
-# Benchmarks install the peers they compare against (bwrap, wrk, nginx).
+# Benchmarks install the peers they compare against (bwrap, wrk, nginx) first,
+# then run in a fresh make (see run:).
+.PHONY: bench-sandbox bench-proxy bench-deploy
 bench-sandbox bench-proxy bench-deploy: deps-bench
+	@$(MAKE) --no-print-directory $@-run

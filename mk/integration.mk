@@ -5,6 +5,6 @@
 BENCH_RUNS  ?= 5
 BENCH_FLAGS ?=
 
-.PHONY: bench-deploy
-bench-deploy: all
+.PHONY: bench-deploy-run
+bench-deploy-run: all
 	/usr/bin/python3 tests/bench/bench_deploy.py --build $(abspath $(BUILD)) --runs $(BENCH_RUNS) $(BENCH_FLAGS)

@@ -9,7 +9,7 @@ $(PROXY_HARNESS): $(BUILD)/obj/tests/proxy/harness.o $(PROXY_DEPS)
 
 -include $(BUILD)/obj/tests/proxy/harness.d $(PROXY_OBJ:.o=.d)
 
-.PHONY: test-proxy bench-proxy proxy-harness
+.PHONY: test-proxy bench-proxy-run proxy-harness
 proxy-harness: $(PROXY_HARNESS)
 
 # Twice: with batched sends (the default, proxy/pio.c) and with plain writes.
@@ -27,7 +27,7 @@ $(PROXY_RELAY): tests/proxy/relay.c
 
 # BENCH_MODE=space (default: the daemon, the backend deployed as a space) or
 # harness (build/proxy-harness); see tests/proxy/bench.py.
-bench-proxy: $(PROXY_HARNESS) $(PROXY_RELAY) all
+bench-proxy-run: $(PROXY_HARNESS) $(PROXY_RELAY) all
 	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) PROXY_RELAY=$(abspath $(PROXY_RELAY)) \
 	  PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/proxy/bench.py
 

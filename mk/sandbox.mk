@@ -10,7 +10,7 @@ $(BUILD)/sandbox-tests/%: tests/sandbox/probes/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -o $@ $<
 
-.PHONY: test-sandbox bench-sandbox sandbox-probes
+.PHONY: test-sandbox bench-sandbox-run sandbox-probes
 sandbox-probes: $(SANDBOX_PROBES)
 
 test-sandbox: $(BUILD)/podium-sandbox $(SANDBOX_PROBES)
@@ -23,7 +23,7 @@ $(BUILD)/sandbox-tests/floor: tests/sandbox/probes/floor.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static-pie -o $@ $<
 
-bench-sandbox: $(BUILD)/podium-sandbox $(BUILD)/sandbox-tests/bench $(BUILD)/sandbox-tests/floor
+bench-sandbox-run: $(BUILD)/podium-sandbox $(BUILD)/sandbox-tests/bench $(BUILD)/sandbox-tests/floor
 	$(BUILD)/sandbox-tests/bench $(abspath $(BUILD)/podium-sandbox) $(abspath $(BUILD)/sandbox-tests/floor)
 
 # The seccomp filter is compiled at build time: seccomp_gen runs the policy

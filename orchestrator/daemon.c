@@ -131,6 +131,26 @@ sandbox_path(void)
 	return xasprintf("%s/podium-sandbox", exe);
 }
 
+/* What a newcomer needs next, once the listener is up (make run ends here). */
+static void
+print_welcome(const podium *p)
+{
+	char *hub = podium_hub_url(p);
+	char *app = podium_space_url(p, "admin-hello");
+
+	fprintf(stderr,
+	    "\n"
+	    "  podium is up.\n"
+	    "    hub:          %s/  (API: %s/api/health)\n"
+	    "    admin token:  %s/admin.token\n"
+	    "    quickstart:   README.md, \"Quickstart\": create a space, git push an example,\n"
+	    "                  then open %s/\n"
+	    "    stop:         Ctrl-C (apps stop, state is kept in %s)\n"
+	    "\n", hub, hub, p->data_dir, app, p->data_dir);
+	free(hub);
+	free(app);
+}
+
 int
 podium_serve(const podium_options *opt)
 {
@@ -190,6 +210,7 @@ podium_serve(const podium_options *opt)
 	log_info("podium serving http://%s:%d (hub: http://%s:%d, apps: http://OWNER-NAME.%s:%d), data %s",
 	    p.listen_host, proxy_server_port(p.proxy), p.domain, proxy_server_port(p.proxy), p.domain,
 	    proxy_server_port(p.proxy), p.data_dir);
+	print_welcome(&p);
 
 	uv_run(p.loop, UV_RUN_DEFAULT);
 
