@@ -28,7 +28,7 @@
 #define BUILD_PIDS     "512"
 #define BUILD_TIMEOUT  "600"
 #define STATUS_FD      3
-#define MAX_STEPS      4
+#define MAX_STEPS      8
 #define MAX_ARGS       64
 #define TAIL_LINES     20
 /* PATH for build steps: tools installed by an earlier step come first. */
@@ -43,6 +43,8 @@ typedef struct build_step {
 struct build_job {
 	uv_loop_t *loop;
 	char *repo_path, *sha, *release_dir, *log_path, *sandbox_bin, *space_id;
+	char *cache_dir;            /* NULL: no build cache */
+	int no_cache;
 	unsigned host_uid;
 	build_done_cb cb;
 	void *arg;
@@ -163,6 +165,7 @@ job_free(build_job *job)
 	free(job->log_path);
 	free(job->sandbox_bin);
 	free(job->space_id);
+	free(job->cache_dir);
 	free(job);
 }
 
@@ -359,9 +362,14 @@ step_spawn(build_job *job, build_step *step)
 		"--env", "CI=1", "--" };
 
 	argv[0] = NULL;
-	for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])); i++)
+	for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])) - 1; i++)
 		if ((r = argv_add(argv, &n, fixed[i])) != 0)
 			return r;
+	if (job->cache_dir != NULL && ((r = argv_add(argv, &n, "--bind")) != 0 ||
+	    (r = argv_add(argv, &n, job->cache_dir)) != 0 || (r = argv_add(argv, &n, "/cache")) != 0))
+		return r;
+	if ((r = argv_add(argv, &n, "--")) != 0)
+		return r;
 	for (i = 0; step->argv[i] != NULL; i++)
 		if ((r = argv_add(argv, &n, step->argv[i])) != 0)
 			return r;
@@ -475,6 +483,61 @@ release_file(build_job *job, const char *name)
 	return r;
 }
 
+/* The build cache (cache.c) for one install: on a hit, adds the step that
+ * restores dir from it and returns 1; on a miss returns 0 and, when the
+ * install can be cached, sets key for cache_save. */
+static int
+cache_restore(build_job *job, builder_cache_kind kind, const char *dir, const char *why,
+    char key[BUILDER_CACHE_KEY_LEN + 1])
+{
+	const char *prefix = builder_cache_prefix(kind);
+
+	key[0] = '\0';
+	if (job->cache_dir == NULL)
+		return 0;
+	if (builder_cache_key(kind, job->release_dir, &job->result.config, key) != 0) {
+		key[0] = '\0';
+		return 0;
+	}
+	if (job->no_cache) {
+		log_line(job, "--> build cache: not used (factory rebuild)");
+		return 0;
+	}
+	if (!builder_cache_has(job->cache_dir, kind, key)) {
+		log_line(job, "--> build cache: no %s for these inputs (%s-%.12s), installing", dir,
+		    prefix, key);
+		return 0;
+	}
+	char *name = xasprintf("restore %s from the build cache (%s unchanged)", dir, why);
+	char *cmd = xasprintf("cp -a /cache/%s-%s/%s %s", prefix, key, dir, dir);
+
+	log_line(job, "--> build cache: reusing %s (%s-%.12s), %s skipped", dir, prefix, key,
+	    kind == BUILDER_CACHE_PYTHON ? "pip" : "npm");
+	step_add(job, name, "/bin/sh", "-c", cmd, NULL);
+	free(name);
+	free(cmd);
+	return 1;
+}
+
+/* After a fresh install: keep dir as the one entry of its kind. The "ok" mark
+ * is written last, so an interrupted save is never taken for an entry. */
+static void
+cache_save(build_job *job, builder_cache_kind kind, const char *dir, const char *key)
+{
+	const char *p = builder_cache_prefix(kind);
+	char *cmd;
+
+	if (key[0] == '\0')
+		return;
+	/* A package without dependencies installs no node_modules: nothing to keep. */
+	cmd = xasprintf("[ -d %s ] || exit 0; "
+	    "rm -rf /cache/.new-%s && mkdir /cache/.new-%s && cp -a %s /cache/.new-%s/ && "
+	    "rm -rf /cache/%s-* && mv /cache/.new-%s /cache/%s-%s && : > /cache/%s-%s/ok",
+	    dir, p, p, dir, p, p, p, p, key, p, key);
+	step_add(job, "save the installed dependencies to the build cache", "/bin/sh", "-c", cmd, NULL);
+	free(cmd);
+}
+
 /* Decides which install steps this release needs, in the order they must run. */
 static void
 steps_plan(build_job *job)
@@ -482,8 +545,10 @@ steps_plan(build_job *job)
 	const app_config *c = &job->result.config;
 	const json_t *cmd = json_object_get(c->card, "app_build_command");
 	int is_static = strcmp(c->sdk, "static") == 0;
+	char key[BUILDER_CACHE_KEY_LEN + 1];
 
-	if (!is_static && release_file(job, "requirements.txt")) {
+	if (!is_static && release_file(job, "requirements.txt") &&
+	    !cache_restore(job, BUILDER_CACHE_PYTHON, ".venv", "requirements.txt", key)) {
 		/* System site packages: Debian's python3-* packages satisfy requirements
 		 * without a package index, which this host may not reach. */
 		/* --without-pip: copying pip into every venv costs seconds; the host's pip
@@ -496,12 +561,15 @@ steps_plan(build_job *job)
 		step_add(job, "pip install -r requirements.txt", ".venv/bin/python", "-m", "pip",
 		    "install", "--no-input", "--disable-pip-version-check", "--no-cache-dir",
 		    "-r", "requirements.txt", NULL);
+		cache_save(job, BUILDER_CACHE_PYTHON, ".venv", key);
 	}
-	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd))) {
+	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd)) &&
+	    !cache_restore(job, BUILDER_CACHE_NODE, "node_modules", "package.json and lockfile", key)) {
 		if (release_file(job, "package-lock.json"))
 			step_add(job, "npm ci", "npm", "ci", "--no-audit", "--no-fund", NULL);
 		else
 			step_add(job, "npm install", "npm", "install", "--no-audit", "--no-fund", NULL);
+		cache_save(job, BUILDER_CACHE_NODE, "node_modules", key);
 	}
 	if (json_is_string(cmd) && json_string_length(cmd) > 0) {
 		char *name = xasprintf("app_build_command \"%.96s\"", json_string_value(cmd));
@@ -590,6 +658,16 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	job->sandbox_bin = xstrdup(req->sandbox_bin);
 	job->space_id = xstrdup(req->space_id != NULL ? req->space_id : "?");
 	job->host_uid = req->host_uid;
+	job->no_cache = req->no_cache;
+	if (req->cache_dir != NULL) {
+		/* Only the space's builds write there (as its uid); apps never see it. */
+		if (fs_mkdir_p(req->cache_dir, 0700) == 0 &&
+		    chown(req->cache_dir, req->host_uid, req->host_uid) == 0)
+			job->cache_dir = xstrdup(req->cache_dir);
+		else
+			log_warn("builder: %s: build cache %s unusable: %s", job->space_id,
+			    req->cache_dir, strerror(errno));
+	}
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;

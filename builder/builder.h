@@ -83,6 +83,8 @@ typedef struct build_request {
 	const char *sandbox_bin;  /* path of podium-sandbox */
 	const char *space_id;     /* owner/name */
 	unsigned host_uid;        /* host uid/gid the sandboxed build runs as; release chowned to it */
+	const char *cache_dir;    /* the space's build cache (created, owned by host_uid); NULL: none */
+	int no_cache;             /* factory rebuild: install afresh (the result still refills the cache) */
 } build_request;
 
 typedef struct build_result {

@@ -79,6 +79,12 @@ space_logs_dir(const podium *p, const space *s)
 }
 
 char *
+space_cache_dir(const podium *p, const space *s)
+{
+	return space_path(p, s, "cache", "");
+}
+
+char *
 space_app_log_path(const podium *p, const space *s)
 {
 	return space_path(p, s, "logs", "/app.log");
@@ -514,6 +520,7 @@ build_ctx_free(build_ctx *c)
 	free(c->repo);
 	free(c->log_path);
 	free(c->space_id);
+	free(c->cache_dir);
 	free(c);
 }
 
@@ -601,6 +608,8 @@ build_start(build_ctx *c)
 	req.sandbox_bin = p->sandbox_bin;
 	req.space_id = c->space_id;
 	req.host_uid = c->host_uid;
+	req.cache_dir = c->cache_dir;
+	req.no_cache = c->no_cache;
 	r = builder_build_start(p->loop, &req, build_done, c, &s->job);
 	if (r != 0) {
 		s->build = NULL;
@@ -714,6 +723,7 @@ space_on_push(podium *p, space *s, const char *sha)
 	c->log_path = b.log_path;
 	c->space_id = xasprintf("%s/%s", s->row.owner, s->row.name);
 	c->host_uid = space_host_uid(s);
+	c->cache_dir = space_cache_dir(p, s);
 	fs_rm_rf(c->release_dir);
 	/* A fresh log per build: the latest build's log is what users read. */
 	unlink(c->log_path);

@@ -35,6 +35,8 @@ typedef struct build_ctx {
 	char *release_dir;
 	char *sha;
 	char *repo, *log_path, *space_id;
+	char *cache_dir;         /* the space's build cache */
+	int no_cache;            /* factory rebuild */
 	unsigned host_uid;
 	struct build_ctx *next;  /* build queue */
 } build_ctx;
@@ -64,6 +66,7 @@ extern void *space_shutdown_arg;
 char *space_releases_dir(const podium *p, const space *s);   /* caller frees */
 char *space_data_dir(const podium *p, const space *s);       /* caller frees */
 char *space_logs_dir(const podium *p, const space *s);       /* caller frees */
+char *space_cache_dir(const podium *p, const space *s);      /* caller frees */
 unsigned space_host_uid(const space *s);
 void space_replace_str(char **dst, const char *src);
 void space_save(space *s);

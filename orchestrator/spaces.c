@@ -145,8 +145,8 @@ space_timer_closed(uv_handle_t *h)
 int
 space_delete(podium *p, space *s)
 {
-	char *paths[4] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
-		space_logs_dir(p, s) };
+	char *paths[5] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
+		space_logs_dir(p, s), space_cache_dir(p, s) };
 	space **pp;
 
 	log_info("space %s/%s: deleting", s->row.owner, s->row.name);
@@ -158,7 +158,7 @@ space_delete(podium *p, space *s)
 		space_detach_instance(s, s->pending, 0);
 	store_builds_delete_space(p->store, s->row.id);
 	store_space_delete(p->store, s->row.id);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		fs_rm_rf(paths[i]);
 		free(paths[i]);
 	}
