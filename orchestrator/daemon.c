@@ -165,6 +165,8 @@ podium_serve(const podium_options *opt)
 	p.domain = xstrdup(opt->domain);
 	p.listen_host = xstrdup(opt->listen_host);
 	p.listen_port = opt->listen_port;
+	p.sleep_after_default = opt->sleep_after;
+	p.keep_releases = opt->keep_releases;
 	p.sandbox_bin = sandbox_path();
 	if (access(p.sandbox_bin, X_OK) != 0)
 		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
@@ -196,6 +198,10 @@ podium_serve(const podium_options *opt)
 	batch = getenv("PODIUM_PROXY_BATCH_SENDS");
 	if (batch != NULL && strcmp(batch, "0") == 0)
 		cfg.batch_sends = 0;
+	/* requests held per sleeping space while it wakes (tests use a small one) */
+	batch = getenv("PODIUM_PROXY_MAX_HELD");
+	if (batch != NULL && atoi(batch) > 0)
+		cfg.max_held_per_space = (unsigned)atoi(batch);
 	r = proxy_server_start(p.loop, &cfg, web_hub_handle, &p, &p.proxy);
 	if (r != 0)
 		return error("cannot listen on %s:%d: %s", p.listen_host, p.listen_port, uv_strerror(r));

@@ -9,6 +9,8 @@ typedef struct podium_options {
 	int listen_port;
 	const char *data_dir;
 	const char *domain;
+	int sleep_after;     /* --sleep-after SECONDS for new spaces; -1 never */
+	int keep_releases;   /* --keep-releases N */
 } podium_options;
 
 /* Runs the daemon until SIGTERM/SIGINT. 0 on a clean stop, -1 on a startup error. */

@@ -66,6 +66,28 @@ route_target_status(route_kind kind, const char *space_id, const char *message)
 	return t;
 }
 
+static void (*wake_fn)(const char *space_id, void *arg);
+static void *wake_arg;
+
+void
+routes_set_wake_handler(void (*fn)(const char *space_id, void *arg), void *arg)
+{
+	__atomic_store_n(&wake_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&wake_fn, fn, __ATOMIC_RELEASE);
+}
+
+void
+route_target_wake(route_target *t)
+{
+	void (*fn)(const char *, void *) = __atomic_load_n(&wake_fn, __ATOMIC_ACQUIRE);
+	int expected = 0;
+
+	if (fn != NULL && t->kind == ROUTE_SLEEPING &&
+	    __atomic_compare_exchange_n(&t->wake_sent, &expected, 1, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_RELAXED))
+		fn(t->space_id, __atomic_load_n(&wake_arg, __ATOMIC_RELAXED));
+}
+
 route_target *
 route_target_ref(route_target *t)
 {

@@ -20,6 +20,9 @@ typedef enum route_kind {
 	ROUTE_APP,        /* an app listening on 127.0.0.1:port inside netns_fd */
 	ROUTE_STARTING,   /* known space, app not ready yet: 503 + Retry-After */
 	ROUTE_DOWN,       /* known space, no app serving: 502 with message */
+	ROUTE_PAUSED,     /* paused by its owner: 503 page with message */
+	ROUTE_SLEEPING,   /* asleep or waking: requests are held (proxy/hold.c) while
+	                   * route_target_wake() has the orchestrator start the app */
 } route_kind;
 
 typedef struct route_target {
@@ -31,6 +34,7 @@ typedef struct route_target {
 	int port;            /* ROUTE_APP: TCP port inside the namespace */
 	uint64_t instance_id;/* ROUTE_APP: identifies the instance (keys upstream pools) */
 	char *message;       /* ROUTE_DOWN / ROUTE_STARTING: human-readable reason, may be NULL */
+	int wake_sent;       /* ROUTE_SLEEPING: the wake handler was called (atomic) */
 } route_target;
 
 /* Constructors return a target holding one reference. route_target_app takes
@@ -49,5 +53,12 @@ void routes_remove(const char *subdomain);
 route_target *routes_lookup(const char *subdomain);
 /* Drops every entry (daemon shutdown, tests). */
 void routes_clear(void);
+
+/* Waking sleeping apps. The orchestrator installs the handler once, before the
+ * proxy runs; route_target_wake() (any thread, a ROUTE_SLEEPING target) calls it
+ * at most once per target, with the target's space id, on the caller's thread:
+ * the handler must be thread-safe and quick (queue and signal its loop). */
+void routes_set_wake_handler(void (*fn)(const char *space_id, void *arg), void *arg);
+void route_target_wake(route_target *t);
 
 #endif

@@ -158,9 +158,11 @@ space_update_route(space *s)
 {
 	const char *id_fmt = "%s/%s";
 	char *id = xasprintf(id_fmt, s->row.owner, s->row.name);
-	route_target *t = NULL;
+	route_target *t = lifecycle_route(s, id);
 
-	if (s->static_live) {
+	if (t != NULL) {
+		/* paused, asleep or waking */
+	} else if (s->static_live) {
 		t = route_target_static(id, s->static_root);
 	} else if (s->live != NULL && s->live->ready) {
 		int fd = instance_netns_dup(s->live->in);
@@ -186,10 +188,13 @@ static void
 space_prune_releases(space *s)
 {
 	char *dir = space_releases_dir(s->p, s);
-	char keep[4][32];
-	int nkeep = 0;
+	char keep[4 + 64][32];
+	int64_t kept[64];
+	int nkeep = 0, nkept = lifecycle_kept_releases(s, kept, 64);
 	char path[4096];
 
+	for (int i = 0; i < nkept; i++)
+		snprintf(keep[nkeep++], sizeof(keep[0]), "%lld", (long long)kept[i]);
 	if (s->row.release_id > 0)
 		snprintf(keep[nkeep++], sizeof(keep[0]), "%lld", (long long)s->row.release_id);
 	if (s->live != NULL)
@@ -302,6 +307,7 @@ instance_ready(instance *in, void *arg)
 		s->row.release_id = ref->build_id;
 		s->row.want_running = 1;
 		/* The route switches before the old instance is told to stop. */
+		lifecycle_ready(s);
 		space_set_stage(s, "RUNNING", NULL);
 		if (old != NULL)
 			space_detach_instance(s, old, DRAIN_MS);
@@ -577,7 +583,8 @@ build_done(build_job *job, const build_result *res, void *arg)
 			space_replace_str(&s->row.sdk, cfg.sdk);
 		log_info("space %s/%s: build %lld of %.12s ok", s->row.owner, s->row.name,
 		    (long long)c->build_id, c->sha);
-		space_deploy(s, c->build_id, c->release_dir, &cfg);
+		if (!lifecycle_build_ok(s, c->build_id))
+			space_deploy(s, c->build_id, c->release_dir, &cfg);
 		app_config_release(&cfg);
 	} else {
 		store_build_finish(p->store, c->build_id, "failed", res->message, NULL);
@@ -690,6 +697,12 @@ space_builds_drop_queued(void)
 void
 space_on_push(podium *p, space *s, const char *sha)
 {
+	space_build_commit(p, s, sha, 0);
+}
+
+void
+space_build_commit(podium *p, space *s, const char *sha, int no_cache)
+{
 	build_row b = { 0 };
 	char *logs = space_logs_dir(p, s), *rel = space_releases_dir(p, s);
 	build_ctx *c;
@@ -724,6 +737,7 @@ space_on_push(podium *p, space *s, const char *sha)
 	c->space_id = xasprintf("%s/%s", s->row.owner, s->row.name);
 	c->host_uid = space_host_uid(s);
 	c->cache_dir = space_cache_dir(p, s);
+	c->no_cache = no_cache;
 	fs_rm_rf(c->release_dir);
 	/* A fresh log per build: the latest build's log is what users read. */
 	unlink(c->log_path);

@@ -5,6 +5,7 @@
 
 #include "builder.h"
 #include "instance.h"
+#include "routes.h"
 #include "space.h"
 #include "store.h"
 
@@ -55,6 +56,13 @@ struct space {
 	int pending_crashes;
 	uv_timer_t restart_timer;
 	int restart_for_pending;
+	/* lifecycle.c */
+	int paused;            /* stored: stopped until restart */
+	int sleep_after_s;     /* stored: seconds idle before sleeping, -1 never */
+	int sleeping;          /* no process; the next request wakes it */
+	int waking;            /* woken: requests held until it answers */
+	uint64_t idle_since_ms, last_requests, wake_started_ms;
+	uint64_t cold_start_ms, cold_starts;
 };
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
@@ -82,5 +90,17 @@ void space_build_abandon(space *s);
 void space_builds_drop_queued(void);
 /* Starts a release built by build_id; takes ownership of cfg's contents. */
 void space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cfg);
+/* Builds exactly sha (a push, or a factory rebuild with no_cache). */
+void space_build_commit(podium *p, space *s, const char *sha, int no_cache);
+
+/* lifecycle.c hooks */
+void lifecycle_load(space *s);                          /* settings from the store */
+route_target *lifecycle_route(space *s, const char *id); /* paused / sleeping, or NULL */
+void lifecycle_ready(space *s);                         /* an instance took over */
+int lifecycle_build_ok(space *s, int64_t build_id);     /* 1: paused, not started */
+int lifecycle_recover(space *s);                        /* 1: paused or asleep: done */
+void lifecycle_runtime(const space *s, json_t *rt);
+/* The newest successful releases to keep on disk (at most max). */
+int lifecycle_kept_releases(space *s, int64_t *ids, int max);
 
 #endif

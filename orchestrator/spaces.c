@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lifecycle.h"
 #include "log.h"
 #include "routes.h"
 #include "space_int.h"
@@ -26,6 +27,7 @@ space_new(podium *p, space_row *row)
 	s->p = p;
 	uv_timer_init(p->loop, &s->restart_timer);
 	s->restart_timer.data = s;
+	lifecycle_load(s);
 	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = s;
@@ -187,6 +189,7 @@ space_runtime_json(const space *s)
 		json_object_set_new(j, "errorMessage", json_string(s->row.error));
 	json_object_set_new(j, "storage", json_null());
 	json_object_set_new(j, "sdk", json_string(s->row.sdk));
+	lifecycle_runtime(s, j);
 	return j;
 }
 
@@ -241,6 +244,9 @@ space_recover(space *s)
 	int interrupted = strstr(s->row.stage, "BUILDING") != NULL;
 	const char *why = interrupted ? "build interrupted: the daemon stopped while it was running" : NULL;
 
+	if (lifecycle_recover(s))
+		return;
+
 	if (!s->row.want_running || s->row.release_id <= 0 ||
 	    store_build_get(p->store, s->row.release_id, &b) != 0 || b.config == NULL) {
 		if (interrupted)
@@ -276,6 +282,7 @@ spaces_init(podium *p)
 {
 	int r, n;
 
+	lifecycle_init(p);
 	r = store_space_load_all(p->store, load_one, p);
 	if (r != 0)
 		return r;
@@ -291,6 +298,7 @@ void
 spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg)
 {
 	p->stopping = 1;
+	lifecycle_shutdown(p);
 	space_shutdown_cb = cb;
 	space_shutdown_arg = arg;
 	space_builds_drop_queued();

@@ -100,6 +100,12 @@ store_open(const char *path, store **out)
 		goto fail;
 	if (migrate(st) != 0)
 		goto fail;
+	/* The lifecycle's own table, next to the versioned schema: created where
+	 * missing, whatever the schema version. */
+	if (exec_sql(st, "CREATE TABLE IF NOT EXISTS space_settings ("
+	    "  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
+	    "  paused INTEGER NOT NULL DEFAULT 0, sleep_after INTEGER NOT NULL DEFAULT -1)") != 0)
+		goto fail;
 	*out = st;
 	return 0;
 fail:
@@ -440,4 +446,74 @@ store_builds_delete_space(store *st, int64_t space_id)
 		return -EIO;
 	sqlite3_bind_int64(q, 1, space_id);
 	return step_done(st, q, "delete builds");
+}
+
+/* ---- lifecycle settings and the release list ---- */
+
+int
+store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT paused, sleep_after FROM space_settings"
+	    " WHERE space_id = ?");
+	int r = -ENOENT;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*paused = sqlite3_column_int(q, 0);
+		*sleep_after = sqlite3_column_int(q, 1);
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
+store_settings_put(store *st, int64_t space_id, int paused, int sleep_after)
+{
+	sqlite3_stmt *q = prepare(st, "INSERT INTO space_settings (space_id, paused, sleep_after)"
+	    " VALUES (?, ?, ?) ON CONFLICT (space_id) DO UPDATE SET paused = excluded.paused,"
+	    " sleep_after = excluded.sleep_after");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	sqlite3_bind_int(q, 2, paused);
+	sqlite3_bind_int(q, 3, sleep_after);
+	return step_done(st, q, "save space settings");
+}
+
+int
+store_builds_list(store *st, int64_t space_id, int (*cb)(build_row *r, void *arg), void *arg)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT id, space_id, sha, status, message, config,"
+	    " release_dir, log_path, created, finished FROM builds WHERE space_id = ?"
+	    " ORDER BY id DESC");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		build_row r = {
+			.id = sqlite3_column_int64(q, 0),
+			.space_id = sqlite3_column_int64(q, 1),
+			.sha = column_text(q, 2),
+			.status = column_text(q, 3),
+			.message = column_text(q, 4),
+			.config = column_text(q, 5),
+			.release_dir = column_text(q, 6),
+			.log_path = column_text(q, 7),
+			.created = sqlite3_column_int64(q, 8),
+			.finished = sqlite3_column_int64(q, 9),
+		};
+		int stop = cb(&r, arg);
+
+		build_row_release(&r);
+		if (stop)
+			break;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(st, "list builds");
 }

@@ -65,5 +65,13 @@ int store_build_get(store *st, int64_t id, build_row *out);
 /* Marks builds left "building" by a crash as failed; returns how many, or -errno. */
 int store_builds_fail_interrupted(store *st);
 int store_builds_delete_space(store *st, int64_t space_id);
+/* The space's builds, newest first; cb returns non-zero to stop. The row is
+ * released after cb returns. */
+int store_builds_list(store *st, int64_t space_id, int (*cb)(build_row *r, void *arg), void *arg);
+
+/* ---- lifecycle settings (removed with the space) ---- */
+/* -ENOENT when none were saved. sleep_after: seconds, -1 never. */
+int store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after);
+int store_settings_put(store *st, int64_t space_id, int paused, int sleep_after);
 
 #endif

@@ -61,6 +61,8 @@ proxy_config_init(proxy_config *cfg)
 	cfg->batch_sends = 1;
 	cfg->body_timeout_ms = 60000;
 	cfg->send_timeout_ms = 60000;
+	cfg->wake_timeout_ms = 60000;
+	cfg->max_held_per_space = 256;
 	cfg->nloops = ncpu < 1 ? 1 : ncpu > PROXY_MAX_LOOPS ? PROXY_MAX_LOOPS : (unsigned)ncpu;
 }
 

@@ -39,6 +39,8 @@ typedef struct proxy_config {
 	unsigned body_timeout_ms;       /* 60 s: request body stalls → 408 and close */
 	unsigned send_timeout_ms;       /* 60 s: a client that takes none of a pending
 	                                 * response that long is closed (nginx send_timeout) */
+	unsigned wake_timeout_ms;       /* 60 s: a request held for a waking app → 503 */
+	unsigned max_held_per_space;    /* 256: held requests per space, then 503 */
 	unsigned nloops;                /* event loops (threads): online CPUs, at most 8;
 	                                 * hub handlers always run on the caller's loop */
 } proxy_config;
@@ -70,6 +72,7 @@ typedef struct proxy_space_stats {
 	uint64_t requests;
 	uint64_t bytes_in, bytes_out;
 	uint64_t active_connections;
+	uint64_t held_requests;      /* waiting for the app to wake */
 	uint64_t upstream_errors;
 } proxy_space_stats;
 /* Safe from any thread. */

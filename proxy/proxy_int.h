@@ -199,7 +199,7 @@ struct http_exchange {
 	char client_addr[64];
 };
 
-enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT };
+enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT, CT_HOLD };
 
 struct proxy_conn {
 	uv_tcp_t tcp;
@@ -259,6 +259,9 @@ struct proxy_conn {
 	int64_t upstream_ms;
 	route_target *target;
 	struct space_stats *stats;  /* counters of the last space served here */
+	int held;                   /* waiting for a sleeping app (hold.c) */
+	uint64_t held_since;
+	struct space_stats *stats_held; /* the space whose held count includes us */
 	upstream_conn *up;
 	http_exchange *x;
 	static_file sf;
@@ -280,6 +283,8 @@ void conn_abort(proxy_conn *c);
  * timeout is cut. */
 void conn_send_progress(proxy_conn *c);
 void conn_fail_later(proxy_conn *c);
+/* The connection's one timer: kind (enum conn_timer) is due in ms. */
+void conn_timer_set(proxy_conn *c, int kind, unsigned ms);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
 void conn_request_body_resume(proxy_conn *c);
 const char *conn_header(const proxy_conn *c, const char *name); /* name in lower case */
@@ -288,7 +293,14 @@ void tcp_quickack(uv_tcp_t *t); /* http_out.c: ACK now, a message is incomplete 
 /* route.c */
 char *proxy_host_normalize(const char *raw); /* lowercased, port stripped; NULL: invalid */
 int proxy_host_is_hub(const proxy_server *s, const char *host);
-void conn_route(proxy_conn *c); /* hub, static, app, or an error answer */
+void conn_route(proxy_conn *c); /* hub, static, app, held, or an error answer */
+/* The space subdomain the request's Host names: 0, or -1 when it names none. */
+int conn_subdomain(const proxy_conn *c, char *sub, size_t len);
+
+/* hold.c: requests for a sleeping app wait for it to wake */
+int hold_start(proxy_conn *c);   /* 0 held, -1 answered (too many held) */
+void hold_poll(proxy_conn *c);   /* CT_HOLD fired */
+void hold_cancel(proxy_conn *c); /* the request ends while held */
 void conn_update_reading(proxy_conn *c);
 
 /* pio.c: writes with a copy only of what the socket did not take, small ones
@@ -362,6 +374,8 @@ struct space_stats;
 struct space_stats *stats_space(const char *space_id);
 void stats_space_active(struct space_stats *e, int delta);
 void stats_upstream_error(struct space_stats *e);
+/* Adds delta to the space's held requests; returns the new count. */
+uint64_t stats_space_held(struct space_stats *e, int delta);
 
 /* loops.c */
 void proxy_loop_maybe_done(proxy_loop *lp);

@@ -55,11 +55,23 @@ proxy_host_is_hub(const proxy_server *s, const char *host)
 	    strcmp(host, "[::1]") == 0;
 }
 
+int
+conn_subdomain(const proxy_conn *c, char *sub, size_t len)
+{
+	size_t hl, dl = strlen(c->srv->domain);
+
+	if (c->host == NULL || (hl = strlen(c->host)) <= dl + 1 || c->host[hl - dl - 1] != '.' ||
+	    strcmp(c->host + hl - dl, c->srv->domain) != 0 || hl - dl - 1 >= len)
+		return -1;
+	memcpy(sub, c->host, hl - dl - 1);
+	sub[hl - dl - 1] = '\0';
+	return strchr(sub, '.') == NULL ? 0 : -1;
+}
+
 void
 conn_route(proxy_conn *c)
 {
 	proxy_server *s = c->srv;
-	size_t hl, dl = strlen(s->domain);
 	char sub[256];
 
 	if (c->host != NULL && proxy_host_is_hub(s, c->host)) {
@@ -67,14 +79,7 @@ conn_route(proxy_conn *c)
 		hub_dispatch(c);
 		return;
 	}
-	if (c->host == NULL || (hl = strlen(c->host)) <= dl + 1 || c->host[hl - dl - 1] != '.' ||
-	    strcmp(c->host + hl - dl, s->domain) != 0 || hl - dl - 1 >= sizeof(sub)) {
-		conn_respond_error(c, 404, "unknown host", NULL, 0);
-		return;
-	}
-	memcpy(sub, c->host, hl - dl - 1);
-	sub[hl - dl - 1] = '\0';
-	c->target = strchr(sub, '.') == NULL ? routes_lookup(sub) : NULL;
+	c->target = conn_subdomain(c, sub, sizeof(sub)) == 0 ? routes_lookup(sub) : NULL;
 	if (c->target == NULL) {
 		conn_respond_error(c, 404, "unknown host", NULL, 0);
 		return;
@@ -93,6 +98,13 @@ conn_route(proxy_conn *c)
 		    "the app is starting", &ra, 1);
 		break;
 	}
+	case ROUTE_SLEEPING:
+		hold_start(c);
+		break;
+	case ROUTE_PAUSED:
+		conn_respond_error(c, 503, c->target->message != NULL ? c->target->message :
+		    "this space is paused by its owner", NULL, 0);
+		break;
 	case ROUTE_DOWN:
 	default:
 		conn_respond_error(c, 502, c->target->message != NULL ? c->target->message :

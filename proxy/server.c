@@ -21,7 +21,6 @@
 
 static llhttp_settings_t req_settings;
 static void conn_close(proxy_conn *c);
-static void conn_timer_set(proxy_conn *c, int kind, unsigned ms);
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -95,6 +94,9 @@ conn_timer_cb(uv_timer_t *t)
 	case CT_BODY:
 		conn_body_timer(c);
 		break;
+	case CT_HOLD:
+		hold_poll(c);
+		break;
 	case CT_IDLE:
 		if (conn_queued(c) > 0) {
 			/* the last response is still being taken: keep-alive idle
@@ -128,7 +130,7 @@ conn_timer_arm(proxy_conn *c, uint64_t now)
 		deadline_set(&c->timer, due > now ? due - now : 0);
 }
 
-static void
+void
 conn_timer_set(proxy_conn *c, int kind, unsigned ms)
 {
 	uint64_t now;
@@ -182,6 +184,8 @@ conn_handle_closed(uv_handle_t *h)
 static void
 conn_release_request(proxy_conn *c)
 {
+	if (c->held)
+		hold_cancel(c);
 	if (c->x != NULL)
 		hub_conn_abort(c);
 	if (c->up != NULL || c->tunnel)

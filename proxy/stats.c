@@ -17,6 +17,7 @@
 struct space_stats {
 	char *space_id;
 	_Atomic uint64_t requests, bytes_in, bytes_out, active, upstream_errors;
+	_Atomic uint64_t held;      /* requests waiting for the app to wake */
 	struct space_stats *next;
 };
 
@@ -61,6 +62,14 @@ stats_space(const char *space_id)
 }
 
 /* Increments and decrements pair up (upstream attach/detach). */
+uint64_t
+stats_space_held(struct space_stats *e, int delta)
+{
+	if (delta > 0)
+		return atomic_fetch_add_explicit(&e->held, 1, memory_order_relaxed) + 1;
+	return atomic_fetch_sub_explicit(&e->held, 1, memory_order_relaxed) - 1;
+}
+
 void
 stats_space_active(struct space_stats *e, int delta)
 {
@@ -148,6 +157,7 @@ proxy_stats_get(const char *space_id, proxy_space_stats *out)
 		out->bytes_in = atomic_load_explicit(&e->bytes_in, memory_order_relaxed);
 		out->bytes_out = atomic_load_explicit(&e->bytes_out, memory_order_relaxed);
 		out->active_connections = atomic_load_explicit(&e->active, memory_order_relaxed);
+		out->held_requests = atomic_load_explicit(&e->held, memory_order_relaxed);
 		out->upstream_errors = atomic_load_explicit(&e->upstream_errors,
 		    memory_order_relaxed);
 	}

@@ -54,6 +54,8 @@ typedef struct api_req {
 	size_t len;
 	int too_big;
 	void (*handle)(struct api_req *a, json_t *body, const char *user);
+	web_body_handler ext;      /* instead of handle: web_api_with_body */
+	char *ext_arg;
 	char *user;
 } api_req;
 
@@ -62,6 +64,7 @@ api_req_free(api_req *a)
 {
 	free(a->body);
 	free(a->user);
+	free(a->ext_arg);
 	free(a);
 }
 
@@ -98,7 +101,10 @@ api_body_end(void *arg)
 		json_decref(j);
 		web_json_error(a->x, 400, "request body must be a JSON object");
 	} else {
-		a->handle(a, j, a->user);
+		if (a->ext != NULL)
+			a->ext(a->p, a->x, j, a->user, a->ext_arg);
+		else
+			a->handle(a, j, a->user);
 		json_decref(j);
 	}
 	api_req_free(a);
@@ -110,7 +116,7 @@ api_body_abort(void *arg)
 	api_req_free(arg);
 }
 
-static void
+static api_req *
 api_with_body(podium *p, http_exchange *x, const char *user,
     void (*handle)(api_req *a, json_t *body, const char *user))
 {
@@ -122,6 +128,17 @@ api_with_body(podium *p, http_exchange *x, const char *user,
 	a->handle = handle;
 	a->user = xstrdup(user);
 	http_exchange_set_body_cb(x, &cb);
+	return a;
+}
+
+void
+web_api_with_body(podium *p, http_exchange *x, const char *user, web_body_handler handle,
+    const char *arg)
+{
+	api_req *a = api_with_body(p, x, user, NULL);
+
+	a->ext = handle;
+	a->ext_arg = arg != NULL ? xstrdup(arg) : NULL;
 }
 
 /* Reads "name" (maybe "owner/name") and "organization" of a repos request body. */
@@ -297,6 +314,8 @@ web_api_handle(podium *p, http_exchange *x)
 			rest[0] = '\0';
 		if (s == NULL || !may_read(user, s))
 			web_json_error(x, 404, "space %s/%s not found", owner, name);
+		else if (web_lifecycle_api(p, x, s, rest, user))
+			; /* answered */
 		else if (!is_get)
 			web_json_error(x, 405, "use GET");
 		else if (rest[0] == '\0')

@@ -27,6 +27,19 @@ int web_json(http_exchange *x, int status, json_t *body); /* steals body */
 int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A handler for a JSON object body (web_api_with_body). */
+typedef void (*web_body_handler)(podium *p, http_exchange *x, json_t *body, const char *user,
+    const char *arg);
+/* Collects the request body (at most 1 MiB), checks that it is a JSON object
+ * (400/413 otherwise) and calls handle with it; arg is copied. */
+void web_api_with_body(podium *p, http_exchange *x, const char *user, web_body_handler handle,
+    const char *arg);
+
+/* ---- lifecycle_api.c ---- */
+/* /api/spaces/{o}/{n}/restart, /pause, /sleeptime, /releases, /rollback: 1 when
+ * rest names one of them (answered), 0 otherwise. */
+int web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const char *user);
+
 /* ---- logs.c ---- */
 /* A space's build (build=1) or run log: text, or an SSE stream following the file
  * when the client accepts text/event-stream. */

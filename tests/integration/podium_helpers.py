@@ -159,6 +159,8 @@ class Daemon:
         self.token = None
         self._log = None
         self.starts = 0
+        self.extra_args = []   # more `podium serve` options, for the next start
+        self.extra_env = {}    # more environment, for the next start
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -170,8 +172,9 @@ class Daemon:
         self._log.flush()
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--listen", "127.0.0.1:%d" % self.port,
-             "--data", self.data_dir, "--domain", self.domain],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
+             "--data", self.data_dir, "--domain", self.domain, *self.extra_args],
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+            env=dict(os.environ, **self.extra_env))
         if self not in LIVE_DAEMONS:
             LIVE_DAEMONS.append(self)
         deadline = time.monotonic() + timeout
