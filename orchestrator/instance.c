@@ -16,6 +16,10 @@
 
 #define TAIL_SIZE 4096
 #define LOG_MAX (16 << 20)   /* app.log rotates to app.log.1 past this */
+/* Readiness: $PORT is tried every 5 ms for the first 2 s (most apps are up by
+ * then, and a woken app's held requests wait on this), every 100 ms after. */
+#define PROBE_FAST_MS 5
+#define PROBE_FAST_FOR_MS 2000
 #define PROBE_INTERVAL_MS 100
 
 struct instance {
@@ -43,6 +47,7 @@ struct instance {
 	int exited, exit_code, term_signal;
 	int ready, stopping, startup_timeout, finished;
 	uint64_t started_ms;
+	uint64_t boxed_ms;        /* the sandbox reported the box's pid (namespaces made) */
 };
 
 static uint64_t next_instance_id = 1;
@@ -187,6 +192,12 @@ status_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 static void probe_start(instance *in);
 
+static uint64_t
+probe_interval(const instance *in)
+{
+	return now_ms() - in->started_ms < PROBE_FAST_FOR_MS ? PROBE_FAST_MS : PROBE_INTERVAL_MS;
+}
+
 static void
 probe_timer_fired(uv_timer_t *t)
 {
@@ -202,7 +213,7 @@ probe_closed(uv_handle_t *h)
 	if (in->ready && in->cb.on_ready != NULL && !in->exited && !in->stopping)
 		in->cb.on_ready(in, in->cb.arg);
 	else if (!in->ready && !in->exited && !in->stopping)
-		uv_timer_start(&in->probe_timer, probe_timer_fired, PROBE_INTERVAL_MS, 0);
+		uv_timer_start(&in->probe_timer, probe_timer_fired, probe_interval(in), 0);
 	instance_maybe_finish(in);
 }
 
@@ -235,7 +246,7 @@ probe_start(instance *in)
 	fd = netns_socket(in->netns_fd, AF_INET, SOCK_STREAM);
 	if (fd < 0) {
 		log_warn("instance %llu: probe socket: %s", (unsigned long long)in->id, strerror(-fd));
-		uv_timer_start(&in->probe_timer, probe_timer_fired, PROBE_INTERVAL_MS, 0);
+		uv_timer_start(&in->probe_timer, probe_timer_fired, probe_interval(in), 0);
 		return;
 	}
 	uv_tcp_init(in->loop, &in->probe);
@@ -284,6 +295,7 @@ info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%lld/ns/net", (long long)pid);
+	in->boxed_ms = now_ms();
 	in->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in->netns_fd < 0) {
 		log_warn("instance %llu: open %s: %s", (unsigned long long)in->id, path, strerror(errno));
@@ -521,4 +533,10 @@ uint64_t
 instance_started_ms(const instance *in)
 {
 	return in->started_ms;
+}
+
+uint64_t
+instance_boxed_ms(const instance *in)
+{
+	return in->boxed_ms;
 }

@@ -56,5 +56,7 @@ int instance_netns_dup(const instance *in);
 int instance_port(const instance *in);
 uint64_t instance_id(const instance *in);
 uint64_t instance_started_ms(const instance *in);
+/* When the sandbox reported the box's pid (0: not yet): start-up split for cold starts. */
+uint64_t instance_boxed_ms(const instance *in);
 
 #endif

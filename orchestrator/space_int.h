@@ -63,6 +63,7 @@ struct space {
 	int waking;            /* woken: requests held until it answers */
 	uint64_t idle_since_ms, last_requests, wake_started_ms;
 	uint64_t cold_start_ms, cold_starts;
+	uint64_t cold_sandbox_ms, cold_app_ms; /* the last cold start: spawn → box, box → port */
 };
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
