@@ -13,3 +13,9 @@ bench-deploy-run: all
 .PHONY: bench-wake-run
 bench-wake-run: all
 	/usr/bin/python3 tests/bench/bench_wake.py --build $(abspath $(BUILD)) --runs $(or $(WAKE_RUNS),10)
+
+# Many spaces on one daemon, most asleep: daemon RSS, per-app memory, API latency, wake.
+.PHONY: bench-density-run
+bench-density-run: all
+	/usr/bin/python3 tests/bench/bench_density.py --build $(abspath $(BUILD)) \
+	  --spaces $(or $(DENSITY_SPACES),500) --running $(or $(DENSITY_RUNNING),100)
