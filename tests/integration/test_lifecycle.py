@@ -17,7 +17,7 @@ import pytest
 import podium_helpers as ph
 
 ADMIN = ph.ADMIN
-MAX_HELD = 4
+MAX_HELD = 20
 WORK = {}  # space name -> its git work tree (pushes build on its history)
 
 APP = r'''
