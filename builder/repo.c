@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "util.h"
@@ -117,7 +118,7 @@ builder_repo_hooks(const char *repo_path)
 	    memcmp(text, post_receive_hook, len) == 0)
 		goto cleanup; /* the usual case: nothing to write */
 	dir = xasprintf("%s/hooks", repo_path);
-	fs_mkdir_p(dir, 0755);
+	mkdir(dir, 0755); /* not -p: no repository, no hook */
 	free(dir);
 	r = fs_write_file(path, post_receive_hook, sizeof(post_receive_hook) - 1, 0755);
 	if (r != 0)
