@@ -133,10 +133,13 @@ log_append(instance *in, const char *p, size_t n)
 
 	if (in->log.fd >= 0 && in->log.size + logfile_write_len(&in->log, p, n) > LOG_MAX) {
 		char *old = xasprintf("%s.1", in->log_path);
+		int midline = in->log.midline;
+
 		logfile_close(&in->log);
 		rename(in->log_path, old);
 		free(old);
 		log_open(in);
+		in->log.midline = midline; /* a line cut by the rotation goes on unstamped */
 	}
 	if ((r = logfile_write(&in->log, p, n)) != 0)
 		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(-r));

@@ -3,14 +3,17 @@
  * GET /api/spaces/OWNER/NAME/logs/{build,run}: a plain-text snapshot, or, when the
  * client accepts text/event-stream (as the Hub's log endpoints serve them), a
  * Server-Sent Events stream: every line as `data: {"data": LINE, "timestamp": T}`,
- * following the file as it grows. T is when the line was written (its stamp in the
- * file, logfile.h), not when the stream read it: a late reader sees old lines at
- * their own times. Both forms give the text without the stamps. A build log stream ends once no build runs; a run
- * log stream follows until the client goes away (or STREAM_MAX_MS). */
+ * following the file as it grows. A build log stream ends once no build runs; a run
+ * log stream follows until the client goes away (or STREAM_MAX_MS).
+ *
+ * T is when the line was written (its stamp in the file, logfile.h), not when the
+ * stream read it: a late reader sees old lines at their own times. Both forms give
+ * the lines without the stamps, as the build or the app printed them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,30 +109,58 @@ send_line(log_stream *ls, const char *line, size_t len)
 	json_decref(j);
 }
 
-/* Sends every complete line that was appended since the last call. */
+/* Whether the path now names another file than the one we read, and that file
+ * has begun: instance.c rotated the app log (app.log → app.log.1, then a new
+ * app.log), or a new build started a new build log. */
+static int
+log_replaced(log_stream *ls)
+{
+	struct stat now, ours;
+
+	return stat(ls->path, &now) == 0 && fstat(ls->fd, &ours) == 0 && now.st_size > 0 &&
+	    (now.st_ino != ours.st_ino || now.st_dev != ours.st_dev);
+}
+
+/* Sends every complete line that was appended since the last call; once the file
+ * is read to its end and replaced, goes on with the new one. */
 static void
 stream_pump(log_stream *ls)
 {
 	char buf[65536];
 	ssize_t n;
 
-	if (ls->fd < 0) {
-		ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC);
-		if (ls->fd < 0)
+	for (;;) {
+		if (ls->fd < 0 && (ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC)) < 0)
 			return;
-	}
-	while (http_response_queued(ls->x) < QUEUE_HIGH && (n = read(ls->fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			char c = buf[i];
-			if (c == '\n' || ls->npending == sizeof(ls->pending)) {
-				send_line(ls, ls->pending, ls->npending);
-				ls->npending = 0;
-				ls->cut = c != '\n';
-				if (c == '\n')
-					continue;
+		n = -1;
+		while (http_response_queued(ls->x) < QUEUE_HIGH &&
+		    (n = read(ls->fd, buf, sizeof(buf))) > 0) {
+			for (ssize_t i = 0; i < n; i++) {
+				char c = buf[i];
+				if (c == '\n' || ls->npending == sizeof(ls->pending)) {
+					send_line(ls, ls->pending, ls->npending);
+					ls->npending = 0;
+					ls->cut = c != '\n';
+					if (c == '\n')
+						continue;
+				}
+				if (c != '\r')
+					ls->pending[ls->npending++] = c;
 			}
-			if (c != '\r')
-				ls->pending[ls->npending++] = c;
+		}
+		if (n != 0 || !log_replaced(ls))
+			return;
+		close(ls->fd);
+		if ((ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC)) < 0)
+			return;
+		/* A line the old file left open either goes on in the new one (a rotation
+		 * carries it over, unstamped) or ended with it (the new file starts with a
+		 * stamp, written together with its line's first bytes). */
+		if (ls->npending > 0 && (n = pread(ls->fd, buf, LOGFILE_STAMP_LEN, 0)) > 0 &&
+		    logfile_stamp_valid(buf, (size_t)n)) {
+			send_line(ls, ls->pending, ls->npending);
+			ls->npending = 0;
+			ls->cut = 0;
 		}
 	}
 }

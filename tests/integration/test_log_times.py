@@ -163,3 +163,49 @@ def test_build_error_message_has_the_cause(podium):
     assert "last lines of the build log:" in msg, rt
     tail = msg.split("last lines of the build log:", 1)[1]
     assert "podium-cause-42" in tail.splitlines(), rt
+
+
+FLOOD_APP = """\
+import os, sys
+from http.server import HTTPServer, BaseHTTPRequestHandler
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/flood":
+            # 17 MiB in pieces that do not end on lines: the rotation at 16 MiB
+            # cuts a line; the last line has the count
+            line = b"f" * 1000 + b"\\n"
+            data = line * (17 * 1024 * 1024 // len(line))
+            for i in range(0, len(data), 7777):
+                sys.stdout.buffer.write(data[i:i + 7777])
+                sys.stdout.buffer.flush()
+            print("flood-done %d" % (len(data) // len(line)), flush=True)
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+print("flood app up", flush=True)
+HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
+"""
+
+
+def test_run_log_stream_follows_rotation(podium):
+    """A reader following the run log while the app writes past the 16 MiB rotation
+    goes on with the new file: every line arrives, whole, the cut one included."""
+    podium.deploy(None, "floodlog", sdk="python", files={
+        "README.md": ph.front_matter(["sdk: python"]), "app.py": FLOOD_APP})
+    sse = SSE(podium, "/api/spaces/admin/floodlog/logs/run", timeout=30)
+    counts = {}
+    try:
+        events = sse.events()
+        assert next(events)["data"] == "flood app up"
+        assert podium.get_app(ADMIN, "floodlog", "/flood", timeout=120).status == 200
+        for ev in events:
+            data = ev["data"]
+            if data.startswith("flood-done "):
+                done = int(data.split()[1])
+                break
+            counts[data] = counts.get(data, 0) + 1
+    finally:
+        sse.close()
+    logs = ph.os.path.join(podium.data_dir, "logs", "admin", "floodlog")
+    assert ph.os.path.exists(ph.os.path.join(logs, "app.log.1")), "no rotation happened"
+    assert counts == {"f" * 1000: done}, {k[:20]: v for k, v in counts.items()}
