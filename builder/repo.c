@@ -16,11 +16,12 @@
 /* The pusher hears what became of the push from git itself: receive-pack relays a
  * hook's output on its sideband, and git prints it as "remote:" lines, the way
  * Dokku and Heroku talk to a pusher. A hook rather than our own sideband packets
- * in git_http.c: git keeps the protocol (sideband or not, v0 or v2, --quiet), we
- * only choose the words. What the hook can see of the push is the ref names and
- * shas on its stdin (git's ref names have no control characters or spaces); the
- * script itself lives in hooks/, which no push can write, and the URLs come from
- * the daemon in its environment (git_http.c). One sh, no git call: fast. */
+ * in git_http.c: git keeps the protocol (sideband or not, --quiet, capabilities),
+ * we only choose the words. What the hook sees of the push is the ref names and
+ * shas on its stdin, only ever expanded inside double quotes (git's ref names have
+ * no control characters or spaces; a "$(...)" in one stays text). The script lives
+ * in hooks/, which no push can write, and the URLs come from the daemon in its
+ * environment (git_http.c). One sh, no git call: a few milliseconds. */
 static const char post_receive_hook[] =
     "#!/bin/sh\n"
     "# Written by podium (builder/repo.c) and rewritten on a push when it differs:\n"
