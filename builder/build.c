@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logfile.h"
 #include "util.h"
 
 #define APP_DIR        "/home/user/app"
@@ -31,6 +32,7 @@
 #define MAX_STEPS      8
 #define MAX_ARGS       64
 #define TAIL_LINES     20
+#define TAIL_BYTES     4096
 /* PATH for build steps: tools installed by an earlier step come first. */
 #define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
                        "/usr/local/bin:/usr/bin:/bin"
@@ -49,7 +51,9 @@ struct build_job {
 	build_done_cb cb;
 	void *arg;
 
-	int log_fd;
+	logfile log;
+	char tail[TAIL_BYTES];      /* the log's last bytes, for the failure message */
+	size_t tail_len;
 	uint64_t started_ms, step_ms;
 	uv_work_t work;
 	int export_rc;
@@ -75,16 +79,19 @@ struct build_job {
 static void
 log_write(build_job *job, const char *data, size_t len)
 {
-	while (len > 0 && job->log_fd >= 0) {
-		ssize_t w = write(job->log_fd, data, len);
+	size_t keep;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* a full disk must not fail the build itself */
-		data += w;
-		len -= (size_t)w;
+	/* A full disk must not fail the build itself; the tail is kept either way. */
+	logfile_write(&job->log, data, len);
+	if (len >= TAIL_BYTES) {
+		memcpy(job->tail, data + len - TAIL_BYTES, TAIL_BYTES);
+		job->tail_len = TAIL_BYTES;
+		return;
 	}
+	keep = job->tail_len + len > TAIL_BYTES ? TAIL_BYTES - len : job->tail_len;
+	memmove(job->tail, job->tail + job->tail_len - keep, keep);
+	memcpy(job->tail + keep, data, len);
+	job->tail_len = keep + len;
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -110,38 +117,33 @@ log_line(build_job *job, const char *fmt, ...)
 	log_write(job, buf, (size_t)n);
 }
 
-/* The last TAIL_LINES lines of the build log, fitted into out (keeping the end). */
+/* The last TAIL_LINES lines of the build log, fitted into out (keeping the end).
+ * From memory: the log file is append-only to us, and may be on a full disk. */
 static void
 log_tail(build_job *job, char *out, size_t outlen)
 {
-	char buf[8192];
-	struct stat st;
-	ssize_t n;
-	off_t off;
+	const char *start = job->tail, *p = job->tail + job->tail_len;
+	size_t n;
 	int lines = 0;
-	char *p;
 
-	out[0] = '\0';
-	if (job->log_fd < 0 || fstat(job->log_fd, &st) != 0)
-		return;
-	off = st.st_size > (off_t)sizeof(buf) - 1 ? st.st_size - (off_t)sizeof(buf) + 1 : 0;
-	n = pread(job->log_fd, buf, sizeof(buf) - 1, off);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	p = buf + n;
-	if (p > buf && p[-1] == '\n')
+	if (p > start && p[-1] == '\n')
 		p--;
-	while (p > buf && lines < TAIL_LINES) {
+	n = (size_t)(p - start);
+	while (p > start && lines < TAIL_LINES) {
 		p--;
 		if (*p == '\n')
 			lines++;
 	}
-	if (*p == '\n')
+	if (*p == '\n' && p < start + n)
 		p++;
-	if (strlen(p) >= outlen)
-		p += strlen(p) - outlen + 1;
-	snprintf(out, outlen, "%s", p);
+	n -= (size_t)(p - start);
+	if (n >= outlen) {
+		p += n - outlen + 1;
+		n = outlen - 1;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+	utf8_scrub(out); /* a cut character, or a step that printed bytes: JSON needs UTF-8 */
 }
 
 /* ---- finishing -------------------------------------------------------------------- */
@@ -155,8 +157,7 @@ job_free(build_job *job)
 		for (k = 0; job->steps[i].argv[k] != NULL; k++)
 			free(job->steps[i].argv[k]);
 	app_config_release(&job->result.config);
-	if (job->log_fd >= 0)
-		close(job->log_fd);
+	logfile_close(&job->log);
 	if (job->status_fd >= 0)
 		close(job->status_fd);
 	free(job->repo_path);
@@ -671,6 +672,7 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;
+	job->log.fd = -1;
 	job->started_ms = now_ms();
 	app_config_init(&job->result.config);
 
@@ -680,11 +682,8 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 		fs_mkdir_p(parent, 0755);
 	}
 	free(parent);
-	job->log_fd = open(job->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (job->log_fd < 0) {
-		r = -errno;
+	if ((r = logfile_open(&job->log, job->log_path, 0644)) != 0)
 		goto failed;
-	}
 	parent = xstrdup(job->release_dir);
 	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
 		*slash = '\0';

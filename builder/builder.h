@@ -19,6 +19,11 @@
 /* Creates an empty bare repository whose HEAD is refs/heads/main, with
  * http.receivepack enabled. 0 or -errno. */
 int builder_repo_init(const char *repo_path);
+/* Writes podium's hooks into the repository when missing or different (a push does,
+ * so repositories made by an older podium get them too). The post-receive hook tells
+ * the pusher, as git "remote:" lines, that main builds (with the URLs of
+ * builder_git_req) or that another ref was stored but does not deploy. 0 or -errno. */
+int builder_repo_hooks(const char *repo_path);
 /* Hex sha of refs/heads/main, or -ENOENT when the branch does not exist yet. */
 int builder_repo_head(const char *repo_path, char sha_hex[41]);
 
@@ -29,6 +34,9 @@ typedef struct builder_git_req {
 	const char *path_info;     /* "/info/refs", "/git-upload-pack", "/git-receive-pack", ... */
 	int allow_push;            /* authenticated writer: receive-pack allowed */
 	const char *remote_user;   /* for REMOTE_USER, may be NULL */
+	/* For a push, shown to the pusher by the repository's hook; may be NULL. */
+	const char *app_url;       /* where the space's app is served */
+	const char *build_log_url; /* the build log API */
 	/* Called after a receive-pack that moved refs/heads/main, with the new sha. */
 	void (*on_pushed)(void *arg, const char *sha_hex);
 	/* Optional: called exactly once when the exchange is over (answered, failed or

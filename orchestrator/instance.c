@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logfile.h"
 #include "util.h"
 
 #define TAIL_SIZE 4096
@@ -32,9 +33,8 @@ struct instance {
 	uv_timer_t probe_timer, kill_timer, startup_timer;
 	uv_tcp_t probe;
 	int probe_active;
-	int log_fd;
+	logfile log;              /* every line stamped with when it was written */
 	char *log_path;
-	uint64_t log_size;
 	int netns_fd;
 	char info_buf[128];
 	size_t info_len;
@@ -62,8 +62,7 @@ handle_closed(uv_handle_t *h)
 	if (--in->open_handles == 0) {
 		if (in->netns_fd >= 0)
 			close(in->netns_fd);
-		if (in->log_fd >= 0)
-			close(in->log_fd);
+		logfile_close(&in->log);
 		free(in->log_path);
 		free(in);
 	}
@@ -127,10 +126,7 @@ tail_lines(const instance *in, int max_lines)
 static void
 log_open(instance *in)
 {
-	struct stat st;
-
-	in->log_fd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	in->log_size = in->log_fd >= 0 && fstat(in->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	logfile_open(&in->log, in->log_path, 0640);
 }
 
 /* Appends app output to its log, keeping one old generation: a chatty or
@@ -138,19 +134,20 @@ log_open(instance *in)
 static void
 log_append(instance *in, const char *p, size_t n)
 {
-	if (in->log_fd >= 0 && in->log_size + n > LOG_MAX) {
+	int r;
+
+	if (in->log.fd >= 0 && in->log.size + logfile_write_len(&in->log, p, n) > LOG_MAX) {
 		char *old = xasprintf("%s.1", in->log_path);
-		close(in->log_fd);
+		int midline = in->log.midline;
+
+		logfile_close(&in->log);
 		rename(in->log_path, old);
 		free(old);
 		log_open(in);
+		in->log.midline = midline; /* a line cut by the rotation goes on unstamped */
 	}
-	if (in->log_fd < 0)
-		return;
-	if (write(in->log_fd, p, n) < 0)
-		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(errno));
-	else
-		in->log_size += n;
+	if ((r = logfile_write(&in->log, p, n)) != 0)
+		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(-r));
 }
 
 static void

@@ -36,6 +36,18 @@ git_done(void *arg)
 	free(c);
 }
 
+/* The space's app URL, as its API JSON says it ("host"). Caller frees. */
+static char *
+space_app_url(podium *p, space *s)
+{
+	json_t *j = space_json(p, s, 0);
+	const char *host = json_string_value(json_object_get(j, "host"));
+	char *url = host != NULL ? xstrdup(host) : NULL;
+
+	json_decref(j);
+	return url;
+}
+
 static int
 is_git_path(const char *rest, const char *query, int *push)
 {
@@ -108,7 +120,7 @@ hub_spaces(podium *p, http_exchange *x)
 	}
 	{
 		push_ctx *c = NULL;
-		char *repo = space_repo_path(p, s);
+		char *repo = space_repo_path(p, s), *app_url = NULL, *log_url = NULL, *hub = NULL;
 		builder_git_req req = { 0 };
 
 		req.repo_path = repo;
@@ -116,6 +128,11 @@ hub_spaces(podium *p, http_exchange *x)
 		req.allow_push = push;
 		req.remote_user = user;
 		if (push) {
+			/* Named to the pusher by the repository's hook (builder/repo.c). */
+			hub = podium_hub_url(p);
+			req.app_url = app_url = space_app_url(p, s);
+			req.build_log_url = log_url = xasprintf("%s/api/spaces/%s/%s/logs/build", hub,
+			    space_owner(s), space_name(s));
 			c = xcalloc(1, sizeof(*c));
 			c->p = p;
 			c->owner = xstrdup(space_owner(s));
@@ -126,6 +143,9 @@ hub_spaces(podium *p, http_exchange *x)
 		}
 		builder_git_serve(x, &req);
 		free(repo);
+		free(app_url);
+		free(log_url);
+		free(hub);
 	}
 done:
 	free(user);
