@@ -16,6 +16,7 @@
 #include "builder.h"
 #include "instance.h"
 #include "log.h"
+#include "logfile.h"
 #include "routes.h"
 #include "util.h"
 
@@ -652,14 +653,17 @@ static void
 builds_enqueue(build_ctx *c)
 {
 	int ahead = space_active_builds;
-	FILE *f;
+	logfile lf;
 
 	for (build_ctx *q = queue_head; q != NULL; q = q->next)
 		ahead += q->s != NULL;
-	if (ahead >= build_slots() && (f = fopen(c->log_path, "a")) != NULL) {
-		fprintf(f, "==> waiting for a build slot (%d builds ahead, %d at a time)\n",
-		    ahead, build_slots());
-		fclose(f);
+	if (ahead >= build_slots() && logfile_open(&lf, c->log_path, 0644) == 0) {
+		char line[128];
+		int n = snprintf(line, sizeof(line), "==> waiting for a build slot (%d builds ahead, "
+		    "%d at a time)\n", ahead, build_slots());
+
+		logfile_write(&lf, line, (size_t)n);
+		logfile_close(&lf);
 	}
 	if (queue_tail != NULL)
 		queue_tail->next = c;
