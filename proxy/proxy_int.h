@@ -123,7 +123,12 @@ typedef struct proxy_loop {
 	uv_thread_t thread;
 	uv_tcp_t listener;
 	uv_async_t wake;           /* main: migrants, workers done; worker: stop */
-	int listener_open;
+	int listener_open;         /* open, or its close is pending */
+	int accept_paused;         /* out of descriptors: listener closed for a moment */
+	int reserve_fd;            /* spent to turn clients away when out of descriptors */
+	int listen_spare;          /* the listening socket again, to reopen after a pause */
+	uv_timer_t *accept_timer;  /* ends a pause; its own allocation */
+	uint64_t emfile_logged_ms;
 	int wake_open;
 	int stopping;
 	unsigned nconns;
