@@ -466,6 +466,7 @@ space_start_instance(space *s, inst_ref *ref)
 	if (r != 0) {
 		char *msg = why[0] != '\0' ? xstrdup(why)
 		    : xasprintf("could not start the app: %s", instance_strerror(r));
+		log_warn("space %s/%s: %s", s->row.owner, s->row.name, msg);
 		if (ref == s->pending)
 			s->pending = NULL;
 		if (ref == s->live)

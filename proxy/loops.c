@@ -24,7 +24,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -517,6 +519,16 @@ loops_discard(proxy_server *s, unsigned from, unsigned to)
 	}
 }
 
+static int
+fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+		return INT_MAX;
+	return (int)rl.rlim_cur;
+}
+
 static void
 start_failed_stopped(void *arg)
 {
@@ -556,6 +568,7 @@ proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hu
 	s->loops = xcalloc(n, sizeof(*s->loops));
 	s->port = sockaddr_port(fds[0]);
 	s->migrants_tail = &s->migrants;
+	s->fd_limit = fd_limit();
 	atomic_init(&s->nconns, 0);
 	uv_mutex_init(&s->lock);
 	for (unsigned i = 0; i < n; i++) {
