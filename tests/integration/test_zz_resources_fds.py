@@ -105,3 +105,62 @@ def test_clients_beyond_descriptors_get_503_without_a_spin(low_fd_daemon):
     d.assert_alive()
     ph.wait_until(lambda: hub_ok(d), "hub answering again", timeout=30)
     assert "too many open files in the daemon" in d.log_tail(400)
+
+
+SLOW = """\
+import os, time
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/slow":
+            time.sleep(8)
+        self.send_response(200); self.send_header("Content-Length", "4"); self.end_headers()
+        self.wfile.write(b"slow")
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer.request_queue_size = 256
+ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
+"""
+
+
+def test_descriptors_run_out_for_real_without_a_spin(low_fd_daemon):
+    """Clients pass the accept check, but each also holds an upstream connection to
+    a slow app: the daemon really reaches EMFILE, and its listener must neither
+    spin nor leave newcomers hanging."""
+    d = low_fd_daemon
+    for i in range(NAPPS):  # make room for one more app
+        d.delete_space("fd%02d" % i)
+    d.deploy(None, "slowapp", sdk="python", files={
+        "README.md": ph.front_matter(["sdk: python"]), "app.py": SLOW})
+    req = ("GET /slow HTTP/1.1\r\nHost: %s\r\n\r\n" % d.app_host(ADMIN, "slowapp")).encode()
+    held = []
+    try:
+        for _ in range(NOFILE):  # each one costs the daemon 2 descriptors
+            try:
+                s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+                s.sendall(req)
+                held.append(s)
+            except OSError:
+                break
+        time.sleep(1.0)
+        cpu0 = ph.proc_cpu_seconds(d.proc.pid)
+        time.sleep(3.0)
+        cpu = ph.proc_cpu_seconds(d.proc.pid) - cpu0
+        assert cpu < 1.0, "daemon used %.2f s CPU in 3 s with its descriptors exhausted" % cpu
+        t0 = time.monotonic()
+        try:
+            status, out = ph.raw_request(d.port, b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                                         timeout=15)
+        except ConnectionResetError:
+            status, out = None, b"reset"
+        waited = time.monotonic() - t0
+        assert waited < 10, "newcomer waited %.1f s" % waited
+        # refused one way or another (503 from us, or dropped by libuv's own reserve)
+        assert status in (503, None), out[:300]
+    finally:
+        for s in held:
+            s.close()
+    d.assert_alive()
+    ph.wait_until(lambda: hub_ok(d), "hub answering again", timeout=30)
+    d.wait_app(ADMIN, "slowapp", timeout=60)
+    assert "too many open files in the daemon" in d.log_tail(2000)
