@@ -21,8 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Descriptors one running instance holds in the daemon (see instance.c). */
-#define BUDGET_FDS_PER_INSTANCE 4
+/* Descriptors one running instance holds in the daemon: its output and status
+ * pipes, its log and its network namespace (instance.c), and the namespace again
+ * in its route (routes.c). Idle upstream connections come on top (proxy). */
+#define BUDGET_FDS_PER_INSTANCE 5
 
 /* Sets the host memory budget in bytes; 0 means "auto": MemTotal minus a reserve
  * for the daemon, builds and the system (budget_auto_reserve). Returns the
