@@ -29,7 +29,7 @@ struct instance {
 	int port;
 	instance_cb cb;
 	uv_process_t proc;
-	uv_pipe_t out, err, info, status;
+	uv_pipe_t out, info, status;  /* out: stdout and stderr, one pipe */
 	uv_timer_t probe_timer, kill_timer, startup_timer;
 	uv_tcp_t probe;
 	int probe_active;
@@ -42,8 +42,10 @@ struct instance {
 	size_t status_len;
 	char tail[TAIL_SIZE];     /* ring of the last output bytes */
 	size_t tail_pos, tail_len;
-	int open_handles;         /* freed when this reaches zero after on_exit */
-	int open_streams;         /* out, err, status not yet at EOF */
+	int open_handles;         /* freed when this reaches zero after instance_close */
+	int closing;              /* instance_close ran */
+	int open_streams;         /* out, status not yet at EOF */
+	const char *reason;       /* why the daemon ended it (instance_exit.reason) */
 	int exited, exit_code, term_signal;
 	int ready, stopping, startup_timeout, finished;
 	uint64_t started_ms;
@@ -59,7 +61,7 @@ handle_closed(uv_handle_t *h)
 {
 	instance *in = h->data;
 
-	if (--in->open_handles == 0) {
+	if (--in->open_handles == 0 && in->closing) {
 		if (in->netns_fd >= 0)
 			close(in->netns_fd);
 		logfile_close(&in->log);
@@ -126,7 +128,10 @@ tail_lines(const instance *in, int max_lines)
 static void
 log_open(instance *in)
 {
-	logfile_open(&in->log, in->log_path, 0640);
+	int r = logfile_open(&in->log, in->log_path, 0640);
+
+	if (r != 0)
+		log_warn("instance %llu: %s: %s", (unsigned long long)in->id, in->log_path, strerror(-r));
 }
 
 /* Appends app output to its log, keeping one old generation: a chatty or
@@ -187,6 +192,18 @@ status_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 }
 
+/* The daemon cannot look after the app (no descriptor for its namespace or a
+ * probe): end it with a reason rather than leave it starting until the timeout. */
+static void
+instance_fail(instance *in, int err)
+{
+	if (in->exited || in->stopping)
+		return;
+	in->reason = instance_strerror(-err);
+	log_warn("instance %llu: %s: stopping it", (unsigned long long)in->id, in->reason);
+	uv_process_kill(&in->proc, SIGKILL);
+}
+
 static void probe_start(instance *in);
 
 static uint64_t
@@ -241,6 +258,10 @@ probe_start(instance *in)
 	if (in->exited || in->stopping || in->ready || in->probe_active || in->netns_fd < 0)
 		return;
 	fd = netns_socket(in->netns_fd, AF_INET, SOCK_STREAM);
+	if (fd == -EMFILE || fd == -ENFILE) {
+		instance_fail(in, -fd);
+		return;
+	}
 	if (fd < 0) {
 		log_warn("instance %llu: probe socket: %s", (unsigned long long)in->id, strerror(-fd));
 		uv_timer_start(&in->probe_timer, probe_timer_fired, probe_interval(in), 0);
@@ -271,7 +292,7 @@ info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	json_int_t pid;
 
 	if (n < 0) {
-		uv_read_stop(s);
+		close_handle(in, (uv_handle_t *)s);
 		return;
 	}
 	if (n == 0 || in->netns_fd >= 0)
@@ -291,11 +312,18 @@ info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		    in->info_buf);
 		return;
 	}
+	/* One line is all the sandbox says here: its pipe is not worth a descriptor
+	 * for the rest of the app's life. */
+	close_handle(in, (uv_handle_t *)s);
 	snprintf(path, sizeof(path), "/proc/%lld/ns/net", (long long)pid);
 	in->boxed_ms = now_ms();
 	in->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in->netns_fd < 0) {
-		log_warn("instance %llu: open %s: %s", (unsigned long long)in->id, path, strerror(errno));
+		int e = errno;
+
+		log_warn("instance %llu: open %s: %s", (unsigned long long)in->id, path, strerror(e));
+		if (e == EMFILE || e == ENFILE)
+			instance_fail(in, e);
 		return;
 	}
 	probe_start(in);
@@ -342,10 +370,10 @@ kill_expired(uv_timer_t *t)
 static void
 instance_close(instance *in)
 {
+	in->closing = 1;
 	in->open_handles++;
 	close_handle(in, (uv_handle_t *)&in->proc);
 	close_handle(in, (uv_handle_t *)&in->out);
-	close_handle(in, (uv_handle_t *)&in->err);
 	close_handle(in, (uv_handle_t *)&in->info);
 	close_handle(in, (uv_handle_t *)&in->status);
 	close_handle(in, (uv_handle_t *)&in->probe_timer);
@@ -374,6 +402,7 @@ instance_maybe_finish(instance *in)
 	ex.was_ready = in->ready;
 	ex.startup_timeout = in->startup_timeout;
 	ex.stopped = in->stopping;
+	ex.reason = in->reason;
 	json_decref(st);
 	tail = tail_lines(in, 20);
 	ex.tail = tail;
@@ -402,6 +431,7 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	instance *in = xcalloc(1, sizeof(*in));
 	uv_process_options_t opt = { 0 };
 	uv_stdio_container_t stdio[5];
+	uv_file outp[2];
 	char **argv = NULL;
 	size_t argc = 0, cap = 0, i;
 	int r;
@@ -443,21 +473,31 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 #undef ARG
 
 	uv_pipe_init(loop, &in->out, 0);
-	uv_pipe_init(loop, &in->err, 0);
 	uv_pipe_init(loop, &in->info, 0);
 	uv_pipe_init(loop, &in->status, 0);
 	uv_timer_init(loop, &in->probe_timer);
 	uv_timer_init(loop, &in->kill_timer);
 	uv_timer_init(loop, &in->startup_timer);
-	in->out.data = in->err.data = in->info.data = in->status.data = in;
+	in->out.data = in->info.data = in->status.data = in;
 	in->probe_timer.data = in->kill_timer.data = in->startup_timer.data = in;
 	in->proc.data = in;
 
+	/* stdout and stderr share one pipe: one descriptor less per app, and the
+	 * log keeps the order in which the app wrote. */
+	if ((r = uv_pipe(outp, UV_NONBLOCK_PIPE, 0)) != 0) {
+		for (i = 0; i < argc; i++)
+			free(argv[i]);
+		free(argv);
+		error("instance: output pipe: %s", instance_strerror(r));
+		in->finished = 1;
+		instance_close(in);
+		return r;
+	}
 	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)&in->out;
-	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[2].data.stream = (uv_stream_t *)&in->err;
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = outp[1];
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = outp[1];
 	stdio[3].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[3].data.stream = (uv_stream_t *)&in->info;
 	stdio[4].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
@@ -471,16 +511,23 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	for (i = 0; i < argc; i++)
 		free(argv[i]);
 	free(argv);
+	close(outp[1]);
+	if (r == 0 && (r = uv_pipe_open(&in->out, outp[0])) != 0) {
+		/* the sandbox runs: it goes when the caller hears of the error */
+		close(outp[0]);
+		uv_process_kill(&in->proc, SIGKILL);
+	} else if (r != 0) {
+		close(outp[0]);
+	}
 	if (r != 0) {
-		error("instance: spawn %s: %s", spec->sandbox_bin, uv_strerror(r));
+		error("instance: spawn %s: %s", spec->sandbox_bin, instance_strerror(r));
 		/* Nothing was started: close what we opened and free without callbacks. */
 		in->finished = 1;
 		instance_close(in);
 		return r;
 	}
-	in->open_streams = 3;
+	in->open_streams = 2;
 	uv_read_start((uv_stream_t *)&in->out, alloc_cb, output_read);
-	uv_read_start((uv_stream_t *)&in->err, alloc_cb, output_read);
 	uv_read_start((uv_stream_t *)&in->status, alloc_cb, status_read);
 	uv_read_start((uv_stream_t *)&in->info, alloc_cb, info_read);
 	if (spec->startup_timeout_s > 0)
@@ -536,4 +583,12 @@ uint64_t
 instance_boxed_ms(const instance *in)
 {
 	return in->boxed_ms;
+}
+
+const char *
+instance_strerror(int err)
+{
+	if (err == UV_EMFILE || err == UV_ENFILE)
+		return "too many open files in the daemon";
+	return uv_strerror(err);
 }

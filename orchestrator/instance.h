@@ -38,6 +38,7 @@ typedef struct instance_exit {
 	int was_ready;        /* had passed readiness before it exited */
 	int startup_timeout;  /* killed because $PORT never opened in time */
 	int stopped;          /* exited after instance_stop */
+	const char *reason;   /* the daemon ended it (e.g. out of descriptors), or NULL */
 	const char *tail;     /* last lines of output */
 } instance_exit;
 
@@ -58,5 +59,7 @@ uint64_t instance_id(const instance *in);
 uint64_t instance_started_ms(const instance *in);
 /* When the sandbox reported the box's pid (0: not yet): start-up split for cold starts. */
 uint64_t instance_boxed_ms(const instance *in);
+/* uv_strerror, but naming the daemon when it is out of descriptors. */
+const char *instance_strerror(int err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "builder.h"
 #include "instance.h"
 #include "log.h"
@@ -323,7 +324,9 @@ exit_message(const instance_exit *ex, int attempts)
 {
 	char what[256];
 
-	if (ex->oom_killed)
+	if (ex->reason != NULL)
+		snprintf(what, sizeof(what), "%s", ex->reason);
+	else if (ex->oom_killed)
 		snprintf(what, sizeof(what), "app was killed: out of memory");
 	else if (ex->startup_timeout)
 		snprintf(what, sizeof(what), "app did not open its port in time (startup_duration_timeout)");
@@ -364,6 +367,7 @@ instance_exited(instance *in, const instance_exit *ex, void *arg)
 	space *s = ref->s;
 
 	space_active_instances--;
+	budget_release(ref);
 	ref->in = NULL;
 	ref->ready = 0;
 	if (s == NULL || s->p->stopping) {
@@ -429,6 +433,7 @@ space_start_instance(space *s, inst_ref *ref)
 	char *host = podium_space_url(p, s->row.subdomain);
 	const char *title = json_string_value(json_object_get(ref->cfg.card, "title"));
 	int port = ref->cfg.app_port > 0 ? ref->cfg.app_port : 7860;
+	char why[512];
 	int r;
 
 	env_add(&env, &nenv, xasprintf("PORT=%d", port));
@@ -454,12 +459,15 @@ space_start_instance(space *s, inst_ref *ref)
 	spec.env = (const char *const *)env;
 	spec.port = port;
 	spec.host_uid = space_host_uid(s);
-	spec.memory_bytes = 2ull << 30;
+	spec.memory_bytes = SPACE_MEMORY_LIMIT;
 	spec.pids = 512;
 	spec.cpus = 1.0;
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
 
-	r = instance_start(p->loop, &spec, &cb, &ref->in);
+	why[0] = '\0';
+	r = budget_reserve(s->row.id, ref, spec.memory_bytes, why, sizeof(why));
+	if (r == 0 && (r = instance_start(p->loop, &spec, &cb, &ref->in)) != 0)
+		budget_release(ref);
 	if (r == 0)
 		space_active_instances++;
 	for (size_t i = 0; i < nenv; i++)
@@ -469,7 +477,9 @@ space_start_instance(space *s, inst_ref *ref)
 	free(log_path);
 	free(host);
 	if (r != 0) {
-		char *msg = xasprintf("could not start the app: %s", uv_strerror(r));
+		char *msg = why[0] != '\0' ? xstrdup(why)
+		    : xasprintf("could not start the app: %s", instance_strerror(r));
+		log_warn("space %s/%s: %s", s->row.owner, s->row.name, msg);
 		if (ref == s->pending)
 			s->pending = NULL;
 		if (ref == s->live)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "routes.h"
@@ -190,6 +191,8 @@ space_runtime_json(const space *s)
 	json_object_set_new(j, "storage", json_null());
 	json_object_set_new(j, "sdk", json_string(s->row.sdk));
 	lifecycle_runtime(s, j);
+	/* A static release runs no process: nothing committed. */
+	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : SPACE_MEMORY_LIMIT));
 	return j;
 }
 

@@ -123,7 +123,12 @@ typedef struct proxy_loop {
 	uv_thread_t thread;
 	uv_tcp_t listener;
 	uv_async_t wake;           /* main: migrants, workers done; worker: stop */
-	int listener_open;
+	int listener_open;         /* open, or its close is pending */
+	int accept_paused;         /* out of descriptors: listener closed for a moment */
+	int reserve_fd;            /* spent to turn clients away when out of descriptors */
+	int listen_spare;          /* the listening socket again, to reopen after a pause */
+	uv_timer_t *accept_timer;  /* ends a pause; its own allocation */
+	uint64_t emfile_logged_ms;
 	int wake_open;
 	int stopping;
 	unsigned nconns;
@@ -144,6 +149,10 @@ typedef struct proxy_loop {
 /* A client connection on its way from a worker loop to the main loop: the
  * socket and the bytes the worker read but did not answer (the request head,
  * re-serialized, then whatever followed it). */
+/* Descriptors kept free when accepting: a client that would leave fewer gets a
+ * 503 instead of the daemon running out (upstream connects, builds, apps). */
+#define PROXY_FD_MARGIN 16
+
 typedef struct proxy_migrant {
 	struct proxy_migrant *next;
 	int fd;
@@ -160,6 +169,8 @@ struct proxy_server {
 	unsigned nloops;
 	proxy_loop **loops;        /* [0] is the main loop */
 	atomic_uint nconns;        /* all loops, for max_connections */
+	int fd_limit;              /* RLIMIT_NOFILE at start: a client past fd_limit -
+	                            * PROXY_FD_MARGIN is refused (server.c) */
 	int port;
 	/* lock guards the fields below it; the main thread alone reads stopping */
 	uv_mutex_t lock;

@@ -899,17 +899,26 @@ conn_accept(proxy_loop *lp, uv_stream_t *ls)
 	proxy_conn *c = conn_new(lp);
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
+	uv_os_fd_t fd = -1;
 
 	if (uv_accept(ls, (uv_stream_t *)&c->tcp) != 0) {
 		conn_close(c);
 		return;
 	}
-	if (atomic_load_explicit(&s->nconns, memory_order_relaxed) > s->cfg.max_connections) {
+	uv_fileno((uv_handle_t *)&c->tcp, &fd);
+	/* The kernel hands out the lowest free descriptor, so a high one means few
+	 * are left: refuse before the daemon runs out. */
+	if (atomic_load_explicit(&s->nconns, memory_order_relaxed) > s->cfg.max_connections ||
+	    fd >= s->fd_limit - PROXY_FD_MARGIN) {
 		/* A clean refusal instead of a silent reset. */
 		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: 20\r\nRetry-After: 1\r\n"
 		    "Connection: close\r\n\r\ntoo many connections";
-		uv_buf_t b = uv_buf_init((char *)busy, sizeof(busy) - 1);
+		static const char nofd[] = "HTTP/1.1 503 Service Unavailable\r\n"
+		    "Content-Type: text/plain\r\nContent-Length: 31\r\nRetry-After: 1\r\n"
+		    "Connection: close\r\n\r\nserver out of file descriptors\n";
+		uv_buf_t b = fd >= s->fd_limit - PROXY_FD_MARGIN
+		    ? uv_buf_init((char *)nofd, sizeof(nofd) - 1) : uv_buf_init((char *)busy, sizeof(busy) - 1);
 
 		if (uv_try_write((uv_stream_t *)&c->tcp, &b, 1) < 0) {
 			uv_write_t *w = xmalloc(sizeof(*w));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "log.h"
 #include "space.h"
 #include "util.h"
@@ -280,7 +281,11 @@ web_api_handle(podium *p, http_exchange *x)
 		goto done;
 	}
 	if (strcmp(path, "/api/health") == 0) {
-		web_json(x, 200, json_pack("{s:s}", "status", "ok"));
+		json_t *h = json_pack("{s:s}", "status", "ok");
+		/* host resources (budget.h) for signed-in callers only */
+		if (user != NULL)
+			json_object_set_new(h, "resources", budget_json());
+		web_json(x, 200, h);
 	} else if (strcmp(path, "/api/whoami-v2") == 0) {
 		if (user == NULL)
 			web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
