@@ -24,6 +24,9 @@ int auth_may_write(const char *user, const char *owner);
 /* ---- api.c ---- */
 void web_api_handle(podium *p, http_exchange *x);
 int web_json(http_exchange *x, int status, json_t *body); /* steals body */
+/* 1 when the request's method is in allow ("GET, HEAD"); else answers 405 with
+ * that Allow header (a JSON error, or an error page when !json) and returns 0. */
+int web_allow(http_exchange *x, const char *allow, int json);
 int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
