@@ -185,7 +185,7 @@ podium_serve(const podium_options *opt)
 	free(db);
 	if (r != 0)
 		return error("cannot open the database in %s", p.data_dir);
-	if (ensure_admin(&p) != 0)
+	if (ensure_admin(&p) != 0 || auth_tokens_publish(p.store) != 0)
 		return -1;
 
 	proxy_config_init(&cfg);

@@ -20,6 +20,12 @@ int auth_token_create(store *st, int64_t user_id, char *token, size_t len);
 char *auth_user(podium *p, const http_request *r, int *presented);
 /* May user write to spaces of owner? (admin: all; others: their own.) */
 int auth_may_write(const char *user, const char *owner);
+int auth_is_admin(const char *user);
+/* Publishes every stored token to the proxy (routes_tokens_publish), which lets
+ * them through to private spaces' hosts. auth_token_create calls it; whatever
+ * else adds, removes or changes tokens or users must call it too. 0 or -errno
+ * (then the previous snapshot stays). */
+int auth_tokens_publish(store *st);
 
 /* ---- api.c ---- */
 void web_api_handle(podium *p, http_exchange *x);
