@@ -1,5 +1,6 @@
 /* Unit tests for the orchestrator's store, route table and name rules (cmocka). */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -245,6 +246,63 @@ test_route_tokens(void **state)
 	route_target_unref(pub);
 }
 
+struct reader {
+	const route_target *t;
+	int misses;
+	volatile int *stop;
+};
+
+static void *
+token_reader(void *arg)
+{
+	struct reader *r = arg;
+	int pass;
+
+	while (!*r->stop)
+		if (route_target_token(r->t, "Bearer stable", &pass) != 1 || pass != 1)
+			r->misses++;
+	return NULL;
+}
+
+/* Loops look tokens up while the main loop republishes: every lookup sees a whole
+ * snapshot (the token in all of them is always found), none a freed one (ASan). */
+static void
+test_route_tokens_republish_under_readers(void **state)
+{
+	route_target *priv = route_target_static("bob/x", "/srv/rel/1");
+	volatile int stop = 0;
+	struct reader r[2] = { { priv, 0, &stop }, { priv, 0, &stop } };
+	pthread_t th[2];
+	unsigned char h[32];
+	char other[32];
+
+	(void)state;
+	route_target_set_private(priv, "bob");
+	route_token_hash("stable", h);
+	for (int round = 0; round < 2000; round++) {
+		route_tokens *k = route_tokens_new();
+
+		for (int i = 0; i < round % 20; i++) {
+			unsigned char oh[32];
+
+			snprintf(other, sizeof(other), "other-%d-%d", round, i);
+			route_token_hash(other, oh);
+			route_tokens_add(k, oh, "carol", 0);
+		}
+		route_tokens_add(k, h, "bob", 0);
+		routes_tokens_publish(k);
+		if (round == 0)
+			for (int i = 0; i < 2; i++)
+				assert_int_equal(pthread_create(&th[i], NULL, token_reader, &r[i]), 0);
+	}
+	stop = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(r[0].misses + r[1].misses, 0);
+	routes_clear();
+	route_target_unref(priv);
+}
+
 /* auth_token_create publishes: the new token passes private hosts at once. */
 static void
 test_route_tokens_from_store(void **state)
@@ -320,6 +378,7 @@ main(void)
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_route_tokens),
 		cmocka_unit_test(test_route_tokens_from_store),
+		cmocka_unit_test(test_route_tokens_republish_under_readers),
 		cmocka_unit_test(test_rm_rf_keeps_symlink_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
