@@ -23,8 +23,9 @@ int auth_may_write(const char *user, const char *owner);
 int auth_is_admin(const char *user);
 /* Publishes every stored token to the proxy (routes_tokens_publish), which lets
  * them through to private spaces' hosts. auth_token_create calls it; whatever
- * else adds, removes or changes tokens or users must call it too. 0 or -errno
- * (then the previous snapshot stays). */
+ * else adds, removes or changes tokens or users must call it too (a change made
+ * by another process, e.g. a CLI on the same database, is not seen until then).
+ * 0 or -errno (then the previous snapshot stays). */
 int auth_tokens_publish(store *st);
 
 /* ---- api.c ---- */
