@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,7 +249,11 @@ podium_serve(const podium_options *opt)
 	free(db);
 	if (r != 0)
 		return error("cannot open the database in %s", p.data_dir);
-	if (ensure_admin(&p) != 0)
+	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
+	 * implementations here */
+	if (sodium_init() < 0)
+		return error("cannot initialize libsodium");
+	if (ensure_admin(&p) != 0 || auth_tokens_publish(p.store) != 0)
 		return -1;
 
 	proxy_config_init(&cfg);

@@ -179,6 +179,8 @@ space_update_route(space *s)
 		t = route_target_status(starting ? ROUTE_STARTING : ROUTE_DOWN, id, msg);
 		free(msg);
 	}
+	if (s->row.private)
+		route_target_set_private(t, s->row.owner);
 	routes_set(s->row.subdomain, t);
 	free(id);
 }

@@ -231,6 +231,24 @@ store_token_find(store *st, const char *prefix, unsigned char hash[32], char **u
 	return r;
 }
 
+int
+store_tokens_load_all(store *st, void (*cb)(const unsigned char hash[32], const char *user,
+    void *arg), void *arg)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT t.hash, u.name FROM tokens t JOIN users u"
+	    " ON u.id = t.user_id");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (sqlite3_column_bytes(q, 0) == 32 && sqlite3_column_text(q, 1) != NULL)
+			cb(sqlite3_column_blob(q, 0), (const char *)sqlite3_column_text(q, 1), arg);
+	rc = rc == SQLITE_DONE ? 0 : db_error(st, "load tokens");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 /* ---- spaces ---- */
 
 void

@@ -21,6 +21,9 @@ int store_user_ensure(store *st, const char *name, int64_t *id, int *created);
 int store_token_add(store *st, int64_t user_id, const char *prefix, const unsigned char hash[32]);
 /* Finds the token with that prefix: its hash and its user's name (caller frees *user). */
 int store_token_find(store *st, const char *prefix, unsigned char hash[32], char **user);
+/* Calls cb with every token's hash and its user's name (valid during the call). */
+int store_tokens_load_all(store *st, void (*cb)(const unsigned char hash[32], const char *user,
+    void *arg), void *arg);
 
 /* ---- spaces ---- */
 typedef struct space_row {

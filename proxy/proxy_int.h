@@ -255,6 +255,7 @@ struct proxy_conn {
 	int body_paused;
 	int is_head_req;
 	int is_hub;
+	int strip_auth;            /* Authorization held a podium token: not for the app */
 	int keep_alive;
 	int req_chunked;
 	int64_t req_clen;

@@ -66,6 +66,26 @@ conn_subdomain(const proxy_conn *c, char *sub, size_t len)
 	memcpy(sub, c->host, hl - dl - 1);
 	sub[hl - dl - 1] = '\0';
 	return strchr(sub, '.') == NULL ? 0 : -1;
+/* May this request reach its space? A private space's host lets through only a
+ * token of its owner or an admin. A valid podium token is never passed on to an
+ * app, private or public: the app is untrusted code, and with the token it could
+ * act as that user on the hub (clients that send the token everywhere would hand
+ * it to any public space). Other Authorization values are the app's own business
+ * and go through. */
+static int
+conn_may_pass(proxy_conn *c)
+{
+	int pass = c->target->private_owner == NULL, ok;
+
+	for (size_t i = 0; i < c->head.nhdrs; i++) {
+		if (!hdr_is(c->head.hdrs[i].name, "authorization"))
+			continue;
+		if (route_target_token(c->target, c->head.hdrs[i].value, &ok)) {
+			c->strip_auth = 1;
+			pass |= ok;
+		}
+	}
+	return pass;
 }
 
 void
@@ -80,6 +100,11 @@ conn_route(proxy_conn *c)
 		return;
 	}
 	c->target = conn_subdomain(c, sub, sizeof(sub)) == 0 ? routes_lookup(sub) : NULL;
+	if (c->target != NULL && !conn_may_pass(c)) {
+		/* the answer of an unknown host: a private space's existence does not show */
+		route_target_unref(c->target);
+		c->target = NULL;
+	}
 	if (c->target == NULL) {
 		conn_respond_error(c, 404, "unknown host", NULL, 0);
 		return;

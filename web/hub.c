@@ -61,6 +61,15 @@ is_git_path(const char *rest, const char *query, int *push)
 	    strncmp(rest, "/objects/", 9) == 0;
 }
 
+/* Smart HTTP posts to the two services; the rest (refs, dumb HTTP) is read. */
+static const char *
+git_methods(const char *rest)
+{
+	if (strcmp(rest, "/git-upload-pack") == 0 || strcmp(rest, "/git-receive-pack") == 0)
+		return "POST";
+	return "GET, HEAD";
+}
+
 static void
 git_unauthorized(http_exchange *x, const char *msg)
 {
@@ -102,13 +111,16 @@ hub_spaces(podium *p, http_exchange *x)
 		goto done;
 	}
 	if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
-		web_page_space(p, x, s);
+		if (web_allow(x, "GET, HEAD", 0))
+			web_page_space(p, x, s);
 		goto done;
 	}
 	if (!is_git_path(rest, r->query, &push)) {
 		http_respond_error(x, 404, "not found");
 		goto done;
 	}
+	if (!web_allow(x, git_methods(rest), 0))
+		goto done;
 	if (push && user == NULL) {
 		git_unauthorized(x, presented ? "invalid credentials: use your podium token as the password\n"
 		    : "authentication required: push with your podium token as the password\n");
@@ -163,7 +175,11 @@ web_hub_handle(http_exchange *x, void *arg)
 		hub_spaces(p, x);
 	} else if (strcmp(r->path, "/") == 0 || strcmp(r->path, "/spaces") == 0) {
 		int presented;
-		char *user = auth_user(p, r, &presented);
+		char *user;
+
+		if (!web_allow(x, "GET, HEAD", 0))
+			return;
+		user = auth_user(p, r, &presented);
 		web_page_index(p, x, user);
 		free(user);
 	} else {

@@ -105,7 +105,6 @@ web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const
 {
 	static const char *const posts[] = { "/restart", "/pause", "/sleeptime", "/rollback", NULL };
 	const http_request *r = http_exchange_request(x);
-	int is_get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
 	const char *allow = strcmp(rest, "/releases") == 0 ? "GET, HEAD" : NULL;
 	char id[260], err[512];
 
@@ -114,19 +113,8 @@ web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const
 			allow = "POST";
 	if (allow == NULL)
 		return 0;
-	if ((allow[0] == 'P') != (strcmp(r->method, "POST") == 0) || (allow[0] == 'G' && !is_get)) {
-		http_header h = { "Allow", allow };
-		char msg[128];
-		char *text;
-
-		snprintf(msg, sizeof(msg), "method %.16s not allowed here: use %s", r->method, allow);
-		json_t *j = json_pack("{s:s}", "error", msg);
-		text = json_dumps(j, JSON_COMPACT);
-		http_respond(x, 405, "application/json", &h, 1, text, strlen(text));
-		free(text);
-		json_decref(j);
+	if (!web_allow(x, allow, 1))
 		return 1;
-	}
 	if (user == NULL) {
 		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
 		return 1;

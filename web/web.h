@@ -20,10 +20,20 @@ int auth_token_create(store *st, int64_t user_id, char *token, size_t len);
 char *auth_user(podium *p, const http_request *r, int *presented);
 /* May user write to spaces of owner? (admin: all; others: their own.) */
 int auth_may_write(const char *user, const char *owner);
+int auth_is_admin(const char *user);
+/* Publishes every stored token to the proxy (routes_tokens_publish), which lets
+ * them through to private spaces' hosts. auth_token_create calls it; whatever
+ * else adds, removes or changes tokens or users must call it too (a change made
+ * by another process, e.g. a CLI on the same database, is not seen until then).
+ * 0 or -errno (then the previous snapshot stays). */
+int auth_tokens_publish(store *st);
 
 /* ---- api.c ---- */
 void web_api_handle(podium *p, http_exchange *x);
 int web_json(http_exchange *x, int status, json_t *body); /* steals body */
+/* 1 when the request's method is in allow ("GET, HEAD"); else answers 405 with
+ * that Allow header (a JSON error, or an error page when !json) and returns 0. */
+int web_allow(http_exchange *x, const char *allow, int json);
 int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
