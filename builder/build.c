@@ -10,6 +10,7 @@
 #include "builder_int.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mask.h"
 #include "util.h"
 
 #define APP_DIR        "/home/user/app"
@@ -29,7 +31,7 @@
 #define BUILD_TIMEOUT  "600"
 #define STATUS_FD      3
 #define MAX_STEPS      4
-#define MAX_ARGS       64
+#define MAX_ARGS       64            /* besides the space's --env pairs */
 #define TAIL_LINES     20
 /* PATH for build steps: tools installed by an earlier step come first. */
 #define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
@@ -44,6 +46,9 @@ struct build_job {
 	uv_loop_t *loop;
 	char *repo_path, *sha, *release_dir, *log_path, *sandbox_bin, *space_id;
 	unsigned host_uid;
+	char **env;                 /* the space's variables and secrets, NULL-terminated */
+	size_t nenv;
+	mask mask;                  /* secret values hidden from the log */
 	build_done_cb cb;
 	void *arg;
 
@@ -71,8 +76,10 @@ struct build_job {
 /* ---- the build log -------------------------------------------------------------- */
 
 static void
-log_write(build_job *job, const char *data, size_t len)
+log_write_raw(void *arg, const char *data, size_t len)
 {
+	build_job *job = arg;
+
 	while (len > 0 && job->log_fd >= 0) {
 		ssize_t w = write(job->log_fd, data, len);
 
@@ -83,6 +90,13 @@ log_write(build_job *job, const char *data, size_t len)
 		data += w;
 		len -= (size_t)w;
 	}
+}
+
+/* Everything reaches the log through here: a secret's value never does. */
+static void
+log_write(build_job *job, const char *data, size_t len)
+{
+	mask_write(&job->mask, data, len, log_write_raw, job);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -153,6 +167,12 @@ job_free(build_job *job)
 		for (k = 0; job->steps[i].argv[k] != NULL; k++)
 			free(job->steps[i].argv[k]);
 	app_config_release(&job->result.config);
+	for (size_t e = 0; e < job->nenv; e++) {
+		sodium_memzero(job->env[e], strlen(job->env[e]));
+		free(job->env[e]);
+	}
+	free(job->env);
+	mask_free(&job->mask);
 	if (job->log_fd >= 0)
 		close(job->log_fd);
 	if (job->status_fd >= 0)
@@ -320,15 +340,16 @@ out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	if (n == 0)
 		return;
+	mask_flush(&job->mask, log_write_raw, job);
 	job->out_open = 0;
 	uv_close((uv_handle_t *)s, handle_closed);
 	step_done(job);
 }
 
 static int
-argv_add(char **argv, int *n, const char *s)
+argv_add(char **argv, int *n, int max, const char *s)
 {
-	if (*n >= MAX_ARGS - 1)
+	if (*n >= max - 1)
 		return -E2BIG;
 	argv[(*n)++] = (char *)s;
 	argv[*n] = NULL;
@@ -341,7 +362,7 @@ step_spawn(build_job *job, build_step *step)
 {
 	uv_process_options_t opts;
 	uv_stdio_container_t stdio[STATUS_FD + 1];
-	char *argv[MAX_ARGS], uid[16], sfd[16];
+	char **argv = xcalloc(MAX_ARGS + 2 * job->nenv, sizeof(char *)), uid[16], sfd[16];
 	uv_file out_fds[2] = { -1, -1 };
 	int status_fds[2] = { -1, -1 };
 	int n = 0, i, r;
@@ -356,15 +377,21 @@ step_spawn(build_job *job, build_step *step)
 		"--env", "HOME=/tmp", "--env", "PATH=" BUILD_PATH, "--env", "LANG=C.UTF-8",
 		"--env", "PIP_NO_INPUT=1", "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
 		"--env", "npm_config_cache=/tmp/.npm", "--env", "npm_config_update_notifier=false",
-		"--env", "CI=1", "--" };
+		"--env", "CI=1" };
+	int max = MAX_ARGS + 2 * (int)job->nenv;
 
-	argv[0] = NULL;
 	for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])); i++)
-		if ((r = argv_add(argv, &n, fixed[i])) != 0)
-			return r;
+		if ((r = argv_add(argv, &n, max, fixed[i])) != 0)
+			goto failed;
+	for (i = 0; i < (int)job->nenv; i++)
+		if ((r = argv_add(argv, &n, max, "--env")) != 0 ||
+		    (r = argv_add(argv, &n, max, job->env[i])) != 0)
+			goto failed;
+	if ((r = argv_add(argv, &n, max, "--")) != 0)
+		goto failed;
 	for (i = 0; step->argv[i] != NULL; i++)
-		if ((r = argv_add(argv, &n, step->argv[i])) != 0)
-			return r;
+		if ((r = argv_add(argv, &n, max, step->argv[i])) != 0)
+			goto failed;
 
 	if ((r = uv_pipe(out_fds, 0, 0)) != 0)
 		return r;
@@ -404,6 +431,7 @@ step_spawn(build_job *job, build_step *step)
 	job->handles++;
 	job->out_open = 1;
 	uv_read_start((uv_stream_t *)&job->out, out_alloc, out_read);
+	free(argv);
 	return 0;
 
 failed:
@@ -413,6 +441,7 @@ failed:
 		if (status_fds[i] >= 0)
 			close(status_fds[i]);
 	}
+	free(argv);
 	return r;
 }
 
@@ -590,6 +619,12 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	job->sandbox_bin = xstrdup(req->sandbox_bin);
 	job->space_id = xstrdup(req->space_id != NULL ? req->space_id : "?");
 	job->host_uid = req->host_uid;
+	for (size_t e = 0; req->env != NULL && req->env[e] != NULL; e++) {
+		job->env = xrealloc(job->env, (job->nenv + 2) * sizeof(char *));
+		job->env[job->nenv++] = xstrdup(req->env[e]);
+		job->env[job->nenv] = NULL;
+	}
+	mask_init(&job->mask, req->mask);
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;

@@ -83,6 +83,8 @@ typedef struct build_request {
 	const char *sandbox_bin;  /* path of podium-sandbox */
 	const char *space_id;     /* owner/name */
 	unsigned host_uid;        /* host uid/gid the sandboxed build runs as; release chowned to it */
+	const char *const *env;   /* the space's "NAME=VALUE" variables and secrets, or NULL */
+	const char *const *mask;  /* secret values, shown as *** in the build log, or NULL */
 } build_request;
 
 typedef struct build_result {

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "routes.h"
+#include "secrets.h"
 #include "space.h"
 #include "util.h"
 #include "web.h"
@@ -186,6 +187,8 @@ podium_serve(const podium_options *opt)
 	if (r != 0)
 		return error("cannot open the database in %s", p.data_dir);
 	if (ensure_admin(&p) != 0)
+		return -1;
+	if (secrets_init(p.data_dir) != 0)
 		return -1;
 
 	proxy_config_init(&cfg);

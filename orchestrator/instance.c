@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mask.h"
 #include "util.h"
 
 #define TAIL_SIZE 4096
@@ -32,6 +33,8 @@ struct instance {
 	char *log_path;
 	uint64_t log_size;
 	int netns_fd;
+	int box_pid;
+	mask mask;                /* secret values hidden from log and tail */
 	char info_buf[128];
 	size_t info_len;
 	char status_buf[1024];
@@ -60,6 +63,7 @@ handle_closed(uv_handle_t *h)
 		if (in->log_fd >= 0)
 			close(in->log_fd);
 		free(in->log_path);
+		mask_free(&in->mask);
 		free(in);
 	}
 }
@@ -148,6 +152,16 @@ log_append(instance *in, const char *p, size_t n)
 		in->log_size += n;
 }
 
+/* Output, secrets masked, to the tail ring and the log. */
+static void
+output_sink(void *arg, const char *p, size_t n)
+{
+	instance *in = arg;
+
+	tail_append(in, p, n);
+	log_append(in, p, n);
+}
+
 static void
 stream_eof(instance *in, uv_stream_t *s)
 {
@@ -162,8 +176,7 @@ output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	instance *in = s->data;
 
 	if (n > 0) {
-		tail_append(in, buf->base, (size_t)n);
-		log_append(in, buf->base, (size_t)n);
+		mask_write(&in->mask, buf->base, (size_t)n, output_sink, in);
 	} else if (n < 0) {
 		stream_eof(in, s);
 	}
@@ -284,6 +297,7 @@ info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%lld/ns/net", (long long)pid);
+	in->box_pid = (int)pid;
 	in->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in->netns_fd < 0) {
 		log_warn("instance %llu: open %s: %s", (unsigned long long)in->id, path, strerror(errno));
@@ -358,6 +372,7 @@ instance_maybe_finish(instance *in)
 	if (in->finished || !in->exited || in->open_streams > 0 || in->probe_active)
 		return;
 	in->finished = 1;
+	mask_flush(&in->mask, output_sink, in);
 	st = json_loads(in->status_buf, JSON_DISABLE_EOF_CHECK, NULL);
 	ex.exit_code = in->exit_code;
 	ex.term_signal = in->term_signal;
@@ -404,6 +419,7 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	in->netns_fd = -1;
 	in->started_ms = now_ms();
 	in->log_path = xstrdup(spec->log_path);
+	mask_init(&in->mask, spec->mask);
 	log_open(in);
 
 #define ARG(s) add_arg(&argv, &argc, &cap, (s))
@@ -521,4 +537,10 @@ uint64_t
 instance_started_ms(const instance *in)
 {
 	return in->started_ms;
+}
+
+int
+instance_box_pid(const instance *in)
+{
+	return in->box_pid;
 }

@@ -53,6 +53,7 @@ struct space {
 	int pending_crashes;
 	uv_timer_t restart_timer;
 	int restart_for_pending;
+	unsigned restarts;     /* crash restarts since the daemon started (metrics) */
 };
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
@@ -79,5 +80,7 @@ void space_build_abandon(space *s);
 void space_builds_drop_queued(void);
 /* Starts a release built by build_id; takes ownership of cfg's contents. */
 void space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cfg);
+/* Starts the current release again (new environment), switching when it answers. */
+void space_redeploy(space *s);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef PODIUM_STORE_H
 #define PODIUM_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct store store;
@@ -65,5 +66,29 @@ int store_build_get(store *st, int64_t id, build_row *out);
 /* Marks builds left "building" by a crash as failed; returns how many, or -errno. */
 int store_builds_fail_interrupted(store *st);
 int store_builds_delete_space(store *st, int64_t space_id);
+
+/* ---- space configuration: variables (secret 0) and sealed secrets (secret 1) ---- */
+typedef struct config_row {
+	const char *key;
+	const void *value;       /* a variable's text, or a secret's sealed bytes */
+	size_t value_len;
+	const char *description; /* or NULL */
+	int64_t updated;         /* unix seconds */
+} config_row;
+
+/* Creates or replaces; -EEXIST when the key is taken by the other kind. */
+int store_config_set(store *st, int64_t space_id, int secret, const char *key, const void *value,
+    size_t len, const char *description);
+/* -ENOENT when there was no such key of that kind. */
+int store_config_delete(store *st, int64_t space_id, int secret, const char *key);
+/* Calls cb for each entry of that kind (secret -1: both) ordered by key; the row is
+ * valid only during the call. */
+int store_config_list(store *st, int64_t space_id, int secret,
+    void (*cb)(const config_row *r, void *arg), void *arg);
+/* Bytes of keys and stored values of a space, both kinds. */
+int store_config_bytes(store *st, int64_t space_id, int64_t *bytes);
+/* Every finished build: its space and how long it took (whole seconds). */
+int store_build_durations(store *st, void (*cb)(int64_t space_id, int64_t seconds, void *arg),
+    void *arg);
 
 #endif

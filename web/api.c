@@ -55,6 +55,8 @@ typedef struct api_req {
 	int too_big;
 	void (*handle)(struct api_req *a, json_t *body, const char *user);
 	char *user;
+	web_body_handler handler;  /* web_with_body's */
+	char *ctx;
 } api_req;
 
 static void
@@ -62,6 +64,7 @@ api_req_free(api_req *a)
 {
 	free(a->body);
 	free(a->user);
+	free(a->ctx);
 	free(a);
 }
 
@@ -110,7 +113,7 @@ api_body_abort(void *arg)
 	api_req_free(arg);
 }
 
-static void
+static api_req *
 api_with_body(podium *p, http_exchange *x, const char *user,
     void (*handle)(api_req *a, json_t *body, const char *user))
 {
@@ -122,6 +125,22 @@ api_with_body(podium *p, http_exchange *x, const char *user,
 	a->handle = handle;
 	a->user = xstrdup(user);
 	http_exchange_set_body_cb(x, &cb);
+	return a;
+}
+
+static void
+api_body_to_handler(api_req *a, json_t *body, const char *user)
+{
+	a->handler(a->p, a->x, body, user, a->ctx);
+}
+
+void
+web_with_body(podium *p, http_exchange *x, const char *user, web_body_handler h, const char *ctx)
+{
+	api_req *a = api_with_body(p, x, user, api_body_to_handler);
+
+	a->handler = h;
+	a->ctx = xstrdup(ctx);
 }
 
 /* Reads "name" (maybe "owner/name") and "organization" of a repos request body. */
@@ -297,6 +316,8 @@ web_api_handle(podium *p, http_exchange *x)
 			rest[0] = '\0';
 		if (s == NULL || !may_read(user, s))
 			web_json_error(x, 404, "space %s/%s not found", owner, name);
+		else if (strcmp(rest, "/secrets") == 0 || strcmp(rest, "/variables") == 0)
+			web_config_handle(p, x, s, user, rest + 1);
 		else if (!is_get)
 			web_json_error(x, 405, "use GET");
 		else if (rest[0] == '\0')

@@ -27,6 +27,22 @@ int web_json(http_exchange *x, int status, json_t *body); /* steals body */
 int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Collects a JSON object body (400/413 answered here), then calls h with ctx, a
+ * copy of the given string (e.g. the path: look the space up again, it may have
+ * gone while the body arrived). */
+typedef void (*web_body_handler)(podium *p, http_exchange *x, json_t *body, const char *user,
+    const char *ctx);
+void web_with_body(podium *p, http_exchange *x, const char *user, web_body_handler h,
+    const char *ctx);
+
+/* ---- config_api.c ---- */
+/* /api/spaces/OWNER/NAME/{secrets,variables} (kind: "secrets" or "variables"). */
+void web_config_handle(podium *p, http_exchange *x, space *s, const char *user, const char *kind);
+
+/* ---- metrics.c ---- */
+/* GET /metrics: Prometheus text format, admin only. */
+void web_metrics_handle(podium *p, http_exchange *x);
+
 /* ---- logs.c ---- */
 /* A space's build (build=1) or run log: text, or an SSE stream following the file
  * when the client accepts text/event-stream. */
