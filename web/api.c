@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "space.h"
+#include "usage.h"
 #include "util.h"
 #include "web.h"
 
@@ -267,6 +268,25 @@ web_spaces_array(podium *p, const char *user)
 	return arr;
 }
 
+/* One space's runtime, with what its app uses now (not in lists: that would
+ * read every box's cgroups). */
+static json_t *
+runtime_usage(const space *s, json_t *runtime)
+{
+	if (runtime != NULL)
+		json_object_set_new(runtime, "resources", space_usage_json(s));
+	return runtime;
+}
+
+static json_t *
+space_json_usage(podium *p, const space *s)
+{
+	json_t *j = space_json(p, s, 1);
+
+	runtime_usage(s, json_object_get(j, "runtime"));
+	return j;
+}
+
 void
 web_api_handle(podium *p, http_exchange *x)
 {
@@ -321,9 +341,9 @@ web_api_handle(podium *p, http_exchange *x)
 		else if (!is_get)
 			web_json_error(x, 405, "use GET");
 		else if (rest[0] == '\0')
-			web_json(x, 200, space_json(p, s, 1));
+			web_json(x, 200, space_json_usage(p, s));
 		else if (strcmp(rest, "/runtime") == 0)
-			web_json(x, 200, space_runtime_json(s));
+			web_json(x, 200, runtime_usage(s, space_runtime_json(s)));
 		else if (strcmp(rest, "/logs/build") == 0)
 			web_logs_stream(p, x, s, 1);
 		else if (strcmp(rest, "/logs/run") == 0)
