@@ -26,8 +26,8 @@
 #include "util.h"
 
 #define APP_DIR        "/home/user/app"
-#define BUILD_MEMORY   "2147483648"  /* 2 GiB */
-#define BUILD_PIDS     "512"
+#define BUILD_MEMORY   2147483648ull  /* 2 GiB, unless the request says */
+#define BUILD_PIDS     512
 #define BUILD_TIMEOUT  "600"
 #define STATUS_FD      3
 #define MAX_STEPS      4
@@ -46,6 +46,7 @@ struct build_job {
 	uv_loop_t *loop;
 	char *repo_path, *sha, *release_dir, *log_path, *sandbox_bin, *space_id;
 	unsigned host_uid;
+	char memory[24], pids[16], cpus[24];  /* step limits as arguments ("" no CPU limit) */
 	char **env;                 /* the space's variables and secrets, NULL-terminated */
 	size_t nenv;
 	mask mask;                  /* secret values hidden from the log */
@@ -270,7 +271,8 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 	if (json_is_true(json_object_get(st, "timed_out")))
 		snprintf(out, outlen, "timed out after %s s", BUILD_TIMEOUT);
 	else if (json_is_true(json_object_get(st, "oom_killed")))
-		snprintf(out, outlen, "out of memory (limit 2 GiB)");
+		snprintf(out, outlen, "out of memory (limit %llu MiB)",
+		    strtoull(job->memory, NULL, 10) >> 20);
 	json_decref(st);
 }
 
@@ -372,7 +374,7 @@ step_spawn(build_job *job, build_step *step)
 	const char *fixed[] = { job->sandbox_bin, "--net", "host",
 		"--bind", job->release_dir, APP_DIR, "--chdir", APP_DIR, "--tmpfs", "/tmp",
 		"--host-uid", uid, "--host-gid", uid,
-		"--memory", BUILD_MEMORY, "--pids", BUILD_PIDS, "--timeout", BUILD_TIMEOUT,
+		"--memory", job->memory, "--pids", job->pids, "--timeout", BUILD_TIMEOUT,
 		"--status-fd", sfd,
 		"--env", "HOME=/tmp", "--env", "PATH=" BUILD_PATH, "--env", "LANG=C.UTF-8",
 		"--env", "PIP_NO_INPUT=1", "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
@@ -387,6 +389,9 @@ step_spawn(build_job *job, build_step *step)
 		if ((r = argv_add(argv, &n, max, "--env")) != 0 ||
 		    (r = argv_add(argv, &n, max, job->env[i])) != 0)
 			goto failed;
+	if (job->cpus[0] != '\0' && ((r = argv_add(argv, &n, max, "--cpus")) != 0 ||
+	    (r = argv_add(argv, &n, max, job->cpus)) != 0))
+		goto failed;
 	if ((r = argv_add(argv, &n, max, "--")) != 0)
 		goto failed;
 	for (i = 0; step->argv[i] != NULL; i++)
@@ -625,6 +630,11 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 		job->env[job->nenv] = NULL;
 	}
 	mask_init(&job->mask, req->mask);
+	snprintf(job->memory, sizeof(job->memory), "%llu",
+	    req->memory_bytes > 0 ? (unsigned long long)req->memory_bytes : BUILD_MEMORY);
+	snprintf(job->pids, sizeof(job->pids), "%u", req->pids > 0 ? req->pids : BUILD_PIDS);
+	if (req->cpus > 0)
+		snprintf(job->cpus, sizeof(job->cpus), "%.2f", req->cpus);
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "proxy/http.h"
@@ -85,6 +86,9 @@ typedef struct build_request {
 	unsigned host_uid;        /* host uid/gid the sandboxed build runs as; release chowned to it */
 	const char *const *env;   /* the space's "NAME=VALUE" variables and secrets, or NULL */
 	const char *const *mask;  /* secret values, shown as *** in the build log, or NULL */
+	uint64_t memory_bytes;    /* limits of each step; 0: 2 GiB, 512 tasks, no CPU limit */
+	unsigned pids;
+	double cpus;
 } build_request;
 
 typedef struct build_result {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "flavors.h"
 #include "log.h"
 #include "proxy.h"
 #include "routes.h"
@@ -190,6 +191,14 @@ podium_serve(const podium_options *opt)
 		return -1;
 	if (secrets_init(p.data_dir) != 0)
 		return -1;
+	{
+		char *conf = xasprintf("%s/config.yaml", p.data_dir), err[512];
+
+		r = flavors_load(conf, err, sizeof(err));
+		free(conf);
+		if (r != 0)
+			return error("%s", err);
+	}
 
 	proxy_config_init(&cfg);
 	cfg.listen_host = p.listen_host;

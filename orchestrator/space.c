@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "hardware.h"
 #include "instance.h"
 #include "log.h"
 #include "routes.h"
@@ -449,9 +450,11 @@ space_start_instance(space *s, inst_ref *ref)
 	spec.mask = (const char *const *)mask;
 	spec.port = port;
 	spec.host_uid = space_host_uid(s);
-	spec.memory_bytes = 2ull << 30;
-	spec.pids = 512;
-	spec.cpus = 1.0;
+	const flavor *hw = space_flavor(s);
+	snprintf(ref->flavor, sizeof(ref->flavor), "%s", hw->name);
+	spec.memory_bytes = hw->memory_bytes;
+	spec.pids = hw->pids;
+	spec.cpus = hw->cpus;
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
 
 	r = instance_start(p->loop, &spec, &cb, &ref->in);
@@ -642,6 +645,9 @@ build_start(build_ctx *c)
 	req.sandbox_bin = p->sandbox_bin;
 	req.space_id = c->space_id;
 	req.host_uid = c->host_uid;
+	req.memory_bytes = flavor_build()->memory_bytes;
+	req.pids = flavor_build()->pids;
+	req.cpus = flavor_build()->cpus;
 	space_config_env(p, s, &env, &mask);
 	req.env = (const char *const *)env;
 	req.mask = (const char *const *)mask;

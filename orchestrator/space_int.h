@@ -24,6 +24,7 @@ typedef struct inst_ref {
 	app_config cfg;
 	char *release_dir;
 	int ready;
+	char flavor[64];       /* hardware it was started with */
 } inst_ref;
 
 /* A build waiting for a slot or running; s is cleared when the build was superseded
@@ -54,6 +55,7 @@ struct space {
 	uv_timer_t restart_timer;
 	int restart_for_pending;
 	unsigned restarts;     /* crash restarts since the daemon started (metrics) */
+	char *hardware;        /* flavor asked for ("" default), loaded on first use */
 };
 
 /* Instances and builds still running; shutdown completes when both reach zero. */

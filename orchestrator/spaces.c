@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hardware.h"
 #include "log.h"
 #include "routes.h"
 #include "space_int.h"
@@ -170,6 +171,7 @@ space_delete(podium *p, space *s)
 	}
 	space_row_release(&s->row);
 	free(s->static_root);
+	free(s->hardware);
 	/* The struct holds the timer: it is freed in the timer's close callback. */
 	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
 	return 0;
@@ -181,7 +183,7 @@ json_t *
 space_runtime_json(const space *s)
 {
 	json_t *j = json_pack("{s:s, s:{s:s, s:s}}", "stage", s->row.stage,
-	    "hardware", "current", "cpu-basic", "requested", "cpu-basic");
+	    "hardware", "current", space_hardware_current(s), "requested", space_flavor(s)->name);
 
 	if (s->row.error != NULL)
 		json_object_set_new(j, "errorMessage", json_string(s->row.error));

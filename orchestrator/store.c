@@ -36,12 +36,16 @@ static const char *schema_v1 =
 	"CREATE INDEX builds_space ON builds(space_id);";
 
 /* Variables (secret = 0, value in clear) and secrets (secret = 1, value sealed by
- * orchestrator/secrets.c: never in clear here). One name per space across both. */
+ * orchestrator/secrets.c: never in clear here), one name per space across both;
+ * the hardware flavor a space asked for (no row: the default). */
 static const char *schema_v2 =
 	"CREATE TABLE space_config ("
 	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
 	"  key TEXT NOT NULL, secret INTEGER NOT NULL, value BLOB NOT NULL, description TEXT,"
-	"  updated INTEGER NOT NULL, PRIMARY KEY (space_id, key));";
+	"  updated INTEGER NOT NULL, PRIMARY KEY (space_id, key));"
+	"CREATE TABLE space_hardware ("
+	"  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  flavor TEXT NOT NULL);";
 
 static int
 db_error(store *st, const char *what)
@@ -574,4 +578,34 @@ store_build_durations(store *st, void (*cb)(int64_t space_id, int64_t seconds, v
 		cb(sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), arg);
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? 0 : db_error(st, "build durations");
+}
+
+int
+store_hardware_get(store *st, int64_t space_id, char **flavor)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT flavor FROM space_hardware WHERE space_id = ?");
+	int r = -ENOENT;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*flavor = column_text(q, 0);
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
+store_hardware_set(store *st, int64_t space_id, const char *flavor)
+{
+	sqlite3_stmt *q = prepare(st, "INSERT OR REPLACE INTO space_hardware (space_id, flavor)"
+	    " VALUES (?, ?)");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	bind_text(q, 2, flavor);
+	return step_done(st, q, "set space hardware");
 }

@@ -91,4 +91,9 @@ int store_config_bytes(store *st, int64_t space_id, int64_t *bytes);
 int store_build_durations(store *st, void (*cb)(int64_t space_id, int64_t seconds, void *arg),
     void *arg);
 
+/* ---- hardware flavor a space asked for ---- */
+/* *flavor: caller frees; -ENOENT when it never asked (the default applies). */
+int store_hardware_get(store *st, int64_t space_id, char **flavor);
+int store_hardware_set(store *st, int64_t space_id, const char *flavor);
+
 #endif

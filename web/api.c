@@ -338,6 +338,8 @@ web_api_handle(podium *p, http_exchange *x)
 			web_json_error(x, 404, "space %s/%s not found", owner, name);
 		else if (strcmp(rest, "/secrets") == 0 || strcmp(rest, "/variables") == 0)
 			web_config_handle(p, x, s, user, rest + 1);
+		else if (strcmp(rest, "/hardware") == 0)
+			web_hardware_handle(p, x, s, user);
 		else if (!is_get)
 			web_json_error(x, 405, "use GET");
 		else if (rest[0] == '\0')

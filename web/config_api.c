@@ -7,13 +7,16 @@
  *   POST   .../{variables,secrets}     {"key","value","description"?}  create or replace
  *   DELETE .../{variables,secrets}     {"key"}
  *
- * A change restarts the app with the new environment (secrets.c). No answer
- * carries a secret's value. */
+ *   POST   /api/spaces/O/N/hardware    {"flavor"}  → the runtime JSON   (writers)
+ *
+ * A change restarts the app with the new environment or limits (the new instance
+ * takes over once it answers). No answer carries a secret's value. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hardware.h"
 #include "secrets.h"
 #include "space.h"
 #include "web.h"
@@ -112,4 +115,48 @@ web_config_handle(podium *p, http_exchange *x, space *s, const char *user, const
 		web_json(x, 200, space_config_json(p, s, 1));
 	else
 		web_with_body(p, x, user, config_change, r->path);
+}
+
+static void
+hardware_change(podium *p, http_exchange *x, json_t *body, const char *user, const char *ctx)
+{
+	char owner[128], name[128];
+	const char *want;
+	const flavor *f;
+	space *s;
+
+	if (sscanf(ctx, "/api/spaces/%127[^/]/%127[^/]/", owner, name) != 2 ||
+	    (s = space_find(p, owner, name)) == NULL) {
+		web_json_error(x, 404, "space %s/%s not found", owner, name);
+		return;
+	}
+	if (opt_string(x, body, "flavor", &want) != 0)
+		return;
+	if (want == NULL) {
+		web_json_error(x, 400, "missing \"flavor\" (a string): one of %s", flavor_names());
+	} else if ((f = flavor_find(want)) == NULL) {
+		web_json_error(x, 400, "unknown flavor \"%.64s\": use one of %s", want, flavor_names());
+	} else if (f->admin_only && strcmp(user, "admin") != 0) {
+		web_json_error(x, 403, "flavor %s is reserved for the admin", f->name);
+	} else if (space_set_flavor(s, f) != 0) {
+		web_json_error(x, 500, "could not record the flavor");
+	} else {
+		web_json(x, 200, space_runtime_json(s));
+	}
+}
+
+void
+web_hardware_handle(podium *p, http_exchange *x, space *s, const char *user)
+{
+	const http_request *r = http_exchange_request(x);
+
+	if (strcmp(r->method, "POST") != 0)
+		web_json_error(x, 405, "use POST");
+	else if (user == NULL)
+		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
+	else if (!auth_may_write(user, space_owner(s)))
+		web_json_error(x, 403, "user %s may not change the hardware of %s/%s", user,
+		    space_owner(s), space_name(s));
+	else
+		web_with_body(p, x, user, hardware_change, r->path);
 }

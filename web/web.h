@@ -38,6 +38,8 @@ void web_with_body(podium *p, http_exchange *x, const char *user, web_body_handl
 /* ---- config_api.c ---- */
 /* /api/spaces/OWNER/NAME/{secrets,variables} (kind: "secrets" or "variables"). */
 void web_config_handle(podium *p, http_exchange *x, space *s, const char *user, const char *kind);
+/* POST /api/spaces/OWNER/NAME/hardware {"flavor"}. */
+void web_hardware_handle(podium *p, http_exchange *x, space *s, const char *user);
 
 /* ---- metrics.c ---- */
 /* GET /metrics: Prometheus text format, admin only. */
