@@ -74,7 +74,8 @@ test_migrate_from_v1(void **state)
 	assert_int_equal(store_open(path, &st), 0);
 	store_close(st);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE space_config; PRAGMA user_version = 1",
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE space_config; DROP TABLE space_hardware;"
+	    " PRAGMA user_version = 1",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
@@ -83,6 +84,12 @@ test_migrate_from_v1(void **state)
 	assert_int_equal(store_config_set(st, id, 0, "A", "1", 1, NULL), 0);
 	assert_int_equal(store_config_list(st, id, 0, collect, &s), 0);
 	assert_int_equal(s.n, 1);
+	char *flavor = NULL;
+	assert_int_equal(store_hardware_get(st, id, &flavor), -ENOENT);
+	assert_int_equal(store_hardware_set(st, id, "cpu-upgrade"), 0);
+	assert_int_equal(store_hardware_get(st, id, &flavor), 0);
+	assert_string_equal(flavor, "cpu-upgrade");
+	free(flavor);
 	store_close(st);
 	unlink(path);
 	free(path);
