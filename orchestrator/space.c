@@ -15,6 +15,7 @@
 
 #include "builder.h"
 #include "hardware.h"
+#include "usage.h"
 #include "instance.h"
 #include "log.h"
 #include "routes.h"
@@ -284,6 +285,7 @@ instance_ready(instance *in, void *arg)
 	ref->ready = 1;
 	if (s == NULL)
 		return;
+	space_cold_start(s, now_ms() - instance_started_ms(in));
 	if (ref == s->pending) {
 		inst_ref *old = s->live;
 		s->pending = NULL;

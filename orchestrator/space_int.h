@@ -7,6 +7,7 @@
 #include "instance.h"
 #include "space.h"
 #include "store.h"
+#include "usage.h"
 
 #define MAX_RESTARTS 3          /* crashes in a row before RUNTIME_ERROR */
 #define HEALTHY_RUN_MS 60000    /* a run this long resets the crash count */
@@ -56,6 +57,7 @@ struct space {
 	int restart_for_pending;
 	unsigned restarts;     /* crash restarts since the daemon started (metrics) */
 	char *hardware;        /* flavor asked for ("" default), loaded on first use */
+	cold_starts cold;      /* start → port answering, since the daemon started */
 };
 
 /* Instances and builds still running; shutdown completes when both reach zero. */

@@ -310,6 +310,29 @@ space_usage_json(const space *s)
 	return j;
 }
 
+const double cold_start_bounds_s[COLD_START_BUCKETS - 1] = {
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+};
+
+void
+space_cold_start(space *s, uint64_t ms)
+{
+	double sec = (double)ms / 1000.0;
+	unsigned b = 0;
+
+	while (b < COLD_START_BUCKETS - 1 && sec > cold_start_bounds_s[b])
+		b++;
+	s->cold.count[b]++;
+	s->cold.n++;
+	s->cold.sum_s += sec;
+}
+
+const cold_starts *
+space_cold_starts(const space *s)
+{
+	return &s->cold;
+}
+
 unsigned
 space_restarts(const space *s)
 {

@@ -10,6 +10,15 @@
 
 #include "podium.h"
 
+/* Cold starts of a space's app: instance start to its port answering. */
+#define COLD_START_BUCKETS 11
+extern const double cold_start_bounds_s[COLD_START_BUCKETS - 1];
+typedef struct cold_starts {
+	uint64_t count[COLD_START_BUCKETS];  /* per bucket, not cumulative; last: above all */
+	uint64_t n;
+	double sum_s;
+} cold_starts;
+
 typedef struct usage_info {
 	double cpu_seconds;          /* < 0: unknown */
 	int64_t memory_bytes;        /* -1: unknown (also for the fields below) */
@@ -31,6 +40,9 @@ int space_usage(const space *s, usage_info *out);
 /* The runtime's "resources": {cpuSeconds, memoryBytes, memoryPeakBytes,
  * processes, dataBytes}, null where unknown. New reference. */
 json_t *space_usage_json(const space *s);
+/* Records one cold start of ms milliseconds. */
+void space_cold_start(space *s, uint64_t ms);
+const cold_starts *space_cold_starts(const space *s);
 /* Crash restarts since the daemon started. */
 unsigned space_restarts(const space *s);
 const char *space_stage(const space *s);

@@ -3,10 +3,12 @@
  *
  * Per space (label space="owner/name"): its stage, the proxy's counters (requests
  * by status class, a request duration histogram, bytes, open upstream
- * connections, upstream errors), crash restarts, a build duration histogram (from
- * the store), and the app's CPU and memory from its box's cgroups. Then the
+ * connections, upstream errors), crash restarts, cold starts and build durations
+ * (histograms; builds from the store), and the app's CPU and memory from its box's cgroups. Then the
  * daemon's own process_* metrics. Each family is written whole (HELP, TYPE, every
- * series), as the format wants. */
+ * series), as the format wants. A space's histogram appears with its first
+ * observation, as a labelled one does in the client libraries: 500 idle spaces
+ * would otherwise be mostly rows of zeros. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -161,6 +163,8 @@ write_spaces(out *o, space_metrics *m, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned long long cum = 0;
 
+		if (m[i].px.requests == 0)
+			continue; /* a labelled histogram appears with its first observation */
 		for (k = 0; k < PROXY_DURATION_BUCKETS - 1; k++) {
 			cum += m[i].px.duration[k];
 			put(o, "podium_space_http_request_duration_seconds_bucket{space=\"%s\",le=\"%g\"} %llu\n",
@@ -195,11 +199,33 @@ write_spaces(out *o, space_metrics *m, size_t n)
 	for (i = 0; i < n; i++)
 		put(o, "podium_space_restarts_total{space=\"%s\"} %u\n", m[i].id, space_restarts(m[i].s));
 
+	family(o, "podium_space_cold_start_seconds", "histogram",
+	    "Time from starting the space's app to its port answering, since the daemon started.");
+	for (i = 0; i < n; i++) {
+		const cold_starts *cs = space_cold_starts(m[i].s);
+		unsigned long long cum = 0;
+
+		if (cs->n == 0)
+			continue;
+		for (k = 0; k < COLD_START_BUCKETS - 1; k++) {
+			cum += cs->count[k];
+			put(o, "podium_space_cold_start_seconds_bucket{space=\"%s\",le=\"%g\"} %llu\n",
+			    m[i].id, cold_start_bounds_s[k], cum);
+		}
+		put(o, "podium_space_cold_start_seconds_bucket{space=\"%s\",le=\"+Inf\"} %llu\n"
+		    "podium_space_cold_start_seconds_sum{space=\"%s\"} %.3f\n"
+		    "podium_space_cold_start_seconds_count{space=\"%s\"} %llu\n",
+		    m[i].id, (unsigned long long)cs->n, m[i].id, cs->sum_s, m[i].id,
+		    (unsigned long long)cs->n);
+	}
+
 	family(o, "podium_space_build_duration_seconds", "histogram",
 	    "Duration of the space's finished builds (whole seconds).");
 	for (i = 0; i < n; i++) {
 		unsigned long long cum = 0;
 
+		if (m[i].nbuilds == 0)
+			continue;
 		for (size_t b = 0; b < BUILD_BUCKETS - 1; b++) {
 			cum += m[i].builds[b];
 			put(o, "podium_space_build_duration_seconds_bucket{space=\"%s\",le=\"%g\"} %llu\n",

@@ -133,6 +133,8 @@ def test_metrics_move_with_traffic(podium, tmp_path):
     assert value(after, "podium_space_http_request_duration_seconds_bucket", space=sid, le="+Inf") >= 10
     assert delta("podium_space_sent_bytes_total") >= 10 * 1000
     assert value(after, "podium_space_build_duration_seconds_count", space=sid) >= 1
+    assert value(after, "podium_space_cold_start_seconds_count", space=sid) >= 1
+    assert types["podium_space_cold_start_seconds"] == "histogram"
     assert value(after, "podium_space_memory_bytes", space=sid) > 1 << 20
     assert ("podium_space_cpu_seconds_total", frozenset({("space", sid)})) in after
     assert value(after, "podium_space_restarts_total", space=sid) == 0
