@@ -10,6 +10,7 @@
 #include "builder_int.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,15 +23,16 @@
 
 #include "log.h"
 #include "logfile.h"
+#include "mask.h"
 #include "util.h"
 
 #define APP_DIR        "/home/user/app"
-#define BUILD_MEMORY   "2147483648"  /* 2 GiB */
-#define BUILD_PIDS     "512"
+#define BUILD_MEMORY   2147483648ull  /* 2 GiB, unless the request says */
+#define BUILD_PIDS     512
 #define BUILD_TIMEOUT  "600"
 #define STATUS_FD      3
 #define MAX_STEPS      8
-#define MAX_ARGS       64
+#define MAX_ARGS       64            /* besides the space's --env pairs */
 #define TAIL_LINES     20
 #define TAIL_BYTES     4096
 /* PATH for build steps: tools installed by an earlier step come first. */
@@ -48,6 +50,10 @@ struct build_job {
 	char *cache_dir;            /* NULL: no build cache */
 	int no_cache;
 	unsigned host_uid;
+	char memory[24], pids[16], cpus[24];  /* step limits as arguments ("" no CPU limit) */
+	char **env;                 /* the space's variables and secrets, NULL-terminated */
+	size_t nenv;
+	mask mask;                  /* secret values hidden from the log */
 	build_done_cb cb;
 	void *arg;
 
@@ -77,8 +83,9 @@ struct build_job {
 /* ---- the build log -------------------------------------------------------------- */
 
 static void
-log_write(build_job *job, const char *data, size_t len)
+log_write_raw(void *arg, const char *data, size_t len)
 {
+	build_job *job = arg;
 	size_t keep;
 
 	/* A full disk must not fail the build itself; the tail is kept either way. */
@@ -92,6 +99,13 @@ log_write(build_job *job, const char *data, size_t len)
 	memmove(job->tail, job->tail + job->tail_len - keep, keep);
 	memcpy(job->tail + keep, data, len);
 	job->tail_len = keep + len;
+}
+
+/* Everything reaches the log through here: a secret's value never does. */
+static void
+log_write(build_job *job, const char *data, size_t len)
+{
+	mask_write(&job->mask, data, len, log_write_raw, job);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -157,6 +171,12 @@ job_free(build_job *job)
 		for (k = 0; job->steps[i].argv[k] != NULL; k++)
 			free(job->steps[i].argv[k]);
 	app_config_release(&job->result.config);
+	for (size_t e = 0; e < job->nenv; e++) {
+		sodium_memzero(job->env[e], strlen(job->env[e]));
+		free(job->env[e]);
+	}
+	free(job->env);
+	mask_free(&job->mask);
 	logfile_close(&job->log);
 	if (job->status_fd >= 0)
 		close(job->status_fd);
@@ -254,7 +274,8 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 	if (json_is_true(json_object_get(st, "timed_out")))
 		snprintf(out, outlen, "timed out after %s s", BUILD_TIMEOUT);
 	else if (json_is_true(json_object_get(st, "oom_killed")))
-		snprintf(out, outlen, "out of memory (limit 2 GiB)");
+		snprintf(out, outlen, "out of memory (limit %llu MiB)",
+		    strtoull(job->memory, NULL, 10) >> 20);
 	json_decref(st);
 }
 
@@ -324,15 +345,16 @@ out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	if (n == 0)
 		return;
+	mask_flush(&job->mask, log_write_raw, job);
 	job->out_open = 0;
 	uv_close((uv_handle_t *)s, handle_closed);
 	step_done(job);
 }
 
 static int
-argv_add(char **argv, int *n, const char *s)
+argv_add(char **argv, int *n, int max, const char *s)
 {
-	if (*n >= MAX_ARGS - 1)
+	if (*n >= max - 1)
 		return -E2BIG;
 	argv[(*n)++] = (char *)s;
 	argv[*n] = NULL;
@@ -345,7 +367,7 @@ step_spawn(build_job *job, build_step *step)
 {
 	uv_process_options_t opts;
 	uv_stdio_container_t stdio[STATUS_FD + 1];
-	char *argv[MAX_ARGS], uid[16], sfd[16];
+	char **argv = xcalloc(MAX_ARGS + 2 * job->nenv, sizeof(char *)), uid[16], sfd[16];
 	uv_file out_fds[2] = { -1, -1 };
 	int status_fds[2] = { -1, -1 };
 	int n = 0, i, r;
@@ -355,28 +377,36 @@ step_spawn(build_job *job, build_step *step)
 	const char *fixed[] = { job->sandbox_bin, "--net", "host",
 		"--bind", job->release_dir, APP_DIR, "--chdir", APP_DIR, "--tmpfs", "/tmp",
 		"--host-uid", uid, "--host-gid", uid,
-		"--memory", BUILD_MEMORY, "--pids", BUILD_PIDS, "--timeout", BUILD_TIMEOUT,
+		"--memory", job->memory, "--pids", job->pids, "--timeout", BUILD_TIMEOUT,
 		"--status-fd", sfd,
 		"--env", "HOME=/tmp", "--env", "PATH=" BUILD_PATH, "--env", "LANG=C.UTF-8",
 		"--env", "PIP_NO_INPUT=1", "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
 		"--env", "npm_config_cache=/tmp/.npm", "--env", "npm_config_update_notifier=false",
-		"--env", "CI=1", "--" };
+		"--env", "CI=1" };
+	int max = MAX_ARGS + 2 * (int)job->nenv;
 
-	argv[0] = NULL;
-	for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])) - 1; i++)
-		if ((r = argv_add(argv, &n, fixed[i])) != 0)
-			return r;
-	if (job->cache_dir != NULL && ((r = argv_add(argv, &n, "--bind")) != 0 ||
-	    (r = argv_add(argv, &n, job->cache_dir)) != 0 || (r = argv_add(argv, &n, "/cache")) != 0))
-		return r;
-	if ((r = argv_add(argv, &n, "--")) != 0)
-		return r;
+	for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])); i++)
+		if ((r = argv_add(argv, &n, max, fixed[i])) != 0)
+			goto failed;
+	if (job->cache_dir != NULL && ((r = argv_add(argv, &n, max, "--bind")) != 0 ||
+	    (r = argv_add(argv, &n, max, job->cache_dir)) != 0 ||
+	    (r = argv_add(argv, &n, max, "/cache")) != 0))
+		goto failed;
+	for (i = 0; i < (int)job->nenv; i++)
+		if ((r = argv_add(argv, &n, max, "--env")) != 0 ||
+		    (r = argv_add(argv, &n, max, job->env[i])) != 0)
+			goto failed;
+	if (job->cpus[0] != '\0' && ((r = argv_add(argv, &n, max, "--cpus")) != 0 ||
+	    (r = argv_add(argv, &n, max, job->cpus)) != 0))
+		goto failed;
+	if ((r = argv_add(argv, &n, max, "--")) != 0)
+		goto failed;
 	for (i = 0; step->argv[i] != NULL; i++)
-		if ((r = argv_add(argv, &n, step->argv[i])) != 0)
-			return r;
+		if ((r = argv_add(argv, &n, max, step->argv[i])) != 0)
+			goto failed;
 
 	if ((r = uv_pipe(out_fds, 0, 0)) != 0)
-		return r;
+		goto failed;
 	if (pipe2(status_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
 		r = -errno;
 		goto failed;
@@ -413,6 +443,7 @@ step_spawn(build_job *job, build_step *step)
 	job->handles++;
 	job->out_open = 1;
 	uv_read_start((uv_stream_t *)&job->out, out_alloc, out_read);
+	free(argv);
 	return 0;
 
 failed:
@@ -422,6 +453,7 @@ failed:
 		if (status_fds[i] >= 0)
 			close(status_fds[i]);
 	}
+	free(argv);
 	return r;
 }
 
@@ -669,6 +701,17 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 			log_warn("builder: %s: build cache %s unusable: %s", job->space_id,
 			    req->cache_dir, strerror(errno));
 	}
+	for (size_t e = 0; req->env != NULL && req->env[e] != NULL; e++) {
+		job->env = xrealloc(job->env, (job->nenv + 2) * sizeof(char *));
+		job->env[job->nenv++] = xstrdup(req->env[e]);
+		job->env[job->nenv] = NULL;
+	}
+	mask_init(&job->mask, req->mask);
+	snprintf(job->memory, sizeof(job->memory), "%llu",
+	    req->memory_bytes > 0 ? (unsigned long long)req->memory_bytes : BUILD_MEMORY);
+	snprintf(job->pids, sizeof(job->pids), "%u", req->pids > 0 ? req->pids : BUILD_PIDS);
+	if (req->cpus > 0)
+		snprintf(job->cpus, sizeof(job->cpus), "%.2f", req->cpus);
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;

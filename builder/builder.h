@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "proxy/http.h"
@@ -93,6 +94,11 @@ typedef struct build_request {
 	unsigned host_uid;        /* host uid/gid the sandboxed build runs as; release chowned to it */
 	const char *cache_dir;    /* the space's build cache (created, owned by host_uid); NULL: none */
 	int no_cache;             /* factory rebuild: install afresh (the result still refills the cache) */
+	const char *const *env;   /* the space's "NAME=VALUE" variables and secrets, or NULL */
+	const char *const *mask;  /* secret values, shown as *** in the build log, or NULL */
+	uint64_t memory_bytes;    /* limits of each step; 0: 2 GiB, 512 tasks, no CPU limit */
+	unsigned pids;
+	double cpus;
 } build_request;
 
 typedef struct build_result {

@@ -13,6 +13,11 @@
 #include "util.h"
 
 #define GIB (1ull << 30)
+/* auto: the limits may add up to this many times what the host can give apps.
+ * A limit is a ceiling, and demo apps idle far below theirs (a python app ~20 MiB
+ * of its 2 GiB): an exact budget would stop a 24 GiB host at ten apps. An
+ * operator who wants none sets --memory-budget to the bytes themselves. */
+#define AUTO_OVERCOMMIT 10
 
 typedef struct reservation {
 	int64_t group;
@@ -52,7 +57,7 @@ budget_set_memory(uint64_t bytes)
 	if (bytes == 0) {
 		uint64_t total = meminfo_total(), reserve = budget_auto_reserve(total);
 		/* A host smaller than the reserve still gets something to say no with. */
-		bytes = total > reserve ? total - reserve : total / 2;
+		bytes = (total > reserve ? total - reserve : total / 2) * AUTO_OVERCOMMIT;
 	}
 	memory_budget = bytes;
 	return bytes;

@@ -17,9 +17,11 @@
 
 #include "budget.h"
 #include "daemon.h"
+#include "flavors.h"
 #include "log.h"
 #include "proxy.h"
 #include "routes.h"
+#include "secrets.h"
 #include "space.h"
 #include "util.h"
 #include "web.h"
@@ -255,6 +257,16 @@ podium_serve(const podium_options *opt)
 		return error("cannot initialize libsodium");
 	if (ensure_admin(&p) != 0 || auth_tokens_publish(p.store) != 0)
 		return -1;
+	if (secrets_init(p.data_dir) != 0)
+		return -1;
+	{
+		char *conf = xasprintf("%s/config.yaml", p.data_dir), err[512];
+
+		r = flavors_load(conf, err, sizeof(err));
+		free(conf);
+		if (r != 0)
+			return error("%s", err);
+	}
 
 	proxy_config_init(&cfg);
 	cfg.listen_host = p.listen_host;

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "logfile.h"
+#include "mask.h"
 #include "util.h"
 
 #define TAIL_SIZE 4096
@@ -36,6 +37,8 @@ struct instance {
 	logfile log;              /* every line stamped with when it was written */
 	char *log_path;
 	int netns_fd;
+	int box_pid;
+	mask mask;                /* secret values hidden from log and tail */
 	char info_buf[128];
 	size_t info_len;
 	char status_buf[1024];
@@ -66,6 +69,7 @@ handle_closed(uv_handle_t *h)
 			close(in->netns_fd);
 		logfile_close(&in->log);
 		free(in->log_path);
+		mask_free(&in->mask);
 		free(in);
 	}
 }
@@ -155,6 +159,16 @@ log_append(instance *in, const char *p, size_t n)
 		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(-r));
 }
 
+/* Output, secrets masked, to the tail ring and the log. */
+static void
+output_sink(void *arg, const char *p, size_t n)
+{
+	instance *in = arg;
+
+	tail_append(in, p, n);
+	log_append(in, p, n);
+}
+
 static void
 stream_eof(instance *in, uv_stream_t *s)
 {
@@ -169,8 +183,7 @@ output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	instance *in = s->data;
 
 	if (n > 0) {
-		tail_append(in, buf->base, (size_t)n);
-		log_append(in, buf->base, (size_t)n);
+		mask_write(&in->mask, buf->base, (size_t)n, output_sink, in);
 	} else if (n < 0) {
 		stream_eof(in, s);
 	}
@@ -317,6 +330,7 @@ info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	close_handle(in, (uv_handle_t *)s);
 	snprintf(path, sizeof(path), "/proc/%lld/ns/net", (long long)pid);
 	in->boxed_ms = now_ms();
+	in->box_pid = (int)pid;
 	in->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in->netns_fd < 0) {
 		int e = errno;
@@ -395,6 +409,7 @@ instance_maybe_finish(instance *in)
 	if (in->finished || !in->exited || in->open_streams > 0 || in->probe_active)
 		return;
 	in->finished = 1;
+	mask_flush(&in->mask, output_sink, in);
 	st = json_loads(in->status_buf, JSON_DISABLE_EOF_CHECK, NULL);
 	ex.exit_code = in->exit_code;
 	ex.term_signal = in->term_signal;
@@ -443,6 +458,7 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	in->netns_fd = -1;
 	in->started_ms = now_ms();
 	in->log_path = xstrdup(spec->log_path);
+	mask_init(&in->mask, spec->mask);
 	log_open(in);
 
 #define ARG(s) add_arg(&argv, &argc, &cap, (s))
@@ -591,4 +607,8 @@ instance_strerror(int err)
 	if (err == UV_EMFILE || err == UV_ENFILE)
 		return "too many open files in the daemon";
 	return uv_strerror(err);
+int
+instance_box_pid(const instance *in)
+{
+	return in->box_pid;
 }

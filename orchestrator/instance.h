@@ -23,6 +23,7 @@ typedef struct instance_spec {
 	const char *log_path;        /* app output appended here */
 	const json_t *argv;          /* JSON array of strings */
 	const char *const *env;      /* NULL-terminated "NAME=VALUE" list */
+	const char *const *mask;     /* values shown as *** in the log and exit tail, or NULL */
 	int port;
 	unsigned host_uid;
 	uint64_t memory_bytes;
@@ -61,5 +62,7 @@ uint64_t instance_started_ms(const instance *in);
 uint64_t instance_boxed_ms(const instance *in);
 /* uv_strerror, but naming the daemon when it is out of descriptors. */
 const char *instance_strerror(int err);
+/* The box's init in the host's pid namespace, or 0 before the sandbox reported it. */
+int instance_box_pid(const instance *in);
 
 #endif

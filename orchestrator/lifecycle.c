@@ -260,14 +260,14 @@ lifecycle_ready(space *s)
 		uint64_t now = now_ms();
 
 		s->waking = 0;
-		s->cold_start_ms = now - s->wake_started_ms;
+		s->wake_ms = now - s->wake_started_ms;
 		if (in != NULL && instance_boxed_ms(in) != 0) {
-			s->cold_sandbox_ms = instance_boxed_ms(in) - instance_started_ms(in);
-			s->cold_app_ms = now - instance_boxed_ms(in);
+			s->wake_sandbox_ms = instance_boxed_ms(in) - instance_started_ms(in);
+			s->wake_app_ms = now - instance_boxed_ms(in);
 		}
-		s->cold_starts++;
+		s->wakes++;
 		log_info("space %s/%s: awake after %llu ms", s->row.owner, s->row.name,
-		    (unsigned long long)s->cold_start_ms);
+		    (unsigned long long)s->wake_ms);
 	}
 	s->idle_since_ms = 0;
 }
@@ -312,11 +312,11 @@ lifecycle_runtime(const space *s, json_t *rt)
 	json_object_set_new(rt, "gcTimeout", s->sleep_after_s > 0 ?
 	    json_integer(s->sleep_after_s) : json_null());
 	json_object_set_new(rt, "paused", json_boolean(s->paused));
-	json_object_set_new(rt, "coldStarts", s->cold_starts == 0 ?
+	json_object_set_new(rt, "coldStarts", s->wakes == 0 ?
 	    json_pack("{s:i, s:n}", "count", 0, "lastMs") :
-	    json_pack("{s:I, s:I, s:I, s:I}", "count", (json_int_t)s->cold_starts,
-	    "lastMs", (json_int_t)s->cold_start_ms, "sandboxMs", (json_int_t)s->cold_sandbox_ms,
-	    "appMs", (json_int_t)s->cold_app_ms));
+	    json_pack("{s:I, s:I, s:I, s:I}", "count", (json_int_t)s->wakes,
+	    "lastMs", (json_int_t)s->wake_ms, "sandboxMs", (json_int_t)s->wake_sandbox_ms,
+	    "appMs", (json_int_t)s->wake_app_ms));
 }
 
 typedef struct keep_ctx {

@@ -15,10 +15,13 @@
 
 #include "budget.h"
 #include "builder.h"
+#include "hardware.h"
+#include "usage.h"
 #include "instance.h"
 #include "log.h"
 #include "logfile.h"
 #include "routes.h"
+#include "secrets.h"
 #include "util.h"
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
@@ -297,6 +300,7 @@ instance_ready(instance *in, void *arg)
 	ref->ready = 1;
 	if (s == NULL)
 		return;
+	space_cold_start(s, now_ms() - instance_started_ms(in));
 	if (ref == s->pending) {
 		inst_ref *old = s->live;
 		s->pending = NULL;
@@ -350,8 +354,10 @@ restart_fire(uv_timer_t *t)
 	space *s = t->data;
 	inst_ref *ref = s->restart_for_pending ? s->pending : s->live;
 
-	if (ref != NULL && ref->in == NULL)
+	if (ref != NULL && ref->in == NULL) {
+		s->restarts++;
 		space_start_instance(s, ref);
+	}
 }
 
 static uint64_t
@@ -429,7 +435,7 @@ space_start_instance(space *s, inst_ref *ref)
 	podium *p = s->p;
 	instance_spec spec = { 0 };
 	instance_cb cb = { instance_ready, instance_exited, ref };
-	char **env = NULL;
+	char **env = NULL, **cenv, **mask;
 	size_t nenv = 0;
 	char *data_dir = space_data_dir(p, s), *log_path = space_app_log_path(p, s);
 	char *host = podium_space_url(p, s->row.subdomain);
@@ -452,6 +458,10 @@ space_start_instance(space *s, inst_ref *ref)
 	env_add(&env, &nenv, xstrdup("GRADIO_SERVER_NAME=0.0.0.0"));
 	env_add(&env, &nenv, xasprintf("GRADIO_SERVER_PORT=%d", port));
 	env_add(&env, &nenv, xstrdup("LANG=C.UTF-8"));
+	space_config_env(p, s, &cenv, &mask); /* variables and secrets, read at each start */
+	for (size_t i = 0; cenv != NULL && cenv[i] != NULL; i++)
+		env_add(&env, &nenv, cenv[i]);
+	free(cenv);
 
 	spec.sandbox_bin = p->sandbox_bin;
 	spec.release_dir = ref->release_dir;
@@ -459,11 +469,14 @@ space_start_instance(space *s, inst_ref *ref)
 	spec.log_path = log_path;
 	spec.argv = ref->cfg.run_argv;
 	spec.env = (const char *const *)env;
+	spec.mask = (const char *const *)mask;
 	spec.port = port;
 	spec.host_uid = space_host_uid(s);
-	spec.memory_bytes = SPACE_MEMORY_LIMIT;
-	spec.pids = 512;
-	spec.cpus = 1.0;
+	const flavor *hw = space_flavor(s);
+	snprintf(ref->flavor, sizeof(ref->flavor), "%s", hw->name);
+	spec.memory_bytes = hw->memory_bytes;
+	spec.pids = hw->pids;
+	spec.cpus = hw->cpus;
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
 
 	why[0] = '\0';
@@ -472,9 +485,8 @@ space_start_instance(space *s, inst_ref *ref)
 		budget_release(ref);
 	if (r == 0)
 		space_active_instances++;
-	for (size_t i = 0; i < nenv; i++)
-		free(env[i]);
-	free(env);
+	config_strv_free(env);
+	config_strv_free(mask);
 	free(data_dir);
 	free(log_path);
 	free(host);
@@ -517,6 +529,39 @@ space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cf
 	s->pending_crashes = 0;
 	space_set_stage(s, space_serving(s) ? "RUNNING_APP_STARTING" : "APP_STARTING", NULL);
 	space_start_instance(s, ref);
+}
+
+/* Variables or secrets changed: the release serving (or the one starting) starts
+ * again as a new instance with the new environment, and takes over once it
+ * answers, as a deploy does. A static release has no environment to change. */
+void
+space_redeploy(space *s)
+{
+	int64_t id = s->pending != NULL ? s->pending->build_id : s->row.release_id;
+	build_row b = { 0 };
+	app_config cfg;
+	json_t *j;
+
+	if (s->p->stopping || id <= 0 || (s->pending == NULL && (s->static_live ||
+	    !s->row.want_running)))
+		return;
+	if (store_build_get(s->p->store, id, &b) != 0 || b.config == NULL) {
+		build_row_release(&b);
+		return;
+	}
+	app_config_init(&cfg);
+	j = json_loads(b.config, 0, NULL);
+	if (j != NULL && app_config_from_json(&cfg, j) == 0) {
+		char *rel = xasprintf("%s/%lld", b.release_dir, (long long)b.id);
+
+		log_info("space %s/%s: configuration changed, restarting release %lld",
+		    s->row.owner, s->row.name, (long long)b.id);
+		space_deploy(s, b.id, rel, &cfg);
+		free(rel);
+	}
+	json_decref(j);
+	app_config_release(&cfg);
+	build_row_release(&b);
 }
 
 /* ---- builds ---- */
@@ -619,6 +664,7 @@ build_start(build_ctx *c)
 	build_request req = { 0 };
 	space *s = c->s;
 	podium *p = c->p;
+	char **env, **mask;
 	int r;
 
 	req.repo_path = c->repo;
@@ -630,7 +676,15 @@ build_start(build_ctx *c)
 	req.host_uid = c->host_uid;
 	req.cache_dir = c->cache_dir;
 	req.no_cache = c->no_cache;
+	req.memory_bytes = flavor_build()->memory_bytes;
+	req.pids = flavor_build()->pids;
+	req.cpus = flavor_build()->cpus;
+	space_config_env(p, s, &env, &mask);
+	req.env = (const char *const *)env;
+	req.mask = (const char *const *)mask;
 	r = builder_build_start(p->loop, &req, build_done, c, &s->job);
+	config_strv_free(env);
+	config_strv_free(mask);
 	if (r != 0) {
 		s->build = NULL;
 		store_build_finish(p->store, c->build_id, "failed", "could not start the build", NULL);

@@ -8,6 +8,7 @@
 #include "routes.h"
 #include "space.h"
 #include "store.h"
+#include "usage.h"
 
 #define MAX_RESTARTS 3          /* crashes in a row before RUNTIME_ERROR */
 #define HEALTHY_RUN_MS 60000    /* a run this long resets the crash count */
@@ -25,6 +26,7 @@ typedef struct inst_ref {
 	app_config cfg;
 	char *release_dir;
 	int ready;
+	char flavor[64];       /* hardware it was started with */
 } inst_ref;
 
 /* A build waiting for a slot or running; s is cleared when the build was superseded
@@ -56,14 +58,17 @@ struct space {
 	int pending_crashes;
 	uv_timer_t restart_timer;
 	int restart_for_pending;
+	unsigned restarts;     /* crash restarts since the daemon started (metrics) */
+	char *hardware;        /* flavor asked for ("" default), loaded on first use */
+	cold_starts cold;      /* start → port answering, since the daemon started */
 	/* lifecycle.c */
 	int paused;            /* stored: stopped until restart */
 	int sleep_after_s;     /* stored: seconds idle before sleeping, -1 never */
 	int sleeping;          /* no process; the next request wakes it */
 	int waking;            /* woken: requests held until it answers */
 	uint64_t idle_since_ms, last_requests, wake_started_ms;
-	uint64_t cold_start_ms, cold_starts;
-	uint64_t cold_sandbox_ms, cold_app_ms; /* the last cold start: spawn → box, box → port */
+	uint64_t wakes, wake_ms;               /* wakes so far; the last: wake → switch */
+	uint64_t wake_sandbox_ms, wake_app_ms; /* the last wake: spawn → box, box → port */
 };
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
@@ -103,5 +108,7 @@ int lifecycle_recover(space *s);                        /* 1: paused or asleep: 
 void lifecycle_runtime(const space *s, json_t *rt);
 /* The newest successful releases to keep on disk (at most max). */
 int lifecycle_kept_releases(space *s, int64_t *ids, int max);
+/* Starts the current release again (new environment), switching when it answers. */
+void space_redeploy(space *s);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "budget.h"
 #include "lifecycle.h"
+#include "hardware.h"
 #include "log.h"
 #include "routes.h"
 #include "space_int.h"
@@ -173,6 +174,7 @@ space_delete(podium *p, space *s)
 	}
 	space_row_release(&s->row);
 	free(s->static_root);
+	free(s->hardware);
 	/* The struct holds the timer: it is freed in the timer's close callback. */
 	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
 	return 0;
@@ -184,7 +186,7 @@ json_t *
 space_runtime_json(const space *s)
 {
 	json_t *j = json_pack("{s:s, s:{s:s, s:s}}", "stage", s->row.stage,
-	    "hardware", "current", "cpu-basic", "requested", "cpu-basic");
+	    "hardware", "current", space_hardware_current(s), "requested", space_flavor(s)->name);
 
 	if (s->row.error != NULL)
 		json_object_set_new(j, "errorMessage", json_string(s->row.error));
@@ -192,7 +194,7 @@ space_runtime_json(const space *s)
 	json_object_set_new(j, "sdk", json_string(s->row.sdk));
 	lifecycle_runtime(s, j);
 	/* A static release runs no process: nothing committed. */
-	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : SPACE_MEMORY_LIMIT));
+	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : space_flavor(s)->memory_bytes));
 	return j;
 }
 

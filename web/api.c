@@ -8,6 +8,7 @@
 #include "budget.h"
 #include "log.h"
 #include "space.h"
+#include "usage.h"
 #include "util.h"
 #include "web.h"
 
@@ -94,9 +95,9 @@ typedef struct api_req {
 	size_t len;
 	int too_big;
 	void (*handle)(struct api_req *a, json_t *body, const char *user);
-	web_body_handler ext;      /* instead of handle: web_api_with_body */
-	char *ext_arg;
 	char *user;
+	web_body_handler handler;  /* web_with_body's */
+	char *ctx;
 } api_req;
 
 static void
@@ -104,7 +105,7 @@ api_req_free(api_req *a)
 {
 	free(a->body);
 	free(a->user);
-	free(a->ext_arg);
+	free(a->ctx);
 	free(a);
 }
 
@@ -141,10 +142,7 @@ api_body_end(void *arg)
 		json_decref(j);
 		web_json_error(a->x, 400, "request body must be a JSON object");
 	} else {
-		if (a->ext != NULL)
-			a->ext(a->p, a->x, j, a->user, a->ext_arg);
-		else
-			a->handle(a, j, a->user);
+		a->handle(a, j, a->user);
 		json_decref(j);
 	}
 	api_req_free(a);
@@ -178,16 +176,21 @@ api_with_body(podium *p, http_exchange *x, const char *user,
 	return a;
 }
 
-void
-web_api_with_body(podium *p, http_exchange *x, const char *user, web_body_handler handle,
-    const char *arg)
+static void
+api_body_to_handler(api_req *a, json_t *body, const char *user)
 {
-	api_req *a = api_with_body(p, x, user, NULL);
+	a->handler(a->p, a->x, body, user, a->ctx);
+}
+
+void
+web_with_body(podium *p, http_exchange *x, const char *user, web_body_handler h, const char *ctx)
+{
+	api_req *a = api_with_body(p, x, user, api_body_to_handler);
 
 	if (a == NULL)
 		return;
-	a->ext = handle;
-	a->ext_arg = arg != NULL ? xstrdup(arg) : NULL;
+	a->handler = h;
+	a->ctx = xstrdup(ctx);
 }
 
 /* Reads "name" (maybe "owner/name") and "organization" of a repos request body. */
@@ -349,6 +352,33 @@ api_whoami(http_exchange *x, const char *user)
 		web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}}",
 		    "type", "user", "name", user, "fullname", user, "orgs",
 		    "auth", "type", "access_token", "accessToken", "role", "write"));
+/* One space's runtime, with what its app uses now (not in lists: that would
+ * read every box's cgroups). */
+static json_t *
+runtime_usage(const space *s, json_t *runtime)
+{
+	json_t *res, *use;
+
+	if (runtime == NULL)
+		return NULL;
+	/* next to the memory budget's numbers already there */
+	res = json_object_get(runtime, "resources");
+	use = space_usage_json(s);
+	if (json_is_object(res) && json_is_object(use))
+		json_object_update(res, use);
+	else if (!json_is_object(res))
+		json_object_set(runtime, "resources", use);
+	json_decref(use);
+	return runtime;
+}
+
+static json_t *
+space_json_usage(podium *p, const space *s)
+{
+	json_t *j = space_json(p, s, 1);
+
+	runtime_usage(s, json_object_get(j, "runtime"));
+	return j;
 }
 
 void
@@ -394,12 +424,16 @@ web_api_handle(podium *p, http_exchange *x)
 			web_json_error(x, 404, "space %s/%s not found", owner, name);
 		else if (web_lifecycle_api(p, x, s, rest, user))
 			; /* answered */
+		else if (strcmp(rest, "/secrets") == 0 || strcmp(rest, "/variables") == 0)
+			web_config_handle(p, x, s, user, rest + 1);
+		else if (strcmp(rest, "/hardware") == 0)
+			web_hardware_handle(p, x, s, user);
 		else if (rest[0] == '\0') {
 			if (web_allow(x, "GET, HEAD", 1))
-				web_json(x, 200, space_json(p, s, 1));
+				web_json(x, 200, space_json_usage(p, s));
 		} else if (strcmp(rest, "/runtime") == 0) {
 			if (web_allow(x, "GET, HEAD", 1))
-				web_json(x, 200, space_runtime_json(s));
+				web_json(x, 200, runtime_usage(s, space_runtime_json(s)));
 		} else if (strcmp(rest, "/logs/build") == 0) {
 			if (web_allow(x, "GET, HEAD", 1))
 				web_logs_stream(p, x, s, 1);

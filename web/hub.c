@@ -173,6 +173,8 @@ web_hub_handle(http_exchange *x, void *arg)
 		web_api_handle(p, x);
 	} else if (strncmp(r->path, "/spaces/", 8) == 0) {
 		hub_spaces(p, x);
+	} else if (strcmp(r->path, "/metrics") == 0) {
+		web_metrics_handle(p, x);
 	} else if (strcmp(r->path, "/") == 0 || strcmp(r->path, "/spaces") == 0) {
 		int presented;
 		char *user;

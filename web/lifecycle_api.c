@@ -132,8 +132,8 @@ web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const
 	else if (strcmp(rest, "/pause") == 0)
 		answer(x, s, space_pause(s, err, sizeof(err)), err);
 	else if (strcmp(rest, "/sleeptime") == 0)
-		web_api_with_body(p, x, user, sleeptime_body, id);
+		web_with_body(p, x, user, sleeptime_body, id);
 	else
-		web_api_with_body(p, x, user, rollback_body, id);
+		web_with_body(p, x, user, rollback_body, id);
 	return 1;
 }

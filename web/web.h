@@ -37,18 +37,28 @@ int web_allow(http_exchange *x, const char *allow, int json);
 int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* A handler for a JSON object body (web_api_with_body). */
+/* Collects a JSON object body (400/413 answered here), then calls h with ctx, a
+ * copy of the given string (e.g. the path: look the space up again, it may have
+ * gone while the body arrived). */
 typedef void (*web_body_handler)(podium *p, http_exchange *x, json_t *body, const char *user,
-    const char *arg);
-/* Collects the request body (at most 1 MiB), checks that it is a JSON object
- * (400/413 otherwise) and calls handle with it; arg is copied. */
-void web_api_with_body(podium *p, http_exchange *x, const char *user, web_body_handler handle,
-    const char *arg);
+    const char *ctx);
+void web_with_body(podium *p, http_exchange *x, const char *user, web_body_handler h,
+    const char *ctx);
 
 /* ---- lifecycle_api.c ---- */
 /* /api/spaces/{o}/{n}/restart, /pause, /sleeptime, /releases, /rollback: 1 when
  * rest names one of them (answered), 0 otherwise. */
 int web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const char *user);
+
+/* ---- config_api.c ---- */
+/* /api/spaces/OWNER/NAME/{secrets,variables} (kind: "secrets" or "variables"). */
+void web_config_handle(podium *p, http_exchange *x, space *s, const char *user, const char *kind);
+/* POST /api/spaces/OWNER/NAME/hardware {"flavor"}. */
+void web_hardware_handle(podium *p, http_exchange *x, space *s, const char *user);
+
+/* ---- metrics.c ---- */
+/* GET /metrics: Prometheus text format, admin only. */
+void web_metrics_handle(podium *p, http_exchange *x);
 
 /* ---- logs.c ---- */
 /* A space's build (build=1) or run log: text, or an SSE stream following the file
