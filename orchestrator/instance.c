@@ -607,6 +607,8 @@ instance_strerror(int err)
 	if (err == UV_EMFILE || err == UV_ENFILE)
 		return "too many open files in the daemon";
 	return uv_strerror(err);
+}
+
 int
 instance_box_pid(const instance *in)
 {

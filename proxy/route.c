@@ -66,6 +66,8 @@ conn_subdomain(const proxy_conn *c, char *sub, size_t len)
 	memcpy(sub, c->host, hl - dl - 1);
 	sub[hl - dl - 1] = '\0';
 	return strchr(sub, '.') == NULL ? 0 : -1;
+}
+
 /* May this request reach its space? A private space's host lets through only a
  * token of its owner or an admin. A valid podium token is never passed on to an
  * app, private or public: the app is untrusted code, and with the token it could
