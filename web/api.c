@@ -352,6 +352,8 @@ api_whoami(http_exchange *x, const char *user)
 		web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}}",
 		    "type", "user", "name", user, "fullname", user, "orgs",
 		    "auth", "type", "access_token", "accessToken", "role", "write"));
+}
+
 /* One space's runtime, with what its app uses now (not in lists: that would
  * read every box's cgroups). */
 static json_t *
