@@ -23,6 +23,7 @@
 #include "routes.h"
 #include "secrets.h"
 #include "space.h"
+#include "storage.h"
 #include "util.h"
 #include "web.h"
 
@@ -100,6 +101,7 @@ spaces_stopped(void *arg)
 	podium *p = arg;
 
 	log_info("all apps stopped");
+	storage_detach_all(p);
 	routes_clear();
 	if (p->proxy != NULL)
 		proxy_server_stop(p->proxy, proxy_stopped, p);

@@ -14,6 +14,7 @@
 #include "hardware.h"
 #include "log.h"
 #include "routes.h"
+#include "storage.h"
 #include "space_int.h"
 #include "util.h"
 
@@ -160,6 +161,7 @@ space_delete(podium *p, space *s)
 		space_detach_instance(s, s->live, 0);
 	if (s->pending != NULL)
 		space_detach_instance(s, s->pending, 0);
+	storage_remove(p, s);
 	store_builds_delete_space(p->store, s->row.id);
 	store_space_delete(p->store, s->row.id);
 	for (int i = 0; i < 5; i++) {

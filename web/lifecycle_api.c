@@ -7,6 +7,7 @@
  *   POST /api/spaces/{o}/{n}/sleeptime {"seconds": N} → the runtime JSON
  *   GET  /api/spaces/{o}/{n}/releases                 → [release...], newest first
  *   POST /api/spaces/{o}/{n}/rollback {"release": ID} → the runtime JSON
+ *   POST /api/spaces/{o}/{n}/storage {"tier": NAME}   → the runtime JSON
  *   POST /api/spaces/{o}/{n}/duplicate {"repository": "owner/new", "private"?}
  *                                                     → {"url","name","id"}
  *
@@ -74,6 +75,23 @@ sleeptime_body(podium *p, http_exchange *x, json_t *body, const char *user, cons
 	if (s == NULL || int_member(x, body, "seconds", &n) != 0)
 		return;
 	answer(x, s, space_set_sleep_time(s, n, err, sizeof(err)), err);
+}
+
+static void
+storage_body(podium *p, http_exchange *x, json_t *body, const char *user, const char *arg)
+{
+	space *s = space_of_arg(p, x, arg);
+	const char *tier = json_string_value(json_object_get(body, "tier"));
+	char err[512];
+
+	(void)user;
+	if (s == NULL)
+		return;
+	if (tier == NULL) {
+		web_json_error(x, 400, "\"tier\" must be a string (a storage tier)");
+		return;
+	}
+	answer(x, s, space_set_storage(s, tier, err, sizeof(err)), err);
 }
 
 static void
@@ -149,7 +167,7 @@ int
 web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const char *user)
 {
 	static const char *const posts[] = { "/restart", "/pause", "/sleeptime", "/rollback",
-		"/duplicate", NULL };
+		"/duplicate", "/storage", NULL };
 	const http_request *r = http_exchange_request(x);
 	const char *allow = strcmp(rest, "/releases") == 0 ? "GET, HEAD" : NULL;
 	char id[260], err[512];
@@ -181,6 +199,8 @@ web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const
 		answer(x, s, space_restart(s, query_factory(r->query), err, sizeof(err)), err);
 	else if (strcmp(rest, "/pause") == 0)
 		answer(x, s, space_pause(s, err, sizeof(err)), err);
+	else if (strcmp(rest, "/storage") == 0)
+		web_with_body(p, x, user, storage_body, id);
 	else if (strcmp(rest, "/sleeptime") == 0)
 		web_with_body(p, x, user, sleeptime_body, id);
 	else
