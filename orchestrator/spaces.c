@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "net.h"
 #include "routes.h"
 #include "space_int.h"
 #include "util.h"
@@ -187,6 +188,7 @@ space_runtime_json(const space *s)
 		json_object_set_new(j, "errorMessage", json_string(s->row.error));
 	json_object_set_new(j, "storage", json_null());
 	json_object_set_new(j, "sdk", json_string(s->row.sdk));
+	json_object_set_new(j, "egress", net_space_json(s));
 	return j;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "net.h"
 #include "space.h"
 #include "util.h"
 #include "web.h"
@@ -248,6 +249,40 @@ web_spaces_array(podium *p, const char *user)
 	return arr;
 }
 
+/* POST /api/spaces/{o}/{n}/egress {"enabled": bool}: the per-space egress switch,
+ * admin only; it applies from the space's next build or app start. */
+static void
+api_egress_set(api_req *a, json_t *body, const char *user)
+{
+	const char *path = http_exchange_request(a->x)->path;
+	char owner[128], name[128];
+	json_t *en = json_object_get(body, "enabled");
+	space *s;
+
+	if (sscanf(path, "/api/spaces/%127[^/]/%127[^/]/egress", owner, name) != 2 ||
+	    (s = space_find(a->p, owner, name)) == NULL)
+		web_json_error(a->x, 404, "space not found");
+	else if (!json_is_boolean(en))
+		web_json_error(a->x, 400, "body must be {\"enabled\": true|false}");
+	else if (net_space_set(s, json_is_true(en)) != 0)
+		web_json_error(a->x, 500, "cannot save the egress setting");
+	else
+		web_json(a->x, 200, net_space_json(s));
+}
+
+static void
+api_egress_route(podium *p, http_exchange *x, const char *user, space *s, int is_get)
+{
+	if (is_get)
+		web_json(x, 200, net_space_json(s));
+	else if (strcmp(http_exchange_request(x)->method, "POST") != 0)
+		web_json_error(x, 405, "use GET or POST");
+	else if (user == NULL || strcmp(user, "admin") != 0)
+		web_json_error(x, 403, "only the admin may change a space's egress");
+	else
+		api_with_body(p, x, user, api_egress_set);
+}
+
 void
 web_api_handle(podium *p, http_exchange *x)
 {
@@ -297,6 +332,8 @@ web_api_handle(podium *p, http_exchange *x)
 			rest[0] = '\0';
 		if (s == NULL || !may_read(user, s))
 			web_json_error(x, 404, "space %s/%s not found", owner, name);
+		else if (strcmp(rest, "/egress") == 0)
+			api_egress_route(p, x, user, s, is_get);
 		else if (!is_get)
 			web_json_error(x, 405, "use GET");
 		else if (rest[0] == '\0')
