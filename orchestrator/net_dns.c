@@ -23,6 +23,7 @@ typedef struct query {
 	uv_timer_t timer;
 	struct sockaddr_storage client;
 	int closing;
+	struct query *prev, *next;   /* pending list, so a stop ends them at once */
 } query;
 
 static struct {
@@ -32,6 +33,7 @@ static struct {
 	int nresolvers;
 	int configured;      /* egress.resolvers given: no /etc/resolv.conf */
 	unsigned pending, next;
+	query *queries;
 } dns;
 
 static int
@@ -94,6 +96,12 @@ query_closed(uv_handle_t *h)
 	query *q = h->data;
 
 	if (++q->closing == 2) {
+		if (q->prev != NULL)
+			q->prev->next = q->next;
+		else
+			dns.queries = q->next;
+		if (q->next != NULL)
+			q->next->prev = q->prev;
 		free(q);
 		dns.pending--;
 	}
@@ -149,6 +157,10 @@ query_cb(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct sockaddr *fro
 	uv_udp_init(u->loop, &q->up);
 	uv_timer_init(u->loop, &q->timer);
 	q->up.data = q->timer.data = q;
+	q->next = dns.queries;
+	if (q->next != NULL)
+		q->next->prev = q;
+	dns.queries = q;
 	dns.pending++;
 	/* Round robin over the resolvers; the box's own retry reaches the next. */
 	if (uv_udp_try_send(&q->up, &out, 1,
@@ -190,4 +202,6 @@ net_dns_stop(void)
 		return;
 	dns.open = 0;
 	uv_close((uv_handle_t *)&dns.listener, NULL);
+	for (query *q = dns.queries; q != NULL; q = q->next)
+		query_end(q);
 }

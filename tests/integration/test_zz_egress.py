@@ -225,6 +225,14 @@ def lab():
     finally:
         setns(own_ns)
         os.close(own_ns)
+        # the daemon's lock and state files for this namespace (in /run/podium)
+        if os.path.exists("/run/netns/" + HOST_NS):
+            ino = os.stat("/run/netns/" + HOST_NS).st_ino
+            for ext in ("lock", "forward", "nft"):
+                try:
+                    os.unlink("/run/podium/net-%d.%s" % (ino, ext))
+                except FileNotFoundError:
+                    pass
         if fake is not None:
             fake.kill()
             fake.wait()
@@ -413,3 +421,52 @@ def test_kill9_and_restart_leave_nothing_twice(egress):
     links, tables = podium_objects()
     boxes = [l for l in links if l.startswith("pd")]
     assert len(boxes) == len(set(boxes)) and links.count("podium0") == 1, links
+
+
+def test_egress_off_globally(egress):
+    """A second daemon (same namespaces) with egress: {enabled: false}: its apps have
+    loopback only; the first daemon's app still goes out (positive control)."""
+    saved = os.environ.pop("PODIUM_EGRESS", None)
+    try:
+        d2 = ph.Daemon()
+        with open(os.path.join(d2.data_dir, "config.yaml"), "w") as f:
+            f.write("egress:\n  enabled: false\n")
+        d2.start()
+        try:
+            assert "egress: off" in d2.log_tail(200)
+            d2.deploy(None, "netoff", sdk="python", files={
+                "README.md": ph.front_matter(["title: Net", "sdk: python", "app_file: app.py"]),
+                "app.py": NETPROBE})
+            me = d2.wait_app(ADMIN, "netoff", predicate=lambda r: r.status == 200).json()
+            assert me["addr"] is None, me
+            r = box(d2, "netoff", "/fetch?url=http://%s/" % ALLOWED)
+            assert not r["ok"], r
+            assert d2.runtime(ADMIN, "netoff")["egress"] == {"enabled": False, "space_enabled": True}
+        finally:
+            assert d2.stop() == 0, d2.log_tail()
+            d2.cleanup()
+    finally:
+        if saved is not None:
+            os.environ["PODIUM_EGRESS"] = saved
+    assert fetch(egress["daemon"], "netb", "http://%s/" % ALLOWED)["ok"]
+
+
+@pytest.mark.parametrize("config, message", [
+    ("egress:\n  deny: [not-a-cidr]\n", "egress.deny: not-a-cidr is not a CIDR"),
+    ("egress:\n  enabled: maybe\n", "egress.enabled must be true or false"),
+    ("egress:\n  subnet: 198.18.0.0/30\n", "egress.subnet must be an IPv4 CIDR"),
+    ("egress:\n  denny: []\n", "unknown key egress.denny"),
+    ("egress: [1\n", "config: "),
+])
+def test_bad_config_is_refused_with_a_clear_error(config, message):
+    d = ph.Daemon()
+    try:
+        with open(os.path.join(d.data_dir, "config.yaml"), "w") as f:
+            f.write(config)
+        with pytest.raises(AssertionError, match="exited"):
+            d.start(timeout=30)
+        assert message in d.log_tail(), d.log_tail()
+        with open(os.path.join(d.data_dir, "config.yaml")) as f:
+            assert f.read() == config  # nothing lost
+    finally:
+        d.cleanup()
