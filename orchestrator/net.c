@@ -368,6 +368,8 @@ write_ruleset(void)
 	    "  chain input {\n"
 	    "    type filter hook input priority filter - 10; policy accept;\n"
 	    "    iifname \"%s\" ip daddr %s udp dport 53 accept\n"
+	    /* DNS over TCP is not forwarded: say so at once, not after a timeout */
+	    "    iifname \"%s\" ip daddr %s tcp dport 53 reject with tcp reset\n"
 	    "    iifname \"%s\" counter drop\n"
 	    "  }\n"
 	    /* Boxes are reached only through the proxy (inside their namespace). */
@@ -389,7 +391,7 @@ write_ruleset(void)
 	    "    iifname \"%s\" jump box_out\n"
 	    "    oifname \"%s\" ct state established,related accept\n"
 	    "    oifname \"%s\" counter drop\n",
-	    NET_BRIDGE, gw, NET_BRIDGE, NET_BRIDGE, NET_BRIDGE, NET_BRIDGE, subnet,
+	    NET_BRIDGE, gw, NET_BRIDGE, gw, NET_BRIDGE, NET_BRIDGE, NET_BRIDGE, NET_BRIDGE, subnet,
 	    NET_BRIDGE, NET_BRIDGE, NET_BRIDGE);
 	/* Forwarding was off: we turned it on for the boxes only, so nothing else
 	 * may be forwarded. */

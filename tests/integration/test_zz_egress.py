@@ -403,6 +403,18 @@ def test_space_egress_switch_is_admin_only_and_cuts_egress(egress):
     assert r.status == 200 and r.json()["space_enabled"] is True, r
 
 
+def test_delete_removes_the_box_interface(egress):
+    d = egress["daemon"]
+    d.deploy(None, "netdel", sdk="python", files={
+        "README.md": ph.front_matter(["title: Net", "sdk: python", "app_file: app.py"]), "app.py": NETPROBE})
+    me = d.wait_app(ADMIN, "netdel", predicate=lambda r: r.status == 200 and r.json().get("addr")).json()
+    veth = "pd%08x" % int.from_bytes(socket.inet_aton(me["addr"]), "big")
+    assert veth in podium_objects()[0], (veth, podium_objects())
+    d.delete_space("netdel")
+    ph.wait_until(lambda: veth not in podium_objects()[0], "the deleted space's veth to go", timeout=30)
+    assert podium_objects()[0].count("podium0") == 1
+
+
 def test_kill9_and_restart_leave_nothing_twice(egress):
     d = egress["daemon"]
     d.kill9()
