@@ -514,6 +514,26 @@ lock_netns(void)
 	return 0;
 }
 
+/* Egress off: still remove what a crashed daemon with egress on left in this
+ * namespace (only when no live daemon holds the lock, and only if there is
+ * something: no process spawned on a clean host). */
+static void
+clean_after_crash(void)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || lock_netns() != 0)
+		return;
+	if (if_nametoindex(NET_BRIDGE) != 0 || stat(net.state_path, &st) == 0) {
+		remove_objects();
+		if (read_int_file(net.state_path, &net.forward_orig) == 0)
+			forward_restore();
+		log_info("egress: removed what a previous podium left (bridge %s, tables 'podium')", NET_BRIDGE);
+	}
+	close(net.lock_fd);
+	net.lock_fd = -1;
+}
+
 int
 net_start(uv_loop_t *loop, const char *data_dir, const json_t *config)
 {
@@ -526,6 +546,7 @@ net_start(uv_loop_t *loop, const char *data_dir, const json_t *config)
 	spaces_load();
 	if (!net.enabled) {
 		log_info("egress: off (apps and builds get a network namespace with loopback only)");
+		clean_after_crash();
 		return 0;
 	}
 	net.enabled = 0;

@@ -435,6 +435,27 @@ def test_kill9_and_restart_leave_nothing_twice(egress):
     assert len(boxes) == len(set(boxes)) and links.count("podium0") == 1, links
 
 
+def test_egress_off_after_a_crash_removes_the_leftovers(egress):
+    d = egress["daemon"]
+    cfg = os.path.join(d.data_dir, "config.yaml")
+    with open(cfg) as f:
+        original = f.read()
+    d.kill9()
+    assert podium_objects()[0].count("podium0") == 1 and ip_forward() == "1"  # left by the crash
+    with open(cfg, "w") as f:
+        f.write("egress:\n  enabled: false\n")
+    try:
+        d.start()
+        ph.wait_until(lambda: podium_objects() == ([], []), "podium's objects removed", timeout=30)
+        assert ip_forward() == "0"
+        assert d.stop() == 0
+    finally:
+        with open(cfg, "w") as f:
+            f.write(original)
+    d.start()
+    d.wait_app(ADMIN, "netb", predicate=lambda r: r.status == 200 and r.json().get("addr"))
+
+
 def test_egress_off_globally(egress):
     """A second daemon (same namespaces) with egress: {enabled: false}: its apps have
     loopback only; the first daemon's app still goes out (positive control)."""
