@@ -271,14 +271,18 @@ spaces_load(void)
 static int
 spaces_save(void)
 {
-	json_t *off = json_array();
+	json_t *off = json_array(), *root;
 	char *text;
 	size_t i;
 	int r;
 
 	for (i = 0; i < net.noff; i++)
 		json_array_append_new(off, json_integer(net.off[i]));
-	text = json_dumps(json_pack("{s:o}", "off", off), JSON_COMPACT);
+	root = json_pack("{s:o}", "off", off);
+	text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (text == NULL)
+		return -ENOMEM;
 	r = fs_write_file(net.spaces_path, text, strlen(text), 0600);
 	free(text);
 	return r;
