@@ -111,7 +111,7 @@ def get(u):
 out = {name: get(url) for name, url in [
     ("internet", "http://198.51.100.80/"), ("dns", "http://fake.example/"),
     ("hub", "http://127.0.0.1:HUBPORT/api/spaces"), ("gateway", "http://198.18.0.1:HOSTPORT/"),
-    ("metadata", "http://169.254.169.254/")]}
+    ("metadata", "http://169.254.169.254/"), ("other app", "OTHERAPP")]}
 open("index.html", "w").write(json.dumps(out))
 '''
 
@@ -360,7 +360,9 @@ def test_rules_deny_private_ranges(egress):
 
 def test_build_reaches_the_internet_not_the_host(egress):
     d, hp = egress["daemon"], egress["listener"].port
-    probe = BUILD_PROBE.replace("HUBPORT", str(d.port)).replace("HOSTPORT", str(hp))
+    other = box(d, "netb", "/")
+    probe = BUILD_PROBE.replace("HUBPORT", str(d.port)).replace("HOSTPORT", str(hp)).replace(
+        "OTHERAPP", "http://%s:%d/" % (other["addr"], other["port"]))
     d.deploy(None, "netbuild", sdk="static", files={
         "README.md": ph.front_matter(["title: Build", "sdk: static",
                                       "app_build_command: python3 build_probe.py"]),
@@ -369,7 +371,7 @@ def test_build_reaches_the_internet_not_the_host(egress):
     out = json.loads(r.text)
     assert out["internet"] == {"ok": True, "body": "fake-internet " + ALLOWED}, out
     assert out["dns"] == {"ok": True, "body": "fake-internet " + ALLOWED}, out
-    for what in ("hub", "gateway", "metadata"):
+    for what in ("hub", "gateway", "metadata", "other app"):
         assert not out[what]["ok"], (what, out)
 
 
@@ -428,6 +430,8 @@ def test_kill9_and_restart_leave_nothing_twice(egress):
     assert links.count("podium0") == 1 and sorted(tables) == ["table bridge podium", "table inet podium"], \
         (links, tables)
     assert ip_forward() == "1"
+    routes = sh("ip", "-4", "route").stdout.decode().splitlines()
+    assert len([r for r in routes if "podium0" in r]) == 1, routes
     d.wait_app(ADMIN, "netb", predicate=lambda r: r.status == 200 and r.json().get("addr"))
     assert fetch(d, "netb", "http://%s/" % ALLOWED)["ok"]
     links, tables = podium_objects()
