@@ -496,17 +496,30 @@ setup(void)
 	return 0;
 }
 
+/* The lock, state and ruleset files of our network namespace. */
 static int
-lock_netns(void)
+netns_paths(void)
 {
 	struct stat st;
 
+	if (net.lock_path != NULL)
+		return 0;
 	if (stat("/proc/self/ns/net", &st) != 0)
 		return -errno;
-	fs_mkdir_p(RUN_DIR, 0700);
 	net.lock_path = xasprintf("%s/net-%llu.lock", RUN_DIR, (unsigned long long)st.st_ino);
 	net.state_path = xasprintf("%s/net-%llu.forward", RUN_DIR, (unsigned long long)st.st_ino);
 	net.rules_path = xasprintf("%s/net-%llu.nft", RUN_DIR, (unsigned long long)st.st_ino);
+	return 0;
+}
+
+static int
+lock_netns(void)
+{
+	int r;
+
+	if ((r = netns_paths()) != 0)
+		return r;
+	fs_mkdir_p(RUN_DIR, 0700);
 	net.lock_fd = open(net.lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (net.lock_fd < 0)
 		return -errno;
@@ -526,14 +539,15 @@ clean_after_crash(void)
 {
 	struct stat st;
 
-	if (geteuid() != 0 || lock_netns() != 0)
+	if (geteuid() != 0 || netns_paths() != 0 ||
+	    (if_nametoindex(NET_BRIDGE) == 0 && stat(net.state_path, &st) != 0))
+		return; /* nothing left (the usual case): not even the lock file is made */
+	if (lock_netns() != 0)
 		return;
-	if (if_nametoindex(NET_BRIDGE) != 0 || stat(net.state_path, &st) == 0) {
-		remove_objects();
-		if (read_int_file(net.state_path, &net.forward_orig) == 0)
-			forward_restore();
-		log_info("egress: removed what a previous podium left (bridge %s, tables 'podium')", NET_BRIDGE);
-	}
+	remove_objects();
+	if (read_int_file(net.state_path, &net.forward_orig) == 0)
+		forward_restore();
+	log_info("egress: removed what a previous podium left (bridge %s, tables 'podium')", NET_BRIDGE);
 	close(net.lock_fd);
 	net.lock_fd = -1;
 }

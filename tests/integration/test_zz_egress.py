@@ -233,6 +233,10 @@ def lab():
                     os.unlink("/run/podium/net-%d.%s" % (ino, ext))
                 except FileNotFoundError:
                     pass
+            try:
+                os.rmdir("/run/podium")  # only if nothing else of podium's is there
+            except OSError:
+                pass
         if fake is not None:
             fake.kill()
             fake.wait()
