@@ -421,22 +421,21 @@ write_ruleset(void)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
-/* ip_forward to 1, remembering the host's value across a crash. */
+/* The host's ip_forward, kept in the state file so a crash does not lose it
+ * (the crashed daemon's "1" is not the host's own). */
 static int
-forward_on(void)
+forward_save(void)
 {
-	int cur, r;
 	char buf[16];
+	int cur, r;
 
-	if (read_int_file(net.state_path, &net.forward_orig) != 0) {
-		if ((r = read_int_file(FORWARD_PATH, &cur)) != 0)
-			return r;
-		net.forward_orig = cur;
-		snprintf(buf, sizeof(buf), "%d\n", cur);
-		if ((r = fs_write_file(net.state_path, buf, strlen(buf), 0600)) != 0)
-			return r;
-	}
-	return write_str_file(FORWARD_PATH, "1");
+	if (read_int_file(net.state_path, &net.forward_orig) == 0)
+		return 0;
+	if ((r = read_int_file(FORWARD_PATH, &cur)) != 0)
+		return r;
+	net.forward_orig = cur;
+	snprintf(buf, sizeof(buf), "%d\n", cur);
+	return fs_write_file(net.state_path, buf, strlen(buf), 0600);
 }
 
 static void
@@ -481,8 +480,8 @@ setup(void)
 	remove_objects();
 	if ((r = add_host_lans()) != 0)
 		return r;
-	if ((r = forward_on()) != 0) {
-		error("egress: cannot turn on %s: %s", FORWARD_PATH, strerror(-r));
+	if ((r = forward_save()) != 0) {
+		error("egress: cannot read %s: %s", FORWARD_PATH, strerror(-r));
 		return r;
 	}
 	if ((r = bridge_up()) != 0) {
@@ -492,6 +491,12 @@ setup(void)
 	if ((r = write_ruleset()) != 0 || (r = run(nft, NULL, 0)) != 0) {
 		error("egress: cannot load %s (nft: %d)", net.rules_path, r);
 		return -EIO;
+	}
+	/* Only now, with the rules in place (they drop what the host did not
+	 * forward before), is forwarding turned on. */
+	if ((r = write_str_file(FORWARD_PATH, "1")) != 0) {
+		error("egress: cannot turn on %s: %s", FORWARD_PATH, strerror(-r));
+		return r;
 	}
 	return 0;
 }
