@@ -13,6 +13,7 @@
 #include "lifecycle.h"
 #include "hardware.h"
 #include "log.h"
+#include "net.h"
 #include "routes.h"
 #include "storage.h"
 #include "space_int.h"
@@ -197,6 +198,7 @@ space_runtime_json(const space *s)
 	lifecycle_runtime(s, j);
 	/* A static release runs no process: nothing committed. */
 	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : space_flavor(s)->memory_bytes));
+	json_object_set_new(j, "egress", net_space_json(s));
 	return j;
 }
 
