@@ -24,6 +24,7 @@ int space_active_instances;
 int space_active_builds;
 void (*space_shutdown_cb)(void *arg);
 void *space_shutdown_arg;
+uint64_t space_backoff_base_ms = BACKOFF_BASE_MS;
 
 static void space_start_instance(space *s, inst_ref *ref);
 
@@ -114,11 +115,23 @@ space_save(space *s)
 	store_space_update(s->p->store, &s->row);
 }
 
+int64_t
+space_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* message == s->row.error keeps the current message (and what it is about). */
 void
 space_set_stage(space *s, const char *stage, const char *message)
 {
 	if (s->p->stopping)
 		return;
+	if (message != s->row.error)
+		s->crash_error = 0;
 	if (strcmp(s->row.stage, stage) != 0)
 		log_info("space %s/%s: %s → %s", s->row.owner, s->row.name, s->row.stage, stage);
 	space_replace_str(&s->row.stage, stage);
@@ -133,6 +146,22 @@ int
 space_serving(const space *s)
 {
 	return s->static_live || (s->live != NULL && s->live->ready);
+}
+
+const char *
+space_progress_stage(const space *s)
+{
+	int serving = space_serving(s);
+
+	if (s->build != NULL)
+		return serving ? "RUNNING_BUILDING" : "BUILDING";
+	if (s->pending != NULL)
+		return serving ? "RUNNING_APP_STARTING" : "APP_STARTING";
+	if (serving)
+		return "RUNNING";
+	if (s->live != NULL)
+		return s->live->in == NULL && s->row.retry_at > 0 ? "RUNTIME_ERROR" : "APP_STARTING";
+	return s->row.stage;
 }
 
 void
@@ -175,8 +204,7 @@ space_update_route(space *s)
 
 /* ---- releases ---- */
 
-/* Removes release directories of this space other than the ones in use. */
-static void
+void
 space_prune_releases(space *s)
 {
 	char *dir = space_releases_dir(s->p, s);
@@ -211,12 +239,155 @@ space_prune_releases(space *s)
 
 /* ---- instances ---- */
 
+static inst_ref *
+inst_ref_new(space *s, int64_t build_id, const char *sha, const char *release_dir, app_config *cfg)
+{
+	inst_ref *ref = xcalloc(1, sizeof(*ref));
+
+	ref->s = s;
+	ref->build_id = build_id;
+	ref->sha = sha != NULL ? xstrdup(sha) : NULL;
+	ref->cfg = *cfg;
+	app_config_init(cfg);
+	ref->release_dir = xstrdup(release_dir);
+	return ref;
+}
+
 static void
 inst_ref_free(inst_ref *ref)
 {
 	app_config_release(&ref->cfg);
 	free(ref->release_dir);
+	free(ref->sha);
 	free(ref);
+}
+
+/* The switched-to release: what sha and sdk report while it serves. */
+static void
+space_set_release(space *s, int64_t build_id, const char *sha, const char *sdk)
+{
+	s->row.release_id = build_id;
+	s->row.want_running = 1;
+	if (s->row.deploy_id == build_id)
+		s->row.deploy_id = 0;
+	space_replace_str(&s->release_sha, sha);
+	space_replace_str(&s->release_sdk, sdk);
+}
+
+/* errorMessage once a release serves: a crash's reason is over, and so is any error
+ * about an older push once the newest push serves; an error about a newer push stays. */
+static const char *
+space_error_after_switch(const space *s, const char *sha)
+{
+	if (s->crash_error)
+		return NULL;
+	if (sha != NULL && s->row.sha != NULL && strcmp(sha, s->row.sha) == 0)
+		return NULL;
+	return s->row.error;
+}
+
+/* ---- the start queue ---- */
+
+/* Instance starts wait here in order; at most start_slots() are spawned and not yet
+ * ready at a time, and one is spawned per loop turn: a daemon start with many apps
+ * neither blocks the listener nor starts every sandbox at the same moment. */
+static inst_ref *start_head, *start_tail;
+static int starts_active;
+static uv_timer_t start_timer;
+static int start_timer_ready;
+
+static int
+start_slots(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return (n < 1 ? 1 : (int)n) * START_SLOTS_PER_CPU;
+}
+
+static void space_spawn_instance(space *s, inst_ref *ref);
+
+static void
+starts_pump(uv_timer_t *t)
+{
+	inst_ref *ref = start_head;
+
+	(void)t;
+	if (ref == NULL || starts_active >= start_slots() || ref->s->p->stopping)
+		return;
+	start_head = ref->next_start;
+	if (start_head == NULL)
+		start_tail = NULL;
+	ref->next_start = NULL;
+	ref->queued = 0;
+	space_spawn_instance(ref->s, ref);
+	/* The next one on the next turn: requests are served in between. */
+	if (start_head != NULL && starts_active < start_slots())
+		uv_timer_start(&start_timer, starts_pump, 0, 0);
+}
+
+static void
+starts_schedule(uv_loop_t *loop)
+{
+	if (!start_timer_ready) {
+		uv_timer_init(loop, &start_timer);
+		/* The queue never keeps the loop alive at shutdown. */
+		uv_unref((uv_handle_t *)&start_timer);
+		start_timer_ready = 1;
+	}
+	if (start_head != NULL)
+		uv_timer_start(&start_timer, starts_pump, 0, 0);
+}
+
+static void
+starts_remove(inst_ref *ref)
+{
+	inst_ref **pp;
+
+	for (pp = &start_head; *pp != NULL; pp = &(*pp)->next_start) {
+		if (*pp == ref) {
+			*pp = ref->next_start;
+			break;
+		}
+	}
+	start_tail = NULL;
+	for (inst_ref *q = start_head; q != NULL; q = q->next_start)
+		start_tail = q;
+	ref->next_start = NULL;
+	ref->queued = 0;
+}
+
+/* Ready or exited: the instance's slot goes to the next start (a spawned instance
+ * went through the queue, so its timer exists). */
+static void
+starts_slot_release(inst_ref *ref)
+{
+	if (!ref->starting)
+		return;
+	ref->starting = 0;
+	starts_active--;
+	starts_schedule(start_timer.loop);
+}
+
+void
+space_starts_drop_queued(void)
+{
+	while (start_head != NULL)
+		starts_remove(start_head);
+}
+
+/* Queues a start of ref's release (a no-op while it runs or waits). */
+static void
+space_start_instance(space *s, inst_ref *ref)
+{
+	if (ref->in != NULL || ref->queued)
+		return;
+	ref->queued = 1;
+	if (start_tail != NULL)
+		start_tail->next_start = ref;
+	else
+		start_head = ref;
+	start_tail = ref;
+	starts_schedule(s->p->loop);
 }
 
 /* The old instance keeps serving requests that already hold its route for a moment,
@@ -234,7 +405,8 @@ drain_expired(uv_timer_t *t)
 void
 space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms)
 {
-	(void)s;
+	if (ref->queued)
+		starts_remove(ref);
 	ref->s = NULL;
 	if (ref->in == NULL) {
 		inst_ref_free(ref);
@@ -251,7 +423,8 @@ space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms)
 }
 
 static void
-space_go_live_static(space *s, int64_t build_id, const char *release_dir, const app_config *cfg)
+space_go_live_static(space *s, int64_t build_id, const char *sha, const char *release_dir,
+    const app_config *cfg)
 {
 	free(s->static_root);
 	s->static_root = cfg->static_dir[0] != '\0'
@@ -261,15 +434,16 @@ space_go_live_static(space *s, int64_t build_id, const char *release_dir, const 
 	if (s->pending != NULL) {
 		space_detach_instance(s, s->pending, 0);
 		s->pending = NULL;
+		s->row.deploy_id = 0;
 	}
 	if (s->live != NULL) {
 		space_detach_instance(s, s->live, DRAIN_MS);
 		s->live = NULL;
 	}
-	s->row.release_id = build_id;
-	s->row.want_running = 1;
-	s->crashes = 0;
-	space_set_stage(s, "RUNNING", NULL);
+	space_set_release(s, build_id, sha, cfg->sdk);
+	s->row.restarts = 0;
+	s->row.retry_at = 0;
+	space_set_stage(s, space_progress_stage(s), space_error_after_switch(s, sha));
 	space_prune_releases(s);
 }
 
@@ -279,7 +453,9 @@ instance_ready(instance *in, void *arg)
 	inst_ref *ref = arg;
 	space *s = ref->s;
 
+	(void)in;
 	ref->ready = 1;
+	starts_slot_release(ref);
 	if (s == NULL)
 		return;
 	if (ref == s->pending) {
@@ -287,21 +463,22 @@ instance_ready(instance *in, void *arg)
 		s->pending = NULL;
 		s->live = ref;
 		s->pending_crashes = 0;
-		s->crashes = 0;
 		if (s->static_live) {
 			s->static_live = 0;
 			free(s->static_root);
 			s->static_root = NULL;
 		}
-		s->row.release_id = ref->build_id;
-		s->row.want_running = 1;
+		space_set_release(s, ref->build_id, ref->sha, ref->cfg.sdk);
+		s->row.restarts = 0;
+		s->row.retry_at = 0;
 		/* The route switches before the old instance is told to stop. */
-		space_set_stage(s, "RUNNING", NULL);
+		space_set_stage(s, space_progress_stage(s), space_error_after_switch(s, ref->sha));
 		if (old != NULL)
 			space_detach_instance(s, old, DRAIN_MS);
 		space_prune_releases(s);
 	} else if (ref == s->live) {
-		space_set_stage(s, "RUNNING", s->row.error);
+		s->row.retry_at = 0;
+		space_set_stage(s, space_progress_stage(s), s->crash_error ? NULL : s->row.error);
 	}
 }
 
@@ -332,16 +509,97 @@ restart_fire(uv_timer_t *t)
 	space *s = t->data;
 	inst_ref *ref = s->restart_for_pending ? s->pending : s->live;
 
-	if (ref != NULL && ref->in == NULL)
-		space_start_instance(s, ref);
+	if (ref == NULL || ref->in != NULL)
+		return;
+	if (ref == s->live)
+		s->row.retry_at = 0;
+	space_start_instance(s, ref);
+	space_set_stage(s, space_progress_stage(s), s->row.error);
 }
 
+/* Capped exponential backoff: base, 2 base, 4 base, ... up to BACKOFF_CAP_MS. */
 static uint64_t
 backoff_ms(int crashes)
 {
-	uint64_t ms = 1000ull << (crashes > 5 ? 5 : crashes - 1);
+	int shift = crashes < 1 ? 0 : crashes - 1;
+	uint64_t ms = space_backoff_base_ms << (shift > 20 ? 20 : shift);
 
-	return ms > 30000 ? 30000 : ms;
+	return ms > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : ms;
+}
+
+/* The live release crashed (again): it is retried forever, each time a little later,
+ * as Kubernetes' CrashLoopBackOff does; RUNTIME_ERROR with the reason while waiting.
+ * The count and the retry time are stored, so a daemon restart resumes the wait
+ * instead of replaying the loop. */
+static void
+space_crash_loop(space *s, const char *msg)
+{
+	uint64_t delay;
+
+	s->row.restarts++;
+	delay = backoff_ms(s->row.restarts);
+	s->row.retry_at = space_wall_ms() + (int64_t)delay;
+	s->restart_for_pending = 0;
+	uv_timer_start(&s->restart_timer, restart_fire, delay, 0);
+	log_warn("space %s/%s: app crashed (%d in a row); restart in %llu ms", s->row.owner,
+	    s->row.name, s->row.restarts, (unsigned long long)delay);
+	space_set_stage(s, space_progress_stage(s), msg);
+	s->crash_error = 1;
+}
+
+static void
+pending_exited(space *s, inst_ref *ref, const instance_exit *ex)
+{
+	int old_alive = space_serving(s) || (s->live != NULL && s->live->in != NULL);
+	char *msg;
+
+	s->pending_crashes++;
+	msg = exit_message(ex, s->pending_crashes);
+	if (!old_alive) {
+		/* Nothing else can serve: the new release is the one to keep trying. */
+		if (s->live != NULL)
+			space_detach_instance(s, s->live, 0);
+		s->live = ref;
+		s->pending = NULL;
+		space_set_release(s, ref->build_id, ref->sha, ref->cfg.sdk);
+		s->row.restarts = s->pending_crashes - 1;
+		space_crash_loop(s, msg);
+		space_prune_releases(s);
+	} else if (s->pending_crashes <= MAX_PENDING_RESTARTS && !ex->startup_timeout) {
+		/* The old release serves meanwhile; the reason shows during the retries. */
+		s->restart_for_pending = 1;
+		uv_timer_start(&s->restart_timer, restart_fire, backoff_ms(s->pending_crashes), 0);
+		space_set_stage(s, space_progress_stage(s), msg);
+		s->crash_error = 1;
+	} else {
+		/* Given up: the old release keeps serving, the reason stays until the next push. */
+		s->pending = NULL;
+		s->row.deploy_id = 0;
+		inst_ref_free(ref);
+		space_set_stage(s, space_progress_stage(s), msg);
+		space_prune_releases(s);
+	}
+	free(msg);
+}
+
+static void
+live_exited(space *s, inst_ref *ref, instance *in, const instance_exit *ex)
+{
+	char *msg;
+
+	if (ex->was_ready && now_ms() - instance_started_ms(in) > HEALTHY_RUN_MS)
+		s->row.restarts = 0;
+	msg = exit_message(ex, s->row.restarts + 1);
+	if (s->pending != NULL) {
+		/* A newer release is starting: it takes over, this one is not restarted. */
+		s->live = NULL;
+		inst_ref_free(ref);
+		space_set_stage(s, space_progress_stage(s), msg);
+		s->crash_error = 1;
+	} else {
+		space_crash_loop(s, msg);
+	}
+	free(msg);
 }
 
 static void
@@ -353,47 +611,17 @@ instance_exited(instance *in, const instance_exit *ex, void *arg)
 	space_active_instances--;
 	ref->in = NULL;
 	ref->ready = 0;
+	starts_slot_release(ref);
 	if (s == NULL || s->p->stopping) {
 		if (s == NULL)
 			inst_ref_free(ref);
 		space_maybe_shutdown_done();
 		return;
 	}
-	if (ref == s->pending) {
-		s->pending_crashes++;
-		if (s->pending_crashes <= MAX_RESTARTS && !ex->startup_timeout) {
-			s->restart_for_pending = 1;
-			uv_timer_start(&s->restart_timer, restart_fire, backoff_ms(s->pending_crashes), 0);
-			return;
-		}
-		char *msg = exit_message(ex, s->pending_crashes);
-		s->pending = NULL;
-		inst_ref_free(ref);
-		if (space_serving(s))
-			space_set_stage(s, "RUNNING", msg);
-		else
-			space_set_stage(s, "RUNTIME_ERROR", msg);
-		free(msg);
-		return;
-	}
-	if (ref == s->live) {
-		if (ex->was_ready && now_ms() - instance_started_ms(in) > HEALTHY_RUN_MS)
-			s->crashes = 0;
-		s->crashes++;
-		if (s->crashes <= MAX_RESTARTS) {
-			log_warn("space %s/%s: app exited (code %d); restart %d in %llu ms", s->row.owner,
-			    s->row.name, ex->exit_code, s->crashes, (unsigned long long)backoff_ms(s->crashes));
-			s->restart_for_pending = 0;
-			space_set_stage(s, "APP_STARTING", NULL);
-			uv_timer_start(&s->restart_timer, restart_fire, backoff_ms(s->crashes), 0);
-			return;
-		}
-		char *msg = exit_message(ex, s->crashes);
-		s->live = NULL;
-		inst_ref_free(ref);
-		space_set_stage(s, "RUNTIME_ERROR", msg);
-		free(msg);
-	}
+	if (ref == s->pending)
+		pending_exited(s, ref, ex);
+	else if (ref == s->live)
+		live_exited(s, ref, in, ex);
 }
 
 static void
@@ -404,8 +632,9 @@ env_add(char ***env, size_t *n, char *kv)
 	(*env)[*n] = NULL;
 }
 
+/* The one place an app's sandbox is spawned (from the start queue). */
 static void
-space_start_instance(space *s, inst_ref *ref)
+space_spawn_instance(space *s, inst_ref *ref)
 {
 	podium *p = s->p;
 	instance_spec spec = { 0 };
@@ -447,8 +676,11 @@ space_start_instance(space *s, inst_ref *ref)
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
 
 	r = instance_start(p->loop, &spec, &cb, &ref->in);
-	if (r == 0)
+	if (r == 0) {
 		space_active_instances++;
+		ref->starting = 1;
+		starts_active++;
+	}
 	for (size_t i = 0; i < nenv; i++)
 		free(env[i]);
 	free(env);
@@ -470,10 +702,10 @@ space_start_instance(space *s, inst_ref *ref)
 /* Starts a release built by build_id: static ones switch at once, apps start a
  * pending instance that takes over once ready. Takes ownership of cfg's contents. */
 void
-space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cfg)
+space_deploy(space *s, int64_t build_id, const char *sha, const char *release_dir, app_config *cfg)
 {
 	if (strcmp(cfg->sdk, "static") == 0 || cfg->run_argv == NULL) {
-		space_go_live_static(s, build_id, release_dir, cfg);
+		space_go_live_static(s, build_id, sha, release_dir, cfg);
 		app_config_release(cfg);
 		return;
 	}
@@ -481,17 +713,42 @@ space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cf
 		space_detach_instance(s, s->pending, 0);
 		s->pending = NULL;
 	}
-	uv_timer_stop(&s->restart_timer);
-	inst_ref *ref = xcalloc(1, sizeof(*ref));
-	ref->s = s;
-	ref->build_id = build_id;
-	ref->cfg = *cfg;
-	app_config_init(cfg);
-	ref->release_dir = xstrdup(release_dir);
-	s->pending = ref;
+	if (s->restart_for_pending)
+		uv_timer_stop(&s->restart_timer);
+	s->pending = inst_ref_new(s, build_id, sha, release_dir, cfg);
 	s->pending_crashes = 0;
-	space_set_stage(s, space_serving(s) ? "RUNNING_APP_STARTING" : "APP_STARTING", NULL);
-	space_start_instance(s, ref);
+	/* Stored: a daemon stop before the switch deploys it again at the next start. */
+	s->row.deploy_id = build_id;
+	space_set_stage(s, space_progress_stage(s), s->row.error);
+	space_start_instance(s, s->pending);
+}
+
+void
+space_resume(space *s, int64_t build_id, const char *sha, const char *release_dir, app_config *cfg)
+{
+	int64_t wait;
+
+	if (strcmp(cfg->sdk, "static") == 0 || cfg->run_argv == NULL) {
+		space_go_live_static(s, build_id, sha, release_dir, cfg);
+		app_config_release(cfg);
+		return;
+	}
+	s->live = inst_ref_new(s, build_id, sha, release_dir, cfg);
+	space_set_release(s, build_id, sha, s->live->cfg.sdk);
+	wait = s->row.retry_at - space_wall_ms();
+	if (s->row.restarts > 0 && s->row.retry_at > 0 && wait > 0) {
+		/* In a crash loop: wait out the backoff it was in. */
+		s->crash_error = s->row.error != NULL;
+		s->restart_for_pending = 0;
+		uv_timer_start(&s->restart_timer, restart_fire, (uint64_t)wait, 0);
+		log_info("space %s/%s: crash loop (%d restarts); next start in %lld ms", s->row.owner,
+		    s->row.name, s->row.restarts, (long long)wait);
+	} else {
+		s->crash_error = s->row.restarts > 0 && s->row.error != NULL;
+		s->row.retry_at = 0;
+		space_start_instance(s, s->live);
+	}
+	space_set_stage(s, space_progress_stage(s), s->row.error);
 }
 
 /* ---- builds ---- */
@@ -566,11 +823,9 @@ build_done(build_job *job, const build_result *res, void *arg)
 		store_build_finish(p->store, c->build_id, "ok", NULL, cfg_text);
 		free(cfg_text);
 		json_decref(j);
-		if (strcmp(s->row.sdk, cfg.sdk) != 0)
-			space_replace_str(&s->row.sdk, cfg.sdk);
 		log_info("space %s/%s: build %lld of %.12s ok", s->row.owner, s->row.name,
 		    (long long)c->build_id, c->sha);
-		space_deploy(s, c->build_id, c->release_dir, &cfg);
+		space_deploy(s, c->build_id, c->sha, c->release_dir, &cfg);
 		app_config_release(&cfg);
 	} else {
 		store_build_finish(p->store, c->build_id, "failed", res->message, NULL);
@@ -578,7 +833,7 @@ build_done(build_job *job, const build_result *res, void *arg)
 		log_info("space %s/%s: build %lld failed: %s", s->row.owner, s->row.name,
 		    (long long)c->build_id, res->message);
 		if (space_serving(s) || s->pending != NULL)
-			space_set_stage(s, s->pending != NULL ? "RUNNING_APP_STARTING" : "RUNNING", res->message);
+			space_set_stage(s, space_progress_stage(s), res->message);
 		else
 			space_set_stage(s, build_stage_name(res->status), res->message);
 	}
@@ -678,31 +933,30 @@ space_builds_drop_queued(void)
 	queue_tail = NULL;
 }
 
-void
-space_on_push(podium *p, space *s, const char *sha)
+/* Records and queues a build of sha (attempt: see build_row), its log starting with
+ * note if any; 0 or -errno. */
+static int
+space_build_queue(space *s, const char *sha, int attempt, const char *note)
 {
+	podium *p = s->p;
 	build_row b = { 0 };
 	char *logs = space_logs_dir(p, s), *rel = space_releases_dir(p, s);
 	build_ctx *c;
 	int r;
 
-	log_info("space %s/%s: push of %.12s", s->row.owner, s->row.name, sha);
-	space_replace_str(&s->row.sha, sha);
-	/* A newer push supersedes the build waiting or in flight. */
-	space_build_abandon(s);
 	fs_mkdir_p(logs, 0750);
 	fs_mkdir_p(rel, 0755);
 	b.space_id = s->row.id;
 	b.sha = (char *)sha;
 	b.release_dir = rel;
 	b.log_path = space_build_log_path(p, s);
+	b.attempt = attempt;
 	r = store_build_insert(p->store, &b);
 	if (r != 0) {
 		free(b.log_path);
 		free(logs);
 		free(rel);
-		space_set_stage(s, "BUILD_ERROR", "internal error: could not record the build");
-		return;
+		return r;
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->s = s;
@@ -717,10 +971,40 @@ space_on_push(podium *p, space *s, const char *sha)
 	fs_rm_rf(c->release_dir);
 	/* A fresh log per build: the latest build's log is what users read. */
 	unlink(c->log_path);
+	if (note != NULL)
+		fs_write_file(c->log_path, note, strlen(note), 0644);
 	s->build = c;
-	space_set_stage(s, space_serving(s) ? "RUNNING_BUILDING" : "BUILDING", NULL);
 	builds_enqueue(c);
 	free(logs);
 	free(rel);
+	return 0;
 }
 
+void
+space_on_push(podium *p, space *s, const char *sha)
+{
+	(void)p;
+	log_info("space %s/%s: push of %.12s", s->row.owner, s->row.name, sha);
+	space_replace_str(&s->row.sha, sha);
+	/* A newer push supersedes the build waiting or in flight. */
+	space_build_abandon(s);
+	if (space_build_queue(s, sha, 1, NULL) != 0) {
+		space_set_stage(s, "BUILD_ERROR", "internal error: could not record the build");
+		return;
+	}
+	space_set_stage(s, space_progress_stage(s), NULL);
+}
+
+void
+space_build_again(space *s, const build_row *b)
+{
+	char *note = xasprintf("==> the daemon stopped during build %lld of %.12s: building it again "
+	    "(attempt %d of %d)\n", (long long)b->id, b->sha, b->attempt + 1, BUILD_ATTEMPTS);
+
+	log_warn("space %s/%s: build %lld of %.12s was interrupted by a daemon stop; building it "
+	    "again (attempt %d)", s->row.owner, s->row.name, (long long)b->id, b->sha, b->attempt + 1);
+	if (space_build_queue(s, b->sha, b->attempt + 1, note) != 0)
+		space_set_stage(s, space_serving(s) ? "RUNNING" : "BUILD_ERROR",
+		    "internal error: could not record the build");
+	free(note);
+}
