@@ -1,5 +1,6 @@
-/* space_int.h — the space lifecycle's private types, shared by space.c (builds,
- * instances, releases, routes) and spaces.c (create, delete, JSON, startup). */
+/* space_int.h — the space lifecycle's private types, shared by space.c (instances,
+ * releases, routes), space_build.c (builds) and spaces.c (create, delete, JSON,
+ * startup). */
 #ifndef PODIUM_SPACE_INT_H
 #define PODIUM_SPACE_INT_H
 
