@@ -290,39 +290,84 @@ space_error_after_switch(const space *s, const char *sha)
 
 /* Instance starts wait here in order; at most start_slots() are spawned and not yet
  * ready at a time, and one is spawned per loop turn: a daemon start with many apps
- * neither blocks the listener nor starts every sandbox at the same moment. */
+ * neither blocks the listener nor starts every sandbox at the same moment. An app
+ * slower than START_SLOT_MS to answer gives its slot to the next one (it keeps
+ * starting), so a few slow starters do not hold up the rest. */
 static inst_ref *start_head, *start_tail;
-static int starts_active;
+static inst_ref *starting[START_SLOTS_MAX];
+static int nstarting;
 static uv_timer_t start_timer;
 static int start_timer_ready;
 
 static int
 start_slots(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = sysconf(_SC_NPROCESSORS_ONLN) * START_SLOTS_PER_CPU;
 
-	return (n < 1 ? 1 : (int)n) * START_SLOTS_PER_CPU;
+	return n < 1 ? 1 : n > START_SLOTS_MAX ? START_SLOTS_MAX : (int)n;
 }
 
 static void space_spawn_instance(space *s, inst_ref *ref);
+static void starts_pump(uv_timer_t *t);
+
+static void
+starts_arm(uint64_t delay_ms)
+{
+	if (start_timer_ready && start_head != NULL)
+		uv_timer_start(&start_timer, starts_pump, delay_ms, 0);
+}
+
+static void
+starts_slot_take(inst_ref *ref)
+{
+	ref->starting = 1;
+	ref->start_ms = now_ms();
+	starting[nstarting++] = ref;
+}
+
+/* Ready, exited, or slow: the instance's slot goes to the next start. */
+static void
+starts_slot_release(inst_ref *ref)
+{
+	if (!ref->starting)
+		return;
+	ref->starting = 0;
+	for (int i = 0; i < nstarting; i++) {
+		if (starting[i] == ref) {
+			starting[i] = starting[--nstarting];
+			break;
+		}
+	}
+	starts_arm(0);
+}
 
 static void
 starts_pump(uv_timer_t *t)
 {
-	inst_ref *ref = start_head;
+	uint64_t now = now_ms(), oldest = now;
+	inst_ref *ref;
 
 	(void)t;
-	if (ref == NULL || starts_active >= start_slots() || ref->s->p->stopping)
+	for (int i = nstarting - 1; i >= 0; i--)
+		if (now - starting[i]->start_ms >= START_SLOT_MS)
+			starts_slot_release(starting[i]);
+	ref = start_head;
+	if (ref != NULL && nstarting < start_slots() && !ref->s->p->stopping) {
+		start_head = ref->next_start;
+		if (start_head == NULL)
+			start_tail = NULL;
+		ref->next_start = NULL;
+		ref->queued = 0;
+		space_spawn_instance(ref->s, ref);
+	}
+	if (start_head == NULL || start_head->s->p->stopping)
 		return;
-	start_head = ref->next_start;
-	if (start_head == NULL)
-		start_tail = NULL;
-	ref->next_start = NULL;
-	ref->queued = 0;
-	space_spawn_instance(ref->s, ref);
-	/* The next one on the next turn: requests are served in between. */
-	if (start_head != NULL && starts_active < start_slots())
-		uv_timer_start(&start_timer, starts_pump, 0, 0);
+	/* The next one on the next turn (requests are served in between), or when the
+	 * oldest slot times out. */
+	for (int i = 0; i < nstarting; i++)
+		if (starting[i]->start_ms < oldest)
+			oldest = starting[i]->start_ms;
+	starts_arm(nstarting < start_slots() ? 0 : oldest + START_SLOT_MS - now);
 }
 
 static void
@@ -334,8 +379,7 @@ starts_schedule(uv_loop_t *loop)
 		uv_unref((uv_handle_t *)&start_timer);
 		start_timer_ready = 1;
 	}
-	if (start_head != NULL)
-		uv_timer_start(&start_timer, starts_pump, 0, 0);
+	starts_arm(0);
 }
 
 static void
@@ -354,18 +398,6 @@ starts_remove(inst_ref *ref)
 		start_tail = q;
 	ref->next_start = NULL;
 	ref->queued = 0;
-}
-
-/* Ready or exited: the instance's slot goes to the next start (a spawned instance
- * went through the queue, so its timer exists). */
-static void
-starts_slot_release(inst_ref *ref)
-{
-	if (!ref->starting)
-		return;
-	ref->starting = 0;
-	starts_active--;
-	starts_schedule(start_timer.loop);
 }
 
 void
@@ -678,8 +710,7 @@ space_spawn_instance(space *s, inst_ref *ref)
 	r = instance_start(p->loop, &spec, &cb, &ref->in);
 	if (r == 0) {
 		space_active_instances++;
-		ref->starting = 1;
-		starts_active++;
+		starts_slot_take(ref);
 	}
 	for (size_t i = 0; i < nenv; i++)
 		free(env[i]);

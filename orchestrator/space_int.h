@@ -15,6 +15,8 @@
 #define BACKOFF_CAP_MS 300000   /* ... up to this (Kubernetes' CrashLoopBackOff cap) */
 #define BUILD_ATTEMPTS 3        /* runs of a build interrupted by daemon stops before it fails */
 #define START_SLOTS_PER_CPU 2   /* instances spawned and not yet ready at a time, per CPU */
+#define START_SLOTS_MAX 64
+#define START_SLOT_MS 10000     /* a slower starter gives its start slot to the next one */
 #define DRAIN_MS 2000           /* old instance keeps running this long after a switch */
 #define STOP_GRACE_MS 5000      /* SIGTERM → SIGKILL */
 #define HOST_UID_BASE 200000    /* app of space N runs as host uid BASE+N */
@@ -31,7 +33,8 @@ typedef struct inst_ref {
 	char *release_dir;
 	int ready;
 	int queued;              /* waiting in the start queue (in == NULL) */
-	int starting;            /* spawned, holds a start slot until ready or exit */
+	int starting;            /* spawned, holds a start slot until ready, exit or START_SLOT_MS */
+	uint64_t start_ms;
 	struct inst_ref *next_start;
 } inst_ref;
 
