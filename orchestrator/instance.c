@@ -472,6 +472,8 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	ARG(xstrdup("--host-uid"));  ARG(xasprintf("%u", spec->host_uid));
 	ARG(xstrdup("--host-gid"));  ARG(xasprintf("%u", spec->host_uid));
 	ARG(xstrdup("--hostname"));  ARG(xstrdup("space"));
+	/* /tmp and the app directory's writes: ENOSPC past 1 GiB each */
+	ARG(xstrdup("--tmpfs-size")); ARG(xasprintf("%llu", 1ull << 30));
 	ARG(xstrdup("--net"));       ARG(xstrdup(net_box_arg(spec->host_uid)));
 	if (spec->memory_bytes > 0) {
 		ARG(xstrdup("--memory")); ARG(xasprintf("%llu", (unsigned long long)spec->memory_bytes));

@@ -42,6 +42,8 @@ static const char usage_text[] =
 "  --cpus FRACTION      cgroup cpu quota, e.g. 0.5\n"
 "  --nofile N           RLIMIT_NOFILE\n"
 "  --fsize BYTES        RLIMIT_FSIZE\n"
+"  --tmpfs-size BYTES   size of each writable tmpfs: /tmp, /dev/shm, --tmpfs,\n"
+"                       the writes of an --overlay (ENOSPC past it)\n"
 "  --timeout SECONDS    wall-clock limit; the box is killed (exit 137)\n"
 "  --seccomp default|off\n"
 "Reporting:\n"
@@ -262,6 +264,8 @@ int main(int argc, char **argv)
       err = parse_double(a1, &cfg.cpus);
     else if (strcmp(opt, "--nofile") == 0)
       err = parse_u64(a1, &cfg.nofile);
+    else if (strcmp(opt, "--tmpfs-size") == 0)
+      err = parse_u64(a1, &cfg.tmpfs_size);
     else if (strcmp(opt, "--fsize") == 0) {
       err = parse_u64(a1, &cfg.fsize);
       cfg.fsize_set = true;
