@@ -312,8 +312,15 @@ exit_message(const instance_exit *ex, int attempts)
 
 	if (ex->oom_killed)
 		snprintf(what, sizeof(what), "app was killed: out of memory");
+	else if (ex->seccomp_syscall != NULL)
+		snprintf(what, sizeof(what), "app was killed: blocked system call %.64s (seccomp)",
+		    ex->seccomp_syscall);
 	else if (ex->startup_timeout)
-		snprintf(what, sizeof(what), "app did not open its port in time (startup_duration_timeout)");
+		snprintf(what, sizeof(what), "launch timed out: the app did not open its port within "
+		    "startup_duration_timeout");
+	else if (ex->not_responding)
+		snprintf(what, sizeof(what), "app was not responding (no HTTP answer to its liveness "
+		    "checks) and was restarted");
 	else if (ex->exit_code == 125)
 		snprintf(what, sizeof(what), "sandbox setup failed");
 	else if (ex->exit_code == 127)
@@ -384,7 +391,9 @@ instance_exited(instance *in, const instance_exit *ex, void *arg)
 			log_warn("space %s/%s: app exited (code %d); restart %d in %llu ms", s->row.owner,
 			    s->row.name, ex->exit_code, s->crashes, (unsigned long long)backoff_ms(s->crashes));
 			s->restart_for_pending = 0;
-			space_set_stage(s, "APP_STARTING", NULL);
+			char *why = ex->not_responding ? exit_message(ex, s->crashes) : NULL;
+			space_set_stage(s, "APP_STARTING", why);
+			free(why);
 			uv_timer_start(&s->restart_timer, restart_fire, backoff_ms(s->crashes), 0);
 			return;
 		}
@@ -445,6 +454,8 @@ space_start_instance(space *s, inst_ref *ref)
 	spec.pids = 512;
 	spec.cpus = 1.0;
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
+	char *stats_id = xasprintf("%s/%s", s->row.owner, s->row.name);
+	spec.stats_id = stats_id;
 
 	r = instance_start(p->loop, &spec, &cb, &ref->in);
 	if (r == 0)
@@ -455,6 +466,7 @@ space_start_instance(space *s, inst_ref *ref)
 	free(data_dir);
 	free(log_path);
 	free(host);
+	free(stats_id);
 	if (r != 0) {
 		char *msg = xasprintf("could not start the app: %s", uv_strerror(r));
 		if (ref == s->pending)
