@@ -112,10 +112,16 @@ def test_daemon_sigterm_stops_stubborn_apps_in_bounded_time(make_daemon):
         ph.wait_until(lambda: marked(mark) == [], "no process left after the daemon stopped",
                       timeout=10)
         assert time.monotonic() - t0 < 40
-        # It comes back on the next start (state kept) and is stopped again.
+        # It comes back on the next start (state kept); a daemon killed with
+        # SIGKILL takes its boxes down too (their launchers die with it).
         d.start()
         d.wait_stage(ADMIN, "stubborn2", "RUNNING")
         assert d.get_app(ADMIN, "stubborn2").body == b"stubborn"
+        assert len(marked(mark)) >= 4
+        d.kill9()
+        ph.wait_until(lambda: marked(mark) == [], "no process left after kill -9 of the daemon",
+                      timeout=10)
+        d.start()
     finally:
         kill_leftovers(mark)
 
