@@ -28,6 +28,7 @@ typedef struct instance_spec {
 	const char *log_path;        /* app output appended here */
 	const json_t *argv;          /* JSON array of strings */
 	const char *const *env;      /* NULL-terminated "NAME=VALUE" list */
+	const char *const *mask;     /* values shown as *** in the log and exit tail, or NULL */
 	int port;
 	unsigned host_uid;
 	uint64_t memory_bytes;
@@ -47,6 +48,7 @@ typedef struct instance_exit {
 	int stopped;          /* exited after instance_stop */
 	int not_responding;   /* killed after failing its liveness checks */
 	const char *seccomp_syscall; /* killed for a blocked system call: its name; or NULL */
+	const char *reason;   /* the daemon ended it (e.g. out of descriptors), or NULL */
 	const char *tail;     /* last lines of output */
 } instance_exit;
 
@@ -66,5 +68,11 @@ int instance_netns_dup(const instance *in);
 int instance_port(const instance *in);
 uint64_t instance_id(const instance *in);
 uint64_t instance_started_ms(const instance *in);
+/* When the sandbox reported the box's pid (0: not yet): start-up split for cold starts. */
+uint64_t instance_boxed_ms(const instance *in);
+/* uv_strerror, but naming the daemon when it is out of descriptors. */
+const char *instance_strerror(int err);
+/* The box's init in the host's pid namespace, or 0 before the sandbox reported it. */
+int instance_box_pid(const instance *in);
 
 #endif

@@ -258,6 +258,23 @@ static void launcher_wait(pid_t pid, int report_fd, int sig_fd, const struct san
     close(info_fd);
 }
 
+/* A box runs untrusted code: under memory pressure the OOM killer should take
+ * it before the host's processes (Chrome does the same for its renderers), and
+ * never inherit the protection podium's daemon gives itself (-900). */
+#define BOX_OOM_SCORE_ADJ 300
+
+static void raise_oom_score(void)
+{
+  char buf[16] = "";
+  int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC), n;
+
+  if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && atoi(buf) < BOX_OOM_SCORE_ADJ &&
+      (n = snprintf(buf, sizeof(buf), "%d", BOX_OOM_SCORE_ADJ)) > 0 && pwrite(fd, buf, (size_t)n, 0) != n)
+    fprintf(stderr, "podium-sandbox: cannot raise oom_score_adj: %s\n", strerror(errno));
+  if (fd >= 0)
+    close(fd);
+}
+
 int sandbox_run(const struct sandbox_config *cfg)
 {
   struct sandbox_cgroup cg = { 0 };
@@ -271,6 +288,7 @@ int sandbox_run(const struct sandbox_config *cfg)
   size_t i;
 
   memset(&r, 0, sizeof(r));
+  raise_oom_score();
 
   /* Block first so no signal is lost between here and the wait loop; init
    * inherits the mask and sets up its own signalfd. */
@@ -307,6 +325,9 @@ int sandbox_run(const struct sandbox_config *cfg)
   /* No CLONE_NEWNET: the command creates the network namespace while init
    * builds the filesystem, and init joins it (init.c). */
   flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  /* A veth box's namespace is made here: its pair is set up from outside. */
+  if (cfg->net == SANDBOX_NET_VETH)
+    flags |= CLONE_NEWNET;
   /* The cgroup namespace is unshared by init once it sits in its cgroup
    * (just before it forks the command), so the box sees its own cgroup as
    * "/". */
@@ -351,6 +372,9 @@ int sandbox_run(const struct sandbox_config *cfg)
     if ((rc = sandbox_cgroup_attach(&cg, pid)) != 0)
       goto fail;
   }
+  /* Before 'g': the command must never run without its network. */
+  if (cfg->net == SANDBOX_NET_VETH && (rc = sandbox_net_veth_setup(cfg, pid, &step)) != 0)
+    goto fail;
   /* Fails (EPIPE) only if init already gave up; its report says why. */
   if (write(sync_fds[1], "g", 1) != 1) {
     /* nothing to add */
