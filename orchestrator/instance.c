@@ -883,7 +883,8 @@ instance_netns_dup(const instance *in)
 {
 	int fd;
 
-	if (in->netns_fd < 0)
+	/* NULL: no instance runs (a live release waiting for its restart). */
+	if (in == NULL || in->netns_fd < 0)
 		return -ENOENT;
 	fd = fcntl(in->netns_fd, F_DUPFD_CLOEXEC, 3);
 	return fd < 0 ? -errno : fd;

@@ -63,7 +63,7 @@ int instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb
  * after grace_ms. Idempotent. */
 void instance_stop(instance *in, unsigned grace_ms);
 /* A new fd for the instance's network namespace (caller owns it), or -errno before
- * the sandbox reported its pid. */
+ * the sandbox reported its pid or when in is NULL. */
 int instance_netns_dup(const instance *in);
 int instance_port(const instance *in);
 uint64_t instance_id(const instance *in);
