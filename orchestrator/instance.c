@@ -346,7 +346,7 @@ instance_fail(instance *in, int err)
 }
 
 static void probe_start(instance *in);
-static void liveness_schedule(instance *in);
+static void liveness_begin(instance *in);
 
 static uint64_t
 probe_interval(const instance *in)
@@ -367,7 +367,7 @@ probe_closed(uv_handle_t *h)
 
 	in->probe_active = 0;
 	if (in->ready && !in->exited && !in->stopping && !in->killing)
-		liveness_schedule(in);
+		liveness_begin(in);
 	if (in->ready && in->cb.on_ready != NULL && !in->exited && !in->stopping && !in->killing)
 		in->cb.on_ready(in, in->cb.arg);
 	else if (!in->ready && !in->exited && !in->stopping && !in->killing)
@@ -466,6 +466,20 @@ liveness_schedule(instance *in)
 	if (liveness.interval_ms == 0 || in->exited || in->stopping || in->killing)
 		return;
 	uv_timer_start(&in->live_timer, liveness_fire, liveness.interval_ms, 0);
+}
+
+/* The app answers: checks start from the proxy's counters as they are now (they
+ * count for the space, earlier instances included). */
+static void
+liveness_begin(instance *in)
+{
+	proxy_space_stats st = { 0 };
+
+	if (in->stats_id != NULL && proxy_stats_get(in->stats_id, &st) == 0) {
+		in->seen_bytes_out = st.bytes_out;
+		in->seen_errors = st.upstream_errors;
+	}
+	liveness_schedule(in);
 }
 
 static void
