@@ -610,6 +610,18 @@ space_crash_loop(space *s, const char *msg)
 	s->crash_error = 1;
 }
 
+/* Its start took longer than startup_duration_timeout allows: as on the Hub, not
+ * retried (another try would take as long); a restart or a push tries again. */
+static void
+launch_timed_out(space *s, inst_ref *ref, const char *msg)
+{
+	if (ref == s->live)
+		s->live = NULL;
+	inst_ref_free(ref);
+	s->row.retry_at = 0;
+	space_set_stage(s, "RUNTIME_ERROR", msg);
+}
+
 static void
 pending_exited(space *s, inst_ref *ref, const instance_exit *ex)
 {
@@ -618,7 +630,11 @@ pending_exited(space *s, inst_ref *ref, const instance_exit *ex)
 
 	s->pending_crashes++;
 	msg = exit_message(ex, s->pending_crashes);
-	if (!old_alive) {
+	if (!old_alive && ex->startup_timeout) {
+		s->pending = NULL;
+		s->row.deploy_id = 0;
+		launch_timed_out(s, ref, msg);
+	} else if (!old_alive) {
 		/* Nothing else can serve: the new release is the one to keep trying. */
 		if (s->live != NULL)
 			space_detach_instance(s, s->live, 0);
@@ -653,6 +669,11 @@ live_exited(space *s, inst_ref *ref, instance *in, const instance_exit *ex)
 	if (ex->was_ready && now_ms() - instance_started_ms(in) > HEALTHY_RUN_MS)
 		s->row.restarts = 0;
 	msg = exit_message(ex, s->row.restarts + 1);
+	if (ex->startup_timeout && s->pending == NULL) {
+		launch_timed_out(s, ref, msg);
+		free(msg);
+		return;
+	}
 	if (s->pending != NULL) {
 		/* A newer release is starting: it takes over, this one is not restarted. */
 		s->live = NULL;

@@ -25,23 +25,6 @@ TARGETS = {"static": 0.5, "python-stdlib": 1.5}
 SDK = {"static": "static", "python-stdlib": "python"}
 
 
-def first_200(d, owner, name, deadline):
-    next_check = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            if d.get_app(owner, name, "/", timeout=5).status == 200:
-                return time.monotonic()
-        except (OSError, http.client.HTTPException):
-            pass
-        if time.monotonic() > next_check:  # give up early on a broken deploy
-            d.assert_alive()
-            if d.runtime(owner, name).get("stage") in ph.ERROR_STAGES:
-                return None
-            next_check = time.monotonic() + 1
-        time.sleep(0.01)
-    return None
-
-
 def push_and_time(d, wd, name, predicate):
     d.commit(wd, "bench")  # committing is the user's work, not the platform's
     t0 = time.monotonic()
@@ -49,16 +32,20 @@ def push_and_time(d, wd, name, predicate):
                           d.remote_url(ph.ADMIN, name), "main"],
                          cwd=wd, env=d.git_env(), stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = t0 + 300
+    deadline, next_check = t0 + 300, t0 + 5
     t_live = None
     while time.monotonic() < deadline:
         try:
-            r = d.get_app(ph.ADMIN, name, "/", timeout=5)
-            if predicate(r):
+            if predicate(d.get_app(ph.ADMIN, name, "/", timeout=5)):
                 t_live = time.monotonic()
                 break
         except (OSError, http.client.HTTPException):
             pass
+        if time.monotonic() > next_check:  # give up early on a broken deploy
+            d.assert_alive()
+            if d.runtime(ph.ADMIN, name).get("stage") in ph.ERROR_STAGES:
+                break
+            next_check = time.monotonic() + 1
         time.sleep(0.01)
     out, err = p.communicate(timeout=120)
     if p.returncode != 0 or t_live is None:
@@ -89,19 +76,7 @@ def one_run(d, example, i):
     name = "bench-%s-%d" % (example.replace("-", ""), i)
     d.create_space(name, sdk=SDK[example])
     wd = d.workdir_from(os.path.join(ph.EXAMPLES, example))
-    d.commit(wd, "bench")  # committing is the user's work, not the platform's
-    t0 = time.monotonic()
-    p = subprocess.Popen(["git", "-c", "credential.helper=", "push", "-q",
-                          d.remote_url(ph.ADMIN, name), "main"],
-                         cwd=wd, env=d.git_env(), stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    t_live = first_200(d, ph.ADMIN, name, t0 + 120)
-    out, err = p.communicate(timeout=120)
-    if p.returncode != 0:
-        raise RuntimeError("git push failed: %s" % err.decode(errors="replace"))
-    if t_live is None:
-        raise RuntimeError("%s never served 200; runtime %r" % (name, d.runtime(ph.ADMIN, name)))
-    return t_live - t0
+    return push_and_time(d, wd, name, lambda r: r.status == 200)
 
 
 def main():

@@ -4,6 +4,7 @@ the proxy by Host header.
 
 Everything polls with generous timeouts: the suite runs on loaded 2-core VMs.
 """
+import contextlib
 import http.client
 import json as jsonlib
 import os
@@ -606,3 +607,27 @@ def wrapped_daemon(prefix=(), extra_args=(), **kw):
     os.chmod(script, 0o755)
     d.binary = script
     return d
+
+
+@contextlib.contextmanager
+def own_daemon(config=None, env=None, stop_timeout=30):
+    """A daemon of a test module's own (fixture body): DATA/config.yaml and extra
+    environment given before it starts; it must stop cleanly at the end."""
+    d = Daemon()
+    d.extra_env = dict(env or {})
+    if config is not None:
+        with open(os.path.join(d.data_dir, "config.yaml"), "w") as f:
+            f.write(config)
+    try:
+        d.start()
+        yield d
+        rc = d.stop(timeout=stop_timeout)
+        assert rc == 0, "podium exited %r on SIGTERM:\n%s" % (rc, d.log_tail())
+    finally:
+        d.cleanup()
+
+
+def ok_releases(d, owner, name):
+    """Ids (as release directory names) of the space's successful builds."""
+    rel = d.api("GET", "/api/spaces/%s/%s/releases" % (owner, name)).json()
+    return {str(r["id"]) for r in rel if r["status"] == "ok"}

@@ -47,15 +47,8 @@ ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 
 @pytest.fixture(scope="module")
 def hw_daemon():
-    d = ph.Daemon()
-    with open(os.path.join(d.data_dir, "config.yaml"), "w") as f:
-        f.write(CONFIG)
-    try:
-        d.start()
+    with ph.own_daemon(config=CONFIG) as d:
         yield d
-        assert d.stop() == 0
-    finally:
-        d.cleanup()
 
 
 def hardware(d, name):

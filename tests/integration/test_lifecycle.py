@@ -86,14 +86,8 @@ def runtime(d, name):
 
 @pytest.fixture(scope="module")
 def lc():
-    d = ph.Daemon()
-    d.extra_env = {"PODIUM_PROXY_MAX_HELD": str(MAX_HELD)}
-    try:
-        d.start()
+    with ph.own_daemon(env={"PODIUM_PROXY_MAX_HELD": str(MAX_HELD)}) as d:
         yield d
-        assert d.stop(timeout=20) == 0, d.log_tail()
-    finally:
-        d.cleanup()
 
 
 def deploy(d, name, version, start_delay=0):

@@ -245,11 +245,13 @@ def test_hung_app_is_restarted_as_not_responding(fast_liveness):
     # waiting on it would count as the app being busy, for up to the proxy's 60 s
     # response timeout.)
     assert d.get_app(ADMIN, "hangs", "/freeze").body == first
+    # the reason shows while it is restarted (until the new instance answers)
+    d.wait_until(lambda: "not responding" in (d.runtime(ADMIN, "hangs").get("errorMessage") or ""),
+                 "the reason shown during the restart", timeout=90, interval=0.05)
     d.wait_until(lambda: run_log(d, "hangs").count(b"hangs: listening") >= 2,
                  "the hung app restarted", timeout=90)
     log = run_log(d, "hangs")
     assert b"hangs: freezing" in log and b"not responding" in log, log[-800:]
     rt = d.wait_stage(ADMIN, "hangs", "RUNNING")
-    assert "not responding" in rt.get("errorMessage", ""), rt
     r = d.get_app(ADMIN, "hangs")
     assert r.status == 200 and r.body != first, r

@@ -18,12 +18,6 @@ def slow(version, seconds=8):
             "index.html": "<p>%s</p>\n" % version}
 
 
-def ok_releases(d, name):
-    """Ids (as directory names) of the space's successful builds."""
-    rel = d.api("GET", "/api/spaces/admin/%s/releases" % name).json()
-    return {str(r["id"]) for r in rel if r["status"] == "ok"}
-
-
 def release_dirs(d, name):
     path = os.path.join(d.data_dir, "releases", ADMIN, name)
     return sorted(os.listdir(path)) if os.path.isdir(path) else []
@@ -77,7 +71,7 @@ def test_build_interrupted_by_daemon_stop(make_daemon, how):
         # the interrupted build's dir is gone; what is on disk are successful
         # releases only (the newest 5 are kept for rollback), the serving one among them
         dirs = release_dirs(d, name)
-        ok = ok_releases(d, name)
+        ok = ph.ok_releases(d, ADMIN, name)
         assert interrupted[name] not in dirs and set(dirs) <= ok, (name, dirs, interrupted, ok)
         assert str(d.api("GET", "/api/spaces/admin/%s/releases" % name).json()[0]["id"]) in dirs
     log = ph.http_request(d.port, "GET", "/api/spaces/admin/fresh/logs/build", d.hub_host).body

@@ -13,9 +13,7 @@ ADMIN = ph.ADMIN
 
 @pytest.fixture(scope="module")
 def d():
-    d = ph.Daemon()
-    try:
-        d.start()
+    with ph.own_daemon() as d:
         work = {}
         for name in ("asleep", "paused", "rolled"):
             d.create_space(name, sdk="python")
@@ -27,9 +25,6 @@ def d():
         d.push(work["rolled"], ADMIN, "rolled")
         d.wait_app(ADMIN, "rolled", predicate=lambda r: r.status == 200 and r.text.startswith("rolled-v2"))
         yield d
-        assert d.stop(timeout=20) == 0, d.log_tail()
-    finally:
-        d.cleanup()
 
 
 def check_states(d):

@@ -34,12 +34,6 @@ def body_is(version):
     return lambda r: r.status == 200 and r.body == version.encode()
 
 
-def ok_releases(d, name):
-    """Ids (as directory names) of the space's successful builds."""
-    rel = d.api("GET", "/api/spaces/admin/%s/releases" % name).json()
-    return {str(r["id"]) for r in rel if r["status"] == "ok"}
-
-
 def release_dirs(d, name):
     return sorted(os.listdir(os.path.join(d.data_dir, "releases", ADMIN, name)))
 
@@ -74,7 +68,7 @@ def test_switch_interrupted_by_daemon_stop(make_daemon, how):
     j = d.info(ADMIN, "switcher").json()
     assert j["sha"] == v2 and j["lastPushedSha"] == v2, j
     # the switch's release stays, v1's too (kept for rollback): successful builds only
-    d.wait_until(lambda: set(release_dirs(d, "switcher")) == ok_releases(d, "switcher"),
+    d.wait_until(lambda: set(release_dirs(d, "switcher")) == ph.ok_releases(d, ADMIN, "switcher"),
                  "only successful releases on disk", timeout=30)
 
 
@@ -103,8 +97,8 @@ def test_build_interrupted_too_often_fails_visibly(make_daemon):
     j = d.info(ADMIN, "stubborn").json()
     assert j["sha"] == v1 and j["lastPushedSha"] == v2, j
     # the three interrupted builds left no release directory
-    assert set(release_dirs(d, "stubborn")) == ok_releases(d, "stubborn") == {"1"}, (
-        release_dirs(d, "stubborn"), ok_releases(d, "stubborn"))
+    assert set(release_dirs(d, "stubborn")) == ph.ok_releases(d, ADMIN, "stubborn") == {"1"}, (
+        release_dirs(d, "stubborn"), ph.ok_releases(d, ADMIN, "stubborn"))
     # ... and a new push clears it
     ph.write_files(wd, app_files("v3"))
     v3 = d.push(wd, ADMIN, "stubborn", message="v3")

@@ -75,17 +75,11 @@ def need_loop_devices():
 @pytest.fixture(scope="module")
 def d():
     need_loop_devices()
-    d = ph.Daemon()
-    with open(os.path.join(d.data_dir, "config.yaml"), "w") as f:
-        f.write(CONFIG)
-    try:
-        d.start()
+    with ph.own_daemon(config=CONFIG) as d:
         yield d
-        assert d.stop(timeout=30) == 0, d.log_tail()
-        # a stop detaches every /data
-        assert ph.mounts_under(d.data_dir) == [], ph.mounts_under(d.data_dir)
-    finally:
-        d.cleanup()
+        data_dir = d.data_dir
+    # a stop detaches every /data
+    assert ph.mounts_under(data_dir) == [], ph.mounts_under(data_dir)
 
 
 def deploy(d, name):

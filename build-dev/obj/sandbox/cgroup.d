@@ -1,2 +1,0 @@
-build-dev/obj/sandbox/cgroup.o: sandbox/cgroup.c sandbox/sandbox.h
-sandbox/sandbox.h:

@@ -1,2 +1,0 @@
-build-dev/obj/sandbox/launcher.o: sandbox/launcher.c sandbox/sandbox.h
-sandbox/sandbox.h:

@@ -1,2 +1,0 @@
-build-dev/obj/sandbox/privs.o: sandbox/privs.c sandbox/sandbox.h
-sandbox/sandbox.h:
