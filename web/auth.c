@@ -7,11 +7,15 @@
 #include "util.h"
 #include "web.h"
 
-/* Tokens look like "pdm_" + 48 hex digits. The first TOKEN_PREFIX characters are
+/* Tokens look like "hf_" + 48 hex digits: the Hub's prefix, which its clients
+ * (@huggingface/hub) insist on before they send a request. Tokens issued before
+ * ("pdm_" + 48 hex digits) keep working. The first TOKEN_PREFIX characters are
  * stored in the clear as a lookup key; the whole token only as a BLAKE2b hash,
  * compared in constant time. */
 #define TOKEN_PREFIX 12
 #define TOKEN_RANDOM 24
+#define TOKEN_TAG "hf_"
+#define TOKEN_TAG_OLD "pdm_"
 
 static void
 token_hash(const char *token, unsigned char out[32])
@@ -25,16 +29,27 @@ auth_token_create(store *st, int64_t user_id, char *token, size_t len)
 	unsigned char rnd[TOKEN_RANDOM], hash[32];
 	char prefix[TOKEN_PREFIX + 1];
 
-	if (len < 4 + 2 * TOKEN_RANDOM + 1)
+	size_t tag = strlen(TOKEN_TAG);
+
+	if (len < tag + 2 * TOKEN_RANDOM + 1)
 		return -ENOSPC;
 	randombytes_buf(rnd, sizeof(rnd));
-	memcpy(token, "pdm_", 4);
-	sodium_bin2hex(token + 4, len - 4, rnd, sizeof(rnd));
+	memcpy(token, TOKEN_TAG, tag);
+	sodium_bin2hex(token + tag, len - tag, rnd, sizeof(rnd));
 	sodium_memzero(rnd, sizeof(rnd));
 	memcpy(prefix, token, TOKEN_PREFIX);
 	prefix[TOKEN_PREFIX] = '\0';
 	token_hash(token, hash);
 	return store_token_add(st, user_id, prefix, hash);
+}
+
+static int
+token_well_formed(const char *token, const char *tag)
+{
+	size_t t = strlen(tag);
+
+	return strncmp(token, tag, t) == 0 && strlen(token) == t + 2 * TOKEN_RANDOM &&
+	    strspn(token + t, "0123456789abcdef") == 2 * TOKEN_RANDOM;
 }
 
 static char *
@@ -44,7 +59,7 @@ token_user(podium *p, const char *token)
 	char prefix[TOKEN_PREFIX + 1];
 	char *user = NULL;
 
-	if (strlen(token) != 4 + 2 * TOKEN_RANDOM || strncmp(token, "pdm_", 4) != 0)
+	if (!token_well_formed(token, TOKEN_TAG) && !token_well_formed(token, TOKEN_TAG_OLD))
 		return NULL;
 	memcpy(prefix, token, TOKEN_PREFIX);
 	prefix[TOKEN_PREFIX] = '\0';
