@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libuv liburing libgit2 sqlite3 yaml-0.1 jansson libsodium
+PKGS    := libuv liburing libgit2 sqlite3 yaml-0.1 jansson libsodium libcurl
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 
@@ -61,7 +61,7 @@ $(BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
 
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
-            libseccomp-dev libyaml-dev libjansson-dev libsodium-dev git libcmocka-dev \
+            libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
             nodejs iproute2 util-linux ca-certificates curl
 # Only the benchmarks compare against these.
