@@ -74,8 +74,10 @@ def test_create_shape_and_duplicate(podium):
 
 def test_create_in_organization(podium):
     r = podium.create_space("orgdemo", organization="alice")
-    assert r.json() == {"url": "http://localhost:%d/spaces/alice/orgdemo" % podium.port,
-                        "name": "alice/orgdemo"}
+    j = r.json()
+    assert re.fullmatch(r"[0-9a-f]{24}", j.pop("id", "")), r
+    assert j == {"url": "http://localhost:%d/spaces/alice/orgdemo" % podium.port,
+                 "name": "alice/orgdemo"}
     j = podium.info("alice", "orgdemo").json()
     assert j["id"] == "alice/orgdemo"
     assert j["host"] == "http://alice-orgdemo.localhost:%d" % podium.port
