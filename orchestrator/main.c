@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "daemon.h"
 
 static void
@@ -15,6 +16,7 @@ usage(FILE *f)
 	    "  --domain DOMAIN     hub host; apps are served at OWNER-NAME.DOMAIN (default localhost)\n"
 	    "\n"
 	    "The first start creates user admin and writes its API token to DIR/admin.token.\n", f);
+	cli_usage(f);
 }
 
 static int
@@ -52,6 +54,8 @@ main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (cli_is_command(argv[1]))
+		return cli_main(argc, argv);
 	if (strcmp(argv[1], "serve") != 0) {
 		fprintf(stderr, "podium: unknown command \"%s\"\n", argv[1]);
 		usage(stderr);
