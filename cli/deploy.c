@@ -357,14 +357,20 @@ cli_deploy(cli_ctx *c, int argc, char **argv)
 		const char *host = NULL, *stage = json_string_value(json_object_get(info, "stage"));
 		const char *err = json_string_value(json_object_get(info, "errorMessage"));
 
+		/* RUNNING with an error after a commit: the new release failed and the
+		 * previous one still serves */
+		int old_serves = code == 0 && committed && err != NULL;
+
+		if (old_serves)
+			code = CLI_EFAIL;
 		if (cli_http(c, "GET", ipath, NULL, NULL, 0, &r) == 0 && r.status == 200)
 			sj = cli_resp_json(&r);
 		cli_resp_release(&r);
 		free(ipath);
 		host = json_string_value(json_object_get(sj, "host"));
 		if (c->json) {
-			json_t *out = json_pack("{s:s++, s:s?, s:s?, s:s?}", "space", owner, "/", name,
-			    "stage", stage, "url", host, "errorMessage", err);
+			json_t *out = json_pack("{s:s++, s:s?, s:s?, s:s?, s:b}", "space", owner, "/", name,
+			    "stage", stage, "url", host, "errorMessage", err, "ok", code == 0);
 			char *t = json_dumps(out, JSON_INDENT(2));
 
 			puts(t);
@@ -372,6 +378,9 @@ cli_deploy(cli_ctx *c, int argc, char **argv)
 			json_decref(out);
 		} else if (code == 0) {
 			printf("%s/\n", host != NULL ? host : "?");
+		} else if (old_serves) {
+			cli_error(code, "deploy: the new release of %s/%s failed (the previous one still "
+			    "serves): %s", owner, name, err);
 		} else if (stage != NULL) {
 			cli_error(code, "deploy: %s/%s is %s%s%s", owner, name, stage, err != NULL ? ": " : "",
 			    err != NULL ? err : "");
