@@ -171,7 +171,7 @@ parse_opts(cli_ctx *c, const cli_cmd *cmd, int argc, char **argv, const opt_spec
 	int n = 0, o;
 
 	for (; spec != NULL && spec[n].name != NULL; n++)
-		lo[n] = (struct option){ spec[n].name, spec[n].has_arg, NULL, 100 + n };
+		lo[n] = (struct option){ spec[n].name, spec[n].has_arg, NULL, 1000 + n };
 	lo[n++] = (struct option){ "json", 0, NULL, 'j' };
 	lo[n++] = (struct option){ "help", 0, NULL, 'h' };
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
@@ -183,11 +183,11 @@ parse_opts(cli_ctx *c, const cli_cmd *cmd, int argc, char **argv, const opt_spec
 			return 0;
 		} else if (o == 'j') {
 			c->json = 1;
-		} else if (o >= 100 && o < 100 + n) {
-			if (spec[o - 100].has_arg)
-				*spec[o - 100].value = optarg;
+		} else if (o >= 1000 && o < 1000 + n) {
+			if (spec[o - 1000].has_arg)
+				*spec[o - 1000].value = optarg;
 			else
-				*spec[o - 100].flag = 1;
+				*spec[o - 1000].flag = 1;
 		} else if (o == 'f' || o == 'y') {
 			/* short forms: -f (follow), -y (yes) */
 			for (int i = 0; spec != NULL && spec[i].name != NULL; i++)
