@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import {
   commit,
+  countCommits,
   createRepo,
+  deleteFile,
   deleteRepo,
   downloadFile,
   fileExists,
@@ -15,6 +17,7 @@ import {
   listSpaces,
   repoExists,
   spaceInfo,
+  uploadFile,
   uploadFiles,
   whoAmI,
 } from "@huggingface/hub";
@@ -156,6 +159,13 @@ const text = await downloadFile({ ...creds, repo, path: "index.html", raw: true 
 assert.equal(await text.text(), "<h1>second version</h1>");
 assert.equal(await downloadFile({ ...creds, repo, path: "nope.txt" }), null);
 ok("downloadFile");
+
+await uploadFile({ ...creds, repo, file: { path: "extra.txt", content: new Blob(["x"]) } });
+assert.equal(await fileExists({ ...creds, repo, path: "extra.txt" }), true);
+await deleteFile({ ...creds, repo, path: "extra.txt" });
+assert.equal(await fileExists({ ...creds, repo, path: "extra.txt" }), false);
+assert.equal(await countCommits({ ...creds, repo }), 5);
+ok("uploadFile, deleteFile, countCommits");
 
 await createRepo({ ...creds, repo: privRepo, sdk: "static", private: true });
 assert.equal((await spaceInfo({ ...creds, name: privRepo.name, additionalFields: ["private"] })).private, true);
