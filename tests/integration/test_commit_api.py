@@ -248,3 +248,44 @@ def test_create_with_files(podium):
         "type": "space", "name": "cm-files2", "files": [{"path": "../x", "content": ""}]})
     assert r.status == 400, r
     assert podium.info(ADMIN, "cm-files2").status == 404
+
+
+def test_private_space_reads_and_writes_need_the_owner(podium):
+    podium.create_space("cm-priv", sdk="static", private=True)
+    r = commit(podium, "cm-priv", ndjson({"summary": "p"}, file_op("index.html", "private bytes")))
+    assert r.status == 200, r  # control: the owner writes and reads
+    paths = ["/spaces/admin/cm-priv/resolve/main/index.html", "/spaces/admin/cm-priv/raw/main/index.html"]
+    apis = ["/api/spaces/admin/cm-priv/tree/main", "/api/spaces/admin/cm-priv/revision/main",
+            "/api/spaces/admin/cm-priv/commits/main"]
+    for p in paths:
+        assert get(podium, p).body == b"private bytes"
+    for p in apis:
+        assert podium.api("GET", p).status == 200
+    # anonymous: 404 everywhere, as on the Hub; nothing leaks
+    for p in paths + apis:
+        r = podium.api("GET", p, token=None)
+        assert r.status == 404 and b"private bytes" not in r.body, (p, r)
+    r = commit(podium, "cm-priv", ndjson({"summary": "x"}, file_op("index.html", "y")), token=None)
+    assert r.status == 404, r
+    assert get(podium, paths[0]).body == b"private bytes"
+
+
+def test_commit_and_git_push_take_turns(podium):
+    podium.create_space("cm-git", sdk="static")
+    r = commit(podium, "cm-git", ndjson({"summary": "api"}, file_op("index.html", "api")))
+    api_sha = r.json()["commitOid"]
+    # git builds on the API's commit (a fast-forward)
+    wd = podium.workdir_from()
+    podium.git("clone", "-q", podium.remote_url(ADMIN, "cm-git"), wd + "/c")
+    ph.write_files(wd + "/c", {"index.html": "git"})
+    pushed = podium.push(wd + "/c", ADMIN, "cm-git")
+    assert main_sha(podium, "cm-git") == pushed
+    # a commit on the API's old parent is now stale; on the pushed tip it is taken
+    r = commit(podium, "cm-git", ndjson({"summary": "x", "parentCommit": api_sha}, file_op("a", "a")))
+    assert r.status == 412, r
+    r = commit(podium, "cm-git", ndjson({"summary": "y", "parentCommit": pushed}, file_op("a", "a")))
+    assert r.status == 200, r
+    podium.wait_stage(ADMIN, "cm-git", "RUNNING")
+    assert podium.wait_app(ADMIN, "cm-git", predicate=lambda x: x.text == "git").text == "git"
+    podium.git("pull", "-q", "--ff-only", cwd=wd + "/c")
+    assert podium.git("rev-parse", "HEAD", cwd=wd + "/c").stdout.decode().strip() == r.json()["commitOid"]
