@@ -28,6 +28,8 @@
 /* base64 of a REPO_MAX_FILE file plus its JSON wrapping */
 #define COMMIT_MAX_LINE ((size_t)REPO_MAX_FILE / 3 * 4 + 64 * 1024)
 #define COMMIT_MAX_OPS 100000
+/* lines from this size on are handled off the loop */
+#define COMMIT_OFFLOAD_LINE ((size_t)1 << 20)
 
 typedef struct commit_req {
 	podium *p;
@@ -41,6 +43,15 @@ typedef struct commit_req {
 
 	char *line;
 	size_t line_len;
+	/* a big line is parsed, decoded and stored on a worker thread; meanwhile the
+	 * body is paused, bytes still arriving wait in pending, and nothing else
+	 * touches the request (its repository and index belong to the worker) */
+	uv_work_t work;
+	char *work_text;
+	size_t work_len;
+	int working, ended, aborted;
+	char *pending;
+	size_t pending_len;
 	int lineno, nops;
 	int header_seen;
 	int status;            /* first error: its HTTP status (0: none yet) */
@@ -256,11 +267,35 @@ commit_line(commit_req *c, const char *text, size_t len)
 	json_decref(j);
 }
 
-static void
-commit_data(void *arg, const char *data, size_t len)
-{
-	commit_req *c = arg;
+static void commit_work(uv_work_t *w);
+static void commit_work_done(uv_work_t *w, int status);
 
+/* Takes text (malloc'd); the line runs on a worker. */
+static void
+commit_dispatch(commit_req *c, char *text, size_t len)
+{
+	c->work_text = text;
+	c->work_len = len;
+	c->working = 1;
+	c->work.data = c;
+	if (!c->ended)
+		http_exchange_pause(c->x);
+	uv_queue_work(c->p->loop, &c->work, commit_work, commit_work_done);
+}
+
+static void
+pending_add(commit_req *c, const char *data, size_t len)
+{
+	if (len == 0)
+		return;
+	c->pending = xrealloc(c->pending, c->pending_len + len);
+	memcpy(c->pending + c->pending_len, data, len);
+	c->pending_len += len;
+}
+
+static void
+commit_feed(commit_req *c, const char *data, size_t len)
+{
 	while (len > 0 && c->status == 0) {
 		const char *nl = memchr(data, '\n', len);
 		size_t take = nl != NULL ? (size_t)(nl - data) : len;
@@ -270,12 +305,22 @@ commit_data(void *arg, const char *data, size_t len)
 			    REPO_MAX_FILE >> 20);
 			return;
 		}
-		if (nl != NULL && c->line_len == 0) {
+		if (nl != NULL && c->line_len == 0 && take < COMMIT_OFFLOAD_LINE) {
 			commit_line(c, data, take); /* the whole line in this chunk: no copy */
 		} else {
 			c->line = xrealloc(c->line, c->line_len + take + 1);
 			memcpy(c->line + c->line_len, data, take);
 			c->line_len += take;
+			if (nl != NULL && c->line_len >= COMMIT_OFFLOAD_LINE) {
+				char *text = c->line;
+				size_t n = c->line_len;
+
+				c->line = NULL;
+				c->line_len = 0;
+				pending_add(c, nl + 1, len - take - 1);
+				commit_dispatch(c, text, n);
+				return;
+			}
 			if (nl != NULL) {
 				commit_line(c, c->line, c->line_len);
 				c->line_len = 0;
@@ -289,6 +334,17 @@ commit_data(void *arg, const char *data, size_t len)
 }
 
 static void
+commit_data(void *arg, const char *data, size_t len)
+{
+	commit_req *c = arg;
+
+	if (c->working)
+		pending_add(c, data, len);
+	else
+		commit_feed(c, data, len);
+}
+
+static void
 commit_free(commit_req *c)
 {
 	git_index_free(c->index);
@@ -299,6 +355,7 @@ commit_free(commit_req *c)
 	free(c->summary);
 	free(c->description);
 	free(c->line);
+	free(c->pending);
 	free(c);
 }
 
@@ -359,16 +416,25 @@ commit_built(podium *p, const char *owner, const char *name, const git_oid *id)
 }
 
 static void
-commit_end(void *arg)
+commit_finish(commit_req *c)
 {
-	commit_req *c = arg;
 	char err[512], sha[GIT_OID_HEXSZ + 1], *msg;
 	git_oid id;
 	int r;
 
+	/* the last line needs no newline (@huggingface/hub sends none) */
 	if (c->status == 0 && c->line_len > 0) {
-		commit_line(c, c->line, c->line_len);
+		char *text = c->line;
+		size_t n = c->line_len;
+
+		c->line = NULL;
 		c->line_len = 0;
+		if (n >= COMMIT_OFFLOAD_LINE) {
+			commit_dispatch(c, text, n);
+			return;
+		}
+		commit_line(c, text, n);
+		free(text);
 	}
 	if (c->status == 0 && !c->header_seen)
 		commit_fail(c, 400, "empty commit body: NDJSON lines, the first one the header");
@@ -400,9 +466,59 @@ commit_end(void *arg)
 }
 
 static void
+commit_work(uv_work_t *w)
+{
+	commit_req *c = w->data;
+
+	commit_line(c, c->work_text, c->work_len);
+}
+
+static void
+commit_work_done(uv_work_t *w, int status)
+{
+	commit_req *c = w->data;
+	char *rest = c->pending;
+	size_t n = c->pending_len;
+
+	free(c->work_text);
+	c->work_text = NULL;
+	c->working = 0;
+	if (c->aborted) {
+		commit_free(c);
+		return;
+	}
+	c->pending = NULL;
+	c->pending_len = 0;
+	if (c->status == 0 && n > 0)
+		commit_feed(c, rest, n);
+	free(rest);
+	if (c->working)
+		return;
+	if (c->ended)
+		commit_finish(c);
+	else
+		http_exchange_resume(c->x);
+}
+
+static void
+commit_end(void *arg)
+{
+	commit_req *c = arg;
+
+	c->ended = 1;
+	if (!c->working)
+		commit_finish(c);
+}
+
+static void
 commit_abort(void *arg)
 {
-	commit_free(arg);
+	commit_req *c = arg;
+
+	if (c->working)
+		c->aborted = 1; /* freed when the worker is done */
+	else
+		commit_free(c);
 }
 
 void
