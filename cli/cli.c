@@ -277,10 +277,10 @@ cmd_whoami(cli_ctx *c, int argc, char **argv)
 static int
 cmd_create(cli_ctx *c, int argc, char **argv)
 {
-	const char *sdk = "static";
+	const char *sdk = "static", *from = NULL;
 	int priv = 0, first, r, code;
 	opt_spec spec[] = { { "sdk", 1, &sdk, NULL }, { "private", 0, NULL, &priv },
-		{ NULL, 0, NULL, NULL } };
+		{ "from", 1, &from, NULL }, { NULL, 0, NULL, NULL } };
 	char owner[128], name[128];
 	json_t *body, *j;
 	cli_resp resp;
@@ -292,8 +292,12 @@ cmd_create(cli_ctx *c, int argc, char **argv)
 		return code;
 	body = json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "space", "name", name, "organization",
 	    owner, "sdk", sdk, "private", priv);
+	if (from != NULL)
+		json_object_set_new(body, "from", json_string(from));
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
+	if (from != NULL && !c->json)
+		fprintf(stderr, "Cloning %s ...\n", from);
 	code = cli_http(c, "POST", "/api/repos/create", "application/json", text, strlen(text), &resp);
 	free(text);
 	if (code != 0 || resp.status != 200) {
@@ -594,8 +598,9 @@ static const cli_cmd commands[] = {
 	    "  Checks the token (read from standard input) and stores hub and token in\n"
 	    "  ~/.config/podium/config (mode 0600). PODIUM_HUB / PODIUM_TOKEN override it." },
 	{ "whoami", cmd_whoami, "whoami [--json]\n  The user the token belongs to." },
-	{ "create", cmd_create, "create NAME [--sdk SDK] [--private] [--json]\n"
-	    "  Creates an empty space (NAME: OWNER/NAME or NAME for your own); sdk default static." },
+	{ "create", cmd_create, "create NAME [--sdk SDK] [--private] [--from GIT_URL] [--json]\n"
+	    "  Creates a space (NAME: OWNER/NAME or NAME for your own); sdk default static.\n"
+	    "  --from clones a public git repository (http, https, git) into it and builds it." },
 	{ "deploy", cli_deploy, "deploy [DIR] [--space OWNER/NAME] [--create] [--sdk SDK] [--private]\n"
 	    "              [--message MSG] [--no-wait] [--json]\n"
 	    "  Publishes DIR (default .) as a new commit of the space (default: named after DIR),\n"

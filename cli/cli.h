@@ -2,9 +2,9 @@
  * jansson), in the same binary as the daemon. orchestrator/main.c hands every
  * command but `serve` to cli_main().
  *
- * Exit codes (every command): 0 done; 1 the hub refused or the app failed (an
- * error stage); 2 usage; 3 the hub could not be reached; 4 authentication
- * (no token, or a wrong one); 5 no such space. Errors are one line on stderr. */
+ * Exit codes (every command): 0 done; 1 the hub refused (403 included) or the app
+ * failed (an error stage); 2 usage; 3 the hub could not be reached; 4
+ * authentication (no token, or a wrong one: 401); 5 no such space. Errors are one line on stderr. */
 #ifndef PODIUM_CLI_H
 #define PODIUM_CLI_H
 
@@ -54,7 +54,7 @@ int cli_http_stream(const cli_ctx *c, const char *path, const char *accept,
 /* The parsed JSON body (new reference) or NULL. */
 json_t *cli_resp_json(const cli_resp *r);
 /* Prints "podium: WHAT: the hub's error (HTTP n)" and returns the exit code for
- * the status (401/403 → CLI_EAUTH, 404 → CLI_ENOTFOUND, else CLI_EFAIL), or for a
+ * the status (401 → CLI_EAUTH, 404 → CLI_ENOTFOUND, else CLI_EFAIL), or for a
  * transport error CLI_EUNREACHABLE. */
 int cli_report(const cli_ctx *c, const cli_resp *r, const char *what);
 /* Prints "podium: ..." on stderr and returns code. */

@@ -179,7 +179,7 @@ cli_report(const cli_ctx *c, const cli_resp *r, const char *what)
 		    r->error);
 	j = cli_resp_json(r);
 	msg = json_string_value(json_object_get(j, "error"));
-	code = r->status == 401 || r->status == 403 ? CLI_EAUTH :
+	code = r->status == 401 ? CLI_EAUTH :
 	    r->status == 404 ? CLI_ENOTFOUND : CLI_EFAIL;
 	if (r->status == 401 && c->token == NULL)
 		cli_error(code, "%s: not logged in: run `podium login` or set PODIUM_TOKEN", what);

@@ -169,6 +169,7 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 	const char *sdk = json_string_value(json_object_get(body, "sdk"));
 	json_t *priv = json_object_get(body, "private");
 	json_t *files = json_object_get(body, "files");
+	json_t *from = json_object_get(body, "from");
 	const char *vis = json_string_value(json_object_get(body, "visibility"));
 	space *s;
 	int r;
@@ -201,6 +202,16 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 	}
 	if (!auth_may_write(user, owner)) {
 		web_json_error(a->x, 403, "user %s may not create spaces under %s", user, owner);
+		return;
+	}
+	if (from != NULL && !json_is_null(from)) {
+		/* a space cloned from a public git repository: clone.c answers */
+		if (!json_is_string(from) || json_array_size(files) > 0)
+			web_json_error(a->x, 400, "\"from\" must be a git URL, without \"files\"");
+		else
+			repo_clone_start(a->p, a->x, owner, name, sdk != NULL ? sdk : "static",
+			    vis != NULL ? strcmp(vis, "private") == 0 : json_is_true(priv),
+			    json_string_value(from));
 		return;
 	}
 	r = space_create(a->p, owner, name, sdk != NULL ? sdk : "static",
