@@ -22,6 +22,8 @@
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "builder.h"
@@ -361,15 +364,37 @@ clone_finish(clone_req *c, int status, const char *fmt, ...)
 
 /* ---- fetch ---- */
 
+/* Did the fetch stop at the size limit? A pack file of max_bytes is what
+ * RLIMIT_FSIZE leaves behind (git reports only "invalid index-pack output"). */
+static int
+pack_hit_limit(const char *repo, long long max)
+{
+	char *dir = xasprintf("%s/objects/pack", repo);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int hit = 0;
+
+	while (d != NULL && !hit && (e = readdir(d)) != NULL) {
+		struct stat st;
+
+		hit = fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_size >= max;
+	}
+	if (d != NULL)
+		closedir(d);
+	free(dir);
+	return hit;
+}
+
 static const char *
-classify(clone_req *c)
+classify(clone_req *c, const char *repo)
 {
 	const char *e = c->errbuf;
 
 	if (c->timed_out)
 		return "took too long";
 	if (c->term_signal == SIGXFSZ || strstr(e, "signal 25") != NULL ||
-	    strstr(e, "File size limit") != NULL)
+	    strstr(e, "File size limit") != NULL || pack_hit_limit(repo, c->pol.max_bytes))
 		return "too big";
 	if (strstr(e, "not found") != NULL || strstr(e, "not exported") != NULL ||
 	    strstr(e, "does not appear to be a git repository") != NULL ||
@@ -406,10 +431,14 @@ fetch_maybe_done(clone_req *c)
 		clone_finish(c, 200, "ok");
 		return;
 	}
-	free(repo);
 	while (c->errlen > 0 && (c->errbuf[c->errlen - 1] == '\n' || c->errbuf[c->errlen - 1] == '\r'))
 		c->errbuf[--c->errlen] = '\0';
-	why = classify(c);
+	/* one line: an API error, and the client's one-line message */
+	for (char *q = c->errbuf; *q != '\0'; q++)
+		if (*q == '\n' || *q == '\r' || *q == '\t')
+			*q = ' ';
+	why = classify(c, repo);
+	free(repo);
 	clone_finish(c, strcmp(why, "too big") == 0 ? 413 : strcmp(why, "took too long") == 0 ? 504 :
 	    strcmp(why, "not a git repository") == 0 ? 400 : 502, "cannot clone %s: %s%s%s%s", c->url, why,
 	    strcmp(why, "too big") == 0 ? " (over clone max_bytes)" : "", c->errlen > 0 ? ": " : "",
