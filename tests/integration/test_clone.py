@@ -206,6 +206,18 @@ def test_clone_errors_name_the_cause(world):
         assert p.returncode == 1, (url, p.returncode, p.err)
         assert why in p.err and p.err.count("\n") <= 2, (url, p.err)
     assert not [s for s in spaces(w) if s.startswith("admin/cl-bad")]
+    # a server that accepts and then says nothing: the clone's timeout ends it
+    silent = w.net.popen(w.net.b, "/usr/bin/python3", "-c",
+                         "import socket, time\n"
+                         "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                         "s.bind(('%s', 9419)); s.listen(8)\n"
+                         "conns = []\n"
+                         "while True: conns.append(s.accept())\n" % NET_B)
+    w.procs.append(silent)
+    config(w, "clone:\n  allow_networks: [10.213.7.0/30]\n  timeout: 2\n")
+    p = w.cli("create", "cl-slow", "--from", "git://%s:9419/app.git" % NET_B)
+    assert p.returncode == 1 and "took too long" in p.err, p.err
+    assert "admin/cl-slow" not in spaces(w)
     # a host list: names not on it are refused before any lookup
     config(w, "clone:\n  hosts: [git.example.org]\n  allow_networks: [10.213.7.0/30]\n")
     p = w.cli("create", "cl-host", "--from", "git://%s/app.git" % NET_B)
