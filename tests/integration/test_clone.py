@@ -183,9 +183,20 @@ def test_private_network_refused_by_default_then_allowed(world):
     p = w.net.run(w.net.a, "curl", "-s", "-H", "Host: admin-cl-app.localhost", "http://127.0.0.1:18080/",
                   check=False)
     assert b"cloned over git://" in p.stdout, p
-    # the repository holds the clone's commit on main: API reads work on it
+    # the shallow clone takes new commits: a deploy (tree, revision, commit APIs) on top
     p = w.cli("open", "cl-app")
     assert p.out.strip() == "http://admin-cl-app.localhost:18080/"
+    src = os.path.join(w.tmp, "redeploy")
+    ph.write_files(src, {"index.html": "<h1>redeployed</h1>"})
+    p = w.cli("deploy", src, "--space", "cl-app")
+    assert p.returncode == 0 and "Publishing 1 file(s)" in p.err, p.err
+    p = w.net.run(w.net.a, "curl", "-s", "-H", "Host: admin-cl-app.localhost", "http://127.0.0.1:18080/",
+                  check=False)
+    assert b"redeployed" in p.stdout, p
+    p = w.net.run(w.net.a, "curl", "-s", "-H", "Authorization: Bearer " + w.token,
+                  "http://127.0.0.1:18080/api/spaces/admin/cl-app/commits/main", check=False)
+    import json
+    assert [c["title"] for c in json.loads(p.stdout)] == ["Deploy with podium", "init"], p.stdout
 
 
 def test_clone_errors_name_the_cause(world):
@@ -214,6 +225,9 @@ def test_clone_errors_name_the_cause(world):
                          "conns = []\n"
                          "while True: conns.append(s.accept())\n" % NET_B)
     w.procs.append(silent)
+    probe = "import socket; socket.create_connection(('%s', 9419), timeout=2)" % NET_B
+    ph.wait_until(lambda: w.net.run(w.net.a, "/usr/bin/python3", "-c", probe, check=False).returncode == 0,
+                  "the silent server listens", timeout=30)
     config(w, "clone:\n  allow_networks: [10.213.7.0/30]\n  timeout: 2\n")
     p = w.cli("create", "cl-slow", "--from", "git://%s:9419/app.git" % NET_B)
     assert p.returncode == 1 and "took too long" in p.err, p.err
