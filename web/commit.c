@@ -42,7 +42,8 @@ typedef struct commit_req {
 	char *summary, *description;
 
 	char *line;
-	size_t line_len;
+	size_t line_len, line_cap;
+	int responded;         /* answered early (413 while the body still comes) */
 	/* a big line is parsed, decoded and stored on a worker thread; meanwhile the
 	 * body is paused, bytes still arriving wait in pending, and nothing else
 	 * touches the request (its repository and index belong to the worker) */
@@ -74,7 +75,7 @@ commit_fail(commit_req *c, int status, const char *fmt, ...)
 	va_end(ap);
 	free(c->line);
 	c->line = NULL;
-	c->line_len = 0;
+	c->line_len = c->line_cap = 0;
 }
 
 static const char *
@@ -303,12 +304,26 @@ commit_feed(commit_req *c, const char *data, size_t len)
 		if (c->line_len + take > COMMIT_MAX_LINE) {
 			commit_fail(c, 413, "line %d is larger than a %u MiB file encoded", c->lineno + 1,
 			    REPO_MAX_FILE >> 20);
+			/* answered now: the client need not send the rest */
+			web_json_error(c->x, c->status, "%s", c->err);
+			c->responded = 1;
 			return;
 		}
 		if (nl != NULL && c->line_len == 0 && take < COMMIT_OFFLOAD_LINE) {
 			commit_line(c, data, take); /* the whole line in this chunk: no copy */
 		} else {
-			c->line = xrealloc(c->line, c->line_len + take + 1);
+			if (c->line_len + take + 1 > c->line_cap) {
+				/* doubling: growing by each chunk copied a 100 MiB line
+				 * thousands of times where realloc cannot grow in place */
+				size_t cap = c->line_cap * 2;
+
+				if (cap < c->line_len + take + 1)
+					cap = c->line_len + take + 1;
+				if (cap < 64 * 1024)
+					cap = 64 * 1024;
+				c->line = xrealloc(c->line, cap);
+				c->line_cap = cap;
+			}
 			memcpy(c->line + c->line_len, data, take);
 			c->line_len += take;
 			if (nl != NULL && c->line_len >= COMMIT_OFFLOAD_LINE) {
@@ -316,7 +331,7 @@ commit_feed(commit_req *c, const char *data, size_t len)
 				size_t n = c->line_len;
 
 				c->line = NULL;
-				c->line_len = 0;
+				c->line_len = c->line_cap = 0;
 				pending_add(c, nl + 1, len - take - 1);
 				commit_dispatch(c, text, n);
 				return;
@@ -428,7 +443,7 @@ commit_finish(commit_req *c)
 		size_t n = c->line_len;
 
 		c->line = NULL;
-		c->line_len = 0;
+		c->line_len = c->line_cap = 0;
 		if (n >= COMMIT_OFFLOAD_LINE) {
 			commit_dispatch(c, text, n);
 			return;
@@ -441,7 +456,8 @@ commit_finish(commit_req *c)
 	if (c->status == 0 && space_find(c->p, c->owner, c->name) == NULL)
 		commit_fail(c, 404, "space %s/%s was deleted", c->owner, c->name);
 	if (c->status != 0) {
-		web_json_error(c->x, c->status, "%s", c->err);
+		if (!c->responded)
+			web_json_error(c->x, c->status, "%s", c->err);
 		commit_free(c);
 		return;
 	}

@@ -87,13 +87,16 @@ repo_not_found(http_exchange *x, const char *code, const char *fmt, ...)
 {
 	http_header h = { "X-Error-Code", code };
 	char msg[1024], *text;
+	json_t *body;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	utf8_scrub(msg);
-	text = json_dumps(json_pack("{s:s}", "error", msg), JSON_COMPACT | JSON_ENSURE_ASCII);
+	body = json_pack("{s:s}", "error", msg);
+	text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
 	http_respond(x, 404, "application/json", &h, 1, text, strlen(text));
 	free(text);
 }
