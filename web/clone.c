@@ -306,10 +306,17 @@ clone_closed(uv_handle_t *h)
 		clone_free(c);
 }
 
+/* The client left (or the daemon is stopping, which aborts every exchange): the
+ * fetch is stopped and the space removed, so that nothing half-made stays and
+ * nothing keeps the loop running. */
 static void
 clone_client_gone(void *arg)
 {
-	((clone_req *)arg)->gone = 1;
+	clone_req *c = arg;
+
+	c->gone = 1;
+	if (c->running)
+		uv_process_kill(&c->proc, SIGKILL);
 }
 
 static void
@@ -604,6 +611,12 @@ resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 	const char *why = NULL;
 	char bad[INET6_ADDRSTRLEN] = "";
 
+	if (c->gone) {
+		uv_close((uv_handle_t *)&c->timer, clone_closed);
+		uv_freeaddrinfo(res);
+		clone_finish(c, 400, "cannot clone %s: the client left", c->url);
+		return;
+	}
 	if (status != 0 || res == NULL) {
 		uv_close((uv_handle_t *)&c->timer, clone_closed);
 		clone_finish(c, 502, "cannot clone %s: unreachable: %s does not resolve (%s)", c->url,

@@ -232,6 +232,16 @@ def test_clone_errors_name_the_cause(world):
     p = w.cli("create", "cl-slow", "--from", "git://%s:9419/app.git" % NET_B)
     assert p.returncode == 1 and "took too long" in p.err, p.err
     assert "admin/cl-slow" not in spaces(w)
+    # the client leaves during the clone: the fetch is stopped and the space removed
+    # (long before the 600 s timeout)
+    config(w, "clone:\n  allow_networks: [10.213.7.0/30]\n  timeout: 600\n")
+    env = dict(w.env, HOME=os.path.join(w.tmp, "home"))
+    client = w.net.popen(w.net.a, w.bin, "create", "cl-left", "--from", "git://%s:9419/app.git" % NET_B,
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ph.wait_until(lambda: "admin/cl-left" in spaces(w), "the space exists during the clone", timeout=30)
+    client.kill()
+    client.wait()
+    ph.wait_until(lambda: "admin/cl-left" not in spaces(w), "the space is removed", timeout=30)
     # a host list: names not on it are refused before any lookup
     config(w, "clone:\n  hosts: [git.example.org]\n  allow_networks: [10.213.7.0/30]\n")
     p = w.cli("create", "cl-host", "--from", "git://%s/app.git" % NET_B)
