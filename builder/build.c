@@ -10,6 +10,7 @@
 #include "builder_int.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,16 +22,19 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logfile.h"
+#include "mask.h"
 #include "util.h"
 
 #define APP_DIR        "/home/user/app"
-#define BUILD_MEMORY   "2147483648"  /* 2 GiB */
-#define BUILD_PIDS     "512"
+#define BUILD_MEMORY   2147483648ull  /* 2 GiB, unless the request says */
+#define BUILD_PIDS     512
 #define BUILD_TIMEOUT  "600"
 #define STATUS_FD      3
-#define MAX_STEPS      4
-#define MAX_ARGS       64
+#define MAX_STEPS      8
+#define MAX_ARGS       64            /* besides the space's --env pairs */
 #define TAIL_LINES     20
+#define TAIL_BYTES     4096
 /* PATH for build steps: tools installed by an earlier step come first. */
 #define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
                        "/usr/local/bin:/usr/bin:/bin"
@@ -43,11 +47,19 @@ typedef struct build_step {
 struct build_job {
 	uv_loop_t *loop;
 	char *repo_path, *sha, *release_dir, *log_path, *sandbox_bin, *space_id;
+	char *cache_dir;            /* NULL: no build cache */
+	int no_cache;
 	unsigned host_uid;
+	char memory[24], pids[16], cpus[24];  /* step limits as arguments ("" no CPU limit) */
+	char **env;                 /* the space's variables and secrets, NULL-terminated */
+	size_t nenv;
+	mask mask;                  /* secret values hidden from the log */
 	build_done_cb cb;
 	void *arg;
 
-	int log_fd;
+	logfile log;
+	char tail[TAIL_BYTES];      /* the log's last bytes, for the failure message */
+	size_t tail_len;
 	uint64_t started_ms, step_ms;
 	uv_work_t work;
 	int export_rc;
@@ -71,18 +83,29 @@ struct build_job {
 /* ---- the build log -------------------------------------------------------------- */
 
 static void
+log_write_raw(void *arg, const char *data, size_t len)
+{
+	build_job *job = arg;
+	size_t keep;
+
+	/* A full disk must not fail the build itself; the tail is kept either way. */
+	logfile_write(&job->log, data, len);
+	if (len >= TAIL_BYTES) {
+		memcpy(job->tail, data + len - TAIL_BYTES, TAIL_BYTES);
+		job->tail_len = TAIL_BYTES;
+		return;
+	}
+	keep = job->tail_len + len > TAIL_BYTES ? TAIL_BYTES - len : job->tail_len;
+	memmove(job->tail, job->tail + job->tail_len - keep, keep);
+	memcpy(job->tail + keep, data, len);
+	job->tail_len = keep + len;
+}
+
+/* Everything reaches the log through here: a secret's value never does. */
+static void
 log_write(build_job *job, const char *data, size_t len)
 {
-	while (len > 0 && job->log_fd >= 0) {
-		ssize_t w = write(job->log_fd, data, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* a full disk must not fail the build itself */
-		data += w;
-		len -= (size_t)w;
-	}
+	mask_write(&job->mask, data, len, log_write_raw, job);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -108,38 +131,33 @@ log_line(build_job *job, const char *fmt, ...)
 	log_write(job, buf, (size_t)n);
 }
 
-/* The last TAIL_LINES lines of the build log, fitted into out (keeping the end). */
+/* The last TAIL_LINES lines of the build log, fitted into out (keeping the end).
+ * From memory: the log file is append-only to us, and may be on a full disk. */
 static void
 log_tail(build_job *job, char *out, size_t outlen)
 {
-	char buf[8192];
-	struct stat st;
-	ssize_t n;
-	off_t off;
+	const char *start = job->tail, *p = job->tail + job->tail_len;
+	size_t n;
 	int lines = 0;
-	char *p;
 
-	out[0] = '\0';
-	if (job->log_fd < 0 || fstat(job->log_fd, &st) != 0)
-		return;
-	off = st.st_size > (off_t)sizeof(buf) - 1 ? st.st_size - (off_t)sizeof(buf) + 1 : 0;
-	n = pread(job->log_fd, buf, sizeof(buf) - 1, off);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	p = buf + n;
-	if (p > buf && p[-1] == '\n')
+	if (p > start && p[-1] == '\n')
 		p--;
-	while (p > buf && lines < TAIL_LINES) {
+	n = (size_t)(p - start);
+	while (p > start && lines < TAIL_LINES) {
 		p--;
 		if (*p == '\n')
 			lines++;
 	}
-	if (*p == '\n')
+	if (*p == '\n' && p < start + n)
 		p++;
-	if (strlen(p) >= outlen)
-		p += strlen(p) - outlen + 1;
-	snprintf(out, outlen, "%s", p);
+	n -= (size_t)(p - start);
+	if (n >= outlen) {
+		p += n - outlen + 1;
+		n = outlen - 1;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+	utf8_scrub(out); /* a cut character, or a step that printed bytes: JSON needs UTF-8 */
 }
 
 /* ---- finishing -------------------------------------------------------------------- */
@@ -153,8 +171,13 @@ job_free(build_job *job)
 		for (k = 0; job->steps[i].argv[k] != NULL; k++)
 			free(job->steps[i].argv[k]);
 	app_config_release(&job->result.config);
-	if (job->log_fd >= 0)
-		close(job->log_fd);
+	for (size_t e = 0; e < job->nenv; e++) {
+		sodium_memzero(job->env[e], strlen(job->env[e]));
+		free(job->env[e]);
+	}
+	free(job->env);
+	mask_free(&job->mask);
+	logfile_close(&job->log);
 	if (job->status_fd >= 0)
 		close(job->status_fd);
 	free(job->repo_path);
@@ -163,6 +186,7 @@ job_free(build_job *job)
 	free(job->log_path);
 	free(job->sandbox_bin);
 	free(job->space_id);
+	free(job->cache_dir);
 	free(job);
 }
 
@@ -250,7 +274,8 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 	if (json_is_true(json_object_get(st, "timed_out")))
 		snprintf(out, outlen, "timed out after %s s", BUILD_TIMEOUT);
 	else if (json_is_true(json_object_get(st, "oom_killed")))
-		snprintf(out, outlen, "out of memory (limit 2 GiB)");
+		snprintf(out, outlen, "out of memory (limit %llu MiB)",
+		    strtoull(job->memory, NULL, 10) >> 20);
 	json_decref(st);
 }
 
@@ -320,15 +345,16 @@ out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	if (n == 0)
 		return;
+	mask_flush(&job->mask, log_write_raw, job);
 	job->out_open = 0;
 	uv_close((uv_handle_t *)s, handle_closed);
 	step_done(job);
 }
 
 static int
-argv_add(char **argv, int *n, const char *s)
+argv_add(char **argv, int *n, int max, const char *s)
 {
-	if (*n >= MAX_ARGS - 1)
+	if (*n >= max - 1)
 		return -E2BIG;
 	argv[(*n)++] = (char *)s;
 	argv[*n] = NULL;
@@ -341,7 +367,7 @@ step_spawn(build_job *job, build_step *step)
 {
 	uv_process_options_t opts;
 	uv_stdio_container_t stdio[STATUS_FD + 1];
-	char *argv[MAX_ARGS], uid[16], sfd[16];
+	char **argv = xcalloc(MAX_ARGS + 2 * job->nenv, sizeof(char *)), uid[16], sfd[16];
 	uv_file out_fds[2] = { -1, -1 };
 	int status_fds[2] = { -1, -1 };
 	int n = 0, i, r;
@@ -351,23 +377,36 @@ step_spawn(build_job *job, build_step *step)
 	const char *fixed[] = { job->sandbox_bin, "--net", "host",
 		"--bind", job->release_dir, APP_DIR, "--chdir", APP_DIR, "--tmpfs", "/tmp",
 		"--host-uid", uid, "--host-gid", uid,
-		"--memory", BUILD_MEMORY, "--pids", BUILD_PIDS, "--timeout", BUILD_TIMEOUT,
+		"--memory", job->memory, "--pids", job->pids, "--timeout", BUILD_TIMEOUT,
 		"--status-fd", sfd,
 		"--env", "HOME=/tmp", "--env", "PATH=" BUILD_PATH, "--env", "LANG=C.UTF-8",
 		"--env", "PIP_NO_INPUT=1", "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
 		"--env", "npm_config_cache=/tmp/.npm", "--env", "npm_config_update_notifier=false",
-		"--env", "CI=1", "--" };
+		"--env", "CI=1" };
+	int max = MAX_ARGS + 2 * (int)job->nenv;
 
-	argv[0] = NULL;
 	for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])); i++)
-		if ((r = argv_add(argv, &n, fixed[i])) != 0)
-			return r;
+		if ((r = argv_add(argv, &n, max, fixed[i])) != 0)
+			goto failed;
+	if (job->cache_dir != NULL && ((r = argv_add(argv, &n, max, "--bind")) != 0 ||
+	    (r = argv_add(argv, &n, max, job->cache_dir)) != 0 ||
+	    (r = argv_add(argv, &n, max, "/cache")) != 0))
+		goto failed;
+	for (i = 0; i < (int)job->nenv; i++)
+		if ((r = argv_add(argv, &n, max, "--env")) != 0 ||
+		    (r = argv_add(argv, &n, max, job->env[i])) != 0)
+			goto failed;
+	if (job->cpus[0] != '\0' && ((r = argv_add(argv, &n, max, "--cpus")) != 0 ||
+	    (r = argv_add(argv, &n, max, job->cpus)) != 0))
+		goto failed;
+	if ((r = argv_add(argv, &n, max, "--")) != 0)
+		goto failed;
 	for (i = 0; step->argv[i] != NULL; i++)
-		if ((r = argv_add(argv, &n, step->argv[i])) != 0)
-			return r;
+		if ((r = argv_add(argv, &n, max, step->argv[i])) != 0)
+			goto failed;
 
 	if ((r = uv_pipe(out_fds, 0, 0)) != 0)
-		return r;
+		goto failed;
 	if (pipe2(status_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
 		r = -errno;
 		goto failed;
@@ -404,6 +443,7 @@ step_spawn(build_job *job, build_step *step)
 	job->handles++;
 	job->out_open = 1;
 	uv_read_start((uv_stream_t *)&job->out, out_alloc, out_read);
+	free(argv);
 	return 0;
 
 failed:
@@ -413,6 +453,7 @@ failed:
 		if (status_fds[i] >= 0)
 			close(status_fds[i]);
 	}
+	free(argv);
 	return r;
 }
 
@@ -475,6 +516,61 @@ release_file(build_job *job, const char *name)
 	return r;
 }
 
+/* The build cache (cache.c) for one install: on a hit, adds the step that
+ * restores dir from it and returns 1; on a miss returns 0 and, when the
+ * install can be cached, sets key for cache_save. */
+static int
+cache_restore(build_job *job, builder_cache_kind kind, const char *dir, const char *why,
+    char key[BUILDER_CACHE_KEY_LEN + 1])
+{
+	const char *prefix = builder_cache_prefix(kind);
+
+	key[0] = '\0';
+	if (job->cache_dir == NULL)
+		return 0;
+	if (builder_cache_key(kind, job->release_dir, &job->result.config, key) != 0) {
+		key[0] = '\0';
+		return 0;
+	}
+	if (job->no_cache) {
+		log_line(job, "--> build cache: not used (factory rebuild)");
+		return 0;
+	}
+	if (!builder_cache_has(job->cache_dir, kind, key)) {
+		log_line(job, "--> build cache: no %s for these inputs (%s-%.12s), installing", dir,
+		    prefix, key);
+		return 0;
+	}
+	char *name = xasprintf("restore %s from the build cache (%s unchanged)", dir, why);
+	char *cmd = xasprintf("cp -a /cache/%s-%s/%s %s", prefix, key, dir, dir);
+
+	log_line(job, "--> build cache: reusing %s (%s-%.12s), %s skipped", dir, prefix, key,
+	    kind == BUILDER_CACHE_PYTHON ? "pip" : "npm");
+	step_add(job, name, "/bin/sh", "-c", cmd, NULL);
+	free(name);
+	free(cmd);
+	return 1;
+}
+
+/* After a fresh install: keep dir as the one entry of its kind. The "ok" mark
+ * is written last, so an interrupted save is never taken for an entry. */
+static void
+cache_save(build_job *job, builder_cache_kind kind, const char *dir, const char *key)
+{
+	const char *p = builder_cache_prefix(kind);
+	char *cmd;
+
+	if (key[0] == '\0')
+		return;
+	/* A package without dependencies installs no node_modules: nothing to keep. */
+	cmd = xasprintf("[ -d %s ] || exit 0; "
+	    "rm -rf /cache/.new-%s && mkdir /cache/.new-%s && cp -a %s /cache/.new-%s/ && "
+	    "rm -rf /cache/%s-* && mv /cache/.new-%s /cache/%s-%s && : > /cache/%s-%s/ok",
+	    dir, p, p, dir, p, p, p, p, key, p, key);
+	step_add(job, "save the installed dependencies to the build cache", "/bin/sh", "-c", cmd, NULL);
+	free(cmd);
+}
+
 /* Decides which install steps this release needs, in the order they must run. */
 static void
 steps_plan(build_job *job)
@@ -482,8 +578,10 @@ steps_plan(build_job *job)
 	const app_config *c = &job->result.config;
 	const json_t *cmd = json_object_get(c->card, "app_build_command");
 	int is_static = strcmp(c->sdk, "static") == 0;
+	char key[BUILDER_CACHE_KEY_LEN + 1];
 
-	if (!is_static && release_file(job, "requirements.txt")) {
+	if (!is_static && release_file(job, "requirements.txt") &&
+	    !cache_restore(job, BUILDER_CACHE_PYTHON, ".venv", "requirements.txt", key)) {
 		/* System site packages: Debian's python3-* packages satisfy requirements
 		 * without a package index, which this host may not reach. */
 		/* --without-pip: copying pip into every venv costs seconds; the host's pip
@@ -496,12 +594,15 @@ steps_plan(build_job *job)
 		step_add(job, "pip install -r requirements.txt", ".venv/bin/python", "-m", "pip",
 		    "install", "--no-input", "--disable-pip-version-check", "--no-cache-dir",
 		    "-r", "requirements.txt", NULL);
+		cache_save(job, BUILDER_CACHE_PYTHON, ".venv", key);
 	}
-	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd))) {
+	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd)) &&
+	    !cache_restore(job, BUILDER_CACHE_NODE, "node_modules", "package.json and lockfile", key)) {
 		if (release_file(job, "package-lock.json"))
 			step_add(job, "npm ci", "npm", "ci", "--no-audit", "--no-fund", NULL);
 		else
 			step_add(job, "npm install", "npm", "install", "--no-audit", "--no-fund", NULL);
+		cache_save(job, BUILDER_CACHE_NODE, "node_modules", key);
 	}
 	if (json_is_string(cmd) && json_string_length(cmd) > 0) {
 		char *name = xasprintf("app_build_command \"%.96s\"", json_string_value(cmd));
@@ -590,9 +691,31 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	job->sandbox_bin = xstrdup(req->sandbox_bin);
 	job->space_id = xstrdup(req->space_id != NULL ? req->space_id : "?");
 	job->host_uid = req->host_uid;
+	job->no_cache = req->no_cache;
+	if (req->cache_dir != NULL) {
+		/* Only the space's builds write there (as its uid); apps never see it. */
+		if (fs_mkdir_p(req->cache_dir, 0700) == 0 &&
+		    chown(req->cache_dir, req->host_uid, req->host_uid) == 0)
+			job->cache_dir = xstrdup(req->cache_dir);
+		else
+			log_warn("builder: %s: build cache %s unusable: %s", job->space_id,
+			    req->cache_dir, strerror(errno));
+	}
+	for (size_t e = 0; req->env != NULL && req->env[e] != NULL; e++) {
+		job->env = xrealloc(job->env, (job->nenv + 2) * sizeof(char *));
+		job->env[job->nenv++] = xstrdup(req->env[e]);
+		job->env[job->nenv] = NULL;
+	}
+	mask_init(&job->mask, req->mask);
+	snprintf(job->memory, sizeof(job->memory), "%llu",
+	    req->memory_bytes > 0 ? (unsigned long long)req->memory_bytes : BUILD_MEMORY);
+	snprintf(job->pids, sizeof(job->pids), "%u", req->pids > 0 ? req->pids : BUILD_PIDS);
+	if (req->cpus > 0)
+		snprintf(job->cpus, sizeof(job->cpus), "%.2f", req->cpus);
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;
+	job->log.fd = -1;
 	job->started_ms = now_ms();
 	app_config_init(&job->result.config);
 
@@ -602,11 +725,8 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 		fs_mkdir_p(parent, 0755);
 	}
 	free(parent);
-	job->log_fd = open(job->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (job->log_fd < 0) {
-		r = -errno;
+	if ((r = logfile_open(&job->log, job->log_path, 0644)) != 0)
 		goto failed;
-	}
 	parent = xstrdup(job->release_dir);
 	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
 		*slash = '\0';

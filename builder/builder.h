@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "proxy/http.h"
@@ -19,6 +20,11 @@
 /* Creates an empty bare repository whose HEAD is refs/heads/main, with
  * http.receivepack enabled. 0 or -errno. */
 int builder_repo_init(const char *repo_path);
+/* Writes podium's hooks into the repository when missing or different (a push does,
+ * so repositories made by an older podium get them too). The post-receive hook tells
+ * the pusher, as git "remote:" lines, that main builds (with the URLs of
+ * builder_git_req) or that another ref was stored but does not deploy. 0 or -errno. */
+int builder_repo_hooks(const char *repo_path);
 /* Hex sha of refs/heads/main, or -ENOENT when the branch does not exist yet. */
 int builder_repo_head(const char *repo_path, char sha_hex[41]);
 
@@ -29,6 +35,9 @@ typedef struct builder_git_req {
 	const char *path_info;     /* "/info/refs", "/git-upload-pack", "/git-receive-pack", ... */
 	int allow_push;            /* authenticated writer: receive-pack allowed */
 	const char *remote_user;   /* for REMOTE_USER, may be NULL */
+	/* For a push, shown to the pusher by the repository's hook; may be NULL. */
+	const char *app_url;       /* where the space's app is served */
+	const char *build_log_url; /* the build log API */
 	/* Called after a receive-pack that moved refs/heads/main, with the new sha. */
 	void (*on_pushed)(void *arg, const char *sha_hex);
 	/* Optional: called exactly once when the exchange is over (answered, failed or
@@ -83,6 +92,13 @@ typedef struct build_request {
 	const char *sandbox_bin;  /* path of podium-sandbox */
 	const char *space_id;     /* owner/name */
 	unsigned host_uid;        /* host uid/gid the sandboxed build runs as; release chowned to it */
+	const char *cache_dir;    /* the space's build cache (created, owned by host_uid); NULL: none */
+	int no_cache;             /* factory rebuild: install afresh (the result still refills the cache) */
+	const char *const *env;   /* the space's "NAME=VALUE" variables and secrets, or NULL */
+	const char *const *mask;  /* secret values, shown as *** in the build log, or NULL */
+	uint64_t memory_bytes;    /* limits of each step; 0: 2 GiB, 512 tasks, no CPU limit */
+	unsigned pids;
+	double cpus;
 } build_request;
 
 typedef struct build_result {

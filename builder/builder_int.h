@@ -16,6 +16,25 @@ void builder_git_init(void);
 int builder_export_commit(const char *repo_path, const char *sha, const char *dest,
     char *err, size_t errlen);
 
+/* The build cache (cache.c): installed dependencies kept between builds. */
+#include "builder.h"
+
+typedef enum builder_cache_kind {
+	BUILDER_CACHE_PYTHON,   /* .venv from requirements.txt */
+	BUILDER_CACHE_NODE,     /* node_modules from package.json (+ lockfile) */
+} builder_cache_kind;
+
+#define BUILDER_CACHE_KEY_LEN 32   /* hex digits */
+
+/* The key of what an install of this kind would produce for this release.
+ * 0, or -1 when a dependency file cannot be read safely (then do not cache). */
+int builder_cache_key(builder_cache_kind kind, const char *release_dir, const app_config *cfg,
+    char key[BUILDER_CACHE_KEY_LEN + 1]);
+/* "py" or "node": entries are CACHE_DIR/PREFIX-KEY/. */
+const char *builder_cache_prefix(builder_cache_kind kind);
+/* 1 when CACHE_DIR holds a complete entry for key. */
+int builder_cache_has(const char *cache_dir, builder_cache_kind kind, const char *key);
+
 /* The header block a CGI program writes before its body. */
 #define CGI_MAX_HEADERS 32
 #define CGI_MAX_HEAD    (64 * 1024)

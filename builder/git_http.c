@@ -7,6 +7,10 @@
  *   process exit → response end → for a receive-pack, on_pushed when main moved →
  *   free once every handle is closed and the exchange is done with us.
  *
+ * A push also hears what it did: receive-pack runs the repository's post-receive
+ * hook (repo.c, checked before every push), whose output git relays to the pusher
+ * as "remote:" lines; the URLs it names come from here, in its environment.
+ *
  * Back-pressure both ways: we pause reading the client while the CGI's stdin has
  * more than PIPE_HIGH bytes queued, and stop reading the CGI's stdout while the
  * client's queue holds more than RESP_HIGH bytes (resumed from on_drain). */
@@ -473,7 +477,7 @@ env_pair(const char *name, const char *value)
 static int
 cgi_spawn(git_cgi *cgi, const http_request *r)
 {
-	char *env[24], *base, *root, *slash;
+	char *env[28], *base, *root, *slash;
 	const char *v;
 	char *args[] = { "git", "http-backend", NULL };
 	uv_process_options_t opts;
@@ -505,6 +509,11 @@ cgi_spawn(git_cgi *cgi, const http_request *r)
 	env[n++] = env_pair("GIT_CONFIG_VALUE_0", "*");
 	env[n++] = env_pair("GIT_CONFIG_NOSYSTEM", "1");
 	env[n++] = env_pair("HOME", "/nonexistent");
+	/* For the post-receive hook, which git runs with the backend's environment. */
+	if (cgi->receive_pack && cgi->req.app_url != NULL)
+		env[n++] = env_pair("PODIUM_APP_URL", cgi->req.app_url);
+	if (cgi->receive_pack && cgi->req.build_log_url != NULL)
+		env[n++] = env_pair("PODIUM_BUILD_LOG_URL", cgi->req.build_log_url);
 	if (cgi->remote_user != NULL && cgi->remote_user[0] != '\0')
 		env[n++] = env_pair("REMOTE_USER", cgi->remote_user);
 	if ((v = http_request_header(r, "Content-Type")) != NULL)
@@ -593,8 +602,14 @@ builder_git_serve(http_exchange *x, const builder_git_req *req)
 	    strcmp(r->method, "POST") == 0;
 	if (cgi->receive_pack && builder_repo_head(cgi->repo_path, cgi->head_before) != 0)
 		cgi->head_before[0] = '\0'; /* first push: any main is new */
+	/* A repository from an older podium gets its hook now; without one the push
+	 * still works, only silently. */
+	if (cgi->receive_pack)
+		builder_repo_hooks(cgi->repo_path);
 
 	rc = cgi_spawn(cgi, r);
+	/* The caller's strings: used by cgi_spawn only. */
+	cgi->req.app_url = cgi->req.build_log_url = NULL;
 	if (rc != 0) {
 		error("builder: cannot run git http-backend: %s", uv_strerror(rc));
 		cgi->body_done = 1;

@@ -1,13 +1,48 @@
-/* repo.c — bare repositories that users push to, read through libgit2. */
+/* repo.c — bare repositories that users push to, read through libgit2, and the
+ * hook that tells a pusher what the push does. */
 #include "builder.h"
 #include "builder_int.h"
 
 #include <errno.h>
 #include <git2.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
+#include "util.h"
+
+/* The pusher hears what became of the push from git itself: receive-pack relays a
+ * hook's output on its sideband, and git prints it as "remote:" lines, the way
+ * Dokku and Heroku talk to a pusher. A hook rather than our own sideband packets
+ * in git_http.c: git keeps the protocol (sideband or not, --quiet, capabilities),
+ * we only choose the words. What the hook sees of the push is the ref names and
+ * shas on its stdin, only ever expanded inside double quotes (git's ref names have
+ * no control characters or spaces; a "$(...)" in one stays text). The script lives
+ * in hooks/, which no push can write, and the URLs come from the daemon in its
+ * environment (git_http.c). One sh, no git call: a few milliseconds. */
+static const char post_receive_hook[] =
+    "#!/bin/sh\n"
+    "# Written by podium (builder/repo.c) and rewritten on a push when it differs:\n"
+    "# tells the pusher what the push does. Only main deploys.\n"
+    "z=0000000000000000000000000000000000000000\n"
+    "while read -r old new ref; do\n"
+    "\t[ \"$new\" = \"$z\" ] && continue\n"
+    "\tshort=${new%${new#????????????}}\n"
+    "\tif [ \"$ref\" = refs/heads/main ]; then\n"
+    "\t\techo \"podium: main is now $short: building it.\"\n"
+    "\t\t[ -n \"$PODIUM_BUILD_LOG_URL\" ] && echo \"podium: follow the build:\" \\\n"
+    "\t\t    \"curl -N -H 'Accept: text/event-stream' $PODIUM_BUILD_LOG_URL\"\n"
+    "\t\t[ -n \"$PODIUM_APP_URL\" ] && echo \"podium: the app will be at $PODIUM_APP_URL\"\n"
+    "\telse\n"
+    "\t\techo \"podium: stored $ref at $short, but only main deploys.\"\n"
+    "\t\tcase \"$ref\" in refs/heads/*)\n"
+    "\t\t\techo \"podium: to deploy it: git push <remote> ${ref#refs/heads/}:main\";;\n"
+    "\t\tesac\n"
+    "\tfi\n"
+    "done\n"
+    "exit 0\n";
 
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
 
@@ -60,7 +95,7 @@ builder_repo_init(const char *repo_path)
 	    git_config_set_bool(cfg, "receive.denyDeletes", 1) != 0 ||
 	    git_config_set_bool(cfg, "http.uploadpack", 1) != 0)
 		goto config_failed;
-	r = 0;
+	r = builder_repo_hooks(repo_path);
 	goto cleanup;
 
 config_failed:
@@ -69,6 +104,29 @@ config_failed:
 cleanup:
 	git_config_free(cfg);
 	git_repository_free(repo);
+	return r;
+}
+
+int
+builder_repo_hooks(const char *repo_path)
+{
+	char *path = xasprintf("%s/hooks/post-receive", repo_path), *dir, *text = NULL;
+	size_t len = 0;
+	int r;
+
+	r = fs_read_file(path, &text, &len, sizeof(post_receive_hook) * 2);
+	if (r == 0 && len == sizeof(post_receive_hook) - 1 &&
+	    memcmp(text, post_receive_hook, len) == 0)
+		goto cleanup; /* the usual case: nothing to write */
+	dir = xasprintf("%s/hooks", repo_path);
+	mkdir(dir, 0755); /* not -p: no repository, no hook */
+	free(dir);
+	r = fs_write_file(path, post_receive_hook, sizeof(post_receive_hook) - 1, 0755);
+	if (r != 0)
+		error("builder: cannot write %s: %s", path, strerror(-r));
+cleanup:
+	free(text);
+	free(path);
 	return r;
 }
 

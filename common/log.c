@@ -15,10 +15,8 @@ log_set_level(enum log_level level)
 	min_level = level;
 }
 
-/* "2026-11-26T05:40:00.123Z LEVEL " at the start of line (LOG_LINE_MAX
- * bytes); its length. */
-static size_t
-log_prefix(char *line, enum log_level level)
+void
+log_time(char out[LOG_TIME_LEN])
 {
 	/* The date part changes once a second: formatted once per second and
 	 * thread (the proxy's access lines are written many times a second). */
@@ -26,8 +24,7 @@ log_prefix(char *line, enum log_level level)
 	static __thread char date[32];
 	static __thread size_t date_len;
 	struct timespec ts;
-	const char *name = level_names[level];
-	size_t n, nl = strlen(name);
+	size_t n;
 	long ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -38,14 +35,25 @@ log_prefix(char *line, enum log_level level)
 		date_len = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
 		date_sec = ts.tv_sec;
 	}
-	memcpy(line, date, date_len);
+	memcpy(out, date, date_len);
 	n = date_len;
 	ms = ts.tv_nsec / 1000000;
-	line[n++] = '.';
-	line[n++] = (char)('0' + ms / 100);
-	line[n++] = (char)('0' + ms / 10 % 10);
-	line[n++] = (char)('0' + ms % 10);
-	line[n++] = 'Z';
+	out[n++] = '.';
+	out[n++] = (char)('0' + ms / 100);
+	out[n++] = (char)('0' + ms / 10 % 10);
+	out[n++] = (char)('0' + ms % 10);
+	out[n++] = 'Z';
+}
+
+/* "2026-11-26T05:40:00.123Z LEVEL " at the start of line (LOG_LINE_MAX
+ * bytes); its length. */
+static size_t
+log_prefix(char *line, enum log_level level)
+{
+	const char *name = level_names[level];
+	size_t n = LOG_TIME_LEN, nl = strlen(name);
+
+	log_time(line);
 	line[n++] = ' ';
 	memcpy(line + n, name, nl);
 	n += nl;

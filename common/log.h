@@ -17,6 +17,11 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The current time (UTC) as "2026-11-26T05:40:00.123Z": LOG_TIME_LEN bytes, no NUL.
+ * Years 1000-9999 only, which is what the fixed length assumes. */
+#define LOG_TIME_LEN 24
+void log_time(char out[LOG_TIME_LEN]);
+
 /* Longest line, newline included; longer messages are cut. */
 #define LOG_LINE_MAX 4096
 

@@ -8,3 +8,14 @@ BENCH_FLAGS ?=
 .PHONY: bench-deploy-run
 bench-deploy-run: all
 	/usr/bin/python3 tests/bench/bench_deploy.py --build $(abspath $(BUILD)) --runs $(BENCH_RUNS) $(BENCH_FLAGS)
+
+# Wake of a sleeping python app: request → first byte, with its split.
+.PHONY: bench-wake-run
+bench-wake-run: all
+	/usr/bin/python3 tests/bench/bench_wake.py --build $(abspath $(BUILD)) --runs $(or $(WAKE_RUNS),10)
+
+# Many spaces on one daemon, most asleep: daemon RSS, per-app memory, API latency, wake.
+.PHONY: bench-density-run
+bench-density-run: all
+	/usr/bin/python3 tests/bench/bench_density.py --build $(abspath $(BUILD)) \
+	  --spaces $(or $(DENSITY_SPACES),500) --running $(or $(DENSITY_RUNNING),100)

@@ -7,16 +7,21 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "daemon.h"
+#include "flavors.h"
 #include "log.h"
 #include "proxy.h"
 #include "routes.h"
+#include "secrets.h"
 #include "space.h"
 #include "util.h"
 #include "web.h"
@@ -131,6 +136,62 @@ sandbox_path(void)
 	return xasprintf("%s/podium-sandbox", exe);
 }
 
+/* Descriptors bound how many apps and clients one daemon can hold: take all the
+ * hard limit allows (the soft one is often 1024, i.e. about 200 apps) and say
+ * what it comes to. Running out is still handled (budget.c, proxy/loops.c). */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+	uint64_t limit, reserve, open, apps;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the descriptor limit to %llu: %s",
+			    (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = was;
+		}
+	}
+	limit = budget_fd_limit();
+	reserve = budget_fd_reserve(limit);
+	open = budget_fds_open();
+	apps = limit > reserve + open ? (limit - reserve - open) / BUDGET_FDS_PER_INSTANCE : 0;
+	log_info("file descriptors: limit %llu (was %llu, hard %llu): room for about %llu running apps "
+	    "(%d each) with %llu kept for clients (2 per proxied request)", (unsigned long long)limit,
+	    (unsigned long long)was, (unsigned long long)rl.rlim_max, (unsigned long long)apps,
+	    BUDGET_FDS_PER_INSTANCE, (unsigned long long)reserve);
+}
+
+/* When the host runs out of memory the kernel kills the process it scores
+ * worst; that must be an app (podium-sandbox puts every box back to a normal
+ * score, sandbox/launcher.c), never the daemon that serves all of them. */
+static void
+protect_from_oom(void)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "-900", 4) != 4)
+		log_warn("cannot protect the daemon from the OOM killer (oom_score_adj): %s",
+		    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+set_memory_budget(uint64_t bytes)
+{
+	uint64_t b = budget_set_memory(bytes);
+
+	log_info("memory budget for apps: %.1f GiB%s: room for %llu apps at %.1f GiB each",
+	    (double)b / (1ull << 30), bytes == 0 ? " (auto: MemTotal minus a reserve)" : "",
+	    (unsigned long long)(b / SPACE_MEMORY_LIMIT), (double)SPACE_MEMORY_LIMIT / (1ull << 30));
+}
+
 /* What a newcomer needs next, once the listener is up (make run ends here). */
 static void
 print_welcome(const podium *p)
@@ -161,10 +222,15 @@ podium_serve(const podium_options *opt)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+	protect_from_oom();
+	set_memory_budget(opt->memory_budget);
 	p.loop = uv_default_loop();
 	p.domain = xstrdup(opt->domain);
 	p.listen_host = xstrdup(opt->listen_host);
 	p.listen_port = opt->listen_port;
+	p.sleep_after_default = opt->sleep_after;
+	p.keep_releases = opt->keep_releases;
 	p.sandbox_bin = sandbox_path();
 	if (access(p.sandbox_bin, X_OK) != 0)
 		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
@@ -185,8 +251,22 @@ podium_serve(const podium_options *opt)
 	free(db);
 	if (r != 0)
 		return error("cannot open the database in %s", p.data_dir);
-	if (ensure_admin(&p) != 0)
+	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
+	 * implementations here */
+	if (sodium_init() < 0)
+		return error("cannot initialize libsodium");
+	if (ensure_admin(&p) != 0 || auth_tokens_publish(p.store) != 0)
 		return -1;
+	if (secrets_init(p.data_dir) != 0)
+		return -1;
+	{
+		char *conf = xasprintf("%s/config.yaml", p.data_dir), err[512];
+
+		r = flavors_load(conf, err, sizeof(err));
+		free(conf);
+		if (r != 0)
+			return error("%s", err);
+	}
 
 	proxy_config_init(&cfg);
 	cfg.listen_host = p.listen_host;
@@ -196,6 +276,10 @@ podium_serve(const podium_options *opt)
 	batch = getenv("PODIUM_PROXY_BATCH_SENDS");
 	if (batch != NULL && strcmp(batch, "0") == 0)
 		cfg.batch_sends = 0;
+	/* requests held per sleeping space while it wakes (tests use a small one) */
+	batch = getenv("PODIUM_PROXY_MAX_HELD");
+	if (batch != NULL && atoi(batch) > 0)
+		cfg.max_held_per_space = (unsigned)atoi(batch);
 	r = proxy_server_start(p.loop, &cfg, web_hub_handle, &p, &p.proxy);
 	if (r != 0)
 		return error("cannot listen on %s:%d: %s", p.listen_host, p.listen_port, uv_strerror(r));

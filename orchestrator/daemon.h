@@ -2,6 +2,8 @@
 #ifndef PODIUM_DAEMON_H
 #define PODIUM_DAEMON_H
 
+#include <stdint.h>
+
 #include "podium.h"
 
 typedef struct podium_options {
@@ -9,6 +11,9 @@ typedef struct podium_options {
 	int listen_port;
 	const char *data_dir;
 	const char *domain;
+	int sleep_after;     /* --sleep-after SECONDS for new spaces; -1 never */
+	int keep_releases;   /* --keep-releases N */
+	uint64_t memory_budget;   /* bytes the apps' memory limits may add up to; 0: auto */
 } podium_options;
 
 /* Runs the daemon until SIGTERM/SIGINT. 0 on a clean stop, -1 on a startup error. */

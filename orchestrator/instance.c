@@ -12,10 +12,16 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logfile.h"
+#include "mask.h"
 #include "util.h"
 
 #define TAIL_SIZE 4096
 #define LOG_MAX (16 << 20)   /* app.log rotates to app.log.1 past this */
+/* Readiness: $PORT is tried every 5 ms for the first 2 s (most apps are up by
+ * then, and a woken app's held requests wait on this), every 100 ms after. */
+#define PROBE_FAST_MS 5
+#define PROBE_FAST_FOR_MS 2000
 #define PROBE_INTERVAL_MS 100
 
 struct instance {
@@ -24,25 +30,29 @@ struct instance {
 	int port;
 	instance_cb cb;
 	uv_process_t proc;
-	uv_pipe_t out, err, info, status;
+	uv_pipe_t out, info, status;  /* out: stdout and stderr, one pipe */
 	uv_timer_t probe_timer, kill_timer, startup_timer;
 	uv_tcp_t probe;
 	int probe_active;
-	int log_fd;
+	logfile log;              /* every line stamped with when it was written */
 	char *log_path;
-	uint64_t log_size;
 	int netns_fd;
+	int box_pid;
+	mask mask;                /* secret values hidden from log and tail */
 	char info_buf[128];
 	size_t info_len;
 	char status_buf[1024];
 	size_t status_len;
 	char tail[TAIL_SIZE];     /* ring of the last output bytes */
 	size_t tail_pos, tail_len;
-	int open_handles;         /* freed when this reaches zero after on_exit */
-	int open_streams;         /* out, err, status not yet at EOF */
+	int open_handles;         /* freed when this reaches zero after instance_close */
+	int closing;              /* instance_close ran */
+	int open_streams;         /* out, status not yet at EOF */
+	const char *reason;       /* why the daemon ended it (instance_exit.reason) */
 	int exited, exit_code, term_signal;
 	int ready, stopping, startup_timeout, finished;
 	uint64_t started_ms;
+	uint64_t boxed_ms;        /* the sandbox reported the box's pid (namespaces made) */
 };
 
 static uint64_t next_instance_id = 1;
@@ -54,12 +64,12 @@ handle_closed(uv_handle_t *h)
 {
 	instance *in = h->data;
 
-	if (--in->open_handles == 0) {
+	if (--in->open_handles == 0 && in->closing) {
 		if (in->netns_fd >= 0)
 			close(in->netns_fd);
-		if (in->log_fd >= 0)
-			close(in->log_fd);
+		logfile_close(&in->log);
 		free(in->log_path);
+		mask_free(&in->mask);
 		free(in);
 	}
 }
@@ -122,10 +132,10 @@ tail_lines(const instance *in, int max_lines)
 static void
 log_open(instance *in)
 {
-	struct stat st;
+	int r = logfile_open(&in->log, in->log_path, 0640);
 
-	in->log_fd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	in->log_size = in->log_fd >= 0 && fstat(in->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	if (r != 0)
+		log_warn("instance %llu: %s: %s", (unsigned long long)in->id, in->log_path, strerror(-r));
 }
 
 /* Appends app output to its log, keeping one old generation: a chatty or
@@ -133,19 +143,30 @@ log_open(instance *in)
 static void
 log_append(instance *in, const char *p, size_t n)
 {
-	if (in->log_fd >= 0 && in->log_size + n > LOG_MAX) {
+	int r;
+
+	if (in->log.fd >= 0 && in->log.size + logfile_write_len(&in->log, p, n) > LOG_MAX) {
 		char *old = xasprintf("%s.1", in->log_path);
-		close(in->log_fd);
+		int midline = in->log.midline;
+
+		logfile_close(&in->log);
 		rename(in->log_path, old);
 		free(old);
 		log_open(in);
+		in->log.midline = midline; /* a line cut by the rotation goes on unstamped */
 	}
-	if (in->log_fd < 0)
-		return;
-	if (write(in->log_fd, p, n) < 0)
-		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(errno));
-	else
-		in->log_size += n;
+	if ((r = logfile_write(&in->log, p, n)) != 0)
+		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(-r));
+}
+
+/* Output, secrets masked, to the tail ring and the log. */
+static void
+output_sink(void *arg, const char *p, size_t n)
+{
+	instance *in = arg;
+
+	tail_append(in, p, n);
+	log_append(in, p, n);
 }
 
 static void
@@ -162,8 +183,7 @@ output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	instance *in = s->data;
 
 	if (n > 0) {
-		tail_append(in, buf->base, (size_t)n);
-		log_append(in, buf->base, (size_t)n);
+		mask_write(&in->mask, buf->base, (size_t)n, output_sink, in);
 	} else if (n < 0) {
 		stream_eof(in, s);
 	}
@@ -185,7 +205,25 @@ status_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 }
 
+/* The daemon cannot look after the app (no descriptor for its namespace or a
+ * probe): end it with a reason rather than leave it starting until the timeout. */
+static void
+instance_fail(instance *in, int err)
+{
+	if (in->exited || in->stopping)
+		return;
+	in->reason = instance_strerror(-err);
+	log_warn("instance %llu: %s: stopping it", (unsigned long long)in->id, in->reason);
+	uv_process_kill(&in->proc, SIGKILL);
+}
+
 static void probe_start(instance *in);
+
+static uint64_t
+probe_interval(const instance *in)
+{
+	return now_ms() - in->started_ms < PROBE_FAST_FOR_MS ? PROBE_FAST_MS : PROBE_INTERVAL_MS;
+}
 
 static void
 probe_timer_fired(uv_timer_t *t)
@@ -202,7 +240,7 @@ probe_closed(uv_handle_t *h)
 	if (in->ready && in->cb.on_ready != NULL && !in->exited && !in->stopping)
 		in->cb.on_ready(in, in->cb.arg);
 	else if (!in->ready && !in->exited && !in->stopping)
-		uv_timer_start(&in->probe_timer, probe_timer_fired, PROBE_INTERVAL_MS, 0);
+		uv_timer_start(&in->probe_timer, probe_timer_fired, probe_interval(in), 0);
 	instance_maybe_finish(in);
 }
 
@@ -233,9 +271,13 @@ probe_start(instance *in)
 	if (in->exited || in->stopping || in->ready || in->probe_active || in->netns_fd < 0)
 		return;
 	fd = netns_socket(in->netns_fd, AF_INET, SOCK_STREAM);
+	if (fd == -EMFILE || fd == -ENFILE) {
+		instance_fail(in, -fd);
+		return;
+	}
 	if (fd < 0) {
 		log_warn("instance %llu: probe socket: %s", (unsigned long long)in->id, strerror(-fd));
-		uv_timer_start(&in->probe_timer, probe_timer_fired, PROBE_INTERVAL_MS, 0);
+		uv_timer_start(&in->probe_timer, probe_timer_fired, probe_interval(in), 0);
 		return;
 	}
 	uv_tcp_init(in->loop, &in->probe);
@@ -263,7 +305,7 @@ info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	json_int_t pid;
 
 	if (n < 0) {
-		uv_read_stop(s);
+		close_handle(in, (uv_handle_t *)s);
 		return;
 	}
 	if (n == 0 || in->netns_fd >= 0)
@@ -283,10 +325,19 @@ info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		    in->info_buf);
 		return;
 	}
+	/* One line is all the sandbox says here: its pipe is not worth a descriptor
+	 * for the rest of the app's life. */
+	close_handle(in, (uv_handle_t *)s);
 	snprintf(path, sizeof(path), "/proc/%lld/ns/net", (long long)pid);
+	in->boxed_ms = now_ms();
+	in->box_pid = (int)pid;
 	in->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in->netns_fd < 0) {
-		log_warn("instance %llu: open %s: %s", (unsigned long long)in->id, path, strerror(errno));
+		int e = errno;
+
+		log_warn("instance %llu: open %s: %s", (unsigned long long)in->id, path, strerror(e));
+		if (e == EMFILE || e == ENFILE)
+			instance_fail(in, e);
 		return;
 	}
 	probe_start(in);
@@ -333,10 +384,10 @@ kill_expired(uv_timer_t *t)
 static void
 instance_close(instance *in)
 {
+	in->closing = 1;
 	in->open_handles++;
 	close_handle(in, (uv_handle_t *)&in->proc);
 	close_handle(in, (uv_handle_t *)&in->out);
-	close_handle(in, (uv_handle_t *)&in->err);
 	close_handle(in, (uv_handle_t *)&in->info);
 	close_handle(in, (uv_handle_t *)&in->status);
 	close_handle(in, (uv_handle_t *)&in->probe_timer);
@@ -358,6 +409,7 @@ instance_maybe_finish(instance *in)
 	if (in->finished || !in->exited || in->open_streams > 0 || in->probe_active)
 		return;
 	in->finished = 1;
+	mask_flush(&in->mask, output_sink, in);
 	st = json_loads(in->status_buf, JSON_DISABLE_EOF_CHECK, NULL);
 	ex.exit_code = in->exit_code;
 	ex.term_signal = in->term_signal;
@@ -365,6 +417,7 @@ instance_maybe_finish(instance *in)
 	ex.was_ready = in->ready;
 	ex.startup_timeout = in->startup_timeout;
 	ex.stopped = in->stopping;
+	ex.reason = in->reason;
 	json_decref(st);
 	tail = tail_lines(in, 20);
 	ex.tail = tail;
@@ -393,6 +446,7 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	instance *in = xcalloc(1, sizeof(*in));
 	uv_process_options_t opt = { 0 };
 	uv_stdio_container_t stdio[5];
+	uv_file outp[2];
 	char **argv = NULL;
 	size_t argc = 0, cap = 0, i;
 	int r;
@@ -404,6 +458,7 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	in->netns_fd = -1;
 	in->started_ms = now_ms();
 	in->log_path = xstrdup(spec->log_path);
+	mask_init(&in->mask, spec->mask);
 	log_open(in);
 
 #define ARG(s) add_arg(&argv, &argc, &cap, (s))
@@ -434,21 +489,31 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 #undef ARG
 
 	uv_pipe_init(loop, &in->out, 0);
-	uv_pipe_init(loop, &in->err, 0);
 	uv_pipe_init(loop, &in->info, 0);
 	uv_pipe_init(loop, &in->status, 0);
 	uv_timer_init(loop, &in->probe_timer);
 	uv_timer_init(loop, &in->kill_timer);
 	uv_timer_init(loop, &in->startup_timer);
-	in->out.data = in->err.data = in->info.data = in->status.data = in;
+	in->out.data = in->info.data = in->status.data = in;
 	in->probe_timer.data = in->kill_timer.data = in->startup_timer.data = in;
 	in->proc.data = in;
 
+	/* stdout and stderr share one pipe: one descriptor less per app, and the
+	 * log keeps the order in which the app wrote. */
+	if ((r = uv_pipe(outp, UV_NONBLOCK_PIPE, 0)) != 0) {
+		for (i = 0; i < argc; i++)
+			free(argv[i]);
+		free(argv);
+		error("instance: output pipe: %s", instance_strerror(r));
+		in->finished = 1;
+		instance_close(in);
+		return r;
+	}
 	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)&in->out;
-	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[2].data.stream = (uv_stream_t *)&in->err;
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = outp[1];
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = outp[1];
 	stdio[3].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[3].data.stream = (uv_stream_t *)&in->info;
 	stdio[4].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
@@ -462,16 +527,23 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	for (i = 0; i < argc; i++)
 		free(argv[i]);
 	free(argv);
+	close(outp[1]);
+	if (r == 0 && (r = uv_pipe_open(&in->out, outp[0])) != 0) {
+		/* the sandbox runs: it goes when the caller hears of the error */
+		close(outp[0]);
+		uv_process_kill(&in->proc, SIGKILL);
+	} else if (r != 0) {
+		close(outp[0]);
+	}
 	if (r != 0) {
-		error("instance: spawn %s: %s", spec->sandbox_bin, uv_strerror(r));
+		error("instance: spawn %s: %s", spec->sandbox_bin, instance_strerror(r));
 		/* Nothing was started: close what we opened and free without callbacks. */
 		in->finished = 1;
 		instance_close(in);
 		return r;
 	}
-	in->open_streams = 3;
+	in->open_streams = 2;
 	uv_read_start((uv_stream_t *)&in->out, alloc_cb, output_read);
-	uv_read_start((uv_stream_t *)&in->err, alloc_cb, output_read);
 	uv_read_start((uv_stream_t *)&in->status, alloc_cb, status_read);
 	uv_read_start((uv_stream_t *)&in->info, alloc_cb, info_read);
 	if (spec->startup_timeout_s > 0)
@@ -521,4 +593,24 @@ uint64_t
 instance_started_ms(const instance *in)
 {
 	return in->started_ms;
+}
+
+uint64_t
+instance_boxed_ms(const instance *in)
+{
+	return in->boxed_ms;
+}
+
+const char *
+instance_strerror(int err)
+{
+	if (err == UV_EMFILE || err == UV_ENFILE)
+		return "too many open files in the daemon";
+	return uv_strerror(err);
+}
+
+int
+instance_box_pid(const instance *in)
+{
+	return in->box_pid;
 }

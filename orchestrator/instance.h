@@ -23,6 +23,7 @@ typedef struct instance_spec {
 	const char *log_path;        /* app output appended here */
 	const json_t *argv;          /* JSON array of strings */
 	const char *const *env;      /* NULL-terminated "NAME=VALUE" list */
+	const char *const *mask;     /* values shown as *** in the log and exit tail, or NULL */
 	int port;
 	unsigned host_uid;
 	uint64_t memory_bytes;
@@ -38,6 +39,7 @@ typedef struct instance_exit {
 	int was_ready;        /* had passed readiness before it exited */
 	int startup_timeout;  /* killed because $PORT never opened in time */
 	int stopped;          /* exited after instance_stop */
+	const char *reason;   /* the daemon ended it (e.g. out of descriptors), or NULL */
 	const char *tail;     /* last lines of output */
 } instance_exit;
 
@@ -56,5 +58,11 @@ int instance_netns_dup(const instance *in);
 int instance_port(const instance *in);
 uint64_t instance_id(const instance *in);
 uint64_t instance_started_ms(const instance *in);
+/* When the sandbox reported the box's pid (0: not yet): start-up split for cold starts. */
+uint64_t instance_boxed_ms(const instance *in);
+/* uv_strerror, but naming the daemon when it is out of descriptors. */
+const char *instance_strerror(int err);
+/* The box's init in the host's pid namespace, or 0 before the sandbox reported it. */
+int instance_box_pid(const instance *in);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "cli.h"
 #include "daemon.h"
 
@@ -10,10 +11,17 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: podium serve [--listen HOST:PORT] [--data DIR] [--domain DOMAIN]\n"
+	    "                    [--memory-budget BYTES|auto] [--sleep-after SECONDS] [--keep-releases N]\n"
 	    "\n"
 	    "  --listen HOST:PORT  address of the hub, git and app proxy (default 127.0.0.1:8080)\n"
 	    "  --data DIR          state: database, repos, releases, space data, logs (default ./var)\n"
 	    "  --domain DOMAIN     hub host; apps are served at OWNER-NAME.DOMAIN (default localhost)\n"
+	    "  --sleep-after SECS  new spaces' apps sleep after this long idle (default -1: never)\n"
+	    "  --keep-releases N   successful releases kept on disk for rollback (default 5)\n"
+	    "  --memory-budget BYTES|auto\n"
+	    "                      host memory the apps' limits may add up to, e.g. 16G; an app that\n"
+	    "                      would overcommit it is not started (default auto: MemTotal minus\n"
+	    "                      max(1 GiB, 10%))\n"
 	    "\n"
 	    "The first start creates user admin and writes its API token to DIR/admin.token.\n", f);
 	cli_usage(f);
@@ -47,7 +55,7 @@ parse_listen(const char *s, podium_options *o)
 int
 main(int argc, char **argv)
 {
-	podium_options o = { "127.0.0.1", 8080, "./var", "localhost" };
+	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0 };
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -81,6 +89,26 @@ main(int argc, char **argv)
 			o.data_dir = v;
 		} else if (strcmp(a, "--domain") == 0) {
 			o.domain = v;
+		} else if (strcmp(a, "--sleep-after") == 0 || strcmp(a, "--keep-releases") == 0) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			int sleep = a[2] == 's';
+
+			if (*end != '\0' || end == v || (sleep ? (n != -1 && (n < 1 || n > 2592000)) :
+			    (n < 1 || n > 1000))) {
+				fprintf(stderr, "podium: %s wants %s, got \"%s\"\n", a, sleep ?
+				    "-1 or 1..2592000 seconds" : "1..1000", v);
+				return 2;
+			}
+			if (sleep)
+				o.sleep_after = (int)n;
+			else
+				o.keep_releases = (int)n;
+		} else if (strcmp(a, "--memory-budget") == 0) {
+			if (budget_parse(v, &o.memory_budget) != 0) {
+				fprintf(stderr, "podium: --memory-budget wants BYTES (e.g. 8G) or auto, got \"%s\"\n", v);
+				return 2;
+			}
 		} else {
 			fprintf(stderr, "podium: unknown option \"%s\"\n", a);
 			usage(stderr);

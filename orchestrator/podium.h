@@ -21,6 +21,8 @@ typedef struct podium {
 	store *store;
 	proxy_server *proxy;
 	space *spaces;       /* linked list, see space.h */
+	int sleep_after_default; /* --sleep-after: seconds idle before an app sleeps, -1 never */
+	int keep_releases;   /* --keep-releases: successful releases kept on disk */
 	int stopping;
 } podium;
 

@@ -1,8 +1,11 @@
 #include "routes.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -13,10 +16,25 @@ struct route_entry {
 	struct route_entry *next;
 };
 
+struct route_token {
+	unsigned char hash[32];
+	char *user;
+	int admin;
+};
+
+/* A sorted array of token hashes; immutable once published. */
+struct route_tokens {
+	int refs;            /* atomic */
+	struct route_token *v;
+	size_t n, cap;
+};
+
 /* A small open hash table keyed by subdomain. Hundreds of spaces fit easily. */
 #define ROUTE_BUCKETS 1024
 static struct route_entry *buckets[ROUTE_BUCKETS];
+/* Guards buckets and the pointer to the published token snapshot. */
 static pthread_mutex_t routes_lock = PTHREAD_MUTEX_INITIALIZER;
+static route_tokens *tokens_live;
 
 static unsigned
 route_hash(const char *s)
@@ -66,6 +84,28 @@ route_target_status(route_kind kind, const char *space_id, const char *message)
 	return t;
 }
 
+static void (*wake_fn)(const char *space_id, void *arg);
+static void *wake_arg;
+
+void
+routes_set_wake_handler(void (*fn)(const char *space_id, void *arg), void *arg)
+{
+	__atomic_store_n(&wake_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&wake_fn, fn, __ATOMIC_RELEASE);
+}
+
+void
+route_target_wake(route_target *t)
+{
+	void (*fn)(const char *, void *) = __atomic_load_n(&wake_fn, __ATOMIC_ACQUIRE);
+	int expected = 0;
+
+	if (fn != NULL && t->kind == ROUTE_SLEEPING &&
+	    __atomic_compare_exchange_n(&t->wake_sent, &expected, 1, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_RELAXED))
+		fn(t->space_id, __atomic_load_n(&wake_arg, __ATOMIC_RELAXED));
+}
+
 route_target *
 route_target_ref(route_target *t)
 {
@@ -83,7 +123,15 @@ route_target_unref(route_target *t)
 	free(t->space_id);
 	free(t->static_root);
 	free(t->message);
+	free(t->private_owner);
 	free(t);
+}
+
+void
+route_target_set_private(route_target *t, const char *owner)
+{
+	free(t->private_owner);
+	t->private_owner = xstrdup(owner);
 }
 
 void
@@ -151,6 +199,7 @@ routes_lookup(const char *subdomain)
 void
 routes_clear(void)
 {
+	routes_tokens_publish(NULL);
 	for (unsigned h = 0; h < ROUTE_BUCKETS; h++) {
 		pthread_mutex_lock(&routes_lock);
 		struct route_entry *e = buckets[h];
@@ -164,4 +213,135 @@ routes_clear(void)
 			e = next;
 		}
 	}
+}
+
+/* ---- API tokens, for private spaces ---- */
+
+route_tokens *
+route_tokens_new(void)
+{
+	route_tokens *k = xcalloc(1, sizeof(*k));
+
+	k->refs = 1;
+	return k;
+}
+
+void
+route_tokens_add(route_tokens *k, const unsigned char hash[32], const char *user, int admin)
+{
+	if (k->n == k->cap) {
+		k->cap = k->cap != 0 ? 2 * k->cap : 16;
+		k->v = xrealloc(k->v, k->cap * sizeof(*k->v));
+	}
+	memcpy(k->v[k->n].hash, hash, 32);
+	k->v[k->n].user = xstrdup(user);
+	k->v[k->n].admin = admin;
+	k->n++;
+}
+
+static void
+tokens_unref(route_tokens *k)
+{
+	if (k == NULL || __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i].user);
+	free(k->v);
+	free(k);
+}
+
+void
+route_tokens_free(route_tokens *k)
+{
+	tokens_unref(k);
+}
+
+static int
+token_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct route_token *)a)->hash, ((const struct route_token *)b)->hash, 32);
+}
+
+void
+routes_tokens_publish(route_tokens *k)
+{
+	route_tokens *old;
+
+	if (k != NULL && k->n > 1)
+		qsort(k->v, k->n, sizeof(*k->v), token_cmp);
+	pthread_mutex_lock(&routes_lock);
+	old = tokens_live;
+	tokens_live = k;
+	pthread_mutex_unlock(&routes_lock);
+	tokens_unref(old);
+}
+
+void
+route_token_hash(const char *token, unsigned char hash[32])
+{
+	crypto_generichash(hash, 32, (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+int
+route_auth_token(const char *authorization, char *token, size_t len)
+{
+	const char *h = authorization;
+	char decoded[512];
+	size_t n = 0;
+	const char *colon, *tok;
+	int r = -ENOENT;
+
+	if (strncasecmp(h, "Bearer ", 7) == 0) {
+		tok = h + 7 + strspn(h + 7, " ");
+		if (strlen(tok) >= len)
+			return -ENOENT;
+		strcpy(token, tok);
+		return 0;
+	}
+	if (strncasecmp(h, "Basic ", 6) != 0)
+		return -ENOENT;
+	h += 6 + strspn(h + 6, " ");
+	if (sodium_base642bin((unsigned char *)decoded, sizeof(decoded) - 1, h, strlen(h), NULL, &n,
+	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+		return -ENOENT;
+	decoded[n] = '\0';
+	colon = strchr(decoded, ':');
+	tok = colon != NULL ? colon + 1 : decoded;
+	if (strlen(tok) < len) {
+		strcpy(token, tok);
+		r = 0;
+	}
+	sodium_memzero(decoded, sizeof(decoded));
+	return r;
+}
+
+/* The lookup compares hashes with memcmp: its timing can tell an attacker about
+ * the hash of what they sent, never about a stored token (finding a token from
+ * its hash is a preimage search). */
+int
+route_target_token(const route_target *t, const char *authorization, int *may_pass)
+{
+	struct route_token key, *e = NULL;
+	route_tokens *k;
+	char token[256];
+
+	*may_pass = 0;
+	if (route_auth_token(authorization, token, sizeof(token)) != 0)
+		return 0;
+	route_token_hash(token, key.hash);
+	sodium_memzero(token, sizeof(token));
+	pthread_mutex_lock(&routes_lock);
+	k = tokens_live;
+	if (k != NULL)
+		__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&routes_lock);
+	if (k == NULL)
+		return 0;
+	if (k->n > 0)
+		e = bsearch(&key, k->v, k->n, sizeof(*k->v), token_cmp);
+	if (e != NULL)
+		*may_pass = t->private_owner == NULL || e->admin ||
+		    strcasecmp(e->user, t->private_owner) == 0;
+	tokens_unref(k);
+	return e != NULL;
 }

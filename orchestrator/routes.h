@@ -9,10 +9,20 @@
  * reference that the caller drops with route_target_unref(). The netns_fd of a
  * ROUTE_APP target stays open until the last reference is dropped, so a connection
  * that looked up a target can always still create its socket in that namespace.
+ *
+ * Private spaces: a target marked with route_target_set_private names its owner,
+ * and its host lets through only requests carrying an API token of that owner or
+ * of an admin (route_target_token). The tokens come from a snapshot, hash →
+ * (user, admin), that the main loop builds from the store and publishes
+ * (routes_tokens_publish) whenever tokens change. A snapshot is immutable and
+ * reference counted like a target: a proxy loop takes a reference under the lock
+ * and searches it outside, so the proxy never touches sqlite and never waits for
+ * more than a pointer copy.
  */
 #ifndef PODIUM_ROUTES_H
 #define PODIUM_ROUTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum route_kind {
@@ -20,6 +30,9 @@ typedef enum route_kind {
 	ROUTE_APP,        /* an app listening on 127.0.0.1:port inside netns_fd */
 	ROUTE_STARTING,   /* known space, app not ready yet: 503 + Retry-After */
 	ROUTE_DOWN,       /* known space, no app serving: 502 with message */
+	ROUTE_PAUSED,     /* paused by its owner: 503 page with message */
+	ROUTE_SLEEPING,   /* asleep or waking: requests are held (proxy/hold.c) while
+	                   * route_target_wake() has the orchestrator start the app */
 } route_kind;
 
 typedef struct route_target {
@@ -31,6 +44,8 @@ typedef struct route_target {
 	int port;            /* ROUTE_APP: TCP port inside the namespace */
 	uint64_t instance_id;/* ROUTE_APP: identifies the instance (keys upstream pools) */
 	char *message;       /* ROUTE_DOWN / ROUTE_STARTING: human-readable reason, may be NULL */
+	int wake_sent;       /* ROUTE_SLEEPING: the wake handler was called (atomic) */
+	char *private_owner; /* a private space's owner; NULL: public */
 } route_target;
 
 /* Constructors return a target holding one reference. route_target_app takes
@@ -40,6 +55,9 @@ route_target *route_target_app(const char *space_id, int netns_fd, int port, uin
 route_target *route_target_status(route_kind kind, const char *space_id, const char *message);
 route_target *route_target_ref(route_target *t);
 void route_target_unref(route_target *t);
+/* Marks t as the target of a private space owned by owner; call it before
+ * routes_set (a published target does not change). */
+void route_target_set_private(route_target *t, const char *owner);
 
 /* Installs t for subdomain (the table takes the caller's reference), replacing and
  * unreferencing any previous target. */
@@ -47,7 +65,35 @@ void routes_set(const char *subdomain, route_target *t);
 void routes_remove(const char *subdomain);
 /* New reference or NULL when no space has that subdomain (unknown host: 404). */
 route_target *routes_lookup(const char *subdomain);
-/* Drops every entry (daemon shutdown, tests). */
+/* Drops every entry and the token snapshot (daemon shutdown, tests). */
 void routes_clear(void);
+
+/* Waking sleeping apps. The orchestrator installs the handler once, before the
+ * proxy runs; route_target_wake() (any thread, a ROUTE_SLEEPING target) calls it
+ * at most once per target, with the target's space id, on the caller's thread:
+ * the handler must be thread-safe and quick (queue and signal its loop). */
+void routes_set_wake_handler(void (*fn)(const char *space_id, void *arg), void *arg);
+void route_target_wake(route_target *t);
+/* ---- API tokens, for private spaces ---- */
+typedef struct route_tokens route_tokens;
+
+route_tokens *route_tokens_new(void);
+void route_tokens_free(route_tokens *k); /* one never published */
+/* Adds the BLAKE2b-256 hash of a token of user; admin: the user may pass every
+ * private host. */
+void route_tokens_add(route_tokens *k, const unsigned char hash[32], const char *user, int admin);
+/* Makes k the snapshot the proxy checks (the call takes k; do not touch it
+ * afterwards); the previous snapshot is freed once no loop uses it. */
+void routes_tokens_publish(route_tokens *k);
+/* The hash the snapshot (and the store) keeps of a token. */
+void route_token_hash(const char *token, unsigned char hash[32]);
+/* The API token in an Authorization value, "Bearer TOKEN" or "Basic" with
+ * base64 "USER:TOKEN" (git's way; the user is ignored), copied into token
+ * (len bytes). 0, or -ENOENT when the value holds none (or one too long). */
+int route_auth_token(const char *authorization, char *token, size_t len);
+/* Checks one Authorization value against the published snapshot: 1 when it holds
+ * a valid token, then *may_pass is 1 if that token's user may pass t (t is
+ * public, or the user is its owner or an admin); 0 when it holds none. */
+int route_target_token(const route_target *t, const char *authorization, int *may_pass);
 
 #endif

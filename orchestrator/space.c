@@ -13,10 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "builder.h"
+#include "hardware.h"
+#include "usage.h"
 #include "instance.h"
 #include "log.h"
+#include "logfile.h"
 #include "routes.h"
+#include "secrets.h"
 #include "util.h"
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
@@ -76,6 +81,12 @@ char *
 space_logs_dir(const podium *p, const space *s)
 {
 	return space_path(p, s, "logs", "");
+}
+
+char *
+space_cache_dir(const podium *p, const space *s)
+{
+	return space_path(p, s, "cache", "");
 }
 
 char *
@@ -152,9 +163,11 @@ space_update_route(space *s)
 {
 	const char *id_fmt = "%s/%s";
 	char *id = xasprintf(id_fmt, s->row.owner, s->row.name);
-	route_target *t = NULL;
+	route_target *t = lifecycle_route(s, id);
 
-	if (s->static_live) {
+	if (t != NULL) {
+		/* paused, asleep or waking */
+	} else if (s->static_live) {
 		t = route_target_static(id, s->static_root);
 	} else if (s->live != NULL && s->live->ready) {
 		int fd = instance_netns_dup(s->live->in);
@@ -169,6 +182,8 @@ space_update_route(space *s)
 		t = route_target_status(starting ? ROUTE_STARTING : ROUTE_DOWN, id, msg);
 		free(msg);
 	}
+	if (s->row.private)
+		route_target_set_private(t, s->row.owner);
 	routes_set(s->row.subdomain, t);
 	free(id);
 }
@@ -180,10 +195,13 @@ static void
 space_prune_releases(space *s)
 {
 	char *dir = space_releases_dir(s->p, s);
-	char keep[4][32];
-	int nkeep = 0;
+	char keep[4 + 64][32];
+	int64_t kept[64];
+	int nkeep = 0, nkept = lifecycle_kept_releases(s, kept, 64);
 	char path[4096];
 
+	for (int i = 0; i < nkept; i++)
+		snprintf(keep[nkeep++], sizeof(keep[0]), "%lld", (long long)kept[i]);
 	if (s->row.release_id > 0)
 		snprintf(keep[nkeep++], sizeof(keep[0]), "%lld", (long long)s->row.release_id);
 	if (s->live != NULL)
@@ -282,6 +300,7 @@ instance_ready(instance *in, void *arg)
 	ref->ready = 1;
 	if (s == NULL)
 		return;
+	space_cold_start(s, now_ms() - instance_started_ms(in));
 	if (ref == s->pending) {
 		inst_ref *old = s->live;
 		s->pending = NULL;
@@ -296,6 +315,7 @@ instance_ready(instance *in, void *arg)
 		s->row.release_id = ref->build_id;
 		s->row.want_running = 1;
 		/* The route switches before the old instance is told to stop. */
+		lifecycle_ready(s);
 		space_set_stage(s, "RUNNING", NULL);
 		if (old != NULL)
 			space_detach_instance(s, old, DRAIN_MS);
@@ -310,7 +330,9 @@ exit_message(const instance_exit *ex, int attempts)
 {
 	char what[256];
 
-	if (ex->oom_killed)
+	if (ex->reason != NULL)
+		snprintf(what, sizeof(what), "%s", ex->reason);
+	else if (ex->oom_killed)
 		snprintf(what, sizeof(what), "app was killed: out of memory");
 	else if (ex->startup_timeout)
 		snprintf(what, sizeof(what), "app did not open its port in time (startup_duration_timeout)");
@@ -332,8 +354,10 @@ restart_fire(uv_timer_t *t)
 	space *s = t->data;
 	inst_ref *ref = s->restart_for_pending ? s->pending : s->live;
 
-	if (ref != NULL && ref->in == NULL)
+	if (ref != NULL && ref->in == NULL) {
+		s->restarts++;
 		space_start_instance(s, ref);
+	}
 }
 
 static uint64_t
@@ -351,6 +375,7 @@ instance_exited(instance *in, const instance_exit *ex, void *arg)
 	space *s = ref->s;
 
 	space_active_instances--;
+	budget_release(ref);
 	ref->in = NULL;
 	ref->ready = 0;
 	if (s == NULL || s->p->stopping) {
@@ -410,12 +435,13 @@ space_start_instance(space *s, inst_ref *ref)
 	podium *p = s->p;
 	instance_spec spec = { 0 };
 	instance_cb cb = { instance_ready, instance_exited, ref };
-	char **env = NULL;
+	char **env = NULL, **cenv, **mask;
 	size_t nenv = 0;
 	char *data_dir = space_data_dir(p, s), *log_path = space_app_log_path(p, s);
 	char *host = podium_space_url(p, s->row.subdomain);
 	const char *title = json_string_value(json_object_get(ref->cfg.card, "title"));
 	int port = ref->cfg.app_port > 0 ? ref->cfg.app_port : 7860;
+	char why[512];
 	int r;
 
 	env_add(&env, &nenv, xasprintf("PORT=%d", port));
@@ -432,6 +458,10 @@ space_start_instance(space *s, inst_ref *ref)
 	env_add(&env, &nenv, xstrdup("GRADIO_SERVER_NAME=0.0.0.0"));
 	env_add(&env, &nenv, xasprintf("GRADIO_SERVER_PORT=%d", port));
 	env_add(&env, &nenv, xstrdup("LANG=C.UTF-8"));
+	space_config_env(p, s, &cenv, &mask); /* variables and secrets, read at each start */
+	for (size_t i = 0; cenv != NULL && cenv[i] != NULL; i++)
+		env_add(&env, &nenv, cenv[i]);
+	free(cenv);
 
 	spec.sandbox_bin = p->sandbox_bin;
 	spec.release_dir = ref->release_dir;
@@ -439,24 +469,31 @@ space_start_instance(space *s, inst_ref *ref)
 	spec.log_path = log_path;
 	spec.argv = ref->cfg.run_argv;
 	spec.env = (const char *const *)env;
+	spec.mask = (const char *const *)mask;
 	spec.port = port;
 	spec.host_uid = space_host_uid(s);
-	spec.memory_bytes = 2ull << 30;
-	spec.pids = 512;
-	spec.cpus = 1.0;
+	const flavor *hw = space_flavor(s);
+	snprintf(ref->flavor, sizeof(ref->flavor), "%s", hw->name);
+	spec.memory_bytes = hw->memory_bytes;
+	spec.pids = hw->pids;
+	spec.cpus = hw->cpus;
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
 
-	r = instance_start(p->loop, &spec, &cb, &ref->in);
+	why[0] = '\0';
+	r = budget_reserve(s->row.id, ref, spec.memory_bytes, why, sizeof(why));
+	if (r == 0 && (r = instance_start(p->loop, &spec, &cb, &ref->in)) != 0)
+		budget_release(ref);
 	if (r == 0)
 		space_active_instances++;
-	for (size_t i = 0; i < nenv; i++)
-		free(env[i]);
-	free(env);
+	config_strv_free(env);
+	config_strv_free(mask);
 	free(data_dir);
 	free(log_path);
 	free(host);
 	if (r != 0) {
-		char *msg = xasprintf("could not start the app: %s", uv_strerror(r));
+		char *msg = why[0] != '\0' ? xstrdup(why)
+		    : xasprintf("could not start the app: %s", instance_strerror(r));
+		log_warn("space %s/%s: %s", s->row.owner, s->row.name, msg);
 		if (ref == s->pending)
 			s->pending = NULL;
 		if (ref == s->live)
@@ -494,6 +531,39 @@ space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cf
 	space_start_instance(s, ref);
 }
 
+/* Variables or secrets changed: the release serving (or the one starting) starts
+ * again as a new instance with the new environment, and takes over once it
+ * answers, as a deploy does. A static release has no environment to change. */
+void
+space_redeploy(space *s)
+{
+	int64_t id = s->pending != NULL ? s->pending->build_id : s->row.release_id;
+	build_row b = { 0 };
+	app_config cfg;
+	json_t *j;
+
+	if (s->p->stopping || id <= 0 || (s->pending == NULL && (s->static_live ||
+	    !s->row.want_running)))
+		return;
+	if (store_build_get(s->p->store, id, &b) != 0 || b.config == NULL) {
+		build_row_release(&b);
+		return;
+	}
+	app_config_init(&cfg);
+	j = json_loads(b.config, 0, NULL);
+	if (j != NULL && app_config_from_json(&cfg, j) == 0) {
+		char *rel = xasprintf("%s/%lld", b.release_dir, (long long)b.id);
+
+		log_info("space %s/%s: configuration changed, restarting release %lld",
+		    s->row.owner, s->row.name, (long long)b.id);
+		space_deploy(s, b.id, rel, &cfg);
+		free(rel);
+	}
+	json_decref(j);
+	app_config_release(&cfg);
+	build_row_release(&b);
+}
+
 /* ---- builds ---- */
 
 static const char *
@@ -514,6 +584,7 @@ build_ctx_free(build_ctx *c)
 	free(c->repo);
 	free(c->log_path);
 	free(c->space_id);
+	free(c->cache_dir);
 	free(c);
 }
 
@@ -570,7 +641,8 @@ build_done(build_job *job, const build_result *res, void *arg)
 			space_replace_str(&s->row.sdk, cfg.sdk);
 		log_info("space %s/%s: build %lld of %.12s ok", s->row.owner, s->row.name,
 		    (long long)c->build_id, c->sha);
-		space_deploy(s, c->build_id, c->release_dir, &cfg);
+		if (!lifecycle_build_ok(s, c->build_id))
+			space_deploy(s, c->build_id, c->release_dir, &cfg);
 		app_config_release(&cfg);
 	} else {
 		store_build_finish(p->store, c->build_id, "failed", res->message, NULL);
@@ -592,6 +664,7 @@ build_start(build_ctx *c)
 	build_request req = { 0 };
 	space *s = c->s;
 	podium *p = c->p;
+	char **env, **mask;
 	int r;
 
 	req.repo_path = c->repo;
@@ -601,7 +674,17 @@ build_start(build_ctx *c)
 	req.sandbox_bin = p->sandbox_bin;
 	req.space_id = c->space_id;
 	req.host_uid = c->host_uid;
+	req.cache_dir = c->cache_dir;
+	req.no_cache = c->no_cache;
+	req.memory_bytes = flavor_build()->memory_bytes;
+	req.pids = flavor_build()->pids;
+	req.cpus = flavor_build()->cpus;
+	space_config_env(p, s, &env, &mask);
+	req.env = (const char *const *)env;
+	req.mask = (const char *const *)mask;
 	r = builder_build_start(p->loop, &req, build_done, c, &s->job);
+	config_strv_free(env);
+	config_strv_free(mask);
 	if (r != 0) {
 		s->build = NULL;
 		store_build_finish(p->store, c->build_id, "failed", "could not start the build", NULL);
@@ -636,14 +719,17 @@ static void
 builds_enqueue(build_ctx *c)
 {
 	int ahead = space_active_builds;
-	FILE *f;
+	logfile lf;
 
 	for (build_ctx *q = queue_head; q != NULL; q = q->next)
 		ahead += q->s != NULL;
-	if (ahead >= build_slots() && (f = fopen(c->log_path, "a")) != NULL) {
-		fprintf(f, "==> waiting for a build slot (%d builds ahead, %d at a time)\n",
-		    ahead, build_slots());
-		fclose(f);
+	if (ahead >= build_slots() && logfile_open(&lf, c->log_path, 0644) == 0) {
+		char line[128];
+		int n = snprintf(line, sizeof(line), "==> waiting for a build slot (%d builds ahead, "
+		    "%d at a time)\n", ahead, build_slots());
+
+		logfile_write(&lf, line, (size_t)n);
+		logfile_close(&lf);
 	}
 	if (queue_tail != NULL)
 		queue_tail->next = c;
@@ -681,6 +767,12 @@ space_builds_drop_queued(void)
 void
 space_on_push(podium *p, space *s, const char *sha)
 {
+	space_build_commit(p, s, sha, 0);
+}
+
+void
+space_build_commit(podium *p, space *s, const char *sha, int no_cache)
+{
 	build_row b = { 0 };
 	char *logs = space_logs_dir(p, s), *rel = space_releases_dir(p, s);
 	build_ctx *c;
@@ -714,6 +806,8 @@ space_on_push(podium *p, space *s, const char *sha)
 	c->log_path = b.log_path;
 	c->space_id = xasprintf("%s/%s", s->row.owner, s->row.name);
 	c->host_uid = space_host_uid(s);
+	c->cache_dir = space_cache_dir(p, s);
+	c->no_cache = no_cache;
 	fs_rm_rf(c->release_dir);
 	/* A fresh log per build: the latest build's log is what users read. */
 	unlink(c->log_path);

@@ -18,6 +18,9 @@
 
 #include "podium.h"
 
+/* Each app's memory limit (its cgroup), committed against the host budget (budget.h). */
+#define SPACE_MEMORY_LIMIT (2ull << 30)
+
 /* Loads spaces from the store, fails builds interrupted by a crash, and brings back
  * every space that was meant to run on its last good release. */
 int spaces_init(podium *p);

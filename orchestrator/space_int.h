@@ -5,8 +5,10 @@
 
 #include "builder.h"
 #include "instance.h"
+#include "routes.h"
 #include "space.h"
 #include "store.h"
+#include "usage.h"
 
 #define MAX_RESTARTS 3          /* crashes in a row before RUNTIME_ERROR */
 #define HEALTHY_RUN_MS 60000    /* a run this long resets the crash count */
@@ -24,6 +26,7 @@ typedef struct inst_ref {
 	app_config cfg;
 	char *release_dir;
 	int ready;
+	char flavor[64];       /* hardware it was started with */
 } inst_ref;
 
 /* A build waiting for a slot or running; s is cleared when the build was superseded
@@ -35,6 +38,8 @@ typedef struct build_ctx {
 	char *release_dir;
 	char *sha;
 	char *repo, *log_path, *space_id;
+	char *cache_dir;         /* the space's build cache */
+	int no_cache;            /* factory rebuild */
 	unsigned host_uid;
 	struct build_ctx *next;  /* build queue */
 } build_ctx;
@@ -53,6 +58,17 @@ struct space {
 	int pending_crashes;
 	uv_timer_t restart_timer;
 	int restart_for_pending;
+	unsigned restarts;     /* crash restarts since the daemon started (metrics) */
+	char *hardware;        /* flavor asked for ("" default), loaded on first use */
+	cold_starts cold;      /* start → port answering, since the daemon started */
+	/* lifecycle.c */
+	int paused;            /* stored: stopped until restart */
+	int sleep_after_s;     /* stored: seconds idle before sleeping, -1 never */
+	int sleeping;          /* no process; the next request wakes it */
+	int waking;            /* woken: requests held until it answers */
+	uint64_t idle_since_ms, last_requests, wake_started_ms;
+	uint64_t wakes, wake_ms;               /* wakes so far; the last: wake → switch */
+	uint64_t wake_sandbox_ms, wake_app_ms; /* the last wake: spawn → box, box → port */
 };
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
@@ -64,6 +80,7 @@ extern void *space_shutdown_arg;
 char *space_releases_dir(const podium *p, const space *s);   /* caller frees */
 char *space_data_dir(const podium *p, const space *s);       /* caller frees */
 char *space_logs_dir(const podium *p, const space *s);       /* caller frees */
+char *space_cache_dir(const podium *p, const space *s);      /* caller frees */
 unsigned space_host_uid(const space *s);
 void space_replace_str(char **dst, const char *src);
 void space_save(space *s);
@@ -79,5 +96,19 @@ void space_build_abandon(space *s);
 void space_builds_drop_queued(void);
 /* Starts a release built by build_id; takes ownership of cfg's contents. */
 void space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cfg);
+/* Builds exactly sha (a push, or a factory rebuild with no_cache). */
+void space_build_commit(podium *p, space *s, const char *sha, int no_cache);
+
+/* lifecycle.c hooks */
+void lifecycle_load(space *s);                          /* settings from the store */
+route_target *lifecycle_route(space *s, const char *id); /* paused / sleeping, or NULL */
+void lifecycle_ready(space *s);                         /* an instance took over */
+int lifecycle_build_ok(space *s, int64_t build_id);     /* 1: paused, not started */
+int lifecycle_recover(space *s);                        /* 1: paused or asleep: done */
+void lifecycle_runtime(const space *s, json_t *rt);
+/* The newest successful releases to keep on disk (at most max). */
+int lifecycle_kept_releases(space *s, int64_t *ids, int max);
+/* Starts the current release again (new environment), switching when it answers. */
+void space_redeploy(space *s);
 
 #endif

@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
+#include "lifecycle.h"
+#include "hardware.h"
 #include "log.h"
 #include "routes.h"
 #include "space_int.h"
@@ -26,6 +29,7 @@ space_new(podium *p, space_row *row)
 	s->p = p;
 	uv_timer_init(p->loop, &s->restart_timer);
 	s->restart_timer.data = s;
+	lifecycle_load(s);
 	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = s;
@@ -145,8 +149,8 @@ space_timer_closed(uv_handle_t *h)
 int
 space_delete(podium *p, space *s)
 {
-	char *paths[4] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
-		space_logs_dir(p, s) };
+	char *paths[5] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
+		space_logs_dir(p, s), space_cache_dir(p, s) };
 	space **pp;
 
 	log_info("space %s/%s: deleting", s->row.owner, s->row.name);
@@ -158,7 +162,7 @@ space_delete(podium *p, space *s)
 		space_detach_instance(s, s->pending, 0);
 	store_builds_delete_space(p->store, s->row.id);
 	store_space_delete(p->store, s->row.id);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		fs_rm_rf(paths[i]);
 		free(paths[i]);
 	}
@@ -170,6 +174,7 @@ space_delete(podium *p, space *s)
 	}
 	space_row_release(&s->row);
 	free(s->static_root);
+	free(s->hardware);
 	/* The struct holds the timer: it is freed in the timer's close callback. */
 	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
 	return 0;
@@ -181,12 +186,15 @@ json_t *
 space_runtime_json(const space *s)
 {
 	json_t *j = json_pack("{s:s, s:{s:s, s:s}}", "stage", s->row.stage,
-	    "hardware", "current", "cpu-basic", "requested", "cpu-basic");
+	    "hardware", "current", space_hardware_current(s), "requested", space_flavor(s)->name);
 
 	if (s->row.error != NULL)
 		json_object_set_new(j, "errorMessage", json_string(s->row.error));
 	json_object_set_new(j, "storage", json_null());
 	json_object_set_new(j, "sdk", json_string(s->row.sdk));
+	lifecycle_runtime(s, j);
+	/* A static release runs no process: nothing committed. */
+	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : space_flavor(s)->memory_bytes));
 	return j;
 }
 
@@ -241,6 +249,9 @@ space_recover(space *s)
 	int interrupted = strstr(s->row.stage, "BUILDING") != NULL;
 	const char *why = interrupted ? "build interrupted: the daemon stopped while it was running" : NULL;
 
+	if (lifecycle_recover(s))
+		return;
+
 	if (!s->row.want_running || s->row.release_id <= 0 ||
 	    store_build_get(p->store, s->row.release_id, &b) != 0 || b.config == NULL) {
 		if (interrupted)
@@ -276,6 +287,7 @@ spaces_init(podium *p)
 {
 	int r, n;
 
+	lifecycle_init(p);
 	r = store_space_load_all(p->store, load_one, p);
 	if (r != 0)
 		return r;
@@ -291,6 +303,7 @@ void
 spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg)
 {
 	p->stopping = 1;
+	lifecycle_shutdown(p);
 	space_shutdown_cb = cb;
 	space_shutdown_arg = arg;
 	space_builds_drop_queued();

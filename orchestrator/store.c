@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@ struct store {
 	sqlite3 *db;
 };
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char *schema_v1 =
 	"CREATE TABLE users ("
@@ -33,6 +34,18 @@ static const char *schema_v1 =
 	"  release_dir TEXT NOT NULL, log_path TEXT NOT NULL,"
 	"  created INTEGER NOT NULL, finished INTEGER);"
 	"CREATE INDEX builds_space ON builds(space_id);";
+
+/* Variables (secret = 0, value in clear) and secrets (secret = 1, value sealed by
+ * orchestrator/secrets.c: never in clear here), one name per space across both;
+ * the hardware flavor a space asked for (no row: the default). */
+static const char *schema_v2 =
+	"CREATE TABLE space_config ("
+	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL, secret INTEGER NOT NULL, value BLOB NOT NULL, description TEXT,"
+	"  updated INTEGER NOT NULL, PRIMARY KEY (space_id, key));"
+	"CREATE TABLE space_hardware ("
+	"  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  flavor TEXT NOT NULL);";
 
 static int
 db_error(store *st, const char *what)
@@ -58,6 +71,22 @@ exec_sql(store *st, const char *sql)
 	return 0;
 }
 
+/* Runs one schema step and records its version, all or nothing. */
+static int
+migrate_step(store *st, const char *sql, int version)
+{
+	char set[64];
+
+	snprintf(set, sizeof(set), "PRAGMA user_version = %d", version);
+	if (exec_sql(st, "BEGIN") != 0)
+		return -EIO;
+	if (exec_sql(st, sql) != 0 || exec_sql(st, set) != 0) {
+		exec_sql(st, "ROLLBACK");
+		return -EIO;
+	}
+	return exec_sql(st, "COMMIT");
+}
+
 static int
 migrate(store *st)
 {
@@ -81,7 +110,10 @@ migrate(store *st)
 		}
 		if (exec_sql(st, "COMMIT") != 0)
 			return -EIO;
+		version = 1;
 	}
+	if (version < 2 && migrate_step(st, schema_v2, 2) != 0)
+		return -EIO;
 	return 0;
 }
 
@@ -99,6 +131,12 @@ store_open(const char *path, store **out)
 	    " PRAGMA foreign_keys = ON;") != 0)
 		goto fail;
 	if (migrate(st) != 0)
+		goto fail;
+	/* The lifecycle's own table, next to the versioned schema: created where
+	 * missing, whatever the schema version. */
+	if (exec_sql(st, "CREATE TABLE IF NOT EXISTS space_settings ("
+	    "  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
+	    "  paused INTEGER NOT NULL DEFAULT 0, sleep_after INTEGER NOT NULL DEFAULT -1)") != 0)
 		goto fail;
 	*out = st;
 	return 0;
@@ -223,6 +261,24 @@ store_token_find(store *st, const char *prefix, unsigned char hash[32], char **u
 	}
 	sqlite3_finalize(q);
 	return r;
+}
+
+int
+store_tokens_load_all(store *st, void (*cb)(const unsigned char hash[32], const char *user,
+    void *arg), void *arg)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT t.hash, u.name FROM tokens t JOIN users u"
+	    " ON u.id = t.user_id");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (sqlite3_column_bytes(q, 0) == 32 && sqlite3_column_text(q, 1) != NULL)
+			cb(sqlite3_column_blob(q, 0), (const char *)sqlite3_column_text(q, 1), arg);
+	rc = rc == SQLITE_DONE ? 0 : db_error(st, "load tokens");
+	sqlite3_finalize(q);
+	return rc;
 }
 
 /* ---- spaces ---- */
@@ -440,4 +496,210 @@ store_builds_delete_space(store *st, int64_t space_id)
 		return -EIO;
 	sqlite3_bind_int64(q, 1, space_id);
 	return step_done(st, q, "delete builds");
+}
+
+/* ---- lifecycle settings and the release list ---- */
+
+int
+store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT paused, sleep_after FROM space_settings"
+	    " WHERE space_id = ?");
+	int r = -ENOENT;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*paused = sqlite3_column_int(q, 0);
+		*sleep_after = sqlite3_column_int(q, 1);
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
+store_settings_put(store *st, int64_t space_id, int paused, int sleep_after)
+{
+	sqlite3_stmt *q = prepare(st, "INSERT INTO space_settings (space_id, paused, sleep_after)"
+	    " VALUES (?, ?, ?) ON CONFLICT (space_id) DO UPDATE SET paused = excluded.paused,"
+	    " sleep_after = excluded.sleep_after");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	sqlite3_bind_int(q, 2, paused);
+	sqlite3_bind_int(q, 3, sleep_after);
+	return step_done(st, q, "save space settings");
+}
+
+int
+store_builds_list(store *st, int64_t space_id, int (*cb)(build_row *r, void *arg), void *arg)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT id, space_id, sha, status, message, config,"
+	    " release_dir, log_path, created, finished FROM builds WHERE space_id = ?"
+	    " ORDER BY id DESC");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		build_row r = {
+			.id = sqlite3_column_int64(q, 0),
+			.space_id = sqlite3_column_int64(q, 1),
+			.sha = column_text(q, 2),
+			.status = column_text(q, 3),
+			.message = column_text(q, 4),
+			.config = column_text(q, 5),
+			.release_dir = column_text(q, 6),
+			.log_path = column_text(q, 7),
+			.created = sqlite3_column_int64(q, 8),
+			.finished = sqlite3_column_int64(q, 9),
+		};
+		int stop = cb(&r, arg);
+
+		build_row_release(&r);
+		if (stop)
+			break;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(st, "list builds");
+}
+
+/* ---- space configuration ---- */
+
+int
+store_config_set(store *st, int64_t space_id, int secret, const char *key, const void *value,
+    size_t len, const char *description)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT secret FROM space_config WHERE space_id = ? AND key = ?");
+	int other = 0;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	bind_text(q, 2, key);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		other = sqlite3_column_int(q, 0) != secret;
+	sqlite3_finalize(q);
+	if (other)
+		return -EEXIST;
+	q = prepare(st, "INSERT OR REPLACE INTO space_config (space_id, key, secret, value, description,"
+	    " updated) VALUES (?, ?, ?, ?, ?, ?)");
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	bind_text(q, 2, key);
+	sqlite3_bind_int(q, 3, secret);
+	sqlite3_bind_blob(q, 4, len > 0 ? value : "", (int)len, SQLITE_TRANSIENT);
+	bind_text(q, 5, description);
+	sqlite3_bind_int64(q, 6, (int64_t)time(NULL));
+	return step_done(st, q, "set space config");
+}
+
+int
+store_config_delete(store *st, int64_t space_id, int secret, const char *key)
+{
+	sqlite3_stmt *q = prepare(st, "DELETE FROM space_config WHERE space_id = ? AND secret = ?"
+	    " AND key = ?");
+	int r;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	sqlite3_bind_int(q, 2, secret);
+	bind_text(q, 3, key);
+	r = step_done(st, q, "delete space config");
+	if (r == 0 && sqlite3_changes(st->db) == 0)
+		r = -ENOENT;
+	return r;
+}
+
+int
+store_config_list(store *st, int64_t space_id, int secret,
+    void (*cb)(const config_row *r, void *arg), void *arg)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT key, value, description, updated FROM space_config"
+	    " WHERE space_id = ? AND (? < 0 OR secret = ?) ORDER BY key");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	sqlite3_bind_int(q, 2, secret);
+	sqlite3_bind_int(q, 3, secret);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		config_row r = {
+			.key = (const char *)sqlite3_column_text(q, 0),
+			.value = sqlite3_column_blob(q, 1),
+			.value_len = (size_t)sqlite3_column_bytes(q, 1),
+			.description = (const char *)sqlite3_column_text(q, 2),
+			.updated = sqlite3_column_int64(q, 3),
+		};
+		cb(&r, arg);
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : db_error(st, "list space config");
+}
+
+int
+store_config_bytes(store *st, int64_t space_id, int64_t *bytes)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0)"
+	    " FROM space_config WHERE space_id = ?");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	*bytes = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_finalize(q);
+	return 0;
+}
+
+int
+store_build_durations(store *st, void (*cb)(int64_t space_id, int64_t seconds, void *arg), void *arg)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT space_id, finished - created FROM builds"
+	    " WHERE finished IS NOT NULL AND status IN ('ok', 'failed')"
+	    " AND COALESCE(message, '') <> 'cancelled' ORDER BY space_id");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		cb(sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), arg);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : db_error(st, "build durations");
+}
+
+int
+store_hardware_get(store *st, int64_t space_id, char **flavor)
+{
+	sqlite3_stmt *q = prepare(st, "SELECT flavor FROM space_hardware WHERE space_id = ?");
+	int r = -ENOENT;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*flavor = column_text(q, 0);
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
+store_hardware_set(store *st, int64_t space_id, const char *flavor)
+{
+	sqlite3_stmt *q = prepare(st, "INSERT OR REPLACE INTO space_hardware (space_id, flavor)"
+	    " VALUES (?, ?)");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, space_id);
+	bind_text(q, 2, flavor);
+	return step_done(st, q, "set space hardware");
 }

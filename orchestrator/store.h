@@ -8,6 +8,7 @@
 #ifndef PODIUM_STORE_H
 #define PODIUM_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct store store;
@@ -21,6 +22,9 @@ int store_user_ensure(store *st, const char *name, int64_t *id, int *created);
 int store_token_add(store *st, int64_t user_id, const char *prefix, const unsigned char hash[32]);
 /* Finds the token with that prefix: its hash and its user's name (caller frees *user). */
 int store_token_find(store *st, const char *prefix, unsigned char hash[32], char **user);
+/* Calls cb with every token's hash and its user's name (valid during the call). */
+int store_tokens_load_all(store *st, void (*cb)(const unsigned char hash[32], const char *user,
+    void *arg), void *arg);
 
 /* ---- spaces ---- */
 typedef struct space_row {
@@ -65,5 +69,42 @@ int store_build_get(store *st, int64_t id, build_row *out);
 /* Marks builds left "building" by a crash as failed; returns how many, or -errno. */
 int store_builds_fail_interrupted(store *st);
 int store_builds_delete_space(store *st, int64_t space_id);
+/* The space's builds, newest first; cb returns non-zero to stop. The row is
+ * released after cb returns. */
+int store_builds_list(store *st, int64_t space_id, int (*cb)(build_row *r, void *arg), void *arg);
+
+/* ---- lifecycle settings (removed with the space) ---- */
+/* -ENOENT when none were saved. sleep_after: seconds, -1 never. */
+int store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after);
+int store_settings_put(store *st, int64_t space_id, int paused, int sleep_after);
+
+/* ---- space configuration: variables (secret 0) and sealed secrets (secret 1) ---- */
+typedef struct config_row {
+	const char *key;
+	const void *value;       /* a variable's text, or a secret's sealed bytes */
+	size_t value_len;
+	const char *description; /* or NULL */
+	int64_t updated;         /* unix seconds */
+} config_row;
+
+/* Creates or replaces; -EEXIST when the key is taken by the other kind. */
+int store_config_set(store *st, int64_t space_id, int secret, const char *key, const void *value,
+    size_t len, const char *description);
+/* -ENOENT when there was no such key of that kind. */
+int store_config_delete(store *st, int64_t space_id, int secret, const char *key);
+/* Calls cb for each entry of that kind (secret -1: both) ordered by key; the row is
+ * valid only during the call. */
+int store_config_list(store *st, int64_t space_id, int secret,
+    void (*cb)(const config_row *r, void *arg), void *arg);
+/* Bytes of keys and stored values of a space, both kinds. */
+int store_config_bytes(store *st, int64_t space_id, int64_t *bytes);
+/* Every finished build: its space and how long it took (whole seconds). */
+int store_build_durations(store *st, void (*cb)(int64_t space_id, int64_t seconds, void *arg),
+    void *arg);
+
+/* ---- hardware flavor a space asked for ---- */
+/* *flavor: caller frees; -ENOENT when it never asked (the default applies). */
+int store_hardware_get(store *st, int64_t space_id, char **flavor);
+int store_hardware_set(store *st, int64_t space_id, const char *flavor);
 
 #endif

@@ -81,6 +81,9 @@ int http_respond(http_exchange *x, int status, const char *content_type,
     const http_header *extra, size_t nextra, const void *body, size_t len);
 /* Error page: HTML when the client accepts text/html, else JSON {"error": message}. */
 int http_respond_error(http_exchange *x, int status, const char *message);
+/* The same with extra headers (Allow on a 405). */
+int http_respond_error_with(http_exchange *x, int status, const char *message,
+    const http_header *extra, size_t nextra);
 
 const char *http_status_text(int status);
 

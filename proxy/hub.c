@@ -228,6 +228,13 @@ http_respond(http_exchange *x, int status, const char *content_type,
 int
 http_respond_error(http_exchange *x, int status, const char *message)
 {
+	return http_respond_error_with(x, status, message, NULL, 0);
+}
+
+int
+http_respond_error_with(http_exchange *x, int status, const char *message,
+    const http_header *extra, size_t nextra)
+{
 	proxy_conn *c = x->c;
 
 	if (c == NULL) {
@@ -238,5 +245,5 @@ http_respond_error(http_exchange *x, int status, const char *message)
 		return -EALREADY;
 	x->resp_ended = 1;
 	exchange_drop_body(c, x);
-	return conn_respond_error(c, status, message, NULL, 0);
+	return conn_respond_error(c, status, message, extra, nextra);
 }

@@ -21,9 +21,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,6 +64,8 @@ proxy_config_init(proxy_config *cfg)
 	cfg->batch_sends = 1;
 	cfg->body_timeout_ms = 60000;
 	cfg->send_timeout_ms = 60000;
+	cfg->wake_timeout_ms = 60000;
+	cfg->max_held_per_space = 256;
 	cfg->nloops = ncpu < 1 ? 1 : ncpu > PROXY_MAX_LOOPS ? PROXY_MAX_LOOPS : (unsigned)ncpu;
 }
 
@@ -143,19 +148,156 @@ listen_sockets(struct sockaddr_storage *ss, unsigned n, int *fds)
 /* ---- one loop ------------------------------------------------------------ */
 
 static void
-on_connection(uv_stream_t *ls, int status)
-{
-	if (status == 0)
-		conn_accept(ls->data, ls);
-}
-
-static void
 listener_closed(uv_handle_t *h)
 {
 	proxy_loop *lp = h->data;
 
 	lp->listener_open = 0;
 	proxy_loop_maybe_done(lp);
+}
+
+/* ---- out of descriptors ------------------------------------------------------
+ * accept(2) fails with EMFILE while the connection stays in the backlog, so the
+ * listener stays readable: libuv then spends its spare descriptor to accept and
+ * drop the pending connections, and once that spare is gone too (another thread
+ * took the descriptor it freed) it reports EMFILE to us in a loop that never
+ * returns -- 100% CPU, nothing served. As nginx and libuv do, a reserve of our
+ * own is closed to answer the pending clients with a 503 and let them go; when
+ * even that cannot be had back, the listener is closed for ACCEPT_PAUSE_MS (a
+ * duplicate keeps the socket and its backlog) and reopened afterwards. */
+#define ACCEPT_PAUSE_MS 100
+
+static void on_connection(uv_stream_t *ls, int status);
+static void free_handle(uv_handle_t *h);
+
+static int
+reserve_open(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Answers and closes every pending connection (at most a batch), spending the
+ * reserve for it. Returns -1 when the reserve could not be had back. */
+static int
+listener_shed(proxy_loop *lp, int lfd)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 31\r\nRetry-After: 1\r\n"
+	    "Connection: close\r\n\r\nserver out of file descriptors\n";
+	char junk[4096];
+
+	if (lp->reserve_fd < 0 && (lp->reserve_fd = reserve_open()) < 0)
+		return -1;
+	close(lp->reserve_fd);
+	for (int n = 0; n < 1024; n++) {
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (c < 0 && errno == EINTR)
+			continue;
+		if (c < 0)
+			break;
+		/* what the client sent already: read, so closing does not reset */
+		if (recv(c, junk, sizeof(junk), MSG_DONTWAIT) < 0) {
+			/* nothing yet */
+		}
+		if (send(c, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			/* gone already */
+		}
+		close(c);
+	}
+	lp->reserve_fd = reserve_open();
+	return lp->reserve_fd >= 0 ? 0 : -1;
+}
+
+static void
+accept_resume(uv_timer_t *t)
+{
+	proxy_loop *lp = t->data;
+	int spare, r;
+
+	if (lp->stopping || !lp->accept_paused || lp->listener_open)
+		return;
+	/* clients waiting meanwhile get their 503 now */
+	listener_shed(lp, lp->listen_spare);
+	/* keep a duplicate for the next pause, or stay paused a while longer */
+	spare = fcntl(lp->listen_spare, F_DUPFD_CLOEXEC, 3);
+	if (spare < 0) {
+		uv_timer_start(t, accept_resume, ACCEPT_PAUSE_MS, 0);
+		return;
+	}
+	uv_tcp_init(lp->loop, &lp->listener);
+	lp->listener.data = lp;
+	lp->listener_open = 1;
+	r = uv_tcp_open(&lp->listener, lp->listen_spare);
+	if (r == 0) {
+		lp->listen_spare = spare; /* the handle owns the old one now */
+		spare = -1;
+		r = uv_listen((uv_stream_t *)&lp->listener, 4096, on_connection);
+	}
+	if (r != 0) {
+		log_warn("proxy: cannot accept again: %s", uv_strerror(r));
+		if (spare >= 0)
+			close(spare);
+		uv_close((uv_handle_t *)&lp->listener, listener_closed);
+		uv_timer_start(t, accept_resume, ACCEPT_PAUSE_MS, 0);
+		return;
+	}
+	lp->accept_paused = 0;
+}
+
+static void
+accept_pause(proxy_loop *lp)
+{
+	if (lp->listen_spare < 0 || lp->accept_paused)
+		return;
+	if (lp->accept_timer == NULL) {
+		lp->accept_timer = xmalloc(sizeof(*lp->accept_timer));
+		uv_timer_init(lp->loop, lp->accept_timer);
+		lp->accept_timer->data = lp;
+	}
+	lp->accept_paused = 1;
+	/* closing the handle stops libuv's accept loop; the spare keeps the socket */
+	uv_close((uv_handle_t *)&lp->listener, listener_closed);
+	uv_timer_start(lp->accept_timer, accept_resume, ACCEPT_PAUSE_MS, 0);
+}
+
+static void
+listener_out_of_fds(proxy_loop *lp, int status)
+{
+	uint64_t now = now_ms();
+	uv_os_fd_t lfd;
+
+	if (now - lp->emfile_logged_ms >= 10000) {
+		lp->emfile_logged_ms = now;
+		log_warn("proxy: too many open files in the daemon (%s): new clients get 503 "
+		    "until descriptors are free again", uv_strerror(status));
+	}
+	if (uv_fileno((uv_handle_t *)&lp->listener, &lfd) == 0 && listener_shed(lp, lfd) == 0)
+		return;
+	accept_pause(lp);
+}
+
+static void
+on_connection(uv_stream_t *ls, int status)
+{
+	if (status == 0)
+		conn_accept(ls->data, ls);
+	else if (status == UV_EMFILE || status == UV_ENFILE)
+		listener_out_of_fds(ls->data, status);
+}
+
+static void
+accept_reserve_close(proxy_loop *lp)
+{
+	if (lp->accept_timer != NULL) {
+		uv_close((uv_handle_t *)lp->accept_timer, free_handle);
+		lp->accept_timer = NULL;
+	}
+	if (lp->reserve_fd >= 0)
+		close(lp->reserve_fd);
+	if (lp->listen_spare >= 0)
+		close(lp->listen_spare);
+	lp->reserve_fd = lp->listen_spare = -1;
 }
 
 static void
@@ -219,7 +361,8 @@ loop_stop(proxy_loop *lp)
 	log_flush_close(lp);
 	conn_close_idle(lp);
 	upstream_pools_close(lp);
-	if (lp->listener_open)
+	accept_reserve_close(lp);
+	if (lp->listener_open && !lp->accept_paused)
 		uv_close((uv_handle_t *)&lp->listener, listener_closed);
 	else
 		proxy_loop_maybe_done(lp);
@@ -311,6 +454,7 @@ loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, int fd)
 	s->loops[index] = lp;
 	lp->srv = s;
 	lp->index = index;
+	lp->reserve_fd = lp->listen_spare = -1;
 	if (loop == NULL) {
 		if ((r = uv_loop_init(&lp->own_loop)) != 0) {
 			close(fd);
@@ -319,6 +463,8 @@ loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, int fd)
 		loop = &lp->own_loop;
 	}
 	lp->loop = loop;
+	lp->reserve_fd = reserve_open();
+	lp->listen_spare = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	uv_tcp_init(loop, &lp->listener);
 	lp->listener.data = lp;
 	lp->listener_open = 1;
@@ -361,6 +507,7 @@ loops_discard(proxy_server *s, unsigned from, unsigned to)
 		}
 		if (lp->listener_open)
 			uv_close((uv_handle_t *)&lp->listener, NULL);
+		accept_reserve_close(lp);
 		if (lp->wake_open)
 			uv_close((uv_handle_t *)&lp->wake, NULL);
 		log_flush_close(lp);
@@ -372,6 +519,16 @@ loops_discard(proxy_server *s, unsigned from, unsigned to)
 		free(lp);
 		s->loops[i] = NULL;
 	}
+}
+
+static int
+fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+		return INT_MAX;
+	return (int)rl.rlim_cur;
 }
 
 static void
@@ -413,6 +570,7 @@ proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hu
 	s->loops = xcalloc(n, sizeof(*s->loops));
 	s->port = sockaddr_port(fds[0]);
 	s->migrants_tail = &s->migrants;
+	s->fd_limit = fd_limit();
 	atomic_init(&s->nconns, 0);
 	uv_mutex_init(&s->lock);
 	for (unsigned i = 0; i < n; i++) {

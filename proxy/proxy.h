@@ -39,6 +39,8 @@ typedef struct proxy_config {
 	unsigned body_timeout_ms;       /* 60 s: request body stalls → 408 and close */
 	unsigned send_timeout_ms;       /* 60 s: a client that takes none of a pending
 	                                 * response that long is closed (nginx send_timeout) */
+	unsigned wake_timeout_ms;       /* 60 s: a request held for a waking app → 503 */
+	unsigned max_held_per_space;    /* 256: held requests per space, then 503 */
 	unsigned nloops;                /* event loops (threads): online CPUs, at most 8;
 	                                 * hub handlers always run on the caller's loop */
 } proxy_config;
@@ -66,11 +68,18 @@ int proxy_server_port(const proxy_server *s);
 void proxy_server_send_stats(const proxy_server *s, uint64_t *batches, uint64_t *sends);
 
 /* Per-space counters, kept in memory for the admin views. */
+#define PROXY_DURATION_BUCKETS 12
+/* Upper bounds of the request duration buckets but the last (which has none). */
+extern const unsigned proxy_duration_bounds_ms[PROXY_DURATION_BUCKETS - 1];
 typedef struct proxy_space_stats {
 	uint64_t requests;
 	uint64_t bytes_in, bytes_out;
 	uint64_t active_connections;
+	uint64_t held_requests;      /* waiting for the app to wake */
 	uint64_t upstream_errors;
+	uint64_t status_class[6];      /* [0] no status sent, [1]..[5] 1xx..5xx */
+	uint64_t duration[PROXY_DURATION_BUCKETS]; /* requests per bucket, not cumulative */
+	uint64_t duration_sum_ms;
 } proxy_space_stats;
 /* Safe from any thread. */
 int proxy_stats_get(const char *space_id, proxy_space_stats *out);

@@ -123,7 +123,12 @@ typedef struct proxy_loop {
 	uv_thread_t thread;
 	uv_tcp_t listener;
 	uv_async_t wake;           /* main: migrants, workers done; worker: stop */
-	int listener_open;
+	int listener_open;         /* open, or its close is pending */
+	int accept_paused;         /* out of descriptors: listener closed for a moment */
+	int reserve_fd;            /* spent to turn clients away when out of descriptors */
+	int listen_spare;          /* the listening socket again, to reopen after a pause */
+	uv_timer_t *accept_timer;  /* ends a pause; its own allocation */
+	uint64_t emfile_logged_ms;
 	int wake_open;
 	int stopping;
 	unsigned nconns;
@@ -144,6 +149,10 @@ typedef struct proxy_loop {
 /* A client connection on its way from a worker loop to the main loop: the
  * socket and the bytes the worker read but did not answer (the request head,
  * re-serialized, then whatever followed it). */
+/* Descriptors kept free when accepting: a client that would leave fewer gets a
+ * 503 instead of the daemon running out (upstream connects, builds, apps). */
+#define PROXY_FD_MARGIN 16
+
 typedef struct proxy_migrant {
 	struct proxy_migrant *next;
 	int fd;
@@ -160,6 +169,8 @@ struct proxy_server {
 	unsigned nloops;
 	proxy_loop **loops;        /* [0] is the main loop */
 	atomic_uint nconns;        /* all loops, for max_connections */
+	int fd_limit;              /* RLIMIT_NOFILE at start: a client past fd_limit -
+	                            * PROXY_FD_MARGIN is refused (server.c) */
 	int port;
 	/* lock guards the fields below it; the main thread alone reads stopping */
 	uv_mutex_t lock;
@@ -199,7 +210,7 @@ struct http_exchange {
 	char client_addr[64];
 };
 
-enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT };
+enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT, CT_HOLD };
 
 struct proxy_conn {
 	uv_tcp_t tcp;
@@ -244,6 +255,7 @@ struct proxy_conn {
 	int body_paused;
 	int is_head_req;
 	int is_hub;
+	int strip_auth;            /* Authorization held a podium token: not for the app */
 	int keep_alive;
 	int req_chunked;
 	int64_t req_clen;
@@ -259,6 +271,9 @@ struct proxy_conn {
 	int64_t upstream_ms;
 	route_target *target;
 	struct space_stats *stats;  /* counters of the last space served here */
+	int held;                   /* waiting for a sleeping app (hold.c) */
+	uint64_t held_since;
+	struct space_stats *stats_held; /* the space whose held count includes us */
 	upstream_conn *up;
 	http_exchange *x;
 	static_file sf;
@@ -280,6 +295,8 @@ void conn_abort(proxy_conn *c);
  * timeout is cut. */
 void conn_send_progress(proxy_conn *c);
 void conn_fail_later(proxy_conn *c);
+/* The connection's one timer: kind (enum conn_timer) is due in ms. */
+void conn_timer_set(proxy_conn *c, int kind, unsigned ms);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
 void conn_request_body_resume(proxy_conn *c);
 const char *conn_header(const proxy_conn *c, const char *name); /* name in lower case */
@@ -288,7 +305,14 @@ void tcp_quickack(uv_tcp_t *t); /* http_out.c: ACK now, a message is incomplete 
 /* route.c */
 char *proxy_host_normalize(const char *raw); /* lowercased, port stripped; NULL: invalid */
 int proxy_host_is_hub(const proxy_server *s, const char *host);
-void conn_route(proxy_conn *c); /* hub, static, app, or an error answer */
+void conn_route(proxy_conn *c); /* hub, static, app, held, or an error answer */
+/* The space subdomain the request's Host names: 0, or -1 when it names none. */
+int conn_subdomain(const proxy_conn *c, char *sub, size_t len);
+
+/* hold.c: requests for a sleeping app wait for it to wake */
+int hold_start(proxy_conn *c);   /* 0 held, -1 answered (too many held) */
+void hold_poll(proxy_conn *c);   /* CT_HOLD fired */
+void hold_cancel(proxy_conn *c); /* the request ends while held */
 void conn_update_reading(proxy_conn *c);
 
 /* pio.c: writes with a copy only of what the socket did not take, small ones
@@ -362,6 +386,8 @@ struct space_stats;
 struct space_stats *stats_space(const char *space_id);
 void stats_space_active(struct space_stats *e, int delta);
 void stats_upstream_error(struct space_stats *e);
+/* Adds delta to the space's held requests; returns the new count. */
+uint64_t stats_space_held(struct space_stats *e, int delta);
 
 /* loops.c */
 void proxy_loop_maybe_done(proxy_loop *lp);

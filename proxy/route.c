@@ -55,11 +55,45 @@ proxy_host_is_hub(const proxy_server *s, const char *host)
 	    strcmp(host, "[::1]") == 0;
 }
 
+int
+conn_subdomain(const proxy_conn *c, char *sub, size_t len)
+{
+	size_t hl, dl = strlen(c->srv->domain);
+
+	if (c->host == NULL || (hl = strlen(c->host)) <= dl + 1 || c->host[hl - dl - 1] != '.' ||
+	    strcmp(c->host + hl - dl, c->srv->domain) != 0 || hl - dl - 1 >= len)
+		return -1;
+	memcpy(sub, c->host, hl - dl - 1);
+	sub[hl - dl - 1] = '\0';
+	return strchr(sub, '.') == NULL ? 0 : -1;
+}
+
+/* May this request reach its space? A private space's host lets through only a
+ * token of its owner or an admin. A valid podium token is never passed on to an
+ * app, private or public: the app is untrusted code, and with the token it could
+ * act as that user on the hub (clients that send the token everywhere would hand
+ * it to any public space). Other Authorization values are the app's own business
+ * and go through. */
+static int
+conn_may_pass(proxy_conn *c)
+{
+	int pass = c->target->private_owner == NULL, ok;
+
+	for (size_t i = 0; i < c->head.nhdrs; i++) {
+		if (!hdr_is(c->head.hdrs[i].name, "authorization"))
+			continue;
+		if (route_target_token(c->target, c->head.hdrs[i].value, &ok)) {
+			c->strip_auth = 1;
+			pass |= ok;
+		}
+	}
+	return pass;
+}
+
 void
 conn_route(proxy_conn *c)
 {
 	proxy_server *s = c->srv;
-	size_t hl, dl = strlen(s->domain);
 	char sub[256];
 
 	if (c->host != NULL && proxy_host_is_hub(s, c->host)) {
@@ -67,14 +101,12 @@ conn_route(proxy_conn *c)
 		hub_dispatch(c);
 		return;
 	}
-	if (c->host == NULL || (hl = strlen(c->host)) <= dl + 1 || c->host[hl - dl - 1] != '.' ||
-	    strcmp(c->host + hl - dl, s->domain) != 0 || hl - dl - 1 >= sizeof(sub)) {
-		conn_respond_error(c, 404, "unknown host", NULL, 0);
-		return;
+	c->target = conn_subdomain(c, sub, sizeof(sub)) == 0 ? routes_lookup(sub) : NULL;
+	if (c->target != NULL && !conn_may_pass(c)) {
+		/* the answer of an unknown host: a private space's existence does not show */
+		route_target_unref(c->target);
+		c->target = NULL;
 	}
-	memcpy(sub, c->host, hl - dl - 1);
-	sub[hl - dl - 1] = '\0';
-	c->target = strchr(sub, '.') == NULL ? routes_lookup(sub) : NULL;
 	if (c->target == NULL) {
 		conn_respond_error(c, 404, "unknown host", NULL, 0);
 		return;
@@ -93,6 +125,13 @@ conn_route(proxy_conn *c)
 		    "the app is starting", &ra, 1);
 		break;
 	}
+	case ROUTE_SLEEPING:
+		hold_start(c);
+		break;
+	case ROUTE_PAUSED:
+		conn_respond_error(c, 503, c->target->message != NULL ? c->target->message :
+		    "this space is paused by its owner", NULL, 0);
+		break;
 	case ROUTE_DOWN:
 	default:
 		conn_respond_error(c, 502, c->target->message != NULL ? c->target->message :

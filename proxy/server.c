@@ -21,7 +21,6 @@
 
 static llhttp_settings_t req_settings;
 static void conn_close(proxy_conn *c);
-static void conn_timer_set(proxy_conn *c, int kind, unsigned ms);
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -95,6 +94,9 @@ conn_timer_cb(uv_timer_t *t)
 	case CT_BODY:
 		conn_body_timer(c);
 		break;
+	case CT_HOLD:
+		hold_poll(c);
+		break;
 	case CT_IDLE:
 		if (conn_queued(c) > 0) {
 			/* the last response is still being taken: keep-alive idle
@@ -128,7 +130,7 @@ conn_timer_arm(proxy_conn *c, uint64_t now)
 		deadline_set(&c->timer, due > now ? due - now : 0);
 }
 
-static void
+void
 conn_timer_set(proxy_conn *c, int kind, unsigned ms)
 {
 	uint64_t now;
@@ -182,6 +184,8 @@ conn_handle_closed(uv_handle_t *h)
 static void
 conn_release_request(proxy_conn *c)
 {
+	if (c->held)
+		hold_cancel(c);
 	if (c->x != NULL)
 		hub_conn_abort(c);
 	if (c->up != NULL || c->tunnel)
@@ -400,7 +404,7 @@ conn_request_reset(proxy_conn *c)
 	    c->srv->cfg.max_header_fields);
 	c->head_started = 0;
 	c->req_active = c->req_msg_done = c->resp_done = 0;
-	c->body_paused = c->is_head_req = c->is_hub = 0;
+	c->body_paused = c->is_head_req = c->is_hub = c->strip_auth = 0;
 	c->req_chunked = 0;
 	c->req_clen = -1;
 	c->body_received = 0;
@@ -895,17 +899,26 @@ conn_accept(proxy_loop *lp, uv_stream_t *ls)
 	proxy_conn *c = conn_new(lp);
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
+	uv_os_fd_t fd = -1;
 
 	if (uv_accept(ls, (uv_stream_t *)&c->tcp) != 0) {
 		conn_close(c);
 		return;
 	}
-	if (atomic_load_explicit(&s->nconns, memory_order_relaxed) > s->cfg.max_connections) {
+	uv_fileno((uv_handle_t *)&c->tcp, &fd);
+	/* The kernel hands out the lowest free descriptor, so a high one means few
+	 * are left: refuse before the daemon runs out. */
+	if (atomic_load_explicit(&s->nconns, memory_order_relaxed) > s->cfg.max_connections ||
+	    fd >= s->fd_limit - PROXY_FD_MARGIN) {
 		/* A clean refusal instead of a silent reset. */
 		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: 20\r\nRetry-After: 1\r\n"
 		    "Connection: close\r\n\r\ntoo many connections";
-		uv_buf_t b = uv_buf_init((char *)busy, sizeof(busy) - 1);
+		static const char nofd[] = "HTTP/1.1 503 Service Unavailable\r\n"
+		    "Content-Type: text/plain\r\nContent-Length: 31\r\nRetry-After: 1\r\n"
+		    "Connection: close\r\n\r\nserver out of file descriptors\n";
+		uv_buf_t b = fd >= s->fd_limit - PROXY_FD_MARGIN
+		    ? uv_buf_init((char *)nofd, sizeof(nofd) - 1) : uv_buf_init((char *)busy, sizeof(busy) - 1);
 
 		if (uv_try_write((uv_stream_t *)&c->tcp, &b, 1) < 0) {
 			uv_write_t *w = xmalloc(sizeof(*w));

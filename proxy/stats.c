@@ -17,8 +17,25 @@
 struct space_stats {
 	char *space_id;
 	_Atomic uint64_t requests, bytes_in, bytes_out, active, upstream_errors;
+	_Atomic uint64_t held;      /* requests waiting for the app to wake */
+	_Atomic uint64_t status_class[6], duration[PROXY_DURATION_BUCKETS], duration_sum_ms;
 	struct space_stats *next;
 };
+
+const unsigned proxy_duration_bounds_ms[PROXY_DURATION_BUCKETS - 1] = {
+	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+};
+
+/* The bucket of a duration: a few compares, no search structure. */
+static unsigned
+duration_bucket(uint64_t ms)
+{
+	unsigned i = 0;
+
+	while (i < PROXY_DURATION_BUCKETS - 1 && ms > proxy_duration_bounds_ms[i])
+		i++;
+	return i;
+}
 
 #define STATS_BUCKETS 256
 static struct space_stats *stats_buckets[STATS_BUCKETS];
@@ -61,6 +78,14 @@ stats_space(const char *space_id)
 }
 
 /* Increments and decrements pair up (upstream attach/detach). */
+uint64_t
+stats_space_held(struct space_stats *e, int delta)
+{
+	if (delta > 0)
+		return atomic_fetch_add_explicit(&e->held, 1, memory_order_relaxed) + 1;
+	return atomic_fetch_sub_explicit(&e->held, 1, memory_order_relaxed) - 1;
+}
+
 void
 stats_space_active(struct space_stats *e, int delta)
 {
@@ -107,6 +132,19 @@ access_line(const proxy_conn *c, uint64_t now)
 	sbuf_free(&b);
 }
 
+/* Status class and duration histogram: relaxed atomics, as the counters above. */
+static void
+stats_request_timing(struct space_stats *e, const proxy_conn *c, uint64_t now)
+{
+	int status = c->out.started ? c->out.status : 0;
+	uint64_t ms = c->t_start != 0 && now > c->t_start ? now - c->t_start : 0;
+
+	atomic_fetch_add_explicit(&e->status_class[status >= 100 && status < 600 ? status / 100 : 0],
+	    1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->duration[duration_bucket(ms)], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->duration_sum_ms, ms, memory_order_relaxed);
+}
+
 void
 stats_request_done(proxy_conn *c)
 {
@@ -127,6 +165,7 @@ stats_request_done(proxy_conn *c)
 		atomic_fetch_add_explicit(&e->bytes_in, c->body_received, memory_order_relaxed);
 		atomic_fetch_add_explicit(&e->bytes_out, c->out.bytes + c->out.head_bytes,
 		    memory_order_relaxed);
+		stats_request_timing(e, c, now);
 	}
 	if (!c->srv->cfg.access_log)
 		return;
@@ -148,8 +187,15 @@ proxy_stats_get(const char *space_id, proxy_space_stats *out)
 		out->bytes_in = atomic_load_explicit(&e->bytes_in, memory_order_relaxed);
 		out->bytes_out = atomic_load_explicit(&e->bytes_out, memory_order_relaxed);
 		out->active_connections = atomic_load_explicit(&e->active, memory_order_relaxed);
+		out->held_requests = atomic_load_explicit(&e->held, memory_order_relaxed);
 		out->upstream_errors = atomic_load_explicit(&e->upstream_errors,
 		    memory_order_relaxed);
+		for (int i = 0; i < 6; i++)
+			out->status_class[i] = atomic_load_explicit(&e->status_class[i],
+			    memory_order_relaxed);
+		for (int i = 0; i < PROXY_DURATION_BUCKETS; i++)
+			out->duration[i] = atomic_load_explicit(&e->duration[i], memory_order_relaxed);
+		out->duration_sum_ms = atomic_load_explicit(&e->duration_sum_ms, memory_order_relaxed);
 	}
 	return e != NULL ? 0 : -ENOENT;
 }

@@ -460,7 +460,8 @@ build_request_head(proxy_conn *c, int upgrade, size_t *len)
 		 * owed its Host (HTTP/1.1), and Host is never hop-by-hop. */
 		if ((header_is_hop_by_hop(h->name, conn_hdr) && !hdr_is(h->name, "host")) ||
 		    hdr_is(h->name, "x-forwarded-proto") || hdr_is(h->name, "x-forwarded-host") ||
-		    hdr_is(h->name, "expect"))
+		    hdr_is(h->name, "expect") ||
+		    (c->strip_auth && hdr_is(h->name, "authorization")))
 			continue;
 		if (hdr_is(h->name, "x-forwarded-for")) {
 			if (xff.len > 0)

@@ -245,6 +245,23 @@ static void launcher_wait(pid_t pid, int report_fd, int sig_fd, const struct san
     close(info_fd);
 }
 
+/* A box runs untrusted code: under memory pressure the OOM killer should take
+ * it before the host's processes (Chrome does the same for its renderers), and
+ * never inherit the protection podium's daemon gives itself (-900). */
+#define BOX_OOM_SCORE_ADJ 300
+
+static void raise_oom_score(void)
+{
+  char buf[16] = "";
+  int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC), n;
+
+  if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && atoi(buf) < BOX_OOM_SCORE_ADJ &&
+      (n = snprintf(buf, sizeof(buf), "%d", BOX_OOM_SCORE_ADJ)) > 0 && pwrite(fd, buf, (size_t)n, 0) != n)
+    fprintf(stderr, "podium-sandbox: cannot raise oom_score_adj: %s\n", strerror(errno));
+  if (fd >= 0)
+    close(fd);
+}
+
 int sandbox_run(const struct sandbox_config *cfg)
 {
   struct sandbox_cgroup cg = { 0 };
@@ -258,6 +275,7 @@ int sandbox_run(const struct sandbox_config *cfg)
   size_t i;
 
   memset(&r, 0, sizeof(r));
+  raise_oom_score();
 
   /* Block first so no signal is lost between here and the wait loop; init
    * inherits the mask and sets up its own signalfd. */

@@ -5,16 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "log.h"
 #include "repo.h"
 #include "space.h"
+#include "usage.h"
 #include "util.h"
 #include "web.h"
 
 #define API_MAX_BODY (1 << 20)
 
-int
-web_json(http_exchange *x, int status, json_t *body)
+static int
+json_answer(http_exchange *x, int status, json_t *body, const http_header *h, size_t nh)
 {
 	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	int r;
@@ -27,9 +29,15 @@ web_json(http_exchange *x, int status, json_t *body)
 		log_msg(LOG_ERROR, "web: a JSON answer could not be encoded (status %d)", status);
 		return http_respond(x, 500, "application/json", NULL, 0, fallback, sizeof(fallback) - 1);
 	}
-	r = http_respond(x, status, "application/json", NULL, 0, text, strlen(text));
+	r = http_respond(x, status, "application/json", h, nh, text, strlen(text));
 	free(text);
 	return r;
+}
+
+int
+web_json(http_exchange *x, int status, json_t *body)
+{
+	return json_answer(x, status, body, NULL, 0);
 }
 
 int
@@ -47,6 +55,39 @@ web_json_error(http_exchange *x, int status, const char *fmt, ...)
 	return web_json(x, status, json_pack("{s:s}", "error", msg));
 }
 
+static int
+method_in(const char *method, const char *allow)
+{
+	size_t n = strlen(method);
+
+	for (const char *p = allow; *p != '\0'; p += strspn(p, ", ")) {
+		size_t len = strcspn(p, ", ");
+
+		if (len == n && strncmp(p, method, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+int
+web_allow(http_exchange *x, const char *allow, int json)
+{
+	const http_request *r = http_exchange_request(x);
+	http_header h = { "Allow", allow };
+	char msg[128];
+
+	if (method_in(r->method, allow))
+		return 1;
+	snprintf(msg, sizeof(msg), "method %.16s not allowed here: use %s", r->method, allow);
+	utf8_scrub(msg);
+	if (json)
+		json_answer(x, 405, json_pack("{s:s}", "error", msg), &h, 1);
+	else
+		http_respond_error_with(x, 405, msg, &h, 1);
+	return 0;
+}
+
 /* A request whose body is collected before it is handled (API bodies are small). */
 typedef struct api_req {
 	podium *p;
@@ -56,6 +97,8 @@ typedef struct api_req {
 	int too_big;
 	void (*handle)(struct api_req *a, json_t *body, const char *user);
 	char *user;
+	web_body_handler handler;  /* web_with_body's */
+	char *ctx;
 } api_req;
 
 static void
@@ -63,6 +106,7 @@ api_req_free(api_req *a)
 {
 	free(a->body);
 	free(a->user);
+	free(a->ctx);
 	free(a);
 }
 
@@ -111,18 +155,43 @@ api_body_abort(void *arg)
 	api_req_free(arg);
 }
 
-static void
+/* A mutating call: 401 without a user (then NULL), else handle(body) once it is read. */
+static api_req *
 api_with_body(podium *p, http_exchange *x, const char *user,
     void (*handle)(api_req *a, json_t *body, const char *user))
 {
-	api_req *a = xcalloc(1, sizeof(*a));
-	http_body_cb cb = { api_body_data, api_body_end, api_body_abort, NULL, a };
+	api_req *a;
+	http_body_cb cb = { api_body_data, api_body_end, api_body_abort, NULL, NULL };
 
+	if (user == NULL) {
+		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
+		return NULL;
+	}
+	a = xcalloc(1, sizeof(*a));
+	cb.arg = a;
 	a->p = p;
 	a->x = x;
 	a->handle = handle;
 	a->user = xstrdup(user);
 	http_exchange_set_body_cb(x, &cb);
+	return a;
+}
+
+static void
+api_body_to_handler(api_req *a, json_t *body, const char *user)
+{
+	a->handler(a->p, a->x, body, user, a->ctx);
+}
+
+void
+web_with_body(podium *p, http_exchange *x, const char *user, web_body_handler h, const char *ctx)
+{
+	api_req *a = api_with_body(p, x, user, api_body_to_handler);
+
+	if (a == NULL)
+		return;
+	a->handler = h;
+	a->ctx = xstrdup(ctx);
 }
 
 /* Reads "name" (maybe "owner/name") and "organization" of a repos request body. */
@@ -162,17 +231,44 @@ repo_target(http_exchange *x, json_t *body, const char *user, char *owner, char 
 	return 0;
 }
 
+/* A repos/create body says "private" (a boolean, huggingface_hub) or
+ * "visibility" ("public" or "private", @huggingface/hub); both may be given when
+ * they agree. Absent or null: public. */
+static int
+repo_private(http_exchange *x, json_t *body, int *private)
+{
+	json_t *priv = json_object_get(body, "private");
+	json_t *vis = json_object_get(body, "visibility");
+	const char *v = json_string_value(vis);
+
+	*private = 0;
+	if (priv != NULL && !json_is_boolean(priv) && !json_is_null(priv)) {
+		web_json_error(x, 400, "\"private\" must be true or false");
+		return -1;
+	}
+	if (vis != NULL && !json_is_null(vis) && (v == NULL || (strcmp(v, "public") != 0 &&
+	    strcmp(v, "private") != 0))) {
+		web_json_error(x, 400, "\"visibility\" must be \"public\" or \"private\"");
+		return -1;
+	}
+	if (v != NULL && json_is_boolean(priv) && json_is_true(priv) != (strcmp(v, "private") == 0)) {
+		web_json_error(x, 400, "\"private\": %s contradicts \"visibility\": \"%s\"",
+		    json_is_true(priv) ? "true" : "false", v);
+		return -1;
+	}
+	*private = json_is_true(priv) || (v != NULL && strcmp(v, "private") == 0);
+	return 0;
+}
+
 static void
 api_repos_create(api_req *a, json_t *body, const char *user)
 {
 	char owner[256], name[256], err[512];
 	const char *sdk = json_string_value(json_object_get(body, "sdk"));
-	json_t *priv = json_object_get(body, "private");
 	json_t *files = json_object_get(body, "files");
 	json_t *from = json_object_get(body, "from");
-	const char *vis = json_string_value(json_object_get(body, "visibility"));
 	space *s;
-	int r;
+	int r, private;
 
 	if (sdk == NULL)
 		sdk = json_string_value(json_object_get(body, "space_sdk"));
@@ -187,15 +283,8 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 	}
 	if (repo_target(a->x, body, user, owner, name, sizeof(owner)) != 0)
 		return;
-	if (priv != NULL && !json_is_boolean(priv) && !json_is_null(priv)) {
-		web_json_error(a->x, 400, "\"private\" must be true or false");
+	if (repo_private(a->x, body, &private) != 0)
 		return;
-	}
-	/* the Hub's newer clients send "visibility" instead of "private" */
-	if (vis != NULL && strcmp(vis, "private") != 0 && strcmp(vis, "public") != 0) {
-		web_json_error(a->x, 400, "\"visibility\" must be \"public\" or \"private\"");
-		return;
-	}
 	if (files != NULL && !json_is_null(files) && !json_is_array(files)) {
 		web_json_error(a->x, 400, "\"files\" must be an array of {path, content, encoding}");
 		return;
@@ -209,13 +298,12 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 		if (!json_is_string(from) || json_array_size(files) > 0)
 			web_json_error(a->x, 400, "\"from\" must be a git URL, without \"files\"");
 		else
-			repo_clone_start(a->p, a->x, owner, name, sdk != NULL ? sdk : "static",
-			    vis != NULL ? strcmp(vis, "private") == 0 : json_is_true(priv),
+			repo_clone_start(a->p, a->x, owner, name, sdk != NULL ? sdk : "static", private,
 			    json_string_value(from));
 		return;
 	}
-	r = space_create(a->p, owner, name, sdk != NULL ? sdk : "static",
-	    vis != NULL ? strcmp(vis, "private") == 0 : json_is_true(priv), &s, err, sizeof(err));
+	r = space_create(a->p, owner, name, sdk != NULL ? sdk : "static", private, &s,
+	    err, sizeof(err));
 	if (r == -EINVAL) {
 		web_json_error(a->x, 400, "%s", err);
 	} else if (r == -EEXIST) {
@@ -285,6 +373,46 @@ web_spaces_array(podium *p, const char *user)
 	return arr;
 }
 
+static void
+api_whoami(http_exchange *x, const char *user)
+{
+	if (user == NULL)
+		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
+	else
+		web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}}",
+		    "type", "user", "name", user, "fullname", user, "orgs",
+		    "auth", "type", "access_token", "accessToken", "role", "write"));
+}
+
+/* One space's runtime, with what its app uses now (not in lists: that would
+ * read every box's cgroups). */
+static json_t *
+runtime_usage(const space *s, json_t *runtime)
+{
+	json_t *res, *use;
+
+	if (runtime == NULL)
+		return NULL;
+	/* next to the memory budget's numbers already there */
+	res = json_object_get(runtime, "resources");
+	use = space_usage_json(s);
+	if (json_is_object(res) && json_is_object(use))
+		json_object_update(res, use);
+	else if (!json_is_object(res))
+		json_object_set(runtime, "resources", use);
+	json_decref(use);
+	return runtime;
+}
+
+static json_t *
+space_json_usage(podium *p, const space *s)
+{
+	json_t *j = space_json(p, s, 1);
+
+	runtime_usage(s, json_object_get(j, "runtime"));
+	return j;
+}
+
 void
 web_api_handle(podium *p, http_exchange *x)
 {
@@ -292,40 +420,32 @@ web_api_handle(podium *p, http_exchange *x)
 	const char *path = r->path;
 	int presented = 0;
 	char *user = auth_user(p, r, &presented);
-	int is_get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
 	char owner[128], name[128], rest[128];
 
 	if (presented && user == NULL && strcmp(path, "/api/health") != 0) {
 		web_json_error(x, 401, "invalid credentials: the token is not valid");
 		goto done;
 	}
+	/* Each known path checks its methods (405 with Allow); any other path is 404. */
 	if (strcmp(path, "/api/health") == 0) {
-		web_json(x, 200, json_pack("{s:s}", "status", "ok"));
+		if (web_allow(x, "GET, HEAD", 1)) {
+			json_t *h = json_pack("{s:s}", "status", "ok");
+			/* host resources (budget.h) for signed-in callers only */
+			if (user != NULL)
+				json_object_set_new(h, "resources", budget_json());
+			web_json(x, 200, h);
+		}
 	} else if (strcmp(path, "/api/whoami-v2") == 0) {
-		if (user == NULL)
-			web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
-		else
-			web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}}",
-			    "type", "user", "name", user, "fullname", user, "orgs",
-			    "auth", "type", "access_token", "accessToken", "role", "write"));
+		if (web_allow(x, "GET, HEAD", 1))
+			api_whoami(x, user);
 	} else if (strcmp(path, "/api/repos/create") == 0) {
-		if (strcmp(r->method, "POST") != 0)
-			web_json_error(x, 405, "use POST");
-		else if (user == NULL)
-			web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
-		else
+		if (web_allow(x, "POST", 1))
 			api_with_body(p, x, user, api_repos_create);
 	} else if (strcmp(path, "/api/repos/delete") == 0) {
-		if (strcmp(r->method, "DELETE") != 0)
-			web_json_error(x, 405, "use DELETE");
-		else if (user == NULL)
-			web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
-		else
+		if (web_allow(x, "DELETE", 1))
 			api_with_body(p, x, user, api_repos_delete);
 	} else if (strcmp(path, "/api/spaces") == 0) {
-		if (!is_get)
-			web_json_error(x, 405, "use GET");
-		else
+		if (web_allow(x, "GET, HEAD", 1))
 			web_json(x, 200, web_spaces_array(p, user));
 	} else if (repo_api_route(p, x, user)) {
 		/* the Hub's commit API and repository reads: commit.c, repo_read.c */
@@ -336,17 +456,25 @@ web_api_handle(podium *p, http_exchange *x)
 			rest[0] = '\0';
 		if (s == NULL || !may_read(user, s))
 			web_json_error(x, 404, "space %s/%s not found", owner, name);
-		else if (!is_get)
-			web_json_error(x, 405, "use GET");
-		else if (rest[0] == '\0')
-			web_json(x, 200, space_json(p, s, 1));
-		else if (strcmp(rest, "/runtime") == 0)
-			web_json(x, 200, space_runtime_json(s));
-		else if (strcmp(rest, "/logs/build") == 0)
-			web_logs_stream(p, x, s, 1);
-		else if (strcmp(rest, "/logs/run") == 0)
-			web_logs_stream(p, x, s, 0);
-		else
+		else if (web_lifecycle_api(p, x, s, rest, user))
+			; /* answered */
+		else if (strcmp(rest, "/secrets") == 0 || strcmp(rest, "/variables") == 0)
+			web_config_handle(p, x, s, user, rest + 1);
+		else if (strcmp(rest, "/hardware") == 0)
+			web_hardware_handle(p, x, s, user);
+		else if (rest[0] == '\0') {
+			if (web_allow(x, "GET, HEAD", 1))
+				web_json(x, 200, space_json_usage(p, s));
+		} else if (strcmp(rest, "/runtime") == 0) {
+			if (web_allow(x, "GET, HEAD", 1))
+				web_json(x, 200, runtime_usage(s, space_runtime_json(s)));
+		} else if (strcmp(rest, "/logs/build") == 0) {
+			if (web_allow(x, "GET, HEAD", 1))
+				web_logs_stream(p, x, s, 1);
+		} else if (strcmp(rest, "/logs/run") == 0) {
+			if (web_allow(x, "GET, HEAD", 1))
+				web_logs_stream(p, x, s, 0);
+		} else
 			web_json_error(x, 404, "no such endpoint: %s", path);
 	} else {
 		web_json_error(x, 404, "no such endpoint: %s", path);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "routes.h"
 #include "util.h"
 #include "web.h"
 
@@ -17,17 +18,12 @@
 #define TOKEN_TAG "hf_"
 #define TOKEN_TAG_OLD "pdm_"
 
-static void
-token_hash(const char *token, unsigned char out[32])
-{
-	crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);
-}
-
 int
 auth_token_create(store *st, int64_t user_id, char *token, size_t len)
 {
 	unsigned char rnd[TOKEN_RANDOM], hash[32];
 	char prefix[TOKEN_PREFIX + 1];
+	int r;
 
 	size_t tag = strlen(TOKEN_TAG);
 
@@ -39,8 +35,30 @@ auth_token_create(store *st, int64_t user_id, char *token, size_t len)
 	sodium_memzero(rnd, sizeof(rnd));
 	memcpy(prefix, token, TOKEN_PREFIX);
 	prefix[TOKEN_PREFIX] = '\0';
-	token_hash(token, hash);
-	return store_token_add(st, user_id, prefix, hash);
+	route_token_hash(token, hash);
+	r = store_token_add(st, user_id, prefix, hash);
+	return r != 0 ? r : auth_tokens_publish(st);
+}
+
+static void
+tokens_add(const unsigned char hash[32], const char *user, void *arg)
+{
+	route_tokens_add(arg, hash, user, auth_is_admin(user));
+}
+
+int
+auth_tokens_publish(store *st)
+{
+	route_tokens *k = route_tokens_new();
+	int r = store_tokens_load_all(st, tokens_add, k);
+
+	/* on a read error the previous snapshot stays: no token is lost, none added */
+	if (r != 0) {
+		route_tokens_free(k);
+		return r;
+	}
+	routes_tokens_publish(k);
+	return 0;
 }
 
 static int
@@ -65,7 +83,7 @@ token_user(podium *p, const char *token)
 	prefix[TOKEN_PREFIX] = '\0';
 	if (store_token_find(p->store, prefix, want, &user) != 0)
 		return NULL;
-	token_hash(token, got);
+	route_token_hash(token, got);
 	if (sodium_memcmp(want, got, 32) != 0) {
 		free(user);
 		return NULL;
@@ -77,32 +95,25 @@ char *
 auth_user(podium *p, const http_request *r, int *presented)
 {
 	const char *h = http_request_header(r, "authorization");
-	char decoded[512];
-	size_t n = 0;
-	char *colon;
+	char token[256];
+	char *user;
 
-	*presented = 0;
-	if (h == NULL)
+	*presented = h != NULL;
+	if (h == NULL || route_auth_token(h, token, sizeof(token)) != 0)
 		return NULL;
-	*presented = 1;
-	if (strncasecmp(h, "Bearer ", 7) == 0)
-		return token_user(p, h + 7 + strspn(h + 7, " "));
-	if (strncasecmp(h, "Basic ", 6) != 0)
-		return NULL;
-	h += 6 + strspn(h + 6, " ");
-	if (sodium_base642bin((unsigned char *)decoded, sizeof(decoded) - 1, h, strlen(h), NULL, &n,
-	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
-		return NULL;
-	decoded[n] = '\0';
-	/* git sends USER:TOKEN; the user name is ignored, as on Hugging Face. */
-	colon = strchr(decoded, ':');
-	char *user = token_user(p, colon != NULL ? colon + 1 : decoded);
-	sodium_memzero(decoded, sizeof(decoded));
+	user = token_user(p, token);
+	sodium_memzero(token, sizeof(token));
 	return user;
+}
+
+int
+auth_is_admin(const char *user)
+{
+	return user != NULL && strcmp(user, "admin") == 0;
 }
 
 int
 auth_may_write(const char *user, const char *owner)
 {
-	return user != NULL && (strcmp(user, "admin") == 0 || strcasecmp(user, owner) == 0);
+	return user != NULL && (auth_is_admin(user) || strcasecmp(user, owner) == 0);
 }

@@ -37,6 +37,18 @@ git_done(void *arg)
 	free(c);
 }
 
+/* The space's app URL, as its API JSON says it ("host"). Caller frees. */
+static char *
+space_app_url(podium *p, space *s)
+{
+	json_t *j = space_json(p, s, 0);
+	const char *host = json_string_value(json_object_get(j, "host"));
+	char *url = host != NULL ? xstrdup(host) : NULL;
+
+	json_decref(j);
+	return url;
+}
+
 static int
 is_git_path(const char *rest, const char *query, int *push)
 {
@@ -48,6 +60,15 @@ is_git_path(const char *rest, const char *query, int *push)
 	return strcmp(rest, "/info/refs") == 0 || strcmp(rest, "/git-upload-pack") == 0 ||
 	    strcmp(rest, "/git-receive-pack") == 0 || strcmp(rest, "/HEAD") == 0 ||
 	    strncmp(rest, "/objects/", 9) == 0;
+}
+
+/* Smart HTTP posts to the two services; the rest (refs, dumb HTTP) is read. */
+static const char *
+git_methods(const char *rest)
+{
+	if (strcmp(rest, "/git-upload-pack") == 0 || strcmp(rest, "/git-receive-pack") == 0)
+		return "POST";
+	return "GET, HEAD";
 }
 
 static void
@@ -91,7 +112,8 @@ hub_spaces(podium *p, http_exchange *x)
 		goto done;
 	}
 	if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
-		web_page_space(p, x, s);
+		if (web_allow(x, "GET, HEAD", 0))
+			web_page_space(p, x, s);
 		goto done;
 	}
 	if (repo_file_route(p, x, s, rest))
@@ -100,6 +122,8 @@ hub_spaces(podium *p, http_exchange *x)
 		http_respond_error(x, 404, "not found");
 		goto done;
 	}
+	if (!web_allow(x, git_methods(rest), 0))
+		goto done;
 	if (push && user == NULL) {
 		git_unauthorized(x, presented ? "invalid credentials: use your podium token as the password\n"
 		    : "authentication required: push with your podium token as the password\n");
@@ -111,7 +135,7 @@ hub_spaces(podium *p, http_exchange *x)
 	}
 	{
 		push_ctx *c = NULL;
-		char *repo = space_repo_path(p, s);
+		char *repo = space_repo_path(p, s), *app_url = NULL, *log_url = NULL, *hub = NULL;
 		builder_git_req req = { 0 };
 
 		req.repo_path = repo;
@@ -119,6 +143,11 @@ hub_spaces(podium *p, http_exchange *x)
 		req.allow_push = push;
 		req.remote_user = user;
 		if (push) {
+			/* Named to the pusher by the repository's hook (builder/repo.c). */
+			hub = podium_hub_url(p);
+			req.app_url = app_url = space_app_url(p, s);
+			req.build_log_url = log_url = xasprintf("%s/api/spaces/%s/%s/logs/build", hub,
+			    space_owner(s), space_name(s));
 			c = xcalloc(1, sizeof(*c));
 			c->p = p;
 			c->owner = xstrdup(space_owner(s));
@@ -129,6 +158,9 @@ hub_spaces(podium *p, http_exchange *x)
 		}
 		builder_git_serve(x, &req);
 		free(repo);
+		free(app_url);
+		free(log_url);
+		free(hub);
 	}
 done:
 	free(user);
@@ -144,9 +176,15 @@ web_hub_handle(http_exchange *x, void *arg)
 		web_api_handle(p, x);
 	} else if (strncmp(r->path, "/spaces/", 8) == 0) {
 		hub_spaces(p, x);
+	} else if (strcmp(r->path, "/metrics") == 0) {
+		web_metrics_handle(p, x);
 	} else if (strcmp(r->path, "/") == 0 || strcmp(r->path, "/spaces") == 0) {
 		int presented;
-		char *user = auth_user(p, r, &presented);
+		char *user;
+
+		if (!web_allow(x, "GET, HEAD", 0))
+			return;
+		user = auth_user(p, r, &presented);
 		web_page_index(p, x, user);
 		free(user);
 	} else {

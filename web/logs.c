@@ -4,15 +4,21 @@
  * client accepts text/event-stream (as the Hub's log endpoints serve them), a
  * Server-Sent Events stream: every line as `data: {"data": LINE, "timestamp": T}`,
  * following the file as it grows. A build log stream ends once no build runs; a run
- * log stream follows until the client goes away (or STREAM_MAX_MS). */
+ * log stream follows until the client goes away (or STREAM_MAX_MS).
+ *
+ * T is when the line was written (its stamp in the file, logfile.h), not when the
+ * stream read it: a late reader sees old lines at their own times. Both forms give
+ * the lines without the stamps, as the build or the app printed them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "logfile.h"
 #include "space.h"
 #include "util.h"
 #include "web.h"
@@ -30,6 +36,8 @@ typedef struct log_stream {
 	int fd;
 	char pending[LINE_MAX_BYTES];
 	size_t npending;
+	int cut;             /* pending continues a line cut at LINE_MAX_BYTES */
+	char stamp[LOG_TIME_LEN + 1]; /* the time of the line being sent */
 	uv_timer_t timer;
 	uint64_t started_ms;
 	int done;            /* response ended or client gone */
@@ -74,22 +82,25 @@ stream_finish(log_stream *ls, int respond)
 	uv_close((uv_handle_t *)&ls->timer, stream_closed);
 }
 
+/* One event per line; a line longer than LINE_MAX_BYTES goes out in pieces that
+ * all carry the time of its first byte. */
 static void
 send_line(log_stream *ls, const char *line, size_t len)
 {
-	char stamp[40];
-	struct timespec ts;
-	struct tm tm;
 	json_t *j;
 	char *text, *ev;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03ldZ", ts.tv_nsec / 1000000);
-	j = json_pack("{s:s%, s:s}", "data", line, len, "timestamp", stamp);
-	if (j == NULL) /* not UTF-8: send it escaped byte by byte rather than drop it */
-		j = json_pack("{s:s, s:s}", "data", "(line is not valid UTF-8)", "timestamp", stamp);
+	if (!ls->cut && logfile_stamp_valid(line, len)) {
+		memcpy(ls->stamp, line, LOG_TIME_LEN);
+		line += LOGFILE_STAMP_LEN;
+		len -= LOGFILE_STAMP_LEN;
+	} else if (!ls->cut) {
+		log_time(ls->stamp); /* a line nobody stamped: the best we know is now */
+	}
+	ls->stamp[LOG_TIME_LEN] = '\0';
+	j = json_pack("{s:s%, s:s}", "data", line, len, "timestamp", ls->stamp);
+	if (j == NULL) /* not UTF-8: say so rather than drop the line silently */
+		j = json_pack("{s:s, s:s}", "data", "(line is not valid UTF-8)", "timestamp", ls->stamp);
 	text = json_dumps(j, JSON_COMPACT);
 	ev = xasprintf("data: %s\n\n", text);
 	http_response_write(ls->x, ev, strlen(ev));
@@ -98,29 +109,58 @@ send_line(log_stream *ls, const char *line, size_t len)
 	json_decref(j);
 }
 
-/* Sends every complete line that was appended since the last call. */
+/* Whether the path now names another file than the one we read, and that file
+ * has begun: instance.c rotated the app log (app.log → app.log.1, then a new
+ * app.log), or a new build started a new build log. */
+static int
+log_replaced(log_stream *ls)
+{
+	struct stat now, ours;
+
+	return stat(ls->path, &now) == 0 && fstat(ls->fd, &ours) == 0 && now.st_size > 0 &&
+	    (now.st_ino != ours.st_ino || now.st_dev != ours.st_dev);
+}
+
+/* Sends every complete line that was appended since the last call; once the file
+ * is read to its end and replaced, goes on with the new one. */
 static void
 stream_pump(log_stream *ls)
 {
 	char buf[65536];
 	ssize_t n;
 
-	if (ls->fd < 0) {
-		ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC);
-		if (ls->fd < 0)
+	for (;;) {
+		if (ls->fd < 0 && (ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC)) < 0)
 			return;
-	}
-	while (http_response_queued(ls->x) < QUEUE_HIGH && (n = read(ls->fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			char c = buf[i];
-			if (c == '\n' || ls->npending == sizeof(ls->pending)) {
-				send_line(ls, ls->pending, ls->npending);
-				ls->npending = 0;
-				if (c == '\n')
-					continue;
+		n = -1;
+		while (http_response_queued(ls->x) < QUEUE_HIGH &&
+		    (n = read(ls->fd, buf, sizeof(buf))) > 0) {
+			for (ssize_t i = 0; i < n; i++) {
+				char c = buf[i];
+				if (c == '\n' || ls->npending == sizeof(ls->pending)) {
+					send_line(ls, ls->pending, ls->npending);
+					ls->npending = 0;
+					ls->cut = c != '\n';
+					if (c == '\n')
+						continue;
+				}
+				if (c != '\r')
+					ls->pending[ls->npending++] = c;
 			}
-			if (c != '\r')
-				ls->pending[ls->npending++] = c;
+		}
+		if (n != 0 || !log_replaced(ls))
+			return;
+		close(ls->fd);
+		if ((ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC)) < 0)
+			return;
+		/* A line the old file left open either goes on in the new one (a rotation
+		 * carries it over, unstamped) or ended with it (the new file starts with a
+		 * stamp, written together with its line's first bytes). */
+		if (ls->npending > 0 && (n = pread(ls->fd, buf, LOGFILE_STAMP_LEN, 0)) > 0 &&
+		    logfile_stamp_valid(buf, (size_t)n)) {
+			send_line(ls, ls->pending, ls->npending);
+			ls->npending = 0;
+			ls->cut = 0;
 		}
 	}
 }
@@ -193,6 +233,8 @@ web_logs_stream(podium *p, http_exchange *x, space *s, int build)
 		char *text = NULL;
 		size_t len = 0;
 		int rc = fs_read_file(path, &text, &len, 64 << 20);
+		if (rc == 0)
+			len = logfile_strip(text, len);
 		if (rc == 0 || rc == -ENOENT)
 			http_respond(x, 200, "text/plain; charset=utf-8", NULL, 0, rc == 0 ? text : "",
 			    rc == 0 ? len : 0);

@@ -114,6 +114,9 @@ web_page_space(podium *p, http_exchange *x, space *s)
 	const char *host = json_string_value(json_object_get(j, "host"));
 	const char *title = json_string_value(json_object_get(json_object_get(j, "cardData"), "title"));
 	const char *err = json_string_value(json_object_get(rt, "errorMessage"));
+	const char *stage = json_string_value(json_object_get(rt, "stage"));
+	int redeploy = strcmp(stage, "RUNNING_BUILDING") == 0 ||
+	    strcmp(stage, "RUNNING_APP_STARTING") == 0;
 	char *hub = podium_hub_url(p);
 	page pg = { 0 };
 
@@ -123,13 +126,19 @@ web_page_space(podium *p, http_exchange *x, space *s)
 	page_raw(&pg, "</p><h1>");
 	page_text(&pg, title != NULL ? title : id);
 	page_raw(&pg, "</h1><p>Stage: <span class=\"stage\">");
-	page_text(&pg, json_string_value(json_object_get(rt, "stage")));
+	page_text(&pg, stage);
 	page_raw(&pg, "</span> — app: <a href=\"");
 	page_text(&pg, host);
 	page_raw(&pg, "/\">");
 	page_text(&pg, host);
 	page_raw(&pg, "</a></p>");
-	if (strcmp(json_string_value(json_object_get(rt, "stage")), "RUNNING") == 0) {
+	if (redeploy) {
+		/* the previous release serves until the new one is ready */
+		page_raw(&pg, "<p class=\"redeploy\">A new version is ");
+		page_raw(&pg, strcmp(stage, "RUNNING_BUILDING") == 0 ? "building" : "starting");
+		page_raw(&pg, "; the current one keeps serving until it is ready.</p>");
+	}
+	if (redeploy || strcmp(stage, "RUNNING") == 0) {
 		/* The app itself, embedded as on a Hub space page. */
 		page_raw(&pg, "<iframe title=\"app\" src=\"");
 		page_text(&pg, host);

@@ -20,12 +20,45 @@ int auth_token_create(store *st, int64_t user_id, char *token, size_t len);
 char *auth_user(podium *p, const http_request *r, int *presented);
 /* May user write to spaces of owner? (admin: all; others: their own.) */
 int auth_may_write(const char *user, const char *owner);
+int auth_is_admin(const char *user);
+/* Publishes every stored token to the proxy (routes_tokens_publish), which lets
+ * them through to private spaces' hosts. auth_token_create calls it; whatever
+ * else adds, removes or changes tokens or users must call it too (a change made
+ * by another process, e.g. a CLI on the same database, is not seen until then).
+ * 0 or -errno (then the previous snapshot stays). */
+int auth_tokens_publish(store *st);
 
 /* ---- api.c ---- */
 void web_api_handle(podium *p, http_exchange *x);
 int web_json(http_exchange *x, int status, json_t *body); /* steals body */
+/* 1 when the request's method is in allow ("GET, HEAD"); else answers 405 with
+ * that Allow header (a JSON error, or an error page when !json) and returns 0. */
+int web_allow(http_exchange *x, const char *allow, int json);
 int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Collects a JSON object body (400/413 answered here), then calls h with ctx, a
+ * copy of the given string (e.g. the path: look the space up again, it may have
+ * gone while the body arrived). */
+typedef void (*web_body_handler)(podium *p, http_exchange *x, json_t *body, const char *user,
+    const char *ctx);
+void web_with_body(podium *p, http_exchange *x, const char *user, web_body_handler h,
+    const char *ctx);
+
+/* ---- lifecycle_api.c ---- */
+/* /api/spaces/{o}/{n}/restart, /pause, /sleeptime, /releases, /rollback: 1 when
+ * rest names one of them (answered), 0 otherwise. */
+int web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const char *user);
+
+/* ---- config_api.c ---- */
+/* /api/spaces/OWNER/NAME/{secrets,variables} (kind: "secrets" or "variables"). */
+void web_config_handle(podium *p, http_exchange *x, space *s, const char *user, const char *kind);
+/* POST /api/spaces/OWNER/NAME/hardware {"flavor"}. */
+void web_hardware_handle(podium *p, http_exchange *x, space *s, const char *user);
+
+/* ---- metrics.c ---- */
+/* GET /metrics: Prometheus text format, admin only. */
+void web_metrics_handle(podium *p, http_exchange *x);
 
 /* ---- logs.c ---- */
 /* A space's build (build=1) or run log: text, or an SSE stream following the file

@@ -159,6 +159,8 @@ class Daemon:
         self.token = None
         self._log = None
         self.starts = 0
+        self.extra_args = []   # more `podium serve` options, for the next start
+        self.extra_env = {}    # more environment, for the next start
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -170,8 +172,9 @@ class Daemon:
         self._log.flush()
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--listen", "127.0.0.1:%d" % self.port,
-             "--data", self.data_dir, "--domain", self.domain],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
+             "--data", self.data_dir, "--domain", self.domain, *self.extra_args],
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+            env=dict(os.environ, **self.extra_env))
         if self not in LIVE_DAEMONS:
             LIVE_DAEMONS.append(self)
         deadline = time.monotonic() + timeout
@@ -524,3 +527,72 @@ def wait_until(cond, what, timeout=60, interval=0.1, alive=None):
             last = e
         time.sleep(interval)
     raise AssertionError("timed out after %ss waiting for: %s (last error %r)" % (timeout, what, last))
+
+
+# ---- resources of a running daemon (tests/integration/test_zz_resources*.py, bench_export) ----
+
+def proc_status_kb(pid, field):
+    """A "kB" field of /proc/PID/status (VmRSS, VmHWM, ...) as an int."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def proc_cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class RssSampler:
+    """Samples a process's VmRSS every `interval` s in a thread; .peak_kb is the
+    largest seen (VmHWM, the kernel's own peak, is read too when stopping)."""
+
+    def __init__(self, pid, interval=0.01):
+        self.pid, self.interval = pid, interval
+        self.peak_kb = 0
+        self.hwm_kb = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                self.peak_kb = max(self.peak_kb, proc_status_kb(self.pid, "VmRSS"))
+            except (OSError, KeyError):
+                return
+            time.sleep(self.interval)
+
+    def start(self):
+        self._t.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._t.join(10)
+        try:
+            self.hwm_kb = proc_status_kb(self.pid, "VmHWM")
+        except (OSError, KeyError):
+            pass
+        return self
+
+
+def wrapped_daemon(prefix=(), extra_args=(), **kw):
+    """A Daemon (not started) whose binary is a small script running
+    `PREFIX... podium ARGS... EXTRA_ARGS...` with exec all the way, so the pid
+    the test sees is the daemon's: e.g. prefix=("prlimit", "--nofile=96:96"),
+    extra_args=("--memory-budget", "3G")."""
+    d = Daemon(**kw)
+    real = d.binary
+    script = os.path.join(d.workdir, "podium")
+    # (podium finds podium-sandbox next to its own executable, not the script)
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nexec %s %s \"$@\" %s\n" % (
+            " ".join("'%s'" % a for a in prefix), "'%s'" % real,
+            " ".join("'%s'" % a for a in extra_args)))
+    os.chmod(script, 0o755)
+    d.binary = script
+    return d

@@ -34,3 +34,42 @@ def test_index_lists_public_spaces_only(podium):
     assert b"admin/index-private" in authed.body
     assert page(podium, "/spaces/admin/index-private").status == 404
     assert page(podium, "/spaces/admin/index-private", token=podium.token).status == 200
+
+
+def test_space_page_embeds_app_during_redeploy(podium):
+    """RUNNING_BUILDING and RUNNING_APP_STARTING: the old release still serves, so the page
+    embeds it and says that a new version is on its way (issue 11.5)."""
+    import json
+    import os
+    probe = os.path.join(ph.APPS, "probe")
+    iframe = ('<iframe title="app" src="http://%s/"' % podium.app_host(ADMIN, "redeployed")).encode()
+
+    def files(version, delay=0, build=None):
+        with open(os.path.join(probe, "README.md")) as readme:
+            card = readme.read()
+        if build is not None:
+            card = card.replace("app_file: app.py", "app_file: app.py\napp_build_command: %s" % build)
+        return {"probe_config.json": json.dumps({"version": version, "startup_delay": delay}),
+                "README.md": card}
+
+    podium.create_space("redeployed", sdk="python")
+    wd = podium.workdir_from(probe, files("v1"))
+    podium.push(wd, ADMIN, "redeployed")
+    podium.wait_stage(ADMIN, "redeployed", "RUNNING")
+    assert iframe in page(podium, "/spaces/admin/redeployed").body  # control
+    # a slow build: RUNNING_BUILDING
+    ph.write_files(wd, files("v2", build="sleep 60"))
+    podium.push(wd, ADMIN, "redeployed", message="slow build")
+    podium.wait_stage(ADMIN, "redeployed", "RUNNING_BUILDING")
+    r = page(podium, "/spaces/admin/redeployed")
+    assert r.status == 200 and b"RUNNING_BUILDING" in r.body, r
+    assert iframe in r.body and b"A new version is building" in r.body, r
+    # a slow start (supersedes the slow build): RUNNING_APP_STARTING
+    ph.write_files(wd, files("v3", delay=60))
+    podium.push(wd, ADMIN, "redeployed", message="slow start")
+    podium.wait_stage(ADMIN, "redeployed", "RUNNING_APP_STARTING")
+    r = page(podium, "/spaces/admin/redeployed")
+    assert r.status == 200 and b"RUNNING_APP_STARTING" in r.body, r
+    assert iframe in r.body and b"A new version is starting" in r.body, r
+    assert podium.get_app(ADMIN, "redeployed").text.strip() == "probe v1"  # what the page embeds
+    podium.delete_space("redeployed")

@@ -2,6 +2,8 @@
  *
  *   proxy-harness [--listen HOST:PORT] [--domain D] [--route SUB=SPEC]... [limits]
  *   SPEC: static:DIR | app:NETNS_PATH:PORT | app:-:PORT | starting[:MSG] | down[:MSG]
+ *   SUB@OWNER=SPEC: a private space of OWNER; --token TOKEN=USER[:admin] adds a
+ *   token to the snapshot that lets requests through to private spaces.
  *
  * Prints "PORT n" on stdout once listening. Its hub handler exercises the
  * http_exchange API: /hello, /echo (streamed echo with pause/resume),
@@ -14,6 +16,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,21 +388,59 @@ hub(http_exchange *x, void *arg)
 
 static uint64_t next_instance = 1;
 
+static route_tokens *tokens;
+
+static int
+add_token(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char token[256], user[256];
+	unsigned char hash[32];
+	char *admin;
+
+	if (eq == NULL || (size_t)(eq - arg) >= sizeof(token) || strlen(eq + 1) >= sizeof(user))
+		return -1;
+	memcpy(token, arg, (size_t)(eq - arg));
+	token[eq - arg] = '\0';
+	strcpy(user, eq + 1);
+	admin = strstr(user, ":admin");
+	if (admin != NULL)
+		*admin = '\0';
+	if (tokens == NULL)
+		tokens = route_tokens_new();
+	route_token_hash(token, hash);
+	route_tokens_add(tokens, hash, user, admin != NULL);
+	return 0;
+}
+
+static void
+set_route(const char *sub, const char *owner, route_target *t)
+{
+	if (owner != NULL)
+		route_target_set_private(t, owner);
+	routes_set(sub, t);
+}
+
 static int
 add_route(const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	char sub[256], id[300];
-	const char *spec;
+	const char *spec, *owner = NULL;
+	char *at;
 
 	if (eq == NULL || (size_t)(eq - arg) >= sizeof(sub))
 		return -1;
 	memcpy(sub, arg, (size_t)(eq - arg));
 	sub[eq - arg] = '\0';
+	if ((at = strchr(sub, '@')) != NULL) {
+		*at = '\0';
+		owner = at + 1;
+	}
 	spec = eq + 1;
 	snprintf(id, sizeof(id), "test/%s", sub);
 	if (strncmp(spec, "static:", 7) == 0) {
-		routes_set(sub, route_target_static(id, spec + 7));
+		set_route(sub, owner, route_target_static(id, spec + 7));
 	} else if (strncmp(spec, "app:", 4) == 0) {
 		const char *colon = strrchr(spec + 4, ':');
 		char path[512];
@@ -416,12 +457,12 @@ add_route(const char *arg)
 				return -1;
 			}
 		}
-		routes_set(sub, route_target_app(id, fd, atoi(colon + 1), next_instance++));
+		set_route(sub, owner, route_target_app(id, fd, atoi(colon + 1), next_instance++));
 	} else if (strncmp(spec, "starting", 8) == 0) {
-		routes_set(sub, route_target_status(ROUTE_STARTING, id,
+		set_route(sub, owner, route_target_status(ROUTE_STARTING, id,
 		    spec[8] == ':' ? spec + 9 : NULL));
 	} else if (strncmp(spec, "down", 4) == 0) {
-		routes_set(sub, route_target_status(ROUTE_DOWN, id,
+		set_route(sub, owner, route_target_status(ROUTE_DOWN, id,
 		    spec[4] == ':' ? spec + 5 : NULL));
 	} else {
 		return -1;
@@ -455,6 +496,8 @@ main(int argc, char **argv)
 
 	/* as the daemon runs: a client gone mid-write is an EPIPE, not a death */
 	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		return 1;
 	proxy_config_init(&cfg);
 	cfg.listen_port = 0;
 	for (int i = 1; i < argc; i++) {
@@ -485,6 +528,11 @@ main(int argc, char **argv)
 				fprintf(stderr, "harness: bad route %s\n", v);
 				return 2;
 			}
+		} else if (strcmp(a, "--token") == 0) {
+			if (add_token(v) != 0) {
+				fprintf(stderr, "harness: bad token %s\n", v);
+				return 2;
+			}
 		} else if (strcmp(a, "--max-body") == 0) {
 			cfg.max_body_bytes = strtoull(v, NULL, 10);
 		} else if (strcmp(a, "--max-hub-body") == 0) {
@@ -512,6 +560,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (tokens != NULL)
+		routes_tokens_publish(tokens);
 	cfg.listen_host = host;
 	main_thread = pthread_self();
 	loop = uv_default_loop();

@@ -56,3 +56,33 @@ def built():
     for path in (SANDBOX, os.path.join(PROBES, "probe")):
         if not os.access(path, os.X_OK):
             pytest.exit(f"{path} missing: run make test-sandbox", returncode=2)
+
+
+def host_cgroup_controller(name):
+    """None if the host offers the cgroup controller NAME (a v1 hierarchy
+    mounted with it, or listed in the v2 root's cgroup.controllers), else the
+    reason to skip.  Read from the host itself, never through podium-sandbox,
+    so a broken launcher still fails instead of skipping."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            fields = post.split()
+            if len(fields) >= 3 and fields[0] == "cgroup" and name in fields[2].split(","):
+                return None
+            if len(fields) >= 1 and fields[0] == "cgroup2":
+                mnt = pre.split()[4]
+                try:
+                    with open(os.path.join(mnt, "cgroup.controllers")) as c:
+                        if name in c.read().split():
+                            return None
+                except OSError:
+                    pass
+    return (f"this host offers no '{name}' cgroup controller (no v1 hierarchy with it, "
+            f"not in a v2 root's cgroup.controllers): podium-sandbox cannot apply that limit here")
+
+
+def need_cgroup_controller(*names):
+    for name in names:
+        reason = host_cgroup_controller(name)
+        if reason is not None:
+            pytest.skip(reason)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import PROBES, SANDBOX, run_box
+from conftest import PROBES, SANDBOX, need_cgroup_controller, run_box
 
 
 def test_help():
@@ -197,6 +197,7 @@ def cgroup_dirs(launcher_pid):
 
 
 def test_cgroup_created_and_cleaned_up():
+    need_cgroup_controller("memory", "pids", "cpu")
     p = subprocess.Popen([SANDBOX, "--memory", str(256 << 20), "--pids", "64", "--cpus", "0.5", "--",
                           "/bin/sh", "-c", "echo up; sleep 0.5"], stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "up"

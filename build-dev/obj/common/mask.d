@@ -1,0 +1,3 @@
+build-dev/obj/common/mask.o: common/mask.c common/mask.h common/util.h
+common/mask.h:
+common/util.h:

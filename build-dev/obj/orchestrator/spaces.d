@@ -1,0 +1,19 @@
+build-dev/obj/orchestrator/spaces.o: orchestrator/spaces.c \
+ orchestrator/hardware.h orchestrator/flavors.h orchestrator/podium.h \
+ proxy/proxy.h proxy/http.h orchestrator/store.h common/log.h \
+ orchestrator/routes.h orchestrator/space_int.h builder/builder.h \
+ proxy/http.h orchestrator/instance.h orchestrator/space.h common/util.h
+orchestrator/hardware.h:
+orchestrator/flavors.h:
+orchestrator/podium.h:
+proxy/proxy.h:
+proxy/http.h:
+orchestrator/store.h:
+common/log.h:
+orchestrator/routes.h:
+orchestrator/space_int.h:
+builder/builder.h:
+proxy/http.h:
+orchestrator/instance.h:
+orchestrator/space.h:
+common/util.h:

@@ -1,0 +1,2 @@
+build-dev/obj/sandbox/init.o: sandbox/init.c sandbox/sandbox.h
+sandbox/sandbox.h:

@@ -1,0 +1,15 @@
+build-dev/obj/web/api.o: web/api.c common/log.h orchestrator/space.h \
+ orchestrator/podium.h proxy/proxy.h proxy/http.h orchestrator/store.h \
+ orchestrator/usage.h common/util.h web/web.h proxy/http.h \
+ orchestrator/podium.h
+common/log.h:
+orchestrator/space.h:
+orchestrator/podium.h:
+proxy/proxy.h:
+proxy/http.h:
+orchestrator/store.h:
+orchestrator/usage.h:
+common/util.h:
+web/web.h:
+proxy/http.h:
+orchestrator/podium.h:

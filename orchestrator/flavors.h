@@ -1,0 +1,42 @@
+/* flavors.h — hardware flavors (Hub: request_space_hardware): the CPU, memory and
+ * process limits an app runs under, and the limits of builds.
+ *
+ * Built in: cpu-basic (1 CPU, 2 GiB, 512 tasks, the default) and cpu-upgrade
+ * (2 CPU, 8 GiB, 1024 tasks); builds 2 CPU, 2 GiB, 512 tasks. The daemon's YAML
+ * config file may replace them under its `hardware:` key (other keys belong to
+ * other parts of the daemon and are not read here):
+ *
+ *   hardware:
+ *     default: cpu-basic
+ *     build: {cpu: 2, memory: 2Gi, pids: 512}
+ *     flavors:
+ *       cpu-basic:   {cpu: 1, memory: 2Gi, pids: 512}
+ *       cpu-upgrade: {cpu: 2, memory: 8Gi, pids: 1024, admin_only: false}
+ *
+ * memory: bytes, or with a suffix K, M, G (powers of 1000) or Ki, Mi, Gi. */
+#ifndef PODIUM_FLAVORS_H
+#define PODIUM_FLAVORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct flavor {
+	char name[64];
+	double cpus;
+	uint64_t memory_bytes;
+	unsigned pids;
+	int admin_only;        /* only the admin may request it */
+} flavor;
+
+/* Reads `hardware:` of the YAML file at path; a missing file keeps the built-in
+ * flavors. 0, or -EINVAL with err naming the problem (and the line). Call once at
+ * start, before spaces run. */
+int flavors_load(const char *path, char *err, size_t errlen);
+/* NULL when unknown. */
+const flavor *flavor_find(const char *name);
+const flavor *flavor_default(void);
+const flavor *flavor_build(void);
+/* "cpu-basic, cpu-upgrade" (static buffer), for messages. */
+const char *flavor_names(void);
+
+#endif

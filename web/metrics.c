@@ -1,0 +1,338 @@
+/* metrics.c — GET /metrics on the hub: Prometheus text exposition format
+ * (version 0.0.4), for the admin token only.
+ *
+ * Per space (label space="owner/name"): its stage, the proxy's counters (requests
+ * by status class, a request duration histogram, bytes, open upstream
+ * connections, upstream errors), crash restarts, cold starts and build durations
+ * (histograms; builds from the store), and the app's CPU and memory from its box's cgroups. Then the
+ * daemon's own process_* metrics. Each family is written whole (HELP, TYPE, every
+ * series), as the format wants. A space's histogram appears with its first
+ * observation, as a labelled one does in the client libraries: 500 idle spaces
+ * would otherwise be mostly rows of zeros. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "space.h"
+#include "store.h"
+#include "usage.h"
+#include "util.h"
+#include "web.h"
+
+static const double build_bounds_s[] = { 1, 5, 10, 30, 60, 120, 300, 600, 1200 };
+#define BUILD_BUCKETS (sizeof(build_bounds_s) / sizeof(build_bounds_s[0]) + 1)
+
+typedef struct space_metrics {
+	const space *s;
+	char id[260];
+	proxy_space_stats px;
+	usage_info use;
+	int running;
+	uint64_t builds[BUILD_BUCKETS];  /* per bucket, not cumulative */
+	uint64_t nbuilds;
+	double build_sum;
+} space_metrics;
+
+typedef struct out {
+	char *p;
+	size_t len, cap;
+} out;
+
+static void __attribute__((format(printf, 2, 3)))
+put(out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < o->cap - o->len)
+			break;
+		o->cap = o->cap * 2 + (size_t)(n > 0 ? n : 0) + 256;
+		o->p = xrealloc(o->p, o->cap);
+	}
+	o->len += (size_t)n;
+}
+
+static void
+family(out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value as the format wants it: backslash, quote and newline escaped. */
+static void
+label_value(char *dst, size_t len, const char *src)
+{
+	size_t j = 0;
+
+	for (; *src != '\0' && j + 3 < len; src++) {
+		if (*src == '\\' || *src == '"' || *src == '\n') {
+			dst[j++] = '\\';
+			dst[j++] = *src == '\n' ? 'n' : *src;
+		} else {
+			dst[j++] = *src;
+		}
+	}
+	dst[j] = '\0';
+}
+
+typedef struct build_ctx {
+	space_metrics *m;
+	size_t n, cur;
+} build_ctx;
+
+/* Builds arrive ordered by space id, the order of the spaces list: one pass. */
+static void
+build_one(int64_t sid, int64_t seconds, void *arg)
+{
+	build_ctx *c = arg;
+	space_metrics *m;
+	size_t b = 0;
+
+	while (c->cur < c->n && space_id(c->m[c->cur].s) < sid)
+		c->cur++;
+	if (c->cur >= c->n || space_id(c->m[c->cur].s) != sid)
+		return;
+	m = &c->m[c->cur];
+	if (seconds < 0)
+		seconds = 0;
+	while (b < BUILD_BUCKETS - 1 && (double)seconds > build_bounds_s[b])
+		b++;
+	m->builds[b]++;
+	m->nbuilds++;
+	m->build_sum += (double)seconds;
+}
+
+static void
+spaces_collect(podium *p, space_metrics **out_m, size_t *out_n)
+{
+	size_t n = 0, i = 0;
+	space_metrics *m;
+	build_ctx bc;
+
+	for (space *s = p->spaces; s != NULL; s = space_next(s))
+		n++;
+	m = xcalloc(n > 0 ? n : 1, sizeof(*m));
+	for (space *s = p->spaces; s != NULL; s = space_next(s), i++) {
+		char raw[260];
+
+		m[i].s = s;
+		snprintf(raw, sizeof(raw), "%s/%s", space_owner(s), space_name(s));
+		label_value(m[i].id, sizeof(m[i].id), raw);
+		proxy_stats_get(raw, &m[i].px);
+		m[i].running = space_usage(s, &m[i].use) == 0;
+	}
+	/* builds come ordered by space id, as the spaces list is */
+	bc.m = m;
+	bc.n = n;
+	bc.cur = 0;
+	store_build_durations(p->store, build_one, &bc);
+	*out_m = m;
+	*out_n = n;
+}
+
+static void
+write_spaces(out *o, space_metrics *m, size_t n)
+{
+	static const char *const classes[6] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	size_t i;
+	int k;
+
+	family(o, "podium_space_stage", "gauge", "The space's stage (Hub names); 1 for the current one.");
+	for (i = 0; i < n; i++)
+		put(o, "podium_space_stage{space=\"%s\",stage=\"%s\"} 1\n", m[i].id, space_stage(m[i].s));
+
+	family(o, "podium_space_http_requests_total", "counter",
+	    "Requests answered for the space by the proxy, by status class.");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 6; k++)
+			if (k > 0 || m[i].px.status_class[0] > 0)
+				put(o, "podium_space_http_requests_total{space=\"%s\",code=\"%s\"} %llu\n",
+				    m[i].id, classes[k], (unsigned long long)m[i].px.status_class[k]);
+
+	family(o, "podium_space_http_request_duration_seconds", "histogram",
+	    "Time from request start to the end of its response, through the proxy.");
+	for (i = 0; i < n; i++) {
+		unsigned long long cum = 0;
+
+		if (m[i].px.requests == 0)
+			continue; /* a labelled histogram appears with its first observation */
+		for (k = 0; k < PROXY_DURATION_BUCKETS - 1; k++) {
+			cum += m[i].px.duration[k];
+			put(o, "podium_space_http_request_duration_seconds_bucket{space=\"%s\",le=\"%g\"} %llu\n",
+			    m[i].id, proxy_duration_bounds_ms[k] / 1000.0, cum);
+		}
+		cum += m[i].px.duration[PROXY_DURATION_BUCKETS - 1];
+		put(o, "podium_space_http_request_duration_seconds_bucket{space=\"%s\",le=\"+Inf\"} %llu\n"
+		    "podium_space_http_request_duration_seconds_sum{space=\"%s\"} %.3f\n"
+		    "podium_space_http_request_duration_seconds_count{space=\"%s\"} %llu\n",
+		    m[i].id, cum, m[i].id, (double)m[i].px.duration_sum_ms / 1000.0, m[i].id, cum);
+	}
+
+	family(o, "podium_space_received_bytes_total", "counter", "Request body bytes received for the space.");
+	for (i = 0; i < n; i++)
+		put(o, "podium_space_received_bytes_total{space=\"%s\"} %llu\n", m[i].id,
+		    (unsigned long long)m[i].px.bytes_in);
+	family(o, "podium_space_sent_bytes_total", "counter", "Response bytes (head and body) sent for the space.");
+	for (i = 0; i < n; i++)
+		put(o, "podium_space_sent_bytes_total{space=\"%s\"} %llu\n", m[i].id,
+		    (unsigned long long)m[i].px.bytes_out);
+	family(o, "podium_space_open_connections", "gauge", "Connections to the space's app open now.");
+	for (i = 0; i < n; i++)
+		put(o, "podium_space_open_connections{space=\"%s\"} %llu\n", m[i].id,
+		    (unsigned long long)m[i].px.active_connections);
+	family(o, "podium_space_upstream_errors_total", "counter",
+	    "Requests the app could not answer (connect failed, reset, timeout).");
+	for (i = 0; i < n; i++)
+		put(o, "podium_space_upstream_errors_total{space=\"%s\"} %llu\n", m[i].id,
+		    (unsigned long long)m[i].px.upstream_errors);
+	family(o, "podium_space_restarts_total", "counter",
+	    "Restarts of the space's app after it exited, since the daemon started.");
+	for (i = 0; i < n; i++)
+		put(o, "podium_space_restarts_total{space=\"%s\"} %u\n", m[i].id, space_restarts(m[i].s));
+
+	family(o, "podium_space_cold_start_seconds", "histogram",
+	    "Time from starting the space's app to its port answering, since the daemon started.");
+	for (i = 0; i < n; i++) {
+		const cold_starts *cs = space_cold_starts(m[i].s);
+		unsigned long long cum = 0;
+
+		if (cs->n == 0)
+			continue;
+		for (k = 0; k < COLD_START_BUCKETS - 1; k++) {
+			cum += cs->count[k];
+			put(o, "podium_space_cold_start_seconds_bucket{space=\"%s\",le=\"%g\"} %llu\n",
+			    m[i].id, cold_start_bounds_s[k], cum);
+		}
+		put(o, "podium_space_cold_start_seconds_bucket{space=\"%s\",le=\"+Inf\"} %llu\n"
+		    "podium_space_cold_start_seconds_sum{space=\"%s\"} %.3f\n"
+		    "podium_space_cold_start_seconds_count{space=\"%s\"} %llu\n",
+		    m[i].id, (unsigned long long)cs->n, m[i].id, cs->sum_s, m[i].id,
+		    (unsigned long long)cs->n);
+	}
+
+	family(o, "podium_space_build_duration_seconds", "histogram",
+	    "Duration of the space's finished builds (whole seconds).");
+	for (i = 0; i < n; i++) {
+		unsigned long long cum = 0;
+
+		if (m[i].nbuilds == 0)
+			continue;
+		for (size_t b = 0; b < BUILD_BUCKETS - 1; b++) {
+			cum += m[i].builds[b];
+			put(o, "podium_space_build_duration_seconds_bucket{space=\"%s\",le=\"%g\"} %llu\n",
+			    m[i].id, build_bounds_s[b], cum);
+		}
+		put(o, "podium_space_build_duration_seconds_bucket{space=\"%s\",le=\"+Inf\"} %llu\n"
+		    "podium_space_build_duration_seconds_sum{space=\"%s\"} %g\n"
+		    "podium_space_build_duration_seconds_count{space=\"%s\"} %llu\n",
+		    m[i].id, (unsigned long long)m[i].nbuilds, m[i].id, m[i].build_sum, m[i].id,
+		    (unsigned long long)m[i].nbuilds);
+	}
+
+	family(o, "podium_space_cpu_seconds_total", "counter",
+	    "CPU time used by the space's running app (restarts from 0 with a new instance).");
+	for (i = 0; i < n; i++)
+		if (m[i].running && m[i].use.cpu_seconds >= 0)
+			put(o, "podium_space_cpu_seconds_total{space=\"%s\"} %.3f\n", m[i].id,
+			    m[i].use.cpu_seconds);
+	family(o, "podium_space_memory_bytes", "gauge", "Memory charged to the space's running app.");
+	for (i = 0; i < n; i++)
+		if (m[i].running && m[i].use.memory_bytes >= 0)
+			put(o, "podium_space_memory_bytes{space=\"%s\"} %lld\n", m[i].id,
+			    (long long)m[i].use.memory_bytes);
+	family(o, "podium_space_processes", "gauge", "Tasks in the space's running app's box.");
+	for (i = 0; i < n; i++)
+		if (m[i].running && m[i].use.processes >= 0)
+			put(o, "podium_space_processes{space=\"%s\"} %lld\n", m[i].id,
+			    (long long)m[i].use.processes);
+}
+
+/* The daemon itself, with the names client libraries use. */
+static void
+write_process(out *o)
+{
+	char buf[2048], *rp;
+	unsigned long long ut = 0, st = 0, start = 0, vsize = 0;
+	long long rss = 0, btime = 0;
+	double hz = (double)sysconf(_SC_CLK_TCK);
+	struct rlimit rl;
+	struct dirent *e;
+	int fds = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+	DIR *d;
+
+	if (f != NULL) {
+		if (fgets(buf, sizeof(buf), f) != NULL && (rp = strrchr(buf, ')')) != NULL)
+			sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d"
+			    " %*d %*d %llu %llu %lld", &ut, &st, &start, &vsize, &rss);
+		fclose(f);
+	}
+	if ((f = fopen("/proc/stat", "r")) != NULL) {
+		while (fgets(buf, sizeof(buf), f) != NULL)
+			if (sscanf(buf, "btime %lld", &btime) == 1)
+				break;
+		fclose(f);
+	}
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while ((e = readdir(d)) != NULL)
+			fds += e->d_name[0] != '.';
+		closedir(d);
+		fds--; /* the directory's own descriptor */
+	}
+	family(o, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+	put(o, "process_cpu_seconds_total %.2f\n", (double)(ut + st) / hz);
+	family(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	put(o, "process_resident_memory_bytes %lld\n", rss * (long long)sysconf(_SC_PAGESIZE));
+	family(o, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+	put(o, "process_virtual_memory_bytes %llu\n", vsize);
+	family(o, "process_open_fds", "gauge", "Number of open file descriptors.");
+	put(o, "process_open_fds %d\n", fds);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		family(o, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+		put(o, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+	}
+	family(o, "process_start_time_seconds", "gauge",
+	    "Start time of the process since unix epoch in seconds.");
+	put(o, "process_start_time_seconds %.2f\n", (double)btime + (double)start / hz);
+}
+
+void
+web_metrics_handle(podium *p, http_exchange *x)
+{
+	const http_request *r = http_exchange_request(x);
+	static const http_header www[] = { { "WWW-Authenticate", "Bearer" } };
+	int presented = 0;
+	char *user = auth_user(p, r, &presented);
+	space_metrics *m;
+	size_t n;
+	out o = { 0 };
+
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+		web_json_error(x, 405, "use GET");
+	} else if (user == NULL) {
+		static const char msg[] = "{\"error\":\"authentication required: send the admin token "
+		    "as Authorization: Bearer TOKEN\"}";
+		http_respond(x, 401, "application/json", www, 1, msg, sizeof(msg) - 1);
+	} else if (strcmp(user, "admin") != 0) {
+		web_json_error(x, 403, "user %s may not read /metrics: admin only", user);
+	} else {
+		o.cap = 64 * 1024;
+		o.p = xmalloc(o.cap);
+		spaces_collect(p, &m, &n);
+		write_spaces(&o, m, n);
+		write_process(&o);
+		free(m);
+		http_respond(x, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, o.p, o.len);
+		free(o.p);
+	}
+	free(user);
+}
