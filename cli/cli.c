@@ -87,8 +87,8 @@ need_token(const cli_ctx *c)
 }
 
 /* GET path → JSON (new reference), or NULL with the error reported in *code. */
-static json_t *
-get_json(const cli_ctx *c, const char *path, const char *what, int *code)
+json_t *
+cli_get_json(const cli_ctx *c, const char *path, const char *what, int *code)
 {
 	cli_resp r;
 	json_t *j = NULL;
@@ -112,7 +112,7 @@ whoami(const cli_ctx *c, int *code)
 
 	if ((*code = need_token(c)) != 0)
 		return NULL;
-	j = get_json(c, "/api/whoami-v2", "whoami", code);
+	j = cli_get_json(c, "/api/whoami-v2", "whoami", code);
 	if (j != NULL && json_string_value(json_object_get(j, "name")) != NULL)
 		name = xstrdup(json_string_value(json_object_get(j, "name")));
 	else if (j != NULL)
@@ -145,8 +145,8 @@ cli_space_name(const cli_ctx *c, const char *arg, char *owner, char *name, size_
 	return 0;
 }
 
-static void
-print_json(json_t *j)
+void
+cli_print_json(json_t *j)
 {
 	char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
@@ -154,19 +154,11 @@ print_json(json_t *j)
 	free(t);
 }
 
-/* Parses the common options of a command; *first_arg gets the index of the first
- * positional argument. Returns -1 to go on, else an exit code (--help: 0). */
-typedef struct opt_spec {
-	const char *name;
-	int has_arg;
-	const char **value;   /* option with a value */
-	int *flag;            /* flag */
-} opt_spec;
-
-static int
-parse_opts(cli_ctx *c, const cli_cmd *cmd, int argc, char **argv, const opt_spec *spec,
+int
+cli_parse_opts(cli_ctx *c, const char *cmd_name, int argc, char **argv, const cli_opt *spec,
     int min_args, int max_args, int *first_arg)
 {
+	const cli_cmd *cmd = cmd_find(cmd_name);
 	struct option lo[16];
 	int n = 0, o;
 
@@ -219,12 +211,12 @@ cmd_login(cli_ctx *c, int argc, char **argv)
 {
 	const char *hub = NULL;
 	int token_stdin = 0, first, r, code = 0;
-	opt_spec spec[] = { { "hub", 1, &hub, NULL }, { "token-stdin", 0, NULL, &token_stdin },
+	cli_opt spec[] = { { "hub", 1, &hub, NULL }, { "token-stdin", 0, NULL, &token_stdin },
 		{ NULL, 0, NULL, NULL } };
 	char line[512];
 	char *me;
 
-	if ((r = parse_opts(c, cmd_find("login"), argc, argv, spec, 0, 0, &first)) >= 0)
+	if ((r = cli_parse_opts(c, "login", argc, argv, spec, 0, 0, &first)) >= 0)
 		return r;
 	if (hub != NULL) {
 		free(c->hub);
@@ -260,14 +252,14 @@ cmd_whoami(cli_ctx *c, int argc, char **argv)
 	int first, r, code;
 	json_t *j;
 
-	if ((r = parse_opts(c, cmd_find("whoami"), argc, argv, NULL, 0, 0, &first)) >= 0)
+	if ((r = cli_parse_opts(c, "whoami", argc, argv, NULL, 0, 0, &first)) >= 0)
 		return r;
 	if ((code = need_token(c)) != 0)
 		return code;
-	if ((j = get_json(c, "/api/whoami-v2", "whoami", &code)) == NULL)
+	if ((j = cli_get_json(c, "/api/whoami-v2", "whoami", &code)) == NULL)
 		return code;
 	if (c->json)
-		print_json(j);
+		cli_print_json(j);
 	else
 		printf("%s (%s)\n", json_string_value(json_object_get(j, "name")), c->hub);
 	json_decref(j);
@@ -279,14 +271,14 @@ cmd_create(cli_ctx *c, int argc, char **argv)
 {
 	const char *sdk = "static", *from = NULL;
 	int priv = 0, first, r, code;
-	opt_spec spec[] = { { "sdk", 1, &sdk, NULL }, { "private", 0, NULL, &priv },
+	cli_opt spec[] = { { "sdk", 1, &sdk, NULL }, { "private", 0, NULL, &priv },
 		{ "from", 1, &from, NULL }, { NULL, 0, NULL, NULL } };
 	char owner[128], name[128];
 	json_t *body, *j;
 	cli_resp resp;
 	char *text;
 
-	if ((r = parse_opts(c, cmd_find("create"), argc, argv, spec, 1, 1, &first)) >= 0)
+	if ((r = cli_parse_opts(c, "create", argc, argv, spec, 1, 1, &first)) >= 0)
 		return r;
 	if ((code = cli_space_name(c, argv[first], owner, name, sizeof(owner))) != 0)
 		return code;
@@ -308,7 +300,7 @@ cmd_create(cli_ctx *c, int argc, char **argv)
 	j = cli_resp_json(&resp);
 	cli_resp_release(&resp);
 	if (c->json)
-		print_json(j);
+		cli_print_json(j);
 	else
 		printf("Created %s/%s (sdk %s%s)\n  git remote: %s\n  deploy:     podium deploy DIR --space %s/%s\n",
 		    owner, name, sdk, priv ? ", private" : "", json_string_value(json_object_get(j, "url")),
@@ -332,12 +324,12 @@ cmd_ls(cli_ctx *c, int argc, char **argv)
 	json_t *arr, *s;
 	size_t i;
 
-	if ((r = parse_opts(c, cmd_find("ls"), argc, argv, NULL, 0, 0, &first)) >= 0)
+	if ((r = cli_parse_opts(c, "ls", argc, argv, NULL, 0, 0, &first)) >= 0)
 		return r;
-	if ((arr = get_json(c, "/api/spaces", "ls", &code)) == NULL)
+	if ((arr = cli_get_json(c, "/api/spaces", "ls", &code)) == NULL)
 		return code;
 	if (c->json) {
-		print_json(arr);
+		cli_print_json(arr);
 	} else {
 		printf("%-32s %-10s %-22s %-8s %s\n", "SPACE", "SDK", "STAGE", "PRIVATE", "URL");
 		json_array_foreach(arr, i, s)
@@ -407,7 +399,7 @@ cli_wait_running(const cli_ctx *c, const char *owner, const char *name, int foll
 		const char *st;
 
 		json_decref(rt);
-		if ((rt = get_json(c, path, "status", &code)) == NULL)
+		if ((rt = cli_get_json(c, path, "status", &code)) == NULL)
 			break;
 		st = json_string_value(json_object_get(rt, "stage"));
 		if (st != NULL && strcmp(st, "RUNNING") == 0)
@@ -436,13 +428,13 @@ cmd_status(cli_ctx *c, int argc, char **argv)
 {
 	int wait = 0, first, r, code;
 	const char *timeout = "600";
-	opt_spec spec[] = { { "wait", 0, NULL, &wait }, { "timeout", 1, &timeout, NULL },
+	cli_opt spec[] = { { "wait", 0, NULL, &wait }, { "timeout", 1, &timeout, NULL },
 		{ NULL, 0, NULL, NULL } };
 	char owner[128], name[128], *path;
 	json_t *rt = NULL;
 	const char *st, *err;
 
-	if ((r = parse_opts(c, cmd_find("status"), argc, argv, spec, 1, 1, &first)) >= 0)
+	if ((r = cli_parse_opts(c, "status", argc, argv, spec, 1, 1, &first)) >= 0)
 		return r;
 	if ((code = cli_space_name(c, argv[first], owner, name, sizeof(owner))) != 0)
 		return code;
@@ -452,7 +444,7 @@ cmd_status(cli_ctx *c, int argc, char **argv)
 			return code;
 	} else {
 		path = xasprintf("/api/spaces/%s/%s/runtime", owner, name);
-		rt = get_json(c, path, "status", &code);
+		rt = cli_get_json(c, path, "status", &code);
 		free(path);
 		if (rt == NULL)
 			return code;
@@ -460,7 +452,7 @@ cmd_status(cli_ctx *c, int argc, char **argv)
 	st = json_string_value(json_object_get(rt, "stage"));
 	err = json_string_value(json_object_get(rt, "errorMessage"));
 	if (c->json)
-		print_json(rt);
+		cli_print_json(rt);
 	else
 		printf("%s/%s: %s%s%s\n", owner, name, st != NULL ? st : "?", err != NULL ? "\n" : "",
 		    err != NULL ? err : "");
@@ -512,12 +504,12 @@ static int
 cmd_logs(cli_ctx *c, int argc, char **argv)
 {
 	int build = 0, follow = 0, first, r, code;
-	opt_spec spec[] = { { "build", 0, NULL, &build }, { "follow", 0, NULL, &follow },
+	cli_opt spec[] = { { "build", 0, NULL, &build }, { "follow", 0, NULL, &follow },
 		{ NULL, 0, NULL, NULL } };
 	char owner[128], name[128], *path, *buf = NULL;
 	long status = 0;
 
-	if ((r = parse_opts(c, cmd_find("logs"), argc, argv, spec, 1, 1, &first)) >= 0)
+	if ((r = cli_parse_opts(c, "logs", argc, argv, spec, 1, 1, &first)) >= 0)
 		return r;
 	if ((code = cli_space_name(c, argv[first], owner, name, sizeof(owner))) != 0)
 		return code;
@@ -545,12 +537,12 @@ static int
 cmd_delete(cli_ctx *c, int argc, char **argv)
 {
 	int yes = 0, first, r, code;
-	opt_spec spec[] = { { "yes", 0, NULL, &yes }, { NULL, 0, NULL, NULL } };
+	cli_opt spec[] = { { "yes", 0, NULL, &yes }, { NULL, 0, NULL, NULL } };
 	char owner[128], name[128], *text;
 	json_t *body;
 	cli_resp resp;
 
-	if ((r = parse_opts(c, cmd_find("delete"), argc, argv, spec, 1, 1, &first)) >= 0)
+	if ((r = cli_parse_opts(c, "delete", argc, argv, spec, 1, 1, &first)) >= 0)
 		return r;
 	if ((code = cli_space_name(c, argv[first], owner, name, sizeof(owner))) != 0)
 		return code;
@@ -579,12 +571,12 @@ cmd_open(cli_ctx *c, int argc, char **argv)
 	char owner[128], name[128], *path;
 	json_t *j;
 
-	if ((r = parse_opts(c, cmd_find("open"), argc, argv, NULL, 1, 1, &first)) >= 0)
+	if ((r = cli_parse_opts(c, "open", argc, argv, NULL, 1, 1, &first)) >= 0)
 		return r;
 	if ((code = cli_space_name(c, argv[first], owner, name, sizeof(owner))) != 0)
 		return code;
 	path = xasprintf("/api/spaces/%s/%s", owner, name);
-	j = get_json(c, path, "open", &code);
+	j = cli_get_json(c, path, "open", &code);
 	free(path);
 	if (j == NULL)
 		return code;
@@ -611,6 +603,21 @@ static const cli_cmd commands[] = {
 	    "  The space's stage. --wait blocks until RUNNING (exit 0) or an error stage (exit 1)." },
 	{ "logs", cmd_logs, "logs NAME [--build] [-f|--follow]\n"
 	    "  The app's output (--build: the latest build's log); -f follows it." },
+	{ "restart", cli_restart, "restart NAME [--factory] [--json]\n"
+	    "  A new instance of the serving release (--factory: rebuild without the build cache);\n"
+	    "  resumes a paused space." },
+	{ "pause", cli_pause, "pause NAME [--json]\n  Stops the app until `podium restart`." },
+	{ "sleep-time", cli_sleep_time, "sleep-time NAME SECONDS [--json]\n"
+	    "  The app sleeps after SECONDS without requests (-1: never)." },
+	{ "releases", cli_releases, "releases NAME [--json]\n  The space's releases, newest first." },
+	{ "rollback", cli_rollback, "rollback NAME [RELEASE] [--json]\n"
+	    "  Serves RELEASE again (default: the one before the serving one), without a rebuild." },
+	{ "secrets", cli_secrets, "secrets set NAME KEY [--description D] | ls NAME | rm NAME KEY\n"
+	    "  A secret's value is read from standard input; ls never shows values." },
+	{ "vars", cli_vars, "vars set NAME KEY [VALUE] [--description D] | ls NAME | rm NAME KEY\n"
+	    "  Variables (without VALUE, the value is read from standard input)." },
+	{ "hardware", cli_hardware, "hardware NAME FLAVOR [--json]\n"
+	    "  Runs the app under FLAVOR's limits (cpu-basic, cpu-upgrade, ...)." },
 	{ "delete", cmd_delete, "delete NAME --yes\n  Stops the app and removes repository, releases and data." },
 	{ "open", cmd_open, "open NAME\n  Prints the app's URL." },
 	{ NULL, NULL, NULL },

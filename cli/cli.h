@@ -69,6 +69,33 @@ int cli_space_name(const cli_ctx *c, const char *arg, char *owner, char *name, s
 int cli_wait_running(const cli_ctx *c, const char *owner, const char *name, int follow_build,
     double timeout_s, json_t **info);
 
+/* Options of a command: a value (value set) or a flag (flag set). */
+typedef struct cli_opt {
+	const char *name;
+	int has_arg;
+	const char **value;
+	int *flag;
+} cli_opt;
+
+/* Parses a command's options (spec ends with a NULL name; --json and --help are
+ * always known); *first_arg gets the index of the first positional argument.
+ * Returns -1 to go on, else the exit code to return (--help: 0). */
+int cli_parse_opts(cli_ctx *c, const char *cmd, int argc, char **argv, const cli_opt *spec,
+    int min_args, int max_args, int *first_arg);
+/* GET path → JSON (new reference), or NULL with the error printed and *code set. */
+json_t *cli_get_json(const cli_ctx *c, const char *path, const char *what, int *code);
+void cli_print_json(json_t *j);
+
+/* ---- manage.c: restart, pause, sleep-time, releases, rollback, secrets, vars, hardware ---- */
+int cli_restart(cli_ctx *c, int argc, char **argv);
+int cli_pause(cli_ctx *c, int argc, char **argv);
+int cli_sleep_time(cli_ctx *c, int argc, char **argv);
+int cli_releases(cli_ctx *c, int argc, char **argv);
+int cli_rollback(cli_ctx *c, int argc, char **argv);
+int cli_secrets(cli_ctx *c, int argc, char **argv);
+int cli_vars(cli_ctx *c, int argc, char **argv);
+int cli_hardware(cli_ctx *c, int argc, char **argv);
+
 /* ---- deploy.c ---- */
 int cli_deploy(cli_ctx *c, int argc, char **argv);
 

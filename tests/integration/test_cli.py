@@ -82,7 +82,8 @@ def test_env_overrides_and_errors(podium, home):
     assert run(podium, home, "status").returncode == EXIT_USAGE
     assert run(podium, home, "delete", "x").returncode == EXIT_USAGE
     assert run(podium, home, "ls", "--bogus").returncode == EXIT_USAGE
-    for cmd in ("login", "whoami", "create", "deploy", "ls", "status", "logs", "delete", "open"):
+    for cmd in ("login", "whoami", "create", "deploy", "ls", "status", "logs", "delete", "open",
+                "restart", "pause", "sleep-time", "releases", "rollback", "secrets", "vars", "hardware"):
         p = run(podium, home, cmd, "--help")
         assert p.returncode == 0 and p.out.startswith("usage: podium " + cmd), (cmd, p.out)
 
@@ -170,3 +171,44 @@ def test_deploy_create_and_failed_build(podium, home):
     podium.create_space("cli-empty")
     p = run(podium, home, "status", "cli-empty", "--wait")
     assert p.returncode == EXIT_FAIL and "NO_APP_FILE" in p.out, (p.out, p.err)
+
+
+def test_lifecycle_and_config_commands(podium, home):
+    login(podium, home)
+    src = podium.workdir_from(files={"index.html": "v1"})
+    assert run(podium, home, "deploy", src, "--space", "cli-life", "--create").returncode == 0
+    ph.write_files(src, {"index.html": "v2"})
+    assert run(podium, home, "deploy", src, "--space", "cli-life").returncode == 0
+    assert podium.wait_app(ADMIN, "cli-life", predicate=lambda r: r.text == "v2")
+    p = run(podium, home, "releases", "cli-life", "--json")
+    rel = json.loads(p.out)
+    assert [r["serving"] for r in rel] == [True, False], rel
+    # rollback without a number: the release before the serving one
+    p = run(podium, home, "rollback", "cli-life")
+    assert p.returncode == 0 and "release %d" % rel[1]["id"] in p.out, p.err
+    assert podium.wait_app(ADMIN, "cli-life", predicate=lambda r: r.text == "v1")
+    # a secret's value comes from stdin and is never shown
+    p = run(podium, home, "secrets", "set", "cli-life", "API_KEY", "--description", "k",
+            stdin=b"s3cr3t-value\n")
+    assert p.returncode == 0, p.err
+    p = run(podium, home, "secrets", "ls", "cli-life")
+    assert "API_KEY" in p.out and "s3cr3t" not in p.out, p.out
+    assert run(podium, home, "secrets", "rm", "cli-life", "NOPE").returncode == EXIT_NOTFOUND
+    assert run(podium, home, "secrets", "rm", "cli-life", "API_KEY").returncode == 0
+    assert run(podium, home, "vars", "set", "cli-life", "COLOR", "blue").returncode == 0
+    assert "COLOR=blue" in run(podium, home, "vars", "ls", "cli-life").out
+    assert run(podium, home, "vars", "rm", "cli-life", "COLOR").returncode == 0
+    assert "COLOR" not in run(podium, home, "vars", "ls", "cli-life").out
+    assert run(podium, home, "vars", "frob", "cli-life").returncode == EXIT_USAGE
+    p = run(podium, home, "hardware", "cli-life", "no-such-flavor")
+    assert p.returncode == EXIT_FAIL and "flavor" in p.err, p.err
+    p = run(podium, home, "sleep-time", "cli-life", "300", "--json")
+    assert p.returncode == 0 and json.loads(p.out)["gcTimeout"] == 300, p.out
+    assert run(podium, home, "sleep-time", "cli-life", "soon").returncode == EXIT_USAGE
+    p = run(podium, home, "pause", "cli-life")
+    assert p.returncode == 0 and "PAUSED" in p.out, p.err
+    assert podium.runtime(ADMIN, "cli-life")["stage"] == "PAUSED"
+    p = run(podium, home, "restart", "cli-life")
+    assert p.returncode == 0, p.err
+    assert run(podium, home, "status", "cli-life", "--wait").returncode == 0
+    assert run(podium, home, "delete", "cli-life", "--yes").returncode == 0
