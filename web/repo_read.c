@@ -547,17 +547,14 @@ done:
 int
 repo_file_route(podium *p, http_exchange *x, space *s, const char *rest)
 {
-	const http_request *r = http_exchange_request(x);
 	int raw = strncmp(rest, "/raw/", 5) == 0;
 	const char *after, *slash;
 	char *rev, *path;
 
 	if (!raw && strncmp(rest, "/resolve/", 9) != 0)
 		return 0;
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-		web_json_error(x, 405, "use GET or HEAD");
+	if (!web_allow(x, "GET, HEAD", 1))
 		return 1;
-	}
 	after = rest + (raw ? 5 : 9);
 	slash = strchr(after, '/');
 	if (slash == NULL) {
@@ -617,8 +614,8 @@ repo_api_route(podium *p, http_exchange *x, const char *user)
 	if (rev == NULL || sub == NULL) {
 		web_json_error(x, 400, "bad revision or path");
 	} else if (k <= 1) {
-		if (strcmp(r->method, "POST") != 0)
-			web_json_error(x, 405, "use POST");
+		if (!web_allow(x, "POST", 1))
+			; /* answered: 405 with Allow */
 		else if (user == NULL)
 			web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
 		else if (!auth_may_write(user, space_owner(s)))
@@ -627,8 +624,8 @@ repo_api_route(podium *p, http_exchange *x, const char *user)
 			repo_preupload(p, x, s, user, rev);
 		else
 			repo_commit(p, x, s, user, rev);
-	} else if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-		web_json_error(x, 405, "use GET");
+	} else if (!web_allow(x, "GET, HEAD", 1)) {
+		/* answered: 405 with Allow */
 	} else if (k == 2) {
 		repo_tree(p, x, s, rev, sub);
 	} else if (k == 3) {

@@ -289,3 +289,15 @@ def test_commit_and_git_push_take_turns(podium):
     assert podium.wait_app(ADMIN, "cm-git", predicate=lambda x: x.text == "git").text == "git"
     podium.git("pull", "-q", "--ff-only", cwd=wd + "/c")
     assert podium.git("rev-parse", "HEAD", cwd=wd + "/c").stdout.decode().strip() == r.json()["commitOid"]
+
+
+def test_wrong_methods_are_405_with_allow(podium):
+    podium.create_space("cm-405", sdk="static")
+    for method, path, allow in [
+            ("GET", "/api/spaces/admin/cm-405/commit/main", "POST"),
+            ("PUT", "/api/spaces/admin/cm-405/preupload/main", "POST"),
+            ("POST", "/api/spaces/admin/cm-405/tree/main", "GET, HEAD"),
+            ("DELETE", "/api/spaces/admin/cm-405/commits/main", "GET, HEAD"),
+            ("POST", "/spaces/admin/cm-405/resolve/main/index.html", "GET, HEAD")]:
+        r = podium.api(method, path)
+        assert r.status == 405 and r.headers.get("allow") == allow, (method, path, r)
