@@ -63,7 +63,7 @@ $(BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
-            nodejs iproute2 util-linux ca-certificates curl
+            nodejs iproute2 nftables util-linux ca-certificates curl
 # Only the benchmarks compare against these.
 BENCH_PKGS := bubblewrap wrk nginx-light
 deps-bench: DEB_PKGS += $(BENCH_PKGS)

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "mask.h"
+#include "net.h"
 #include "util.h"
 
 #define APP_DIR        "/home/user/app"
@@ -374,7 +375,7 @@ step_spawn(build_job *job, build_step *step)
 
 	snprintf(uid, sizeof(uid), "%u", job->host_uid);
 	snprintf(sfd, sizeof(sfd), "%d", STATUS_FD);
-	const char *fixed[] = { job->sandbox_bin, "--net", "host",
+	const char *fixed[] = { job->sandbox_bin, "--net", net_box_arg(job->host_uid),
 		"--bind", job->release_dir, APP_DIR, "--chdir", APP_DIR, "--tmpfs", "/tmp",
 		"--host-uid", uid, "--host-gid", uid,
 		"--memory", job->memory, "--pids", job->pids, "--timeout", BUILD_TIMEOUT,

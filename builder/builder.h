@@ -25,6 +25,10 @@ int builder_repo_init(const char *repo_path);
  * the pusher, as git "remote:" lines, that main builds (with the URLs of
  * builder_git_req) or that another ref was stored but does not deploy. 0 or -errno. */
 int builder_repo_hooks(const char *repo_path);
+/* Copies every branch of the bare repository src_path, with its history and
+ * tags, into the bare repository dst_path (a duplicate). Blocking: run it in
+ * the thread pool. 0, or -EIO with err set. */
+int builder_repo_copy(const char *src_path, const char *dst_path, char *err, size_t errlen);
 /* Hex sha of refs/heads/main, or -ENOENT when the branch does not exist yet. */
 int builder_repo_head(const char *repo_path, char sha_hex[41]);
 

@@ -150,3 +150,34 @@ builder_repo_head(const char *repo_path, char sha_hex[41])
 	git_repository_free(repo);
 	return r;
 }
+
+int
+builder_repo_copy(const char *src_path, const char *dst_path, char *err, size_t errlen)
+{
+	git_repository *dst = NULL;
+	git_remote *remote = NULL;
+	git_fetch_options opts;
+	char *refspec = "+refs/heads/*:refs/heads/*";
+	git_strarray specs = { &refspec, 1 };
+	int r = -EIO;
+
+	builder_git_init();
+	if (git_repository_open_bare(&dst, dst_path) != 0 ||
+	    git_remote_create_anonymous(&remote, dst, src_path) != 0) {
+		snprintf(err, errlen, "cannot open the repositories: %s", git_errmsg());
+		goto cleanup;
+	}
+	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
+	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
+	/* every branch, with its whole history; the local transport reads the
+	 * source's objects directly (no network, no daemon) */
+	if (git_remote_fetch(remote, &specs, &opts, "duplicate") != 0) {
+		snprintf(err, errlen, "cannot copy the history: %s", git_errmsg());
+		goto cleanup;
+	}
+	r = 0;
+cleanup:
+	git_remote_free(remote);
+	git_repository_free(dst);
+	return r;
+}

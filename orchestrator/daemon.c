@@ -18,11 +18,14 @@
 #include "budget.h"
 #include "daemon.h"
 #include "flavors.h"
+#include "config.h"
 #include "log.h"
+#include "net.h"
 #include "proxy.h"
 #include "routes.h"
 #include "secrets.h"
 #include "space.h"
+#include "storage.h"
 #include "util.h"
 #include "web.h"
 
@@ -100,7 +103,9 @@ spaces_stopped(void *arg)
 	podium *p = arg;
 
 	log_info("all apps stopped");
+	storage_detach_all(p);
 	routes_clear();
+	net_stop();
 	if (p->proxy != NULL)
 		proxy_server_stop(p->proxy, proxy_stopped, p);
 	else
@@ -217,7 +222,8 @@ podium_serve(const podium_options *opt)
 {
 	podium p = { 0 };
 	proxy_config cfg;
-	char real[PATH_MAX], *db;
+	char real[PATH_MAX], *db, cfgerr[512];
+	json_t *config;
 	const char *batch;
 	int r;
 
@@ -283,8 +289,19 @@ podium_serve(const podium_options *opt)
 	r = proxy_server_start(p.loop, &cfg, web_hub_handle, &p, &p.proxy);
 	if (r != 0)
 		return error("cannot listen on %s:%d: %s", p.listen_host, p.listen_port, uv_strerror(r));
-	if ((r = spaces_init(&p)) != 0)
+	db = xasprintf("%s/config.yaml", p.data_dir);
+	r = config_load(db, &config, cfgerr, sizeof(cfgerr));
+	free(db);
+	if (r != 0)
+		return error("config: %s", cfgerr);
+	r = net_start(p.loop, p.data_dir, config);
+	json_decref(config);
+	if (r != 0)
+		return -1;
+	if ((r = spaces_init(&p)) != 0) {
+		net_stop();
 		return error("cannot load spaces");
+	}
 
 	uv_signal_init(p.loop, &sig_term);
 	uv_signal_init(p.loop, &sig_int);

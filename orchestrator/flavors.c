@@ -23,6 +23,40 @@ static size_t nflavors = 2;
 static size_t default_flavor;
 static flavor build_limits = { "build", 2.0, 2 * GIB, 512, 0 };
 
+#define MAX_TIERS 16
+static storage_tier tiers[MAX_TIERS] = {
+	{ "basic", 1 * GIB }, { "small", 20 * GIB }, { "medium", 150 * GIB }, { "large", 1024 * GIB },
+};
+static size_t ntiers = 4;
+static size_t default_tier;
+
+const storage_tier *
+storage_tier_find(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < ntiers; i++)
+		if (strcmp(tiers[i].name, name) == 0)
+			return &tiers[i];
+	return NULL;
+}
+
+const storage_tier *
+storage_tier_default(void)
+{
+	return &tiers[default_tier];
+}
+
+const char *
+storage_tier_names(void)
+{
+	static char buf[MAX_TIERS * 66];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ntiers; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "", tiers[i].name);
+	return buf;
+}
+
 const flavor *
 flavor_find(const char *name)
 {
@@ -105,6 +139,7 @@ parse_memory(const char *s, uint64_t *out)
 	static const struct { const char *suffix; uint64_t mul; } units[] = {
 		{ "", 1 }, { "K", 1000 }, { "M", 1000000 }, { "G", 1000000000 },
 		{ "Ki", 1024 }, { "Mi", 1024 * 1024 }, { "Gi", GIB },
+		{ "T", 1000000000000ull }, { "Ti", 1024 * GIB },
 	};
 	char *end;
 	double v;
@@ -203,14 +238,61 @@ parse_hardware(parse *p, const yaml_node_t *hw, flavor *fl, size_t *nfl, size_t 
 	return 0;
 }
 
+/* storage: {default, tiers: {name: size}} */
+static int
+parse_storage(parse *p, const yaml_node_t *st, storage_tier *tl, size_t *ntl, size_t *def)
+{
+	yaml_node_t *list = map_get(p, st, "tiers");
+	const char *dname = scalar(map_get(p, st, "default"));
+
+	if (st->type != YAML_MAPPING_NODE)
+		return fail(p, st, "storage: expected a mapping (default, tiers)");
+	if (list != NULL) {
+		if (list->type != YAML_MAPPING_NODE)
+			return fail(p, list, "tiers: expected a mapping of name to size");
+		*ntl = 0;
+		for (yaml_node_pair_t *pr = list->data.mapping.pairs.start; pr < list->data.mapping.pairs.top;
+		    pr++) {
+			yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
+			const char *name = scalar(kn);
+
+			if (*ntl >= MAX_TIERS)
+				return fail(p, kn, "more than %d storage tiers", MAX_TIERS);
+			if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof(tl[0].name) ||
+			    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name))
+				return fail(p, kn, "tier names are 1-63 of a-z 0-9 - _ .");
+			snprintf(tl[*ntl].name, sizeof(tl[0].name), "%s", name);
+			/* ext4 needs a few MiB for itself */
+			if (parse_memory(scalar(yaml_document_get_node(p->doc, pr->value)),
+			    &tl[*ntl].bytes) != 0 || tl[*ntl].bytes < (16u << 20))
+				return fail(p, kn, "%s: size must be at least 16Mi (e.g. 1Gi)", name);
+			(*ntl)++;
+		}
+		if (*ntl == 0)
+			return fail(p, list, "tiers: at least one is needed");
+	}
+	*def = 0;
+	if (dname != NULL) {
+		size_t i;
+
+		for (i = 0; i < *ntl && strcmp(tl[i].name, dname) != 0; i++)
+			;
+		if (i == *ntl)
+			return fail(p, map_get(p, st, "default"), "default: no storage tier named %s", dname);
+		*def = i;
+	}
+	return 0;
+}
+
 int
 flavors_load(const char *path, char *err, size_t errlen)
 {
 	flavor fl[MAX_FLAVORS], build = build_limits;
-	size_t nfl = nflavors, def = default_flavor;
+	storage_tier tl[MAX_TIERS];
+	size_t nfl = nflavors, def = default_flavor, ntl = ntiers, tdef = default_tier;
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	yaml_node_t *root, *hw;
+	yaml_node_t *root, *hw, *st;
 	parse p = { &doc, err, errlen };
 	FILE *f = fopen(path, "rb");
 	int r = 0;
@@ -222,6 +304,7 @@ flavors_load(const char *path, char *err, size_t errlen)
 		return -errno;
 	}
 	memcpy(fl, flavors, sizeof(fl));
+	memcpy(tl, tiers, sizeof(tl));
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
@@ -236,7 +319,12 @@ flavors_load(const char *path, char *err, size_t errlen)
 		r = fail(&p, root, "the config file must be a mapping");
 	else if ((hw = map_get(&p, root, "hardware")) != NULL)
 		r = parse_hardware(&p, hw, fl, &nfl, &def, &build);
+	if (r == 0 && root != NULL && (st = map_get(&p, root, "storage")) != NULL)
+		r = parse_storage(&p, st, tl, &ntl, &tdef);
 	if (r == 0) {
+		memcpy(tiers, tl, sizeof(tl));
+		ntiers = ntl;
+		default_tier = tdef;
 		memcpy(flavors, fl, sizeof(fl));
 		nflavors = nfl;
 		default_flavor = def;

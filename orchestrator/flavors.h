@@ -39,4 +39,21 @@ const flavor *flavor_build(void);
 /* "cpu-basic, cpu-upgrade" (static buffer), for messages. */
 const char *flavor_names(void);
 
+/* Storage tiers (Hub: request_space_storage): the size of a space's /data.
+ * Built in: basic 1 GiB (the default), small 20 GiB, medium 150 GiB, large 1 TiB;
+ * the config's `storage:` key may replace them:
+ *
+ *   storage:
+ *     default: basic
+ *     tiers: {basic: 1Gi, small: 20Gi}
+ */
+typedef struct storage_tier {
+	char name[64];
+	uint64_t bytes;
+} storage_tier;
+
+const storage_tier *storage_tier_find(const char *name); /* NULL when unknown */
+const storage_tier *storage_tier_default(void);
+const char *storage_tier_names(void);
+
 #endif

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "mask.h"
+#include "net.h"
 #include "util.h"
 
 #define TAIL_SIZE 4096
@@ -471,6 +472,7 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	ARG(xstrdup("--host-uid"));  ARG(xasprintf("%u", spec->host_uid));
 	ARG(xstrdup("--host-gid"));  ARG(xasprintf("%u", spec->host_uid));
 	ARG(xstrdup("--hostname"));  ARG(xstrdup("space"));
+	ARG(xstrdup("--net"));       ARG(xstrdup(net_box_arg(spec->host_uid)));
 	if (spec->memory_bytes > 0) {
 		ARG(xstrdup("--memory")); ARG(xasprintf("%llu", (unsigned long long)spec->memory_bytes));
 	}

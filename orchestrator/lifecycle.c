@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "flavors.h"
 #include "log.h"
+#include "storage.h"
 #include "space_int.h"
 #include "util.h"
 
@@ -44,7 +46,8 @@ static void
 settings_save(space *s)
 {
 	if (!s->p->stopping)
-		store_settings_put(s->p->store, s->row.id, s->paused, s->sleep_after_s);
+		store_settings_put(s->p->store, s->row.id, s->paused, s->sleep_after_s,
+		    s->storage_tier);
 }
 
 void
@@ -52,8 +55,10 @@ lifecycle_load(space *s)
 {
 	int paused = 0, sleep_after = s->p->sleep_after_default;
 
-	if (store_settings_get(s->p->store, s->row.id, &paused, &sleep_after) == -ENOENT)
-		store_settings_put(s->p->store, s->row.id, 0, sleep_after);
+	s->storage_tier[0] = '\0';
+	if (store_settings_get(s->p->store, s->row.id, &paused, &sleep_after, s->storage_tier,
+	    sizeof(s->storage_tier)) == -ENOENT)
+		store_settings_put(s->p->store, s->row.id, 0, sleep_after, "");
 	s->paused = paused;
 	s->sleep_after_s = sleep_after;
 }
@@ -312,6 +317,9 @@ lifecycle_runtime(const space *s, json_t *rt)
 	json_object_set_new(rt, "gcTimeout", s->sleep_after_s > 0 ?
 	    json_integer(s->sleep_after_s) : json_null());
 	json_object_set_new(rt, "paused", json_boolean(s->paused));
+	json_object_set_new(rt, "storage", json_string(storage_tier_find(s->storage_tier) != NULL ?
+	    s->storage_tier : storage_tier_default()->name));
+	json_object_set_new(rt, "storagePending", json_boolean(storage_pending(s->p, s)));
 	json_object_set_new(rt, "coldStarts", s->wakes == 0 ?
 	    json_pack("{s:i, s:n}", "count", 0, "lastMs") :
 	    json_pack("{s:I, s:I, s:I, s:I}", "count", (json_int_t)s->wakes,
@@ -421,6 +429,27 @@ space_set_sleep_time(space *s, long long seconds, char *err, size_t errlen)
 	}
 	s->sleep_after_s = (int)seconds;
 	s->idle_since_ms = 0;
+	settings_save(s);
+	return 0;
+}
+
+int
+space_set_storage(space *s, const char *tier, char *err, size_t errlen)
+{
+	const storage_tier *t = storage_tier_find(tier);
+	char old[sizeof(s->storage_tier)];
+	int r;
+
+	if (t == NULL) {
+		snprintf(err, errlen, "unknown storage tier \"%s\": use %s", tier, storage_tier_names());
+		return -EINVAL;
+	}
+	memcpy(old, s->storage_tier, sizeof(old));
+	snprintf(s->storage_tier, sizeof(s->storage_tier), "%s", t->name);
+	if ((r = storage_resize(s->p, s, err, errlen)) < 0) {
+		memcpy(s->storage_tier, old, sizeof(old));
+		return r;
+	}
 	settings_save(s);
 	return 0;
 }

@@ -34,6 +34,9 @@ int space_pause(space *s, char *err, size_t errlen);
 /* seconds: -1 never, else 1 .. LIFECYCLE_MAX_SLEEP. */
 int space_set_sleep_time(space *s, long long seconds, char *err, size_t errlen);
 int space_rollback(space *s, long long release, char *err, size_t errlen);
+/* The size of /data (storage tiers, flavors.h): grows it online; a smaller tier
+ * is refused (-EINVAL, err says why). */
+int space_set_storage(space *s, const char *tier, char *err, size_t errlen);
 /* [{"id","sha","createdAt","status","message"?,"serving"}], newest first. */
 json_t *space_releases_json(space *s);
 

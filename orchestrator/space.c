@@ -21,6 +21,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "routes.h"
+#include "storage.h"
 #include "secrets.h"
 #include "util.h"
 
@@ -480,7 +481,11 @@ space_start_instance(space *s, inst_ref *ref)
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
 
 	why[0] = '\0';
-	r = budget_reserve(s->row.id, ref, spec.memory_bytes, why, sizeof(why));
+	/* /data is a filesystem of its own, made on the first start (storage.c) */
+	if ((r = storage_attach(p, s, why + 9, sizeof(why) - 9)) != 0)
+		memcpy(why, "storage: ", 9);
+	else
+		r = budget_reserve(s->row.id, ref, spec.memory_bytes, why, sizeof(why));
 	if (r == 0 && (r = instance_start(p->loop, &spec, &cb, &ref->in)) != 0)
 		budget_release(ref);
 	if (r == 0)

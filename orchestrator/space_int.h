@@ -64,6 +64,7 @@ struct space {
 	/* lifecycle.c */
 	int paused;            /* stored: stopped until restart */
 	int sleep_after_s;     /* stored: seconds idle before sleeping, -1 never */
+	char storage_tier[64]; /* stored: the size of /data (flavors.h); "" the default */
 	int sleeping;          /* no process; the next request wakes it */
 	int waking;            /* woken: requests held until it answers */
 	uint64_t idle_since_ms, last_requests, wake_started_ms;

@@ -13,7 +13,9 @@
 #include "lifecycle.h"
 #include "hardware.h"
 #include "log.h"
+#include "net.h"
 #include "routes.h"
+#include "storage.h"
 #include "space_int.h"
 #include "util.h"
 
@@ -160,6 +162,7 @@ space_delete(podium *p, space *s)
 		space_detach_instance(s, s->live, 0);
 	if (s->pending != NULL)
 		space_detach_instance(s, s->pending, 0);
+	storage_remove(p, s);
 	store_builds_delete_space(p->store, s->row.id);
 	store_space_delete(p->store, s->row.id);
 	for (int i = 0; i < 5; i++) {
@@ -195,6 +198,7 @@ space_runtime_json(const space *s)
 	lifecycle_runtime(s, j);
 	/* A static release runs no process: nothing committed. */
 	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : space_flavor(s)->memory_bytes));
+	json_object_set_new(j, "egress", net_space_json(s));
 	return j;
 }
 

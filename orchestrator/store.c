@@ -136,7 +136,8 @@ store_open(const char *path, store **out)
 	 * missing, whatever the schema version. */
 	if (exec_sql(st, "CREATE TABLE IF NOT EXISTS space_settings ("
 	    "  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
-	    "  paused INTEGER NOT NULL DEFAULT 0, sleep_after INTEGER NOT NULL DEFAULT -1)") != 0)
+	    "  paused INTEGER NOT NULL DEFAULT 0, sleep_after INTEGER NOT NULL DEFAULT -1,"
+	    "  storage_tier TEXT NOT NULL DEFAULT '')") != 0)
 		goto fail;
 	*out = st;
 	return 0;
@@ -501,9 +502,10 @@ store_builds_delete_space(store *st, int64_t space_id)
 /* ---- lifecycle settings and the release list ---- */
 
 int
-store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after)
+store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after, char *tier,
+    size_t tierlen)
 {
-	sqlite3_stmt *q = prepare(st, "SELECT paused, sleep_after FROM space_settings"
+	sqlite3_stmt *q = prepare(st, "SELECT paused, sleep_after, storage_tier FROM space_settings"
 	    " WHERE space_id = ?");
 	int r = -ENOENT;
 
@@ -513,6 +515,8 @@ store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after)
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		*paused = sqlite3_column_int(q, 0);
 		*sleep_after = sqlite3_column_int(q, 1);
+		snprintf(tier, tierlen, "%s", sqlite3_column_text(q, 2) != NULL ?
+		    (const char *)sqlite3_column_text(q, 2) : "");
 		r = 0;
 	}
 	sqlite3_finalize(q);
@@ -520,17 +524,19 @@ store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after)
 }
 
 int
-store_settings_put(store *st, int64_t space_id, int paused, int sleep_after)
+store_settings_put(store *st, int64_t space_id, int paused, int sleep_after, const char *tier)
 {
-	sqlite3_stmt *q = prepare(st, "INSERT INTO space_settings (space_id, paused, sleep_after)"
-	    " VALUES (?, ?, ?) ON CONFLICT (space_id) DO UPDATE SET paused = excluded.paused,"
-	    " sleep_after = excluded.sleep_after");
+	sqlite3_stmt *q = prepare(st, "INSERT INTO space_settings (space_id, paused, sleep_after,"
+	    " storage_tier) VALUES (?, ?, ?, ?) ON CONFLICT (space_id) DO UPDATE SET"
+	    " paused = excluded.paused, sleep_after = excluded.sleep_after,"
+	    " storage_tier = excluded.storage_tier");
 
 	if (q == NULL)
 		return -EIO;
 	sqlite3_bind_int64(q, 1, space_id);
 	sqlite3_bind_int(q, 2, paused);
 	sqlite3_bind_int(q, 3, sleep_after);
+	bind_text(q, 4, tier);
 	return step_done(st, q, "save space settings");
 }
 

@@ -74,9 +74,11 @@ int store_builds_delete_space(store *st, int64_t space_id);
 int store_builds_list(store *st, int64_t space_id, int (*cb)(build_row *r, void *arg), void *arg);
 
 /* ---- lifecycle settings (removed with the space) ---- */
-/* -ENOENT when none were saved. sleep_after: seconds, -1 never. */
-int store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after);
-int store_settings_put(store *st, int64_t space_id, int paused, int sleep_after);
+/* -ENOENT when none were saved. sleep_after: seconds, -1 never; tier: the storage
+ * tier, "" the default. */
+int store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after, char *tier,
+    size_t tierlen);
+int store_settings_put(store *st, int64_t space_id, int paused, int sleep_after, const char *tier);
 
 /* ---- space configuration: variables (secret 0) and sealed secrets (secret 1) ---- */
 typedef struct config_row {

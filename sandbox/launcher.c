@@ -312,6 +312,9 @@ int sandbox_run(const struct sandbox_config *cfg)
   /* No CLONE_NEWNET: the command creates the network namespace while init
    * builds the filesystem, and init joins it (init.c). */
   flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  /* A veth box's namespace is made here: its pair is set up from outside. */
+  if (cfg->net == SANDBOX_NET_VETH)
+    flags |= CLONE_NEWNET;
   /* The cgroup namespace is unshared by init once it sits in its cgroup
    * (just before it forks the command), so the box sees its own cgroup as
    * "/". */
@@ -356,6 +359,9 @@ int sandbox_run(const struct sandbox_config *cfg)
     if ((rc = sandbox_cgroup_attach(&cg, pid)) != 0)
       goto fail;
   }
+  /* Before 'g': the command must never run without its network. */
+  if (cfg->net == SANDBOX_NET_VETH && (rc = sandbox_net_veth_setup(cfg, pid, &step)) != 0)
+    goto fail;
   /* Fails (EPIPE) only if init already gave up; its report says why. */
   if (write(sync_fds[1], "g", 1) != 1) {
     /* nothing to add */

@@ -32,6 +32,10 @@ static const char usage_text[] =
 "  --hostname NAME      hostname inside (default: sandbox)\n"
 "Network:\n"
 "  --net none|host      none (default): own namespace with only lo up\n"
+"  --net veth:BRIDGE,GATEWAY/PREFIX\n"
+"                       own namespace with eth0, a veth whose host end is\n"
+"                       enslaved to BRIDGE, a free address of GATEWAY/PREFIX\n"
+"                       and a default route via GATEWAY (needs root)\n"
 "Limits:\n"
 "  --memory BYTES       cgroup memory limit (OOM kills are reported)\n"
 "  --pids N             cgroup pids limit\n"
@@ -246,6 +250,8 @@ int main(int argc, char **argv)
         cfg.net = SANDBOX_NET_NONE;
       else if (strcmp(a1, "host") == 0)
         cfg.net = SANDBOX_NET_HOST;
+      else if (strncmp(a1, "veth:", 5) == 0)
+        err = sandbox_net_veth_parse(a1 + 5, &cfg);
       else
         err = -EINVAL;
     } else if (strcmp(opt, "--memory") == 0)

@@ -15,6 +15,7 @@
  * all caller-given sources are opened before that, so a source under the
  * host's /tmp is not hidden by it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -318,6 +319,15 @@ static int setup_etc(struct mount_ctx *c)
         (rc = copy_host_file(c->host, etc, "hosts")) != 0)
       goto cleanup;
   } else {
+    if (cfg->net == SANDBOX_NET_VETH) {
+      /* The daemon answers DNS on the gateway (the host's resolver may sit
+       * where the box may not go). */
+      char gw[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, &cfg->net_gateway, gw, sizeof(gw));
+      n = snprintf(buf, sizeof(buf), "nameserver %s\n", gw);
+      if ((rc = write_at(etc, "resolv.conf", buf, (size_t)n, 0644)) != 0)
+        goto cleanup;
+    }
     n = snprintf(buf, sizeof(buf),
                  "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
                  cfg->hostname);

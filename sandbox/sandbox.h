@@ -43,7 +43,10 @@ struct sandbox_mount {
   const char *dst;  /* absolute path inside the sandbox */
 };
 
-enum sandbox_net { SANDBOX_NET_NONE, SANDBOX_NET_HOST };
+#include <net/if.h>
+#include <netinet/in.h>
+
+enum sandbox_net { SANDBOX_NET_NONE, SANDBOX_NET_HOST, SANDBOX_NET_VETH };
 
 /* Everything parsed from the command line.  Strings are borrowed from argv;
  * the arrays are owned and freed by sandbox_config_release(). */
@@ -60,6 +63,9 @@ struct sandbox_config {
   gid_t gid, host_gid;
   bool host_uid_set, host_gid_set;
   enum sandbox_net net;
+  char net_bridge[IFNAMSIZ];     /* SANDBOX_NET_VETH: see veth.c */
+  struct in_addr net_gateway;
+  int net_prefix;
 
   uint64_t memory;   /* bytes, 0 = unlimited */
   uint64_t pids;     /* 0 = unlimited */
@@ -114,6 +120,12 @@ int sandbox_mount_setup(const struct sandbox_config *cfg, const char **step);
 /* net.c: move the caller into a new network namespace with lo up and
  * return an fd of the namespace in *ns_fd (for init's setns). */
 int sandbox_net_create(int *ns_fd);
+
+/* veth.c: parse "BRIDGE,GATEWAY/PREFIX" of --net veth:...; from the
+ * launcher, give the namespace of pid (init, cloned with CLONE_NEWNET) its
+ * veth pair, address and default route. */
+int sandbox_net_veth_parse(const char *spec, struct sandbox_config *cfg);
+int sandbox_net_veth_setup(const struct sandbox_config *cfg, pid_t pid, const char **step);
 
 /* privs.c */
 int sandbox_privs_drop(void);

@@ -7,6 +7,7 @@
 
 #include "budget.h"
 #include "log.h"
+#include "net.h"
 #include "repo.h"
 #include "space.h"
 #include "usage.h"
@@ -413,6 +414,38 @@ space_json_usage(podium *p, const space *s)
 	return j;
 }
 
+/* POST /api/spaces/{o}/{n}/egress {"enabled": bool}: the per-space egress switch,
+ * admin only; it applies from the space's next build or app start. */
+static void
+api_egress_set(api_req *a, json_t *body, const char *user)
+{
+	const char *path = http_exchange_request(a->x)->path;
+	char owner[128], name[128];
+	json_t *en = json_object_get(body, "enabled");
+	space *s;
+
+	if (sscanf(path, "/api/spaces/%127[^/]/%127[^/]/egress", owner, name) != 2 ||
+	    (s = space_find(a->p, owner, name)) == NULL)
+		web_json_error(a->x, 404, "space not found");
+	else if (!json_is_boolean(en))
+		web_json_error(a->x, 400, "body must be {\"enabled\": true|false}");
+	else if (net_space_set(s, json_is_true(en)) != 0)
+		web_json_error(a->x, 500, "cannot save the egress setting");
+	else
+		web_json(a->x, 200, net_space_json(s));
+}
+
+static void
+api_egress_route(podium *p, http_exchange *x, const char *user, space *s, int is_get)
+{
+	if (is_get)
+		web_json(x, 200, net_space_json(s));
+	else if (user != NULL && !auth_is_admin(user))
+		web_json_error(x, 403, "only an admin may change a space's egress");
+	else
+		api_with_body(p, x, user, api_egress_set);   /* 401 without a user */
+}
+
 void
 web_api_handle(podium *p, http_exchange *x)
 {
@@ -462,7 +495,10 @@ web_api_handle(podium *p, http_exchange *x)
 			web_config_handle(p, x, s, user, rest + 1);
 		else if (strcmp(rest, "/hardware") == 0)
 			web_hardware_handle(p, x, s, user);
-		else if (rest[0] == '\0') {
+		else if (strcmp(rest, "/egress") == 0) {
+			if (web_allow(x, "GET, HEAD, POST", 1))
+				api_egress_route(p, x, user, s, strcmp(r->method, "POST") != 0);
+		} else if (rest[0] == '\0') {
 			if (web_allow(x, "GET, HEAD", 1))
 				web_json(x, 200, space_json_usage(p, s));
 		} else if (strcmp(rest, "/runtime") == 0) {

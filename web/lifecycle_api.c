@@ -7,15 +7,20 @@
  *   POST /api/spaces/{o}/{n}/sleeptime {"seconds": N} → the runtime JSON
  *   GET  /api/spaces/{o}/{n}/releases                 → [release...], newest first
  *   POST /api/spaces/{o}/{n}/rollback {"release": ID} → the runtime JSON
+ *   POST /api/spaces/{o}/{n}/storage {"tier": NAME}   → the runtime JSON
+ *   POST /api/spaces/{o}/{n}/duplicate {"repository": "owner/new", "private"?}
+ *                                                     → {"url","name","id"}
  *
  * Only the owner or an admin may change a space: others get 401 without a
  * token, 404 for a private space they cannot see (checked by the caller) and
- * 403 otherwise. */
+ * 403 otherwise. Anyone who can read a space may duplicate it into an
+ * owner they may write to (as on the Hub). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "duplicate.h"
 #include "lifecycle.h"
 #include "space.h"
 #include "util.h"
@@ -73,6 +78,23 @@ sleeptime_body(podium *p, http_exchange *x, json_t *body, const char *user, cons
 }
 
 static void
+storage_body(podium *p, http_exchange *x, json_t *body, const char *user, const char *arg)
+{
+	space *s = space_of_arg(p, x, arg);
+	const char *tier = json_string_value(json_object_get(body, "tier"));
+	char err[512];
+
+	(void)user;
+	if (s == NULL)
+		return;
+	if (tier == NULL) {
+		web_json_error(x, 400, "\"tier\" must be a string (a storage tier)");
+		return;
+	}
+	answer(x, s, space_set_storage(s, tier, err, sizeof(err)), err);
+}
+
+static void
 rollback_body(podium *p, http_exchange *x, json_t *body, const char *user, const char *arg)
 {
 	space *s = space_of_arg(p, x, arg);
@@ -83,6 +105,47 @@ rollback_body(podium *p, http_exchange *x, json_t *body, const char *user, const
 	if (s == NULL || int_member(x, body, "release", &n) != 0)
 		return;
 	answer(x, s, space_rollback(s, n, err, sizeof(err)), err);
+}
+
+static void
+duplicate_body(podium *p, http_exchange *x, json_t *body, const char *user, const char *arg)
+{
+	space *src = space_of_arg(p, x, arg), *dst;
+	const char *repo = json_string_value(json_object_get(body, "repository"));
+	json_t *priv = json_object_get(body, "private");
+	char owner[128], name[128], err[512];
+	const char *slash;
+	int r;
+
+	if (src == NULL)
+		return;
+	if (repo == NULL || (slash = strchr(repo, '/')) == NULL || slash == repo ||
+	    (size_t)(slash - repo) >= sizeof(owner) || strlen(slash + 1) >= sizeof(name)) {
+		web_json_error(x, 400, "\"repository\" must be \"owner/name\" (a string)");
+		return;
+	}
+	if (priv != NULL && !json_is_boolean(priv) && !json_is_null(priv)) {
+		web_json_error(x, 400, "\"private\" must be true or false");
+		return;
+	}
+	snprintf(owner, sizeof(owner), "%.*s", (int)(slash - repo), repo);
+	snprintf(name, sizeof(name), "%s", slash + 1);
+	if (!auth_may_write(user, owner)) {
+		web_json_error(x, 403, "user %s may not create spaces under %s", user, owner);
+		return;
+	}
+	/* the copy is as private as its source unless told otherwise */
+	r = space_duplicate(p, src, owner, name, json_is_boolean(priv) ? json_is_true(priv) :
+	    space_is_private(src), &dst, err, sizeof(err));
+	if (r != 0) {
+		web_json_error(x, r == -EEXIST ? 409 : r == -EINVAL ? 400 : 500, "%s", err);
+		return;
+	}
+	char *hub = podium_hub_url(p);
+
+	web_json(x, 200, json_pack("{s:s++++, s:s++, s:s++}", "url", hub, "/spaces/", owner, "/",
+	    name, "name", owner, "/", name, "id", owner, "/", name));
+	free(hub);
 }
 
 /* "factory=true" (or 1) among the query's parameters. */
@@ -103,7 +166,8 @@ query_factory(const char *q)
 int
 web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const char *user)
 {
-	static const char *const posts[] = { "/restart", "/pause", "/sleeptime", "/rollback", NULL };
+	static const char *const posts[] = { "/restart", "/pause", "/sleeptime", "/rollback",
+		"/duplicate", "/storage", NULL };
 	const http_request *r = http_exchange_request(x);
 	const char *allow = strcmp(rest, "/releases") == 0 ? "GET, HEAD" : NULL;
 	char id[260], err[512];
@@ -119,18 +183,24 @@ web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const
 		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
 		return 1;
 	}
+	snprintf(id, sizeof(id), "%s/%s", space_owner(s), space_name(s));
+	if (strcmp(rest, "/duplicate") == 0) {
+		web_with_body(p, x, user, duplicate_body, id);
+		return 1;
+	}
 	if (!auth_may_write(user, space_owner(s))) {
 		web_json_error(x, 403, "user %s may not manage %s/%s", user, space_owner(s),
 		    space_name(s));
 		return 1;
 	}
-	snprintf(id, sizeof(id), "%s/%s", space_owner(s), space_name(s));
 	if (strcmp(rest, "/releases") == 0)
 		web_json(x, 200, space_releases_json(s));
 	else if (strcmp(rest, "/restart") == 0)
 		answer(x, s, space_restart(s, query_factory(r->query), err, sizeof(err)), err);
 	else if (strcmp(rest, "/pause") == 0)
 		answer(x, s, space_pause(s, err, sizeof(err)), err);
+	else if (strcmp(rest, "/storage") == 0)
+		web_with_body(p, x, user, storage_body, id);
 	else if (strcmp(rest, "/sleeptime") == 0)
 		web_with_body(p, x, user, sleeptime_body, id);
 	else

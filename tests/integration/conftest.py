@@ -15,6 +15,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import podium_helpers as ph  # noqa: E402
 
+# Daemons of the suite run in the machine's own network namespace: they must not
+# set up egress there (a bridge, nftables tables, ip_forward on the real host).
+# test_zz_egress.py tests egress in namespaces of its own, with this unset.
+os.environ.setdefault("PODIUM_EGRESS", "off")
+
 
 def _stop_and_check(d):
     try:

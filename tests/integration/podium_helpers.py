@@ -112,6 +112,13 @@ def raw_request(port, data, timeout=20):
     return (int(m.group(1)) if m else None), out
 
 
+def mounts_under(root):
+    """Mount points below root, deepest first."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4].replace("\\040", " ") for line in f]
+    return sorted((m for m in points if m.startswith(root.rstrip("/") + "/")), key=len, reverse=True)
+
+
 def write_files(root, files):
     """files: {relpath: str | bytes | None (delete) | ('symlink', target)}."""
     for rel, content in (files or {}).items():
@@ -243,6 +250,9 @@ class Daemon:
             self.proc.wait()
         if self in LIVE_DAEMONS:
             LIVE_DAEMONS.remove(self)
+        # a daemon killed with -9 leaves its spaces' /data filesystems mounted
+        for mp in mounts_under(self.workdir):
+            subprocess.run(["umount", "-l", mp], capture_output=True)
         if os.environ.get("PODIUM_KEEP") != "1":
             shutil.rmtree(self.workdir, ignore_errors=True)
 

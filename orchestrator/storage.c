@@ -1,0 +1,436 @@
+/* storage.c — each space's persistent /data is a filesystem of its own, so its
+ * size is enforced by the kernel: writing past it fails with ENOSPC inside the
+ * app, and the host disk, the daemon and other spaces are untouched.
+ *
+ * Why an image file and not project quotas: quotas need the data directory's
+ * filesystem mounted with prjquota (ext4, xfs), which podium cannot choose on a
+ * host it is installed on. A sparse ext4 image per space works on any
+ * filesystem that holds files, costs no disk until written, and is one loop
+ * device and one mount per space while it is attached.
+ *
+ * DATA/spacedata/OWNER/NAME.img is made on the app's first start (mkfs.ext4,
+ * its root owned by the app's uid) and loop-mounted (LOOP_CONFIGURE with
+ * autoclear: the device goes with the mount) on DATA/spacedata/OWNER/NAME,
+ * nosuid and nodev. A data directory from before images existed is copied in
+ * once. Mounts stay while the daemon runs; it detaches them all when it stops,
+ * finds them still mounted after a kill -9 (and uses them), and removes them
+ * with the space. A bigger tier grows the image and the filesystem online
+ * (resize2fs); a smaller one is refused (data would be lost). */
+#include "storage.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "flavors.h"
+#include "log.h"
+#include "space_int.h"
+#include "util.h"
+
+extern char **environ;
+
+static int grow_offline(const char *img, uint64_t bytes, char *err, size_t errlen);
+
+/* Runs argv (absolute path) and waits: 0 when it exited 0. */
+static int
+run(char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+		return -ENOENT;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+static const char *
+tool(const char *name)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), "/usr/sbin/%s", name);
+	if (access(path, X_OK) != 0)
+		snprintf(path, sizeof(path), "/sbin/%s", name);
+	return path;
+}
+
+int
+storage_is_attached(const char *dir)
+{
+	char *parent = xasprintf("%s/..", dir);
+	struct stat a, b;
+	int r = stat(dir, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+
+	free(parent);
+	return r;
+}
+
+static int
+loop_mount(const char *img, const char *dir, char *err, size_t errlen)
+{
+	struct loop_config cfg;
+	char dev[64];
+	int ctl, lfd = -1, ffd = -1, r = -EIO;
+
+	if ((ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "no loop devices here (/dev/loop-control: %s)", strerror(errno));
+		return -errno;
+	}
+	if ((ffd = open(img, O_RDWR | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", img, strerror(errno));
+		goto done;
+	}
+	/* another process may take the free device first: try again */
+	for (int tries = 0; tries < 8; tries++) {
+		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+
+		if (n < 0) {
+			snprintf(err, errlen, "no free loop device: %s", strerror(errno));
+			goto done;
+		}
+		snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+		if ((lfd = open(dev, O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.fd = (unsigned)ffd;
+		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+		snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", img);
+		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
+			break;
+		close(lfd);
+		lfd = -1;
+		if (errno != EBUSY) {
+			snprintf(err, errlen, "%s: %s", dev, strerror(errno));
+			goto done;
+		}
+	}
+	if (lfd < 0) {
+		snprintf(err, errlen, "no loop device could be configured");
+		goto done;
+	}
+	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "errors=remount-ro") != 0) {
+		snprintf(err, errlen, "mount %s on %s: %s", dev, dir, strerror(errno));
+		goto done;
+	}
+	r = 0;
+done:
+	/* autoclear: once unmounted (or never mounted), closing frees the device */
+	if (lfd >= 0)
+		close(lfd);
+	if (ffd >= 0)
+		close(ffd);
+	close(ctl);
+	return r;
+}
+
+/* A new, empty ext4 image of bytes, its root owned by uid. */
+static int
+image_create(const char *img, uint64_t bytes, unsigned uid, char *err, size_t errlen)
+{
+	char opts[128];
+	int fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", img, strerror(errno));
+		return -errno;
+	}
+	if (ftruncate(fd, (off_t)bytes) != 0) {
+		snprintf(err, errlen, "%s: %s", img, strerror(errno));
+		close(fd);
+		unlink(img);
+		return -EIO;
+	}
+	close(fd);
+	snprintf(opts, sizeof(opts), "root_owner=%u:%u,lazy_itable_init=1,lazy_journal_init=1",
+	    uid, uid);
+	char *const argv[] = { (char *)tool("mkfs.ext4"), "-q", "-F", "-m", "0", "-E", opts,
+		"-L", "podium-data", (char *)img, NULL };
+	if (run(argv) != 0) {
+		snprintf(err, errlen, "mkfs.ext4 %s failed", img);
+		unlink(img);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Calls fn(path) for every entry of dir but . and ..; returns how many. */
+static int
+dir_entries(const char *dir, void (*fn)(const char *path))
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		n++;
+		if (fn != NULL) {
+			char *path = xasprintf("%s/%s", dir, e->d_name);
+
+			fn(path);
+			free(path);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+static void
+remove_entry(const char *path)
+{
+	fs_rm_rf(path);
+}
+
+/* What an old plain data directory held goes into the new image. */
+static int
+migrate(const char *img, const char *dir, char *err, size_t errlen)
+{
+	char *tmp = xasprintf("%s.migrating", dir), *from = xasprintf("%s/.", dir);
+	int r;
+
+	fs_mkdir_p(tmp, 0700);
+	if ((r = loop_mount(img, tmp, err, errlen)) == 0) {
+		char *const cp[] = { "/bin/cp", "-a", from, tmp, NULL };
+
+		r = run(cp);
+		umount2(tmp, MNT_DETACH);
+		if (r != 0)
+			snprintf(err, errlen, "copying %s into its image failed", dir);
+	}
+	rmdir(tmp);
+	if (r == 0)
+		dir_entries(dir, remove_entry); /* the copy is in the image */
+	free(tmp);
+	free(from);
+	return r;
+}
+
+/* 1 while /dev/loopN still serves img (some mount of it is left somewhere). */
+static int
+loop_serves(unsigned n, const char *img)
+{
+	char path[96], *text = NULL;
+	size_t len = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "/sys/block/loop%u/loop/backing_file", n);
+	if (fs_read_file(path, &text, &len, 4096) != 0)
+		return 0;
+	while (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	r = strcmp(text, img) == 0;
+	free(text);
+	return r;
+}
+
+/* A grow is pending and the filesystem is mounted: it can be grown offline only
+ * once no box holds it any more. Unmounts it here; 0 when the loop device let
+ * go (the caller grows and mounts afresh), else it is mounted back as it was
+ * (a box still has it: the grow waits for another start). */
+static int
+reattach(const char *img, const char *dir)
+{
+	struct stat st;
+	unsigned n;
+	char dev[64];
+
+	if (stat(dir, &st) != 0 || major(st.st_dev) != 7)
+		return -1;
+	n = minor(st.st_dev);
+	if (umount2(dir, MNT_DETACH) != 0)
+		return -1;
+	for (int i = 0; i < 50 && loop_serves(n, img); i++)
+		usleep(2000);
+	if (!loop_serves(n, img))
+		return 0;
+	snprintf(dev, sizeof(dev), "/dev/loop%u", n);
+	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "errors=remount-ro") != 0)
+		log_warn("storage: mounting %s back on %s: %s", dev, dir, strerror(errno));
+	return -1;
+}
+
+uint64_t
+storage_bytes(const space *s)
+{
+	const storage_tier *t = storage_tier_find(s->storage_tier);
+
+	return (t != NULL ? t : storage_tier_default())->bytes;
+}
+
+int
+storage_attach(podium *p, space *s, char *err, size_t errlen)
+{
+	char *dir = space_data_dir(p, s), *img = xasprintf("%s.img", dir);
+	struct stat st;
+	int r = 0;
+
+	if (storage_is_attached(dir) && (!storage_pending(p, s) || reattach(img, dir) != 0))
+		goto done;
+	fs_mkdir_p(dir, 0711);
+	if (lstat(img, &st) != 0) {
+		r = image_create(img, storage_bytes(s), space_host_uid(s), err, errlen);
+		if (r == 0 && dir_entries(dir, NULL) > 0)
+			r = migrate(img, dir, err, errlen);
+		if (r != 0) {
+			unlink(img);
+			goto done;
+		}
+		log_info("space %s/%s: /data is a %llu MiB filesystem (%s)", s->row.owner, s->row.name,
+		    (unsigned long long)(storage_bytes(s) >> 20), img);
+	}
+	if (storage_pending(p, s)) {
+		/* a bigger tier that could not be applied online */
+		char *mark = xasprintf("%s.grow", img);
+
+		if ((r = grow_offline(img, storage_bytes(s), err, errlen)) != 0) {
+			free(mark);
+			goto done;
+		}
+		unlink(mark);
+		free(mark);
+		log_info("space %s/%s: /data grown to %llu MiB", s->row.owner, s->row.name,
+		    (unsigned long long)(storage_bytes(s) >> 20));
+	}
+	r = loop_mount(img, dir, err, errlen);
+done:
+	free(dir);
+	free(img);
+	return r;
+}
+
+void
+storage_detach(podium *p, space *s)
+{
+	char *dir = space_data_dir(p, s);
+
+	if (storage_is_attached(dir) && umount2(dir, MNT_DETACH) != 0)
+		log_warn("space %s/%s: unmount %s: %s", s->row.owner, s->row.name, dir, strerror(errno));
+	free(dir);
+}
+
+void
+storage_remove(podium *p, space *s)
+{
+	char *dir = space_data_dir(p, s), *img = xasprintf("%s.img", dir);
+	char *mark = xasprintf("%s.grow", img);
+
+	storage_detach(p, s);
+	unlink(img);
+	unlink(mark);
+	free(mark);
+	free(dir);
+	free(img);
+}
+
+void
+storage_detach_all(podium *p)
+{
+	for (space *s = p->spaces; s != NULL; s = s->next)
+		storage_detach(p, s);
+}
+
+/* Grows the image file and its filesystem while nothing has it mounted. */
+static int
+grow_offline(const char *img, uint64_t bytes, char *err, size_t errlen)
+{
+	char *const check[] = { (char *)tool("e2fsck"), "-f", "-p", (char *)img, NULL };
+	char *const grow[] = { (char *)tool("resize2fs"), "-f", (char *)img, NULL };
+
+	if (truncate(img, (off_t)bytes) != 0) {
+		snprintf(err, errlen, "growing %s: %s", img, strerror(errno));
+		return -EIO;
+	}
+	/* e2fsck -p exits 1 when it fixed something: resize2fs decides */
+	run(check);
+	if (run(grow) != 0) {
+		snprintf(err, errlen, "growing the filesystem in %s failed", img);
+		return -EIO;
+	}
+	return 0;
+}
+
+int
+storage_pending(podium *p, const space *s)
+{
+	char *dir = space_data_dir(p, s), *mark = xasprintf("%s.img.grow", dir);
+	int r = access(mark, F_OK) == 0;
+
+	free(dir);
+	free(mark);
+	return r;
+}
+
+int
+storage_resize(podium *p, space *s, char *err, size_t errlen)
+{
+	char *dir = space_data_dir(p, s), *img = xasprintf("%s.img", dir);
+	char *mark = xasprintf("%s.grow", img);
+	uint64_t bytes = storage_bytes(s);
+	struct stat st, dst;
+	char dev[64];
+	int r = 0, fd;
+
+	if (lstat(img, &st) != 0)
+		goto done;   /* made at the next start, at the new size */
+	if ((uint64_t)st.st_size > bytes) {
+		snprintf(err, errlen, "/data holds a %llu MiB filesystem: shrinking it to %llu MiB "
+		    "could lose data", (unsigned long long)(st.st_size >> 20),
+		    (unsigned long long)(bytes >> 20));
+		r = -EINVAL;
+		goto done;
+	}
+	if ((uint64_t)st.st_size == bytes && access(mark, F_OK) != 0)
+		goto done;
+	if (!storage_is_attached(dir)) {
+		if ((r = grow_offline(img, bytes, err, errlen)) == 0)
+			unlink(mark);
+		goto done;
+	}
+	/* Mounted: grow the file, the loop device, then ext4 online. Online
+	 * growing takes CAP_SYS_RESOURCE, which a daemon in a container may lack:
+	 * then it waits for the app's next start from stopped (storage_attach). */
+	if (stat(dir, &dst) != 0 || major(dst.st_dev) != 7) {
+		snprintf(err, errlen, "%s is not on a loop device", dir);
+		r = -EIO;
+		goto done;
+	}
+	snprintf(dev, sizeof(dev), "/dev/loop%u", minor(dst.st_dev));
+	fs_write_file(mark, "", 0, 0600);
+	if (truncate(img, (off_t)bytes) == 0 && (fd = open(dev, O_RDONLY | O_CLOEXEC)) >= 0) {
+		int ok = ioctl(fd, LOOP_SET_CAPACITY, 0) == 0;
+		char *const grow[] = { (char *)tool("resize2fs"), dev, NULL };
+
+		close(fd);
+		if (ok && run(grow) == 0) {
+			unlink(mark);
+			log_info("space %s/%s: /data grown to %llu MiB", s->row.owner, s->row.name,
+			    (unsigned long long)(bytes >> 20));
+			goto done;
+		}
+	}
+	log_info("space %s/%s: /data grows to %llu MiB at the app's next start from stopped "
+	    "(growing it online was refused)", s->row.owner, s->row.name,
+	    (unsigned long long)(bytes >> 20));
+	r = 1;
+done:
+	free(mark);
+	free(dir);
+	free(img);
+	return r;
+}
