@@ -618,6 +618,9 @@ static const cli_cmd commands[] = {
 	    "  Variables (without VALUE, the value is read from standard input)." },
 	{ "hardware", cli_hardware, "hardware NAME FLAVOR [--json]\n"
 	    "  Runs the app under FLAVOR's limits (cpu-basic, cpu-upgrade, ...)." },
+	{ "duplicate", cli_duplicate, "duplicate SRC DST [--private|--public] [--json]\n"
+	    "  A copy of SRC (history and variables, never secrets) as DST, then built;\n"
+	    "  as private as SRC unless told." },
 	{ "delete", cmd_delete, "delete NAME --yes\n  Stops the app and removes repository, releases and data." },
 	{ "open", cmd_open, "open NAME\n  Prints the app's URL." },
 	{ NULL, NULL, NULL },

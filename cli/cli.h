@@ -86,7 +86,8 @@ int cli_parse_opts(cli_ctx *c, const char *cmd, int argc, char **argv, const cli
 json_t *cli_get_json(const cli_ctx *c, const char *path, const char *what, int *code);
 void cli_print_json(json_t *j);
 
-/* ---- manage.c: restart, pause, sleep-time, releases, rollback, secrets, vars, hardware ---- */
+/* ---- manage.c: restart, pause, sleep-time, releases, rollback, secrets, vars, hardware,
+ * duplicate ---- */
 int cli_restart(cli_ctx *c, int argc, char **argv);
 int cli_pause(cli_ctx *c, int argc, char **argv);
 int cli_sleep_time(cli_ctx *c, int argc, char **argv);
@@ -95,6 +96,7 @@ int cli_rollback(cli_ctx *c, int argc, char **argv);
 int cli_secrets(cli_ctx *c, int argc, char **argv);
 int cli_vars(cli_ctx *c, int argc, char **argv);
 int cli_hardware(cli_ctx *c, int argc, char **argv);
+int cli_duplicate(cli_ctx *c, int argc, char **argv);
 
 /* ---- deploy.c ---- */
 int cli_deploy(cli_ctx *c, int argc, char **argv);

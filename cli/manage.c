@@ -310,3 +310,36 @@ cli_hardware(cli_ctx *c, int argc, char **argv)
 	json_decref(rt);
 	return 0;
 }
+
+int
+cli_duplicate(cli_ctx *c, int argc, char **argv)
+{
+	int priv = 0, pub = 0, first, r, code;
+	cli_opt spec[] = { { "private", 0, NULL, &priv }, { "public", 0, NULL, &pub },
+		{ NULL, 0, NULL, NULL } };
+	char owner[128], name[128], downer[128], dname[128], *path;
+	json_t *body, *j;
+
+	if ((r = cli_parse_opts(c, "duplicate", argc, argv, spec, 2, 2, &first)) >= 0)
+		return r;
+	if (priv && pub)
+		return cli_error(CLI_EUSAGE, "duplicate: --private or --public, not both");
+	if ((code = cli_space_name(c, argv[first + 1], downer, dname, sizeof(downer))) != 0)
+		return code;
+	if ((path = space_path(c, argv[first], "/duplicate", owner, name, &code)) == NULL)
+		return code;
+	body = json_pack("{s:s++}", "repository", downer, "/", dname);
+	/* neither flag: as private as the source */
+	if (priv || pub)
+		json_object_set_new(body, "private", json_boolean(priv));
+	j = call(c, "POST", path, body, "duplicate", &code);
+	free(path);
+	if (j == NULL)
+		return code;
+	if (c->json)
+		cli_print_json(j);
+	else
+		printf("Duplicated %s/%s to %s/%s\n", owner, name, downer, dname);
+	json_decref(j);
+	return 0;
+}

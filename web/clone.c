@@ -34,9 +34,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
 #include "builder.h"
+#include "config.h"
 #include "log.h"
 #include "repo.h"
 #include "space.h"
@@ -81,97 +81,70 @@ policy_release(clone_policy *pol)
 	json_decref(pol->networks);
 }
 
+/* A list of strings, or NULL. */
 static json_t *
-yaml_seq(yaml_document_t *doc, yaml_node_t *n)
+string_list(json_t *v)
 {
-	json_t *arr = json_array();
+	json_t *e;
+	size_t i;
 
-	if (n == NULL || n->type != YAML_SEQUENCE_NODE) {
-		json_decref(arr);
+	if (!json_is_array(v))
 		return NULL;
-	}
-	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
-		yaml_node_t *v = yaml_document_get_node(doc, *i);
-
-		if (v == NULL || v->type != YAML_SCALAR_NODE) {
-			json_decref(arr);
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e))
 			return NULL;
-		}
-		json_array_append_new(arr, json_stringn((const char *)v->data.scalar.value,
-		    v->data.scalar.length));
-	}
-	return arr;
+	return json_incref(v);
 }
 
-/* The "clone" section of DATA/config.yaml; 0, or -1 with err set (clones are then
- * refused: a policy that cannot be read allows nothing). */
+/* The "clone" section of DATA/config.yaml (config.h; read at each clone, so an
+ * operator's edit counts at once); 0, or -1 with err set: clones are then refused,
+ * a policy that cannot be read allows nothing. */
 static int
 policy_load(podium *p, clone_policy *pol, char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/config.yaml", p->data_dir), *text = NULL;
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root, *clone = NULL;
-	size_t len = 0;
-	int r, ok = 0;
+	char *path = xasprintf("%s/config.yaml", p->data_dir);
+	json_t *cfg = NULL, *clone, *v;
+	const char *key;
+	int ok = 1;
 
 	memset(pol, 0, sizeof(*pol));
 	pol->max_bytes = CLONE_MAX_BYTES;
 	pol->timeout_s = CLONE_TIMEOUT_S;
 	pol->networks = json_array();
-	r = fs_read_file(path, &text, &len, 1 << 20);
+	if (config_load(path, &cfg, err, errlen) != 0) {
+		free(path);
+		return -1;
+	}
 	free(path);
-	if (r == -ENOENT)
-		return 0;
-	if (r != 0) {
-		snprintf(err, errlen, "config.yaml cannot be read: %s", fs_read_error(r));
-		return -1;
-	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "config.yaml: %s at line %zu", parser.problem != NULL ?
-		    parser.problem : "invalid YAML", parser.problem_mark.line + 1);
-		yaml_parser_delete(&parser);
-		free(text);
-		return -1;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (root != NULL && root->type == YAML_MAPPING_NODE)
-		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+	clone = config_get(cfg, "clone");
+	if (clone != NULL && !json_is_object(clone))
+		ok = 0;
+	if (ok && clone != NULL)
+		json_object_foreach(clone, key, v) {
+			const char *val = json_string_value(v);
 
-			if (k != NULL && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, "clone") == 0)
-				clone = yaml_document_get_node(&doc, pr->value);
+			if (strcmp(key, "hosts") == 0) {
+				json_decref(pol->hosts);
+				ok = ok && (pol->hosts = string_list(v)) != NULL;
+			} else if (strcmp(key, "allow_networks") == 0) {
+				json_decref(pol->networks);
+				ok = ok && (pol->networks = string_list(v)) != NULL;
+			} else if (strcmp(key, "max_bytes") == 0 && val != NULL) {
+				pol->max_bytes = atoll(val);
+				ok = ok && pol->max_bytes > 0;
+			} else if (strcmp(key, "timeout") == 0 && val != NULL) {
+				pol->timeout_s = atol(val);
+				ok = ok && pol->timeout_s > 0;
+			} else {
+				ok = 0;
+			}
 		}
-	ok = clone == NULL || clone->type == YAML_MAPPING_NODE;
-	for (yaml_node_pair_t *pr = ok && clone != NULL ? clone->data.mapping.pairs.start : NULL;
-	    ok && pr != NULL && pr < clone->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = yaml_document_get_node(&doc, pr->key), *v = yaml_document_get_node(&doc, pr->value);
-		const char *key = k != NULL && k->type == YAML_SCALAR_NODE ? (char *)k->data.scalar.value : "";
-		const char *val = v != NULL && v->type == YAML_SCALAR_NODE ? (char *)v->data.scalar.value : NULL;
-
-		if (strcmp(key, "hosts") == 0) {
-			ok = (pol->hosts = yaml_seq(&doc, v)) != NULL;
-		} else if (strcmp(key, "allow_networks") == 0) {
-			json_decref(pol->networks);
-			ok = (pol->networks = yaml_seq(&doc, v)) != NULL;
-		} else if (strcmp(key, "max_bytes") == 0 && val != NULL) {
-			pol->max_bytes = atoll(val);
-			ok = pol->max_bytes > 0;
-		} else if (strcmp(key, "timeout") == 0 && val != NULL) {
-			pol->timeout_s = atol(val);
-			ok = pol->timeout_s > 0;
-		} else {
-			ok = 0;
-		}
-	}
+	if (pol->networks == NULL)
+		pol->networks = json_array();
 	if (!ok)
 		snprintf(err, errlen, "config.yaml: \"clone\" takes hosts: [names], allow_networks: [CIDRs], "
 		    "max_bytes: N, timeout: SECONDS");
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	free(text);
+	json_decref(cfg);
 	return ok ? 0 : -1;
 }
 

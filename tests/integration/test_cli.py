@@ -83,7 +83,8 @@ def test_env_overrides_and_errors(podium, home):
     assert run(podium, home, "delete", "x").returncode == EXIT_USAGE
     assert run(podium, home, "ls", "--bogus").returncode == EXIT_USAGE
     for cmd in ("login", "whoami", "create", "deploy", "ls", "status", "logs", "delete", "open",
-                "restart", "pause", "sleep-time", "releases", "rollback", "secrets", "vars", "hardware"):
+                "restart", "pause", "sleep-time", "releases", "rollback", "secrets", "vars", "hardware",
+                "duplicate"):
         p = run(podium, home, cmd, "--help")
         assert p.returncode == 0 and p.out.startswith("usage: podium " + cmd), (cmd, p.out)
 
@@ -211,4 +212,14 @@ def test_lifecycle_and_config_commands(podium, home):
     p = run(podium, home, "restart", "cli-life")
     assert p.returncode == 0, p.err
     assert run(podium, home, "status", "cli-life", "--wait").returncode == 0
+    p = run(podium, home, "duplicate", "cli-life", "cli-life2", "--private")
+    assert p.returncode == 0, p.err
+    assert podium.info(ADMIN, "cli-life2").json()["private"] is True
+    assert run(podium, home, "status", "cli-life2", "--wait").returncode == 0
+    # private: its app answers its owner only; it builds main (v2), not the rolled-back release
+    podium.wait_until(lambda: podium.get_app(ADMIN, "cli-life2", headers={
+        "Authorization": "Bearer " + podium.token}).text == "v2", "the duplicate serves v2")
+    p = run(podium, home, "duplicate", "cli-life", "cli-life2")
+    assert p.returncode == EXIT_FAIL and "exists" in p.err, p.err
+    assert run(podium, home, "delete", "cli-life2", "--yes").returncode == 0
     assert run(podium, home, "delete", "cli-life", "--yes").returncode == 0
