@@ -271,7 +271,7 @@ podium_serve(const podium_options *opt)
 		r = flavors_load(conf, err, sizeof(err));
 		free(conf);
 		if (r != 0)
-			return error("%s", err);
+			return error("config: %s", err);
 	}
 
 	proxy_config_init(&cfg);

@@ -13,6 +13,7 @@
  * because the crashed daemon's "1" is not the host's own. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/if_link.h>
@@ -694,6 +695,13 @@ net_box_counters(int netns_fd)
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.i)) + RTA_SPACE(5);
 	if (send(fd, &req, req.h.nlmsg_len, 0) != (ssize_t)req.h.nlmsg_len)
 		goto done;
+	/* the socket is non-blocking: wait (briefly) for the kernel's answer */
+	{
+		struct pollfd pfd = { fd, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 200) != 1)
+			goto done;
+	}
 	n = recv(fd, buf, sizeof(buf), 0);
 	for (h = (struct nlmsghdr *)buf; n > 0 && NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_type != RTM_NEWLINK)
@@ -728,7 +736,7 @@ net_space_json(const space *s)
 	    "space_enabled", net_space_egress(uid)), *c = NULL;
 	int fd;
 
-	if (s->live != NULL && (fd = instance_netns_dup(s->live->in)) >= 0) {
+	if (s->live != NULL && s->live->in != NULL && (fd = instance_netns_dup(s->live->in)) >= 0) {
 		c = net_box_counters(fd);
 		close(fd);
 	}
