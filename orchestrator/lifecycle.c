@@ -118,7 +118,7 @@ deploy_release(space *s, int64_t id, char *err, size_t errlen)
 		goto done;
 	}
 	log_info("space %s/%s: deploying release %lld", s->row.owner, s->row.name, (long long)id);
-	space_deploy(s, id, dir, &cfg);
+	space_deploy(s, id, b.sha, dir, &cfg);
 	app_config_release(&cfg);
 	r = 0;
 done:

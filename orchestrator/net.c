@@ -21,6 +21,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <spawn.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,11 +458,20 @@ bridge_up(void)
 {
 	char *subnet = cidr_text(net.gw, net.prefix), *v6 = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6",
 	    NET_BRIDGE);
-	char *add[] = { "ip", "link", "add", NET_BRIDGE, "type", "bridge", NULL };
+	unsigned char m[6];
+	char mac[18];
+	/* A fixed address: a bridge without one takes the lowest of its ports',
+	 * which changes as boxes come and go, and the boxes' ARP entry for the
+	 * gateway then points nowhere for seconds (a box's fetch timed out right
+	 * after a build's box left). Locally administered, unicast, random. */
+	char *add[] = { "ip", "link", "add", NET_BRIDGE, "address", mac, "type", "bridge", NULL };
 	char *addr[] = { "ip", "addr", "add", subnet, "dev", NET_BRIDGE, NULL };
 	char *up[] = { "ip", "link", "set", NET_BRIDGE, "up", NULL };
 	int r;
 
+	randombytes_buf(m, sizeof(m));
+	m[0] = (unsigned char)((m[0] & 0xfe) | 0x02);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 	if ((r = run(add, NULL, 0)) == 0) {
 		write_str_file(v6, "1"); /* no link-local address for boxes to find */
 		if ((r = run(addr, NULL, 0)) == 0)

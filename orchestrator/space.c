@@ -1,7 +1,7 @@
-/* space.c — one space's lifecycle: builds of pushed commits, releases, app
- * instances (start, readiness, restart with backoff, zero-downtime switch) and the
- * route the proxy reads. The set of spaces (create, delete, JSON, startup) is
- * spaces.c; shared private types are in space_int.h. */
+/* space.c — one space's lifecycle after its build: releases, app instances (the
+ * start queue, readiness, crash-loop backoff, zero-downtime switch) and the route the
+ * proxy reads. Builds are space_build.c; the set of spaces (create, delete, JSON,
+ * startup and recovery) is spaces.c; shared private types are in space_int.h. */
 #include "space_int.h"
 
 #include <dirent.h>
@@ -30,6 +30,7 @@ int space_active_instances;
 int space_active_builds;
 void (*space_shutdown_cb)(void *arg);
 void *space_shutdown_arg;
+uint64_t space_backoff_base_ms = BACKOFF_BASE_MS;
 
 static void space_start_instance(space *s, inst_ref *ref);
 
@@ -126,11 +127,23 @@ space_save(space *s)
 	store_space_update(s->p->store, &s->row);
 }
 
+int64_t
+space_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* message == s->row.error keeps the current message (and what it is about). */
 void
 space_set_stage(space *s, const char *stage, const char *message)
 {
 	if (s->p->stopping)
 		return;
+	if (message != s->row.error)
+		s->crash_error = 0;
 	if (strcmp(s->row.stage, stage) != 0)
 		log_info("space %s/%s: %s → %s", s->row.owner, s->row.name, s->row.stage, stage);
 	space_replace_str(&s->row.stage, stage);
@@ -145,6 +158,22 @@ int
 space_serving(const space *s)
 {
 	return s->static_live || (s->live != NULL && s->live->ready);
+}
+
+const char *
+space_progress_stage(const space *s)
+{
+	int serving = space_serving(s);
+
+	if (s->build != NULL)
+		return serving ? "RUNNING_BUILDING" : "BUILDING";
+	if (s->pending != NULL)
+		return serving ? "RUNNING_APP_STARTING" : "APP_STARTING";
+	if (serving)
+		return "RUNNING";
+	if (s->live != NULL)
+		return s->live->in == NULL && s->row.retry_at > 0 ? "RUNTIME_ERROR" : "APP_STARTING";
+	return s->row.stage;
 }
 
 void
@@ -191,8 +220,7 @@ space_update_route(space *s)
 
 /* ---- releases ---- */
 
-/* Removes release directories of this space other than the ones in use. */
-static void
+void
 space_prune_releases(space *s)
 {
 	char *dir = space_releases_dir(s->p, s);
@@ -230,12 +258,187 @@ space_prune_releases(space *s)
 
 /* ---- instances ---- */
 
+static inst_ref *
+inst_ref_new(space *s, int64_t build_id, const char *sha, const char *release_dir, app_config *cfg)
+{
+	inst_ref *ref = xcalloc(1, sizeof(*ref));
+
+	ref->s = s;
+	ref->build_id = build_id;
+	ref->sha = sha != NULL ? xstrdup(sha) : NULL;
+	ref->cfg = *cfg;
+	app_config_init(cfg);
+	ref->release_dir = xstrdup(release_dir);
+	return ref;
+}
+
 static void
 inst_ref_free(inst_ref *ref)
 {
 	app_config_release(&ref->cfg);
 	free(ref->release_dir);
+	free(ref->sha);
 	free(ref);
+}
+
+/* The switched-to release: what sha and sdk report while it serves. */
+static void
+space_set_release(space *s, int64_t build_id, const char *sha, const char *sdk)
+{
+	s->row.release_id = build_id;
+	s->row.want_running = 1;
+	if (s->row.deploy_id == build_id)
+		s->row.deploy_id = 0;
+	space_replace_str(&s->release_sha, sha);
+	space_replace_str(&s->release_sdk, sdk);
+}
+
+/* errorMessage once a release serves: a crash's reason is over, and so is any error
+ * about an older push once the newest push serves; an error about a newer push stays. */
+static const char *
+space_error_after_switch(const space *s, const char *sha)
+{
+	if (s->crash_error)
+		return NULL;
+	if (sha != NULL && s->row.sha != NULL && strcmp(sha, s->row.sha) == 0)
+		return NULL;
+	return s->row.error;
+}
+
+/* ---- the start queue ---- */
+
+/* Instance starts wait here in order; at most start_slots() are spawned and not yet
+ * ready at a time, and one is spawned per loop turn: a daemon start with many apps
+ * neither blocks the listener nor starts every sandbox at the same moment. An app
+ * slower than START_SLOT_MS to answer gives its slot to the next one (it keeps
+ * starting), so a few slow starters do not hold up the rest. */
+static inst_ref *start_head, *start_tail;
+static inst_ref *starting[START_SLOTS_MAX];
+static int nstarting;
+static uv_timer_t start_timer;
+static int start_timer_ready;
+
+static int
+start_slots(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN) * START_SLOTS_PER_CPU;
+
+	return n < 1 ? 1 : n > START_SLOTS_MAX ? START_SLOTS_MAX : (int)n;
+}
+
+static void space_spawn_instance(space *s, inst_ref *ref);
+static void starts_pump(uv_timer_t *t);
+
+static void
+starts_arm(uint64_t delay_ms)
+{
+	if (start_timer_ready && start_head != NULL)
+		uv_timer_start(&start_timer, starts_pump, delay_ms, 0);
+}
+
+static void
+starts_slot_take(inst_ref *ref)
+{
+	ref->starting = 1;
+	ref->start_ms = now_ms();
+	starting[nstarting++] = ref;
+}
+
+/* Ready, exited, or slow: the instance's slot goes to the next start. */
+static void
+starts_slot_release(inst_ref *ref)
+{
+	if (!ref->starting)
+		return;
+	ref->starting = 0;
+	for (int i = 0; i < nstarting; i++) {
+		if (starting[i] == ref) {
+			starting[i] = starting[--nstarting];
+			break;
+		}
+	}
+	starts_arm(0);
+}
+
+static void
+starts_pump(uv_timer_t *t)
+{
+	uint64_t now = now_ms(), oldest = now;
+	inst_ref *ref;
+
+	(void)t;
+	for (int i = nstarting - 1; i >= 0; i--)
+		if (now - starting[i]->start_ms >= START_SLOT_MS)
+			starts_slot_release(starting[i]);
+	ref = start_head;
+	if (ref != NULL && nstarting < start_slots() && !ref->s->p->stopping) {
+		start_head = ref->next_start;
+		if (start_head == NULL)
+			start_tail = NULL;
+		ref->next_start = NULL;
+		ref->queued = 0;
+		space_spawn_instance(ref->s, ref);
+	}
+	if (start_head == NULL || start_head->s->p->stopping)
+		return;
+	/* The next one on the next turn (requests are served in between), or when the
+	 * oldest slot times out. */
+	for (int i = 0; i < nstarting; i++)
+		if (starting[i]->start_ms < oldest)
+			oldest = starting[i]->start_ms;
+	starts_arm(nstarting < start_slots() ? 0 : oldest + START_SLOT_MS - now);
+}
+
+static void
+starts_schedule(uv_loop_t *loop)
+{
+	if (!start_timer_ready) {
+		uv_timer_init(loop, &start_timer);
+		/* The queue never keeps the loop alive at shutdown. */
+		uv_unref((uv_handle_t *)&start_timer);
+		start_timer_ready = 1;
+	}
+	starts_arm(0);
+}
+
+static void
+starts_remove(inst_ref *ref)
+{
+	inst_ref **pp;
+
+	for (pp = &start_head; *pp != NULL; pp = &(*pp)->next_start) {
+		if (*pp == ref) {
+			*pp = ref->next_start;
+			break;
+		}
+	}
+	start_tail = NULL;
+	for (inst_ref *q = start_head; q != NULL; q = q->next_start)
+		start_tail = q;
+	ref->next_start = NULL;
+	ref->queued = 0;
+}
+
+void
+space_starts_drop_queued(void)
+{
+	while (start_head != NULL)
+		starts_remove(start_head);
+}
+
+/* Queues a start of ref's release (a no-op while it runs or waits). */
+static void
+space_start_instance(space *s, inst_ref *ref)
+{
+	if (ref->in != NULL || ref->queued)
+		return;
+	ref->queued = 1;
+	if (start_tail != NULL)
+		start_tail->next_start = ref;
+	else
+		start_head = ref;
+	start_tail = ref;
+	starts_schedule(s->p->loop);
 }
 
 /* The old instance keeps serving requests that already hold its route for a moment,
@@ -253,7 +456,8 @@ drain_expired(uv_timer_t *t)
 void
 space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms)
 {
-	(void)s;
+	if (ref->queued)
+		starts_remove(ref);
 	ref->s = NULL;
 	if (ref->in == NULL) {
 		inst_ref_free(ref);
@@ -270,7 +474,8 @@ space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms)
 }
 
 static void
-space_go_live_static(space *s, int64_t build_id, const char *release_dir, const app_config *cfg)
+space_go_live_static(space *s, int64_t build_id, const char *sha, const char *release_dir,
+    const app_config *cfg)
 {
 	free(s->static_root);
 	s->static_root = cfg->static_dir[0] != '\0'
@@ -280,15 +485,16 @@ space_go_live_static(space *s, int64_t build_id, const char *release_dir, const 
 	if (s->pending != NULL) {
 		space_detach_instance(s, s->pending, 0);
 		s->pending = NULL;
+		s->row.deploy_id = 0;
 	}
 	if (s->live != NULL) {
 		space_detach_instance(s, s->live, DRAIN_MS);
 		s->live = NULL;
 	}
-	s->row.release_id = build_id;
-	s->row.want_running = 1;
-	s->crashes = 0;
-	space_set_stage(s, "RUNNING", NULL);
+	space_set_release(s, build_id, sha, cfg->sdk);
+	s->row.restarts = 0;
+	s->row.retry_at = 0;
+	space_set_stage(s, space_progress_stage(s), space_error_after_switch(s, sha));
 	space_prune_releases(s);
 }
 
@@ -298,7 +504,9 @@ instance_ready(instance *in, void *arg)
 	inst_ref *ref = arg;
 	space *s = ref->s;
 
+	(void)in;
 	ref->ready = 1;
+	starts_slot_release(ref);
 	if (s == NULL)
 		return;
 	space_cold_start(s, now_ms() - instance_started_ms(in));
@@ -307,22 +515,23 @@ instance_ready(instance *in, void *arg)
 		s->pending = NULL;
 		s->live = ref;
 		s->pending_crashes = 0;
-		s->crashes = 0;
 		if (s->static_live) {
 			s->static_live = 0;
 			free(s->static_root);
 			s->static_root = NULL;
 		}
-		s->row.release_id = ref->build_id;
-		s->row.want_running = 1;
+		space_set_release(s, ref->build_id, ref->sha, ref->cfg.sdk);
+		s->row.restarts = 0;
+		s->row.retry_at = 0;
 		/* The route switches before the old instance is told to stop. */
 		lifecycle_ready(s);
-		space_set_stage(s, "RUNNING", NULL);
+		space_set_stage(s, space_progress_stage(s), space_error_after_switch(s, ref->sha));
 		if (old != NULL)
 			space_detach_instance(s, old, DRAIN_MS);
 		space_prune_releases(s);
 	} else if (ref == s->live) {
-		space_set_stage(s, "RUNNING", s->row.error);
+		s->row.retry_at = 0;
+		space_set_stage(s, space_progress_stage(s), s->crash_error ? NULL : s->row.error);
 	}
 }
 
@@ -355,18 +564,98 @@ restart_fire(uv_timer_t *t)
 	space *s = t->data;
 	inst_ref *ref = s->restart_for_pending ? s->pending : s->live;
 
-	if (ref != NULL && ref->in == NULL) {
-		s->restarts++;
-		space_start_instance(s, ref);
-	}
+	if (ref == NULL || ref->in != NULL)
+		return;
+	if (ref == s->live)
+		s->row.retry_at = 0;
+	s->restarts++;
+	space_start_instance(s, ref);
+	space_set_stage(s, space_progress_stage(s), s->row.error);
 }
 
+/* Capped exponential backoff: base, 2 base, 4 base, ... up to BACKOFF_CAP_MS. */
 static uint64_t
 backoff_ms(int crashes)
 {
-	uint64_t ms = 1000ull << (crashes > 5 ? 5 : crashes - 1);
+	int shift = crashes < 1 ? 0 : crashes - 1;
+	uint64_t ms = space_backoff_base_ms << (shift > 20 ? 20 : shift);
 
-	return ms > 30000 ? 30000 : ms;
+	return ms > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : ms;
+}
+
+/* The live release crashed (again): it is retried forever, each time a little later,
+ * as Kubernetes' CrashLoopBackOff does; RUNTIME_ERROR with the reason while waiting.
+ * The count and the retry time are stored, so a daemon restart resumes the wait
+ * instead of replaying the loop. */
+static void
+space_crash_loop(space *s, const char *msg)
+{
+	uint64_t delay;
+
+	s->row.restarts++;
+	delay = backoff_ms(s->row.restarts);
+	s->row.retry_at = space_wall_ms() + (int64_t)delay;
+	s->restart_for_pending = 0;
+	uv_timer_start(&s->restart_timer, restart_fire, delay, 0);
+	log_warn("space %s/%s: app crashed (%d in a row); restart in %llu ms", s->row.owner,
+	    s->row.name, s->row.restarts, (unsigned long long)delay);
+	space_set_stage(s, space_progress_stage(s), msg);
+	s->crash_error = 1;
+}
+
+static void
+pending_exited(space *s, inst_ref *ref, const instance_exit *ex)
+{
+	int old_alive = space_serving(s) || (s->live != NULL && s->live->in != NULL);
+	char *msg;
+
+	s->pending_crashes++;
+	msg = exit_message(ex, s->pending_crashes);
+	if (!old_alive) {
+		/* Nothing else can serve: the new release is the one to keep trying. */
+		if (s->live != NULL)
+			space_detach_instance(s, s->live, 0);
+		s->live = ref;
+		s->pending = NULL;
+		space_set_release(s, ref->build_id, ref->sha, ref->cfg.sdk);
+		s->row.restarts = s->pending_crashes - 1;
+		space_crash_loop(s, msg);
+		space_prune_releases(s);
+	} else if (s->pending_crashes <= MAX_PENDING_RESTARTS && !ex->startup_timeout) {
+		/* The old release serves meanwhile; the reason shows during the retries. */
+		s->restart_for_pending = 1;
+		uv_timer_start(&s->restart_timer, restart_fire, backoff_ms(s->pending_crashes), 0);
+		space_set_stage(s, space_progress_stage(s), msg);
+		s->crash_error = 1;
+	} else {
+		/* Given up: the old release keeps serving, the reason stays until the next push. */
+		s->pending = NULL;
+		s->row.deploy_id = 0;
+		inst_ref_free(ref);
+		space_set_stage(s, space_progress_stage(s), msg);
+		space_prune_releases(s);
+	}
+	free(msg);
+}
+
+static void
+live_exited(space *s, inst_ref *ref, instance *in, const instance_exit *ex)
+{
+	char *msg;
+
+	if (ex->was_ready && now_ms() - instance_started_ms(in) > HEALTHY_RUN_MS)
+		s->row.restarts = 0;
+	msg = exit_message(ex, s->row.restarts + 1);
+	if (s->pending != NULL) {
+		/* A newer release is starting: it takes over, this one is not restarted. */
+		s->live = NULL;
+		inst_ref_free(ref);
+		space_set_stage(s, space_progress_stage(s), msg);
+		s->crash_error = 1;
+	} else {
+		space_crash_loop(s, msg);
+	}
+	free(msg);
 }
 
 static void
@@ -379,47 +668,17 @@ instance_exited(instance *in, const instance_exit *ex, void *arg)
 	budget_release(ref);
 	ref->in = NULL;
 	ref->ready = 0;
+	starts_slot_release(ref);
 	if (s == NULL || s->p->stopping) {
 		if (s == NULL)
 			inst_ref_free(ref);
 		space_maybe_shutdown_done();
 		return;
 	}
-	if (ref == s->pending) {
-		s->pending_crashes++;
-		if (s->pending_crashes <= MAX_RESTARTS && !ex->startup_timeout) {
-			s->restart_for_pending = 1;
-			uv_timer_start(&s->restart_timer, restart_fire, backoff_ms(s->pending_crashes), 0);
-			return;
-		}
-		char *msg = exit_message(ex, s->pending_crashes);
-		s->pending = NULL;
-		inst_ref_free(ref);
-		if (space_serving(s))
-			space_set_stage(s, "RUNNING", msg);
-		else
-			space_set_stage(s, "RUNTIME_ERROR", msg);
-		free(msg);
-		return;
-	}
-	if (ref == s->live) {
-		if (ex->was_ready && now_ms() - instance_started_ms(in) > HEALTHY_RUN_MS)
-			s->crashes = 0;
-		s->crashes++;
-		if (s->crashes <= MAX_RESTARTS) {
-			log_warn("space %s/%s: app exited (code %d); restart %d in %llu ms", s->row.owner,
-			    s->row.name, ex->exit_code, s->crashes, (unsigned long long)backoff_ms(s->crashes));
-			s->restart_for_pending = 0;
-			space_set_stage(s, "APP_STARTING", NULL);
-			uv_timer_start(&s->restart_timer, restart_fire, backoff_ms(s->crashes), 0);
-			return;
-		}
-		char *msg = exit_message(ex, s->crashes);
-		s->live = NULL;
-		inst_ref_free(ref);
-		space_set_stage(s, "RUNTIME_ERROR", msg);
-		free(msg);
-	}
+	if (ref == s->pending)
+		pending_exited(s, ref, ex);
+	else if (ref == s->live)
+		live_exited(s, ref, in, ex);
 }
 
 static void
@@ -430,8 +689,9 @@ env_add(char ***env, size_t *n, char *kv)
 	(*env)[*n] = NULL;
 }
 
+/* The one place an app's sandbox is spawned (from the start queue). */
 static void
-space_start_instance(space *s, inst_ref *ref)
+space_spawn_instance(space *s, inst_ref *ref)
 {
 	podium *p = s->p;
 	instance_spec spec = { 0 };
@@ -488,8 +748,10 @@ space_start_instance(space *s, inst_ref *ref)
 		r = budget_reserve(s->row.id, ref, spec.memory_bytes, why, sizeof(why));
 	if (r == 0 && (r = instance_start(p->loop, &spec, &cb, &ref->in)) != 0)
 		budget_release(ref);
-	if (r == 0)
+	if (r == 0) {
 		space_active_instances++;
+		starts_slot_take(ref);
+	}
 	config_strv_free(env);
 	config_strv_free(mask);
 	free(data_dir);
@@ -512,10 +774,10 @@ space_start_instance(space *s, inst_ref *ref)
 /* Starts a release built by build_id: static ones switch at once, apps start a
  * pending instance that takes over once ready. Takes ownership of cfg's contents. */
 void
-space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cfg)
+space_deploy(space *s, int64_t build_id, const char *sha, const char *release_dir, app_config *cfg)
 {
 	if (strcmp(cfg->sdk, "static") == 0 || cfg->run_argv == NULL) {
-		space_go_live_static(s, build_id, release_dir, cfg);
+		space_go_live_static(s, build_id, sha, release_dir, cfg);
 		app_config_release(cfg);
 		return;
 	}
@@ -523,17 +785,14 @@ space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cf
 		space_detach_instance(s, s->pending, 0);
 		s->pending = NULL;
 	}
-	uv_timer_stop(&s->restart_timer);
-	inst_ref *ref = xcalloc(1, sizeof(*ref));
-	ref->s = s;
-	ref->build_id = build_id;
-	ref->cfg = *cfg;
-	app_config_init(cfg);
-	ref->release_dir = xstrdup(release_dir);
-	s->pending = ref;
+	if (s->restart_for_pending)
+		uv_timer_stop(&s->restart_timer);
+	s->pending = inst_ref_new(s, build_id, sha, release_dir, cfg);
 	s->pending_crashes = 0;
-	space_set_stage(s, space_serving(s) ? "RUNNING_APP_STARTING" : "APP_STARTING", NULL);
-	space_start_instance(s, ref);
+	/* Stored: a daemon stop before the switch deploys it again at the next start. */
+	s->row.deploy_id = build_id;
+	space_set_stage(s, space_progress_stage(s), s->row.error);
+	space_start_instance(s, s->pending);
 }
 
 /* Variables or secrets changed: the release serving (or the one starting) starts
@@ -561,7 +820,7 @@ space_redeploy(space *s)
 
 		log_info("space %s/%s: configuration changed, restarting release %lld",
 		    s->row.owner, s->row.name, (long long)b.id);
-		space_deploy(s, b.id, rel, &cfg);
+		space_deploy(s, b.id, b.sha, rel, &cfg);
 		free(rel);
 	}
 	json_decref(j);
@@ -569,257 +828,30 @@ space_redeploy(space *s)
 	build_row_release(&b);
 }
 
-/* ---- builds ---- */
-
-static const char *
-build_stage_name(build_stage_result st)
+void
+space_resume(space *s, int64_t build_id, const char *sha, const char *release_dir, app_config *cfg)
 {
-	switch (st) {
-	case BUILD_NO_APP_FILE: return "NO_APP_FILE";
-	case BUILD_CONFIG_ERROR: return "CONFIG_ERROR";
-	default: return "BUILD_ERROR";
-	}
-}
+	int64_t wait;
 
-static void
-build_ctx_free(build_ctx *c)
-{
-	free(c->release_dir);
-	free(c->sha);
-	free(c->repo);
-	free(c->log_path);
-	free(c->space_id);
-	free(c->cache_dir);
-	free(c);
-}
-
-/* Builds run at most build_slots() at a time; the rest wait here in push order, so a
- * burst of pushes cannot bury the machine in pip and npm. */
-static build_ctx *queue_head, *queue_tail;
-
-static int
-build_slots(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 2 ? 2 : (int)n;
-}
-
-static void builds_pump(podium *p);
-
-static void
-build_done(build_job *job, const build_result *res, void *arg)
-{
-	build_ctx *c = arg;
-	space *s = c->s;
-	podium *p = c->p;
-
-	space_active_builds--;
-	if (s == NULL || p->stopping) {
-		/* Superseded, deleted or shutting down: the result is dropped. */
-		if (!p->stopping)
-			store_build_finish(p->store, c->build_id, "failed", "cancelled", NULL);
-		if (s == NULL || res->status != BUILD_OK)
-			fs_rm_rf(c->release_dir);
-		build_ctx_free(c);
-		builds_pump(p);
-		space_maybe_shutdown_done();
+	if (strcmp(cfg->sdk, "static") == 0 || cfg->run_argv == NULL) {
+		space_go_live_static(s, build_id, sha, release_dir, cfg);
+		app_config_release(cfg);
 		return;
 	}
-	s->build = NULL;
-	s->job = NULL;
-	if (res->config.card != NULL) {
-		char *card = json_dumps(res->config.card, JSON_COMPACT);
-		space_replace_str(&s->row.card, card);
-		free(card);
-	}
-	if (res->status == BUILD_OK) {
-		json_t *j = app_config_to_json(&res->config);
-		char *cfg_text = json_dumps(j, JSON_COMPACT);
-		app_config cfg;
-		app_config_init(&cfg);
-		app_config_from_json(&cfg, j);
-		store_build_finish(p->store, c->build_id, "ok", NULL, cfg_text);
-		free(cfg_text);
-		json_decref(j);
-		if (strcmp(s->row.sdk, cfg.sdk) != 0)
-			space_replace_str(&s->row.sdk, cfg.sdk);
-		log_info("space %s/%s: build %lld of %.12s ok", s->row.owner, s->row.name,
-		    (long long)c->build_id, c->sha);
-		if (!lifecycle_build_ok(s, c->build_id))
-			space_deploy(s, c->build_id, c->release_dir, &cfg);
-		app_config_release(&cfg);
+	s->live = inst_ref_new(s, build_id, sha, release_dir, cfg);
+	space_set_release(s, build_id, sha, s->live->cfg.sdk);
+	wait = s->row.retry_at - space_wall_ms();
+	if (s->row.restarts > 0 && s->row.retry_at > 0 && wait > 0) {
+		/* In a crash loop: wait out the backoff it was in. */
+		s->crash_error = s->row.error != NULL;
+		s->restart_for_pending = 0;
+		uv_timer_start(&s->restart_timer, restart_fire, (uint64_t)wait, 0);
+		log_info("space %s/%s: crash loop (%d restarts); next start in %lld ms", s->row.owner,
+		    s->row.name, s->row.restarts, (long long)wait);
 	} else {
-		store_build_finish(p->store, c->build_id, "failed", res->message, NULL);
-		fs_rm_rf(c->release_dir);
-		log_info("space %s/%s: build %lld failed: %s", s->row.owner, s->row.name,
-		    (long long)c->build_id, res->message);
-		if (space_serving(s) || s->pending != NULL)
-			space_set_stage(s, s->pending != NULL ? "RUNNING_APP_STARTING" : "RUNNING", res->message);
-		else
-			space_set_stage(s, build_stage_name(res->status), res->message);
+		s->crash_error = s->row.restarts > 0 && s->row.error != NULL;
+		s->row.retry_at = 0;
+		space_start_instance(s, s->live);
 	}
-	build_ctx_free(c);
-	builds_pump(p);
+	space_set_stage(s, space_progress_stage(s), s->row.error);
 }
-
-static void
-build_start(build_ctx *c)
-{
-	build_request req = { 0 };
-	space *s = c->s;
-	podium *p = c->p;
-	char **env, **mask;
-	int r;
-
-	req.repo_path = c->repo;
-	req.sha = c->sha;
-	req.release_dir = c->release_dir;
-	req.log_path = c->log_path;
-	req.sandbox_bin = p->sandbox_bin;
-	req.space_id = c->space_id;
-	req.host_uid = c->host_uid;
-	req.cache_dir = c->cache_dir;
-	req.no_cache = c->no_cache;
-	req.memory_bytes = flavor_build()->memory_bytes;
-	req.pids = flavor_build()->pids;
-	req.cpus = flavor_build()->cpus;
-	space_config_env(p, s, &env, &mask);
-	req.env = (const char *const *)env;
-	req.mask = (const char *const *)mask;
-	r = builder_build_start(p->loop, &req, build_done, c, &s->job);
-	config_strv_free(env);
-	config_strv_free(mask);
-	if (r != 0) {
-		s->build = NULL;
-		store_build_finish(p->store, c->build_id, "failed", "could not start the build", NULL);
-		space_set_stage(s, space_serving(s) ? "RUNNING" : "BUILD_ERROR",
-		    "internal error: could not start the build");
-		build_ctx_free(c);
-		return;
-	}
-	space_active_builds++;
-}
-
-static void
-builds_pump(podium *p)
-{
-	while (!p->stopping && queue_head != NULL && space_active_builds < build_slots()) {
-		build_ctx *c = queue_head;
-
-		queue_head = c->next;
-		if (queue_head == NULL)
-			queue_tail = NULL;
-		c->next = NULL;
-		if (c->s == NULL) {
-			store_build_finish(p->store, c->build_id, "failed", "cancelled", NULL);
-			build_ctx_free(c);
-			continue;
-		}
-		build_start(c);
-	}
-}
-
-static void
-builds_enqueue(build_ctx *c)
-{
-	int ahead = space_active_builds;
-	logfile lf;
-
-	for (build_ctx *q = queue_head; q != NULL; q = q->next)
-		ahead += q->s != NULL;
-	if (ahead >= build_slots() && logfile_open(&lf, c->log_path, 0644) == 0) {
-		char line[128];
-		int n = snprintf(line, sizeof(line), "==> waiting for a build slot (%d builds ahead, "
-		    "%d at a time)\n", ahead, build_slots());
-
-		logfile_write(&lf, line, (size_t)n);
-		logfile_close(&lf);
-	}
-	if (queue_tail != NULL)
-		queue_tail->next = c;
-	else
-		queue_head = c;
-	queue_tail = c;
-	builds_pump(c->p);
-}
-
-void
-space_build_abandon(space *s)
-{
-	if (s->build == NULL)
-		return;
-	s->build->s = NULL;
-	if (s->job != NULL)
-		builder_build_cancel(s->job);
-	s->build = NULL;
-	s->job = NULL;
-}
-
-void
-space_builds_drop_queued(void)
-{
-	while (queue_head != NULL) {
-		build_ctx *c = queue_head;
-		queue_head = c->next;
-		if (c->s != NULL)
-			c->s->build = NULL;
-		build_ctx_free(c);
-	}
-	queue_tail = NULL;
-}
-
-void
-space_on_push(podium *p, space *s, const char *sha)
-{
-	space_build_commit(p, s, sha, 0);
-}
-
-void
-space_build_commit(podium *p, space *s, const char *sha, int no_cache)
-{
-	build_row b = { 0 };
-	char *logs = space_logs_dir(p, s), *rel = space_releases_dir(p, s);
-	build_ctx *c;
-	int r;
-
-	log_info("space %s/%s: push of %.12s", s->row.owner, s->row.name, sha);
-	space_replace_str(&s->row.sha, sha);
-	/* A newer push supersedes the build waiting or in flight. */
-	space_build_abandon(s);
-	fs_mkdir_p(logs, 0750);
-	fs_mkdir_p(rel, 0755);
-	b.space_id = s->row.id;
-	b.sha = (char *)sha;
-	b.release_dir = rel;
-	b.log_path = space_build_log_path(p, s);
-	r = store_build_insert(p->store, &b);
-	if (r != 0) {
-		free(b.log_path);
-		free(logs);
-		free(rel);
-		space_set_stage(s, "BUILD_ERROR", "internal error: could not record the build");
-		return;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->s = s;
-	c->p = p;
-	c->build_id = b.id;
-	c->sha = xstrdup(sha);
-	c->release_dir = xasprintf("%s/%lld", rel, (long long)b.id);
-	c->repo = space_repo_path(p, s);
-	c->log_path = b.log_path;
-	c->space_id = xasprintf("%s/%s", s->row.owner, s->row.name);
-	c->host_uid = space_host_uid(s);
-	c->cache_dir = space_cache_dir(p, s);
-	c->no_cache = no_cache;
-	fs_rm_rf(c->release_dir);
-	/* A fresh log per build: the latest build's log is what users read. */
-	unlink(c->log_path);
-	s->build = c;
-	space_set_stage(s, space_serving(s) ? "RUNNING_BUILDING" : "BUILDING", NULL);
-	builds_enqueue(c);
-	free(logs);
-	free(rel);
-}
-

@@ -6,7 +6,7 @@
  * the route switches to it and the old instance drains and stops (RUNNING). Failures
  * leave the old release serving with the error visible; without one the stage says
  * what failed (NO_APP_FILE, CONFIG_ERROR, BUILD_ERROR, RUNTIME_ERROR). A crashed app is
- * restarted with backoff; repeated crashes end in RUNTIME_ERROR.
+ * restarted without end with capped exponential backoff (RUNTIME_ERROR while it waits).
  *
  * All functions run on the main loop. A space pointer stays valid until
  * space_delete() returns; the list lives in podium->spaces.
@@ -21,8 +21,9 @@
 /* Each app's memory limit (its cgroup), committed against the host budget (budget.h). */
 #define SPACE_MEMORY_LIMIT (2ull << 30)
 
-/* Loads spaces from the store, fails builds interrupted by a crash, and brings back
- * every space that was meant to run on its last good release. */
+/* Loads spaces from the store and brings back every space that was meant to run on
+ * its last good release (apps start in the background); an interrupted build of the
+ * newest push is built again, an interrupted switch deployed again. */
 int spaces_init(podium *p);
 /* Stops every app (state kept) and cancels builds; cb(arg) runs when all have exited. */
 void spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg);

@@ -1,5 +1,6 @@
-/* space_int.h — the space lifecycle's private types, shared by space.c (builds,
- * instances, releases, routes) and spaces.c (create, delete, JSON, startup). */
+/* space_int.h — the space lifecycle's private types, shared by space.c (instances,
+ * releases, routes), space_build.c (builds) and spaces.c (create, delete, JSON,
+ * startup). */
 #ifndef PODIUM_SPACE_INT_H
 #define PODIUM_SPACE_INT_H
 
@@ -10,8 +11,14 @@
 #include "store.h"
 #include "usage.h"
 
-#define MAX_RESTARTS 3          /* crashes in a row before RUNTIME_ERROR */
+#define MAX_PENDING_RESTARTS 3  /* a new release's crashes before it is given up (old one serves) */
 #define HEALTHY_RUN_MS 60000    /* a run this long resets the crash count */
+#define BACKOFF_BASE_MS 1000    /* first restart delay of a crash loop, doubling ... */
+#define BACKOFF_CAP_MS 300000   /* ... up to this (Kubernetes' CrashLoopBackOff cap) */
+#define BUILD_ATTEMPTS 3        /* runs of a build interrupted by daemon stops before it fails */
+#define START_SLOTS_PER_CPU 2   /* instances spawned and not yet ready at a time, per CPU */
+#define START_SLOTS_MAX 64
+#define START_SLOT_MS 10000     /* a slower starter gives its start slot to the next one */
 #define DRAIN_MS 2000           /* old instance keeps running this long after a switch */
 #define STOP_GRACE_MS 5000      /* SIGTERM → SIGKILL */
 #define HOST_UID_BASE 200000    /* app of space N runs as host uid BASE+N */
@@ -23,10 +30,15 @@ typedef struct inst_ref {
 	space *s;
 	instance *in;
 	int64_t build_id;
+	char *sha;               /* commit of the release */
 	app_config cfg;
 	char *release_dir;
 	int ready;
 	char flavor[64];       /* hardware it was started with */
+	int queued;              /* waiting in the start queue (in == NULL) */
+	int starting;            /* spawned, holds a start slot until ready, exit or START_SLOT_MS */
+	uint64_t start_ms;
+	struct inst_ref *next_start;
 } inst_ref;
 
 /* A build waiting for a slot or running; s is cleared when the build was superseded
@@ -54,7 +66,9 @@ struct space {
 	inst_ref *pending;     /* new release starting */
 	int static_live;       /* a static release serves */
 	char *static_root;
-	int crashes;           /* consecutive crashes of the live release */
+	char *release_sha;     /* commit and sdk of row.release_id (the switched-to release) */
+	char *release_sdk;
+	int crash_error;       /* row.error is the crash loop's last reason: cleared once the app is up */
 	int pending_crashes;
 	uv_timer_t restart_timer;
 	int restart_for_pending;
@@ -71,6 +85,9 @@ struct space {
 	uint64_t wakes, wake_ms;               /* wakes so far; the last: wake → switch */
 	uint64_t wake_sandbox_ms, wake_app_ms; /* the last wake: spawn → box, box → port */
 };
+
+/* First crash-loop delay (BACKOFF_BASE_MS, or PODIUM_RESTART_BACKOFF_MS read at start). */
+extern uint64_t space_backoff_base_ms;
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
 extern int space_active_instances;
@@ -92,11 +109,26 @@ void space_update_route(space *s);
 void space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms);
 /* Drops the builds of s: a queued one is discarded, a running one cancelled. */
 void space_build_abandon(space *s);
-/* Shutdown: forgets queued builds (their rows stay "building" and are marked
- * interrupted at the next start). */
+/* Shutdown: forgets queued builds (their rows stay "building" and are built again
+ * at the next start) and queued instance starts. */
 void space_builds_drop_queued(void);
+void space_starts_drop_queued(void);
 /* Starts a release built by build_id; takes ownership of cfg's contents. */
-void space_deploy(space *s, int64_t build_id, const char *release_dir, app_config *cfg);
+void space_deploy(space *s, int64_t build_id, const char *sha, const char *release_dir,
+    app_config *cfg);
+/* After a restart: brings back the release that served (or crash-looped) as the live
+ * one, resuming a crash loop's backoff; takes ownership of cfg's contents. */
+void space_resume(space *s, int64_t build_id, const char *sha, const char *release_dir,
+    app_config *cfg);
+/* After a restart: builds the interrupted build b's commit again (attempt + 1). */
+void space_build_again(space *s, const build_row *b);
+/* The stage saying what the space does now (building, starting, serving, waiting to
+ * restart), for a change that keeps errorMessage. */
+const char *space_progress_stage(const space *s);
+/* Removes release directories of this space other than the ones in use. */
+void space_prune_releases(space *s);
+/* Milliseconds since the epoch (crash-loop retry times survive restarts). */
+int64_t space_wall_ms(void);
 /* Builds exactly sha (a push, or a factory rebuild with no_cache). */
 void space_build_commit(podium *p, space *s, const char *sha, int no_cache);
 

@@ -178,6 +178,8 @@ space_delete(podium *p, space *s)
 	space_row_release(&s->row);
 	free(s->static_root);
 	free(s->hardware);
+	free(s->release_sha);
+	free(s->release_sdk);
 	/* The struct holds the timer: it is freed in the timer's close callback. */
 	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
 	return 0;
@@ -185,16 +187,58 @@ space_delete(podium *p, space *s)
 
 /* ---- JSON ---- */
 
+/* The serving release's sdk; while nothing serves, the one the newest README names,
+ * else the one given at create time. */
+static const char *
+space_sdk(const space *s, json_t *card)
+{
+	const char *sdk = json_string_value(json_object_get(card, "sdk"));
+
+	if (space_serving(s) && s->release_sdk != NULL)
+		return s->release_sdk;
+	return sdk != NULL && sdk_known(sdk) ? sdk : s->row.sdk;
+}
+
+static json_t *
+space_card(const space *s)
+{
+	json_t *card = s->row.card != NULL ? json_loads(s->row.card, 0, NULL) : NULL;
+
+	return json_is_object(card) ? card : (json_decref(card), json_object());
+}
+
+static void
+time_iso(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char sec[24];
+
+	gmtime_r(&t, &tm);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", sec, (int)(ms % 1000));
+}
+
 json_t *
 space_runtime_json(const space *s)
 {
+	json_t *card = space_card(s);
 	json_t *j = json_pack("{s:s, s:{s:s, s:s}}", "stage", s->row.stage,
 	    "hardware", "current", space_hardware_current(s), "requested", space_flavor(s)->name);
+	char when[40];
 
 	if (s->row.error != NULL)
 		json_object_set_new(j, "errorMessage", json_string(s->row.error));
 	json_object_set_new(j, "storage", json_null());
-	json_object_set_new(j, "sdk", json_string(s->row.sdk));
+	json_object_set_new(j, "sdk", json_string(space_sdk(s, card)));
+	json_object_set_new(j, "restarts", json_integer(s->row.restarts));
+	if (s->row.retry_at > 0) {
+		time_iso(s->row.retry_at, when, sizeof(when));
+		json_object_set_new(j, "nextRetryAt", json_string(when));
+	} else {
+		json_object_set_new(j, "nextRetryAt", json_null());
+	}
+	json_decref(card);
 	lifecycle_runtime(s, j);
 	/* A static release runs no process: nothing committed. */
 	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : space_flavor(s)->memory_bytes));
@@ -206,18 +250,16 @@ json_t *
 space_json(const podium *p, const space *s, int full)
 {
 	char *host = podium_space_url(p, s->row.subdomain);
-	char created[32];
-	time_t t = (time_t)s->row.created;
-	struct tm tm;
+	json_t *card = space_card(s);
+	char created[40];
 	json_t *j;
 
-	gmtime_r(&t, &tm);
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	time_iso(s->row.created * 1000, created, sizeof(created));
 	j = json_pack("{s:s++, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:o}",
 	    "id", s->row.owner, "/", s->row.name,
 	    "author", s->row.owner,
 	    "name", s->row.name,
-	    "sdk", s->row.sdk,
+	    "sdk", space_sdk(s, card),
 	    "private", s->row.private,
 	    "host", host,
 	    "subdomain", s->row.subdomain,
@@ -225,12 +267,16 @@ space_json(const podium *p, const space *s, int full)
 	    "runtime", space_runtime_json(s));
 	free(host);
 	if (full) {
-		json_t *card = s->row.card != NULL ? json_loads(s->row.card, 0, NULL) : NULL;
-		json_object_set_new(j, "sha", s->row.sha != NULL ? json_string(s->row.sha) : json_null());
-		json_object_set_new(j, "cardData", card != NULL ? card : json_object());
+		/* sha: the commit that serves (null while none does); lastPushedSha: main. */
+		const char *sha = space_serving(s) ? s->release_sha : NULL;
+		json_object_set_new(j, "sha", sha != NULL ? json_string(sha) : json_null());
+		json_object_set_new(j, "lastPushedSha", s->row.sha != NULL ? json_string(s->row.sha)
+		    : json_null());
+		json_object_set_new(j, "cardData", json_incref(card));
 		json_object_set_new(j, "likes", json_integer(0));
 		json_object_set_new(j, "tags", json_array());
 	}
+	json_decref(card);
 	return j;
 }
 
@@ -242,64 +288,141 @@ load_one(space_row *row, void *arg)
 	space_new(arg, row);
 }
 
-/* Brings a space back after a daemon restart from its last good release. */
-static void
-space_recover(space *s)
+/* Loads build id's release config; 0, or -errno when it is not an ok build. */
+static int
+release_load(space *s, int64_t id, build_row *b, app_config *cfg, char **dir)
 {
-	podium *p = s->p;
+	json_t *j;
+	int r;
+
+	if (id <= 0 || store_build_get(s->p->store, id, b) != 0 || b->config == NULL ||
+	    strcmp(b->status, "ok") != 0)
+		return -ENOENT;
+	j = json_loads(b->config, 0, NULL);
+	r = j != NULL && app_config_from_json(cfg, j) == 0 ? 0 : -EINVAL;
+	json_decref(j);
+	if (r == 0)
+		*dir = xasprintf("%s/%lld", b->release_dir, (long long)b->id);
+	return r;
+}
+
+/* The release that served (or crash-looped) comes back as the live one. */
+static void
+recover_release(space *s)
+{
 	build_row b = { 0 };
 	app_config cfg;
-	json_t *j;
-	int interrupted = strstr(s->row.stage, "BUILDING") != NULL;
-	const char *why = interrupted ? "build interrupted: the daemon stopped while it was running" : NULL;
+	char *dir = NULL;
+	int r;
 
-	if (lifecycle_recover(s))
-		return;
-
-	if (!s->row.want_running || s->row.release_id <= 0 ||
-	    store_build_get(p->store, s->row.release_id, &b) != 0 || b.config == NULL) {
-		if (interrupted)
-			space_set_stage(s, "BUILD_ERROR", why);
-		else if (strstr(s->row.stage, "STARTING") != NULL || strcmp(s->row.stage, "RUNNING") == 0)
-			space_set_stage(s, "STOPPED", NULL);
-		else
-			space_update_route(s);
-		build_row_release(&b);
-		return;
-	}
 	app_config_init(&cfg);
-	j = json_loads(b.config, 0, NULL);
-	if (j == NULL || app_config_from_json(&cfg, j) != 0) {
+	r = release_load(s, s->row.release_id, &b, &cfg, &dir);
+	if (r == 0) {
+		log_info("space %s/%s: recovering release %lld", s->row.owner, s->row.name,
+		    (long long)b.id);
+		space_resume(s, b.id, b.sha, dir, &cfg);
+	} else if (r == -EINVAL) {
 		space_set_stage(s, "RUNTIME_ERROR", "stored release configuration is unreadable");
-	} else {
-		char *rel = xasprintf("%s/%lld", b.release_dir, (long long)b.id);
-		log_info("space %s/%s: recovering release %lld", s->row.owner, s->row.name, (long long)b.id);
-		space_deploy(s, b.id, rel, &cfg);
-		if (why != NULL && !p->stopping) {
-			space_replace_str(&s->row.error, why);
-			space_save(s);
-		}
-		free(rel);
 	}
-	json_decref(j);
+	free(dir);
 	app_config_release(&cfg);
 	build_row_release(&b);
+}
+
+/* A good build whose switch the daemon stop interrupted is deployed again. */
+static void
+recover_deploy(space *s)
+{
+	build_row b = { 0 };
+	app_config cfg;
+	char *dir = NULL;
+
+	app_config_init(&cfg);
+	if (release_load(s, s->row.deploy_id, &b, &cfg, &dir) == 0) {
+		log_info("space %s/%s: deploying release %lld (its switch was interrupted)",
+		    s->row.owner, s->row.name, (long long)b.id);
+		space_deploy(s, b.id, b.sha, dir, &cfg);
+	} else {
+		s->row.deploy_id = 0;
+	}
+	free(dir);
+	app_config_release(&cfg);
+	build_row_release(&b);
+}
+
+/* Brings a space back after a daemon stop (kill -9 included): its last good release,
+ * a switch that was in flight, and a build of the newest push that was interrupted.
+ * latest is the space's newest build as the stop left it. */
+static void
+space_recover(space *s, const build_row *latest)
+{
+	int interrupted = latest->status != NULL && strcmp(latest->status, "building") == 0;
+	int was_up = strstr(s->row.stage, "STARTING") != NULL || strcmp(s->row.stage, "RUNNING") == 0 ||
+	    strstr(s->row.stage, "BUILDING") != NULL;
+
+	if (lifecycle_recover(s)) {
+		/* paused, or asleep: nothing starts until restart or a request */
+		space_prune_releases(s);
+		return;
+	}
+	if (s->row.want_running && s->row.release_id > 0)
+		recover_release(s);
+	if (s->row.deploy_id > 0 && s->row.deploy_id != s->row.release_id)
+		recover_deploy(s);
+	else
+		s->row.deploy_id = 0;
+	if (interrupted && latest->attempt < BUILD_ATTEMPTS) {
+		space_build_again(s, latest);
+	} else if (interrupted) {
+		/* Shown until the next push, whatever else happens meanwhile. */
+		char *why = xasprintf("build interrupted: the daemon stopped during the build of %.12s "
+		    "%d times; push a new commit to build again", latest->sha, latest->attempt);
+		space_set_stage(s, s->live != NULL || s->static_live ? space_progress_stage(s)
+		    : "BUILD_ERROR", why);
+		free(why);
+	}
+	if (s->live != NULL || s->pending != NULL || s->build != NULL || s->static_live)
+		space_set_stage(s, space_progress_stage(s), s->row.error);
+	else if (was_up && !interrupted)
+		space_set_stage(s, "STOPPED", NULL);
+	else
+		space_update_route(s);
+	space_prune_releases(s);
 }
 
 int
 spaces_init(podium *p)
 {
-	int r, n;
+	const char *base = getenv("PODIUM_RESTART_BACKOFF_MS");
+	build_row *latest;
+	size_t n = 0, i;
+	int r, failed;
 
 	lifecycle_init(p);
+	/* Read once: tests shorten the crash-loop backoff with it. */
+	if (base != NULL && atoll(base) > 0)
+		space_backoff_base_ms = (uint64_t)atoll(base);
 	r = store_space_load_all(p->store, load_one, p);
 	if (r != 0)
 		return r;
-	n = store_builds_fail_interrupted(p->store);
-	if (n > 0)
-		log_warn("marked %d interrupted build%s as failed", n, n == 1 ? "" : "s");
 	for (space *s = p->spaces; s != NULL; s = s->next)
-		space_recover(s);
+		n++;
+	/* Each space's newest build, before interrupted builds are marked failed. */
+	latest = xcalloc(n + 1, sizeof(*latest));
+	i = 0;
+	for (space *s = p->spaces; s != NULL; s = s->next)
+		store_build_latest(p->store, s->row.id, &latest[i++]);
+	failed = store_builds_fail_interrupted(p->store);
+	if (failed > 0)
+		log_warn("marked %d interrupted build%s as failed", failed, failed == 1 ? "" : "s");
+	/* Apps start in the background (space.c's start queue): the listener serves and
+	 * static spaces answer from the first loop turn. */
+	i = 0;
+	for (space *s = p->spaces; s != NULL; s = s->next) {
+		space_recover(s, &latest[i]);
+		build_row_release(&latest[i++]);
+	}
+	free(latest);
 	return 0;
 }
 
@@ -311,6 +434,7 @@ spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg)
 	space_shutdown_cb = cb;
 	space_shutdown_arg = arg;
 	space_builds_drop_queued();
+	space_starts_drop_queued();
 	for (space *s = p->spaces; s != NULL; s = s->next) {
 		uv_timer_stop(&s->restart_timer);
 		if (s->job != NULL)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,7 +15,7 @@ struct store {
 	sqlite3 *db;
 };
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 4
 
 static const char *schema_v1 =
 	"CREATE TABLE users ("
@@ -38,7 +39,7 @@ static const char *schema_v1 =
 /* Variables (secret = 0, value in clear) and secrets (secret = 1, value sealed by
  * orchestrator/secrets.c: never in clear here), one name per space across both;
  * the hardware flavor a space asked for (no row: the default). */
-static const char *schema_v2 =
+static const char *schema_v3 =
 	"CREATE TABLE space_config ("
 	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
 	"  key TEXT NOT NULL, secret INTEGER NOT NULL, value BLOB NOT NULL, description TEXT,"
@@ -71,25 +72,27 @@ exec_sql(store *st, const char *sql)
 	return 0;
 }
 
-/* Runs one schema step and records its version, all or nothing. */
-static int
-migrate_step(store *st, const char *sql, int version)
-{
-	char set[64];
-
-	snprintf(set, sizeof(set), "PRAGMA user_version = %d", version);
-	if (exec_sql(st, "BEGIN") != 0)
-		return -EIO;
-	if (exec_sql(st, sql) != 0 || exec_sql(st, set) != 0) {
-		exec_sql(st, "ROLLBACK");
-		return -EIO;
-	}
-	return exec_sql(st, "COMMIT");
-}
-
 static int
 migrate(store *st)
 {
+	/* steps[v] takes a database from version v to v+1; existing databases are
+	 * upgraded in place, one transaction per step. */
+	const char *const steps[SCHEMA_VERSION] = {
+		schema_v1,
+		/* v2: recovery after a restart (the switch in flight, the crash loop's
+		 * backoff) and the attempts of a build interrupted by daemon stops. */
+		"ALTER TABLE spaces ADD COLUMN deploy_id INTEGER NOT NULL DEFAULT 0;"
+		"ALTER TABLE spaces ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;"
+		"ALTER TABLE spaces ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;"
+		"ALTER TABLE builds ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;",
+		/* v3: variables, secrets and hardware flavors */
+		schema_v3,
+		/* v4: lifecycle settings (lifecycle.c) and the storage tier */
+		"CREATE TABLE space_settings ("
+		"  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
+		"  paused INTEGER NOT NULL DEFAULT 0, sleep_after INTEGER NOT NULL DEFAULT -1,"
+		"  storage_tier TEXT NOT NULL DEFAULT '');",
+	};
 	sqlite3_stmt *q;
 	int version = 0;
 
@@ -101,19 +104,19 @@ migrate(store *st)
 	if (version > SCHEMA_VERSION)
 		return error("store: database schema %d is newer than this podium (%d)", version,
 		    SCHEMA_VERSION);
-	if (version == 0) {
+	for (; version < SCHEMA_VERSION; version++) {
+		char set[64];
+
+		snprintf(set, sizeof(set), "PRAGMA user_version = %d", version + 1);
 		if (exec_sql(st, "BEGIN") != 0)
 			return -EIO;
-		if (exec_sql(st, schema_v1) != 0 || exec_sql(st, "PRAGMA user_version = 1") != 0) {
+		if (exec_sql(st, steps[version]) != 0 || exec_sql(st, set) != 0) {
 			exec_sql(st, "ROLLBACK");
 			return -EIO;
 		}
 		if (exec_sql(st, "COMMIT") != 0)
 			return -EIO;
-		version = 1;
 	}
-	if (version < 2 && migrate_step(st, schema_v2, 2) != 0)
-		return -EIO;
 	return 0;
 }
 
@@ -131,13 +134,6 @@ store_open(const char *path, store **out)
 	    " PRAGMA foreign_keys = ON;") != 0)
 		goto fail;
 	if (migrate(st) != 0)
-		goto fail;
-	/* The lifecycle's own table, next to the versioned schema: created where
-	 * missing, whatever the schema version. */
-	if (exec_sql(st, "CREATE TABLE IF NOT EXISTS space_settings ("
-	    "  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
-	    "  paused INTEGER NOT NULL DEFAULT 0, sleep_after INTEGER NOT NULL DEFAULT -1,"
-	    "  storage_tier TEXT NOT NULL DEFAULT '')") != 0)
 		goto fail;
 	*out = st;
 	return 0;
@@ -302,8 +298,8 @@ int
 store_space_insert(store *st, space_row *r)
 {
 	sqlite3_stmt *q = prepare(st, "INSERT INTO spaces (owner, name, subdomain, sdk, private,"
-	    " stage, error, want_running, release_id, sha, card, created)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    " stage, error, want_running, release_id, sha, card, created, deploy_id, restarts, retry_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	int rc;
 
 	if (q == NULL)
@@ -322,6 +318,9 @@ store_space_insert(store *st, space_row *r)
 	bind_text(q, 10, r->sha);
 	bind_text(q, 11, r->card);
 	sqlite3_bind_int64(q, 12, r->created);
+	sqlite3_bind_int64(q, 13, r->deploy_id);
+	sqlite3_bind_int(q, 14, r->restarts);
+	sqlite3_bind_int64(q, 15, r->retry_at);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
@@ -334,7 +333,8 @@ int
 store_space_update(store *st, const space_row *r)
 {
 	sqlite3_stmt *q = prepare(st, "UPDATE spaces SET sdk = ?, private = ?, stage = ?, error = ?,"
-	    " want_running = ?, release_id = ?, sha = ?, card = ? WHERE id = ?");
+	    " want_running = ?, release_id = ?, sha = ?, card = ?, deploy_id = ?, restarts = ?,"
+	    " retry_at = ? WHERE id = ?");
 
 	if (q == NULL)
 		return -EIO;
@@ -346,7 +346,10 @@ store_space_update(store *st, const space_row *r)
 	sqlite3_bind_int64(q, 6, r->release_id);
 	bind_text(q, 7, r->sha);
 	bind_text(q, 8, r->card);
-	sqlite3_bind_int64(q, 9, r->id);
+	sqlite3_bind_int64(q, 9, r->deploy_id);
+	sqlite3_bind_int(q, 10, r->restarts);
+	sqlite3_bind_int64(q, 11, r->retry_at);
+	sqlite3_bind_int64(q, 12, r->id);
 	return step_done(st, q, "update space");
 }
 
@@ -365,7 +368,8 @@ int
 store_space_load_all(store *st, void (*cb)(space_row *r, void *arg), void *arg)
 {
 	sqlite3_stmt *q = prepare(st, "SELECT id, owner, name, subdomain, sdk, private, stage, error,"
-	    " want_running, release_id, sha, card, created FROM spaces ORDER BY id");
+	    " want_running, release_id, sha, card, created, deploy_id, restarts, retry_at"
+	    " FROM spaces ORDER BY id");
 	int rc;
 
 	if (q == NULL)
@@ -385,6 +389,9 @@ store_space_load_all(store *st, void (*cb)(space_row *r, void *arg), void *arg)
 			.sha = column_text(q, 10),
 			.card = column_text(q, 11),
 			.created = sqlite3_column_int64(q, 12),
+			.deploy_id = sqlite3_column_int64(q, 13),
+			.restarts = sqlite3_column_int(q, 14),
+			.retry_at = sqlite3_column_int64(q, 15),
 		};
 		cb(&r, arg);
 	}
@@ -410,7 +417,7 @@ int
 store_build_insert(store *st, build_row *r)
 {
 	sqlite3_stmt *q = prepare(st, "INSERT INTO builds (space_id, sha, status, release_dir,"
-	    " log_path, created) VALUES (?, ?, 'building', ?, ?, ?)");
+	    " log_path, created, attempt) VALUES (?, ?, 'building', ?, ?, ?, ?)");
 	int rc;
 
 	if (q == NULL)
@@ -421,6 +428,9 @@ store_build_insert(store *st, build_row *r)
 	bind_text(q, 3, r->release_dir);
 	bind_text(q, 4, r->log_path);
 	sqlite3_bind_int64(q, 5, r->created);
+	if (r->attempt < 1)
+		r->attempt = 1;
+	sqlite3_bind_int(q, 6, r->attempt);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
@@ -446,31 +456,54 @@ store_build_finish(store *st, int64_t id, const char *status, const char *messag
 	return step_done(st, q, "finish build");
 }
 
-int
-store_build_get(store *st, int64_t id, build_row *out)
+#define BUILD_COLUMNS "id, space_id, sha, status, message, config, release_dir, log_path," \
+	" created, finished, attempt"
+
+static void
+build_row_read(sqlite3_stmt *q, build_row *out)
 {
-	sqlite3_stmt *q = prepare(st, "SELECT id, space_id, sha, status, message, config,"
-	    " release_dir, log_path, created, finished FROM builds WHERE id = ?");
+	out->id = sqlite3_column_int64(q, 0);
+	out->space_id = sqlite3_column_int64(q, 1);
+	out->sha = column_text(q, 2);
+	out->status = column_text(q, 3);
+	out->message = column_text(q, 4);
+	out->config = column_text(q, 5);
+	out->release_dir = column_text(q, 6);
+	out->log_path = column_text(q, 7);
+	out->created = sqlite3_column_int64(q, 8);
+	out->finished = sqlite3_column_int64(q, 9);
+	out->attempt = sqlite3_column_int(q, 10);
+}
+
+/* Runs a query for at most one build row, bound to one integer; finalizes it. */
+static int
+build_query_one(store *st, const char *sql, int64_t arg, build_row *out)
+{
+	sqlite3_stmt *q = prepare(st, sql);
 	int r = -ENOENT;
 
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 1, arg);
 	if (sqlite3_step(q) == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(q, 0);
-		out->space_id = sqlite3_column_int64(q, 1);
-		out->sha = column_text(q, 2);
-		out->status = column_text(q, 3);
-		out->message = column_text(q, 4);
-		out->config = column_text(q, 5);
-		out->release_dir = column_text(q, 6);
-		out->log_path = column_text(q, 7);
-		out->created = sqlite3_column_int64(q, 8);
-		out->finished = sqlite3_column_int64(q, 9);
+		build_row_read(q, out);
 		r = 0;
 	}
 	sqlite3_finalize(q);
 	return r;
+}
+
+int
+store_build_get(store *st, int64_t id, build_row *out)
+{
+	return build_query_one(st, "SELECT " BUILD_COLUMNS " FROM builds WHERE id = ?", id, out);
+}
+
+int
+store_build_latest(store *st, int64_t space_id, build_row *out)
+{
+	return build_query_one(st, "SELECT " BUILD_COLUMNS " FROM builds WHERE space_id = ?"
+	    " ORDER BY id DESC LIMIT 1", space_id, out);
 }
 
 int

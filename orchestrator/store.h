@@ -38,6 +38,9 @@ typedef struct space_row {
 	char *sha;           /* sha of that release, or NULL */
 	char *card;          /* front matter JSON text, or NULL */
 	int64_t created;
+	int64_t deploy_id;   /* ok build being switched to (0: none), redeployed after a restart */
+	int restarts;        /* consecutive crashes of the app (crash-loop backoff) */
+	int64_t retry_at;    /* unix ms of the next restart while in backoff (0: none) */
 } space_row;
 
 void space_row_release(space_row *r);
@@ -59,13 +62,17 @@ typedef struct build_row {
 	char *release_dir;   /* the space's releases directory: this build's release is release_dir/id */
 	char *log_path;
 	int64_t created, finished;
+	int attempt;         /* 1, or 1 + the attempts interrupted by a daemon stop */
 } build_row;
 
 void build_row_release(build_row *r);
+/* Inserts a "building" row with r->attempt (0 counts as 1); sets r->id. */
 int store_build_insert(store *st, build_row *r);
 int store_build_finish(store *st, int64_t id, const char *status, const char *message,
     const char *config);
 int store_build_get(store *st, int64_t id, build_row *out);
+/* The space's newest build (-ENOENT: none). */
+int store_build_latest(store *st, int64_t space_id, build_row *out);
 /* Marks builds left "building" by a crash as failed; returns how many, or -errno. */
 int store_builds_fail_interrupted(store *st);
 int store_builds_delete_space(store *st, int64_t space_id);

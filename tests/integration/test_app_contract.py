@@ -180,7 +180,10 @@ def test_failed_build_keeps_old_release(podium, spaces):
     assert rt["stage"] in ("RUNNING", "BUILD_ERROR"), rt
     msg = rt["errorMessage"]
     assert "podium-build-marker-42" in msg or "exit" in msg.lower() or "fail" in msg.lower(), msg
-    assert podium.info(ADMIN, "keeper").json()["sha"] == sha
+    # the pushed commit is the last push; sha stays the commit that serves
+    j = podium.info(ADMIN, "keeper").json()
+    assert j["lastPushedSha"] == sha, j
+    assert j["sha"] and j["sha"] != sha, j
     # the old release keeps serving
     for _ in range(5):
         r = podium.get_app(ADMIN, "keeper")

@@ -57,7 +57,9 @@ def test_broken_yaml_is_config_error(podium, bad):
     msg = rt.get("errorMessage") or ""
     # names the offending line: line 4 of README.md (or line 3 counting inside the YAML block)
     assert re.search(r"(line\D{0,3}|:)[34]\b", msg, re.I), msg
-    assert podium.info(ADMIN, "bad-yaml").json()["sha"] == bad["bad-yaml"]
+    j = podium.info(ADMIN, "bad-yaml").json()
+    assert j["lastPushedSha"] == bad["bad-yaml"], j
+    assert j["sha"] is None, j  # nothing serves
 
 
 def test_unknown_sdk_is_config_error(podium, bad):
@@ -73,7 +75,7 @@ def test_docker_sdk_not_supported(podium, bad):
 
 
 def test_nothing_runnable_is_no_app_file(podium, bad):
-    podium.wait_until(lambda: podium.info(ADMIN, "nothing").json().get("sha") == bad["nothing"],
+    podium.wait_until(lambda: podium.info(ADMIN, "nothing").json().get("lastPushedSha") == bad["nothing"],
                   "sha of the push")
     # NO_APP_FILE may also be the stage of the empty space, so require it to hold
     seen = []
@@ -109,7 +111,8 @@ def refs_request(podium, owner, name, service, auth=None):
 
 
 def assert_repo_empty(podium, name):
-    assert not podium.info(ADMIN, name).json().get("sha")
+    j = podium.info(ADMIN, name).json()
+    assert not j.get("sha") and not j.get("lastPushedSha"), j
     out = podium.git("ls-remote", podium.remote_url(ADMIN, name, token=None)).stdout.decode()
     assert out.strip() == "", out
 
@@ -147,7 +150,7 @@ def test_push_any_user_name_with_token(podium):
                                     "index.html": "<p>any user</p>\n"})
     sha, p = podium.try_push(wd, ADMIN, "anyuser", user="someone")
     assert p.returncode == 0, p.stderr
-    assert podium.info(ADMIN, "anyuser").json()["sha"] == sha
+    assert podium.info(ADMIN, "anyuser").json()["lastPushedSha"] == sha
 
 
 def test_push_to_missing_space(podium):

@@ -381,7 +381,8 @@ def test_build_reaches_the_internet_not_the_host(egress):
 
 def test_runtime_counters(egress):
     d = egress["daemon"]
-    assert fetch(d, "neta", "http://%s/" % ALLOWED)["ok"]   # some traffic of its own first
+    r = fetch(d, "neta", "http://%s/" % ALLOWED)   # some traffic of its own first
+    assert r["ok"], r
     before = d.runtime(ADMIN, "neta")["egress"]
     assert before["enabled"] is True and before["tx_bytes"] > 0, before
     for _ in range(3):

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "routes.h"
 #include "store.h"
@@ -115,6 +116,82 @@ test_store_spaces(void **state)
 	assert_int_equal(store_build_get(st, 9999, &got), -ENOENT);
 	assert_int_equal(store_space_delete(st, r.id), 0);
 	space_row_release(&r);
+	store_close(st);
+	unlink(path);
+	free(path);
+}
+
+static void
+check_upgraded_row(space_row *r, void *arg)
+{
+	(void)arg;
+	assert_string_equal(r->name, "old");
+	assert_string_equal(r->sha, "abc");
+	assert_int_equal(r->deploy_id, 5);
+	assert_int_equal(r->restarts, 3);
+	assert_int_equal(r->retry_at, 1234567);
+	space_row_release(r);
+}
+/* A database written by the first schema (before recovery state) opens, is upgraded
+ * in place, and keeps its rows; the new columns start at their defaults. */
+static void
+test_store_upgrades_v1(void **state)
+{
+	static const char *v1 =
+		"CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+		" created INTEGER NOT NULL);"
+		"CREATE TABLE tokens (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES"
+		" users(id) ON DELETE CASCADE, prefix TEXT NOT NULL UNIQUE, hash BLOB NOT NULL,"
+		" created INTEGER NOT NULL);"
+		"CREATE TABLE spaces (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,"
+		" subdomain TEXT NOT NULL UNIQUE, sdk TEXT NOT NULL, private INTEGER NOT NULL DEFAULT 0,"
+		" stage TEXT NOT NULL, error TEXT, want_running INTEGER NOT NULL DEFAULT 0,"
+		" release_id INTEGER NOT NULL DEFAULT 0, sha TEXT, card TEXT, created INTEGER NOT NULL,"
+		" UNIQUE (owner, name));"
+		"CREATE TABLE builds (id INTEGER PRIMARY KEY, space_id INTEGER NOT NULL REFERENCES"
+		" spaces(id) ON DELETE CASCADE, sha TEXT NOT NULL, status TEXT NOT NULL, message TEXT,"
+		" config TEXT, release_dir TEXT NOT NULL, log_path TEXT NOT NULL,"
+		" created INTEGER NOT NULL, finished INTEGER);"
+		"CREATE INDEX builds_space ON builds(space_id);"
+		"INSERT INTO spaces VALUES (1, 'admin', 'old', 'admin-old', 'python', 0, 'RUNNING',"
+		" NULL, 1, 2, 'abc', NULL, 1);"
+		"INSERT INTO builds VALUES (2, 1, 'abc', 'ok', NULL, '{}', '/r', '/l', 1, 2);"
+		"PRAGMA user_version = 1;";
+	char *path = temp_db();
+	sqlite3 *db;
+	store *st;
+	build_row b = { 0 };
+
+	(void)state;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(path, &st), 0);
+	assert_int_equal(store_build_latest(st, 1, &b), 0);
+	assert_int_equal(b.id, 2);
+	assert_int_equal(b.attempt, 1);
+	assert_string_equal(b.status, "ok");
+	build_row_release(&b);
+	assert_int_equal(store_build_latest(st, 99, &b), -ENOENT);
+	/* the new columns are written and read back */
+	space_row r = { .id = 1, .owner = xstrdup("admin"), .name = xstrdup("old"),
+		.subdomain = xstrdup("admin-old"), .sdk = xstrdup("python"), .stage = xstrdup("RUNTIME_ERROR"),
+		.sha = xstrdup("abc"), .want_running = 1, .release_id = 2, .deploy_id = 5, .restarts = 3, .retry_at = 1234567 };
+	assert_int_equal(store_space_update(st, &r), 0);
+	space_row_release(&r);
+	b = (build_row){ .space_id = 1, .sha = "def", .release_dir = "/r", .log_path = "/l", .attempt = 2 };
+	assert_int_equal(store_build_insert(st, &b), 0);
+	store_close(st);
+
+	/* a second open leaves the upgraded database as it is */
+	assert_int_equal(store_open(path, &st), 0);
+	assert_int_equal(store_space_load_all(st, check_upgraded_row, NULL), 0);
+	build_row got = { 0 };
+	assert_int_equal(store_build_latest(st, 1, &got), 0);
+	assert_int_equal(got.attempt, 2);
+	assert_string_equal(got.status, "building");
+	build_row_release(&got);
 	store_close(st);
 	unlink(path);
 	free(path);
@@ -432,6 +509,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_utf8_scrub),
 		cmocka_unit_test(test_store_spaces),
+		cmocka_unit_test(test_store_upgrades_v1),
 		cmocka_unit_test(test_store_tokens),
 		cmocka_unit_test(test_auth_token_formats),
 		cmocka_unit_test(test_routes),

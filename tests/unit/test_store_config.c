@@ -62,7 +62,7 @@ add_space(store *st, const char *name)
 }
 
 static void
-test_migrate_from_v1(void **state)
+test_migrate_from_v2(void **state)
 {
 	char *path = temp_db();
 	sqlite3 *db;
@@ -70,12 +70,13 @@ test_migrate_from_v1(void **state)
 	seen s = { 0 };
 
 	(void)state;
-	/* a database as the previous podium left it: version 1, no space_config */
+	/* a database from before variables and secrets: version 2 (recovery columns),
+	 * no space_config, space_hardware or space_settings */
 	assert_int_equal(store_open(path, &st), 0);
 	store_close(st);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE space_config; DROP TABLE space_hardware;"
-	    " PRAGMA user_version = 1",
+	    " DROP TABLE space_settings; PRAGMA user_version = 2",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
@@ -148,7 +149,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_migrate_from_v1),
+		cmocka_unit_test(test_migrate_from_v2),
 		cmocka_unit_test(test_kinds_and_cascade),
 	};
 
