@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http_probe.h"
 #include "log.h"
 #include "logfile.h"
 #include "mask.h"
 #include "net.h"
+#include "proxy.h"
 #include "util.h"
 
 #define TAIL_SIZE 4096
@@ -24,6 +27,19 @@
 #define PROBE_FAST_MS 5
 #define PROBE_FAST_FOR_MS 2000
 #define PROBE_INTERVAL_MS 100
+#define KILL_ROUND_MS 200    /* the cgroup is swept again this often until the box is gone */
+#define KILL_ROUNDS_BEFORE_LAUNCHER 10 /* then the launcher is killed too (its init dies with it) */
+#define MAX_CGROUPS 3
+/* Requests in flight without a response completing excuse a missed liveness check
+ * this long: the proxy's own response timeout (a request running longer gets a 504). */
+#define LIVENESS_BUSY_MAX_MS 60000
+
+/* Liveness checks once an app is ready: PODIUM_LIVENESS=INTERVAL_MS,TIMEOUT_MS,FAILURES
+ * (read once; "0" turns them off). */
+static struct {
+	unsigned interval_ms, timeout_ms, failures;
+	int loaded;
+} liveness = { 10000, 5000, 3, 0 };
 
 struct instance {
 	uv_loop_t *loop;
@@ -35,12 +51,21 @@ struct instance {
 	uv_timer_t probe_timer, kill_timer, startup_timer;
 	uv_tcp_t probe;
 	int probe_active;
+	uv_timer_t live_timer;    /* liveness: next check, after ready */
+	http_probe *live_probe;   /* the check in flight */
+	unsigned live_failures;
+	uint64_t seen_bytes_out, seen_errors;  /* the proxy's counters at the last check */
+	uint64_t busy_since;      /* requests in flight, no response completed, since then */
+	char *stats_id;
 	logfile log;              /* every line stamped with when it was written */
 	char *log_path;
 	int netns_fd;
-	int box_pid;
+	int box_pid;              /* the box's init, as the host sees it */
+	char *cgroups[MAX_CGROUPS];  /* the box's cgroup directories (v1: one per controller) */
+	int ncgroups, cgroup_version;
+	unsigned kill_rounds;
 	mask mask;                /* secret values hidden from log and tail */
-	char info_buf[128];
+	char info_buf[4096];
 	size_t info_len;
 	char status_buf[1024];
 	size_t status_len;
@@ -51,7 +76,7 @@ struct instance {
 	int open_streams;         /* out, status not yet at EOF */
 	const char *reason;       /* why the daemon ended it (instance_exit.reason) */
 	int exited, exit_code, term_signal;
-	int ready, stopping, startup_timeout, finished;
+	int ready, stopping, killing, startup_timeout, not_responding, finished;
 	uint64_t started_ms;
 	uint64_t boxed_ms;        /* the sandbox reported the box's pid (namespaces made) */
 };
@@ -69,6 +94,9 @@ handle_closed(uv_handle_t *h)
 		if (in->netns_fd >= 0)
 			close(in->netns_fd);
 		logfile_close(&in->log);
+		for (int i = 0; i < in->ncgroups; i++)
+			free(in->cgroups[i]);
+		free(in->stats_id);
 		free(in->log_path);
 		mask_free(&in->mask);
 		free(in);
@@ -170,6 +198,105 @@ output_sink(void *arg, const char *p, size_t n)
 	log_append(in, p, n);
 }
 
+/* A line of podium's own in the run log, saying what happened to the app. */
+static void
+log_note(instance *in, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	log_append(in, line, (size_t)n);
+}
+
+/* ---- the box: every process of it, by its cgroup ---- */
+
+/* Sends sig to every process in the box's cgroup but skip; returns how many, or
+ * -errno when the cgroup cannot be read. The cgroups of one box hold the same
+ * processes (v1: one per controller), so one is read: a process gets the signal
+ * once. */
+static int
+box_signal(instance *in, int sig, int skip)
+{
+	char *path, *text = NULL, *p, *end;
+	size_t len;
+	int n = 0, r;
+
+	if (in->ncgroups == 0)
+		return 0;
+	path = xasprintf("%s/cgroup.procs", in->cgroups[0]);
+	if ((r = fs_read_file(path, &text, &len, 1 << 20)) != 0) {
+		n = r;
+	} else {
+		for (p = text; *p != '\0'; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (pid > 0 && pid != skip && kill((pid_t)pid, sig) == 0)
+				n++;
+		}
+	}
+	free(text);
+	free(path);
+	return n;
+}
+
+/* One sweep of the kill: cgroup v2's cgroup.kill where the kernel has it (5.14+),
+ * else SIGKILL to every process listed. The box's init is among them, and when it
+ * dies the kernel kills what is left in its pid namespace; the sweep repeats
+ * (kill_expired) until the launcher reports the box gone. Without cgroups (the
+ * launcher has not reported them yet) the launcher is killed: its init has it as
+ * parent-death signal. */
+static void
+box_kill(instance *in)
+{
+	char *path;
+	int fd;
+
+	if (in->ncgroups == 0 || in->kill_rounds++ >= KILL_ROUNDS_BEFORE_LAUNCHER) {
+		uv_process_kill(&in->proc, SIGKILL);
+		return;
+	}
+	if (in->cgroup_version == 2) {
+		path = xasprintf("%s/cgroup.kill", in->cgroups[0]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		free(path);
+		if (fd >= 0) {
+			if (write(fd, "1", 1) != 1)
+				log_warn("instance %llu: cgroup.kill: %s", (unsigned long long)in->id,
+				    strerror(errno));
+			close(fd);
+		}
+	}
+	/* Unreadable (out of descriptors, say): the launcher takes its box along. */
+	if (box_signal(in, SIGKILL, 0) < 0)
+		uv_process_kill(&in->proc, SIGKILL);
+}
+
+static void kill_expired(uv_timer_t *t);
+static void liveness_stop(instance *in);
+
+/* Kills the box now, and again every KILL_ROUND_MS until its launcher has exited. */
+static void
+instance_kill(instance *in)
+{
+	if (in->exited)
+		return;
+	in->killing = 1;
+	uv_timer_stop(&in->probe_timer);
+	liveness_stop(in);
+	box_kill(in);
+	uv_timer_start(&in->kill_timer, kill_expired, KILL_ROUND_MS, KILL_ROUND_MS);
+}
+
 static void
 stream_eof(instance *in, uv_stream_t *s)
 {
@@ -211,14 +338,15 @@ status_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void
 instance_fail(instance *in, int err)
 {
-	if (in->exited || in->stopping)
+	if (in->exited || in->stopping || in->killing)
 		return;
 	in->reason = instance_strerror(-err);
 	log_warn("instance %llu: %s: stopping it", (unsigned long long)in->id, in->reason);
-	uv_process_kill(&in->proc, SIGKILL);
+	instance_kill(in);
 }
 
 static void probe_start(instance *in);
+static void liveness_begin(instance *in);
 
 static uint64_t
 probe_interval(const instance *in)
@@ -238,9 +366,11 @@ probe_closed(uv_handle_t *h)
 	instance *in = h->data;
 
 	in->probe_active = 0;
-	if (in->ready && in->cb.on_ready != NULL && !in->exited && !in->stopping)
+	if (in->ready && !in->exited && !in->stopping && !in->killing)
+		liveness_begin(in);
+	if (in->ready && in->cb.on_ready != NULL && !in->exited && !in->stopping && !in->killing)
 		in->cb.on_ready(in, in->cb.arg);
-	else if (!in->ready && !in->exited && !in->stopping)
+	else if (!in->ready && !in->exited && !in->stopping && !in->killing)
 		uv_timer_start(&in->probe_timer, probe_timer_fired, probe_interval(in), 0);
 	instance_maybe_finish(in);
 }
@@ -269,7 +399,8 @@ probe_start(instance *in)
 	uv_connect_t *req;
 	int fd;
 
-	if (in->exited || in->stopping || in->ready || in->probe_active || in->netns_fd < 0)
+	if (in->exited || in->stopping || in->killing || in->ready || in->probe_active ||
+	    in->netns_fd < 0)
 		return;
 	fd = netns_socket(in->netns_fd, AF_INET, SOCK_STREAM);
 	if (fd == -EMFILE || fd == -ENFILE) {
@@ -297,6 +428,168 @@ probe_start(instance *in)
 	}
 }
 
+/* ---- liveness: is a ready app still answering? ---- */
+
+static void
+liveness_config_load(void)
+{
+	const char *v = getenv("PODIUM_LIVENESS");
+	unsigned a, b, c;
+	char end;
+
+	if (liveness.loaded)
+		return;
+	liveness.loaded = 1;
+	if (v == NULL)
+		return;
+	if (strcmp(v, "0") == 0) {
+		liveness.interval_ms = 0;
+		log_info("liveness checks off (PODIUM_LIVENESS=0)");
+	} else if (sscanf(v, "%u,%u,%u%c", &a, &b, &c, &end) == 3 && a > 0 && b > 0 && c > 0) {
+		liveness.interval_ms = a;
+		liveness.timeout_ms = b;
+		liveness.failures = c;
+		log_info("liveness checks every %u ms, %u ms timeout, %u failures restart an app",
+		    a, b, c);
+	} else {
+		log_warn("PODIUM_LIVENESS=%s ignored: want INTERVAL_MS,TIMEOUT_MS,FAILURES "
+		    "(e.g. 10000,5000,3) or 0; using %u,%u,%u", v, liveness.interval_ms,
+		    liveness.timeout_ms, liveness.failures);
+	}
+}
+
+static void liveness_fire(uv_timer_t *t);
+
+static void
+liveness_schedule(instance *in)
+{
+	if (liveness.interval_ms == 0 || in->exited || in->stopping || in->killing)
+		return;
+	uv_timer_start(&in->live_timer, liveness_fire, liveness.interval_ms, 0);
+}
+
+/* The app answers: checks start from the proxy's counters as they are now (they
+ * count for the space, earlier instances included). */
+static void
+liveness_begin(instance *in)
+{
+	proxy_space_stats st = { 0 };
+
+	if (in->stats_id != NULL && proxy_stats_get(in->stats_id, &st) == 0) {
+		in->seen_bytes_out = st.bytes_out;
+		in->seen_errors = st.upstream_errors;
+	}
+	liveness_schedule(in);
+}
+
+static void
+liveness_stop(instance *in)
+{
+	uv_timer_stop(&in->live_timer);
+	if (in->live_probe != NULL) {
+		http_probe_cancel(in->live_probe);
+		in->live_probe = NULL;
+	}
+}
+
+/* Whether the proxy saw the app at work since the last check, which makes a check
+ * needless: responses went out (bytes to clients; requests a client gave up on send
+ * none) and no upstream error happened; or requests are in flight and none failed,
+ * for at most LIVENESS_BUSY_MAX_MS: a long request keeps a single-threaded app from
+ * answering a check and is no sign of a hang, but a hung app's requests never end
+ * (or end as 504s) and its checks come back. */
+static int
+liveness_app_busy(instance *in)
+{
+	proxy_space_stats st = { 0 };
+	uint64_t now = now_ms();
+	int clean, progress, busy;
+
+	if (in->stats_id == NULL || proxy_stats_get(in->stats_id, &st) != 0)
+		return 0;
+	clean = st.upstream_errors == in->seen_errors;
+	progress = clean && st.bytes_out > in->seen_bytes_out;
+	busy = clean && st.active_connections > 0;
+	in->seen_bytes_out = st.bytes_out;
+	in->seen_errors = st.upstream_errors;
+	if (progress) {
+		in->live_failures = 0;
+		in->busy_since = 0;
+		return 1;
+	}
+	if (!busy) {
+		in->busy_since = 0;
+		return 0;
+	}
+	if (in->busy_since == 0)
+		in->busy_since = now;
+	return now - in->busy_since < LIVENESS_BUSY_MAX_MS;
+}
+
+static void
+liveness_done(int result, void *arg)
+{
+	instance *in = arg;
+
+	in->live_probe = NULL;
+	if (in->exited || in->stopping || in->killing)
+		return;
+	if (result == 0) {
+		in->live_failures = 0;
+		liveness_schedule(in);
+		return;
+	}
+	in->live_failures++;
+	log_warn("instance %llu: liveness check %u of %u failed: %s", (unsigned long long)in->id,
+	    in->live_failures, liveness.failures,
+	    result == -ETIMEDOUT ? "no HTTP answer in time" : strerror(-result));
+	if (in->live_failures < liveness.failures) {
+		liveness_schedule(in);
+		return;
+	}
+	in->not_responding = 1;
+	log_note(in, "==> podium: the app is not responding: no HTTP answer on port %d to %u "
+	    "checks in a row (%u ms apart, %u ms each); restarting it", in->port,
+	    liveness.failures, liveness.interval_ms, liveness.timeout_ms);
+	instance_kill(in);
+}
+
+static void
+liveness_fire(uv_timer_t *t)
+{
+	instance *in = t->data;
+	int r;
+
+	if (in->exited || in->stopping || in->killing || in->live_probe != NULL)
+		return;
+	if (liveness_app_busy(in)) {
+		liveness_schedule(in);
+		return;
+	}
+	r = http_probe_start(in->loop, in->netns_fd, in->port, liveness.timeout_ms, liveness_done,
+	    in, &in->live_probe);
+	if (r != 0) {
+		in->live_probe = NULL;
+		liveness_done(r, in);
+	}
+}
+
+/* The info line: {"pid": INIT, "cgroup_version": N, "cgroups": [DIR...]}. */
+static void
+info_parse(instance *in, const json_t *j)
+{
+	const json_t *dirs = json_object_get(j, "cgroups");
+	size_t i;
+
+	in->box_pid = (int)json_integer_value(json_object_get(j, "pid"));
+	in->cgroup_version = (int)json_integer_value(json_object_get(j, "cgroup_version"));
+	for (i = 0; i < json_array_size(dirs) && in->ncgroups < MAX_CGROUPS; i++) {
+		const char *d = json_string_value(json_array_get(dirs, i));
+		if (d != NULL && d[0] == '/')
+			in->cgroups[in->ncgroups++] = xstrdup(d);
+	}
+}
+
 static void
 info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
@@ -320,6 +613,8 @@ info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	j = json_loads(in->info_buf, JSON_DISABLE_EOF_CHECK, NULL);
 	pid = j != NULL ? json_integer_value(json_object_get(j, "pid")) : 0;
+	if (pid > 0 && in->box_pid == 0)
+		info_parse(in, j);
 	json_decref(j);
 	if (pid <= 0) {
 		log_warn("instance %llu: bad info line from sandbox: %s", (unsigned long long)in->id,
@@ -355,6 +650,7 @@ proc_exited(uv_process_t *p, int64_t exit_status, int term_signal)
 	uv_timer_stop(&in->probe_timer);
 	uv_timer_stop(&in->startup_timer);
 	uv_timer_stop(&in->kill_timer);
+	liveness_stop(in);
 	instance_maybe_finish(in);
 }
 
@@ -363,21 +659,29 @@ startup_expired(uv_timer_t *t)
 {
 	instance *in = t->data;
 
-	if (in->ready || in->exited)
+	if (in->ready || in->exited || in->killing)
 		return;
 	log_warn("instance %llu: port %d not open after startup timeout", (unsigned long long)in->id,
 	    in->port);
 	in->startup_timeout = 1;
-	uv_process_kill(&in->proc, SIGKILL);
+	log_note(in, "==> podium: launch timed out: port %d not open after %llu s "
+	    "(startup_duration_timeout); stopping the app", in->port,
+	    (unsigned long long)((now_ms() - in->started_ms + 500) / 1000));
+	instance_kill(in);
 }
 
+/* The grace time of a stop is over, or a kill sweep is due again. */
 static void
 kill_expired(uv_timer_t *t)
 {
 	instance *in = t->data;
 
-	if (!in->exited)
-		uv_process_kill(&in->proc, SIGKILL);
+	if (in->exited)
+		return;
+	if (!in->killing)
+		instance_kill(in);
+	else
+		box_kill(in);
 }
 
 /* Closes every handle; the struct is freed when the last one has closed. The extra
@@ -394,6 +698,7 @@ instance_close(instance *in)
 	close_handle(in, (uv_handle_t *)&in->probe_timer);
 	close_handle(in, (uv_handle_t *)&in->kill_timer);
 	close_handle(in, (uv_handle_t *)&in->startup_timer);
+	close_handle(in, (uv_handle_t *)&in->live_timer);
 	in->proc.data = in;
 	handle_closed((uv_handle_t *)&in->proc);
 }
@@ -418,14 +723,25 @@ instance_maybe_finish(instance *in)
 	ex.was_ready = in->ready;
 	ex.startup_timeout = in->startup_timeout;
 	ex.stopped = in->stopping;
+	ex.not_responding = in->not_responding;
+	ex.seccomp_syscall = json_string_value(json_object_get(st, "seccomp_syscall"));
+	if (ex.seccomp_syscall != NULL && ex.seccomp_syscall[0] == '\0')
+		ex.seccomp_syscall = NULL;
 	ex.reason = in->reason;
-	json_decref(st);
 	tail = tail_lines(in, 20);
 	ex.tail = tail;
-	log_info("instance %llu: exited (status %d, signal %d%s)", (unsigned long long)in->id,
-	    in->exit_code, in->term_signal, ex.oom_killed ? ", out of memory" : "");
+	log_info("instance %llu: exited (status %d, signal %d%s%s%s)", (unsigned long long)in->id,
+	    in->exit_code, in->term_signal, ex.oom_killed ? ", out of memory" : "",
+	    ex.seccomp_syscall != NULL ? ", blocked system call " : "",
+	    ex.seccomp_syscall != NULL ? ex.seccomp_syscall : "");
+	if (ex.oom_killed)
+		log_note(in, "==> podium: the app was killed: out of memory");
+	else if (ex.seccomp_syscall != NULL)
+		log_note(in, "==> podium: the app was killed: blocked system call %s (seccomp)",
+		    ex.seccomp_syscall);
 	if (in->cb.on_exit != NULL)
 		in->cb.on_exit(in, &ex, in->cb.arg);
+	json_decref(st);
 	free(tail);
 	instance_close(in);
 }
@@ -459,8 +775,10 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	in->netns_fd = -1;
 	in->started_ms = now_ms();
 	in->log_path = xstrdup(spec->log_path);
+	in->stats_id = spec->stats_id != NULL ? xstrdup(spec->stats_id) : NULL;
 	mask_init(&in->mask, spec->mask);
 	log_open(in);
+	liveness_config_load();
 
 #define ARG(s) add_arg(&argv, &argc, &cap, (s))
 	ARG(xstrdup(spec->sandbox_bin));
@@ -472,6 +790,8 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	ARG(xstrdup("--host-uid"));  ARG(xasprintf("%u", spec->host_uid));
 	ARG(xstrdup("--host-gid"));  ARG(xasprintf("%u", spec->host_uid));
 	ARG(xstrdup("--hostname"));  ARG(xstrdup("space"));
+	/* /tmp and the app directory's writes: ENOSPC past 1 GiB each */
+	ARG(xstrdup("--tmpfs-size")); ARG(xasprintf("%llu", 1ull << 30));
 	ARG(xstrdup("--net"));       ARG(xstrdup(net_box_arg(spec->host_uid)));
 	if (spec->memory_bytes > 0) {
 		ARG(xstrdup("--memory")); ARG(xasprintf("%llu", (unsigned long long)spec->memory_bytes));
@@ -496,8 +816,10 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	uv_timer_init(loop, &in->probe_timer);
 	uv_timer_init(loop, &in->kill_timer);
 	uv_timer_init(loop, &in->startup_timer);
+	uv_timer_init(loop, &in->live_timer);
 	in->out.data = in->info.data = in->status.data = in;
 	in->probe_timer.data = in->kill_timer.data = in->startup_timer.data = in;
+	in->live_timer.data = in;
 	in->proc.data = in;
 
 	/* stdout and stderr share one pipe: one descriptor less per app, and the
@@ -560,11 +882,15 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 void
 instance_stop(instance *in, unsigned grace_ms)
 {
-	if (in->exited || in->stopping)
+	if (in->exited || in->stopping || in->killing)
 		return;
 	in->stopping = 1;
 	uv_timer_stop(&in->probe_timer);
-	uv_process_kill(&in->proc, SIGTERM);
+	liveness_stop(in);
+	/* Every process but init, which would only forward it to the command again;
+	 * before the launcher named the cgroups, it forwards the signal itself. */
+	if (box_signal(in, SIGTERM, in->box_pid) <= 0)
+		uv_process_kill(&in->proc, SIGTERM);
 	uv_timer_start(&in->kill_timer, kill_expired, grace_ms, 0);
 }
 
@@ -573,7 +899,8 @@ instance_netns_dup(const instance *in)
 {
 	int fd;
 
-	if (in->netns_fd < 0)
+	/* NULL: no instance runs (a live release waiting for its restart). */
+	if (in == NULL || in->netns_fd < 0)
 		return -ENOENT;
 	fd = fcntl(in->netns_fd, F_DUPFD_CLOEXEC, 3);
 	return fd < 0 ? -errno : fd;

@@ -1,11 +1,16 @@
 /* instance.h — one running copy of a space's app: a podium-sandbox process, its
  * output, its network namespace and its readiness.
  *
- * Life: instance_start → (sandbox reports its pid on the info fd → the netns is
- * opened → $PORT is probed inside it every 100 ms) → on_ready → ... → the process
- * exits (crash, instance_stop, startup timeout) → on_exit → the instance frees itself
- * after on_exit returns. on_exit is called exactly once if instance_start succeeded;
- * the owner must forget its pointer there.
+ * Life: instance_start → (sandbox reports its pid and cgroups on the info fd → the
+ * netns is opened → $PORT is probed inside it every 100 ms) → on_ready → liveness
+ * checks (an HTTP request every interval; failures in a row end it as "not
+ * responding") → ... → the box ends (crash, instance_stop, startup timeout, not
+ * responding) → on_exit → the instance frees itself after on_exit returns. on_exit
+ * is called exactly once if instance_start succeeded; the owner must forget its
+ * pointer there.
+ *
+ * Stopping and killing act on the box's cgroup: every process of the app gets the
+ * signal, a detached or daemonized child included, never just one pid.
  */
 #ifndef PODIUM_INSTANCE_H
 #define PODIUM_INSTANCE_H
@@ -30,6 +35,8 @@ typedef struct instance_spec {
 	unsigned pids;
 	double cpus;
 	unsigned startup_timeout_s;
+	const char *stats_id;        /* the proxy's counters for it (proxy_stats_get): a
+	                              * liveness check is skipped while it serves; or NULL */
 } instance_spec;
 
 typedef struct instance_exit {
@@ -39,6 +46,8 @@ typedef struct instance_exit {
 	int was_ready;        /* had passed readiness before it exited */
 	int startup_timeout;  /* killed because $PORT never opened in time */
 	int stopped;          /* exited after instance_stop */
+	int not_responding;   /* killed after failing its liveness checks */
+	const char *seccomp_syscall; /* killed for a blocked system call: its name; or NULL */
 	const char *reason;   /* the daemon ended it (e.g. out of descriptors), or NULL */
 	const char *tail;     /* last lines of output */
 } instance_exit;
@@ -50,10 +59,11 @@ typedef struct instance_cb {
 } instance_cb;
 
 int instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb, instance **out);
-/* SIGTERM now, SIGKILL after grace_ms. Idempotent. */
+/* SIGTERM to every process of the box now, SIGKILL to every process of its cgroup
+ * after grace_ms. Idempotent. */
 void instance_stop(instance *in, unsigned grace_ms);
 /* A new fd for the instance's network namespace (caller owns it), or -errno before
- * the sandbox reported its pid. */
+ * the sandbox reported its pid or when in is NULL. */
 int instance_netns_dup(const instance *in);
 int instance_port(const instance *in);
 uint64_t instance_id(const instance *in);

@@ -544,8 +544,15 @@ exit_message(const instance_exit *ex, int attempts)
 		snprintf(what, sizeof(what), "%s", ex->reason);
 	else if (ex->oom_killed)
 		snprintf(what, sizeof(what), "app was killed: out of memory");
+	else if (ex->seccomp_syscall != NULL)
+		snprintf(what, sizeof(what), "app was killed: blocked system call %.64s (seccomp)",
+		    ex->seccomp_syscall);
 	else if (ex->startup_timeout)
-		snprintf(what, sizeof(what), "app did not open its port in time (startup_duration_timeout)");
+		snprintf(what, sizeof(what), "launch timed out: the app did not open its port within "
+		    "startup_duration_timeout");
+	else if (ex->not_responding)
+		snprintf(what, sizeof(what), "app was not responding (no HTTP answer to its liveness "
+		    "checks) and was restarted");
 	else if (ex->exit_code == 125)
 		snprintf(what, sizeof(what), "sandbox setup failed");
 	else if (ex->exit_code == 127)
@@ -739,6 +746,8 @@ space_spawn_instance(space *s, inst_ref *ref)
 	spec.pids = hw->pids;
 	spec.cpus = hw->cpus;
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
+	char *stats_id = xasprintf("%s/%s", s->row.owner, s->row.name);
+	spec.stats_id = stats_id;
 
 	why[0] = '\0';
 	/* /data is a filesystem of its own, made on the first start (storage.c) */
@@ -757,6 +766,7 @@ space_spawn_instance(space *s, inst_ref *ref)
 	free(data_dir);
 	free(log_path);
 	free(host);
+	free(stats_id);
 	if (r != 0) {
 		char *msg = why[0] != '\0' ? xstrdup(why)
 		    : xasprintf("could not start the app: %s", instance_strerror(r));

@@ -37,7 +37,7 @@ static void report(int fd, int type, int err, int wstatus, const char *text)
   if (text != NULL)
     snprintf(m.text, sizeof(m.text), "%s", text);
   if (write(fd, &m, sizeof(m)) != (ssize_t)sizeof(m)) {
-    /* The launcher is gone; PDEATHSIG will finish us. */
+    /* The launcher is gone; PDEATHSIG (or the poll loop) finishes us. */
   }
 }
 
@@ -45,6 +45,15 @@ void sandbox_fail(int report_fd, const char *step, int err)
 {
   report(report_fd, SANDBOX_MSG_ERROR, err, 0, step);
   _exit(SANDBOX_EXIT_SETUP);
+}
+
+/* The launcher holds the only read end of the report pipe: once it is gone,
+ * the write end polls POLLERR. */
+static bool launcher_gone(int report_fd)
+{
+  struct pollfd pfd = { report_fd, 0, 0 };
+
+  return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR) != 0;
 }
 
 /* Close every fd >= 3 except keep (fds we did not create must not leak into
@@ -225,7 +234,9 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
   size_t i;
 
   /* If the launcher died before this, the reads below see EOF.  'm': our
-   * id maps are written; 'g': we sit in our cgroups (see launcher.c). */
+   * id maps are written; 'g': we sit in our cgroups (see launcher.c).
+   * The box must never outlive the launcher: when init dies, the kernel
+   * kills everything in its pid namespace. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (read(sync_fd, &byte, 1) != 1 || byte != 'm')
     _exit(SANDBOX_EXIT_SETUP);
@@ -235,6 +246,12 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
     sandbox_fail(report_fd, step, -rc);
   if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
     sandbox_fail(report_fd, "setresuid", -rc);
+  /* Changing the effective uid or gid clears the parent-death signal
+   * (prctl(2)): arm it again, then make sure the launcher did not die
+   * before that, which no signal would tell us any more. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (launcher_gone(report_fd))
+    _exit(SANDBOX_EXIT_SETUP);
 
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
@@ -296,16 +313,20 @@ void sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report
     report(report_fd, SANDBOX_MSG_READY, 0, 0, NULL);
 
   for (;;) {
-    struct pollfd pfd[2] = { { sig_fd, POLLIN, 0 }, { notify_fd, POLLIN, 0 } };
+    /* The report pipe is watched too (events 0: only its POLLERR): a second
+     * line of defence next to PDEATHSIG should the launcher die unnoticed. */
+    struct pollfd pfd[3] = { { sig_fd, POLLIN, 0 }, { report_fd, 0, 0 }, { notify_fd, POLLIN, 0 } };
 
-    if (poll(pfd, notify_fd >= 0 ? 2 : 1, -1) < 0) {
+    if (poll(pfd, notify_fd >= 0 ? 3 : 2, -1) < 0) {
       if (errno == EINTR)
         continue;
       sandbox_fail(report_fd, "poll", errno);
     }
-    if (notify_fd >= 0 && (pfd[1].revents & POLLIN))
+    if (pfd[1].revents & POLLERR)
+      _exit(SANDBOX_EXIT_SETUP); /* the kernel kills the rest of the box */
+    if (notify_fd >= 0 && (pfd[2].revents & POLLIN))
       sandbox_seccomp_notify_handle(notify_fd, syscall_name, sizeof(syscall_name));
-    if (notify_fd >= 0 && (pfd[1].revents & (POLLHUP | POLLERR))) {
+    if (notify_fd >= 0 && (pfd[2].revents & (POLLHUP | POLLERR))) {
       /* Every filtered process is gone. */
       close(notify_fd);
       notify_fd = -1;

@@ -121,11 +121,24 @@ static void write_json_line(int fd, json_t *obj)
   close(fd);
 }
 
-static void write_info(int fd, pid_t pid)
+/* The box's init and its cgroup directories: what a supervisor needs to
+ * signal or kill every process of the box (a detached child included). */
+static void write_info(int fd, pid_t pid, const struct sandbox_cgroup *cg)
 {
+  json_t *obj, *dirs;
+  int i;
+
   if (fd < 0)
     return;
-  write_json_line(fd, json_pack("{s:i}", "pid", (int)pid));
+  obj = json_pack("{s:i}", "pid", (int)pid);
+  if (obj != NULL && cg->version != 0 && (dirs = json_array()) != NULL) {
+    for (i = 0; i < 3; i++)
+      if (cg->paths[i] != NULL)
+        json_array_append_new(dirs, json_string(cg->paths[i]));
+    json_object_set_new(obj, "cgroup_version", json_integer(cg->version));
+    json_object_set_new(obj, "cgroups", dirs);
+  }
+  write_json_line(fd, obj);
 }
 
 static void write_status(int fd, int exit_code, int sig, bool oom, const struct launcher_result *r)
@@ -146,12 +159,12 @@ static void write_status(int fd, int exit_code, int sig, bool oom, const struct 
   write_json_line(fd, obj);
 }
 
-static void handle_msg(struct launcher_result *r, const struct sandbox_msg *m, const struct sandbox_config *cfg,
+static void handle_msg(struct launcher_result *r, const struct sandbox_msg *m, const struct sandbox_cgroup *cg,
                        pid_t pid, int *info_fd)
 {
   switch (m->type) {
   case SANDBOX_MSG_READY:
-    write_info(*info_fd, pid);
+    write_info(*info_fd, pid, cg);
     *info_fd = -1;
     break;
   case SANDBOX_MSG_ERROR:
@@ -179,7 +192,7 @@ static double now_s(void)
 
 /* Wait for init, forwarding signals, until it has been reaped. */
 static void launcher_wait(pid_t pid, int report_fd, int sig_fd, const struct sandbox_config *cfg,
-                          struct launcher_result *r)
+                          const struct sandbox_cgroup *cg, struct launcher_result *r)
 {
   double deadline = cfg->timeout > 0 ? now_s() + cfg->timeout : 0;
   int info_fd = cfg->info_fd;
@@ -205,7 +218,7 @@ static void launcher_wait(pid_t pid, int report_fd, int sig_fd, const struct san
       ssize_t n = read(report_fd, &m, sizeof(m));
 
       if (n == (ssize_t)sizeof(m)) {
-        handle_msg(r, &m, cfg, pid, &info_fd);
+        handle_msg(r, &m, cg, pid, &info_fd);
         if (m.type == SANDBOX_MSG_EXIT) {
           /* Init exits right after this message: reap it directly instead
            * of waking up for the pipe's EOF and SIGCHLD in turn. */
@@ -371,7 +384,7 @@ int sandbox_run(const struct sandbox_config *cfg)
   if (cg.version != 0)
     sandbox_cgroup_remove_stale(&cg);
 
-  launcher_wait(pid, report_fds[0], sig_fd, cfg, &r);
+  launcher_wait(pid, report_fds[0], sig_fd, cfg, &cg, &r);
   pid = -1;
 
   if (cg.version != 0)

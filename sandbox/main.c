@@ -42,14 +42,18 @@ static const char usage_text[] =
 "  --cpus FRACTION      cgroup cpu quota, e.g. 0.5\n"
 "  --nofile N           RLIMIT_NOFILE\n"
 "  --fsize BYTES        RLIMIT_FSIZE\n"
+"  --tmpfs-size BYTES   size of each writable tmpfs: /tmp, /dev/shm, --tmpfs,\n"
+"                       the writes of an --overlay (ENOSPC past it)\n"
 "  --timeout SECONDS    wall-clock limit; the box is killed (exit 137)\n"
 "  --seccomp default|off\n"
 "Reporting:\n"
 "  --status-fd N        write one JSON object on exit: exit_code, signal,\n"
 "                       oom_killed, timed_out, cpu_ms, max_rss_kb and\n"
 "                       seccomp_syscall after a seccomp violation\n"
-"  --info-fd N          once the namespaces exist write {\"pid\": HOSTPID}\\n;\n"
-"                       /proc/HOSTPID/ns/net is the sandbox's netns\n"
+"  --info-fd N          once the box runs write one JSON line: {\"pid\": HOSTPID}\n"
+"                       (/proc/HOSTPID/ns/net is the sandbox's netns), with\n"
+"                       \"cgroup_version\" and \"cgroups\" (its directories)\n"
+"                       when limits put it in cgroups\n"
 "  --die-with-parent    always on (accepted for compatibility)\n"
 "  --help               this text\n"
 "\n"
@@ -262,6 +266,8 @@ int main(int argc, char **argv)
       err = parse_double(a1, &cfg.cpus);
     else if (strcmp(opt, "--nofile") == 0)
       err = parse_u64(a1, &cfg.nofile);
+    else if (strcmp(opt, "--tmpfs-size") == 0)
+      err = parse_u64(a1, &cfg.tmpfs_size);
     else if (strcmp(opt, "--fsize") == 0) {
       err = parse_u64(a1, &cfg.fsize);
       cfg.fsize_set = true;

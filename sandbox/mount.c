@@ -230,12 +230,18 @@ cleanup:
 
 static int tmpfs_at(struct mount_ctx *c, const char *dst, const char *mode, uint64_t attrs)
 {
-  char uid[16], gid[16];
-  const char *opts[] = { "mode", mode, "uid", uid, "gid", gid, NULL };
+  char uid[16], gid[16], size[24];
+  const char *opts[] = { "mode", mode, "uid", uid, "gid", gid, NULL, NULL, NULL };
   int mnt, rc;
 
   snprintf(uid, sizeof(uid), "%u", c->cfg->uid);
   snprintf(gid, sizeof(gid), "%u", c->cfg->gid);
+  if (c->cfg->tmpfs_size > 0) {
+    /* a full /tmp is ENOSPC for the app, not memory taken from the host */
+    snprintf(size, sizeof(size), "%llu", (unsigned long long)c->cfg->tmpfs_size);
+    opts[6] = "size";
+    opts[7] = size;
+  }
   mnt = fs_new("tmpfs", opts, attrs);
   if (mnt < 0)
     return mnt;

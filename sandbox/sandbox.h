@@ -72,6 +72,7 @@ struct sandbox_config {
   double cpus;       /* 0 = unlimited */
   uint64_t nofile;   /* 0 = inherit */
   uint64_t fsize;    /* 0 = inherit */
+  uint64_t tmpfs_size; /* 0 = the kernel's default (half of RAM) for each tmpfs */
   bool fsize_set;
   double timeout;    /* seconds, 0 = none */
   bool seccomp;

@@ -18,6 +18,12 @@ def slow(version, seconds=8):
             "index.html": "<p>%s</p>\n" % version}
 
 
+def ok_releases(d, name):
+    """Ids (as directory names) of the space's successful builds."""
+    rel = d.api("GET", "/api/spaces/admin/%s/releases" % name).json()
+    return {str(r["id"]) for r in rel if r["status"] == "ok"}
+
+
 def release_dirs(d, name):
     path = os.path.join(d.data_dir, "releases", ADMIN, name)
     return sorted(os.listdir(path)) if os.path.isdir(path) else []
@@ -68,9 +74,12 @@ def test_build_interrupted_by_daemon_stop(make_daemon, how):
         assert not rt.get("errorMessage"), rt
         j = d.info(ADMIN, name).json()
         assert j["sha"] == sha and j["lastPushedSha"] == sha, j
-        # only the serving release is on disk: the interrupted build's dir is gone
+        # the interrupted build's dir is gone; what is on disk are successful
+        # releases only (the newest 5 are kept for rollback), the serving one among them
         dirs = release_dirs(d, name)
-        assert len(dirs) == 1 and interrupted[name] not in dirs, (name, dirs, interrupted)
+        ok = ok_releases(d, name)
+        assert interrupted[name] not in dirs and set(dirs) <= ok, (name, dirs, interrupted, ok)
+        assert str(d.api("GET", "/api/spaces/admin/%s/releases" % name).json()[0]["id"]) in dirs
     log = ph.http_request(d.port, "GET", "/api/spaces/admin/fresh/logs/build", d.hub_host).body
     assert b"building it again" in log, log[-600:]
     # the rebuilt release stays served after one more restart (nothing left to rebuild)

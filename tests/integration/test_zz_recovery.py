@@ -34,6 +34,12 @@ def body_is(version):
     return lambda r: r.status == 200 and r.body == version.encode()
 
 
+def ok_releases(d, name):
+    """Ids (as directory names) of the space's successful builds."""
+    rel = d.api("GET", "/api/spaces/admin/%s/releases" % name).json()
+    return {str(r["id"]) for r in rel if r["status"] == "ok"}
+
+
 def release_dirs(d, name):
     return sorted(os.listdir(os.path.join(d.data_dir, "releases", ADMIN, name)))
 
@@ -67,7 +73,9 @@ def test_switch_interrupted_by_daemon_stop(make_daemon, how):
     assert not rt.get("errorMessage"), rt
     j = d.info(ADMIN, "switcher").json()
     assert j["sha"] == v2 and j["lastPushedSha"] == v2, j
-    d.wait_until(lambda: len(release_dirs(d, "switcher")) == 1, "old release pruned", timeout=30)
+    # the switch's release stays, v1's too (kept for rollback): successful builds only
+    d.wait_until(lambda: set(release_dirs(d, "switcher")) == ok_releases(d, "switcher"),
+                 "only successful releases on disk", timeout=30)
 
 
 def test_build_interrupted_too_often_fails_visibly(make_daemon):
@@ -95,7 +103,8 @@ def test_build_interrupted_too_often_fails_visibly(make_daemon):
     j = d.info(ADMIN, "stubborn").json()
     assert j["sha"] == v1 and j["lastPushedSha"] == v2, j
     # the three interrupted builds left no release directory
-    assert len(release_dirs(d, "stubborn")) == 1, release_dirs(d, "stubborn")
+    assert set(release_dirs(d, "stubborn")) == ok_releases(d, "stubborn") == {"1"}, (
+        release_dirs(d, "stubborn"), ok_releases(d, "stubborn"))
     # ... and a new push clears it
     ph.write_files(wd, app_files("v3"))
     v3 = d.push(wd, ADMIN, "stubborn", message="v3")

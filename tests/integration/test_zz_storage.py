@@ -1,5 +1,5 @@
 """Each space's /data has a size the kernel enforces (a loop-mounted ext4 image per
-space): a writer gets ENOSPC at its tier's size while another space keeps writing
+space), and /tmp and the app directory's writes are bounded tmpfs: a writer gets ENOSPC at its tier's size while another space keeps writing
 (the control); the data survives redeploys and restarts, a bigger tier grows it
 online, a smaller one is refused, and nothing is left mounted or on disk after a
 delete or a stop. Tiers come from DATA/config.yaml (tiny ones here)."""
@@ -53,8 +53,10 @@ class H(BaseHTTPRequestHandler):
             os.unlink("/data/" + q[1])
             out = {}
         else:
-            st = os.statvfs("/data")
-            out = {"size": st.f_blocks * st.f_frsize}
+            out = {}
+            for key, path in (("size", "/data"), ("tmp", "/tmp"), ("app", "/home/user/app")):
+                st = os.statvfs(path)
+                out[key] = st.f_blocks * st.f_frsize
         body = json.dumps(out).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -103,7 +105,10 @@ def call(d, name, path):
 def test_a_writer_gets_enospc_at_its_size_while_another_space_writes(d):
     deploy(d, "filler")
     deploy(d, "neighbour")
-    assert call(d, "filler", "/")["size"] <= 24 * MIB
+    sizes = call(d, "filler", "/")
+    assert sizes["size"] <= 24 * MIB, sizes
+    # /tmp and the app directory's writes are bounded too (1 GiB tmpfs each)
+    assert sizes["tmp"] == 1 << 30 and sizes["app"] == 1 << 30, sizes
     out = call(d, "filler", "/fill?big&100")
     assert out["error"] == "ENOSPC", out
     assert 16 * MIB <= out["written"] <= 24 * MIB, out

@@ -341,3 +341,18 @@ def test_cgroup_v2_box_goes_next_to_the_launchers_cgroup():
                     break
                 except OSError:
                     time.sleep(0.02)
+
+
+@pytest.mark.parametrize("where", ["tmp", "overlay"])
+def test_tmpfs_size_bounds_tmp_and_overlay_writes(where, tmp_path):
+    src = tmp_path / "app"
+    src.mkdir()
+    target = "/tmp/x" if where == "tmp" else "/home/user/app/x"
+    cmd = ["/bin/sh", "-c", "dd if=/dev/zero of=%s bs=1M count=16 2>&1; ls -l %s" % (target, target)]
+    opts = ["--overlay", str(src), "/home/user/app"]
+    # control: without a size, 16 MiB fit
+    r = run_box(cmd, opts=opts)
+    assert r.rc == 0 and "16777216" in r.out, r
+    r = run_box(cmd, opts=opts + ["--tmpfs-size", str(8 << 20)])
+    assert "No space left on device" in r.out and "8388608" in r.out, r
+    assert not (src / "x").exists()   # the overlay's writes never reach its source
