@@ -3,13 +3,13 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libuv liburing libgit2 sqlite3 yaml-0.1 jansson libsodium
+PKGS    := libuv liburing libgit2 sqlite3 yaml-0.1 jansson libsodium libcurl
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Icommon -Iorchestrator -Iproxy -Ibuilder -Iweb -I$(LLHTTP_INC) \
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Icommon -Iorchestrator -Iproxy -Ibuilder -Iweb -Icli -I$(LLHTTP_INC) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
@@ -26,7 +26,7 @@ CFLAGS  += -fsanitize=thread -O1
 LDFLAGS += -fsanitize=thread
 endif
 
-DAEMON_DIRS := common orchestrator builder proxy web
+DAEMON_DIRS := common orchestrator builder proxy web cli
 DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c))
 DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
 LIB_OBJ     := $(filter-out $(BUILD)/obj/orchestrator/main.o,$(DAEMON_OBJ))
@@ -61,7 +61,7 @@ $(BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
 
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
-            libseccomp-dev libyaml-dev libjansson-dev libsodium-dev git libcmocka-dev \
+            libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
             nodejs iproute2 nftables util-linux ca-certificates curl
 # Only the benchmarks compare against these.
@@ -100,7 +100,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(LLHTTP_OBJ)
 test-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-test-integration: all
+test-integration: all hubjs-deps
 	cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider .
 
 test: deps

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "budget.h"
+#include "cli.h"
 #include "daemon.h"
 
 static void
@@ -23,6 +24,7 @@ usage(FILE *f)
 	    "                      max(1 GiB, 10%))\n"
 	    "\n"
 	    "The first start creates user admin and writes its API token to DIR/admin.token.\n", f);
+	cli_usage(f);
 }
 
 static int
@@ -60,6 +62,8 @@ main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (cli_is_command(argv[1]))
+		return cli_main(argc, argv);
 	if (strcmp(argv[1], "serve") != 0) {
 		fprintf(stderr, "podium: unknown command \"%s\"\n", argv[1]);
 		usage(stderr);

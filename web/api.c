@@ -8,6 +8,7 @@
 #include "budget.h"
 #include "log.h"
 #include "net.h"
+#include "repo.h"
 #include "space.h"
 #include "usage.h"
 #include "util.h"
@@ -265,6 +266,8 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 {
 	char owner[256], name[256], err[512];
 	const char *sdk = json_string_value(json_object_get(body, "sdk"));
+	json_t *files = json_object_get(body, "files");
+	json_t *from = json_object_get(body, "from");
 	space *s;
 	int r, private;
 
@@ -283,8 +286,21 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 		return;
 	if (repo_private(a->x, body, &private) != 0)
 		return;
+	if (files != NULL && !json_is_null(files) && !json_is_array(files)) {
+		web_json_error(a->x, 400, "\"files\" must be an array of {path, content, encoding}");
+		return;
+	}
 	if (!auth_may_write(user, owner)) {
 		web_json_error(a->x, 403, "user %s may not create spaces under %s", user, owner);
+		return;
+	}
+	if (from != NULL && !json_is_null(from)) {
+		/* a space cloned from a public git repository: clone.c answers */
+		if (!json_is_string(from) || json_array_size(files) > 0)
+			web_json_error(a->x, 400, "\"from\" must be a git URL, without \"files\"");
+		else
+			repo_clone_start(a->p, a->x, owner, name, sdk != NULL ? sdk : "static", private,
+			    json_string_value(from));
 		return;
 	}
 	r = space_create(a->p, owner, name, sdk != NULL ? sdk : "static", private, &s,
@@ -295,11 +311,21 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 		web_json_error(a->x, 409, "%s", err);
 	} else if (r != 0) {
 		web_json_error(a->x, 500, "%s", err);
+	} else if (json_array_size(files) > 0 &&
+	    (r = repo_commit_files(a->p, s, user, files, err, sizeof(err))) != 0) {
+		/* the Hub creates a repository with its files or not at all */
+		space_delete(a->p, s);
+		web_json_error(a->x, r, "%s", err);
 	} else {
 		char *hub = podium_hub_url(a->p);
-		json_t *j = json_pack("{s:s++++, s:s++}",
+		json_t *info = space_json(a->p, s, 0);
+		json_t *j;
+
+		repo_space_fields(a->p, s, info);
+		j = json_pack("{s:s++++, s:s++, s:O}",
 		    "url", hub, "/spaces/", space_owner(s), "/", space_name(s),
-		    "name", space_owner(s), "/", space_name(s));
+		    "name", space_owner(s), "/", space_name(s), "id", json_object_get(info, "_id"));
+		json_decref(info);
 		free(hub);
 		web_json(a->x, 200, j);
 	}
@@ -339,8 +365,12 @@ web_spaces_array(podium *p, const char *user)
 	json_t *arr = json_array();
 
 	for (space *s = p->spaces; s != NULL; s = space_next(s))
-		if (may_read(user, s))
-			json_array_append_new(arr, space_json(p, s, 0));
+		if (may_read(user, s)) {
+			json_t *j = space_json(p, s, 0);
+
+			repo_space_fields(p, s, j);
+			json_array_append_new(arr, j);
+		}
 	return arr;
 }
 
@@ -450,6 +480,8 @@ web_api_handle(podium *p, http_exchange *x)
 	} else if (strcmp(path, "/api/spaces") == 0) {
 		if (web_allow(x, "GET, HEAD", 1))
 			web_json(x, 200, web_spaces_array(p, user));
+	} else if (repo_api_route(p, x, user)) {
+		/* the Hub's commit API and repository reads: commit.c, repo_read.c */
 	} else if (sscanf(path, "/api/spaces/%127[^/]/%127[^/]%127s", owner, name, rest) >= 2) {
 		space *s = space_find(p, owner, name);
 		int n = sscanf(path, "/api/spaces/%127[^/]/%127[^/]%127s", owner, name, rest);

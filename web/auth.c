@@ -8,11 +8,15 @@
 #include "util.h"
 #include "web.h"
 
-/* Tokens look like "pdm_" + 48 hex digits. The first TOKEN_PREFIX characters are
+/* Tokens look like "hf_" + 48 hex digits: the Hub's prefix, which its clients
+ * (@huggingface/hub) insist on before they send a request. Tokens issued before
+ * ("pdm_" + 48 hex digits) keep working. The first TOKEN_PREFIX characters are
  * stored in the clear as a lookup key; the whole token only as a BLAKE2b hash,
  * compared in constant time. */
 #define TOKEN_PREFIX 12
 #define TOKEN_RANDOM 24
+#define TOKEN_TAG "hf_"
+#define TOKEN_TAG_OLD "pdm_"
 
 int
 auth_token_create(store *st, int64_t user_id, char *token, size_t len)
@@ -21,11 +25,13 @@ auth_token_create(store *st, int64_t user_id, char *token, size_t len)
 	char prefix[TOKEN_PREFIX + 1];
 	int r;
 
-	if (len < 4 + 2 * TOKEN_RANDOM + 1)
+	size_t tag = strlen(TOKEN_TAG);
+
+	if (len < tag + 2 * TOKEN_RANDOM + 1)
 		return -ENOSPC;
 	randombytes_buf(rnd, sizeof(rnd));
-	memcpy(token, "pdm_", 4);
-	sodium_bin2hex(token + 4, len - 4, rnd, sizeof(rnd));
+	memcpy(token, TOKEN_TAG, tag);
+	sodium_bin2hex(token + tag, len - tag, rnd, sizeof(rnd));
 	sodium_memzero(rnd, sizeof(rnd));
 	memcpy(prefix, token, TOKEN_PREFIX);
 	prefix[TOKEN_PREFIX] = '\0';
@@ -55,6 +61,15 @@ auth_tokens_publish(store *st)
 	return 0;
 }
 
+static int
+token_well_formed(const char *token, const char *tag)
+{
+	size_t t = strlen(tag);
+
+	return strncmp(token, tag, t) == 0 && strlen(token) == t + 2 * TOKEN_RANDOM &&
+	    strspn(token + t, "0123456789abcdef") == 2 * TOKEN_RANDOM;
+}
+
 static char *
 token_user(podium *p, const char *token)
 {
@@ -62,7 +77,7 @@ token_user(podium *p, const char *token)
 	char prefix[TOKEN_PREFIX + 1];
 	char *user = NULL;
 
-	if (strlen(token) != 4 + 2 * TOKEN_RANDOM || strncmp(token, "pdm_", 4) != 0)
+	if (!token_well_formed(token, TOKEN_TAG) && !token_well_formed(token, TOKEN_TAG_OLD))
 		return NULL;
 	memcpy(prefix, token, TOKEN_PREFIX);
 	prefix[TOKEN_PREFIX] = '\0';

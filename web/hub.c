@@ -6,6 +6,7 @@
 
 #include "builder.h"
 #include "log.h"
+#include "repo.h"
 #include "space.h"
 #include "util.h"
 #include "web.h"
@@ -115,6 +116,8 @@ hub_spaces(podium *p, http_exchange *x)
 			web_page_space(p, x, s);
 		goto done;
 	}
+	if (repo_file_route(p, x, s, rest))
+		goto done; /* /resolve/REV/PATH, /raw/REV/PATH: repo_read.c */
 	if (!is_git_path(rest, r->query, &push)) {
 		http_respond_error(x, 404, "not found");
 		goto done;

@@ -1,6 +1,7 @@
 """Hub API shapes, names, auth, hosts (INTERFACES.md "HTTP API", "Names", "Hosts")."""
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -53,8 +54,11 @@ def test_whoami_needs_valid_token(podium, token):
 
 def test_create_shape_and_duplicate(podium):
     r = podium.create_space("demo", sdk="static")
-    assert r.json() == {"url": "http://localhost:%d/spaces/admin/demo" % podium.port,
-                        "name": "admin/demo"}
+    j = r.json()
+    # "id": the Hub's repository id (24 hex digits), which @huggingface/hub returns
+    assert re.fullmatch(r"[0-9a-f]{24}", j.pop("id", "")), r
+    assert j == {"url": "http://localhost:%d/spaces/admin/demo" % podium.port,
+                 "name": "admin/demo"}
     r = podium.create_space("demo", sdk="static", expect=409)
     assert "error" in r.json()
     # the space exists and is readable
@@ -70,8 +74,10 @@ def test_create_shape_and_duplicate(podium):
 
 def test_create_in_organization(podium):
     r = podium.create_space("orgdemo", organization="alice")
-    assert r.json() == {"url": "http://localhost:%d/spaces/alice/orgdemo" % podium.port,
-                        "name": "alice/orgdemo"}
+    j = r.json()
+    assert re.fullmatch(r"[0-9a-f]{24}", j.pop("id", "")), r
+    assert j == {"url": "http://localhost:%d/spaces/alice/orgdemo" % podium.port,
+                 "name": "alice/orgdemo"}
     j = podium.info("alice", "orgdemo").json()
     assert j["id"] == "alice/orgdemo"
     assert j["host"] == "http://alice-orgdemo.localhost:%d" % podium.port

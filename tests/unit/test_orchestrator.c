@@ -216,8 +216,9 @@ test_store_tokens(void **state)
 	assert_int_equal(created, 0);
 	assert_int_equal(uid, uid2);
 	assert_int_equal(auth_token_create(st, uid, token, sizeof(token)), 0);
-	assert_int_equal(strlen(token), 52);
-	assert_int_equal(strncmp(token, "pdm_", 4), 0);
+	/* The Hub's format: @huggingface/hub refuses tokens not starting with hf_. */
+	assert_int_equal(strlen(token), 51);
+	assert_int_equal(strncmp(token, "hf_", 3), 0);
 	char prefix[13];
 	memcpy(prefix, token, 12);
 	prefix[12] = '\0';
@@ -231,6 +232,63 @@ test_store_tokens(void **state)
 	assert_null(memmem(db, len, token + 12, 20));
 	free(db);
 	store_close(st);
+	free(path);
+}
+
+/* auth_user with "Authorization: Bearer TOKEN" on a podium holding only a store. */
+static char *
+bearer_user(podium *p, const char *token)
+{
+	char value[256];
+	http_header h = { "authorization", value };
+	http_request r = { 0 };
+	int presented = 0;
+
+	snprintf(value, sizeof(value), "Bearer %s", token);
+	r.headers = &h;
+	r.nheaders = 1;
+	return auth_user(p, &r, &presented);
+}
+
+static void
+test_auth_token_formats(void **state)
+{
+	char *path = temp_db();
+	char token[128], legacy[64], prefix[13], *user;
+	unsigned char hash[32];
+	podium p = { 0 };
+	int64_t uid;
+	int created;
+
+	(void)state;
+	assert_int_equal(sodium_init() >= 0, 1);
+	assert_int_equal(store_open(path, &p.store), 0);
+	assert_int_equal(store_user_ensure(p.store, "admin", &uid, &created), 0);
+	assert_int_equal(auth_token_create(p.store, uid, token, sizeof(token)), 0);
+	user = bearer_user(&p, token);
+	assert_non_null(user);
+	assert_string_equal(user, "admin");
+	free(user);
+	/* A token issued before the Hub format (pdm_ + 48 hex) still works. */
+	snprintf(legacy, sizeof(legacy), "pdm_%s", "0123456789abcdef0123456789abcdef0123456789abcdef");
+	memcpy(prefix, legacy, 12);
+	prefix[12] = '\0';
+	crypto_generichash(hash, 32, (const unsigned char *)legacy, strlen(legacy), NULL, 0);
+	assert_int_equal(store_token_add(p.store, uid, prefix, hash), 0);
+	user = bearer_user(&p, legacy);
+	assert_non_null(user);
+	assert_string_equal(user, "admin");
+	free(user);
+	/* One changed digit, a cut token, the old tag on a new secret: refused. */
+	token[20] = token[20] == '0' ? '1' : '0';
+	assert_null(bearer_user(&p, token));
+	token[20] = '\0';
+	assert_null(bearer_user(&p, token));
+	legacy[0] = 'h';
+	legacy[1] = 'f';
+	assert_null(bearer_user(&p, legacy));
+	store_close(p.store);
+	unlink(path);
 	free(path);
 }
 
@@ -453,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_store_spaces),
 		cmocka_unit_test(test_store_upgrades_v1),
 		cmocka_unit_test(test_store_tokens),
+		cmocka_unit_test(test_auth_token_formats),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_route_tokens),
 		cmocka_unit_test(test_route_tokens_from_store),
