@@ -261,6 +261,21 @@ repo_private(http_exchange *x, json_t *body, int *private)
 	return 0;
 }
 
+json_t *
+web_repo_created(podium *p, space *s)
+{
+	char *hub = podium_hub_url(p);
+	json_t *info = space_json(p, s, 0), *j;
+
+	repo_space_fields(p, s, info);
+	j = json_pack("{s:s++++, s:s++, s:O}",
+	    "url", hub, "/spaces/", space_owner(s), "/", space_name(s),
+	    "name", space_owner(s), "/", space_name(s), "id", json_object_get(info, "_id"));
+	json_decref(info);
+	free(hub);
+	return j;
+}
+
 static void
 api_repos_create(api_req *a, json_t *body, const char *user)
 {
@@ -317,17 +332,7 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 		space_delete(a->p, s);
 		web_json_error(a->x, r, "%s", err);
 	} else {
-		char *hub = podium_hub_url(a->p);
-		json_t *info = space_json(a->p, s, 0);
-		json_t *j;
-
-		repo_space_fields(a->p, s, info);
-		j = json_pack("{s:s++++, s:s++, s:O}",
-		    "url", hub, "/spaces/", space_owner(s), "/", space_name(s),
-		    "name", space_owner(s), "/", space_name(s), "id", json_object_get(info, "_id"));
-		json_decref(info);
-		free(hub);
-		web_json(a->x, 200, j);
+		web_json(a->x, 200, web_repo_created(a->p, s));
 	}
 }
 

@@ -141,11 +141,7 @@ duplicate_body(podium *p, http_exchange *x, json_t *body, const char *user, cons
 		web_json_error(x, r == -EEXIST ? 409 : r == -EINVAL ? 400 : 500, "%s", err);
 		return;
 	}
-	char *hub = podium_hub_url(p);
-
-	web_json(x, 200, json_pack("{s:s++++, s:s++, s:s++}", "url", hub, "/spaces/", owner, "/",
-	    name, "name", owner, "/", name, "id", owner, "/", name));
-	free(hub);
+	web_json(x, 200, web_repo_created(p, dst));
 }
 
 /* "factory=true" (or 1) among the query's parameters. */

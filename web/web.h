@@ -31,6 +31,8 @@ int auth_tokens_publish(store *st);
 /* ---- api.c ---- */
 void web_api_handle(podium *p, http_exchange *x);
 int web_json(http_exchange *x, int status, json_t *body); /* steals body */
+/* The Hub's answer to a created repository: {"url","name","id"} (new reference). */
+json_t *web_repo_created(podium *p, space *s);
 /* 1 when the request's method is in allow ("GET, HEAD"); else answers 405 with
  * that Allow header (a JSON error, or an error page when !json) and returns 0. */
 int web_allow(http_exchange *x, const char *allow, int json);

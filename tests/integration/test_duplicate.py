@@ -53,6 +53,8 @@ def test_duplicate_copies_history_and_variables_not_secrets(podium, source):
     r = podium.api("POST", "/api/spaces/admin/dupsrc/duplicate", json={"repository": "admin/dupcopy"})
     assert r.status == 200, r
     assert r.json()["name"] == "admin/dupcopy" and r.json()["url"].endswith("/spaces/admin/dupcopy")
+    # the same answer as repos/create (the Hub's shape)
+    assert len(r.json()["id"]) == 24 and int(r.json()["id"], 16) >= 0, r.json()
     podium.wait_stage(ADMIN, "dupcopy", "RUNNING")
     env = podium.get_app(ADMIN, "dupcopy", "/").json()
     assert env == {"GREETING": "hello from the source", "API_KEY": None,
