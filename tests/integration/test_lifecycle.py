@@ -1,10 +1,11 @@
 """Lifecycle controls (HF shapes): sleep after idle with the wake held by the proxy,
 pause / restart, releases and rollback, factory rebuild; the controls' bad input.
 
-The app used here answers `VERSION BOOT` on / (BOOT: random per start), holds /slow for a while, and answers
-an Upgrade request with 101 and then keeps the connection (a tunnel, as a
-WebSocket is). It runs on its own daemon (module scope) with a small held-request
-bound so the bound can be shown."""
+The app used here answers `VERSION BOOT` on / (BOOT: random per start), holds /slow
+for a while, and echoes WebSocket text frames on /ws. It runs on its own daemon
+(module scope) with a bound of held requests small enough to be shown."""
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -21,7 +22,7 @@ MAX_HELD = 20
 WORK = {}  # space name -> its git work tree (pushes build on its history)
 
 APP = r'''
-import os, socket, sys, time
+import base64, hashlib, os, socket, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 VERSION = %(version)r
@@ -33,15 +34,29 @@ class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
     def do_GET(self):
-        if self.headers.get("Upgrade"):
+        if (self.headers.get("Upgrade") or "").lower() == "websocket":
+            # a WebSocket echo server (RFC 6455), enough for text frames
+            key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
             self.send_response(101)
-            self.send_header("Upgrade", "x-test")
+            self.send_header("Upgrade", "websocket")
             self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept",
+                             base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
             self.end_headers()
             self.wfile.flush()
-            while self.rfile.read(1):
-                pass
-            return
+            while True:
+                head = self.rfile.read(2)
+                if len(head) < 2:
+                    return
+                n = head[1] & 0x7f
+                if n == 126:
+                    n = int.from_bytes(self.rfile.read(2), "big")
+                mask = self.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+                data = bytes(b ^ mask[i %% 4] for i, b in enumerate(self.rfile.read(n)))
+                if head[0] & 0x0f == 8:
+                    return
+                self.wfile.write(bytes([0x81, len(data)]) + data)
+                self.wfile.flush()
         if self.path.startswith("/slow"):
             time.sleep(float(self.path.split("=")[1]))
         body = ("%%s %%s\n" %% (VERSION, BOOT)).encode()
@@ -189,32 +204,47 @@ def test_held_requests_are_bounded(lc):
     assert all(r[1] is not None for r in refused), refused   # Retry-After
 
 
-def upgrade(d, name):
+def ws_open(d, name):
+    """A real WebSocket through the proxy: the handshake, checked."""
+    key = base64.b64encode(os.urandom(16)).decode()
     s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
-    s.sendall(("GET /ws HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: x-test\r\n\r\n"
-               % d.app_host(ADMIN, name)).encode())
+    s.sendall(("GET /ws HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+               "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n\r\n"
+               % (d.app_host(ADMIN, name), key)).encode())
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = s.recv(4096)
         assert chunk, head
         head += chunk
-    assert head.startswith(b"HTTP/1.1 101"), head
+    accept = base64.b64encode(hashlib.sha1(
+        (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+    assert head.startswith(b"HTTP/1.1 101") and accept in head, head
     return s
 
 
-def test_an_open_tunnel_keeps_the_app_awake(lc):
+def ws_echo(s, text):
+    """Sends a masked text frame; returns the echoed text."""
+    data, mask = text.encode(), os.urandom(4)
+    s.sendall(bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+    head = s.recv(2)
+    return s.recv(head[1] & 0x7f).decode()
+
+
+def test_an_open_websocket_keeps_the_app_awake(lc):
     d = lc
     r = d.get_app(ADMIN, "sleepy", "/")
     assert r.status == 200
-    s = upgrade(d, "sleepy")
+    s = ws_open(d, "sleepy")
     try:
+        assert ws_echo(s, "hello") == "hello"
         api(d, "POST", "sleepy", "sleeptime", {"seconds": 1})
-        time.sleep(4)   # four idle periods with the tunnel open
+        time.sleep(4)   # four idle periods with the socket open and quiet
         assert runtime(d, "sleepy")["stage"] == "RUNNING"
         assert app_pids("admin/sleepy")
+        assert ws_echo(s, "still there") == "still there"
     finally:
         s.close()
-    # control: once the tunnel closes, it sleeps
+    # control: once the socket closes, it sleeps
     d.wait_stage(ADMIN, "sleepy", "SLEEPING", timeout=30)
 
 
@@ -226,6 +256,40 @@ def test_a_long_request_keeps_the_app_awake(lc):
     assert r.status == 200, r
     assert runtime(d, "sleepy")["stage"] == "RUNNING"
     api(d, "POST", "sleepy", "sleeptime", {"seconds": -1})
+
+
+CRASH_ON_WAKE = r'''
+import os, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+if os.path.exists("/data/started"):
+    print("cannot start again: wake-test failure", flush=True)
+    sys.exit(3)
+open("/data/started", "w").close()
+
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"up")
+
+ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
+'''
+
+
+def test_a_failed_wake_answers_502_with_the_apps_last_words(lc):
+    d = lc
+    d.create_space("wakefail", sdk="python")
+    d.push(d.workdir_from(None, {"README.md": ph.front_matter(["sdk: python"]),
+                                 "app.py": CRASH_ON_WAKE}), ADMIN, "wakefail")
+    d.wait_app(ADMIN, "wakefail", predicate=lambda r: r.status == 200 and r.text == "up")
+    sleep_now(d, "wakefail", 1)
+    api(d, "POST", "wakefail", "sleeptime", {"seconds": -1})
+    # the held request ends with the app's failure, not a hang or a bare proxy error
+    r = d.get_app(ADMIN, "wakefail", "/", timeout=60)
+    assert r.status == 502 and "wake-test failure" in r.text, r
+    rt = runtime(d, "wakefail")
+    assert rt["stage"] == "RUNTIME_ERROR" and "wake-test failure" in rt["errorMessage"], rt
 
 
 def test_pause_shows_a_503_page_until_restart(lc):
