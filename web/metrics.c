@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "space.h"
 #include "store.h"
 #include "usage.h"
@@ -33,6 +34,7 @@ typedef struct space_metrics {
 	proxy_space_stats px;
 	usage_info use;
 	int running;
+	json_int_t egress_tx, egress_rx;  /* -1: no running app on the network */
 	uint64_t builds[BUILD_BUCKETS];  /* per bucket, not cumulative */
 	uint64_t nbuilds;
 	double build_sum;
@@ -111,6 +113,18 @@ build_one(int64_t sid, int64_t seconds, void *arg)
 	m->build_sum += (double)seconds;
 }
 
+/* The running app's outward bytes (net.c's counters of its eth0), or -1. */
+static void
+egress_of(const space *s, space_metrics *m)
+{
+	json_t *e = net_space_json(s);
+	json_t *tx = json_object_get(e, "tx_bytes"), *rx = json_object_get(e, "rx_bytes");
+
+	m->egress_tx = json_is_integer(tx) ? json_integer_value(tx) : -1;
+	m->egress_rx = json_is_integer(rx) ? json_integer_value(rx) : -1;
+	json_decref(e);
+}
+
 static void
 spaces_collect(podium *p, space_metrics **out_m, size_t *out_n)
 {
@@ -129,6 +143,7 @@ spaces_collect(podium *p, space_metrics **out_m, size_t *out_n)
 		label_value(m[i].id, sizeof(m[i].id), raw);
 		proxy_stats_get(raw, &m[i].px);
 		m[i].running = space_usage(s, &m[i].use) == 0;
+		egress_of(s, &m[i]);
 	}
 	/* builds come ordered by space id, as the spaces list is */
 	bc.m = m;
@@ -244,6 +259,18 @@ write_spaces(out *o, space_metrics *m, size_t n)
 		if (m[i].running && m[i].use.cpu_seconds >= 0)
 			put(o, "podium_space_cpu_seconds_total{space=\"%s\"} %.3f\n", m[i].id,
 			    m[i].use.cpu_seconds);
+	family(o, "podium_space_egress_sent_bytes_total", "counter",
+	    "Bytes the space's running app sent out through its network (restarts from 0 with a new instance).");
+	for (i = 0; i < n; i++)
+		if (m[i].egress_tx >= 0)
+			put(o, "podium_space_egress_sent_bytes_total{space=\"%s\"} %lld\n", m[i].id,
+			    (long long)m[i].egress_tx);
+	family(o, "podium_space_egress_received_bytes_total", "counter",
+	    "Bytes the space's running app received through its network (restarts from 0 with a new instance).");
+	for (i = 0; i < n; i++)
+		if (m[i].egress_rx >= 0)
+			put(o, "podium_space_egress_received_bytes_total{space=\"%s\"} %lld\n", m[i].id,
+			    (long long)m[i].egress_rx);
 	family(o, "podium_space_memory_bytes", "gauge", "Memory charged to the space's running app.");
 	for (i = 0; i < n; i++)
 		if (m[i].running && m[i].use.memory_bytes >= 0)

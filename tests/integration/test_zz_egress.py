@@ -389,6 +389,12 @@ def test_runtime_counters(egress):
         assert fetch(d, "neta", "http://%s/" % ALLOWED)["ok"]
     after = d.runtime(ADMIN, "neta")["egress"]
     assert after["tx_bytes"] > before["tx_bytes"] and after["rx_bytes"] > before["rx_bytes"], (before, after)
+    # the same counters in /metrics
+    text = d.api("GET", "/metrics").text
+    sent = [line for line in text.splitlines()
+            if line.startswith('podium_space_egress_sent_bytes_total{space="admin/neta"}')]
+    assert sent and int(sent[0].split()[-1]) >= after["tx_bytes"], text[-2000:]
+    assert 'podium_space_egress_received_bytes_total{space="admin/neta"}' in text
 
 
 def test_space_egress_switch_is_admin_only_and_cuts_egress(egress):
