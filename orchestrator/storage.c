@@ -265,6 +265,47 @@ reattach(const char *img, const char *dir)
 	return -1;
 }
 
+/* The loop device still serving img, or -1. A box that just exited may hold
+ * the filesystem for a moment (its mounts go when its namespace is torn down). */
+static int
+loop_of(const char *img)
+{
+	DIR *d = opendir("/sys/block");
+	struct dirent *e;
+	unsigned n;
+	int found = -1;
+
+	while (d != NULL && found < 0 && (e = readdir(d)) != NULL)
+		if (sscanf(e->d_name, "loop%u", &n) == 1 && loop_serves(n, img))
+			found = (int)n;
+	if (d != NULL)
+		closedir(d);
+	return found;
+}
+
+/* Mounts img on dir. Never through a second loop device while one still serves
+ * it (two block devices on one ext4 would read stale data and corrupt it): wait
+ * for the old one to let go, else mount that same device (the same superblock). */
+static int
+mount_image(const char *img, const char *dir, char *err, size_t errlen)
+{
+	int n = loop_of(img);
+	char dev[64];
+
+	for (int i = 0; i < 200 && n >= 0; i++) {
+		usleep(10000);
+		n = loop_of(img);
+	}
+	if (n < 0)
+		return loop_mount(img, dir, err, errlen);
+	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "errors=remount-ro") != 0) {
+		snprintf(err, errlen, "mount %s on %s: %s", dev, dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 uint64_t
 storage_bytes(const space *s)
 {
@@ -307,7 +348,7 @@ storage_attach(podium *p, space *s, char *err, size_t errlen)
 		log_info("space %s/%s: /data grown to %llu MiB", s->row.owner, s->row.name,
 		    (unsigned long long)(storage_bytes(s) >> 20));
 	}
-	r = loop_mount(img, dir, err, errlen);
+	r = mount_image(img, dir, err, errlen);
 done:
 	free(dir);
 	free(img);
