@@ -69,6 +69,8 @@ ensure_admin(podium *p)
 	int created = 0, r;
 
 	r = store_user_ensure(p->store, "admin", &uid, &created);
+	if (r == 0 && created)
+		r = store_user_set_admin(p->store, "admin", 1);
 	if (r != 0)
 		goto done;
 	if (!created && access(path, F_OK) == 0)
@@ -263,6 +265,7 @@ podium_serve(const podium_options *opt)
 		return error("cannot initialize libsodium");
 	if (ensure_admin(&p) != 0 || auth_tokens_publish(p.store) != 0)
 		return -1;
+	auth_watch_start(&p);
 	if (secrets_init(p.data_dir) != 0)
 		return -1;
 	{

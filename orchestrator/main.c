@@ -5,6 +5,7 @@
 
 #include "budget.h"
 #include "daemon.h"
+#include "usercmd.h"
 
 static void
 usage(FILE *f)
@@ -60,6 +61,8 @@ main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (strcmp(argv[1], "user") == 0)
+		return usercmd_main(argc, argv);
 	if (strcmp(argv[1], "serve") != 0) {
 		fprintf(stderr, "podium: unknown command \"%s\"\n", argv[1]);
 		usage(stderr);

@@ -421,12 +421,17 @@ web_api_handle(podium *p, http_exchange *x)
 {
 	const http_request *r = http_exchange_request(x);
 	const char *path = r->path;
-	int presented = 0;
-	char *user = auth_user(p, r, &presented);
+	auth_info ai;
+	char *user = auth_request_user(p, r, &ai);
 	char owner[128], name[128], rest[128];
 
-	if (presented && user == NULL && strcmp(path, "/api/health") != 0) {
+	if (ai.presented && user == NULL && strcmp(path, "/api/health") != 0) {
 		web_json_error(x, 401, "invalid credentials: the token is not valid");
+		goto done;
+	}
+	if (user != NULL && !ai.write && strcmp(r->method, "GET") != 0 &&
+	    strcmp(r->method, "HEAD") != 0) {
+		web_json_error(x, 403, "this token is read-only: it may not change anything");
 		goto done;
 	}
 	/* Each known path checks its methods (405 with Allow); any other path is 404. */
@@ -438,6 +443,9 @@ web_api_handle(podium *p, http_exchange *x)
 				json_object_set_new(h, "resources", budget_json());
 			web_json(x, 200, h);
 		}
+	} else if (strcmp(path, "/api/session") == 0) {
+		if (web_allow(x, "GET, HEAD", 1))
+			web_json(x, 200, session_json(p, r, user));
 	} else if (strcmp(path, "/api/whoami-v2") == 0) {
 		if (web_allow(x, "GET, HEAD", 1))
 			api_whoami(x, user);

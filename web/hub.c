@@ -85,6 +85,7 @@ hub_spaces(podium *p, http_exchange *x)
 	char owner[128] = "", name[128] = "";
 	const char *rest;
 	int n = 0, push = 0, presented = 0;
+	auth_info ai;
 	char *user;
 	space *s;
 
@@ -96,7 +97,8 @@ hub_spaces(podium *p, http_exchange *x)
 	size_t nl = strlen(name);
 	if (nl > 4 && strcmp(name + nl - 4, ".git") == 0)
 		name[nl - 4] = '\0';
-	user = auth_user(p, r, &presented);
+	user = auth_request_user(p, r, &ai);
+	presented = ai.presented;
 	s = space_find(p, owner, name);
 	if (s == NULL || (space_is_private(s) && !auth_may_write(user, space_owner(s)) && !presented)) {
 		/* A private space asks for credentials, like a private repository on a forge. */
@@ -126,7 +128,7 @@ hub_spaces(podium *p, http_exchange *x)
 		    : "authentication required: push with your podium token as the password\n");
 		goto done;
 	}
-	if (push && !auth_may_write(user, space_owner(s))) {
+	if (push && (!auth_may_write(user, space_owner(s)) || !ai.write)) {
 		http_respond_error(x, 403, "you may not push to this space");
 		goto done;
 	}
@@ -173,6 +175,10 @@ web_hub_handle(http_exchange *x, void *arg)
 		web_api_handle(p, x);
 	} else if (strncmp(r->path, "/spaces/", 8) == 0) {
 		hub_spaces(p, x);
+	} else if (strcmp(r->path, "/login") == 0) {
+		web_login_handle(p, x);
+	} else if (strcmp(r->path, "/logout") == 0) {
+		web_logout_handle(p, x);
 	} else if (strcmp(r->path, "/metrics") == 0) {
 		web_metrics_handle(p, x);
 	} else if (strcmp(r->path, "/") == 0 || strcmp(r->path, "/spaces") == 0) {

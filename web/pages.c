@@ -159,3 +159,29 @@ web_page_space(podium *p, http_exchange *x, space *s)
 	free(hub);
 	json_decref(j);
 }
+
+void
+web_page_login(podium *p, http_exchange *x, int status, const char *error, const char *next,
+    const char *csrf, const http_header *extra, size_t nextra)
+{
+	page pg = { 0 };
+
+	page_head(&pg, "Sign in — podium");
+	page_raw(&pg, "<main><h1>Sign in</h1>");
+	if (error != NULL) {
+		page_raw(&pg, "<p class=\"error\" role=\"alert\">");
+		page_text(&pg, error);
+		page_raw(&pg, "</p>");
+	}
+	page_raw(&pg, "<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" value=\"");
+	page_text(&pg, csrf);
+	page_raw(&pg, "\"><input type=\"hidden\" name=\"next\" value=\"");
+	page_text(&pg, next);
+	page_raw(&pg, "\"><p><label for=\"username\">User name</label><br><input id=\"username\" "
+	    "name=\"username\" autocomplete=\"username\" required autofocus></p>"
+	    "<p><label for=\"password\">Password</label><br><input id=\"password\" name=\"password\" "
+	    "type=\"password\" autocomplete=\"current-password\" required></p>"
+	    "<p><button type=\"submit\">Sign in</button></p></form></main></body></html>\n");
+	http_respond(x, status, "text/html; charset=utf-8", extra, nextra, pg.buf, pg.len);
+	free(pg.buf);
+}
