@@ -59,6 +59,9 @@ $(BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
 
 -include $(DAEMON_OBJ:.o=.d) $(SANDBOX_OBJ:.o=.d)
 
+# the pages' files are built into the binary (.incbin): -MMD does not see them
+$(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
+
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev git libcmocka-dev \

@@ -17,6 +17,7 @@
 
 #include "budget.h"
 #include "daemon.h"
+#include "ticket.h"
 #include "flavors.h"
 #include "config.h"
 #include "log.h"
@@ -266,6 +267,7 @@ podium_serve(const podium_options *opt)
 	if (ensure_admin(&p) != 0 || auth_tokens_publish(p.store) != 0)
 		return -1;
 	auth_watch_start(&p);
+	ticket_init();
 	if (secrets_init(p.data_dir) != 0)
 		return -1;
 	{

@@ -446,6 +446,12 @@ web_api_handle(podium *p, http_exchange *x)
 	} else if (strcmp(path, "/api/session") == 0) {
 		if (web_allow(x, "GET, HEAD", 1))
 			web_json(x, 200, session_json(p, r, user));
+	} else if (strncmp(path, "/api/settings/tokens", 20) == 0 && (path[20] == '\0' ||
+	    path[20] == '/')) {
+		web_tokens_api(p, x, user, path + 20);
+	} else if (strncmp(path, "/api/admin/users", 16) == 0 && (path[16] == '\0' ||
+	    path[16] == '/')) {
+		web_users_api(p, x, user, path + 16);
 	} else if (strcmp(path, "/api/whoami-v2") == 0) {
 		if (web_allow(x, "GET, HEAD", 1))
 			api_whoami(x, user);

@@ -109,8 +109,7 @@ session_user(podium *p, const http_request *r, auth_info *ai)
 	return user;
 }
 
-/* The session's CSRF token (for the pages' forms); -ENOENT without a session. */
-static int
+int
 session_csrf(podium *p, const http_request *r, char *csrf, size_t len)
 {
 	char cookie[128];

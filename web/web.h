@@ -44,6 +44,8 @@ int auth_tokens_publish(store *st);
 /* The user of the request's session cookie, or NULL. A state-changing request
  * (not GET/HEAD) counts only when it comes from the hub's own origin. */
 char *session_user(podium *p, const http_request *r, auth_info *ai);
+/* The request's session's CSRF token for forms; -ENOENT without a session. */
+int session_csrf(podium *p, const http_request *r, char *csrf, size_t len);
 /* Is this request from a page of the hub itself (Origin / Sec-Fetch-Site)? */
 int session_same_origin(const http_request *r);
 /* GET/POST /login, POST /logout, GET /api/session. */
@@ -54,6 +56,11 @@ json_t *session_json(podium *p, const http_request *r, const char *user);
 /* Notices users and tokens changed by another process (podium user ...) and
  * republishes the token snapshot: a 1 s timer on PRAGMA data_version. */
 void auth_watch_start(podium *p);
+
+/* ---- users_api.c ---- */
+/* /api/settings/tokens[/ID] (rest: what follows it) and /api/admin/users[/NAME]. */
+void web_tokens_api(podium *p, http_exchange *x, const char *user, const char *rest);
+void web_users_api(podium *p, http_exchange *x, const char *user, const char *rest);
 
 /* ---- api.c ---- */
 void web_api_handle(podium *p, http_exchange *x);
@@ -97,6 +104,9 @@ void web_logs_stream(podium *p, http_exchange *x, space *s, int build);
 void web_page_login(podium *p, http_exchange *x, int status, const char *error, const char *next,
     const char *csrf, const http_header *extra, size_t nextra);
 void web_page_index(podium *p, http_exchange *x, const char *user);
-void web_page_space(podium *p, http_exchange *x, space *s);
+
+/* ---- assets.c ---- */
+/* GET /static/...: the pages' script and style, built into the binary. */
+void web_static_handle(http_exchange *x);
 
 #endif
