@@ -104,8 +104,9 @@ cookie_ticket(const char *cookies, const char *sub)
 	for (const char *p = cookies; *p != '\0';) {
 		p += strspn(p, " ;");
 		size_t n = strcspn(p, ";");
-		if (n > nl && strncmp(p, TICKET_COOKIE, nl) == 0 && p[nl] == '=' &&
-		    ticket_check('c', sub, p + nl + 1, n - nl - 1))
+		size_t k = n > nl + 2 && strncmp(p + nl, "_x", 2) == 0 ? nl + 2 : nl;  /* podium_app_x */
+		if (n > k && strncmp(p, TICKET_COOKIE, nl) == 0 && p[k] == '=' &&
+		    ticket_check('c', sub, p + k + 1, n - k - 1))
 			return 1;
 		p += n;
 	}
@@ -120,7 +121,7 @@ conn_ticket_redirect(proxy_conn *c, const char *sub)
 	const char *q = c->url != NULL ? strchr(c->url, '?') : NULL;
 	size_t pl = strlen(TICKET_PARAM);
 	char cookie[256], *loc = NULL;
-	http_header h[3];
+	http_header h[4];
 
 	if (q == NULL)
 		return 0;
@@ -147,16 +148,24 @@ conn_ticket_redirect(proxy_conn *c, const char *sub)
 	if (loc == NULL)
 		return 0;
 	{
-		/* host-only (no Domain), this app host only; HttpOnly: the app's scripts
-		 * cannot read it */
+		/* Host-only (no Domain): this app host only; HttpOnly: the app's scripts
+		 * cannot read it. Two of them: the hub's page embeds the app cross-site
+		 * (OWNER-NAME.localhost, or another --app-domain), where only a
+		 * SameSite=None cookie goes along, and browsers keep those only when
+		 * Secure (TLS, or a localhost name); the Lax one serves the app opened
+		 * on its own. */
 		char *set = xasprintf(TICKET_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax",
 		    cookie + 64, TICKET_COOKIE_SECONDS);
+		char *set_x = xasprintf(TICKET_COOKIE "_x=%s; Path=/; Max-Age=%d; HttpOnly; Secure; "
+		    "SameSite=None; Partitioned", cookie + 64, TICKET_COOKIE_SECONDS);
 
 		h[0] = (http_header){ "Location", loc[0] != '\0' ? loc : "/" };
 		h[1] = (http_header){ "Set-Cookie", set };
-		h[2] = (http_header){ "Cache-Control", "no-store" };
-		conn_respond_simple(c, 303, "text/plain; charset=utf-8", h, 3, "signed\n", 7);
+		h[2] = (http_header){ "Set-Cookie", set_x };
+		h[3] = (http_header){ "Cache-Control", "no-store" };
+		conn_respond_simple(c, 303, "text/plain; charset=utf-8", h, 4, "signed\n", 7);
 		free(set);
+		free(set_x);
 	}
 	free(loc);
 	return 1;

@@ -159,6 +159,8 @@ function liveStage() {
         const page = await fetch(location.pathname, { credentials: 'same-origin' });
         const doc = new DOMParser().parseFromString(await page.text(), 'text/html');
         const fresh = $('#state', doc);
+        const title = $('.space-head h1', doc);
+        if (title) $('.space-head h1').replaceWith(title);  // the release's front matter
         if (fresh) {
           const frame = $('iframe.app', state);
           if (frame && $('iframe.app', fresh)) {
