@@ -35,7 +35,8 @@ LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/o
 SANDBOX_SRC := $(wildcard sandbox/*.c)
 SANDBOX_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SANDBOX_SRC))
 
-.PHONY: all clean deps deps-bench run serve test test-all test-unit test-integration test-asan
+.PHONY: all clean deps deps-bench run serve test test-all test-unit test-integration test-asan \
+        test-browser browser-deps
 all: $(BUILD)/podium $(BUILD)/podium-sandbox
 
 $(BUILD)/podium: $(DAEMON_OBJ) $(LLHTTP_OBJ)
@@ -66,7 +67,7 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev git libcmocka-dev \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
-            nodejs iproute2 nftables util-linux ca-certificates curl
+            nodejs iproute2 nftables util-linux ca-certificates curl chromium
 # Only the benchmarks compare against these.
 BENCH_PKGS := bubblewrap wrk nginx-light
 deps-bench: DEB_PKGS += $(BENCH_PKGS)
@@ -109,7 +110,16 @@ test-integration: all
 test: deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: all test-unit test-sandbox test-proxy test-integration
+# The web UI in Debian's chromium (headless) through playwright-core, installed
+# here from tests/browser/package-lock.json; the tests skip, saying why, when
+# Chromium cannot start. Screenshots: $(BUILD)/screenshots/.
+browser-deps:
+	cd tests/browser && npm ci --no-audit --no-fund
+
+test-browser: all browser-deps
+	cd tests/browser && PODIUM_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 ui.test.mjs
+
+test-all: all test-unit test-sandbox test-proxy test-integration test-browser
 
 # The same suites against ASan/UBSan builds of both binaries (build-asan/).
 test-asan: deps

@@ -223,7 +223,8 @@ web_page_settings(podium *p, http_exchange *x, space *s, const char *user)
 	form_open(&pg, id, "/sleeptime", "POST", "Sleep time");
 	page_raw(&pg, "<label for=\"seconds\">Sleep after this many idle seconds (-1: never)</label>"
 	    "<input id=\"seconds\" name=\"seconds\" type=\"number\" data-type=\"int\" min=\"-1\" value=\"");
-	page_textf(&pg, "%lld", (long long)json_integer_value(json_object_get(rt, "gcTimeout")));
+	json_t *gc = json_object_get(rt, "gcTimeout");
+	page_textf(&pg, "%lld", json_is_integer(gc) ? (long long)json_integer_value(gc) : -1LL);
 	page_raw(&pg, "\"><button type=\"submit\">Save sleep time</button></form>");
 
 	form_open(&pg, id, "/hardware", "POST", "Hardware");
