@@ -59,10 +59,10 @@ proxy_host_is_hub(const proxy_server *s, const char *host)
 int
 conn_subdomain(const proxy_conn *c, char *sub, size_t len)
 {
-	size_t hl, dl = strlen(c->srv->domain);
+	size_t hl, dl = strlen(c->srv->app_domain);
 
 	if (c->host == NULL || (hl = strlen(c->host)) <= dl + 1 || c->host[hl - dl - 1] != '.' ||
-	    strcmp(c->host + hl - dl, c->srv->domain) != 0 || hl - dl - 1 >= len)
+	    strcmp(c->host + hl - dl, c->srv->app_domain) != 0 || hl - dl - 1 >= len)
 		return -1;
 	memcpy(sub, c->host, hl - dl - 1);
 	sub[hl - dl - 1] = '\0';

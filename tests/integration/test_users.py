@@ -185,3 +185,76 @@ def test_login_throttle(make_daemon):
     assert statuses[:5] == [401] * 5 and statuses[5] == 429, statuses
     # the right password is refused too while the burst lasts (per user and address)
     assert login(d, "vic", "vic password 1")[0].status == 429
+
+
+def frame_src(d, owner, name, token):
+    r = ph.http_request(d.port, "GET", "/spaces/%s/%s" % (owner, name), d.hub_host,
+                        headers={"Accept": "text/html", "Authorization": "Bearer " + token})
+    assert r.status == 200, r
+    m = re.search(r'<iframe title="app" src="([^"]+)"', r.text)
+    assert m, r.text[:2000]
+    return m.group(1).replace("&amp;", "&")
+
+
+def test_private_app_ticket_becomes_the_hosts_cookie(podium):
+    """The Hub's __sign: the owner's page carries a ticket for the private app's host,
+    which trades it for a cookie of its own that opens that space only."""
+    for name in ("tk-a", "tk-b"):
+        podium.create_space(name, private=True)
+        podium.push(podium.workdir_from(None, {"index.html": "<p>%s</p>\n" % name}), ph.ADMIN, name)
+        podium.wait_stage(ph.ADMIN, name, "RUNNING")
+    src = frame_src(podium, ph.ADMIN, "tk-a", podium.token)
+    u = urllib.parse.urlsplit(src)
+    assert u.netloc == podium.app_host(ph.ADMIN, "tk-a") and "__sign=" in u.query, src
+    path = u.path + "?" + u.query
+    # without anything the private host is unknown; a forged ticket does not help
+    assert podium.get_app(ph.ADMIN, "tk-a").status == 404
+    forged = re.sub(r"[0-9a-f](?=$)", lambda m: "0" if m.group(0) != "0" else "1", path)
+    r = podium.get_app(ph.ADMIN, "tk-a", forged)
+    assert r.status == 404 and "set-cookie" not in r.headers
+    # the ticket of tk-a is nothing at tk-b's host
+    assert podium.get_app(ph.ADMIN, "tk-b", path).status == 404
+    status, raw = ph.raw_request(podium.port, (
+        "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+        % (path, podium.app_host(ph.ADMIN, "tk-a"))).encode())
+    head = raw.split(b"\r\n\r\n")[0].decode()
+    assert status == 303 and "\r\nLocation: /\r\n" in head, head
+    cookies = re.findall(r"\r\nSet-Cookie: ([^\r]+)", head)
+    # the Lax one for the app opened on its own, the SameSite=None one for the iframe
+    assert sorted(c.split("=")[0] for c in cookies) == ["podium_app", "podium_app_x"], cookies
+    assert all("domain" not in c.lower() and "HttpOnly" in c for c in cookies), cookies
+    for c in cookies:
+        jar = c.split(";")[0]
+        ok = podium.get_app(ph.ADMIN, "tk-a", headers={"Cookie": "other=1; " + jar})
+        assert ok.status == 200 and b"tk-a" in ok.body, ok
+        # the cookie opens that space only
+        assert podium.get_app(ph.ADMIN, "tk-b", headers={"Cookie": jar}).status == 404
+    # a public space's page has no ticket; anonymous visitors get no private page at all
+    podium.create_space("tk-pub")
+    assert "__sign" not in ph.http_request(podium.port, "GET", "/spaces/admin/tk-pub", podium.hub_host).text
+    assert ph.http_request(podium.port, "GET", "/spaces/admin/tk-a", podium.hub_host).status == 404
+    for name in ("tk-a", "tk-b", "tk-pub"):
+        podium.delete_space(name)
+
+
+def test_app_domain(tmp_path):
+    d = ph.Daemon()
+    d.extra_args = ["--app-domain", "apps.test"]
+    try:
+        d.start()
+        d.create_space("elsewhere")
+        d.push(d.workdir_from(None, {"index.html": "<p>elsewhere</p>\n"}), ph.ADMIN, "elsewhere")
+        d.wait_stage(ph.ADMIN, "elsewhere", "RUNNING")
+        assert d.info(ph.ADMIN, "elsewhere").json()["host"] == "http://admin-elsewhere.apps.test:%d" % d.port
+        r = ph.http_request(d.port, "GET", "/", "admin-elsewhere.apps.test:%d" % d.port)
+        assert r.status == 200 and b"elsewhere" in r.body
+        # not under the hub's domain any more; the hub stays where it was
+        assert ph.http_request(d.port, "GET", "/", "admin-elsewhere.localhost:%d" % d.port).status == 404
+        assert ph.http_request(d.port, "GET", "/api/health", "localhost:%d" % d.port).status == 200
+        page = ph.http_request(d.port, "GET", "/", "localhost:%d" % d.port)
+        assert "frame-src http://*.apps.test:%d" % d.port in page.headers["content-security-policy"]
+    finally:
+        try:
+            d.stop()
+        finally:
+            d.cleanup()
