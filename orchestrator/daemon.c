@@ -70,8 +70,6 @@ ensure_admin(podium *p)
 	int created = 0, r;
 
 	r = store_user_ensure(p->store, "admin", &uid, &created);
-	if (r == 0 && created)
-		r = store_user_set_admin(p->store, "admin", 1);
 	if (r != 0)
 		goto done;
 	if (!created && access(path, F_OK) == 0)

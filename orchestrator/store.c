@@ -233,7 +233,9 @@ store_user_ensure(store *st, const char *name, int64_t *id, int *created)
 		return 0;
 	}
 	sqlite3_finalize(q);
-	q = prepare(st, "INSERT INTO users (name, created) VALUES (?, ?)");
+	/* the bootstrap user "admin" is an admin (as v5 made it in older databases) */
+	q = prepare(st, "INSERT INTO users (name, created, role) VALUES (?, ?,"
+	    " CASE WHEN ?1 = 'admin' THEN 'admin' ELSE 'user' END)");
 	if (q == NULL)
 		return -EIO;
 	bind_text(q, 1, name);

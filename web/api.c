@@ -345,14 +345,15 @@ web_spaces_array(podium *p, const char *user)
 }
 
 static void
-api_whoami(http_exchange *x, const char *user)
+api_whoami(http_exchange *x, const char *user, int write)
 {
 	if (user == NULL)
 		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
 	else
-		web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}}",
+		web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}, s:b}",
 		    "type", "user", "name", user, "fullname", user, "orgs",
-		    "auth", "type", "access_token", "accessToken", "role", "write"));
+		    "auth", "type", "access_token", "accessToken", "role", write ? "write" : "read",
+		    "isAdmin", auth_is_admin(user)));
 }
 
 /* One space's runtime, with what its app uses now (not in lists: that would
@@ -454,7 +455,7 @@ web_api_handle(podium *p, http_exchange *x)
 		web_users_api(p, x, user, path + 16);
 	} else if (strcmp(path, "/api/whoami-v2") == 0) {
 		if (web_allow(x, "GET, HEAD", 1))
-			api_whoami(x, user);
+			api_whoami(x, user, ai.write);
 	} else if (strcmp(path, "/api/repos/create") == 0) {
 		if (web_allow(x, "POST", 1))
 			api_with_body(p, x, user, api_repos_create);

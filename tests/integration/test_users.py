@@ -77,8 +77,9 @@ def test_token_roles(podium):
     add_user(podium, "rita")
     write = new_token(podium, "rita", "write", "laptop")
     read = new_token(podium, "rita", "read", "ci")
-    assert whoami(podium, write).json()["name"] == "rita"
-    assert whoami(podium, read).json()["name"] == "rita"
+    w, r = whoami(podium, write).json(), whoami(podium, read).json()
+    assert w["name"] == r["name"] == "rita"
+    assert w["auth"]["accessToken"]["role"] == "write" and r["auth"]["accessToken"]["role"] == "read"
     # a write token creates under its own name only
     podium.create_space("rita-site", token=write)
     podium.create_space("not-hers", organization="admin", token=write, expect=403)
