@@ -1,6 +1,6 @@
 #include <errno.h>
-#include <stdio.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,10 +59,11 @@ int
 auth_tokens_publish(store *st)
 {
 	route_tokens *k;
+	int r;
 
 	auth_store = st;
 	k = route_tokens_new();
-	int r = store_tokens_load_all(st, tokens_add, k);
+	r = store_tokens_load_all(st, tokens_add, k);
 
 	/* on a read error the previous snapshot stays: no token is lost, none added */
 	if (r != 0) {

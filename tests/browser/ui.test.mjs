@@ -166,6 +166,16 @@ describe('podium web UI in Chromium', opts, () => {
     assert.match(await alice.locator('#tokens').textContent(), /laptop.*write/);
     await shot(alice, 'tokens');
     assert.equal((await api('/api/whoami-v2', token)).body.name, 'alice');
+    // a second one, revoked from the page: it stops working
+    await alice.getByLabel('Name').fill('temporary');
+    await alice.getByLabel('Role').selectOption('read');
+    await alice.getByRole('button', { name: 'Create token' }).click();
+    await alice.locator('#tokens tbody tr', { hasText: 'temporary' }).waitFor();
+    const temp = (await alice.locator('#newvalue').textContent()).trim();
+    assert.equal((await api('/api/whoami-v2', temp)).status, 200);
+    await alice.getByRole('button', { name: 'Revoke token temporary' }).click();
+    await alice.locator('#tokens tbody tr', { hasText: 'temporary' }).waitFor({ state: 'detached' });
+    assert.equal((await api('/api/whoami-v2', temp)).status, 401);
   });
 
   it('creates a private space in /new and shows the git commands', async () => {
@@ -271,6 +281,11 @@ describe('podium web UI in Chromium', opts, () => {
     await alice.getByRole('button', { name: 'Pause' }).click();
     await waitFor(async () => (await api('/api/spaces/alice/demo/runtime', token)).body.stage === 'PAUSED',
       'PAUSED after the Pause button');
+    await alice.goto(d.hub + '/spaces/alice/demo');
+    await alice.getByRole('heading', { name: 'Paused' }).waitFor();
+    assert.equal(await alice.locator('iframe.app').count(), 0);
+    await shot(alice, 'space-paused');
+    await alice.goto(d.hub + '/spaces/alice/demo/settings');
     await alice.getByRole('button', { name: 'Resume' }).click();
     await waitFor(async () => (await api('/api/spaces/alice/demo/runtime', token)).body.stage === 'RUNNING',
       'RUNNING after Resume', DEPLOY_MS);
@@ -300,6 +315,13 @@ describe('podium web UI in Chromium', opts, () => {
     await root.locator('#users tbody tr', { hasText: 'bob' }).waitFor();
     assert.ok((await root.locator('main').textContent()).includes('alice/demo'));
     await shot(root, 'admin');
+    // disabling bob ends his session
+    await bob.goto(d.hub + '/');
+    assert.match(await bob.locator('#whoami').textContent(), /bob/);
+    await root.locator('#users tbody tr', { hasText: 'bob' }).getByRole('button', { name: 'Disable' }).click();
+    await root.locator('#users tbody tr', { hasText: 'disabled' }).waitFor();
+    await bob.goto(d.hub + '/');
+    await bob.getByRole('link', { name: 'Sign in' }).waitFor();
     await ctx.close();
   });
 
