@@ -85,7 +85,9 @@ web_page_admin(podium *p, http_exchange *x, const char *user)
 		page_text(&pg, id);
 		page_raw(&pg, "\">");
 		page_text(&pg, id);
-		page_raw(&pg, "</a></td><td><span class=\"badge\" data-usage=\"");
+		page_raw(&pg, "</a></td><td><span class=\"badge stage-");
+		page_text(&pg, json_string_value(json_object_get(json_object_get(j, "runtime"), "stage")));
+		page_raw(&pg, "\" data-usage=\"");
 		page_text(&pg, id);
 		page_raw(&pg, "\">");
 		page_text(&pg, json_string_value(json_object_get(json_object_get(j, "runtime"), "stage")));

@@ -136,7 +136,9 @@ describe('podium web UI in Chromium', opts, () => {
     await browser?.close();
     if (d.proc) {
       d.proc.kill('SIGTERM');
-      await new Promise((r) => d.proc.once('exit', r));
+      const code = await new Promise((r) => d.proc.once('exit', (c) => r(c)));
+      // a clean stop (and, under ASan, no report)
+      assert.equal(code, 0, fs.readFileSync(path.join(d.dir, 'daemon.log'), 'utf8').slice(-4000));
     }
     try {
       fs.rmSync(d.dir, { recursive: true, force: true });
