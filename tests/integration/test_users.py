@@ -259,3 +259,46 @@ def test_app_domain(tmp_path):
             d.stop()
         finally:
             d.cleanup()
+
+
+def test_pages_headers_and_access(podium):
+    """Every hub page sends the CSP; the pages' files come from the daemon itself;
+    pages for signed-in users send visitors to the login form, others' settings
+    and /admin are refused."""
+    add_user(podium, "uma")
+    uma = new_token(podium, "uma")
+    podium.create_space("uma-site", token=uma)
+
+    def get(path, token=None):
+        h = {"Accept": "text/html"}
+        if token:
+            h["Authorization"] = "Bearer " + token
+        return ph.http_request(podium.port, "GET", path, podium.hub_host, headers=h)
+
+    for path in ("/", "/login", "/spaces/uma/uma-site", "/spaces/uma/uma-site/logs"):
+        r = get(path)
+        assert r.status == 200, (path, r)
+        csp = r.headers.get("content-security-policy", "")
+        assert "default-src 'none'" in csp and "script-src 'self'" in csp, (path, csp)
+        assert "frame-ancestors 'none'" in csp and "http" not in csp.split("frame-src")[0], csp
+    js = get("/static/app.js")
+    assert js.status == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert b"function el(" in js.body
+    assert get("/static/style.css").headers["content-type"].startswith("text/css")
+    assert get("/static/nope.js").status == 404
+    # visitors are sent to sign in, and back
+    for path in ("/new", "/settings/tokens", "/admin", "/spaces/uma/uma-site/settings"):
+        r = get(path)
+        assert r.status == 303 and r.headers["location"] == "/login?next=" + path, (path, r)
+    # signed in: own settings yes, others' no; /admin for admins only
+    assert get("/spaces/uma/uma-site/settings", uma).status == 200
+    assert get("/spaces/uma/uma-site/settings", podium.token).status == 200
+    podium.create_space("admins-settings")
+    assert get("/spaces/admin/admins-settings/settings", uma).status == 403
+    assert get("/admin", uma).status == 403
+    assert get("/admin", podium.token).status == 200
+    assert get("/new", uma).status == 200
+    # the login page's next never leaves the hub
+    r = get("/login?next=//evil.example/")
+    assert 'name="next" value="/"' in r.text
+    podium.delete_space("admins-settings")
