@@ -17,6 +17,7 @@
 
 #include "budget.h"
 #include "daemon.h"
+#include "ticket.h"
 #include "flavors.h"
 #include "config.h"
 #include "log.h"
@@ -54,8 +55,8 @@ podium_space_url(const podium *p, const char *subdomain)
 	int port = bound_port(p);
 
 	if (port == 80)
-		return xasprintf("http://%s.%s", subdomain, p->domain);
-	return xasprintf("http://%s.%s:%d", subdomain, p->domain, port);
+		return xasprintf("http://%s.%s", subdomain, p->app_domain);
+	return xasprintf("http://%s.%s:%d", subdomain, p->app_domain, port);
 }
 
 /* First start: create the admin user and write its token to DIR/admin.token (0600).
@@ -233,6 +234,7 @@ podium_serve(const podium_options *opt)
 	set_memory_budget(opt->memory_budget);
 	p.loop = uv_default_loop();
 	p.domain = xstrdup(opt->domain);
+	p.app_domain = xstrdup(opt->app_domain != NULL ? opt->app_domain : opt->domain);
 	p.listen_host = xstrdup(opt->listen_host);
 	p.listen_port = opt->listen_port;
 	p.sleep_after_default = opt->sleep_after;
@@ -263,6 +265,8 @@ podium_serve(const podium_options *opt)
 		return error("cannot initialize libsodium");
 	if (ensure_admin(&p) != 0 || auth_tokens_publish(p.store) != 0)
 		return -1;
+	auth_watch_start(&p);
+	ticket_init();
 	if (secrets_init(p.data_dir) != 0)
 		return -1;
 	{
@@ -278,6 +282,7 @@ podium_serve(const podium_options *opt)
 	cfg.listen_host = p.listen_host;
 	cfg.listen_port = p.listen_port;
 	cfg.domain = p.domain;
+	cfg.app_domain = p.app_domain;
 	/* an escape hatch, and the bench's A/B: PODIUM_PROXY_BATCH_SENDS=0 */
 	batch = getenv("PODIUM_PROXY_BATCH_SENDS");
 	if (batch != NULL && strcmp(batch, "0") == 0)
@@ -318,6 +323,7 @@ podium_serve(const podium_options *opt)
 	store_close(p.store);
 	log_info("stopped");
 	free(p.domain);
+	free(p.app_domain);
 	free(p.listen_host);
 	free(p.sandbox_bin);
 	free(p.data_dir);

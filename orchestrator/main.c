@@ -6,6 +6,7 @@
 #include "budget.h"
 #include "cli.h"
 #include "daemon.h"
+#include "usercmd.h"
 
 static void
 usage(FILE *f)
@@ -16,6 +17,8 @@ usage(FILE *f)
 	    "  --listen HOST:PORT  address of the hub, git and app proxy (default 127.0.0.1:8080)\n"
 	    "  --data DIR          state: database, repos, releases, space data, logs (default ./var)\n"
 	    "  --domain DOMAIN     hub host; apps are served at OWNER-NAME.DOMAIN (default localhost)\n"
+	    "  --app-domain D      serve apps at OWNER-NAME.D instead: a registrable domain of their\n"
+	    "                      own keeps them cross-site to the hub (default: --domain)\n"
 	    "  --sleep-after SECS  new spaces' apps sleep after this long idle (default -1: never)\n"
 	    "  --keep-releases N   successful releases kept on disk for rollback (default 5)\n"
 	    "  --memory-budget BYTES|auto\n"
@@ -55,13 +58,15 @@ parse_listen(const char *s, podium_options *o)
 int
 main(int argc, char **argv)
 {
-	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0 };
+	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0, NULL };
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (strcmp(argv[1], "user") == 0)
+		return usercmd_main(argc, argv);
 	if (cli_is_command(argv[1]))
 		return cli_main(argc, argv);
 	if (strcmp(argv[1], "serve") != 0) {
@@ -89,6 +94,8 @@ main(int argc, char **argv)
 			o.data_dir = v;
 		} else if (strcmp(a, "--domain") == 0) {
 			o.domain = v;
+		} else if (strcmp(a, "--app-domain") == 0) {
+			o.app_domain = v;
 		} else if (strcmp(a, "--sleep-after") == 0 || strcmp(a, "--keep-releases") == 0) {
 			char *end;
 			long n = strtol(v, &end, 10);

@@ -24,6 +24,7 @@ typedef struct podium {
 	int sleep_after_default; /* --sleep-after: seconds idle before an app sleeps, -1 never */
 	int keep_releases;   /* --keep-releases: successful releases kept on disk */
 	int stopping;
+	char *app_domain;    /* apps live at OWNER-NAME.APP_DOMAIN (--app-domain, default domain) */
 } podium;
 
 /* Public base URL of the hub, e.g. "http://localhost:8080" (caller frees). */

@@ -9,13 +9,14 @@
 #include <time.h>
 
 #include "log.h"
+#include "store_int.h"
 #include "util.h"
 
 struct store {
 	sqlite3 *db;
 };
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static const char *schema_v1 =
 	"CREATE TABLE users ("
@@ -47,6 +48,17 @@ static const char *schema_v3 =
 	"CREATE TABLE space_hardware ("
 	"  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
 	"  flavor TEXT NOT NULL);";
+
+static const char *schema_v5 =
+	"ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user';"
+	"ALTER TABLE users ADD COLUMN password TEXT;"
+	"ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE users SET role = 'admin' WHERE name = 'admin';"
+	"ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'write';"
+	"ALTER TABLE tokens ADD COLUMN name TEXT;"
+	"CREATE TABLE sessions ("
+	"  hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  csrf TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL);";
 
 static int
 db_error(store *st, const char *what)
@@ -92,6 +104,9 @@ migrate(store *st)
 		"  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
 		"  paused INTEGER NOT NULL DEFAULT 0, sleep_after INTEGER NOT NULL DEFAULT -1,"
 		"  storage_tier TEXT NOT NULL DEFAULT '');",
+		/* v5: users with roles and argon2id passwords, named read/write tokens,
+		 * browser sessions (usercmd.c, web/session.c) */
+		schema_v5,
 	};
 	sqlite3_stmt *q;
 	int version = 0;
@@ -141,6 +156,12 @@ fail:
 	sqlite3_close(st->db);
 	free(st);
 	return -EIO;
+}
+
+sqlite3 *
+store_sqlite(store *st)
+{
+	return st->db;
 }
 
 void
@@ -212,7 +233,9 @@ store_user_ensure(store *st, const char *name, int64_t *id, int *created)
 		return 0;
 	}
 	sqlite3_finalize(q);
-	q = prepare(st, "INSERT INTO users (name, created) VALUES (?, ?)");
+	/* the bootstrap user "admin" is an admin (as v5 made it in older databases) */
+	q = prepare(st, "INSERT INTO users (name, created, role) VALUES (?, ?,"
+	    " CASE WHEN ?1 = 'admin' THEN 'admin' ELSE 'user' END)");
 	if (q == NULL)
 		return -EIO;
 	bind_text(q, 1, name);
@@ -245,7 +268,7 @@ int
 store_token_find(store *st, const char *prefix, unsigned char hash[32], char **user)
 {
 	sqlite3_stmt *q = prepare(st, "SELECT t.hash, u.name FROM tokens t JOIN users u"
-	    " ON u.id = t.user_id WHERE t.prefix = ?");
+	    " ON u.id = t.user_id WHERE t.prefix = ? AND u.disabled = 0");
 	int r = -ENOENT;
 
 	if (q == NULL)
@@ -265,7 +288,7 @@ store_tokens_load_all(store *st, void (*cb)(const unsigned char hash[32], const 
     void *arg), void *arg)
 {
 	sqlite3_stmt *q = prepare(st, "SELECT t.hash, u.name FROM tokens t JOIN users u"
-	    " ON u.id = t.user_id");
+	    " ON u.id = t.user_id WHERE u.disabled = 0");
 	int rc;
 
 	if (q == NULL)

@@ -116,4 +116,52 @@ int store_build_durations(store *st, void (*cb)(int64_t space_id, int64_t second
 int store_hardware_get(store *st, int64_t space_id, char **flavor);
 int store_hardware_set(store *st, int64_t space_id, const char *flavor);
 
+
+/* ---- users, named tokens and browser sessions (store_users.c) ---- */
+typedef struct user_row {
+	int64_t id;
+	char name[64];
+	int admin, disabled;
+	int has_password;
+	int64_t created;
+} user_row;
+
+/* -EEXIST when the name is taken. pwhash: a crypto_pwhash_str string, or NULL. */
+int store_user_add(store *st, const char *name, int admin, const char *pwhash, int64_t *id);
+/* -ENOENT when there is no such user. */
+int store_user_get(store *st, const char *name, user_row *out);
+/* The user's password hash (caller frees); -ENOENT without user or password. */
+int store_user_password(store *st, const char *name, char **pwhash);
+int store_user_set_password(store *st, const char *name, const char *pwhash);
+int store_user_set_admin(store *st, const char *name, int admin);
+int store_user_set_disabled(store *st, const char *name, int disabled);
+int store_users_list(store *st, void (*cb)(const user_row *u, void *arg), void *arg);
+
+typedef struct token_row {
+	int64_t id;
+	const char *prefix, *name; /* name may be NULL */
+	int write;
+	int64_t created;
+} token_row;
+
+/* Names the token inserted last on this connection and gives it its role. */
+int store_token_label_last(store *st, int write, const char *name);
+/* Whether the token with that prefix may write (1) or only read (0); -ENOENT. */
+int store_token_role(store *st, const char *prefix, int *write);
+int store_tokens_list(store *st, int64_t user_id, void (*cb)(const token_row *t, void *arg),
+    void *arg);
+/* -ENOENT when the user has no such token. */
+int store_token_delete(store *st, int64_t user_id, int64_t id);
+
+/* Sessions are stored by the hash of their cookie; expires in unix seconds. */
+int store_session_add(store *st, const unsigned char hash[32], int64_t user_id, const char *csrf,
+    int64_t expires);
+/* The session's user (caller frees) and its CSRF token; -ENOENT when unknown,
+ * expired or its user is disabled. */
+int store_session_find(store *st, const unsigned char hash[32], char **user, char *csrf,
+    size_t csrflen);
+int store_session_delete(store *st, const unsigned char hash[32]);
+/* sqlite's PRAGMA data_version: changes when another connection commits. */
+int store_data_version(store *st, int64_t *v);
+
 #endif

@@ -318,6 +318,7 @@ wake_closed(uv_handle_t *h)
 		free(s->loops);
 		uv_mutex_destroy(&s->lock);
 		free(s->domain);
+		free(s->app_domain);
 		free(s);
 		msg_head_cache_drain(); /* the main loop's */
 		if (cb != NULL)
@@ -564,6 +565,10 @@ proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hu
 	for (char *p = s->domain; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 	s->cfg.domain = s->domain;
+	s->app_domain = xstrdup(cfg->app_domain != NULL ? cfg->app_domain : cfg->domain);
+	for (char *p = s->app_domain; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	s->cfg.app_domain = s->app_domain;
 	s->hub = hub;
 	s->hub_arg = hub_arg;
 	s->nloops = n;
@@ -604,6 +609,7 @@ proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hu
 		uv_mutex_destroy(&s->lock);
 		free(s->loops);
 		free(s->domain);
+		free(s->app_domain);
 		free(s);
 		return r;
 	}

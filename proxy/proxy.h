@@ -19,6 +19,7 @@ typedef struct proxy_config {
 	const char *listen_host;        /* "127.0.0.1" */
 	int listen_port;                /* 8080 */
 	const char *domain;             /* "localhost" */
+	const char *app_domain;         /* apps at SUB.APP_DOMAIN; NULL: domain */
 	size_t max_request_line;        /* 8 KiB → 414 */
 	size_t max_header_bytes;        /* 32 KiB → 431 */
 	size_t max_header_fields;       /* 100 → 431 */

@@ -164,6 +164,7 @@ typedef struct proxy_migrant {
 struct proxy_server {
 	proxy_config cfg;
 	char *domain;
+	char *app_domain;
 	http_hub_handler hub;
 	void *hub_arg;
 	unsigned nloops;

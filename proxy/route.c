@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proxy_int.h"
+#include "ticket.h"
 #include "util.h"
 
 /* Host: lowercased, port stripped, only host characters. */
@@ -58,15 +59,17 @@ proxy_host_is_hub(const proxy_server *s, const char *host)
 int
 conn_subdomain(const proxy_conn *c, char *sub, size_t len)
 {
-	size_t hl, dl = strlen(c->srv->domain);
+	size_t hl, dl = strlen(c->srv->app_domain);
 
 	if (c->host == NULL || (hl = strlen(c->host)) <= dl + 1 || c->host[hl - dl - 1] != '.' ||
-	    strcmp(c->host + hl - dl, c->srv->domain) != 0 || hl - dl - 1 >= len)
+	    strcmp(c->host + hl - dl, c->srv->app_domain) != 0 || hl - dl - 1 >= len)
 		return -1;
 	memcpy(sub, c->host, hl - dl - 1);
 	sub[hl - dl - 1] = '\0';
 	return strchr(sub, '.') == NULL ? 0 : -1;
 }
+
+static int cookie_ticket(const char *cookies, const char *sub);
 
 /* May this request reach its space? A private space's host lets through only a
  * token of its owner or an admin. A valid podium token is never passed on to an
@@ -75,19 +78,97 @@ conn_subdomain(const proxy_conn *c, char *sub, size_t len)
  * it to any public space). Other Authorization values are the app's own business
  * and go through. */
 static int
-conn_may_pass(proxy_conn *c)
+conn_may_pass(proxy_conn *c, const char *sub)
 {
 	int pass = c->target->private_owner == NULL, ok;
 
 	for (size_t i = 0; i < c->head.nhdrs; i++) {
-		if (!hdr_is(c->head.hdrs[i].name, "authorization"))
-			continue;
-		if (route_target_token(c->target, c->head.hdrs[i].value, &ok)) {
-			c->strip_auth = 1;
-			pass |= ok;
+		if (hdr_is(c->head.hdrs[i].name, "authorization")) {
+			if (route_target_token(c->target, c->head.hdrs[i].value, &ok)) {
+				c->strip_auth = 1;
+				pass |= ok;
+			}
+		} else if (!pass && hdr_is(c->head.hdrs[i].name, "cookie")) {
+			pass |= cookie_ticket(c->head.hdrs[i].value, sub);
 		}
 	}
 	return pass;
+}
+
+/* The app host's own cookie, made from a ticket (ticket.h), for this space only. */
+static int
+cookie_ticket(const char *cookies, const char *sub)
+{
+	size_t nl = strlen(TICKET_COOKIE);
+
+	for (const char *p = cookies; *p != '\0';) {
+		p += strspn(p, " ;");
+		size_t n = strcspn(p, ";");
+		size_t k = n > nl + 2 && strncmp(p + nl, "_x", 2) == 0 ? nl + 2 : nl;  /* podium_app_x */
+		if (n > k && strncmp(p, TICKET_COOKIE, nl) == 0 && p[k] == '=' &&
+		    ticket_check('c', sub, p + k + 1, n - k - 1))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* A private space's URL with ?__sign=TICKET: answers with the host's cookie and a
+ * redirect to the URL without the ticket (the app never sees it). 1 when it did. */
+static int
+conn_ticket_redirect(proxy_conn *c, const char *sub)
+{
+	const char *q = c->url != NULL ? strchr(c->url, '?') : NULL;
+	size_t pl = strlen(TICKET_PARAM);
+	char cookie[256], *loc = NULL;
+	http_header h[4];
+
+	if (q == NULL)
+		return 0;
+	for (const char *p = q + 1; *p != '\0';) {
+		size_t n = strcspn(p, "&");
+
+		if (n > pl && strncmp(p, TICKET_PARAM, pl) == 0 && p[pl] == '=') {
+			if (!ticket_check('t', sub, p + pl + 1, n - pl - 1) ||
+			    ticket_make('c', sub, TICKET_COOKIE_SECONDS, cookie + 64, sizeof(cookie) - 64) != 0)
+				return 0;
+			/* the clean URL: the path and the other parameters */
+			const char *rest = p[n] == '&' ? p + n + 1 : p + n;
+			size_t before = (size_t)(p - c->url);
+			if (before > 0 && (c->url[before - 1] == '&' || (c->url[before - 1] == '?' &&
+			    *rest == '\0')))
+				before--;
+			loc = xasprintf("%.*s%s", (int)before, c->url, rest);
+			break;
+		}
+		p += n;
+		if (*p == '&')
+			p++;
+	}
+	if (loc == NULL)
+		return 0;
+	{
+		/* Host-only (no Domain): this app host only; HttpOnly: the app's scripts
+		 * cannot read it. Two of them: the hub's page embeds the app cross-site
+		 * (OWNER-NAME.localhost, or another --app-domain), where only a
+		 * SameSite=None cookie goes along, and browsers keep those only when
+		 * Secure (TLS, or a localhost name); the Lax one serves the app opened
+		 * on its own. */
+		char *set = xasprintf(TICKET_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax",
+		    cookie + 64, TICKET_COOKIE_SECONDS);
+		char *set_x = xasprintf(TICKET_COOKIE "_x=%s; Path=/; Max-Age=%d; HttpOnly; Secure; "
+		    "SameSite=None; Partitioned", cookie + 64, TICKET_COOKIE_SECONDS);
+
+		h[0] = (http_header){ "Location", loc[0] != '\0' ? loc : "/" };
+		h[1] = (http_header){ "Set-Cookie", set };
+		h[2] = (http_header){ "Set-Cookie", set_x };
+		h[3] = (http_header){ "Cache-Control", "no-store" };
+		conn_respond_simple(c, 303, "text/plain; charset=utf-8", h, 4, "signed\n", 7);
+		free(set);
+		free(set_x);
+	}
+	free(loc);
+	return 1;
 }
 
 void
@@ -102,10 +183,12 @@ conn_route(proxy_conn *c)
 		return;
 	}
 	c->target = conn_subdomain(c, sub, sizeof(sub)) == 0 ? routes_lookup(sub) : NULL;
-	if (c->target != NULL && !conn_may_pass(c)) {
+	if (c->target != NULL && !conn_may_pass(c, sub)) {
 		/* the answer of an unknown host: a private space's existence does not show */
 		route_target_unref(c->target);
 		c->target = NULL;
+		if (conn_ticket_redirect(c, sub))
+			return;
 	}
 	if (c->target == NULL) {
 		conn_respond_error(c, 404, "unknown host", NULL, 0);

@@ -380,14 +380,15 @@ web_spaces_array(podium *p, const char *user)
 }
 
 static void
-api_whoami(http_exchange *x, const char *user)
+api_whoami(http_exchange *x, const char *user, int write)
 {
 	if (user == NULL)
 		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
 	else
-		web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}}",
+		web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}, s:b}",
 		    "type", "user", "name", user, "fullname", user, "orgs",
-		    "auth", "type", "access_token", "accessToken", "role", "write"));
+		    "auth", "type", "access_token", "accessToken", "role", write ? "write" : "read",
+		    "isAdmin", auth_is_admin(user)));
 }
 
 /* One space's runtime, with what its app uses now (not in lists: that would
@@ -456,12 +457,17 @@ web_api_handle(podium *p, http_exchange *x)
 {
 	const http_request *r = http_exchange_request(x);
 	const char *path = r->path;
-	int presented = 0;
-	char *user = auth_user(p, r, &presented);
+	auth_info ai;
+	char *user = auth_request_user(p, r, &ai);
 	char owner[128], name[128], rest[128];
 
-	if (presented && user == NULL && strcmp(path, "/api/health") != 0) {
+	if (ai.presented && user == NULL && strcmp(path, "/api/health") != 0) {
 		web_json_error(x, 401, "invalid credentials: the token is not valid");
+		goto done;
+	}
+	if (user != NULL && !ai.write && strcmp(r->method, "GET") != 0 &&
+	    strcmp(r->method, "HEAD") != 0) {
+		web_json_error(x, 403, "this token is read-only: it may not change anything");
 		goto done;
 	}
 	/* Each known path checks its methods (405 with Allow); any other path is 404. */
@@ -473,9 +479,18 @@ web_api_handle(podium *p, http_exchange *x)
 				json_object_set_new(h, "resources", budget_json());
 			web_json(x, 200, h);
 		}
+	} else if (strcmp(path, "/api/session") == 0) {
+		if (web_allow(x, "GET, HEAD", 1))
+			web_json(x, 200, session_json(p, r, user));
+	} else if (strncmp(path, "/api/settings/tokens", 20) == 0 && (path[20] == '\0' ||
+	    path[20] == '/')) {
+		web_tokens_api(p, x, user, path + 20);
+	} else if (strncmp(path, "/api/admin/users", 16) == 0 && (path[16] == '\0' ||
+	    path[16] == '/')) {
+		web_users_api(p, x, user, path + 16);
 	} else if (strcmp(path, "/api/whoami-v2") == 0) {
 		if (web_allow(x, "GET, HEAD", 1))
-			api_whoami(x, user);
+			api_whoami(x, user, ai.write);
 	} else if (strcmp(path, "/api/repos/create") == 0) {
 		if (web_allow(x, "POST", 1))
 			api_with_body(p, x, user, api_repos_create);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,10 +48,28 @@ tokens_add(const unsigned char hash[32], const char *user, void *arg)
 }
 
 int
+auth_token_create_named(store *st, int64_t user_id, int write, const char *name, char *token,
+    size_t len)
+{
+	int r = auth_token_create(st, user_id, token, len);
+
+	if (r == 0)
+		r = store_token_label_last(st, write, name);
+	return r != 0 ? r : auth_tokens_publish(st);
+}
+
+/* The store roles are read from: the daemon's (or the CLI's) one store. */
+static store *auth_store;
+
+int
 auth_tokens_publish(store *st)
 {
-	route_tokens *k = route_tokens_new();
-	int r = store_tokens_load_all(st, tokens_add, k);
+	route_tokens *k;
+	int r;
+
+	auth_store = st;
+	k = route_tokens_new();
+	r = store_tokens_load_all(st, tokens_add, k);
 
 	/* on a read error the previous snapshot stays: no token is lost, none added */
 	if (r != 0) {
@@ -92,24 +111,46 @@ token_user(podium *p, const char *token)
 }
 
 char *
-auth_user(podium *p, const http_request *r, int *presented)
+auth_request_user(podium *p, const http_request *r, auth_info *ai)
 {
 	const char *h = http_request_header(r, "authorization");
-	char token[256];
+	char token[256], prefix[TOKEN_PREFIX + 1];
 	char *user;
 
-	*presented = h != NULL;
-	if (h == NULL || route_auth_token(h, token, sizeof(token)) != 0)
+	memset(ai, 0, sizeof(*ai));
+	if (h == NULL)
+		return session_user(p, r, ai);
+	ai->presented = 1;
+	if (route_auth_token(h, token, sizeof(token)) != 0)
 		return NULL;
 	user = token_user(p, token);
+	/* the token's public prefix names its row */
+	memcpy(prefix, token, strnlen(token, TOKEN_PREFIX));
+	prefix[strnlen(token, TOKEN_PREFIX)] = '\0';
 	sodium_memzero(token, sizeof(token));
+	if (user != NULL && store_token_role(p->store, prefix, &ai->write) != 0)
+		ai->write = 0;
+	return user;
+}
+
+char *
+auth_user(podium *p, const http_request *r, int *presented)
+{
+	auth_info ai;
+	char *user = auth_request_user(p, r, &ai);
+
+	*presented = ai.presented;
 	return user;
 }
 
 int
 auth_is_admin(const char *user)
 {
-	return user != NULL && strcmp(user, "admin") == 0;
+	user_row u;
+
+	if (user == NULL || auth_store == NULL)
+		return 0;
+	return store_user_get(auth_store, user, &u) == 0 && u.admin && !u.disabled;
 }
 
 int

@@ -136,7 +136,7 @@ hardware_change(podium *p, http_exchange *x, json_t *body, const char *user, con
 		web_json_error(x, 400, "missing \"flavor\" (a string): one of %s", flavor_names());
 	} else if ((f = flavor_find(want)) == NULL) {
 		web_json_error(x, 400, "unknown flavor \"%.64s\": use one of %s", want, flavor_names());
-	} else if (f->admin_only && strcmp(user, "admin") != 0) {
+	} else if (f->admin_only && !auth_is_admin(user)) {
 		web_json_error(x, 403, "flavor %s is reserved for the admin", f->name);
 	} else if (space_set_flavor(s, f) != 0) {
 		web_json_error(x, 500, "could not record the flavor");

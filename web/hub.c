@@ -7,6 +7,7 @@
 #include "builder.h"
 #include "log.h"
 #include "repo.h"
+#include "page.h"
 #include "space.h"
 #include "util.h"
 #include "web.h"
@@ -79,6 +80,47 @@ git_unauthorized(http_exchange *x, const char *msg)
 	http_respond(x, 401, "text/plain; charset=utf-8", &h, 1, msg, strlen(msg));
 }
 
+/* A page for signed-in users only: to the login form, and back after it. */
+static void
+hub_to_login(http_exchange *x)
+{
+	const http_request *r = http_exchange_request(x);
+	char *loc = xasprintf("/login?next=%s", r->path);
+	http_header h = { "Location", loc };
+
+	http_respond(x, 303, "text/plain; charset=utf-8", &h, 1, "sign in first\n", 14);
+	free(loc);
+}
+
+/* /new, /settings/tokens, /admin */
+static int
+hub_user_page(podium *p, http_exchange *x)
+{
+	const http_request *r = http_exchange_request(x);
+	int which = strcmp(r->path, "/new") == 0 ? 1 : strcmp(r->path, "/settings/tokens") == 0 ? 2 :
+	    strcmp(r->path, "/admin") == 0 ? 3 : 0;
+	auth_info ai;
+	char *user;
+
+	if (which == 0)
+		return 0;
+	if (!web_allow(x, "GET, HEAD", 0))
+		return 1;
+	user = auth_request_user(p, r, &ai);
+	if (user == NULL)
+		hub_to_login(x);
+	else if (which == 1)
+		web_page_new(p, x, user);
+	else if (which == 2)
+		web_page_tokens(p, x, user);
+	else if (!auth_is_admin(user))
+		http_respond_error(x, 403, "admins only");
+	else
+		web_page_admin(p, x, user);
+	free(user);
+	return 1;
+}
+
 static void
 hub_spaces(podium *p, http_exchange *x)
 {
@@ -86,6 +128,7 @@ hub_spaces(podium *p, http_exchange *x)
 	char owner[128] = "", name[128] = "";
 	const char *rest;
 	int n = 0, push = 0, presented = 0;
+	auth_info ai;
 	char *user;
 	space *s;
 
@@ -97,7 +140,8 @@ hub_spaces(podium *p, http_exchange *x)
 	size_t nl = strlen(name);
 	if (nl > 4 && strcmp(name + nl - 4, ".git") == 0)
 		name[nl - 4] = '\0';
-	user = auth_user(p, r, &presented);
+	user = auth_request_user(p, r, &ai);
+	presented = ai.presented;
 	s = space_find(p, owner, name);
 	if (s == NULL || (space_is_private(s) && !auth_may_write(user, space_owner(s)) && !presented)) {
 		/* A private space asks for credentials, like a private repository on a forge. */
@@ -113,7 +157,23 @@ hub_spaces(podium *p, http_exchange *x)
 	}
 	if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
 		if (web_allow(x, "GET, HEAD", 0))
-			web_page_space(p, x, s);
+			web_page_space(p, x, s, user);
+		goto done;
+	}
+	if (strcmp(rest, "/logs") == 0) {
+		if (web_allow(x, "GET, HEAD", 0))
+			web_page_logs(p, x, s, user);
+		goto done;
+	}
+	if (strcmp(rest, "/settings") == 0) {
+		if (!web_allow(x, "GET, HEAD", 0))
+			goto done;
+		if (user == NULL)
+			hub_to_login(x);
+		else if (!auth_may_write(user, space_owner(s)))
+			http_respond_error(x, 403, "only the owner or an admin may change this space");
+		else
+			web_page_settings(p, x, s, user);
 		goto done;
 	}
 	if (repo_file_route(p, x, s, rest))
@@ -129,7 +189,7 @@ hub_spaces(podium *p, http_exchange *x)
 		    : "authentication required: push with your podium token as the password\n");
 		goto done;
 	}
-	if (push && !auth_may_write(user, space_owner(s))) {
+	if (push && (!auth_may_write(user, space_owner(s)) || !ai.write)) {
 		http_respond_error(x, 403, "you may not push to this space");
 		goto done;
 	}
@@ -176,6 +236,14 @@ web_hub_handle(http_exchange *x, void *arg)
 		web_api_handle(p, x);
 	} else if (strncmp(r->path, "/spaces/", 8) == 0) {
 		hub_spaces(p, x);
+	} else if (strncmp(r->path, "/static/", 8) == 0) {
+		web_static_handle(x);
+	} else if (hub_user_page(p, x)) {
+		; /* answered */
+	} else if (strcmp(r->path, "/login") == 0) {
+		web_login_handle(p, x);
+	} else if (strcmp(r->path, "/logout") == 0) {
+		web_logout_handle(p, x);
 	} else if (strcmp(r->path, "/metrics") == 0) {
 		web_metrics_handle(p, x);
 	} else if (strcmp(r->path, "/") == 0 || strcmp(r->path, "/spaces") == 0) {

@@ -349,7 +349,7 @@ web_metrics_handle(podium *p, http_exchange *x)
 		static const char msg[] = "{\"error\":\"authentication required: send the admin token "
 		    "as Authorization: Bearer TOKEN\"}";
 		http_respond(x, 401, "application/json", www, 1, msg, sizeof(msg) - 1);
-	} else if (strcmp(user, "admin") != 0) {
+	} else if (!auth_is_admin(user)) {
 		web_json_error(x, 403, "user %s may not read /metrics: admin only", user);
 	} else {
 		o.cap = 64 * 1024;

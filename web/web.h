@@ -18,6 +18,18 @@ int auth_token_create(store *st, int64_t user_id, char *token, size_t len);
  * with the token as password), or NULL when absent or wrong (caller frees).
  * *presented tells whether credentials were given at all. */
 char *auth_user(podium *p, const http_request *r, int *presented);
+/* As auth_token_create, then gives the token a role (write 1, or read-only) and a
+ * label (may be NULL) and republishes. */
+int auth_token_create_named(store *st, int64_t user_id, int write, const char *name, char *token,
+    size_t len);
+typedef struct auth_info {
+	int presented;   /* credentials were given (a token; a session cookie is not counted) */
+	int write;       /* they may change things: write tokens and sessions */
+	int session;     /* the user came from a session cookie */
+} auth_info;
+/* The request's user from a token (Authorization) or else a session cookie (only
+ * on safe methods or from the hub's own origin, see session.c); caller frees. */
+char *auth_request_user(podium *p, const http_request *r, auth_info *ai);
 /* May user write to spaces of owner? (admin: all; others: their own.) */
 int auth_may_write(const char *user, const char *owner);
 int auth_is_admin(const char *user);
@@ -27,6 +39,28 @@ int auth_is_admin(const char *user);
  * by another process, e.g. a CLI on the same database, is not seen until then).
  * 0 or -errno (then the previous snapshot stays). */
 int auth_tokens_publish(store *st);
+
+/* ---- session.c ---- */
+/* The user of the request's session cookie, or NULL. A state-changing request
+ * (not GET/HEAD) counts only when it comes from the hub's own origin. */
+char *session_user(podium *p, const http_request *r, auth_info *ai);
+/* The request's session's CSRF token for forms; -ENOENT without a session. */
+int session_csrf(podium *p, const http_request *r, char *csrf, size_t len);
+/* Is this request from a page of the hub itself (Origin / Sec-Fetch-Site)? */
+int session_same_origin(const http_request *r);
+/* GET/POST /login, POST /logout, GET /api/session. */
+void web_login_handle(podium *p, http_exchange *x);
+void web_logout_handle(podium *p, http_exchange *x);
+/* GET /api/session: {"name", "admin", "csrf"} of the signed-in user (name null). */
+json_t *session_json(podium *p, const http_request *r, const char *user);
+/* Notices users and tokens changed by another process (podium user ...) and
+ * republishes the token snapshot: a 1 s timer on PRAGMA data_version. */
+void auth_watch_start(podium *p);
+
+/* ---- users_api.c ---- */
+/* /api/settings/tokens[/ID] (rest: what follows it) and /api/admin/users[/NAME]. */
+void web_tokens_api(podium *p, http_exchange *x, const char *user, const char *rest);
+void web_users_api(podium *p, http_exchange *x, const char *user, const char *rest);
 
 /* ---- api.c ---- */
 void web_api_handle(podium *p, http_exchange *x);
@@ -68,7 +102,13 @@ void web_metrics_handle(podium *p, http_exchange *x);
 void web_logs_stream(podium *p, http_exchange *x, space *s, int build);
 
 /* ---- pages.c ---- */
+/* The login form (status 200, or 4xx with error); extra headers are sent along. */
+void web_page_login(podium *p, http_exchange *x, int status, const char *error, const char *next,
+    const char *csrf, const http_header *extra, size_t nextra);
 void web_page_index(podium *p, http_exchange *x, const char *user);
-void web_page_space(podium *p, http_exchange *x, space *s);
+
+/* ---- assets.c ---- */
+/* GET /static/...: the pages' script and style, built into the binary. */
+void web_static_handle(http_exchange *x);
 
 #endif
