@@ -5,9 +5,9 @@ in the push, so git keeps them in a pack and the packed path is the one taken.""
 import glob
 import hashlib
 import os
+import stat
 
 import pytest
-import stat
 
 import podium_helpers as ph
 
