@@ -79,13 +79,28 @@ conn_respond_error(proxy_conn *c, int status, const char *message,
 		return -EALREADY;
 	}
 	if (wants_html(accept)) {
-		char *m = html_escape(message);
+		char *m = html_escape(message), hub[300];
+		int port = c->srv->port;
 
-		body = xasprintf("<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-		    "<title>%d %s</title></head>\n<body style=\"font-family:sans-serif;"
-		    "max-width:40em;margin:4em auto\"><h1>%d %s</h1>\n<p>%s</p>\n"
-		    "<hr><p><small>podium</small></p></body></html>\n",
-		    status, http_status_text(status), status, http_status_text(status), m);
+		/* the hub's look (web/static/style.css: its bar, colours and panel),
+		 * inline: the page may be on an app's host, another origin */
+		snprintf(hub, sizeof(hub), port == 80 ? "http://%s/" : "http://%s:%d/", c->srv->domain,
+		    port);
+		body = xasprintf("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+		    "<title>%d %s &middot; podium</title><style>"
+		    "body{margin:0;font-family:system-ui,-apple-system,\"Segoe UI\",sans-serif;"
+		    "color:#1f2937;background:#f9fafb;line-height:1.45}"
+		    ".bar{padding:.6rem 1rem;background:#111827}"
+		    ".bar a{color:#f9fafb;font-weight:700;font-size:1.1rem;text-decoration:none}"
+		    "main{max-width:40rem;margin:3rem auto;padding:0 1rem}"
+		    ".panel{background:#fff;border:1px solid #e5e7eb;border-radius:10px;padding:1rem 1.4rem}"
+		    "h1{font-size:1.6rem;margin:.4rem 0;overflow-wrap:anywhere}"
+		    "p{overflow-wrap:anywhere}.muted{color:#6b7280}</style></head>\n"
+		    "<body><header class=\"bar\"><a href=\"%s\">podium</a></header>\n"
+		    "<main><div class=\"panel\"><h1>%d %s</h1>\n<p>%s</p></div>\n"
+		    "<p class=\"muted\">Back to <a href=\"%s\">all spaces</a>.</p></main></body></html>\n",
+		    status, http_status_text(status), hub, status, http_status_text(status), m, hub);
 		free(m);
 		r = conn_respond_simple(c, status, "text/html; charset=utf-8", extra, nextra,
 		    body, strlen(body));

@@ -73,3 +73,16 @@ def test_space_page_embeds_app_during_redeploy(podium):
     assert iframe in r.body and b"A new version is starting" in r.body, r
     assert podium.get_app(ADMIN, "redeployed").text.strip() == "probe v1"  # what the page embeds
     podium.delete_space("redeployed")
+
+
+def test_proxy_error_pages_share_the_hubs_look(podium):
+    # an unknown app host, as a browser asks for it: the hub's bar and a way back
+    r = ph.http_request(podium.port, "GET", "/", "nobody-here.localhost:%d" % podium.port,
+                        headers={"Accept": "text/html"})
+    assert r.status == 404 and r.headers["content-type"].startswith("text/html"), r
+    hub = "http://localhost:%d/" % podium.port
+    assert '<header class="bar"><a href="%s">podium</a></header>' % hub in r.text, r.text
+    assert "404 Not Found" in r.text and "unknown host" in r.text
+    # the same page (as JSON) for everything else
+    r = ph.http_request(podium.port, "GET", "/", "nobody-here.localhost:%d" % podium.port)
+    assert r.status == 404 and r.json() == {"error": "unknown host"}, r
