@@ -739,14 +739,15 @@ net_space_set(space *s, int enabled)
 }
 
 json_t *
-net_space_json(const space *s)
+net_space_json(const space *s, int counters)
 {
 	unsigned uid = space_host_uid(s);
 	json_t *j = json_pack("{s:b, s:b}", "enabled", net.enabled && net_space_egress(uid),
 	    "space_enabled", net_space_egress(uid)), *c = NULL;
 	int fd;
 
-	if (s->live != NULL && s->live->in != NULL && (fd = instance_netns_dup(s->live->in)) >= 0) {
+	if (counters && s->live != NULL && s->live->in != NULL &&
+	    (fd = instance_netns_dup(s->live->in)) >= 0) {
 		c = net_box_counters(fd);
 		close(fd);
 	}

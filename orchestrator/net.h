@@ -37,7 +37,9 @@ int net_space_set_egress(unsigned host_uid, int enabled);
  * running app's veth since it started (absent without one)}. */
 typedef struct space space;
 int net_space_set(space *s, int enabled);
-json_t *net_space_json(const space *s);
+/* counters: read tx/rx (a netlink query inside the app's namespace): single-space
+ * views only, never a list of hundreds. */
+json_t *net_space_json(const space *s, int counters);
 /* Bytes the box behind netns_fd sent out and received ({"tx_bytes", "rx_bytes"}), or
  * NULL when it has no veth. */
 json_t *net_box_counters(int netns_fd);

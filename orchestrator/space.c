@@ -48,6 +48,12 @@ space_name(const space *s)
 	return s->row.name;
 }
 
+const char *
+space_pushed_sha(const space *s)
+{
+	return s->row.sha;
+}
+
 int
 space_is_private(const space *s)
 {

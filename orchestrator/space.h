@@ -43,6 +43,8 @@ void space_on_push(podium *p, space *s, const char *sha);
 const char *space_owner(const space *s);
 const char *space_name(const space *s);
 int space_is_private(const space *s);
+/* The newest commit pushed to main (NULL before the first push). */
+const char *space_pushed_sha(const space *s);
 char *space_repo_path(const podium *p, const space *s);     /* caller frees */
 char *space_build_log_path(const podium *p, const space *s); /* latest build log; caller frees */
 char *space_app_log_path(const podium *p, const space *s);   /* caller frees */

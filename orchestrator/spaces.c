@@ -242,7 +242,7 @@ space_runtime_json(const space *s)
 	lifecycle_runtime(s, j);
 	/* A static release runs no process: nothing committed. */
 	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : space_flavor(s)->memory_bytes));
-	json_object_set_new(j, "egress", net_space_json(s));
+	json_object_set_new(j, "egress", net_space_json(s, 0));  /* counters: web/api.c */
 	return j;
 }
 

@@ -170,6 +170,65 @@ iso_date(git_time_t t, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 }
 
+/* lastModified of each space, by the commit main was at: a list of hundreds of
+ * spaces must not open hundreds of repositories (it took ~0.2 ms a space). An
+ * entry goes stale only by a push, which changes the sha. Main loop only. */
+typedef struct lastmod {
+	char key[300];        /* owner/name */
+	char sha[41];
+	char date[32];
+	struct lastmod *next;
+} lastmod;
+
+#define LASTMOD_BUCKETS 1024
+static lastmod *lastmods[LASTMOD_BUCKETS];
+
+static lastmod *
+lastmod_entry(const space *s, int create)
+{
+	char key[300];
+	unsigned h;
+	lastmod *e;
+
+	snprintf(key, sizeof(key), "%s/%s", space_owner(s), space_name(s));
+	h = str_hash(key) % LASTMOD_BUCKETS;
+	for (e = lastmods[h]; e != NULL; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	if (!create)
+		return NULL;
+	e = xcalloc(1, sizeof(*e));
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->next = lastmods[h];
+	lastmods[h] = e;
+	return e;
+}
+
+static int
+last_modified_cached(const space *s, char *date, size_t len)
+{
+	const char *sha = space_pushed_sha(s);
+	lastmod *e = sha != NULL ? lastmod_entry(s, 0) : NULL;
+
+	if (e == NULL || strcmp(e->sha, sha) != 0)
+		return 0;
+	snprintf(date, len, "%s", e->date);
+	return 1;
+}
+
+static void
+last_modified_keep(const space *s, const char *date)
+{
+	const char *sha = space_pushed_sha(s);
+	lastmod *e;
+
+	if (sha == NULL || strlen(sha) != 40)
+		return;
+	e = lastmod_entry(s, 1);
+	memcpy(e->sha, sha, 41);
+	snprintf(e->date, sizeof(e->date), "%s", date);
+}
+
 void
 repo_space_fields(podium *p, const space *s, json_t *j)
 {
@@ -193,9 +252,12 @@ repo_space_fields(podium *p, const space *s, json_t *j)
 	json_object_set_new(j, "_id", json_string(id));
 	if (json_object_get(j, "likes") == NULL)
 		json_object_set_new(j, "likes", json_integer(0));
-	if (repo_open(p, s, &repo) == 0 && repo_resolve(repo, "main", &c) == 0) {
+	if (last_modified_cached(s, date, sizeof(date))) {
+		json_object_set_new(j, "lastModified", json_string(date));
+	} else if (repo_open(p, s, &repo) == 0 && repo_resolve(repo, "main", &c) == 0) {
 		iso_date(git_commit_time(c), date, sizeof(date));
 		json_object_set_new(j, "lastModified", json_string(date));
+		last_modified_keep(s, date);
 	} else if (created != NULL) {
 		json_object_set_new(j, "lastModified", json_string(created));
 	}
