@@ -259,7 +259,10 @@ def ip_forward():
 
 @pytest.fixture(scope="module")
 def egress(lab):
-    assert ip_forward() == "0"
+    if podium_objects() != ([], []):
+        pytest.skip("another podium on this host manages egress (%r): the egress suite needs "
+                    "the host's network to itself" % (podium_objects(),))
+    before = ip_forward()   # the host's own setting (a Docker host has 1): put back as it was
     d = ph.Daemon()
     with open(os.path.join(d.data_dir, "config.yaml"), "w") as f:
         f.write("# egress test\negress:\n  enabled: true\n  deny: [203.0.113.0/24]\n"
@@ -273,7 +276,7 @@ def egress(lab):
         d.deploy(None, "netb", sdk="python", files=files)
         for name in ("neta", "netb"):
             d.wait_app(ADMIN, name, predicate=lambda r: r.status == 200 and r.json().get("addr"))
-        yield {"daemon": d, "listener": lab["listener"], "neta_wd": wd}
+        yield {"daemon": d, "listener": lab["listener"], "neta_wd": wd, "forward": before}
     finally:
         try:
             if d.proc is not None and d.proc.poll() is None:
@@ -287,7 +290,7 @@ def egress(lab):
     while podium_objects() != ([], []) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert podium_objects() == ([], []), podium_objects()
-    assert ip_forward() == "0"
+    assert ip_forward() == before
 
 
 def box(d, name, path):
@@ -463,7 +466,7 @@ def test_egress_off_after_a_crash_removes_the_leftovers(egress):
     try:
         d.start()
         ph.wait_until(lambda: podium_objects() == ([], []), "podium's objects removed", timeout=30)
-        assert ip_forward() == "0"
+        assert ip_forward() == egress["forward"]
         assert d.stop() == 0
     finally:
         with open(cfg, "w") as f:
