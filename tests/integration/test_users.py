@@ -307,19 +307,19 @@ def test_pages_headers_and_access(podium):
 def test_lifecycle_controls_need_the_owner_or_an_admin(podium):
     """Issue 12's permissions: another user gets 403 on a public space's controls and
     404 for a private one's; the owner (control) may use them."""
-    add_user(podium, "olga")
-    add_user(podium, "pete")
-    olga, pete = new_token(podium, "olga"), new_token(podium, "pete")
-    podium.create_space("olgas", sdk="static", token=olga)
-    podium.create_space("olgas-hidden", sdk="static", private=True, token=olga)
+    add_user(podium, "lcowner")
+    add_user(podium, "lcother")
+    owner, other = new_token(podium, "lcowner"), new_token(podium, "lcother")
+    podium.create_space("lcspace", sdk="static", token=owner)
+    podium.create_space("lcspace-hidden", sdk="static", private=True, token=owner)
     for what, body in (("pause", None), ("restart", None), ("sleeptime", {"seconds": 60}),
                        ("rollback", {"release": 1}), ("releases", None), ("storage", {"tier": "basic"})):
         method = "GET" if what == "releases" else "POST"
-        r = podium.api(method, "/api/spaces/olga/olgas/" + what, json=body, token=pete)
+        r = podium.api(method, "/api/spaces/lcowner/lcspace/" + what, json=body, token=other)
         assert r.status == 403, (what, r)
-        r = podium.api(method, "/api/spaces/olga/olgas-hidden/" + what, json=body, token=pete)
+        r = podium.api(method, "/api/spaces/lcowner/lcspace-hidden/" + what, json=body, token=other)
         assert r.status == 404, (what, r)
     # control: the owner may (sleeptime on an empty space is a plain setting)
-    r = podium.api("POST", "/api/spaces/olga/olgas/sleeptime", json={"seconds": 60}, token=olga)
+    r = podium.api("POST", "/api/spaces/lcowner/lcspace/sleeptime", json={"seconds": 60}, token=owner)
     assert r.status == 200 and r.json()["gcTimeout"] == 60, r
-    assert podium.api("GET", "/api/spaces/olga/olgas/releases", token=olga).status == 200
+    assert podium.api("GET", "/api/spaces/lcowner/lcspace/releases", token=owner).status == 200
