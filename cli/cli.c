@@ -86,14 +86,20 @@ need_token(const cli_ctx *c)
 	return cli_error(CLI_EAUTH, "not logged in: run `podium login` or set PODIUM_TOKEN");
 }
 
-/* GET path → JSON (new reference), or NULL with the error reported in *code. */
+/* method path with a JSON body (NULL: none; taken) → the answer's JSON (new
+ * reference), or NULL with the error printed and *code set. */
 json_t *
-cli_get_json(const cli_ctx *c, const char *path, const char *what, int *code)
+cli_call_json(const cli_ctx *c, const char *method, const char *path, json_t *body,
+    const char *what, int *code)
 {
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	cli_resp r;
 	json_t *j = NULL;
 
-	*code = cli_http(c, "GET", path, NULL, NULL, 0, &r);
+	json_decref(body);
+	*code = cli_http(c, method, path, text != NULL ? "application/json" : NULL, text,
+	    text != NULL ? strlen(text) : 0, &r);
+	free(text);
 	if (*code == 0 && r.status == 200 && (j = cli_resp_json(&r)) == NULL)
 		*code = cli_error(CLI_EFAIL, "%s: the hub's answer is not JSON", what);
 	else if (j == NULL && *code == 0)
@@ -102,6 +108,13 @@ cli_get_json(const cli_ctx *c, const char *path, const char *what, int *code)
 		cli_report(c, &r, what);
 	cli_resp_release(&r);
 	return j;
+}
+
+/* GET path → JSON (new reference), or NULL with the error reported in *code. */
+json_t *
+cli_get_json(const cli_ctx *c, const char *path, const char *what, int *code)
+{
+	return cli_call_json(c, "GET", path, NULL, what, code);
 }
 
 static char *
@@ -349,11 +362,11 @@ is_error_stage(const char *st)
 	    strcmp(st, "BUILD_ERROR") == 0 || strcmp(st, "RUNTIME_ERROR") == 0;
 }
 
-static int
-build_log_cb(const char *data, size_t len, void *arg)
+/* SSE: the "data: {json}" lines of a log stream, each line's text to out (a line
+ * may span callbacks; *buf keeps the unfinished one). */
+static void
+sse_lines(char **buf, const char *data, size_t len, FILE *out)
 {
-	/* SSE: "data: {json}" lines; a line may span callbacks */
-	char **buf = arg;
 	size_t have = *buf != NULL ? strlen(*buf) : 0;
 	char *nl;
 
@@ -366,13 +379,23 @@ build_log_cb(const char *data, size_t len, void *arg)
 			json_t *j = json_loads(*buf + 5 + strspn(*buf + 5, " "), 0, NULL);
 			const char *line = json_string_value(json_object_get(j, "data"));
 
-			if (line != NULL)
-				fprintf(stderr, "%s%s", line, line[0] != '\0' &&
-				    line[strlen(line) - 1] == '\n' ? "" : "\n");
+			if (line != NULL) {
+				fputs(line, out);
+				if (line[0] == '\0' || line[strlen(line) - 1] != '\n')
+					fputc('\n', out);
+				fflush(out);
+			}
 			json_decref(j);
 		}
 		memmove(*buf, nl + 1, strlen(nl + 1) + 1);
 	}
+}
+
+/* deploy and status --wait follow the build on stderr (stdout is the URL) */
+static int
+build_log_cb(const char *data, size_t len, void *arg)
+{
+	sse_lines(arg, data, len, stderr);
 	return 0;
 }
 
@@ -470,33 +493,11 @@ stdout_cb(const char *data, size_t len, void *arg)
 	return 0;
 }
 
+/* logs -f: the lines on stdout */
 static int
 sse_stdout_cb(const char *data, size_t len, void *arg)
 {
-	/* the build log callback writes to stderr; logs -f wants stdout */
-	char **buf = arg;
-	size_t have = *buf != NULL ? strlen(*buf) : 0;
-	char *nl;
-
-	*buf = xrealloc(*buf, have + len + 1);
-	memcpy(*buf + have, data, len);
-	(*buf)[have + len] = '\0';
-	while ((nl = strchr(*buf, '\n')) != NULL) {
-		*nl = '\0';
-		if (strncmp(*buf, "data:", 5) == 0) {
-			json_t *j = json_loads(*buf + 5 + strspn(*buf + 5, " "), 0, NULL);
-			const char *line = json_string_value(json_object_get(j, "data"));
-
-			if (line != NULL) {
-				fputs(line, stdout);
-				if (line[0] == '\0' || line[strlen(line) - 1] != '\n')
-					fputc('\n', stdout);
-				fflush(stdout);
-			}
-			json_decref(j);
-		}
-		memmove(*buf, nl + 1, strlen(nl + 1) + 1);
-	}
+	sse_lines(arg, data, len, stdout);
 	return 0;
 }
 

@@ -84,6 +84,9 @@ int cli_parse_opts(cli_ctx *c, const char *cmd, int argc, char **argv, const cli
     int min_args, int max_args, int *first_arg);
 /* GET path → JSON (new reference), or NULL with the error printed and *code set. */
 json_t *cli_get_json(const cli_ctx *c, const char *path, const char *what, int *code);
+/* The same for any method, with a JSON body (NULL: none; the call takes it). */
+json_t *cli_call_json(const cli_ctx *c, const char *method, const char *path, json_t *body,
+    const char *what, int *code);
 void cli_print_json(json_t *j);
 
 /* ---- manage.c: restart, pause, sleep-time, releases, rollback, secrets, vars, hardware,

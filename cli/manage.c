@@ -8,29 +8,6 @@
 #include "cli.h"
 #include "util.h"
 
-/* method path with a JSON body (NULL: none) → the answer's JSON, or NULL with the
- * error printed and *code set. */
-static json_t *
-call(const cli_ctx *c, const char *method, const char *path, json_t *body, const char *what, int *code)
-{
-	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-	cli_resp r;
-	json_t *j = NULL;
-
-	json_decref(body);
-	*code = cli_http(c, method, path, text != NULL ? "application/json" : NULL, text,
-	    text != NULL ? strlen(text) : 0, &r);
-	free(text);
-	if (*code == 0 && r.status == 200 && (j = cli_resp_json(&r)) == NULL)
-		*code = cli_error(CLI_EFAIL, "%s: the hub's answer is not JSON", what);
-	else if (j == NULL && *code == 0)
-		*code = cli_report(c, &r, what);
-	else if (*code != 0)
-		cli_report(c, &r, what);
-	cli_resp_release(&r);
-	return j;
-}
-
 /* A command on one space: NAME resolved, path built from fmt (owner, name). */
 static char *
 space_path(const cli_ctx *c, const char *arg, const char *suffix, char *owner, char *name, int *code)
@@ -65,7 +42,7 @@ cli_restart(cli_ctx *c, int argc, char **argv)
 	if ((path = space_path(c, argv[first], factory ? "/restart?factory=true" : "/restart", owner,
 	    name, &code)) == NULL)
 		return code;
-	rt = call(c, "POST", path, NULL, "restart", &code);
+	rt = cli_call_json(c, "POST", path, NULL, "restart", &code);
 	free(path);
 	return rt == NULL ? code : print_stage(c, owner, name, rt, factory ? "Rebuilding" : "Restarting");
 }
@@ -81,7 +58,7 @@ cli_pause(cli_ctx *c, int argc, char **argv)
 		return r;
 	if ((path = space_path(c, argv[first], "/pause", owner, name, &code)) == NULL)
 		return code;
-	rt = call(c, "POST", path, NULL, "pause", &code);
+	rt = cli_call_json(c, "POST", path, NULL, "pause", &code);
 	free(path);
 	return rt == NULL ? code : print_stage(c, owner, name, rt, "Paused");
 }
@@ -101,7 +78,7 @@ cli_sleep_time(cli_ctx *c, int argc, char **argv)
 		return cli_error(CLI_EUSAGE, "sleep-time: SECONDS must be a number (-1: never sleep)");
 	if ((path = space_path(c, argv[first], "/sleeptime", owner, name, &code)) == NULL)
 		return code;
-	rt = call(c, "POST", path, json_pack("{s:I}", "seconds", (json_int_t)secs), "sleep-time", &code);
+	rt = cli_call_json(c, "POST", path, json_pack("{s:I}", "seconds", (json_int_t)secs), "sleep-time", &code);
 	free(path);
 	return rt == NULL ? code : print_stage(c, owner, name, rt, "Sleep time set for");
 }
@@ -192,7 +169,7 @@ cli_rollback(cli_ctx *c, int argc, char **argv)
 		free(path);
 		return code;
 	}
-	rt = call(c, "POST", path, json_pack("{s:I}", "release", (json_int_t)id), "rollback", &code);
+	rt = cli_call_json(c, "POST", path, json_pack("{s:I}", "release", (json_int_t)id), "rollback", &code);
 	free(path);
 	if (rt == NULL)
 		return code;
@@ -231,7 +208,7 @@ keyvals(cli_ctx *c, int argc, char **argv, const char *cmd, const char *route, i
 	if (strcmp(sub, "ls") == 0) {
 		j = cli_get_json(c, path, cmd, &code);
 	} else if (strcmp(sub, "rm") == 0) {
-		j = call(c, "DELETE", path, json_pack("{s:s}", "key", argv[first + 1]), cmd, &code);
+		j = cli_call_json(c, "DELETE", path, json_pack("{s:s}", "key", argv[first + 1]), cmd, &code);
 	} else {
 		char line[65536];
 		const char *value;
@@ -250,7 +227,7 @@ keyvals(cli_ctx *c, int argc, char **argv, const char *cmd, const char *route, i
 		j = json_pack("{s:s, s:s}", "key", argv[first + 1], "value", value);
 		if (desc != NULL)
 			json_object_set_new(j, "description", json_string(desc));
-		j = call(c, "POST", path, j, cmd, &code);
+		j = cli_call_json(c, "POST", path, j, cmd, &code);
 	}
 	free(path);
 	if (j == NULL)
@@ -299,7 +276,7 @@ cli_hardware(cli_ctx *c, int argc, char **argv)
 		return r;
 	if ((path = space_path(c, argv[first], "/hardware", owner, name, &code)) == NULL)
 		return code;
-	rt = call(c, "POST", path, json_pack("{s:s}", "flavor", argv[first + 1]), "hardware", &code);
+	rt = cli_call_json(c, "POST", path, json_pack("{s:s}", "flavor", argv[first + 1]), "hardware", &code);
 	free(path);
 	if (rt == NULL)
 		return code;
@@ -332,7 +309,7 @@ cli_duplicate(cli_ctx *c, int argc, char **argv)
 	/* neither flag: as private as the source */
 	if (priv || pub)
 		json_object_set_new(body, "private", json_boolean(priv));
-	j = call(c, "POST", path, body, "duplicate", &code);
+	j = cli_call_json(c, "POST", path, body, "duplicate", &code);
 	free(path);
 	if (j == NULL)
 		return code;
