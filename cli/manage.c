@@ -78,7 +78,8 @@ cli_sleep_time(cli_ctx *c, int argc, char **argv)
 		return cli_error(CLI_EUSAGE, "sleep-time: SECONDS must be a number (-1: never sleep)");
 	if ((path = space_path(c, argv[first], "/sleeptime", owner, name, &code)) == NULL)
 		return code;
-	rt = cli_call_json(c, "POST", path, json_pack("{s:I}", "seconds", (json_int_t)secs), "sleep-time", &code);
+	rt = cli_call_json(c, "POST", path, json_pack("{s:I}", "seconds", (json_int_t)secs),
+	    "sleep-time", &code);
 	free(path);
 	return rt == NULL ? code : print_stage(c, owner, name, rt, "Sleep time set for");
 }
@@ -169,7 +170,8 @@ cli_rollback(cli_ctx *c, int argc, char **argv)
 		free(path);
 		return code;
 	}
-	rt = cli_call_json(c, "POST", path, json_pack("{s:I}", "release", (json_int_t)id), "rollback", &code);
+	rt = cli_call_json(c, "POST", path, json_pack("{s:I}", "release", (json_int_t)id),
+	    "rollback", &code);
 	free(path);
 	if (rt == NULL)
 		return code;
@@ -276,7 +278,8 @@ cli_hardware(cli_ctx *c, int argc, char **argv)
 		return r;
 	if ((path = space_path(c, argv[first], "/hardware", owner, name, &code)) == NULL)
 		return code;
-	rt = cli_call_json(c, "POST", path, json_pack("{s:s}", "flavor", argv[first + 1]), "hardware", &code);
+	rt = cli_call_json(c, "POST", path, json_pack("{s:s}", "flavor", argv[first + 1]),
+	    "hardware", &code);
 	free(path);
 	if (rt == NULL)
 		return code;
