@@ -9,7 +9,7 @@ LLHTTP_INC := /usr/share/include/llhttp
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Icommon -Iorchestrator -Iproxy -Ibuilder -Iweb -Icli -I$(LLHTTP_INC) \
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(LLHTTP_INC) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
@@ -26,10 +26,10 @@ CFLAGS  += -fsanitize=thread -O1
 LDFLAGS += -fsanitize=thread
 endif
 
-DAEMON_DIRS := common orchestrator builder proxy web cli
+DAEMON_DIRS := common proxy builder orchestrator/store orchestrator/host orchestrator web cli cmd
 DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c))
 DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
-LIB_OBJ     := $(filter-out $(BUILD)/obj/orchestrator/main.o,$(DAEMON_OBJ))
+LIB_OBJ     := $(filter-out $(BUILD)/obj/cmd/main.o,$(DAEMON_OBJ))
 LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
 
 SANDBOX_SRC := $(wildcard sandbox/*.c)

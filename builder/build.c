@@ -6,8 +6,8 @@
  *
  * Everything but the export runs on the loop. A build with nothing to install
  * (static, stdlib python) spawns no process at all, so push-to-live stays fast. */
-#include "builder.h"
-#include "builder_int.h"
+#include "builder/builder.h"
+#include "builder/builder_int.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -21,11 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "logfile.h"
-#include "mask.h"
-#include "net.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/logfile.h"
+#include "common/mask.h"
+#include "orchestrator/host/net.h"
+#include "common/util.h"
 
 #define APP_DIR        "/home/user/app"
 #define BUILD_MEMORY   2147483648ull  /* 2 GiB, unless the request says */

@@ -14,7 +14,7 @@
  * the copying is charged to the space's own limits and uid, never to the daemon.
  * The venv path is the same in every release (/home/user/app/.venv), so a
  * restored venv's scripts point where they should. */
-#include "builder_int.h"
+#include "builder/builder_int.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 #define DEP_FILE_MAX (8 << 20)
 

@@ -4,7 +4,7 @@
  *   front matter sdk (if any) → else detection: Procfile, package.json,
  *   app.py / requirements.txt, index.html; and a Procfile "web:" line, when present,
  *   is the command for every sdk but static. */
-#include "builder.h"
+#include "builder/builder.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "util.h"
+#include "common/util.h"
 
 #define APP_DIR            "/home/user/app"
 #define DEFAULT_PORT       7860

@@ -14,7 +14,7 @@
  * whose memory, when it must undo a delta, is not the daemon's). The daemon
  * sees only the size, from the object's header. Measured with make bench-export:
  * see README, "Tests and benchmarks". */
-#include "builder_int.h"
+#include "builder/builder_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

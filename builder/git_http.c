@@ -14,8 +14,8 @@
  * Back-pressure both ways: we pause reading the client while the CGI's stdin has
  * more than PIPE_HIGH bytes queued, and stop reading the CGI's stdout while the
  * client's queue holds more than RESP_HIGH bytes (resumed from on_drain). */
-#include "builder.h"
-#include "builder_int.h"
+#include "builder/builder.h"
+#include "builder/builder_int.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -24,8 +24,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #define PIPE_HIGH  (256 * 1024)
 #define RESP_HIGH  (512 * 1024)

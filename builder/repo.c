@@ -1,7 +1,7 @@
 /* repo.c — bare repositories that users push to, read through libgit2, and the
  * hook that tells a pusher what the push does. */
-#include "builder.h"
-#include "builder_int.h"
+#include "builder/builder.h"
+#include "builder/builder_int.h"
 
 #include <errno.h>
 #include <git2.h>
@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
 
 /* The pusher hears what became of the push from git itself: receive-pack relays a
  * hook's output on its sideband, and git prints it as "remote:" lines, the way

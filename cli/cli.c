@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/util.h"
 
 #define DEFAULT_HUB "http://127.0.0.1:8080"
 

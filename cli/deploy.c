@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/util.h"
 
 #define DEPLOY_MAX_FILE (100u << 20)
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/util.h"
 
 /* A command on one space: NAME resolved, path built from fmt (owner, name). */
 static char *

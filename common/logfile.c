@@ -1,5 +1,5 @@
 /* logfile.c — the writing and stripping of stamped log lines (logfile.h). */
-#include "logfile.h"
+#include "common/logfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

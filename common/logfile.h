@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "log.h"
+#include "common/log.h"
 
 #define LOGFILE_STAMP_LEN (LOG_TIME_LEN + 1) /* the time and one space */
 

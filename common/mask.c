@@ -1,11 +1,11 @@
 /* mask.c — secret values replaced by "***" in a stream of output; see mask.h. */
-#include "mask.h"
+#include "common/mask.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "common/util.h"
 
 static int
 by_length_desc(const void *a, const void *b)

@@ -2,7 +2,7 @@
 PROXY_HARNESS := $(BUILD)/proxy-harness
 PROXY_OBJ     := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard proxy/*.c))
 PROXY_DEPS    := $(PROXY_OBJ) $(BUILD)/obj/common/util.o $(BUILD)/obj/common/log.o \
-                 $(BUILD)/obj/orchestrator/routes.o $(LLHTTP_OBJ)
+                 $(LLHTTP_OBJ)
 
 $(PROXY_HARNESS): $(BUILD)/obj/tests/proxy/harness.o $(PROXY_DEPS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -35,8 +35,7 @@ bench-proxy-run: $(PROXY_HARNESS) $(PROXY_RELAY) all
 # objects in build/tsan/, never mixed with the ASan or normal builds).
 TSAN_BUILD   := build/tsan
 TSAN_HARNESS := $(TSAN_BUILD)/proxy-harness
-TSAN_SRC     := tests/proxy/harness.c $(wildcard proxy/*.c) common/util.c common/log.c \
-                orchestrator/routes.c
+TSAN_SRC     := tests/proxy/harness.c $(wildcard proxy/*.c) common/util.c common/log.c
 TSAN_OBJ     := $(patsubst %.c,$(TSAN_BUILD)/obj/%.o,$(TSAN_SRC)) \
                 $(patsubst $(BUILD)/%,$(TSAN_BUILD)/%,$(LLHTTP_OBJ))
 

@@ -35,7 +35,7 @@ SANDBOX_BPF_OBJ := $(BUILD)/obj/sandbox-gen/seccomp_bpf.o
 
 $(SANDBOX_GEN_DIR)/seccomp_gen: sandbox/gen/seccomp_gen.c sandbox/seccomp.c sandbox/sandbox.h
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Isandbox \
+	$(CC) -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I. \
 	  -o $@ sandbox/gen/seccomp_gen.c sandbox/seccomp.c -lseccomp
 
 $(SANDBOX_GEN_DIR)/seccomp_bpf.c: $(SANDBOX_GEN_DIR)/seccomp_gen
@@ -43,6 +43,6 @@ $(SANDBOX_GEN_DIR)/seccomp_bpf.c: $(SANDBOX_GEN_DIR)/seccomp_gen
 
 $(SANDBOX_BPF_OBJ): $(SANDBOX_GEN_DIR)/seccomp_bpf.c sandbox/sandbox.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isandbox -c -o $@ $<
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/podium-sandbox: $(SANDBOX_BPF_OBJ)

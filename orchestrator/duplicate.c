@@ -2,15 +2,15 @@
  * same git history and variables, never its secrets, then built and started
  * like a push of its main branch. The history is copied in the thread pool
  * (a repository may be large); the new space says BUILDING meanwhile. */
-#include "duplicate.h"
+#include "orchestrator/duplicate.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "secrets.h"
-#include "space_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "orchestrator/secrets.h"
+#include "orchestrator/space_int.h"
+#include "common/util.h"
 
 typedef struct dup_job {
 	uv_work_t work;

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "podium.h"
+#include "orchestrator/podium.h"
 
 /* Creates OWNER/NAME (errors as space_create: -EINVAL, -EEXIST, with err) with
  * src's sdk and variables (not its secrets), then copies src's git history in

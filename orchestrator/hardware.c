@@ -1,13 +1,13 @@
 /* hardware.c — a space's hardware flavor: stored, applied at each instance start
  * (space.c asks space_flavor), changed through the API with a redeploy. */
-#include "hardware.h"
+#include "orchestrator/hardware.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "space_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "orchestrator/space_int.h"
+#include "common/util.h"
 
 const flavor *
 space_flavor(const space *s)

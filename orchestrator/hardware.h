@@ -2,8 +2,8 @@
 #ifndef PODIUM_HARDWARE_H
 #define PODIUM_HARDWARE_H
 
-#include "flavors.h"
-#include "podium.h"
+#include "orchestrator/host/flavors.h"
+#include "orchestrator/podium.h"
 
 /* The flavor the space asked for (the default when it never did, or when the
  * config no longer has the one it asked for). */

@@ -9,7 +9,7 @@
  * queues the space id and signals the main loop, which starts the serving
  * release; requests stay held until it answers, and the time from the wake to
  * the switch is recorded as the cold start. */
-#include "lifecycle.h"
+#include "orchestrator/lifecycle.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -19,11 +19,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "flavors.h"
-#include "log.h"
-#include "storage.h"
-#include "space_int.h"
-#include "util.h"
+#include "orchestrator/host/flavors.h"
+#include "common/log.h"
+#include "orchestrator/host/storage.h"
+#include "orchestrator/space_int.h"
+#include "common/util.h"
 
 #define IDLE_TICK_MS 1000
 

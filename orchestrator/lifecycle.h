@@ -22,8 +22,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "podium.h"
-#include "routes.h"
+#include "orchestrator/podium.h"
+#include "proxy/routes.h"
 
 /* Daemon side: the wake handler, its async handle and the idle timer. */
 int lifecycle_init(podium *p);

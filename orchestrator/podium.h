@@ -6,8 +6,8 @@
 
 #include <uv.h>
 
-#include "proxy.h"
-#include "store.h"
+#include "proxy/proxy.h"
+#include "orchestrator/store/store.h"
 
 typedef struct space space;
 

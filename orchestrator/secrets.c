@@ -1,5 +1,5 @@
 /* secrets.c — variables and sealed secrets of a space; see secrets.h. */
-#include "secrets.h"
+#include "orchestrator/secrets.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "space_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "orchestrator/space_int.h"
+#include "common/util.h"
 
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES

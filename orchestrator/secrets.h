@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "podium.h"
+#include "orchestrator/podium.h"
 
 #define CONFIG_VALUE_MAX (64 * 1024)     /* one value */
 #define CONFIG_DESC_MAX 1024             /* one description */

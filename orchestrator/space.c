@@ -2,7 +2,7 @@
  * start queue, readiness, crash-loop backoff, zero-downtime switch) and the route the
  * proxy reads. Builds are space_build.c; the set of spaces (create, delete, JSON,
  * startup and recovery) is spaces.c; shared private types are in space_int.h. */
-#include "space_int.h"
+#include "orchestrator/space_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,17 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "budget.h"
-#include "builder.h"
-#include "hardware.h"
-#include "usage.h"
-#include "instance.h"
-#include "log.h"
-#include "logfile.h"
-#include "routes.h"
-#include "storage.h"
-#include "secrets.h"
-#include "util.h"
+#include "orchestrator/host/budget.h"
+#include "builder/builder.h"
+#include "orchestrator/hardware.h"
+#include "orchestrator/host/usage.h"
+#include "orchestrator/host/instance.h"
+#include "common/log.h"
+#include "common/logfile.h"
+#include "proxy/routes.h"
+#include "orchestrator/host/storage.h"
+#include "orchestrator/secrets.h"
+#include "common/util.h"
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
 int space_active_instances;

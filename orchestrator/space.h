@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "podium.h"
+#include "orchestrator/podium.h"
 
 /* Each app's memory limit (its cgroup), committed against the host budget (budget.h). */
 #define SPACE_MEMORY_LIMIT (2ull << 30)

@@ -3,19 +3,19 @@
  * the build in flight, a good build is handed to space_deploy(), a failed one leaves
  * its stage and message. After a daemon stop the interrupted build of the newest push
  * is built again (space_build_again). Shared private types are in space_int.h. */
-#include "space_int.h"
+#include "orchestrator/space_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "builder.h"
-#include "flavors.h"
-#include "log.h"
-#include "logfile.h"
-#include "secrets.h"
-#include "util.h"
+#include "builder/builder.h"
+#include "orchestrator/host/flavors.h"
+#include "common/log.h"
+#include "common/logfile.h"
+#include "orchestrator/secrets.h"
+#include "common/util.h"
 
 static const char *
 build_stage_name(build_stage_result st)

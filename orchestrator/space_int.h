@@ -4,12 +4,12 @@
 #ifndef PODIUM_SPACE_INT_H
 #define PODIUM_SPACE_INT_H
 
-#include "builder.h"
-#include "instance.h"
-#include "routes.h"
-#include "space.h"
-#include "store.h"
-#include "usage.h"
+#include "builder/builder.h"
+#include "orchestrator/host/instance.h"
+#include "proxy/routes.h"
+#include "orchestrator/space.h"
+#include "orchestrator/store/store.h"
+#include "orchestrator/host/usage.h"
 
 #define MAX_PENDING_RESTARTS 3  /* a new release's crashes before it is given up (old one serves) */
 #define HEALTHY_RUN_MS 60000    /* a run this long resets the crash count */

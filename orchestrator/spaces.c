@@ -9,15 +9,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "budget.h"
-#include "lifecycle.h"
-#include "hardware.h"
-#include "log.h"
-#include "net.h"
-#include "routes.h"
-#include "storage.h"
-#include "space_int.h"
-#include "util.h"
+#include "orchestrator/host/budget.h"
+#include "orchestrator/lifecycle.h"
+#include "orchestrator/hardware.h"
+#include "common/log.h"
+#include "orchestrator/host/net.h"
+#include "proxy/routes.h"
+#include "orchestrator/host/storage.h"
+#include "orchestrator/space_int.h"
+#include "common/util.h"
 
 /* ---- create / delete / find ---- */
 

@@ -5,7 +5,7 @@
  * and insertion.  A deadline only re-arms its timer when it must fire
  * sooner than it is armed for; moved later, the timer fires at the old time,
  * sees the deadline is not due and re-arms for the rest. */
-#include "proxy_int.h"
+#include "proxy/proxy_int.h"
 
 static void
 deadline_fire(uv_timer_t *t)

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy_int.h"
-#include "util.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 int
 conn_respond_head_body(proxy_conn *c, int status, const char *ctype,

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy_int.h"
-#include "util.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 /* Released arenas kept for the next message on this thread: a keep-alive
  * request then costs no allocation for its head.  Bounded; emptied by

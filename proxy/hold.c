@@ -21,8 +21,8 @@
  * the app's route finishes during the drain (space.c). */
 #include <string.h>
 
-#include "proxy_int.h"
-#include "util.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 #define HOLD_POLL_MS 10
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "proxy_int.h"
-#include "util.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 static void
 exchange_free(http_exchange *x)

@@ -30,9 +30,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "proxy_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 #define PROXY_MAX_LOOPS 8
 

@@ -37,9 +37,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "log.h"
-#include "proxy_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 #define PIO_DEFER_MAX (16 * 1024) /* well below PROXY_LWM: never a back-pressure stop */
 #define PIO_INLINE    1024        /* a typical head fits in the entry itself */

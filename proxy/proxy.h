@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "http.h"
+#include "proxy/http.h"
 
 typedef struct proxy_config {
 	const char *listen_host;        /* "127.0.0.1" */

@@ -22,10 +22,10 @@
 #include <strings.h>
 #include <uv.h>
 
-#include "http.h"
-#include "log.h"
-#include "proxy.h"
-#include "routes.h"
+#include "proxy/http.h"
+#include "common/log.h"
+#include "proxy/proxy.h"
+#include "proxy/routes.h"
 
 #define PROXY_READ_BUF  (64 * 1024)
 /* Back-pressure: stop reading one side when the other side's write queue is

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy_int.h"
-#include "ticket.h"
-#include "util.h"
+#include "proxy/proxy_int.h"
+#include "proxy/ticket.h"
+#include "common/util.h"
 
 /* Host: lowercased, port stripped, only host characters. */
 char *

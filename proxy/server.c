@@ -15,9 +15,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "proxy_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 static llhttp_settings_t req_settings;
 static void conn_close(proxy_conn *c);

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proxy_int.h"
-#include "util.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 static const struct { const char *ext, *type; } mime_types[] = {
 	{ "html", "text/html; charset=utf-8" }, { "htm", "text/html; charset=utf-8" },

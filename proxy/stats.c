@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "proxy_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 struct space_stats {
 	char *space_id;

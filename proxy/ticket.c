@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ticket.h"
+#include "proxy/ticket.h"
 
 /* written once before the proxy's threads start, then only read */
 static unsigned char ticket_key[crypto_auth_KEYBYTES];

@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "proxy_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "proxy/proxy_int.h"
+#include "common/util.h"
 
 enum up_timer { UT_NONE, UT_CONNECT, UT_RESPONSE, UT_READ, UT_IDLE, UT_TUNNEL, UT_FAIL };
 

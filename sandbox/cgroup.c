@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
 

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 /* The launcher's own parent-death signal.  Not one of the forwarded
  * signals: parent death means "kill the box now", not "stop gracefully". */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 static const char usage_text[] =
 "usage: podium-sandbox [OPTIONS] -- COMMAND [ARG...]\n"

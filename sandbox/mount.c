@@ -28,7 +28,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 #define STAGE "/tmp" /* where the new root is assembled, in our mount ns */
 

@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 /* Become the inside user while keeping the user namespace's capabilities:
  * init still has to mount, and files it creates on the new tmpfs must be

@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "budget.h"
-#include "log.h"
-#include "net.h"
-#include "repo.h"
-#include "space.h"
-#include "usage.h"
-#include "util.h"
-#include "web.h"
+#include "orchestrator/host/budget.h"
+#include "common/log.h"
+#include "orchestrator/host/net.h"
+#include "web/repo.h"
+#include "orchestrator/space.h"
+#include "orchestrator/host/usage.h"
+#include "common/util.h"
+#include "web/web.h"
 
 #define API_MAX_BODY (1 << 20)
 

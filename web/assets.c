@@ -3,7 +3,7 @@
  * Makefile rebuilds this file when one of them changes. */
 #include <string.h>
 
-#include "web.h"
+#include "web/web.h"
 
 #define ASSET(sym, file)                                                      \
 	__asm__(".section .rodata\n.balign 16\n.global " #sym "\n" #sym ":\n"  \

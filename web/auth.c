@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "routes.h"
-#include "util.h"
-#include "web.h"
+#include "common/log.h"
+#include "proxy/routes.h"
+#include "common/util.h"
+#include "web/web.h"
 
 /* Tokens look like "hf_" + 48 hex digits: the Hub's prefix, which its clients
  * (@huggingface/hub) insist on before they send a request. Tokens issued before

@@ -35,12 +35,12 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "builder.h"
-#include "config.h"
-#include "log.h"
-#include "repo.h"
-#include "space.h"
-#include "util.h"
+#include "builder/builder.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "web/repo.h"
+#include "orchestrator/space.h"
+#include "common/util.h"
 
 #define CLONE_MAX_BYTES (256ll << 20)
 #define CLONE_TIMEOUT_S 120

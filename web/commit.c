@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "repo.h"
-#include "space.h"
-#include "util.h"
+#include "common/log.h"
+#include "web/repo.h"
+#include "orchestrator/space.h"
+#include "common/util.h"
 
 /* base64 of a REPO_MAX_FILE file plus its JSON wrapping */
 #define COMMIT_MAX_LINE ((size_t)REPO_MAX_FILE / 3 * 4 + 64 * 1024)

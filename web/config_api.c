@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hardware.h"
-#include "secrets.h"
-#include "space.h"
-#include "web.h"
+#include "orchestrator/hardware.h"
+#include "orchestrator/secrets.h"
+#include "orchestrator/space.h"
+#include "web/web.h"
 
 /* Optional string member: 0 (absent or null → *out NULL), -1 answered 400. */
 static int

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder.h"
-#include "log.h"
-#include "repo.h"
-#include "page.h"
-#include "space.h"
-#include "util.h"
-#include "web.h"
+#include "builder/builder.h"
+#include "common/log.h"
+#include "web/repo.h"
+#include "web/page.h"
+#include "orchestrator/space.h"
+#include "common/util.h"
+#include "web/web.h"
 
 typedef struct push_ctx {
 	podium *p;

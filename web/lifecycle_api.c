@@ -20,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duplicate.h"
-#include "lifecycle.h"
-#include "space.h"
-#include "util.h"
-#include "web.h"
+#include "orchestrator/duplicate.h"
+#include "orchestrator/lifecycle.h"
+#include "orchestrator/space.h"
+#include "common/util.h"
+#include "web/web.h"
 
 /* The space named by arg ("owner/name"), found again once the body is in:
  * it may have been deleted meanwhile. */

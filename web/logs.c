@@ -17,11 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "logfile.h"
-#include "space.h"
-#include "util.h"
-#include "web.h"
+#include "common/log.h"
+#include "common/logfile.h"
+#include "orchestrator/space.h"
+#include "common/util.h"
+#include "web/web.h"
 
 #define POLL_MS 200
 #define STREAM_MAX_MS (60 * 60 * 1000)

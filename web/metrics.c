@@ -18,12 +18,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "net.h"
-#include "space.h"
-#include "store.h"
-#include "usage.h"
-#include "util.h"
-#include "web.h"
+#include "orchestrator/host/net.h"
+#include "orchestrator/space.h"
+#include "orchestrator/store/store.h"
+#include "orchestrator/host/usage.h"
+#include "common/util.h"
+#include "web/web.h"
 
 static const double build_bounds_s[] = { 1, 5, 10, 30, 60, 120, 300, 600, 1200 };
 #define BUILD_BUCKETS (sizeof(build_bounds_s) / sizeof(build_bounds_s[0]) + 1)

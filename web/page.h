@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "web.h"
+#include "web/web.h"
 
 typedef struct page {
 	char *buf;

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "page.h"
-#include "space.h"
-#include "util.h"
+#include "web/page.h"
+#include "orchestrator/space.h"
+#include "common/util.h"
 
 static void
 page_add(page *pg, const char *s, size_t n)

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flavors.h"
-#include "page.h"
-#include "space.h"
-#include "ticket.h"
-#include "util.h"
+#include "orchestrator/host/flavors.h"
+#include "web/page.h"
+#include "orchestrator/space.h"
+#include "proxy/ticket.h"
+#include "common/util.h"
 
 static int
 stage_serving(const char *stage)

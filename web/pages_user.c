@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "page.h"
-#include "space.h"
-#include "usage.h"
-#include "util.h"
+#include "web/page.h"
+#include "orchestrator/space.h"
+#include "orchestrator/host/usage.h"
+#include "common/util.h"
 
 void
 web_page_new(podium *p, http_exchange *x, const char *user)

@@ -7,7 +7,7 @@
 #include <git2.h>
 #include <jansson.h>
 
-#include "web.h"
+#include "web/web.h"
 
 /* Largest file a commit takes (a regular git blob; no LFS here): 413 past it. */
 #define REPO_MAX_FILE (100u << 20)

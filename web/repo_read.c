@@ -13,10 +13,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "log.h"
-#include "repo.h"
-#include "space.h"
-#include "util.h"
+#include "common/log.h"
+#include "web/repo.h"
+#include "orchestrator/space.h"
+#include "common/util.h"
 
 #define COMMITS_PAGE_MAX 1000
 

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "routes.h"
-#include "util.h"
-#include "web.h"
+#include "common/log.h"
+#include "proxy/routes.h"
+#include "common/util.h"
+#include "web/web.h"
 
 #define SESSION_COOKIE "podium_session"
 #define LOGIN_COOKIE "podium_login"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "web.h"
+#include "common/util.h"
+#include "web/web.h"
 
 static void
 token_one(const token_row *t, void *arg)

@@ -5,8 +5,8 @@
 
 #include <jansson.h>
 
-#include "http.h"
-#include "podium.h"
+#include "proxy/http.h"
+#include "orchestrator/podium.h"
 
 void web_hub_handle(http_exchange *x, void *arg);
 

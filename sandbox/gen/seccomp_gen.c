@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 int main(int argc, char **argv)
 {
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
   }
   printf("/* Generated at build time by sandbox/gen/seccomp_gen.c from the policy in\n"
          " * sandbox/seccomp.c (libseccomp %u.%u.%u).  Do not edit. */\n"
-         "#include <linux/filter.h>\n#include <stddef.h>\n\n#include \"sandbox.h\"\n\n"
+         "#include <linux/filter.h>\n#include <stddef.h>\n\n#include \"sandbox/sandbox.h\"\n\n"
          "const struct sock_filter sandbox_seccomp_bpf[] = {\n",
          seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
   for (i = 0; i < n; i++)

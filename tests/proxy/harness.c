@@ -23,10 +23,10 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "log.h"
+#include "common/log.h"
 #include "proxy/proxy.h"
-#include "routes.h"
-#include "util.h"
+#include "proxy/routes.h"
+#include "common/util.h"
 
 static uv_loop_t *loop;
 static proxy_server *server;

@@ -1,4 +1,4 @@
-/* Unit tests for the host memory budget (orchestrator/budget.c, cmocka). */
+/* Unit tests for the host memory budget (orchestrator/host/budget.c, cmocka). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "budget.h"
+#include "orchestrator/host/budget.h"
 
 #define GIB (1ull << 30)
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "builder/builder.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char fake_sandbox[] =
     "#!/bin/sh\n"

@@ -14,7 +14,7 @@
 
 #include "builder/builder.h"
 #include "builder/builder_int.h"
-#include "util.h"
+#include "common/util.h"
 
 static char errbuf[1024];
 

@@ -1,4 +1,4 @@
-/* Unit tests for orchestrator/config.c: DATA/config.yaml into a jansson tree,
+/* Unit tests for common/config.c: DATA/config.yaml into a jansson tree,
  * dotted lookups, YAML booleans, and refusals with a message (cmocka). */
 #include <errno.h>
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "config.h"
+#include "common/config.h"
 
 static char path[64];
 

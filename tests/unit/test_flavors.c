@@ -1,4 +1,4 @@
-/* orchestrator/flavors.c: the hardware: key of the daemon's YAML config. */
+/* orchestrator/host/flavors.c: the hardware: key of the daemon's YAML config. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "flavors.h"
+#include "orchestrator/host/flavors.h"
 
 static char path[] = "/tmp/podium-flavors-XXXXXX";
 

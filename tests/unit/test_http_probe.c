@@ -18,8 +18,8 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "http_probe.h"
-#include "util.h"
+#include "orchestrator/host/http_probe.h"
+#include "common/util.h"
 
 struct server {
 	int lfd, port;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "common/log.h"
 
 static int saved_stderr = -1;
 static int pipe_r = -1;

@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "logfile.h"
-#include "util.h"
+#include "common/logfile.h"
+#include "common/util.h"
 
 static char path[256];
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mask.h"
+#include "common/mask.h"
 
 typedef struct sink {
 	char buf[4096];

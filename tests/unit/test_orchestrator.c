@@ -13,10 +13,10 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include "routes.h"
-#include "store.h"
-#include "util.h"
-#include "web.h"
+#include "proxy/routes.h"
+#include "orchestrator/store/store.h"
+#include "common/util.h"
+#include "web/web.h"
 
 static char *
 temp_db(void)

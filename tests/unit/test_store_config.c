@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
-#include "util.h"
+#include "orchestrator/store/store.h"
+#include "common/util.h"
 
 static char *
 temp_db(void)

@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
-#include "util.h"
+#include "orchestrator/store/store.h"
+#include "common/util.h"
 
 static char *
 temp_db(void)

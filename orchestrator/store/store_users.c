@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "store_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "orchestrator/store/store_int.h"
+#include "common/util.h"
 
 static int
 db_fail(store *st, const char *what)

@@ -1,4 +1,4 @@
-#include "store.h"
+#include "orchestrator/store/store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "store_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "orchestrator/store/store_int.h"
+#include "common/util.h"
 
 struct store {
 	sqlite3 *db;

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "podium.h"
+#include "orchestrator/podium.h"
 
 /* Makes (first time) and mounts the space's /data filesystem. 0, or -errno with
  * err set. */

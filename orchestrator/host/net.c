@@ -31,12 +31,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
-#include "net.h"
-#include "net_dns.h"
-#include "space_int.h"
-#include "util.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "orchestrator/host/net.h"
+#include "orchestrator/host/net_dns.h"
+#include "orchestrator/space_int.h"
+#include "common/util.h"
 
 #define RUN_DIR "/run/podium"
 #define FORWARD_PATH "/proc/sys/net/ipv4/ip_forward"

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "store.h"
-#include "usercmd.h"
-#include "util.h"
-#include "web.h"
+#include "orchestrator/store/store.h"
+#include "cmd/usercmd.h"
+#include "common/util.h"
+#include "web/web.h"
 
 #define PASSWORD_MAX 1024
 

@@ -1,4 +1,4 @@
-#include "instance.h"
+#include "orchestrator/host/instance.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,13 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "http_probe.h"
-#include "log.h"
-#include "logfile.h"
-#include "mask.h"
-#include "net.h"
-#include "proxy.h"
-#include "util.h"
+#include "orchestrator/host/http_probe.h"
+#include "common/log.h"
+#include "common/logfile.h"
+#include "common/mask.h"
+#include "orchestrator/host/net.h"
+#include "proxy/proxy.h"
+#include "common/util.h"
 
 #define TAIL_SIZE 4096
 #define LOG_MAX (16 << 20)   /* app.log rotates to app.log.1 past this */

@@ -4,7 +4,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "orchestrator/store/store.h"
 
 sqlite3 *store_sqlite(store *st);
 

@@ -15,20 +15,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "budget.h"
-#include "daemon.h"
-#include "ticket.h"
-#include "flavors.h"
-#include "config.h"
-#include "log.h"
-#include "net.h"
-#include "proxy.h"
-#include "routes.h"
-#include "secrets.h"
-#include "space.h"
-#include "storage.h"
-#include "util.h"
-#include "web.h"
+#include "orchestrator/host/budget.h"
+#include "cmd/serve.h"
+#include "proxy/ticket.h"
+#include "orchestrator/host/flavors.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "orchestrator/host/net.h"
+#include "proxy/proxy.h"
+#include "proxy/routes.h"
+#include "orchestrator/secrets.h"
+#include "orchestrator/space.h"
+#include "orchestrator/host/storage.h"
+#include "common/util.h"
+#include "web/web.h"
 
 static uv_signal_t sig_term, sig_int;
 static int signals_seen;

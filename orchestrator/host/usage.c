@@ -1,5 +1,5 @@
 /* usage.c — a box's cgroup numbers and a data dir's size; see usage.h. */
-#include "usage.h"
+#include "orchestrator/host/usage.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "space_int.h"
-#include "util.h"
+#include "orchestrator/space_int.h"
+#include "common/util.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
 #define DU_MAX_AGE_MS 5000       /* a measurement is reused this long */

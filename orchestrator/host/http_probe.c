@@ -1,6 +1,6 @@
 /* http_probe.c — one HTTP request to an app inside its network namespace (see
  * http_probe.h). The response is framed by llhttp; only its head matters. */
-#include "http_probe.h"
+#include "orchestrator/host/http_probe.h"
 
 #include <errno.h>
 #include <llhttp.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 struct http_probe {
 	uv_tcp_t tcp;

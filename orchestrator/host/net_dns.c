@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "net_dns.h"
-#include "util.h"
+#include "common/log.h"
+#include "orchestrator/host/net_dns.h"
+#include "common/util.h"
 
 #define DNS_MAX_RESOLVERS 3
 #define DNS_MAX_PENDING 512

@@ -16,7 +16,7 @@
  * finds them still mounted after a kill -9 (and uses them), and removes them
  * with the space. A bigger tier grows the image and the filesystem online
  * (resize2fs); a smaller one is refused (data would be lost). */
-#include "storage.h"
+#include "orchestrator/host/storage.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,10 +33,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "flavors.h"
-#include "log.h"
-#include "space_int.h"
-#include "util.h"
+#include "orchestrator/host/flavors.h"
+#include "common/log.h"
+#include "orchestrator/space_int.h"
+#include "common/util.h"
 
 extern char **environ;
 

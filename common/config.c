@@ -7,8 +7,8 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "config.h"
-#include "util.h"
+#include "common/config.h"
+#include "common/util.h"
 
 #define CONFIG_MAX_BYTES (1 << 20)
 #define CONFIG_MAX_DEPTH 32

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "podium.h"
+#include "orchestrator/podium.h"
 
 typedef struct podium_options {
 	const char *listen_host;

@@ -1,6 +1,6 @@
 /* budget.c — the host memory budget and the daemon's descriptor headroom
  * (budget.h). */
-#include "budget.h"
+#include "orchestrator/host/budget.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 
-#include "util.h"
+#include "common/util.h"
 
 #define GIB (1ull << 30)
 /* auto: the limits may add up to this many times what the host can give apps.

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "budget.h"
-#include "cli.h"
-#include "daemon.h"
-#include "usercmd.h"
+#include "orchestrator/host/budget.h"
+#include "cli/cli.h"
+#include "cmd/serve.h"
+#include "cmd/usercmd.h"
 
 static void
 usage(FILE *f)

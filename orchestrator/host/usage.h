@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "podium.h"
+#include "orchestrator/podium.h"
 
 /* Cold starts of a space's app: instance start to its port answering. */
 #define COLD_START_BUCKETS 11

@@ -1,4 +1,4 @@
-#include "routes.h"
+#include "proxy/routes.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 struct route_entry {
 	char *subdomain;

@@ -1,5 +1,5 @@
 /* flavors.c — hardware flavors from the daemon's YAML config; see flavors.h. */
-#include "flavors.h"
+#include "orchestrator/host/flavors.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #define MAX_FLAVORS 32
 #define GIB (1024ull * 1024 * 1024)
