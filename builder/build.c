@@ -24,7 +24,6 @@
 #include "common/log.h"
 #include "common/logfile.h"
 #include "common/mask.h"
-#include "orchestrator/host/net.h"
 #include "common/util.h"
 
 #define APP_DIR        "/home/user/app"
@@ -51,6 +50,7 @@ struct build_job {
 	char *cache_dir;            /* NULL: no build cache */
 	int no_cache;
 	unsigned host_uid;
+	char *net;                  /* --net of every step */
 	char memory[24], pids[16], cpus[24];  /* step limits as arguments ("" no CPU limit) */
 	char **env;                 /* the space's variables and secrets, NULL-terminated */
 	size_t nenv;
@@ -186,6 +186,7 @@ job_free(build_job *job)
 	free(job->release_dir);
 	free(job->log_path);
 	free(job->sandbox_bin);
+	free(job->net);
 	free(job->space_id);
 	free(job->cache_dir);
 	free(job);
@@ -375,7 +376,7 @@ step_spawn(build_job *job, build_step *step)
 
 	snprintf(uid, sizeof(uid), "%u", job->host_uid);
 	snprintf(sfd, sizeof(sfd), "%d", STATUS_FD);
-	const char *fixed[] = { job->sandbox_bin, "--net", net_box_arg(job->host_uid),
+	const char *fixed[] = { job->sandbox_bin, "--net", job->net,
 		"--bind", job->release_dir, APP_DIR, "--chdir", APP_DIR, "--tmpfs", "/tmp",
 		"--host-uid", uid, "--host-gid", uid,
 		"--memory", job->memory, "--pids", job->pids, "--timeout", BUILD_TIMEOUT,
@@ -692,6 +693,7 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	job->sandbox_bin = xstrdup(req->sandbox_bin);
 	job->space_id = xstrdup(req->space_id != NULL ? req->space_id : "?");
 	job->host_uid = req->host_uid;
+	job->net = xstrdup(req->net != NULL ? req->net : "none");
 	job->no_cache = req->no_cache;
 	if (req->cache_dir != NULL) {
 		/* Only the space's builds write there (as its uid); apps never see it. */

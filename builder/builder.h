@@ -96,6 +96,7 @@ typedef struct build_request {
 	const char *sandbox_bin;  /* path of podium-sandbox */
 	const char *space_id;     /* owner/name */
 	unsigned host_uid;        /* host uid/gid the sandboxed build runs as; release chowned to it */
+	const char *net;          /* podium-sandbox's --net for its steps ("none", "veth:...") */
 	const char *cache_dir;    /* the space's build cache (created, owned by host_uid); NULL: none */
 	int no_cache;             /* factory rebuild: install afresh (the result still refills the cache) */
 	const char *const *env;   /* the space's "NAME=VALUE" variables and secrets, or NULL */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "orchestrator/host/budget.h"
+#include "orchestrator/store/accounts.h"
 #include "cmd/serve.h"
 #include "proxy/ticket.h"
 #include "orchestrator/host/flavors.h"
@@ -26,38 +27,13 @@
 #include "proxy/routes.h"
 #include "orchestrator/secrets.h"
 #include "orchestrator/space.h"
+#include "orchestrator/resources.h"
 #include "orchestrator/host/storage.h"
 #include "common/util.h"
 #include "web/web.h"
 
 static uv_signal_t sig_term, sig_int;
 static int signals_seen;
-
-static int
-bound_port(const podium *p)
-{
-	return p->proxy != NULL ? proxy_server_port(p->proxy) : p->listen_port;
-}
-
-char *
-podium_hub_url(const podium *p)
-{
-	int port = bound_port(p);
-
-	if (port == 80)
-		return xasprintf("http://%s", p->domain);
-	return xasprintf("http://%s:%d", p->domain, port);
-}
-
-char *
-podium_space_url(const podium *p, const char *subdomain)
-{
-	int port = bound_port(p);
-
-	if (port == 80)
-		return xasprintf("http://%s.%s", subdomain, p->app_domain);
-	return xasprintf("http://%s.%s:%d", subdomain, p->app_domain, port);
-}
 
 /* First start: create the admin user and write its token to DIR/admin.token (0600).
  * A missing token file on a later start gets a fresh token. */
@@ -74,7 +50,7 @@ ensure_admin(podium *p)
 		goto done;
 	if (!created && access(path, F_OK) == 0)
 		goto done;
-	r = auth_token_create(p->store, uid, token, sizeof(token));
+	r = accounts_token_create(p->store, uid, 1, NULL, token, sizeof(token));
 	if (r != 0)
 		goto done;
 	snprintf(line, sizeof(line), "%s\n", token);
@@ -104,7 +80,7 @@ spaces_stopped(void *arg)
 	podium *p = arg;
 
 	log_info("all apps stopped");
-	storage_detach_all(p);
+	spaces_storage_detach(p);
 	routes_clear();
 	net_stop();
 	if (p->proxy != NULL)
@@ -263,9 +239,9 @@ podium_serve(const podium_options *opt)
 	 * implementations here */
 	if (sodium_init() < 0)
 		return error("cannot initialize libsodium");
-	if (ensure_admin(&p) != 0 || auth_tokens_publish(p.store) != 0)
+	if (ensure_admin(&p) != 0 || accounts_tokens_publish(p.store) != 0)
 		return -1;
-	auth_watch_start(&p);
+	web_start(&p);
 	ticket_init();
 	if (secrets_init(p.data_dir) != 0)
 		return -1;

@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "orchestrator/store/store.h"
+#include "orchestrator/store/accounts.h"
 #include "cmd/usercmd.h"
 #include "common/util.h"
-#include "web/web.h"
 
 #define PASSWORD_MAX 1024
 
@@ -133,7 +133,7 @@ cmd_run(store *st, const char *cmd, const char *name, int admin, int pwstdin, in
 			return r;
 		r = store_user_set_password(st, name, hash);
 	} else if (strcmp(cmd, "token") == 0) {
-		r = auth_token_create_named(st, u.id, write, label, token, sizeof(token));
+		r = accounts_token_create(st, u.id, write, label, token, sizeof(token));
 		if (r == 0)
 			printf("%s\n", token);
 		sodium_memzero(token, sizeof(token));

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "orchestrator/host/storage.h"
 #include "orchestrator/space_int.h"
+#include "orchestrator/resources.h"
 #include "common/util.h"
 
 #define IDLE_TICK_MS 1000
@@ -319,7 +320,7 @@ lifecycle_runtime(const space *s, json_t *rt)
 	json_object_set_new(rt, "paused", json_boolean(s->paused));
 	json_object_set_new(rt, "storage", json_string(storage_tier_find(s->storage_tier) != NULL ?
 	    s->storage_tier : storage_tier_default()->name));
-	json_object_set_new(rt, "storagePending", json_boolean(storage_pending(s->p, s)));
+	json_object_set_new(rt, "storagePending", json_boolean(space_storage_pending(s)));
 	json_object_set_new(rt, "coldStarts", s->wakes == 0 ?
 	    json_pack("{s:i, s:n}", "count", 0, "lastMs") :
 	    json_pack("{s:I, s:I, s:I, s:I}", "count", (json_int_t)s->wakes,
@@ -446,7 +447,7 @@ space_set_storage(space *s, const char *tier, char *err, size_t errlen)
 	}
 	memcpy(old, s->storage_tier, sizeof(old));
 	snprintf(s->storage_tier, sizeof(s->storage_tier), "%s", t->name);
-	if ((r = storage_resize(s->p, s, err, errlen)) < 0) {
+	if ((r = space_storage_resize(s, err, errlen)) < 0) {
 		memcpy(s->storage_tier, old, sizeof(old));
 		return r;
 	}

@@ -3,6 +3,7 @@
  * proxy reads. Builds are space_build.c; the set of spaces (create, delete, JSON,
  * startup and recovery) is spaces.c; shared private types are in space_int.h. */
 #include "orchestrator/space_int.h"
+#include "orchestrator/resources.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -778,7 +779,7 @@ space_spawn_instance(space *s, inst_ref *ref)
 
 	why[0] = '\0';
 	/* /data is a filesystem of its own, made on the first start (storage.c) */
-	if ((r = storage_attach(p, s, why + 9, sizeof(why) - 9)) != 0)
+	if ((r = space_storage_attach(s, why + 9, sizeof(why) - 9)) != 0)
 		memcpy(why, "storage: ", 9);
 	else
 		r = budget_reserve(s->row.id, ref, spec.memory_bytes, why, sizeof(why));

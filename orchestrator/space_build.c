@@ -12,6 +12,7 @@
 
 #include "builder/builder.h"
 #include "orchestrator/host/flavors.h"
+#include "orchestrator/host/net.h"
 #include "common/log.h"
 #include "common/logfile.h"
 #include "orchestrator/secrets.h"
@@ -123,6 +124,7 @@ build_start(build_ctx *c)
 	req.sandbox_bin = p->sandbox_bin;
 	req.space_id = c->space_id;
 	req.host_uid = c->host_uid;
+	req.net = net_box_arg(c->host_uid);
 	req.cache_dir = c->cache_dir;
 	req.no_cache = c->no_cache;
 	req.memory_bytes = flavor_build()->memory_bytes;

@@ -17,6 +17,7 @@
 #include "proxy/routes.h"
 #include "orchestrator/host/storage.h"
 #include "orchestrator/space_int.h"
+#include "orchestrator/resources.h"
 #include "common/util.h"
 
 /* ---- create / delete / find ---- */
@@ -162,7 +163,7 @@ space_delete(podium *p, space *s)
 		space_detach_instance(s, s->live, 0);
 	if (s->pending != NULL)
 		space_detach_instance(s, s->pending, 0);
-	storage_remove(p, s);
+	space_storage_remove(s);
 	store_builds_delete_space(p->store, s->row.id);
 	store_space_delete(p->store, s->row.id);
 	for (int i = 0; i < 5; i++) {
@@ -242,7 +243,7 @@ space_runtime_json(const space *s)
 	lifecycle_runtime(s, j);
 	/* A static release runs no process: nothing committed. */
 	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : space_flavor(s)->memory_bytes));
-	json_object_set_new(j, "egress", net_space_json(s, 0));  /* counters: web/api.c */
+	json_object_set_new(j, "egress", space_egress_json(s, 0));  /* counters: web/api.c */
 	return j;
 }
 

@@ -10,6 +10,7 @@
 #include "orchestrator/host/net.h"
 #include "web/repo.h"
 #include "orchestrator/space.h"
+#include "orchestrator/resources.h"
 #include "orchestrator/host/usage.h"
 #include "common/util.h"
 #include "web/web.h"
@@ -400,7 +401,7 @@ runtime_usage(const space *s, json_t *runtime)
 
 	if (runtime == NULL)
 		return NULL;
-	json_object_set_new(runtime, "egress", net_space_json(s, 1));
+	json_object_set_new(runtime, "egress", space_egress_json(s, 1));
 	/* next to the memory budget's numbers already there */
 	res = json_object_get(runtime, "resources");
 	use = space_usage_json(s);
@@ -436,17 +437,17 @@ api_egress_set(api_req *a, json_t *body, const char *user)
 		web_json_error(a->x, 404, "space not found");
 	else if (!json_is_boolean(en))
 		web_json_error(a->x, 400, "body must be {\"enabled\": true|false}");
-	else if (net_space_set(s, json_is_true(en)) != 0)
+	else if (space_set_egress(s, json_is_true(en)) != 0)
 		web_json_error(a->x, 500, "cannot save the egress setting");
 	else
-		web_json(a->x, 200, net_space_json(s, 1));
+		web_json(a->x, 200, space_egress_json(s, 1));
 }
 
 static void
 api_egress_route(podium *p, http_exchange *x, const char *user, space *s, int is_get)
 {
 	if (is_get)
-		web_json(x, 200, net_space_json(s, 1));
+		web_json(x, 200, space_egress_json(s, 1));
 	else if (user != NULL && !auth_is_admin(user))
 		web_json_error(x, 403, "only an admin may change a space's egress");
 	else

@@ -259,3 +259,10 @@ web_hub_handle(http_exchange *x, void *arg)
 		http_respond_error(x, 404, "not found");
 	}
 }
+
+void
+web_start(podium *p)
+{
+	auth_set_store(p->store);
+	auth_watch_start(p);
+}

@@ -20,6 +20,7 @@
 
 #include "orchestrator/host/net.h"
 #include "orchestrator/space.h"
+#include "orchestrator/resources.h"
 #include "orchestrator/store/store.h"
 #include "orchestrator/host/usage.h"
 #include "common/util.h"
@@ -117,7 +118,7 @@ build_one(int64_t sid, int64_t seconds, void *arg)
 static void
 egress_of(const space *s, space_metrics *m)
 {
-	json_t *e = net_space_json(s, 1);
+	json_t *e = space_egress_json(s, 1);
 	json_t *tx = json_object_get(e, "tx_bytes"), *rx = json_object_get(e, "rx_bytes");
 
 	m->egress_tx = json_is_integer(tx) ? json_integer_value(tx) : -1;

@@ -6,6 +6,7 @@
 
 #include "web/page.h"
 #include "orchestrator/space.h"
+#include "orchestrator/resources.h"
 #include "orchestrator/host/usage.h"
 #include "common/util.h"
 

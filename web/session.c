@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "orchestrator/store/accounts.h"
 #include "proxy/routes.h"
 #include "common/util.h"
 #include "web/web.h"
@@ -491,7 +492,7 @@ watch_tick(uv_timer_t *t)
 	/* another connection committed: users, tokens or anything else; the snapshot
 	 * is cheap to rebuild */
 	if (watch_version != -1)
-		auth_tokens_publish(p->store);
+		accounts_tokens_publish(p->store);
 	watch_version = v;
 }
 

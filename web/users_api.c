@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "orchestrator/store/accounts.h"
 #include "web/web.h"
 
 static void
@@ -36,7 +37,7 @@ tokens_create(podium *p, http_exchange *x, json_t *body, const char *user, const
 		return;
 	}
 	if (store_user_get(p->store, user, &u) != 0 ||
-	    auth_token_create_named(p->store, u.id, role[0] == 'w', name, token, sizeof(token)) != 0) {
+	    accounts_token_create(p->store, u.id, role[0] == 'w', name, token, sizeof(token)) != 0) {
 		web_json_error(x, 500, "cannot create the token");
 		return;
 	}
@@ -81,7 +82,7 @@ web_tokens_api(podium *p, http_exchange *x, const char *user, const char *rest)
 		if (store_token_delete(p->store, u.id, id) != 0) {
 			web_json_error(x, 404, "no token %lld", id);
 		} else {
-			auth_tokens_publish(p->store);
+			accounts_tokens_publish(p->store);
 			web_json(x, 200, json_object());
 		}
 	}
@@ -175,7 +176,7 @@ users_change(podium *p, http_exchange *x, json_t *body, const char *user, const 
 		web_json_error(x, 500, "cannot change user %s", name);
 		return;
 	}
-	auth_tokens_publish(p->store);
+	accounts_tokens_publish(p->store);
 	web_json(x, 200, json_object());
 }
 

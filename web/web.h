@@ -9,19 +9,17 @@
 #include "orchestrator/podium.h"
 
 void web_hub_handle(http_exchange *x, void *arg);
+/* Before the proxy serves: the store identity reads, and the watch that notices
+ * users and tokens changed by another process (podium user ...). */
+void web_start(podium *p);
 
 /* ---- auth.c ---- */
-/* Creates a new API token for user_id; token receives the secret (NUL-terminated).
- * Only its hash is stored. 0 or -errno. */
-int auth_token_create(store *st, int64_t user_id, char *token, size_t len);
+/* The store auth_is_admin reads (the daemon's). */
+void auth_set_store(store *st);
 /* The user named by the request's credentials (Authorization: Bearer TOKEN, or Basic
  * with the token as password), or NULL when absent or wrong (caller frees).
  * *presented tells whether credentials were given at all. */
 char *auth_user(podium *p, const http_request *r, int *presented);
-/* As auth_token_create, then gives the token a role (write 1, or read-only) and a
- * label (may be NULL) and republishes. */
-int auth_token_create_named(store *st, int64_t user_id, int write, const char *name, char *token,
-    size_t len);
 typedef struct auth_info {
 	int presented;   /* credentials were given (a token; a session cookie is not counted) */
 	int write;       /* they may change things: write tokens and sessions */
@@ -33,13 +31,6 @@ char *auth_request_user(podium *p, const http_request *r, auth_info *ai);
 /* May user write to spaces of owner? (admin: all; others: their own.) */
 int auth_may_write(const char *user, const char *owner);
 int auth_is_admin(const char *user);
-/* Publishes every stored token to the proxy (routes_tokens_publish), which lets
- * them through to private spaces' hosts. auth_token_create calls it; whatever
- * else adds, removes or changes tokens or users must call it too (a change made
- * by another process, e.g. a CLI on the same database, is not seen until then).
- * 0 or -errno (then the previous snapshot stays). */
-int auth_tokens_publish(store *st);
-
 /* ---- session.c ---- */
 /* The user of the request's session cookie, or NULL. A state-changing request
  * (not GET/HEAD) counts only when it comes from the hub's own origin. */

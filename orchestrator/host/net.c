@@ -35,7 +35,6 @@
 #include "common/log.h"
 #include "orchestrator/host/net.h"
 #include "orchestrator/host/net_dns.h"
-#include "orchestrator/space_int.h"
 #include "common/util.h"
 
 #define RUN_DIR "/run/podium"
@@ -730,29 +729,4 @@ net_box_counters(int netns_fd)
 done:
 	close(fd);
 	return out;
-}
-
-int
-net_space_set(space *s, int enabled)
-{
-	return net_space_set_egress(space_host_uid(s), enabled);
-}
-
-json_t *
-net_space_json(const space *s, int counters)
-{
-	unsigned uid = space_host_uid(s);
-	json_t *j = json_pack("{s:b, s:b}", "enabled", net.enabled && net_space_egress(uid),
-	    "space_enabled", net_space_egress(uid)), *c = NULL;
-	int fd;
-
-	if (counters && s->live != NULL && s->live->in != NULL &&
-	    (fd = instance_netns_dup(s->live->in)) >= 0) {
-		c = net_box_counters(fd);
-		close(fd);
-	}
-	if (c != NULL)
-		json_object_update(j, c);
-	json_decref(c);
-	return j;
 }

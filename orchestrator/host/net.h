@@ -29,17 +29,10 @@ void net_stop(void);
  * "veth:podium0,GW/PREFIX", or "none" when egress is off (globally or for it). */
 const char *net_box_arg(unsigned host_uid);
 int net_enabled(void);
-/* The per-space switch (admin only; kept in DATA/egress.json). */
+/* The per-space switch (admin only; kept in DATA/egress.json), by the uid its boxes
+ * run as. */
 int net_space_egress(unsigned host_uid);
 int net_space_set_egress(unsigned host_uid, int enabled);
-/* The same for a space, and its "egress" object for the runtime JSON:
- * {"enabled": effective, "space_enabled": the switch, "tx_bytes", "rx_bytes" of the
- * running app's veth since it started (absent without one)}. */
-typedef struct space space;
-int net_space_set(space *s, int enabled);
-/* counters: read tx/rx (a netlink query inside the app's namespace): single-space
- * views only, never a list of hundreds. */
-json_t *net_space_json(const space *s, int counters);
 /* Bytes the box behind netns_fd sent out and received ({"tx_bytes", "rx_bytes"}), or
  * NULL when it has no veth. */
 json_t *net_box_counters(int netns_fd);

@@ -33,9 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "orchestrator/host/flavors.h"
 #include "common/log.h"
-#include "orchestrator/space_int.h"
 #include "common/util.h"
 
 extern char **environ;
@@ -306,84 +304,64 @@ mount_image(const char *img, const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-uint64_t
-storage_bytes(const space *s)
-{
-	const storage_tier *t = storage_tier_find(s->storage_tier);
-
-	return (t != NULL ? t : storage_tier_default())->bytes;
-}
-
 int
-storage_attach(podium *p, space *s, char *err, size_t errlen)
+storage_attach(const storage_vol *v, char *err, size_t errlen)
 {
-	char *dir = space_data_dir(p, s), *img = xasprintf("%s.img", dir);
+	char *img = xasprintf("%s.img", v->dir);
 	struct stat st;
 	int r = 0;
 
-	if (storage_is_attached(dir) && (!storage_pending(p, s) || reattach(img, dir) != 0))
+	if (storage_is_attached(v->dir) && (!storage_pending(v->dir) || reattach(img, v->dir) != 0))
 		goto done;
-	fs_mkdir_p(dir, 0711);
+	fs_mkdir_p(v->dir, 0711);
 	if (lstat(img, &st) != 0) {
-		r = image_create(img, storage_bytes(s), space_host_uid(s), err, errlen);
-		if (r == 0 && dir_entries(dir, NULL) > 0)
-			r = migrate(img, dir, err, errlen);
+		r = image_create(img, v->bytes, v->uid, err, errlen);
+		if (r == 0 && dir_entries(v->dir, NULL) > 0)
+			r = migrate(img, v->dir, err, errlen);
 		if (r != 0) {
 			unlink(img);
 			goto done;
 		}
-		log_info("space %s/%s: /data is a %llu MiB filesystem (%s)", s->row.owner, s->row.name,
-		    (unsigned long long)(storage_bytes(s) >> 20), img);
+		log_info("space %s: /data is a %llu MiB filesystem (%s)", v->label,
+		    (unsigned long long)(v->bytes >> 20), img);
 	}
-	if (storage_pending(p, s)) {
+	if (storage_pending(v->dir)) {
 		/* a bigger tier that could not be applied online */
 		char *mark = xasprintf("%s.grow", img);
 
-		if ((r = grow_offline(img, storage_bytes(s), err, errlen)) != 0) {
+		if ((r = grow_offline(img, v->bytes, err, errlen)) != 0) {
 			free(mark);
 			goto done;
 		}
 		unlink(mark);
 		free(mark);
-		log_info("space %s/%s: /data grown to %llu MiB", s->row.owner, s->row.name,
-		    (unsigned long long)(storage_bytes(s) >> 20));
+		log_info("space %s: /data grown to %llu MiB", v->label,
+		    (unsigned long long)(v->bytes >> 20));
 	}
-	r = mount_image(img, dir, err, errlen);
+	r = mount_image(img, v->dir, err, errlen);
 done:
-	free(dir);
 	free(img);
 	return r;
 }
 
 void
-storage_detach(podium *p, space *s)
+storage_detach(const char *dir)
 {
-	char *dir = space_data_dir(p, s);
-
 	if (storage_is_attached(dir) && umount2(dir, MNT_DETACH) != 0)
-		log_warn("space %s/%s: unmount %s: %s", s->row.owner, s->row.name, dir, strerror(errno));
-	free(dir);
+		log_warn("unmount %s: %s", dir, strerror(errno));
 }
 
 void
-storage_remove(podium *p, space *s)
+storage_remove(const char *dir)
 {
-	char *dir = space_data_dir(p, s), *img = xasprintf("%s.img", dir);
+	char *img = xasprintf("%s.img", dir);
 	char *mark = xasprintf("%s.grow", img);
 
-	storage_detach(p, s);
+	storage_detach(dir);
 	unlink(img);
 	unlink(mark);
 	free(mark);
-	free(dir);
 	free(img);
-}
-
-void
-storage_detach_all(podium *p)
-{
-	for (space *s = p->spaces; s != NULL; s = s->next)
-		storage_detach(p, s);
 }
 
 /* Grows the image file and its filesystem while nothing has it mounted. */
@@ -407,22 +385,22 @@ grow_offline(const char *img, uint64_t bytes, char *err, size_t errlen)
 }
 
 int
-storage_pending(podium *p, const space *s)
+storage_pending(const char *dir)
 {
-	char *dir = space_data_dir(p, s), *mark = xasprintf("%s.img.grow", dir);
+	char *mark = xasprintf("%s.img.grow", dir);
 	int r = access(mark, F_OK) == 0;
 
-	free(dir);
 	free(mark);
 	return r;
 }
 
 int
-storage_resize(podium *p, space *s, char *err, size_t errlen)
+storage_resize(const storage_vol *v, char *err, size_t errlen)
 {
-	char *dir = space_data_dir(p, s), *img = xasprintf("%s.img", dir);
+	const char *dir = v->dir;
+	char *img = xasprintf("%s.img", dir);
 	char *mark = xasprintf("%s.grow", img);
-	uint64_t bytes = storage_bytes(s);
+	uint64_t bytes = v->bytes;
 	struct stat st, dst;
 	char dev[64];
 	int r = 0, fd;
@@ -460,18 +438,17 @@ storage_resize(podium *p, space *s, char *err, size_t errlen)
 		close(fd);
 		if (ok && run(grow) == 0) {
 			unlink(mark);
-			log_info("space %s/%s: /data grown to %llu MiB", s->row.owner, s->row.name,
+			log_info("space %s: /data grown to %llu MiB", v->label,
 			    (unsigned long long)(bytes >> 20));
 			goto done;
 		}
 	}
-	log_info("space %s/%s: /data grows to %llu MiB at the app's next start from stopped "
-	    "(growing it online was refused)", s->row.owner, s->row.name,
+	log_info("space %s: /data grows to %llu MiB at the app's next start from stopped "
+	    "(growing it online was refused)", v->label,
 	    (unsigned long long)(bytes >> 20));
 	r = 1;
 done:
 	free(mark);
-	free(dir);
 	free(img);
 	return r;
 }

@@ -1,30 +1,32 @@
-/* storage.h — a space's /data as a filesystem of its own, sized by its storage
- * tier (flavors.h); see storage.c. All on the main loop; calls may block for
- * the few milliseconds a mount or mkfs.ext4 of a sparse image takes. */
+/* storage.h — a persistent /data as a filesystem of its own (a sparse ext4 image,
+ * loop-mounted), so the kernel enforces its size; see storage.c. The caller says
+ * where and how big (a storage_vol); nothing here knows what a space is. Calls
+ * may block for the few milliseconds a mount or mkfs.ext4 of a sparse image takes. */
 #ifndef PODIUM_STORAGE_H
 #define PODIUM_STORAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/podium.h"
+typedef struct storage_vol {
+	const char *dir;    /* the mount point; the image is DIR.img */
+	const char *label;  /* for log lines ("owner/name") */
+	uint64_t bytes;     /* the size its tier gives it */
+	unsigned uid;       /* owner of the filesystem's root */
+} storage_vol;
 
-/* Makes (first time) and mounts the space's /data filesystem. 0, or -errno with
- * err set. */
-int storage_attach(podium *p, space *s, char *err, size_t errlen);
+/* Makes (first time) and mounts the filesystem. 0, or -errno with err set. */
+int storage_attach(const storage_vol *v, char *err, size_t errlen);
 /* Unmounts it (lazily: a box still holding it keeps it until it exits). */
-void storage_detach(podium *p, space *s);
+void storage_detach(const char *dir);
 /* Unmounts it and deletes the image (the space is deleted). */
-void storage_remove(podium *p, space *s);
-void storage_detach_all(podium *p);
-/* The space's tier changed: grows the filesystem (online when mounted). 0 done,
- * 1 when it must wait for the app's next start from stopped (growing a mounted
- * ext4 needs CAP_SYS_RESOURCE), -EINVAL (err says why) for a smaller tier. */
-int storage_resize(podium *p, space *s, char *err, size_t errlen);
-/* 1 while a grow waits for that start. */
-int storage_pending(podium *p, const space *s);
-/* The size its tier gives it. */
-uint64_t storage_bytes(const space *s);
+void storage_remove(const char *dir);
+/* The tier changed: grows the filesystem (online when mounted). 0 done, 1 when it
+ * must wait for the next attach (growing a mounted ext4 needs CAP_SYS_RESOURCE),
+ * -EINVAL (err says why) for a smaller size. */
+int storage_resize(const storage_vol *v, char *err, size_t errlen);
+/* 1 while a grow waits for that attach. */
+int storage_pending(const char *dir);
 /* 1 when dir is a mount point (its filesystem attached). */
 int storage_is_attached(const char *dir);
 

@@ -12,7 +12,6 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "orchestrator/space_int.h"
 #include "common/util.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
@@ -272,81 +271,6 @@ usage_dir_bytes(uv_loop_t *loop, const char *dir)
 	return e->bytes;
 }
 
-/* ---- a space ---- */
-
-int
-space_usage(const space *s, usage_info *out)
-{
-	const inst_ref *ref = s->live != NULL && s->live->in != NULL ? s->live : s->pending;
-
-	if (ref == NULL || ref->in == NULL) {
-		usage_box(0, out);
-		return -ENOENT;
-	}
-	return usage_box(instance_box_pid(ref->in), out);
-}
-
-static json_t *
-num_or_null(int64_t v)
-{
-	return v >= 0 ? json_integer(v) : json_null();
-}
-
-json_t *
-space_usage_json(const space *s)
-{
-	usage_info u;
-	char *data = space_data_dir(s->p, s);
-	int64_t bytes = usage_dir_bytes(s->p->loop, data);
-	json_t *j = json_object();
-
-	free(data);
-	space_usage(s, &u);
-	json_object_set_new(j, "cpuSeconds", u.cpu_seconds >= 0 ? json_real(u.cpu_seconds) : json_null());
-	json_object_set_new(j, "memoryBytes", num_or_null(u.memory_bytes));
-	json_object_set_new(j, "memoryPeakBytes", num_or_null(u.memory_peak_bytes));
-	json_object_set_new(j, "processes", num_or_null(u.processes));
-	json_object_set_new(j, "dataBytes", num_or_null(bytes));
-	return j;
-}
-
 const double cold_start_bounds_s[COLD_START_BUCKETS - 1] = {
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
 };
-
-void
-space_cold_start(space *s, uint64_t ms)
-{
-	double sec = (double)ms / 1000.0;
-	unsigned b = 0;
-
-	while (b < COLD_START_BUCKETS - 1 && sec > cold_start_bounds_s[b])
-		b++;
-	s->cold.count[b]++;
-	s->cold.n++;
-	s->cold.sum_s += sec;
-}
-
-const cold_starts *
-space_cold_starts(const space *s)
-{
-	return &s->cold;
-}
-
-unsigned
-space_restarts(const space *s)
-{
-	return s->restarts;
-}
-
-const char *
-space_stage(const space *s)
-{
-	return s->row.stage;
-}
-
-int64_t
-space_id(const space *s)
-{
-	return s->row.id;
-}

@@ -1,4 +1,4 @@
-/* usage.h — what a space's app uses right now: CPU, memory and processes from its
+/* usage.h — what an app's box uses right now: CPU, memory and processes from its
  * box's cgroups (v1 or v2, detected at runtime), bytes on its /data from the
  * filesystem (measured in the thread pool, cached). Runs on the main loop. */
 #ifndef PODIUM_USAGE_H
@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "orchestrator/podium.h"
 
 /* Cold starts of a space's app: instance start to its port answering. */
 #define COLD_START_BUCKETS 11
@@ -34,18 +33,5 @@ int usage_box(int pid, usage_info *out);
  * the thread pool is started when that is older than a few seconds. -1 before
  * the first has finished. */
 int64_t usage_dir_bytes(uv_loop_t *loop, const char *dir);
-
-/* The serving (else starting) instance's numbers; 0, or -ENOENT with none. */
-int space_usage(const space *s, usage_info *out);
-/* The runtime's "resources": {cpuSeconds, memoryBytes, memoryPeakBytes,
- * processes, dataBytes}, null where unknown. New reference. */
-json_t *space_usage_json(const space *s);
-/* Records one cold start of ms milliseconds. */
-void space_cold_start(space *s, uint64_t ms);
-const cold_starts *space_cold_starts(const space *s);
-/* Crash restarts since the daemon started. */
-unsigned space_restarts(const space *s);
-const char *space_stage(const space *s);
-int64_t space_id(const space *s);
 
 #endif

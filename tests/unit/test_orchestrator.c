@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "proxy/routes.h"
+#include "orchestrator/store/accounts.h"
 #include "orchestrator/store/store.h"
 #include "common/util.h"
 #include "web/web.h"
@@ -215,7 +216,7 @@ test_store_tokens(void **state)
 	assert_int_equal(store_user_ensure(st, "admin", &uid2, &created), 0);
 	assert_int_equal(created, 0);
 	assert_int_equal(uid, uid2);
-	assert_int_equal(auth_token_create(st, uid, token, sizeof(token)), 0);
+	assert_int_equal(accounts_token_create(st, uid, 1, NULL, token, sizeof(token)), 0);
 	/* The Hub's format: @huggingface/hub refuses tokens not starting with hf_. */
 	assert_int_equal(strlen(token), 51);
 	assert_int_equal(strncmp(token, "hf_", 3), 0);
@@ -264,7 +265,7 @@ test_auth_token_formats(void **state)
 	assert_int_equal(sodium_init() >= 0, 1);
 	assert_int_equal(store_open(path, &p.store), 0);
 	assert_int_equal(store_user_ensure(p.store, "admin", &uid, &created), 0);
-	assert_int_equal(auth_token_create(p.store, uid, token, sizeof(token)), 0);
+	assert_int_equal(accounts_token_create(p.store, uid, 1, NULL, token, sizeof(token)), 0);
 	user = bearer_user(&p, token);
 	assert_non_null(user);
 	assert_string_equal(user, "admin");
@@ -454,12 +455,12 @@ test_route_tokens_from_store(void **state)
 	route_target_set_private(priv, "alice");
 	assert_int_equal(store_open(path, &st), 0);
 	assert_int_equal(store_user_ensure(st, "admin", &uid, &created), 0);
-	assert_int_equal(auth_token_create(st, uid, token, sizeof(token)), 0);
+	assert_int_equal(accounts_token_create(st, uid, 1, NULL, token, sizeof(token)), 0);
 	snprintf(header, sizeof(header), "Bearer %s", token);
 	assert_int_equal(route_target_token(priv, header, &pass), 1);
 	assert_int_equal(pass, 1); /* admin */
 	routes_clear();
-	assert_int_equal(auth_tokens_publish(st), 0); /* e.g. at start: from the store */
+	assert_int_equal(accounts_tokens_publish(st), 0); /* e.g. at start: from the store */
 	assert_int_equal(route_target_token(priv, header, &pass), 1);
 	routes_clear();
 	route_target_unref(priv);
