@@ -6,7 +6,7 @@
  *
  * Everything but the export runs on the loop. A build with nothing to install
  * (static, stdlib python) spawns no process at all, so push-to-live stays fast. */
-#include "builder/builder.h"
+#include "builder/build.h"
 #include "builder/builder_int.h"
 
 #include <errno.h>

@@ -17,7 +17,7 @@ int builder_export_commit(const char *repo_path, const char *sha, const char *de
     char *err, size_t errlen);
 
 /* The build cache (cache.c): installed dependencies kept between builds. */
-#include "builder/builder.h"
+#include "builder/build.h"
 
 typedef enum builder_cache_kind {
 	BUILDER_CACHE_PYTHON,   /* .venv from requirements.txt */

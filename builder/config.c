@@ -4,7 +4,7 @@
  *   front matter sdk (if any) → else detection: Procfile, package.json,
  *   app.py / requirements.txt, index.html; and a Procfile "web:" line, when present,
  *   is the command for every sdk but static. */
-#include "builder/builder.h"
+#include "builder/build.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * null/~, true/false/yes/no/on/off, integers, floats. Quoted scalars, block
  * scalars stay strings, so `sdk_version: "4.0"` is "4.0"
  * while `python_version: 3.10` is the float 3.1 — as on Hugging Face. */
-#include "builder/builder.h"
+#include "builder/build.h"
 
 #include <errno.h>
 #include <math.h>

@@ -14,7 +14,7 @@
  * Back-pressure both ways: we pause reading the client while the CGI's stdin has
  * more than PIPE_HIGH bytes queued, and stop reading the CGI's stdout while the
  * client's queue holds more than RESP_HIGH bytes (resumed from on_drain). */
-#include "builder/builder.h"
+#include "builder/git.h"
 #include "builder/builder_int.h"
 
 #include <errno.h>

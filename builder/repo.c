@@ -1,6 +1,6 @@
 /* repo.c — bare repositories that users push to, read through libgit2, and the
  * hook that tells a pusher what the push does. */
-#include "builder/builder.h"
+#include "builder/git.h"
 #include "builder/builder_int.h"
 
 #include <errno.h>

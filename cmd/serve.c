@@ -200,7 +200,6 @@ podium_serve(const podium_options *opt)
 	podium p = { 0 };
 	proxy_config cfg;
 	char real[PATH_MAX], *db, cfgerr[512];
-	json_t *config;
 	const char *batch;
 	int r;
 
@@ -239,6 +238,11 @@ podium_serve(const podium_options *opt)
 	 * implementations here */
 	if (sodium_init() < 0)
 		return error("cannot initialize libsodium");
+	db = xasprintf("%s/config.yaml", p.data_dir);
+	r = config_load(db, &p.config, cfgerr, sizeof(cfgerr));
+	free(db);
+	if (r != 0)
+		return error("config: %s", cfgerr);
 	if (ensure_admin(&p) != 0 || accounts_tokens_publish(p.store) != 0)
 		return -1;
 	web_start(&p);
@@ -270,13 +274,7 @@ podium_serve(const podium_options *opt)
 	r = proxy_server_start(p.loop, &cfg, web_hub_handle, &p, &p.proxy);
 	if (r != 0)
 		return error("cannot listen on %s:%d: %s", p.listen_host, p.listen_port, uv_strerror(r));
-	db = xasprintf("%s/config.yaml", p.data_dir);
-	r = config_load(db, &config, cfgerr, sizeof(cfgerr));
-	free(db);
-	if (r != 0)
-		return error("config: %s", cfgerr);
-	r = net_start(p.loop, p.data_dir, config);
-	json_decref(config);
+	r = net_start(p.loop, p.data_dir, p.config);
 	if (r != 0)
 		return -1;
 	if ((r = spaces_init(&p)) != 0) {
@@ -303,5 +301,6 @@ podium_serve(const podium_options *opt)
 	free(p.listen_host);
 	free(p.sandbox_bin);
 	free(p.data_dir);
+	json_decref(p.config);
 	return 0;
 }

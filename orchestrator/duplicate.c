@@ -3,6 +3,7 @@
  * like a push of its main branch. The history is copied in the thread pool
  * (a repository may be large); the new space says BUILDING meanwhile. */
 #include "orchestrator/duplicate.h"
+#include "builder/git.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,7 @@
 #ifndef PODIUM_PODIUM_H
 #define PODIUM_PODIUM_H
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "proxy/proxy.h"
@@ -25,6 +26,7 @@ typedef struct podium {
 	int keep_releases;   /* --keep-releases: successful releases kept on disk */
 	int stopping;
 	char *app_domain;    /* apps live at OWNER-NAME.APP_DOMAIN (--app-domain, default domain) */
+	json_t *config;      /* DATA/config.yaml, read once at start (common/config.h); {} without one */
 } podium;
 
 /* Public base URL of the hub, e.g. "http://localhost:8080" (caller frees). */

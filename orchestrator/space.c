@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "orchestrator/host/budget.h"
-#include "builder/builder.h"
+#include "builder/build.h"
 #include "orchestrator/hardware.h"
 #include "orchestrator/host/usage.h"
 #include "orchestrator/host/instance.h"

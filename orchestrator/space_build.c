@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder/builder.h"
+#include "builder/build.h"
 #include "orchestrator/host/flavors.h"
 #include "orchestrator/host/net.h"
 #include "common/log.h"

@@ -4,7 +4,7 @@
 #ifndef PODIUM_SPACE_INT_H
 #define PODIUM_SPACE_INT_H
 
-#include "builder/builder.h"
+#include "builder/build.h"
 #include "orchestrator/host/instance.h"
 #include "proxy/routes.h"
 #include "orchestrator/space.h"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "orchestrator/host/budget.h"
+#include "builder/git.h"
 #include "orchestrator/lifecycle.h"
 #include "orchestrator/hardware.h"
 #include "common/log.h"

@@ -35,7 +35,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "builder/builder.h"
+#include "builder/git.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "web/repo.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder/builder.h"
+#include "builder/git.h"
 #include "common/log.h"
 #include "web/repo.h"
 #include "web/page.h"

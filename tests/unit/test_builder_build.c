@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builder/builder.h"
+#include "builder/build.h"
+#include "builder/git.h"
 #include "common/util.h"
 
 static const char fake_sandbox[] =

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/builder.h"
+#include "builder/build.h"
 #include "builder/builder_int.h"
 #include "common/util.h"
 
