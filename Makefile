@@ -26,11 +26,22 @@ CFLAGS  += -fsanitize=thread -O1
 LDFLAGS += -fsanitize=thread
 endif
 
+# Modules, lowest first; each may include (and link) only the ones before it.
+# A module's objects, with those of the modules below it: MOD_<name>.
 DAEMON_DIRS := common proxy builder orchestrator/store orchestrator/host orchestrator web cli cmd
+modobj       = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c))
+LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
+MOD_common  := $(call modobj,common)
+MOD_proxy   := $(call modobj,proxy) $(MOD_common) $(LLHTTP_OBJ)
+MOD_builder := $(call modobj,builder) $(MOD_proxy)
+MOD_store   := $(call modobj,orchestrator/store) $(MOD_proxy)
+MOD_host    := $(call modobj,orchestrator/host) $(MOD_proxy)
+MOD_orchestrator := $(call modobj,orchestrator) $(call modobj,orchestrator/store) \
+                    $(call modobj,orchestrator/host) $(call modobj,builder) $(MOD_proxy)
+MOD_web     := $(call modobj,web) $(MOD_orchestrator)
+MOD_cli     := $(call modobj,cli) $(MOD_common)
 DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c))
 DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
-LIB_OBJ     := $(filter-out $(BUILD)/obj/cmd/main.o,$(DAEMON_OBJ))
-LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
 
 SANDBOX_SRC := $(wildcard sandbox/*.c)
 SANDBOX_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SANDBOX_SRC))
@@ -94,17 +105,27 @@ serve:
 	$(BUILD)/podium serve
 
 # ---- tests ------------------------------------------------------------------
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# Unit tests mirror the modules: tests/unit/MODULE/test_*.c links MOD_MODULE only.
+UNIT_MODS := common proxy builder store host orchestrator web cli
+UNIT_BIN  := $(foreach d,$(UNIT_MODS),$(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/$(d)/test_*.c)))
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(LLHTTP_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+define unit_rule
+$(BUILD)/tests/$(1)/%: tests/unit/$(1)/%.c $$(MOD_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
+endef
+$(foreach d,$(UNIT_MODS),$(eval $(call unit_rule,$(d))))
 
 test-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-test-integration: all hubjs-deps
+# C programs the integration suite runs (tests/integration/c): real builds in the sandbox.
+INTEG_C_BIN := $(patsubst tests/integration/c/%.c,$(BUILD)/tests/integration/%,$(wildcard tests/integration/c/test_*.c))
+$(BUILD)/tests/integration/%: tests/integration/c/%.c $(MOD_builder)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+test-integration: all hubjs-deps $(INTEG_C_BIN)
 	cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider .
 
 test: deps

@@ -1,8 +1,7 @@
 # proxy: test harness, tests and benchmark (included by the top Makefile).
 PROXY_HARNESS := $(BUILD)/proxy-harness
 PROXY_OBJ     := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard proxy/*.c))
-PROXY_DEPS    := $(PROXY_OBJ) $(BUILD)/obj/common/util.o $(BUILD)/obj/common/log.o \
-                 $(LLHTTP_OBJ)
+PROXY_DEPS    := $(MOD_proxy)
 
 $(PROXY_HARNESS): $(BUILD)/obj/tests/proxy/harness.o $(PROXY_DEPS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -17,7 +17,7 @@ import podium_helpers as ph  # noqa: E402
 
 # Daemons of the suite run in the machine's own network namespace: they must not
 # set up egress there (a bridge, nftables tables, ip_forward on the real host).
-# test_zz_egress.py tests egress in namespaces of its own, with this unset.
+# heavy/test_egress.py tests egress in namespaces of its own, with this unset.
 os.environ.setdefault("PODIUM_EGRESS", "off")
 
 
@@ -68,3 +68,10 @@ def pytest_runtest_makereport(item, call):
     if rep.failed:
         for d in list(ph.LIVE_DAEMONS):
             rep.sections.append(("podium stderr (%s, tail)" % d.workdir, d.log_tail(60)))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """heavy/ runs last: its tests start daemons of their own to kill, restart or
+    exhaust them (memory, descriptors, disk), after the shared daemon's tests."""
+    heavy = os.path.join(os.path.dirname(os.path.abspath(__file__)), "heavy") + os.sep
+    items.sort(key=lambda it: str(it.fspath).startswith(heavy))

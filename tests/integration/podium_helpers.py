@@ -540,7 +540,7 @@ def wait_until(cond, what, timeout=60, interval=0.1, alive=None):
     raise AssertionError("timed out after %ss waiting for: %s (last error %r)" % (timeout, what, last))
 
 
-# ---- resources of a running daemon (tests/integration/test_zz_resources*.py, bench_export) ----
+# ---- resources of a running daemon (tests/integration/heavy/test_resources*.py, bench_export) ----
 
 def proc_status_kb(pid, field):
     """A "kB" field of /proc/PID/status (VmRSS, VmHWM, ...) as an int."""

@@ -1,4 +1,4 @@
-/* Unit tests for the orchestrator's store, route table and name rules (cmocka). */
+/* orchestrator/store: spaces, schema upgrades, tokens and their publishing (cmocka). */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -13,11 +13,10 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include "proxy/routes.h"
+#include "common/util.h"
 #include "orchestrator/store/accounts.h"
 #include "orchestrator/store/store.h"
-#include "common/util.h"
-#include "web/web.h"
+#include "proxy/routes.h"
 
 static char *
 temp_db(void)
@@ -29,47 +28,18 @@ temp_db(void)
 	return xasprintf("%s/podium.db", dir);
 }
 
-static void
-test_utf8_scrub(void **state)
+/* The user of "Authorization: Bearer TOKEN", as the hub finds it. */
+static char *
+bearer_user(store *st, const char *token)
 {
-	char ok[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 plain";
-	char bad[] = "a\xff" "b\xc3" "c\xe2\x82" "d\xc0\xaf" "e\xed\xa0\x80" "f\xf4\x90\x80\x80" "g";
-	char cut[] = "x\xc3";
+	char value[256], got[256], *user = NULL;
+	int write;
 
-	(void)state;
-	assert_int_equal(utf8_scrub(ok), 0); /* control: valid text untouched */
-	assert_string_equal(ok, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 plain");
-	/* stray byte, cut 2- and 3-byte sequences, overlong '/', surrogate, past U+10FFFF */
-	assert_int_equal(utf8_scrub(bad), 13);
-	assert_string_equal(bad, "a?b?c??d??e???f????g");
-	assert_int_equal(utf8_scrub(cut), 1);
-	assert_string_equal(cut, "x?");
-}
-
-static void
-test_names(void **state)
-{
-	char sub[160];
-
-	(void)state;
-	assert_true(name_valid("demo"));
-	assert_true(name_valid("My_App.v2-x"));
-	assert_true(name_valid("a"));
-	assert_false(name_valid(""));
-	assert_false(name_valid(".hidden"));
-	assert_false(name_valid("-dash"));
-	assert_false(name_valid("a..b"));
-	assert_false(name_valid("sp ace"));
-	assert_false(name_valid("a/b"));
-	assert_false(name_valid("ünï"));
-	char long_name[70];
-	memset(long_name, 'a', 65);
-	long_name[65] = '\0';
-	assert_false(name_valid(long_name));
-	long_name[64] = '\0';
-	assert_true(name_valid(long_name));
-	name_subdomain("Alice", "My_App.v2", sub, sizeof(sub));
-	assert_string_equal(sub, "alice-my-app-v2");
+	snprintf(value, sizeof(value), "Bearer %s", token);
+	if (route_auth_token(value, got, sizeof(got)) != 0)
+		return NULL;
+	accounts_token_check(st, got, &user, &write);
+	return user;
 }
 
 static void
@@ -133,6 +103,7 @@ check_upgraded_row(space_row *r, void *arg)
 	assert_int_equal(r->retry_at, 1234567);
 	space_row_release(r);
 }
+
 /* A database written by the first schema (before recovery state) opens, is upgraded
  * in place, and keeps its rows; the new columns start at their defaults. */
 static void
@@ -236,28 +207,13 @@ test_store_tokens(void **state)
 	free(path);
 }
 
-/* auth_user with "Authorization: Bearer TOKEN" on a podium holding only a store. */
-static char *
-bearer_user(podium *p, const char *token)
-{
-	char value[256];
-	http_header h = { "authorization", value };
-	http_request r = { 0 };
-	int presented = 0;
-
-	snprintf(value, sizeof(value), "Bearer %s", token);
-	r.headers = &h;
-	r.nheaders = 1;
-	return auth_user(p, &r, &presented);
-}
-
 static void
 test_auth_token_formats(void **state)
 {
 	char *path = temp_db();
 	char token[128], legacy[64], prefix[13], *user;
 	unsigned char hash[32];
-	podium p = { 0 };
+	struct { store *store; } p = { 0 };
 	int64_t uid;
 	int created;
 
@@ -266,7 +222,7 @@ test_auth_token_formats(void **state)
 	assert_int_equal(store_open(path, &p.store), 0);
 	assert_int_equal(store_user_ensure(p.store, "admin", &uid, &created), 0);
 	assert_int_equal(accounts_token_create(p.store, uid, 1, NULL, token, sizeof(token)), 0);
-	user = bearer_user(&p, token);
+	user = bearer_user(p.store, token);
 	assert_non_null(user);
 	assert_string_equal(user, "admin");
 	free(user);
@@ -276,167 +232,21 @@ test_auth_token_formats(void **state)
 	prefix[12] = '\0';
 	crypto_generichash(hash, 32, (const unsigned char *)legacy, strlen(legacy), NULL, 0);
 	assert_int_equal(store_token_add(p.store, uid, prefix, hash), 0);
-	user = bearer_user(&p, legacy);
+	user = bearer_user(p.store, legacy);
 	assert_non_null(user);
 	assert_string_equal(user, "admin");
 	free(user);
 	/* One changed digit, a cut token, the old tag on a new secret: refused. */
 	token[20] = token[20] == '0' ? '1' : '0';
-	assert_null(bearer_user(&p, token));
+	assert_null(bearer_user(p.store, token));
 	token[20] = '\0';
-	assert_null(bearer_user(&p, token));
+	assert_null(bearer_user(p.store, token));
 	legacy[0] = 'h';
 	legacy[1] = 'f';
-	assert_null(bearer_user(&p, legacy));
+	assert_null(bearer_user(p.store, legacy));
 	store_close(p.store);
 	unlink(path);
 	free(path);
-}
-
-static void
-test_routes(void **state)
-{
-	route_target *t;
-
-	(void)state;
-	assert_null(routes_lookup("nobody-here"));
-	routes_set("admin-demo", route_target_static("admin/demo", "/srv/rel/1"));
-	t = routes_lookup("admin-demo");
-	assert_non_null(t);
-	assert_int_equal(t->kind, ROUTE_STATIC);
-	assert_string_equal(t->static_root, "/srv/rel/1");
-	/* Replacing the route keeps the old target alive for holders of a reference. */
-	routes_set("admin-demo", route_target_status(ROUTE_STARTING, "admin/demo", "starting"));
-	assert_string_equal(t->static_root, "/srv/rel/1");
-	route_target_unref(t);
-	t = routes_lookup("admin-demo");
-	assert_int_equal(t->kind, ROUTE_STARTING);
-	route_target_unref(t);
-	routes_remove("admin-demo");
-	assert_null(routes_lookup("admin-demo"));
-	routes_clear();
-}
-
-static void
-test_route_tokens(void **state)
-{
-	route_target *priv = route_target_static("Bob/diary", "/srv/rel/1");
-	route_target *pub = route_target_static("bob/blog", "/srv/rel/2");
-	unsigned char h[32];
-	char token[64], basic[160], enc[128];
-	route_tokens *k;
-	int pass = -1;
-
-	(void)state;
-	assert_int_equal(sodium_init() >= 0, 1);
-	route_target_set_private(priv, "Bob");
-	/* Authorization values */
-	assert_int_equal(route_auth_token("Bearer abc", token, sizeof(token)), 0);
-	assert_string_equal(token, "abc");
-	assert_int_equal(route_auth_token("bearer   abc", token, sizeof(token)), 0);
-	assert_string_equal(token, "abc");
-	sodium_bin2base64(enc, sizeof(enc), (const unsigned char *)"git:pdm_x", 9,
-	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(basic, sizeof(basic), "Basic %s", enc);
-	assert_int_equal(route_auth_token(basic, token, sizeof(token)), 0);
-	assert_string_equal(token, "pdm_x");
-	assert_int_equal(route_auth_token("Basic !!!", token, sizeof(token)), -ENOENT);
-	assert_int_equal(route_auth_token("Token abc", token, sizeof(token)), -ENOENT);
-	assert_int_equal(route_auth_token("Bearer abcdefgh", token, 4), -ENOENT);
-
-	/* nothing published: no token is valid */
-	assert_int_equal(route_target_token(priv, "Bearer bob-token", &pass), 0);
-	assert_int_equal(pass, 0);
-
-	k = route_tokens_new();
-	route_token_hash("carol-token", h);
-	route_tokens_add(k, h, "carol", 0);
-	route_token_hash("bob-token", h);
-	route_tokens_add(k, h, "bob", 0);
-	route_token_hash("admin-token", h);
-	route_tokens_add(k, h, "admin", 1);
-	routes_tokens_publish(k);
-	assert_int_equal(route_target_token(priv, "Bearer bob-token", &pass), 1);
-	assert_int_equal(pass, 1); /* the owner, whatever the case of the name */
-	assert_int_equal(route_target_token(priv, "Bearer admin-token", &pass), 1);
-	assert_int_equal(pass, 1);
-	assert_int_equal(route_target_token(priv, "Bearer carol-token", &pass), 1);
-	assert_int_equal(pass, 0); /* valid, but not hers */
-	assert_int_equal(route_target_token(priv, "Bearer dave-token", &pass), 0);
-	assert_int_equal(pass, 0);
-	assert_int_equal(route_target_token(pub, "Bearer carol-token", &pass), 1);
-	assert_int_equal(pass, 1); /* public: any valid token passes (and is stripped) */
-	assert_int_equal(route_target_token(pub, "Bearer app-own", &pass), 0);
-
-	/* a new snapshot replaces the old one whole */
-	k = route_tokens_new();
-	route_token_hash("bob-token-2", h);
-	route_tokens_add(k, h, "bob", 0);
-	routes_tokens_publish(k);
-	assert_int_equal(route_target_token(priv, "Bearer bob-token", &pass), 0);
-	assert_int_equal(route_target_token(priv, "Bearer bob-token-2", &pass), 1);
-	assert_int_equal(pass, 1);
-	routes_clear();
-	assert_int_equal(route_target_token(priv, "Bearer bob-token-2", &pass), 0);
-	route_target_unref(priv);
-	route_target_unref(pub);
-}
-
-struct reader {
-	const route_target *t;
-	int misses;
-	volatile int *stop;
-};
-
-static void *
-token_reader(void *arg)
-{
-	struct reader *r = arg;
-	int pass;
-
-	while (!*r->stop)
-		if (route_target_token(r->t, "Bearer stable", &pass) != 1 || pass != 1)
-			r->misses++;
-	return NULL;
-}
-
-/* Loops look tokens up while the main loop republishes: every lookup sees a whole
- * snapshot (the token in all of them is always found), none a freed one (ASan). */
-static void
-test_route_tokens_republish_under_readers(void **state)
-{
-	route_target *priv = route_target_static("bob/x", "/srv/rel/1");
-	volatile int stop = 0;
-	struct reader r[2] = { { priv, 0, &stop }, { priv, 0, &stop } };
-	pthread_t th[2];
-	unsigned char h[32];
-	char other[32];
-
-	(void)state;
-	route_target_set_private(priv, "bob");
-	route_token_hash("stable", h);
-	for (int round = 0; round < 2000; round++) {
-		route_tokens *k = route_tokens_new();
-
-		for (int i = 0; i < round % 20; i++) {
-			unsigned char oh[32];
-
-			snprintf(other, sizeof(other), "other-%d-%d", round, i);
-			route_token_hash(other, oh);
-			route_tokens_add(k, oh, "carol", 0);
-		}
-		route_tokens_add(k, h, "bob", 0);
-		routes_tokens_publish(k);
-		if (round == 0)
-			for (int i = 0; i < 2; i++)
-				assert_int_equal(pthread_create(&th[i], NULL, token_reader, &r[i]), 0);
-	}
-	stop = 1;
-	for (int i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
-	assert_int_equal(r[0].misses + r[1].misses, 0);
-	routes_clear();
-	route_target_unref(priv);
 }
 
 /* auth_token_create publishes: the new token passes private hosts at once. */
@@ -469,55 +279,15 @@ test_route_tokens_from_store(void **state)
 	free(path);
 }
 
-static void
-test_rm_rf_keeps_symlink_targets(void **state)
-{
-	char tmpl[] = "/tmp/podium-rm-XXXXXX";
-	char *base = mkdtemp(tmpl);
-	char *victim, *keep, *tree, *link, *deep;
-
-	(void)state;
-	assert_non_null(base);
-	keep = xasprintf("%s/keep", base);
-	victim = xasprintf("%s/keep/precious", base);
-	tree = xasprintf("%s/tree/a/b", base);
-	link = xasprintf("%s/tree/a/link", base);
-	deep = xasprintf("%s/tree/a/b/file", base);
-	assert_int_equal(fs_mkdir_p(keep, 0755), 0);
-	assert_int_equal(fs_write_file(victim, "x", 1, 0644), 0);
-	assert_int_equal(fs_mkdir_p(tree, 0755), 0);
-	assert_int_equal(fs_write_file(deep, "y", 1, 0644), 0);
-	assert_int_equal(symlink(keep, link), 0);
-	char *top = xasprintf("%s/tree", base);
-	assert_int_equal(fs_rm_rf(top), 0);
-	assert_int_equal(access(top, F_OK), -1);
-	/* The symlink was removed, not followed. */
-	assert_int_equal(access(victim, F_OK), 0);
-	assert_int_equal(fs_rm_rf(top), 0); /* already gone: fine */
-	fs_rm_rf(base);
-	free(top);
-	free(keep);
-	free(victim);
-	free(tree);
-	free(link);
-	free(deep);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_utf8_scrub),
 		cmocka_unit_test(test_store_spaces),
 		cmocka_unit_test(test_store_upgrades_v1),
 		cmocka_unit_test(test_store_tokens),
 		cmocka_unit_test(test_auth_token_formats),
-		cmocka_unit_test(test_routes),
-		cmocka_unit_test(test_route_tokens),
 		cmocka_unit_test(test_route_tokens_from_store),
-		cmocka_unit_test(test_route_tokens_republish_under_readers),
-		cmocka_unit_test(test_rm_rf_keeps_symlink_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
