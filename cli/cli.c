@@ -167,6 +167,14 @@ cli_print_json(json_t *j)
 	free(t);
 }
 
+static int
+bad_option(const cli_cmd *cmd, const char *arg)
+{
+	fprintf(stderr, "podium %s: unknown option or missing value: %s\nusage: podium %s\n",
+	    cmd->name, arg, cmd->usage);
+	return CLI_EUSAGE;
+}
+
 int
 cli_parse_opts(cli_ctx *c, const char *cmd_name, int argc, char **argv, const cli_opt *spec,
     int min_args, int max_args, int *first_arg)
@@ -200,12 +208,9 @@ cli_parse_opts(cli_ctx *c, const char *cmd_name, int argc, char **argv, const cl
 				    (o == 'y' && strcmp(spec[i].name, "yes") == 0))
 					*spec[i].flag = 1, o = 0;
 			if (o != 0)
-				goto bad;
+				return bad_option(cmd, argv[optind - 1]);
 		} else {
-bad:
-			fprintf(stderr, "podium %s: unknown option or missing value: %s\nusage: podium %s\n",
-			    cmd->name, argv[optind - 1], cmd->usage);
-			return CLI_EUSAGE;
+			return bad_option(cmd, argv[optind - 1]);
 		}
 	}
 	if (argc - optind < min_args || argc - optind > max_args) {

@@ -245,6 +245,90 @@ scratch_open(deploy *d, char *tmpl)
 	return 0;
 }
 
+/* Sends the NDJSON commit built by walk(), with a deletion for each remote file that
+ * is gone; *committed is 1 when a commit was made. 0 or an exit code. */
+static int
+publish(deploy *d, const char *owner, const char *name, int *committed)
+{
+	cli_ctx *c = d->c;
+	const char *path;
+	char *cpath;
+	json_t *v, *j;
+	cli_resp r;
+	int deleted = 0, code;
+
+	json_object_foreach(d->remote, path, v)
+		if (json_object_get(d->seen, path) == NULL) {
+			nd_line(d, "deletedFile", json_pack("{s:s}", "path", path));
+			deleted++;
+		}
+	if (d->changed + deleted == 0) {
+		if (!c->json)
+			fprintf(stderr, "Nothing changed since the last deploy of %s/%s\n", owner, name);
+		return 0;
+	}
+	cpath = xasprintf("/api/spaces/%s/%s/commit/main", owner, name);
+	if (!c->json)
+		fprintf(stderr, "Publishing %d file(s), deleting %d, to %s/%s\n", d->changed, deleted,
+		    owner, name);
+	code = cli_http(c, "POST", cpath, "application/x-ndjson", d->ndjson, d->len, &r);
+	free(cpath);
+	if (code != 0 || r.status != 200) {
+		code = cli_report(c, &r, "deploy");
+		cli_resp_release(&r);
+		return code;
+	}
+	j = cli_resp_json(&r);
+	if (!c->json)
+		fprintf(stderr, "Committed %.12s\n", json_string_value(json_object_get(j, "commitOid")));
+	json_decref(j);
+	cli_resp_release(&r);
+	*committed = 1;
+	return 0;
+}
+
+/* Waits for the space to run and says how it ended: the app's URL, or why not.
+ * Returns the exit code. */
+static int
+wait_and_report(cli_ctx *c, const char *owner, const char *name, int committed)
+{
+	json_t *info = NULL, *sj = NULL;
+	char *ipath = xasprintf("/api/spaces/%s/%s", owner, name);
+	int code = cli_wait_running(c, owner, name, committed && !c->json, 600, &info);
+	const char *host, *stage = json_string_value(json_object_get(info, "stage"));
+	const char *err = json_string_value(json_object_get(info, "errorMessage"));
+	/* RUNNING with an error after a commit: the new release failed and the
+	 * previous one still serves */
+	int old_serves = code == 0 && committed && err != NULL;
+	cli_resp r;
+
+	if (old_serves)
+		code = CLI_EFAIL;
+	if (cli_http(c, "GET", ipath, NULL, NULL, 0, &r) == 0 && r.status == 200)
+		sj = cli_resp_json(&r);
+	cli_resp_release(&r);
+	free(ipath);
+	host = json_string_value(json_object_get(sj, "host"));
+	if (c->json) {
+		json_t *out = json_pack("{s:s++, s:s?, s:s?, s:s?, s:b}", "space", owner, "/", name,
+		    "stage", stage, "url", host, "errorMessage", err, "ok", code == 0);
+
+		cli_print_json(out);
+		json_decref(out);
+	} else if (code == 0) {
+		printf("%s/\n", host != NULL ? host : "?");
+	} else if (old_serves) {
+		cli_error(code, "deploy: the new release of %s/%s failed (the previous one still "
+		    "serves): %s", owner, name, err);
+	} else if (stage != NULL) {
+		cli_error(code, "deploy: %s/%s is %s%s%s", owner, name, stage, err != NULL ? ": " : "",
+		    err != NULL ? err : "");
+	}
+	json_decref(sj);
+	json_decref(info);
+	return code;
+}
+
 int
 cli_deploy(cli_ctx *c, int argc, char **argv)
 {
@@ -258,7 +342,7 @@ cli_deploy(cli_ctx *c, int argc, char **argv)
 	char owner[128], name[128], dir[PATH_MAX], tmpl[] = "/tmp/podium-deploy-XXXXXX";
 	char *parent = NULL;
 	deploy d = { 0 };
-	json_t *header, *info = NULL;
+	json_t *header;
 	struct stat st;
 
 	optind = 1;
@@ -310,85 +394,10 @@ cli_deploy(cli_ctx *c, int argc, char **argv)
 		code = CLI_EFAIL;
 		goto done;
 	}
-	{
-		const char *path;
-		json_t *v;
-		int deleted = 0;
-
-		json_object_foreach(d.remote, path, v)
-			if (json_object_get(d.seen, path) == NULL) {
-				nd_line(&d, "deletedFile", json_pack("{s:s}", "path", path));
-				deleted++;
-			}
-		if (d.changed + deleted == 0) {
-			if (!c->json)
-				fprintf(stderr, "Nothing changed since the last deploy of %s/%s\n", owner, name);
-		} else {
-			char *cpath = xasprintf("/api/spaces/%s/%s/commit/main", owner, name);
-			cli_resp r;
-			json_t *j;
-
-			if (!c->json)
-				fprintf(stderr, "Publishing %d file(s), deleting %d, to %s/%s\n", d.changed,
-				    deleted, owner, name);
-			code = cli_http(c, "POST", cpath, "application/x-ndjson", d.ndjson, d.len, &r);
-			free(cpath);
-			if (code != 0 || r.status != 200) {
-				code = cli_report(c, &r, "deploy");
-				cli_resp_release(&r);
-				goto done;
-			}
-			j = cli_resp_json(&r);
-			if (!c->json)
-				fprintf(stderr, "Committed %.12s\n",
-				    json_string_value(json_object_get(j, "commitOid")));
-			json_decref(j);
-			cli_resp_release(&r);
-			committed = 1;
-		}
-	}
-	if (nowait)
+	if ((code = publish(&d, owner, name, &committed)) != 0 || nowait)
 		goto done;
-	code = cli_wait_running(c, owner, name, committed && !c->json, 600, &info);
-	{
-		char *ipath = xasprintf("/api/spaces/%s/%s", owner, name);
-		cli_resp r;
-		json_t *sj = NULL;
-		const char *host = NULL, *stage = json_string_value(json_object_get(info, "stage"));
-		const char *err = json_string_value(json_object_get(info, "errorMessage"));
-
-		/* RUNNING with an error after a commit: the new release failed and the
-		 * previous one still serves */
-		int old_serves = code == 0 && committed && err != NULL;
-
-		if (old_serves)
-			code = CLI_EFAIL;
-		if (cli_http(c, "GET", ipath, NULL, NULL, 0, &r) == 0 && r.status == 200)
-			sj = cli_resp_json(&r);
-		cli_resp_release(&r);
-		free(ipath);
-		host = json_string_value(json_object_get(sj, "host"));
-		if (c->json) {
-			json_t *out = json_pack("{s:s++, s:s?, s:s?, s:s?, s:b}", "space", owner, "/", name,
-			    "stage", stage, "url", host, "errorMessage", err, "ok", code == 0);
-			char *t = json_dumps(out, JSON_INDENT(2));
-
-			puts(t);
-			free(t);
-			json_decref(out);
-		} else if (code == 0) {
-			printf("%s/\n", host != NULL ? host : "?");
-		} else if (old_serves) {
-			cli_error(code, "deploy: the new release of %s/%s failed (the previous one still "
-			    "serves): %s", owner, name, err);
-		} else if (stage != NULL) {
-			cli_error(code, "deploy: %s/%s is %s%s%s", owner, name, stage, err != NULL ? ": " : "",
-			    err != NULL ? err : "");
-		}
-		json_decref(sj);
-	}
+	code = wait_and_report(c, owner, name, committed);
 done:
-	json_decref(info);
 	free(parent);
 	free(d.ndjson);
 	json_decref(d.remote);

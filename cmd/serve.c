@@ -194,13 +194,70 @@ print_welcome(const podium *p)
 	free(app);
 }
 
+/* The data dir (made if missing, absolute in p->data_dir), its layout, its
+ * database in p->store and its configuration in p->config. 0 or -1 (logged). */
+static int
+open_data_dir(podium *p, const char *dir)
+{
+	char real[PATH_MAX], *path, err[512];
+	int r;
+
+	if ((r = fs_mkdir_p(dir, 0750)) != 0)
+		return error("cannot create data dir %s: %s", dir, strerror(-r));
+	if (realpath(dir, real) == NULL)
+		return error("data dir %s: %s", dir, strerror(errno));
+	p->data_dir = xstrdup(real);
+	/* Releases and per-space data are entered by sandboxed uids. */
+	chmod(p->data_dir, 0711);
+	for (const char *sub = "repos\0releases\0spacedata\0logs\0"; *sub != '\0'; sub += strlen(sub) + 1) {
+		char *d = xasprintf("%s/%s", p->data_dir, sub);
+		fs_mkdir_p(d, 0711);
+		free(d);
+	}
+	path = xasprintf("%s/podium.db", p->data_dir);
+	r = store_open(path, &p->store);
+	free(path);
+	if (r != 0)
+		return error("cannot open the database in %s", p->data_dir);
+	path = xasprintf("%s/config.yaml", p->data_dir);
+	r = config_load(path, &p->config, err, sizeof(err));
+	free(path);
+	if (r != 0)
+		return error("config: %s", err);
+	return 0;
+}
+
+/* The listener and its loops, with the hub's handler. */
+static int
+start_proxy(podium *p)
+{
+	proxy_config cfg;
+	const char *env;
+	int r;
+
+	proxy_config_init(&cfg);
+	cfg.listen_host = p->listen_host;
+	cfg.listen_port = p->listen_port;
+	cfg.domain = p->domain;
+	cfg.app_domain = p->app_domain;
+	/* an escape hatch, and the bench's A/B: PODIUM_PROXY_BATCH_SENDS=0 */
+	env = getenv("PODIUM_PROXY_BATCH_SENDS");
+	if (env != NULL && strcmp(env, "0") == 0)
+		cfg.batch_sends = 0;
+	/* requests held per sleeping space while it wakes (tests use a small one) */
+	env = getenv("PODIUM_PROXY_MAX_HELD");
+	if (env != NULL && atoi(env) > 0)
+		cfg.max_held_per_space = (unsigned)atoi(env);
+	r = proxy_server_start(p->loop, &cfg, web_hub_handle, p, &p->proxy);
+	if (r != 0)
+		return error("cannot listen on %s:%d: %s", p->listen_host, p->listen_port, uv_strerror(r));
+	return 0;
+}
+
 int
 podium_serve(const podium_options *opt)
 {
 	podium p = { 0 };
-	proxy_config cfg;
-	char real[PATH_MAX], *db, cfgerr[512];
-	const char *batch;
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -217,32 +274,12 @@ podium_serve(const podium_options *opt)
 	p.sandbox_bin = sandbox_path();
 	if (access(p.sandbox_bin, X_OK) != 0)
 		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
-	if ((r = fs_mkdir_p(opt->data_dir, 0750)) != 0)
-		return error("cannot create data dir %s: %s", opt->data_dir, strerror(-r));
-	if (realpath(opt->data_dir, real) == NULL)
-		return error("data dir %s: %s", opt->data_dir, strerror(errno));
-	p.data_dir = xstrdup(real);
-	/* Releases and per-space data are entered by sandboxed uids. */
-	chmod(p.data_dir, 0711);
-	for (const char *sub = "repos\0releases\0spacedata\0logs\0"; *sub != '\0'; sub += strlen(sub) + 1) {
-		char *d = xasprintf("%s/%s", p.data_dir, sub);
-		fs_mkdir_p(d, 0711);
-		free(d);
-	}
-	db = xasprintf("%s/podium.db", p.data_dir);
-	r = store_open(db, &p.store);
-	free(db);
-	if (r != 0)
-		return error("cannot open the database in %s", p.data_dir);
+	if (open_data_dir(&p, opt->data_dir) != 0)
+		return -1;
 	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
 	 * implementations here */
 	if (sodium_init() < 0)
 		return error("cannot initialize libsodium");
-	db = xasprintf("%s/config.yaml", p.data_dir);
-	r = config_load(db, &p.config, cfgerr, sizeof(cfgerr));
-	free(db);
-	if (r != 0)
-		return error("config: %s", cfgerr);
 	if (ensure_admin(&p) != 0 || accounts_tokens_publish(p.store) != 0)
 		return -1;
 	web_start(&p);
@@ -258,22 +295,8 @@ podium_serve(const podium_options *opt)
 			return error("config: %s", err);
 	}
 
-	proxy_config_init(&cfg);
-	cfg.listen_host = p.listen_host;
-	cfg.listen_port = p.listen_port;
-	cfg.domain = p.domain;
-	cfg.app_domain = p.app_domain;
-	/* an escape hatch, and the bench's A/B: PODIUM_PROXY_BATCH_SENDS=0 */
-	batch = getenv("PODIUM_PROXY_BATCH_SENDS");
-	if (batch != NULL && strcmp(batch, "0") == 0)
-		cfg.batch_sends = 0;
-	/* requests held per sleeping space while it wakes (tests use a small one) */
-	batch = getenv("PODIUM_PROXY_MAX_HELD");
-	if (batch != NULL && atoi(batch) > 0)
-		cfg.max_held_per_space = (unsigned)atoi(batch);
-	r = proxy_server_start(p.loop, &cfg, web_hub_handle, &p, &p.proxy);
-	if (r != 0)
-		return error("cannot listen on %s:%d: %s", p.listen_host, p.listen_port, uv_strerror(r));
+	if (start_proxy(&p) != 0)
+		return -1;
 	r = net_start(p.loop, p.data_dir, p.config);
 	if (r != 0)
 		return -1;

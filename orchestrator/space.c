@@ -33,7 +33,6 @@ void (*space_shutdown_cb)(void *arg);
 void *space_shutdown_arg;
 uint64_t space_backoff_base_ms = BACKOFF_BASE_MS;
 
-static void space_start_instance(space *s, inst_ref *ref);
 
 /* ---- small helpers ---- */
 
@@ -279,7 +278,7 @@ inst_ref_new(space *s, int64_t build_id, const char *sha, const char *release_di
 	return ref;
 }
 
-static void
+void
 inst_ref_free(inst_ref *ref)
 {
 	app_config_release(&ref->cfg);
@@ -310,142 +309,6 @@ space_error_after_switch(const space *s, const char *sha)
 	if (sha != NULL && s->row.sha != NULL && strcmp(sha, s->row.sha) == 0)
 		return NULL;
 	return s->row.error;
-}
-
-/* ---- the start queue ---- */
-
-/* Instance starts wait here in order; at most start_slots() are spawned and not yet
- * ready at a time, and one is spawned per loop turn: a daemon start with many apps
- * neither blocks the listener nor starts every sandbox at the same moment. An app
- * slower than START_SLOT_MS to answer gives its slot to the next one (it keeps
- * starting), so a few slow starters do not hold up the rest. */
-static inst_ref *start_head, *start_tail;
-static inst_ref *starting[START_SLOTS_MAX];
-static int nstarting;
-static uv_timer_t start_timer;
-static int start_timer_ready;
-
-static int
-start_slots(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN) * START_SLOTS_PER_CPU;
-
-	return n < 1 ? 1 : n > START_SLOTS_MAX ? START_SLOTS_MAX : (int)n;
-}
-
-static void space_spawn_instance(space *s, inst_ref *ref);
-static void starts_pump(uv_timer_t *t);
-
-static void
-starts_arm(uint64_t delay_ms)
-{
-	if (start_timer_ready && start_head != NULL)
-		uv_timer_start(&start_timer, starts_pump, delay_ms, 0);
-}
-
-static void
-starts_slot_take(inst_ref *ref)
-{
-	ref->starting = 1;
-	ref->start_ms = now_ms();
-	starting[nstarting++] = ref;
-}
-
-/* Ready, exited, or slow: the instance's slot goes to the next start. */
-static void
-starts_slot_release(inst_ref *ref)
-{
-	if (!ref->starting)
-		return;
-	ref->starting = 0;
-	for (int i = 0; i < nstarting; i++) {
-		if (starting[i] == ref) {
-			starting[i] = starting[--nstarting];
-			break;
-		}
-	}
-	starts_arm(0);
-}
-
-static void
-starts_pump(uv_timer_t *t)
-{
-	uint64_t now = now_ms(), oldest = now;
-	inst_ref *ref;
-
-	(void)t;
-	for (int i = nstarting - 1; i >= 0; i--)
-		if (now - starting[i]->start_ms >= START_SLOT_MS)
-			starts_slot_release(starting[i]);
-	ref = start_head;
-	if (ref != NULL && nstarting < start_slots() && !ref->s->p->stopping) {
-		start_head = ref->next_start;
-		if (start_head == NULL)
-			start_tail = NULL;
-		ref->next_start = NULL;
-		ref->queued = 0;
-		space_spawn_instance(ref->s, ref);
-	}
-	if (start_head == NULL || start_head->s->p->stopping)
-		return;
-	/* The next one on the next turn (requests are served in between), or when the
-	 * oldest slot times out. */
-	for (int i = 0; i < nstarting; i++)
-		if (starting[i]->start_ms < oldest)
-			oldest = starting[i]->start_ms;
-	starts_arm(nstarting < start_slots() ? 0 : oldest + START_SLOT_MS - now);
-}
-
-static void
-starts_schedule(uv_loop_t *loop)
-{
-	if (!start_timer_ready) {
-		uv_timer_init(loop, &start_timer);
-		/* The queue never keeps the loop alive at shutdown. */
-		uv_unref((uv_handle_t *)&start_timer);
-		start_timer_ready = 1;
-	}
-	starts_arm(0);
-}
-
-static void
-starts_remove(inst_ref *ref)
-{
-	inst_ref **pp;
-
-	for (pp = &start_head; *pp != NULL; pp = &(*pp)->next_start) {
-		if (*pp == ref) {
-			*pp = ref->next_start;
-			break;
-		}
-	}
-	start_tail = NULL;
-	for (inst_ref *q = start_head; q != NULL; q = q->next_start)
-		start_tail = q;
-	ref->next_start = NULL;
-	ref->queued = 0;
-}
-
-void
-space_starts_drop_queued(void)
-{
-	while (start_head != NULL)
-		starts_remove(start_head);
-}
-
-/* Queues a start of ref's release (a no-op while it runs or waits). */
-static void
-space_start_instance(space *s, inst_ref *ref)
-{
-	if (ref->in != NULL || ref->queued)
-		return;
-	ref->queued = 1;
-	if (start_tail != NULL)
-		start_tail->next_start = ref;
-	else
-		start_head = ref;
-	start_tail = ref;
-	starts_schedule(s->p->loop);
 }
 
 /* The old instance keeps serving requests that already hold its route for a moment,
@@ -505,8 +368,8 @@ space_go_live_static(space *s, int64_t build_id, const char *sha, const char *re
 	space_prune_releases(s);
 }
 
-static void
-instance_ready(instance *in, void *arg)
+void
+space_instance_ready(instance *in, void *arg)
 {
 	inst_ref *ref = arg;
 	space *s = ref->s;
@@ -583,7 +446,7 @@ restart_fire(uv_timer_t *t)
 	if (ref == s->live)
 		s->row.retry_at = 0;
 	s->restarts++;
-	space_start_instance(s, ref);
+	starts_enqueue(s, ref);
 	space_set_stage(s, space_progress_stage(s), s->row.error);
 }
 
@@ -693,8 +556,8 @@ live_exited(space *s, inst_ref *ref, instance *in, const instance_exit *ex)
 	free(msg);
 }
 
-static void
-instance_exited(instance *in, const instance_exit *ex, void *arg)
+void
+space_instance_exited(instance *in, const instance_exit *ex, void *arg)
 {
 	inst_ref *ref = arg;
 	space *s = ref->s;
@@ -714,99 +577,6 @@ instance_exited(instance *in, const instance_exit *ex, void *arg)
 		pending_exited(s, ref, ex);
 	else if (ref == s->live)
 		live_exited(s, ref, in, ex);
-}
-
-static void
-env_add(char ***env, size_t *n, char *kv)
-{
-	*env = xrealloc(*env, (*n + 2) * sizeof(char *));
-	(*env)[(*n)++] = kv;
-	(*env)[*n] = NULL;
-}
-
-/* The one place an app's sandbox is spawned (from the start queue). */
-static void
-space_spawn_instance(space *s, inst_ref *ref)
-{
-	podium *p = s->p;
-	instance_spec spec = { 0 };
-	instance_cb cb = { instance_ready, instance_exited, ref };
-	char **env = NULL, **cenv, **mask;
-	size_t nenv = 0;
-	char *data_dir = space_data_dir(p, s), *log_path = space_app_log_path(p, s);
-	char *host = podium_space_url(p, s->row.subdomain);
-	const char *title = json_string_value(json_object_get(ref->cfg.card, "title"));
-	int port = ref->cfg.app_port > 0 ? ref->cfg.app_port : 7860;
-	char why[512];
-	int r;
-
-	env_add(&env, &nenv, xasprintf("PORT=%d", port));
-	env_add(&env, &nenv, xasprintf("SPACE_ID=%s/%s", s->row.owner, s->row.name));
-	env_add(&env, &nenv, xasprintf("SPACE_HOST=%s", host + strlen("http://")));
-	env_add(&env, &nenv, xasprintf("SPACE_AUTHOR_NAME=%s", s->row.owner));
-	env_add(&env, &nenv, xasprintf("SPACE_REPO_NAME=%s", s->row.name));
-	env_add(&env, &nenv, xasprintf("SPACE_TITLE=%s", title != NULL ? title : s->row.name));
-	env_add(&env, &nenv, xstrdup("SYSTEM=spaces"));
-	env_add(&env, &nenv, xstrdup("HOME=/home/user"));
-	env_add(&env, &nenv, xstrdup("PATH=/home/user/app/.venv/bin:/home/user/app/node_modules/.bin:"
-	    "/usr/local/bin:/usr/bin:/bin"));
-	env_add(&env, &nenv, xstrdup("PYTHONUNBUFFERED=1"));
-	env_add(&env, &nenv, xstrdup("GRADIO_SERVER_NAME=0.0.0.0"));
-	env_add(&env, &nenv, xasprintf("GRADIO_SERVER_PORT=%d", port));
-	env_add(&env, &nenv, xstrdup("LANG=C.UTF-8"));
-	space_config_env(p, s, &cenv, &mask); /* variables and secrets, read at each start */
-	for (size_t i = 0; cenv != NULL && cenv[i] != NULL; i++)
-		env_add(&env, &nenv, cenv[i]);
-	free(cenv);
-
-	spec.sandbox_bin = p->sandbox_bin;
-	spec.release_dir = ref->release_dir;
-	spec.data_dir = data_dir;
-	spec.log_path = log_path;
-	spec.argv = ref->cfg.run_argv;
-	spec.env = (const char *const *)env;
-	spec.mask = (const char *const *)mask;
-	spec.port = port;
-	spec.host_uid = space_host_uid(s);
-	const flavor *hw = space_flavor(s);
-	snprintf(ref->flavor, sizeof(ref->flavor), "%s", hw->name);
-	spec.memory_bytes = hw->memory_bytes;
-	spec.pids = hw->pids;
-	spec.cpus = hw->cpus;
-	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
-	char *stats_id = xasprintf("%s/%s", s->row.owner, s->row.name);
-	spec.stats_id = stats_id;
-
-	why[0] = '\0';
-	/* /data is a filesystem of its own, made on the first start (storage.c) */
-	if ((r = space_storage_attach(s, why + 9, sizeof(why) - 9)) != 0)
-		memcpy(why, "storage: ", 9);
-	else
-		r = budget_reserve(s->row.id, ref, spec.memory_bytes, why, sizeof(why));
-	if (r == 0 && (r = instance_start(p->loop, &spec, &cb, &ref->in)) != 0)
-		budget_release(ref);
-	if (r == 0) {
-		space_active_instances++;
-		starts_slot_take(ref);
-	}
-	config_strv_free(env);
-	config_strv_free(mask);
-	free(data_dir);
-	free(log_path);
-	free(host);
-	free(stats_id);
-	if (r != 0) {
-		char *msg = why[0] != '\0' ? xstrdup(why)
-		    : xasprintf("could not start the app: %s", instance_strerror(r));
-		log_warn("space %s/%s: %s", s->row.owner, s->row.name, msg);
-		if (ref == s->pending)
-			s->pending = NULL;
-		if (ref == s->live)
-			s->live = NULL;
-		inst_ref_free(ref);
-		space_set_stage(s, space_serving(s) ? "RUNNING" : "RUNTIME_ERROR", msg);
-		free(msg);
-	}
 }
 
 /* Starts a release built by build_id: static ones switch at once, apps start a
@@ -830,7 +600,7 @@ space_deploy(space *s, int64_t build_id, const char *sha, const char *release_di
 	/* Stored: a daemon stop before the switch deploys it again at the next start. */
 	s->row.deploy_id = build_id;
 	space_set_stage(s, space_progress_stage(s), s->row.error);
-	space_start_instance(s, s->pending);
+	starts_enqueue(s, s->pending);
 }
 
 /* Variables or secrets changed: the release serving (or the one starting) starts
@@ -889,7 +659,7 @@ space_resume(space *s, int64_t build_id, const char *sha, const char *release_di
 	} else {
 		s->crash_error = s->row.restarts > 0 && s->row.error != NULL;
 		s->row.retry_at = 0;
-		space_start_instance(s, s->live);
+		starts_enqueue(s, s->live);
 	}
 	space_set_stage(s, space_progress_stage(s), s->row.error);
 }

@@ -132,6 +132,17 @@ int64_t space_wall_ms(void);
 /* Builds exactly sha (a push, or a factory rebuild with no_cache). */
 void space_build_commit(podium *p, space *s, const char *sha, int no_cache);
 
+/* space.c: an instance's callbacks, and freeing a detached or failed one */
+void space_instance_ready(instance *in, void *arg);
+void space_instance_exited(instance *in, const instance_exit *ex, void *arg);
+void inst_ref_free(inst_ref *ref);
+/* space_start.c: the start queue. At most a few instances are spawned and not yet
+ * ready at a time (START_SLOTS_PER_CPU); enqueue is a no-op while ref runs or waits. */
+void starts_enqueue(space *s, inst_ref *ref);
+void starts_slot_take(inst_ref *ref);
+void starts_slot_release(inst_ref *ref);
+void starts_remove(inst_ref *ref);
+
 /* lifecycle.c hooks */
 void lifecycle_load(space *s);                          /* settings from the store */
 route_target *lifecycle_route(space *s, const char *id); /* paused / sleeping, or NULL */
