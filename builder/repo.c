@@ -86,10 +86,10 @@ builder_repo_init(const char *repo_path)
 		r = git_error_last() != NULL && git_error_last()->klass == GIT_ERROR_REPOSITORY ?
 		    -EEXIST : -EIO;
 		error("builder: init %s: %s", repo_path, git_errmsg());
-		goto cleanup;
+		goto done;
 	}
 	if (git_repository_config(&cfg, repo) != 0)
-		goto config_failed;
+		goto fail;
 	/* http-backend refuses receive-pack without REMOTE_USER unless this is set; the
 	 * web layer has already authenticated the pusher, so enable it explicitly. A
 	 * space owner may rewrite history (force push), as on Hugging Face. */
@@ -97,14 +97,14 @@ builder_repo_init(const char *repo_path)
 	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 0) != 0 ||
 	    git_config_set_bool(cfg, "receive.denyDeletes", 1) != 0 ||
 	    git_config_set_bool(cfg, "http.uploadpack", 1) != 0)
-		goto config_failed;
+		goto fail;
 	r = builder_repo_hooks(repo_path);
-	goto cleanup;
+	goto done;
 
-config_failed:
+fail:
 	error("builder: configure %s: %s", repo_path, git_errmsg());
 	r = -EIO;
-cleanup:
+done:
 	git_config_free(cfg);
 	git_repository_free(repo);
 	return r;
@@ -120,14 +120,14 @@ builder_repo_hooks(const char *repo_path)
 	r = fs_read_file(path, &text, &len, sizeof(post_receive_hook) * 2);
 	if (r == 0 && len == sizeof(post_receive_hook) - 1 &&
 	    memcmp(text, post_receive_hook, len) == 0)
-		goto cleanup; /* the usual case: nothing to write */
+		goto done; /* the usual case: nothing to write */
 	dir = xasprintf("%s/hooks", repo_path);
 	mkdir(dir, 0755); /* not -p: no repository, no hook */
 	free(dir);
 	r = fs_write_file(path, post_receive_hook, sizeof(post_receive_hook) - 1, 0755);
 	if (r != 0)
 		error("builder: cannot write %s: %s", path, strerror(-r));
-cleanup:
+done:
 	free(text);
 	free(path);
 	return r;
