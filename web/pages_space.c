@@ -190,6 +190,99 @@ form_open(page *pg, const char *id, const char *api, const char *method, const c
 	page_raw(pg, "</h2>");
 }
 
+/* Settings: restart, pause, sleep time, hardware, storage. */
+static void
+settings_controls(page *pg, const char *id, json_t *rt)
+{
+	static const char *const acts[][3] = {
+		{ "/restart", "Restart", "restart" }, { "/restart?factory=true", "Factory rebuild", "factory" },
+		{ "/pause", "Pause", "pause" }, { "/restart", "Resume", "resume" } };
+	const char *cur = json_string_value(json_object_get(json_object_get(rt, "hardware"), "requested"));
+	json_t *gc = json_object_get(rt, "gcTimeout");
+	char names[1024];
+
+	page_raw(pg, "<div class=\"panel\"><h2>Run</h2><div class=\"row\">");
+	for (size_t i = 0; i < 4; i++) {
+		page_raw(pg, "<button type=\"button\" data-post=\"/api/spaces/");
+		page_text(pg, id);
+		page_raw(pg, acts[i][0]);
+		page_raw(pg, "\" id=\"act-");
+		page_raw(pg, acts[i][2]);
+		page_raw(pg, "\">");
+		page_raw(pg, acts[i][1]);
+		page_raw(pg, "</button>");
+	}
+	page_raw(pg, "</div></div>");
+
+	form_open(pg, id, "/sleeptime", "POST", "Sleep time");
+	page_raw(pg, "<label for=\"seconds\">Sleep after this many idle seconds (-1: never)</label>"
+	    "<input id=\"seconds\" name=\"seconds\" type=\"number\" data-type=\"int\" min=\"-1\" value=\"");
+	page_textf(pg, "%lld", json_is_integer(gc) ? (long long)json_integer_value(gc) : -1LL);
+	page_raw(pg, "\"><button type=\"submit\">Save sleep time</button></form>");
+
+	form_open(pg, id, "/hardware", "POST", "Hardware");
+	page_raw(pg, "<label for=\"flavor\">Flavor</label><select id=\"flavor\" name=\"flavor\">");
+	snprintf(names, sizeof(names), "%s", flavor_names());
+	for (char *save = NULL, *f = strtok_r(names, ", ", &save); f != NULL; f = strtok_r(NULL, ", ", &save)) {
+		page_raw(pg, "<option");
+		if (cur != NULL && strcmp(cur, f) == 0)
+			page_raw(pg, " selected");
+		page_raw(pg, ">");
+		page_text(pg, f);
+		page_raw(pg, "</option>");
+	}
+	page_raw(pg, "</select><button type=\"submit\">Save hardware</button></form>");
+
+	form_open(pg, id, "/storage", "POST", "Storage");
+	page_raw(pg, "<label for=\"tier\">Persistent /data tier (now: ");
+	page_text(pg, json_string_value(json_object_get(rt, "storage")));
+	page_raw(pg, ")</label><select id=\"tier\" name=\"tier\"><option>basic</option><option>small</option>"
+	    "<option>medium</option><option>large</option></select>"
+	    "<button type=\"submit\">Save storage</button></form>");
+}
+
+/* Settings: the variables' or the secrets' table and form. */
+static void
+settings_config(page *pg, const char *id, int sec)
+{
+	const char *kind = sec ? "secrets" : "variables";
+
+	page_raw(pg, "<div class=\"panel\"><h2>");
+	page_raw(pg, sec ? "Secrets" : "Variables");
+	page_raw(pg, "</h2>");
+	if (sec)
+		page_raw(pg, "<p class=\"muted\">Secret values are write-only: never shown again.</p>");
+	page_raw(pg, "<table class=\"kv\" data-list=\"/api/spaces/");
+	page_text(pg, id);
+	page_raw(pg, "/");
+	page_raw(pg, kind);
+	page_raw(pg, "\" id=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "\"><thead><tr><th scope=\"col\">Key</th><th scope=\"col\">");
+	page_raw(pg, sec ? "Updated" : "Value");
+	page_raw(pg, "</th><th scope=\"col\"><span class=\"sr\">Delete</span></th></tr></thead>"
+	    "<tbody></tbody></table>");
+	page_raw(pg, "<form class=\"api inline-form\" data-api=\"/api/spaces/");
+	page_text(pg, id);
+	page_raw(pg, "/");
+	page_raw(pg, kind);
+	page_raw(pg, "\" data-method=\"POST\" data-reload=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "\"><label for=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "-key\">Key</label><input id=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "-key\" name=\"key\" required pattern=\"[A-Za-z_][A-Za-z0-9_]*\"><label for=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "-value\">Value</label><input id=\"");
+	page_raw(pg, kind);
+	page_raw(pg, sec ? "-value\" name=\"value\" type=\"password\" autocomplete=\"off\" data-clear>"
+	    : "-value\" name=\"value\">");
+	page_raw(pg, "<button type=\"submit\">");
+	page_raw(pg, sec ? "Save secret" : "Save variable");
+	page_raw(pg, "</button></form></div>");
+}
+
 void
 web_page_settings(podium *p, http_exchange *x, space *s, const char *user)
 {
@@ -197,95 +290,14 @@ web_page_settings(podium *p, http_exchange *x, space *s, const char *user)
 	json_t *j = space_json(p, s, 1);
 	json_t *rt = json_object_get(j, "runtime");
 	const char *id = json_string_value(json_object_get(j, "id"));
-	const char *cur = json_string_value(json_object_get(json_object_get(rt, "hardware"), "requested"));
-	char names[1024];
 	page pg = { 0 };
 
 	page_begin(&pg, p, r, user, id, "settings");
 	space_header(&pg, j, s, user, "/settings");
 	page_raw(&pg, "<p id=\"result\" role=\"status\" aria-live=\"polite\"></p>");
-	page_raw(&pg, "<div class=\"panel\"><h2>Run</h2><div class=\"row\">");
-	static const char *const acts[][3] = {
-		{ "/restart", "Restart", "restart" }, { "/restart?factory=true", "Factory rebuild", "factory" },
-		{ "/pause", "Pause", "pause" }, { "/restart", "Resume", "resume" } };
-	for (size_t i = 0; i < 4; i++) {
-		page_raw(&pg, "<button type=\"button\" data-post=\"/api/spaces/");
-		page_text(&pg, id);
-		page_raw(&pg, acts[i][0]);
-		page_raw(&pg, "\" id=\"act-");
-		page_raw(&pg, acts[i][2]);
-		page_raw(&pg, "\">");
-		page_raw(&pg, acts[i][1]);
-		page_raw(&pg, "</button>");
-	}
-	page_raw(&pg, "</div></div>");
-
-	form_open(&pg, id, "/sleeptime", "POST", "Sleep time");
-	page_raw(&pg, "<label for=\"seconds\">Sleep after this many idle seconds (-1: never)</label>"
-	    "<input id=\"seconds\" name=\"seconds\" type=\"number\" data-type=\"int\" min=\"-1\" value=\"");
-	json_t *gc = json_object_get(rt, "gcTimeout");
-	page_textf(&pg, "%lld", json_is_integer(gc) ? (long long)json_integer_value(gc) : -1LL);
-	page_raw(&pg, "\"><button type=\"submit\">Save sleep time</button></form>");
-
-	form_open(&pg, id, "/hardware", "POST", "Hardware");
-	page_raw(&pg, "<label for=\"flavor\">Flavor</label><select id=\"flavor\" name=\"flavor\">");
-	snprintf(names, sizeof(names), "%s", flavor_names());
-	for (char *save = NULL, *f = strtok_r(names, ", ", &save); f != NULL; f = strtok_r(NULL, ", ", &save)) {
-		page_raw(&pg, "<option");
-		if (cur != NULL && strcmp(cur, f) == 0)
-			page_raw(&pg, " selected");
-		page_raw(&pg, ">");
-		page_text(&pg, f);
-		page_raw(&pg, "</option>");
-	}
-	page_raw(&pg, "</select><button type=\"submit\">Save hardware</button></form>");
-
-	form_open(&pg, id, "/storage", "POST", "Storage");
-	page_raw(&pg, "<label for=\"tier\">Persistent /data tier (now: ");
-	page_text(&pg, json_string_value(json_object_get(rt, "storage")));
-	page_raw(&pg, ")</label><select id=\"tier\" name=\"tier\"><option>basic</option><option>small</option>"
-	    "<option>medium</option><option>large</option></select>"
-	    "<button type=\"submit\">Save storage</button></form>");
-
-	for (int sec = 0; sec < 2; sec++) {
-		const char *kind = sec ? "secrets" : "variables";
-
-		page_raw(&pg, "<div class=\"panel\"><h2>");
-		page_raw(&pg, sec ? "Secrets" : "Variables");
-		page_raw(&pg, "</h2>");
-		if (sec)
-			page_raw(&pg, "<p class=\"muted\">Secret values are write-only: never shown again.</p>");
-		page_raw(&pg, "<table class=\"kv\" data-list=\"/api/spaces/");
-		page_text(&pg, id);
-		page_raw(&pg, "/");
-		page_raw(&pg, kind);
-		page_raw(&pg, "\" id=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "\"><thead><tr><th scope=\"col\">Key</th><th scope=\"col\">");
-		page_raw(&pg, sec ? "Updated" : "Value");
-		page_raw(&pg, "</th><th scope=\"col\"><span class=\"sr\">Delete</span></th></tr></thead>"
-		    "<tbody></tbody></table>");
-		page_raw(&pg, "<form class=\"api inline-form\" data-api=\"/api/spaces/");
-		page_text(&pg, id);
-		page_raw(&pg, "/");
-		page_raw(&pg, kind);
-		page_raw(&pg, "\" data-method=\"POST\" data-reload=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "\"><label for=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "-key\">Key</label><input id=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "-key\" name=\"key\" required pattern=\"[A-Za-z_][A-Za-z0-9_]*\"><label for=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "-value\">Value</label><input id=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, sec ? "-value\" name=\"value\" type=\"password\" autocomplete=\"off\" data-clear>"
-		    : "-value\" name=\"value\">");
-		page_raw(&pg, "<button type=\"submit\">");
-		page_raw(&pg, sec ? "Save secret" : "Save variable");
-		page_raw(&pg, "</button></form></div>");
-	}
-
+	settings_controls(&pg, id, rt);
+	settings_config(&pg, id, 0);
+	settings_config(&pg, id, 1);
 	page_raw(&pg, "<div class=\"panel\"><h2>Releases</h2><table id=\"releases\" data-list=\"/api/spaces/");
 	page_text(&pg, id);
 	page_raw(&pg, "/releases\"><thead><tr><th scope=\"col\">Release</th><th scope=\"col\">Commit</th>"
