@@ -2,6 +2,7 @@
  * hook that tells a pusher what the push does. */
 #include "builder/git.h"
 #include "builder/builder_int.h"
+#include "builder/git_int.h"
 
 #include <errno.h>
 #include <git2.h>
@@ -61,12 +62,23 @@ builder_git_init(void)
 	pthread_once(&git_once, git_init_once);
 }
 
-static const char *
-git_errmsg(void)
+const char *
+builder_git_errmsg(void)
 {
 	const git_error *e = git_error_last();
 
 	return e != NULL && e->message != NULL ? e->message : "unknown libgit2 error";
+}
+
+int
+builder_repo_open(const char *path, git_repository **out)
+{
+	builder_git_init();
+	if (git_repository_open_bare(out, path) != 0) {
+		error("builder: open %s: %s", path, builder_git_errmsg());
+		return -EIO;
+	}
+	return 0;
 }
 
 int
@@ -85,7 +97,7 @@ builder_repo_init(const char *repo_path)
 	if (git_repository_init_ext(&repo, repo_path, &opts) != 0) {
 		r = git_error_last() != NULL && git_error_last()->klass == GIT_ERROR_REPOSITORY ?
 		    -EEXIST : -EIO;
-		error("builder: init %s: %s", repo_path, git_errmsg());
+		error("builder: init %s: %s", repo_path, builder_git_errmsg());
 		goto done;
 	}
 	if (git_repository_config(&cfg, repo) != 0)
@@ -102,7 +114,7 @@ builder_repo_init(const char *repo_path)
 	goto done;
 
 fail:
-	error("builder: configure %s: %s", repo_path, git_errmsg());
+	error("builder: configure %s: %s", repo_path, builder_git_errmsg());
 	r = -EIO;
 done:
 	git_config_free(cfg);
@@ -140,11 +152,8 @@ builder_repo_head(const char *repo_path, char sha_hex[41])
 	git_oid oid;
 	int r;
 
-	builder_git_init();
-	if (git_repository_open_bare(&repo, repo_path) != 0) {
-		error("builder: open %s: %s", repo_path, git_errmsg());
+	if (builder_repo_open(repo_path, &repo) != 0)
 		return -ENOENT;
-	}
 	r = git_reference_name_to_id(&oid, repo, "refs/heads/main");
 	if (r == 0)
 		git_oid_tostr(sha_hex, 41, &oid);
