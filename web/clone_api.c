@@ -9,9 +9,8 @@
  * repository, 502 unreachable, 413 too big, 504 too slow). A client that leaves
  * cancels the fetch; the space goes too.
  *
- * The policy is the "clone" section of DATA/config.yaml, read at each clone (an
- * operator's edit counts at once); one that cannot be read refuses the clone,
- * saying why. */
+ * The policy is the "clone" section of DATA/config.yaml, read once at start
+ * (p->config); a section that cannot be read refuses every clone, saying why. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,20 +31,16 @@ typedef struct clone_req {
 	char *owner, *name, *url;
 } clone_req;
 
-/* The "clone" section of DATA/config.yaml; NULL with err set when it cannot be
- * read: nothing is cloned then. */
-static builder_clone_policy *
-policy_load(podium *p, char *err, size_t errlen)
-{
-	char *path = xasprintf("%s/config.yaml", p->data_dir);
-	builder_clone_policy *pol = NULL;
-	json_t *cfg = NULL;
+/* The daemon's policy: from repo_clone_init on; NULL with why when it is bad. */
+static builder_clone_policy *policy;
+static char policy_err[256];
 
-	if (config_load(path, &cfg, err, errlen) == 0)
-		builder_clone_policy_new(config_get(cfg, "clone"), &pol, err, errlen);
-	json_decref(cfg);
-	free(path);
-	return pol;
+void
+repo_clone_init(podium *p)
+{
+	if (builder_clone_policy_new(config_get(p->config, "clone"), &policy, policy_err,
+	    sizeof(policy_err)) != 0)
+		log_msg(LOG_ERROR, "%s: nothing will be cloned", policy_err);
 }
 
 static void
@@ -133,25 +128,22 @@ repo_clone_start(podium *p, http_exchange *x, const char *owner, const char *nam
     int private, const char *url)
 {
 	http_body_cb cb = { clone_noop_data, clone_noop, clone_client_gone, NULL, NULL };
-	builder_clone_policy *policy;
 	clone_req *c;
 	char err[512], *repo;
 	space *s;
 	int r;
 
-	if ((policy = policy_load(p, err, sizeof(err))) == NULL) {
-		web_json_error(x, 403, "cannot clone %s: refused by policy: %s", url, err);
+	if (policy == NULL) {
+		web_json_error(x, 403, "cannot clone %s: refused by policy: %s", url, policy_err);
 		return;
 	}
 	if ((r = builder_clone_check(policy, url, err, sizeof(err))) != 0) {
 		web_json_error(x, r == -EPERM ? 403 : 400, "%s", err);
-		builder_clone_policy_free(policy);
 		return;
 	}
 	r = space_create(p, owner, name, sdk, private, &s, err, sizeof(err));
 	if (r != 0) {
 		web_json_error(x, r == -EINVAL ? 400 : r == -EEXIST ? 409 : 500, "%s", err);
-		builder_clone_policy_free(policy);
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
@@ -163,7 +155,6 @@ repo_clone_start(podium *p, http_exchange *x, const char *owner, const char *nam
 	repo = space_repo_path(p, s);
 	r = builder_clone_start(p->loop, policy, url, repo, clone_done, c, &c->clone, err, sizeof(err));
 	free(repo);
-	builder_clone_policy_free(policy);
 	if (r != 0) {
 		space_delete(p, s);
 		web_json_error(x, clone_status(r), "%s", err);

@@ -265,4 +265,5 @@ web_start(podium *p)
 {
 	auth_set_store(p->store);
 	auth_watch_start(p);
+	repo_clone_init(p);
 }

@@ -42,9 +42,10 @@ void repo_commit(podium *p, http_exchange *x, space *s, const char *user, const 
 int repo_commit_files(podium *p, space *s, const char *user, json_t *files, char *err,
     size_t errlen);
 
-/* clone_api.c: repos/create with "from": creates the space, clones url into it
- * (policy and bounds in DATA/config.yaml, see builder/clone.c) and answers x
- * when done. */
+/* clone_api.c: the policy from p->config's "clone" section, once at start. */
+void repo_clone_init(podium *p);
+/* repos/create with "from": creates the space, clones url into it (policy and
+ * bounds in DATA/config.yaml, see builder/clone.c) and answers x when done. */
 void repo_clone_start(podium *p, http_exchange *x, const char *owner, const char *name,
     const char *sdk, int private, const char *url);
 

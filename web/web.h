@@ -9,8 +9,9 @@
 #include "orchestrator/podium.h"
 
 void web_hub_handle(http_exchange *x, void *arg);
-/* Before the proxy serves: the store identity reads, and the watch that notices
- * users and tokens changed by another process (podium user ...). */
+/* Before the proxy serves: the store identity reads, the watch that notices users
+ * and tokens changed by another process (podium user ...), and the clone policy
+ * from p->config. */
 void web_start(podium *p);
 
 /* ---- auth.c ---- */
