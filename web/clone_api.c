@@ -21,7 +21,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "orchestrator/space.h"
-#include "web/repo.h"
+#include "web/web_int.h"
 
 typedef struct clone_req {
 	podium *p;
@@ -31,12 +31,12 @@ typedef struct clone_req {
 	char *owner, *name, *url;
 } clone_req;
 
-/* The daemon's policy: from repo_clone_init on; NULL with why when it is bad. */
+/* The daemon's policy: from web_clone_init on; NULL with why when it is bad. */
 static builder_clone_policy *policy;
 static char policy_err[256];
 
 void
-repo_clone_init(podium *p)
+web_clone_init(podium *p)
 {
 	if (builder_clone_policy_new(config_get(p->config, "clone"), &policy, policy_err,
 	    sizeof(policy_err)) != 0)
@@ -124,8 +124,8 @@ clone_done(void *arg, int r, const char *sha, const char *msg)
 }
 
 void
-repo_clone_start(podium *p, http_exchange *x, const char *owner, const char *name, const char *sdk,
-    int private, const char *url)
+web_clone_start(web_call *wc, const char *owner, const char *name, const char *sdk, int private,
+    const char *url)
 {
 	http_body_cb cb = { clone_noop_data, clone_noop, clone_client_gone, NULL, NULL };
 	clone_req *c;
@@ -134,35 +134,36 @@ repo_clone_start(podium *p, http_exchange *x, const char *owner, const char *nam
 	int r;
 
 	if (policy == NULL) {
-		web_json_error(x, 403, "cannot clone %s: refused by policy: %s", url, policy_err);
+		web_json_error(wc->x, 403, "cannot clone %s: refused by policy: %s", url, policy_err);
 		return;
 	}
 	if ((r = builder_clone_check(policy, url, err, sizeof(err))) != 0) {
-		web_json_error(x, r == -EPERM ? 403 : 400, "%s", err);
+		web_json_error(wc->x, r == -EPERM ? 403 : 400, "%s", err);
 		return;
 	}
-	r = space_create(p, owner, name, sdk, private, &s, err, sizeof(err));
+	r = space_create(wc->p, owner, name, sdk, private, &s, err, sizeof(err));
 	if (r != 0) {
-		web_json_error(x, r == -EINVAL ? 400 : r == -EEXIST ? 409 : 500, "%s", err);
+		web_json_error(wc->x, r == -EINVAL ? 400 : r == -EEXIST ? 409 : 500, "%s", err);
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
-	c->p = p;
-	c->x = x;
+	c->p = wc->p;
+	c->x = wc->x;
 	c->owner = xstrdup(owner);
 	c->name = xstrdup(name);
 	c->url = xstrdup(url);
-	repo = space_repo_path(p, s);
-	r = builder_clone_start(p->loop, policy, url, repo, clone_done, c, &c->clone, err, sizeof(err));
+	repo = space_repo_path(wc->p, s);
+	r = builder_clone_start(wc->p->loop, policy, url, repo, clone_done, c, &c->clone, err,
+	    sizeof(err));
 	free(repo);
 	if (r != 0) {
-		space_delete(p, s);
-		web_json_error(x, clone_status(r), "%s", err);
+		space_delete(wc->p, s);
+		web_json_error(wc->x, clone_status(r), "%s", err);
 		clone_req_free(c);
 		return;
 	}
 	/* the answer comes later: a client that leaves is noticed (the body has ended,
 	 * these callbacks replace the API's, which are done) */
 	cb.arg = c;
-	http_exchange_set_body_cb(x, &cb);
+	http_exchange_set_body_cb(wc->x, &cb);
 }

@@ -11,7 +11,7 @@
  *   in between: 412) → answer {commitOid, commitUrl} → the space builds the new
  *   commit exactly as after a push (space_on_push).
  *
- * Memory is bounded by one line (a file of REPO_MAX_FILE bytes, base64-encoded);
+ * Memory is bounded by one line (a file of WEB_MAX_FILE bytes, base64-encoded);
  * a longer line is a 413 and the rest of the body is dropped unread. */
 #include <errno.h>
 #include <sodium.h>
@@ -24,10 +24,10 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "orchestrator/space.h"
-#include "web/repo.h"
+#include "web/web_int.h"
 
-/* base64 of a REPO_MAX_FILE file plus its JSON wrapping */
-#define COMMIT_MAX_LINE ((size_t)REPO_MAX_FILE / 3 * 4 + 64 * 1024)
+/* base64 of a WEB_MAX_FILE file plus its JSON wrapping */
+#define COMMIT_MAX_LINE ((size_t)WEB_MAX_FILE / 3 * 4 + 64 * 1024)
 #define COMMIT_MAX_OPS 100000
 /* lines from this size on are handled off the loop */
 #define COMMIT_OFFLOAD_LINE ((size_t)1 << 20)
@@ -150,8 +150,8 @@ op_file(commit_req *c, json_t *v)
 		commit_fail(c, 400, "line %d: unknown encoding \"%s\" (base64 or utf-8)", c->lineno, enc);
 		return;
 	}
-	if (len > REPO_MAX_FILE)
-		commit_fail(c, 413, "%s is larger than %u MiB", path, REPO_MAX_FILE >> 20);
+	if (len > WEB_MAX_FILE)
+		commit_fail(c, 413, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
 	else if ((r = builder_commit_add(c->bc, path, buf, len, err, sizeof(err))) != 0)
 		builder_fail(c, r, err);
 	free(buf);
@@ -212,7 +212,7 @@ commit_line(commit_req *c, const char *text, size_t len)
 		op_delete(c, v, 1);
 	} else if (strcmp(key, "lfsFile") == 0) {
 		commit_fail(c, 400, "line %d: LFS files are not supported: files up to %u MiB are "
-		    "committed as regular files", c->lineno, REPO_MAX_FILE >> 20);
+		    "committed as regular files", c->lineno, WEB_MAX_FILE >> 20);
 	} else {
 		commit_fail(c, 400, "line %d: unknown key \"%s\"", c->lineno, key);
 	}
@@ -254,7 +254,7 @@ commit_feed(commit_req *c, const char *data, size_t len)
 
 		if (c->line_len + take > COMMIT_MAX_LINE) {
 			commit_fail(c, 413, "line %d is larger than a %u MiB file encoded", c->lineno + 1,
-			    REPO_MAX_FILE >> 20);
+			    WEB_MAX_FILE >> 20);
 			/* answered now: the client need not send the rest */
 			web_json_error(c->x, c->status, "%s", c->err);
 			c->responded = 1;
@@ -456,117 +456,83 @@ commit_abort(void *arg)
 }
 
 void
-repo_commit(podium *p, http_exchange *x, space *s, const char *user, const char *rev)
+web_repo_commit(web_call *c)
 {
-	commit_req *c;
+	commit_req *cr;
 	http_body_cb cb = { commit_data, commit_end, commit_abort, NULL, NULL };
+	char *rev, *path;
 
-	if (strcmp(rev, "main") != 0) {
-		web_json_error(x, 400, "podium commits to main only (got revision \"%s\")", rev);
+	if (web_rev_path(c, &rev, &path) != 0)
 		return;
+	if (strcmp(rev, "main") != 0) {
+		web_json_error(c->x, 400, "podium commits to main only (got revision \"%s\")", rev);
+	} else {
+		cr = xcalloc(1, sizeof(*cr));
+		cr->p = c->p;
+		cr->x = c->x;
+		cr->owner = xstrdup(space_owner(c->s));
+		cr->name = xstrdup(space_name(c->s));
+		cr->user = xstrdup(c->user);
+		cr->repo = space_repo_path(c->p, c->s);
+		cb.arg = cr;
+		http_exchange_set_body_cb(c->x, &cb);
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->p = p;
-	c->x = x;
-	c->owner = xstrdup(space_owner(s));
-	c->name = xstrdup(space_name(s));
-	c->user = xstrdup(user);
-	c->repo = space_repo_path(p, s);
-	cb.arg = c;
-	http_exchange_set_body_cb(x, &cb);
+	free(rev);
+	free(path);
 }
 
 /* ---- preupload ---- */
 
-typedef struct preupload_req {
-	http_exchange *x;
-	char *body;
-	size_t len;
-	int too_big;
-} preupload_req;
-
 static void
-preupload_data(void *arg, const char *data, size_t len)
+preupload_body(web_call *c, json_t *body)
 {
-	preupload_req *a = arg;
-
-	if (a->too_big || a->len + len > (4u << 20)) {
-		a->too_big = 1;
-		return;
-	}
-	a->body = xrealloc(a->body, a->len + len + 1);
-	memcpy(a->body + a->len, data, len);
-	a->len += len;
-}
-
-static void
-preupload_answer(preupload_req *a)
-{
-	json_t *j = a->too_big ? NULL : json_loadb(a->body != NULL ? a->body : "", a->len, 0, NULL);
-	json_t *files = json_object_get(j, "files"), *out = json_array(), *f;
+	json_t *files = json_object_get(body, "files"), *out, *f;
 	size_t i;
 
 	if (!json_is_array(files)) {
-		json_decref(out);
-		web_json_error(a->x, 400, "body must be {\"files\": [{\"path\", \"size\", \"sample\"}]}");
-		goto done;
+		web_json_error(c->x, 400, "body must be {\"files\": [{\"path\", \"size\", \"sample\"}]}");
+		return;
 	}
+	out = json_array();
 	json_array_foreach(files, i, f) {
 		const char *path = json_string_value(json_object_get(f, "path"));
 		json_int_t size = json_integer_value(json_object_get(f, "size"));
 
 		if (path == NULL || !builder_repo_path_valid(path)) {
 			json_decref(out);
-			web_json_error(a->x, 400, "files[%zu]: a valid \"path\" is needed", i);
-			goto done;
+			web_json_error(c->x, 400, "files[%zu]: a valid \"path\" is needed", i);
+			return;
 		}
 		/* no LFS here: big files are refused now, before they are sent */
-		if (size > (json_int_t)REPO_MAX_FILE) {
+		if (size > (json_int_t)WEB_MAX_FILE) {
 			json_decref(out);
-			web_json_error(a->x, 413, "%s is larger than %u MiB", path, REPO_MAX_FILE >> 20);
-			goto done;
+			web_json_error(c->x, 413, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
+			return;
 		}
 		json_array_append_new(out, json_pack("{s:s, s:s, s:b}", "path", path, "uploadMode",
 		    "regular", "shouldIgnore", 0));
 	}
-	web_json(a->x, 200, json_pack("{s:o, s:s}", "files", out, "commitOid", ""));
-done:
-	json_decref(j);
-}
-
-static void
-preupload_end(void *arg)
-{
-	preupload_req *a = arg;
-
-	preupload_answer(a);
-	free(a->body);
-	free(a);
-}
-
-static void
-preupload_abort(void *arg)
-{
-	preupload_req *a = arg;
-
-	free(a->body);
-	free(a);
+	web_json(c->x, 200, json_pack("{s:o, s:s}", "files", out, "commitOid", ""));
 }
 
 void
-repo_preupload(podium *p, http_exchange *x, space *s, const char *user, const char *rev)
+web_repo_preupload(web_call *c)
 {
-	preupload_req *a = xcalloc(1, sizeof(*a));
-	http_body_cb cb = { preupload_data, preupload_end, preupload_abort, NULL, a };
+	char *rev, *path;
 
-	a->x = x;
-	http_exchange_set_body_cb(x, &cb);
+	if (web_rev_path(c, &rev, &path) != 0)
+		return;
+	free(rev);
+	free(path);
+	/* a sample of each file: more than other API bodies */
+	c->body_max = 4u << 20;
+	web_with_body(c, preupload_body);
 }
 
 /* ---- repos/create's files ---- */
 
 int
-repo_commit_files(podium *p, space *s, const char *user, json_t *files, char *err, size_t errlen)
+web_commit_files(podium *p, space *s, const char *user, json_t *files, char *err, size_t errlen)
 {
 	commit_req c = { 0 };
 	json_t *f, *line;

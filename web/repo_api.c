@@ -3,10 +3,8 @@
  * GET|HEAD /spaces/O/N/resolve|raw/REV/PATH (with single byte ranges, which
  * @huggingface/hub's downloadFile uses to learn the size and ETag first). The
  * reading is builder/git.h's; here are the HTTP shapes. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,64 +14,9 @@
 #include "builder/git.h"
 #include "common/util.h"
 #include "orchestrator/space.h"
-#include "web/repo.h"
+#include "web/web_int.h"
 
 #define COMMITS_PAGE_MAX 1000
-
-void
-repo_not_found(http_exchange *x, const char *code, const char *fmt, ...)
-{
-	http_header h = { "X-Error-Code", code };
-	char msg[1024], *text;
-	json_t *body;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	utf8_scrub(msg);
-	body = json_pack("{s:s}", "error", msg);
-	text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(body);
-	http_respond(x, 404, "application/json", &h, 1, text, strlen(text));
-	free(text);
-}
-
-char *
-repo_unescape(const char *s)
-{
-	int n = 0;
-	char *d = curl_easy_unescape(NULL, s, 0, &n);
-	char *out;
-
-	if (d == NULL)
-		return NULL;
-	out = memchr(d, '\0', (size_t)n) == NULL ? xstrndup(d, (size_t)n) : NULL;
-	curl_free(d);
-	return out;
-}
-
-/* The value of key in a query string ("a=1&b=2"), decoded; NULL when absent. */
-static char *
-query_get(const char *query, const char *key)
-{
-	size_t k = strlen(key);
-
-	for (const char *q = query; q != NULL && *q != '\0';) {
-		size_t n = strcspn(q, "&");
-
-		if (n > k && strncmp(q, key, k) == 0 && q[k] == '=') {
-			char *raw = xstrndup(q + k + 1, n - k - 1), *v = repo_unescape(raw);
-
-			free(raw);
-			return v;
-		}
-		q += n;
-		if (*q == '&')
-			q++;
-	}
-	return NULL;
-}
 
 /* lastModified of each space, by the commit main was at: a list of hundreds of
  * spaces must not open hundreds of repositories (it took ~0.2 ms a space). An
@@ -136,7 +79,7 @@ last_modified(podium *p, const space *s, char date[32])
 }
 
 void
-repo_space_fields(podium *p, const space *s, json_t *j)
+web_space_fields(podium *p, const space *s, json_t *j)
 {
 	const char *created = json_string_value(json_object_get(j, "createdAt"));
 	unsigned char h[8];
@@ -162,70 +105,96 @@ repo_space_fields(podium *p, const space *s, json_t *j)
 		json_object_set_new(j, "lastModified", json_string(created));
 }
 
+int
+web_rev_path(web_call *c, char **rev, char **path)
+{
+	const char *rest = web_param(c, "rest");
+	size_t n = strcspn(rest, "/");
+	char *r0 = xstrndup(rest, n);
+
+	*rev = web_unescape(n > 0 ? r0 : "main");
+	*path = web_unescape(rest[n] == '/' ? rest + n + 1 : "");
+	free(r0);
+	if (*rev != NULL && *path != NULL)
+		return 0;
+	web_json_error(c->x, 400, "bad revision or path");
+	free(*rev);
+	free(*path);
+	return -1;
+}
+
 /* The answer to a read that failed (git.h's errors). */
 static void
 read_failed(http_exchange *x, int r, const char *rev, const char *path)
 {
 	if (r == -ESRCH)
-		repo_not_found(x, "RevisionNotFound", "revision %s not found", rev);
+		web_not_found(x, "RevisionNotFound", "revision %s not found", rev);
 	else if (r == -ENOENT)
-		repo_not_found(x, "EntryNotFound", "%s does not exist on %s", path, rev);
+		web_not_found(x, "EntryNotFound", "%s does not exist on %s", path, rev);
 	else
 		web_json_error(x, 500, "internal error: the repository could not be read");
 }
 
 void
-repo_tree(podium *p, http_exchange *x, space *s, const char *rev, const char *path)
+web_repo_tree(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
-	char *rec = query_get(r->query, "recursive"), *repo = space_repo_path(p, s);
+	char *rec = web_query_get(c->r->query, "recursive"), *rev, *path, *repo;
 	int recursive = rec != NULL && (strcmp(rec, "true") == 0 || strcmp(rec, "1") == 0);
 	json_t *arr;
-	int e;
+	int r;
 
 	free(rec);
-	e = builder_repo_tree(repo, rev, path, recursive, &arr);
-	if (e == 0)
-		web_json(x, 200, arr);
+	if (web_rev_path(c, &rev, &path) != 0)
+		return;
+	repo = space_repo_path(c->p, c->s);
+	r = builder_repo_tree(repo, rev, path, recursive, &arr);
+	if (r == 0)
+		web_json(c->x, 200, arr);
 	else
-		read_failed(x, e, rev, path);
+		read_failed(c->x, r, rev, path);
 	free(repo);
+	free(rev);
+	free(path);
 }
 
 void
-repo_revision(podium *p, http_exchange *x, space *s, const char *rev)
+web_repo_revision(web_call *c)
 {
-	char *repo = space_repo_path(p, s), sha[41];
 	json_t *j, *files;
-	int e;
+	char *rev, *path, *repo, sha[41];
+	int r;
 
-	e = builder_repo_files(repo, rev, sha, &files);
-	if (e == 0) {
-		j = space_json(p, s, 1);
-		repo_space_fields(p, s, j);
+	if (web_rev_path(c, &rev, &path) != 0)
+		return;
+	repo = space_repo_path(c->p, c->s);
+	r = builder_repo_files(repo, rev, sha, &files);
+	if (r == 0) {
+		j = space_json(c->p, c->s, 1);
+		web_space_fields(c->p, c->s, j);
 		if (sha[0] != '\0')
 			json_object_set_new(j, "sha", json_string(sha));
 		json_object_set_new(j, "siblings", files);
-		web_json(x, 200, j);
+		web_json(c->x, 200, j);
 	} else {
-		read_failed(x, e, rev, "");
+		read_failed(c->x, r, rev, "");
 	}
 	free(repo);
+	free(rev);
+	free(path);
 }
 
 /* GET .../commits/REV[?limit=N&p=PAGE]: a page, the count and a Link to the next. */
 void
-repo_commits(podium *p, http_exchange *x, space *s, const char *rev)
+web_repo_commits(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
-	char *lim = query_get(r->query, "limit"), *pg = query_get(r->query, "p");
+	char *lim = web_query_get(c->r->query, "limit"), *pg = web_query_get(c->r->query, "p");
 	long limit = lim != NULL ? strtol(lim, NULL, 10) : 50, page = pg != NULL ? strtol(pg, NULL, 10) : 0;
-	const char *host = http_request_header(r, "host");
+	const char *host = http_request_header(c->r, "host");
 	http_header h[2] = { { "X-Total-Count", NULL }, { "Link", NULL } };
-	char *repo, *text, *link = NULL, count[32];
+	char *rev, *path, *repo, *link = NULL, count[32];
 	json_t *arr;
 	long total;
-	int e;
+	int r;
 
 	free(lim);
 	free(pg);
@@ -233,33 +202,33 @@ repo_commits(podium *p, http_exchange *x, space *s, const char *rev)
 		limit = limit <= 0 ? 50 : COMMITS_PAGE_MAX;
 	if (page < 0)
 		page = 0;
-	repo = space_repo_path(p, s);
-	e = builder_repo_log(repo, rev, page * limit, limit, &arr, &total);
-	free(repo);
-	if (e != 0) {
-		read_failed(x, e, rev, "");
+	if (web_rev_path(c, &rev, &path) != 0)
 		return;
+	repo = space_repo_path(c->p, c->s);
+	r = builder_repo_log(repo, rev, page * limit, limit, &arr, &total);
+	if (r != 0) {
+		read_failed(c->x, r, rev, "");
+		goto done;
 	}
 	snprintf(count, sizeof(count), "%ld", total);
 	h[0].value = count;
 	if ((page + 1) * limit < total && host != NULL) {
 		link = xasprintf("<http://%s/api/spaces/%s/%s/commits/%s?limit=%ld&p=%ld>; rel=\"next\"",
-		    host, space_owner(s), space_name(s), rev, limit, page + 1);
+		    host, space_owner(c->s), space_name(c->s), rev, limit, page + 1);
 		h[1].value = link;
 	}
-	text = json_dumps(arr, JSON_COMPACT);
-	http_respond(x, 200, "application/json", h, link != NULL ? 2 : 1, text, strlen(text));
-	free(text);
+	web_json_with(c->x, 200, arr, h, link != NULL ? 2 : 1);
 	free(link);
-	json_decref(arr);
+done:
+	free(repo);
+	free(rev);
+	free(path);
 }
 
 /* ---- resolve / raw ---- */
 
-/* "bytes=A-B", "bytes=A-", "bytes=-N" against size: 1 and [*from, *to] when it is
- * one satisfiable range, 0 to send everything (absent, several ranges), -1: 416. */
-static int
-range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+int
+web_range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
 {
 	unsigned long long a = 0, b = 0;
 	int n = 0;
@@ -287,9 +256,9 @@ range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
 }
 
 static void
-file_send(podium *p, http_exchange *x, space *s, const char *rev, const char *path, int raw)
+file_send(web_call *c, const char *rev, const char *path, int raw)
 {
-	char *repo = space_repo_path(p, s), etag[48], crange[96];
+	char *repo = space_repo_path(c->p, c->s), etag[48], crange[96];
 	const char *type = raw ? "text/plain; charset=utf-8" : "application/octet-stream";
 	uint64_t from = 0, to = 0;
 	builder_blob b;
@@ -302,115 +271,56 @@ file_send(podium *p, http_exchange *x, space *s, const char *rev, const char *pa
 	r = builder_repo_blob(repo, rev, path, &b);
 	free(repo);
 	if (r != 0) {
-		read_failed(x, r, rev, path);
+		read_failed(c->x, r, rev, path);
 		return;
 	}
 	snprintf(etag, sizeof(etag), "\"%s\"", b.oid);
 	h[1].value = b.commit;
-	rg = range_parse(http_request_header(http_exchange_request(x), "range"), b.size, &from, &to);
+	rg = web_range_parse(http_request_header(c->r, "range"), b.size, &from, &to);
 	if (rg < 0) {
 		snprintf(crange, sizeof(crange), "bytes */%llu", (unsigned long long)b.size);
-		http_respond(x, 416, "text/plain; charset=utf-8", h, 5, "range not satisfiable\n", 22);
+		http_respond(c->x, 416, "text/plain; charset=utf-8", h, 5, "range not satisfiable\n", 22);
 	} else if (rg > 0) {
 		snprintf(crange, sizeof(crange), "bytes %llu-%llu/%llu", (unsigned long long)from,
 		    (unsigned long long)to, (unsigned long long)b.size);
-		http_respond(x, 206, type, h, 5, (const char *)b.data + from, (size_t)(to - from + 1));
+		http_respond(c->x, 206, type, h, 5, (const char *)b.data + from, (size_t)(to - from + 1));
 	} else {
-		http_respond(x, 200, type, h, 4, b.data, (size_t)b.size);
+		http_respond(c->x, 200, type, h, 4, b.data, (size_t)b.size);
 	}
 	builder_blob_release(&b);
 }
 
-int
-repo_file_route(podium *p, http_exchange *x, space *s, const char *rest)
+/* /resolve/REV/PATH and /raw/REV/PATH: REV and PATH percent-encoded. */
+static void
+file_route(web_call *c, int raw)
 {
-	int raw = strncmp(rest, "/raw/", 5) == 0;
-	const char *after, *slash;
-	char *rev, *path;
+	const char *rest = web_param(c, "rest"), *slash = strchr(rest, '/');
+	char *r0, *rev, *path;
 
-	if (!raw && strncmp(rest, "/resolve/", 9) != 0)
-		return 0;
-	if (!web_allow(x, "GET, HEAD", 1))
-		return 1;
-	after = rest + (raw ? 5 : 9);
-	slash = strchr(after, '/');
 	if (slash == NULL) {
-		repo_not_found(x, "EntryNotFound", "a file path is needed after the revision");
-		return 1;
+		web_not_found(c->x, "EntryNotFound", "a file path is needed after the revision");
+		return;
 	}
-	{
-		char *r0 = xstrndup(after, (size_t)(slash - after));
-
-		rev = repo_unescape(r0);
-		free(r0);
-	}
-	path = repo_unescape(slash + 1);
+	r0 = xstrndup(rest, (size_t)(slash - rest));
+	rev = web_unescape(r0);
+	path = web_unescape(slash + 1);
 	if (rev == NULL || path == NULL)
-		repo_not_found(x, "EntryNotFound", "bad path");
+		web_not_found(c->x, "EntryNotFound", "bad path");
 	else
-		file_send(p, x, s, rev, path, raw);
+		file_send(c, rev, path, raw);
+	free(r0);
 	free(rev);
 	free(path);
-	return 1;
 }
 
-int
-repo_api_route(podium *p, http_exchange *x, const char *user)
+void
+web_repo_resolve(web_call *c)
 {
-	static const char *const ops[] = { "preupload", "commit", "tree", "revision", "commits", NULL };
-	const http_request *r = http_exchange_request(x);
-	const char *path = r->path + strlen("/api/spaces/");
-	char owner[128], name[128], op[16];
-	int n = 0, k;
-	char *rev = NULL, *sub = NULL;
-	const char *tail;
-	space *s;
+	file_route(c, 0);
+}
 
-	if (strncmp(r->path, "/api/spaces/", 12) != 0 ||
-	    sscanf(path, "%127[^/]/%127[^/]/%15[^/]%n", owner, name, op, &n) != 3)
-		return 0;
-	for (k = 0; ops[k] != NULL && strcmp(ops[k], op) != 0; k++)
-		;
-	if (ops[k] == NULL || (path[n] != '/' && path[n] != '\0'))
-		return 0;
-	s = space_find(p, owner, name);
-	if (s == NULL || (space_is_private(s) && !auth_may_write(user, space_owner(s)))) {
-		repo_not_found(x, "RepoNotFound", "space %s/%s not found", owner, name);
-		return 1;
-	}
-	/* REV is one segment (clients percent-encode a slash in it); the rest is PATH */
-	tail = path[n] == '/' ? path + n + 1 : "";
-	{
-		size_t rl = strcspn(tail, "/");
-		char *r0 = xstrndup(tail, rl);
-
-		rev = repo_unescape(rl > 0 ? r0 : "main");
-		free(r0);
-		sub = repo_unescape(tail[rl] == '/' ? tail + rl + 1 : "");
-	}
-	if (rev == NULL || sub == NULL) {
-		web_json_error(x, 400, "bad revision or path");
-	} else if (k <= 1) {
-		if (!web_allow(x, "POST", 1))
-			; /* answered: 405 with Allow */
-		else if (user == NULL)
-			web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
-		else if (!auth_may_write(user, space_owner(s)))
-			web_json_error(x, 403, "user %s may not write to %s/%s", user, owner, name);
-		else if (k == 0)
-			repo_preupload(p, x, s, user, rev);
-		else
-			repo_commit(p, x, s, user, rev);
-	} else if (!web_allow(x, "GET, HEAD", 1)) {
-		/* answered: 405 with Allow */
-	} else if (k == 2) {
-		repo_tree(p, x, s, rev, sub);
-	} else if (k == 3) {
-		repo_revision(p, x, s, rev);
-	} else {
-		repo_commits(p, x, s, rev);
-	}
-	free(rev);
-	free(sub);
-	return 1;
+void
+web_repo_raw(web_call *c)
+{
+	file_route(c, 1);
 }
