@@ -98,7 +98,7 @@ cgi_head_parse(const char *buf, size_t len, cgi_head *head)
 		char *colon = strchr(line, ':'), *value;
 
 		if (colon == NULL || colon == line)
-			goto malformed;
+			goto fail;
 		*colon = '\0';
 		value = colon + 1 + strspn(colon + 1, " \t");
 		if (strcasecmp(line, "Status") == 0) {
@@ -106,21 +106,21 @@ cgi_head_parse(const char *buf, size_t len, cgi_head *head)
 			long st = strtol(value, &e, 10);
 
 			if (e == value || st < 100 || st > 599)
-				goto malformed;
+				goto fail;
 			head->status = (int)st;
 		} else if (strcasecmp(line, "Content-Length") == 0) {
 			char *e;
 			long long cl = strtoll(value, &e, 10);
 
 			if (e == value || cl < 0)
-				goto malformed;
+				goto fail;
 			head->content_length = cl;
 		} else if (strcasecmp(line, "Transfer-Encoding") == 0 ||
 		    strcasecmp(line, "Connection") == 0) {
 			continue; /* framing belongs to our server */
 		} else {
 			if (head->nhdrs == CGI_MAX_HEADERS)
-				goto malformed;
+				goto fail;
 			if (strcasecmp(line, "Location") == 0 && head->status == 200)
 				head->status = 302;
 			head->hdrs[head->nhdrs].name = line;
@@ -129,7 +129,7 @@ cgi_head_parse(const char *buf, size_t len, cgi_head *head)
 		}
 	}
 	return (long)hlen;
-malformed:
+fail:
 	cgi_head_release(head);
 	return -1;
 }

@@ -2,6 +2,7 @@
  * hook that tells a pusher what the push does. */
 #include "builder/git.h"
 #include "builder/builder_int.h"
+#include "builder/git_int.h"
 
 #include <errno.h>
 #include <git2.h>
@@ -61,12 +62,23 @@ builder_git_init(void)
 	pthread_once(&git_once, git_init_once);
 }
 
-static const char *
-git_errmsg(void)
+const char *
+builder_git_errmsg(void)
 {
 	const git_error *e = git_error_last();
 
 	return e != NULL && e->message != NULL ? e->message : "unknown libgit2 error";
+}
+
+int
+builder_repo_open(const char *path, git_repository **out)
+{
+	builder_git_init();
+	if (git_repository_open_bare(out, path) != 0) {
+		error("builder: open %s: %s", path, builder_git_errmsg());
+		return -EIO;
+	}
+	return 0;
 }
 
 int
@@ -85,11 +97,11 @@ builder_repo_init(const char *repo_path)
 	if (git_repository_init_ext(&repo, repo_path, &opts) != 0) {
 		r = git_error_last() != NULL && git_error_last()->klass == GIT_ERROR_REPOSITORY ?
 		    -EEXIST : -EIO;
-		error("builder: init %s: %s", repo_path, git_errmsg());
-		goto cleanup;
+		error("builder: init %s: %s", repo_path, builder_git_errmsg());
+		goto done;
 	}
 	if (git_repository_config(&cfg, repo) != 0)
-		goto config_failed;
+		goto fail;
 	/* http-backend refuses receive-pack without REMOTE_USER unless this is set; the
 	 * web layer has already authenticated the pusher, so enable it explicitly. A
 	 * space owner may rewrite history (force push), as on Hugging Face. */
@@ -97,14 +109,14 @@ builder_repo_init(const char *repo_path)
 	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 0) != 0 ||
 	    git_config_set_bool(cfg, "receive.denyDeletes", 1) != 0 ||
 	    git_config_set_bool(cfg, "http.uploadpack", 1) != 0)
-		goto config_failed;
+		goto fail;
 	r = builder_repo_hooks(repo_path);
-	goto cleanup;
+	goto done;
 
-config_failed:
-	error("builder: configure %s: %s", repo_path, git_errmsg());
+fail:
+	error("builder: configure %s: %s", repo_path, builder_git_errmsg());
 	r = -EIO;
-cleanup:
+done:
 	git_config_free(cfg);
 	git_repository_free(repo);
 	return r;
@@ -120,14 +132,14 @@ builder_repo_hooks(const char *repo_path)
 	r = fs_read_file(path, &text, &len, sizeof(post_receive_hook) * 2);
 	if (r == 0 && len == sizeof(post_receive_hook) - 1 &&
 	    memcmp(text, post_receive_hook, len) == 0)
-		goto cleanup; /* the usual case: nothing to write */
+		goto done; /* the usual case: nothing to write */
 	dir = xasprintf("%s/hooks", repo_path);
 	mkdir(dir, 0755); /* not -p: no repository, no hook */
 	free(dir);
 	r = fs_write_file(path, post_receive_hook, sizeof(post_receive_hook) - 1, 0755);
 	if (r != 0)
 		error("builder: cannot write %s: %s", path, strerror(-r));
-cleanup:
+done:
 	free(text);
 	free(path);
 	return r;
@@ -140,11 +152,8 @@ builder_repo_head(const char *repo_path, char sha_hex[41])
 	git_oid oid;
 	int r;
 
-	builder_git_init();
-	if (git_repository_open_bare(&repo, repo_path) != 0) {
-		error("builder: open %s: %s", repo_path, git_errmsg());
+	if (builder_repo_open(repo_path, &repo) != 0)
 		return -ENOENT;
-	}
 	r = git_reference_name_to_id(&oid, repo, "refs/heads/main");
 	if (r == 0)
 		git_oid_tostr(sha_hex, 41, &oid);

@@ -1,199 +1,41 @@
-/* api.c — the JSON API on the hub host, in Hugging Face Hub shapes. */
+/* api.c — the JSON API on the hub host, in Hugging Face Hub shapes: its route
+ * table (every path of the README's HTTP API, with who may call it), the checks
+ * every API call passes first, and the small handlers. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "orchestrator/host/budget.h"
-#include "common/log.h"
-#include "orchestrator/host/net.h"
-#include "web/repo.h"
-#include "orchestrator/space.h"
 #include "orchestrator/resources.h"
-#include "orchestrator/host/usage.h"
+#include "orchestrator/space.h"
 #include "common/util.h"
-#include "web/web.h"
-
-#define API_MAX_BODY (1 << 20)
-
-static int
-json_answer(http_exchange *x, int status, json_t *body, const http_header *h, size_t nh)
-{
-	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-	int r;
-
-	json_decref(body);
-	if (text == NULL) {
-		/* json_pack refuses strings that are not UTF-8: never a crash */
-		static const char fallback[] = "{\"error\":\"internal error: the answer could not be encoded\"}";
-
-		log_msg(LOG_ERROR, "web: a JSON answer could not be encoded (status %d)", status);
-		return http_respond(x, 500, "application/json", NULL, 0, fallback, sizeof(fallback) - 1);
-	}
-	r = http_respond(x, status, "application/json", h, nh, text, strlen(text));
-	free(text);
-	return r;
-}
-
-int
-web_json(http_exchange *x, int status, json_t *body)
-{
-	return json_answer(x, status, body, NULL, 0);
-}
-
-int
-web_json_error(http_exchange *x, int status, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* messages quote what the client sent (paths, names): bytes that are not
-	 * UTF-8, or a character cut at the end, become '?' */
-	utf8_scrub(msg);
-	return web_json(x, status, json_pack("{s:s}", "error", msg));
-}
-
-static int
-method_in(const char *method, const char *allow)
-{
-	size_t n = strlen(method);
-
-	for (const char *p = allow; *p != '\0'; p += strspn(p, ", ")) {
-		size_t len = strcspn(p, ", ");
-
-		if (len == n && strncmp(p, method, n) == 0)
-			return 1;
-		p += len;
-	}
-	return 0;
-}
-
-int
-web_allow(http_exchange *x, const char *allow, int json)
-{
-	const http_request *r = http_exchange_request(x);
-	http_header h = { "Allow", allow };
-	char msg[128];
-
-	if (method_in(r->method, allow))
-		return 1;
-	snprintf(msg, sizeof(msg), "method %.16s not allowed here: use %s", r->method, allow);
-	utf8_scrub(msg);
-	if (json)
-		json_answer(x, 405, json_pack("{s:s}", "error", msg), &h, 1);
-	else
-		http_respond_error_with(x, 405, msg, &h, 1);
-	return 0;
-}
-
-/* A request whose body is collected before it is handled (API bodies are small). */
-typedef struct api_req {
-	podium *p;
-	http_exchange *x;
-	char *body;
-	size_t len;
-	int too_big;
-	void (*handle)(struct api_req *a, json_t *body, const char *user);
-	char *user;
-	web_body_handler handler;  /* web_with_body's */
-	char *ctx;
-} api_req;
+#include "web/web_int.h"
 
 static void
-api_req_free(api_req *a)
+api_health(web_call *c)
 {
-	free(a->body);
-	free(a->user);
-	free(a->ctx);
-	free(a);
+	json_t *h = json_pack("{s:s}", "status", "ok");
+
+	/* host resources (budget.h) for signed-in callers only */
+	if (c->user != NULL)
+		json_object_set_new(h, "resources", budget_json());
+	web_json(c->x, 200, h);
 }
 
 static void
-api_body_data(void *arg, const char *data, size_t len)
+api_session(web_call *c)
 {
-	api_req *a = arg;
-
-	if (a->too_big || a->len + len > API_MAX_BODY) {
-		a->too_big = 1;
-		return;
-	}
-	a->body = xrealloc(a->body, a->len + len + 1);
-	memcpy(a->body + a->len, data, len);
-	a->len += len;
-	a->body[a->len] = '\0';
+	web_json(c->x, 200, session_json(c->p, c->r, c->user));
 }
 
 static void
-api_body_end(void *arg)
+api_whoami(web_call *c)
 {
-	api_req *a = arg;
-	json_error_t jerr;
-	json_t *j;
-
-	if (a->too_big) {
-		web_json_error(a->x, 413, "request body larger than %d bytes", API_MAX_BODY);
-	} else if (a->len == 0) {
-		web_json_error(a->x, 400, "request body must be a JSON object");
-	} else if ((j = json_loadb(a->body, a->len, 0, &jerr)) == NULL) {
-		web_json_error(a->x, 400, "invalid JSON at line %d column %d: %s", jerr.line,
-		    jerr.column, jerr.text);
-	} else if (!json_is_object(j)) {
-		json_decref(j);
-		web_json_error(a->x, 400, "request body must be a JSON object");
-	} else {
-		a->handle(a, j, a->user);
-		json_decref(j);
-	}
-	api_req_free(a);
-}
-
-static void
-api_body_abort(void *arg)
-{
-	api_req_free(arg);
-}
-
-/* A mutating call: 401 without a user (then NULL), else handle(body) once it is read. */
-static api_req *
-api_with_body(podium *p, http_exchange *x, const char *user,
-    void (*handle)(api_req *a, json_t *body, const char *user))
-{
-	api_req *a;
-	http_body_cb cb = { api_body_data, api_body_end, api_body_abort, NULL, NULL };
-
-	if (user == NULL) {
-		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
-		return NULL;
-	}
-	a = xcalloc(1, sizeof(*a));
-	cb.arg = a;
-	a->p = p;
-	a->x = x;
-	a->handle = handle;
-	a->user = xstrdup(user);
-	http_exchange_set_body_cb(x, &cb);
-	return a;
-}
-
-static void
-api_body_to_handler(api_req *a, json_t *body, const char *user)
-{
-	a->handler(a->p, a->x, body, user, a->ctx);
-}
-
-void
-web_with_body(podium *p, http_exchange *x, const char *user, web_body_handler h, const char *ctx)
-{
-	api_req *a = api_with_body(p, x, user, api_body_to_handler);
-
-	if (a == NULL)
-		return;
-	a->handler = h;
-	a->ctx = xstrdup(ctx);
+	web_json(c->x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}, s:b}",
+	    "type", "user", "name", c->user, "fullname", c->user, "orgs",
+	    "auth", "type", "access_token", "accessToken", "role", c->ai.write ? "write" : "read",
+	    "isAdmin", auth_is_admin(c->user)));
 }
 
 /* Reads "name" (maybe "owner/name") and "organization" of a repos request body. */
@@ -268,7 +110,7 @@ web_repo_created(podium *p, space *s)
 	char *hub = podium_hub_url(p);
 	json_t *info = space_json(p, s, 0), *j;
 
-	repo_space_fields(p, s, info);
+	web_space_fields(p, s, info);
 	j = json_pack("{s:s++++, s:s++, s:O}",
 	    "url", hub, "/spaces/", space_owner(s), "/", space_name(s),
 	    "name", space_owner(s), "/", space_name(s), "id", json_object_get(info, "_id"));
@@ -278,8 +120,9 @@ web_repo_created(podium *p, space *s)
 }
 
 static void
-api_repos_create(api_req *a, json_t *body, const char *user)
+repos_create_body(web_call *c, json_t *body)
 {
+	const char *user = c->user;
 	char owner[256], name[256], err[512];
 	const char *sdk = json_string_value(json_object_get(body, "sdk"));
 	json_t *files = json_object_get(body, "files");
@@ -294,102 +137,96 @@ api_repos_create(api_req *a, json_t *body, const char *user)
 		json_t *v = json_object_get(body, *k);
 
 		if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
-			web_json_error(a->x, 400, "\"%s\" must be a string", *k);
+			web_json_error(c->x, 400, "\"%s\" must be a string", *k);
 			return;
 		}
 	}
-	if (repo_target(a->x, body, user, owner, name, sizeof(owner)) != 0)
+	if (repo_target(c->x, body, user, owner, name, sizeof(owner)) != 0)
 		return;
-	if (repo_private(a->x, body, &private) != 0)
+	if (repo_private(c->x, body, &private) != 0)
 		return;
 	if (files != NULL && !json_is_null(files) && !json_is_array(files)) {
-		web_json_error(a->x, 400, "\"files\" must be an array of {path, content, encoding}");
+		web_json_error(c->x, 400, "\"files\" must be an array of {path, content, encoding}");
 		return;
 	}
 	if (!auth_may_write(user, owner)) {
-		web_json_error(a->x, 403, "user %s may not create spaces under %s", user, owner);
+		web_json_error(c->x, 403, "user %s may not create spaces under %s", user, owner);
 		return;
 	}
 	if (from != NULL && !json_is_null(from)) {
 		/* a space cloned from a public git repository: clone.c answers */
 		if (!json_is_string(from) || json_array_size(files) > 0)
-			web_json_error(a->x, 400, "\"from\" must be a git URL, without \"files\"");
+			web_json_error(c->x, 400, "\"from\" must be a git URL, without \"files\"");
 		else
-			repo_clone_start(a->p, a->x, owner, name, sdk != NULL ? sdk : "static", private,
+			web_clone_start(c, owner, name, sdk != NULL ? sdk : "static", private,
 			    json_string_value(from));
 		return;
 	}
-	r = space_create(a->p, owner, name, sdk != NULL ? sdk : "static", private, &s,
+	r = space_create(c->p, owner, name, sdk != NULL ? sdk : "static", private, &s,
 	    err, sizeof(err));
 	if (r == -EINVAL) {
-		web_json_error(a->x, 400, "%s", err);
+		web_json_error(c->x, 400, "%s", err);
 	} else if (r == -EEXIST) {
-		web_json_error(a->x, 409, "%s", err);
+		web_json_error(c->x, 409, "%s", err);
 	} else if (r != 0) {
-		web_json_error(a->x, 500, "%s", err);
+		web_json_error(c->x, 500, "%s", err);
 	} else if (json_array_size(files) > 0 &&
-	    (r = repo_commit_files(a->p, s, user, files, err, sizeof(err))) != 0) {
+	    (r = web_commit_files(c->p, s, user, files, err, sizeof(err))) != 0) {
 		/* the Hub creates a repository with its files or not at all */
-		space_delete(a->p, s);
-		web_json_error(a->x, r, "%s", err);
+		space_delete(c->p, s);
+		web_json_error(c->x, r, "%s", err);
 	} else {
-		web_json(a->x, 200, web_repo_created(a->p, s));
+		web_json(c->x, 200, web_repo_created(c->p, s));
 	}
 }
 
 static void
-api_repos_delete(api_req *a, json_t *body, const char *user)
+repos_delete_body(web_call *c, json_t *body)
 {
+	const char *user = c->user;
 	char owner[256], name[256];
 	space *s;
 
-	if (repo_target(a->x, body, user, owner, name, sizeof(owner)) != 0)
+	if (repo_target(c->x, body, user, owner, name, sizeof(owner)) != 0)
 		return;
-	s = space_find(a->p, owner, name);
-	if (s == NULL || (!auth_may_write(user, space_owner(s)) && space_is_private(s))) {
-		web_json_error(a->x, 404, "space %s/%s not found", owner, name);
+	s = space_find(c->p, owner, name);
+	if (s == NULL || !web_may_read(user, s)) {
+		web_json_error(c->x, 404, "space %s/%s not found", owner, name);
 		return;
 	}
 	if (!auth_may_write(user, space_owner(s))) {
-		web_json_error(a->x, 403, "user %s may not delete %s/%s", user, owner, name);
+		web_json_error(c->x, 403, "user %s may not delete %s/%s", user, owner, name);
 		return;
 	}
-	space_delete(a->p, s);
-	web_json(a->x, 200, json_object());
-}
-
-/* May this (possibly anonymous) user read s? */
-static int
-may_read(const char *user, const space *s)
-{
-	return !space_is_private(s) || auth_may_write(user, space_owner(s));
-}
-
-static json_t *
-web_spaces_array(podium *p, const char *user)
-{
-	json_t *arr = json_array();
-
-	for (space *s = p->spaces; s != NULL; s = space_next(s))
-		if (may_read(user, s)) {
-			json_t *j = space_json(p, s, 0);
-
-			repo_space_fields(p, s, j);
-			json_array_append_new(arr, j);
-		}
-	return arr;
+	space_delete(c->p, s);
+	web_json(c->x, 200, json_object());
 }
 
 static void
-api_whoami(http_exchange *x, const char *user, int write)
+api_repos_create(web_call *c)
 {
-	if (user == NULL)
-		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
-	else
-		web_json(x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}, s:b}",
-		    "type", "user", "name", user, "fullname", user, "orgs",
-		    "auth", "type", "access_token", "accessToken", "role", write ? "write" : "read",
-		    "isAdmin", auth_is_admin(user)));
+	web_with_body(c, repos_create_body);
+}
+
+static void
+api_repos_delete(web_call *c)
+{
+	web_with_body(c, repos_delete_body);
+}
+
+static void
+api_spaces(web_call *c)
+{
+	json_t *arr = json_array();
+
+	for (space *s = c->p->spaces; s != NULL; s = space_next(s))
+		if (web_may_read(c->user, s)) {
+			json_t *j = space_json(c->p, s, 0);
+
+			web_space_fields(c->p, s, j);
+			json_array_append_new(arr, j);
+		}
+	web_json(c->x, 200, arr);
 }
 
 /* One space's runtime, with what its app uses now (not in lists: that would
@@ -413,130 +250,112 @@ runtime_usage(const space *s, json_t *runtime)
 	return runtime;
 }
 
-static json_t *
-space_json_usage(podium *p, const space *s)
+static void
+api_space(web_call *c)
 {
-	json_t *j = space_json(p, s, 1);
+	json_t *j = space_json(c->p, c->s, 1);
 
-	runtime_usage(s, json_object_get(j, "runtime"));
-	return j;
+	runtime_usage(c->s, json_object_get(j, "runtime"));
+	web_json(c->x, 200, j);
 }
 
-/* POST /api/spaces/{o}/{n}/egress {"enabled": bool}: the per-space egress switch,
- * admin only; it applies from the space's next build or app start. */
 static void
-api_egress_set(api_req *a, json_t *body, const char *user)
+api_runtime(web_call *c)
 {
-	const char *path = http_exchange_request(a->x)->path;
-	char owner[128], name[128];
+	web_json(c->x, 200, runtime_usage(c->s, space_runtime_json(c->s)));
+}
+
+static void
+api_egress(web_call *c)
+{
+	web_json(c->x, 200, space_egress_json(c->s, 1));
+}
+
+/* POST /api/spaces/{o}/{n}/egress {"enabled": bool}: the per-space egress switch;
+ * it applies from the space's next build or app start. */
+static void
+egress_body(web_call *c, json_t *body)
+{
 	json_t *en = json_object_get(body, "enabled");
-	space *s;
 
-	if (sscanf(path, "/api/spaces/%127[^/]/%127[^/]/egress", owner, name) != 2 ||
-	    (s = space_find(a->p, owner, name)) == NULL)
-		web_json_error(a->x, 404, "space not found");
-	else if (!json_is_boolean(en))
-		web_json_error(a->x, 400, "body must be {\"enabled\": true|false}");
-	else if (space_set_egress(s, json_is_true(en)) != 0)
-		web_json_error(a->x, 500, "cannot save the egress setting");
+	if (!json_is_boolean(en))
+		web_json_error(c->x, 400, "body must be {\"enabled\": true|false}");
+	else if (space_set_egress(c->s, json_is_true(en)) != 0)
+		web_json_error(c->x, 500, "cannot save the egress setting");
 	else
-		web_json(a->x, 200, space_egress_json(s, 1));
+		web_json(c->x, 200, space_egress_json(c->s, 1));
 }
 
 static void
-api_egress_route(podium *p, http_exchange *x, const char *user, space *s, int is_get)
+api_egress_set(web_call *c)
 {
-	if (is_get)
-		web_json(x, 200, space_egress_json(s, 1));
-	else if (user != NULL && !auth_is_admin(user))
-		web_json_error(x, 403, "only an admin may change a space's egress");
-	else
-		api_with_body(p, x, user, api_egress_set);   /* 401 without a user */
+	web_with_body(c, egress_body);
 }
 
+#define SPACE "/api/spaces/{owner}/{name}"
+
+/* The README's HTTP API, path by path. A path's routes together give its Allow. */
+static const web_route api_routes[] = {
+	{ "GET, HEAD", "/api/health", api_health, WEB_PUBLIC, 0 },
+	{ "GET, HEAD", "/api/session", api_session, WEB_PUBLIC, 0 },
+	{ "GET, HEAD", "/api/whoami-v2", api_whoami, WEB_READ, 0 },
+	{ "GET, HEAD", "/api/settings/tokens", web_tokens_list, WEB_READ, 0 },
+	{ "POST", "/api/settings/tokens", web_tokens_create, WEB_WRITE, 0 },
+	{ "DELETE", "/api/settings/tokens/{id}", web_tokens_delete, WEB_WRITE, 0 },
+	{ "GET, HEAD", "/api/admin/users", web_users_list, WEB_ADMIN, 0 },
+	{ "POST", "/api/admin/users", web_users_create, WEB_ADMIN, 0 },
+	{ "POST", "/api/admin/users/{user}", web_users_change, WEB_ADMIN, 0 },
+	{ "POST", "/api/repos/create", api_repos_create, WEB_WRITE, 0 },
+	{ "DELETE", "/api/repos/delete", api_repos_delete, WEB_WRITE, 0 },
+	{ "GET, HEAD", "/api/spaces", api_spaces, WEB_PUBLIC, 0 },
+	{ "GET, HEAD", SPACE, api_space, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/runtime", api_runtime, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/logs/build", web_logs_build, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/logs/run", web_logs_run, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/egress", api_egress, WEB_READ, 0 },
+	{ "POST", SPACE "/egress", api_egress_set, WEB_ADMIN, 0 },
+	{ "GET, HEAD", SPACE "/variables", web_variables_list, WEB_READ, 0 },
+	{ "POST, DELETE", SPACE "/variables", web_variables_change, WEB_WRITE, 0 },
+	{ "GET, HEAD", SPACE "/secrets", web_secrets_list, WEB_WRITE, 0 },
+	{ "POST, DELETE", SPACE "/secrets", web_secrets_change, WEB_WRITE, 0 },
+	{ "POST", SPACE "/hardware", web_hardware_set, WEB_WRITE, 0 },
+	{ "POST", SPACE "/restart", web_restart, WEB_WRITE, 0 },
+	{ "POST", SPACE "/pause", web_pause, WEB_WRITE, 0 },
+	{ "POST", SPACE "/sleeptime", web_sleeptime, WEB_WRITE, 0 },
+	{ "GET, HEAD", SPACE "/releases", web_releases, WEB_WRITE, 0 },
+	{ "POST", SPACE "/rollback", web_rollback, WEB_WRITE, 0 },
+	{ "POST", SPACE "/storage", web_storage, WEB_WRITE, 0 },
+	/* anyone who can see a space may copy it, into an owner they may write to */
+	{ "POST", SPACE "/duplicate", web_duplicate, WEB_READ, 0 },
+	{ "POST", SPACE "/preupload/{rest*}", web_repo_preupload, WEB_WRITE, 0 },
+	{ "POST", SPACE "/commit/{rest*}", web_repo_commit, WEB_WRITE, 0 },
+	{ "GET, HEAD", SPACE "/tree/{rest*}", web_repo_tree, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/revision/{rest*}", web_repo_revision, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/commits/{rest*}", web_repo_commits, WEB_READ, 0 },
+	{ "GET, HEAD", "/metrics", web_metrics, WEB_ADMIN, 0 },
+};
+
+const web_router web_api_router = {
+	api_routes, sizeof(api_routes) / sizeof(api_routes[0]), 1, 0,
+};
+
+/* /api/... and /metrics. Before any route: credentials that are wrong are a 401
+ * (the health check answers anyway), and a read-only token changes nothing. */
 void
 web_api_handle(podium *p, http_exchange *x)
 {
 	const http_request *r = http_exchange_request(x);
-	const char *path = r->path;
 	auth_info ai;
 	char *user = auth_request_user(p, r, &ai);
-	char owner[128], name[128], rest[128];
 
-	if (ai.presented && user == NULL && strcmp(path, "/api/health") != 0) {
-		web_json_error(x, 401, "invalid credentials: the token is not valid");
-		goto done;
-	}
-	if (user != NULL && !ai.write && strcmp(r->method, "GET") != 0 &&
+	if (ai.presented && user == NULL && strcmp(r->path, "/api/health") != 0) {
+		web_json_unauthorized(x, "invalid credentials: the token is not valid");
+	} else if (user != NULL && !ai.write && strcmp(r->method, "GET") != 0 &&
 	    strcmp(r->method, "HEAD") != 0) {
 		web_json_error(x, 403, "this token is read-only: it may not change anything");
-		goto done;
-	}
-	/* Each known path checks its methods (405 with Allow); any other path is 404. */
-	if (strcmp(path, "/api/health") == 0) {
-		if (web_allow(x, "GET, HEAD", 1)) {
-			json_t *h = json_pack("{s:s}", "status", "ok");
-			/* host resources (budget.h) for signed-in callers only */
-			if (user != NULL)
-				json_object_set_new(h, "resources", budget_json());
-			web_json(x, 200, h);
-		}
-	} else if (strcmp(path, "/api/session") == 0) {
-		if (web_allow(x, "GET, HEAD", 1))
-			web_json(x, 200, session_json(p, r, user));
-	} else if (strncmp(path, "/api/settings/tokens", 20) == 0 && (path[20] == '\0' ||
-	    path[20] == '/')) {
-		web_tokens_api(p, x, user, path + 20);
-	} else if (strncmp(path, "/api/admin/users", 16) == 0 && (path[16] == '\0' ||
-	    path[16] == '/')) {
-		web_users_api(p, x, user, path + 16);
-	} else if (strcmp(path, "/api/whoami-v2") == 0) {
-		if (web_allow(x, "GET, HEAD", 1))
-			api_whoami(x, user, ai.write);
-	} else if (strcmp(path, "/api/repos/create") == 0) {
-		if (web_allow(x, "POST", 1))
-			api_with_body(p, x, user, api_repos_create);
-	} else if (strcmp(path, "/api/repos/delete") == 0) {
-		if (web_allow(x, "DELETE", 1))
-			api_with_body(p, x, user, api_repos_delete);
-	} else if (strcmp(path, "/api/spaces") == 0) {
-		if (web_allow(x, "GET, HEAD", 1))
-			web_json(x, 200, web_spaces_array(p, user));
-	} else if (repo_api_route(p, x, user)) {
-		/* the Hub's commit API and repository reads: commit.c, repo_read.c */
-	} else if (sscanf(path, "/api/spaces/%127[^/]/%127[^/]%127s", owner, name, rest) >= 2) {
-		space *s = space_find(p, owner, name);
-		int n = sscanf(path, "/api/spaces/%127[^/]/%127[^/]%127s", owner, name, rest);
-		if (n == 2)
-			rest[0] = '\0';
-		if (s == NULL || !may_read(user, s))
-			web_json_error(x, 404, "space %s/%s not found", owner, name);
-		else if (web_lifecycle_api(p, x, s, rest, user))
-			; /* answered */
-		else if (strcmp(rest, "/secrets") == 0 || strcmp(rest, "/variables") == 0)
-			web_config_handle(p, x, s, user, rest + 1);
-		else if (strcmp(rest, "/hardware") == 0)
-			web_hardware_handle(p, x, s, user);
-		else if (strcmp(rest, "/egress") == 0) {
-			if (web_allow(x, "GET, HEAD, POST", 1))
-				api_egress_route(p, x, user, s, strcmp(r->method, "POST") != 0);
-		} else if (rest[0] == '\0') {
-			if (web_allow(x, "GET, HEAD", 1))
-				web_json(x, 200, space_json_usage(p, s));
-		} else if (strcmp(rest, "/runtime") == 0) {
-			if (web_allow(x, "GET, HEAD", 1))
-				web_json(x, 200, runtime_usage(s, space_runtime_json(s)));
-		} else if (strcmp(rest, "/logs/build") == 0) {
-			if (web_allow(x, "GET, HEAD", 1))
-				web_logs_stream(p, x, s, 1);
-		} else if (strcmp(rest, "/logs/run") == 0) {
-			if (web_allow(x, "GET, HEAD", 1))
-				web_logs_stream(p, x, s, 0);
-		} else
-			web_json_error(x, 404, "no such endpoint: %s", path);
 	} else {
-		web_json_error(x, 404, "no such endpoint: %s", path);
+		web_route_serve(&web_api_router, p, x, user, &ai);
+		return;
 	}
-done:
 	free(user);
 }

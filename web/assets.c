@@ -3,7 +3,7 @@
  * Makefile rebuilds this file when one of them changes. */
 #include <string.h>
 
-#include "web/web.h"
+#include "web/web_int.h"
 
 #define ASSET(sym, file)                                                      \
 	__asm__(".section .rodata\n.balign 16\n.global " #sym "\n" #sym ":\n"  \
@@ -24,21 +24,18 @@ static const struct asset {
 };
 
 void
-web_static_handle(http_exchange *x)
+web_static(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
 	static const http_header h[] = {
 		{ "Cache-Control", "no-cache" },
 		{ "X-Content-Type-Options", "nosniff" },
 	};
 
-	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++) {
-		if (strcmp(r->path, assets[i].path) != 0)
-			continue;
-		if (web_allow(x, "GET, HEAD", 0))
-			http_respond(x, 200, assets[i].type, h, 2, assets[i].start,
+	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
+		if (strcmp(c->r->path, assets[i].path) == 0) {
+			http_respond(c->x, 200, assets[i].type, h, 2, assets[i].start,
 			    (size_t)(assets[i].end - assets[i].start));
-		return;
-	}
-	http_respond_error(x, 404, "not found");
+			return;
+		}
+	http_respond_error(c->x, 404, "not found");
 }

@@ -1,3 +1,5 @@
+/* auth.c — who is calling: a token, else a session cookie (session.c), and what
+ * they may do. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -8,7 +10,8 @@
 #include "orchestrator/store/accounts.h"
 #include "proxy/routes.h"
 #include "common/util.h"
-#include "web/web.h"
+#include "orchestrator/space.h"
+#include "web/web_int.h"
 
 /* The store roles are read from: the daemon's one store (web_start). */
 static store *auth_store;
@@ -37,16 +40,6 @@ auth_request_user(podium *p, const http_request *r, auth_info *ai)
 	return user;
 }
 
-char *
-auth_user(podium *p, const http_request *r, int *presented)
-{
-	auth_info ai;
-	char *user = auth_request_user(p, r, &ai);
-
-	*presented = ai.presented;
-	return user;
-}
-
 int
 auth_is_admin(const char *user)
 {
@@ -57,4 +50,10 @@ int
 auth_may_write(const char *user, const char *owner)
 {
 	return user != NULL && (auth_is_admin(user) || strcasecmp(user, owner) == 0);
+}
+
+int
+web_may_read(const char *user, const space *s)
+{
+	return !space_is_private(s) || auth_may_write(user, space_owner(s));
 }

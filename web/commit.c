@@ -1,17 +1,17 @@
 /* commit.c — the Hub's commit API: files published without git.
  *
  * One commit, from birth to death:
- *   POST /api/spaces/O/N/commit/main (NDJSON) → repo_commit opens the bare repo →
- *   each line as it arrives: {"key":"header","value":{summary, description,
- *   parentCommit?}} first (the tip of main is read into an in-memory index; a
- *   parentCommit that is not that tip is refused with 412), then "file" lines
- *   ({path, content, encoding: base64}) written as blobs and staged, "deletedFile" /
- *   "deletedFolder" lines unstaged → at the end of the body the index becomes a tree
- *   and a commit by the token's user, main moves only if it is still where the header
- *   found it (a push in between: 412) → answer {commitOid, commitUrl} → the space
- *   builds the new commit exactly as after a push (space_on_push).
+ *   POST /api/spaces/O/N/commit/main (NDJSON) → web_repo_commit → each line as it
+ *   arrives: {"key":"header","value":{summary, description, parentCommit?}} first
+ *   (builder_commit_start stages main's files; a parentCommit that is not main's
+ *   tip is refused with 412), then "file" lines ({path, content, encoding: base64})
+ *   decoded and staged (builder_commit_add), "deletedFile" / "deletedFolder" lines
+ *   unstaged → at the end of the body builder_commit_write makes the commit by the
+ *   token's user, main moving only if it is still where the header found it (a push
+ *   in between: 412) → answer {commitOid, commitUrl} → the space builds the new
+ *   commit exactly as after a push (space_on_push).
  *
- * Memory is bounded by one line (a file of REPO_MAX_FILE bytes, base64-encoded);
+ * Memory is bounded by one line (a file of WEB_MAX_FILE bytes, base64-encoded);
  * a longer line is a 413 and the rest of the body is dropped unread. */
 #include <errno.h>
 #include <sodium.h>
@@ -20,13 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builder/git.h"
 #include "common/log.h"
-#include "web/repo.h"
-#include "orchestrator/space.h"
 #include "common/util.h"
+#include "orchestrator/space.h"
+#include "web/web_int.h"
 
-/* base64 of a REPO_MAX_FILE file plus its JSON wrapping */
-#define COMMIT_MAX_LINE ((size_t)REPO_MAX_FILE / 3 * 4 + 64 * 1024)
+/* base64 of a WEB_MAX_FILE file plus its JSON wrapping */
+#define COMMIT_MAX_LINE ((size_t)WEB_MAX_FILE / 3 * 4 + 64 * 1024)
 #define COMMIT_MAX_OPS 100000
 /* lines from this size on are handled off the loop */
 #define COMMIT_OFFLOAD_LINE ((size_t)1 << 20)
@@ -34,11 +35,8 @@
 typedef struct commit_req {
 	podium *p;
 	http_exchange *x;
-	char *owner, *name, *user;
-	git_repository *repo;
-	git_index *index;
-	git_oid parent;
-	int has_parent;
+	char *owner, *name, *user, *repo;
+	builder_commit *bc;     /* from the header on */
 	char *summary, *description;
 
 	char *line;
@@ -78,36 +76,16 @@ commit_fail(commit_req *c, int status, const char *fmt, ...)
 	c->line_len = c->line_cap = 0;
 }
 
-static const char *
-git_msg(void)
+/* A builder error as the answer's status and message. */
+static void
+builder_fail(commit_req *c, int r, const char *err)
 {
-	const git_error *e = git_error_last();
-
-	return e != NULL && e->message != NULL ? e->message : "unknown libgit2 error";
-}
-
-/* Reads main's tip (if any) into a fresh in-memory index. */
-static int
-index_from_main(commit_req *c)
-{
-	git_commit *tip = NULL;
-	git_tree *tree = NULL;
-	int r;
-
-	if (git_index_new(&c->index) != 0)
-		return -1;
-	r = repo_resolve(c->repo, "main", &tip);
-	if (r == -ENOENT)
-		return 0;
-	if (r != 0 || git_commit_tree(&tree, tip) != 0 || git_index_read_tree(c->index, tree) != 0) {
-		git_commit_free(tip);
-		return -1;
-	}
-	git_oid_cpy(&c->parent, git_commit_id(tip));
-	c->has_parent = 1;
-	git_tree_free(tree);
-	git_commit_free(tip);
-	return 0;
+	if (r == -EIO)
+		commit_fail(c, 500, "internal error: %s", err);
+	else if (r == -ENOENT)
+		commit_fail(c, 404, "line %d: %s", c->lineno, err);
+	else
+		commit_fail(c, 400, "line %d: %s", c->lineno, err);
 }
 
 static void
@@ -117,26 +95,21 @@ op_header(commit_req *c, json_t *v)
 	const char *desc = json_string_value(json_object_get(v, "description"));
 	json_t *pj = json_object_get(v, "parentCommit");
 	const char *parent = json_string_value(pj);
+	char err[400];
+	int r;
 
 	if (pj != NULL && !json_is_null(pj) && parent == NULL) {
 		commit_fail(c, 400, "line %d: \"parentCommit\" must be a string", c->lineno);
 		return;
 	}
-	if (index_from_main(c) != 0) {
-		commit_fail(c, 500, "internal error: main could not be read: %s", git_msg());
+	r = builder_commit_start(c->repo, parent, &c->bc, err, sizeof(err));
+	if (r == -ESTALE) {
+		commit_fail(c, 412, "parentCommit %s", err);
 		return;
 	}
-	if (parent != NULL) {
-		char tip[GIT_OID_HEXSZ + 1] = "";
-
-		if (c->has_parent)
-			git_oid_tostr(tip, sizeof(tip), &c->parent);
-		/* the Hub takes the full sha; an abbreviation is a prefix of it */
-		if (!c->has_parent || strlen(parent) < 7 || strncmp(tip, parent, strlen(parent)) != 0) {
-			commit_fail(c, 412, "parentCommit %s is not the tip of main (%s): fetch and retry",
-			    parent, c->has_parent ? tip : "no commits yet");
-			return;
-		}
+	if (r != 0) {
+		commit_fail(c, 500, "internal error: %s", err);
+		return;
 	}
 	c->summary = xstrdup(summary != NULL && summary[0] != '\0' ? summary : "Upload files");
 	c->description = xstrdup(desc != NULL ? desc : "");
@@ -150,14 +123,14 @@ op_file(commit_req *c, json_t *v)
 	const char *enc = json_string_value(json_object_get(v, "encoding"));
 	unsigned char *buf;
 	size_t clen, len = 0;
-	git_index_entry e;
-	git_oid id;
+	char err[400];
+	int r;
 
 	if (path == NULL || content == NULL) {
 		commit_fail(c, 400, "line %d: a file needs \"path\" and \"content\" strings", c->lineno);
 		return;
 	}
-	if (!repo_path_valid(path)) {
+	if (!builder_repo_path_valid(path)) {
 		commit_fail(c, 400, "line %d: invalid path \"%s\"", c->lineno, path);
 		return;
 	}
@@ -177,50 +150,28 @@ op_file(commit_req *c, json_t *v)
 		commit_fail(c, 400, "line %d: unknown encoding \"%s\" (base64 or utf-8)", c->lineno, enc);
 		return;
 	}
-	if (len > REPO_MAX_FILE) {
-		free(buf);
-		commit_fail(c, 413, "%s is larger than %u MiB", path, REPO_MAX_FILE >> 20);
-		return;
-	}
-	if (git_blob_create_from_buffer(&id, c->repo, buf, len) != 0) {
-		free(buf);
-		commit_fail(c, 500, "internal error: %s could not be stored: %s", path, git_msg());
-		return;
-	}
+	if (len > WEB_MAX_FILE)
+		commit_fail(c, 413, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
+	else if ((r = builder_commit_add(c->bc, path, buf, len, err, sizeof(err))) != 0)
+		builder_fail(c, r, err);
 	free(buf);
-	memset(&e, 0, sizeof(e));
-	e.mode = GIT_FILEMODE_BLOB;
-	e.id = id;
-	e.path = path;
-	e.file_size = (uint32_t)len;
-	/* a file where a directory was (or the reverse) replaces it, as in git add */
-	git_index_remove_directory(c->index, path, 0);
-	if (git_index_add(c->index, &e) != 0)
-		commit_fail(c, 400, "line %d: %s could not be added: %s", c->lineno, path, git_msg());
 }
 
 static void
 op_delete(commit_req *c, json_t *v, int folder)
 {
 	const char *p = json_string_value(json_object_get(v, "path"));
-	char *path = xstrdup(p != NULL ? p : "");
-	size_t before, n = strlen(path);
+	char *path = xstrdup(p != NULL ? p : ""), err[400];
+	size_t n = strlen(path);
+	int r;
 
 	/* the Hub's clients send folders with a trailing slash */
 	if (folder && n > 1 && path[n - 1] == '/')
 		path[n - 1] = '\0';
-	if (!repo_path_valid(path)) {
+	if (!builder_repo_path_valid(path))
 		commit_fail(c, 400, "line %d: a deletion needs a valid \"path\"", c->lineno);
-		free(path);
-		return;
-	}
-	before = git_index_entrycount(c->index);
-	if (folder)
-		git_index_remove_directory(c->index, path, 0);
-	else
-		git_index_remove(c->index, path, 0);
-	if (git_index_entrycount(c->index) == before)
-		commit_fail(c, 404, "line %d: %s does not exist on main", c->lineno, path);
+	else if ((r = builder_commit_remove(c->bc, path, folder, err, sizeof(err))) != 0)
+		builder_fail(c, r, err);
 	free(path);
 }
 
@@ -261,7 +212,7 @@ commit_line(commit_req *c, const char *text, size_t len)
 		op_delete(c, v, 1);
 	} else if (strcmp(key, "lfsFile") == 0) {
 		commit_fail(c, 400, "line %d: LFS files are not supported: files up to %u MiB are "
-		    "committed as regular files", c->lineno, REPO_MAX_FILE >> 20);
+		    "committed as regular files", c->lineno, WEB_MAX_FILE >> 20);
 	} else {
 		commit_fail(c, 400, "line %d: unknown key \"%s\"", c->lineno, key);
 	}
@@ -303,7 +254,7 @@ commit_feed(commit_req *c, const char *data, size_t len)
 
 		if (c->line_len + take > COMMIT_MAX_LINE) {
 			commit_fail(c, 413, "line %d is larger than a %u MiB file encoded", c->lineno + 1,
-			    REPO_MAX_FILE >> 20);
+			    WEB_MAX_FILE >> 20);
 			/* answered now: the client need not send the rest */
 			web_json_error(c->x, c->status, "%s", c->err);
 			c->responded = 1;
@@ -362,8 +313,8 @@ commit_data(void *arg, const char *data, size_t len)
 static void
 commit_free(commit_req *c)
 {
-	git_index_free(c->index);
-	git_repository_free(c->repo);
+	builder_commit_free(c->bc);
+	free(c->repo);
 	free(c->owner);
 	free(c->name);
 	free(c->user);
@@ -374,57 +325,27 @@ commit_free(commit_req *c)
 	free(c);
 }
 
-/* Writes the index as a commit by user and moves main from the parent the commit
- * was built on. 0, -EAGAIN (main moved meanwhile) or -EIO (err set). */
+/* Writes what is staged as a commit by the user: 0 and its sha, or an HTTP status
+ * (412 main moved meanwhile, 500) with err set. */
 static int
-commit_write(podium *p, git_repository *repo, git_index *index, const char *user,
-    const git_oid *parent, const char *message, git_oid *out, char *err, size_t errlen)
+commit_write(commit_req *c, const char *message, char sha[41], char *err, size_t errlen)
 {
-	git_signature *sig = NULL;
-	git_commit *pc = NULL;
-	git_tree *tree = NULL;
-	git_reference *ref = NULL;
-	git_oid tree_id;
-	char *email = xasprintf("%s@users.noreply.%s", user, p->domain);
-	int r = -EIO;
+	char *email = xasprintf("%s@users.noreply.%s", c->user, c->p->domain), e[400];
+	int r = builder_commit_write(c->bc, c->user, email, message, sha, e, sizeof(e));
 
-	if (git_index_write_tree_to(&tree_id, index, repo) != 0 ||
-	    git_tree_lookup(&tree, repo, &tree_id) != 0 ||
-	    git_signature_now(&sig, user, email) != 0 ||
-	    (parent != NULL && git_commit_lookup(&pc, repo, parent) != 0) ||
-	    git_commit_create(out, repo, NULL, sig, sig, "UTF-8", message, tree, parent != NULL ? 1 : 0,
-	    (const git_commit **)&pc) != 0) {
-		snprintf(err, errlen, "internal error: the commit could not be written: %s", git_msg());
-		goto done;
-	}
-	/* compare-and-swap on main: a push or another commit in between wins */
-	r = parent != NULL ?
-	    git_reference_create_matching(&ref, repo, REPO_BRANCH, out, 1, parent, "commit (podium api)") :
-	    git_reference_create(&ref, repo, REPO_BRANCH, out, 0, "commit (podium api)");
-	if (r == GIT_EMODIFIED || r == GIT_EEXISTS || r == GIT_ELOCKED) {
-		snprintf(err, errlen, "main moved while the commit was written: fetch and retry");
-		r = -EAGAIN;
-	} else if (r != 0) {
-		snprintf(err, errlen, "internal error: main could not be updated: %s", git_msg());
-		r = -EIO;
-	}
-done:
 	free(email);
-	git_reference_free(ref);
-	git_commit_free(pc);
-	git_tree_free(tree);
-	git_signature_free(sig);
-	return r;
+	if (r == 0)
+		return 0;
+	snprintf(err, errlen, "%s%s", r == -EAGAIN ? "" : "internal error: ", e);
+	return r == -EAGAIN ? 412 : 500;
 }
 
 static void
-commit_built(podium *p, const char *owner, const char *name, const git_oid *id)
+commit_built(podium *p, const char *owner, const char *name, const char *sha)
 {
-	char sha[GIT_OID_HEXSZ + 1];
 	/* looked up again: the space may have been deleted while the body came */
 	space *s = space_find(p, owner, name);
 
-	git_oid_tostr(sha, sizeof(sha), id);
 	log_info("space %s/%s: commit %.12s through the API", owner, name, sha);
 	if (s != NULL)
 		space_on_push(p, s, sha);
@@ -433,8 +354,7 @@ commit_built(podium *p, const char *owner, const char *name, const git_oid *id)
 static void
 commit_finish(commit_req *c)
 {
-	char err[512], sha[GIT_OID_HEXSZ + 1], *msg;
-	git_oid id;
+	char err[512], sha[41], *msg;
 	int r;
 
 	/* the last line needs no newline (@huggingface/hub sends none) */
@@ -463,20 +383,18 @@ commit_finish(commit_req *c)
 	}
 	msg = c->description[0] != '\0' ? xasprintf("%s\n\n%s\n", c->summary, c->description) :
 	    xasprintf("%s\n", c->summary);
-	r = commit_write(c->p, c->repo, c->index, c->user, c->has_parent ? &c->parent : NULL, msg,
-	    &id, err, sizeof(err));
+	r = commit_write(c, msg, sha, err, sizeof(err));
 	free(msg);
 	if (r != 0) {
-		web_json_error(c->x, r == -EAGAIN ? 412 : 500, "%s", err);
+		web_json_error(c->x, r, "%s", err);
 	} else {
 		char *hub = podium_hub_url(c->p);
 
-		git_oid_tostr(sha, sizeof(sha), &id);
 		web_json(c->x, 200, json_pack("{s:s, s:s++++++, s:b, s:s, s:n}", "commitOid", sha,
 		    "commitUrl", hub, "/spaces/", c->owner, "/", c->name, "/commit/", sha,
 		    "success", 1, "hookOutput", "", "pullRequestUrl"));
 		free(hub);
-		commit_built(c->p, c->owner, c->name, &id);
+		commit_built(c->p, c->owner, c->name, sha);
 	}
 	commit_free(c);
 }
@@ -538,133 +456,93 @@ commit_abort(void *arg)
 }
 
 void
-repo_commit(podium *p, http_exchange *x, space *s, const char *user, const char *rev)
+web_repo_commit(web_call *c)
 {
-	commit_req *c;
+	commit_req *cr;
 	http_body_cb cb = { commit_data, commit_end, commit_abort, NULL, NULL };
+	char *rev, *path;
 
+	if (web_rev_path(c, &rev, &path) != 0)
+		return;
 	if (strcmp(rev, "main") != 0) {
-		web_json_error(x, 400, "podium commits to main only (got revision \"%s\")", rev);
-		return;
+		web_json_error(c->x, 400, "podium commits to main only (got revision \"%s\")", rev);
+	} else {
+		cr = xcalloc(1, sizeof(*cr));
+		cr->p = c->p;
+		cr->x = c->x;
+		cr->owner = xstrdup(space_owner(c->s));
+		cr->name = xstrdup(space_name(c->s));
+		cr->user = xstrdup(c->user);
+		cr->repo = space_repo_path(c->p, c->s);
+		cb.arg = cr;
+		http_exchange_set_body_cb(c->x, &cb);
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->p = p;
-	c->x = x;
-	c->owner = xstrdup(space_owner(s));
-	c->name = xstrdup(space_name(s));
-	c->user = xstrdup(user);
-	if (repo_open(p, s, &c->repo) != 0) {
-		commit_free(c);
-		web_json_error(x, 500, "internal error: the repository could not be opened");
-		return;
-	}
-	cb.arg = c;
-	http_exchange_set_body_cb(x, &cb);
+	free(rev);
+	free(path);
 }
 
 /* ---- preupload ---- */
 
-typedef struct preupload_req {
-	http_exchange *x;
-	char *body;
-	size_t len;
-	int too_big;
-} preupload_req;
-
 static void
-preupload_data(void *arg, const char *data, size_t len)
+preupload_body(web_call *c, json_t *body)
 {
-	preupload_req *a = arg;
-
-	if (a->too_big || a->len + len > (4u << 20)) {
-		a->too_big = 1;
-		return;
-	}
-	a->body = xrealloc(a->body, a->len + len + 1);
-	memcpy(a->body + a->len, data, len);
-	a->len += len;
-}
-
-static void
-preupload_answer(preupload_req *a)
-{
-	json_t *j = a->too_big ? NULL : json_loadb(a->body != NULL ? a->body : "", a->len, 0, NULL);
-	json_t *files = json_object_get(j, "files"), *out = json_array(), *f;
+	json_t *files = json_object_get(body, "files"), *out, *f;
 	size_t i;
 
 	if (!json_is_array(files)) {
-		json_decref(out);
-		web_json_error(a->x, 400, "body must be {\"files\": [{\"path\", \"size\", \"sample\"}]}");
-		goto done;
+		web_json_error(c->x, 400, "body must be {\"files\": [{\"path\", \"size\", \"sample\"}]}");
+		return;
 	}
+	out = json_array();
 	json_array_foreach(files, i, f) {
 		const char *path = json_string_value(json_object_get(f, "path"));
 		json_int_t size = json_integer_value(json_object_get(f, "size"));
 
-		if (path == NULL || !repo_path_valid(path)) {
+		if (path == NULL || !builder_repo_path_valid(path)) {
 			json_decref(out);
-			web_json_error(a->x, 400, "files[%zu]: a valid \"path\" is needed", i);
-			goto done;
+			web_json_error(c->x, 400, "files[%zu]: a valid \"path\" is needed", i);
+			return;
 		}
 		/* no LFS here: big files are refused now, before they are sent */
-		if (size > (json_int_t)REPO_MAX_FILE) {
+		if (size > (json_int_t)WEB_MAX_FILE) {
 			json_decref(out);
-			web_json_error(a->x, 413, "%s is larger than %u MiB", path, REPO_MAX_FILE >> 20);
-			goto done;
+			web_json_error(c->x, 413, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
+			return;
 		}
 		json_array_append_new(out, json_pack("{s:s, s:s, s:b}", "path", path, "uploadMode",
 		    "regular", "shouldIgnore", 0));
 	}
-	web_json(a->x, 200, json_pack("{s:o, s:s}", "files", out, "commitOid", ""));
-done:
-	json_decref(j);
-}
-
-static void
-preupload_end(void *arg)
-{
-	preupload_req *a = arg;
-
-	preupload_answer(a);
-	free(a->body);
-	free(a);
-}
-
-static void
-preupload_abort(void *arg)
-{
-	preupload_req *a = arg;
-
-	free(a->body);
-	free(a);
+	web_json(c->x, 200, json_pack("{s:o, s:s}", "files", out, "commitOid", ""));
 }
 
 void
-repo_preupload(podium *p, http_exchange *x, space *s, const char *user, const char *rev)
+web_repo_preupload(web_call *c)
 {
-	preupload_req *a = xcalloc(1, sizeof(*a));
-	http_body_cb cb = { preupload_data, preupload_end, preupload_abort, NULL, a };
+	char *rev, *path;
 
-	a->x = x;
-	http_exchange_set_body_cb(x, &cb);
+	if (web_rev_path(c, &rev, &path) != 0)
+		return;
+	free(rev);
+	free(path);
+	/* a sample of each file: more than other API bodies */
+	c->body_max = 4u << 20;
+	web_with_body(c, preupload_body);
 }
 
 /* ---- repos/create's files ---- */
 
 int
-repo_commit_files(podium *p, space *s, const char *user, json_t *files, char *err, size_t errlen)
+web_commit_files(podium *p, space *s, const char *user, json_t *files, char *err, size_t errlen)
 {
 	commit_req c = { 0 };
 	json_t *f, *line;
+	char sha[41];
 	size_t i;
-	git_oid id;
 	int r;
 
 	c.p = p;
-	if (repo_open(p, s, &c.repo) != 0) {
-		snprintf(err, errlen, "internal error: the repository could not be opened");
-		return 500;
-	}
+	c.user = (char *)user;
+	c.repo = space_repo_path(p, s);
 	line = json_object();
 	op_header(&c, line);
 	json_decref(line);
@@ -678,17 +556,13 @@ repo_commit_files(podium *p, space *s, const char *user, json_t *files, char *er
 	if (c.status != 0) {
 		snprintf(err, errlen, "files: %s", c.err);
 		r = c.status;
-		goto done;
+	} else if ((r = commit_write(&c, "Initial commit\n", sha, err, errlen)) == 0) {
+		commit_built(p, space_owner(s), space_name(s), sha);
+	} else if (r == 412) {
+		r = 409;
 	}
-	r = commit_write(p, c.repo, c.index, user, c.has_parent ? &c.parent : NULL,
-	    "Initial commit\n", &id, err, errlen);
-	if (r == 0)
-		commit_built(p, space_owner(s), space_name(s), &id);
-	else
-		r = r == -EAGAIN ? 409 : 500;
-done:
-	git_index_free(c.index);
-	git_repository_free(c.repo);
+	builder_commit_free(c.bc);
+	free(c.repo);
 	free(c.summary);
 	free(c.description);
 	free(c.line);

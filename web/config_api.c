@@ -9,8 +9,9 @@
  *
  *   POST   /api/spaces/O/N/hardware    {"flavor"}  → the runtime JSON   (writers)
  *
- * A change restarts the app with the new environment or limits (the new instance
- * takes over once it answers). No answer carries a secret's value. */
+ * Who may call which is the route table's (api.c). A change restarts the app
+ * with the new environment or limits (the new instance takes over once it
+ * answers). No answer carries a secret's value. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include "orchestrator/hardware.h"
 #include "orchestrator/secrets.h"
 #include "orchestrator/space.h"
-#include "web/web.h"
+#include "web/web_int.h"
 
 /* Optional string member: 0 (absent or null → *out NULL), -1 answered 400. */
 static int
@@ -49,114 +50,94 @@ error_status(int r)
 	return r == -EINVAL ? 400 : r == -EEXIST ? 409 : r == -ENOENT ? 404 : 500;
 }
 
-/* POST and DELETE, once the body is in. ctx is the request path. */
+/* POST and DELETE of a secret (secret) or a variable, once the body is in. */
 static void
-config_change(podium *p, http_exchange *x, json_t *body, const char *user, const char *ctx)
+config_change(web_call *c, json_t *body, int secret)
 {
-	const http_request *r = http_exchange_request(x);
-	char owner[128], name[128], kind[16], err[512];
 	const char *key, *value, *desc;
-	int secret, del = strcmp(r->method, "DELETE") == 0, rc;
-	space *s;
+	char err[512];
+	int rc;
 
-	if (sscanf(ctx, "/api/spaces/%127[^/]/%127[^/]/%15s", owner, name, kind) != 3 ||
-	    (s = space_find(p, owner, name)) == NULL) {
-		web_json_error(x, 404, "space %s/%s not found", owner, name);
-		return;
-	}
-	secret = strcmp(kind, "secrets") == 0;
-	if (opt_string(x, body, "key", &key) != 0 || opt_string(x, body, "value", &value) != 0 ||
-	    opt_string(x, body, "description", &desc) != 0)
+	if (opt_string(c->x, body, "key", &key) != 0 || opt_string(c->x, body, "value", &value) != 0 ||
+	    opt_string(c->x, body, "description", &desc) != 0)
 		return;
 	if (key == NULL) {
-		web_json_error(x, 400, "missing \"key\" (a string)");
+		web_json_error(c->x, 400, "missing \"key\" (a string)");
 		return;
 	}
-	if (del) {
-		rc = space_config_delete(p, s, secret, key, err, sizeof(err));
+	if (strcmp(c->r->method, "DELETE") == 0) {
+		rc = space_config_delete(c->p, c->s, secret, key, err, sizeof(err));
 	} else if (value == NULL) {
-		web_json_error(x, 400, "missing \"value\" (a string)");
+		web_json_error(c->x, 400, "missing \"value\" (a string)");
 		return;
 	} else {
-		rc = space_config_set(p, s, secret, key, value, desc, err, sizeof(err));
+		rc = space_config_set(c->p, c->s, secret, key, value, desc, err, sizeof(err));
 	}
 	if (rc != 0)
-		web_json_error(x, error_status(rc), "%s", err);
+		web_json_error(c->x, error_status(rc), "%s", err);
 	else
-		web_json(x, 200, space_config_json(p, s, secret));
-}
-
-void
-web_config_handle(podium *p, http_exchange *x, space *s, const char *user, const char *kind)
-{
-	const http_request *r = http_exchange_request(x);
-	int secret = strcmp(kind, "secrets") == 0;
-	int get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-	int change = strcmp(r->method, "POST") == 0 || strcmp(r->method, "DELETE") == 0;
-
-	if (!get && !change) {
-		web_json_error(x, 405, "use GET, POST or DELETE");
-		return;
-	}
-	if (get && !secret) {
-		web_json(x, 200, space_config_json(p, s, 0));
-		return;
-	}
-	if (user == NULL) {
-		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
-		return;
-	}
-	if (!auth_may_write(user, space_owner(s))) {
-		web_json_error(x, 403, "user %s may not %s the %s of %s/%s", user, get ? "list" : "change",
-		    kind, space_owner(s), space_name(s));
-		return;
-	}
-	if (get)
-		web_json(x, 200, space_config_json(p, s, 1));
-	else
-		web_with_body(p, x, user, config_change, r->path);
+		web_json(c->x, 200, space_config_json(c->p, c->s, secret));
 }
 
 static void
-hardware_change(podium *p, http_exchange *x, json_t *body, const char *user, const char *ctx)
+variables_body(web_call *c, json_t *body)
 {
-	char owner[128], name[128];
+	config_change(c, body, 0);
+}
+
+static void
+secrets_body(web_call *c, json_t *body)
+{
+	config_change(c, body, 1);
+}
+
+void
+web_variables_list(web_call *c)
+{
+	web_json(c->x, 200, space_config_json(c->p, c->s, 0));
+}
+
+void
+web_variables_change(web_call *c)
+{
+	web_with_body(c, variables_body);
+}
+
+void
+web_secrets_list(web_call *c)
+{
+	web_json(c->x, 200, space_config_json(c->p, c->s, 1));
+}
+
+void
+web_secrets_change(web_call *c)
+{
+	web_with_body(c, secrets_body);
+}
+
+static void
+hardware_body(web_call *c, json_t *body)
+{
 	const char *want;
 	const flavor *f;
-	space *s;
 
-	if (sscanf(ctx, "/api/spaces/%127[^/]/%127[^/]/", owner, name) != 2 ||
-	    (s = space_find(p, owner, name)) == NULL) {
-		web_json_error(x, 404, "space %s/%s not found", owner, name);
-		return;
-	}
-	if (opt_string(x, body, "flavor", &want) != 0)
+	if (opt_string(c->x, body, "flavor", &want) != 0)
 		return;
 	if (want == NULL) {
-		web_json_error(x, 400, "missing \"flavor\" (a string): one of %s", flavor_names());
+		web_json_error(c->x, 400, "missing \"flavor\" (a string): one of %s", flavor_names());
 	} else if ((f = flavor_find(want)) == NULL) {
-		web_json_error(x, 400, "unknown flavor \"%.64s\": use one of %s", want, flavor_names());
-	} else if (f->admin_only && !auth_is_admin(user)) {
-		web_json_error(x, 403, "flavor %s is reserved for the admin", f->name);
-	} else if (space_set_flavor(s, f) != 0) {
-		web_json_error(x, 500, "could not record the flavor");
+		web_json_error(c->x, 400, "unknown flavor \"%.64s\": use one of %s", want, flavor_names());
+	} else if (f->admin_only && !auth_is_admin(c->user)) {
+		web_json_error(c->x, 403, "flavor %s is reserved for the admin", f->name);
+	} else if (space_set_flavor(c->s, f) != 0) {
+		web_json_error(c->x, 500, "could not record the flavor");
 	} else {
-		web_json(x, 200, space_runtime_json(s));
+		web_json(c->x, 200, space_runtime_json(c->s));
 	}
 }
 
 void
-web_hardware_handle(podium *p, http_exchange *x, space *s, const char *user)
+web_hardware_set(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
-
-	if (strcmp(r->method, "POST") != 0)
-		web_json_error(x, 405, "use POST");
-	else if (user == NULL)
-		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
-	else if (!auth_may_write(user, space_owner(s)))
-		web_json_error(x, 403, "user %s may not change the hardware of %s/%s", user,
-		    space_owner(s), space_name(s));
-	else
-		web_with_body(p, x, user, hardware_change, r->path);
+	web_with_body(c, hardware_body);
 }

@@ -12,8 +12,8 @@
  *                                                     → {"url","name","id"}
  *
  * Only the owner or an admin may change a space: others get 401 without a
- * token, 404 for a private space they cannot see (checked by the caller) and
- * 403 otherwise. Anyone who can read a space may duplicate it into an
+ * token, 404 for a private space they cannot see and 403 otherwise (the route
+ * table's access, api.c). Anyone who can read a space may duplicate it into an
  * owner they may write to (as on the Hub). */
 #include <errno.h>
 #include <stdio.h>
@@ -24,22 +24,7 @@
 #include "orchestrator/lifecycle.h"
 #include "orchestrator/space.h"
 #include "common/util.h"
-#include "web/web.h"
-
-/* The space named by arg ("owner/name"), found again once the body is in:
- * it may have been deleted meanwhile. */
-static space *
-space_of_arg(podium *p, http_exchange *x, const char *arg)
-{
-	const char *slash = strchr(arg, '/');
-	char *owner = xstrndup(arg, (size_t)(slash - arg));
-	space *s = space_find(p, owner, slash + 1);
-
-	free(owner);
-	if (s == NULL)
-		web_json_error(x, 404, "space %s not found", arg);
-	return s;
-}
+#include "web/web_int.h"
 
 static void
 answer(http_exchange *x, space *s, int r, const char *err)
@@ -65,60 +50,48 @@ int_member(http_exchange *x, json_t *body, const char *key, long long *out)
 }
 
 static void
-sleeptime_body(podium *p, http_exchange *x, json_t *body, const char *user, const char *arg)
+sleeptime_body(web_call *c, json_t *body)
 {
-	space *s = space_of_arg(p, x, arg);
 	char err[256];
 	long long n;
 
-	(void)user;
-	if (s == NULL || int_member(x, body, "seconds", &n) != 0)
-		return;
-	answer(x, s, space_set_sleep_time(s, n, err, sizeof(err)), err);
+	if (int_member(c->x, body, "seconds", &n) == 0)
+		answer(c->x, c->s, space_set_sleep_time(c->s, n, err, sizeof(err)), err);
 }
 
 static void
-storage_body(podium *p, http_exchange *x, json_t *body, const char *user, const char *arg)
+storage_body(web_call *c, json_t *body)
 {
-	space *s = space_of_arg(p, x, arg);
 	const char *tier = json_string_value(json_object_get(body, "tier"));
 	char err[512];
 
-	(void)user;
-	if (s == NULL)
-		return;
-	if (tier == NULL) {
-		web_json_error(x, 400, "\"tier\" must be a string (a storage tier)");
-		return;
-	}
-	answer(x, s, space_set_storage(s, tier, err, sizeof(err)), err);
+	if (tier == NULL)
+		web_json_error(c->x, 400, "\"tier\" must be a string (a storage tier)");
+	else
+		answer(c->x, c->s, space_set_storage(c->s, tier, err, sizeof(err)), err);
 }
 
 static void
-rollback_body(podium *p, http_exchange *x, json_t *body, const char *user, const char *arg)
+rollback_body(web_call *c, json_t *body)
 {
-	space *s = space_of_arg(p, x, arg);
 	char err[512];
 	long long n;
 
-	(void)user;
-	if (s == NULL || int_member(x, body, "release", &n) != 0)
-		return;
-	answer(x, s, space_rollback(s, n, err, sizeof(err)), err);
+	if (int_member(c->x, body, "release", &n) == 0)
+		answer(c->x, c->s, space_rollback(c->s, n, err, sizeof(err)), err);
 }
 
 static void
-duplicate_body(podium *p, http_exchange *x, json_t *body, const char *user, const char *arg)
+duplicate_body(web_call *c, json_t *body)
 {
-	space *src = space_of_arg(p, x, arg), *dst;
+	space *src = c->s, *dst;
+	http_exchange *x = c->x;
 	const char *repo = json_string_value(json_object_get(body, "repository"));
 	json_t *priv = json_object_get(body, "private");
 	char owner[128], name[128], err[512];
 	const char *slash;
 	int r;
 
-	if (src == NULL)
-		return;
 	if (repo == NULL || (slash = strchr(repo, '/')) == NULL || slash == repo ||
 	    (size_t)(slash - repo) >= sizeof(owner) || strlen(slash + 1) >= sizeof(name)) {
 		web_json_error(x, 400, "\"repository\" must be \"owner/name\" (a string)");
@@ -130,76 +103,73 @@ duplicate_body(podium *p, http_exchange *x, json_t *body, const char *user, cons
 	}
 	snprintf(owner, sizeof(owner), "%.*s", (int)(slash - repo), repo);
 	snprintf(name, sizeof(name), "%s", slash + 1);
-	if (!auth_may_write(user, owner)) {
-		web_json_error(x, 403, "user %s may not create spaces under %s", user, owner);
+	if (!auth_may_write(c->user, owner)) {
+		web_json_error(x, 403, "user %s may not create spaces under %s", c->user, owner);
 		return;
 	}
 	/* the copy is as private as its source unless told otherwise */
-	r = space_duplicate(p, src, owner, name, json_is_boolean(priv) ? json_is_true(priv) :
+	r = space_duplicate(c->p, src, owner, name, json_is_boolean(priv) ? json_is_true(priv) :
 	    space_is_private(src), &dst, err, sizeof(err));
 	if (r != 0) {
 		web_json_error(x, r == -EEXIST ? 409 : r == -EINVAL ? 400 : 500, "%s", err);
 		return;
 	}
-	web_json(x, 200, web_repo_created(p, dst));
+	web_json(x, 200, web_repo_created(c->p, dst));
 }
 
-/* "factory=true" (or 1) among the query's parameters. */
+/* "factory=true" (or 1) in the query. */
 static int
 query_factory(const char *q)
 {
-	while (q != NULL && *q != '\0') {
-		size_t n = strcspn(q, "&");
+	char *v = web_query_get(q, "factory");
+	int yes = v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
 
-		if ((n == 12 && strncmp(q, "factory=true", 12) == 0) ||
-		    (n == 9 && strncmp(q, "factory=1", 9) == 0))
-			return 1;
-		q += n + (q[n] == '&');
-	}
-	return 0;
+	free(v);
+	return yes;
 }
 
-int
-web_lifecycle_api(podium *p, http_exchange *x, space *s, const char *rest, const char *user)
+void
+web_restart(web_call *c)
 {
-	static const char *const posts[] = { "/restart", "/pause", "/sleeptime", "/rollback",
-		"/duplicate", "/storage", NULL };
-	const http_request *r = http_exchange_request(x);
-	const char *allow = strcmp(rest, "/releases") == 0 ? "GET, HEAD" : NULL;
-	char id[260], err[512];
+	char err[512];
 
-	for (int i = 0; allow == NULL && posts[i] != NULL; i++)
-		if (strcmp(rest, posts[i]) == 0)
-			allow = "POST";
-	if (allow == NULL)
-		return 0;
-	if (!web_allow(x, allow, 1))
-		return 1;
-	if (user == NULL) {
-		web_json_error(x, 401, "authentication required: send Authorization: Bearer TOKEN");
-		return 1;
-	}
-	snprintf(id, sizeof(id), "%s/%s", space_owner(s), space_name(s));
-	if (strcmp(rest, "/duplicate") == 0) {
-		web_with_body(p, x, user, duplicate_body, id);
-		return 1;
-	}
-	if (!auth_may_write(user, space_owner(s))) {
-		web_json_error(x, 403, "user %s may not manage %s/%s", user, space_owner(s),
-		    space_name(s));
-		return 1;
-	}
-	if (strcmp(rest, "/releases") == 0)
-		web_json(x, 200, space_releases_json(s));
-	else if (strcmp(rest, "/restart") == 0)
-		answer(x, s, space_restart(s, query_factory(r->query), err, sizeof(err)), err);
-	else if (strcmp(rest, "/pause") == 0)
-		answer(x, s, space_pause(s, err, sizeof(err)), err);
-	else if (strcmp(rest, "/storage") == 0)
-		web_with_body(p, x, user, storage_body, id);
-	else if (strcmp(rest, "/sleeptime") == 0)
-		web_with_body(p, x, user, sleeptime_body, id);
-	else
-		web_with_body(p, x, user, rollback_body, id);
-	return 1;
+	answer(c->x, c->s, space_restart(c->s, query_factory(c->r->query), err, sizeof(err)), err);
+}
+
+void
+web_pause(web_call *c)
+{
+	char err[512];
+
+	answer(c->x, c->s, space_pause(c->s, err, sizeof(err)), err);
+}
+
+void
+web_releases(web_call *c)
+{
+	web_json(c->x, 200, space_releases_json(c->s));
+}
+
+void
+web_sleeptime(web_call *c)
+{
+	web_with_body(c, sleeptime_body);
+}
+
+void
+web_storage(web_call *c)
+{
+	web_with_body(c, storage_body);
+}
+
+void
+web_rollback(web_call *c)
+{
+	web_with_body(c, rollback_body);
+}
+
+void
+web_duplicate(web_call *c)
+{
+	web_with_body(c, duplicate_body);
 }

@@ -21,7 +21,7 @@
 #include "common/logfile.h"
 #include "orchestrator/space.h"
 #include "common/util.h"
-#include "web/web.h"
+#include "web/web_int.h"
 
 #define POLL_MS 200
 #define STREAM_MAX_MS (60 * 60 * 1000)
@@ -218,10 +218,13 @@ stream_body_end(void *arg)
 	stream_free(ls);
 }
 
-void
-web_logs_stream(podium *p, http_exchange *x, space *s, int build)
+static void
+logs_stream(web_call *c, int build)
 {
-	const http_request *r = http_exchange_request(x);
+	podium *p = c->p;
+	http_exchange *x = c->x;
+	space *s = c->s;
+	const http_request *r = c->r;
 	const char *accept = http_request_header(r, "accept");
 	char *path = build ? space_build_log_path(p, s) : space_app_log_path(p, s);
 	http_header h[] = { { "Content-Type", "text/event-stream" }, { "Cache-Control", "no-cache" },
@@ -260,4 +263,16 @@ web_logs_stream(podium *p, http_exchange *x, space *s, int build)
 	http_response_start(x, 200, h, 3, -1);
 	stream_pump(ls);
 	uv_timer_start(&ls->timer, stream_tick, POLL_MS, POLL_MS);
+}
+
+void
+web_logs_build(web_call *c)
+{
+	logs_stream(c, 1);
+}
+
+void
+web_logs_run(web_call *c)
+{
+	logs_stream(c, 0);
 }

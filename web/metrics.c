@@ -24,7 +24,7 @@
 #include "orchestrator/store/store.h"
 #include "orchestrator/host/usage.h"
 #include "common/util.h"
-#include "web/web.h"
+#include "web/web_int.h"
 
 static const double build_bounds_s[] = { 1, 5, 10, 30, 60, 120, 300, 600, 1200 };
 #define BUILD_BUCKETS (sizeof(build_bounds_s) / sizeof(build_bounds_s[0]) + 1)
@@ -155,10 +155,30 @@ spaces_collect(podium *p, space_metrics **out_m, size_t *out_n)
 	*out_n = n;
 }
 
+/* One space's series of a histogram: count[k] observations in bucket k, whose
+ * upper bound is bound_s[k] (the last bucket has none), and their sum. */
 static void
-write_spaces(out *o, space_metrics *m, size_t n)
+histogram(out *o, const char *name, const char *id, const uint64_t *count, const double *bound_s,
+    size_t nb, const char *sum)
+{
+	unsigned long long cum = 0;
+
+	for (size_t k = 0; k + 1 < nb; k++) {
+		cum += count[k];
+		put(o, "%s_bucket{space=\"%s\",le=\"%g\"} %llu\n", name, id, bound_s[k], cum);
+	}
+	cum += count[nb - 1];
+	put(o, "%s_bucket{space=\"%s\",le=\"+Inf\"} %llu\n%s_sum{space=\"%s\"} %s\n"
+	    "%s_count{space=\"%s\"} %llu\n", name, id, cum, name, id, sum, name, id, cum);
+}
+
+/* What the proxy counted for each space, and its app's restarts. */
+static void
+write_traffic(out *o, space_metrics *m, size_t n)
 {
 	static const char *const classes[6] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	double bounds[PROXY_DURATION_BUCKETS - 1];
+	char sum[32];
 	size_t i;
 	int k;
 
@@ -176,21 +196,14 @@ write_spaces(out *o, space_metrics *m, size_t n)
 
 	family(o, "podium_space_http_request_duration_seconds", "histogram",
 	    "Time from request start to the end of its response, through the proxy.");
+	for (k = 0; k < PROXY_DURATION_BUCKETS - 1; k++)
+		bounds[k] = proxy_duration_bounds_ms[k] / 1000.0;
 	for (i = 0; i < n; i++) {
-		unsigned long long cum = 0;
-
 		if (m[i].px.requests == 0)
 			continue; /* a labelled histogram appears with its first observation */
-		for (k = 0; k < PROXY_DURATION_BUCKETS - 1; k++) {
-			cum += m[i].px.duration[k];
-			put(o, "podium_space_http_request_duration_seconds_bucket{space=\"%s\",le=\"%g\"} %llu\n",
-			    m[i].id, proxy_duration_bounds_ms[k] / 1000.0, cum);
-		}
-		cum += m[i].px.duration[PROXY_DURATION_BUCKETS - 1];
-		put(o, "podium_space_http_request_duration_seconds_bucket{space=\"%s\",le=\"+Inf\"} %llu\n"
-		    "podium_space_http_request_duration_seconds_sum{space=\"%s\"} %.3f\n"
-		    "podium_space_http_request_duration_seconds_count{space=\"%s\"} %llu\n",
-		    m[i].id, cum, m[i].id, (double)m[i].px.duration_sum_ms / 1000.0, m[i].id, cum);
+		snprintf(sum, sizeof(sum), "%.3f", (double)m[i].px.duration_sum_ms / 1000.0);
+		histogram(o, "podium_space_http_request_duration_seconds", m[i].id, m[i].px.duration,
+		    bounds, PROXY_DURATION_BUCKETS, sum);
 	}
 
 	family(o, "podium_space_received_bytes_total", "counter", "Request body bytes received for the space.");
@@ -214,45 +227,41 @@ write_spaces(out *o, space_metrics *m, size_t n)
 	    "Restarts of the space's app after it exited, since the daemon started.");
 	for (i = 0; i < n; i++)
 		put(o, "podium_space_restarts_total{space=\"%s\"} %u\n", m[i].id, space_restarts(m[i].s));
+}
+
+/* How long the space's apps took to start and its builds to finish. */
+static void
+write_timings(out *o, space_metrics *m, size_t n)
+{
+	char sum[32];
 
 	family(o, "podium_space_cold_start_seconds", "histogram",
 	    "Time from starting the space's app to its port answering, since the daemon started.");
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const cold_starts *cs = space_cold_starts(m[i].s);
-		unsigned long long cum = 0;
 
 		if (cs->n == 0)
 			continue;
-		for (k = 0; k < COLD_START_BUCKETS - 1; k++) {
-			cum += cs->count[k];
-			put(o, "podium_space_cold_start_seconds_bucket{space=\"%s\",le=\"%g\"} %llu\n",
-			    m[i].id, cold_start_bounds_s[k], cum);
-		}
-		put(o, "podium_space_cold_start_seconds_bucket{space=\"%s\",le=\"+Inf\"} %llu\n"
-		    "podium_space_cold_start_seconds_sum{space=\"%s\"} %.3f\n"
-		    "podium_space_cold_start_seconds_count{space=\"%s\"} %llu\n",
-		    m[i].id, (unsigned long long)cs->n, m[i].id, cs->sum_s, m[i].id,
-		    (unsigned long long)cs->n);
+		snprintf(sum, sizeof(sum), "%.3f", cs->sum_s);
+		histogram(o, "podium_space_cold_start_seconds", m[i].id, cs->count, cold_start_bounds_s,
+		    COLD_START_BUCKETS, sum);
 	}
-
 	family(o, "podium_space_build_duration_seconds", "histogram",
 	    "Duration of the space's finished builds (whole seconds).");
-	for (i = 0; i < n; i++) {
-		unsigned long long cum = 0;
-
+	for (size_t i = 0; i < n; i++) {
 		if (m[i].nbuilds == 0)
 			continue;
-		for (size_t b = 0; b < BUILD_BUCKETS - 1; b++) {
-			cum += m[i].builds[b];
-			put(o, "podium_space_build_duration_seconds_bucket{space=\"%s\",le=\"%g\"} %llu\n",
-			    m[i].id, build_bounds_s[b], cum);
-		}
-		put(o, "podium_space_build_duration_seconds_bucket{space=\"%s\",le=\"+Inf\"} %llu\n"
-		    "podium_space_build_duration_seconds_sum{space=\"%s\"} %g\n"
-		    "podium_space_build_duration_seconds_count{space=\"%s\"} %llu\n",
-		    m[i].id, (unsigned long long)m[i].nbuilds, m[i].id, m[i].build_sum, m[i].id,
-		    (unsigned long long)m[i].nbuilds);
+		snprintf(sum, sizeof(sum), "%g", m[i].build_sum);
+		histogram(o, "podium_space_build_duration_seconds", m[i].id, m[i].builds, build_bounds_s,
+		    BUILD_BUCKETS, sum);
 	}
+}
+
+/* What the space's running app uses now. */
+static void
+write_usage(out *o, space_metrics *m, size_t n)
+{
+	size_t i;
 
 	family(o, "podium_space_cpu_seconds_total", "counter",
 	    "CPU time used by the space's running app (restarts from 0 with a new instance).");
@@ -334,33 +343,20 @@ write_process(out *o)
 }
 
 void
-web_metrics_handle(podium *p, http_exchange *x)
+web_metrics(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
-	static const http_header www[] = { { "WWW-Authenticate", "Bearer" } };
-	int presented = 0;
-	char *user = auth_user(p, r, &presented);
 	space_metrics *m;
 	size_t n;
 	out o = { 0 };
 
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-		web_json_error(x, 405, "use GET");
-	} else if (user == NULL) {
-		static const char msg[] = "{\"error\":\"authentication required: send the admin token "
-		    "as Authorization: Bearer TOKEN\"}";
-		http_respond(x, 401, "application/json", www, 1, msg, sizeof(msg) - 1);
-	} else if (!auth_is_admin(user)) {
-		web_json_error(x, 403, "user %s may not read /metrics: admin only", user);
-	} else {
-		o.cap = 64 * 1024;
-		o.p = xmalloc(o.cap);
-		spaces_collect(p, &m, &n);
-		write_spaces(&o, m, n);
-		write_process(&o);
-		free(m);
-		http_respond(x, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, o.p, o.len);
-		free(o.p);
-	}
-	free(user);
+	o.cap = 64 * 1024;
+	o.p = xmalloc(o.cap);
+	spaces_collect(c->p, &m, &n);
+	write_traffic(&o, m, n);
+	write_timings(&o, m, n);
+	write_usage(&o, m, n);
+	write_process(&o);
+	free(m);
+	http_respond(c->x, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, o.p, o.len);
+	free(o.p);
 }

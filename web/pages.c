@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/page.h"
+#include "web/web_int.h"
 #include "orchestrator/space.h"
 #include "common/util.h"
 
@@ -187,28 +187,27 @@ gallery_card(page *pg, podium *p, space *s, int order)
 }
 
 void
-web_page_index(podium *p, http_exchange *x, const char *user)
+web_page_index(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
 	page pg = { 0 };
 	int n = 0;
 
-	page_begin(&pg, p, r, user, "Spaces", "gallery");
+	page_begin(&pg, c->p, c->r, c->user, "Spaces", "gallery");
 	page_raw(&pg, "<h1>Spaces</h1><div class=\"tools\"><label for=\"search\">Search</label>"
 	    "<input id=\"search\" type=\"search\" placeholder=\"title, owner or name\">"
 	    "<label for=\"sort\">Sort</label><select id=\"sort\"><option value=\"new\">Newest</option>"
 	    "<option value=\"old\">Oldest</option><option value=\"title\">Title</option>"
 	    "<option value=\"stage\">Stage</option></select></div><ul class=\"cards\" id=\"cards\">");
-	for (space *s = p->spaces; s != NULL; s = space_next(s)) {
-		if (space_is_private(s) && !auth_may_write(user, space_owner(s)))
+	for (space *s = c->p->spaces; s != NULL; s = space_next(s)) {
+		if (!web_may_read(c->user, s))
 			continue;
-		gallery_card(&pg, p, s, n++);
+		gallery_card(&pg, c->p, s, n++);
 	}
 	page_raw(&pg, "</ul>");
 	if (n == 0)
 		page_raw(&pg, "<p class=\"muted\">No spaces yet. <a href=\"/new\">Create one</a>, or "
 		    "<code>POST /api/repos/create</code>.</p>");
-	page_finish(&pg, x, 200, NULL, 0);
+	page_finish(&pg, c->x, 200, NULL, 0);
 }
 
 void

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "orchestrator/host/flavors.h"
-#include "web/page.h"
+#include "web/web_int.h"
 #include "orchestrator/space.h"
 #include "proxy/ticket.h"
 #include "common/util.h"
@@ -70,10 +70,9 @@ app_frame_url(const char *host, space *s, const char *sub)
 }
 
 void
-web_page_space(podium *p, http_exchange *x, space *s, const char *user)
+web_page_space(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
-	json_t *j = space_json(p, s, 1);
+	json_t *j = space_json(c->p, c->s, 1);
 	json_t *rt = json_object_get(j, "runtime");
 	const char *id = json_string_value(json_object_get(j, "id"));
 	const char *host = json_string_value(json_object_get(j, "host"));
@@ -81,15 +80,15 @@ web_page_space(podium *p, http_exchange *x, space *s, const char *user)
 	const char *stage = json_string_value(json_object_get(rt, "stage"));
 	const char *title = json_string_value(json_object_get(json_object_get(j, "cardData"), "title"));
 	const char *h = strstr(host, "://");
-	char *hub = podium_hub_url(p), *sub, *frame;
+	char *hub = podium_hub_url(c->p), *sub, *frame;
 	page pg = { 0 };
 
 	/* OWNER-NAME out of http://OWNER-NAME.DOMAIN:PORT */
 	h = h != NULL ? h + 3 : host;
 	sub = xstrndup(h, strcspn(h, "."));
-	frame = app_frame_url(host, s, sub);
-	page_begin(&pg, p, r, user, title != NULL ? title : id, "space");
-	space_header(&pg, j, s, user, "");
+	frame = app_frame_url(host, c->s, sub);
+	page_begin(&pg, c->p, c->r, c->user, title != NULL ? title : id, "space");
+	space_header(&pg, j, c->s, c->user, "");
 	page_raw(&pg, "<section id=\"state\">");
 	if (strcmp(stage, "RUNNING_BUILDING") == 0 || strcmp(stage, "RUNNING_APP_STARTING") == 0) {
 		/* the previous release serves until the new one is ready */
@@ -137,7 +136,7 @@ web_page_space(podium *p, http_exchange *x, space *s, const char *user)
 	page_raw(&pg, "/spaces/");
 	page_text(&pg, id);
 	page_raw(&pg, " main</pre>");
-	if (auth_may_write(user, space_owner(s))) {
+	if (auth_may_write(c->user, space_owner(c->s))) {
 		page_raw(&pg, "<p>The git remote (your user name, a write token from "
 		    "<a href=\"/settings/tokens\">Tokens</a> as the password):</p><pre id=\"giturl\">");
 		page_text(&pg, hub);
@@ -146,7 +145,7 @@ web_page_space(podium *p, http_exchange *x, space *s, const char *user)
 		page_raw(&pg, "</pre><button type=\"button\" data-copy=\"giturl\">Copy git remote</button>");
 	}
 	page_raw(&pg, "</section>");
-	page_finish(&pg, x, 200, NULL, 0);
+	page_finish(&pg, c->x, 200, NULL, 0);
 	free(frame);
 	free(sub);
 	free(hub);
@@ -154,15 +153,14 @@ web_page_space(podium *p, http_exchange *x, space *s, const char *user)
 }
 
 void
-web_page_logs(podium *p, http_exchange *x, space *s, const char *user)
+web_page_logs(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
-	json_t *j = space_json(p, s, 1);
+	json_t *j = space_json(c->p, c->s, 1);
 	const char *id = json_string_value(json_object_get(j, "id"));
 	page pg = { 0 };
 
-	page_begin(&pg, p, r, user, id, "logs");
-	space_header(&pg, j, s, user, "/logs");
+	page_begin(&pg, c->p, c->r, c->user, id, "logs");
+	space_header(&pg, j, c->s, c->user, "/logs");
 	page_raw(&pg, "<p><label><input type=\"checkbox\" id=\"follow\" checked> Follow</label></p>");
 	for (int i = 0; i < 2; i++) {
 		page_raw(&pg, i == 0 ? "<h2 id=\"build-h\">Build log</h2>" : "<h2 id=\"run-h\">App log</h2>");
@@ -172,7 +170,7 @@ web_page_logs(podium *p, http_exchange *x, space *s, const char *user)
 		page_text(&pg, id);
 		page_raw(&pg, i == 0 ? "/logs/build\"></pre>" : "/logs/run\"></pre>");
 	}
-	page_finish(&pg, x, 200, NULL, 0);
+	page_finish(&pg, c->x, 200, NULL, 0);
 	json_decref(j);
 }
 
@@ -190,102 +188,113 @@ form_open(page *pg, const char *id, const char *api, const char *method, const c
 	page_raw(pg, "</h2>");
 }
 
-void
-web_page_settings(podium *p, http_exchange *x, space *s, const char *user)
+/* Settings: restart, pause, sleep time, hardware, storage. */
+static void
+settings_controls(page *pg, const char *id, json_t *rt)
 {
-	const http_request *r = http_exchange_request(x);
-	json_t *j = space_json(p, s, 1);
-	json_t *rt = json_object_get(j, "runtime");
-	const char *id = json_string_value(json_object_get(j, "id"));
-	const char *cur = json_string_value(json_object_get(json_object_get(rt, "hardware"), "requested"));
-	char names[1024];
-	page pg = { 0 };
-
-	page_begin(&pg, p, r, user, id, "settings");
-	space_header(&pg, j, s, user, "/settings");
-	page_raw(&pg, "<p id=\"result\" role=\"status\" aria-live=\"polite\"></p>");
-	page_raw(&pg, "<div class=\"panel\"><h2>Run</h2><div class=\"row\">");
 	static const char *const acts[][3] = {
 		{ "/restart", "Restart", "restart" }, { "/restart?factory=true", "Factory rebuild", "factory" },
 		{ "/pause", "Pause", "pause" }, { "/restart", "Resume", "resume" } };
-	for (size_t i = 0; i < 4; i++) {
-		page_raw(&pg, "<button type=\"button\" data-post=\"/api/spaces/");
-		page_text(&pg, id);
-		page_raw(&pg, acts[i][0]);
-		page_raw(&pg, "\" id=\"act-");
-		page_raw(&pg, acts[i][2]);
-		page_raw(&pg, "\">");
-		page_raw(&pg, acts[i][1]);
-		page_raw(&pg, "</button>");
-	}
-	page_raw(&pg, "</div></div>");
-
-	form_open(&pg, id, "/sleeptime", "POST", "Sleep time");
-	page_raw(&pg, "<label for=\"seconds\">Sleep after this many idle seconds (-1: never)</label>"
-	    "<input id=\"seconds\" name=\"seconds\" type=\"number\" data-type=\"int\" min=\"-1\" value=\"");
+	const char *cur = json_string_value(json_object_get(json_object_get(rt, "hardware"), "requested"));
 	json_t *gc = json_object_get(rt, "gcTimeout");
-	page_textf(&pg, "%lld", json_is_integer(gc) ? (long long)json_integer_value(gc) : -1LL);
-	page_raw(&pg, "\"><button type=\"submit\">Save sleep time</button></form>");
+	char names[1024];
 
-	form_open(&pg, id, "/hardware", "POST", "Hardware");
-	page_raw(&pg, "<label for=\"flavor\">Flavor</label><select id=\"flavor\" name=\"flavor\">");
+	page_raw(pg, "<div class=\"panel\"><h2>Run</h2><div class=\"row\">");
+	for (size_t i = 0; i < 4; i++) {
+		page_raw(pg, "<button type=\"button\" data-post=\"/api/spaces/");
+		page_text(pg, id);
+		page_raw(pg, acts[i][0]);
+		page_raw(pg, "\" id=\"act-");
+		page_raw(pg, acts[i][2]);
+		page_raw(pg, "\">");
+		page_raw(pg, acts[i][1]);
+		page_raw(pg, "</button>");
+	}
+	page_raw(pg, "</div></div>");
+
+	form_open(pg, id, "/sleeptime", "POST", "Sleep time");
+	page_raw(pg, "<label for=\"seconds\">Sleep after this many idle seconds (-1: never)</label>"
+	    "<input id=\"seconds\" name=\"seconds\" type=\"number\" data-type=\"int\" min=\"-1\" value=\"");
+	page_textf(pg, "%lld", json_is_integer(gc) ? (long long)json_integer_value(gc) : -1LL);
+	page_raw(pg, "\"><button type=\"submit\">Save sleep time</button></form>");
+
+	form_open(pg, id, "/hardware", "POST", "Hardware");
+	page_raw(pg, "<label for=\"flavor\">Flavor</label><select id=\"flavor\" name=\"flavor\">");
 	snprintf(names, sizeof(names), "%s", flavor_names());
 	for (char *save = NULL, *f = strtok_r(names, ", ", &save); f != NULL; f = strtok_r(NULL, ", ", &save)) {
-		page_raw(&pg, "<option");
+		page_raw(pg, "<option");
 		if (cur != NULL && strcmp(cur, f) == 0)
-			page_raw(&pg, " selected");
-		page_raw(&pg, ">");
-		page_text(&pg, f);
-		page_raw(&pg, "</option>");
+			page_raw(pg, " selected");
+		page_raw(pg, ">");
+		page_text(pg, f);
+		page_raw(pg, "</option>");
 	}
-	page_raw(&pg, "</select><button type=\"submit\">Save hardware</button></form>");
+	page_raw(pg, "</select><button type=\"submit\">Save hardware</button></form>");
 
-	form_open(&pg, id, "/storage", "POST", "Storage");
-	page_raw(&pg, "<label for=\"tier\">Persistent /data tier (now: ");
-	page_text(&pg, json_string_value(json_object_get(rt, "storage")));
-	page_raw(&pg, ")</label><select id=\"tier\" name=\"tier\"><option>basic</option><option>small</option>"
+	form_open(pg, id, "/storage", "POST", "Storage");
+	page_raw(pg, "<label for=\"tier\">Persistent /data tier (now: ");
+	page_text(pg, json_string_value(json_object_get(rt, "storage")));
+	page_raw(pg, ")</label><select id=\"tier\" name=\"tier\"><option>basic</option><option>small</option>"
 	    "<option>medium</option><option>large</option></select>"
 	    "<button type=\"submit\">Save storage</button></form>");
+}
 
-	for (int sec = 0; sec < 2; sec++) {
-		const char *kind = sec ? "secrets" : "variables";
+/* Settings: the variables' or the secrets' table and form. */
+static void
+settings_config(page *pg, const char *id, int sec)
+{
+	const char *kind = sec ? "secrets" : "variables";
 
-		page_raw(&pg, "<div class=\"panel\"><h2>");
-		page_raw(&pg, sec ? "Secrets" : "Variables");
-		page_raw(&pg, "</h2>");
-		if (sec)
-			page_raw(&pg, "<p class=\"muted\">Secret values are write-only: never shown again.</p>");
-		page_raw(&pg, "<table class=\"kv\" data-list=\"/api/spaces/");
-		page_text(&pg, id);
-		page_raw(&pg, "/");
-		page_raw(&pg, kind);
-		page_raw(&pg, "\" id=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "\"><thead><tr><th scope=\"col\">Key</th><th scope=\"col\">");
-		page_raw(&pg, sec ? "Updated" : "Value");
-		page_raw(&pg, "</th><th scope=\"col\"><span class=\"sr\">Delete</span></th></tr></thead>"
-		    "<tbody></tbody></table>");
-		page_raw(&pg, "<form class=\"api inline-form\" data-api=\"/api/spaces/");
-		page_text(&pg, id);
-		page_raw(&pg, "/");
-		page_raw(&pg, kind);
-		page_raw(&pg, "\" data-method=\"POST\" data-reload=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "\"><label for=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "-key\">Key</label><input id=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "-key\" name=\"key\" required pattern=\"[A-Za-z_][A-Za-z0-9_]*\"><label for=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, "-value\">Value</label><input id=\"");
-		page_raw(&pg, kind);
-		page_raw(&pg, sec ? "-value\" name=\"value\" type=\"password\" autocomplete=\"off\" data-clear>"
-		    : "-value\" name=\"value\">");
-		page_raw(&pg, "<button type=\"submit\">");
-		page_raw(&pg, sec ? "Save secret" : "Save variable");
-		page_raw(&pg, "</button></form></div>");
-	}
+	page_raw(pg, "<div class=\"panel\"><h2>");
+	page_raw(pg, sec ? "Secrets" : "Variables");
+	page_raw(pg, "</h2>");
+	if (sec)
+		page_raw(pg, "<p class=\"muted\">Secret values are write-only: never shown again.</p>");
+	page_raw(pg, "<table class=\"kv\" data-list=\"/api/spaces/");
+	page_text(pg, id);
+	page_raw(pg, "/");
+	page_raw(pg, kind);
+	page_raw(pg, "\" id=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "\"><thead><tr><th scope=\"col\">Key</th><th scope=\"col\">");
+	page_raw(pg, sec ? "Updated" : "Value");
+	page_raw(pg, "</th><th scope=\"col\"><span class=\"sr\">Delete</span></th></tr></thead>"
+	    "<tbody></tbody></table>");
+	page_raw(pg, "<form class=\"api inline-form\" data-api=\"/api/spaces/");
+	page_text(pg, id);
+	page_raw(pg, "/");
+	page_raw(pg, kind);
+	page_raw(pg, "\" data-method=\"POST\" data-reload=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "\"><label for=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "-key\">Key</label><input id=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "-key\" name=\"key\" required pattern=\"[A-Za-z_][A-Za-z0-9_]*\"><label for=\"");
+	page_raw(pg, kind);
+	page_raw(pg, "-value\">Value</label><input id=\"");
+	page_raw(pg, kind);
+	page_raw(pg, sec ? "-value\" name=\"value\" type=\"password\" autocomplete=\"off\" data-clear>"
+	    : "-value\" name=\"value\">");
+	page_raw(pg, "<button type=\"submit\">");
+	page_raw(pg, sec ? "Save secret" : "Save variable");
+	page_raw(pg, "</button></form></div>");
+}
 
+void
+web_page_settings(web_call *c)
+{
+	json_t *j = space_json(c->p, c->s, 1);
+	json_t *rt = json_object_get(j, "runtime");
+	const char *id = json_string_value(json_object_get(j, "id"));
+	page pg = { 0 };
+
+	page_begin(&pg, c->p, c->r, c->user, id, "settings");
+	space_header(&pg, j, c->s, c->user, "/settings");
+	page_raw(&pg, "<p id=\"result\" role=\"status\" aria-live=\"polite\"></p>");
+	settings_controls(&pg, id, rt);
+	settings_config(&pg, id, 0);
+	settings_config(&pg, id, 1);
 	page_raw(&pg, "<div class=\"panel\"><h2>Releases</h2><table id=\"releases\" data-list=\"/api/spaces/");
 	page_text(&pg, id);
 	page_raw(&pg, "/releases\"><thead><tr><th scope=\"col\">Release</th><th scope=\"col\">Commit</th>"
@@ -299,13 +308,13 @@ web_page_settings(podium *p, http_exchange *x, space *s, const char *user)
 	    "<button type=\"submit\">Duplicate</button></form>");
 
 	page_raw(&pg, "<form class=\"panel danger\" id=\"delete\" data-owner=\"");
-	page_text(&pg, space_owner(s));
+	page_text(&pg, space_owner(c->s));
 	page_raw(&pg, "\" data-name=\"");
-	page_text(&pg, space_name(s));
+	page_text(&pg, space_name(c->s));
 	page_raw(&pg, "\"><h2>Delete this space</h2><label for=\"confirm\">Type <b>");
-	page_text(&pg, space_name(s));
+	page_text(&pg, space_name(c->s));
 	page_raw(&pg, "</b> to confirm</label><input id=\"confirm\" name=\"confirm\" autocomplete=\"off\">"
 	    "<button type=\"submit\" class=\"danger\">Delete space</button></form>");
-	page_finish(&pg, x, 200, NULL, 0);
+	page_finish(&pg, c->x, 200, NULL, 0);
 	json_decref(j);
 }

@@ -4,28 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/page.h"
+#include "web/web_int.h"
 #include "orchestrator/space.h"
 #include "orchestrator/resources.h"
 #include "orchestrator/host/usage.h"
 #include "common/util.h"
 
 void
-web_page_new(podium *p, http_exchange *x, const char *user)
+web_page_new(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
-	char *hub = podium_hub_url(p);
+	char *hub = podium_hub_url(c->p);
 	page pg = { 0 };
 
-	page_begin(&pg, p, r, user, "New space", "new");
+	page_begin(&pg, c->p, c->r, c->user, "New space", "new");
 	page_raw(&pg, "<div class=\"narrow\"><h1>Create a space</h1><p id=\"result\" role=\"status\" "
 	    "aria-live=\"polite\"></p><form id=\"create\" class=\"panel\" data-hub=\"");
 	page_text(&pg, hub);
 	page_raw(&pg, "\"><label for=\"owner\">Owner</label><input id=\"owner\" name=\"organization\" "
 	    "required value=\"");
-	page_text(&pg, user);
+	page_text(&pg, c->user);
 	page_raw(&pg, "\"");
-	if (!auth_is_admin(user))
+	if (!auth_is_admin(c->user))
 		page_raw(&pg, " readonly");
 	page_raw(&pg, "><label for=\"name\">Space name</label><input id=\"name\" name=\"name\" required "
 	    "pattern=\"[A-Za-z0-9._\\-]{1,64}\"><label for=\"sdk\">SDK</label><select id=\"sdk\" name=\"sdk\">"
@@ -39,17 +38,16 @@ web_page_new(podium *p, http_exchange *x, const char *user)
 	    "<p>Use your user name and a write token from <a href=\"/settings/tokens\">Tokens</a> as "
 	    "the password:</p><pre id=\"commands\"></pre><p><a id=\"open\" href=\"/\">Open the space</a>"
 	    "</p></section></div>");
-	page_finish(&pg, x, 200, NULL, 0);
+	page_finish(&pg, c->x, 200, NULL, 0);
 	free(hub);
 }
 
 void
-web_page_tokens(podium *p, http_exchange *x, const char *user)
+web_page_tokens(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
 	page pg = { 0 };
 
-	page_begin(&pg, p, r, user, "Tokens", "tokens");
+	page_begin(&pg, c->p, c->r, c->user, "Tokens", "tokens");
 	page_raw(&pg, "<h1>Access tokens</h1><p>Tokens stand for you in git and the API: "
 	    "<b>read</b> tokens clone and read, <b>write</b> tokens also push and change.</p>"
 	    "<p id=\"result\" role=\"status\" aria-live=\"polite\"></p>"
@@ -62,23 +60,22 @@ web_page_tokens(podium *p, http_exchange *x, const char *user)
 	    "<table id=\"tokens\" data-list=\"/api/settings/tokens\"><thead><tr><th scope=\"col\">Name</th>"
 	    "<th scope=\"col\">Role</th><th scope=\"col\">Starts with</th><th scope=\"col\">"
 	    "<span class=\"sr\">Revoke</span></th></tr></thead><tbody></tbody></table>");
-	page_finish(&pg, x, 200, NULL, 0);
+	page_finish(&pg, c->x, 200, NULL, 0);
 }
 
 void
-web_page_admin(podium *p, http_exchange *x, const char *user)
+web_page_admin(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
 	page pg = { 0 };
 
-	page_begin(&pg, p, r, user, "Admin", "admin");
+	page_begin(&pg, c->p, c->r, c->user, "Admin", "admin");
 	page_raw(&pg, "<h1>Admin</h1><p id=\"result\" role=\"status\" aria-live=\"polite\"></p>"
 	    "<section class=\"panel\"><h2>Daemon</h2><dl id=\"health\"></dl></section>"
 	    "<section class=\"panel\"><h2>Spaces</h2><div class=\"scroll\"><table><thead><tr>"
 	    "<th scope=\"col\">Space</th><th scope=\"col\">Stage</th><th scope=\"col\">Private</th>"
 	    "<th scope=\"col\">Memory</th><th scope=\"col\">CPU s</th></tr></thead><tbody>");
-	for (space *s = p->spaces; s != NULL; s = space_next(s)) {
-		json_t *j = space_json(p, s, 0);
+	for (space *s = c->p->spaces; s != NULL; s = space_next(s)) {
+		json_t *j = space_json(c->p, s, 0);
 		json_t *res = space_usage_json(s);
 		const char *id = json_string_value(json_object_get(j, "id"));
 
@@ -114,5 +111,5 @@ web_page_admin(podium *p, http_exchange *x, const char *user)
 	    "<label for=\"upass\">Password</label><input id=\"upass\" name=\"password\" type=\"password\" "
 	    "minlength=\"8\" required autocomplete=\"new-password\"><label><input type=\"checkbox\" "
 	    "name=\"admin\"> Admin</label><button type=\"submit\">Add user</button></form></section>");
-	page_finish(&pg, x, 200, NULL, 0);
+	page_finish(&pg, c->x, 200, NULL, 0);
 }

@@ -18,7 +18,7 @@
 #include "orchestrator/store/accounts.h"
 #include "proxy/routes.h"
 #include "common/util.h"
-#include "web/web.h"
+#include "web/web_int.h"
 
 #define SESSION_COOKIE "podium_session"
 #define LOGIN_COOKIE "podium_login"
@@ -397,12 +397,12 @@ login_abort(void *arg)
 }
 
 void
-web_login_handle(podium *p, http_exchange *x)
+web_login(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
+	podium *p = c->p;
+	http_exchange *x = c->x;
+	const http_request *r = c->r;
 
-	if (!web_allow(x, "GET, HEAD, POST", 0))
-		return;
 	if (strcmp(r->method, "POST") != 0) {
 		char *next = form_field(r->query, "next");
 
@@ -448,18 +448,14 @@ logout_end(void *arg)
 }
 
 void
-web_logout_handle(podium *p, http_exchange *x)
+web_logout(web_call *c)
 {
-	login_req *l;
-	http_body_cb cb = { login_data, logout_end, login_abort, NULL, NULL };
+	login_req *l = xcalloc(1, sizeof(*l));
+	http_body_cb cb = { login_data, logout_end, login_abort, NULL, l };
 
-	if (!web_allow(x, "POST", 0))
-		return;
-	l = xcalloc(1, sizeof(*l));
-	cb.arg = l;
-	l->p = p;
-	l->x = x;
-	http_exchange_set_body_cb(x, &cb);
+	l->p = c->p;
+	l->x = c->x;
+	http_exchange_set_body_cb(c->x, &cb);
 }
 
 json_t *

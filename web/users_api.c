@@ -1,7 +1,9 @@
 /* users_api.c — the signed-in user's tokens and, for admins, the users:
  *   GET/POST /api/settings/tokens, DELETE /api/settings/tokens/{id}
  *   GET/POST /api/admin/users, POST /api/admin/users/{name} {"disabled", "admin", "password"}
- * Every change republishes the token snapshot the proxy checks private hosts with. */
+ * Who may call which is the route table's (api.c): tokens need a signed-in
+ * caller, users an admin. Every change republishes the token snapshot the proxy
+ * checks private hosts with. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -10,7 +12,7 @@
 
 #include "common/util.h"
 #include "orchestrator/store/accounts.h"
-#include "web/web.h"
+#include "web/web_int.h"
 
 static void
 token_one(const token_row *t, void *arg)
@@ -21,8 +23,9 @@ token_one(const token_row *t, void *arg)
 }
 
 static void
-tokens_create(podium *p, http_exchange *x, json_t *body, const char *user, const char *ctx)
+tokens_create_body(web_call *c, json_t *body)
 {
+	http_exchange *x = c->x;
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const char *role = json_string_value(json_object_get(body, "role"));
 	char token[256];
@@ -36,8 +39,8 @@ tokens_create(podium *p, http_exchange *x, json_t *body, const char *user, const
 		web_json_error(x, 400, "\"role\" must be \"read\" or \"write\"");
 		return;
 	}
-	if (store_user_get(p->store, user, &u) != 0 ||
-	    accounts_token_create(p->store, u.id, role[0] == 'w', name, token, sizeof(token)) != 0) {
+	if (store_user_get(c->p->store, c->user, &u) != 0 ||
+	    accounts_token_create(c->p->store, u.id, role[0] == 'w', name, token, sizeof(token)) != 0) {
 		web_json_error(x, 500, "cannot create the token");
 		return;
 	}
@@ -46,45 +49,55 @@ tokens_create(podium *p, http_exchange *x, json_t *body, const char *user, const
 	sodium_memzero(token, sizeof(token));
 }
 
-void
-web_tokens_api(podium *p, http_exchange *x, const char *user, const char *rest)
+/* The caller's row: 0, or -1 with 404 answered (a session of a user since removed). */
+static int
+caller_row(web_call *c, user_row *u)
 {
-	const http_request *r = http_exchange_request(x);
+	if (store_user_get(c->p->store, c->user, u) == 0)
+		return 0;
+	web_json_error(c->x, 404, "no such user");
+	return -1;
+}
+
+void
+web_tokens_list(web_call *c)
+{
+	json_t *arr;
 	user_row u;
 
-	if (user == NULL) {
-		web_json_error(x, 401, "authentication required: sign in or send a token");
+	if (caller_row(c, &u) != 0)
 		return;
-	}
-	if (store_user_get(p->store, user, &u) != 0) {
-		web_json_error(x, 404, "no such user");
-		return;
-	}
-	if (rest[0] == '\0') {
-		if (!web_allow(x, "GET, HEAD, POST", 1))
-			return;
-		if (strcmp(r->method, "POST") == 0) {
-			web_with_body(p, x, user, tokens_create, "");
-		} else {
-			json_t *arr = json_array();
+	arr = json_array();
+	store_tokens_list(c->p->store, u.id, token_one, arr);
+	web_json(c->x, 200, arr);
+}
 
-			store_tokens_list(p->store, u.id, token_one, arr);
-			web_json(x, 200, arr);
-		}
-		return;
-	}
+void
+web_tokens_create(web_call *c)
+{
+	user_row u;
+
+	if (caller_row(c, &u) == 0)
+		web_with_body(c, tokens_create_body);
+}
+
+void
+web_tokens_delete(web_call *c)
+{
+	const char *id = web_param(c, "id");
 	char *end;
-	long long id = strtoll(rest + 1, &end, 10);
+	long long n = strtoll(id, &end, 10);
+	user_row u;
 
-	if (rest[0] != '/' || *end != '\0' || end == rest + 1) {
-		web_json_error(x, 404, "no such endpoint: %s", r->path);
-	} else if (web_allow(x, "DELETE", 1)) {
-		if (store_token_delete(p->store, u.id, id) != 0) {
-			web_json_error(x, 404, "no token %lld", id);
-		} else {
-			accounts_tokens_publish(p->store);
-			web_json(x, 200, json_object());
-		}
+	if (*end != '\0' || end == id) {
+		web_json_error(c->x, 404, "no such endpoint: %s", c->r->path);
+	} else if (caller_row(c, &u) != 0) {
+		; /* answered */
+	} else if (store_token_delete(c->p->store, u.id, n) != 0) {
+		web_json_error(c->x, 404, "no token %lld", n);
+	} else {
+		accounts_tokens_publish(c->p->store);
+		web_json(c->x, 200, json_object());
 	}
 }
 
@@ -123,8 +136,9 @@ password_hash(http_exchange *x, const char *pw, char hash[crypto_pwhash_STRBYTES
 }
 
 static void
-users_create(podium *p, http_exchange *x, json_t *body, const char *user, const char *ctx)
+users_create_body(web_call *c, json_t *body)
 {
+	http_exchange *x = c->x;
 	const char *name = json_string_value(json_object_get(body, "name"));
 	char hash[crypto_pwhash_STRBYTES];
 	int r;
@@ -135,7 +149,7 @@ users_create(podium *p, http_exchange *x, json_t *body, const char *user, const 
 	}
 	if (password_hash(x, json_string_value(json_object_get(body, "password")), hash) != 0)
 		return;
-	r = store_user_add(p->store, name, json_is_true(json_object_get(body, "admin")), hash, NULL);
+	r = store_user_add(c->p->store, name, json_is_true(json_object_get(body, "admin")), hash, NULL);
 	if (r == -EEXIST)
 		web_json_error(x, 409, "user %s exists", name);
 	else if (r != 0)
@@ -145,8 +159,10 @@ users_create(podium *p, http_exchange *x, json_t *body, const char *user, const 
 }
 
 static void
-users_change(podium *p, http_exchange *x, json_t *body, const char *user, const char *name)
+users_change_body(web_call *c, json_t *body)
 {
+	http_exchange *x = c->x;
+	const char *name = web_param(c, "user");
 	json_t *dis = json_object_get(body, "disabled"), *adm = json_object_get(body, "admin");
 	const char *pw = json_string_value(json_object_get(body, "password"));
 	char hash[crypto_pwhash_STRBYTES];
@@ -156,18 +172,18 @@ users_change(podium *p, http_exchange *x, json_t *body, const char *user, const 
 		web_json_error(x, 400, "\"disabled\" and \"admin\" must be true or false");
 		return;
 	}
-	if (strcmp(name, user) == 0 && (json_is_true(dis) || json_is_false(adm))) {
+	if (strcmp(name, c->user) == 0 && (json_is_true(dis) || json_is_false(adm))) {
 		web_json_error(x, 400, "an admin may not disable or demote themselves");
 		return;
 	}
 	if (pw != NULL && password_hash(x, pw, hash) != 0)
 		return;
 	if (dis != NULL)
-		r = store_user_set_disabled(p->store, name, json_is_true(dis));
+		r = store_user_set_disabled(c->p->store, name, json_is_true(dis));
 	if (r == 0 && adm != NULL)
-		r = store_user_set_admin(p->store, name, json_is_true(adm));
+		r = store_user_set_admin(c->p->store, name, json_is_true(adm));
 	if (r == 0 && pw != NULL)
-		r = store_user_set_password(p->store, name, hash);
+		r = store_user_set_password(c->p->store, name, hash);
 	if (r == -ENOENT) {
 		web_json_error(x, 404, "no user %s", name);
 		return;
@@ -176,38 +192,30 @@ users_change(podium *p, http_exchange *x, json_t *body, const char *user, const 
 		web_json_error(x, 500, "cannot change user %s", name);
 		return;
 	}
-	accounts_tokens_publish(p->store);
+	accounts_tokens_publish(c->p->store);
 	web_json(x, 200, json_object());
 }
 
 void
-web_users_api(podium *p, http_exchange *x, const char *user, const char *rest)
+web_users_list(web_call *c)
 {
-	const http_request *r = http_exchange_request(x);
+	json_t *arr = json_array();
 
-	if (user == NULL) {
-		web_json_error(x, 401, "authentication required: sign in or send a token");
-		return;
-	}
-	if (!auth_is_admin(user)) {
-		web_json_error(x, 403, "admin only");
-		return;
-	}
-	if (rest[0] == '\0') {
-		if (!web_allow(x, "GET, HEAD, POST", 1))
-			return;
-		if (strcmp(r->method, "POST") == 0) {
-			web_with_body(p, x, user, users_create, "");
-		} else {
-			json_t *arr = json_array();
+	store_users_list(c->p->store, user_one, arr);
+	web_json(c->x, 200, arr);
+}
 
-			store_users_list(p->store, user_one, arr);
-			web_json(x, 200, arr);
-		}
-	} else if (rest[0] == '/' && user_name_ok(rest + 1)) {
-		if (web_allow(x, "POST", 1))
-			web_with_body(p, x, user, users_change, rest + 1);
-	} else {
-		web_json_error(x, 404, "no such endpoint: %s", r->path);
-	}
+void
+web_users_create(web_call *c)
+{
+	web_with_body(c, users_create_body);
+}
+
+void
+web_users_change(web_call *c)
+{
+	if (!user_name_ok(web_param(c, "user")))
+		web_json_error(c->x, 404, "no such endpoint: %s", c->r->path);
+	else
+		web_with_body(c, users_change_body);
 }

@@ -67,6 +67,7 @@ class World:
         self.tmp = tempfile.mkdtemp(prefix="podium-clone-")
         self.net = Netns()
         self.procs = []
+        self.daemons = {}
         self.srv = os.path.join(self.tmp, "srv")
         os.makedirs(self.srv)
         self.env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": os.path.join(self.tmp, "home"),
@@ -95,17 +96,25 @@ class World:
 
     def start_podium(self, ns, listen, name, domain="localhost"):
         data = os.path.join(self.tmp, "data-" + name)
-        os.makedirs(data)
-        log = open(os.path.join(self.tmp, name + ".log"), "wb")
+        os.makedirs(data, exist_ok=True)
+        log = open(os.path.join(self.tmp, name + ".log"), "ab")
         p = self.net.popen(ns, self.bin, "serve", "--listen", listen, "--data", data,
                            "--domain", domain, stdout=log, stderr=log)
         self.procs.append(p)
+        self.daemons[name] = (p, ns, listen, domain)
         tok = os.path.join(data, "admin.token")
         ph.wait_until(lambda: os.path.exists(tok) and open(tok).read().strip(), "podium %s" % name,
                       timeout=60)
         ph.wait_until(lambda: self.net.run(ns, "curl", "-sf", "http://%s/api/health" % listen,
                                            check=False).returncode == 0, "podium %s healthy" % name)
         return data, open(tok).read().strip()
+
+    def restart(self, name):
+        """The daemon reads DATA/config.yaml once, at start."""
+        p, ns, listen, domain = self.daemons[name]
+        p.send_signal(signal.SIGTERM)
+        p.wait(60)
+        self.start_podium(ns, listen, name, domain)
 
     def cli(self, *args, home="home"):
         env = dict(self.env, HOME=os.path.join(self.tmp, home))
@@ -150,13 +159,16 @@ def world():
 
 
 def config(w, text):
+    """DATA/config.yaml of the daemon in namespace A, which is restarted to read it."""
     path = os.path.join(w.data, "config.yaml")
     if text is None:
-        if os.path.exists(path):
-            os.remove(path)
+        if not os.path.exists(path):
+            return
+        os.remove(path)
     else:
         with open(path, "w") as f:
             f.write(text)
+    w.restart("a")
 
 
 def spaces(w):
@@ -246,8 +258,8 @@ def test_clone_errors_name_the_cause(world):
     config(w, "clone:\n  hosts: [git.example.org]\n  allow_networks: [10.213.7.0/30]\n")
     p = w.cli("create", "cl-host", "--from", "git://%s/app.git" % NET_B)
     assert p.returncode == 1 and "not among clone: hosts" in p.err, p.err
-    # a config that cannot be read allows nothing
-    config(w, "clone: [\n")
+    # a clone section that cannot be read allows nothing
+    config(w, "clone: {hosts: git.example.org}\n")
     p = w.cli("create", "cl-cfg", "--from", "git://%s/app.git" % NET_B)
     assert p.returncode == 1 and "config.yaml" in p.err, p.err
     config(w, None)

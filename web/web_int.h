@@ -1,0 +1,279 @@
+/* web_int.h — what the hub's files share: the route tables and their calls, JSON
+ * answers, identity, and the pages' builder. Nothing outside web/ includes it.
+ *
+ * A request on the hub's host, from birth to death: web_hub_handle (hub.c) picks
+ * the router (the JSON API, or the pages and git) → web_route_serve (route.c)
+ * finds the route by path and method, the path's space, checks the route's access
+ * → the route's handler answers, at once or once its body is in (web_with_body).
+ */
+#ifndef PODIUM_WEB_INT_H
+#define PODIUM_WEB_INT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "web/web.h"
+
+/* ---- auth.c, session.c: who is calling --------------------------------------- */
+
+typedef struct auth_info {
+	int presented;   /* credentials were given (a token; a session cookie is not counted) */
+	int write;       /* they may change things: write tokens and sessions */
+	int session;     /* the user came from a session cookie */
+} auth_info;
+
+/* The store auth_is_admin reads (the daemon's). */
+void auth_set_store(store *st);
+/* The request's user from a token (Authorization: Bearer TOKEN, or Basic with the
+ * token as password) or else a session cookie (only on safe methods or from the
+ * hub's own origin, see session.c); NULL when absent or wrong. Caller frees. */
+char *auth_request_user(podium *p, const http_request *r, auth_info *ai);
+/* May user write to spaces of owner? (admin: all; others: their own.) */
+int auth_may_write(const char *user, const char *owner);
+int auth_is_admin(const char *user);
+/* May this (possibly anonymous) user see s? Public spaces, or its writers. */
+int web_may_read(const char *user, const space *s);
+
+/* The user of the request's session cookie, or NULL. A state-changing request
+ * (not GET/HEAD) counts only when it comes from the hub's own origin. */
+char *session_user(podium *p, const http_request *r, auth_info *ai);
+/* The request's session's CSRF token for forms; -ENOENT without a session. */
+int session_csrf(podium *p, const http_request *r, char *csrf, size_t len);
+/* Is this request from a page of the hub itself (Origin / Sec-Fetch-Site)? */
+int session_same_origin(const http_request *r);
+/* GET /api/session: {"name", "admin", "csrf"} of the signed-in user (name null). */
+json_t *session_json(podium *p, const http_request *r, const char *user);
+/* Notices users and tokens changed by another process (podium user ...) and
+ * republishes the token snapshot: a 1 s timer on PRAGMA data_version. */
+void auth_watch_start(podium *p);
+
+/* ---- route.c: one table per face, one matcher, one access check ---------------- */
+
+/* Who may call a route. The path's space ({owner}/{name}) is checked first for
+ * every route: one the caller may not see is the same 404 as a missing one. */
+typedef enum web_access {
+	WEB_PUBLIC,   /* anyone */
+	WEB_READ,     /* the path's space; a route without one: a signed-in caller (401) */
+	WEB_WRITE,    /* a signed-in caller (401) who may change the path's space (403) */
+	WEB_ADMIN,    /* a signed-in admin (401, 403) */
+} web_access;
+
+/* Route flag: git's own answers. A space the caller may not see asks for
+ * credentials (401 Basic) when none were sent, as a private repository does. */
+#define WEB_GIT 0x1
+
+#define WEB_MAX_PARAMS 4
+
+/* The parts of a path a pattern captured: "{owner}" one segment, "{rest*}" (last)
+ * everything after it, maybe nothing. Values are raw (percent-encoded). */
+typedef struct web_match {
+	int n;
+	const char *name[WEB_MAX_PARAMS];  /* into the pattern, nlen long */
+	size_t nlen[WEB_MAX_PARAMS];
+	char *value[WEB_MAX_PARAMS];       /* owned */
+	size_t end[WEB_MAX_PARAMS];        /* offset in the path just after the value */
+} web_match;
+
+typedef struct web_call web_call;
+typedef void (*web_handler)(web_call *c);
+
+typedef struct web_route {
+	const char *methods;   /* "GET, HEAD": also the Allow header's words */
+	const char *pattern;   /* "/api/spaces/{owner}/{name}/restart" */
+	web_handler handler;
+	web_access access;
+	unsigned flags;        /* WEB_GIT */
+} web_route;
+
+typedef struct web_router {
+	const web_route *routes;
+	size_t n;
+	int json;         /* the API: JSON errors; else error pages, and 401 → the sign-in form */
+	int git_suffix;   /* a {name} may end in ".git" (the hub's git remotes) */
+} web_router;
+
+typedef void (*web_body_handler)(web_call *c, json_t *body);
+
+/* One request on its way through a route. Freed when the handler returns, unless
+ * it collects a body (web_with_body): then when the body is done or aborted. */
+struct web_call {
+	podium *p;
+	http_exchange *x;
+	const http_request *r;
+	const web_router *router;
+	const web_route *route;
+	char *user;            /* the caller, NULL when anonymous */
+	auth_info ai;
+	space *s;              /* the path's space, one the caller may see; NULL without */
+	web_match m;
+	/* web_with_body (json.c) */
+	int kept;
+	web_body_handler body_handler;
+	char *body;
+	size_t body_len, body_max;   /* body_max: 0 for 1 MiB */
+	int body_too_big;
+};
+
+/* The API (api.c) and the pages and git (hub.c). */
+extern const web_router web_api_router;
+extern const web_router web_hub_router;
+/* /api/... and /metrics: the API's own checks, then its routes. */
+void web_api_handle(podium *p, http_exchange *x);
+/* git's 401: text, with WWW-Authenticate: Basic (hub.c). */
+void web_git_unauthorized(http_exchange *x, const char *msg);
+
+/* Serves x through rt's routes: 404 for an unknown path, the path's space (404, or
+ * 401 for git), 405 with Allow for a wrong method, the access check, the handler.
+ * Takes user (the caller, or NULL). */
+void web_route_serve(const web_router *rt, podium *p, http_exchange *x, char *user,
+    const auth_info *ai);
+void web_call_free(web_call *c);
+/* A captured part ("owner", "rest"), or "" when the route has none by that name. */
+const char *web_param(const web_call *c, const char *name);
+/* The space the path's {owner}/{name} names (whoever may see it), or NULL. */
+space *web_path_space(const web_call *c);
+/* The request's path after the named part ("/info/refs" after {name}). */
+const char *web_path_after(const web_call *c, const char *name);
+
+/* The pieces, pure (route tests call them). */
+/* 1 when pattern matches path (m filled: web_match_release), else 0. */
+int web_match_route(const char *pattern, const char *path, web_match *m);
+void web_match_release(web_match *m);
+/* Is method one of list's ("GET, HEAD")? */
+int web_method_in(const char *method, const char *list);
+/* The first route of rt whose pattern matches path and whose methods have method,
+ * with its parts in m. NULL when none: then *near is the first route whose
+ * pattern matches (NULL: an unknown path; its parts are in m) and allow lists the
+ * methods of all of them. */
+const web_route *web_route_find(const web_router *rt, const char *method, const char *path,
+    web_match *m, const web_route **near, char *allow, size_t allowlen);
+/* What the access check answers: 0 (go on), 401 or 403. */
+int web_access_status(web_access a, int signed_in, int admin, int has_space, int may_write);
+
+/* ---- json.c: JSON answers and bodies -------------------------------------------- */
+
+int web_json(http_exchange *x, int status, json_t *body); /* steals body */
+/* The same with extra headers. */
+int web_json_with(http_exchange *x, int status, json_t *body, const http_header *h, size_t nh);
+int web_json_error(http_exchange *x, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A 401 that asks for a token (WWW-Authenticate: Bearer). */
+void web_json_unauthorized(http_exchange *x, const char *msg);
+/* The Hub's 404s, with X-Error-Code: RepoNotFound, RevisionNotFound, EntryNotFound. */
+void web_not_found(http_exchange *x, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Collects the call's JSON object body (400/413 answered here; 401 without a
+ * user), looks the call's space up again (it may have gone meanwhile: 404), then
+ * calls h. The call lives until then. */
+void web_with_body(web_call *c, web_body_handler h);
+/* A decoded copy of a percent-encoded URL piece (caller frees), or NULL when it
+ * decodes to something with a NUL. */
+char *web_unescape(const char *s);
+/* The value of key in a query string ("a=1&b=2"), decoded; NULL when absent. */
+char *web_query_get(const char *query, const char *key);
+
+/* ---- the API's handlers ------------------------------------------------------------ */
+
+/* users_api.c: /api/settings/tokens[/{id}], /api/admin/users[/{user}] */
+void web_tokens_list(web_call *c);
+void web_tokens_create(web_call *c);
+void web_tokens_delete(web_call *c);
+void web_users_list(web_call *c);
+void web_users_create(web_call *c);
+void web_users_change(web_call *c);
+/* config_api.c: /api/spaces/{o}/{n}/variables, /secrets, /hardware */
+void web_variables_list(web_call *c);
+void web_variables_change(web_call *c);
+void web_secrets_list(web_call *c);
+void web_secrets_change(web_call *c);
+void web_hardware_set(web_call *c);
+/* lifecycle_api.c: restart, pause, sleeptime, releases, rollback, storage, duplicate */
+void web_restart(web_call *c);
+void web_pause(web_call *c);
+void web_sleeptime(web_call *c);
+void web_releases(web_call *c);
+void web_rollback(web_call *c);
+void web_storage(web_call *c);
+void web_duplicate(web_call *c);
+/* The Hub's answer to a created repository: {"url","name","id"} (new reference). */
+json_t *web_repo_created(podium *p, space *s);
+/* logs.c: /logs/build and /logs/run, text or SSE */
+void web_logs_build(web_call *c);
+void web_logs_run(web_call *c);
+/* metrics.c: GET /metrics, Prometheus text */
+void web_metrics(web_call *c);
+
+/* repo_api.c: the Hub's repository reads (builder/git.h underneath) */
+void web_repo_tree(web_call *c);
+void web_repo_revision(web_call *c);
+void web_repo_commits(web_call *c);
+void web_repo_resolve(web_call *c);
+void web_repo_raw(web_call *c);
+/* REV (one segment: clients percent-encode a slash in it; "main" when absent)
+ * and PATH of the call's {rest}, decoded (caller frees); 0, or -1 with a 400
+ * answered. */
+int web_rev_path(web_call *c, char **rev, char **path);
+/* "bytes=A-B", "bytes=A-", "bytes=-N" against size: 1 and [*from, *to] when it is
+ * one satisfiable range, 0 to send everything (absent, several ranges, not
+ * understood), -1 not satisfiable (416). */
+int web_range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to);
+/* The fields the Hub's clients read besides space_json's: "_id" (24 hex digits,
+ * stable per space), "lastModified" (date of main's tip, else createdAt), "likes". */
+void web_space_fields(podium *p, const space *s, json_t *j);
+
+/* commit.c: the Hub's commit API */
+/* Largest file a commit takes (a regular git blob; no LFS here): 413 past it. */
+#define WEB_MAX_FILE (100u << 20)
+void web_repo_preupload(web_call *c);
+void web_repo_commit(web_call *c);
+/* repos/create's "files" ([{path, content, encoding}]) as the first commit of s,
+ * then a build as after a push. 0, or an HTTP status with err set. */
+int web_commit_files(podium *p, space *s, const char *user, json_t *files, char *err,
+    size_t errlen);
+
+/* clone_api.c: repos/create with "from" */
+/* The policy from p->config's "clone" section, once at start. */
+void web_clone_init(podium *p);
+/* Creates the space, clones url into it and answers c when done. */
+void web_clone_start(web_call *c, const char *owner, const char *name, const char *sdk,
+    int private, const char *url);
+
+/* ---- pages.c, pages_space.c, pages_user.c: HTML ------------------------------------ */
+
+/* page_text is the one place where strings become HTML: every user-supplied string
+ * goes through it. */
+typedef struct page {
+	char *buf;
+	size_t len, cap;
+	podium *p;
+} page;
+
+void page_raw(page *pg, const char *s);
+/* Escaped text (also right inside double-quoted attributes). */
+void page_text(page *pg, const char *s);
+/* printf into the page, then escaped. */
+void page_textf(page *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* <!doctype ...> to the end of the top bar: who is signed in, Log out or Sign in. */
+void page_begin(page *pg, podium *p, const http_request *r, const char *user, const char *title,
+    const char *name);
+/* Closes the page and sends it with the pages' security headers (CSP). */
+void page_finish(page *pg, http_exchange *x, int status, const http_header *extra, size_t nextra);
+
+/* The login form (status 200, or 4xx with error); extra headers are sent along. */
+void web_page_login(podium *p, http_exchange *x, int status, const char *error, const char *next,
+    const char *csrf, const http_header *extra, size_t nextra);
+void web_page_index(web_call *c);
+void web_page_space(web_call *c);
+void web_page_logs(web_call *c);
+void web_page_settings(web_call *c);
+void web_page_new(web_call *c);
+void web_page_tokens(web_call *c);
+void web_page_admin(web_call *c);
+/* session.c: GET/POST /login, POST /logout */
+void web_login(web_call *c);
+void web_logout(web_call *c);
+/* assets.c: GET /static/...: the pages' script and style, built into the binary. */
+void web_static(web_call *c);
+
+#endif
