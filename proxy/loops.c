@@ -8,7 +8,7 @@
  * pools, for everything a space host needs (static, upstream, tunnels).
  *
  * Hub handlers are not thread-safe and run only on loop 0: a hub-host request
- * parsed on a worker moves its whole connection there (server.c builds a
+ * parsed on a worker moves its whole connection there (conn.c builds a
  * proxy_migrant: the socket and the unanswered bytes; proxy_migrant_push
  * queues it under s->lock and wakes loop 0, which adopts it).
  *

@@ -1,6 +1,6 @@
 /* proxy_int.h — types shared by the proxy's files (not part of the public API).
  *
- * One client connection (proxy_conn, server.c) carries one request at a time:
+ * One client connection (proxy_conn, conn.c) carries one request at a time:
  *   accept → parse head (llhttp) → route → one of
  *     hub exchange (hub.c), upstream app (upstream.c), static file (static.c),
  *     error page (errors.c)
@@ -171,7 +171,7 @@ struct proxy_server {
 	proxy_loop **loops;        /* [0] is the main loop */
 	atomic_uint nconns;        /* all loops, for max_connections */
 	int fd_limit;              /* RLIMIT_NOFILE at start: a client past fd_limit -
-	                            * PROXY_FD_MARGIN is refused (server.c) */
+	                            * PROXY_FD_MARGIN is refused (conn.c) */
 	int port;
 	/* lock guards the fields below it; the main thread alone reads stopping */
 	uv_mutex_t lock;
@@ -282,10 +282,9 @@ struct proxy_conn {
 	char client_addr[64];
 };
 
-/* server.c */
+/* conn.c: a connection's life */
 void conn_accept(proxy_loop *lp, uv_stream_t *listener);
 void conn_adopt(proxy_loop *lp, proxy_migrant *m);
-void conn_settings_init(void);
 void conn_close_idle(proxy_loop *lp);
 void conn_migrate_ready(proxy_conn *c);
 void conn_process(proxy_conn *c);
@@ -300,6 +299,14 @@ void conn_fail_later(proxy_conn *c);
 void conn_timer_set(proxy_conn *c, int kind, unsigned ms);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
 void conn_request_body_resume(proxy_conn *c);
+
+/* request.c: parsing and checking a request */
+void conn_settings_init(void);
+void request_parser_init(proxy_conn *c);
+/* Runs llhttp over p; returns the bytes it used. */
+size_t conn_parse(proxy_conn *c, const char *p, size_t n);
+/* An error found while parsing: answered (status, msg), then the connection ends. */
+void conn_parse_error(proxy_conn *c, int status, const char *msg);
 const char *conn_header(const proxy_conn *c, const char *name); /* name in lower case */
 void tcp_quickack(uv_tcp_t *t); /* http_out.c: ACK now, a message is incomplete */
 
