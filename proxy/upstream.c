@@ -1,11 +1,11 @@
 /* upstream.c — the app side of a proxied request.
  *
- * Life of an upstream connection: taken from the instance's keep-alive pool or
- * connected fresh (socket made inside the app's network namespace) → request
- * head + body streamed to it → response parsed with llhttp and re-framed to the
- * client as it arrives → back to the pool when the exchange was complete both
- * ways, else closed. After a 101 it becomes a byte tunnel until either side
- * closes or the tunnel idles out.
+ * Life of an exchange with an app: a connection taken from the instance's
+ * keep-alive pool or connected fresh (upstream_conn.c) → request head + body
+ * streamed to it → response parsed with llhttp and re-framed to the client as
+ * it arrives → back to the pool when the exchange was complete both ways, else
+ * closed. After a 101 it becomes a byte tunnel until either side closes or the
+ * tunnel idles out.
  *
  * Back-pressure: each direction stops reading its source while the other
  * socket's write queue is above PROXY_HWM and resumes below PROXY_LWM.
@@ -21,241 +21,14 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "proxy/proxy_int.h"
+#include "proxy/upstream_int.h"
 #include "common/util.h"
-
-enum up_timer { UT_NONE, UT_CONNECT, UT_RESPONSE, UT_READ, UT_IDLE, UT_TUNNEL, UT_FAIL };
-
-struct upstream_pool {
-	upstream_pool *next;
-	proxy_loop *lp;
-	uint64_t instance_id;
-	upstream_conn *idle;
-	unsigned nidle;
-	unsigned refs;
-};
-
-struct upstream_conn {
-	uv_tcp_t tcp;
-	pio_defer *defer;          /* a write held for this loop turn's batch */
-	deadline timer;
-	uv_connect_t creq;
-	proxy_loop *lp;
-	upstream_pool *pool;
-	proxy_conn *c;             /* NULL while idle in the pool or orphaned */
-	upstream_conn *inext, *iprev;
-	llhttp_t parser;
-	msg_head head;
-	char *space_id;
-	struct space_stats *stats;  /* the space's counters */
-	char *req_head;            /* kept for one retry until the response starts */
-	size_t req_head_len;
-	int handles;
-	int closing;
-	int connecting;
-	int idle;
-	int reused;
-	int retried;
-	int reading;
-	int read_paused;           /* stopped for the client's write queue */
-	int client_paused;         /* we paused the client's body for our queue */
-	int got_bytes;
-	int resp_started;
-	int resp_complete;
-	int req_sent;              /* request fully written (body ended) */
-	int upgrade_req;
-	int tunnel_pending;
-	int tunnel;
-	int skip_1xx;
-	int is_head;
-	int parse_fail;
-	int timer_kind;
-	uint64_t t_start;
-};
 
 static llhttp_settings_t resp_settings;
 
-static void up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
-static void up_close(upstream_conn *up);
-
-/* ---- pools --------------------------------------------------------------- */
-
-static upstream_pool *
-pool_get(proxy_loop *s, uint64_t instance_id)
-{
-	upstream_pool *p;
-
-	for (p = s->pools; p != NULL; p = p->next)
-		if (p->instance_id == instance_id)
-			return p;
-	p = xcalloc(1, sizeof(*p));
-	p->lp = s;
-	p->instance_id = instance_id;
-	p->next = s->pools;
-	s->pools = p;
-	return p;
-}
-
-static void
-pool_unref(upstream_pool *p)
-{
-	upstream_pool **pp;
-
-	if (--p->refs > 0)
-		return;
-	for (pp = &p->lp->pools; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			break;
-		}
-	}
-	free(p);
-}
-
-static void
-pool_unlink(upstream_conn *up)
-{
-	upstream_pool *p = up->pool;
-
-	if (!up->idle)
-		return;
-	if (up->iprev != NULL)
-		up->iprev->inext = up->inext;
-	else
-		p->idle = up->inext;
-	if (up->inext != NULL)
-		up->inext->iprev = up->iprev;
-	up->inext = up->iprev = NULL;
-	up->idle = 0;
-	p->nidle--;
-}
-
-/* ---- timers -------------------------------------------------------------- */
-
-static void up_fail(upstream_conn *up, int status, const char *msg);
-
-static void up_timer_set(upstream_conn *up, int kind, unsigned ms);
-
-static void
-up_timer_cb(uv_timer_t *t)
-{
-	upstream_conn *up = t->data;
-	proxy_conn *c = up->c;
-
-	switch (up->timer_kind) {
-	case UT_CONNECT:
-		up_fail(up, 504, "the app did not accept the connection in time");
-		break;
-	case UT_RESPONSE:
-		up_fail(up, 504, "the app did not respond in time");
-		break;
-	case UT_READ:
-		if (up->read_paused) {
-			/* we stopped reading: the client takes the response slowly,
-			 * which the client's send timeout watches */
-			up_timer_set(up, UT_READ, up->lp->srv->cfg.upstream_response_ms);
-			break;
-		}
-		up_fail(up, 504, "the app stopped sending");
-		break;
-	case UT_FAIL:
-		up_fail(up, 502, "connection to the app failed");
-		break;
-	case UT_TUNNEL:
-		if (c != NULL)
-			conn_abort(c); /* closes us through upstream_client_abort */
-		else
-			up_close(up);
-		break;
-	case UT_IDLE:
-	default:
-		up_close(up);
-		break;
-	}
-}
-
-static void
-up_timer_set(upstream_conn *up, int kind, unsigned ms)
-{
-	if (up->timer_kind == UT_FAIL && kind != UT_NONE)
-		return;
-	up->timer_kind = kind;
-	if (kind == UT_NONE)
-		deadline_clear(&up->timer);
-	else
-		deadline_set(&up->timer, ms);
-}
-
-/* ---- lifecycle ----------------------------------------------------------- */
-
-static void
-up_handle_closed(uv_handle_t *h)
-{
-	upstream_conn *up = h->data;
-	proxy_loop *s = up->lp;
-
-	if (--up->handles > 0)
-		return;
-	msg_head_release(&up->head);
-	free(up->req_head);
-	free(up->space_id);
-	pool_unref(up->pool);
-	free(up);
-	s->nupstreams--;
-	proxy_loop_maybe_done(s);
-}
-
-/* Detach from the client (request over for us); stats follow the client. */
-static void
-up_detach(upstream_conn *up)
-{
-	proxy_conn *c = up->c;
-
-	if (c == NULL)
-		return;
-	stats_space_active(up->stats, -1);
-	c->up = NULL;
-	up->c = NULL;
-}
-
-static void
-up_close(upstream_conn *up)
-{
-	if (up->closing)
-		return;
-	up->closing = 1;
-	up_detach(up);
-	pool_unlink(up);
-	pio_closing(up->lp, &up->defer);
-	deadline_close(&up->timer, up_handle_closed);
-	uv_close((uv_handle_t *)&up->tcp, up_handle_closed);
-}
-
-static void
-up_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	upstream_conn *up = h->data;
-
-	*buf = uv_buf_init(up->lp->readbuf, sizeof(up->lp->readbuf));
-}
-
-static void
-up_reading(upstream_conn *up, int want)
-{
-	if (up->closing || up->connecting)
-		return;
-	if (want && !up->reading) {
-		if (uv_read_start((uv_stream_t *)&up->tcp, up_alloc_cb, up_read_cb) == 0)
-			up->reading = 1;
-	} else if (!want && up->reading) {
-		uv_read_stop((uv_stream_t *)&up->tcp);
-		up->reading = 0;
-	}
-}
-
 /* An error before the client got a response head becomes an error page;
  * after it, the client's connection is cut so it sees the truncation. */
-static void
+void
 up_fail(upstream_conn *up, int status, const char *msg)
 {
 	proxy_conn *c = up->c;
@@ -277,157 +50,6 @@ up_fail(upstream_conn *up, int status, const char *msg)
 	}
 	c->upstream_ms = (int64_t)(uv_now(c->lp->loop) - c->t_start);
 	conn_respond_error(c, status, msg, NULL, 0);
-}
-
-static void
-up_write_done(void *owner, int status)
-{
-	upstream_conn *up = owner;
-	proxy_conn *c = up->c;
-
-	if (up->closing)
-		return;
-	if (status < 0) {
-		if (!up->got_bytes)
-			up_timer_set(up, UT_FAIL, 0);
-		return;
-	}
-	if (c == NULL ||
-	    uv_stream_get_write_queue_size((uv_stream_t *)&up->tcp) > PROXY_LWM)
-		return;
-	if (up->tunnel && c->tunnel_paused) {
-		c->tunnel_paused = 0;
-		conn_update_reading(c);
-	} else if (up->client_paused) {
-		up->client_paused = 0;
-		conn_request_body_resume(c);
-	}
-}
-
-static int
-up_write(upstream_conn *up, const uv_buf_t *b, unsigned n)
-{
-	/* connecting: the head waits in the uv queue for the connection */
-	int r = pio_write(up->lp, (uv_stream_t *)&up->tcp, up->connecting ? NULL : &up->defer,
-	    b, n, up_write_done, up);
-
-	if (r < 0)
-		up_timer_set(up, UT_FAIL, 0); /* reported from the loop, not from here */
-	return r;
-}
-
-static size_t
-up_queued(upstream_conn *up)
-{
-	return pio_queued((uv_stream_t *)&up->tcp, &up->defer);
-}
-
-static void
-up_connect_cb(uv_connect_t *req, int status)
-{
-	upstream_conn *up = req->data;
-
-	up->connecting = 0;
-	if (up->closing)
-		return;
-	if (status < 0) {
-		log_debug("proxy: connect to app %s failed: %s", up->space_id, uv_strerror(status));
-		up_fail(up, 502, "the app is not accepting connections");
-		return;
-	}
-	up_timer_set(up, UT_RESPONSE, up->lp->srv->cfg.upstream_response_ms);
-	up_reading(up, 1);
-}
-
-static upstream_conn *
-up_new(proxy_loop *s, const route_target *t, int *err)
-{
-	upstream_conn *up;
-	struct sockaddr_in sa;
-	int fd;
-
-	fd = t->netns_fd >= 0 ? netns_socket(t->netns_fd, AF_INET, SOCK_STREAM)
-	    : socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		*err = t->netns_fd >= 0 ? fd : -errno;
-		return NULL;
-	}
-	up = xcalloc(1, sizeof(*up));
-	up->lp = s;
-	up->pool = pool_get(s, t->instance_id);
-	up->pool->refs++;
-	up->space_id = xstrdup(t->space_id);
-	up->stats = stats_space(t->space_id);
-	uv_tcp_init(s->loop, &up->tcp);
-	deadline_init(s->loop, &up->timer, up_timer_cb, up);
-	up->tcp.data = up->creq.data = up;
-	up->handles = 2;
-	s->nupstreams++;
-	if ((*err = uv_tcp_open(&up->tcp, fd)) != 0) {
-		close(fd);
-		up_close(up);
-		return NULL;
-	}
-	uv_tcp_nodelay(&up->tcp, 1);
-	uv_ip4_addr("127.0.0.1", t->port, &sa);
-	if ((*err = uv_tcp_connect(&up->creq, &up->tcp, (struct sockaddr *)&sa,
-	    up_connect_cb)) != 0) {
-		up_close(up);
-		return NULL;
-	}
-	up->connecting = 1;
-	up_timer_set(up, UT_CONNECT, s->srv->cfg.upstream_connect_ms);
-	return up;
-}
-
-static upstream_conn *
-pool_take(proxy_loop *s, uint64_t instance_id)
-{
-	upstream_pool *p;
-	upstream_conn *up;
-
-	for (p = s->pools; p != NULL; p = p->next)
-		if (p->instance_id == instance_id)
-			break;
-	if (p == NULL || p->idle == NULL)
-		return NULL;
-	up = p->idle;
-	pool_unlink(up);
-	up->reused = 1;
-	return up;
-}
-
-static void
-pool_put(upstream_conn *up)
-{
-	upstream_pool *p = up->pool;
-
-	if (p->nidle >= up->lp->srv->cfg.upstream_pool_size || up->lp->stopping) {
-		up_close(up);
-		return;
-	}
-	up->idle = 1;
-	up->iprev = NULL;
-	up->inext = p->idle;
-	if (p->idle != NULL)
-		p->idle->iprev = up;
-	p->idle = up;
-	p->nidle++;
-	msg_head_release(&up->head);
-	free(up->req_head);
-	up->req_head = NULL;
-	up->read_paused = up->client_paused = 0;
-	/* keep reading: an idle connection that speaks or closes is dropped */
-	up_reading(up, 1);
-	up_timer_set(up, UT_IDLE, up->lp->srv->cfg.upstream_idle_ms);
-}
-
-void
-upstream_pools_close(proxy_loop *s)
-{
-	for (upstream_pool *p = s->pools; p != NULL; p = p->next)
-		while (p->idle != NULL)
-			up_close(p->idle);
 }
 
 /* ---- request to the app -------------------------------------------------- */
@@ -522,7 +144,7 @@ upstream_dispatch(proxy_conn *c)
 	upstream_conn *up;
 	int err = 0;
 
-	up = pool_take(s, c->target->instance_id);
+	up = upstream_pool_take(s, c->target->instance_id);
 	if (up == NULL)
 		up = up_new(s, c->target, &err);
 	if (up == NULL) {
@@ -605,7 +227,7 @@ up_response_done(upstream_conn *up, int clean)
 		keep = 0;
 	}
 	if (keep)
-		pool_put(up);
+		upstream_pool_put(up);
 	else
 		up_close(up);
 	conn_resp_end(c);
@@ -705,7 +327,7 @@ upstream_client_abort(proxy_conn *c)
 
 /* ---- the response -------------------------------------------------------- */
 
-static void
+void
 up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	upstream_conn *up = st->data;
