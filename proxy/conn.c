@@ -223,7 +223,10 @@ conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread < 0) {
 		c->read_eof = 1;
 		if (c->tunnel) {
-			upstream_tunnel_eof(c, nread != UV_EOF);
+			if (c->ops != NULL && c->ops->tunnel_eof != NULL)
+				c->ops->tunnel_eof(c, nread != UV_EOF);
+			else
+				conn_abort(c);
 			return;
 		}
 		/* EOF between requests is a normal close; during a request the
@@ -232,7 +235,10 @@ conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	if (c->tunnel) {
-		upstream_tunnel_data(c, buf->base, (size_t)nread);
+		if (c->ops != NULL && c->ops->tunnel_data != NULL)
+			c->ops->tunnel_data(c, buf->base, (size_t)nread);
+		else
+			conn_abort(c);
 		return;
 	}
 	if (c->no_more)
@@ -339,6 +345,31 @@ conn_request_body_resume(proxy_conn *c)
 	conn_process(c);
 }
 
+/* ---- the responder (conn_ops, proxy_int.h) ------------------------------- */
+
+void
+conn_responder_set(proxy_conn *c, const conn_ops *ops, void *resp)
+{
+	c->ops = ops;
+	c->resp = resp;
+}
+
+/* The request ends (done: complete both ways; else cut): its responder, if
+ * one is still set, hears which and frees its state. */
+void
+conn_responder_end(proxy_conn *c, int done)
+{
+	const conn_ops *ops = c->ops;
+
+	if (ops == NULL)
+		return;
+	if (done && ops->done != NULL)
+		ops->done(c);
+	else if (!done && ops->abort != NULL)
+		ops->abort(c);
+	conn_responder_set(c, NULL, NULL);
+}
+
 /* ---- the request's end: keep-alive or shutdown --------------------------- */
 
 static void
@@ -353,7 +384,7 @@ conn_request_reset(proxy_conn *c)
 	    c->srv->cfg.max_header_fields);
 	c->head_started = 0;
 	c->req_active = c->req_msg_done = c->resp_done = 0;
-	c->body_paused = c->is_head_req = c->is_hub = c->strip_auth = 0;
+	c->body_paused = c->is_head_req = c->strip_auth = 0;
 	c->req_chunked = 0;
 	c->req_clen = -1;
 	c->body_received = 0;
@@ -371,9 +402,7 @@ conn_finish_request(proxy_conn *c)
 	    !c->out.close_delimited && !c->lp->stopping;
 
 	stats_request_done(c);
-	if (c->x != NULL)
-		hub_conn_done(c);
-	static_release(c);
+	conn_responder_end(c, 1);
 	if (c->target != NULL) {
 		route_target_unref(c->target);
 		c->target = NULL;
@@ -448,8 +477,9 @@ conn_timer_cb(uv_timer_t *t)
 	case CT_BODY:
 		conn_body_timer(c);
 		break;
-	case CT_HOLD:
-		hold_poll(c);
+	case CT_RESPONDER:
+		if (c->ops != NULL && c->ops->on_timer != NULL)
+			c->ops->on_timer(c);
 		break;
 	case CT_IDLE:
 		if (conn_queued(c) > 0) {
@@ -596,13 +626,8 @@ conn_handle_closed(uv_handle_t *h)
 static void
 conn_release_request(proxy_conn *c)
 {
-	if (c->held)
-		hold_cancel(c);
-	if (c->x != NULL)
-		hub_conn_abort(c);
-	if (c->up != NULL || c->tunnel)
-		upstream_client_abort(c);
-	static_release(c);
+	conn_responder_end(c, 0);
+	c->tunnel = 0;
 	if (c->target != NULL) {
 		route_target_unref(c->target);
 		c->target = NULL;

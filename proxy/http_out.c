@@ -40,12 +40,8 @@ conn_write_done(void *owner, int status)
 		if (c->closing)
 			return;
 	}
-	if (c->up != NULL || c->tunnel)
-		upstream_client_drained(c);
-	if (c->sf.fd > 0)
-		static_pump(c);
-	if (c->x != NULL && q == 0)
-		hub_drain(c);
+	if (c->ops != NULL && c->ops->drained != NULL)
+		c->ops->drained(c, q);
 }
 
 /* Acknowledge what was read now.  A peer that writes a message's head and
@@ -283,7 +279,7 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 		sbuf_add(&b, "\r\n", 2);
 	}
 	if (status == 101) {
-		/* the tunnel: upstream.c passes Upgrade among h */
+		/* the tunnel: the responder passes Upgrade among h */
 		sbuf_adds(&b, "Connection: upgrade\r\n");
 	} else {
 		if (c->close_after || (c->no_more && !c->req_msg_done))

@@ -1,9 +1,9 @@
 /* proxy_int.h — types shared by the proxy's files (not part of the public API).
  *
  * One client connection (proxy_conn, conn.c) carries one request at a time:
- *   accept → parse head (llhttp) → route → one of
- *     hub exchange (hub.c), upstream app (upstream.c), static file (static.c),
- *     error page (errors.c)
+ *   accept → parse head (request.c, llhttp) → route (route.c) → a responder
+ *     (conn_ops: hub exchange hub.c, app upstream*.c, static files static.c,
+ *     a sleeping app's wait hold.c) or an answer on the spot (errors.c)
  *   → response written through http_out.c (sent by pio.c, a loop turn's small
  *     writes together) → reuse (keep-alive) or close.
  * Pipelined bytes wait in conn->inbuf until the current response is done, so
@@ -193,25 +193,58 @@ typedef struct resp_out {
 	uint64_t head_bytes;
 } resp_out;
 
-typedef struct static_file {
-	int fd;
-	uint64_t remaining;
-} static_file;
+/* ---- responders: what answers a request -----------------------------------
+ *
+ * The core (conn.c, request.c, http_out.c) drives a request through its
+ * responder's conn_ops and never asks which responder it is, as h2o drives a
+ * response through its generator's proceed/stop and nginx through
+ * r->write_event_handler.  A new kind of responder (TLS, HTTP/2, a cluster
+ * forwarder) is one file with one table, started from route.c.
+ *
+ * Who sets it: the responder, with conn_responder_set(c, &its_ops, state),
+ * when route.c hands it the request (hub_dispatch, upstream_dispatch,
+ * static_serve, hold_start); and with (NULL, NULL) when it lets go of the
+ * request before the request's end (the app answered or failed; a held
+ * request is routed anew).  A request answered on the spot (an error page, a
+ * redirect) has none: its body, if any, is read and dropped.
+ *
+ * Ownership: c->resp, the responder's state, is the responder's: it frees it
+ * in done or abort, or before it lets go.  After done or abort the core
+ * clears c->ops and c->resp; an op never sets another responder.
+ *
+ * The calls, on the connection's loop; a NULL op is nothing to do:
+ *   on_body(c, p, n)   request body bytes, de-chunked; p lives for the call.
+ *                      Setting c->body_paused stops the flow until
+ *                      conn_request_body_resume().
+ *   on_body_end(c)     the request message is complete.
+ *   drained(c, queued) a write to the client completed and left queued
+ *                      (<= PROXY_LWM) bytes in its queue: time for more.
+ *   on_timer(c)        the connection's timer, armed by the responder with
+ *                      conn_timer_set(c, CT_RESPONDER, ms), fired.
+ *   tunnel_data(c, p, n), tunnel_eof(c, reset)
+ *                      after the responder set c->tunnel (a 101): what the
+ *                      client sent, and its end (reset: an error, not a FIN).
+ *                      Without them a tunnel's client bytes abort it.
+ *   done(c)            the request is complete both ways (response ended,
+ *                      body read); keep-alive or shutdown follows.
+ *   abort(c)           the request ends early: the client is gone, a parse
+ *                      error or a timeout cut it, the connection closes.
+ * Exactly one of done and abort is called for a responder still set when its
+ * request ends.
+ */
+typedef struct conn_ops {
+	void (*on_body)(proxy_conn *c, const char *p, size_t n);
+	void (*on_body_end)(proxy_conn *c);
+	void (*drained)(proxy_conn *c, size_t queued);
+	void (*on_timer)(proxy_conn *c);
+	void (*tunnel_data)(proxy_conn *c, const char *p, size_t n);
+	void (*tunnel_eof)(proxy_conn *c, int reset);
+	void (*done)(proxy_conn *c);
+	void (*abort)(proxy_conn *c);
+} conn_ops;
 
-struct http_exchange {
-	proxy_conn *c;             /* NULL once the client is gone */
-	msg_head head;             /* owned once the client is gone (moved from the conn) */
-	char *host;                /* likewise */
-	http_request req;
-	http_body_cb cb;
-	int has_cb;
-	int paused;
-	int body_done;
-	int resp_ended;
-	char client_addr[64];
-};
-
-enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT, CT_HOLD };
+/* CT_RESPONDER: the responder's own wait (conn_ops.on_timer). */
+enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT, CT_RESPONDER };
 
 struct proxy_conn {
 	uv_tcp_t tcp;
@@ -233,7 +266,7 @@ struct proxy_conn {
 	uint64_t timer_due;        /* when timer_kind is due (0: none) */
 	uint64_t send_since;       /* response bytes queued and none taken since (0: none) */
 	int out_full;              /* pipelined requests wait: the write queue is full */
-	int tunnel;                /* raw byte tunnel with c->up */
+	int tunnel;                /* raw byte tunnel through the responder */
 	int tunnel_paused;         /* client reading stopped for tunnel back-pressure */
 	int upgrade_pending;       /* llhttp returned HPE_PAUSED_UPGRADE */
 	int read_eof;
@@ -255,7 +288,6 @@ struct proxy_conn {
 	int resp_done;
 	int body_paused;
 	int is_head_req;
-	int is_hub;
 	int strip_auth;            /* Authorization held a podium token: not for the app */
 	int keep_alive;
 	int req_chunked;
@@ -272,12 +304,8 @@ struct proxy_conn {
 	int64_t upstream_ms;
 	route_target *target;
 	struct space_stats *stats;  /* counters of the last space served here */
-	int held;                   /* waiting for a sleeping app (hold.c) */
-	uint64_t held_since;
-	struct space_stats *stats_held; /* the space whose held count includes us */
-	upstream_conn *up;
-	http_exchange *x;
-	static_file sf;
+	const conn_ops *ops;        /* the request's responder; NULL: none (see above) */
+	void *resp;                 /* its state, its to free */
 	resp_out out;
 	char client_addr[64];
 };
@@ -298,7 +326,12 @@ void conn_fail_later(proxy_conn *c);
 /* The connection's one timer: kind (enum conn_timer) is due in ms. */
 void conn_timer_set(proxy_conn *c, int kind, unsigned ms);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
+void conn_update_reading(proxy_conn *c);
 void conn_request_body_resume(proxy_conn *c);
+/* The request's responder (conn_ops above): ops NULL lets go of it. */
+void conn_responder_set(proxy_conn *c, const conn_ops *ops, void *resp);
+/* The request ends (done 1: complete; 0: cut): done or abort, then cleared. */
+void conn_responder_end(proxy_conn *c, int done);
 
 /* request.c: parsing and checking a request */
 void conn_settings_init(void);
@@ -313,15 +346,17 @@ void tcp_quickack(uv_tcp_t *t); /* http_out.c: ACK now, a message is incomplete 
 /* route.c */
 char *proxy_host_normalize(const char *raw); /* lowercased, port stripped; NULL: invalid */
 int proxy_host_is_hub(const proxy_server *s, const char *host);
-void conn_route(proxy_conn *c); /* hub, static, app, held, or an error answer */
+/* Hands the request to its responder (below), or answers it (404, 503, ...). */
+void conn_route(proxy_conn *c);
 /* The space subdomain the request's Host names: 0, or -1 when it names none. */
 int conn_subdomain(const proxy_conn *c, char *sub, size_t len);
 
-/* hold.c: requests for a sleeping app wait for it to wake */
-int hold_start(proxy_conn *c);   /* 0 held, -1 answered (too many held) */
-void hold_poll(proxy_conn *c);   /* CT_HOLD fired */
-void hold_cancel(proxy_conn *c); /* the request ends while held */
-void conn_update_reading(proxy_conn *c);
+/* The responders: route.c starts one, which sets its conn_ops on c. */
+void hub_dispatch(proxy_conn *c);      /* hub.c: the hub handler (http.h) */
+void upstream_dispatch(proxy_conn *c); /* upstream.c: the app */
+void static_serve(proxy_conn *c);      /* static.c: a static release's files */
+int hold_start(proxy_conn *c);         /* hold.c: wait for a sleeping app; 0 held,
+                                        * -1 answered (too many held) */
 
 /* pio.c: writes with a copy only of what the socket did not take, small ones
  * held to the end of the loop turn and sent together.  *slot is the
@@ -363,27 +398,7 @@ int conn_respond_head_body(proxy_conn *c, int status, const char *ctype,
 int conn_respond_simple(proxy_conn *c, int status, const char *ctype,
     const http_header *extra, size_t nextra, const void *body, size_t len);
 
-/* hub.c */
-void hub_dispatch(proxy_conn *c);
-int hub_on_body(proxy_conn *c, const char *p, size_t n);
-void hub_on_body_end(proxy_conn *c);
-void hub_conn_done(proxy_conn *c);     /* request finished normally */
-void hub_conn_abort(proxy_conn *c);    /* client gone */
-void hub_drain(proxy_conn *c);
-
-/* static.c */
-void static_serve(proxy_conn *c);
-void static_pump(proxy_conn *c);
-void static_release(proxy_conn *c);
-
-/* upstream.c */
-void upstream_dispatch(proxy_conn *c);
-int upstream_on_body(proxy_conn *c, const char *p, size_t n);
-void upstream_on_body_end(proxy_conn *c);
-void upstream_client_drained(proxy_conn *c);
-void upstream_client_abort(proxy_conn *c);
-void upstream_tunnel_data(proxy_conn *c, const char *p, size_t n);
-void upstream_tunnel_eof(proxy_conn *c, int reset);
+/* upstream*.c, for the loops */
 void upstream_pools_close(proxy_loop *lp);
 void upstream_settings_init(void);
 

@@ -36,10 +36,7 @@ conn_parse_error(proxy_conn *c, int status, const char *msg)
 	}
 	if (c->req_active) {
 		/* mid-body error: drop the in-flight request before answering */
-		if (c->x != NULL)
-			hub_conn_abort(c);
-		if (c->up != NULL)
-			upstream_client_abort(c);
+		conn_responder_end(c, 0);
 	}
 	c->req_active = 1;
 	c->req_msg_done = 1;
@@ -324,11 +321,9 @@ on_body(llhttp_t *p, const char *at, size_t n)
 	c->body_seen = uv_now(c->lp->loop);
 	if (c->body_received > c->body_limit)
 		return fail(c, 413, "request body too large");
-	if (c->x != NULL)
-		hub_on_body(c, at, n);
-	else if (c->up != NULL)
-		upstream_on_body(c, at, n);
-	/* else: answered locally (static, error); the body is dropped */
+	if (c->ops != NULL && c->ops->on_body != NULL)
+		c->ops->on_body(c, at, n);
+	/* else: answered on the spot; the body is dropped */
 	if (c->closing)
 		return HPE_USER;
 	return c->body_paused || c->no_more ? HPE_PAUSED : 0;
@@ -344,10 +339,8 @@ on_message_complete(llhttp_t *p)
 	c->req_msg_done = 1;
 	if (c->timer_kind == CT_BODY)
 		conn_timer_set(c, CT_NONE, 0);
-	if (c->x != NULL)
-		hub_on_body_end(c);
-	else if (c->up != NULL)
-		upstream_on_body_end(c);
+	if (c->ops != NULL && c->ops->on_body_end != NULL)
+		c->ops->on_body_end(c);
 	if (c->closing)
 		return HPE_USER;
 	/* Stop right after this message: a pipelined request waits until the

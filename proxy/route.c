@@ -178,7 +178,6 @@ conn_route(proxy_conn *c)
 	char sub[256];
 
 	if (c->host != NULL && proxy_host_is_hub(s, c->host)) {
-		c->is_hub = 1;
 		hub_dispatch(c);
 		return;
 	}

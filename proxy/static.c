@@ -95,22 +95,32 @@ path_decode(const char *path, size_t n, char *out, size_t outlen)
 	return 0;
 }
 
-void
+/* The responder's state (conn_ops: c->resp): the file being sent. */
+typedef struct static_file {
+	int fd;
+	uint64_t remaining;
+} static_file;
+
+/* done, abort, or the last byte sent: the file is closed. */
+static void
 static_release(proxy_conn *c)
 {
-	if (c->sf.fd > 0)
-		close(c->sf.fd);
-	c->sf.fd = 0;
-	c->sf.remaining = 0;
+	static_file *sf = c->resp;
+
+	close(sf->fd);
+	free(sf);
+	conn_responder_set(c, NULL, NULL);
 }
 
-void
-static_pump(proxy_conn *c)
+/* The next pieces, while the client takes them as fast as they come. */
+static void
+static_pump(proxy_conn *c, size_t queued)
 {
+	static_file *sf = c->resp;
 	char *buf = c->lp->filebuf;
 
-	while (c->sf.fd > 0 && !c->closing && conn_queued(c) == 0) {
-		size_t want = c->sf.remaining < PROXY_READ_BUF ? c->sf.remaining : PROXY_READ_BUF;
+	while (!c->closing && conn_queued(c) == 0) {
+		size_t want = sf->remaining < PROXY_READ_BUF ? sf->remaining : PROXY_READ_BUF;
 		ssize_t n;
 
 		if (want == 0) {
@@ -118,18 +128,24 @@ static_pump(proxy_conn *c)
 			conn_resp_end(c);
 			return;
 		}
-		n = read(c->sf.fd, buf, want);
+		n = read(sf->fd, buf, want);
 		if (n <= 0) {
 			/* the file shrank under us: the length we promised is a lie */
 			static_release(c);
 			conn_abort(c);
 			return;
 		}
-		c->sf.remaining -= (uint64_t)n;
+		sf->remaining -= (uint64_t)n;
 		if (conn_resp_body(c, buf, (size_t)n) != 0)
 			return;
 	}
 }
+
+static const conn_ops static_ops = {
+	.drained = static_pump,
+	.done = static_release,
+	.abort = static_release,
+};
 
 static void
 http_date(time_t t, char *out, size_t n)
@@ -150,6 +166,7 @@ static_serve(proxy_conn *c)
 	struct stat st;
 	int root, fd = -1;
 	http_header h[4];
+	static_file *sf;
 
 	if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0) {
 		http_header allow = { "Allow", "GET, HEAD" };
@@ -220,7 +237,9 @@ static_serve(proxy_conn *c)
 			conn_resp_end(c);
 		return;
 	}
-	c->sf.fd = fd;
-	c->sf.remaining = (uint64_t)st.st_size;
-	static_pump(c);
+	sf = xmalloc(sizeof(*sf));
+	sf->fd = fd;
+	sf->remaining = (uint64_t)st.st_size;
+	conn_responder_set(c, &static_ops, sf);
+	static_pump(c, 0);
 }

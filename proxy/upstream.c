@@ -7,52 +7,26 @@
  * closed. After a 101 it becomes a byte tunnel until either side closes or the
  * tunnel idles out.
  *
+ * The client's side of it is upstream_ops (conn_ops, proxy_int.h): c->resp is
+ * the upstream_conn while it serves c, and NULL again once the app's part is
+ * over (up_detach), which may be before the client's request is.
+ *
  * Back-pressure: each direction stops reading its source while the other
  * socket's write queue is above PROXY_HWM and resumes below PROXY_LWM.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "proxy/upstream_int.h"
 #include "common/util.h"
 
 static llhttp_settings_t resp_settings;
+static const conn_ops upstream_ops;
 
-/* An error before the client got a response head becomes an error page;
- * after it, the client's connection is cut so it sees the truncation. */
-void
-up_fail(upstream_conn *up, int status, const char *msg)
-{
-	proxy_conn *c = up->c;
-
-	stats_upstream_error(up->stats);
-	up_detach(up);
-	up_close(up);
-	if (c == NULL || c->closing)
-		return;
-	if (c->tunnel || c->out.started) {
-		conn_abort(c);
-		return;
-	}
-	if (!c->req_msg_done) {
-		/* the rest of the request body has nowhere to go */
-		c->close_after = 1;
-		c->no_more = 1;
-		c->req_msg_done = 1;
-	}
-	c->upstream_ms = (int64_t)(uv_now(c->lp->loop) - c->t_start);
-	conn_respond_error(c, status, msg, NULL, 0);
-}
-
-/* ---- request to the app -------------------------------------------------- */
+/* ---- the request to the app ---------------------------------------------- */
 
 static void
 sb_header(sbuf *b, const char *name, const char *value)
@@ -121,7 +95,7 @@ static void
 up_attach(upstream_conn *up, proxy_conn *c)
 {
 	up->c = c;
-	c->up = up;
+	conn_responder_set(c, &upstream_ops, up);
 	up->is_head = c->is_head_req;
 	up->upgrade_req = llhttp_get_upgrade(&c->parser);
 	up->t_start = uv_now(c->lp->loop);
@@ -135,7 +109,13 @@ up_attach(upstream_conn *up, proxy_conn *c)
 	stats_space_active(up->stats, +1);
 }
 
-static int up_send_head(upstream_conn *up);
+static int
+up_send_head(upstream_conn *up)
+{
+	uv_buf_t b = uv_buf_init(up->req_head, (unsigned)up->req_head_len);
+
+	return up_write(up, &b, 1) < 0 ? -EPIPE : 0;
+}
 
 void
 upstream_dispatch(proxy_conn *c)
@@ -161,18 +141,10 @@ upstream_dispatch(proxy_conn *c)
 		up_timer_set(up, UT_RESPONSE, s->srv->cfg.upstream_response_ms);
 }
 
-static int
-up_send_head(upstream_conn *up)
+static void
+up_on_body(proxy_conn *c, const char *p, size_t n)
 {
-	uv_buf_t b = uv_buf_init(up->req_head, (unsigned)up->req_head_len);
-
-	return up_write(up, &b, 1) < 0 ? -EPIPE : 0;
-}
-
-int
-upstream_on_body(proxy_conn *c, const char *p, size_t n)
-{
-	upstream_conn *up = c->up;
+	upstream_conn *up = c->resp;
 	char hdr[24];
 	uv_buf_t b[3];
 
@@ -192,13 +164,12 @@ upstream_on_body(proxy_conn *c, const char *p, size_t n)
 		up->client_paused = 1;
 		c->body_paused = 1;
 	}
-	return 0;
 }
 
-void
-upstream_on_body_end(proxy_conn *c)
+static void
+up_on_body_end(proxy_conn *c)
 {
-	upstream_conn *up = c->up;
+	upstream_conn *up = c->resp;
 
 	if (c->req_chunked) {
 		uv_buf_t b = uv_buf_init("0\r\n\r\n", 5);
@@ -208,124 +179,69 @@ upstream_on_body_end(proxy_conn *c)
 	up->req_sent = 1;
 }
 
-/* The app's response is complete: the connection goes back to the pool when
- * both directions ended cleanly. */
-static void
-up_response_done(upstream_conn *up, int clean)
-{
-	proxy_conn *c = up->c;
-	int keep = clean && up->req_sent && llhttp_should_keep_alive(&up->parser) &&
-	    !up->lp->stopping;
-
-	up_detach(up);
-	up_timer_set(up, UT_NONE, 0);
-	if (!c->req_msg_done) {
-		/* the app answered without reading the whole body */
-		c->close_after = 1;
-		c->no_more = 1;
-		c->req_msg_done = 1;
-		keep = 0;
-	}
-	if (keep)
-		upstream_pool_put(up);
-	else
-		up_close(up);
-	conn_resp_end(c);
-}
-
-/* ---- the tunnel ---------------------------------------------------------- */
-
-static void
-up_tunnel_start(upstream_conn *up, const char *rest, size_t nrest)
-{
-	proxy_conn *c = up->c;
-
-	up->tunnel = 1;
-	c->tunnel = 1;
-	free(up->req_head);
-	up->req_head = NULL;
-	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
-	if (nrest > 0)
-		conn_write_str(c, rest, nrest);
-	/* bytes the client sent after its request head belong to the app */
-	if (c->inlen > c->inoff) {
-		uv_buf_t b = uv_buf_init(c->inbuf + c->inoff, (unsigned)(c->inlen - c->inoff));
-
-		up_write(up, &b, 1);
-		c->inoff = c->inlen = 0;
-	}
-	conn_update_reading(c);
-}
-
-void
-upstream_tunnel_data(proxy_conn *c, const char *p, size_t n)
-{
-	upstream_conn *up = c->up;
-	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-
-	if (up == NULL) {
-		conn_abort(c);
-		return;
-	}
-	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
-	up_write(up, &b, 1);
-	if (up_queued(up) > PROXY_HWM) {
-		c->tunnel_paused = 1;
-		conn_update_reading(c);
-	}
-}
-
-static void
-up_shutdown_cb(uv_shutdown_t *req, int status)
-{
-	free(req);
-}
-
-/* The client ended its side of the tunnel: the app is told so (its side
- * stays open: a WebSocket close reply, the rest of a stream) and the tunnel
- * ends when the app ends too, or at its idle timeout. A reset ends both. */
-void
-upstream_tunnel_eof(proxy_conn *c, int reset)
-{
-	upstream_conn *up = c->up;
-	uv_shutdown_t *req;
-
-	if (reset || up == NULL || up->closing) {
-		conn_abort(c);
-		return;
-	}
-	req = xmalloc(sizeof(*req));
-	pio_send_now(up->lp); /* the FIN after what is held */
-	if (uv_shutdown(req, (uv_stream_t *)&up->tcp, up_shutdown_cb) != 0) {
-		free(req);
-		conn_abort(c);
-	}
-}
-
-void
-upstream_client_drained(proxy_conn *c)
-{
-	upstream_conn *up = c->up;
-
-	if (up != NULL && up->read_paused) {
-		up->read_paused = 0;
-		up_reading(up, 1);
-	}
-}
-
-void
-upstream_client_abort(proxy_conn *c)
-{
-	upstream_conn *up = c->up;
-
-	c->tunnel = 0;
-	if (up == NULL)
-		return;
-	up_detach(up);
-	up_close(up);
-}
-
 /* ---- the response -------------------------------------------------------- */
+
+static void up_response_done(upstream_conn *up, int clean);
+static void up_tunnel_start(upstream_conn *up, const char *rest, size_t nrest);
+static void up_tunnel_read(upstream_conn *up, const char *p, size_t n);
+
+/* A pooled connection the app closed while we reused it: the request never
+ * reached the app, so it goes again on a fresh one.  0 when it did. */
+static int
+up_retry_fresh(upstream_conn *up)
+{
+	proxy_conn *c = up->c;
+	upstream_conn *fresh;
+	int e = 0;
+
+	if (up->resp_started || !up->reused || up->got_bytes || up->retried ||
+	    c->req_clen > 0 || c->req_chunked)
+		return -1;
+	fresh = up_new(up->lp, c->target, &e);
+	if (fresh == NULL)
+		return -1;
+	up_detach(up);
+	up_attach(fresh, c);
+	fresh->retried = 1;
+	fresh->req_head = up->req_head;
+	fresh->req_head_len = up->req_head_len;
+	fresh->req_sent = c->req_msg_done;
+	up->req_head = NULL;
+	up_close(up);
+	up_send_head(fresh);
+	return 0;
+}
+
+/* The app closed its side (EOF) or the connection failed (nread). */
+static void
+up_read_end(upstream_conn *up, ssize_t nread)
+{
+	proxy_conn *c = up->c;
+
+	if (up->tunnel) {
+		/* flush what we have to the client, then close */
+		up_detach(up);
+		up_close(up);
+		c->no_more = 1;
+		c->close_after = 1;
+		c->resp_done = 1;
+		c->tunnel = 0;
+		conn_shutdown(c);
+		return;
+	}
+	if (up_retry_fresh(up) == 0)
+		return;
+	if (nread == UV_EOF && up->resp_started && llhttp_message_needs_eof(&up->parser)) {
+		/* close-delimited body: EOF is its end (a reset is not: the
+		 * client must see the body cut, below) */
+		llhttp_finish(&up->parser);
+		up->req_sent = 0; /* never reuse */
+		up_response_done(up, 0);
+		return;
+	}
+	up_fail(up, 502, up->resp_started ? "the app closed the connection mid-response"
+	    : "the app closed the connection without a response");
+}
 
 void
 up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
@@ -342,58 +258,12 @@ up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	if (nread < 0) {
-		if (up->tunnel) {
-			/* flush what we have to the client, then close */
-			up_detach(up);
-			up_close(up);
-			c->no_more = 1;
-			c->close_after = 1;
-			c->resp_done = 1;
-			c->tunnel = 0;
-			conn_shutdown(c);
-			return;
-		}
-		if (!up->resp_started && up->reused && !up->got_bytes && !up->retried &&
-		    c->req_clen <= 0 && !c->req_chunked) {
-			/* A pooled connection the app closed while we reused it: the
-			 * request never reached the app, so send it on a fresh one. */
-			upstream_conn *fresh;
-			int e = 0;
-
-			fresh = up_new(up->lp, c->target, &e);
-			if (fresh != NULL) {
-				up_detach(up);
-				up_attach(fresh, c);
-				fresh->retried = 1;
-				fresh->req_head = up->req_head;
-				fresh->req_head_len = up->req_head_len;
-				fresh->req_sent = c->req_msg_done;
-				up->req_head = NULL;
-				up_close(up);
-				up_send_head(fresh);
-				return;
-			}
-		}
-		if (nread == UV_EOF && up->resp_started && llhttp_message_needs_eof(&up->parser)) {
-			/* close-delimited body: EOF is its end (a reset is not: the
-			 * client must see the body cut, below) */
-			llhttp_finish(&up->parser);
-			up->req_sent = 0; /* never reuse */
-			up_response_done(up, 0);
-			return;
-		}
-		up_fail(up, 502, up->resp_started ? "the app closed the connection mid-response"
-		    : "the app closed the connection without a response");
+		up_read_end(up, nread);
 		return;
 	}
 	up->got_bytes = 1;
 	if (up->tunnel) {
-		up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
-		conn_write_str(c, buf->base, (size_t)nread);
-		if (conn_queued(c) > PROXY_HWM) {
-			up->read_paused = 1;
-			up_reading(up, 0);
-		}
+		up_tunnel_read(up, buf->base, (size_t)nread);
 		return;
 	}
 	if (up->resp_started)
@@ -570,6 +440,172 @@ r_on_message_complete(llhttp_t *p)
 	up->resp_complete = 1;
 	return HPE_PAUSED;
 }
+
+/* The app's response is complete: the connection goes back to the pool when
+ * both directions ended cleanly. */
+static void
+up_response_done(upstream_conn *up, int clean)
+{
+	proxy_conn *c = up->c;
+	int keep = clean && up->req_sent && llhttp_should_keep_alive(&up->parser) &&
+	    !up->lp->stopping;
+
+	up_detach(up);
+	up_timer_set(up, UT_NONE, 0);
+	if (!c->req_msg_done) {
+		/* the app answered without reading the whole body */
+		c->close_after = 1;
+		c->no_more = 1;
+		c->req_msg_done = 1;
+		keep = 0;
+	}
+	if (keep)
+		upstream_pool_put(up);
+	else
+		up_close(up);
+	conn_resp_end(c);
+}
+
+/* An error before the client got a response head becomes an error page;
+ * after it, the client's connection is cut so it sees the truncation. */
+void
+up_fail(upstream_conn *up, int status, const char *msg)
+{
+	proxy_conn *c = up->c;
+
+	stats_upstream_error(up->stats);
+	up_detach(up);
+	up_close(up);
+	if (c == NULL || c->closing)
+		return;
+	if (c->tunnel || c->out.started) {
+		conn_abort(c);
+		return;
+	}
+	if (!c->req_msg_done) {
+		/* the rest of the request body has nowhere to go */
+		c->close_after = 1;
+		c->no_more = 1;
+		c->req_msg_done = 1;
+	}
+	c->upstream_ms = (int64_t)(uv_now(c->lp->loop) - c->t_start);
+	conn_respond_error(c, status, msg, NULL, 0);
+}
+
+/* ---- the tunnel ---------------------------------------------------------- */
+
+static void
+up_tunnel_start(upstream_conn *up, const char *rest, size_t nrest)
+{
+	proxy_conn *c = up->c;
+
+	up->tunnel = 1;
+	c->tunnel = 1;
+	free(up->req_head);
+	up->req_head = NULL;
+	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
+	if (nrest > 0)
+		conn_write_str(c, rest, nrest);
+	/* bytes the client sent after its request head belong to the app */
+	if (c->inlen > c->inoff) {
+		uv_buf_t b = uv_buf_init(c->inbuf + c->inoff, (unsigned)(c->inlen - c->inoff));
+
+		up_write(up, &b, 1);
+		c->inoff = c->inlen = 0;
+	}
+	conn_update_reading(c);
+}
+
+/* Tunnel bytes from the app, to the client. */
+static void
+up_tunnel_read(upstream_conn *up, const char *p, size_t n)
+{
+	proxy_conn *c = up->c;
+
+	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
+	conn_write_str(c, p, n);
+	if (conn_queued(c) > PROXY_HWM) {
+		up->read_paused = 1;
+		up_reading(up, 0);
+	}
+}
+
+/* Tunnel bytes from the client, to the app. */
+static void
+up_tunnel_data(proxy_conn *c, const char *p, size_t n)
+{
+	upstream_conn *up = c->resp;
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+
+	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
+	up_write(up, &b, 1);
+	if (up_queued(up) > PROXY_HWM) {
+		c->tunnel_paused = 1;
+		conn_update_reading(c);
+	}
+}
+
+static void
+up_shutdown_cb(uv_shutdown_t *req, int status)
+{
+	free(req);
+}
+
+/* The client ended its side of the tunnel: the app is told so (its side
+ * stays open: a WebSocket close reply, the rest of a stream) and the tunnel
+ * ends when the app ends too, or at its idle timeout. A reset ends both. */
+static void
+up_tunnel_eof(proxy_conn *c, int reset)
+{
+	upstream_conn *up = c->resp;
+	uv_shutdown_t *req;
+
+	if (reset || up->closing) {
+		conn_abort(c);
+		return;
+	}
+	req = xmalloc(sizeof(*req));
+	pio_send_now(up->lp); /* the FIN after what is held */
+	if (uv_shutdown(req, (uv_stream_t *)&up->tcp, up_shutdown_cb) != 0) {
+		free(req);
+		conn_abort(c);
+	}
+}
+
+/* ---- the client's side: upstream_ops ------------------------------------- */
+
+/* The client took what we wrote: the app is read again. */
+static void
+up_client_drained(proxy_conn *c, size_t queued)
+{
+	upstream_conn *up = c->resp;
+
+	if (up->read_paused) {
+		up->read_paused = 0;
+		up_reading(up, 1);
+	}
+}
+
+/* The request ends while the app still serves it: the app's connection goes
+ * (a half-told exchange is never reused). */
+static void
+up_client_abort(proxy_conn *c)
+{
+	upstream_conn *up = c->resp;
+
+	up_detach(up);
+	up_close(up);
+}
+
+static const conn_ops upstream_ops = {
+	.on_body = up_on_body,
+	.on_body_end = up_on_body_end,
+	.drained = up_client_drained,
+	.tunnel_data = up_tunnel_data,
+	.tunnel_eof = up_tunnel_eof,
+	.done = up_client_abort,
+	.abort = up_client_abort,
+};
 
 void
 upstream_settings_init(void)

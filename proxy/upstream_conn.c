@@ -99,7 +99,7 @@ up_timer_cb(uv_timer_t *t)
 		break;
 	case UT_TUNNEL:
 		if (c != NULL)
-			conn_abort(c); /* closes us through upstream_client_abort */
+			conn_abort(c); /* closes us through upstream_ops.abort */
 		else
 			up_close(up);
 		break;
@@ -150,7 +150,7 @@ up_detach(upstream_conn *up)
 	if (c == NULL)
 		return;
 	stats_space_active(up->stats, -1);
-	c->up = NULL;
+	conn_responder_set(c, NULL, NULL);
 	up->c = NULL;
 }
 
