@@ -418,6 +418,17 @@ conn_finish_request(proxy_conn *c)
 
 /* ---- the connection's timer ---------------------------------------------- */
 
+/* The request was handed on and its body is still to come: the client has
+ * body_timeout_ms for each piece of it. */
+void
+conn_body_expect(proxy_conn *c)
+{
+	if ((c->req_clen > 0 || c->req_chunked) && !c->req_msg_done && !c->no_more) {
+		c->body_seen = uv_now(c->lp->loop);
+		conn_timer_set(c, CT_BODY, c->srv->cfg.body_timeout_ms);
+	}
+}
+
 /* A client that stops sending the body it declared is cut, unless we are the
  * ones not reading (back-pressure from the app or the hub handler). */
 static void

@@ -110,10 +110,7 @@ hold_poll(proxy_conn *c)
 	}
 	if (c->closing || c->ops == &hold_ops) /* held again: it went back to sleep */
 		return;
-	if ((c->req_clen > 0 || c->req_chunked) && !c->req_msg_done && !c->no_more) {
-		c->body_seen = uv_now(c->lp->loop);
-		conn_timer_set(c, CT_BODY, c->srv->cfg.body_timeout_ms);
-	}
+	conn_body_expect(c);
 	/* Parsing goes on where the head ended: the body to the app (or dropped
 	 * after an error page), then the end of the request. */
 	c->body_paused = 0;

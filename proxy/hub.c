@@ -135,17 +135,9 @@ hub_dispatch(proxy_conn *c)
 
 	x->c = c;
 	conn_responder_set(c, &hub_ops, x);
-	x->req.method = c->method;
-	x->req.url = c->url;
+	conn_request_view(c, &x->req);
 	x->req.path = q != NULL ? xstrndup(c->url, (size_t)(q - c->url)) : xstrdup(c->url);
 	x->req.query = q != NULL ? q + 1 : "";
-	x->req.host = c->host;
-	x->req.headers = c->head.hdrs;
-	x->req.nheaders = c->head.nhdrs;
-	x->req.http_major = c->parser.http_major;
-	x->req.http_minor = c->parser.http_minor;
-	x->req.content_length = c->req_clen;
-	x->req.chunked = c->req_chunked;
 	memcpy(x->client_addr, c->client_addr, sizeof(x->client_addr));
 	x->req.client_addr = x->client_addr;
 	c->srv->hub(x, c->srv->hub_arg);

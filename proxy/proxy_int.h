@@ -328,6 +328,7 @@ void conn_timer_set(proxy_conn *c, int kind, unsigned ms);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
 void conn_update_reading(proxy_conn *c);
 void conn_request_body_resume(proxy_conn *c);
+void conn_body_expect(proxy_conn *c); /* its body is to come: the body timer runs */
 /* The request's responder (conn_ops above): ops NULL lets go of it. */
 void conn_responder_set(proxy_conn *c, const conn_ops *ops, void *resp);
 /* The request ends (done 1: complete; 0: cut): done or abort, then cleared. */
@@ -341,6 +342,10 @@ size_t conn_parse(proxy_conn *c, const char *p, size_t n);
 /* An error found while parsing: answered (status, msg), then the connection ends. */
 void conn_parse_error(proxy_conn *c, int status, const char *msg);
 const char *conn_header(const proxy_conn *c, const char *name); /* name in lower case */
+void conn_request_view(const proxy_conn *c, http_request *r);
+/* Pure, unit tested: the framing and Host rules a head must pass; 0 and *host,
+ * or the status to answer and *msg. */
+int request_head_check(const http_request *r, const char **host, const char **msg);
 void tcp_quickack(uv_tcp_t *t); /* http_out.c: ACK now, a message is incomplete */
 
 /* route.c */
@@ -350,6 +355,12 @@ int proxy_host_is_hub(const proxy_server *s, const char *host);
 void conn_route(proxy_conn *c);
 /* The space subdomain the request's Host names: 0, or -1 when it names none. */
 int conn_subdomain(const proxy_conn *c, char *sub, size_t len);
+/* Pure, unit tested (described where defined): Host matching, the app
+ * host's ticket cookie, a URL without its ticket. */
+int host_is_hub(const char *domain, const char *host);
+int host_subdomain(const char *app_domain, const char *host, char *sub, size_t len);
+int ticket_cookie_check(const char *cookies, const char *sub);
+char *url_without_param(const char *url, const char *name, const char **value, size_t *vlen);
 
 /* The responders: route.c starts one, which sets its conn_ops on c. */
 void hub_dispatch(proxy_conn *c);      /* hub.c: the hub handler (http.h) */
@@ -385,6 +396,13 @@ int conn_resp_start(proxy_conn *c, int status, const char *reason, const http_he
     size_t n, int64_t content_length);
 int conn_resp_body(proxy_conn *c, const void *data, size_t len);
 int conn_resp_end(proxy_conn *c);
+/* Pure, unit tested: how a response is delimited (defined in http_out.c). */
+int resp_framing(resp_out *out, int status, int head_req, int http_minor, int64_t content_length);
+/* A body's n bytes at data as they go on the wire, chunked or not: the
+ * buffers in b (hdr holds a chunk's size line), their count. */
+#define HTTP_CHUNK_HDR 24
+unsigned body_bufs(uv_buf_t b[3], char hdr[HTTP_CHUNK_HDR], const void *data, size_t len,
+    int chunked);
 int header_is_hop_by_hop(const char *name, const char *connection_value);
 /* A Transfer-Encoding value that is "chunked" alone (case, spaces aside). */
 int te_is_chunked(const char *value);

@@ -21,6 +21,76 @@ conn_header(const proxy_conn *c, const char *name)
 	return NULL;
 }
 
+/* The request as http.h shows it, over c's head arena (path and query
+ * unset). */
+void
+conn_request_view(const proxy_conn *c, http_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->method = c->method;
+	r->url = c->url;
+	r->host = c->host;
+	r->headers = c->head.hdrs;
+	r->nheaders = c->head.nhdrs;
+	r->http_major = c->parser.http_major;
+	r->http_minor = c->parser.http_minor;
+	r->content_length = c->req_clen;
+	r->chunked = c->req_chunked;
+	r->client_addr = c->client_addr;
+}
+
+static int
+reject(const char **msg, int status, const char *why)
+{
+	*msg = why;
+	return status;
+}
+
+/* The rules a request head must pass beyond llhttp's (RFC 9112), in the order
+ * they are checked: 0 with *host, its Host value (NULL: none), or the status
+ * to answer with and *msg, why. */
+int
+request_head_check(const http_request *r, const char **host, const char **msg)
+{
+	const char *te = NULL;
+	size_t nhost = 0;
+
+	*host = NULL;
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const http_header *h = &r->headers[i];
+
+		if (h->name[0] == '\0') /* ": value", which llhttp 8.1 takes */
+			return reject(msg, 400, "empty header field name");
+		if (hdr_is(h->name, "host")) {
+			*host = h->value;
+			nhost++;
+		} else if (te == NULL && hdr_is(h->name, "transfer-encoding")) {
+			te = h->value;
+		}
+	}
+	if (r->http_major != 1)
+		return reject(msg, 505, "HTTP version not supported");
+	if (r->http_minor == 1 && *host == NULL)
+		return reject(msg, 400, "missing Host header");
+	if (nhost > 1)
+		return reject(msg, 400, "duplicate Host header");
+	if (r->http_minor == 0 && te != NULL)
+		return reject(msg, 400, "Transfer-Encoding on HTTP/1.0");
+	/* llhttp refuses this only after on_headers_complete, once the request
+	 * went to the app: a request's last coding must be chunked (RFC 9112 6.3) */
+	if (te != NULL && !r->chunked)
+		return reject(msg, 400, "Transfer-Encoding without chunked as the last coding");
+	/* other codings before it ("gzip, chunked") would be lost on the way: the
+	 * body is passed on de-chunked and re-chunked (nginx: 501 too) */
+	if (te != NULL && !te_is_chunked(te))
+		return reject(msg, 501, "unsupported Transfer-Encoding: only chunked");
+	if (strcmp(r->method, "CONNECT") == 0)
+		return reject(msg, 405, "CONNECT is not supported");
+	if (r->url[0] != '/' && strcmp(r->url, "*") != 0)
+		return reject(msg, 400, "absolute-form request target not supported");
+	return 0;
+}
+
 /* An error found while parsing: answer it, then close; nothing after it is
  * parsed, so nothing after it can reach an app. */
 void
@@ -214,9 +284,9 @@ on_headers_complete(llhttp_t *p)
 {
 	proxy_conn *c = p->data;
 	proxy_server *s = c->srv;
-	const char *host, *te, *expect;
-	size_t nhost = 0;
-	uint64_t limit;
+	const char *host, *expect, *msg;
+	http_request r;
+	int status, hub;
 
 	head_complete(&c->head);
 	conn_timer_set(c, CT_NONE, 0);
@@ -232,36 +302,9 @@ on_headers_complete(llhttp_t *p)
 		return fail(c, 400, "invalid Content-Length");
 	c->req_clen = (p->flags & F_CONTENT_LENGTH) ? (int64_t)p->content_length : -1;
 
-	host = NULL;
-	for (size_t i = 0; i < c->head.nhdrs; i++) {
-		if (c->head.hdrs[i].name[0] == '\0') /* ": value", which llhttp 8.1 takes */
-			return fail(c, 400, "empty header field name");
-		if (hdr_is(c->head.hdrs[i].name, "host")) {
-			host = c->head.hdrs[i].value;
-			nhost++;
-		}
-	}
-	te = conn_header(c, "transfer-encoding");
-	if (p->http_major != 1)
-		return fail(c, 505, "HTTP version not supported");
-	if (p->http_minor == 1 && host == NULL)
-		return fail(c, 400, "missing Host header");
-	if (nhost > 1)
-		return fail(c, 400, "duplicate Host header");
-	if (p->http_minor == 0 && te != NULL)
-		return fail(c, 400, "Transfer-Encoding on HTTP/1.0");
-	/* llhttp refuses this only after this callback, once the request went
-	 * to the app: a request's last coding must be chunked (RFC 9112 6.3). */
-	if (te != NULL && !c->req_chunked)
-		return fail(c, 400, "Transfer-Encoding without chunked as the last coding");
-	/* other codings before it ("gzip, chunked") would be lost on the way: the
-	 * body is passed on de-chunked and re-chunked (nginx: 501 too) */
-	if (te != NULL && !te_is_chunked(te))
-		return fail(c, 501, "unsupported Transfer-Encoding: only chunked");
-	if (llhttp_get_method(p) == HTTP_CONNECT)
-		return fail(c, 405, "CONNECT is not supported");
-	if (c->url[0] != '/' && strcmp(c->url, "*") != 0)
-		return fail(c, 400, "absolute-form request target not supported");
+	conn_request_view(c, &r);
+	if ((status = request_head_check(&r, &host, &msg)) != 0)
+		return fail(c, status, msg);
 	c->raw_host = host;
 	if (host != NULL) {
 		char *h = proxy_host_normalize(host);
@@ -270,19 +313,15 @@ on_headers_complete(llhttp_t *p)
 			return fail(c, 400, "invalid Host header");
 		c->host = h; /* heap, freed by conn_request_reset */
 	}
-	{
-		int hub = c->host != NULL && proxy_host_is_hub(s, c->host);
-
-		if (hub && c->lp->index != 0) {
-			/* hub handlers run on the main loop only: the connection
-			 * moves there and the request is parsed again */
-			c->migrate = 1;
-			return HPE_PAUSED;
-		}
-		limit = hub ? s->cfg.max_hub_body_bytes : s->cfg.max_body_bytes;
+	hub = c->host != NULL && proxy_host_is_hub(s, c->host);
+	if (hub && c->lp->index != 0) {
+		/* hub handlers run on the main loop only: the connection moves
+		 * there and the request is parsed again */
+		c->migrate = 1;
+		return HPE_PAUSED;
 	}
-	c->body_limit = limit;
-	if (c->req_clen > 0 && (uint64_t)c->req_clen > limit)
+	c->body_limit = hub ? s->cfg.max_hub_body_bytes : s->cfg.max_body_bytes;
+	if (c->req_clen > 0 && (uint64_t)c->req_clen > c->body_limit)
 		return fail(c, 413, "request body too large");
 	expect = conn_header(c, "expect");
 	if (expect != NULL) {
@@ -296,10 +335,7 @@ on_headers_complete(llhttp_t *p)
 	conn_route(c);
 	if (c->closing)
 		return HPE_USER;
-	if ((c->req_clen > 0 || c->req_chunked) && !c->req_msg_done && !c->no_more) {
-		c->body_seen = uv_now(c->lp->loop);
-		conn_timer_set(c, CT_BODY, s->cfg.body_timeout_ms);
-	}
+	conn_body_expect(c);
 	if (c->no_more)
 		return HPE_PAUSED;
 	if (c->body_paused)

@@ -37,27 +37,33 @@ sb_header(sbuf *b, const char *name, const char *value)
 	sbuf_add(b, "\r\n", 2);
 }
 
-static char *
-build_request_head(proxy_conn *c, int upgrade, size_t *len)
+/* The head the app gets for request r: the client's fields but the hop-by-hop
+ * ones, Expect (answered here), the X-Forwarded-* ones the client may not set
+ * and, when it was a podium token (strip_auth), Authorization; then
+ * X-Forwarded-For/-Proto/-Host and the body's framing; Upgrade when the
+ * request asks for one.  On the heap: the caller frees it. */
+char *
+upstream_request_head(const http_request *r, int strip_auth, int upgrade, size_t *len)
 {
-	const char *conn_hdr = conn_header(c, "connection");
-	const char *up_hdr = conn_header(c, "upgrade");
+	const char *conn_hdr = http_request_header(r, "connection");
+	const char *up_hdr = http_request_header(r, "upgrade");
+	const char *host = http_request_header(r, "host");
 	char stack[2048], xff_stack[256];
 	sbuf b = SBUF_ON(stack), xff = SBUF_ON(xff_stack);
 
-	sbuf_adds(&b, c->method);
+	sbuf_adds(&b, r->method);
 	sbuf_add(&b, " ", 1);
-	sbuf_adds(&b, c->url);
+	sbuf_adds(&b, r->url);
 	sbuf_adds(&b, " HTTP/1.1\r\n");
-	for (size_t i = 0; i < c->head.nhdrs; i++) {
-		const http_header *h = &c->head.hdrs[i];
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const http_header *h = &r->headers[i];
 
 		/* Host is kept even when Connection names it: the app is
 		 * owed its Host (HTTP/1.1), and Host is never hop-by-hop. */
 		if ((header_is_hop_by_hop(h->name, conn_hdr) && !hdr_is(h->name, "host")) ||
 		    hdr_is(h->name, "x-forwarded-proto") || hdr_is(h->name, "x-forwarded-host") ||
 		    hdr_is(h->name, "expect") ||
-		    (c->strip_auth && hdr_is(h->name, "authorization")))
+		    (strip_auth && hdr_is(h->name, "authorization")))
 			continue;
 		if (hdr_is(h->name, "x-forwarded-for")) {
 			if (xff.len > 0)
@@ -69,17 +75,17 @@ build_request_head(proxy_conn *c, int upgrade, size_t *len)
 	}
 	if (xff.len > 0)
 		sbuf_add(&xff, ", ", 2);
-	sbuf_adds(&xff, c->client_addr);
+	sbuf_adds(&xff, r->client_addr);
 	sb_header(&b, "X-Forwarded-For", xff.p);
 	sbuf_free(&xff);
 	sb_header(&b, "X-Forwarded-Proto", "http");
-	if (c->raw_host != NULL)
-		sb_header(&b, "X-Forwarded-Host", c->raw_host);
-	if (c->req_chunked) {
+	if (host != NULL)
+		sb_header(&b, "X-Forwarded-Host", host);
+	if (r->chunked) {
 		sbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
-	} else if (c->req_clen >= 0) {
+	} else if (r->content_length >= 0) {
 		sbuf_add(&b, "Content-Length: ", 16);
-		sbuf_add_i64(&b, c->req_clen);
+		sbuf_add_i64(&b, r->content_length);
 		sbuf_add(&b, "\r\n", 2);
 	}
 	if (upgrade && up_hdr != NULL) {
@@ -122,6 +128,7 @@ upstream_dispatch(proxy_conn *c)
 {
 	proxy_loop *s = c->lp;
 	upstream_conn *up;
+	http_request r;
 	int err = 0;
 
 	up = upstream_pool_take(s, c->target->instance_id);
@@ -134,7 +141,8 @@ upstream_dispatch(proxy_conn *c)
 		return;
 	}
 	up_attach(up, c);
-	up->req_head = build_request_head(c, up->upgrade_req, &up->req_head_len);
+	conn_request_view(c, &r);
+	up->req_head = upstream_request_head(&r, c->strip_auth, up->upgrade_req, &up->req_head_len);
 	if (up_send_head(up) != 0)
 		return;
 	if (!up->connecting)
@@ -145,19 +153,10 @@ static void
 up_on_body(proxy_conn *c, const char *p, size_t n)
 {
 	upstream_conn *up = c->resp;
-	char hdr[24];
+	char hdr[HTTP_CHUNK_HDR];
 	uv_buf_t b[3];
 
-	if (c->req_chunked) {
-		snprintf(hdr, sizeof(hdr), "%zx\r\n", n);
-		b[0] = uv_buf_init(hdr, (unsigned)strlen(hdr));
-		b[1] = uv_buf_init((char *)p, (unsigned)n);
-		b[2] = uv_buf_init("\r\n", 2);
-		up_write(up, b, 3);
-	} else {
-		b[0] = uv_buf_init((char *)p, (unsigned)n);
-		up_write(up, b, 1);
-	}
+	up_write(up, b, body_bufs(b, hdr, p, n, c->req_chunked));
 	/* a body can no longer be replayed on another connection */
 	up->retried = 1;
 	if (up_queued(up) > PROXY_HWM) {
@@ -338,15 +337,50 @@ r_on_header_value_complete(llhttp_t *p)
 	return 0;
 }
 
+/* The app's response fields as the client gets them: hop-by-hop ones (with
+ * what the app's Connection names), X-Accel-Buffering and empty names
+ * dropped; a 101 keeps its Upgrade.  out has room for n.  The count, or -1
+ * for a head not to pass on: a Transfer-Encoding other than chunked alone
+ * ("gzip, chunked": our re-chunking would lose the gzip), a 101 that names
+ * no protocol (RFC 9110 15.2.2). */
+int
+upstream_response_fields(int status, const http_header *in, size_t n, http_header *out)
+{
+	const char *conn_hdr = NULL;
+	int upgrade_hdr = 0;
+	size_t nout = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (hdr_is(in[i].name, "connection"))
+			conn_hdr = in[i].value;
+		else if (hdr_is(in[i].name, "upgrade"))
+			upgrade_hdr = 1;
+		else if (hdr_is(in[i].name, "transfer-encoding") && !te_is_chunked(in[i].value))
+			return -1;
+	}
+	if (status == 101 && !upgrade_hdr)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (status == 101 && hdr_is(in[i].name, "upgrade")) {
+			out[nout++] = in[i];
+			continue;
+		}
+		if (header_is_hop_by_hop(in[i].name, status == 101 ? NULL : conn_hdr) ||
+		    hdr_is(in[i].name, "x-accel-buffering") || in[i].name[0] == '\0')
+			continue;
+		out[nout++] = in[i];
+	}
+	return (int)nout;
+}
+
 static int
 r_on_headers_complete(llhttp_t *p)
 {
 	upstream_conn *up = p->data;
 	proxy_conn *c = up->c;
 	int status = llhttp_get_status_code(p);
-	const char *conn_hdr = NULL;
 	http_header h_stack[64], *h;
-	size_t n = 0;
+	int n;
 	int64_t clen = -1;
 
 	head_complete(&up->head);
@@ -365,35 +399,13 @@ r_on_headers_complete(llhttp_t *p)
 		return HPE_USER;
 	if (status < 100 || status > 999) /* llhttp takes "000" */
 		return HPE_USER;
-	int upgrade_hdr = 0;
-
-	for (size_t i = 0; i < up->head.nhdrs; i++) {
-		const http_header *in = &up->head.hdrs[i];
-
-		if (hdr_is(in->name, "connection"))
-			conn_hdr = in->value;
-		else if (hdr_is(in->name, "upgrade"))
-			upgrade_hdr = 1;
-		/* "gzip, chunked": the gzip coding would be lost in our re-chunking */
-		else if (hdr_is(in->name, "transfer-encoding") && !te_is_chunked(in->value))
-			return HPE_USER;
-	}
-	/* a 101 names the protocol switched to (RFC 9110 15.2.2) */
-	if (status == 101 && !upgrade_hdr)
-		return HPE_USER;
 	h = up->head.nhdrs < sizeof(h_stack) / sizeof(h_stack[0]) ? h_stack :
 	    xcalloc(up->head.nhdrs + 1, sizeof(*h));
-	for (size_t i = 0; i < up->head.nhdrs; i++) {
-		const http_header *in = &up->head.hdrs[i];
-
-		if (status == 101 && hdr_is(in->name, "upgrade")) {
-			h[n++] = *in;
-			continue;
-		}
-		if (header_is_hop_by_hop(in->name, status == 101 ? NULL : conn_hdr) ||
-		    hdr_is(in->name, "x-accel-buffering") || in->name[0] == '\0')
-			continue;
-		h[n++] = *in;
+	n = upstream_response_fields(status, up->head.hdrs, up->head.nhdrs, h);
+	if (n < 0) {
+		if (h != h_stack)
+			free(h);
+		return HPE_USER;
 	}
 	if ((p->flags & F_CONTENT_LENGTH) && !(p->flags & F_CHUNKED))
 		clen = (int64_t)p->content_length;
@@ -404,7 +416,7 @@ r_on_headers_complete(llhttp_t *p)
 	up_timer_set(up, UT_READ, up->lp->srv->cfg.upstream_response_ms);
 	if (status == 101)
 		up->tunnel_pending = 1;
-	conn_resp_start(c, status, NULL, h, n, clen);
+	conn_resp_start(c, status, NULL, h, (size_t)n, clen);
 	if (h != h_stack)
 		free(h);
 	if (up->is_head)

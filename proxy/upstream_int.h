@@ -72,6 +72,10 @@ size_t up_queued(upstream_conn *up);
 void up_timer_set(upstream_conn *up, int kind, unsigned ms);
 
 /* upstream.c: the exchange over it */
+/* Pure helpers, unit tested: the request head the app gets, the response
+ * fields the client gets (both described where they are defined). */
+char *upstream_request_head(const http_request *r, int strip_auth, int upgrade, size_t *len);
+int upstream_response_fields(int status, const http_header *in, size_t n, http_header *out);
 void up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 /* An error before the client got a response head becomes an error page;
  * after it, the client's connection is cut. */
