@@ -550,8 +550,6 @@ proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hu
 
 	if (n > PROXY_MAX_LOOPS)
 		n = PROXY_MAX_LOOPS;
-	conn_settings_init();
-	upstream_settings_init();
 	memset(&ss, 0, sizeof(ss));
 	if (uv_ip4_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in *)&ss) != 0 &&
 	    uv_ip6_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in6 *)&ss) != 0)

@@ -335,7 +335,6 @@ void conn_responder_set(proxy_conn *c, const conn_ops *ops, void *resp);
 void conn_responder_end(proxy_conn *c, int done);
 
 /* request.c: parsing and checking a request */
-void conn_settings_init(void);
 void request_parser_init(proxy_conn *c);
 /* Runs llhttp over p; returns the bytes it used. */
 size_t conn_parse(proxy_conn *c, const char *p, size_t n);
@@ -418,7 +417,6 @@ int conn_respond_simple(proxy_conn *c, int status, const char *ctype,
 
 /* upstream*.c, for the loops */
 void upstream_pools_close(proxy_loop *lp);
-void upstream_settings_init(void);
 
 /* stats.c */
 void stats_request_done(proxy_conn *c);

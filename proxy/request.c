@@ -10,8 +10,6 @@
 #include "common/log.h"
 #include "proxy/proxy_int.h"
 
-static llhttp_settings_t req_settings;
-
 const char *
 conn_header(const proxy_conn *c, const char *name)
 {
@@ -386,25 +384,22 @@ on_message_complete(llhttp_t *p)
 	return HPE_PAUSED;
 }
 
+static const llhttp_settings_t req_settings = {
+	.on_message_begin = on_message_begin,
+	.on_url = on_url,
+	.on_url_complete = on_url_complete,
+	.on_header_field = on_header_field,
+	.on_header_field_complete = on_header_field_complete,
+	.on_header_value = on_header_value,
+	.on_header_value_complete = on_header_value_complete,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
 void
 request_parser_init(proxy_conn *c)
 {
 	llhttp_init(&c->parser, HTTP_REQUEST, &req_settings);
 	c->parser.data = c;
-}
-
-void
-conn_settings_init(void)
-{
-	llhttp_settings_init(&req_settings);
-	req_settings.on_message_begin = on_message_begin;
-	req_settings.on_url = on_url;
-	req_settings.on_url_complete = on_url_complete;
-	req_settings.on_header_field = on_header_field;
-	req_settings.on_header_field_complete = on_header_field_complete;
-	req_settings.on_header_value = on_header_value;
-	req_settings.on_header_value_complete = on_header_value_complete;
-	req_settings.on_headers_complete = on_headers_complete;
-	req_settings.on_body = on_body;
-	req_settings.on_message_complete = on_message_complete;
 }

@@ -23,7 +23,7 @@
 #include "proxy/upstream_int.h"
 #include "common/util.h"
 
-static llhttp_settings_t resp_settings;
+static const llhttp_settings_t resp_settings;
 static const conn_ops upstream_ops;
 
 /* ---- the request to the app ---------------------------------------------- */
@@ -609,6 +609,16 @@ up_client_abort(proxy_conn *c)
 	up_close(up);
 }
 
+static const llhttp_settings_t resp_settings = {
+	.on_header_field = r_on_header_field,
+	.on_header_field_complete = r_on_header_field_complete,
+	.on_header_value = r_on_header_value,
+	.on_header_value_complete = r_on_header_value_complete,
+	.on_headers_complete = r_on_headers_complete,
+	.on_body = r_on_body,
+	.on_message_complete = r_on_message_complete,
+};
+
 static const conn_ops upstream_ops = {
 	.on_body = up_on_body,
 	.on_body_end = up_on_body_end,
@@ -618,16 +628,3 @@ static const conn_ops upstream_ops = {
 	.done = up_client_abort,
 	.abort = up_client_abort,
 };
-
-void
-upstream_settings_init(void)
-{
-	llhttp_settings_init(&resp_settings);
-	resp_settings.on_header_field = r_on_header_field;
-	resp_settings.on_header_field_complete = r_on_header_field_complete;
-	resp_settings.on_header_value = r_on_header_value;
-	resp_settings.on_header_value_complete = r_on_header_value_complete;
-	resp_settings.on_headers_complete = r_on_headers_complete;
-	resp_settings.on_body = r_on_body;
-	resp_settings.on_message_complete = r_on_message_complete;
-}
