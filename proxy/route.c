@@ -145,8 +145,9 @@ url_without_param(const char *url, const char *name, const char **value, size_t 
 			const char *rest = p[n] == '&' ? p + n + 1 : p + n;
 			size_t before = (size_t)(p - url);
 
-			if (before > 0 && (url[before - 1] == '&' || (url[before - 1] == '?' &&
-			    *rest == '\0')))
+			/* the separator before it goes when nothing follows it;
+			 * otherwise what follows takes its place */
+			if (*rest == '\0' && (url[before - 1] == '&' || url[before - 1] == '?'))
 				before--;
 			*value = p + pl + 1;
 			*vlen = n - pl - 1;

@@ -169,6 +169,7 @@ test_url_without_ticket(void **state)
 	assert_unsigned("/app?__sign=T1", "/app", "T1");
 	assert_unsigned("/app?__sign=T1&x=1", "/app?x=1", "T1");
 	assert_unsigned("/app?x=1&__sign=T1", "/app?x=1", "T1");
+	assert_unsigned("/app?x=1&__sign=T1&y=2", "/app?x=1&y=2", "T1");
 	assert_unsigned("/app?__sign=T1&__sign=T2", "/app?__sign=T2", "T1");
 	assert_unsigned("/app", NULL, NULL);
 	assert_unsigned("/app?x=__sign=T", NULL, NULL);
