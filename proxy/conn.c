@@ -66,6 +66,29 @@ conn_refuse_written(uv_write_t *w, int status)
 	free(w);
 }
 
+/* A clean refusal instead of a silent reset: 503, then close. */
+static void
+conn_refuse(proxy_conn *c, int out_of_fds)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 20\r\nRetry-After: 1\r\n"
+	    "Connection: close\r\n\r\ntoo many connections";
+	static const char nofd[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 31\r\nRetry-After: 1\r\n"
+	    "Connection: close\r\n\r\nserver out of file descriptors\n";
+	uv_buf_t b = out_of_fds ? uv_buf_init((char *)nofd, sizeof(nofd) - 1) :
+	    uv_buf_init((char *)busy, sizeof(busy) - 1);
+
+	if (uv_try_write((uv_stream_t *)&c->tcp, &b, 1) < 0) {
+		uv_write_t *w = xmalloc(sizeof(*w));
+
+		if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, conn_refuse_written) != 0)
+			free(w);
+	}
+	c->no_more = 1;
+	conn_shutdown(c);
+}
+
 void
 conn_accept(proxy_loop *lp, uv_stream_t *ls)
 {
@@ -82,26 +105,12 @@ conn_accept(proxy_loop *lp, uv_stream_t *ls)
 	uv_fileno((uv_handle_t *)&c->tcp, &fd);
 	/* The kernel hands out the lowest free descriptor, so a high one means few
 	 * are left: refuse before the daemon runs out. */
-	if (atomic_load_explicit(&s->nconns, memory_order_relaxed) > s->cfg.max_connections ||
-	    fd >= s->fd_limit - PROXY_FD_MARGIN) {
-		/* A clean refusal instead of a silent reset. */
-		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-		    "Content-Type: text/plain\r\nContent-Length: 20\r\nRetry-After: 1\r\n"
-		    "Connection: close\r\n\r\ntoo many connections";
-		static const char nofd[] = "HTTP/1.1 503 Service Unavailable\r\n"
-		    "Content-Type: text/plain\r\nContent-Length: 31\r\nRetry-After: 1\r\n"
-		    "Connection: close\r\n\r\nserver out of file descriptors\n";
-		uv_buf_t b = fd >= s->fd_limit - PROXY_FD_MARGIN
-		    ? uv_buf_init((char *)nofd, sizeof(nofd) - 1) : uv_buf_init((char *)busy, sizeof(busy) - 1);
-
-		if (uv_try_write((uv_stream_t *)&c->tcp, &b, 1) < 0) {
-			uv_write_t *w = xmalloc(sizeof(*w));
-
-			if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, conn_refuse_written) != 0)
-				free(w);
-		}
-		c->no_more = 1;
-		conn_shutdown(c);
+	if (fd >= s->fd_limit - PROXY_FD_MARGIN) {
+		conn_refuse(c, 1);
+		return;
+	}
+	if (atomic_load_explicit(&s->nconns, memory_order_relaxed) > s->cfg.max_connections) {
+		conn_refuse(c, 0);
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
@@ -176,7 +185,6 @@ inbuf_release(proxy_conn *c)
 	}
 }
 
-
 static void
 conn_reading(proxy_conn *c, int want)
 {
@@ -230,7 +238,7 @@ conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 			return;
 		}
 		/* EOF between requests is a normal close; during a request the
-		 * client gave up, so the upstream side is dropped too. */
+		 * client gave up, so its responder is dropped too (abort). */
 		conn_close(c);
 		return;
 	}
@@ -388,7 +396,6 @@ conn_request_reset(proxy_conn *c)
 	c->req_chunked = 0;
 	c->req_clen = -1;
 	c->body_received = 0;
-	c->discard_body = 0;
 	c->method = c->host = NULL;
 	c->raw_host = c->url = NULL;
 	c->upstream_ms = -1;

@@ -224,7 +224,9 @@ typedef struct resp_out {
  *   tunnel_data(c, p, n), tunnel_eof(c, reset)
  *                      after the responder set c->tunnel (a 101): what the
  *                      client sent, and its end (reset: an error, not a FIN).
- *                      Without them a tunnel's client bytes abort it.
+ *                      Without them a tunnel's client bytes abort it.  The
+ *                      responder stops the client's side with
+ *                      c->tunnel_paused and conn_update_reading().
  *   done(c)            the request is complete both ways (response ended,
  *                      body read); keep-alive or shutdown follows.
  *   abort(c)           the request ends early: the client is gone, a parse
@@ -260,7 +262,7 @@ struct proxy_conn {
 	int close_after;           /* close once the response is flushed */
 	int no_more;               /* parse nothing more on this connection */
 	int reading;
-	int in_process, reprocess, in_parse;
+	int in_process, reprocess;
 	int parse_paused;          /* llhttp paused with callbacks still due */
 	int timer_kind;
 	uint64_t timer_due;        /* when timer_kind is due (0: none) */
@@ -294,18 +296,17 @@ struct proxy_conn {
 	int64_t req_clen;
 	uint64_t body_received, body_limit;
 	uint64_t body_seen;        /* loop time of the last body bytes */
-	int discard_body;          /* body read and dropped */
 	const char *method;
 	char *host;                /* lowercased, port stripped (in head arena) */
 	const char *raw_host;
 	const char *url;
 	char *url_own;         /* url copied when the head went to an orphaned hub exchange */
-	uint64_t t_start, t_upstream;
+	uint64_t t_start;
 	int64_t upstream_ms;
 	route_target *target;
 	struct space_stats *stats;  /* counters of the last space served here */
 	const conn_ops *ops;        /* the request's responder; NULL: none (see above) */
-	void *resp;                 /* its state, its to free */
+	void *resp;                 /* its state, which it frees */
 	resp_out out;
 	char client_addr[64];
 };

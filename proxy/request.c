@@ -119,11 +119,9 @@ conn_parse(proxy_conn *c, const char *p, size_t n)
 	size_t used;
 	const char *pos;
 
-	c->in_parse = 1;
 	c->parse_begin = p;
 	c->parse_end = p + n;
 	err = llhttp_execute(&c->parser, p, n);
-	c->in_parse = 0;
 	c->parse_paused = err == HPE_PAUSED;
 	if (err == HPE_OK)
 		return n;
