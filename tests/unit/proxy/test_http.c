@@ -67,51 +67,50 @@ test_request_head_passes(void **state)
 static void
 test_request_head_refused(void **state)
 {
-	http_header host[] = { { "Host", "h" } };
-	http_header two[] = { { "Host", "a" }, { "host", "b" } };
-	http_header empty[] = { { "Host", "h" }, { "", "v" } };
-	http_header te[] = { { "Host", "h" }, { "Transfer-Encoding", "chunked" } };
-	http_header gz[] = { { "Host", "h" }, { "Transfer-Encoding", "gzip, chunked" } };
-	http_header te2[] = { { "Host", "h" }, { "Transfer-Encoding", "gzip, chunked" },
-		{ "Transfer-Encoding", "chunked" } };
-	http_request r;
-	const char *why;
+	static const http_header host[] = { { "Host", "h" } };
+	static const http_header two[] = { { "Host", "a" }, { "host", "b" } };
+	static const http_header empty[] = { { "Host", "h" }, { "", "v" } };
+	static const http_header te[] = { { "Host", "h" }, { "Transfer-Encoding", "chunked" } };
+	static const http_header gz[] = { { "Host", "h" },
+		{ "Transfer-Encoding", "gzip, chunked" } };
+	static const http_header te2[] = { { "Host", "h" },
+		{ "Transfer-Encoding", "gzip, chunked" }, { "Transfer-Encoding", "chunked" } };
+	static const struct {
+		const char *method, *url;
+		int major, minor, chunked;
+		const http_header *h;
+		size_t n;
+		int status;
+		const char *why;
+	} t[] = {
+		{ "GET", "/", 1, 1, 0, NULL, 0, 400, "missing Host header" },
+		{ "GET", "/", 1, 1, 0, two, NH(two), 400, "duplicate Host header" },
+		/* an empty name is found before anything else, the version included */
+		{ "GET", "/", 2, 1, 0, empty, NH(empty), 400, "empty header field name" },
+		{ "GET", "/", 2, 0, 0, host, NH(host), 505, "HTTP version not supported" },
+		{ "POST", "/", 1, 0, 1, te, NH(te), 400, "Transfer-Encoding on HTTP/1.0" },
+		/* llhttp did not see chunked last */
+		{ "POST", "/", 1, 1, 0, te, NH(te), 400,
+		  "Transfer-Encoding without chunked as the last coding" },
+		{ "POST", "/", 1, 1, 1, gz, NH(gz), 501, "unsupported Transfer-Encoding: only chunked" },
+		/* the first Transfer-Encoding field is the one judged */
+		{ "POST", "/", 1, 1, 1, te2, NH(te2), 501,
+		  "unsupported Transfer-Encoding: only chunked" },
+		{ "CONNECT", "/", 1, 1, 0, host, NH(host), 405, "CONNECT is not supported" },
+		{ "GET", "http://h/", 1, 1, 0, host, NH(host), 400,
+		  "absolute-form request target not supported" },
+	};
 
 	(void)state;
-	r = req("GET", "/", 1, NULL, 0);
-	assert_int_equal(check(&r, &why), 400);
-	assert_string_equal(why, "missing Host header");
-	r = req("GET", "/", 1, two, NH(two));
-	assert_int_equal(check(&r, &why), 400);
-	assert_string_equal(why, "duplicate Host header");
-	/* an empty name is found before anything else, the version included */
-	r = req("GET", "/", 1, empty, NH(empty));
-	r.http_major = 2;
-	assert_int_equal(check(&r, &why), 400);
-	assert_string_equal(why, "empty header field name");
-	r = req("GET", "/", 1, host, 1);
-	r.http_major = 2;
-	assert_int_equal(check(&r, &why), 505);
-	r = req("POST", "/", 0, te, NH(te));
-	r.chunked = 1;
-	assert_int_equal(check(&r, &why), 400);
-	assert_string_equal(why, "Transfer-Encoding on HTTP/1.0");
-	/* llhttp did not see chunked last */
-	r = req("POST", "/", 1, te, NH(te));
-	assert_int_equal(check(&r, &why), 400);
-	assert_string_equal(why, "Transfer-Encoding without chunked as the last coding");
-	r = req("POST", "/", 1, gz, NH(gz));
-	r.chunked = 1;
-	assert_int_equal(check(&r, &why), 501);
-	/* the first Transfer-Encoding field is the one judged */
-	r = req("POST", "/", 1, te2, NH(te2));
-	r.chunked = 1;
-	assert_int_equal(check(&r, &why), 501);
-	r = req("CONNECT", "/", 1, host, 1);
-	assert_int_equal(check(&r, &why), 405);
-	r = req("GET", "http://h/", 1, host, 1);
-	assert_int_equal(check(&r, &why), 400);
-	assert_string_equal(why, "absolute-form request target not supported");
+	for (size_t i = 0; i < NH(t); i++) {
+		http_request r = req(t[i].method, t[i].url, t[i].minor, t[i].h, t[i].n);
+		const char *why;
+
+		r.http_major = t[i].major;
+		r.chunked = t[i].chunked;
+		assert_int_equal(check(&r, &why), t[i].status);
+		assert_string_equal(why, t[i].why);
+	}
 }
 
 static void
