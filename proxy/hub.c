@@ -92,6 +92,8 @@ hub_done(proxy_conn *c)
 	exchange_free(x);
 }
 
+/* The request is cut (client gone, parse error, timeout) before the
+ * exchange ended. */
 static void
 hub_abort(proxy_conn *c)
 {
