@@ -19,6 +19,7 @@
  * A request held across going to sleep is not lost: the orchestrator switches
  * the route to SLEEPING before the app stops, and a request that already held
  * the app's route finishes during the drain (space.c). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "proxy/proxy_int.h"
@@ -26,21 +27,37 @@
 
 #define HOLD_POLL_MS 10
 
+/* The responder's state (conn_ops: c->resp). */
+typedef struct hold {
+	uint64_t since;
+	struct space_stats *stats; /* the space whose held count includes us */
+} hold;
+
+/* The wait is over (done, abort, or released to be routed again). */
 static void
 hold_end(proxy_conn *c)
 {
-	if (!c->held)
-		return;
-	c->held = 0;
-	stats_space_held(c->stats_held, -1);
-	c->stats_held = NULL;
+	hold *h = c->resp;
+
+	stats_space_held(h->stats, -1);
+	free(h);
+	conn_responder_set(c, NULL, NULL);
 }
+
+static void hold_poll(proxy_conn *c);
+
+static const conn_ops hold_ops = {
+	.on_timer = hold_poll,
+	.done = hold_end,
+	.abort = hold_end,
+};
 
 int
 hold_start(proxy_conn *c)
 {
 	struct space_stats *st = stats_space(c->target->space_id);
 	unsigned max = c->srv->cfg.max_held_per_space;
+	hold *h;
 
 	if (stats_space_held(st, +1) > max) {
 		http_header ra = { "Retry-After", "2" };
@@ -50,30 +67,31 @@ hold_start(proxy_conn *c)
 		    "waiting for it; try again", &ra, 1);
 		return -1;
 	}
-	c->held = 1;
-	c->stats_held = st;
-	c->held_since = uv_now(c->lp->loop);
+	h = xmalloc(sizeof(*h));
+	h->stats = st;
+	h->since = uv_now(c->lp->loop);
+	conn_responder_set(c, &hold_ops, h);
 	c->body_paused = 1;  /* nothing more is read or parsed until it is released */
 	route_target_wake(c->target);
-	conn_timer_set(c, CT_HOLD, HOLD_POLL_MS);
+	conn_timer_set(c, CT_RESPONDER, HOLD_POLL_MS);
 	return 0;
 }
 
-void
+/* CT_RESPONDER fired: the route, looked up again. */
+static void
 hold_poll(proxy_conn *c)
 {
+	hold *h = c->resp;
 	route_target *t;
 	char sub[256];
 
-	if (!c->held)
-		return;
 	t = conn_subdomain(c, sub, sizeof(sub)) == 0 ? routes_lookup(sub) : NULL;
 	if (t != NULL && (t->kind == ROUTE_SLEEPING || t->kind == ROUTE_STARTING)) {
 		if (t->kind == ROUTE_SLEEPING)
 			route_target_wake(t); /* it went back to sleep meanwhile */
 		route_target_unref(t);
-		if (uv_now(c->lp->loop) - c->held_since < c->srv->cfg.wake_timeout_ms) {
-			conn_timer_set(c, CT_HOLD, HOLD_POLL_MS);
+		if (uv_now(c->lp->loop) - h->since < c->srv->cfg.wake_timeout_ms) {
+			conn_timer_set(c, CT_RESPONDER, HOLD_POLL_MS);
 			return;
 		}
 		http_header ra = { "Retry-After", "5" };
@@ -90,20 +108,11 @@ hold_poll(proxy_conn *c)
 		c->target = NULL;
 		conn_route(c);       /* the app, its error, or whatever the space is now */
 	}
-	if (c->closing || c->held)   /* held again: it went back to sleep meanwhile */
+	if (c->closing || c->ops == &hold_ops) /* held again: it went back to sleep */
 		return;
-	if ((c->req_clen > 0 || c->req_chunked) && !c->req_msg_done && !c->no_more) {
-		c->body_seen = uv_now(c->lp->loop);
-		conn_timer_set(c, CT_BODY, c->srv->cfg.body_timeout_ms);
-	}
+	conn_body_expect(c);
 	/* Parsing goes on where the head ended: the body to the app (or dropped
 	 * after an error page), then the end of the request. */
 	c->body_paused = 0;
 	conn_process(c);
-}
-
-void
-hold_cancel(proxy_conn *c)
-{
-	hold_end(c);
 }

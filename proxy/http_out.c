@@ -40,12 +40,8 @@ conn_write_done(void *owner, int status)
 		if (c->closing)
 			return;
 	}
-	if (c->up != NULL || c->tunnel)
-		upstream_client_drained(c);
-	if (c->sf.fd > 0)
-		static_pump(c);
-	if (c->x != NULL && q == 0)
-		hub_drain(c);
+	if (c->ops != NULL && c->ops->drained != NULL)
+		c->ops->drained(c, q);
 }
 
 /* Acknowledge what was read now.  A peer that writes a message's head and
@@ -249,6 +245,28 @@ sbuf_free(sbuf *b)
 	b->len = 0;
 }
 
+/* How a response is delimited (RFC 9112 6.3): no body (a response to HEAD,
+ * 1xx, 204, 304), Content-Length, chunked (HTTP/1.1), or the connection's
+ * close (HTTP/1.0 without a length).  Sets out's no_body, chunked and
+ * close_delimited; 1 when a Content-Length field goes out. */
+int
+resp_framing(resp_out *out, int status, int head_req, int http_minor, int64_t content_length)
+{
+	int interim = status >= 100 && status < 200;
+
+	out->no_body = head_req || status == 204 || status == 304 || interim;
+	out->chunked = out->close_delimited = 0;
+	if (content_length >= 0)
+		return status != 204 && status != 304 && !interim;
+	if (!out->no_body) {
+		if (http_minor >= 1)
+			out->chunked = 1;
+		else
+			out->close_delimited = 1;
+	}
+	return 0;
+}
+
 int
 conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header *h,
     size_t n, int64_t content_length)
@@ -256,7 +274,7 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 	char stack[1024];
 	sbuf b = SBUF_ON(stack);
 	int minor = c->parser.http_minor;
-	int r;
+	int r, length;
 
 	if (c->out.started)
 		return -EALREADY;
@@ -264,8 +282,7 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 		return -EPIPE;
 	c->out.started = 1;
 	c->out.status = status;
-	c->out.no_body = c->is_head_req || status == 204 || status == 304 ||
-	    (status >= 100 && status < 200);
+	length = resp_framing(&c->out, status, c->is_head_req, minor, content_length);
 	if (reason == NULL)
 		reason = http_status_text(status);
 	sbuf_add(&b, "HTTP/1.1 ", 9);
@@ -283,25 +300,17 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 		sbuf_add(&b, "\r\n", 2);
 	}
 	if (status == 101) {
-		/* the tunnel: upstream.c passes Upgrade among h */
+		/* the tunnel: the responder passes Upgrade among h */
 		sbuf_adds(&b, "Connection: upgrade\r\n");
 	} else {
-		if (c->close_after || (c->no_more && !c->req_msg_done))
+		if (c->close_after || (c->no_more && !c->req_msg_done) || c->out.close_delimited)
 			c->keep_alive = 0;
-		if (content_length >= 0) {
-			if (status != 204 && status != 304 && !(status >= 100 && status < 200)) {
-				sbuf_add(&b, "Content-Length: ", 16);
-				sbuf_add_i64(&b, content_length);
-				sbuf_add(&b, "\r\n", 2);
-			}
-		} else if (!c->out.no_body) {
-			if (minor >= 1) {
-				c->out.chunked = 1;
-				sbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
-			} else {
-				c->out.close_delimited = 1;
-				c->keep_alive = 0;
-			}
+		if (length) {
+			sbuf_add(&b, "Content-Length: ", 16);
+			sbuf_add_i64(&b, content_length);
+			sbuf_add(&b, "\r\n", 2);
+		} else if (c->out.chunked) {
+			sbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
 		}
 		if (!c->keep_alive || c->lp->stopping)
 			sbuf_adds(&b, "Connection: close\r\n");
@@ -315,10 +324,24 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 	return r;
 }
 
+unsigned
+body_bufs(uv_buf_t b[3], char hdr[HTTP_CHUNK_HDR], const void *data, size_t len, int chunked)
+{
+	if (!chunked) {
+		b[0] = uv_buf_init((char *)data, (unsigned)len);
+		return 1;
+	}
+	snprintf(hdr, HTTP_CHUNK_HDR, "%zx\r\n", len);
+	b[0] = uv_buf_init(hdr, (unsigned)strlen(hdr));
+	b[1] = uv_buf_init((char *)data, (unsigned)len);
+	b[2] = uv_buf_init("\r\n", 2);
+	return 3;
+}
+
 int
 conn_resp_body(proxy_conn *c, const void *data, size_t len)
 {
-	char hdr[24];
+	char hdr[HTTP_CHUNK_HDR];
 	uv_buf_t bufs[3];
 
 	if (!c->out.started || c->out.ended)
@@ -328,15 +351,7 @@ conn_resp_body(proxy_conn *c, const void *data, size_t len)
 	if (c->out.no_body)
 		return 0;
 	c->out.bytes += len;
-	if (!c->out.chunked) {
-		bufs[0] = uv_buf_init((char *)data, (unsigned)len);
-		return conn_write(c, bufs, 1);
-	}
-	snprintf(hdr, sizeof(hdr), "%zx\r\n", len);
-	bufs[0] = uv_buf_init(hdr, (unsigned)strlen(hdr));
-	bufs[1] = uv_buf_init((char *)data, (unsigned)len);
-	bufs[2] = uv_buf_init("\r\n", 2);
-	return conn_write(c, bufs, 3);
+	return conn_write(c, bufs, body_bufs(bufs, hdr, data, len, c->out.chunked));
 }
 
 int

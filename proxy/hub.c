@@ -14,6 +14,20 @@
 #include "proxy/proxy_int.h"
 #include "common/util.h"
 
+/* The responder's state (conn_ops: c->resp). */
+struct http_exchange {
+	proxy_conn *c;             /* NULL once the client is gone */
+	msg_head head;             /* owned once the client is gone (moved from the conn) */
+	char *host;                /* likewise */
+	http_request req;
+	http_body_cb cb;
+	int has_cb;
+	int paused;
+	int body_done;
+	int resp_ended;
+	char client_addr[64];
+};
+
 static void
 exchange_free(http_exchange *x)
 {
@@ -40,76 +54,51 @@ exchange_drop_body(proxy_conn *c, const http_exchange *x)
 	}
 }
 
-void
-hub_dispatch(proxy_conn *c)
-{
-	http_exchange *x = xcalloc(1, sizeof(*x));
-	const char *q = strchr(c->url, '?');
-
-	x->c = c;
-	c->x = x;
-	x->req.method = c->method;
-	x->req.url = c->url;
-	x->req.path = q != NULL ? xstrndup(c->url, (size_t)(q - c->url)) : xstrdup(c->url);
-	x->req.query = q != NULL ? q + 1 : "";
-	x->req.host = c->host;
-	x->req.headers = c->head.hdrs;
-	x->req.nheaders = c->head.nhdrs;
-	x->req.http_major = c->parser.http_major;
-	x->req.http_minor = c->parser.http_minor;
-	x->req.content_length = c->req_clen;
-	x->req.chunked = c->req_chunked;
-	memcpy(x->client_addr, c->client_addr, sizeof(x->client_addr));
-	x->req.client_addr = x->client_addr;
-	c->srv->hub(x, c->srv->hub_arg);
-}
-
-int
+static void
 hub_on_body(proxy_conn *c, const char *p, size_t n)
 {
-	http_exchange *x = c->x;
+	http_exchange *x = c->resp;
 
 	if (x->has_cb && x->cb.on_data != NULL)
 		x->cb.on_data(x->cb.arg, p, n);
-	return 0;
 }
 
-void
+static void
 hub_on_body_end(proxy_conn *c)
 {
-	http_exchange *x = c->x;
+	http_exchange *x = c->resp;
 
 	x->body_done = 1;
 	if (x->has_cb && x->cb.on_end != NULL)
 		x->cb.on_end(x->cb.arg);
 }
 
-void
-hub_drain(proxy_conn *c)
+static void
+hub_drained(proxy_conn *c, size_t queued)
 {
-	http_exchange *x = c->x;
+	http_exchange *x = c->resp;
 
-	if (x->has_cb && !x->resp_ended && x->cb.on_drain != NULL)
+	if (queued == 0 && x->has_cb && !x->resp_ended && x->cb.on_drain != NULL)
 		x->cb.on_drain(x->cb.arg);
 }
 
 /* The request is complete both ways: the handler is done with x. */
-void
-hub_conn_done(proxy_conn *c)
+static void
+hub_done(proxy_conn *c)
 {
-	http_exchange *x = c->x;
+	http_exchange *x = c->resp;
 
-	c->x = NULL;
 	x->c = NULL;
 	exchange_free(x);
 }
 
-void
-hub_conn_abort(proxy_conn *c)
+/* The request is cut (client gone, parse error, timeout) before the
+ * exchange ended. */
+static void
+hub_abort(proxy_conn *c)
 {
-	http_exchange *x = c->x;
+	http_exchange *x = c->resp;
 
-	c->x = NULL;
 	x->c = NULL;
 	if (x->has_cb && !(x->resp_ended && x->body_done)) {
 		/* the request strings are still the connection's during on_abort */
@@ -130,6 +119,30 @@ hub_conn_abort(proxy_conn *c)
 	c->host = c->host != NULL ? xstrdup(c->host) : NULL;
 	if (c->url != NULL)
 		c->url = c->url_own = xstrdup(c->url);
+}
+
+static const conn_ops hub_ops = {
+	.on_body = hub_on_body,
+	.on_body_end = hub_on_body_end,
+	.drained = hub_drained,
+	.done = hub_done,
+	.abort = hub_abort,
+};
+
+void
+hub_dispatch(proxy_conn *c)
+{
+	http_exchange *x = xcalloc(1, sizeof(*x));
+	const char *q = strchr(c->url, '?');
+
+	x->c = c;
+	conn_responder_set(c, &hub_ops, x);
+	conn_request_view(c, &x->req);
+	x->req.path = q != NULL ? xstrndup(c->url, (size_t)(q - c->url)) : xstrdup(c->url);
+	x->req.query = q != NULL ? q + 1 : "";
+	memcpy(x->client_addr, c->client_addr, sizeof(x->client_addr));
+	x->req.client_addr = x->client_addr;
+	c->srv->hub(x, c->srv->hub_arg);
 }
 
 const http_request *

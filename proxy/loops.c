@@ -8,7 +8,7 @@
  * pools, for everything a space host needs (static, upstream, tunnels).
  *
  * Hub handlers are not thread-safe and run only on loop 0: a hub-host request
- * parsed on a worker moves its whole connection there (server.c builds a
+ * parsed on a worker moves its whole connection there (conn.c builds a
  * proxy_migrant: the socket and the unanswered bytes; proxy_migrant_push
  * queues it under s->lock and wakes loop 0, which adopts it).
  *
@@ -550,8 +550,6 @@ proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hu
 
 	if (n > PROXY_MAX_LOOPS)
 		n = PROXY_MAX_LOOPS;
-	conn_settings_init();
-	upstream_settings_init();
 	memset(&ss, 0, sizeof(ss));
 	if (uv_ip4_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in *)&ss) != 0 &&
 	    uv_ip6_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in6 *)&ss) != 0)

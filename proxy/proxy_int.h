@@ -1,9 +1,9 @@
 /* proxy_int.h — types shared by the proxy's files (not part of the public API).
  *
- * One client connection (proxy_conn, server.c) carries one request at a time:
- *   accept → parse head (llhttp) → route → one of
- *     hub exchange (hub.c), upstream app (upstream.c), static file (static.c),
- *     error page (errors.c)
+ * One client connection (proxy_conn, conn.c) carries one request at a time:
+ *   accept → parse head (request.c, llhttp) → route (route.c) → a responder
+ *     (conn_ops: hub exchange hub.c, app upstream*.c, static files static.c,
+ *     a sleeping app's wait hold.c) or an answer on the spot (errors.c)
  *   → response written through http_out.c (sent by pio.c, a loop turn's small
  *     writes together) → reuse (keep-alive) or close.
  * Pipelined bytes wait in conn->inbuf until the current response is done, so
@@ -171,7 +171,7 @@ struct proxy_server {
 	proxy_loop **loops;        /* [0] is the main loop */
 	atomic_uint nconns;        /* all loops, for max_connections */
 	int fd_limit;              /* RLIMIT_NOFILE at start: a client past fd_limit -
-	                            * PROXY_FD_MARGIN is refused (server.c) */
+	                            * PROXY_FD_MARGIN is refused (conn.c) */
 	int port;
 	/* lock guards the fields below it; the main thread alone reads stopping */
 	uv_mutex_t lock;
@@ -193,25 +193,60 @@ typedef struct resp_out {
 	uint64_t head_bytes;
 } resp_out;
 
-typedef struct static_file {
-	int fd;
-	uint64_t remaining;
-} static_file;
+/* ---- responders: what answers a request -----------------------------------
+ *
+ * The core (conn.c, request.c, http_out.c) drives a request through its
+ * responder's conn_ops and never asks which responder it is, as h2o drives a
+ * response through its generator's proceed/stop and nginx through
+ * r->write_event_handler.  A new kind of responder (TLS, HTTP/2, a cluster
+ * forwarder) is one file with one table, started from route.c.
+ *
+ * Who sets it: the responder, with conn_responder_set(c, &its_ops, state),
+ * when route.c hands it the request (hub_dispatch, upstream_dispatch,
+ * static_serve, hold_start); and with (NULL, NULL) when it lets go of the
+ * request before the request's end (the app answered or failed; a held
+ * request is routed anew).  A request answered on the spot (an error page, a
+ * redirect) has none: its body, if any, is read and dropped.
+ *
+ * Ownership: c->resp, the responder's state, is the responder's: it frees it
+ * in done or abort, or before it lets go.  After done or abort the core
+ * clears c->ops and c->resp; an op never sets another responder.
+ *
+ * The calls, on the connection's loop; a NULL op is nothing to do:
+ *   on_body(c, p, n)   request body bytes, de-chunked; p lives for the call.
+ *                      Setting c->body_paused stops the flow until
+ *                      conn_request_body_resume().
+ *   on_body_end(c)     the request message is complete.
+ *   drained(c, queued) a write to the client completed and left queued
+ *                      (<= PROXY_LWM) bytes in its queue: time for more.
+ *   on_timer(c)        the connection's timer, armed by the responder with
+ *                      conn_timer_set(c, CT_RESPONDER, ms), fired.
+ *   tunnel_data(c, p, n), tunnel_eof(c, reset)
+ *                      after the responder set c->tunnel (a 101): what the
+ *                      client sent, and its end (reset: an error, not a FIN).
+ *                      Without them a tunnel's client bytes abort it.  The
+ *                      responder stops the client's side with
+ *                      c->tunnel_paused and conn_update_reading().
+ *   done(c)            the request is complete both ways (response ended,
+ *                      body read); keep-alive or shutdown follows.
+ *   abort(c)           the request ends early: the client is gone, a parse
+ *                      error or a timeout cut it, the connection closes.
+ * Exactly one of done and abort is called for a responder still set when its
+ * request ends.
+ */
+typedef struct conn_ops {
+	void (*on_body)(proxy_conn *c, const char *p, size_t n);
+	void (*on_body_end)(proxy_conn *c);
+	void (*drained)(proxy_conn *c, size_t queued);
+	void (*on_timer)(proxy_conn *c);
+	void (*tunnel_data)(proxy_conn *c, const char *p, size_t n);
+	void (*tunnel_eof)(proxy_conn *c, int reset);
+	void (*done)(proxy_conn *c);
+	void (*abort)(proxy_conn *c);
+} conn_ops;
 
-struct http_exchange {
-	proxy_conn *c;             /* NULL once the client is gone */
-	msg_head head;             /* owned once the client is gone (moved from the conn) */
-	char *host;                /* likewise */
-	http_request req;
-	http_body_cb cb;
-	int has_cb;
-	int paused;
-	int body_done;
-	int resp_ended;
-	char client_addr[64];
-};
-
-enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT, CT_HOLD };
+/* CT_RESPONDER: the responder's own wait (conn_ops.on_timer). */
+enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT, CT_RESPONDER };
 
 struct proxy_conn {
 	uv_tcp_t tcp;
@@ -227,13 +262,13 @@ struct proxy_conn {
 	int close_after;           /* close once the response is flushed */
 	int no_more;               /* parse nothing more on this connection */
 	int reading;
-	int in_process, reprocess, in_parse;
+	int in_process, reprocess;
 	int parse_paused;          /* llhttp paused with callbacks still due */
 	int timer_kind;
 	uint64_t timer_due;        /* when timer_kind is due (0: none) */
 	uint64_t send_since;       /* response bytes queued and none taken since (0: none) */
 	int out_full;              /* pipelined requests wait: the write queue is full */
-	int tunnel;                /* raw byte tunnel with c->up */
+	int tunnel;                /* raw byte tunnel through the responder */
 	int tunnel_paused;         /* client reading stopped for tunnel back-pressure */
 	int upgrade_pending;       /* llhttp returned HPE_PAUSED_UPGRADE */
 	int read_eof;
@@ -255,37 +290,30 @@ struct proxy_conn {
 	int resp_done;
 	int body_paused;
 	int is_head_req;
-	int is_hub;
 	int strip_auth;            /* Authorization held a podium token: not for the app */
 	int keep_alive;
 	int req_chunked;
 	int64_t req_clen;
 	uint64_t body_received, body_limit;
 	uint64_t body_seen;        /* loop time of the last body bytes */
-	int discard_body;          /* body read and dropped */
 	const char *method;
 	char *host;                /* lowercased, port stripped (in head arena) */
 	const char *raw_host;
 	const char *url;
 	char *url_own;         /* url copied when the head went to an orphaned hub exchange */
-	uint64_t t_start, t_upstream;
+	uint64_t t_start;
 	int64_t upstream_ms;
 	route_target *target;
 	struct space_stats *stats;  /* counters of the last space served here */
-	int held;                   /* waiting for a sleeping app (hold.c) */
-	uint64_t held_since;
-	struct space_stats *stats_held; /* the space whose held count includes us */
-	upstream_conn *up;
-	http_exchange *x;
-	static_file sf;
+	const conn_ops *ops;        /* the request's responder; NULL: none (see above) */
+	void *resp;                 /* its state, which it frees */
 	resp_out out;
 	char client_addr[64];
 };
 
-/* server.c */
+/* conn.c: a connection's life */
 void conn_accept(proxy_loop *lp, uv_stream_t *listener);
 void conn_adopt(proxy_loop *lp, proxy_migrant *m);
-void conn_settings_init(void);
 void conn_close_idle(proxy_loop *lp);
 void conn_migrate_ready(proxy_conn *c);
 void conn_process(proxy_conn *c);
@@ -299,22 +327,47 @@ void conn_fail_later(proxy_conn *c);
 /* The connection's one timer: kind (enum conn_timer) is due in ms. */
 void conn_timer_set(proxy_conn *c, int kind, unsigned ms);
 void conn_shutdown(proxy_conn *c);     /* flush, FIN, linger, close */
+void conn_update_reading(proxy_conn *c);
 void conn_request_body_resume(proxy_conn *c);
+void conn_body_expect(proxy_conn *c); /* its body is to come: the body timer runs */
+/* The request's responder (conn_ops above): ops NULL lets go of it. */
+void conn_responder_set(proxy_conn *c, const conn_ops *ops, void *resp);
+/* The request ends (done 1: complete; 0: cut): done or abort, then cleared. */
+void conn_responder_end(proxy_conn *c, int done);
+
+/* request.c: parsing and checking a request */
+void request_parser_init(proxy_conn *c);
+/* Runs llhttp over p; returns the bytes it used. */
+size_t conn_parse(proxy_conn *c, const char *p, size_t n);
+/* An error found while parsing: answered (status, msg), then the connection ends. */
+void conn_parse_error(proxy_conn *c, int status, const char *msg);
 const char *conn_header(const proxy_conn *c, const char *name); /* name in lower case */
+void conn_request_view(const proxy_conn *c, http_request *r);
+/* Pure, unit tested: the framing and Host rules a head must pass; 0 and *host,
+ * or the status to answer and *msg. */
+int request_head_check(const http_request *r, const char **host, const char **msg);
 void tcp_quickack(uv_tcp_t *t); /* http_out.c: ACK now, a message is incomplete */
 
 /* route.c */
 char *proxy_host_normalize(const char *raw); /* lowercased, port stripped; NULL: invalid */
 int proxy_host_is_hub(const proxy_server *s, const char *host);
-void conn_route(proxy_conn *c); /* hub, static, app, held, or an error answer */
+/* Hands the request to its responder (below), or answers it (404, 503, ...). */
+void conn_route(proxy_conn *c);
 /* The space subdomain the request's Host names: 0, or -1 when it names none. */
 int conn_subdomain(const proxy_conn *c, char *sub, size_t len);
+/* Pure, unit tested (described where defined): Host matching, the app
+ * host's ticket cookie, a URL without its ticket. */
+int host_is_hub(const char *domain, const char *host);
+int host_subdomain(const char *app_domain, const char *host, char *sub, size_t len);
+int ticket_cookie_check(const char *cookies, const char *sub);
+char *url_without_param(const char *url, const char *name, const char **value, size_t *vlen);
 
-/* hold.c: requests for a sleeping app wait for it to wake */
-int hold_start(proxy_conn *c);   /* 0 held, -1 answered (too many held) */
-void hold_poll(proxy_conn *c);   /* CT_HOLD fired */
-void hold_cancel(proxy_conn *c); /* the request ends while held */
-void conn_update_reading(proxy_conn *c);
+/* The responders: route.c starts one, which sets its conn_ops on c. */
+void hub_dispatch(proxy_conn *c);      /* hub.c: the hub handler (http.h) */
+void upstream_dispatch(proxy_conn *c); /* upstream.c: the app */
+void static_serve(proxy_conn *c);      /* static.c: a static release's files */
+int hold_start(proxy_conn *c);         /* hold.c: wait for a sleeping app; 0 held,
+                                        * -1 answered (too many held) */
 
 /* pio.c: writes with a copy only of what the socket did not take, small ones
  * held to the end of the loop turn and sent together.  *slot is the
@@ -343,6 +396,13 @@ int conn_resp_start(proxy_conn *c, int status, const char *reason, const http_he
     size_t n, int64_t content_length);
 int conn_resp_body(proxy_conn *c, const void *data, size_t len);
 int conn_resp_end(proxy_conn *c);
+/* Pure, unit tested: how a response is delimited (defined in http_out.c). */
+int resp_framing(resp_out *out, int status, int head_req, int http_minor, int64_t content_length);
+/* A body's n bytes at data as they go on the wire, chunked or not: the
+ * buffers in b (hdr holds a chunk's size line), their count. */
+#define HTTP_CHUNK_HDR 24
+unsigned body_bufs(uv_buf_t b[3], char hdr[HTTP_CHUNK_HDR], const void *data, size_t len,
+    int chunked);
 int header_is_hop_by_hop(const char *name, const char *connection_value);
 /* A Transfer-Encoding value that is "chunked" alone (case, spaces aside). */
 int te_is_chunked(const char *value);
@@ -356,29 +416,8 @@ int conn_respond_head_body(proxy_conn *c, int status, const char *ctype,
 int conn_respond_simple(proxy_conn *c, int status, const char *ctype,
     const http_header *extra, size_t nextra, const void *body, size_t len);
 
-/* hub.c */
-void hub_dispatch(proxy_conn *c);
-int hub_on_body(proxy_conn *c, const char *p, size_t n);
-void hub_on_body_end(proxy_conn *c);
-void hub_conn_done(proxy_conn *c);     /* request finished normally */
-void hub_conn_abort(proxy_conn *c);    /* client gone */
-void hub_drain(proxy_conn *c);
-
-/* static.c */
-void static_serve(proxy_conn *c);
-void static_pump(proxy_conn *c);
-void static_release(proxy_conn *c);
-
-/* upstream.c */
-void upstream_dispatch(proxy_conn *c);
-int upstream_on_body(proxy_conn *c, const char *p, size_t n);
-void upstream_on_body_end(proxy_conn *c);
-void upstream_client_drained(proxy_conn *c);
-void upstream_client_abort(proxy_conn *c);
-void upstream_tunnel_data(proxy_conn *c, const char *p, size_t n);
-void upstream_tunnel_eof(proxy_conn *c, int reset);
+/* upstream*.c, for the loops */
 void upstream_pools_close(proxy_loop *lp);
-void upstream_settings_init(void);
 
 /* stats.c */
 void stats_request_done(proxy_conn *c);

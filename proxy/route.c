@@ -49,27 +49,40 @@ proxy_host_normalize(const char *raw)
 	return xstrdup(tmp);
 }
 
+/* The hub's own names: DOMAIN and the loopback addresses. */
+int
+host_is_hub(const char *domain, const char *host)
+{
+	return strcmp(host, domain) == 0 || strcmp(host, "127.0.0.1") == 0 ||
+	    strcmp(host, "[::1]") == 0;
+}
+
 int
 proxy_host_is_hub(const proxy_server *s, const char *host)
 {
-	return strcmp(host, s->domain) == 0 || strcmp(host, "127.0.0.1") == 0 ||
-	    strcmp(host, "[::1]") == 0;
+	return host_is_hub(s->domain, host);
+}
+
+/* SUB of SUB.APP_DOMAIN, one label (no dot), into sub (len bytes): 0, or -1
+ * when host names no space. */
+int
+host_subdomain(const char *app_domain, const char *host, char *sub, size_t len)
+{
+	size_t hl, dl = strlen(app_domain);
+
+	if (host == NULL || (hl = strlen(host)) <= dl + 1 || host[hl - dl - 1] != '.' ||
+	    strcmp(host + hl - dl, app_domain) != 0 || hl - dl - 1 >= len)
+		return -1;
+	memcpy(sub, host, hl - dl - 1);
+	sub[hl - dl - 1] = '\0';
+	return strchr(sub, '.') == NULL ? 0 : -1;
 }
 
 int
 conn_subdomain(const proxy_conn *c, char *sub, size_t len)
 {
-	size_t hl, dl = strlen(c->srv->app_domain);
-
-	if (c->host == NULL || (hl = strlen(c->host)) <= dl + 1 || c->host[hl - dl - 1] != '.' ||
-	    strcmp(c->host + hl - dl, c->srv->app_domain) != 0 || hl - dl - 1 >= len)
-		return -1;
-	memcpy(sub, c->host, hl - dl - 1);
-	sub[hl - dl - 1] = '\0';
-	return strchr(sub, '.') == NULL ? 0 : -1;
+	return host_subdomain(c->srv->app_domain, c->host, sub, len);
 }
-
-static int cookie_ticket(const char *cookies, const char *sub);
 
 /* May this request reach its space? A private space's host lets through only a
  * token of its owner or an admin. A valid podium token is never passed on to an
@@ -89,15 +102,16 @@ conn_may_pass(proxy_conn *c, const char *sub)
 				pass |= ok;
 			}
 		} else if (!pass && hdr_is(c->head.hdrs[i].name, "cookie")) {
-			pass |= cookie_ticket(c->head.hdrs[i].value, sub);
+			pass |= ticket_cookie_check(c->head.hdrs[i].value, sub);
 		}
 	}
 	return pass;
 }
 
-/* The app host's own cookie, made from a ticket (ticket.h), for this space only. */
-static int
-cookie_ticket(const char *cookies, const char *sub)
+/* A Cookie value that holds the app host's own cookie (podium_app or
+ * podium_app_x), made from a ticket (ticket.h), valid for space sub. */
+int
+ticket_cookie_check(const char *cookies, const char *sub)
 {
 	size_t nl = strlen(TICKET_COOKIE);
 
@@ -113,60 +127,74 @@ cookie_ticket(const char *cookies, const char *sub)
 	return 0;
 }
 
-/* A private space's URL with ?__sign=TICKET: answers with the host's cookie and a
- * redirect to the URL without the ticket (the app never sees it). 1 when it did. */
-static int
-conn_ticket_redirect(proxy_conn *c, const char *sub)
+/* url without its first query parameter NAME=VALUE, on the heap (the caller
+ * frees it), and where VALUE is in url (*value, *vlen); NULL when url has no
+ * such parameter. */
+char *
+url_without_param(const char *url, const char *name, const char **value, size_t *vlen)
 {
-	const char *q = c->url != NULL ? strchr(c->url, '?') : NULL;
-	size_t pl = strlen(TICKET_PARAM);
-	char cookie[256], *loc = NULL;
-	http_header h[4];
+	const char *q = strchr(url, '?');
+	size_t pl = strlen(name);
 
 	if (q == NULL)
-		return 0;
+		return NULL;
 	for (const char *p = q + 1; *p != '\0';) {
 		size_t n = strcspn(p, "&");
 
-		if (n > pl && strncmp(p, TICKET_PARAM, pl) == 0 && p[pl] == '=') {
-			if (!ticket_check('t', sub, p + pl + 1, n - pl - 1) ||
-			    ticket_make('c', sub, TICKET_COOKIE_SECONDS, cookie + 64, sizeof(cookie) - 64) != 0)
-				return 0;
-			/* the clean URL: the path and the other parameters */
+		if (n > pl && strncmp(p, name, pl) == 0 && p[pl] == '=') {
 			const char *rest = p[n] == '&' ? p + n + 1 : p + n;
-			size_t before = (size_t)(p - c->url);
-			if (before > 0 && (c->url[before - 1] == '&' || (c->url[before - 1] == '?' &&
-			    *rest == '\0')))
+			size_t before = (size_t)(p - url);
+
+			/* the separator before it goes when nothing follows it;
+			 * otherwise what follows takes its place */
+			if (*rest == '\0' && (url[before - 1] == '&' || url[before - 1] == '?'))
 				before--;
-			loc = xasprintf("%.*s%s", (int)before, c->url, rest);
-			break;
+			*value = p + pl + 1;
+			*vlen = n - pl - 1;
+			return xasprintf("%.*s%s", (int)before, url, rest);
 		}
 		p += n;
 		if (*p == '&')
 			p++;
 	}
+	return NULL;
+}
+
+/* A private space's URL with ?__sign=TICKET: answers with the host's cookie and a
+ * redirect to the URL without the ticket (the app never sees it). 1 when it did. */
+static int
+conn_ticket_redirect(proxy_conn *c, const char *sub)
+{
+	const char *t;
+	size_t tn;
+	char cookie[128], *loc, *set, *set_x;
+	http_header h[4];
+
+	loc = c->url != NULL ? url_without_param(c->url, TICKET_PARAM, &t, &tn) : NULL;
 	if (loc == NULL)
 		return 0;
-	{
-		/* Host-only (no Domain): this app host only; HttpOnly: the app's scripts
-		 * cannot read it. Two of them: the hub's page embeds the app cross-site
-		 * (OWNER-NAME.localhost, or another --app-domain), where only a
-		 * SameSite=None cookie goes along, and browsers keep those only when
-		 * Secure (TLS, or a localhost name); the Lax one serves the app opened
-		 * on its own. */
-		char *set = xasprintf(TICKET_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax",
-		    cookie + 64, TICKET_COOKIE_SECONDS);
-		char *set_x = xasprintf(TICKET_COOKIE "_x=%s; Path=/; Max-Age=%d; HttpOnly; Secure; "
-		    "SameSite=None; Partitioned", cookie + 64, TICKET_COOKIE_SECONDS);
-
-		h[0] = (http_header){ "Location", loc[0] != '\0' ? loc : "/" };
-		h[1] = (http_header){ "Set-Cookie", set };
-		h[2] = (http_header){ "Set-Cookie", set_x };
-		h[3] = (http_header){ "Cache-Control", "no-store" };
-		conn_respond_simple(c, 303, "text/plain; charset=utf-8", h, 4, "signed\n", 7);
-		free(set);
-		free(set_x);
+	if (!ticket_check('t', sub, t, tn) ||
+	    ticket_make('c', sub, TICKET_COOKIE_SECONDS, cookie, sizeof(cookie)) != 0) {
+		free(loc);
+		return 0;
 	}
+	/* Host-only (no Domain): this app host only; HttpOnly: the app's scripts
+	 * cannot read it. Two of them: the hub's page embeds the app cross-site
+	 * (OWNER-NAME.localhost, or another --app-domain), where only a
+	 * SameSite=None cookie goes along, and browsers keep those only when
+	 * Secure (TLS, or a localhost name); the Lax one serves the app opened
+	 * on its own. */
+	set = xasprintf(TICKET_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax", cookie,
+	    TICKET_COOKIE_SECONDS);
+	set_x = xasprintf(TICKET_COOKIE "_x=%s; Path=/; Max-Age=%d; HttpOnly; Secure; "
+	    "SameSite=None; Partitioned", cookie, TICKET_COOKIE_SECONDS);
+	h[0] = (http_header){ "Location", loc[0] != '\0' ? loc : "/" };
+	h[1] = (http_header){ "Set-Cookie", set };
+	h[2] = (http_header){ "Set-Cookie", set_x };
+	h[3] = (http_header){ "Cache-Control", "no-store" };
+	conn_respond_simple(c, 303, "text/plain; charset=utf-8", h, 4, "signed\n", 7);
+	free(set);
+	free(set_x);
 	free(loc);
 	return 1;
 }
@@ -178,7 +206,6 @@ conn_route(proxy_conn *c)
 	char sub[256];
 
 	if (c->host != NULL && proxy_host_is_hub(s, c->host)) {
-		c->is_hub = 1;
 		hub_dispatch(c);
 		return;
 	}

@@ -95,22 +95,32 @@ path_decode(const char *path, size_t n, char *out, size_t outlen)
 	return 0;
 }
 
-void
+/* The responder's state (conn_ops: c->resp): the file being sent. */
+typedef struct static_file {
+	int fd;
+	uint64_t remaining;
+} static_file;
+
+/* done, abort, or the last byte sent: the file is closed. */
+static void
 static_release(proxy_conn *c)
 {
-	if (c->sf.fd > 0)
-		close(c->sf.fd);
-	c->sf.fd = 0;
-	c->sf.remaining = 0;
+	static_file *sf = c->resp;
+
+	close(sf->fd);
+	free(sf);
+	conn_responder_set(c, NULL, NULL);
 }
 
-void
-static_pump(proxy_conn *c)
+/* The next pieces, while the client takes them as fast as they come. */
+static void
+static_pump(proxy_conn *c, size_t queued)
 {
+	static_file *sf = c->resp;
 	char *buf = c->lp->filebuf;
 
-	while (c->sf.fd > 0 && !c->closing && conn_queued(c) == 0) {
-		size_t want = c->sf.remaining < PROXY_READ_BUF ? c->sf.remaining : PROXY_READ_BUF;
+	while (!c->closing && conn_queued(c) == 0) {
+		size_t want = sf->remaining < PROXY_READ_BUF ? sf->remaining : PROXY_READ_BUF;
 		ssize_t n;
 
 		if (want == 0) {
@@ -118,18 +128,24 @@ static_pump(proxy_conn *c)
 			conn_resp_end(c);
 			return;
 		}
-		n = read(c->sf.fd, buf, want);
+		n = read(sf->fd, buf, want);
 		if (n <= 0) {
 			/* the file shrank under us: the length we promised is a lie */
 			static_release(c);
 			conn_abort(c);
 			return;
 		}
-		c->sf.remaining -= (uint64_t)n;
+		sf->remaining -= (uint64_t)n;
 		if (conn_resp_body(c, buf, (size_t)n) != 0)
 			return;
 	}
 }
+
+static const conn_ops static_ops = {
+	.drained = static_pump,
+	.done = static_release,
+	.abort = static_release,
+};
 
 static void
 http_date(time_t t, char *out, size_t n)
@@ -140,16 +156,49 @@ http_date(time_t t, char *out, size_t n)
 	strftime(out, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/* The open file fd (st) as the response: 304 when the client has it, the
+ * head alone for HEAD, else its bytes as the client takes them (static_ops). */
+static void
+static_send(proxy_conn *c, int fd, const struct stat *st, const char *ctype)
+{
+	char lm[64];
+	const char *ims = conn_header(c, "if-modified-since");
+	http_header h[2];
+	static_file *sf;
+
+	http_date(st->st_mtime, lm, sizeof(lm));
+	h[0] = (http_header){ "Content-Type", ctype };
+	h[1] = (http_header){ "Last-Modified", lm };
+	if (ims != NULL && strcmp(ims, lm) == 0) {
+		close(fd);
+		conn_resp_start(c, 304, NULL, &h[1], 1, -1);
+		conn_resp_end(c);
+		return;
+	}
+	if (conn_resp_start(c, 200, NULL, h, 2, (int64_t)st->st_size) != 0 || c->is_head_req ||
+	    st->st_size == 0) {
+		close(fd);
+		if (!c->closing)
+			conn_resp_end(c);
+		return;
+	}
+	sf = xmalloc(sizeof(*sf));
+	sf->fd = fd;
+	sf->remaining = (uint64_t)st->st_size;
+	conn_responder_set(c, &static_ops, sf);
+	static_pump(c, 0);
+}
+
+/* GET or HEAD of a file of the release (a directory's index.html). */
 void
 static_serve(proxy_conn *c)
 {
 	const char *url = c->url, *q = strchr(url, '?');
 	size_t plen = q != NULL ? (size_t)(q - url) : strlen(url);
-	char path[4096], lm[64];
-	const char *rel, *ims, *ctype;
+	char path[4096];
+	const char *rel, *ctype;
 	struct stat st;
 	int root, fd = -1;
-	http_header h[4];
 
 	if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0) {
 		http_header allow = { "Allow", "GET, HEAD" };
@@ -203,24 +252,5 @@ static_serve(proxy_conn *c)
 		conn_respond_error(c, fd == -EACCES ? 403 : 404, "not found", NULL, 0);
 		return;
 	}
-	http_date(st.st_mtime, lm, sizeof(lm));
-	ims = conn_header(c, "if-modified-since");
-	h[0] = (http_header){ "Content-Type", ctype };
-	h[1] = (http_header){ "Last-Modified", lm };
-	if (ims != NULL && strcmp(ims, lm) == 0) {
-		close(fd);
-		conn_resp_start(c, 304, NULL, &h[1], 1, -1);
-		conn_resp_end(c);
-		return;
-	}
-	if (conn_resp_start(c, 200, NULL, h, 2, (int64_t)st.st_size) != 0 || c->is_head_req ||
-	    st.st_size == 0) {
-		close(fd);
-		if (!c->closing)
-			conn_resp_end(c);
-		return;
-	}
-	c->sf.fd = fd;
-	c->sf.remaining = (uint64_t)st.st_size;
-	static_pump(c);
+	static_send(c, fd, &st, ctype);
 }

@@ -1,436 +1,32 @@
 /* upstream.c — the app side of a proxied request.
  *
- * Life of an upstream connection: taken from the instance's keep-alive pool or
- * connected fresh (socket made inside the app's network namespace) → request
- * head + body streamed to it → response parsed with llhttp and re-framed to the
- * client as it arrives → back to the pool when the exchange was complete both
- * ways, else closed. After a 101 it becomes a byte tunnel until either side
- * closes or the tunnel idles out.
+ * Life of an exchange with an app: a connection taken from the instance's
+ * keep-alive pool or connected fresh (upstream_conn.c) → request head + body
+ * streamed to it → response parsed with llhttp and re-framed to the client as
+ * it arrives → back to the pool when the exchange was complete both ways, else
+ * closed. After a 101 it becomes a byte tunnel until either side closes or the
+ * tunnel idles out.
+ *
+ * The client's side of it is upstream_ops (conn_ops, proxy_int.h): c->resp is
+ * the upstream_conn while it serves c, and NULL again once the app's part is
+ * over (up_detach), which may be before the client's request is.
  *
  * Back-pressure: each direction stops reading its source while the other
  * socket's write queue is above PROXY_HWM and resumes below PROXY_LWM.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "common/log.h"
-#include "proxy/proxy_int.h"
+#include "proxy/upstream_int.h"
 #include "common/util.h"
 
-enum up_timer { UT_NONE, UT_CONNECT, UT_RESPONSE, UT_READ, UT_IDLE, UT_TUNNEL, UT_FAIL };
+static const llhttp_settings_t resp_settings;
+static const conn_ops upstream_ops;
 
-struct upstream_pool {
-	upstream_pool *next;
-	proxy_loop *lp;
-	uint64_t instance_id;
-	upstream_conn *idle;
-	unsigned nidle;
-	unsigned refs;
-};
-
-struct upstream_conn {
-	uv_tcp_t tcp;
-	pio_defer *defer;          /* a write held for this loop turn's batch */
-	deadline timer;
-	uv_connect_t creq;
-	proxy_loop *lp;
-	upstream_pool *pool;
-	proxy_conn *c;             /* NULL while idle in the pool or orphaned */
-	upstream_conn *inext, *iprev;
-	llhttp_t parser;
-	msg_head head;
-	char *space_id;
-	struct space_stats *stats;  /* the space's counters */
-	char *req_head;            /* kept for one retry until the response starts */
-	size_t req_head_len;
-	int handles;
-	int closing;
-	int connecting;
-	int idle;
-	int reused;
-	int retried;
-	int reading;
-	int read_paused;           /* stopped for the client's write queue */
-	int client_paused;         /* we paused the client's body for our queue */
-	int got_bytes;
-	int resp_started;
-	int resp_complete;
-	int req_sent;              /* request fully written (body ended) */
-	int upgrade_req;
-	int tunnel_pending;
-	int tunnel;
-	int skip_1xx;
-	int is_head;
-	int parse_fail;
-	int timer_kind;
-	uint64_t t_start;
-};
-
-static llhttp_settings_t resp_settings;
-
-static void up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
-static void up_close(upstream_conn *up);
-
-/* ---- pools --------------------------------------------------------------- */
-
-static upstream_pool *
-pool_get(proxy_loop *s, uint64_t instance_id)
-{
-	upstream_pool *p;
-
-	for (p = s->pools; p != NULL; p = p->next)
-		if (p->instance_id == instance_id)
-			return p;
-	p = xcalloc(1, sizeof(*p));
-	p->lp = s;
-	p->instance_id = instance_id;
-	p->next = s->pools;
-	s->pools = p;
-	return p;
-}
-
-static void
-pool_unref(upstream_pool *p)
-{
-	upstream_pool **pp;
-
-	if (--p->refs > 0)
-		return;
-	for (pp = &p->lp->pools; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			break;
-		}
-	}
-	free(p);
-}
-
-static void
-pool_unlink(upstream_conn *up)
-{
-	upstream_pool *p = up->pool;
-
-	if (!up->idle)
-		return;
-	if (up->iprev != NULL)
-		up->iprev->inext = up->inext;
-	else
-		p->idle = up->inext;
-	if (up->inext != NULL)
-		up->inext->iprev = up->iprev;
-	up->inext = up->iprev = NULL;
-	up->idle = 0;
-	p->nidle--;
-}
-
-/* ---- timers -------------------------------------------------------------- */
-
-static void up_fail(upstream_conn *up, int status, const char *msg);
-
-static void up_timer_set(upstream_conn *up, int kind, unsigned ms);
-
-static void
-up_timer_cb(uv_timer_t *t)
-{
-	upstream_conn *up = t->data;
-	proxy_conn *c = up->c;
-
-	switch (up->timer_kind) {
-	case UT_CONNECT:
-		up_fail(up, 504, "the app did not accept the connection in time");
-		break;
-	case UT_RESPONSE:
-		up_fail(up, 504, "the app did not respond in time");
-		break;
-	case UT_READ:
-		if (up->read_paused) {
-			/* we stopped reading: the client takes the response slowly,
-			 * which the client's send timeout watches */
-			up_timer_set(up, UT_READ, up->lp->srv->cfg.upstream_response_ms);
-			break;
-		}
-		up_fail(up, 504, "the app stopped sending");
-		break;
-	case UT_FAIL:
-		up_fail(up, 502, "connection to the app failed");
-		break;
-	case UT_TUNNEL:
-		if (c != NULL)
-			conn_abort(c); /* closes us through upstream_client_abort */
-		else
-			up_close(up);
-		break;
-	case UT_IDLE:
-	default:
-		up_close(up);
-		break;
-	}
-}
-
-static void
-up_timer_set(upstream_conn *up, int kind, unsigned ms)
-{
-	if (up->timer_kind == UT_FAIL && kind != UT_NONE)
-		return;
-	up->timer_kind = kind;
-	if (kind == UT_NONE)
-		deadline_clear(&up->timer);
-	else
-		deadline_set(&up->timer, ms);
-}
-
-/* ---- lifecycle ----------------------------------------------------------- */
-
-static void
-up_handle_closed(uv_handle_t *h)
-{
-	upstream_conn *up = h->data;
-	proxy_loop *s = up->lp;
-
-	if (--up->handles > 0)
-		return;
-	msg_head_release(&up->head);
-	free(up->req_head);
-	free(up->space_id);
-	pool_unref(up->pool);
-	free(up);
-	s->nupstreams--;
-	proxy_loop_maybe_done(s);
-}
-
-/* Detach from the client (request over for us); stats follow the client. */
-static void
-up_detach(upstream_conn *up)
-{
-	proxy_conn *c = up->c;
-
-	if (c == NULL)
-		return;
-	stats_space_active(up->stats, -1);
-	c->up = NULL;
-	up->c = NULL;
-}
-
-static void
-up_close(upstream_conn *up)
-{
-	if (up->closing)
-		return;
-	up->closing = 1;
-	up_detach(up);
-	pool_unlink(up);
-	pio_closing(up->lp, &up->defer);
-	deadline_close(&up->timer, up_handle_closed);
-	uv_close((uv_handle_t *)&up->tcp, up_handle_closed);
-}
-
-static void
-up_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	upstream_conn *up = h->data;
-
-	*buf = uv_buf_init(up->lp->readbuf, sizeof(up->lp->readbuf));
-}
-
-static void
-up_reading(upstream_conn *up, int want)
-{
-	if (up->closing || up->connecting)
-		return;
-	if (want && !up->reading) {
-		if (uv_read_start((uv_stream_t *)&up->tcp, up_alloc_cb, up_read_cb) == 0)
-			up->reading = 1;
-	} else if (!want && up->reading) {
-		uv_read_stop((uv_stream_t *)&up->tcp);
-		up->reading = 0;
-	}
-}
-
-/* An error before the client got a response head becomes an error page;
- * after it, the client's connection is cut so it sees the truncation. */
-static void
-up_fail(upstream_conn *up, int status, const char *msg)
-{
-	proxy_conn *c = up->c;
-
-	stats_upstream_error(up->stats);
-	up_detach(up);
-	up_close(up);
-	if (c == NULL || c->closing)
-		return;
-	if (c->tunnel || c->out.started) {
-		conn_abort(c);
-		return;
-	}
-	if (!c->req_msg_done) {
-		/* the rest of the request body has nowhere to go */
-		c->close_after = 1;
-		c->no_more = 1;
-		c->req_msg_done = 1;
-	}
-	c->upstream_ms = (int64_t)(uv_now(c->lp->loop) - c->t_start);
-	conn_respond_error(c, status, msg, NULL, 0);
-}
-
-static void
-up_write_done(void *owner, int status)
-{
-	upstream_conn *up = owner;
-	proxy_conn *c = up->c;
-
-	if (up->closing)
-		return;
-	if (status < 0) {
-		if (!up->got_bytes)
-			up_timer_set(up, UT_FAIL, 0);
-		return;
-	}
-	if (c == NULL ||
-	    uv_stream_get_write_queue_size((uv_stream_t *)&up->tcp) > PROXY_LWM)
-		return;
-	if (up->tunnel && c->tunnel_paused) {
-		c->tunnel_paused = 0;
-		conn_update_reading(c);
-	} else if (up->client_paused) {
-		up->client_paused = 0;
-		conn_request_body_resume(c);
-	}
-}
-
-static int
-up_write(upstream_conn *up, const uv_buf_t *b, unsigned n)
-{
-	/* connecting: the head waits in the uv queue for the connection */
-	int r = pio_write(up->lp, (uv_stream_t *)&up->tcp, up->connecting ? NULL : &up->defer,
-	    b, n, up_write_done, up);
-
-	if (r < 0)
-		up_timer_set(up, UT_FAIL, 0); /* reported from the loop, not from here */
-	return r;
-}
-
-static size_t
-up_queued(upstream_conn *up)
-{
-	return pio_queued((uv_stream_t *)&up->tcp, &up->defer);
-}
-
-static void
-up_connect_cb(uv_connect_t *req, int status)
-{
-	upstream_conn *up = req->data;
-
-	up->connecting = 0;
-	if (up->closing)
-		return;
-	if (status < 0) {
-		log_debug("proxy: connect to app %s failed: %s", up->space_id, uv_strerror(status));
-		up_fail(up, 502, "the app is not accepting connections");
-		return;
-	}
-	up_timer_set(up, UT_RESPONSE, up->lp->srv->cfg.upstream_response_ms);
-	up_reading(up, 1);
-}
-
-static upstream_conn *
-up_new(proxy_loop *s, const route_target *t, int *err)
-{
-	upstream_conn *up;
-	struct sockaddr_in sa;
-	int fd;
-
-	fd = t->netns_fd >= 0 ? netns_socket(t->netns_fd, AF_INET, SOCK_STREAM)
-	    : socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		*err = t->netns_fd >= 0 ? fd : -errno;
-		return NULL;
-	}
-	up = xcalloc(1, sizeof(*up));
-	up->lp = s;
-	up->pool = pool_get(s, t->instance_id);
-	up->pool->refs++;
-	up->space_id = xstrdup(t->space_id);
-	up->stats = stats_space(t->space_id);
-	uv_tcp_init(s->loop, &up->tcp);
-	deadline_init(s->loop, &up->timer, up_timer_cb, up);
-	up->tcp.data = up->creq.data = up;
-	up->handles = 2;
-	s->nupstreams++;
-	if ((*err = uv_tcp_open(&up->tcp, fd)) != 0) {
-		close(fd);
-		up_close(up);
-		return NULL;
-	}
-	uv_tcp_nodelay(&up->tcp, 1);
-	uv_ip4_addr("127.0.0.1", t->port, &sa);
-	if ((*err = uv_tcp_connect(&up->creq, &up->tcp, (struct sockaddr *)&sa,
-	    up_connect_cb)) != 0) {
-		up_close(up);
-		return NULL;
-	}
-	up->connecting = 1;
-	up_timer_set(up, UT_CONNECT, s->srv->cfg.upstream_connect_ms);
-	return up;
-}
-
-static upstream_conn *
-pool_take(proxy_loop *s, uint64_t instance_id)
-{
-	upstream_pool *p;
-	upstream_conn *up;
-
-	for (p = s->pools; p != NULL; p = p->next)
-		if (p->instance_id == instance_id)
-			break;
-	if (p == NULL || p->idle == NULL)
-		return NULL;
-	up = p->idle;
-	pool_unlink(up);
-	up->reused = 1;
-	return up;
-}
-
-static void
-pool_put(upstream_conn *up)
-{
-	upstream_pool *p = up->pool;
-
-	if (p->nidle >= up->lp->srv->cfg.upstream_pool_size || up->lp->stopping) {
-		up_close(up);
-		return;
-	}
-	up->idle = 1;
-	up->iprev = NULL;
-	up->inext = p->idle;
-	if (p->idle != NULL)
-		p->idle->iprev = up;
-	p->idle = up;
-	p->nidle++;
-	msg_head_release(&up->head);
-	free(up->req_head);
-	up->req_head = NULL;
-	up->read_paused = up->client_paused = 0;
-	/* keep reading: an idle connection that speaks or closes is dropped */
-	up_reading(up, 1);
-	up_timer_set(up, UT_IDLE, up->lp->srv->cfg.upstream_idle_ms);
-}
-
-void
-upstream_pools_close(proxy_loop *s)
-{
-	for (upstream_pool *p = s->pools; p != NULL; p = p->next)
-		while (p->idle != NULL)
-			up_close(p->idle);
-}
-
-/* ---- request to the app -------------------------------------------------- */
+/* ---- the request to the app ---------------------------------------------- */
 
 static void
 sb_header(sbuf *b, const char *name, const char *value)
@@ -441,27 +37,33 @@ sb_header(sbuf *b, const char *name, const char *value)
 	sbuf_add(b, "\r\n", 2);
 }
 
-static char *
-build_request_head(proxy_conn *c, int upgrade, size_t *len)
+/* The head the app gets for request r: the client's fields but the hop-by-hop
+ * ones, Expect (answered here), the X-Forwarded-* ones the client may not set
+ * and, when it was a podium token (strip_auth), Authorization; then
+ * X-Forwarded-For/-Proto/-Host and the body's framing; Upgrade when the
+ * request asks for one.  On the heap: the caller frees it. */
+char *
+upstream_request_head(const http_request *r, int strip_auth, int upgrade, size_t *len)
 {
-	const char *conn_hdr = conn_header(c, "connection");
-	const char *up_hdr = conn_header(c, "upgrade");
+	const char *conn_hdr = http_request_header(r, "connection");
+	const char *up_hdr = http_request_header(r, "upgrade");
+	const char *host = http_request_header(r, "host");
 	char stack[2048], xff_stack[256];
 	sbuf b = SBUF_ON(stack), xff = SBUF_ON(xff_stack);
 
-	sbuf_adds(&b, c->method);
+	sbuf_adds(&b, r->method);
 	sbuf_add(&b, " ", 1);
-	sbuf_adds(&b, c->url);
+	sbuf_adds(&b, r->url);
 	sbuf_adds(&b, " HTTP/1.1\r\n");
-	for (size_t i = 0; i < c->head.nhdrs; i++) {
-		const http_header *h = &c->head.hdrs[i];
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const http_header *h = &r->headers[i];
 
 		/* Host is kept even when Connection names it: the app is
 		 * owed its Host (HTTP/1.1), and Host is never hop-by-hop. */
 		if ((header_is_hop_by_hop(h->name, conn_hdr) && !hdr_is(h->name, "host")) ||
 		    hdr_is(h->name, "x-forwarded-proto") || hdr_is(h->name, "x-forwarded-host") ||
 		    hdr_is(h->name, "expect") ||
-		    (c->strip_auth && hdr_is(h->name, "authorization")))
+		    (strip_auth && hdr_is(h->name, "authorization")))
 			continue;
 		if (hdr_is(h->name, "x-forwarded-for")) {
 			if (xff.len > 0)
@@ -473,17 +75,17 @@ build_request_head(proxy_conn *c, int upgrade, size_t *len)
 	}
 	if (xff.len > 0)
 		sbuf_add(&xff, ", ", 2);
-	sbuf_adds(&xff, c->client_addr);
+	sbuf_adds(&xff, r->client_addr);
 	sb_header(&b, "X-Forwarded-For", xff.p);
 	sbuf_free(&xff);
 	sb_header(&b, "X-Forwarded-Proto", "http");
-	if (c->raw_host != NULL)
-		sb_header(&b, "X-Forwarded-Host", c->raw_host);
-	if (c->req_chunked) {
+	if (host != NULL)
+		sb_header(&b, "X-Forwarded-Host", host);
+	if (r->chunked) {
 		sbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
-	} else if (c->req_clen >= 0) {
+	} else if (r->content_length >= 0) {
 		sbuf_add(&b, "Content-Length: ", 16);
-		sbuf_add_i64(&b, c->req_clen);
+		sbuf_add_i64(&b, r->content_length);
 		sbuf_add(&b, "\r\n", 2);
 	}
 	if (upgrade && up_hdr != NULL) {
@@ -499,7 +101,7 @@ static void
 up_attach(upstream_conn *up, proxy_conn *c)
 {
 	up->c = c;
-	c->up = up;
+	conn_responder_set(c, &upstream_ops, up);
 	up->is_head = c->is_head_req;
 	up->upgrade_req = llhttp_get_upgrade(&c->parser);
 	up->t_start = uv_now(c->lp->loop);
@@ -513,16 +115,23 @@ up_attach(upstream_conn *up, proxy_conn *c)
 	stats_space_active(up->stats, +1);
 }
 
-static int up_send_head(upstream_conn *up);
+static int
+up_send_head(upstream_conn *up)
+{
+	uv_buf_t b = uv_buf_init(up->req_head, (unsigned)up->req_head_len);
+
+	return up_write(up, &b, 1) < 0 ? -EPIPE : 0;
+}
 
 void
 upstream_dispatch(proxy_conn *c)
 {
 	proxy_loop *s = c->lp;
 	upstream_conn *up;
+	http_request r;
 	int err = 0;
 
-	up = pool_take(s, c->target->instance_id);
+	up = upstream_pool_take(s, c->target->instance_id);
 	if (up == NULL)
 		up = up_new(s, c->target, &err);
 	if (up == NULL) {
@@ -532,51 +141,34 @@ upstream_dispatch(proxy_conn *c)
 		return;
 	}
 	up_attach(up, c);
-	up->req_head = build_request_head(c, up->upgrade_req, &up->req_head_len);
+	conn_request_view(c, &r);
+	up->req_head = upstream_request_head(&r, c->strip_auth, up->upgrade_req, &up->req_head_len);
 	if (up_send_head(up) != 0)
 		return;
 	if (!up->connecting)
 		up_timer_set(up, UT_RESPONSE, s->srv->cfg.upstream_response_ms);
 }
 
-static int
-up_send_head(upstream_conn *up)
+static void
+up_on_body(proxy_conn *c, const char *p, size_t n)
 {
-	uv_buf_t b = uv_buf_init(up->req_head, (unsigned)up->req_head_len);
-
-	return up_write(up, &b, 1) < 0 ? -EPIPE : 0;
-}
-
-int
-upstream_on_body(proxy_conn *c, const char *p, size_t n)
-{
-	upstream_conn *up = c->up;
-	char hdr[24];
+	upstream_conn *up = c->resp;
+	char hdr[HTTP_CHUNK_HDR];
 	uv_buf_t b[3];
 
-	if (c->req_chunked) {
-		snprintf(hdr, sizeof(hdr), "%zx\r\n", n);
-		b[0] = uv_buf_init(hdr, (unsigned)strlen(hdr));
-		b[1] = uv_buf_init((char *)p, (unsigned)n);
-		b[2] = uv_buf_init("\r\n", 2);
-		up_write(up, b, 3);
-	} else {
-		b[0] = uv_buf_init((char *)p, (unsigned)n);
-		up_write(up, b, 1);
-	}
+	up_write(up, b, body_bufs(b, hdr, p, n, c->req_chunked));
 	/* a body can no longer be replayed on another connection */
 	up->retried = 1;
 	if (up_queued(up) > PROXY_HWM) {
 		up->client_paused = 1;
 		c->body_paused = 1;
 	}
-	return 0;
 }
 
-void
-upstream_on_body_end(proxy_conn *c)
+static void
+up_on_body_end(proxy_conn *c)
 {
-	upstream_conn *up = c->up;
+	upstream_conn *up = c->resp;
 
 	if (c->req_chunked) {
 		uv_buf_t b = uv_buf_init("0\r\n\r\n", 5);
@@ -586,126 +178,71 @@ upstream_on_body_end(proxy_conn *c)
 	up->req_sent = 1;
 }
 
-/* The app's response is complete: the connection goes back to the pool when
- * both directions ended cleanly. */
-static void
-up_response_done(upstream_conn *up, int clean)
-{
-	proxy_conn *c = up->c;
-	int keep = clean && up->req_sent && llhttp_should_keep_alive(&up->parser) &&
-	    !up->lp->stopping;
-
-	up_detach(up);
-	up_timer_set(up, UT_NONE, 0);
-	if (!c->req_msg_done) {
-		/* the app answered without reading the whole body */
-		c->close_after = 1;
-		c->no_more = 1;
-		c->req_msg_done = 1;
-		keep = 0;
-	}
-	if (keep)
-		pool_put(up);
-	else
-		up_close(up);
-	conn_resp_end(c);
-}
-
-/* ---- the tunnel ---------------------------------------------------------- */
-
-static void
-up_tunnel_start(upstream_conn *up, const char *rest, size_t nrest)
-{
-	proxy_conn *c = up->c;
-
-	up->tunnel = 1;
-	c->tunnel = 1;
-	free(up->req_head);
-	up->req_head = NULL;
-	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
-	if (nrest > 0)
-		conn_write_str(c, rest, nrest);
-	/* bytes the client sent after its request head belong to the app */
-	if (c->inlen > c->inoff) {
-		uv_buf_t b = uv_buf_init(c->inbuf + c->inoff, (unsigned)(c->inlen - c->inoff));
-
-		up_write(up, &b, 1);
-		c->inoff = c->inlen = 0;
-	}
-	conn_update_reading(c);
-}
-
-void
-upstream_tunnel_data(proxy_conn *c, const char *p, size_t n)
-{
-	upstream_conn *up = c->up;
-	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-
-	if (up == NULL) {
-		conn_abort(c);
-		return;
-	}
-	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
-	up_write(up, &b, 1);
-	if (up_queued(up) > PROXY_HWM) {
-		c->tunnel_paused = 1;
-		conn_update_reading(c);
-	}
-}
-
-static void
-up_shutdown_cb(uv_shutdown_t *req, int status)
-{
-	free(req);
-}
-
-/* The client ended its side of the tunnel: the app is told so (its side
- * stays open: a WebSocket close reply, the rest of a stream) and the tunnel
- * ends when the app ends too, or at its idle timeout. A reset ends both. */
-void
-upstream_tunnel_eof(proxy_conn *c, int reset)
-{
-	upstream_conn *up = c->up;
-	uv_shutdown_t *req;
-
-	if (reset || up == NULL || up->closing) {
-		conn_abort(c);
-		return;
-	}
-	req = xmalloc(sizeof(*req));
-	pio_send_now(up->lp); /* the FIN after what is held */
-	if (uv_shutdown(req, (uv_stream_t *)&up->tcp, up_shutdown_cb) != 0) {
-		free(req);
-		conn_abort(c);
-	}
-}
-
-void
-upstream_client_drained(proxy_conn *c)
-{
-	upstream_conn *up = c->up;
-
-	if (up != NULL && up->read_paused) {
-		up->read_paused = 0;
-		up_reading(up, 1);
-	}
-}
-
-void
-upstream_client_abort(proxy_conn *c)
-{
-	upstream_conn *up = c->up;
-
-	c->tunnel = 0;
-	if (up == NULL)
-		return;
-	up_detach(up);
-	up_close(up);
-}
-
 /* ---- the response -------------------------------------------------------- */
 
+static void up_response_done(upstream_conn *up, int clean);
+static void up_tunnel_start(upstream_conn *up, const char *rest, size_t nrest);
+static void up_tunnel_read(upstream_conn *up, const char *p, size_t n);
+
+/* A pooled connection the app closed while we reused it: the request never
+ * reached the app, so it goes again on a fresh one.  0 when it did. */
+static int
+up_retry_fresh(upstream_conn *up)
+{
+	proxy_conn *c = up->c;
+	upstream_conn *fresh;
+	int e = 0;
+
+	if (up->resp_started || !up->reused || up->got_bytes || up->retried ||
+	    c->req_clen > 0 || c->req_chunked)
+		return -1;
+	fresh = up_new(up->lp, c->target, &e);
+	if (fresh == NULL)
+		return -1;
+	up_detach(up);
+	up_attach(fresh, c);
+	fresh->retried = 1;
+	fresh->req_head = up->req_head;
+	fresh->req_head_len = up->req_head_len;
+	fresh->req_sent = c->req_msg_done;
+	up->req_head = NULL;
+	up_close(up);
+	up_send_head(fresh);
+	return 0;
+}
+
+/* The app closed its side (EOF) or the connection failed (nread). */
 static void
+up_read_end(upstream_conn *up, ssize_t nread)
+{
+	proxy_conn *c = up->c;
+
+	if (up->tunnel) {
+		/* flush what we have to the client, then close */
+		up_detach(up);
+		up_close(up);
+		c->no_more = 1;
+		c->close_after = 1;
+		c->resp_done = 1;
+		c->tunnel = 0;
+		conn_shutdown(c);
+		return;
+	}
+	if (up_retry_fresh(up) == 0)
+		return;
+	if (nread == UV_EOF && up->resp_started && llhttp_message_needs_eof(&up->parser)) {
+		/* close-delimited body: EOF is its end (a reset is not: the
+		 * client must see the body cut, below) */
+		llhttp_finish(&up->parser);
+		up->req_sent = 0; /* never reuse */
+		up_response_done(up, 0);
+		return;
+	}
+	up_fail(up, 502, up->resp_started ? "the app closed the connection mid-response"
+	    : "the app closed the connection without a response");
+}
+
+void
 up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	upstream_conn *up = st->data;
@@ -720,58 +257,12 @@ up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	if (nread < 0) {
-		if (up->tunnel) {
-			/* flush what we have to the client, then close */
-			up_detach(up);
-			up_close(up);
-			c->no_more = 1;
-			c->close_after = 1;
-			c->resp_done = 1;
-			c->tunnel = 0;
-			conn_shutdown(c);
-			return;
-		}
-		if (!up->resp_started && up->reused && !up->got_bytes && !up->retried &&
-		    c->req_clen <= 0 && !c->req_chunked) {
-			/* A pooled connection the app closed while we reused it: the
-			 * request never reached the app, so send it on a fresh one. */
-			upstream_conn *fresh;
-			int e = 0;
-
-			fresh = up_new(up->lp, c->target, &e);
-			if (fresh != NULL) {
-				up_detach(up);
-				up_attach(fresh, c);
-				fresh->retried = 1;
-				fresh->req_head = up->req_head;
-				fresh->req_head_len = up->req_head_len;
-				fresh->req_sent = c->req_msg_done;
-				up->req_head = NULL;
-				up_close(up);
-				up_send_head(fresh);
-				return;
-			}
-		}
-		if (nread == UV_EOF && up->resp_started && llhttp_message_needs_eof(&up->parser)) {
-			/* close-delimited body: EOF is its end (a reset is not: the
-			 * client must see the body cut, below) */
-			llhttp_finish(&up->parser);
-			up->req_sent = 0; /* never reuse */
-			up_response_done(up, 0);
-			return;
-		}
-		up_fail(up, 502, up->resp_started ? "the app closed the connection mid-response"
-		    : "the app closed the connection without a response");
+		up_read_end(up, nread);
 		return;
 	}
 	up->got_bytes = 1;
 	if (up->tunnel) {
-		up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
-		conn_write_str(c, buf->base, (size_t)nread);
-		if (conn_queued(c) > PROXY_HWM) {
-			up->read_paused = 1;
-			up_reading(up, 0);
-		}
+		up_tunnel_read(up, buf->base, (size_t)nread);
 		return;
 	}
 	if (up->resp_started)
@@ -846,15 +337,50 @@ r_on_header_value_complete(llhttp_t *p)
 	return 0;
 }
 
+/* The app's response fields as the client gets them: hop-by-hop ones (with
+ * what the app's Connection names), X-Accel-Buffering and empty names
+ * dropped; a 101 keeps its Upgrade.  out has room for n.  The count, or -1
+ * for a head not to pass on: a Transfer-Encoding other than chunked alone
+ * ("gzip, chunked": our re-chunking would lose the gzip), a 101 that names
+ * no protocol (RFC 9110 15.2.2). */
+int
+upstream_response_fields(int status, const http_header *in, size_t n, http_header *out)
+{
+	const char *conn_hdr = NULL;
+	int upgrade_hdr = 0;
+	size_t nout = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (hdr_is(in[i].name, "connection"))
+			conn_hdr = in[i].value;
+		else if (hdr_is(in[i].name, "upgrade"))
+			upgrade_hdr = 1;
+		else if (hdr_is(in[i].name, "transfer-encoding") && !te_is_chunked(in[i].value))
+			return -1;
+	}
+	if (status == 101 && !upgrade_hdr)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (status == 101 && hdr_is(in[i].name, "upgrade")) {
+			out[nout++] = in[i];
+			continue;
+		}
+		if (header_is_hop_by_hop(in[i].name, status == 101 ? NULL : conn_hdr) ||
+		    hdr_is(in[i].name, "x-accel-buffering") || in[i].name[0] == '\0')
+			continue;
+		out[nout++] = in[i];
+	}
+	return (int)nout;
+}
+
 static int
 r_on_headers_complete(llhttp_t *p)
 {
 	upstream_conn *up = p->data;
 	proxy_conn *c = up->c;
 	int status = llhttp_get_status_code(p);
-	const char *conn_hdr = NULL;
 	http_header h_stack[64], *h;
-	size_t n = 0;
+	int n;
 	int64_t clen = -1;
 
 	head_complete(&up->head);
@@ -873,35 +399,13 @@ r_on_headers_complete(llhttp_t *p)
 		return HPE_USER;
 	if (status < 100 || status > 999) /* llhttp takes "000" */
 		return HPE_USER;
-	int upgrade_hdr = 0;
-
-	for (size_t i = 0; i < up->head.nhdrs; i++) {
-		const http_header *in = &up->head.hdrs[i];
-
-		if (hdr_is(in->name, "connection"))
-			conn_hdr = in->value;
-		else if (hdr_is(in->name, "upgrade"))
-			upgrade_hdr = 1;
-		/* "gzip, chunked": the gzip coding would be lost in our re-chunking */
-		else if (hdr_is(in->name, "transfer-encoding") && !te_is_chunked(in->value))
-			return HPE_USER;
-	}
-	/* a 101 names the protocol switched to (RFC 9110 15.2.2) */
-	if (status == 101 && !upgrade_hdr)
-		return HPE_USER;
 	h = up->head.nhdrs < sizeof(h_stack) / sizeof(h_stack[0]) ? h_stack :
 	    xcalloc(up->head.nhdrs + 1, sizeof(*h));
-	for (size_t i = 0; i < up->head.nhdrs; i++) {
-		const http_header *in = &up->head.hdrs[i];
-
-		if (status == 101 && hdr_is(in->name, "upgrade")) {
-			h[n++] = *in;
-			continue;
-		}
-		if (header_is_hop_by_hop(in->name, status == 101 ? NULL : conn_hdr) ||
-		    hdr_is(in->name, "x-accel-buffering") || in->name[0] == '\0')
-			continue;
-		h[n++] = *in;
+	n = upstream_response_fields(status, up->head.hdrs, up->head.nhdrs, h);
+	if (n < 0) {
+		if (h != h_stack)
+			free(h);
+		return HPE_USER;
 	}
 	if ((p->flags & F_CONTENT_LENGTH) && !(p->flags & F_CHUNKED))
 		clen = (int64_t)p->content_length;
@@ -912,7 +416,7 @@ r_on_headers_complete(llhttp_t *p)
 	up_timer_set(up, UT_READ, up->lp->srv->cfg.upstream_response_ms);
 	if (status == 101)
 		up->tunnel_pending = 1;
-	conn_resp_start(c, status, NULL, h, n, clen);
+	conn_resp_start(c, status, NULL, h, (size_t)n, clen);
 	if (h != h_stack)
 		free(h);
 	if (up->is_head)
@@ -949,15 +453,178 @@ r_on_message_complete(llhttp_t *p)
 	return HPE_PAUSED;
 }
 
-void
-upstream_settings_init(void)
+/* The app's response is complete: the connection goes back to the pool when
+ * both directions ended cleanly. */
+static void
+up_response_done(upstream_conn *up, int clean)
 {
-	llhttp_settings_init(&resp_settings);
-	resp_settings.on_header_field = r_on_header_field;
-	resp_settings.on_header_field_complete = r_on_header_field_complete;
-	resp_settings.on_header_value = r_on_header_value;
-	resp_settings.on_header_value_complete = r_on_header_value_complete;
-	resp_settings.on_headers_complete = r_on_headers_complete;
-	resp_settings.on_body = r_on_body;
-	resp_settings.on_message_complete = r_on_message_complete;
+	proxy_conn *c = up->c;
+	int keep = clean && up->req_sent && llhttp_should_keep_alive(&up->parser) &&
+	    !up->lp->stopping;
+
+	up_detach(up);
+	up_timer_set(up, UT_NONE, 0);
+	if (!c->req_msg_done) {
+		/* the app answered without reading the whole body */
+		c->close_after = 1;
+		c->no_more = 1;
+		c->req_msg_done = 1;
+		keep = 0;
+	}
+	if (keep)
+		upstream_pool_put(up);
+	else
+		up_close(up);
+	conn_resp_end(c);
 }
+
+/* An error before the client got a response head becomes an error page;
+ * after it, the client's connection is cut so it sees the truncation. */
+void
+up_fail(upstream_conn *up, int status, const char *msg)
+{
+	proxy_conn *c = up->c;
+
+	stats_upstream_error(up->stats);
+	up_detach(up);
+	up_close(up);
+	if (c == NULL || c->closing)
+		return;
+	if (c->tunnel || c->out.started) {
+		conn_abort(c);
+		return;
+	}
+	if (!c->req_msg_done) {
+		/* the rest of the request body has nowhere to go */
+		c->close_after = 1;
+		c->no_more = 1;
+		c->req_msg_done = 1;
+	}
+	c->upstream_ms = (int64_t)(uv_now(c->lp->loop) - c->t_start);
+	conn_respond_error(c, status, msg, NULL, 0);
+}
+
+/* ---- the tunnel ---------------------------------------------------------- */
+
+static void
+up_tunnel_start(upstream_conn *up, const char *rest, size_t nrest)
+{
+	proxy_conn *c = up->c;
+
+	up->tunnel = 1;
+	c->tunnel = 1;
+	free(up->req_head);
+	up->req_head = NULL;
+	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
+	if (nrest > 0)
+		conn_write_str(c, rest, nrest);
+	/* bytes the client sent after its request head belong to the app */
+	if (c->inlen > c->inoff) {
+		uv_buf_t b = uv_buf_init(c->inbuf + c->inoff, (unsigned)(c->inlen - c->inoff));
+
+		up_write(up, &b, 1);
+		c->inoff = c->inlen = 0;
+	}
+	conn_update_reading(c);
+}
+
+/* Tunnel bytes from the app, to the client. */
+static void
+up_tunnel_read(upstream_conn *up, const char *p, size_t n)
+{
+	proxy_conn *c = up->c;
+
+	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
+	conn_write_str(c, p, n);
+	if (conn_queued(c) > PROXY_HWM) {
+		up->read_paused = 1;
+		up_reading(up, 0);
+	}
+}
+
+/* Tunnel bytes from the client, to the app. */
+static void
+up_tunnel_data(proxy_conn *c, const char *p, size_t n)
+{
+	upstream_conn *up = c->resp;
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+
+	up_timer_set(up, UT_TUNNEL, up->lp->srv->cfg.tunnel_idle_ms);
+	up_write(up, &b, 1);
+	if (up_queued(up) > PROXY_HWM) {
+		c->tunnel_paused = 1;
+		conn_update_reading(c);
+	}
+}
+
+static void
+up_shutdown_cb(uv_shutdown_t *req, int status)
+{
+	free(req);
+}
+
+/* The client ended its side of the tunnel: the app is told so (its side
+ * stays open: a WebSocket close reply, the rest of a stream) and the tunnel
+ * ends when the app ends too, or at its idle timeout. A reset ends both. */
+static void
+up_tunnel_eof(proxy_conn *c, int reset)
+{
+	upstream_conn *up = c->resp;
+	uv_shutdown_t *req;
+
+	if (reset || up->closing) {
+		conn_abort(c);
+		return;
+	}
+	req = xmalloc(sizeof(*req));
+	pio_send_now(up->lp); /* the FIN after what is held */
+	if (uv_shutdown(req, (uv_stream_t *)&up->tcp, up_shutdown_cb) != 0) {
+		free(req);
+		conn_abort(c);
+	}
+}
+
+/* ---- the client's side: upstream_ops ------------------------------------- */
+
+/* The client took what we wrote: the app is read again. */
+static void
+up_client_drained(proxy_conn *c, size_t queued)
+{
+	upstream_conn *up = c->resp;
+
+	if (up->read_paused) {
+		up->read_paused = 0;
+		up_reading(up, 1);
+	}
+}
+
+/* The request ends while the app still serves it: the app's connection goes
+ * (a half-told exchange is never reused). */
+static void
+up_client_abort(proxy_conn *c)
+{
+	upstream_conn *up = c->resp;
+
+	up_detach(up);
+	up_close(up);
+}
+
+static const llhttp_settings_t resp_settings = {
+	.on_header_field = r_on_header_field,
+	.on_header_field_complete = r_on_header_field_complete,
+	.on_header_value = r_on_header_value,
+	.on_header_value_complete = r_on_header_value_complete,
+	.on_headers_complete = r_on_headers_complete,
+	.on_body = r_on_body,
+	.on_message_complete = r_on_message_complete,
+};
+
+static const conn_ops upstream_ops = {
+	.on_body = up_on_body,
+	.on_body_end = up_on_body_end,
+	.drained = up_client_drained,
+	.tunnel_data = up_tunnel_data,
+	.tunnel_eof = up_tunnel_eof,
+	.done = up_client_abort,
+	.abort = up_client_abort,
+};

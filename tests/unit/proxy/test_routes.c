@@ -104,6 +104,42 @@ test_route_tokens(void **state)
 	route_target_unref(pub);
 }
 
+/* Where an Authorization value holds a podium token: Bearer, or git's Basic
+ * with the token as the password (the user name does not matter). */
+static void
+test_auth_token_spellings(void **state)
+{
+	static const struct {
+		const char *plain;      /* Basic: base64 of this */
+		const char *want;
+	} basic[] = {
+		{ "git:pdm_x", "pdm_x" },
+		{ ":pdm_x", "pdm_x" },
+		{ "pdm_x", "pdm_x" },       /* no user at all */
+		{ "u:pdm:x", "pdm:x" },     /* the first colon ends the user */
+	};
+	char token[64], enc[128], value[160];
+
+	(void)state;
+	assert_int_equal(sodium_init() >= 0, 1);
+	assert_int_equal(route_auth_token("BEARER abc", token, sizeof(token)), 0);
+	assert_string_equal(token, "abc");
+	for (size_t i = 0; i < sizeof(basic) / sizeof(basic[0]); i++) {
+		sodium_bin2base64(enc, sizeof(enc), (const unsigned char *)basic[i].plain,
+		    strlen(basic[i].plain), sodium_base64_VARIANT_ORIGINAL);
+		snprintf(value, sizeof(value), "basic  %s", enc);
+		assert_int_equal(route_auth_token(value, token, sizeof(token)), 0);
+		assert_string_equal(token, basic[i].want);
+		/* too long for the caller's buffer: no token, not a cut one */
+		assert_int_equal(route_auth_token(value, token, strlen(basic[i].want)), -ENOENT);
+	}
+	assert_int_equal(route_auth_token("Bearer", token, sizeof(token)), -ENOENT);
+	assert_int_equal(route_auth_token("BearerX abc", token, sizeof(token)), -ENOENT);
+	assert_int_equal(route_auth_token("Digest abc", token, sizeof(token)), -ENOENT);
+	assert_int_equal(route_auth_token("", token, sizeof(token)), -ENOENT);
+	assert_int_equal(route_auth_token("Basic", token, sizeof(token)), -ENOENT);
+}
+
 struct reader {
 	const route_target *t;
 	int misses;
@@ -167,6 +203,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_route_tokens),
+		cmocka_unit_test(test_auth_token_spellings),
 		cmocka_unit_test(test_route_tokens_republish_under_readers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
