@@ -309,6 +309,27 @@ class Daemon:
     def info(self, owner, name, token=DEFAULT):
         return self.api("GET", "/api/spaces/%s/%s" % (owner, name), token=token)
 
+    def app_pids(self, space_id):
+        """Host pids of this daemon's app processes for space_id ("owner/name"): their
+        environment names the space and this daemon's port (other daemons on the
+        machine, another suite's included, may run a space of the same name)."""
+        owner, name = space_id.split("/")
+        sub = ("%s-%s" % (owner, name)).lower().replace(".", "-").replace("_", "-")
+        want = [("SPACE_ID=%s" % space_id).encode() + b"\0",
+                ("SPACE_HOST=%s.localhost:%d" % (sub, self.port)).encode() + b"\0"]
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    env = b"\0" + f.read() + b"\0"
+            except OSError:
+                continue
+            if all(b"\0" + w in env for w in want):
+                pids.append(int(d))
+        return pids
+
     def runtime(self, owner, name, token=DEFAULT):
         r = self.api("GET", "/api/spaces/%s/%s/runtime" % (owner, name), token=token)
         assert r.status == 200, "runtime of %s/%s: %r" % (owner, name, r)

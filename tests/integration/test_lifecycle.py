@@ -75,22 +75,6 @@ def app_files(version, start_delay=0):
             "app.py": APP % {"version": version, "start_delay": start_delay}}
 
 
-def app_pids(space_id):
-    """Host pids of processes whose environment names the space (the app's own)."""
-    want = ("SPACE_ID=%s" % space_id).encode() + b"\0"
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/environ" % d, "rb") as f:
-                if want in f.read() + b"\0":
-                    pids.append(int(d))
-        except OSError:
-            pass
-    return pids
-
-
 def api(d, method, name, what, body=None, token=ph.DEFAULT):
     return d.api(method, "/api/spaces/%s/%s/%s" % (ADMIN, name, what), json=body, token=token)
 
@@ -124,14 +108,14 @@ def sleep_now(d, name, seconds=1):
     r = api(d, "POST", name, "sleeptime", {"seconds": seconds})
     assert r.status == 200 and r.json()["gcTimeout"] == seconds, r
     d.wait_stage(ADMIN, name, "SLEEPING", timeout=30)
-    ph.wait_until(lambda: app_pids("%s/%s" % (ADMIN, name)) == [], "the app's processes gone",
+    ph.wait_until(lambda: d.app_pids("%s/%s" % (ADMIN, name)) == [], "the app's processes gone",
                   timeout=20)
 
 
 def test_sleep_after_idle_then_a_request_wakes_it(lc):
     d = lc
     deploy(d, "sleepy", "v1")
-    assert app_pids("admin/sleepy"), "control: the app runs before it sleeps"
+    assert d.app_pids("admin/sleepy"), "control: the app runs before it sleeps"
     assert runtime(d, "sleepy")["gcTimeout"] is None
     sleep_now(d, "sleepy", 2)
     # asleep: no process, and the runtime says so
@@ -143,7 +127,7 @@ def test_sleep_after_idle_then_a_request_wakes_it(lc):
     rt = runtime(d, "sleepy")
     assert rt["stage"] == "RUNNING" and rt["coldStarts"]["count"] == 1, rt
     assert isinstance(rt["coldStarts"]["lastMs"], int), rt
-    assert app_pids("admin/sleepy")
+    assert d.app_pids("admin/sleepy")
 
 
 def test_concurrent_requests_during_a_wake_all_succeed(lc):
@@ -240,7 +224,7 @@ def test_an_open_websocket_keeps_the_app_awake(lc):
         api(d, "POST", "sleepy", "sleeptime", {"seconds": 1})
         time.sleep(4)   # four idle periods with the socket open and quiet
         assert runtime(d, "sleepy")["stage"] == "RUNNING"
-        assert app_pids("admin/sleepy")
+        assert d.app_pids("admin/sleepy")
         assert ws_echo(s, "still there") == "still there"
     finally:
         s.close()
@@ -297,7 +281,7 @@ def test_pause_shows_a_503_page_until_restart(lc):
     deploy(d, "pausy", "p1")
     r = api(d, "POST", "pausy", "pause")
     assert r.status == 200 and r.json()["stage"] == "PAUSED", r
-    ph.wait_until(lambda: app_pids("admin/pausy") == [], "the paused app's processes gone",
+    ph.wait_until(lambda: d.app_pids("admin/pausy") == [], "the paused app's processes gone",
                   timeout=20)
     r = d.get_app(ADMIN, "pausy", "/", headers={"Accept": "text/html"})
     assert r.status == 503 and "paused" in r.text and "<html" in r.text.lower(), r
@@ -307,7 +291,7 @@ def test_pause_shows_a_503_page_until_restart(lc):
     push_version(d, "pausy", app_files("p2"))
     d.wait_stage(ADMIN, "pausy", "PAUSED", timeout=60)
     time.sleep(1)
-    assert app_pids("admin/pausy") == []
+    assert d.app_pids("admin/pausy") == []
     assert d.get_app(ADMIN, "pausy", "/").status == 503
     # restart resumes, with the newest release
     r = api(d, "POST", "pausy", "restart")

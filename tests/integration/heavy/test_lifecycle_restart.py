@@ -6,7 +6,7 @@ back to."""
 import pytest
 
 import podium_helpers as ph
-from test_lifecycle import app_files, app_pids, api
+from test_lifecycle import app_files, api
 
 ADMIN = ph.ADMIN
 
@@ -32,9 +32,9 @@ def check_states(d):
     assert d.runtime(ADMIN, "paused")["stage"] == "PAUSED"
     d.wait_stage(ADMIN, "rolled", "RUNNING")
     # (a paused app drains for a moment before it stops)
-    ph.wait_until(lambda: app_pids("admin/paused") == [], "the paused app's processes gone",
+    ph.wait_until(lambda: d.app_pids("admin/paused") == [], "the paused app's processes gone",
                   timeout=20)
-    assert app_pids("admin/asleep") == [], "a sleeping space must not be started at daemon start"
+    assert d.app_pids("admin/asleep") == [], "a sleeping space must not be started at daemon start"
     assert d.get_app(ADMIN, "paused", "/").status == 503
     d.wait_app(ADMIN, "rolled", predicate=lambda r: r.status == 200 and r.text.startswith("rolled-v1"))
 
@@ -44,7 +44,7 @@ def test_states_come_back_after_a_restart(d, kill):
     if d.runtime(ADMIN, "asleep")["stage"] != "SLEEPING":
         assert api(d, "POST", "asleep", "sleeptime", {"seconds": 1}).status == 200
         d.wait_stage(ADMIN, "asleep", "SLEEPING", timeout=30)
-        ph.wait_until(lambda: app_pids("admin/asleep") == [], "asleep's app gone", timeout=20)
+        ph.wait_until(lambda: d.app_pids("admin/asleep") == [], "asleep's app gone", timeout=20)
     if d.runtime(ADMIN, "paused")["stage"] != "PAUSED":
         assert api(d, "POST", "paused", "pause").status == 200
     rel = api(d, "GET", "rolled", "releases").json()
