@@ -38,17 +38,17 @@
  * box does not see later host edits). */
 static const char *const etc_files[] = {
   "ld.so.cache", "nsswitch.conf", "mime.types", "localtime", "protocols", "services",
-  "host.conf", "gai.conf", "os-release", "debian_version", "ca-certificates.conf",
+  "host.conf", "gai.conf", "os-release", "debian_version", "ca-certificates.conf"
 };
 /* Directories bound read-only from the host's /etc. */
 static const char *const etc_dirs[] = {
-  "ssl", "ca-certificates", "alternatives", "python3", "python3.11", "pki",
+  "ssl", "ca-certificates", "alternatives", "python3", "python3.11", "pki"
 };
 /* Host device nodes bound into the minimal /dev. */
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus" };
 static const char *const proc_masked[] = {
-  "kcore", "keys", "timer_list", "sched_debug", "latency_stats", "kallsyms",
+  "kcore", "keys", "timer_list", "sched_debug", "latency_stats", "kallsyms"
 };
 
 struct mount_ctx {

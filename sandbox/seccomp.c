@@ -76,7 +76,7 @@ static const char *const allowed[] = {
   "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create", "timer_delete",
   "timer_getoverrun", "timer_gettime", "timer_settime", "timerfd_create", "timerfd_gettime",
   "timerfd_settime", "times", "tkill", "truncate", "umask", "uname", "unlink", "unlinkat",
-  "utime", "utimensat", "utimes", "vfork", "vmsplice", "wait4", "waitid", "write", "writev",
+  "utime", "utimensat", "utimes", "vfork", "vmsplice", "wait4", "waitid", "write", "writev"
 };
 
 /* Calls that are an attack, not a feature probe: the offender is killed
@@ -91,7 +91,7 @@ static const char *const killed[] = {
   "open_by_handle_at", "iopl", "ioperm", "nfsservctl", "syslog", "uselib", "_sysctl",
   "vm86", "vm86old", "create_module", "get_kernel_syms", "query_module",
   "pidfd_getfd", "kcmp", "settimeofday", "clock_settime", "stime", "sethostname",
-  "setdomainname", "fanotify_init", "lsm_set_self_attr",
+  "setdomainname", "fanotify_init", "lsm_set_self_attr"
 };
 
 /* Not listed anywhere, so refused with EPERM rather than killed, because
