@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/yaml.h"
 #include "common/log.h"
 #include "orchestrator/host/net.h"
 #include "orchestrator/host/net_dns.h"
@@ -216,7 +217,7 @@ read_config(const json_t *config)
 		return error("config: egress must be a mapping");
 	json_object_foreach(eg, key, v) {
 		if (strcmp(key, "enabled") == 0) {
-			if (config_bool(v, &b) != 0)
+			if (yaml_bool(v, &b) != 0)
 				return error("config: egress.enabled must be true or false");
 			net.enabled = b;
 		} else if (strcmp(key, "subnet") == 0) {
