@@ -20,17 +20,16 @@
 #include <fcntl.h>
 #include <git2.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#define STREAM_MIN (1 << 20)
+#include "common/child.h"
+#include "common/util.h"
 
-extern char **environ;
+#define STREAM_MIN (1 << 20)
 
 typedef struct export_ctx {
 	git_repository *repo;
@@ -66,88 +65,38 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Marks the child as the OOM killer's choice before the daemon (which it would
- * otherwise inherit, daemon.c). Best effort: it may be gone already. */
-static void
-child_unprotect(pid_t pid)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-		return;
-	if (write(fd, "300", 3) != 3) {
-		/* exited already */
-	}
-	close(fd);
-}
-
 /* `git cat-file blob OID` with its output going to fd; size is what the object's
  * header says, checked against what arrived. Replace refs are ignored: a push
  * may carry refs/replace/ and the release must be the tree's own blob. */
 static int
 stream_blob(export_ctx *ctx, const git_oid *oid, int fd, uint64_t size, const char *path)
 {
-	char hex[GIT_OID_HEXSZ + 1], *gitdir = NULL, errbuf[256];
-	char *argv[] = { "git", "--no-replace-objects", NULL, "cat-file", "blob", hex, NULL };
-	posix_spawn_file_actions_t fa;
-	int errp[2], status = 0, r;
-	size_t elen = 0;
-	ssize_t n;
-	pid_t pid;
+	char hex[GIT_OID_HEXSZ + 1], *gitdir = xasprintf("--git-dir=%s", ctx->repo_path);
+	char *argv[] = { "git", "--no-replace-objects", gitdir, "cat-file", "blob", hex, NULL };
+	char why[256];
+	child_spec spec;
+	child_tail tail = { .len = 0 };
 	struct stat st;
+	int r;
 
 	git_oid_tostr(hex, sizeof(hex), oid);
-	if (pipe2(errp, O_CLOEXEC) != 0) {
-		snprintf(ctx->err, ctx->errlen, "%s: pipe: %s", path, strerror(errno));
-		return -1;
-	}
-	gitdir = malloc(strlen(ctx->repo_path) + 16);
-	if (gitdir == NULL) {
-		close(errp[0]);
-		close(errp[1]);
-		snprintf(ctx->err, ctx->errlen, "%s: out of memory", path);
-		return -1;
-	}
-	sprintf(gitdir, "--git-dir=%s", ctx->repo_path);
-	argv[2] = gitdir;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	r = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	child_spec_init(&spec);
+	spec.argv = argv;
+	spec.out = fd;
+	spec.err = CHILD_CAPTURE; /* git's complaint, if any */
+	/* the OOM killer's choice before the daemon, whose setting it would inherit */
+	spec.oom_score_adj = 300;
+	r = child_run(&spec, &tail);
 	free(gitdir);
-	close(errp[1]);
-	if (r != 0) {
-		close(errp[0]);
-		snprintf(ctx->err, ctx->errlen, "%s: cannot run git: %s", path, strerror(r));
+	if (r < 0) {
+		snprintf(ctx->err, ctx->errlen, "%s: cannot run git: %s", path, strerror(-r));
 		return -1;
 	}
-	child_unprotect(pid);
-	/* git's complaint, if any (the first bytes are enough); read to EOF so the
-	 * child never blocks on a full pipe */
-	for (;;) {
-		char junk[256];
-
-		n = read(errp[0], elen < sizeof(errbuf) - 1 ? errbuf + elen : junk,
-		    elen < sizeof(errbuf) - 1 ? sizeof(errbuf) - 1 - elen : sizeof(junk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (elen < sizeof(errbuf) - 1)
-			elen += (size_t)n;
-	}
-	errbuf[elen] = '\0';
-	close(errp[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		errbuf[strcspn(errbuf, "\n")] = '\0';
-		snprintf(ctx->err, ctx->errlen, "%s: git cat-file failed (status %d)%s%s", path, status,
-		    errbuf[0] != '\0' ? ": " : "", errbuf);
+	if (r != 0) {
+		child_tail_lines(&tail, 1000, why, sizeof(why));
+		why[strcspn(why, "\n")] = '\0';
+		snprintf(ctx->err, ctx->errlen, "%s: git cat-file failed (status %d)%s%s", path, r,
+		    why[0] != '\0' ? ": " : "", why);
 		return -1;
 	}
 	if (fstat(fd, &st) != 0)

@@ -20,7 +20,6 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <spawn.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +27,9 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "common/config.h"
 #include "common/yaml.h"
 #include "common/log.h"
@@ -41,8 +40,6 @@
 #define RUN_DIR "/run/podium"
 #define FORWARD_PATH "/proc/sys/net/ipv4/ip_forward"
 #define MAX_DENY 256
-
-extern char **environ;
 
 /* Never reachable from a box whatever the operator adds: the host's loopback,
  * "this network", link-local (cloud metadata at 169.254.169.254), the private and
@@ -72,31 +69,6 @@ static struct {
 } net = { .lock_fd = -1, .forward_orig = -1 };
 
 /* ---- helpers ------------------------------------------------------------------ */
-
-/* Runs argv (PATH lookup) with stdin from in_path (or /dev/null) and its output in
- * our log; returns its exit status, or -errno. */
-static int
-run(char *const argv[], const char *in_path, int quiet)
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int r, status;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, in_path != NULL ? in_path : "/dev/null", O_RDONLY, 0);
-	if (quiet) {
-		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	}
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r != 0)
-		return -r;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 static int
 read_int_file(const char *path, int *out)
@@ -301,9 +273,9 @@ remove_objects(void)
 	char *del_bridge[] = { "nft", "delete", "table", "bridge", "podium", NULL };
 	char *del_link[] = { "ip", "link", "delete", NET_BRIDGE, "type", "bridge", NULL };
 
-	run(del_inet, NULL, 1);
-	run(del_bridge, NULL, 1);
-	run(del_link, NULL, 1);
+	child_run_argv(del_inet, CHILD_NULL);
+	child_run_argv(del_bridge, CHILD_NULL);
+	child_run_argv(del_link, CHILD_NULL);
 }
 
 /* The subnets of the host's other interfaces are its LAN: denied too (a public
@@ -472,10 +444,10 @@ bridge_up(void)
 	randombytes_buf(m, sizeof(m));
 	m[0] = (unsigned char)((m[0] & 0xfe) | 0x02);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	if ((r = run(add, NULL, 0)) == 0) {
+	if ((r = child_run_argv(add, CHILD_INHERIT)) == 0) {
 		write_str_file(v6, "1"); /* no link-local address for boxes to find */
-		if ((r = run(addr, NULL, 0)) == 0)
-			r = run(up, NULL, 0);
+		if ((r = child_run_argv(addr, CHILD_INHERIT)) == 0)
+			r = child_run_argv(up, CHILD_INHERIT);
 	}
 	free(subnet);
 	free(v6);
@@ -499,7 +471,7 @@ setup(void)
 		error("egress: cannot create bridge %s (ip exited %d)", NET_BRIDGE, r);
 		return -EIO;
 	}
-	if ((r = write_ruleset()) != 0 || (r = run(nft, NULL, 0)) != 0) {
+	if ((r = write_ruleset()) != 0 || (r = child_run_argv(nft, CHILD_INHERIT)) != 0) {
 		error("egress: cannot load %s (nft: %d)", net.rules_path, r);
 		return -EIO;
 	}
