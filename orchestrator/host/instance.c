@@ -1,8 +1,8 @@
 /* instance.c — one app instance from birth to death: instance_start spawns the
- * box, its output goes through the secrets' mask to the run log and the tail, the
- * sandbox's info line gives its init, cgroups and network namespace (then
- * instance_probe.c takes over: readiness, liveness), and the box ends (exit, stop,
- * kill by its cgroup) in on_exit. See instance.h. */
+ * box (sandbox/box.h), its output goes through the secrets' mask to the run log
+ * and the tail, the sandbox's info line gives its init, cgroups and network
+ * namespace (then instance_probe.c takes over: readiness, liveness), and the box
+ * ends (exit, stop, kill by its cgroup) in on_exit. See instance.h. */
 #include "orchestrator/host/instance.h"
 
 #include <errno.h>
@@ -12,14 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
 #include "orchestrator/host/instance_int.h"
 #include "orchestrator/host/net.h"
+#include "sandbox/box.h"
 
+#define APP_DIR "/home/user/app"
 #define LOG_MAX (16 << 20)   /* app.log rotates to app.log.1 past this */
 #define KILL_ROUND_MS 200    /* the cgroup is swept again this often until the box is gone */
 #define KILL_ROUNDS_BEFORE_LAUNCHER 10 /* then the launcher is killed too (its init dies with it) */
@@ -66,40 +67,6 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 }
 
 static void
-tail_append(instance *in, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		in->tail[in->tail_pos] = p[i];
-		in->tail_pos = (in->tail_pos + 1) % TAIL_SIZE;
-		if (in->tail_len < TAIL_SIZE)
-			in->tail_len++;
-	}
-}
-
-/* The last max_lines lines of output, oldest first (caller frees). */
-static char *
-tail_lines(const instance *in, int max_lines)
-{
-	char *s = xmalloc(in->tail_len + 1);
-	size_t start = (in->tail_pos + TAIL_SIZE - in->tail_len) % TAIL_SIZE;
-	size_t n = in->tail_len;
-	int lines = 0;
-
-	for (size_t i = 0; i < n; i++)
-		s[i] = in->tail[(start + i) % TAIL_SIZE];
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-		n--;
-	s[n] = '\0';
-	for (size_t i = n; i > 0; i--) {
-		if (s[i - 1] == '\n' && ++lines >= max_lines) {
-			memmove(s, s + i, n - i + 1);
-			break;
-		}
-	}
-	return s;
-}
-
-static void
 log_open(instance *in)
 {
 	int r = logfile_open(&in->log, in->log_path, 0640);
@@ -135,7 +102,7 @@ output_sink(void *arg, const char *p, size_t n)
 {
 	instance *in = arg;
 
-	tail_append(in, p, n);
+	child_tail_append(&in->tail, p, n);
 	log_append(in, p, n);
 }
 
@@ -417,8 +384,8 @@ void
 instance_maybe_finish(instance *in)
 {
 	instance_exit ex = { 0 };
+	char tail[CHILD_TAIL_BYTES + 1];
 	json_t *st;
-	char *tail;
 
 	if (in->finished || !in->exited || in->open_streams > 0 || in->probe_active)
 		return;
@@ -436,7 +403,7 @@ instance_maybe_finish(instance *in)
 	if (ex.seccomp_syscall != NULL && ex.seccomp_syscall[0] == '\0')
 		ex.seccomp_syscall = NULL;
 	ex.reason = in->reason;
-	tail = tail_lines(in, 20);
+	child_tail_lines(&in->tail, 20, tail, sizeof(tail));
 	ex.tail = tail;
 	log_info("instance %llu: exited (status %d, signal %d%s%s%s)", (unsigned long long)in->id,
 	    in->exit_code, in->term_signal, ex.oom_killed ? ", out of memory" : "",
@@ -450,31 +417,38 @@ instance_maybe_finish(instance *in)
 	if (in->cb.on_exit != NULL)
 		in->cb.on_exit(in, &ex, in->cb.arg);
 	json_decref(st);
-	free(tail);
 	instance_close(in);
 }
 
+/* The box of an app: its release overlaid at APP_DIR (writes discarded with the
+ * box), its persistent /data, its limits, its egress. */
 static void
-add_arg(char ***argv, size_t *n, size_t *cap, char *s)
+app_box(const instance_spec *spec, const char *const *argv, box_spec *box)
 {
-	if (*n + 2 > *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*argv = xrealloc(*argv, *cap * sizeof(char *));
-	}
-	(*argv)[(*n)++] = s;
-	(*argv)[*n] = NULL;
+	box_spec_init(box);
+	box->sandbox_bin = spec->sandbox_bin;
+	box->info_fd = 3;
+	box->status_fd = 4;
+	box->overlay = (box_bind){ spec->release_dir, APP_DIR };
+	box->binds[box->nbinds++] = (box_bind){ spec->data_dir, "/data" };
+	box->chdir = APP_DIR;
+	box->host_uid = spec->host_uid;
+	box->hostname = "space";
+	/* /tmp and the app directory's writes: ENOSPC past 1 GiB each */
+	box->tmpfs_bytes = 1ull << 30;
+	box->net = net_box_arg(spec->host_uid);
+	box->memory_bytes = spec->memory_bytes;
+	box->pids = spec->pids;
+	box->cpus = spec->cpus;
+	box->env = spec->env;
+	box->argv = argv;
 }
 
-int
-instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb, instance **out)
+/* An instance with its log open and its handles initialised, nothing running. */
+static instance *
+instance_new(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb)
 {
 	instance *in = xcalloc(1, sizeof(*in));
-	uv_process_options_t opt = { 0 };
-	uv_stdio_container_t stdio[5];
-	uv_file outp[2];
-	char **argv = NULL;
-	size_t argc = 0, cap = 0, i;
-	int r;
 
 	in->loop = loop;
 	in->id = next_instance_id++;
@@ -486,94 +460,46 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	in->stats_id = spec->stats_id != NULL ? xstrdup(spec->stats_id) : NULL;
 	mask_init(&in->mask, spec->mask);
 	log_open(in);
-	instance_live_config();
-
-#define ARG(s) add_arg(&argv, &argc, &cap, (s))
-	ARG(xstrdup(spec->sandbox_bin));
-	ARG(xstrdup("--info-fd"));   ARG(xstrdup("3"));
-	ARG(xstrdup("--status-fd")); ARG(xstrdup("4"));
-	ARG(xstrdup("--overlay"));   ARG(xstrdup(spec->release_dir)); ARG(xstrdup("/home/user/app"));
-	ARG(xstrdup("--bind"));      ARG(xstrdup(spec->data_dir));    ARG(xstrdup("/data"));
-	ARG(xstrdup("--chdir"));     ARG(xstrdup("/home/user/app"));
-	ARG(xstrdup("--host-uid"));  ARG(xasprintf("%u", spec->host_uid));
-	ARG(xstrdup("--host-gid"));  ARG(xasprintf("%u", spec->host_uid));
-	ARG(xstrdup("--hostname"));  ARG(xstrdup("space"));
-	/* /tmp and the app directory's writes: ENOSPC past 1 GiB each */
-	ARG(xstrdup("--tmpfs-size")); ARG(xasprintf("%llu", 1ull << 30));
-	ARG(xstrdup("--net"));       ARG(xstrdup(net_box_arg(spec->host_uid)));
-	if (spec->memory_bytes > 0) {
-		ARG(xstrdup("--memory")); ARG(xasprintf("%llu", (unsigned long long)spec->memory_bytes));
-	}
-	if (spec->pids > 0) {
-		ARG(xstrdup("--pids")); ARG(xasprintf("%u", spec->pids));
-	}
-	if (spec->cpus > 0) {
-		ARG(xstrdup("--cpus")); ARG(xasprintf("%.2f", spec->cpus));
-	}
-	for (i = 0; spec->env != NULL && spec->env[i] != NULL; i++) {
-		ARG(xstrdup("--env")); ARG(xstrdup(spec->env[i]));
-	}
-	ARG(xstrdup("--"));
-	for (i = 0; i < json_array_size(spec->argv); i++)
-		ARG(xstrdup(json_string_value(json_array_get(spec->argv, i))));
-#undef ARG
-
-	uv_pipe_init(loop, &in->out, 0);
 	uv_pipe_init(loop, &in->info, 0);
 	uv_pipe_init(loop, &in->status, 0);
 	uv_timer_init(loop, &in->probe_timer);
 	uv_timer_init(loop, &in->kill_timer);
 	uv_timer_init(loop, &in->startup_timer);
 	uv_timer_init(loop, &in->live_timer);
-	in->out.data = in->info.data = in->status.data = in;
+	in->info.data = in->status.data = in->proc.data = in;
 	in->probe_timer.data = in->kill_timer.data = in->startup_timer.data = in;
 	in->live_timer.data = in;
-	in->proc.data = in;
+	return in;
+}
 
-	/* stdout and stderr share one pipe: one descriptor less per app, and the
-	 * log keeps the order in which the app wrote. */
-	if ((r = uv_pipe(outp, UV_NONBLOCK_PIPE, 0)) != 0) {
-		for (i = 0; i < argc; i++)
-			free(argv[i]);
-		free(argv);
-		error("instance: output pipe: %s", instance_strerror(r));
-		in->finished = 1;
-		instance_close(in);
-		return r;
-	}
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = outp[1];
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = outp[1];
-	stdio[3].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[3].data.stream = (uv_stream_t *)&in->info;
-	stdio[4].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[4].data.stream = (uv_stream_t *)&in->status;
-	opt.file = argv[0];
-	opt.args = argv;
-	opt.exit_cb = proc_exited;
-	opt.stdio = stdio;
-	opt.stdio_count = 5;
-	r = uv_spawn(loop, &in->proc, &opt);
-	for (i = 0; i < argc; i++)
-		free(argv[i]);
+int
+instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb, instance **out)
+{
+	instance *in = instance_new(loop, spec, cb);
+	box_io io = { .exit_cb = proc_exited, .out = &in->out, .nextra = 2 };
+	size_t i, n = json_array_size(spec->argv);
+	const char **argv = xcalloc(n + 1, sizeof(char *));
+	box_spec box;
+	int r;
+
+	instance_live_config();
+	for (i = 0; i < n; i++)
+		argv[i] = json_string_value(json_array_get(spec->argv, i));
+	app_box(spec, argv, &box);
+	/* descriptors 3 and 4: the sandbox's info line and its status at the end */
+	io.extra[0].flags = io.extra[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io.extra[0].data.stream = (uv_stream_t *)&in->info;
+	io.extra[1].data.stream = (uv_stream_t *)&in->status;
+	r = box_spawn(loop, &in->proc, &box, &io);
 	free(argv);
-	close(outp[1]);
-	if (r == 0 && (r = uv_pipe_open(&in->out, outp[0])) != 0) {
-		/* the sandbox runs: it goes when the caller hears of the error */
-		close(outp[0]);
-		uv_process_kill(&in->proc, SIGKILL);
-	} else if (r != 0) {
-		close(outp[0]);
-	}
 	if (r != 0) {
 		error("instance: spawn %s: %s", spec->sandbox_bin, instance_strerror(r));
-		/* Nothing was started: close what we opened and free without callbacks. */
+		/* Nothing runs: close what was opened and free without callbacks. */
 		in->finished = 1;
 		instance_close(in);
 		return r;
 	}
+	in->out.data = in;
 	in->open_streams = 2;
 	uv_read_start((uv_stream_t *)&in->out, alloc_cb, output_read);
 	uv_read_start((uv_stream_t *)&in->status, alloc_cb, status_read);
@@ -586,7 +512,6 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	*out = in;
 	return 0;
 }
-
 void
 instance_stop(instance *in, unsigned grace_ms)
 {

@@ -4,13 +4,13 @@
 #ifndef PODIUM_INSTANCE_INT_H
 #define PODIUM_INSTANCE_INT_H
 
+#include "common/child.h"
 #include "common/logfile.h"
 #include "common/mask.h"
 #include "orchestrator/host/http_probe.h"
 #include "orchestrator/host/instance.h"
 
 #define MAX_CGROUPS 3
-#define TAIL_SIZE 4096
 
 struct instance {
 	uv_loop_t *loop;
@@ -40,8 +40,7 @@ struct instance {
 	size_t info_len;
 	char status_buf[1024];
 	size_t status_len;
-	char tail[TAIL_SIZE];     /* ring of the last output bytes */
-	size_t tail_pos, tail_len;
+	child_tail tail;          /* the last output bytes */
 	int open_handles;         /* freed when this reaches zero after instance_close */
 	int closing;              /* instance_close ran */
 	int open_streams;         /* out, status not yet at EOF */
