@@ -235,7 +235,7 @@ procfile_web(const char *dir, int *e)
 	if (*e == -ENOENT)
 		*e = 0;
 	if (text == NULL)
-		goto cleanup;
+		goto done;
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		size_t n = strlen(line);
 
@@ -249,7 +249,7 @@ procfile_web(const char *dir, int *e)
 			break;
 		}
 	}
-cleanup:
+done:
 	free(text);
 	return cmd;
 }
@@ -312,7 +312,7 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 	if (procfile_err != 0) {
 		snprintf(err, errlen, "Procfile cannot be read: %s", fs_read_error(procfile_err));
 		r = BUILD_CONFIG_ERROR;
-		goto cleanup;
+		goto done;
 	}
 	if (sdk == NULL) {
 		/* Detection order of INTERFACES.md. A Procfile app is run as it says; the
@@ -328,21 +328,21 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 		else {
 			r = no_app_file("no app found: add an sdk to the README.md front matter, or a "
 			    "Procfile, package.json, app.py or index.html", err, errlen);
-			goto cleanup;
+			goto done;
 		}
 	}
 	if (strcmp(sdk, "docker") == 0) {
 		snprintf(err, errlen, "sdk docker is not supported on this host (no container "
 		    "engine); use sdk static, python, gradio, streamlit or node");
 		r = BUILD_CONFIG_ERROR;
-		goto cleanup;
+		goto done;
 	}
 	if (strcmp(sdk, "static") != 0 && strcmp(sdk, "python") != 0 && strcmp(sdk, "gradio") != 0 &&
 	    strcmp(sdk, "streamlit") != 0 && strcmp(sdk, "node") != 0) {
 		snprintf(err, errlen, "unknown sdk \"%s\" (key: sdk); expected one of static, python, "
 		    "gradio, streamlit, node", sdk);
 		r = BUILD_CONFIG_ERROR;
-		goto cleanup;
+		goto done;
 	}
 	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk != NULL ? sdk : "");
 	snprintf(port, sizeof(port), "%d", c->app_port);
@@ -357,25 +357,25 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 			snprintf(err, errlen, "app file %s not found in the repository%s", index,
 			    app_file != NULL ? " (key: app_file)" : "");
 			r = BUILD_NO_APP_FILE;
-			goto cleanup;
+			goto done;
 		}
 		if (slash != NULL)
 			snprintf(c->static_dir, sizeof(c->static_dir), "%.*s", (int)(slash - index), index);
-		goto cleanup;
+		goto done;
 	}
 	if (web != NULL) {
 		c->run_argv = json_pack("[s, s, s]", "/bin/sh", "-c", web);
-		goto cleanup;
+		goto done;
 	}
 	if (strcmp(sdk, "node") == 0) {
 		start = release_has(dir, "package.json", 0) ? package_has_start(dir, err, errlen) : 0;
 		if (start < 0) {
 			r = BUILD_CONFIG_ERROR;
-			goto cleanup;
+			goto done;
 		}
 		if (start && app_file == NULL) {
 			c->run_argv = json_pack("[s, s]", "npm", "start");
-			goto cleanup;
+			goto done;
 		}
 		if (app_file == NULL)
 			app_file = release_has(dir, "index.js", 0) ? "index.js" :
@@ -385,10 +385,10 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 			    app_file != NULL ? app_file : "index.js (or server.js, or a \"start\" script "
 			    "in package.json)", app_file != NULL ? " (key: app_file)" : "");
 			r = BUILD_NO_APP_FILE;
-			goto cleanup;
+			goto done;
 		}
 		c->run_argv = json_pack("[s, s]", "node", app_file);
-		goto cleanup;
+		goto done;
 	}
 	/* python, gradio, streamlit */
 	if (app_file == NULL)
@@ -397,14 +397,14 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "app file %s not found in the repository%s", app_file,
 		    card_string(c->card, "app_file") != NULL ? " (key: app_file)" : "");
 		r = BUILD_NO_APP_FILE;
-		goto cleanup;
+		goto done;
 	}
 	if (strcmp(sdk, "streamlit") == 0)
 		c->run_argv = json_pack("[s, s, s, s, s, s, s, s, s]", python, "-m", "streamlit",
 		    "run", app_file, "--server.port", port, "--server.address", "0.0.0.0");
 	else
 		c->run_argv = json_pack("[s, s]", python, app_file);
-cleanup:
+done:
 	free(web);
 	return r;
 }

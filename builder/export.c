@@ -144,17 +144,17 @@ export_blob(export_ctx *ctx, const git_tree_entry *entry, const char *path)
 		    symlink(target, path) != 0) {
 			snprintf(ctx->err, ctx->errlen, "%s: symlink: %s", path, strerror(errno));
 			free(target);
-			goto cleanup;
+			goto done;
 		}
 		free(target);
 		r = 0;
-		goto cleanup;
+		goto done;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
 	if (fd < 0) {
 		snprintf(ctx->err, ctx->errlen, "%s: %s", path, strerror(errno));
-		goto cleanup;
+		goto done;
 	}
 	if (data == NULL) {
 		r = stream_blob(ctx, oid, fd, size, path);
@@ -169,7 +169,7 @@ export_blob(export_ctx *ctx, const git_tree_entry *entry, const char *path)
 	if (r != 0 && ctx->err[0] == '\0')
 		snprintf(ctx->err, ctx->errlen, "%s: %s", path, strerror(-r));
 	r = r == 0 ? 0 : -1;
-cleanup:
+done:
 	git_blob_free(blob);
 	return r;
 }
@@ -184,36 +184,36 @@ export_entry(const char *root, const git_tree_entry *entry, void *payload)
 
 	if (!name_safe(name)) {
 		snprintf(ctx->err, ctx->errlen, "refusing unsafe path name \"%s%s\"", root, name);
-		goto failed;
+		goto fail;
 	}
 	n = snprintf(path, sizeof(path), "%s/%s%s", ctx->dest, root, name);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		snprintf(ctx->err, ctx->errlen, "path too long: %s%s", root, name);
-		goto failed;
+		goto fail;
 	}
 	switch (git_tree_entry_type(entry)) {
 	case GIT_OBJECT_TREE:
 		if (mkdir(path, 0755) != 0) {
 			snprintf(ctx->err, ctx->errlen, "%s%s: %s", root, name, strerror(errno));
-			goto failed;
+			goto fail;
 		}
 		return 0;
 	case GIT_OBJECT_BLOB:
 		if (export_blob(ctx, entry, path) != 0)
-			goto failed;
+			goto fail;
 		return 0;
 	case GIT_OBJECT_COMMIT:
 		/* A submodule: its commit is in another repository, so leave an empty
 		 * directory, as `git clone` without --recursive does. */
 		if (mkdir(path, 0755) != 0) {
 			snprintf(ctx->err, ctx->errlen, "%s%s: %s", root, name, strerror(errno));
-			goto failed;
+			goto fail;
 		}
 		return 1; /* nothing to walk into */
 	default:
 		return 0;
 	}
-failed:
+fail:
 	ctx->failed = 1;
 	return -1;
 }
@@ -232,28 +232,28 @@ builder_export_commit(const char *repo_path, const char *sha, const char *dest,
 	err[0] = '\0';
 	if (git_repository_open_bare(&ctx.repo, repo_path) != 0) {
 		snprintf(err, errlen, "cannot open repository: %s", git_error_last()->message);
-		goto cleanup;
+		goto done;
 	}
 	if (git_repository_odb(&ctx.odb, ctx.repo) != 0) {
 		snprintf(err, errlen, "cannot open the object database: %s", git_error_last()->message);
-		goto cleanup;
+		goto done;
 	}
 	if (git_oid_fromstr(&oid, sha) != 0 || git_commit_lookup(&commit, ctx.repo, &oid) != 0) {
 		snprintf(err, errlen, "commit %s not found", sha);
-		goto cleanup;
+		goto done;
 	}
 	if (git_commit_tree(&tree, commit) != 0) {
 		snprintf(err, errlen, "commit %s has no tree", sha);
-		goto cleanup;
+		goto done;
 	}
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, export_entry, &ctx) != 0 || ctx.failed) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "walking tree: %s", git_error_last() != NULL ?
 			    git_error_last()->message : "failed");
-		goto cleanup;
+		goto done;
 	}
 	r = 0;
-cleanup:
+done:
 	git_tree_free(tree);
 	git_commit_free(commit);
 	git_odb_free(ctx.odb);

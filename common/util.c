@@ -296,7 +296,7 @@ fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		r = -errno;
-		goto cleanup;
+		goto done;
 	}
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
@@ -317,7 +317,7 @@ fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 		r = -errno;
 	if (r != 0)
 		unlink(tmp);
-cleanup:
+done:
 	free(tmp);
 	return r;
 }

@@ -434,7 +434,7 @@ sandbox_run(const struct sandbox_config *cfg)
 		    WIFEXITED(r.init_wstatus) ? WEXITSTATUS(r.init_wstatus) : SANDBOX_EXIT_SETUP;
 	}
 	write_status(cfg->status_fd, exit_code, sig, oom, &r);
-	goto cleanup;
+	goto done;
 
 fail:
 	fprintf(stderr, "podium-sandbox: %s: %s\n", step, strerror(-rc));
@@ -448,7 +448,7 @@ fail:
 	}
 	write_status(cfg->status_fd, exit_code, 0, false, &r);
 
-cleanup:
+done:
 	if (cg.version != 0)
 		sandbox_cgroup_destroy(&cg);
 	for (i = 0; i < 2; i++) {

@@ -197,7 +197,7 @@ main(int argc, char **argv)
 
 	sandbox_config_init(&cfg);
 	if (add_env(&cfg, path_env) != 0 || add_env(&cfg, home_env) != 0)
-		goto cleanup;
+		goto done;
 
 	for (i = 1; i < argc; i++) {
 		const char *opt = argv[i];
@@ -212,7 +212,7 @@ main(int argc, char **argv)
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			fputs(usage_text, stdout);
 			rc = 0;
-			goto cleanup;
+			goto done;
 		}
 		if (strcmp(opt, "--die-with-parent") == 0)
 			continue;
@@ -226,19 +226,19 @@ main(int argc, char **argv)
 			                                          : SANDBOX_MOUNT_OVERLAY;
 			if (a2 == NULL) {
 				rc = bad_usage("%s needs SRC and DST", opt);
-				goto cleanup;
+				goto done;
 			}
 			err = add_mount(&cfg, k, a1, a2);
 			i += 2;
 			if (err != 0) {
 				rc = bad_usage("%s: destination must be an absolute path", opt);
-				goto cleanup;
+				goto done;
 			}
 			continue;
 		}
 		if (a1 == NULL) {
 			rc = bad_usage("%s needs an argument (or is unknown)", opt);
-			goto cleanup;
+			goto done;
 		}
 		i++;
 		if (strcmp(opt, "--tmpfs") == 0)
@@ -296,17 +296,17 @@ main(int argc, char **argv)
 			err = parse_fd(a1, &cfg.info_fd);
 		else {
 			rc = bad_usage("unknown option %s", opt);
-			goto cleanup;
+			goto done;
 		}
 		if (err != 0) {
 			fprintf(stderr, "podium-sandbox: %s: invalid value '%s'\n", opt, a1);
-			goto cleanup;
+			goto done;
 		}
 	}
 
 	if (i >= argc) {
 		rc = bad_usage("%s", "no command given");
-		goto cleanup;
+		goto done;
 	}
 	cfg.argv = &argv[i];
 	if (!cfg.host_uid_set)
@@ -316,7 +316,7 @@ main(int argc, char **argv)
 
 	rc = sandbox_run(&cfg);
 
-cleanup:
+done:
 	sandbox_config_release(&cfg);
 	return rc;
 }

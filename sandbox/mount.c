@@ -229,13 +229,13 @@ fs_new(const char *type, const char *const *opts, uint64_t attrs)
 	for (; opts != NULL && opts[0] != NULL; opts += 2) {
 		int cmd = opts[1] != NULL ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG;
 		if (fsconfig(fs, (unsigned)cmd, opts[0], opts[1], 0) != 0)
-			goto cleanup;
+			goto done;
 	}
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0)
-		goto cleanup;
+		goto done;
 	mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attrs);
 
-cleanup:
+done:
 	if (mnt < 0)
 		mnt = -errno;
 	close(fs);
@@ -339,11 +339,11 @@ setup_etc(struct mount_ctx *c)
 	*c->step = "copy /etc files";
 	for (i = 0; i < sizeof(etc_files) / sizeof(etc_files[0]); i++)
 		if ((rc = copy_host_file(c->host, etc, etc_files[i])) != 0)
-			goto cleanup;
+			goto done;
 	if (cfg->net == SANDBOX_NET_HOST) {
 		if ((rc = copy_host_file(c->host, etc, "resolv.conf")) != 0 ||
 		    (rc = copy_host_file(c->host, etc, "hosts")) != 0)
-			goto cleanup;
+			goto done;
 	} else {
 		if (cfg->net == SANDBOX_NET_VETH) {
 			/* The daemon answers DNS on the gateway (the host's resolver may sit
@@ -352,13 +352,13 @@ setup_etc(struct mount_ctx *c)
 			inet_ntop(AF_INET, &cfg->net_gateway, gw, sizeof(gw));
 			n = snprintf(buf, sizeof(buf), "nameserver %s\n", gw);
 			if ((rc = write_at(etc, "resolv.conf", buf, (size_t)n, 0644)) != 0)
-				goto cleanup;
+				goto done;
 		}
 		n = snprintf(buf, sizeof(buf),
 		    "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
 		    cfg->hostname);
 		if ((rc = write_at(etc, "hosts", buf, (size_t)n, 0644)) != 0)
-			goto cleanup;
+			goto done;
 	}
 
 	*c->step = "bind /etc directories";
@@ -372,7 +372,7 @@ setup_etc(struct mount_ctx *c)
 		rc = bind_at(etc, src, etc_dirs[i], MOUNT_ATTR_RDONLY | ATTR_SAFE);
 		close(src);
 		if (rc != 0)
-			goto cleanup;
+			goto done;
 	}
 
 	*c->step = "write /etc/passwd";
@@ -382,13 +382,13 @@ setup_etc(struct mount_ctx *c)
 	    cfg->uid != 0 ? "root:x:0:0:root:/root:/bin/sh\n" : "", cfg->uid != 0 ? "user" : "root",
 	    cfg->uid, cfg->gid, cfg->uid != 0 ? "user" : "root");
 	if ((rc = write_at(etc, "passwd", buf, (size_t)n, 0644)) != 0)
-		goto cleanup;
+		goto done;
 	*c->step = "write /etc/group";
 	n = snprintf(buf, sizeof(buf), "%s%s:x:%u:\nnogroup:x:65534:\n",
 	    cfg->gid != 0 ? "root:x:0:\n" : "", cfg->gid != 0 ? "user" : "root", cfg->gid);
 	rc = write_at(etc, "group", buf, (size_t)n, 0644);
 
-cleanup:
+done:
 	close(etc);
 	return rc;
 }
@@ -454,7 +454,7 @@ setup_dev(struct mount_ctx *c)
 	if (dev < 0)
 		return dev;
 	if ((rc = tree_attach(c, dev, "dev", true)) != 0)
-		goto cleanup;
+		goto done;
 	/* Relative to dev (the mount's fd is its root directory).  nosuid and
    * noexec are set on the whole /dev tree at the end. */
 	for (i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
@@ -463,42 +463,42 @@ setup_dev(struct mount_ctx *c)
 		src = host_open(c->host, path, O_PATH);
 		if (src < 0) {
 			rc = src;
-			goto cleanup;
+			goto done;
 		}
 		rc = bind_at(dev, src, dev_nodes[i], 0);
 		close(src);
 		if (rc != 0)
-			goto cleanup;
+			goto done;
 	}
 	*c->step = "mount /dev/shm";
 	if ((rc = tmpfs_at(c, "dev/shm", "1777", ATTR_SAFE | MOUNT_ATTR_NOEXEC)) != 0)
-		goto cleanup;
+		goto done;
 	*c->step = "mount /dev/pts";
 	/* Not nodev: the pty nodes live on it. */
 	mnt = fs_new("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (mnt < 0) {
 		rc = mnt;
-		goto cleanup;
+		goto done;
 	}
 	rc = tree_attach(c, mnt, "dev/pts", true);
 	close(mnt);
 	if (rc != 0)
-		goto cleanup;
+		goto done;
 	*c->step = "/dev links";
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		if (symlinkat(links[i][1], dev, links[i][0]) != 0) {
 			rc = -errno;
-			goto cleanup;
+			goto done;
 		}
 	}
 	*c->step = "/dev nosuid,noexec";
 	if ((rc = tree_setattr(dev, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true)) != 0)
-		goto cleanup;
+		goto done;
 	/* Nothing may be added to /dev later (shm and pts are their own mounts). */
 	*c->step = "remount /dev read-only";
 	rc = tree_setattr(dev, MOUNT_ATTR_RDONLY, false);
 
-cleanup:
+done:
 	close(dev);
 	return rc;
 }
@@ -514,7 +514,7 @@ setup_proc(struct mount_ctx *c)
 	if (proc < 0)
 		return proc;
 	if ((rc = tree_attach(c, proc, "proc", true)) != 0)
-		goto cleanup;
+		goto done;
 	/* Each path is bound onto itself (read-only) or covered by /dev/null,
    * through the fd it was opened as: no second lookup. */
 	*c->step = "read-only /proc paths";
@@ -525,18 +525,18 @@ setup_proc(struct mount_ctx *c)
 			continue;
 		if (t < 0) {
 			rc = t;
-			goto cleanup;
+			goto done;
 		}
 		rc = bind_onto(t, t, MOUNT_ATTR_RDONLY | ATTR_SAFE | MOUNT_ATTR_NOEXEC);
 		close(t);
 		if (rc != 0)
-			goto cleanup;
+			goto done;
 	}
 	*c->step = "mask /proc files";
 	null = openat2_fd(c->nr, "dev/null", O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (null < 0) {
 		rc = null;
-		goto cleanup;
+		goto done;
 	}
 	for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
 		struct stat st;
@@ -549,10 +549,10 @@ setup_proc(struct mount_ctx *c)
 			rc = bind_onto(null, t, MOUNT_ATTR_RDONLY | ATTR_SAFE | MOUNT_ATTR_NOEXEC);
 		close(t);
 		if (rc != 0)
-			goto cleanup;
+			goto done;
 	}
 
-cleanup:
+done:
 	if (null >= 0)
 		close(null);
 	close(proc);
@@ -579,7 +579,7 @@ overlay_at(struct mount_ctx *c, int src, const char *dst)
 		return scratch;
 	if (mkdirat(scratch, "upper", 0755) != 0 || mkdirat(scratch, "work", 0755) != 0) {
 		rc = -errno;
-		goto cleanup;
+		goto done;
 	}
 	/* The magic link names exactly the directory we opened. */
 	snprintf(lower, sizeof(lower), "/proc/self/fd/%d", src);
@@ -587,11 +587,11 @@ overlay_at(struct mount_ctx *c, int src, const char *dst)
 	mnt = fs_new("overlay", opts, ATTR_SAFE);
 	if (mnt < 0) {
 		rc = mnt;
-		goto cleanup;
+		goto done;
 	}
 	rc = tree_attach(c, mnt, dst, true);
 
-cleanup:
+done:
 	close(scratch);
 	if (mnt >= 0)
 		close(mnt);
@@ -739,50 +739,50 @@ sandbox_mount_setup(const struct sandbox_config *cfg, const char **step)
 	root = fs_new("tmpfs", (const char *const[]){ "mode", "0755", NULL }, ATTR_SAFE);
 	if (root < 0) {
 		rc = root;
-		goto cleanup;
+		goto done;
 	}
 	rc = move_mount(root, "", AT_FDCWD, STAGE, MOVE_MOUNT_F_EMPTY_PATH) != 0 ? -errno : 0;
 	close(root);
 	if (rc != 0)
-		goto cleanup;
+		goto done;
 	c.nr = open(STAGE, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c.nr < 0) {
 		rc = -errno;
-		goto cleanup;
+		goto done;
 	}
 
 	if ((rc = setup_usr(&c)) != 0 || (rc = setup_etc(&c)) != 0 || (rc = setup_dev(&c)) != 0 ||
 	    (rc = setup_proc(&c)) != 0)
-		goto cleanup;
+		goto done;
 	*step = "mount /tmp";
 	if ((rc = tmpfs_at(&c, "tmp", "1777", ATTR_SAFE)) != 0)
-		goto cleanup;
+		goto done;
 	if (!own_home) {
 		*step = "mount /home/user";
 		if ((rc = tmpfs_at(&c, "home/user", "0755", ATTR_SAFE)) != 0)
-			goto cleanup;
+			goto done;
 	}
 	if ((rc = setup_user_mounts(&c)) != 0)
-		goto cleanup;
+		goto done;
 
 	/* pivot_root(".", ".") stacks the old root on top of the new one; the
    * detach then drops the whole host tree from our namespace. */
 	*step = "pivot_root";
 	if (fchdir(c.nr) != 0 || syscall(SYS_pivot_root, ".", ".") != 0) {
 		rc = -errno;
-		goto cleanup;
+		goto done;
 	}
 	*step = "detach old root";
 	if (umount2(".", MNT_DETACH) != 0 || chdir("/") != 0) {
 		rc = -errno;
-		goto cleanup;
+		goto done;
 	}
 	*step = "remount / read-only";
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) !=
 	    0)
 		rc = -errno;
 
-cleanup:
+done:
 	mount_ctx_release(&c);
 	prepared = (struct mount_ctx){ NULL, -1, -1, NULL, NULL };
 	return rc;

@@ -32,19 +32,19 @@ sandbox_net_create(int *ns_fd)
 	strcpy(ifr.ifr_name, "lo");
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
 		rc = -errno;
-		goto cleanup;
+		goto done;
 	}
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
 		rc = -errno;
-		goto cleanup;
+		goto done;
 	}
 	/* The socket's namespace, i.e. the new one (O_CLOEXEC is implied). */
 	*ns_fd = ioctl(fd, SIOCGSKNS);
 	if (*ns_fd < 0)
 		rc = -errno;
 
-cleanup:
+done:
 	close(fd);
 	return rc;
 }

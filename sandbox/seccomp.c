@@ -197,10 +197,10 @@ sandbox_seccomp_export(int fd)
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) != 0 ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, ACT_VIOLATION)) != 0 ||
 	    (rc = add_rules(ctx)) != 0)
-		goto cleanup;
+		goto done;
 	rc = seccomp_export_bpf(ctx, fd);
 
-cleanup:
+done:
 	seccomp_release(ctx);
 	return rc;
 }
@@ -231,7 +231,7 @@ sandbox_seccomp_notify_handle(int fd, char *name, size_t namelen)
 	if ((rc = seccomp_notify_alloc(&req, &resp)) != 0)
 		return rc;
 	if ((rc = seccomp_notify_receive(fd, req)) != 0)
-		goto cleanup;
+		goto done;
 	if (name[0] == '\0') {
 		uint32_t arch = req->data.arch;
 		int nr = req->data.nr;
@@ -262,7 +262,7 @@ sandbox_seccomp_notify_handle(int fd, char *name, size_t namelen)
 	resp->flags = 0;
 	seccomp_notify_respond(fd, resp); /* fails with ENOENT once it is dead */
 
-cleanup:
+done:
 	seccomp_notify_free(req, resp);
 	return rc;
 }
