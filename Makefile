@@ -47,7 +47,8 @@ DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c)) $(BOX_SRC)
 DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
 
 SANDBOX_SRC := $(filter-out $(BOX_SRC),$(wildcard sandbox/*.c))
-SANDBOX_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SANDBOX_SRC))
+# podium-sandbox shares common's small-file helpers (common/util.c needs only libc)
+SANDBOX_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SANDBOX_SRC)) $(BUILD)/obj/common/util.o
 
 .PHONY: all clean deps deps-bench run serve test test-all test-unit test-integration test-asan \
         test-browser browser-deps

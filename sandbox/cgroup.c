@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "sandbox/sandbox.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
@@ -34,36 +35,18 @@ static int
 cg_write(const char *dir, const char *file, const char *val)
 {
 	char path[8192];
-	int fd, rc = 0;
-	size_t len = strlen(val);
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != (ssize_t)len)
-		rc = -errno;
-	close(fd);
-	return rc;
+	return fs_write_text(path, val);
 }
 
 static ssize_t
 cg_read(const char *dir, const char *file, char *buf, size_t len)
 {
 	char path[8192];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return n;
+	return fs_read_text(path, buf, len);
 }
 
 /* /proc/self/cgroup, read once per launcher. */

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "sandbox/sandbox.h"
 
 /* The launcher's own parent-death signal.  Not one of the forwarded
@@ -40,21 +41,6 @@ struct launcher_result {
 };
 
 static int
-write_file(const char *path, const char *buf)
-{
-	int fd, rc = 0;
-	size_t len = strlen(buf);
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, len) != (ssize_t)len)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static int
 write_id_maps(pid_t pid, const struct sandbox_config *cfg, const char **step)
 {
 	char path[64], buf[64];
@@ -68,17 +54,17 @@ write_id_maps(pid_t pid, const struct sandbox_config *cfg, const char **step)
 	}
 	snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
 	*step = "write setgroups";
-	if ((rc = write_file(path, "deny")) != 0 && rc != -ENOENT)
+	if ((rc = fs_write_text(path, "deny")) != 0 && rc != -ENOENT)
 		return rc;
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
 	snprintf(buf, sizeof(buf), "%u %u 1\n", cfg->gid, host_gid);
 	*step = "write gid_map";
-	if ((rc = write_file(path, buf)) != 0)
+	if ((rc = fs_write_text(path, buf)) != 0)
 		return rc;
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
 	snprintf(buf, sizeof(buf), "%u %u 1\n", cfg->uid, host_uid);
 	*step = "write uid_map";
-	return write_file(path, buf);
+	return fs_write_text(path, buf);
 }
 
 /* Raising a hard limit needs CAP_SYS_RESOURCE in the initial user

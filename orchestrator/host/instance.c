@@ -166,7 +166,7 @@ static void
 box_kill(instance *in)
 {
 	char *path;
-	int fd;
+	int r;
 
 	if (in->ncgroups == 0 || in->kill_rounds++ >= KILL_ROUNDS_BEFORE_LAUNCHER) {
 		uv_process_kill(&in->proc, SIGKILL);
@@ -174,14 +174,12 @@ box_kill(instance *in)
 	}
 	if (in->cgroup_version == 2) {
 		path = xasprintf("%s/cgroup.kill", in->cgroups[0]);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
+		r = fs_write_text(path, "1");
 		free(path);
-		if (fd >= 0) {
-			if (write(fd, "1", 1) != 1)
-				log_warn("instance %llu: cgroup.kill: %s", (unsigned long long)in->id,
-				    strerror(errno));
-			close(fd);
-		}
+		/* an older kernel has no cgroup.kill: the sweep below does it */
+		if (r != 0 && r != -ENOENT)
+			log_warn("instance %llu: cgroup.kill: %s", (unsigned long long)in->id,
+			    strerror(-r));
 	}
 	/* Unreadable (out of descriptors, say): the launcher takes its box along. */
 	if (box_signal(in, SIGKILL, 0) < 0)

@@ -74,31 +74,12 @@ static int
 read_int_file(const char *path, int *out)
 {
 	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	ssize_t n = fs_read_text(path, buf, sizeof(buf));
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+		return n == 0 ? -EIO : (int)n;
 	*out = atoi(buf);
 	return 0;
-}
-
-static int
-write_str_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		r = -errno;
-	close(fd);
-	return r;
 }
 
 /* "a.b.c.d/n" → network (host order, host bits cleared) and prefix. */
@@ -401,7 +382,7 @@ static int
 forward_save(void)
 {
 	char buf[16];
-	int cur, r;
+	int cur = 0, r;
 
 	if (read_int_file(net.state_path, &net.forward_orig) == 0)
 		return 0;
@@ -420,7 +401,7 @@ forward_restore(void)
 	if (net.forward_orig < 0)
 		return;
 	snprintf(buf, sizeof(buf), "%d", net.forward_orig);
-	write_str_file(FORWARD_PATH, buf);
+	fs_write_text(FORWARD_PATH, buf);
 	unlink(net.state_path);
 	net.forward_orig = -1;
 }
@@ -445,7 +426,7 @@ bridge_up(void)
 	m[0] = (unsigned char)((m[0] & 0xfe) | 0x02);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 	if ((r = child_run_argv(add, CHILD_INHERIT)) == 0) {
-		write_str_file(v6, "1"); /* no link-local address for boxes to find */
+		fs_write_text(v6, "1"); /* no link-local address for boxes to find */
 		if ((r = child_run_argv(addr, CHILD_INHERIT)) == 0)
 			r = child_run_argv(up, CHILD_INHERIT);
 	}
@@ -477,7 +458,7 @@ setup(void)
 	}
 	/* Only now, with the rules in place (they drop what the host did not
 	 * forward before), is forwarding turned on. */
-	if ((r = write_str_file(FORWARD_PATH, "1")) != 0) {
+	if ((r = fs_write_text(FORWARD_PATH, "1")) != 0) {
 		error("egress: cannot turn on %s: %s", FORWARD_PATH, strerror(-r));
 		return r;
 	}
