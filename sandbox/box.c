@@ -106,6 +106,17 @@ box_argv_free(char **argv)
 	free(argv);
 }
 
+/* out initialised and open on fd: 0, or an error (out then closing). */
+static int
+out_open(uv_loop_t *loop, uv_pipe_t *out, int fd)
+{
+	int r = uv_pipe_init(loop, out, 0);
+
+	if (r == 0 && (r = uv_pipe_open(out, fd)) != 0)
+		uv_close((uv_handle_t *)out, NULL);
+	return r;
+}
+
 int
 box_spawn(uv_loop_t *loop, uv_process_t *proc, const box_spec *spec, const box_io *io)
 {
@@ -141,13 +152,10 @@ box_spawn(uv_loop_t *loop, uv_process_t *proc, const box_spec *spec, const box_i
 	r = uv_spawn(loop, proc, &opts);
 	box_argv_free(argv);
 	close(outp[1]);
-	if (r == 0 && ((r = uv_pipe_init(loop, io->out, 0)) != 0 ||
-	    (r = uv_pipe_open(io->out, outp[0])) != 0)) {
-		/* the launcher runs: it goes (and its box with it) before the caller hears */
-		if (io->out->loop != NULL)
-			uv_close((uv_handle_t *)io->out, NULL);
+	/* the launcher runs: without its output it goes (its box with it) before the
+	 * caller hears */
+	if (r == 0 && (r = out_open(loop, io->out, outp[0])) != 0)
 		uv_process_kill(proc, SIGKILL);
-	}
 	if (r != 0)
 		close(outp[0]);
 	return r;
