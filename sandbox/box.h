@@ -20,24 +20,24 @@ typedef struct box_bind {
 
 /* Zero (box_spec_init) means the launcher's default; strings are borrowed. */
 typedef struct box_spec {
-	const char *sandbox_bin;            /* path of podium-sandbox */
-	box_bind overlay;                   /* --overlay: dst shows src, writes discarded */
-	box_bind binds[BOX_MAX_BINDS];      /* --bind, in this order */
-	size_t nbinds;                      /* how many */
-	const char *tmpfs;                  /* --tmpfs DST, or NULL */
-	const char *chdir;                  /* working directory inside, or NULL */
-	unsigned host_uid;                  /* inside ids map to it (--host-uid and --host-gid) */
-	const char *hostname;               /* NULL: the launcher's */
-	const char *net;                    /* --net: "none", "veth:BRIDGE,GW/PREFIX"; NULL: none */
-	uint64_t memory_bytes;              /* cgroup limits; 0: none */
-	unsigned pids;                      /* 0: none */
-	double cpus;                        /* 0: none */
-	uint64_t tmpfs_bytes;               /* size of each writable tmpfs; 0: the launcher's */
-	unsigned timeout_s;                 /* wall-clock limit; 0: none */
-	const char *const *env;             /* NAME=VALUE, NULL-terminated, or NULL */
-	const char *const *extra_env;       /* more, after env (a later name wins), or NULL */
-	int status_fd, info_fd;             /* the child's --status-fd, --info-fd; -1: none */
-	const char *const *argv;            /* the command, NULL-terminated */
+	const char *sandbox_bin;       /* path of podium-sandbox */
+	box_bind overlay;              /* --overlay: dst shows src, writes discarded */
+	box_bind binds[BOX_MAX_BINDS]; /* --bind, in this order */
+	size_t nbinds;                 /* how many */
+	const char *tmpfs;             /* --tmpfs DST, or NULL */
+	const char *chdir;             /* working directory inside, or NULL */
+	unsigned host_uid;             /* inside ids map to it (--host-uid and --host-gid) */
+	const char *hostname;          /* NULL: the launcher's */
+	const char *net;               /* --net: "none", "veth:BRIDGE,GW/PREFIX"; NULL: none */
+	uint64_t memory_bytes;         /* cgroup limits; 0: none */
+	unsigned pids;                 /* 0: none */
+	double cpus;                   /* 0: none */
+	uint64_t tmpfs_bytes;          /* size of each writable tmpfs; 0: the launcher's */
+	unsigned timeout_s;            /* wall-clock limit; 0: none */
+	const char *const *env;        /* NAME=VALUE, NULL-terminated, or NULL */
+	const char *const *extra_env;  /* more, after env (a later name wins), or NULL */
+	int status_fd, info_fd;        /* the child's --status-fd, --info-fd; -1: none */
+	const char *const *argv;       /* the command, NULL-terminated */
 } box_spec;
 
 /* Everything zero but the descriptors (-1). */

@@ -191,11 +191,11 @@ command_main(const struct sandbox_config *cfg, int report_fd, int sock)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
 		sandbox_fail(report_fd, "prctl PDEATHSIG", errno);
 	/* A new session: no controlling terminal, so no TIOCSTI-style tricks on
-   * the caller's tty and no job-control signals from it. */
+	 * the caller's tty and no job-control signals from it. */
 	if (setsid() < 0)
 		sandbox_fail(report_fd, "setsid", errno);
 	/* The box's network namespace is created here, in parallel with init's
-   * mount work (it is the costliest namespace); init joins it later. */
+	 * mount work (it is the costliest namespace); init joins it later. */
 	if (cfg->net == SANDBOX_NET_NONE && (rc = sandbox_net_create(&netns_fd)) != 0)
 		sandbox_fail(report_fd, "network namespace", -rc);
 	if (cfg->nofile != 0 && (rc = set_limit(RLIMIT_NOFILE, cfg->nofile)) != 0)
@@ -245,9 +245,9 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 	size_t i;
 
 	/* If the launcher died before this, the reads below see EOF.  'm': our
-   * id maps are written; 'g': we sit in our cgroups (see launcher.c).
-   * The box must never outlive the launcher: when init dies, the kernel
-   * kills everything in its pid namespace. */
+	 * id maps are written; 'g': we sit in our cgroups (see launcher.c).
+	 * The box must never outlive the launcher: when init dies, the kernel
+	 * kills everything in its pid namespace. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(sync_fd, &byte, 1) != 1 || byte != 'm')
 		_exit(SANDBOX_EXIT_SETUP);
@@ -258,8 +258,8 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 	if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
 		sandbox_fail(report_fd, "setresuid", -rc);
 	/* Changing the effective uid or gid clears the parent-death signal
-   * (prctl(2)): arm it again, then make sure the launcher did not die
-   * before that, which no signal would tell us any more. */
+	 * (prctl(2)): arm it again, then make sure the launcher did not die
+	 * before that, which no signal would tell us any more. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (launcher_gone(report_fd))
 		_exit(SANDBOX_EXIT_SETUP);
@@ -276,8 +276,8 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 		sandbox_fail(report_fd, "socketpair", errno);
 
 	/* The command inherits our cgroups and cgroup namespace, so it is forked
-   * only once we sit in our cgroups; the launcher usually has them ready
-   * long before we get here. */
+	 * only once we sit in our cgroups; the launcher usually has them ready
+	 * long before we get here. */
 	if (read(sync_fd, &byte, 1) != 1 || byte != 'g')
 		_exit(SANDBOX_EXIT_SETUP);
 	close(sync_fd);
@@ -295,13 +295,13 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 	}
 	close(socks[1]);
 	/* The command shares our mount namespace, so it sees the filesystem we
-   * build and pivot_root moves its root too; it execs only on our "g". */
+	 * build and pivot_root moves its root too; it execs only on our "g". */
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) != 0)
 		sandbox_fail(report_fd, "sethostname", errno);
 	if ((rc = sandbox_mount_setup(cfg, &step)) != 0)
 		sandbox_fail(report_fd, step, -rc);
 	/* Non-dumpable: the box's processes (same uid) cannot ptrace us or open
-   * /proc/1/mem; they lack CAP_SYS_PTRACE in our user namespace. */
+	 * /proc/1/mem; they lack CAP_SYS_PTRACE in our user namespace. */
 	if (prctl(PR_SET_DUMPABLE, 0) != 0)
 		sandbox_fail(report_fd, "prctl DUMPABLE", errno);
 
@@ -311,7 +311,7 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 		sandbox_fail(report_fd, "receive netns", EPROTO);
 	if (prepared) {
 		/* Join the box's network namespace (the launcher's --info-fd names our
-     * pid), then let the command exec. */
+		 * pid), then let the command exec. */
 		if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0)
 			sandbox_fail(report_fd, "setns netns", errno);
 		if (send(socks[0], "g", 1, MSG_NOSIGNAL) != 1)
@@ -325,7 +325,7 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 
 	for (;;) {
 		/* The report pipe is watched too (events 0: only its POLLERR): a second
-     * line of defence next to PDEATHSIG should the launcher die unnoticed. */
+		 * line of defence next to PDEATHSIG should the launcher die unnoticed. */
 		struct pollfd pfd[3] = { { sig_fd, POLLIN, 0 }, { report_fd, 0, 0 },
 			{ notify_fd, POLLIN, 0 } };
 
@@ -357,7 +357,8 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 			}
 			while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
 				if (p == cmd) {
-					/* A violation still queued when the command died is still ours. */
+					/* A violation still queued when the command died is still
+					 * ours. */
 					if (notify_fd >= 0 && syscall_name[0] == '\0') {
 						struct pollfd np = { notify_fd, POLLIN, 0 };
 						if (poll(&np, 1, 0) == 1 && (np.revents & POLLIN))

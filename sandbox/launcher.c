@@ -219,8 +219,9 @@ launcher_wait(pid_t pid, int report_fd, int sig_fd, const struct sandbox_config 
 			if (n == (ssize_t)sizeof(m)) {
 				handle_msg(r, &m, cg, pid, &info_fd);
 				if (m.type == SANDBOX_MSG_EXIT) {
-					/* Init exits right after this message: reap it directly instead
-           * of waking up for the pipe's EOF and SIGCHLD in turn. */
+					/* Init exits right after this message: reap it directly
+					 * instead of waking up for the pipe's EOF and SIGCHLD in
+					 * turn. */
 					while (wait4(pid, &r->init_wstatus, 0, &r->ru) < 0 &&
 					    errno == EINTR)
 						;
@@ -295,7 +296,7 @@ sandbox_run(const struct sandbox_config *cfg)
 	raise_oom_score();
 
 	/* Block first so no signal is lost between here and the wait loop; init
-   * inherits the mask and sets up its own signalfd. */
+	 * inherits the mask and sets up its own signalfd. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, PARENT_DIED_SIG);
@@ -327,14 +328,14 @@ sandbox_run(const struct sandbox_config *cfg)
 	}
 
 	/* No CLONE_NEWNET: the command creates the network namespace while init
-   * builds the filesystem, and init joins it (init.c). */
+	 * builds the filesystem, and init joins it (init.c). */
 	flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 	/* A veth box's namespace is made here: its pair is set up from outside. */
 	if (cfg->net == SANDBOX_NET_VETH)
 		flags |= CLONE_NEWNET;
 	/* The cgroup namespace is unshared by init once it sits in its cgroup
-   * (just before it forks the command), so the box sees its own cgroup as
-   * "/". */
+	 * (just before it forks the command), so the box sees its own cgroup as
+	 * "/". */
 	step = "clone";
 	fflush(NULL);
 	pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0UL);
@@ -353,10 +354,10 @@ sandbox_run(const struct sandbox_config *cfg)
 	sync_fds[0] = report_fds[1] = -1;
 
 	/* Two go-aheads on the sync pipe: 'm' once the id maps are written (init
-   * then builds the filesystem), 'g' once init sits in its cgroups (init
-   * forks the command only after that).  Creating the cgroups takes about
-   * as long as the mount setup, so the two run side by side.  Init's own
-   * setup is thereby charged to our cgroup, the command's work never is. */
+	 * then builds the filesystem), 'g' once init sits in its cgroups (init
+	 * forks the command only after that).  Creating the cgroups takes about
+	 * as long as the mount setup, so the two run side by side.  Init's own
+	 * setup is thereby charged to our cgroup, the command's work never is. */
 	if ((rc = write_id_maps(pid, cfg, &step)) != 0)
 		goto fail;
 	step = "sync";
@@ -366,8 +367,8 @@ sandbox_run(const struct sandbox_config *cfg)
 	}
 	if (cfg->memory != 0 || cfg->pids != 0 || cfg->cpus > 0) {
 		/* The pipe wakeup is a "sync" one: init is queued on our CPU, expecting
-     * us to sleep, and would wait out the whole cgroup setup.  Let it run
-     * (the idle CPU takes one of us). */
+		 * us to sleep, and would wait out the whole cgroup setup.  Let it run
+		 * (the idle CPU takes one of us). */
 		sched_yield();
 		step = "cgroup";
 		if ((rc = sandbox_cgroup_create(&cg, cfg)) != 0)
@@ -406,7 +407,7 @@ sandbox_run(const struct sandbox_config *cfg)
 		} else {
 			sig = WTERMSIG(r.wstatus);
 			/* Init kills a seccomp offender with SIGKILL (SIGSYS could be
-       * caught); report the cause, as the kernel's own kill would. */
+			 * caught); report the cause, as the kernel's own kill would. */
 			if (sig == SIGKILL && r.syscall_name[0] != '\0')
 				sig = SIGSYS;
 			exit_code = 128 + sig;

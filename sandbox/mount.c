@@ -291,7 +291,7 @@ copy_host_file(int host, int etc, const char *name)
 
 	snprintf(path, sizeof(path), "etc/%s", name);
 	/* Links into /usr (localtime, os-release) stay links: programs read the
-   * zone name from the link, and /usr is there anyway. */
+	 * zone name from the link, and /usr is there anyway. */
 	n = readlinkat(host, path, link, sizeof(link) - 1);
 	if (n > 0) {
 		link[n] = '\0';
@@ -347,7 +347,7 @@ setup_etc(struct mount_ctx *c)
 	} else {
 		if (cfg->net == SANDBOX_NET_VETH) {
 			/* The daemon answers DNS on the gateway (the host's resolver may sit
-       * where the box may not go). */
+			 * where the box may not go). */
 			char gw[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &cfg->net_gateway, gw, sizeof(gw));
 			n = snprintf(buf, sizeof(buf), "nameserver %s\n", gw);
@@ -456,7 +456,7 @@ setup_dev(struct mount_ctx *c)
 	if ((rc = tree_attach(c, dev, "dev", true)) != 0)
 		goto done;
 	/* Relative to dev (the mount's fd is its root directory).  nosuid and
-   * noexec are set on the whole /dev tree at the end. */
+	 * noexec are set on the whole /dev tree at the end. */
 	for (i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
 		*c->step = "bind /dev node";
 		snprintf(path, sizeof(path), "dev/%s", dev_nodes[i]);
@@ -516,7 +516,7 @@ setup_proc(struct mount_ctx *c)
 	if ((rc = tree_attach(c, proc, "proc", true)) != 0)
 		goto done;
 	/* Each path is bound onto itself (read-only) or covered by /dev/null,
-   * through the fd it was opened as: no second lookup. */
+	 * through the fd it was opened as: no second lookup. */
 	*c->step = "read-only /proc paths";
 	for (i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++) {
 		t = openat2_fd(
@@ -766,7 +766,7 @@ sandbox_mount_setup(const struct sandbox_config *cfg, const char **step)
 		goto done;
 
 	/* pivot_root(".", ".") stacks the old root on top of the new one; the
-   * detach then drops the whole host tree from our namespace. */
+	 * detach then drops the whole host tree from our namespace. */
 	*step = "pivot_root";
 	if (fchdir(c.nr) != 0 || syscall(SYS_pivot_root, ".", ".") != 0) {
 		rc = -errno;

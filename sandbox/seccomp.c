@@ -151,7 +151,7 @@ add_rules(scmp_filter_ctx ctx)
 			return rc;
 
 	/* clone3 passes flags in memory seccomp cannot read: ENOSYS makes libc
-   * fall back to clone, whose flags we can check. */
+	 * fall back to clone, whose flags we can check. */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)) != 0)
 		return rc;
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
@@ -159,9 +159,9 @@ add_rules(scmp_filter_ctx ctx)
 		return rc;
 
 	/* ioctl: everything but terminal injection.  The kernel uses only the
-   * low 32 bits of the request, so compare only those.  libseccomp lets an
-   * unconditional rule shadow conditional ones, so "allow the rest" is
-   * spelled out as a prefix cover of the 32-bit space. */
+	 * low 32 bits of the request, so compare only those.  libseccomp lets an
+	 * unconditional rule shadow conditional ones, so "allow the rest" is
+	 * spelled out as a prefix cover of the 32-bit space. */
 	if ((rc = allow_all_but(ctx, SCMP_SYS(ioctl), 1, ioctl_denied, 2, 0, 0)) != 0 ||
 	    (rc = seccomp_rule_add(ctx, ACT_VIOLATION, SCMP_SYS(ioctl), 1,
 	         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, TIOCSTI))) != 0 ||
@@ -175,7 +175,7 @@ add_rules(scmp_filter_ctx ctx)
 			return rc;
 
 	/* Sockets: unix, inet, inet6, netlink (getaddrinfo needs it).  No vsock
-   * (host services), AF_ALG (kernel crypto bugs), AF_PACKET (raw frames). */
+	 * (host services), AF_ALG (kernel crypto bugs), AF_PACKET (raw frames). */
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 		         SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]))) != 0)
@@ -193,7 +193,7 @@ sandbox_seccomp_export(int fd)
 	if (ctx == NULL)
 		return -ENOMEM;
 	/* Binary search over syscall numbers: ~350 rules must not mean ~350
-   * comparisons on every syscall the app makes. */
+	 * comparisons on every syscall the app makes. */
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) != 0 ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, ACT_VIOLATION)) != 0 ||
 	    (rc = add_rules(ctx)) != 0)

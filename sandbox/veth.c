@@ -276,7 +276,7 @@ sandbox_net_veth_setup(const struct sandbox_config *cfg, pid_t pid, const char *
 		goto done;
 
 	/* A netlink socket lives in the namespace it was made in: make one in
-   * the box's and come straight back. */
+	 * the box's and come straight back. */
 	*step = "veth: enter box namespace";
 	if (setns(box_ns, CLONE_NEWNET) != 0) {
 		rc = -errno;
@@ -288,7 +288,7 @@ sandbox_net_veth_setup(const struct sandbox_config *cfg, pid_t pid, const char *
 	ipv6_off("lo");
 	if (setns(host_ns, CLONE_NEWNET) != 0) {
 		/* Half in the box's namespace: nothing sane is left to do (init
-     * dies with us, PDEATHSIG). */
+		 * dies with us, PDEATHSIG). */
 		fprintf(stderr, "podium-sandbox: veth: leave box namespace: %s\n", strerror(errno));
 		_exit(SANDBOX_EXIT_SETUP);
 	}
