@@ -232,27 +232,21 @@ command_main(const struct sandbox_config *cfg, int report_fd, int sock)
 	_exit(rc == ENOENT || rc == ENOTDIR ? SANDBOX_EXIT_NOTFOUND : SANDBOX_EXIT_NOEXEC);
 }
 
-void
-sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
+/* Up to the id switch: the launcher wrote our id maps ('m'), the filesystem's
+ * sources are open, we are the inside ids. If the launcher died before this, the
+ * read sees EOF. The box must never outlive the launcher: when init dies, the
+ * kernel kills everything in its pid namespace. */
+static void
+init_enter(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 {
-	char syscall_name[96] = "";
 	const char *step = "";
-	sigset_t mask;
-	pid_t cmd;
-	int rc, sig_fd, netns_fd = -1, notify_fd = -1, socks[2] = { -1, -1 };
-	bool prepared;
 	char byte;
-	size_t i;
+	int rc;
 
-	/* If the launcher died before this, the reads below see EOF.  'm': our
-	 * id maps are written; 'g': we sit in our cgroups (see launcher.c).
-	 * The box must never outlive the launcher: when init dies, the kernel
-	 * kills everything in its pid namespace. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(sync_fd, &byte, 1) != 1 || byte != 'm')
 		_exit(SANDBOX_EXIT_SETUP);
 	close_fds_except(report_fd, sync_fd);
-
 	if ((rc = sandbox_mount_prepare(cfg, &step)) != 0)
 		sandbox_fail(report_fd, step, -rc);
 	if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
@@ -263,28 +257,42 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (launcher_gone(report_fd))
 		_exit(SANDBOX_EXIT_SETUP);
+}
+
+/* SIGCHLD and the signals we forward, taken from a signalfd (returned). */
+static int
+init_signals(int report_fd)
+{
+	sigset_t mask;
+	size_t i;
+	int fd;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
 		sigaddset(&mask, forwarded_signals[i]);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sig_fd < 0)
+	if ((fd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
 		sandbox_fail(report_fd, "signalfd", errno);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0)
-		sandbox_fail(report_fd, "socketpair", errno);
+	return fd;
+}
 
-	/* The command inherits our cgroups and cgroup namespace, so it is forked
-	 * only once we sit in our cgroups; the launcher usually has them ready
-	 * long before we get here. */
+/* Forks the command once the launcher put us in our cgroups ('g'): it inherits
+ * our cgroups and cgroup namespace (the launcher usually has them ready long
+ * before we get here). It talks to us on socks[1]; its pid. */
+static pid_t
+init_fork_command(
+    const struct sandbox_config *cfg, int sync_fd, int report_fd, int sig_fd, int socks[2])
+{
+	pid_t cmd;
+	char byte;
+
 	if (read(sync_fd, &byte, 1) != 1 || byte != 'g')
 		_exit(SANDBOX_EXIT_SETUP);
 	close(sync_fd);
 	/* Make our cgroup our "/". */
 	if (unshare(CLONE_NEWCGROUP) != 0 && errno != EINVAL)
 		sandbox_fail(report_fd, "unshare CLONE_NEWCGROUP", errno);
-
 	cmd = fork();
 	if (cmd < 0)
 		sandbox_fail(report_fd, "fork", errno);
@@ -294,8 +302,20 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 		command_main(cfg, report_fd, socks[1]);
 	}
 	close(socks[1]);
-	/* The command shares our mount namespace, so it sees the filesystem we
-	 * build and pivot_root moves its root too; it execs only on our "g". */
+	return cmd;
+}
+
+/* The command shares our mount namespace, so it sees the filesystem we build and
+ * pivot_root moves its root too; once it is prepared (its netns and seccomp
+ * listener sent on sock), we join its network namespace and let it exec, then
+ * tell the launcher READY. *notify_fd: the seccomp listener, or -1. */
+static void
+init_build_box(const struct sandbox_config *cfg, int report_fd, int sock, int *notify_fd)
+{
+	const char *step = "";
+	int rc, netns_fd = -1;
+	bool prepared;
+
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) != 0)
 		sandbox_fail(report_fd, "sethostname", errno);
 	if ((rc = sandbox_mount_setup(cfg, &step)) != 0)
@@ -305,8 +325,8 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 	if (prctl(PR_SET_DUMPABLE, 0) != 0)
 		sandbox_fail(report_fd, "prctl DUMPABLE", errno);
 
-	/* Not prepared: the command failed and reported why; reap it below. */
-	prepared = recv_prepared(socks[0], &netns_fd, &notify_fd) == 0;
+	/* Not prepared: the command failed and reported why; reap it later. */
+	prepared = recv_prepared(sock, &netns_fd, notify_fd) == 0;
 	if (prepared && (cfg->net == SANDBOX_NET_NONE) != (netns_fd >= 0))
 		sandbox_fail(report_fd, "receive netns", EPROTO);
 	if (prepared) {
@@ -314,14 +334,49 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 		 * pid), then let the command exec. */
 		if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0)
 			sandbox_fail(report_fd, "setns netns", errno);
-		if (send(socks[0], "g", 1, MSG_NOSIGNAL) != 1)
+		if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
 			prepared = false;
 	}
 	if (netns_fd >= 0)
 		close(netns_fd);
-	close(socks[0]);
+	close(sock);
 	if (prepared)
 		report(report_fd, SANDBOX_MSG_READY, 0, 0, NULL);
+}
+
+/* A signal: SIGCHLD reaps (the command's end is reported, with a seccomp
+ * violation still queued when it died, and init exits); others go to the
+ * command. */
+static void
+init_signal(int sig_fd, pid_t cmd, int report_fd, int notify_fd, char *syscall_name, size_t namelen)
+{
+	struct signalfd_siginfo si;
+	struct pollfd np = { notify_fd, POLLIN, 0 };
+	int status;
+	pid_t p;
+
+	if (read(sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	if ((int)si.ssi_signo != SIGCHLD) {
+		kill(cmd, (int)si.ssi_signo);
+		return;
+	}
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p != cmd)
+			continue;
+		if (notify_fd >= 0 && syscall_name[0] == '\0' && poll(&np, 1, 0) == 1 &&
+		    (np.revents & POLLIN))
+			sandbox_seccomp_notify_handle(notify_fd, syscall_name, namelen);
+		report(report_fd, SANDBOX_MSG_EXIT, 0, status, syscall_name);
+		_exit(0);
+	}
+}
+
+/* Until the command ends: reap, forward signals, answer the seccomp listener. */
+static void __attribute__((noreturn))
+init_supervise(pid_t cmd, int sig_fd, int report_fd, int notify_fd)
+{
+	char syscall_name[96] = "";
 
 	for (;;) {
 		/* The report pipe is watched too (events 0: only its POLLERR): a second
@@ -344,32 +399,25 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 			close(notify_fd);
 			notify_fd = -1;
 		}
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			int status;
-			pid_t p;
-
-			if (read(sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
-				continue;
-			if ((int)si.ssi_signo != SIGCHLD) {
-				kill(cmd, (int)si.ssi_signo);
-				continue;
-			}
-			while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-				if (p == cmd) {
-					/* A violation still queued when the command died is still
-					 * ours. */
-					if (notify_fd >= 0 && syscall_name[0] == '\0') {
-						struct pollfd np = { notify_fd, POLLIN, 0 };
-						if (poll(&np, 1, 0) == 1 && (np.revents & POLLIN))
-							sandbox_seccomp_notify_handle(notify_fd,
-							    syscall_name, sizeof(syscall_name));
-					}
-					report(
-					    report_fd, SANDBOX_MSG_EXIT, 0, status, syscall_name);
-					_exit(0);
-				}
-			}
-		}
+		if (pfd[0].revents & POLLIN)
+			init_signal(
+			    sig_fd, cmd, report_fd, notify_fd, syscall_name, sizeof(syscall_name));
 	}
+}
+
+/* 'm' on the sync pipe: our id maps are written; 'g': we sit in our cgroups (see
+ * launcher.c). */
+void
+sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
+{
+	int sig_fd, notify_fd = -1, socks[2] = { -1, -1 };
+	pid_t cmd;
+
+	init_enter(cfg, sync_fd, report_fd);
+	sig_fd = init_signals(report_fd);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0)
+		sandbox_fail(report_fd, "socketpair", errno);
+	cmd = init_fork_command(cfg, sync_fd, report_fd, sig_fd, socks);
+	init_build_box(cfg, report_fd, socks[0], &notify_fd);
+	init_supervise(cmd, sig_fd, report_fd, notify_fd);
 }

@@ -279,14 +279,136 @@ raise_oom_score(void)
 		close(fd);
 }
 
+/* Blocks what the wait loop takes from a signalfd (returned; init inherits the
+ * mask and sets up its own), first, so no signal is lost between here and the
+ * wait loop; and dies with ppid, the caller. -errno with *step when it cannot. */
+static int
+launcher_signals(pid_t ppid, sigset_t *oldmask, const char **step)
+{
+	sigset_t mask;
+	size_t i;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, PARENT_DIED_SIG);
+	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		sigaddset(&mask, forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &mask, oldmask);
+
+	*step = "prctl PDEATHSIG";
+	if (prctl(PR_SET_PDEATHSIG, PARENT_DIED_SIG) != 0 || getppid() != ppid)
+		return errno != 0 ? -errno : -ESRCH;
+	*step = "signalfd";
+	fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Init (sandbox_init_main) in its new namespaces: its pid, or -errno. */
+static pid_t
+launcher_clone(const struct sandbox_config *cfg, int sync_fds[2], int report_fds[2], int sig_fd)
+{
+	/* No CLONE_NEWNET: the command creates the network namespace while init
+	 * builds the filesystem, and init joins it (init.c). */
+	int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	pid_t pid;
+
+	/* A veth box's namespace is made here: its pair is set up from outside. */
+	if (cfg->net == SANDBOX_NET_VETH)
+		flags |= CLONE_NEWNET;
+	/* The cgroup namespace is unshared by init once it sits in its cgroup
+	 * (just before it forks the command), so the box sees its own cgroup as
+	 * "/". */
+	fflush(NULL);
+	pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(sync_fds[1]);
+		close(report_fds[0]);
+		close(sig_fd);
+		sandbox_init_main(cfg, sync_fds[0], report_fds[1]);
+	}
+	return pid;
+}
+
+/* Two go-aheads on the sync pipe: 'm' once the id maps are written (init then
+ * builds the filesystem), 'g' once init sits in its cgroups (init forks the
+ * command only after that).  Creating the cgroups takes about as long as the
+ * mount setup, so the two run side by side.  Init's own setup is thereby charged
+ * to our cgroup, the command's work never is. 0, or -errno with *step. */
+static int
+launcher_go(const struct sandbox_config *cfg, pid_t pid, int sync_fd, struct sandbox_cgroup *cg,
+    const char **step)
+{
+	int rc;
+
+	if ((rc = write_id_maps(pid, cfg, step)) != 0)
+		return rc;
+	*step = "sync";
+	if (write(sync_fd, "m", 1) != 1)
+		return -errno;
+	if (cfg->memory != 0 || cfg->pids != 0 || cfg->cpus > 0) {
+		/* The pipe wakeup is a "sync" one: init is queued on our CPU, expecting
+		 * us to sleep, and would wait out the whole cgroup setup.  Let it run
+		 * (the idle CPU takes one of us). */
+		sched_yield();
+		*step = "cgroup";
+		if ((rc = sandbox_cgroup_create(cg, cfg)) != 0)
+			return rc;
+		*step = "cgroup attach";
+		if ((rc = sandbox_cgroup_attach(cg, pid)) != 0)
+			return rc;
+	}
+	/* Before 'g': the command must never run without its network. */
+	if (cfg->net == SANDBOX_NET_VETH && (rc = sandbox_net_veth_setup(cfg, pid, step)) != 0)
+		return rc;
+	/* Fails (EPIPE) only if init already gave up; its report says why. */
+	if (write(sync_fd, "g", 1) != 1) {
+		/* nothing to add */
+	}
+	return 0;
+}
+
+/* Our exit status for how the box ended; *sig: the signal that ended it, or 0. */
+static int
+launcher_exit_code(const struct launcher_result *r, int *sig)
+{
+	*sig = 0;
+	if (r->have_error) {
+		fprintf(stderr, "podium-sandbox: %s: %s\n", r->step, strerror(r->err));
+		return SANDBOX_EXIT_SETUP;
+	}
+	if (r->timed_out || r->parent_died) {
+		*sig = SIGKILL;
+		return 128 + *sig;
+	}
+	if (r->have_exit) {
+		if (WIFEXITED(r->wstatus))
+			return WEXITSTATUS(r->wstatus);
+		*sig = WTERMSIG(r->wstatus);
+		/* Init kills a seccomp offender with SIGKILL (SIGSYS could be
+		 * caught); report the cause, as the kernel's own kill would. */
+		if (*sig == SIGKILL && r->syscall_name[0] != '\0')
+			*sig = SIGSYS;
+		return 128 + *sig;
+	}
+	if (WIFSIGNALED(r->init_wstatus)) {
+		/* Init itself died, e.g. the whole cgroup was OOM-killed. */
+		*sig = WTERMSIG(r->init_wstatus);
+		return 128 + *sig;
+	}
+	return WIFEXITED(r->init_wstatus) ? WEXITSTATUS(r->init_wstatus) : SANDBOX_EXIT_SETUP;
+}
+
 int
 sandbox_run(const struct sandbox_config *cfg)
 {
 	struct sandbox_cgroup cg = { 0 };
 	struct launcher_result r;
-	sigset_t mask, oldmask;
+	sigset_t oldmask;
 	int sync_fds[2] = { -1, -1 }, report_fds[2] = { -1, -1 }, sig_fd = -1;
-	int flags, rc, exit_code = SANDBOX_EXIT_SETUP, sig = 0;
+	int rc, exit_code = SANDBOX_EXIT_SETUP, sig = 0;
 	const char *step = "";
 	pid_t ppid = getppid(), pid = -1;
 	bool oom = false;
@@ -294,28 +416,8 @@ sandbox_run(const struct sandbox_config *cfg)
 
 	memset(&r, 0, sizeof(r));
 	raise_oom_score();
-
-	/* Block first so no signal is lost between here and the wait loop; init
-	 * inherits the mask and sets up its own signalfd. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, PARENT_DIED_SIG);
-	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
-		sigaddset(&mask, forwarded_signals[i]);
-	sigprocmask(SIG_BLOCK, &mask, &oldmask);
-
-	step = "prctl PDEATHSIG";
-	if (prctl(PR_SET_PDEATHSIG, PARENT_DIED_SIG) != 0 || getppid() != ppid) {
-		rc = errno != 0 ? -errno : -ESRCH;
+	if ((rc = sig_fd = launcher_signals(ppid, &oldmask, &step)) < 0)
 		goto fail;
-	}
-	step = "signalfd";
-	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sig_fd < 0) {
-		rc = -errno;
-		goto fail;
-	}
-
 	if ((rc = raise_hard_limits(cfg, &step)) != 0)
 		goto fail;
 	/* A box that dies early must not take us down through the sync pipe. */
@@ -326,64 +428,14 @@ sandbox_run(const struct sandbox_config *cfg)
 		rc = -errno;
 		goto fail;
 	}
-
-	/* No CLONE_NEWNET: the command creates the network namespace while init
-	 * builds the filesystem, and init joins it (init.c). */
-	flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-	/* A veth box's namespace is made here: its pair is set up from outside. */
-	if (cfg->net == SANDBOX_NET_VETH)
-		flags |= CLONE_NEWNET;
-	/* The cgroup namespace is unshared by init once it sits in its cgroup
-	 * (just before it forks the command), so the box sees its own cgroup as
-	 * "/". */
 	step = "clone";
-	fflush(NULL);
-	pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0UL);
-	if (pid < 0) {
-		rc = -errno;
+	if ((rc = pid = launcher_clone(cfg, sync_fds, report_fds, sig_fd)) < 0)
 		goto fail;
-	}
-	if (pid == 0) {
-		close(sync_fds[1]);
-		close(report_fds[0]);
-		close(sig_fd);
-		sandbox_init_main(cfg, sync_fds[0], report_fds[1]);
-	}
 	close(sync_fds[0]);
 	close(report_fds[1]);
 	sync_fds[0] = report_fds[1] = -1;
-
-	/* Two go-aheads on the sync pipe: 'm' once the id maps are written (init
-	 * then builds the filesystem), 'g' once init sits in its cgroups (init
-	 * forks the command only after that).  Creating the cgroups takes about
-	 * as long as the mount setup, so the two run side by side.  Init's own
-	 * setup is thereby charged to our cgroup, the command's work never is. */
-	if ((rc = write_id_maps(pid, cfg, &step)) != 0)
+	if ((rc = launcher_go(cfg, pid, sync_fds[1], &cg, &step)) != 0)
 		goto fail;
-	step = "sync";
-	if (write(sync_fds[1], "m", 1) != 1) {
-		rc = -errno;
-		goto fail;
-	}
-	if (cfg->memory != 0 || cfg->pids != 0 || cfg->cpus > 0) {
-		/* The pipe wakeup is a "sync" one: init is queued on our CPU, expecting
-		 * us to sleep, and would wait out the whole cgroup setup.  Let it run
-		 * (the idle CPU takes one of us). */
-		sched_yield();
-		step = "cgroup";
-		if ((rc = sandbox_cgroup_create(&cg, cfg)) != 0)
-			goto fail;
-		step = "cgroup attach";
-		if ((rc = sandbox_cgroup_attach(&cg, pid)) != 0)
-			goto fail;
-	}
-	/* Before 'g': the command must never run without its network. */
-	if (cfg->net == SANDBOX_NET_VETH && (rc = sandbox_net_veth_setup(cfg, pid, &step)) != 0)
-		goto fail;
-	/* Fails (EPIPE) only if init already gave up; its report says why. */
-	if (write(sync_fds[1], "g", 1) != 1) {
-		/* nothing to add */
-	}
 	close(sync_fds[1]);
 	sync_fds[1] = -1;
 	if (cg.version != 0)
@@ -391,35 +443,9 @@ sandbox_run(const struct sandbox_config *cfg)
 
 	launcher_wait(pid, report_fds[0], sig_fd, cfg, &cg, &r);
 	pid = -1;
-
 	if (cg.version != 0)
 		oom = sandbox_cgroup_oom_killed(&cg);
-
-	if (r.have_error) {
-		fprintf(stderr, "podium-sandbox: %s: %s\n", r.step, strerror(r.err));
-		exit_code = SANDBOX_EXIT_SETUP;
-	} else if (r.timed_out || r.parent_died) {
-		sig = SIGKILL;
-		exit_code = 128 + sig;
-	} else if (r.have_exit) {
-		if (WIFEXITED(r.wstatus)) {
-			exit_code = WEXITSTATUS(r.wstatus);
-		} else {
-			sig = WTERMSIG(r.wstatus);
-			/* Init kills a seccomp offender with SIGKILL (SIGSYS could be
-			 * caught); report the cause, as the kernel's own kill would. */
-			if (sig == SIGKILL && r.syscall_name[0] != '\0')
-				sig = SIGSYS;
-			exit_code = 128 + sig;
-		}
-	} else if (WIFSIGNALED(r.init_wstatus)) {
-		/* Init itself died, e.g. the whole cgroup was OOM-killed. */
-		sig = WTERMSIG(r.init_wstatus);
-		exit_code = 128 + sig;
-	} else {
-		exit_code =
-		    WIFEXITED(r.init_wstatus) ? WEXITSTATUS(r.init_wstatus) : SANDBOX_EXIT_SETUP;
-	}
+	exit_code = launcher_exit_code(&r, &sig);
 	write_status(cfg->status_fd, exit_code, sig, oom, &r);
 	goto done;
 
