@@ -96,7 +96,7 @@ log_append(instance *in, const char *p, size_t n)
 		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(-r));
 }
 
-/* Output, secrets masked, to the tail ring and the log. */
+/* Output, secrets masked, to the tail and the log. */
 static void
 output_sink(void *arg, const char *p, size_t n)
 {
