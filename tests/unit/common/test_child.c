@@ -71,10 +71,9 @@ test_capture_and_fd(void **state)
 	unlink(path);
 	/* more than a pipe holds is read to the end (the child never blocks), kept: the end */
 	tail.len = 0;
-	assert_int_equal(sh("i=0; while [ $i -lt 20000 ]; do echo line $i; i=$((i+1)); done",
-	    CHILD_CAPTURE, CHILD_NULL, &tail), 0);
+	assert_int_equal(sh("seq 1 30000", CHILD_CAPTURE, CHILD_NULL, &tail), 0);
 	child_tail_lines(&tail, 2, line, sizeof(line));
-	assert_string_equal(line, "line 19998\nline 19999");
+	assert_string_equal(line, "29999\n30000");
 }
 
 static void
