@@ -32,19 +32,23 @@ DAEMON_DIRS := common proxy builder orchestrator/store orchestrator/host orchest
 modobj       = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c))
 LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
 MOD_common  := $(call modobj,common)
+# sandbox/'s face for the daemon (box.c): linked into podium, not into podium-sandbox
+BOX_SRC     := sandbox/box.c
+MOD_sandbox := $(patsubst %.c,$(BUILD)/obj/%.o,$(BOX_SRC)) $(MOD_common)
 MOD_proxy   := $(call modobj,proxy) $(MOD_common) $(LLHTTP_OBJ)
-MOD_builder := $(call modobj,builder) $(MOD_proxy)
+MOD_builder := $(call modobj,builder) $(MOD_sandbox) $(MOD_proxy)
 MOD_store   := $(call modobj,orchestrator/store) $(MOD_proxy)
-MOD_host    := $(call modobj,orchestrator/host) $(MOD_proxy)
+MOD_host    := $(call modobj,orchestrator/host) $(MOD_sandbox) $(MOD_proxy)
 MOD_orchestrator := $(call modobj,orchestrator) $(call modobj,orchestrator/store) \
-                    $(call modobj,orchestrator/host) $(call modobj,builder) $(MOD_proxy)
+                    $(call modobj,orchestrator/host) $(call modobj,builder) $(MOD_sandbox) $(MOD_proxy)
 MOD_web     := $(call modobj,web) $(MOD_orchestrator)
 MOD_cli     := $(call modobj,cli) $(MOD_common)
-DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c))
+DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c)) $(BOX_SRC)
 DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
 
-SANDBOX_SRC := $(wildcard sandbox/*.c)
-SANDBOX_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SANDBOX_SRC))
+SANDBOX_SRC := $(filter-out $(BOX_SRC),$(wildcard sandbox/*.c))
+# podium-sandbox shares common's small-file helpers (common/util.c needs only libc)
+SANDBOX_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SANDBOX_SRC)) $(BUILD)/obj/common/util.o
 
 .PHONY: all clean deps deps-bench run serve test test-all test-unit test-integration test-asan \
         test-browser browser-deps
@@ -106,7 +110,7 @@ serve:
 
 # ---- tests ------------------------------------------------------------------
 # Unit tests mirror the modules: tests/unit/MODULE/test_*.c links MOD_MODULE only.
-UNIT_MODS := common proxy builder store host orchestrator web cli
+UNIT_MODS := common sandbox proxy builder store host orchestrator web cli
 UNIT_BIN  := $(foreach d,$(UNIT_MODS),$(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/$(d)/test_*.c)))
 
 define unit_rule

@@ -21,20 +21,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "common/log.h"
 #include "common/logfile.h"
 #include "common/mask.h"
 #include "common/util.h"
+#include "sandbox/box.h"
 
 #define APP_DIR        "/home/user/app"
 #define BUILD_MEMORY   2147483648ull  /* 2 GiB, unless the request says */
 #define BUILD_PIDS     512
-#define BUILD_TIMEOUT  "600"
+#define BUILD_TIMEOUT  600           /* seconds, each step */
 #define STATUS_FD      3
 #define MAX_STEPS      8
-#define MAX_ARGS       64            /* besides the space's --env pairs */
 #define TAIL_LINES     20
-#define TAIL_BYTES     4096
 /* PATH for build steps: tools installed by an earlier step come first. */
 #define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
                        "/usr/local/bin:/usr/bin:/bin"
@@ -51,7 +51,9 @@ struct build_job {
 	int no_cache;
 	unsigned host_uid;
 	char *net;                  /* --net of every step */
-	char memory[24], pids[16], cpus[24];  /* step limits as arguments ("" no CPU limit) */
+	uint64_t memory_bytes;      /* limits of each step (cpus 0: no CPU limit) */
+	unsigned pids;
+	double cpus;
 	char **env;                 /* the space's variables and secrets, NULL-terminated */
 	size_t nenv;
 	mask mask;                  /* secret values hidden from the log */
@@ -59,8 +61,7 @@ struct build_job {
 	void *arg;
 
 	logfile log;
-	char tail[TAIL_BYTES];      /* the log's last bytes, for the failure message */
-	size_t tail_len;
+	child_tail tail;            /* the log's last bytes, for the failure message */
 	uint64_t started_ms, step_ms;
 	uv_work_t work;
 	int export_rc;
@@ -87,19 +88,10 @@ static void
 log_write_raw(void *arg, const char *data, size_t len)
 {
 	build_job *job = arg;
-	size_t keep;
 
 	/* A full disk must not fail the build itself; the tail is kept either way. */
 	logfile_write(&job->log, data, len);
-	if (len >= TAIL_BYTES) {
-		memcpy(job->tail, data + len - TAIL_BYTES, TAIL_BYTES);
-		job->tail_len = TAIL_BYTES;
-		return;
-	}
-	keep = job->tail_len + len > TAIL_BYTES ? TAIL_BYTES - len : job->tail_len;
-	memmove(job->tail, job->tail + job->tail_len - keep, keep);
-	memcpy(job->tail + keep, data, len);
-	job->tail_len = keep + len;
+	child_tail_append(&job->tail, data, len);
 }
 
 /* Everything reaches the log through here: a secret's value never does. */
@@ -130,35 +122,6 @@ log_line(build_job *job, const char *fmt, ...)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
 	log_write(job, buf, (size_t)n);
-}
-
-/* The last TAIL_LINES lines of the build log, fitted into out (keeping the end).
- * From memory: the log file is append-only to us, and may be on a full disk. */
-static void
-log_tail(build_job *job, char *out, size_t outlen)
-{
-	const char *start = job->tail, *p = job->tail + job->tail_len;
-	size_t n;
-	int lines = 0;
-
-	if (p > start && p[-1] == '\n')
-		p--;
-	n = (size_t)(p - start);
-	while (p > start && lines < TAIL_LINES) {
-		p--;
-		if (*p == '\n')
-			lines++;
-	}
-	if (*p == '\n' && p < start + n)
-		p++;
-	n -= (size_t)(p - start);
-	if (n >= outlen) {
-		p += n - outlen + 1;
-		n = outlen - 1;
-	}
-	memcpy(out, p, n);
-	out[n] = '\0';
-	utf8_scrub(out); /* a cut character, or a step that printed bytes: JSON needs UTF-8 */
 }
 
 /* ---- finishing -------------------------------------------------------------------- */
@@ -274,10 +237,10 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 	buf[n] = '\0';
 	st = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
 	if (json_is_true(json_object_get(st, "timed_out")))
-		snprintf(out, outlen, "timed out after %s s", BUILD_TIMEOUT);
+		snprintf(out, outlen, "timed out after %d s", BUILD_TIMEOUT);
 	else if (json_is_true(json_object_get(st, "oom_killed")))
 		snprintf(out, outlen, "out of memory (limit %llu MiB)",
-		    strtoull(job->memory, NULL, 10) >> 20);
+		    (unsigned long long)job->memory_bytes >> 20);
 	json_decref(st);
 }
 
@@ -305,7 +268,8 @@ step_done(build_job *job)
 	}
 	step_status_reason(job, reason, sizeof(reason));
 	log_line(job, "--> %s: failed: %s", step->name, reason);
-	log_tail(job, tail, sizeof(tail) - 200);
+	/* from memory: the log file is append-only to us, and may be on a full disk */
+	child_tail_lines(&job->tail, TAIL_LINES, tail, sizeof(tail) - 200);
 	job_finish(job, BUILD_FAILED, "%s failed (%s); last lines of the build log:\n%s",
 	    step->name, reason, tail);
 }
@@ -353,110 +317,71 @@ out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	step_done(job);
 }
 
-static int
-argv_add(char **argv, int *n, int max, const char *s)
+/* The box of one step: the release at APP_DIR (and the build cache at /cache), the
+ * job's limits and net, the build's environment and then the space's. */
+static void
+step_box(build_job *job, build_step *step, box_spec *box)
 {
-	if (*n >= max - 1)
-		return -E2BIG;
-	argv[(*n)++] = (char *)s;
-	argv[*n] = NULL;
-	return 0;
+	static const char *const env[] = { "HOME=/tmp", "PATH=" BUILD_PATH, "LANG=C.UTF-8",
+		"PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "npm_config_cache=/tmp/.npm",
+		"npm_config_update_notifier=false", "CI=1", NULL };
+
+	box_spec_init(box);
+	box->sandbox_bin = job->sandbox_bin;
+	box->binds[box->nbinds++] = (box_bind){ job->release_dir, APP_DIR };
+	if (job->cache_dir != NULL)
+		box->binds[box->nbinds++] = (box_bind){ job->cache_dir, "/cache" };
+	box->tmpfs = "/tmp";
+	box->chdir = APP_DIR;
+	box->host_uid = job->host_uid;
+	box->net = job->net;
+	box->memory_bytes = job->memory_bytes;
+	box->pids = job->pids;
+	box->cpus = job->cpus;
+	box->timeout_s = BUILD_TIMEOUT;
+	box->status_fd = STATUS_FD;
+	box->env = env;
+	box->extra_env = (const char *const *)job->env;
+	box->argv = (const char *const *)step->argv;
 }
 
 /* Spawns `podium-sandbox ... -- step` with stdout+stderr on one pipe into the log. */
 static int
 step_spawn(build_job *job, build_step *step)
 {
-	uv_process_options_t opts;
-	uv_stdio_container_t stdio[STATUS_FD + 1];
-	char **argv = xcalloc(MAX_ARGS + 2 * job->nenv, sizeof(char *)), uid[16], sfd[16];
-	uv_file out_fds[2] = { -1, -1 };
-	int status_fds[2] = { -1, -1 };
-	int n = 0, i, r;
+	/* own process group, so a cancel reaches whatever the step left behind */
+	box_io io = { .exit_cb = proc_exited, .flags = UV_PROCESS_DETACHED, .out = &job->out,
+		.nextra = 1 };
+	int status_fds[2];
+	box_spec box;
+	int r;
 
-	snprintf(uid, sizeof(uid), "%u", job->host_uid);
-	snprintf(sfd, sizeof(sfd), "%d", STATUS_FD);
-	const char *fixed[] = { job->sandbox_bin, "--net", job->net,
-		"--bind", job->release_dir, APP_DIR, "--chdir", APP_DIR, "--tmpfs", "/tmp",
-		"--host-uid", uid, "--host-gid", uid,
-		"--memory", job->memory, "--pids", job->pids, "--timeout", BUILD_TIMEOUT,
-		"--status-fd", sfd,
-		"--env", "HOME=/tmp", "--env", "PATH=" BUILD_PATH, "--env", "LANG=C.UTF-8",
-		"--env", "PIP_NO_INPUT=1", "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
-		"--env", "npm_config_cache=/tmp/.npm", "--env", "npm_config_update_notifier=false",
-		"--env", "CI=1" };
-	int max = MAX_ARGS + 2 * (int)job->nenv;
-
-	for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])); i++)
-		if ((r = argv_add(argv, &n, max, fixed[i])) != 0)
-			goto failed;
-	if (job->cache_dir != NULL && ((r = argv_add(argv, &n, max, "--bind")) != 0 ||
-	    (r = argv_add(argv, &n, max, job->cache_dir)) != 0 ||
-	    (r = argv_add(argv, &n, max, "/cache")) != 0))
-		goto failed;
-	for (i = 0; i < (int)job->nenv; i++)
-		if ((r = argv_add(argv, &n, max, "--env")) != 0 ||
-		    (r = argv_add(argv, &n, max, job->env[i])) != 0)
-			goto failed;
-	if (job->cpus[0] != '\0' && ((r = argv_add(argv, &n, max, "--cpus")) != 0 ||
-	    (r = argv_add(argv, &n, max, job->cpus)) != 0))
-		goto failed;
-	if ((r = argv_add(argv, &n, max, "--")) != 0)
-		goto failed;
-	for (i = 0; step->argv[i] != NULL; i++)
-		if ((r = argv_add(argv, &n, max, step->argv[i])) != 0)
-			goto failed;
-
-	if ((r = uv_pipe(out_fds, 0, 0)) != 0)
-		goto failed;
-	if (pipe2(status_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-		r = -errno;
-		goto failed;
-	}
-	memset(&opts, 0, sizeof(opts));
-	opts.file = job->sandbox_bin;
-	opts.args = argv;
-	opts.exit_cb = proc_exited;
-	/* Own process group, so a cancel reaches whatever the step left behind. */
-	opts.flags = UV_PROCESS_DETACHED;
-	opts.stdio = stdio;
-	opts.stdio_count = STATUS_FD + 1;
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = out_fds[1];
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = out_fds[1];
-	stdio[STATUS_FD].flags = UV_INHERIT_FD;
-	stdio[STATUS_FD].data.fd = status_fds[1];
+	step_box(job, step, &box);
+	if (pipe2(status_fds, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -errno;
+	io.extra[0].flags = UV_INHERIT_FD;
+	io.extra[0].data.fd = status_fds[1];
+	/* the previous step's handles are closed: they are fresh again */
+	memset(&job->proc, 0, sizeof(job->proc));
+	memset(&job->out, 0, sizeof(job->out));
 	job->proc.data = job;
-	if ((r = uv_spawn(job->loop, &job->proc, &opts)) != 0) {
-		/* uv_spawn leaves an initialised handle behind even on failure. */
-		uv_close((uv_handle_t *)&job->proc, NULL);
-		goto failed;
-	}
-	job->handles++;
-	job->proc_running = 1;
-	close(out_fds[1]);
+	r = box_spawn(job->loop, &job->proc, &box, &io);
 	close(status_fds[1]);
-	job->status_fd = status_fds[0];
-	uv_pipe_init(job->loop, &job->out, 0);
-	job->out.data = job;
-	uv_pipe_open(&job->out, out_fds[0]);
-	job->handles++;
-	job->out_open = 1;
-	uv_read_start((uv_stream_t *)&job->out, out_alloc, out_read);
-	free(argv);
-	return 0;
-
-failed:
-	for (i = 0; i < 2; i++) {
-		if (out_fds[i] >= 0)
-			close(out_fds[i]);
-		if (status_fds[i] >= 0)
-			close(status_fds[i]);
+	if (r != 0) {
+		close(status_fds[0]);
+		if (job->proc.loop != NULL) {
+			job->handles++;
+			uv_close((uv_handle_t *)&job->proc, handle_closed);
+		}
+		return r;
 	}
-	free(argv);
-	return r;
+	job->handles += 2;
+	job->proc_running = 1;
+	job->out_open = 1;
+	job->status_fd = status_fds[0];
+	job->out.data = job;
+	uv_read_start((uv_stream_t *)&job->out, out_alloc, out_read);
+	return 0;
 }
 
 static void
@@ -710,11 +635,9 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 		job->env[job->nenv] = NULL;
 	}
 	mask_init(&job->mask, req->mask);
-	snprintf(job->memory, sizeof(job->memory), "%llu",
-	    req->memory_bytes > 0 ? (unsigned long long)req->memory_bytes : BUILD_MEMORY);
-	snprintf(job->pids, sizeof(job->pids), "%u", req->pids > 0 ? req->pids : BUILD_PIDS);
-	if (req->cpus > 0)
-		snprintf(job->cpus, sizeof(job->cpus), "%.2f", req->cpus);
+	job->memory_bytes = req->memory_bytes > 0 ? req->memory_bytes : BUILD_MEMORY;
+	job->pids = req->pids > 0 ? req->pids : BUILD_PIDS;
+	job->cpus = req->cpus > 0 ? req->cpus : 0;
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;
@@ -729,7 +652,7 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	}
 	free(parent);
 	if ((r = logfile_open(&job->log, job->log_path, 0644)) != 0)
-		goto failed;
+		goto fail;
 	parent = xstrdup(job->release_dir);
 	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
 		*slash = '\0';
@@ -738,20 +661,20 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	free(parent);
 	if (mkdir(job->release_dir, 0755) != 0) {
 		r = -errno;
-		goto failed;
+		goto fail;
 	}
 	log_line(job, "==> build of %s at %s", job->space_id, job->sha);
 
 	job->work.data = job;
 	if ((r = uv_queue_work(loop, &job->work, export_work, export_done)) != 0) {
 		rmdir(job->release_dir);
-		goto failed;
+		goto fail;
 	}
 	job->handles++;
 	if (out != NULL)
 		*out = job;
 	return 0;
-failed:
+fail:
 	job->nsteps = 0;
 	job_free(job);
 	return r;

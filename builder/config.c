@@ -235,7 +235,7 @@ procfile_web(const char *dir, int *e)
 	if (*e == -ENOENT)
 		*e = 0;
 	if (text == NULL)
-		goto cleanup;
+		goto done;
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		size_t n = strlen(line);
 
@@ -249,7 +249,7 @@ procfile_web(const char *dir, int *e)
 			break;
 		}
 	}
-cleanup:
+done:
 	free(text);
 	return cmd;
 }
@@ -298,113 +298,139 @@ no_app_file(const char *what, char *err, size_t errlen)
 
 /* ---- the decision ------------------------------------------------------------- */
 
-static build_stage_result
-config_decide(const char *dir, app_config *c, char *err, size_t errlen)
+/* The sdk when the front matter names none, in the detection order of
+ * INTERFACES.md, or NULL. A Procfile app (web) is run as it says; the sdk only
+ * tells the UI what kind of app it is. */
+static const char *
+sdk_detect(const char *dir, const char *web)
 {
-	const char *sdk = card_string(c->card, "sdk"), *app_file = card_string(c->card, "app_file");
-	int procfile_err;
-	char *web = procfile_web(dir, &procfile_err), port[16];
-	int venv = release_has(dir, "requirements.txt", 0);
-	const char *python = venv ? APP_DIR "/.venv/bin/python" : "python3";
-	build_stage_result r = BUILD_OK;
-	int start;
+	if (web != NULL)
+		return release_has(dir, "package.json", 0) ? "node" : "python";
+	if (release_has(dir, "package.json", 0))
+		return "node";
+	if (release_has(dir, "app.py", 0) || release_has(dir, "requirements.txt", 0))
+		return "python";
+	if (release_has(dir, "index.html", 0))
+		return "static";
+	return NULL;
+}
 
-	if (procfile_err != 0) {
-		snprintf(err, errlen, "Procfile cannot be read: %s", fs_read_error(procfile_err));
-		r = BUILD_CONFIG_ERROR;
-		goto cleanup;
-	}
-	if (sdk == NULL) {
-		/* Detection order of INTERFACES.md. A Procfile app is run as it says; the
-		 * sdk only tells the UI what kind of app it is. */
-		if (web != NULL)
-			sdk = release_has(dir, "package.json", 0) ? "node" : "python";
-		else if (release_has(dir, "package.json", 0))
-			sdk = "node";
-		else if (release_has(dir, "app.py", 0) || release_has(dir, "requirements.txt", 0))
-			sdk = "python";
-		else if (release_has(dir, "index.html", 0))
-			sdk = "static";
-		else {
-			r = no_app_file("no app found: add an sdk to the README.md front matter, or a "
-			    "Procfile, package.json, app.py or index.html", err, errlen);
-			goto cleanup;
-		}
-	}
+static build_stage_result
+sdk_check(const char *sdk, char *err, size_t errlen)
+{
+	if (sdk == NULL)
+		return no_app_file("no app found: add an sdk to the README.md front matter, or a "
+		    "Procfile, package.json, app.py or index.html", err, errlen);
 	if (strcmp(sdk, "docker") == 0) {
 		snprintf(err, errlen, "sdk docker is not supported on this host (no container "
 		    "engine); use sdk static, python, gradio, streamlit or node");
-		r = BUILD_CONFIG_ERROR;
-		goto cleanup;
+		return BUILD_CONFIG_ERROR;
 	}
 	if (strcmp(sdk, "static") != 0 && strcmp(sdk, "python") != 0 && strcmp(sdk, "gradio") != 0 &&
 	    strcmp(sdk, "streamlit") != 0 && strcmp(sdk, "node") != 0) {
 		snprintf(err, errlen, "unknown sdk \"%s\" (key: sdk); expected one of static, python, "
 		    "gradio, streamlit, node", sdk);
-		r = BUILD_CONFIG_ERROR;
-		goto cleanup;
+		return BUILD_CONFIG_ERROR;
 	}
-	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk != NULL ? sdk : "");
-	snprintf(port, sizeof(port), "%d", c->app_port);
+	return BUILD_OK;
+}
 
-	if (strcmp(sdk, "static") == 0) {
-		const char *index = app_file != NULL ? app_file : "index.html";
-		const char *slash = strrchr(index, '/');
+/* static: the page to serve, and the directory it is in. */
+static build_stage_result
+decide_static(const char *dir, app_config *c, const char *app_file, char *err, size_t errlen)
+{
+	const char *index = app_file != NULL ? app_file : "index.html";
+	const char *slash = strrchr(index, '/');
 
-		/* With an app_build_command the file may only exist after the build, which
-		 * checks again (builder_config_check_static). */
-		if (!release_has(dir, index, 0) && card_string(c->card, "app_build_command") == NULL) {
-			snprintf(err, errlen, "app file %s not found in the repository%s", index,
-			    app_file != NULL ? " (key: app_file)" : "");
-			r = BUILD_NO_APP_FILE;
-			goto cleanup;
-		}
-		if (slash != NULL)
-			snprintf(c->static_dir, sizeof(c->static_dir), "%.*s", (int)(slash - index), index);
-		goto cleanup;
+	/* With an app_build_command the file may only exist after the build, which
+	 * checks again (builder_config_check_static). */
+	if (!release_has(dir, index, 0) && card_string(c->card, "app_build_command") == NULL) {
+		snprintf(err, errlen, "app file %s not found in the repository%s", index,
+		    app_file != NULL ? " (key: app_file)" : "");
+		return BUILD_NO_APP_FILE;
 	}
-	if (web != NULL) {
-		c->run_argv = json_pack("[s, s, s]", "/bin/sh", "-c", web);
-		goto cleanup;
+	if (slash != NULL)
+		snprintf(c->static_dir, sizeof(c->static_dir), "%.*s", (int)(slash - index), index);
+	return BUILD_OK;
+}
+
+/* node: package.json's "start" script, else app_file, index.js or server.js. */
+static build_stage_result
+decide_node(const char *dir, app_config *c, const char *app_file, char *err, size_t errlen)
+{
+	int start = release_has(dir, "package.json", 0) ? package_has_start(dir, err, errlen) : 0;
+
+	if (start < 0)
+		return BUILD_CONFIG_ERROR;
+	if (start && app_file == NULL) {
+		c->run_argv = json_pack("[s, s]", "npm", "start");
+		return BUILD_OK;
 	}
-	if (strcmp(sdk, "node") == 0) {
-		start = release_has(dir, "package.json", 0) ? package_has_start(dir, err, errlen) : 0;
-		if (start < 0) {
-			r = BUILD_CONFIG_ERROR;
-			goto cleanup;
-		}
-		if (start && app_file == NULL) {
-			c->run_argv = json_pack("[s, s]", "npm", "start");
-			goto cleanup;
-		}
-		if (app_file == NULL)
-			app_file = release_has(dir, "index.js", 0) ? "index.js" :
-			    release_has(dir, "server.js", 0) ? "server.js" : NULL;
-		if (app_file == NULL || !release_has(dir, app_file, 0)) {
-			snprintf(err, errlen, "app file %s not found in the repository%s",
-			    app_file != NULL ? app_file : "index.js (or server.js, or a \"start\" script "
-			    "in package.json)", app_file != NULL ? " (key: app_file)" : "");
-			r = BUILD_NO_APP_FILE;
-			goto cleanup;
-		}
-		c->run_argv = json_pack("[s, s]", "node", app_file);
-		goto cleanup;
+	if (app_file == NULL)
+		app_file = release_has(dir, "index.js", 0) ? "index.js" :
+		    release_has(dir, "server.js", 0) ? "server.js" : NULL;
+	if (app_file == NULL || !release_has(dir, app_file, 0)) {
+		snprintf(err, errlen, "app file %s not found in the repository%s",
+		    app_file != NULL ? app_file : "index.js (or server.js, or a \"start\" script "
+		    "in package.json)", app_file != NULL ? " (key: app_file)" : "");
+		return BUILD_NO_APP_FILE;
 	}
-	/* python, gradio, streamlit */
+	c->run_argv = json_pack("[s, s]", "node", app_file);
+	return BUILD_OK;
+}
+
+/* python, gradio, streamlit: app_file (app.py) with the release's venv when it
+ * has a requirements.txt. */
+static build_stage_result
+decide_python(const char *dir, app_config *c, const char *app_file, char *err, size_t errlen)
+{
+	const char *python = release_has(dir, "requirements.txt", 0) ? APP_DIR "/.venv/bin/python" :
+	    "python3";
+	char port[16];
+
 	if (app_file == NULL)
 		app_file = "app.py";
 	if (!release_has(dir, app_file, 0)) {
 		snprintf(err, errlen, "app file %s not found in the repository%s", app_file,
 		    card_string(c->card, "app_file") != NULL ? " (key: app_file)" : "");
-		r = BUILD_NO_APP_FILE;
-		goto cleanup;
+		return BUILD_NO_APP_FILE;
 	}
-	if (strcmp(sdk, "streamlit") == 0)
+	snprintf(port, sizeof(port), "%d", c->app_port);
+	if (strcmp(c->sdk, "streamlit") == 0)
 		c->run_argv = json_pack("[s, s, s, s, s, s, s, s, s]", python, "-m", "streamlit",
 		    "run", app_file, "--server.port", port, "--server.address", "0.0.0.0");
 	else
 		c->run_argv = json_pack("[s, s]", python, app_file);
-cleanup:
+	return BUILD_OK;
+}
+
+static build_stage_result
+config_decide(const char *dir, app_config *c, char *err, size_t errlen)
+{
+	const char *sdk = card_string(c->card, "sdk"), *app_file = card_string(c->card, "app_file");
+	int procfile_err;
+	char *web = procfile_web(dir, &procfile_err);
+	build_stage_result r;
+
+	if (procfile_err != 0) {
+		snprintf(err, errlen, "Procfile cannot be read: %s", fs_read_error(procfile_err));
+		r = BUILD_CONFIG_ERROR;
+		goto done;
+	}
+	if (sdk == NULL)
+		sdk = sdk_detect(dir, web);
+	if ((r = sdk_check(sdk, err, errlen)) != BUILD_OK)
+		goto done;
+	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk);
+	if (strcmp(sdk, "static") == 0)
+		r = decide_static(dir, c, app_file, err, errlen);
+	else if (web != NULL)
+		c->run_argv = json_pack("[s, s, s]", "/bin/sh", "-c", web);
+	else if (strcmp(sdk, "node") == 0)
+		r = decide_node(dir, c, app_file, err, errlen);
+	else
+		r = decide_python(dir, c, app_file, err, errlen);
+done:
 	free(web);
 	return r;
 }

@@ -20,17 +20,16 @@
 #include <fcntl.h>
 #include <git2.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#define STREAM_MIN (1 << 20)
+#include "common/child.h"
+#include "common/util.h"
 
-extern char **environ;
+#define STREAM_MIN (1 << 20)
 
 typedef struct export_ctx {
 	git_repository *repo;
@@ -66,88 +65,38 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Marks the child as the OOM killer's choice before the daemon (which it would
- * otherwise inherit, daemon.c). Best effort: it may be gone already. */
-static void
-child_unprotect(pid_t pid)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-		return;
-	if (write(fd, "300", 3) != 3) {
-		/* exited already */
-	}
-	close(fd);
-}
-
 /* `git cat-file blob OID` with its output going to fd; size is what the object's
  * header says, checked against what arrived. Replace refs are ignored: a push
  * may carry refs/replace/ and the release must be the tree's own blob. */
 static int
 stream_blob(export_ctx *ctx, const git_oid *oid, int fd, uint64_t size, const char *path)
 {
-	char hex[GIT_OID_HEXSZ + 1], *gitdir = NULL, errbuf[256];
-	char *argv[] = { "git", "--no-replace-objects", NULL, "cat-file", "blob", hex, NULL };
-	posix_spawn_file_actions_t fa;
-	int errp[2], status = 0, r;
-	size_t elen = 0;
-	ssize_t n;
-	pid_t pid;
+	char hex[GIT_OID_HEXSZ + 1], *gitdir = xasprintf("--git-dir=%s", ctx->repo_path);
+	char *argv[] = { "git", "--no-replace-objects", gitdir, "cat-file", "blob", hex, NULL };
+	char why[256];
+	child_spec spec;
+	child_tail tail = { .len = 0 };
 	struct stat st;
+	int r;
 
 	git_oid_tostr(hex, sizeof(hex), oid);
-	if (pipe2(errp, O_CLOEXEC) != 0) {
-		snprintf(ctx->err, ctx->errlen, "%s: pipe: %s", path, strerror(errno));
-		return -1;
-	}
-	gitdir = malloc(strlen(ctx->repo_path) + 16);
-	if (gitdir == NULL) {
-		close(errp[0]);
-		close(errp[1]);
-		snprintf(ctx->err, ctx->errlen, "%s: out of memory", path);
-		return -1;
-	}
-	sprintf(gitdir, "--git-dir=%s", ctx->repo_path);
-	argv[2] = gitdir;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	r = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	child_spec_init(&spec);
+	spec.argv = argv;
+	spec.out = fd;
+	spec.err = CHILD_CAPTURE; /* git's complaint, if any */
+	/* the OOM killer's choice before the daemon, whose setting it would inherit */
+	spec.oom_score_adj = 300;
+	r = child_run(&spec, &tail);
 	free(gitdir);
-	close(errp[1]);
-	if (r != 0) {
-		close(errp[0]);
-		snprintf(ctx->err, ctx->errlen, "%s: cannot run git: %s", path, strerror(r));
+	if (r < 0) {
+		snprintf(ctx->err, ctx->errlen, "%s: cannot run git: %s", path, strerror(-r));
 		return -1;
 	}
-	child_unprotect(pid);
-	/* git's complaint, if any (the first bytes are enough); read to EOF so the
-	 * child never blocks on a full pipe */
-	for (;;) {
-		char junk[256];
-
-		n = read(errp[0], elen < sizeof(errbuf) - 1 ? errbuf + elen : junk,
-		    elen < sizeof(errbuf) - 1 ? sizeof(errbuf) - 1 - elen : sizeof(junk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (elen < sizeof(errbuf) - 1)
-			elen += (size_t)n;
-	}
-	errbuf[elen] = '\0';
-	close(errp[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		errbuf[strcspn(errbuf, "\n")] = '\0';
-		snprintf(ctx->err, ctx->errlen, "%s: git cat-file failed (status %d)%s%s", path, status,
-		    errbuf[0] != '\0' ? ": " : "", errbuf);
+	if (r != 0) {
+		child_tail_lines(&tail, 1000, why, sizeof(why));
+		why[strcspn(why, "\n")] = '\0';
+		snprintf(ctx->err, ctx->errlen, "%s: git cat-file failed (status %d)%s%s", path, r,
+		    why[0] != '\0' ? ": " : "", why);
 		return -1;
 	}
 	if (fstat(fd, &st) != 0)
@@ -195,17 +144,17 @@ export_blob(export_ctx *ctx, const git_tree_entry *entry, const char *path)
 		    symlink(target, path) != 0) {
 			snprintf(ctx->err, ctx->errlen, "%s: symlink: %s", path, strerror(errno));
 			free(target);
-			goto cleanup;
+			goto done;
 		}
 		free(target);
 		r = 0;
-		goto cleanup;
+		goto done;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
 	if (fd < 0) {
 		snprintf(ctx->err, ctx->errlen, "%s: %s", path, strerror(errno));
-		goto cleanup;
+		goto done;
 	}
 	if (data == NULL) {
 		r = stream_blob(ctx, oid, fd, size, path);
@@ -220,7 +169,7 @@ export_blob(export_ctx *ctx, const git_tree_entry *entry, const char *path)
 	if (r != 0 && ctx->err[0] == '\0')
 		snprintf(ctx->err, ctx->errlen, "%s: %s", path, strerror(-r));
 	r = r == 0 ? 0 : -1;
-cleanup:
+done:
 	git_blob_free(blob);
 	return r;
 }
@@ -235,36 +184,36 @@ export_entry(const char *root, const git_tree_entry *entry, void *payload)
 
 	if (!name_safe(name)) {
 		snprintf(ctx->err, ctx->errlen, "refusing unsafe path name \"%s%s\"", root, name);
-		goto failed;
+		goto fail;
 	}
 	n = snprintf(path, sizeof(path), "%s/%s%s", ctx->dest, root, name);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		snprintf(ctx->err, ctx->errlen, "path too long: %s%s", root, name);
-		goto failed;
+		goto fail;
 	}
 	switch (git_tree_entry_type(entry)) {
 	case GIT_OBJECT_TREE:
 		if (mkdir(path, 0755) != 0) {
 			snprintf(ctx->err, ctx->errlen, "%s%s: %s", root, name, strerror(errno));
-			goto failed;
+			goto fail;
 		}
 		return 0;
 	case GIT_OBJECT_BLOB:
 		if (export_blob(ctx, entry, path) != 0)
-			goto failed;
+			goto fail;
 		return 0;
 	case GIT_OBJECT_COMMIT:
 		/* A submodule: its commit is in another repository, so leave an empty
 		 * directory, as `git clone` without --recursive does. */
 		if (mkdir(path, 0755) != 0) {
 			snprintf(ctx->err, ctx->errlen, "%s%s: %s", root, name, strerror(errno));
-			goto failed;
+			goto fail;
 		}
 		return 1; /* nothing to walk into */
 	default:
 		return 0;
 	}
-failed:
+fail:
 	ctx->failed = 1;
 	return -1;
 }
@@ -283,28 +232,28 @@ builder_export_commit(const char *repo_path, const char *sha, const char *dest,
 	err[0] = '\0';
 	if (git_repository_open_bare(&ctx.repo, repo_path) != 0) {
 		snprintf(err, errlen, "cannot open repository: %s", git_error_last()->message);
-		goto cleanup;
+		goto done;
 	}
 	if (git_repository_odb(&ctx.odb, ctx.repo) != 0) {
 		snprintf(err, errlen, "cannot open the object database: %s", git_error_last()->message);
-		goto cleanup;
+		goto done;
 	}
 	if (git_oid_fromstr(&oid, sha) != 0 || git_commit_lookup(&commit, ctx.repo, &oid) != 0) {
 		snprintf(err, errlen, "commit %s not found", sha);
-		goto cleanup;
+		goto done;
 	}
 	if (git_commit_tree(&tree, commit) != 0) {
 		snprintf(err, errlen, "commit %s has no tree", sha);
-		goto cleanup;
+		goto done;
 	}
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, export_entry, &ctx) != 0 || ctx.failed) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "walking tree: %s", git_error_last() != NULL ?
 			    git_error_last()->message : "failed");
-		goto cleanup;
+		goto done;
 	}
 	r = 0;
-cleanup:
+done:
 	git_tree_free(tree);
 	git_commit_free(commit);
 	git_odb_free(ctx.odb);

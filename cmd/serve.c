@@ -286,14 +286,8 @@ podium_serve(const podium_options *opt)
 	ticket_init();
 	if (secrets_init(p.data_dir) != 0)
 		return -1;
-	{
-		char *conf = xasprintf("%s/config.yaml", p.data_dir), err[512];
-
-		r = flavors_load(conf, err, sizeof(err));
-		free(conf);
-		if (r != 0)
-			return error("config: %s", err);
-	}
+	if ((r = flavors_load(p.config, cfgerr, sizeof(cfgerr))) != 0)
+		return error("config: %s", cfgerr);
 
 	if (start_proxy(&p) != 0)
 		return -1;

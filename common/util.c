@@ -237,6 +237,47 @@ fs_read_file(const char *path, char **out, size_t *len, size_t max)
 	return fd_read_all(fd, out, len, max);
 }
 
+ssize_t
+fs_read_text(const char *path, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+	int fd, e;
+
+	if (len == 0)
+		return -EINVAL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) != 0) {
+		if (n > 0) {
+			got += (size_t)n;
+		} else if (errno != EINTR) {
+			e = errno;
+			close(fd);
+			return -e;
+		}
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+int
+fs_write_text(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	n = write(fd, s, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
+}
+
 int
 fs_open_beneath(int dirfd, const char *rel, int flags)
 {
@@ -296,7 +337,7 @@ fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		r = -errno;
-		goto cleanup;
+		goto done;
 	}
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
@@ -317,7 +358,7 @@ fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 		r = -errno;
 	if (r != 0)
 		unlink(tmp);
-cleanup:
+done:
 	free(tmp);
 	return r;
 }

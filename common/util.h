@@ -31,6 +31,12 @@ int fs_read_file_beneath(const char *dir, const char *name, char **out, size_t *
 const char *fs_read_error(int e);
 /* Writes via a temporary file and rename(2). */
 int fs_write_file(const char *path, const void *data, size_t len, mode_t mode);
+/* A small file of the kernel's (procfs, sysfs, cgroupfs) into buf, read to its end
+ * or until buf is full, NUL-terminated: its length, or -errno. */
+ssize_t fs_read_text(const char *path, char *buf, size_t len);
+/* s written to an existing file (a kernel knob: neither created nor truncated) in
+ * one write: 0 or -errno. */
+int fs_write_text(const char *path, const char *s);
 /* chown -R without following symlinks. */
 int fs_chown_r(const char *path, uid_t uid, gid_t gid);
 

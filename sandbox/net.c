@@ -16,34 +16,35 @@
 
 #include "sandbox/sandbox.h"
 
-int sandbox_net_create(int *ns_fd)
+int
+sandbox_net_create(int *ns_fd)
 {
-  struct ifreq ifr;
-  int fd, rc = 0;
+	struct ifreq ifr;
+	int fd, rc = 0;
 
-  *ns_fd = -1;
-  if (unshare(CLONE_NEWNET) != 0)
-    return -errno;
-  fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -errno;
-  memset(&ifr, 0, sizeof(ifr));
-  strcpy(ifr.ifr_name, "lo");
-  if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
-    rc = -errno;
-    goto cleanup;
-  }
-  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
-    rc = -errno;
-    goto cleanup;
-  }
-  /* The socket's namespace, i.e. the new one (O_CLOEXEC is implied). */
-  *ns_fd = ioctl(fd, SIOCGSKNS);
-  if (*ns_fd < 0)
-    rc = -errno;
+	*ns_fd = -1;
+	if (unshare(CLONE_NEWNET) != 0)
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+		rc = -errno;
+		goto done;
+	}
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
+		rc = -errno;
+		goto done;
+	}
+	/* The socket's namespace, i.e. the new one (O_CLOEXEC is implied). */
+	*ns_fd = ioctl(fd, SIOCGSKNS);
+	if (*ns_fd < 0)
+		rc = -errno;
 
-cleanup:
-  close(fd);
-  return rc;
+done:
+	close(fd);
+	return rc;
 }

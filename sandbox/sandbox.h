@@ -26,59 +26,63 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SANDBOX_EXIT_SETUP    125
-#define SANDBOX_EXIT_NOEXEC   126
+#define SANDBOX_EXIT_SETUP 125
+#define SANDBOX_EXIT_NOEXEC 126
 #define SANDBOX_EXIT_NOTFOUND 127
 
 enum sandbox_mount_kind {
-  SANDBOX_MOUNT_RO_BIND,
-  SANDBOX_MOUNT_BIND,
-  SANDBOX_MOUNT_TMPFS,
-  SANDBOX_MOUNT_OVERLAY,
+	SANDBOX_MOUNT_RO_BIND,
+	SANDBOX_MOUNT_BIND,
+	SANDBOX_MOUNT_TMPFS,
+	SANDBOX_MOUNT_OVERLAY,
 };
 
 struct sandbox_mount {
-  enum sandbox_mount_kind kind;
-  const char *src;  /* NULL for tmpfs; borrowed from argv */
-  const char *dst;  /* absolute path inside the sandbox */
+	enum sandbox_mount_kind kind;
+	const char *src; /* NULL for tmpfs; borrowed from argv */
+	const char *dst; /* absolute path inside the sandbox */
 };
 
 #include <net/if.h>
 #include <netinet/in.h>
 
-enum sandbox_net { SANDBOX_NET_NONE, SANDBOX_NET_HOST, SANDBOX_NET_VETH };
+enum sandbox_net {
+	SANDBOX_NET_NONE,
+	SANDBOX_NET_HOST,
+	SANDBOX_NET_VETH
+};
 
 /* Everything parsed from the command line.  Strings are borrowed from argv;
  * the arrays are owned and freed by sandbox_config_release(). */
 struct sandbox_config {
-  struct sandbox_mount *mounts;
-  size_t nmounts;
-  char **env;        /* NAME=VALUE, NULL-terminated, built by main.c */
-  size_t nenv;
-  char *const *argv; /* command, NULL-terminated */
+	struct sandbox_mount *mounts;
+	size_t nmounts;
+	char **env; /* NAME=VALUE, NULL-terminated, built by main.c */
+	size_t nenv;
+	char *const *argv; /* command, NULL-terminated */
 
-  const char *chdir;
-  const char *hostname;
-  uid_t uid, host_uid;
-  gid_t gid, host_gid;
-  bool host_uid_set, host_gid_set;
-  enum sandbox_net net;
-  char net_bridge[IFNAMSIZ];     /* SANDBOX_NET_VETH: see veth.c */
-  struct in_addr net_gateway;
-  int net_prefix;
+	const char *chdir;
+	const char *hostname;
+	uid_t uid, host_uid;
+	gid_t gid, host_gid;
+	bool host_uid_set, host_gid_set;
+	enum sandbox_net net;
+	char net_bridge[IFNAMSIZ]; /* SANDBOX_NET_VETH: see veth.c */
+	struct in_addr net_gateway;
+	int net_prefix;
 
-  uint64_t memory;   /* bytes, 0 = unlimited */
-  uint64_t pids;     /* 0 = unlimited */
-  double cpus;       /* 0 = unlimited */
-  uint64_t nofile;   /* 0 = inherit */
-  uint64_t fsize;    /* 0 = inherit */
-  uint64_t tmpfs_size; /* 0 = the kernel's default (half of RAM) for each tmpfs */
-  bool fsize_set;
-  double timeout;    /* seconds, 0 = none */
-  bool seccomp;
+	uint64_t memory;     /* bytes, 0 = unlimited */
+	uint64_t pids;       /* 0 = unlimited */
+	double cpus;         /* 0 = unlimited */
+	uint64_t nofile;     /* 0 = inherit */
+	uint64_t fsize;      /* 0 = inherit */
+	uint64_t tmpfs_size; /* 0 = the kernel's default (half of RAM) for each tmpfs */
+	bool fsize_set;
+	double timeout; /* seconds, 0 = none */
+	bool seccomp;
 
-  int status_fd;     /* -1 = none */
-  int info_fd;       /* -1 = none */
+	int status_fd; /* -1 = none */
+	int info_fd;   /* -1 = none */
 };
 
 void sandbox_config_init(struct sandbox_config *cfg);
@@ -86,16 +90,16 @@ void sandbox_config_release(struct sandbox_config *cfg);
 
 /* Messages from inside the box to the launcher. */
 enum sandbox_msg_type {
-  SANDBOX_MSG_READY = 1, /* filesystem and namespaces done, command forked */
-  SANDBOX_MSG_ERROR,     /* setup failed: step + errno */
-  SANDBOX_MSG_EXIT,      /* the command ended: wait status + seccomp name */
+	SANDBOX_MSG_READY = 1, /* filesystem and namespaces done, command forked */
+	SANDBOX_MSG_ERROR,     /* setup failed: step + errno */
+	SANDBOX_MSG_EXIT,      /* the command ended: wait status + seccomp name */
 };
 
 struct sandbox_msg {
-  int type;
-  int err;               /* errno for SANDBOX_MSG_ERROR */
-  int wstatus;           /* for SANDBOX_MSG_EXIT */
-  char text[96];         /* failing step, or the offending syscall's name */
+	int type;
+	int err;       /* errno for SANDBOX_MSG_ERROR */
+	int wstatus;   /* for SANDBOX_MSG_EXIT */
+	char text[96]; /* failing step, or the offending syscall's name */
 };
 
 /* Launcher side. */
@@ -150,8 +154,8 @@ int sandbox_seccomp_notify_handle(int fd, char *name, size_t namelen);
 
 /* cgroup.c */
 struct sandbox_cgroup {
-  int version;          /* 0 = none, 1, 2 */
-  char *paths[3];       /* v1: memory, pids, cpu dirs; v2: paths[0] only */
+	int version;    /* 0 = none, 1, 2 */
+	char *paths[3]; /* v1: memory, pids, cpu dirs; v2: paths[0] only */
 };
 int sandbox_cgroup_create(struct sandbox_cgroup *cg, const struct sandbox_config *cfg);
 int sandbox_cgroup_attach(const struct sandbox_cgroup *cg, pid_t pid);

@@ -1,16 +1,16 @@
-/* flavors.c — hardware flavors from the daemon's YAML config; see flavors.h. */
+/* flavors.c — hardware flavors and storage tiers from the daemon's configuration
+ * (DATA/config.yaml, read once at start); see flavors.h. */
 #include "orchestrator/host/flavors.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <yaml.h>
 
+#include "common/config.h"
 #include "common/log.h"
-#include "common/util.h"
+#include "common/yaml.h"
 
 #define MAX_FLAVORS 32
 #define GIB (1024ull * 1024 * 1024)
@@ -90,16 +90,16 @@ flavor_names(void)
 	return buf;
 }
 
-/* ---- YAML ---- */
+/* ---- the configuration's hardware: and storage: keys ---- */
 
 typedef struct parse {
-	yaml_document_t *doc;
 	char *err;
 	size_t errlen;
 } parse;
 
+/* err = "hardware config, line N: ...", N where v is in DATA/config.yaml. */
 static int __attribute__((format(printf, 3, 4)))
-fail(parse *p, const yaml_node_t *n, const char *fmt, ...)
+fail(parse *p, const json_t *v, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -107,132 +107,100 @@ fail(parse *p, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "hardware config, line %lu: %s",
-	    n != NULL ? (unsigned long)n->start_mark.line + 1 : 0ul, msg);
+	snprintf(p->err, p->errlen, "hardware config, line %zu: %s", config_line(v), msg);
 	return -EINVAL;
 }
 
-static const char *
-scalar(const yaml_node_t *n)
-{
-	return n != NULL && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-/* The value of key in a mapping node, or NULL. */
-static yaml_node_t *
-map_get(parse *p, const yaml_node_t *map, const char *key)
-{
-	if (map == NULL || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
-		const char *k = scalar(yaml_document_get_node(p->doc, pr->key));
-
-		if (k != NULL && strcmp(k, key) == 0)
-			return yaml_document_get_node(p->doc, pr->value);
-	}
-	return NULL;
-}
-
 static int
-parse_memory(const char *s, uint64_t *out)
+name_ok(const char *name, size_t max)
 {
-	static const struct { const char *suffix; uint64_t mul; } units[] = {
-		{ "", 1 }, { "K", 1000 }, { "M", 1000000 }, { "G", 1000000000 },
-		{ "Ki", 1024 }, { "Mi", 1024 * 1024 }, { "Gi", GIB },
-		{ "T", 1000000000000ull }, { "Ti", 1024 * GIB },
-	};
-	char *end;
-	double v;
-
-	if (s == NULL)
-		return -1;
-	v = strtod(s, &end);
-	if (end == s || v <= 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix) == 0) {
-			*out = (uint64_t)(v * (double)units[i].mul);
-			return *out >= (4u << 20) ? 0 : -1; /* below 4 MiB nothing starts */
-		}
-	}
-	return -1;
+	return name[0] != '\0' && strlen(name) < max &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == strlen(name);
 }
 
 /* {cpu, memory, pids, admin_only} into f (its name already set). */
 static int
-parse_limits(parse *p, const yaml_node_t *n, flavor *f)
+parse_limits(parse *p, const json_t *n, flavor *f)
 {
-	const char *cpu, *mem, *pids, *admin;
-	char *end;
+	const json_t *admin, *v;
+	const char *k;
+	uint64_t pids;
 
-	if (n == NULL || n->type != YAML_MAPPING_NODE)
+	if (!json_is_object(n))
 		return fail(p, n, "%s: expected a mapping with cpu, memory, pids", f->name);
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		const char *k = scalar(yaml_document_get_node(p->doc, pr->key));
-
-		if (k == NULL || (strcmp(k, "cpu") != 0 && strcmp(k, "memory") != 0 &&
-		    strcmp(k, "pids") != 0 && strcmp(k, "admin_only") != 0))
-			return fail(p, yaml_document_get_node(p->doc, pr->key),
-			    "%s: unknown key %s (cpu, memory, pids, admin_only)", f->name, k ? k : "?");
+	json_object_foreach((json_t *)n, k, v) {
+		if (strcmp(k, "cpu") != 0 && strcmp(k, "memory") != 0 && strcmp(k, "pids") != 0 &&
+		    strcmp(k, "admin_only") != 0)
+			return fail(p, v, "%s: unknown key %s (cpu, memory, pids, admin_only)",
+			    f->name, k);
 	}
-	cpu = scalar(map_get(p, n, "cpu"));
-	mem = scalar(map_get(p, n, "memory"));
-	pids = scalar(map_get(p, n, "pids"));
-	admin = scalar(map_get(p, n, "admin_only"));
-	if (cpu == NULL || (f->cpus = strtod(cpu, &end)) <= 0 || *end != '\0' || f->cpus > 1024)
+	if (yaml_number(json_object_get(n, "cpu"), &f->cpus) != 0 || f->cpus <= 0 ||
+	    f->cpus > 1024)
 		return fail(p, n, "%s: cpu must be a number above 0", f->name);
-	if (parse_memory(mem, &f->memory_bytes) != 0)
-		return fail(p, n, "%s: memory must be a size of at least 4Mi (e.g. 512Mi, 2Gi)", f->name);
-	if (pids == NULL || (f->pids = (unsigned)strtoul(pids, &end, 10)) < 8 || *end != '\0')
+	/* below 4 MiB nothing starts */
+	if (yaml_size(json_object_get(n, "memory"), &f->memory_bytes) != 0 ||
+	    f->memory_bytes < (4u << 20))
+		return fail(p, n, "%s: memory must be a size of at least 4Mi (e.g. 512Mi, 2Gi)",
+		    f->name);
+	if (yaml_uint(json_object_get(n, "pids"), &pids) != 0 || pids < 8 || pids > UINT_MAX)
 		return fail(p, n, "%s: pids must be a whole number of at least 8", f->name);
-	f->admin_only = admin != NULL && (strcasecmp(admin, "true") == 0 || strcasecmp(admin, "yes") == 0);
-	if (admin != NULL && !f->admin_only && strcasecmp(admin, "false") != 0 && strcasecmp(admin, "no") != 0)
+	f->pids = (unsigned)pids;
+	f->admin_only = 0;
+	if ((admin = json_object_get(n, "admin_only")) != NULL && yaml_bool(admin, &f->admin_only) != 0)
 		return fail(p, n, "%s: admin_only must be true or false", f->name);
 	return 0;
 }
 
-static int
-parse_hardware(parse *p, const yaml_node_t *hw, flavor *fl, size_t *nfl, size_t *def, flavor *build)
+/* The index of the entry named by a default: key in names (n of them, each stride
+ * bytes apart), 0 without one, -1 when it names none. */
+static long
+default_index(const json_t *dflt, const char *names, size_t n, size_t stride)
 {
-	yaml_node_t *list = map_get(p, hw, "flavors"), *b = map_get(p, hw, "build");
-	const char *dname = scalar(map_get(p, hw, "default"));
+	const char *want = json_string_value(dflt);
+	size_t i;
+
+	if (want == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(names + i * stride, want) == 0)
+			return (long)i;
+	return -1;
+}
+
+static int
+parse_hardware(parse *p, const json_t *hw, flavor *fl, size_t *nfl, size_t *def, flavor *build)
+{
+	const json_t *list, *b, *dflt, *v;
+	const char *name;
+	long i;
 	int r;
 
-	if (hw->type != YAML_MAPPING_NODE)
+	if (!json_is_object(hw))
 		return fail(p, hw, "hardware: expected a mapping (default, build, flavors)");
+	list = json_object_get(hw, "flavors");
+	b = json_object_get(hw, "build");
+	dflt = json_object_get(hw, "default");
 	if (list != NULL) {
-		if (list->type != YAML_MAPPING_NODE)
+		if (!json_is_object(list))
 			return fail(p, list, "flavors: expected a mapping of name to limits");
 		*nfl = 0;
-		for (yaml_node_pair_t *pr = list->data.mapping.pairs.start; pr < list->data.mapping.pairs.top;
-		    pr++) {
-			yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
-			const char *name = scalar(kn);
-
+		json_object_foreach((json_t *)list, name, v) {
 			if (*nfl >= MAX_FLAVORS)
-				return fail(p, kn, "more than %d flavors", MAX_FLAVORS);
-			if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof(fl[0].name) ||
-			    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name))
-				return fail(p, kn, "flavor names are 1-63 of a-z 0-9 - _ .");
+				return fail(p, v, "more than %d flavors", MAX_FLAVORS);
+			if (!name_ok(name, sizeof(fl[0].name)))
+				return fail(p, v, "flavor names are 1-63 of a-z 0-9 - _ .");
 			memset(&fl[*nfl], 0, sizeof(fl[0]));
 			snprintf(fl[*nfl].name, sizeof(fl[0].name), "%s", name);
-			if ((r = parse_limits(p, yaml_document_get_node(p->doc, pr->value), &fl[*nfl])) != 0)
+			if ((r = parse_limits(p, v, &fl[*nfl])) != 0)
 				return r;
 			(*nfl)++;
 		}
 		if (*nfl == 0)
 			return fail(p, list, "flavors: at least one is needed");
 	}
-	*def = 0;
-	if (dname != NULL) {
-		size_t i;
-
-		for (i = 0; i < *nfl && strcmp(fl[i].name, dname) != 0; i++)
-			;
-		if (i == *nfl)
-			return fail(p, map_get(p, hw, "default"), "default: no flavor named %s", dname);
-		*def = i;
-	}
+	if ((i = default_index(dflt, fl[0].name, *nfl, sizeof(fl[0]))) < 0)
+		return fail(p, dflt, "default: no flavor named %s", json_string_value(dflt));
+	*def = (size_t)i;
 	if (b != NULL && (r = parse_limits(p, b, build)) != 0)
 		return r;
 	return 0;
@@ -240,99 +208,65 @@ parse_hardware(parse *p, const yaml_node_t *hw, flavor *fl, size_t *nfl, size_t 
 
 /* storage: {default, tiers: {name: size}} */
 static int
-parse_storage(parse *p, const yaml_node_t *st, storage_tier *tl, size_t *ntl, size_t *def)
+parse_storage(parse *p, const json_t *st, storage_tier *tl, size_t *ntl, size_t *def)
 {
-	yaml_node_t *list = map_get(p, st, "tiers");
-	const char *dname = scalar(map_get(p, st, "default"));
+	const json_t *list, *dflt, *v;
+	const char *name;
+	long i;
 
-	if (st->type != YAML_MAPPING_NODE)
+	if (!json_is_object(st))
 		return fail(p, st, "storage: expected a mapping (default, tiers)");
+	list = json_object_get(st, "tiers");
+	dflt = json_object_get(st, "default");
 	if (list != NULL) {
-		if (list->type != YAML_MAPPING_NODE)
+		if (!json_is_object(list))
 			return fail(p, list, "tiers: expected a mapping of name to size");
 		*ntl = 0;
-		for (yaml_node_pair_t *pr = list->data.mapping.pairs.start; pr < list->data.mapping.pairs.top;
-		    pr++) {
-			yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
-			const char *name = scalar(kn);
-
+		json_object_foreach((json_t *)list, name, v) {
 			if (*ntl >= MAX_TIERS)
-				return fail(p, kn, "more than %d storage tiers", MAX_TIERS);
-			if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof(tl[0].name) ||
-			    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name))
-				return fail(p, kn, "tier names are 1-63 of a-z 0-9 - _ .");
+				return fail(p, v, "more than %d storage tiers", MAX_TIERS);
+			if (!name_ok(name, sizeof(tl[0].name)))
+				return fail(p, v, "tier names are 1-63 of a-z 0-9 - _ .");
 			snprintf(tl[*ntl].name, sizeof(tl[0].name), "%s", name);
 			/* ext4 needs a few MiB for itself */
-			if (parse_memory(scalar(yaml_document_get_node(p->doc, pr->value)),
-			    &tl[*ntl].bytes) != 0 || tl[*ntl].bytes < (16u << 20))
-				return fail(p, kn, "%s: size must be at least 16Mi (e.g. 1Gi)", name);
+			if (yaml_size(v, &tl[*ntl].bytes) != 0 || tl[*ntl].bytes < (16u << 20))
+				return fail(p, v, "%s: size must be at least 16Mi (e.g. 1Gi)", name);
 			(*ntl)++;
 		}
 		if (*ntl == 0)
 			return fail(p, list, "tiers: at least one is needed");
 	}
-	*def = 0;
-	if (dname != NULL) {
-		size_t i;
-
-		for (i = 0; i < *ntl && strcmp(tl[i].name, dname) != 0; i++)
-			;
-		if (i == *ntl)
-			return fail(p, map_get(p, st, "default"), "default: no storage tier named %s", dname);
-		*def = i;
-	}
+	if ((i = default_index(dflt, tl[0].name, *ntl, sizeof(tl[0]))) < 0)
+		return fail(p, dflt, "default: no storage tier named %s", json_string_value(dflt));
+	*def = (size_t)i;
 	return 0;
 }
 
 int
-flavors_load(const char *path, char *err, size_t errlen)
+flavors_load(const json_t *config, char *err, size_t errlen)
 {
 	flavor fl[MAX_FLAVORS], build = build_limits;
 	storage_tier tl[MAX_TIERS];
 	size_t nfl = nflavors, def = default_flavor, ntl = ntiers, tdef = default_tier;
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root, *hw, *st;
-	parse p = { &doc, err, errlen };
-	FILE *f = fopen(path, "rb");
+	const json_t *hw = config_get(config, "hardware"), *st = config_get(config, "storage");
+	parse p = { err, errlen };
 	int r = 0;
 
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
 	memcpy(fl, flavors, sizeof(fl));
 	memcpy(tl, tiers, sizeof(tl));
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s, line %lu: %s", path, (unsigned long)parser.problem_mark.line + 1,
-		    parser.problem != NULL ? parser.problem : "invalid YAML");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return -EINVAL;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (root != NULL && root->type != YAML_MAPPING_NODE)
-		r = fail(&p, root, "the config file must be a mapping");
-	else if ((hw = map_get(&p, root, "hardware")) != NULL)
+	if (hw != NULL)
 		r = parse_hardware(&p, hw, fl, &nfl, &def, &build);
-	if (r == 0 && root != NULL && (st = map_get(&p, root, "storage")) != NULL)
+	if (r == 0 && st != NULL)
 		r = parse_storage(&p, st, tl, &ntl, &tdef);
-	if (r == 0) {
-		memcpy(tiers, tl, sizeof(tl));
-		ntiers = ntl;
-		default_tier = tdef;
-		memcpy(flavors, fl, sizeof(fl));
-		nflavors = nfl;
-		default_flavor = def;
-		build_limits = build;
-		log_info("hardware flavors: %s (default %s)", flavor_names(), flavors[def].name);
-	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
-	return r;
+	if (r != 0)
+		return r;
+	memcpy(tiers, tl, sizeof(tl));
+	ntiers = ntl;
+	default_tier = tdef;
+	memcpy(flavors, fl, sizeof(fl));
+	nflavors = nfl;
+	default_flavor = def;
+	build_limits = build;
+	log_info("hardware flavors: %s (default %s)", flavor_names(), flavors[def].name);
+	return 0;
 }

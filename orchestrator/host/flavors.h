@@ -17,6 +17,7 @@
 #ifndef PODIUM_FLAVORS_H
 #define PODIUM_FLAVORS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,10 +29,11 @@ typedef struct flavor {
 	int admin_only;        /* only the admin may request it */
 } flavor;
 
-/* Reads `hardware:` of the YAML file at path; a missing file keeps the built-in
- * flavors. 0, or -EINVAL with err naming the problem (and the line). Call once at
- * start, before spaces run. */
-int flavors_load(const char *path, char *err, size_t errlen);
+/* Reads `hardware:` and `storage:` of the daemon's configuration (common/config.h);
+ * without them the built-in flavors and tiers stay. 0, or -EINVAL with err naming
+ * the problem and its line (the flavors before stay). Call once at start, before
+ * spaces run. */
+int flavors_load(const json_t *config, char *err, size_t errlen);
 /* NULL when unknown. */
 const flavor *flavor_find(const char *name);
 const flavor *flavor_default(void);

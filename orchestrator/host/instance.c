@@ -1,89 +1,31 @@
+/* instance.c — one app instance from birth to death: instance_start spawns the
+ * box (sandbox/box.h), its output goes through the secrets' mask to the run log
+ * and the tail, the sandbox's info line gives its init, cgroups and network
+ * namespace (then instance_probe.c takes over: readiness, liveness), and the box
+ * ends (exit, stop, kill by its cgroup) in on_exit. See instance.h. */
 #include "orchestrator/host/instance.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "orchestrator/host/http_probe.h"
 #include "common/log.h"
-#include "common/logfile.h"
-#include "common/mask.h"
-#include "orchestrator/host/net.h"
-#include "proxy/proxy.h"
 #include "common/util.h"
+#include "orchestrator/host/instance_int.h"
+#include "orchestrator/host/net.h"
+#include "sandbox/box.h"
 
-#define TAIL_SIZE 4096
+#define APP_DIR "/home/user/app"
 #define LOG_MAX (16 << 20)   /* app.log rotates to app.log.1 past this */
-/* Readiness: $PORT is tried every 5 ms for the first 2 s (most apps are up by
- * then, and a woken app's held requests wait on this), every 100 ms after. */
-#define PROBE_FAST_MS 5
-#define PROBE_FAST_FOR_MS 2000
-#define PROBE_INTERVAL_MS 100
 #define KILL_ROUND_MS 200    /* the cgroup is swept again this often until the box is gone */
 #define KILL_ROUNDS_BEFORE_LAUNCHER 10 /* then the launcher is killed too (its init dies with it) */
-#define MAX_CGROUPS 3
-/* Requests in flight without a response completing excuse a missed liveness check
- * this long: the proxy's own response timeout (a request running longer gets a 504). */
-#define LIVENESS_BUSY_MAX_MS 60000
-
-/* Liveness checks once an app is ready: PODIUM_LIVENESS=INTERVAL_MS,TIMEOUT_MS,FAILURES
- * (read once; "0" turns them off). */
-static struct {
-	unsigned interval_ms, timeout_ms, failures;
-	int loaded;
-} liveness = { 10000, 5000, 3, 0 };
-
-struct instance {
-	uv_loop_t *loop;
-	uint64_t id;
-	int port;
-	instance_cb cb;
-	uv_process_t proc;
-	uv_pipe_t out, info, status;  /* out: stdout and stderr, one pipe */
-	uv_timer_t probe_timer, kill_timer, startup_timer;
-	uv_tcp_t probe;
-	int probe_active;
-	uv_timer_t live_timer;    /* liveness: next check, after ready */
-	http_probe *live_probe;   /* the check in flight */
-	unsigned live_failures;
-	uint64_t seen_bytes_out, seen_errors;  /* the proxy's counters at the last check */
-	uint64_t busy_since;      /* requests in flight, no response completed, since then */
-	char *stats_id;
-	logfile log;              /* every line stamped with when it was written */
-	char *log_path;
-	int netns_fd;
-	int box_pid;              /* the box's init, as the host sees it */
-	char *cgroups[MAX_CGROUPS];  /* the box's cgroup directories (v1: one per controller) */
-	int ncgroups, cgroup_version;
-	unsigned kill_rounds;
-	mask mask;                /* secret values hidden from log and tail */
-	char info_buf[4096];
-	size_t info_len;
-	char status_buf[1024];
-	size_t status_len;
-	char tail[TAIL_SIZE];     /* ring of the last output bytes */
-	size_t tail_pos, tail_len;
-	int open_handles;         /* freed when this reaches zero after instance_close */
-	int closing;              /* instance_close ran */
-	int open_streams;         /* out, status not yet at EOF */
-	const char *reason;       /* why the daemon ended it (instance_exit.reason) */
-	int exited, exit_code, term_signal;
-	int ready, stopping, killing, startup_timeout, not_responding, finished;
-	uint64_t started_ms;
-	uint64_t boxed_ms;        /* the sandbox reported the box's pid (namespaces made) */
-};
 
 static uint64_t next_instance_id = 1;
-
-static void instance_maybe_finish(instance *in);
 
 static void
 handle_closed(uv_handle_t *h)
@@ -125,40 +67,6 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 }
 
 static void
-tail_append(instance *in, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		in->tail[in->tail_pos] = p[i];
-		in->tail_pos = (in->tail_pos + 1) % TAIL_SIZE;
-		if (in->tail_len < TAIL_SIZE)
-			in->tail_len++;
-	}
-}
-
-/* The last max_lines lines of output, oldest first (caller frees). */
-static char *
-tail_lines(const instance *in, int max_lines)
-{
-	char *s = xmalloc(in->tail_len + 1);
-	size_t start = (in->tail_pos + TAIL_SIZE - in->tail_len) % TAIL_SIZE;
-	size_t n = in->tail_len;
-	int lines = 0;
-
-	for (size_t i = 0; i < n; i++)
-		s[i] = in->tail[(start + i) % TAIL_SIZE];
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-		n--;
-	s[n] = '\0';
-	for (size_t i = n; i > 0; i--) {
-		if (s[i - 1] == '\n' && ++lines >= max_lines) {
-			memmove(s, s + i, n - i + 1);
-			break;
-		}
-	}
-	return s;
-}
-
-static void
 log_open(instance *in)
 {
 	int r = logfile_open(&in->log, in->log_path, 0640);
@@ -188,19 +96,18 @@ log_append(instance *in, const char *p, size_t n)
 		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(-r));
 }
 
-/* Output, secrets masked, to the tail ring and the log. */
+/* Output, secrets masked, to the tail and the log. */
 static void
 output_sink(void *arg, const char *p, size_t n)
 {
 	instance *in = arg;
 
-	tail_append(in, p, n);
+	child_tail_append(&in->tail, p, n);
 	log_append(in, p, n);
 }
 
-/* A line of podium's own in the run log, saying what happened to the app. */
-static void
-log_note(instance *in, const char *fmt, ...)
+void
+instance_note(instance *in, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -259,7 +166,7 @@ static void
 box_kill(instance *in)
 {
 	char *path;
-	int fd;
+	int r;
 
 	if (in->ncgroups == 0 || in->kill_rounds++ >= KILL_ROUNDS_BEFORE_LAUNCHER) {
 		uv_process_kill(&in->proc, SIGKILL);
@@ -267,14 +174,12 @@ box_kill(instance *in)
 	}
 	if (in->cgroup_version == 2) {
 		path = xasprintf("%s/cgroup.kill", in->cgroups[0]);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
+		r = fs_write_text(path, "1");
 		free(path);
-		if (fd >= 0) {
-			if (write(fd, "1", 1) != 1)
-				log_warn("instance %llu: cgroup.kill: %s", (unsigned long long)in->id,
-				    strerror(errno));
-			close(fd);
-		}
+		/* an older kernel has no cgroup.kill: the sweep below does it */
+		if (r != 0 && r != -ENOENT)
+			log_warn("instance %llu: cgroup.kill: %s", (unsigned long long)in->id,
+			    strerror(-r));
 	}
 	/* Unreadable (out of descriptors, say): the launcher takes its box along. */
 	if (box_signal(in, SIGKILL, 0) < 0)
@@ -282,17 +187,16 @@ box_kill(instance *in)
 }
 
 static void kill_expired(uv_timer_t *t);
-static void liveness_stop(instance *in);
 
-/* Kills the box now, and again every KILL_ROUND_MS until its launcher has exited. */
-static void
+/* every KILL_ROUND_MS */
+void
 instance_kill(instance *in)
 {
 	if (in->exited)
 		return;
 	in->killing = 1;
 	uv_timer_stop(&in->probe_timer);
-	liveness_stop(in);
+	instance_live_stop(in);
 	box_kill(in);
 	uv_timer_start(&in->kill_timer, kill_expired, KILL_ROUND_MS, KILL_ROUND_MS);
 }
@@ -333,9 +237,7 @@ status_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 }
 
-/* The daemon cannot look after the app (no descriptor for its namespace or a
- * probe): end it with a reason rather than leave it starting until the timeout. */
-static void
+void
 instance_fail(instance *in, int err)
 {
 	if (in->exited || in->stopping || in->killing)
@@ -343,235 +245,6 @@ instance_fail(instance *in, int err)
 	in->reason = instance_strerror(-err);
 	log_warn("instance %llu: %s: stopping it", (unsigned long long)in->id, in->reason);
 	instance_kill(in);
-}
-
-static void probe_start(instance *in);
-static void liveness_begin(instance *in);
-
-static uint64_t
-probe_interval(const instance *in)
-{
-	return now_ms() - in->started_ms < PROBE_FAST_FOR_MS ? PROBE_FAST_MS : PROBE_INTERVAL_MS;
-}
-
-static void
-probe_timer_fired(uv_timer_t *t)
-{
-	probe_start(t->data);
-}
-
-static void
-probe_closed(uv_handle_t *h)
-{
-	instance *in = h->data;
-
-	in->probe_active = 0;
-	if (in->ready && !in->exited && !in->stopping && !in->killing)
-		liveness_begin(in);
-	if (in->ready && in->cb.on_ready != NULL && !in->exited && !in->stopping && !in->killing)
-		in->cb.on_ready(in, in->cb.arg);
-	else if (!in->ready && !in->exited && !in->stopping && !in->killing)
-		uv_timer_start(&in->probe_timer, probe_timer_fired, probe_interval(in), 0);
-	instance_maybe_finish(in);
-}
-
-static void
-probe_connected(uv_connect_t *req, int status)
-{
-	instance *in = req->data;
-
-	free(req);
-	if (status == 0 && !in->ready) {
-		in->ready = 1;
-		uv_timer_stop(&in->startup_timer);
-		log_info("instance %llu: ready on port %d after %llu ms", (unsigned long long)in->id,
-		    in->port, (unsigned long long)(now_ms() - in->started_ms));
-	}
-	in->probe.data = in;
-	uv_close((uv_handle_t *)&in->probe, probe_closed);
-}
-
-static void
-probe_start(instance *in)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(in->port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	uv_connect_t *req;
-	int fd;
-
-	if (in->exited || in->stopping || in->killing || in->ready || in->probe_active ||
-	    in->netns_fd < 0)
-		return;
-	fd = netns_socket(in->netns_fd, AF_INET, SOCK_STREAM);
-	if (fd == -EMFILE || fd == -ENFILE) {
-		instance_fail(in, -fd);
-		return;
-	}
-	if (fd < 0) {
-		log_warn("instance %llu: probe socket: %s", (unsigned long long)in->id, strerror(-fd));
-		uv_timer_start(&in->probe_timer, probe_timer_fired, probe_interval(in), 0);
-		return;
-	}
-	uv_tcp_init(in->loop, &in->probe);
-	in->probe.data = in;
-	in->probe_active = 1;
-	if (uv_tcp_open(&in->probe, fd) != 0) {
-		close(fd);
-		uv_close((uv_handle_t *)&in->probe, probe_closed);
-		return;
-	}
-	req = xmalloc(sizeof(*req));
-	req->data = in;
-	if (uv_tcp_connect(req, &in->probe, (struct sockaddr *)&sa, probe_connected) != 0) {
-		free(req);
-		uv_close((uv_handle_t *)&in->probe, probe_closed);
-	}
-}
-
-/* ---- liveness: is a ready app still answering? ---- */
-
-static void
-liveness_config_load(void)
-{
-	const char *v = getenv("PODIUM_LIVENESS");
-	unsigned a, b, c;
-	char end;
-
-	if (liveness.loaded)
-		return;
-	liveness.loaded = 1;
-	if (v == NULL)
-		return;
-	if (strcmp(v, "0") == 0) {
-		liveness.interval_ms = 0;
-		log_info("liveness checks off (PODIUM_LIVENESS=0)");
-	} else if (sscanf(v, "%u,%u,%u%c", &a, &b, &c, &end) == 3 && a > 0 && b > 0 && c > 0) {
-		liveness.interval_ms = a;
-		liveness.timeout_ms = b;
-		liveness.failures = c;
-		log_info("liveness checks every %u ms, %u ms timeout, %u failures restart an app",
-		    a, b, c);
-	} else {
-		log_warn("PODIUM_LIVENESS=%s ignored: want INTERVAL_MS,TIMEOUT_MS,FAILURES "
-		    "(e.g. 10000,5000,3) or 0; using %u,%u,%u", v, liveness.interval_ms,
-		    liveness.timeout_ms, liveness.failures);
-	}
-}
-
-static void liveness_fire(uv_timer_t *t);
-
-static void
-liveness_schedule(instance *in)
-{
-	if (liveness.interval_ms == 0 || in->exited || in->stopping || in->killing)
-		return;
-	uv_timer_start(&in->live_timer, liveness_fire, liveness.interval_ms, 0);
-}
-
-/* The app answers: checks start from the proxy's counters as they are now (they
- * count for the space, earlier instances included). */
-static void
-liveness_begin(instance *in)
-{
-	proxy_space_stats st = { 0 };
-
-	if (in->stats_id != NULL && proxy_stats_get(in->stats_id, &st) == 0) {
-		in->seen_bytes_out = st.bytes_out;
-		in->seen_errors = st.upstream_errors;
-	}
-	liveness_schedule(in);
-}
-
-static void
-liveness_stop(instance *in)
-{
-	uv_timer_stop(&in->live_timer);
-	if (in->live_probe != NULL) {
-		http_probe_cancel(in->live_probe);
-		in->live_probe = NULL;
-	}
-}
-
-/* Whether the proxy saw the app at work since the last check, which makes a check
- * needless: responses went out (bytes to clients; requests a client gave up on send
- * none) and no upstream error happened; or requests are in flight and none failed,
- * for at most LIVENESS_BUSY_MAX_MS: a long request keeps a single-threaded app from
- * answering a check and is no sign of a hang, but a hung app's requests never end
- * (or end as 504s) and its checks come back. */
-static int
-liveness_app_busy(instance *in)
-{
-	proxy_space_stats st = { 0 };
-	uint64_t now = now_ms();
-	int clean, progress, busy;
-
-	if (in->stats_id == NULL || proxy_stats_get(in->stats_id, &st) != 0)
-		return 0;
-	clean = st.upstream_errors == in->seen_errors;
-	progress = clean && st.bytes_out > in->seen_bytes_out;
-	busy = clean && st.active_connections > 0;
-	in->seen_bytes_out = st.bytes_out;
-	in->seen_errors = st.upstream_errors;
-	if (progress) {
-		in->live_failures = 0;
-		in->busy_since = 0;
-		return 1;
-	}
-	if (!busy) {
-		in->busy_since = 0;
-		return 0;
-	}
-	if (in->busy_since == 0)
-		in->busy_since = now;
-	return now - in->busy_since < LIVENESS_BUSY_MAX_MS;
-}
-
-static void
-liveness_done(int result, void *arg)
-{
-	instance *in = arg;
-
-	in->live_probe = NULL;
-	if (in->exited || in->stopping || in->killing)
-		return;
-	if (result == 0) {
-		in->live_failures = 0;
-		liveness_schedule(in);
-		return;
-	}
-	in->live_failures++;
-	log_warn("instance %llu: liveness check %u of %u failed: %s", (unsigned long long)in->id,
-	    in->live_failures, liveness.failures,
-	    result == -ETIMEDOUT ? "no HTTP answer in time" : strerror(-result));
-	if (in->live_failures < liveness.failures) {
-		liveness_schedule(in);
-		return;
-	}
-	in->not_responding = 1;
-	log_note(in, "==> podium: the app is not responding: no HTTP answer on port %d to %u "
-	    "checks in a row (%u ms apart, %u ms each); restarting it", in->port,
-	    liveness.failures, liveness.interval_ms, liveness.timeout_ms);
-	instance_kill(in);
-}
-
-static void
-liveness_fire(uv_timer_t *t)
-{
-	instance *in = t->data;
-	int r;
-
-	if (in->exited || in->stopping || in->killing || in->live_probe != NULL)
-		return;
-	if (liveness_app_busy(in)) {
-		liveness_schedule(in);
-		return;
-	}
-	r = http_probe_start(in->loop, in->netns_fd, in->port, liveness.timeout_ms, liveness_done,
-	    in, &in->live_probe);
-	if (r != 0) {
-		in->live_probe = NULL;
-		liveness_done(r, in);
-	}
 }
 
 /* The info line: {"pid": INIT, "cgroup_version": N, "cgroups": [DIR...]}. */
@@ -636,7 +309,7 @@ info_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 			instance_fail(in, e);
 		return;
 	}
-	probe_start(in);
+	instance_probe_start(in);
 }
 
 static void
@@ -650,7 +323,7 @@ proc_exited(uv_process_t *p, int64_t exit_status, int term_signal)
 	uv_timer_stop(&in->probe_timer);
 	uv_timer_stop(&in->startup_timer);
 	uv_timer_stop(&in->kill_timer);
-	liveness_stop(in);
+	instance_live_stop(in);
 	instance_maybe_finish(in);
 }
 
@@ -664,7 +337,7 @@ startup_expired(uv_timer_t *t)
 	log_warn("instance %llu: port %d not open after startup timeout", (unsigned long long)in->id,
 	    in->port);
 	in->startup_timeout = 1;
-	log_note(in, "==> podium: launch timed out: port %d not open after %llu s "
+	instance_note(in, "==> podium: launch timed out: port %d not open after %llu s "
 	    "(startup_duration_timeout); stopping the app", in->port,
 	    (unsigned long long)((now_ms() - in->started_ms + 500) / 1000));
 	instance_kill(in);
@@ -705,12 +378,12 @@ instance_close(instance *in)
 
 /* on_exit runs once the process has exited and its output is drained, so the error
  * message has the app's last words. */
-static void
+void
 instance_maybe_finish(instance *in)
 {
 	instance_exit ex = { 0 };
+	char tail[CHILD_TAIL_BYTES + 1];
 	json_t *st;
-	char *tail;
 
 	if (in->finished || !in->exited || in->open_streams > 0 || in->probe_active)
 		return;
@@ -728,45 +401,52 @@ instance_maybe_finish(instance *in)
 	if (ex.seccomp_syscall != NULL && ex.seccomp_syscall[0] == '\0')
 		ex.seccomp_syscall = NULL;
 	ex.reason = in->reason;
-	tail = tail_lines(in, 20);
+	child_tail_lines(&in->tail, 20, tail, sizeof(tail));
 	ex.tail = tail;
 	log_info("instance %llu: exited (status %d, signal %d%s%s%s)", (unsigned long long)in->id,
 	    in->exit_code, in->term_signal, ex.oom_killed ? ", out of memory" : "",
 	    ex.seccomp_syscall != NULL ? ", blocked system call " : "",
 	    ex.seccomp_syscall != NULL ? ex.seccomp_syscall : "");
 	if (ex.oom_killed)
-		log_note(in, "==> podium: the app was killed: out of memory");
+		instance_note(in, "==> podium: the app was killed: out of memory");
 	else if (ex.seccomp_syscall != NULL)
-		log_note(in, "==> podium: the app was killed: blocked system call %s (seccomp)",
+		instance_note(in, "==> podium: the app was killed: blocked system call %s (seccomp)",
 		    ex.seccomp_syscall);
 	if (in->cb.on_exit != NULL)
 		in->cb.on_exit(in, &ex, in->cb.arg);
 	json_decref(st);
-	free(tail);
 	instance_close(in);
 }
 
+/* The box of an app: its release overlaid at APP_DIR (writes discarded with the
+ * box), its persistent /data, its limits, its egress. */
 static void
-add_arg(char ***argv, size_t *n, size_t *cap, char *s)
+app_box(const instance_spec *spec, const char *const *argv, box_spec *box)
 {
-	if (*n + 2 > *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*argv = xrealloc(*argv, *cap * sizeof(char *));
-	}
-	(*argv)[(*n)++] = s;
-	(*argv)[*n] = NULL;
+	box_spec_init(box);
+	box->sandbox_bin = spec->sandbox_bin;
+	box->info_fd = 3;
+	box->status_fd = 4;
+	box->overlay = (box_bind){ spec->release_dir, APP_DIR };
+	box->binds[box->nbinds++] = (box_bind){ spec->data_dir, "/data" };
+	box->chdir = APP_DIR;
+	box->host_uid = spec->host_uid;
+	box->hostname = "space";
+	/* /tmp and the app directory's writes: ENOSPC past 1 GiB each */
+	box->tmpfs_bytes = 1ull << 30;
+	box->net = net_box_arg(spec->host_uid);
+	box->memory_bytes = spec->memory_bytes;
+	box->pids = spec->pids;
+	box->cpus = spec->cpus;
+	box->env = spec->env;
+	box->argv = argv;
 }
 
-int
-instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb, instance **out)
+/* An instance with its log open and its handles initialised, nothing running. */
+static instance *
+instance_new(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb)
 {
 	instance *in = xcalloc(1, sizeof(*in));
-	uv_process_options_t opt = { 0 };
-	uv_stdio_container_t stdio[5];
-	uv_file outp[2];
-	char **argv = NULL;
-	size_t argc = 0, cap = 0, i;
-	int r;
 
 	in->loop = loop;
 	in->id = next_instance_id++;
@@ -778,94 +458,46 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	in->stats_id = spec->stats_id != NULL ? xstrdup(spec->stats_id) : NULL;
 	mask_init(&in->mask, spec->mask);
 	log_open(in);
-	liveness_config_load();
-
-#define ARG(s) add_arg(&argv, &argc, &cap, (s))
-	ARG(xstrdup(spec->sandbox_bin));
-	ARG(xstrdup("--info-fd"));   ARG(xstrdup("3"));
-	ARG(xstrdup("--status-fd")); ARG(xstrdup("4"));
-	ARG(xstrdup("--overlay"));   ARG(xstrdup(spec->release_dir)); ARG(xstrdup("/home/user/app"));
-	ARG(xstrdup("--bind"));      ARG(xstrdup(spec->data_dir));    ARG(xstrdup("/data"));
-	ARG(xstrdup("--chdir"));     ARG(xstrdup("/home/user/app"));
-	ARG(xstrdup("--host-uid"));  ARG(xasprintf("%u", spec->host_uid));
-	ARG(xstrdup("--host-gid"));  ARG(xasprintf("%u", spec->host_uid));
-	ARG(xstrdup("--hostname"));  ARG(xstrdup("space"));
-	/* /tmp and the app directory's writes: ENOSPC past 1 GiB each */
-	ARG(xstrdup("--tmpfs-size")); ARG(xasprintf("%llu", 1ull << 30));
-	ARG(xstrdup("--net"));       ARG(xstrdup(net_box_arg(spec->host_uid)));
-	if (spec->memory_bytes > 0) {
-		ARG(xstrdup("--memory")); ARG(xasprintf("%llu", (unsigned long long)spec->memory_bytes));
-	}
-	if (spec->pids > 0) {
-		ARG(xstrdup("--pids")); ARG(xasprintf("%u", spec->pids));
-	}
-	if (spec->cpus > 0) {
-		ARG(xstrdup("--cpus")); ARG(xasprintf("%.2f", spec->cpus));
-	}
-	for (i = 0; spec->env != NULL && spec->env[i] != NULL; i++) {
-		ARG(xstrdup("--env")); ARG(xstrdup(spec->env[i]));
-	}
-	ARG(xstrdup("--"));
-	for (i = 0; i < json_array_size(spec->argv); i++)
-		ARG(xstrdup(json_string_value(json_array_get(spec->argv, i))));
-#undef ARG
-
-	uv_pipe_init(loop, &in->out, 0);
 	uv_pipe_init(loop, &in->info, 0);
 	uv_pipe_init(loop, &in->status, 0);
 	uv_timer_init(loop, &in->probe_timer);
 	uv_timer_init(loop, &in->kill_timer);
 	uv_timer_init(loop, &in->startup_timer);
 	uv_timer_init(loop, &in->live_timer);
-	in->out.data = in->info.data = in->status.data = in;
+	in->info.data = in->status.data = in->proc.data = in;
 	in->probe_timer.data = in->kill_timer.data = in->startup_timer.data = in;
 	in->live_timer.data = in;
-	in->proc.data = in;
+	return in;
+}
 
-	/* stdout and stderr share one pipe: one descriptor less per app, and the
-	 * log keeps the order in which the app wrote. */
-	if ((r = uv_pipe(outp, UV_NONBLOCK_PIPE, 0)) != 0) {
-		for (i = 0; i < argc; i++)
-			free(argv[i]);
-		free(argv);
-		error("instance: output pipe: %s", instance_strerror(r));
-		in->finished = 1;
-		instance_close(in);
-		return r;
-	}
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = outp[1];
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = outp[1];
-	stdio[3].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[3].data.stream = (uv_stream_t *)&in->info;
-	stdio[4].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[4].data.stream = (uv_stream_t *)&in->status;
-	opt.file = argv[0];
-	opt.args = argv;
-	opt.exit_cb = proc_exited;
-	opt.stdio = stdio;
-	opt.stdio_count = 5;
-	r = uv_spawn(loop, &in->proc, &opt);
-	for (i = 0; i < argc; i++)
-		free(argv[i]);
+int
+instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb, instance **out)
+{
+	instance *in = instance_new(loop, spec, cb);
+	box_io io = { .exit_cb = proc_exited, .out = &in->out, .nextra = 2 };
+	size_t i, n = json_array_size(spec->argv);
+	const char **argv = xcalloc(n + 1, sizeof(char *));
+	box_spec box;
+	int r;
+
+	instance_live_config();
+	for (i = 0; i < n; i++)
+		argv[i] = json_string_value(json_array_get(spec->argv, i));
+	app_box(spec, argv, &box);
+	/* descriptors 3 and 4: the sandbox's info line and its status at the end */
+	io.extra[0].flags = io.extra[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io.extra[0].data.stream = (uv_stream_t *)&in->info;
+	io.extra[1].data.stream = (uv_stream_t *)&in->status;
+	r = box_spawn(loop, &in->proc, &box, &io);
 	free(argv);
-	close(outp[1]);
-	if (r == 0 && (r = uv_pipe_open(&in->out, outp[0])) != 0) {
-		/* the sandbox runs: it goes when the caller hears of the error */
-		close(outp[0]);
-		uv_process_kill(&in->proc, SIGKILL);
-	} else if (r != 0) {
-		close(outp[0]);
-	}
 	if (r != 0) {
 		error("instance: spawn %s: %s", spec->sandbox_bin, instance_strerror(r));
-		/* Nothing was started: close what we opened and free without callbacks. */
+		/* Nothing runs: close what was opened and free without callbacks. */
 		in->finished = 1;
 		instance_close(in);
 		return r;
 	}
+	in->out.data = in;
 	in->open_streams = 2;
 	uv_read_start((uv_stream_t *)&in->out, alloc_cb, output_read);
 	uv_read_start((uv_stream_t *)&in->status, alloc_cb, status_read);
@@ -878,7 +510,6 @@ instance_start(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb
 	*out = in;
 	return 0;
 }
-
 void
 instance_stop(instance *in, unsigned grace_ms)
 {
@@ -886,7 +517,7 @@ instance_stop(instance *in, unsigned grace_ms)
 		return;
 	in->stopping = 1;
 	uv_timer_stop(&in->probe_timer);
-	liveness_stop(in);
+	instance_live_stop(in);
 	/* Every process but init, which would only forward it to the command again;
 	 * before the launcher named the cgroups, it forwards the signal itself. */
 	if (box_signal(in, SIGTERM, in->box_pid) <= 0)

@@ -20,7 +20,6 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <spawn.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +27,11 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "common/config.h"
+#include "common/yaml.h"
 #include "common/log.h"
 #include "orchestrator/host/net.h"
 #include "orchestrator/host/net_dns.h"
@@ -40,8 +40,6 @@
 #define RUN_DIR "/run/podium"
 #define FORWARD_PATH "/proc/sys/net/ipv4/ip_forward"
 #define MAX_DENY 256
-
-extern char **environ;
 
 /* Never reachable from a box whatever the operator adds: the host's loopback,
  * "this network", link-local (cloud metadata at 169.254.169.254), the private and
@@ -72,60 +70,16 @@ static struct {
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-/* Runs argv (PATH lookup) with stdin from in_path (or /dev/null) and its output in
- * our log; returns its exit status, or -errno. */
-static int
-run(char *const argv[], const char *in_path, int quiet)
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int r, status;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, in_path != NULL ? in_path : "/dev/null", O_RDONLY, 0);
-	if (quiet) {
-		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	}
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r != 0)
-		return -r;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 static int
 read_int_file(const char *path, int *out)
 {
 	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	ssize_t n = fs_read_text(path, buf, sizeof(buf));
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+		return n == 0 ? -EIO : (int)n;
 	*out = atoi(buf);
 	return 0;
-}
-
-static int
-write_str_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		r = -errno;
-	close(fd);
-	return r;
 }
 
 /* "a.b.c.d/n" → network (host order, host bits cleared) and prefix. */
@@ -216,7 +170,7 @@ read_config(const json_t *config)
 		return error("config: egress must be a mapping");
 	json_object_foreach(eg, key, v) {
 		if (strcmp(key, "enabled") == 0) {
-			if (config_bool(v, &b) != 0)
+			if (yaml_bool(v, &b) != 0)
 				return error("config: egress.enabled must be true or false");
 			net.enabled = b;
 		} else if (strcmp(key, "subnet") == 0) {
@@ -300,9 +254,9 @@ remove_objects(void)
 	char *del_bridge[] = { "nft", "delete", "table", "bridge", "podium", NULL };
 	char *del_link[] = { "ip", "link", "delete", NET_BRIDGE, "type", "bridge", NULL };
 
-	run(del_inet, NULL, 1);
-	run(del_bridge, NULL, 1);
-	run(del_link, NULL, 1);
+	child_run_argv(del_inet, CHILD_NULL);
+	child_run_argv(del_bridge, CHILD_NULL);
+	child_run_argv(del_link, CHILD_NULL);
 }
 
 /* The subnets of the host's other interfaces are its LAN: denied too (a public
@@ -428,7 +382,7 @@ static int
 forward_save(void)
 {
 	char buf[16];
-	int cur, r;
+	int cur = 0, r;
 
 	if (read_int_file(net.state_path, &net.forward_orig) == 0)
 		return 0;
@@ -447,7 +401,7 @@ forward_restore(void)
 	if (net.forward_orig < 0)
 		return;
 	snprintf(buf, sizeof(buf), "%d", net.forward_orig);
-	write_str_file(FORWARD_PATH, buf);
+	fs_write_text(FORWARD_PATH, buf);
 	unlink(net.state_path);
 	net.forward_orig = -1;
 }
@@ -471,10 +425,10 @@ bridge_up(void)
 	randombytes_buf(m, sizeof(m));
 	m[0] = (unsigned char)((m[0] & 0xfe) | 0x02);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	if ((r = run(add, NULL, 0)) == 0) {
-		write_str_file(v6, "1"); /* no link-local address for boxes to find */
-		if ((r = run(addr, NULL, 0)) == 0)
-			r = run(up, NULL, 0);
+	if ((r = child_run_argv(add, CHILD_INHERIT)) == 0) {
+		fs_write_text(v6, "1"); /* no link-local address for boxes to find */
+		if ((r = child_run_argv(addr, CHILD_INHERIT)) == 0)
+			r = child_run_argv(up, CHILD_INHERIT);
 	}
 	free(subnet);
 	free(v6);
@@ -498,13 +452,13 @@ setup(void)
 		error("egress: cannot create bridge %s (ip exited %d)", NET_BRIDGE, r);
 		return -EIO;
 	}
-	if ((r = write_ruleset()) != 0 || (r = run(nft, NULL, 0)) != 0) {
+	if ((r = write_ruleset()) != 0 || (r = child_run_argv(nft, CHILD_INHERIT)) != 0) {
 		error("egress: cannot load %s (nft: %d)", net.rules_path, r);
 		return -EIO;
 	}
 	/* Only now, with the rules in place (they drop what the host did not
 	 * forward before), is forwarding turned on. */
-	if ((r = write_str_file(FORWARD_PATH, "1")) != 0) {
+	if ((r = fs_write_text(FORWARD_PATH, "1")) != 0) {
 		error("egress: cannot turn on %s: %s", FORWARD_PATH, strerror(-r));
 		return r;
 	}

@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,30 +29,13 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "common/log.h"
 #include "common/util.h"
 
-extern char **environ;
-
 static int grow_offline(const char *img, uint64_t bytes, char *err, size_t errlen);
-
-/* Runs argv (absolute path) and waits: 0 when it exited 0. */
-static int
-run(char *const argv[])
-{
-	pid_t pid;
-	int st;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-		return -ENOENT;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
-}
 
 static const char *
 tool(const char *name)
@@ -157,7 +139,7 @@ image_create(const char *img, uint64_t bytes, unsigned uid, char *err, size_t er
 	    uid, uid);
 	char *const argv[] = { (char *)tool("mkfs.ext4"), "-q", "-F", "-m", "0", "-E", opts,
 		"-L", "podium-data", (char *)img, NULL };
-	if (run(argv) != 0) {
+	if (child_run_argv(argv, CHILD_INHERIT) != 0) {
 		snprintf(err, errlen, "mkfs.ext4 %s failed", img);
 		unlink(img);
 		return -EIO;
@@ -206,7 +188,7 @@ migrate(const char *img, const char *dir, char *err, size_t errlen)
 	if ((r = loop_mount(img, tmp, err, errlen)) == 0) {
 		char *const cp[] = { "/bin/cp", "-a", from, tmp, NULL };
 
-		r = run(cp);
+		r = child_run_argv(cp, CHILD_INHERIT) == 0 ? 0 : -EIO;
 		umount2(tmp, MNT_DETACH);
 		if (r != 0)
 			snprintf(err, errlen, "copying %s into its image failed", dir);
@@ -376,8 +358,8 @@ grow_offline(const char *img, uint64_t bytes, char *err, size_t errlen)
 		return -EIO;
 	}
 	/* e2fsck -p exits 1 when it fixed something: resize2fs decides */
-	run(check);
-	if (run(grow) != 0) {
+	child_run_argv(check, CHILD_INHERIT);
+	if (child_run_argv(grow, CHILD_INHERIT) != 0) {
 		snprintf(err, errlen, "growing the filesystem in %s failed", img);
 		return -EIO;
 	}
@@ -436,7 +418,7 @@ storage_resize(const storage_vol *v, char *err, size_t errlen)
 		char *const grow[] = { (char *)tool("resize2fs"), dev, NULL };
 
 		close(fd);
-		if (ok && run(grow) == 0) {
+		if (ok && child_run_argv(grow, CHILD_INHERIT) == 0) {
 			unlink(mark);
 			log_info("space %s: /data grown to %llu MiB", v->label,
 			    (unsigned long long)(bytes >> 20));

@@ -20,22 +20,6 @@
 
 /* ---- small file readers ---- */
 
-static ssize_t
-read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return n;
-}
-
 /* The first number in dir/file, or -1. */
 static int64_t
 read_num(const char *dir, const char *file)
@@ -43,7 +27,7 @@ read_num(const char *dir, const char *file)
 	char path[4200], buf[64];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (read_text(path, buf, sizeof(buf)) <= 0)
+	if (fs_read_text(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	return strtoll(buf, NULL, 10);
 }
@@ -126,7 +110,7 @@ cpu_from_procs(const char *dir)
 		char *rp;
 
 		snprintf(path, sizeof(path), "/proc/%s/stat", line);
-		if (read_text(path, stat_buf, sizeof(stat_buf)) <= 0 ||
+		if (fs_read_text(path, stat_buf, sizeof(stat_buf)) <= 0 ||
 		    (rp = strrchr(stat_buf, ')')) == NULL)
 			continue;
 		/* after "pid (comm)": state is field 3; utime..cstime are 14..17 */
@@ -148,7 +132,7 @@ usage_box(int pid, usage_info *out)
 	if (pid <= 0)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	if (read_text(path, text, sizeof(text)) <= 0)
+	if (fs_read_text(path, text, sizeof(text)) <= 0)
 		return -ENOENT;
 	if (cgroup_v2()) {
 		char stat_buf[1024], *u;
@@ -159,7 +143,7 @@ usage_box(int pid, usage_info *out)
 		out->memory_peak_bytes = read_num(dir, "memory.peak");
 		out->processes = read_num(dir, "pids.current");
 		snprintf(own, sizeof(own), "%s/cpu.stat", dir);
-		if (read_text(own, stat_buf, sizeof(stat_buf)) > 0 &&
+		if (fs_read_text(own, stat_buf, sizeof(stat_buf)) > 0 &&
 		    (u = strstr(stat_buf, "usage_usec ")) != NULL)
 			out->cpu_seconds = (double)strtoll(u + 11, NULL, 10) / 1e6;
 		return 0;
@@ -172,7 +156,7 @@ usage_box(int pid, usage_info *out)
 		out->processes = read_num(dir, "pids.current");
 	/* cpuacct only counts the box when the box has a group of its own there */
 	if (cgroup_dir(text, "cpuacct", dir, sizeof(dir)) == 0 &&
-	    read_text("/proc/self/cgroup", self, sizeof(self)) > 0 &&
+	    fs_read_text("/proc/self/cgroup", self, sizeof(self)) > 0 &&
 	    cgroup_dir(self, "cpuacct", own, sizeof(own)) == 0 && strcmp(dir, own) != 0) {
 		int64_t ns = read_num(dir, "cpuacct.usage");
 		out->cpu_seconds = ns >= 0 ? (double)ns / 1e9 : -1;

@@ -1,5 +1,6 @@
 /* Unit tests for common/config.c: DATA/config.yaml into a jansson tree,
- * dotted lookups, YAML booleans, and refusals with a message (cmocka). */
+ * dotted lookups, YAML booleans, the lines of values, and refusals with a
+ * message (cmocka). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "common/config.h"
+#include "common/yaml.h"
 
 static char path[64];
 
@@ -41,13 +43,42 @@ test_egress_keys(void **state)
 	(void)state;
 	assert_int_equal(load("egress:\n  enabled: yes\n  deny: [203.0.113.0/24, 192.0.2.0/24]\n", &c, err,
 	    sizeof(err)), 0);
-	assert_int_equal(config_bool(config_get(c, "egress.enabled"), &b), 0);
+	assert_int_equal(yaml_bool(config_get(c, "egress.enabled"), &b), 0);
 	assert_int_equal(b, 1);
 	assert_int_equal(json_array_size(config_get(c, "egress.deny")), 2);
 	assert_string_equal(json_string_value(json_array_get(config_get(c, "egress.deny"), 1)), "192.0.2.0/24");
 	assert_null(config_get(c, "egress.nothing"));
 	assert_null(config_get(c, "egress.enabled.deeper"));
+	/* every value knows its line: a mapping's value its key's */
+	assert_int_equal(config_line(config_get(c, "egress")), 1);
+	assert_int_equal(config_line(config_get(c, "egress.enabled")), 2);
+	assert_int_equal(config_line(config_get(c, "egress.deny")), 3);
+	assert_int_equal(config_line(json_array_get(config_get(c, "egress.deny"), 1)), 3);
 	json_decref(c);
+}
+
+/* A tree's lines go with the tree; the lines of a live one stay whatever is
+ * loaded after it. */
+static void
+test_lines_of_live_trees(void **state)
+{
+	char err[256] = "";
+	json_t *a, *b, *v;
+
+	(void)state;
+	assert_int_equal(load("x: 1\n\n\ny: {z: [1, 2]}\n", &a, err, sizeof(err)), 0);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(load("\nw: 2\n", &b, err, sizeof(err)), 0);
+		assert_int_equal(config_line(json_object_get(b, "w")), 2);
+		json_decref(b);
+	}
+	v = config_get(a, "y.z");
+	assert_int_equal(config_line(v), 4);
+	assert_int_equal(config_line(json_array_get(v, 0)), 4);
+	json_decref(a);
+	v = json_string("not from a file");
+	assert_int_equal(config_line(v), 0);
+	json_decref(v);
 }
 
 static void
@@ -86,8 +117,9 @@ test_refusals(void **state)
 	    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
 	    "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", &c, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "too"));
+	assert_null(c);
 	json_t *maybe = json_string("maybe");
-	assert_int_equal(config_bool(maybe, &b), -EINVAL);
+	assert_int_equal(yaml_bool(maybe, &b), -EINVAL);
 	json_decref(maybe);
 }
 
@@ -96,6 +128,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_egress_keys),
+		cmocka_unit_test(test_lines_of_live_trees),
 		cmocka_unit_test(test_missing_and_empty),
 		cmocka_unit_test(test_refusals),
 	};

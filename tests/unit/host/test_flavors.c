@@ -10,9 +10,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "orchestrator/host/flavors.h"
 
 static char path[] = "/tmp/podium-flavors-XXXXXX";
+
+/* DATA/config.yaml read as the daemon does (config_load), then its keys. */
+static int
+load_file(const char *file, char *err, size_t errlen)
+{
+	json_t *cfg;
+	int r = config_load(file, &cfg, err, errlen);
+
+	if (r != 0)
+		return r;
+	r = flavors_load(cfg, err, errlen);
+	json_decref(cfg);
+	return r;
+}
 
 static int
 load(const char *yaml, char *err, size_t errlen)
@@ -22,7 +37,7 @@ load(const char *yaml, char *err, size_t errlen)
 	assert_non_null(f);
 	fputs(yaml, f);
 	fclose(f);
-	return flavors_load(path, err, errlen);
+	return load_file(path, err, errlen);
 }
 
 static void
@@ -35,7 +50,7 @@ test_flavors(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	/* built in */
-	assert_int_equal(flavors_load("/nonexistent/config.yaml", err, sizeof(err)), 0);
+	assert_int_equal(load_file("/nonexistent/config.yaml", err, sizeof(err)), 0);
 	assert_string_equal(flavor_default()->name, "cpu-basic");
 	assert_int_equal(flavor_find("cpu-upgrade")->memory_bytes, 8ull << 30);
 	assert_null(flavor_find("gpu"));
@@ -54,24 +69,38 @@ test_flavors(void **state)
 	assert_int_equal(flavor_build()->memory_bytes, 3000000000ull);
 	assert_string_equal(flavor_names(), "small, big");
 
-	/* refused, and the flavors before stay */
-	static const char *const bad[] = {
-		"hardware:\n  flavors:\n    x: {cpu: 1, memory: lots, pids: 64}\n",
-		"hardware:\n  flavors:\n    x: {cpu: 0, memory: 1Gi, pids: 64}\n",
-		"hardware:\n  flavors:\n    x: {cpu: 1, memory: 1Gi, pids: 64, gpu: 1}\n",
-		"hardware:\n  flavors:\n    X Y: {cpu: 1, memory: 1Gi, pids: 64}\n",
-		"hardware:\n  default: nope\n  flavors:\n    x: {cpu: 1, memory: 1Gi, pids: 64}\n",
-		"hardware:\n  flavors: {}\n",
-		"hardware: [1, 2]\n",
-		"hardware:\n  flavors:\n    x: {cpu: 1, memory: 1Gi, pids: 64, admin_only: maybe}\n",
-		"hardware: {flavors: {x: {cpu: 1\n",
+	/* refused, naming the line, and the flavors before stay */
+	static const struct {
+		const char *yaml, *line;
+	} bad[] = {
+		{ "hardware:\n  flavors:\n    x: {cpu: 1, memory: lots, pids: 64}\n", "line 3:" },
+		{ "hardware:\n  flavors:\n    x: {cpu: 0, memory: 1Gi, pids: 64}\n", "line 3:" },
+		{ "hardware:\n  flavors:\n    x: {cpu: 1, memory: 1Gi, pids: 64, gpu: 1}\n", "line 3:" },
+		{ "hardware:\n  flavors:\n    X Y: {cpu: 1, memory: 1Gi, pids: 64}\n", "line 3:" },
+		{ "hardware:\n  default: nope\n  flavors:\n    x: {cpu: 1, memory: 1Gi, pids: 64}\n",
+		    "line 2:" },
+		{ "hardware:\n  flavors: {}\n", "line 2:" },
+		{ "hardware: [1, 2]\n", "line 1:" },
+		{ "hardware:\n  flavors:\n    x:\n      cpu: 1\n      memory: 1Gi\n"
+		  "      pids: 64\n      admin_only: maybe\n", "line 3:" },
+		{ "hardware: {flavors: {x: {cpu: 1\n", "line 2:" },
+		{ "storage:\n  tiers:\n    tiny: 1Mi\n", "line 3:" },
+		{ "storage:\n  default: huge\n", "line 2:" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_int_not_equal(load(bad[i], err, sizeof(err)), 0);
-		assert_true(strstr(err, "line") != NULL);
+		assert_int_not_equal(load(bad[i].yaml, err, sizeof(err)), 0);
+		if (strstr(err, bad[i].line) == NULL)
+			fail_msg("%s: \"%s\" does not name %s", bad[i].yaml, err, bad[i].line);
 		assert_string_equal(flavor_default()->name, "big");
 	}
+	/* storage tiers */
+	assert_int_equal(load("storage:\n  default: b\n  tiers: {a: 16Mi, b: 1.5Gi}\n", err,
+	    sizeof(err)), 0);
+	assert_string_equal(storage_tier_default()->name, "b");
+	assert_int_equal(storage_tier_find("a")->bytes, 16ull << 20);
+	assert_int_equal(storage_tier_find("b")->bytes, 3ull << 29);
+	assert_string_equal(storage_tier_names(), "a, b");
 	unlink(path);
 }
 

@@ -1,0 +1,162 @@
+/* box.c — a box_spec into podium-sandbox's command line (see box.h). */
+#include "sandbox/box.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+typedef struct args {
+	char **v;
+	size_t n, cap;
+} args;
+
+static void
+add(args *a, char *s)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap != 0 ? 2 * a->cap : 64;
+		a->v = xrealloc(a->v, a->cap * sizeof(char *));
+	}
+	a->v[a->n++] = s;
+	a->v[a->n] = NULL;
+}
+
+static void
+add2(args *a, const char *flag, char *value)
+{
+	add(a, xstrdup(flag));
+	add(a, value);
+}
+
+static void
+add_mount(args *a, const char *flag, const box_bind *b)
+{
+	add2(a, flag, xstrdup(b->src));
+	add(a, xstrdup(b->dst));
+}
+
+static void
+add_env(args *a, const char *const *env)
+{
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		add2(a, "--env", xstrdup(env[i]));
+}
+
+void
+box_spec_init(box_spec *spec)
+{
+	*spec = (box_spec){ .status_fd = -1, .info_fd = -1 };
+}
+
+int
+box_argv(const box_spec *spec, char ***out)
+{
+	args a = { NULL, 0, 0 };
+	size_t i;
+
+	*out = NULL;
+	if (spec->nbinds > BOX_MAX_BINDS)
+		return -E2BIG;
+	add(&a, xstrdup(spec->sandbox_bin));
+	if (spec->info_fd >= 0)
+		add2(&a, "--info-fd", xasprintf("%d", spec->info_fd));
+	if (spec->status_fd >= 0)
+		add2(&a, "--status-fd", xasprintf("%d", spec->status_fd));
+	/* mounts in this order: a bind may go inside the overlay */
+	if (spec->overlay.src != NULL)
+		add_mount(&a, "--overlay", &spec->overlay);
+	for (i = 0; i < spec->nbinds; i++)
+		add_mount(&a, "--bind", &spec->binds[i]);
+	if (spec->tmpfs != NULL)
+		add2(&a, "--tmpfs", xstrdup(spec->tmpfs));
+	if (spec->chdir != NULL)
+		add2(&a, "--chdir", xstrdup(spec->chdir));
+	add2(&a, "--host-uid", xasprintf("%u", spec->host_uid));
+	add2(&a, "--host-gid", xasprintf("%u", spec->host_uid));
+	if (spec->hostname != NULL)
+		add2(&a, "--hostname", xstrdup(spec->hostname));
+	if (spec->tmpfs_bytes > 0)
+		add2(&a, "--tmpfs-size", xasprintf("%llu", (unsigned long long)spec->tmpfs_bytes));
+	add2(&a, "--net", xstrdup(spec->net != NULL ? spec->net : "none"));
+	if (spec->memory_bytes > 0)
+		add2(&a, "--memory", xasprintf("%llu", (unsigned long long)spec->memory_bytes));
+	if (spec->pids > 0)
+		add2(&a, "--pids", xasprintf("%u", spec->pids));
+	if (spec->cpus > 0)
+		add2(&a, "--cpus", xasprintf("%.2f", spec->cpus));
+	if (spec->timeout_s > 0)
+		add2(&a, "--timeout", xasprintf("%u", spec->timeout_s));
+	add_env(&a, spec->env);
+	add_env(&a, spec->extra_env);
+	add(&a, xstrdup("--"));
+	for (i = 0; spec->argv != NULL && spec->argv[i] != NULL; i++)
+		add(&a, xstrdup(spec->argv[i]));
+	*out = a.v;
+	return 0;
+}
+
+void
+box_argv_free(char **argv)
+{
+	for (size_t i = 0; argv != NULL && argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* out initialised and open on fd: 0, or an error (out then closing). */
+static int
+out_open(uv_loop_t *loop, uv_pipe_t *out, int fd)
+{
+	int r = uv_pipe_init(loop, out, 0);
+
+	if (r == 0 && (r = uv_pipe_open(out, fd)) != 0)
+		uv_close((uv_handle_t *)out, NULL);
+	return r;
+}
+
+int
+box_spawn(uv_loop_t *loop, uv_process_t *proc, const box_spec *spec, const box_io *io)
+{
+	uv_process_options_t opts = { 0 };
+	uv_stdio_container_t stdio[5];
+	uv_file outp[2];
+	char **argv;
+	int i, r;
+
+	if (io->nextra < 0 || io->nextra > 2)
+		return UV_EINVAL;
+	if ((r = box_argv(spec, &argv)) != 0)
+		return r;
+	/* stdout and stderr share one pipe: one descriptor less per box, and the
+	 * reader sees the order in which the box wrote */
+	if ((r = uv_pipe(outp, UV_NONBLOCK_PIPE, 0)) != 0) {
+		box_argv_free(argv);
+		return r;
+	}
+	stdio[0].flags = UV_IGNORE;
+	for (i = 1; i <= 2; i++) {
+		stdio[i].flags = UV_INHERIT_FD;
+		stdio[i].data.fd = outp[1];
+	}
+	for (i = 0; i < io->nextra; i++)
+		stdio[3 + i] = io->extra[i];
+	opts.file = argv[0];
+	opts.args = argv;
+	opts.exit_cb = io->exit_cb;
+	opts.flags = io->flags;
+	opts.stdio = stdio;
+	opts.stdio_count = 3 + io->nextra;
+	r = uv_spawn(loop, proc, &opts);
+	box_argv_free(argv);
+	close(outp[1]);
+	/* the launcher runs: without its output it goes (its box with it) before the
+	 * caller hears */
+	if (r == 0 && (r = out_open(loop, io->out, outp[0])) != 0)
+		uv_process_kill(proc, SIGKILL);
+	if (r != 0)
+		close(outp[0]);
+	return r;
+}
