@@ -222,7 +222,7 @@ open_data_dir(podium *p, const char *dir)
 	path = xasprintf("%s/config.yaml", p->data_dir);
 	r = config_load(path, &p->config, err, sizeof(err));
 	free(path);
-	if (r != 0)
+	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0)
 		return error("config: %s", err);
 	return 0;
 }
@@ -286,8 +286,6 @@ podium_serve(const podium_options *opt)
 	ticket_init();
 	if (secrets_init(p.data_dir) != 0)
 		return -1;
-	if ((r = flavors_load(p.config, cfgerr, sizeof(cfgerr))) != 0)
-		return error("config: %s", cfgerr);
 
 	if (start_proxy(&p) != 0)
 		return -1;
