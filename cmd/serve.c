@@ -316,6 +316,6 @@ podium_serve(const podium_options *opt)
 	free(p.listen_host);
 	free(p.sandbox_bin);
 	free(p.data_dir);
-	json_decref(p.config);
+	config_free(p.config);
 	return 0;
 }

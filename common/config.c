@@ -4,7 +4,6 @@
 #include "common/config.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,45 +13,17 @@
 
 #define CONFIG_MAX_BYTES (1 << 20)
 
-/* The lines of the trees config_load handed out, for config_line. A tree's table
- * holds a reference to it, so no other value can take a recorded address while
- * the table lives; it goes once that reference is the tree's last (its owners
- * dropped theirs), which each load and lookup check. Loads may come from any
- * thread. */
-typedef struct loaded {
-	json_t *root;
-	yaml_lines *lines;
-	struct loaded *next;
-} loaded;
-
-static loaded *trees;
-static pthread_mutex_t trees_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* trees_lock held */
-static void
-trees_prune(void)
-{
-	loaded **pp = &trees, *t;
-
-	while ((t = *pp) != NULL) {
-		if (__atomic_load_n(&t->root->refcount, __ATOMIC_ACQUIRE) > 1) {
-			pp = &t->next;
-			continue;
-		}
-		*pp = t->next;
-		json_decref(t->root);
-		yaml_lines_free(t->lines);
-		free(t);
-	}
-}
+struct config {
+	json_t *tree;
+	yaml_lines *lines;   /* NULL without a file */
+};
 
 int
-config_load(const char *path, json_t **out, char *err, size_t errlen)
+config_load(const char *path, config **out, char *err, size_t errlen)
 {
 	const yaml_opts opts = { .what = path, .first_line = 1,
 		.not_mapping = "the top level must be a mapping (key: value)" };
-	yaml_lines *lines;
-	loaded *t;
+	config *c = xcalloc(1, sizeof(*c));
 	char *text = NULL;
 	size_t len = 0;
 	int r;
@@ -60,48 +31,47 @@ config_load(const char *path, json_t **out, char *err, size_t errlen)
 	*out = NULL;
 	r = fs_read_file(path, &text, &len, CONFIG_MAX_BYTES);
 	if (r == -ENOENT) {
-		*out = json_object();
+		c->tree = json_object();
+		*out = c;
 		return 0;
 	}
 	if (r != 0) {
 		snprintf(err, errlen, "%s: %s", path, fs_read_error(r));
+		free(c);
 		return r;
 	}
-	r = yaml_load(text, len, &opts, out, &lines, err, errlen);
+	r = yaml_load(text, len, &opts, &c->tree, &c->lines, err, errlen);
 	free(text);
-	if (r != 0)
+	if (r != 0) {
+		free(c);
 		return r;
-	t = xmalloc(sizeof(*t));
-	t->root = json_incref(*out);
-	t->lines = lines;
-	pthread_mutex_lock(&trees_lock);
-	trees_prune();
-	t->next = trees;
-	trees = t;
-	pthread_mutex_unlock(&trees_lock);
+	}
+	*out = c;
 	return 0;
 }
 
-size_t
-config_line(const json_t *v)
+void
+config_free(config *c)
 {
-	size_t line = 0;
-	loaded *t;
+	if (c == NULL)
+		return;
+	json_decref(c->tree);
+	yaml_lines_free(c->lines);
+	free(c);
+}
 
-	pthread_mutex_lock(&trees_lock);
-	trees_prune();
-	for (t = trees; t != NULL && line == 0; t = t->next)
-		line = yaml_line(t->lines, v);
-	pthread_mutex_unlock(&trees_lock);
-	return line;
+size_t
+config_line(const config *c, const json_t *v)
+{
+	return c != NULL && c->lines != NULL ? yaml_line(c->lines, v) : 0;
 }
 
 json_t *
-config_get(const json_t *cfg, const char *dotted)
+config_get(const config *c, const char *dotted)
 {
 	char key[128];
 	const char *dot;
-	json_t *v = (json_t *)cfg;
+	json_t *v = c != NULL ? c->tree : NULL;
 
 	while (v != NULL && *dotted != '\0') {
 		dot = strchr(dotted, '.');

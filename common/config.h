@@ -11,12 +11,17 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* 0 and a new object in *out, or -errno / -EINVAL with a message in err. */
-int config_load(const char *path, json_t **out, char *err, size_t errlen);
-/* The value at a dotted path ("egress.enabled"), or NULL. */
-json_t *config_get(const json_t *cfg, const char *dotted);
-/* The line of its file a value of a tree from config_load came from (a mapping's
- * value: its key's line), while that tree is alive; 0 when unknown. */
-size_t config_line(const json_t *v);
+typedef struct config config;
+
+/* 0 and a new configuration in *out (config_free), or -errno / -EINVAL with a
+ * message in err. */
+int config_load(const char *path, config **out, char *err, size_t errlen);
+void config_free(config *c);
+/* The value at a dotted path ("egress.enabled"; "" the whole tree), or NULL.
+ * Valid while c is. */
+json_t *config_get(const config *c, const char *dotted);
+/* The line of the file v (a value of c's tree) came from (a mapping's value: its
+ * key's line); 0 when unknown. */
+size_t config_line(const config *c, const json_t *v);
 
 #endif

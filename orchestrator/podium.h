@@ -4,10 +4,10 @@
 #ifndef PODIUM_PODIUM_H
 #define PODIUM_PODIUM_H
 
-#include <jansson.h>
 #include <uv.h>
 
 #include "proxy/proxy.h"
+#include "common/config.h"
 #include "orchestrator/store/store.h"
 
 typedef struct space space;
@@ -26,7 +26,7 @@ typedef struct podium {
 	int keep_releases;   /* --keep-releases: successful releases kept on disk */
 	int stopping;
 	char *app_domain;    /* apps live at OWNER-NAME.APP_DOMAIN (--app-domain, default domain) */
-	json_t *config;      /* DATA/config.yaml, read once at start (common/config.h); {} without one */
+	config *config;      /* DATA/config.yaml, read once at start (common/config.h) */
 } podium;
 
 /* Public base URL of the hub, e.g. "http://localhost:8080" (caller frees). */

@@ -93,6 +93,7 @@ flavor_names(void)
 /* ---- the configuration's hardware: and storage: keys ---- */
 
 typedef struct parse {
+	const config *c;
 	char *err;
 	size_t errlen;
 } parse;
@@ -107,7 +108,7 @@ fail(parse *p, const json_t *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "hardware config, line %zu: %s", config_line(v), msg);
+	snprintf(p->err, p->errlen, "hardware config, line %zu: %s", config_line(p->c, v), msg);
 	return -EINVAL;
 }
 
@@ -243,13 +244,13 @@ parse_storage(parse *p, const json_t *st, storage_tier *tl, size_t *ntl, size_t 
 }
 
 int
-flavors_load(const json_t *config, char *err, size_t errlen)
+flavors_load(const config *config, char *err, size_t errlen)
 {
 	flavor fl[MAX_FLAVORS], build = build_limits;
 	storage_tier tl[MAX_TIERS];
 	size_t nfl = nflavors, def = default_flavor, ntl = ntiers, tdef = default_tier;
 	const json_t *hw = config_get(config, "hardware"), *st = config_get(config, "storage");
-	parse p = { err, errlen };
+	parse p = { config, err, errlen };
 	int r = 0;
 
 	memcpy(fl, flavors, sizeof(fl));

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
+
 typedef struct flavor {
 	char name[64];
 	double cpus;
@@ -33,7 +35,7 @@ typedef struct flavor {
  * without them the built-in flavors and tiers stay. 0, or -EINVAL with err naming
  * the problem and its line (the flavors before stay). Call once at start, before
  * spaces run. */
-int flavors_load(const json_t *config, char *err, size_t errlen);
+int flavors_load(const config *config, char *err, size_t errlen);
 /* NULL when unknown. */
 const flavor *flavor_find(const char *name);
 const flavor *flavor_default(void);

@@ -156,7 +156,7 @@ deny4_add(char *cidr)
 /* ---- configuration ---------------------------------------------------------- */
 
 static int
-read_config(const json_t *config)
+read_config(const config *config)
 {
 	json_t *eg = config_get(config, "egress"), *v;
 	const char *key, *env = getenv("PODIUM_EGRESS");
@@ -522,7 +522,7 @@ clean_after_crash(void)
 }
 
 int
-net_start(uv_loop_t *loop, const char *data_dir, const json_t *config)
+net_start(uv_loop_t *loop, const char *data_dir, const config *config)
 {
 	char *subnet;
 	int r;

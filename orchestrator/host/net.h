@@ -17,12 +17,14 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "common/config.h"
+
 #define NET_BRIDGE "podium0"
 #define NET_SUBNET_DEFAULT "198.18.0.0/16"
 
 /* Reads the egress settings and sets the host up. -1 (logged) on a bad
  * configuration; a host that cannot do it (not root, no nft) runs without egress. */
-int net_start(uv_loop_t *loop, const char *data_dir, const json_t *config);
+int net_start(uv_loop_t *loop, const char *data_dir, const config *config);
 /* Removes podium's bridge, tables and the forwarding switch it turned on. */
 void net_stop(void);
 /* podium-sandbox's --net value for a box of the space whose apps run as host_uid:

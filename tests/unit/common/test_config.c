@@ -18,7 +18,7 @@
 static char path[64];
 
 static int
-load(const char *text, json_t **out, char *err, size_t errlen)
+load(const char *text, config **out, char *err, size_t errlen)
 {
 	FILE *f;
 
@@ -37,7 +37,7 @@ static void
 test_egress_keys(void **state)
 {
 	char err[256] = "";
-	json_t *c;
+	config *c;
 	int b = -1;
 
 	(void)state;
@@ -50,57 +50,58 @@ test_egress_keys(void **state)
 	assert_null(config_get(c, "egress.nothing"));
 	assert_null(config_get(c, "egress.enabled.deeper"));
 	/* every value knows its line: a mapping's value its key's */
-	assert_int_equal(config_line(config_get(c, "egress")), 1);
-	assert_int_equal(config_line(config_get(c, "egress.enabled")), 2);
-	assert_int_equal(config_line(config_get(c, "egress.deny")), 3);
-	assert_int_equal(config_line(json_array_get(config_get(c, "egress.deny"), 1)), 3);
-	json_decref(c);
+	assert_int_equal(config_line(c, config_get(c, "egress")), 1);
+	assert_int_equal(config_line(c, config_get(c, "egress.enabled")), 2);
+	assert_int_equal(config_line(c, config_get(c, "egress.deny")), 3);
+	assert_int_equal(config_line(c, json_array_get(config_get(c, "egress.deny"), 1)), 3);
+	config_free(c);
 }
 
-/* A tree's lines go with the tree; the lines of a live one stay whatever is
- * loaded after it. */
+/* Each configuration knows its own lines, whatever is loaded after it. */
 static void
-test_lines_of_live_trees(void **state)
+test_lines_of_each_config(void **state)
 {
 	char err[256] = "";
-	json_t *a, *b, *v;
+	config *a, *b;
+	json_t *v;
 
 	(void)state;
 	assert_int_equal(load("x: 1\n\n\ny: {z: [1, 2]}\n", &a, err, sizeof(err)), 0);
 	for (int i = 0; i < 50; i++) {
 		assert_int_equal(load("\nw: 2\n", &b, err, sizeof(err)), 0);
-		assert_int_equal(config_line(json_object_get(b, "w")), 2);
-		json_decref(b);
+		assert_int_equal(config_line(b, config_get(b, "w")), 2);
+		assert_int_equal(config_line(a, config_get(b, "w")), 0);
+		config_free(b);
 	}
 	v = config_get(a, "y.z");
-	assert_int_equal(config_line(v), 4);
-	assert_int_equal(config_line(json_array_get(v, 0)), 4);
-	json_decref(a);
+	assert_int_equal(config_line(a, v), 4);
+	assert_int_equal(config_line(a, json_array_get(v, 0)), 4);
 	v = json_string("not from a file");
-	assert_int_equal(config_line(v), 0);
+	assert_int_equal(config_line(a, v), 0);
 	json_decref(v);
+	config_free(a);
 }
 
 static void
 test_missing_and_empty(void **state)
 {
 	char err[256] = "";
-	json_t *c;
+	config *c;
 
 	(void)state;
 	assert_int_equal(config_load("/nonexistent/podium/config.yaml", &c, err, sizeof(err)), 0);
-	assert_true(json_is_object(c) && json_object_size(c) == 0);
-	json_decref(c);
+	assert_true(json_is_object(config_get(c, "")) && json_object_size(config_get(c, "")) == 0);
+	config_free(c);
 	assert_int_equal(load("", &c, err, sizeof(err)), 0);
-	assert_true(json_is_object(c));
-	json_decref(c);
+	assert_true(json_is_object(config_get(c, "")));
+	config_free(c);
 }
 
 static void
 test_refusals(void **state)
 {
 	char err[256] = "";
-	json_t *c;
+	config *c;
 	int b;
 
 	(void)state;
@@ -128,7 +129,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_egress_keys),
-		cmocka_unit_test(test_lines_of_live_trees),
+		cmocka_unit_test(test_lines_of_each_config),
 		cmocka_unit_test(test_missing_and_empty),
 		cmocka_unit_test(test_refusals),
 	};

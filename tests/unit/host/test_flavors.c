@@ -19,13 +19,13 @@ static char path[] = "/tmp/podium-flavors-XXXXXX";
 static int
 load_file(const char *file, char *err, size_t errlen)
 {
-	json_t *cfg;
+	config *cfg;
 	int r = config_load(file, &cfg, err, errlen);
 
 	if (r != 0)
 		return r;
 	r = flavors_load(cfg, err, errlen);
-	json_decref(cfg);
+	config_free(cfg);
 	return r;
 }
 
