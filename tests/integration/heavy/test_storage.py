@@ -9,7 +9,6 @@ import subprocess
 import pytest
 
 import podium_helpers as ph
-from test_lifecycle import app_pids
 
 ADMIN = ph.ADMIN
 MIB = 1 << 20
@@ -142,7 +141,7 @@ def test_a_bigger_tier_grows_online_and_a_smaller_one_is_refused(d):
         assert call(d, "filler", "/")["size"] <= 24 * MIB
         assert d.api("POST", "/api/spaces/admin/filler/pause").status == 200
         d.wait_stage(ADMIN, "filler", "PAUSED")
-        ph.wait_until(lambda: app_pids("admin/filler") == [], "the paused app gone", timeout=30)
+        ph.wait_until(lambda: d.app_pids("admin/filler") == [], "the paused app gone", timeout=30)
         assert d.api("POST", "/api/spaces/admin/filler/restart").status == 200
         d.wait_stage(ADMIN, "filler", "RUNNING")
         assert d.runtime(ADMIN, "filler")["storagePending"] is False
