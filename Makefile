@@ -130,7 +130,9 @@ $(BUILD)/tests/integration/%: tests/integration/c/%.c $(MOD_builder)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-test-integration: all hubjs-deps $(INTEG_C_BIN)
+# test_store_postgres.py runs the store's unit cases on a PostgreSQL server of its own
+STORE_UNIT_BIN := $(filter $(BUILD)/tests/store/%,$(UNIT_BIN))
+test-integration: all hubjs-deps $(INTEG_C_BIN) $(STORE_UNIT_BIN)
 	cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider .
 
 test: deps
