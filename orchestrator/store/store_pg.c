@@ -10,10 +10,13 @@
  * changes (store_data_version, store_changes_fd) LISTENs on its connection
  * and counts the notifications of other connections for its own schema.
  *
- * A lost connection fails the statement that finds it (-EIO, logged); the
- * next statement reconnects (PQreset), LISTENs again and counts a change,
- * since notifications sent meanwhile are gone. A writer waits up to 5 s for a
- * lock (lock_timeout), as sqlite's busy timeout. */
+ * A lost connection fails the statement that finds it (-EIO, logged once);
+ * the next statement reconnects (PQreset, tried at most once a second while
+ * the server is away), LISTENs again and counts a change, since notifications
+ * sent meanwhile are gone. A writer waits up to 5 s for a lock (lock_timeout),
+ * as sqlite's busy timeout. Calls block the main loop like sqlite's disk does:
+ * a reconnect to a host that drops packets waits up to connect_timeout (10 s
+ * unless the address says otherwise). */
 #include <errno.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -38,6 +41,7 @@ typedef struct pg {
 	char *schema;      /* current_schema(): notifications "schema.table" that are ours */
 	int listening;     /* LISTEN sent on this connection */
 	int down;          /* the connection was lost (logged once) */
+	uint64_t retry_at; /* monotonic ms: no reconnecting before */
 	int64_t changes;   /* other connections' changes seen */
 } pg;
 
@@ -186,12 +190,16 @@ pg_ready(store *st)
 
 	if (PQstatus(c->conn) == CONNECTION_OK)
 		return 0;
+	/* a server that is gone is asked again once a second, not at every call */
+	if (c->down && now_ms() < c->retry_at)
+		return -EIO;
 	PQreset(c->conn);
 	if (PQstatus(c->conn) != CONNECTION_OK || pg_session(st) != 0) {
 		if (!c->down)
 			error("store: postgres: connection lost, reconnecting: %s",
 			    one_line(PQerrorMessage(c->conn), buf, sizeof(buf)));
 		c->down = 1;
+		c->retry_at = now_ms() + 1000;
 		return -EIO;
 	}
 	log_info("store: postgres: connected again to %s", PQdb(c->conn));

@@ -8,6 +8,8 @@ own (pg_server.py; skipped, saying why, without postgresql-15):
   daemon through LISTEN/NOTIFY), secrets, lifecycle, a crash restart; then it
   comes back after SIGTERM and kill -9 with every space as it was, and no sqlite
   file was ever made;
+- PostgreSQL stopped and started under the daemon: apps keep serving, a write
+  fails cleanly, the daemon connects again and listens again;
 - bad addresses, a newer schema and a database in another encoding stop the start
   with a clear message that shows no password, and change nothing.
 """
@@ -109,6 +111,28 @@ def test_a_restart_brings_everything_back(pgd, kill):
     # the users and their tokens: dave was disabled and enabled again by test_users
     assert test_users.whoami(d, token).json()["name"] == "admin"
     assert "dave" in test_users.user_cmd(d, "list").stdout.decode()
+
+
+def test_postgres_restarting_under_the_daemon(pgd):
+    d, pg = pgd, pgd.pg
+    d.wait_app(ADMIN, "pausy", predicate=lambda r: r.status == 200)
+    pg.stop()
+    # what runs keeps serving (no statement on a proxied request); a write is
+    # refused (the hub cannot check the token: 401 for now) and leaves nothing
+    assert all(d.get_app(ADMIN, "pausy").status == 200 for _ in range(5))
+    r = d.create_space("while-down", expect=None)
+    assert r.status in (401, 500, 503), r
+    pg.start()
+    # the next statements connect again (at most one try a second)
+    d.wait_until(lambda: d.create_space("after-restart", expect=None).status == 200,
+                 "a create once PostgreSQL is back", timeout=30)
+    assert d.info(ADMIN, "while-down").status == 404
+    assert "while-down" not in pg.sql("SELECT string_agg(name, ',') FROM spaces", db=pgd.pg_db)
+    # and it listens again: another process's change reaches the private host
+    test_users.disable_reaches_api_and_private_app_host(d, "ursula")
+    log = ph.tail(d.log_path, 2000)
+    assert log.count("store: postgres: connection lost") == 1, log
+    assert "store: postgres: connected again to slice" in log, log
 
 
 # ---- what stops the start ------------------------------------------------------
