@@ -14,14 +14,15 @@ static void
 store_usage(FILE *f)
 {
 	fputs("usage: podium store migrate --from ADDRESS --to ADDRESS\n"
-	    "\n"
-	    "Copies every row of one store into another: users, tokens, sessions, spaces,\n"
-	    "builds, settings, variables and secrets (still sealed: keep DATA/secrets.key),\n"
-	    "with their ids. ADDRESS is sqlite:PATH (a data dir's store is DIR/podium.db) or\n"
-	    "postgres://USER:PASSWORD@HOST:PORT/DATABASE. Both are brought to this podium's\n"
-	    "schema first; the target must hold no row, and nothing is written unless every\n"
-	    "table's count matches. Stop the daemon first; afterwards start it with\n"
-	    "--store ADDRESS (or store: ADDRESS in DATA/config.yaml) on the same data dir.\n", f);
+	      "\n"
+	      "Copies every row of one store into another: users, tokens, sessions, spaces,\n"
+	      "builds, settings, variables and secrets (still sealed: keep DATA/secrets.key),\n"
+	      "with their ids. ADDRESS is sqlite:PATH (a data dir's store is DIR/podium.db) or\n"
+	      "postgres://USER:PASSWORD@HOST:PORT/DATABASE. Both are brought to this podium's\n"
+	      "schema first; the target must hold no row, and nothing is written unless every\n"
+	      "table's count matches. Stop the daemon first; afterwards start it with\n"
+	      "--store ADDRESS (or store: ADDRESS in DATA/config.yaml) on the same data dir.\n",
+	    f);
 }
 
 struct tally {
@@ -48,8 +49,8 @@ migrate(const char *from_addr, const char *to_addr)
 	int r = 1;
 
 	/* opening a sqlite file that is not there would make an empty one */
-	if (strncmp(from_addr, "postgres", 8) != 0 && access(strncmp(from_addr, "sqlite:", 7) == 0 ?
-	    from_addr + 7 : from_addr, F_OK) != 0) {
+	if (strncmp(from_addr, "postgres", 8) != 0 &&
+	    access(strncmp(from_addr, "sqlite:", 7) == 0 ? from_addr + 7 : from_addr, F_OK) != 0) {
 		fprintf(stderr, "podium: the source store %s does not exist\n", from_addr);
 		goto done;
 	}
@@ -98,8 +99,8 @@ storecmd_main(int argc, char **argv)
 			return 0;
 		}
 		if ((strcmp(a, "--from") != 0 && strcmp(a, "--to") != 0) || v == NULL) {
-			fprintf(stderr, "podium: %s\n", v == NULL ? "--from and --to need a value" :
-			    "unexpected argument");
+			fprintf(stderr, "podium: %s\n",
+			    v == NULL ? "--from and --to need a value" : "unexpected argument");
 			store_usage(stderr);
 			return 2;
 		}

@@ -31,7 +31,8 @@ store_user_ensure(store *st, const char *name, int64_t *id, int *created)
 		return r == 1 ? 0 : r;
 	}
 	/* the bootstrap user "admin" is an admin (as v5 made it in older databases) */
-	store_stmt_init(&q, st, "INSERT INTO users (name, created, role) VALUES ($1, $2,"
+	store_stmt_init(&q, st,
+	    "INSERT INTO users (name, created, role) VALUES ($1, $2,"
 	    " CASE WHEN $1 = 'admin' THEN 'admin' ELSE 'user' END) RETURNING id");
 	store_bind_text(&q, name);
 	store_bind_int(&q, (int64_t)time(NULL));
@@ -46,7 +47,8 @@ store_token_add(store *st, int64_t user_id, const char *prefix, const unsigned c
 {
 	store_stmt q;
 
-	store_stmt_init(&q, st, "INSERT INTO tokens (user_id, prefix, hash, created)"
+	store_stmt_init(&q, st,
+	    "INSERT INTO tokens (user_id, prefix, hash, created)"
 	    " VALUES ($1, $2, $3, $4) RETURNING id");
 	store_bind_int(&q, user_id);
 	store_bind_text(&q, prefix);
@@ -63,7 +65,8 @@ store_token_find(store *st, const char *prefix, unsigned char hash[32], char **u
 	size_t len;
 	int r;
 
-	store_stmt_init(&q, st, "SELECT t.hash, u.name FROM tokens t JOIN users u"
+	store_stmt_init(&q, st,
+	    "SELECT t.hash, u.name FROM tokens t JOIN users u"
 	    " ON u.id = t.user_id WHERE t.prefix = $1 AND u.disabled = 0");
 	store_bind_text(&q, prefix);
 	if ((r = store_step(&q)) == 1 && (h = store_col_blob(&q, 0, &len)) != NULL && len == 32) {
@@ -78,15 +81,16 @@ store_token_find(store *st, const char *prefix, unsigned char hash[32], char **u
 }
 
 int
-store_tokens_load_all(store *st, void (*cb)(const unsigned char hash[32], const char *user,
-    void *arg), void *arg)
+store_tokens_load_all(
+    store *st, void (*cb)(const unsigned char hash[32], const char *user, void *arg), void *arg)
 {
 	store_stmt q;
 	const void *h;
 	size_t len;
 	int r;
 
-	store_stmt_init(&q, st, "SELECT t.hash, u.name FROM tokens t JOIN users u"
+	store_stmt_init(&q, st,
+	    "SELECT t.hash, u.name FROM tokens t JOIN users u"
 	    " ON u.id = t.user_id WHERE u.disabled = 0");
 	while ((r = store_step(&q)) == 1)
 		if ((h = store_col_blob(&q, 0, &len)) != NULL && len == 32 &&
@@ -113,7 +117,8 @@ space_row_release(space_row *r)
 }
 
 /* The columns both statements give, in this order (space_row_read). */
-#define SPACE_FIELDS "sdk, private, stage, error, want_running, release_id, sha, card, deploy_id," \
+#define SPACE_FIELDS \
+	"sdk, private, stage, error, want_running, release_id, sha, card, deploy_id," \
 	" restarts, retry_at"
 
 static void
@@ -137,7 +142,8 @@ store_space_insert(store *st, space_row *r)
 {
 	store_stmt q;
 
-	store_stmt_init(&q, st, "INSERT INTO spaces (" SPACE_FIELDS ", owner, name, subdomain,"
+	store_stmt_init(&q, st,
+	    "INSERT INTO spaces (" SPACE_FIELDS ", owner, name, subdomain,"
 	    " created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 	    " RETURNING id");
 	if (r->created == 0)
@@ -155,7 +161,8 @@ store_space_update(store *st, const space_row *r)
 {
 	store_stmt q;
 
-	store_stmt_init(&q, st, "UPDATE spaces SET sdk = $1, private = $2, stage = $3, error = $4,"
+	store_stmt_init(&q, st,
+	    "UPDATE spaces SET sdk = $1, private = $2, stage = $3, error = $4,"
 	    " want_running = $5, release_id = $6, sha = $7, card = $8, deploy_id = $9, restarts = $10,"
 	    " retry_at = $11 WHERE id = $12");
 	space_row_bind(&q, r);
@@ -203,7 +210,8 @@ store_space_load_all(store *st, void (*cb)(space_row *r, void *arg), void *arg)
 	space_row r;
 	int rc;
 
-	store_stmt_init(&q, st, "SELECT " SPACE_FIELDS ", id, owner, name, subdomain, created"
+	store_stmt_init(&q, st,
+	    "SELECT " SPACE_FIELDS ", id, owner, name, subdomain, created"
 	    " FROM spaces ORDER BY id");
 	while ((rc = store_step(&q)) == 1) {
 		space_row_read(&q, &r);
@@ -232,7 +240,8 @@ store_build_insert(store *st, build_row *r)
 {
 	store_stmt q;
 
-	store_stmt_init(&q, st, "INSERT INTO builds (space_id, sha, status, release_dir,"
+	store_stmt_init(&q, st,
+	    "INSERT INTO builds (space_id, sha, status, release_dir,"
 	    " log_path, created, attempt) VALUES ($1, $2, 'building', $3, $4, $5, $6) RETURNING id");
 	r->created = (int64_t)time(NULL);
 	if (r->attempt < 1)
@@ -247,12 +256,13 @@ store_build_insert(store *st, build_row *r)
 }
 
 int
-store_build_finish(store *st, int64_t id, const char *status, const char *message,
-    const char *config)
+store_build_finish(
+    store *st, int64_t id, const char *status, const char *message, const char *config)
 {
 	store_stmt q;
 
-	store_stmt_init(&q, st, "UPDATE builds SET status = $1, message = $2, config = $3,"
+	store_stmt_init(&q, st,
+	    "UPDATE builds SET status = $1, message = $2, config = $3,"
 	    " finished = $4 WHERE id = $5");
 	store_bind_text(&q, status);
 	store_bind_text(&q, message);
@@ -262,7 +272,8 @@ store_build_finish(store *st, int64_t id, const char *status, const char *messag
 	return store_run(&q);
 }
 
-#define BUILD_COLUMNS "id, space_id, sha, status, message, config, release_dir, log_path," \
+#define BUILD_COLUMNS \
+	"id, space_id, sha, status, message, config, release_dir, log_path," \
 	" created, finished, attempt"
 
 static void
@@ -307,8 +318,10 @@ store_build_get(store *st, int64_t id, build_row *out)
 int
 store_build_latest(store *st, int64_t space_id, build_row *out)
 {
-	return build_query_one(st, "SELECT " BUILD_COLUMNS " FROM builds WHERE space_id = $1"
-	    " ORDER BY id DESC LIMIT 1", space_id, out);
+	return build_query_one(st,
+	    "SELECT " BUILD_COLUMNS " FROM builds WHERE space_id = $1"
+	    " ORDER BY id DESC LIMIT 1",
+	    space_id, out);
 }
 
 int
@@ -317,7 +330,8 @@ store_builds_fail_interrupted(store *st)
 	store_stmt q;
 	int r;
 
-	store_stmt_init(&q, st, "UPDATE builds SET status = 'failed',"
+	store_stmt_init(&q, st,
+	    "UPDATE builds SET status = 'failed',"
 	    " message = 'build interrupted: the daemon stopped while it was running',"
 	    " finished = $1 WHERE status = 'building'");
 	store_bind_int(&q, (int64_t)time(NULL));
@@ -338,14 +352,15 @@ store_builds_delete_space(store *st, int64_t space_id)
 /* ---- lifecycle settings and the release list ---- */
 
 int
-store_settings_get(store *st, int64_t space_id, int *paused, int *sleep_after, char *tier,
-    size_t tierlen)
+store_settings_get(
+    store *st, int64_t space_id, int *paused, int *sleep_after, char *tier, size_t tierlen)
 {
 	store_stmt q;
 	const char *t;
 	int r;
 
-	store_stmt_init(&q, st, "SELECT paused, sleep_after, storage_tier FROM space_settings"
+	store_stmt_init(&q, st,
+	    "SELECT paused, sleep_after, storage_tier FROM space_settings"
 	    " WHERE space_id = $1");
 	store_bind_int(&q, space_id);
 	if ((r = store_step(&q)) == 1) {
@@ -363,7 +378,8 @@ store_settings_put(store *st, int64_t space_id, int paused, int sleep_after, con
 {
 	store_stmt q;
 
-	store_stmt_init(&q, st, "INSERT INTO space_settings (space_id, paused, sleep_after,"
+	store_stmt_init(&q, st,
+	    "INSERT INTO space_settings (space_id, paused, sleep_after,"
 	    " storage_tier) VALUES ($1, $2, $3, $4) ON CONFLICT (space_id) DO UPDATE SET"
 	    " paused = excluded.paused, sleep_after = excluded.sleep_after,"
 	    " storage_tier = excluded.storage_tier");
@@ -381,7 +397,8 @@ store_builds_list(store *st, int64_t space_id, int (*cb)(build_row *r, void *arg
 	build_row r;
 	int rc = 0, stop = 0;
 
-	store_stmt_init(&q, st, "SELECT " BUILD_COLUMNS " FROM builds WHERE space_id = $1"
+	store_stmt_init(&q, st,
+	    "SELECT " BUILD_COLUMNS " FROM builds WHERE space_id = $1"
 	    " ORDER BY id DESC");
 	store_bind_int(&q, space_id);
 	while (!stop && (rc = store_step(&q)) == 1) {
@@ -410,7 +427,8 @@ store_config_set(store *st, int64_t space_id, int secret, const char *key, const
 	store_stmt_finish(&q);
 	if (r < 0)
 		return r;
-	store_stmt_init(&q, st, "INSERT INTO space_config (space_id, key, secret, value, description,"
+	store_stmt_init(&q, st,
+	    "INSERT INTO space_config (space_id, key, secret, value, description,"
 	    " updated) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (space_id, key) DO UPDATE SET"
 	    " secret = excluded.secret, value = excluded.value, description = excluded.description,"
 	    " updated = excluded.updated");
@@ -428,7 +446,8 @@ store_config_delete(store *st, int64_t space_id, int secret, const char *key)
 {
 	store_stmt q;
 
-	store_stmt_init(&q, st, "DELETE FROM space_config WHERE space_id = $1 AND secret = $2"
+	store_stmt_init(&q, st,
+	    "DELETE FROM space_config WHERE space_id = $1 AND secret = $2"
 	    " AND key = $3");
 	store_bind_int(&q, space_id);
 	store_bind_int(&q, secret);
@@ -437,14 +456,15 @@ store_config_delete(store *st, int64_t space_id, int secret, const char *key)
 }
 
 int
-store_config_list(store *st, int64_t space_id, int secret,
-    void (*cb)(const config_row *r, void *arg), void *arg)
+store_config_list(
+    store *st, int64_t space_id, int secret, void (*cb)(const config_row *r, void *arg), void *arg)
 {
 	store_stmt q;
 	config_row r;
 	int rc;
 
-	store_stmt_init(&q, st, "SELECT key, value, description, updated FROM space_config"
+	store_stmt_init(&q, st,
+	    "SELECT key, value, description, updated FROM space_config"
 	    " WHERE space_id = $1 AND ($2 < 0 OR secret = $2) ORDER BY key");
 	store_bind_int(&q, space_id);
 	store_bind_int(&q, secret);
@@ -465,7 +485,8 @@ store_config_bytes(store *st, int64_t space_id, int64_t *bytes)
 	store_stmt q;
 	int r;
 
-	store_stmt_init(&q, st, "SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0)"
+	store_stmt_init(&q, st,
+	    "SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0)"
 	    " FROM space_config WHERE space_id = $1");
 	store_bind_int(&q, space_id);
 	*bytes = (r = store_step(&q)) == 1 ? store_col_int(&q, 0) : 0;
@@ -474,12 +495,14 @@ store_config_bytes(store *st, int64_t space_id, int64_t *bytes)
 }
 
 int
-store_build_durations(store *st, void (*cb)(int64_t space_id, int64_t seconds, void *arg), void *arg)
+store_build_durations(
+    store *st, void (*cb)(int64_t space_id, int64_t seconds, void *arg), void *arg)
 {
 	store_stmt q;
 	int rc;
 
-	store_stmt_init(&q, st, "SELECT space_id, finished - created FROM builds"
+	store_stmt_init(&q, st,
+	    "SELECT space_id, finished - created FROM builds"
 	    " WHERE finished IS NOT NULL AND status IN ('ok', 'failed')"
 	    " AND COALESCE(message, '') <> 'cancelled' ORDER BY space_id");
 	while ((rc = store_step(&q)) == 1)
@@ -507,7 +530,8 @@ store_hardware_set(store *st, int64_t space_id, const char *flavor)
 {
 	store_stmt q;
 
-	store_stmt_init(&q, st, "INSERT INTO space_hardware (space_id, flavor) VALUES ($1, $2)"
+	store_stmt_init(&q, st,
+	    "INSERT INTO space_hardware (space_id, flavor) VALUES ($1, $2)"
 	    " ON CONFLICT (space_id) DO UPDATE SET flavor = excluded.flavor");
 	store_bind_int(&q, space_id);
 	store_bind_text(&q, flavor);

@@ -35,7 +35,8 @@ tables_check(store *st, char *err, size_t errlen)
 	store_stmt_init(&q, st, st->be->tables);
 	while ((r = store_step(&q)) == 1) {
 		if ((t = store_col_text(&q, 0)) != NULL && !table_known(t)) {
-			snprintf(err, errlen, "the source has a table this podium does not copy: %s", t);
+			snprintf(
+			    err, errlen, "the source has a table this podium does not copy: %s", t);
 			r = -EPROTO;
 			break;
 		}
@@ -123,8 +124,8 @@ target_empty(store *to, char *err, size_t errlen)
 			return r;
 		}
 		if (n > 0) {
-			snprintf(err, errlen, "the target is not empty: its table %s has %lld rows", *t,
-			    (long long)n);
+			snprintf(err, errlen, "the target is not empty: its table %s has %lld rows",
+			    *t, (long long)n);
 			return -EEXIST;
 		}
 	}
@@ -165,8 +166,10 @@ tables_copy(store *from, store *to, void (*cb)(const char *table, int64_t rows, 
 		}
 		if ((r = table_count(from, *t, &in_from)) != 0 ||
 		    (r = table_count(to, *t, &in_to)) != 0 || in_from != rows || in_to != rows) {
-			snprintf(err, errlen, "table %s: %lld rows in the source, %lld copied, %lld in the "
-			    "target", *t, (long long)in_from, (long long)rows, (long long)in_to);
+			snprintf(err, errlen,
+			    "table %s: %lld rows in the source, %lld copied, %lld in the "
+			    "target",
+			    *t, (long long)in_from, (long long)rows, (long long)in_to);
 			return r != 0 ? r : -EIO;
 		}
 		if (cb != NULL)

@@ -41,8 +41,10 @@ store_connect(const char *where, store **out)
 		/* only the scheme: the rest may hold a password */
 		const char *end = strstr(where, "://");
 
-		error("store: \"%.*s\" is not a store address: use postgres://USER@HOST/DATABASE or "
-		    "sqlite:PATH", end != NULL ? (int)(end - where) + 3 : (int)strlen(where), where);
+		error(
+		    "store: \"%.*s\" is not a store address: use postgres://USER@HOST/DATABASE or "
+		    "sqlite:PATH",
+		    end != NULL ? (int)(end - where) + 3 : (int)strlen(where), where);
 		return -EINVAL;
 	}
 	st = xcalloc(1, sizeof(*st));
@@ -82,16 +84,20 @@ store_migrate(store *st, int target)
 		goto fail;
 	if (version > target) {
 		r = -ENOTSUP;
-		error("store: the database's schema is version %lld, newer than this podium's (%d): "
-		    "run a podium at least as new (nothing was changed)", (long long)version, target);
+		error(
+		    "store: the database's schema is version %lld, newer than this podium's (%d): "
+		    "run a podium at least as new (nothing was changed)",
+		    (long long)version, target);
 		goto fail;
 	}
 	for (from = version; version < target; version++) {
 		const store_schema_step *s = &store_schema_steps[version];
 
 		snprintf(set, sizeof(set), be->version_set, (int)version + 1);
-		if ((r = store_exec(st, be->dialect == STORE_DIALECT_SQLITE ? s->sqlite : s->postgres)) != 0 ||
-		    (be->migrate_step_after != NULL && (r = store_exec(st, be->migrate_step_after)) != 0) ||
+		if ((r = store_exec(
+		         st, be->dialect == STORE_DIALECT_SQLITE ? s->sqlite : s->postgres)) != 0 ||
+		    (be->migrate_step_after != NULL &&
+		        (r = store_exec(st, be->migrate_step_after)) != 0) ||
 		    (r = store_exec(st, set)) != 0)
 			goto fail;
 	}
@@ -143,8 +149,10 @@ store_locate(const char *data_dir, const char *url, const config *cfg, char **wh
 		return 0;
 	}
 	if (!json_is_string(v) || (s = json_string_value(v))[0] == '\0') {
-		snprintf(err, errlen, "config.yaml line %zu: store: wants postgres://USER@HOST/DATABASE "
-		    "or sqlite:PATH", config_line(cfg, v));
+		snprintf(err, errlen,
+		    "config.yaml line %zu: store: wants postgres://USER@HOST/DATABASE "
+		    "or sqlite:PATH",
+		    config_line(cfg, v));
 		return -EINVAL;
 	}
 	/* a relative sqlite path is the data dir's */

@@ -29,13 +29,18 @@
 
 #include "orchestrator/store/store.h"
 
-typedef enum store_type { STORE_NULL, STORE_INT, STORE_TEXT, STORE_BLOB } store_type;
+typedef enum store_type {
+	STORE_NULL,
+	STORE_INT,
+	STORE_TEXT,
+	STORE_BLOB
+} store_type;
 
 typedef struct store_value {
 	store_type type;
 	int64_t i;
-	const void *p;   /* text (NUL-terminated) or blob bytes; the caller's */
-	size_t len;      /* a blob's length */
+	const void *p; /* text (NUL-terminated) or blob bytes; the caller's */
+	size_t len;    /* a blob's length */
 } store_value;
 
 #define STORE_PARAMS_MAX 24
@@ -63,12 +68,15 @@ extern const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION];
 /* Every table of the schema, each after the tables it refers to (store_copy). */
 extern const char *const store_tables[];
 
-enum store_dialect { STORE_DIALECT_SQLITE, STORE_DIALECT_POSTGRES };
+enum store_dialect {
+	STORE_DIALECT_SQLITE,
+	STORE_DIALECT_POSTGRES
+};
 
 /* A backend: what differs, as statements (data) and as calls. */
 typedef struct store_backend {
 	const char *name;
-	enum store_dialect dialect;  /* which text of a schema step it runs */
+	enum store_dialect dialect; /* which text of a schema step it runs */
 	/* one row, one integer: the schema version (0 for a new database) */
 	const char *version_get;
 	/* a printf format with one %d: records the version, inside the migration */
@@ -110,8 +118,8 @@ extern const store_backend store_pg_backend;
 
 struct store {
 	const store_backend *be;
-	void *conn;               /* the backend's connection */
-	int64_t last_token;       /* id of the token store_token_add inserted last */
+	void *conn;         /* the backend's connection */
+	int64_t last_token; /* id of the token store_token_add inserted last */
 };
 
 /* A connection without migrations (store_open's first half; tests use it to

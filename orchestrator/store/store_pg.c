@@ -83,13 +83,13 @@ pg_fail(store *st, PGresult *res, const char *sql)
 		return -ENOENT;
 	if (PQstatus(c->conn) != CONNECTION_OK) {
 		if (!c->down)
-			error("store: postgres: connection lost: %s", one_line(PQerrorMessage(c->conn),
-			    buf, sizeof(buf)));
+			error("store: postgres: connection lost: %s",
+			    one_line(PQerrorMessage(c->conn), buf, sizeof(buf)));
 		c->down = 1;
 		return -EIO;
 	}
-	error("store: postgres: %s (in: %.60s)", one_line(msg != NULL ? msg : PQerrorMessage(c->conn),
-	    buf, sizeof(buf)), sql);
+	error("store: postgres: %s (in: %.60s)",
+	    one_line(msg != NULL ? msg : PQerrorMessage(c->conn), buf, sizeof(buf)), sql);
 	return -EIO;
 }
 
@@ -124,11 +124,14 @@ pg_session(store *st)
 	if (PQsetClientEncoding(c->conn, "UTF8") != 0 ||
 	    pg_exec_raw(c, "SET lock_timeout = '5s'") != 0 ||
 	    (c->listening && pg_exec_raw(c, "LISTEN " CHANNEL) != 0))
-		return error("store: postgres: %s", one_line(PQerrorMessage(c->conn), buf, sizeof(buf)));
+		return error(
+		    "store: postgres: %s", one_line(PQerrorMessage(c->conn), buf, sizeof(buf)));
 	res = PQexec(c->conn, "SELECT current_schema()");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    PQgetisnull(res, 0, 0)) {
 		r = error("store: postgres: database %s has no schema to keep podium's tables in "
-		    "(its search_path names none that exists)", PQdb(c->conn));
+		          "(its search_path names none that exists)",
+		    PQdb(c->conn));
 	} else {
 		free(c->schema);
 		c->schema = xstrdup(PQgetvalue(res, 0, 0));
@@ -152,7 +155,8 @@ static int
 pg_connect(store *st, const char *url)
 {
 	/* defaults first: what the address says wins (expand_dbname) */
-	const char *const keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
+	const char *const keys[] = { "connect_timeout", "fallback_application_name", "dbname",
+		NULL };
 	const char *const values[] = { "10", "podium", url, NULL };
 	pg *c = xcalloc(1, sizeof(*c));
 	const char *enc;
@@ -162,14 +166,17 @@ pg_connect(store *st, const char *url)
 	st->conn = c;
 	c->conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(c->conn) != CONNECTION_OK) {
-		error("store: cannot connect to PostgreSQL: %s", one_line(c->conn != NULL ?
-		    PQerrorMessage(c->conn) : "out of memory", buf, sizeof(buf)));
+		error("store: cannot connect to PostgreSQL: %s",
+		    one_line(c->conn != NULL ? PQerrorMessage(c->conn) : "out of memory", buf,
+		        sizeof(buf)));
 		goto fail;
 	}
 	enc = PQparameterStatus(c->conn, "server_encoding");
 	if (enc == NULL || strcmp(enc, "UTF8") != 0) {
-		error("store: PostgreSQL database %s is encoded %s: podium needs UTF8 (createdb -E UTF8 "
-		    "-T template0 ...)", PQdb(c->conn), enc != NULL ? enc : "(unknown)");
+		error(
+		    "store: PostgreSQL database %s is encoded %s: podium needs UTF8 (createdb -E UTF8 "
+		    "-T template0 ...)",
+		    PQdb(c->conn), enc != NULL ? enc : "(unknown)");
 		r = -EINVAL;
 		goto fail;
 	}
@@ -239,7 +246,7 @@ pg_run(store_stmt *q)
 	for (int i = 0; i < q->nparam; i++) {
 		const store_value *v = &q->param[i];
 
-		types[i] = 0;   /* text: the server infers it from where it stands */
+		types[i] = 0; /* text: the server infers it from where it stands */
 		lengths[i] = formats[i] = 0;
 		values[i] = NULL;
 		if (v->type == STORE_INT) {
@@ -381,8 +388,8 @@ pg_column_blob(store_stmt *q, int i, size_t *len)
 		s->blob_len = xcalloc((size_t)s->ncols, sizeof(*s->blob_len));
 	}
 	if (s->blob[i] == NULL)
-		s->blob[i] = PQunescapeBytea((const unsigned char *)PQgetvalue(s->res, q->row, i),
-		    &s->blob_len[i]);
+		s->blob[i] = PQunescapeBytea(
+		    (const unsigned char *)PQgetvalue(s->res, q->row, i), &s->blob_len[i]);
 	if (s->blob[i] == NULL)
 		return NULL;
 	*len = s->blob_len[i];
@@ -417,8 +424,8 @@ pg_data_version(store *st, int64_t *v)
 	if (PQconsumeInput(c->conn) == 0)
 		return pg_fail(st, NULL, "LISTEN " CHANNEL);
 	while ((note = PQnotifies(c->conn)) != NULL) {
-		if (note->be_pid != PQbackendPID(c->conn) && strncmp(note->extra, c->schema, n) == 0 &&
-		    note->extra[n] == '.')
+		if (note->be_pid != PQbackendPID(c->conn) &&
+		    strncmp(note->extra, c->schema, n) == 0 && note->extra[n] == '.')
 			c->changes++;
 		PQfreemem(note);
 	}
@@ -451,9 +458,10 @@ const store_backend store_pg_backend = {
 	/* one process at a time (every podium on this database: the lock is the
 	 * database's), which also makes the version's table the first time */
 	.migrate_begin = "BEGIN; SELECT pg_advisory_xact_lock(123623728313709);" /* "podium" */
-	    " CREATE TABLE IF NOT EXISTS podium_schema (version INTEGER NOT NULL)",
+	                 " CREATE TABLE IF NOT EXISTS podium_schema (version INTEGER NOT NULL)",
 	/* every table of the schema tells of its changes (podium_changed) */
-	.migrate_step_after = "DO $$ DECLARE t name; BEGIN"
+	.migrate_step_after =
+	    "DO $$ DECLARE t name; BEGIN"
 	    " FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 	    "  WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname <> 'podium_schema'"
 	    "  AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid"
@@ -462,11 +470,12 @@ const store_backend store_pg_backend = {
 	    "  OR TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION podium_changed()', t);"
 	    " END LOOP; END $$",
 	.tables = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-	    " AND tablename <> 'podium_schema' ORDER BY 1",
+	          " AND tablename <> 'podium_schema' ORDER BY 1",
 	.read_begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	.write_begin = "BEGIN",
 	/* rows copied with their ids: the identity sequences go on after them */
-	.copy_after = "DO $$ DECLARE r record; BEGIN"
+	.copy_after =
+	    "DO $$ DECLARE r record; BEGIN"
 	    " FOR r IN SELECT table_name, column_name FROM information_schema.columns"
 	    "  WHERE table_schema = current_schema() AND is_identity = 'YES'"
 	    " LOOP EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, %L),"

@@ -44,15 +44,18 @@ sqlite_connect(store *st, const char *path)
 {
 	sqlite3 *db = NULL;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		error("store: open %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "out of memory");
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		error(
+		    "store: open %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return -EIO;
 	}
 	sqlite3_busy_timeout(db, 5000);
 	st->conn = db;
-	if (sqlite_exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-	    " PRAGMA foreign_keys = ON;") != 0) {
+	if (sqlite_exec(st,
+	        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	        " PRAGMA foreign_keys = ON;") != 0) {
 		sqlite3_close(db);
 		st->conn = NULL;
 		return -EIO;
@@ -206,7 +209,7 @@ const store_backend store_sqlite_backend = {
 	.migrate_begin = "BEGIN IMMEDIATE",
 	.migrate_step_after = NULL,
 	.tables = "SELECT name FROM sqlite_master WHERE type = 'table'"
-	    " AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name",
+	          " AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name",
 	.read_begin = "BEGIN",
 	.write_begin = "BEGIN IMMEDIATE",
 	.copy_after = NULL,

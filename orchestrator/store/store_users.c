@@ -14,7 +14,8 @@ store_user_add(store *st, const char *name, int admin, const char *pwhash, int64
 	store_stmt q;
 	int64_t got;
 
-	store_stmt_init(&q, st, "INSERT INTO users (name, created, role, password)"
+	store_stmt_init(&q, st,
+	    "INSERT INTO users (name, created, role, password)"
 	    " VALUES ($1, $2, $3, $4) RETURNING id");
 	store_bind_text(&q, name);
 	store_bind_int(&q, (int64_t)time(NULL));
@@ -123,7 +124,8 @@ store_user_set_disabled(store *st, const char *name, int disabled)
 	r = user_set(st, "UPDATE users SET disabled = $1 WHERE name = $2", &v, name);
 	/* a disabled user's browser sessions end with it */
 	if (r == 0 && disabled) {
-		store_stmt_init(&q, st, "DELETE FROM sessions WHERE user_id ="
+		store_stmt_init(&q, st,
+		    "DELETE FROM sessions WHERE user_id ="
 		    " (SELECT id FROM users WHERE name = $1)");
 		store_bind_text(&q, name);
 		store_run(&q);
@@ -168,7 +170,8 @@ store_tokens_list(store *st, int64_t user_id, void (*cb)(const token_row *t, voi
 	const char *role;
 	int rc;
 
-	store_stmt_init(&q, st, "SELECT id, prefix, name, role, created FROM tokens"
+	store_stmt_init(&q, st,
+	    "SELECT id, prefix, name, role, created FROM tokens"
 	    " WHERE user_id = $1 ORDER BY id");
 	store_bind_int(&q, user_id);
 	while ((rc = store_step(&q)) == 1) {
@@ -196,12 +199,13 @@ store_token_delete(store *st, int64_t user_id, int64_t id)
 }
 
 int
-store_session_add(store *st, const unsigned char hash[32], int64_t user_id, const char *csrf,
-    int64_t expires)
+store_session_add(
+    store *st, const unsigned char hash[32], int64_t user_id, const char *csrf, int64_t expires)
 {
 	store_stmt q;
 
-	store_stmt_init(&q, st, "INSERT INTO sessions (hash, user_id, csrf, created, expires)"
+	store_stmt_init(&q, st,
+	    "INSERT INTO sessions (hash, user_id, csrf, created, expires)"
 	    " VALUES ($1, $2, $3, $4, $5)");
 	store_bind_blob(&q, hash, 32);
 	store_bind_int(&q, user_id);
@@ -218,7 +222,8 @@ store_session_find(store *st, const unsigned char hash[32], char **user, char *c
 	const char *c;
 	int r;
 
-	store_stmt_init(&q, st, "SELECT u.name, s.csrf FROM sessions s JOIN users u"
+	store_stmt_init(&q, st,
+	    "SELECT u.name, s.csrf FROM sessions s JOIN users u"
 	    " ON u.id = s.user_id WHERE s.hash = $1 AND s.expires > $2 AND u.disabled = 0");
 	store_bind_blob(&q, hash, 32);
 	store_bind_int(&q, (int64_t)time(NULL));
