@@ -456,9 +456,12 @@ const store_backend store_pg_backend = {
 	.version_get = "SELECT COALESCE(MAX(version), 0) FROM podium_schema",
 	.version_set = "DELETE FROM podium_schema; INSERT INTO podium_schema (version) VALUES (%d)",
 	/* one process at a time (every podium on this database: the lock is the
-	 * database's), which also makes the version's table the first time */
+	 * database's), which also makes the version's table the first time (only
+	 * then: a role that may not create tables opens a database made for it) */
 	.migrate_begin = "BEGIN; SELECT pg_advisory_xact_lock(123623728313709);" /* "podium" */
-	                 " CREATE TABLE IF NOT EXISTS podium_schema (version INTEGER NOT NULL)",
+	                 " DO $$ BEGIN IF to_regclass(quote_ident(current_schema()) || '.podium_schema')"
+	                 " IS NULL THEN CREATE TABLE podium_schema (version INTEGER NOT NULL);"
+	                 " END IF; END $$",
 	/* every table of the schema tells of its changes (podium_changed) */
 	.migrate_step_after =
 	    "DO $$ DECLARE t name; BEGIN"

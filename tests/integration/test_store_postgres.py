@@ -182,6 +182,24 @@ def test_a_newer_schema_is_refused_untouched(pg, tmp_path):
     assert pg.sql("SELECT name FROM users", db="newer") == "from-the-future"
 
 
+def test_a_role_without_create_rights_uses_a_database_made_for_it(pg, tmp_path):
+    """A DBA may create podium's tables with one role and run podium with another
+    that may only read and write them: opening must not create anything then."""
+    pg.create_db("granted")
+    rc, out = serve(str(tmp_path), "--store", pg.url(db="granted"), "--listen", "300.0.0.1:1")
+    assert rc == 1 and "cannot listen" in out, out   # the schema was made, then the start failed
+    pg.sql("CREATE ROLE runner LOGIN PASSWORD '%s'; REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
+           " GRANT USAGE ON SCHEMA public TO runner;"
+           " GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO runner;"
+           " GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO runner" % pg.password, db="granted")
+    url = pg.url(db="granted").replace("podium:", "runner:", 1)
+    p = subprocess.run([os.path.join(BUILD, "podium"), "user", "add", "rhea", "--password-stdin",
+                        "--data", str(tmp_path), "--store", url], input=b"a long password\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    assert p.returncode == 0, p.stdout.decode()
+    assert pg.sql("SELECT string_agg(name, ',' ORDER BY name) FROM users", db="granted") == "admin,rhea"
+
+
 def test_a_database_not_in_utf8_is_refused(pg, tmp_path):
     pg.sql("CREATE DATABASE latin OWNER podium ENCODING 'LATIN1' LOCALE 'C' TEMPLATE template0",
            db="postgres")
