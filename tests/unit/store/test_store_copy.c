@@ -146,7 +146,7 @@ sqlite_where(void)
 static void
 test_copy_from_sqlite(void **state)
 {
-	char *src_at = sqlite_where(), *dst_at = test_where(state), err[256];
+	char *dst_at = test_where(state), *src_at = sqlite_where(), err[256];
 	store *src, *dst, *back;
 	int64_t rows = 0, n = 0;
 	char *back_at;
@@ -182,7 +182,7 @@ test_copy_from_sqlite(void **state)
 static void
 test_copy_refusals(void **state)
 {
-	char *src_at = sqlite_where(), *dst_at = test_where(state), err[256];
+	char *dst_at = test_where(state), *src_at = sqlite_where(), err[256];
 	store *src, *dst;
 	user_row u;
 
