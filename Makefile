@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libuv liburing libgit2 sqlite3 yaml-0.1 jansson libsodium libcurl
+PKGS    := libuv liburing libgit2 sqlite3 libpq yaml-0.1 jansson libsodium libcurl
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 
@@ -81,6 +81,7 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
+            libpq-dev postgresql-15 \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
             nodejs iproute2 nftables util-linux ca-certificates curl chromium
 # Only the benchmarks compare against these.
@@ -129,7 +130,9 @@ $(BUILD)/tests/integration/%: tests/integration/c/%.c $(MOD_builder)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-test-integration: all hubjs-deps $(INTEG_C_BIN)
+# test_store_postgres.py runs the store's unit cases on a PostgreSQL server of its own
+STORE_UNIT_BIN := $(filter $(BUILD)/tests/store/%,$(UNIT_BIN))
+test-integration: all hubjs-deps $(INTEG_C_BIN) $(STORE_UNIT_BIN)
 	cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider .
 
 test: deps

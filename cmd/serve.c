@@ -194,10 +194,29 @@ print_welcome(const podium *p)
 	free(app);
 }
 
-/* The data dir (made if missing, absolute in p->data_dir), its layout, its
- * database in p->store and its configuration in p->config. 0 or -1 (logged). */
+/* The data dir's store (--store, config.yaml's store: or DIR/podium.db) in
+ * p->store. 0 or -1 (logged). */
 static int
-open_data_dir(podium *p, const char *dir)
+open_store(podium *p, const char *url)
+{
+	char *where, err[512], what[512];
+	int r;
+
+	if (store_locate(p->data_dir, url, p->config, &where, err, sizeof(err)) != 0)
+		return error("config: %s", err);
+	r = store_open(where, &p->store);
+	free(where);
+	if (r != 0)
+		return error("cannot open the store%s", url != NULL ? " of --store" : "");
+	store_describe(p->store, what, sizeof(what));
+	log_info("store: %s", what);
+	return 0;
+}
+
+/* The data dir (made if missing, absolute in p->data_dir), its layout, its
+ * configuration in p->config and its store in p->store. 0 or -1 (logged). */
+static int
+open_data_dir(podium *p, const char *dir, const char *store_url)
 {
 	char real[PATH_MAX], *path, err[512];
 	int r;
@@ -214,17 +233,12 @@ open_data_dir(podium *p, const char *dir)
 		fs_mkdir_p(d, 0711);
 		free(d);
 	}
-	path = xasprintf("%s/podium.db", p->data_dir);
-	r = store_open(path, &p->store);
-	free(path);
-	if (r != 0)
-		return error("cannot open the database in %s", p->data_dir);
 	path = xasprintf("%s/config.yaml", p->data_dir);
 	r = config_load(path, &p->config, err, sizeof(err));
 	free(path);
 	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0)
 		return error("config: %s", err);
-	return 0;
+	return open_store(p, store_url);
 }
 
 /* The listener and its loops, with the hub's handler. */
@@ -274,7 +288,7 @@ podium_serve(const podium_options *opt)
 	p.sandbox_bin = sandbox_path();
 	if (access(p.sandbox_bin, X_OK) != 0)
 		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
-	if (open_data_dir(&p, opt->data_dir) != 0)
+	if (open_data_dir(&p, opt->data_dir, opt->store) != 0)
 		return -1;
 	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
 	 * implementations here */
