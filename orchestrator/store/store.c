@@ -16,7 +16,7 @@ struct store {
 	sqlite3 *db;
 };
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 static const char *schema_v1 =
 	"CREATE TABLE users ("
@@ -59,6 +59,50 @@ static const char *schema_v5 =
 	"CREATE TABLE sessions ("
 	"  hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	"  csrf TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL);";
+
+/* Likes (one per user and space) and the gallery's index of spaces: one row per
+ * space with what lists filter and sort by (owner, privacy, sdk, stage, title,
+ * pinned, likes), indexed per sort order; tags; and a trigram full-text index
+ * of the searchable text, so that a page of a list costs what it shows. */
+static const char *schema_gallery =
+	"CREATE TABLE space_likes ("
+	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  created INTEGER NOT NULL, PRIMARY KEY (space_id, user_id));"
+	"CREATE INDEX space_likes_user ON space_likes(user_id, created);"
+	"CREATE TABLE space_index ("
+	"  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  owner TEXT NOT NULL COLLATE NOCASE, private INTEGER NOT NULL, sdk TEXT NOT NULL,"
+	"  stage_rank INTEGER NOT NULL, title TEXT NOT NULL COLLATE NOCASE,"
+	"  pinned INTEGER NOT NULL, created INTEGER NOT NULL, likes INTEGER NOT NULL DEFAULT 0,"
+	"  search TEXT NOT NULL);"
+	"CREATE INDEX space_index_new ON space_index(pinned, created);"
+	"CREATE INDEX space_index_old ON space_index(pinned DESC, created);"
+	"CREATE INDEX space_index_likes ON space_index(pinned, likes, created);"
+	"CREATE INDEX space_index_title ON space_index(pinned DESC, title);"
+	"CREATE INDEX space_index_stage ON space_index(pinned DESC, stage_rank, created DESC);"
+	"CREATE INDEX space_index_owner ON space_index(owner, pinned, created);"
+	"CREATE TABLE space_tags ("
+	"  tag TEXT NOT NULL COLLATE NOCASE,"
+	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (tag, space_id)) WITHOUT ROWID;"
+	"CREATE INDEX space_tags_space ON space_tags(space_id);"
+	"CREATE VIRTUAL TABLE space_search USING fts5(search, content='space_index',"
+	"  content_rowid='space_id', tokenize='trigram');"
+	"CREATE TRIGGER space_index_ai AFTER INSERT ON space_index BEGIN"
+	"  INSERT INTO space_search(rowid, search) VALUES (new.space_id, new.search); END;"
+	"CREATE TRIGGER space_index_ad AFTER DELETE ON space_index BEGIN"
+	"  INSERT INTO space_search(space_search, rowid, search)"
+	"  VALUES ('delete', old.space_id, old.search); END;"
+	"CREATE TRIGGER space_index_au AFTER UPDATE OF search ON space_index"
+	"  WHEN old.search IS NOT new.search BEGIN"
+	"  INSERT INTO space_search(space_search, rowid, search)"
+	"  VALUES ('delete', old.space_id, old.search);"
+	"  INSERT INTO space_search(rowid, search) VALUES (new.space_id, new.search); END;"
+	"CREATE TRIGGER space_likes_ai AFTER INSERT ON space_likes BEGIN"
+	"  UPDATE space_index SET likes = likes + 1 WHERE space_id = new.space_id; END;"
+	"CREATE TRIGGER space_likes_ad AFTER DELETE ON space_likes BEGIN"
+	"  UPDATE space_index SET likes = likes - 1 WHERE space_id = old.space_id; END;";
 
 static int
 db_error(store *st, const char *what)
@@ -107,6 +151,9 @@ migrate(store *st)
 		/* v5: users with roles and argon2id passwords, named read/write tokens,
 		 * browser sessions (usercmd.c, web/session.c) */
 		schema_v5,
+		/* v6 (issue 25): likes, and the index the gallery and profiles page through
+		 * (store_gallery.c keeps it in step with spaces) */
+		schema_gallery,
 	};
 	sqlite3_stmt *q;
 	int version = 0;
@@ -148,7 +195,7 @@ store_open(const char *path, store **out)
 	if (exec_sql(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 	    " PRAGMA foreign_keys = ON;") != 0)
 		goto fail;
-	if (migrate(st) != 0)
+	if (migrate(st) != 0 || store_gallery_check(st) != 0)
 		goto fail;
 	*out = st;
 	return 0;
@@ -349,7 +396,7 @@ store_space_insert(store *st, space_row *r)
 	if (rc != SQLITE_DONE)
 		return db_error(st, "insert space");
 	r->id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_gallery_index(st, r->id);
 }
 
 int
@@ -373,7 +420,9 @@ store_space_update(store *st, const space_row *r)
 	sqlite3_bind_int(q, 10, r->restarts);
 	sqlite3_bind_int64(q, 11, r->retry_at);
 	sqlite3_bind_int64(q, 12, r->id);
-	return step_done(st, q, "update space");
+	if (step_done(st, q, "update space") != 0)
+		return -EIO;
+	return store_gallery_index(st, r->id);
 }
 
 int

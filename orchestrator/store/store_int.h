@@ -7,5 +7,10 @@
 #include "orchestrator/store/store.h"
 
 sqlite3 *store_sqlite(store *st);
+/* store_gallery.c: the gallery's index row and tags of space id, from its spaces row
+ * (after every insert and update); at open, every space again when the index does
+ * not hold them all (a database from before it). 0 or -EIO. */
+int store_gallery_index(store *st, int64_t id);
+int store_gallery_check(store *st);
 
 #endif
