@@ -139,7 +139,10 @@ web_route_find(const web_router *rt, const char *method, const char *path, web_m
 		web_match one;
 		int keep = 0;
 
-		if (!web_match_route(r->pattern, path, &one))
+		/* a path belongs to the first pattern that matches it, and its routes
+		 * share that pattern: /logout is not the profile /{user} */
+		if ((*near != NULL && strcmp(r->pattern, (*near)->pattern) != 0) ||
+		    !web_match_route(r->pattern, path, &one))
 			continue;
 		if (*near == NULL) {
 			*near = r;

@@ -142,7 +142,9 @@ int web_match_route(const char *pattern, const char *path, web_match *m);
 void web_match_release(web_match *m);
 /* Is method one of list's ("GET, HEAD")? */
 int web_method_in(const char *method, const char *list);
-/* The first route of rt whose pattern matches path and whose methods have method,
+/* The first route of rt whose pattern matches path and whose methods have method
+ * (among the routes with the pattern of the first that matches: a path's routes
+ * share one pattern, and a literal one before a parameter owns its path),
  * with its parts in m. NULL when none: then *near is the first route whose
  * pattern matches (NULL: an unknown path; its parts are in m) and allow lists the
  * methods of all of them. */
@@ -201,6 +203,8 @@ json_t *web_repo_created(podium *p, space *s);
 /* logs.c: /logs/build and /logs/run, text or SSE */
 void web_logs_build(web_call *c);
 void web_logs_run(web_call *c);
+/* likes_api.c: POST and DELETE /api/spaces/{o}/{n}/like */
+void web_like(web_call *c);
 /* metrics.c: GET /metrics, Prometheus text */
 void web_metrics(web_call *c);
 

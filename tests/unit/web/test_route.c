@@ -193,6 +193,8 @@ test_api_table(void **state)
 		{ "POST", "/api/spaces/a/b/restart", 1, WEB_WRITE, NULL },
 		{ "GET", "/api/spaces/a/b/releases", 1, WEB_WRITE, NULL },
 		{ "POST", "/api/spaces/a/b/duplicate", 1, WEB_READ, NULL },
+		{ "DELETE", "/api/spaces/a/b/like", 1, WEB_READ, NULL },
+		{ "GET", "/api/spaces/a/b/like", 0, 0, "POST, DELETE" },
 		{ "POST", "/api/spaces/a/b/commit/main", 1, WEB_WRITE, NULL },
 		{ "GET", "/api/spaces/a/b/commit/main", 0, 0, "POST" },
 		{ "GET", "/api/spaces/a/b/tree/main/src", 1, WEB_READ, NULL },
@@ -208,7 +210,7 @@ test_api_table(void **state)
 }
 
 /* Every route that changes a space (not GET/HEAD) needs its writer or an admin,
- * but duplicate, which anyone who can see the space may call. */
+ * but duplicate and like, which anyone who can see the space may call. */
 static void
 test_api_changes_need_a_writer(void **state)
 {
@@ -216,7 +218,7 @@ test_api_changes_need_a_writer(void **state)
 		const web_route *r = &web_api_router.routes[i];
 
 		if (strstr(r->pattern, "{owner}") == NULL || web_method_in("GET", r->methods) ||
-		    strstr(r->pattern, "/duplicate") != NULL)
+		    strstr(r->pattern, "/duplicate") != NULL || strstr(r->pattern, "/like") != NULL)
 			continue;
 		if (r->access != WEB_WRITE && r->access != WEB_ADMIN)
 			fail_msg("%s %s may change a space without writing to it", r->methods, r->pattern);
