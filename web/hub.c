@@ -146,6 +146,9 @@ static const web_route hub_routes[] = {
 	{ "GET, HEAD", SPACE "/objects/{path*}", hub_git, WEB_READ, WEB_GIT },
 	{ "POST", SPACE "/git-upload-pack", hub_git, WEB_READ, WEB_GIT },
 	{ "POST", SPACE "/git-receive-pack", hub_git, WEB_READ, WEB_GIT },
+	/* profiles last: a literal path above owns its name (/new, /admin, /login) */
+	{ "GET, HEAD", "/spaces/{user}", web_page_profile, WEB_PUBLIC, 0 },
+	{ "GET, HEAD", "/{user}", web_page_profile, WEB_PUBLIC, 0 },
 };
 
 const web_router web_hub_router = {

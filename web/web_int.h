@@ -169,11 +169,15 @@ void web_not_found(http_exchange *x, const char *code, const char *fmt, ...)
  * user), looks the call's space up again (it may have gone meanwhile: 404), then
  * calls h. The call lives until then. */
 void web_with_body(web_call *c, web_body_handler h);
+/* A percent-encoded copy of s for a URL's query or path segment (caller frees). */
+char *web_escape(const char *s);
 /* A decoded copy of a percent-encoded URL piece (caller frees), or NULL when it
  * decodes to something with a NUL. */
 char *web_unescape(const char *s);
 /* The value of key in a query string ("a=1&b=2"), decoded; NULL when absent. */
 char *web_query_get(const char *query, const char *key);
+/* The same for a form sent by GET, where '+' stands for a space. */
+char *web_form_get(const char *query, const char *key);
 
 /* ---- the API's handlers ------------------------------------------------------------ */
 
@@ -264,10 +268,21 @@ void page_begin(page *pg, podium *p, const http_request *r, const char *user, co
 /* Closes the page and sends it with the pages' security headers (CSP). */
 void page_finish(page *pg, http_exchange *x, int status, const http_header *extra, size_t nextra);
 
+/* A stage in words ("Running", "Runtime error"), and as a badge (id may be NULL)
+ * whose class and data-stage carry the stage's name. */
+const char *page_stage_words(const char *stage);
+void page_stage_badge(page *pg, const char *stage, const char *id);
+/* An error as a page with the top bar (sign in, who is signed in) for browsers;
+ * as http_respond_error for other clients. */
+void web_page_error(web_call *c, int status, const char *msg);
+void web_page_error_with(web_call *c, int status, const char *msg, const http_header *extra,
+    size_t nextra);
 /* The login form (status 200, or 4xx with error); extra headers are sent along. */
 void web_page_login(podium *p, http_exchange *x, int status, const char *error, const char *next,
     const char *csrf, const http_header *extra, size_t nextra);
+/* pages_gallery.c: the gallery, a user's profile */
 void web_page_index(web_call *c);
+void web_page_profile(web_call *c);
 void web_page_space(web_call *c);
 void web_page_logs(web_call *c);
 void web_page_settings(web_call *c);

@@ -64,30 +64,11 @@ for (const b of $$('[data-copy]')) {
   });
 }
 
-// ---- gallery: search and sort ----
-function gallery() {
-  const list = $('#cards');
-  if (!list) return;
-  const cards = $$('li.card', list);
-  const search = $('#search'), sort = $('#sort');
-  const apply = () => {
-    const q = search.value.trim().toLowerCase();
-    for (const c of cards) {
-      const hay = (c.dataset.title + ' ' + c.dataset.id).toLowerCase();
-      c.hidden = q !== '' && !hay.includes(q);
-    }
-    const key = sort.value;
-    const sorted = cards.slice().sort((a, b) => {
-      if (key === 'title') return a.dataset.title.localeCompare(b.dataset.title);
-      if (key === 'stage') return a.dataset.stage.localeCompare(b.dataset.stage);
-      const d = Number(a.dataset.order) - Number(b.dataset.order);
-      return key === 'old' ? d : -d;
-    });
-    list.append(...sorted);
-  };
-  search.addEventListener('input', apply);
-  sort.addEventListener('change', apply);
-  apply();
+// ---- lists: the filters are a GET form; a changed select shows its result ----
+function lists() {
+  for (const sel of $$('select[data-autosubmit]')) {
+    sel.addEventListener('change', () => sel.form.requestSubmit());
+  }
 }
 
 // ---- logs: Server-Sent Events, one line per event with its time ----
@@ -331,7 +312,7 @@ async function admin() {
   });
 }
 
-gallery();
+lists();
 startLogs();
 liveStage();
 settings();

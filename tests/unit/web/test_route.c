@@ -244,7 +244,11 @@ test_hub_table(void **state)
 		{ "GET", "/spaces/a/b/git-upload-pack", 0, 0, "POST" },
 		{ "POST", "/spaces/a/b.git/git-receive-pack", 1, WEB_READ, NULL },
 		{ "POST", "/spaces/a/b/nope", 0, 0, "" },
-		{ "GET", "/nope", 0, 0, "" },
+		{ "GET", "/nope/deeper", 0, 0, "" },
+		/* profiles: a name no literal path owns */
+		{ "GET", "/alice", 1, WEB_PUBLIC, NULL },
+		{ "GET", "/spaces/alice", 1, WEB_PUBLIC, NULL },
+		{ "POST", "/alice", 0, 0, "GET, HEAD" },
 	};
 
 	for (size_t i = 0; i < sizeof(hub) / sizeof(hub[0]); i++)
