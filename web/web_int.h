@@ -280,6 +280,14 @@ void web_page_error_with(web_call *c, int status, const char *msg, const http_he
 /* The login form (status 200, or 4xx with error); extra headers are sent along. */
 void web_page_login(podium *p, http_exchange *x, int status, const char *error, const char *next,
     const char *csrf, const http_header *extra, size_t nextra);
+/* markdown.c: Markdown (GitHub's flavor, cmark-gfm) as HTML safe to put in a page:
+ * front matter hidden, raw HTML shown as text, unsafe link targets dropped;
+ * relative targets from path's directory made absolute: links under blob_base,
+ * images under raw_base ("/spaces/O/N/blob/REV", "/spaces/O/N/resolve/REV").
+ * Caller frees. */
+char *web_markdown(const char *md, size_t len, const char *path, const char *blob_base,
+    const char *raw_base);
+
 /* pages_gallery.c: the gallery, a user's profile */
 void web_page_index(web_call *c);
 void web_page_profile(web_call *c);
