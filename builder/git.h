@@ -77,7 +77,8 @@ int builder_repo_tree(const char *repo_path, const char *rev, const char *path, 
 int builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t **files);
 /* rev's history, newest first: how many commits (*total) and, in *page (new
  * reference), those from offset on, at most limit, as
- * [{"id","title","message","authors":[{"user","avatar"}],"date"}]. */
+ * [{"id","title","message","authors":[{"user","avatar"}],"date"}]. total may be
+ * NULL: then the history is read only as far as the page. */
 int builder_repo_log(const char *repo_path, const char *rev, long offset, long limit,
     json_t **page, long *total);
 /* The same for the commits that change path (a file or a directory), as

@@ -312,10 +312,10 @@ log_walk(const char *repo_path, const char *rev, const char *path, long offset, 
 	git_revwalk *walk = NULL;
 	git_commit *c = NULL;
 	git_oid id;
+	long seen = 0;
 	int empty, r;
 
 	*page = NULL;
-	*total = 0;
 	r = builder_repo_at(repo_path, rev, &repo, &c, &empty);
 	if (r != 0)
 		goto done;
@@ -323,20 +323,23 @@ log_walk(const char *repo_path, const char *rev, const char *path, long offset, 
 	git_revwalk_new(&walk, repo);
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	git_revwalk_push(walk, git_commit_id(c));
-	while (git_revwalk_next(&id, walk) == 0) {
+	/* without total, the walk stops once the page is full */
+	while ((total != NULL || seen < offset + limit) && git_revwalk_next(&id, walk) == 0) {
 		git_commit *one = NULL;
 
-		if (path != NULL || (*total >= offset && *total - offset < limit))
+		if (path != NULL || (seen >= offset && seen - offset < limit))
 			git_commit_lookup(&one, repo, &id);
 		if (path != NULL && (one == NULL || !touches(one, path))) {
 			git_commit_free(one);
 			continue;
 		}
-		if (one != NULL && *total >= offset && *total - offset < limit)
+		if (one != NULL && seen >= offset && seen - offset < limit)
 			json_array_append_new(*page, builder_commit_json(one));
 		git_commit_free(one);
-		(*total)++;
+		seen++;
 	}
+	if (total != NULL)
+		*total = seen;
 done:
 	git_revwalk_free(walk);
 	git_commit_free(c);

@@ -140,6 +140,11 @@ static const web_route hub_routes[] = {
 	{ "GET, HEAD", SPACE "/settings", web_page_settings, WEB_WRITE, 0 },
 	{ "GET, HEAD", SPACE "/resolve/{rest*}", web_repo_resolve, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/raw/{rest*}", web_repo_raw, WEB_READ, 0 },
+	/* the Files tab, at the Hub's URLs (pages_files.c) */
+	{ "GET, HEAD", SPACE "/tree/{rest*}", web_page_tree, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/blob/{rest*}", web_page_blob, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/commits/{rest*}", web_page_commits, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/commit/{rest*}", web_page_commit, WEB_READ, 0 },
 	/* smart HTTP posts to the two services; the rest (refs, dumb HTTP) is read */
 	{ "GET, HEAD", SPACE "/info/refs", hub_git, WEB_READ, WEB_GIT },
 	{ "GET, HEAD", SPACE "/HEAD", hub_git, WEB_READ, WEB_GIT },

@@ -61,6 +61,18 @@ page_textf(page *pg, const char *fmt, ...)
 }
 
 void
+page_rawf(page *pg, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	page_raw(pg, buf);
+}
+
+void
 page_begin(page *pg, podium *p, const http_request *r, const char *user, const char *title,
     const char *name)
 {
@@ -73,6 +85,14 @@ page_begin(page *pg, podium *p, const http_request *r, const char *user, const c
 	page_raw(pg, " — podium</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
 	    "<script type=\"module\" src=\"/static/app.js\"></script></head><body data-page=\"");
 	page_text(pg, name);
+	if (user != NULL) {
+		page_raw(pg, "\" data-user=\"");
+		page_text(pg, user);
+	}
+	if (pg->embed) {
+		page_raw(pg, "\" class=\"embed\"><main id=\"main\">");
+		return;
+	}
 	page_raw(pg, "\"><header class=\"bar\"><a class=\"brand\" href=\"/\">podium</a><nav>"
 	    "<a href=\"/\">Spaces</a>");
 	if (user != NULL) {
@@ -105,7 +125,7 @@ page_finish(page *pg, http_exchange *x, int status, const http_header *extra, si
 	char *app = podium_space_url(pg->p, "*");
 	char *csp = xasprintf("default-src 'none'; script-src 'self'; style-src 'self'; "
 	    "img-src 'self' data:; connect-src 'self'; frame-src %s; form-action 'self'; "
-	    "base-uri 'none'; frame-ancestors 'none'", app);
+	    "base-uri 'none'; frame-ancestors %s", app, pg->embed ? "*" : "'none'");
 	http_header h[8];
 	size_t n = 0;
 

@@ -221,7 +221,7 @@ card_meta(page *pg, json_t *j, space *s, int64_t likes)
 	page_text(pg, json_string_value(json_object_get(j, "sdk")));
 	page_raw(pg, "</span> ");
 	page_stage_badge(pg, stage, NULL);
-	page_textf(pg, " <span class=\"likes\" title=\"likes\">♥ %lld<span class=\"sr\"> likes</span></span>",
+	page_rawf(pg, " <span class=\"likes\" title=\"likes\">♥ %lld<span class=\"sr\"> likes</span></span>",
 	    (long long)likes);
 	if (json_is_true(pinned))
 		page_raw(pg, " <span class=\"pin\">📌<span class=\"sr\">pinned</span></span>");

@@ -116,7 +116,10 @@ web_rev_path(web_call *c, char **rev, char **path)
 	free(r0);
 	if (*rev != NULL && *path != NULL)
 		return 0;
-	web_json_error(c->x, 400, "bad revision or path");
+	if (c->router->json)
+		web_json_error(c->x, 400, "bad revision or path");
+	else
+		web_page_error(c, 400, "bad revision or path");
 	free(*rev);
 	free(*path);
 	return -1;

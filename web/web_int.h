@@ -255,6 +255,7 @@ typedef struct page {
 	char *buf;
 	size_t len, cap;
 	podium *p;
+	int embed;        /* set before page_begin: no top bar, other sites may frame it */
 } page;
 
 void page_raw(page *pg, const char *s);
@@ -262,6 +263,9 @@ void page_raw(page *pg, const char *s);
 void page_text(page *pg, const char *s);
 /* printf into the page, then escaped. */
 void page_textf(page *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* printf of markup into the page, not escaped: for numbers and the page's own
+ * constants only, never a string from a user. */
+void page_rawf(page *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* <!doctype ...> to the end of the top bar: who is signed in, Log out or Sign in. */
 void page_begin(page *pg, podium *p, const http_request *r, const char *user, const char *title,
     const char *name);
@@ -291,9 +295,19 @@ char *web_markdown(const char *md, size_t len, const char *path, const char *blo
 /* pages_gallery.c: the gallery, a user's profile */
 void web_page_index(web_call *c);
 void web_page_profile(web_call *c);
+/* pages_space.c: a space's head (crumbs, title, Like, its state in words with
+ * Restart for its writers, the tabs: tab is "app", "files", "logs" or "settings"),
+ * its app page (?embed: the app alone) and its logs */
+void page_space_head(page *pg, web_call *c, json_t *j, const char *tab);
 void web_page_space(web_call *c);
 void web_page_logs(web_call *c);
+/* pages_settings.c */
 void web_page_settings(web_call *c);
+/* pages_files.c: the Files tab in the Hub's URLs */
+void web_page_tree(web_call *c);
+void web_page_blob(web_call *c);
+void web_page_commits(web_call *c);
+void web_page_commit(web_call *c);
 void web_page_new(web_call *c);
 void web_page_tokens(web_call *c);
 void web_page_admin(web_call *c);
