@@ -224,7 +224,7 @@ web_page_error(web_call *c, int status, const char *msg)
 
 void
 web_page_login(podium *p, http_exchange *x, int status, const char *error, const char *next,
-    const char *csrf, const http_header *extra, size_t nextra)
+    const char *user, const char *csrf, const http_header *extra, size_t nextra)
 {
 	const http_request *r = http_exchange_request(x);
 	page pg = { 0 };
@@ -242,10 +242,19 @@ web_page_login(podium *p, http_exchange *x, int status, const char *error, const
 	page_raw(&pg, "\"><input type=\"hidden\" name=\"next\" value=\"");
 	page_text(&pg, next);
 	page_raw(&pg, "\"><label for=\"username\">User name</label><input id=\"username\" "
-	    "name=\"username\" autocomplete=\"username\" required autofocus>"
-	    "<label for=\"password\">Password</label><input id=\"password\" name=\"password\" "
-	    "type=\"password\" autocomplete=\"current-password\" required>"
-	    "<button type=\"submit\">Sign in</button></form>"
+	    "name=\"username\" autocomplete=\"username\" required");
+	if (user != NULL && user[0] != '\0') {
+		/* kept after a wrong password: the password field takes the focus */
+		page_raw(&pg, " value=\"");
+		page_text(&pg, user);
+		page_raw(&pg, "\"><label for=\"password\">Password</label><input id=\"password\" "
+		    "name=\"password\" type=\"password\" autocomplete=\"current-password\" required "
+		    "autofocus>");
+	} else {
+		page_raw(&pg, " autofocus><label for=\"password\">Password</label><input id=\"password\" "
+		    "name=\"password\" type=\"password\" autocomplete=\"current-password\" required>");
+	}
+	page_raw(&pg, "<button type=\"submit\">Sign in</button></form>"
 	    "<p class=\"muted\">Accounts are made by an admin: <code>podium user add</code> or /admin.</p>"
 	    "</div>");
 	page_finish(&pg, x, status, extra, nextra);

@@ -281,9 +281,10 @@ void page_stage_badge(page *pg, const char *stage, const char *id);
 void web_page_error(web_call *c, int status, const char *msg);
 void web_page_error_with(web_call *c, int status, const char *msg, const http_header *extra,
     size_t nextra);
-/* The login form (status 200, or 4xx with error); extra headers are sent along. */
+/* The login form (status 200, or 4xx with error; user: the name typed before, or
+ * NULL); extra headers are sent along. */
 void web_page_login(podium *p, http_exchange *x, int status, const char *error, const char *next,
-    const char *csrf, const http_header *extra, size_t nextra);
+    const char *user, const char *csrf, const http_header *extra, size_t nextra);
 /* markdown.c: Markdown (GitHub's flavor, cmark-gfm) as HTML safe to put in a page:
  * front matter hidden, raw HTML shown as text, unsafe link targets dropped;
  * relative targets from path's directory made absolute: links under blob_base,
