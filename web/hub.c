@@ -134,6 +134,7 @@ static const web_route hub_routes[] = {
 	{ "GET, HEAD, POST", "/login", web_login, WEB_PUBLIC, 0 },
 	{ "POST", "/logout", web_logout, WEB_PUBLIC, 0 },
 	{ "GET, HEAD", "/static/{file*}", web_static, WEB_PUBLIC, 0 },
+	{ "GET, HEAD", "/favicon.ico", web_static, WEB_PUBLIC, 0 },
 	{ "GET, HEAD", SPACE, web_page_space, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/", web_page_space, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/logs", web_page_logs, WEB_READ, 0 },

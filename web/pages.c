@@ -82,8 +82,13 @@ page_begin(page *pg, podium *p, const http_request *r, const char *user, const c
 	page_raw(pg, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>");
 	page_text(pg, title);
-	page_raw(pg, " — podium</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
-	    "<script type=\"module\" src=\"/static/app.js\"></script></head><body data-page=\"");
+	page_raw(pg, " — podium</title><link rel=\"icon\" type=\"image/svg+xml\" href=\"");
+	page_raw(pg, web_asset_path("favicon.svg"));
+	page_raw(pg, "\"><link rel=\"stylesheet\" href=\"");
+	page_raw(pg, web_asset_path("style.css"));
+	page_raw(pg, "\"><script type=\"module\" src=\"");
+	page_raw(pg, web_asset_path("app.js"));
+	page_raw(pg, "\"></script></head><body data-page=\"");
 	page_text(pg, name);
 	if (user != NULL) {
 		page_raw(pg, "\" data-user=\"");

@@ -315,7 +315,10 @@ void web_page_admin(web_call *c);
 /* session.c: GET/POST /login, POST /logout */
 void web_login(web_call *c);
 void web_logout(web_call *c);
-/* assets.c: GET /static/...: the pages' script and style, built into the binary. */
+/* assets.c: GET /static/... (and /favicon.ico): the pages' script, style and icon,
+ * built into the binary; hashed names cached for good, gzip when accepted. */
 void web_static(web_call *c);
+/* The hashed path of an asset ("app.js" → "/static/app.HASH.js"). */
+const char *web_asset_path(const char *name);
 
 #endif
