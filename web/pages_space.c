@@ -85,7 +85,7 @@ revive_button(page *pg, const char *id, const char *stage)
 /* "Running on cpu-basic · storage basic", "Runtime error · retry 12 at 21:40 ·
  * cpu-basic · storage basic", ... */
 static void
-status_line(page *pg, web_call *c, json_t *rt, const char *id)
+status_line(page *pg, web_call *c, json_t *rt, const char *id, int with_revive)
 {
 	const char *stage = json_string_value(json_object_get(rt, "stage"));
 	const char *hw = json_string_value(json_object_get(json_object_get(rt, "hardware"), "current"));
@@ -116,7 +116,8 @@ status_line(page *pg, web_call *c, json_t *rt, const char *id)
 	if (json_is_true(json_object_get(rt, "storagePending")))
 		page_raw(pg, ", grows at the next start");
 	page_raw(pg, " ");
-	if (auth_may_write(c->user, space_owner(c->s)))
+	/* (settings have the Run panel instead) */
+	if (auth_may_write(c->user, space_owner(c->s)) && with_revive)
 		revive_button(pg, id, stage);
 	page_raw(pg, "</p>");
 }
@@ -168,7 +169,7 @@ page_space_head(page *pg, web_call *c, json_t *j, const char *tab)
 	page_raw(pg, "</h1>");
 	like_control(pg, c, id);
 	page_raw(pg, "</div>");
-	status_line(pg, c, json_object_get(j, "runtime"), id);
+	status_line(pg, c, json_object_get(j, "runtime"), id, strcmp(tab, "settings") != 0);
 	page_raw(pg, "<nav class=\"tabs\" aria-label=\"space\">");
 	for (size_t i = 0; i < 4; i++) {
 		if (i == 3 && !auth_may_write(c->user, space_owner(c->s)))
