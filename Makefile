@@ -143,7 +143,7 @@ browser-deps:
 	cd tests/browser && npm ci --no-audit --no-fund
 
 test-browser: all browser-deps
-	cd tests/browser && PODIUM_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 ui.test.mjs
+	cd tests/browser && PODIUM_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 ui.test.mjs spaces.test.mjs
 
 test-all: all test-unit test-sandbox test-proxy test-integration test-browser
 
