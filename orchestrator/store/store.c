@@ -211,6 +211,20 @@ store_sqlite(store *st)
 	return st->db;
 }
 
+static sqlite3_stmt *prepare(store *st, const char *sql);
+
+int
+store_db_fail(store *st, const char *what)
+{
+	return db_error(st, what);
+}
+
+sqlite3_stmt *
+store_prepare(store *st, const char *sql)
+{
+	return prepare(st, sql);
+}
+
 void
 store_close(store *st)
 {

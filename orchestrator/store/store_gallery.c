@@ -47,41 +47,18 @@
 	" FROM spaces s, json_each(CASE WHEN json_valid(s.card) THEN s.card ELSE '{}' END," \
 	" '$.tags') j WHERE (?1 IS NULL OR s.id = ?1) AND j.type = 'text'"
 
-static int
-db_fail(store *st, const char *what)
-{
-	sqlite3 *db = store_sqlite(st);
-
-	if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT)
-		return -EEXIST;
-	error("store: %s: %s", what, sqlite3_errmsg(db));
-	return -EIO;
-}
-
-static sqlite3_stmt *
-prep(store *st, const char *sql)
-{
-	sqlite3_stmt *q = NULL;
-
-	if (sqlite3_prepare_v2(store_sqlite(st), sql, -1, &q, NULL) != SQLITE_OK) {
-		db_fail(st, sql);
-		return NULL;
-	}
-	return q;
-}
-
 /* Runs sql bound to id (or NULL: every space); no rows. */
 static int
 run_for(store *st, const char *sql, int64_t id)
 {
-	sqlite3_stmt *q = prep(st, sql);
+	sqlite3_stmt *q = store_prepare(st, sql);
 	int r;
 
 	if (q == NULL)
 		return -EIO;
 	if (id > 0)
 		sqlite3_bind_int64(q, 1, id);
-	r = sqlite3_step(q) == SQLITE_DONE ? 0 : db_fail(st, "gallery index");
+	r = sqlite3_step(q) == SQLITE_DONE ? 0 : store_db_fail(st, "gallery index");
 	sqlite3_finalize(q);
 	return r;
 }
@@ -98,7 +75,7 @@ store_gallery_index(store *st, int64_t id)
 int
 store_gallery_check(store *st)
 {
-	sqlite3_stmt *q = prep(st, "SELECT (SELECT count(*) FROM spaces),"
+	sqlite3_stmt *q = store_prepare(st, "SELECT (SELECT count(*) FROM spaces),"
 	    " (SELECT count(*) FROM space_index)");
 	int64_t spaces = 0, indexed = 0;
 
@@ -120,7 +97,7 @@ store_gallery_check(store *st)
 int
 store_like_set(store *st, int64_t space_id, const char *user, int like)
 {
-	sqlite3_stmt *q = prep(st, like ?
+	sqlite3_stmt *q = store_prepare(st, like ?
 	    "INSERT OR IGNORE INTO space_likes (space_id, user_id, created)"
 	    " SELECT ?1, id, ?3 FROM users WHERE name = ?2" :
 	    "DELETE FROM space_likes WHERE space_id = ?1"
@@ -134,11 +111,11 @@ store_like_set(store *st, int64_t space_id, const char *user, int like)
 	sqlite3_bind_text(q, 2, user, -1, SQLITE_TRANSIENT);
 	if (like)
 		sqlite3_bind_int64(q, 3, (int64_t)time(NULL));
-	r = sqlite3_step(q) == SQLITE_DONE ? 0 : db_fail(st, "like");
+	r = sqlite3_step(q) == SQLITE_DONE ? 0 : store_db_fail(st, "like");
 	sqlite3_finalize(q);
 	if (r != 0)
 		return r;
-	u = prep(st, "SELECT 1 FROM users WHERE name = ?");
+	u = store_prepare(st, "SELECT 1 FROM users WHERE name = ?");
 	if (u == NULL)
 		return -EIO;
 	sqlite3_bind_text(u, 1, user, -1, SQLITE_TRANSIENT);
@@ -150,7 +127,7 @@ store_like_set(store *st, int64_t space_id, const char *user, int like)
 int
 store_like_get(store *st, int64_t space_id, const char *user, int *liked)
 {
-	sqlite3_stmt *q = prep(st, "SELECT 1 FROM space_likes l JOIN users u ON u.id = l.user_id"
+	sqlite3_stmt *q = store_prepare(st, "SELECT 1 FROM space_likes l JOIN users u ON u.id = l.user_id"
 	    " WHERE l.space_id = ? AND u.name = ?");
 
 	*liked = 0;
@@ -166,7 +143,7 @@ store_like_get(store *st, int64_t space_id, const char *user, int *liked)
 int
 store_likes_count(store *st, int64_t space_id, int64_t *likes)
 {
-	sqlite3_stmt *q = prep(st, "SELECT likes FROM space_index WHERE space_id = ?");
+	sqlite3_stmt *q = store_prepare(st, "SELECT likes FROM space_index WHERE space_id = ?");
 
 	*likes = 0;
 	if (q == NULL)
@@ -280,7 +257,7 @@ store_spaces_query(store *st, const store_space_query *q,
     void (*cb)(const store_space_hit *h, void *arg), void *arg)
 {
 	char *sql = query_sql(q);
-	sqlite3_stmt *s = prep(st, sql);
+	sqlite3_stmt *s = store_prepare(st, sql);
 	int rc, n = 0;
 
 	free(sql);
@@ -300,7 +277,7 @@ store_spaces_query(store *st, const store_space_query *q,
 			n++;
 		}
 	}
-	rc = rc == SQLITE_DONE ? n : db_fail(st, "list spaces");
+	rc = rc == SQLITE_DONE ? n : store_db_fail(st, "list spaces");
 	sqlite3_finalize(s);
 	return rc;
 }

@@ -7,6 +7,10 @@
 #include "orchestrator/store/store.h"
 
 sqlite3 *store_sqlite(store *st);
+/* The last error as -EEXIST (a constraint) or -EIO (logged once, with what). */
+int store_db_fail(store *st, const char *what);
+/* A prepared statement, or NULL with the error logged. */
+sqlite3_stmt *store_prepare(store *st, const char *sql);
 /* store_gallery.c: the gallery's index row and tags of space id, from its spaces row
  * (after every insert and update); at open, every space again when the index does
  * not hold them all (a database from before it). 0 or -EIO. */
