@@ -21,7 +21,6 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import podium_helpers as ph  # noqa: E402
-from test_lifecycle import app_pids  # noqa: E402
 
 APP_DIR = os.path.join(ph.EXAMPLES, "python-stdlib")
 
@@ -89,7 +88,7 @@ def main():
         rows = []
         for i in range(args.runs):
             d.wait_stage(ph.ADMIN, "wake", "SLEEPING", timeout=60)
-            ph.wait_until(lambda: app_pids("admin/wake") == [], "no app process", timeout=30)
+            ph.wait_until(lambda: d.app_pids("admin/wake") == [], "no app process", timeout=30)
             t, status = ttfb(d.port, host)
             if not status.endswith(" 200 OK"):
                 raise RuntimeError("wake %d answered %r" % (i, status))
