@@ -45,15 +45,14 @@ static struct asset {
 
 #define NASSETS (sizeof(assets) / sizeof(assets[0]))
 
-/* data, gzip-compressed (caller frees), or NULL. */
-static unsigned char *
-gzip(const char *data, size_t len, size_t *outlen)
+unsigned char *
+web_gzip(const void *data, size_t len, int level, size_t *outlen)
 {
 	z_stream z = { 0 };
 	size_t cap = len + len / 100 + 64;
 	unsigned char *out = xmalloc(cap);
 
-	if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(out);
 		return NULL;
 	}
@@ -90,7 +89,7 @@ assets_ready(void)
 		snprintf(a->hashed, sizeof(a->hashed), "/static/%.*s.%s%s", (int)dot, a->name, hex,
 		    a->name + dot);
 		snprintf(a->etag, sizeof(a->etag), "\"%s\"", hex);
-		a->gz = gzip(a->start, len, &a->gzlen);
+		a->gz = web_gzip(a->start, len, 9, &a->gzlen);
 	}
 }
 
@@ -104,9 +103,8 @@ web_asset_path(const char *name)
 	return "/static/missing";
 }
 
-/* Does the request's header list token (Accept-Encoding: gzip, If-None-Match)? */
-static int
-header_has(const http_request *r, const char *name, const char *token)
+int
+web_header_has(const http_request *r, const char *name, const char *token)
 {
 	const char *v = http_request_header(r, name);
 
@@ -116,7 +114,7 @@ header_has(const http_request *r, const char *name, const char *token)
 static void
 asset_send(web_call *c, const struct asset *a, int hashed)
 {
-	int gz = a->gz != NULL && header_has(c->r, "accept-encoding", "gzip");
+	int gz = a->gz != NULL && web_header_has(c->r, "accept-encoding", "gzip");
 	http_header h[5] = {
 		{ "Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache" },
 		{ "X-Content-Type-Options", "nosniff" },
@@ -125,7 +123,7 @@ asset_send(web_call *c, const struct asset *a, int hashed)
 		{ "Content-Encoding", "gzip" },
 	};
 
-	if (header_has(c->r, "if-none-match", a->etag)) {
+	if (web_header_has(c->r, "if-none-match", a->etag)) {
 		http_respond(c->x, 304, a->type, h, 4, "", 0);
 		return;
 	}

@@ -15,6 +15,8 @@
 #include "orchestrator/space.h"
 #include "common/util.h"
 
+#define PAGE_GZIP_MIN 8192
+
 static void
 page_add(page *pg, const char *s, size_t n)
 {
@@ -131,8 +133,9 @@ page_finish(page *pg, http_exchange *x, int status, const http_header *extra, si
 	char *csp = xasprintf("default-src 'none'; script-src 'self'; style-src 'self'; "
 	    "img-src 'self' data:; connect-src 'self'; frame-src %s; form-action 'self'; "
 	    "base-uri 'none'; frame-ancestors %s", app, pg->embed ? "*" : "'none'");
-	http_header h[8];
-	size_t n = 0;
+	http_header h[10];
+	unsigned char *gz;
+	size_t n = 0, gzlen;
 
 	page_raw(pg, "</main></body></html>\n");
 	h[n++] = (http_header){ "Content-Security-Policy", csp };
@@ -141,7 +144,18 @@ page_finish(page *pg, http_exchange *x, int status, const http_header *extra, si
 	h[n++] = (http_header){ "Cache-Control", "no-store" };
 	for (size_t i = 0; i < nextra && n < 8; i++)
 		h[n++] = extra[i];
-	http_respond(x, status, "text/html; charset=utf-8", h, n, pg->buf, pg->len);
+	/* a long page (a big README, a folder of many files) goes compressed: fast
+	 * level, a fraction of the bytes */
+	if (pg->len > PAGE_GZIP_MIN && n + 2 <= 10 &&
+	    web_header_has(http_exchange_request(x), "accept-encoding", "gzip") &&
+	    (gz = web_gzip(pg->buf, pg->len, 4, &gzlen)) != NULL) {
+		h[n++] = (http_header){ "Content-Encoding", "gzip" };
+		h[n++] = (http_header){ "Vary", "Accept-Encoding" };
+		http_respond(x, status, "text/html; charset=utf-8", h, n, gz, gzlen);
+		free(gz);
+	} else {
+		http_respond(x, status, "text/html; charset=utf-8", h, n, pg->buf, pg->len);
+	}
 	free(pg->buf);
 	free(csp);
 	free(app);

@@ -320,5 +320,9 @@ void web_logout(web_call *c);
 void web_static(web_call *c);
 /* The hashed path of an asset ("app.js" → "/static/app.HASH.js"). */
 const char *web_asset_path(const char *name);
+/* data gzip-compressed at level (1-9) (caller frees), or NULL. */
+unsigned char *web_gzip(const void *data, size_t len, int level, size_t *outlen);
+/* Does the request's header name hold token (Accept-Encoding: gzip, If-None-Match)? */
+int web_header_has(const http_request *r, const char *name, const char *token);
 
 #endif

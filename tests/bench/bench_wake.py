@@ -25,11 +25,12 @@ import podium_helpers as ph  # noqa: E402
 APP_DIR = os.path.join(ph.EXAMPLES, "python-stdlib")
 
 
-def ttfb(port, host, path="/"):
-    """Seconds from connect to the first response byte, and the status line."""
+def ttfb(port, host, path="/", headers=""):
+    """Seconds from connect to the first response byte, and the status line.
+    headers: more header lines ("Accept-Encoding: gzip\r\n")."""
     t0 = time.monotonic()
     s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n" % (path, host, headers)).encode())
     first = s.recv(1)
     t1 = time.monotonic()
     rest = b""
