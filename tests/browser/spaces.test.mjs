@@ -353,6 +353,16 @@ describe('issue 25: the web UI people expect from Spaces', { skip: skipReason ||
     assert.equal(await alice.locator('#stage').textContent(), 'No app yet');
   });
 
+  it('a log line shows its time once', async () => {
+    await alice.goto(d.hub + '/spaces/alice/files-demo/logs');
+    await alice.locator('#buildlog .line').first().waitFor();
+    const lines = await alice.locator('#buildlog .line').allTextContents();
+    assert.ok(lines.some((l) => /==> build of alice/files-demo/.test(l)), lines.join('\n'));   // podium's own lines
+    assert.deepEqual(lines.filter((l) => /\[\d{4}-\d\d-\d\dT/.test(l)), []);
+    assert.equal(await alice.getByRole('link', { name: 'Download the app log' }).getAttribute('download'),
+      'alice-files-demo-run.log');
+  });
+
   it('every page fits a phone, with no CSP violation', async () => {
     const pages = ['/', '/alice', '/spaces/alice/files-demo', '/spaces/alice/files-demo/tree/main',
       '/spaces/alice/files-demo/blob/main/src/app.py', '/spaces/alice/files-demo/commits/main',

@@ -248,3 +248,11 @@ def test_assets_hashed_cached_and_compressed(podium):
     assert page(podium, css).headers["content-type"].startswith("text/css")
     fav = page(podium, "/favicon.ico")
     assert fav.status == 200 and fav.headers["content-type"] == "image/svg+xml"
+
+
+def test_logs_to_download_and_releases_told_apart(podium, repo):
+    r = page(podium, "/spaces/admin/filesy/logs", podium.token)
+    assert 'download="admin-filesy-run.log" href="/api/spaces/admin/filesy/logs/run"' in r.text, r.text
+    assert 'download="admin-filesy-build.log" href="/api/spaces/admin/filesy/logs/build"' in r.text
+    rel = podium.api("GET", "/api/spaces/admin/filesy/releases").json()
+    assert [x["title"] for x in rel] == ["second", "deploy"], rel

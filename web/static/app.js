@@ -320,7 +320,7 @@ lists_.releases = (data, table) => data.map((r, i) => {
   return el('tr', { class: r.serving ? 'serving' : null }, el('td', {}, '#' + n),
     el('td', {}, el('time', { datetime: r.createdAt }, day(r.createdAt))),
     el('td', {}, el('a', { href: '/spaces/' + table.dataset.space + '/commit/' + commit },
-      el('code', {}, commit.slice(0, 10)))),
+      el('code', {}, commit.slice(0, 10))), r.title ? ' ' + r.title : ''),
     el('td', { class: r.status === 'failed' ? 'error' : null }, status), el('td', {}, back));
 });
 
