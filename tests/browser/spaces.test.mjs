@@ -357,7 +357,7 @@ describe('issue 25: the web UI people expect from Spaces', { skip: skipReason ||
     await alice.goto(d.hub + '/spaces/alice/files-demo/logs');
     await alice.locator('#buildlog .line').first().waitFor();
     const lines = await alice.locator('#buildlog .line').allTextContents();
-    assert.ok(lines.some((l) => /==> build of alice/files-demo/.test(l)), lines.join('\n'));   // podium's own lines
+    assert.ok(lines.some((l) => /==> build of alice\/files-demo/.test(l)), lines.join('\n'));   // podium's own lines
     assert.deepEqual(lines.filter((l) => /\[\d{4}-\d\d-\d\dT/.test(l)), []);
     assert.equal(await alice.getByRole('link', { name: 'Download the app log' }).getAttribute('download'),
       'alice-files-demo-run.log');
