@@ -144,11 +144,11 @@ page_finish(page *pg, http_exchange *x, int status, const http_header *extra, si
 	h[n++] = (http_header){ "Cache-Control", "no-store" };
 	for (size_t i = 0; i < nextra && n < 8; i++)
 		h[n++] = extra[i];
-	/* a long page (a big README, a folder of many files) goes compressed: fast
-	 * level, a fraction of the bytes */
+	/* a long page (a big README, a folder of many files) goes compressed: the
+	 * fastest level already sends a tenth of the bytes, for a millisecond or two */
 	if (pg->len > PAGE_GZIP_MIN && n + 2 <= 10 &&
 	    web_header_has(http_exchange_request(x), "accept-encoding", "gzip") &&
-	    (gz = web_gzip(pg->buf, pg->len, 4, &gzlen)) != NULL) {
+	    (gz = web_gzip(pg->buf, pg->len, 1, &gzlen)) != NULL) {
 		h[n++] = (http_header){ "Content-Encoding", "gzip" };
 		h[n++] = (http_header){ "Vary", "Accept-Encoding" };
 		http_respond(x, status, "text/html; charset=utf-8", h, n, gz, gzlen);
