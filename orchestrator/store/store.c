@@ -60,50 +60,6 @@ static const char *schema_v5 =
 	"  hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	"  csrf TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL);";
 
-/* Likes (one per user and space) and the gallery's index of spaces: one row per
- * space with what lists filter and sort by (owner, privacy, sdk, stage, title,
- * pinned, likes), indexed per sort order; tags; and a trigram full-text index
- * of the searchable text, so that a page of a list costs what it shows. */
-static const char *schema_gallery =
-	"CREATE TABLE space_likes ("
-	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
-	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
-	"  created INTEGER NOT NULL, PRIMARY KEY (space_id, user_id));"
-	"CREATE INDEX space_likes_user ON space_likes(user_id, created);"
-	"CREATE TABLE space_index ("
-	"  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
-	"  owner TEXT NOT NULL COLLATE NOCASE, private INTEGER NOT NULL, sdk TEXT NOT NULL,"
-	"  stage_rank INTEGER NOT NULL, title TEXT NOT NULL COLLATE NOCASE,"
-	"  pinned INTEGER NOT NULL, created INTEGER NOT NULL, likes INTEGER NOT NULL DEFAULT 0,"
-	"  search TEXT NOT NULL);"
-	"CREATE INDEX space_index_new ON space_index(pinned, created);"
-	"CREATE INDEX space_index_old ON space_index(pinned DESC, created);"
-	"CREATE INDEX space_index_likes ON space_index(pinned, likes, created);"
-	"CREATE INDEX space_index_title ON space_index(pinned DESC, title);"
-	"CREATE INDEX space_index_stage ON space_index(pinned DESC, stage_rank, created DESC);"
-	"CREATE INDEX space_index_owner ON space_index(owner, pinned, created);"
-	"CREATE TABLE space_tags ("
-	"  tag TEXT NOT NULL COLLATE NOCASE,"
-	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
-	"  PRIMARY KEY (tag, space_id)) WITHOUT ROWID;"
-	"CREATE INDEX space_tags_space ON space_tags(space_id);"
-	"CREATE VIRTUAL TABLE space_search USING fts5(search, content='space_index',"
-	"  content_rowid='space_id', tokenize='trigram');"
-	"CREATE TRIGGER space_index_ai AFTER INSERT ON space_index BEGIN"
-	"  INSERT INTO space_search(rowid, search) VALUES (new.space_id, new.search); END;"
-	"CREATE TRIGGER space_index_ad AFTER DELETE ON space_index BEGIN"
-	"  INSERT INTO space_search(space_search, rowid, search)"
-	"  VALUES ('delete', old.space_id, old.search); END;"
-	"CREATE TRIGGER space_index_au AFTER UPDATE OF search ON space_index"
-	"  WHEN old.search IS NOT new.search BEGIN"
-	"  INSERT INTO space_search(space_search, rowid, search)"
-	"  VALUES ('delete', old.space_id, old.search);"
-	"  INSERT INTO space_search(rowid, search) VALUES (new.space_id, new.search); END;"
-	"CREATE TRIGGER space_likes_ai AFTER INSERT ON space_likes BEGIN"
-	"  UPDATE space_index SET likes = likes + 1 WHERE space_id = new.space_id; END;"
-	"CREATE TRIGGER space_likes_ad AFTER DELETE ON space_likes BEGIN"
-	"  UPDATE space_index SET likes = likes - 1 WHERE space_id = old.space_id; END;";
-
 static int
 db_error(store *st, const char *what)
 {
@@ -153,7 +109,7 @@ migrate(store *st)
 		schema_v5,
 		/* v6 (issue 25): likes, and the index the gallery and profiles page through
 		 * (store_gallery.c keeps it in step with spaces) */
-		schema_gallery,
+		store_schema_gallery,
 	};
 	sqlite3_stmt *q;
 	int version = 0;

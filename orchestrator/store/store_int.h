@@ -11,9 +11,11 @@ sqlite3 *store_sqlite(store *st);
 int store_db_fail(store *st, const char *what);
 /* A prepared statement, or NULL with the error logged. */
 sqlite3_stmt *store_prepare(store *st, const char *sql);
-/* store_gallery.c: the gallery's index row and tags of space id, from its spaces row
+/* store_gallery.c: the schema step of likes and the gallery's index (store.c's
+ * migrate runs it); the gallery's index row and tags of space id, from its spaces row
  * (after every insert and update); at open, every space again when the index does
  * not hold them all (a database from before it). 0 or -EIO. */
+extern const char *const store_schema_gallery;
 int store_gallery_index(store *st, int64_t id);
 int store_gallery_check(store *st);
 
