@@ -240,6 +240,17 @@ fts_phrase(const char *s)
 	return out;
 }
 
+/* Characters (not bytes) of UTF-8 text: the trigram index needs three. */
+static size_t
+chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 /* The query's SQL; the parameters are bound by name (bind_query). */
 static char *
 query_sql(const store_space_query *q)
@@ -258,9 +269,9 @@ query_sql(const store_space_query *q)
 	CLAUSE(q->liked_by != NULL, "i.space_id IN (SELECT l.space_id FROM space_likes l"
 	    " JOIN users u ON u.id = l.user_id WHERE u.name = :liker)");
 	/* three characters or more: the trigram index; fewer: a look at each row */
-	CLAUSE(q->search != NULL && strlen(q->search) >= 3,
+	CLAUSE(q->search != NULL && chars(q->search) >= 3,
 	    "i.space_id IN (SELECT rowid FROM space_search WHERE space_search MATCH :phrase)");
-	CLAUSE(q->search != NULL && strlen(q->search) < 3, "instr(i.search, lower(:search)) > 0");
+	CLAUSE(q->search != NULL && chars(q->search) < 3, "instr(i.search, lower(:search)) > 0");
 #undef CLAUSE
 	sql = xasprintf("SELECT i.space_id, s.owner, s.name, i.likes FROM space_index i"
 	    " JOIN spaces s ON s.id = i.space_id WHERE true%s ORDER BY %s LIMIT :limit OFFSET :offset",

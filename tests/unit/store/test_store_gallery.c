@@ -165,6 +165,24 @@ test_gallery_queries(void **state)
 	free(path);
 }
 
+/* Two characters of UTF-8 (three bytes) are too few for the trigram index: they
+ * are looked for in each row. */
+static void
+test_gallery_short_search_counts_characters(void **state)
+{
+	char *path = temp_db();
+	store *st;
+
+	(void)state;
+	assert_int_equal(store_open(path, &st), 0);
+	add_space(st, "alice", "cafe", 0, "RUNNING", "{\"title\":\"Café\"}", 1);
+	assert_string_equal(list(st, Q(.search = "fé")), "alice/cafe");
+	assert_string_equal(list(st, Q(.search = "afé")), "alice/cafe");
+	store_close(st);
+	unlink(path);
+	free(path);
+}
+
 /* The plan of a page in a default order: an index walk, no temporary sort. */
 static void
 test_gallery_pages_walk_an_index(void **state)
@@ -214,6 +232,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gallery_queries),
 		cmocka_unit_test(test_gallery_pages_walk_an_index),
+		cmocka_unit_test(test_gallery_short_search_counts_characters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
