@@ -71,7 +71,8 @@ test_migrate_from_v2(void **state)
 
 	(void)state;
 	/* a database from before variables and secrets: version 2 (recovery columns),
-	 * no space_config, space_hardware or space_settings, nor v5's users columns */
+	 * no space_config, space_hardware or space_settings, nor v5's users columns,
+	 * nor v6's likes and gallery index */
 	assert_int_equal(store_open(path, &st), 0);
 	store_close(st);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -79,7 +80,8 @@ test_migrate_from_v2(void **state)
 	    " DROP TABLE space_settings; DROP TABLE sessions; ALTER TABLE users DROP COLUMN role;"
 	    " ALTER TABLE users DROP COLUMN password; ALTER TABLE users DROP COLUMN disabled;"
 	    " ALTER TABLE tokens DROP COLUMN role; ALTER TABLE tokens DROP COLUMN name;"
-	    " PRAGMA user_version = 2",
+	    " DROP TABLE space_likes; DROP TABLE space_search; DROP TABLE space_tags;"
+	    " DROP TABLE space_index; PRAGMA user_version = 2",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 

@@ -46,6 +46,8 @@ test_v4_database_gains_users(void **state)
 	    " ALTER TABLE users DROP COLUMN password; ALTER TABLE users DROP COLUMN disabled;"
 	    " ALTER TABLE tokens DROP COLUMN role; ALTER TABLE tokens DROP COLUMN name;"
 	    " INSERT INTO users (name, created) VALUES ('admin', 1), ('bob', 1);"
+	    " DROP TABLE space_likes; DROP TABLE space_search; DROP TABLE space_tags;"
+	    " DROP TABLE space_index;"
 	    " PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(path, &st), 0);
