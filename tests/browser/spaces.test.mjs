@@ -251,8 +251,9 @@ describe('issue 25: the web UI people expect from Spaces', { skip: skipReason ||
     assert.equal((await api('/api/spaces/alice/sleepy/sleeptime', aliceToken, 'POST', { seconds: 1 })).status, 200);
     await lib.waitStage(d, 'alice', 'sleepy', 'SLEEPING', aliceToken, 60000);
     await api('/api/spaces/alice/sleepy/sleeptime', aliceToken, 'POST', { seconds: -1 });
-    await alice.goto(d.hub + '/spaces/alice/sleepy');
-    assert.equal(await alice.locator('#stage').getAttribute('data-stage'), 'SLEEPING');
+    // the page as served says it sleeps (by the time it has loaded, its iframe may have woken it)
+    const served = await alice.goto(d.hub + '/spaces/alice/sleepy', { waitUntil: 'domcontentloaded' });
+    assert.match(await served.text(), /id="stage" class="badge stage-SLEEPING"/);
     await alice.frameLocator('iframe.app').locator('h1', { hasText: 'Stdlib Counter' }).waitFor({ timeout: 60000 });
     await waitFor(async () => (await alice.locator('#stage').getAttribute('data-stage')) === 'RUNNING', 'RUNNING on the page');
     await shot(alice, 'spaces-woken');
