@@ -231,7 +231,7 @@ state_panel(page *pg, web_call *c, const char *stage, const char *err, json_t *r
 	const char *retry = json_string_value(json_object_get(rt, "nextRetryAt"));
 
 	page_raw(pg, "<div class=\"panel");
-	page_raw(pg, err != NULL ? " error\">" : "\">");
+	page_raw(pg, err != NULL ? " failing\">" : "\">");
 	if (strcmp(stage, "PAUSED") == 0 || strcmp(stage, "STOPPED") == 0) {
 		page_raw(pg, stage[0] == 'P' ? "<h2>Paused</h2><p>Paused by its owner: visitors get a "
 		    "503 until it is resumed.</p>" : "<h2>Stopped</h2><p>The app is not running.</p>");
@@ -242,8 +242,10 @@ state_panel(page *pg, web_call *c, const char *stage, const char *err, json_t *r
 	} else if (strcmp(stage, "RUNTIME_ERROR") == 0) {
 		page_raw(pg, "<h2>Runtime error</h2>");
 		if (retry != NULL) {
-			page_rawf(pg, "<p>It crashed %lld times in a row; podium starts it again at ",
-			    (long long)json_integer_value(json_object_get(rt, "restarts")));
+			long long n = (long long)json_integer_value(json_object_get(rt, "restarts"));
+
+			page_rawf(pg, "<p>It crashed %lld time%s in a row; podium starts it again at ", n,
+			    n == 1 ? "" : "s");
 			page_time(pg, retry);
 			page_raw(pg, ".</p>");
 		}
