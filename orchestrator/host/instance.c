@@ -475,7 +475,8 @@ instance_new(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb)
 	in->stats_id = spec->stats_id != NULL ? xstrdup(spec->stats_id) : NULL;
 	mask_init(&in->mask, spec->mask);
 	log_open(in);
-	if (spec->start_note != NULL)
+	/* where one run of the app ends and the next begins (a first start needs none) */
+	if (spec->start_note != NULL && in->log.fd >= 0 && in->log.size > 0)
 		instance_note(in, "%s", spec->start_note);
 	uv_pipe_init(loop, &in->info, 0);
 	uv_pipe_init(loop, &in->status, 0);
