@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libuv liburing libgit2 sqlite3 yaml-0.1 jansson libsodium libcurl
+PKGS    := libuv liburing libgit2 sqlite3 yaml-0.1 jansson libsodium libcurl openssl
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 
@@ -82,7 +82,8 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
-            nodejs iproute2 nftables util-linux ca-certificates curl chromium
+            nodejs iproute2 nftables util-linux ca-certificates curl chromium \
+            libssl-dev openssl uacme pebble
 # Only the benchmarks compare against these.
 BENCH_PKGS := bubblewrap wrk nginx-light
 deps-bench: DEB_PKGS += $(BENCH_PKGS)

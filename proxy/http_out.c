@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "proxy/proxy_int.h"
+#include "proxy/tls_int.h"
 #include "common/util.h"
 
 static void
@@ -62,7 +63,7 @@ tcp_quickack(uv_tcp_t *t)
 int
 conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 {
-	int r;
+	uv_buf_t rec;
 
 	if (c->closing || c->lingering)
 		return -EPIPE;
@@ -81,6 +82,23 @@ conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 		}
 		return 0;
 	}
+	if (c->tls != NULL) {
+		if (tls_conn_encrypt(c, bufs, n, &rec) != 0) {
+			conn_fail_later(c);
+			return -EPIPE;
+		}
+		return conn_write_raw(c, &rec, 1);
+	}
+	return conn_write_raw(c, bufs, n);
+}
+
+int
+conn_write_raw(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
+{
+	int r;
+
+	if (c->closing || c->lingering || c->write_error)
+		return -EPIPE;
 	r = pio_write(c->lp, (uv_stream_t *)&c->tcp, &c->defer, bufs, n, conn_write_done, c);
 	if (r < 0) {
 		/* Not closed here: the caller (maybe a hub handler) still holds
@@ -274,6 +292,7 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 	char stack[1024];
 	sbuf b = SBUF_ON(stack);
 	int minor = c->parser.http_minor;
+	const char *hsts = tls_http_hsts(c);
 	int r, length;
 
 	if (c->out.started)
@@ -294,9 +313,16 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 		if (hdr_is(h[i].name, "content-length") || hdr_is(h[i].name, "transfer-encoding") ||
 		    hdr_is(h[i].name, "connection"))
 			continue;
+		if (hsts != NULL && hdr_is(h[i].name, "strict-transport-security"))
+			hsts = NULL; /* the app's own */
 		sbuf_adds(&b, h[i].name);
 		sbuf_add(&b, ": ", 2);
 		sbuf_adds(&b, h[i].value);
+		sbuf_add(&b, "\r\n", 2);
+	}
+	if (hsts != NULL) {
+		sbuf_adds(&b, "Strict-Transport-Security: ");
+		sbuf_adds(&b, hsts);
 		sbuf_add(&b, "\r\n", 2);
 	}
 	if (status == 101) {
