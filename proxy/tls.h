@@ -39,10 +39,10 @@ int tls_store_covers(tls_store *ts, const char *host);
 /* A handshake names host and none covers it: miss(host, arg), on the
  * handshake's loop thread (the callee hands it over to its own). */
 void tls_store_on_miss(tls_store *ts, void (*miss)(const char *host, void *arg), void *arg);
-/* TLS-ALPN-01 (RFC 8737): handshakes for host offering acme-tls/1 get a
- * self-signed certificate carrying digest (the key authorization's SHA-256);
- * digest NULL ends it. 0 or -1. */
-int tls_store_alpn_challenge(tls_store *ts, const char *host, const unsigned char digest[32]);
+/* TLS-ALPN-01 (RFC 8737): a handshake for host offering acme-tls/1 gets a
+ * self-signed certificate carrying the digest in dir/HOST (base64url, as
+ * uacme's hook gets it); set once, before serving. */
+void tls_store_alpn_dir(tls_store *ts, const char *dir);
 /* Per certificate: {"id","names":[...],"notBefore","notAfter" (Unix seconds),
  * "issuer","ocsp": bool}; a new array. */
 json_t *tls_store_status(tls_store *ts);

@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -47,17 +48,11 @@ typedef struct tls_cert {
 	size_t ocsp_len;
 } tls_cert;
 
-typedef struct tls_chal {
-	struct tls_chal *next;
-	char *host;
-	X509 *cert;
-} tls_chal;
-
 struct tls_store {
 	uv_rwlock_t lock;
 	SSL_CTX *base;
 	tls_cert *certs;           /* the first is the default */
-	tls_chal *chals;
+	char *alpn_dir;            /* TLS-ALPN-01 key authorizations, one file per host */
 	EVP_PKEY *chal_key;        /* signs the challenge certificates */
 	void (*miss)(const char *host, void *arg);
 	void *miss_arg;
@@ -75,6 +70,7 @@ lower(char *s)
 static int alpn_cb(SSL *s, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned inlen, void *arg);
 static int status_cb(SSL *s, void *arg);
+static X509 *chal_cert(EVP_PKEY *key, const char *host, const unsigned char digest[32]);
 
 static SSL_CTX *
 ctx_new(tls_store *ts)
@@ -146,14 +142,7 @@ tls_store_free(tls_store *ts)
 		ts->certs = c->next;
 		cert_free(c);
 	}
-	while (ts->chals != NULL) {
-		tls_chal *h = ts->chals;
-
-		ts->chals = h->next;
-		X509_free(h->cert);
-		free(h->host);
-		free(h);
-	}
+	free(ts->alpn_dir);
 	EVP_PKEY_free(ts->chal_key);
 	SSL_CTX_free(ts->base);
 	uv_rwlock_destroy(&ts->lock);
@@ -434,13 +423,26 @@ tls_store_on_miss(tls_store *ts, void (*miss)(const char *host, void *arg), void
 	ts->miss_arg = arg;
 }
 
-static tls_chal *
-chal_find(tls_store *ts, const char *host)
+/* The TLS-ALPN-01 digest for host, from the challenge directory (written by
+ * the ACME client's hook while the CA validates; a handshake offering
+ * acme-tls/1 is rare, so it is read then).  1 and digest, or 0. */
+static int
+chal_digest(tls_store *ts, const char *host, unsigned char digest[32])
 {
-	for (tls_chal *h = ts->chals; h != NULL; h = h->next)
-		if (strcmp(h->host, host) == 0)
-			return h;
-	return NULL;
+	char *text = NULL;
+	size_t len = 0, n = 0;
+	int ok;
+
+	if (ts->alpn_dir == NULL || host[0] == '.' ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(host) ||
+	    fs_read_file_beneath(ts->alpn_dir, host, &text, &len, 256) != 0)
+		return 0;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	ok = sodium_base642bin(digest, 32, text, len, NULL, &n, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 && n == 32;
+	free(text);
+	return ok;
 }
 
 static int
@@ -457,12 +459,14 @@ servername_cb(SSL *s, int *al, void *arg)
 		snprintf(host, sizeof(host), "%s", name);
 		lower(host);
 	}
-	uv_rwlock_rdlock(&ts->lock);
-	c = host[0] != '\0' ? cert_find(ts, host) : NULL;
-	if (c == NULL && host[0] != '\0') {
-		chal = chal_find(ts, host) != NULL;
+	if (host[0] != '\0' && !tls_store_covers(ts, host)) {
+		unsigned char d[32];
+
+		chal = chal_digest(ts, host, d);
 		miss = !chal;
 	}
+	uv_rwlock_rdlock(&ts->lock);
+	c = host[0] != '\0' ? cert_find(ts, host) : NULL;
 	if (c == NULL && !chal)
 		c = ts->certs; /* the default */
 	if (c != NULL)
@@ -506,19 +510,19 @@ alpn_cb(SSL *s, const unsigned char **out, unsigned char *outlen, const unsigned
 	if (p != NULL) {
 		const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
 		char host[256];
-		tls_chal *h;
-		int ok = 0;
+		unsigned char digest[32];
+		X509 *x;
+		int ok;
 
 		if (name == NULL || strlen(name) >= sizeof(host))
 			return SSL_TLSEXT_ERR_ALERT_FATAL;
 		snprintf(host, sizeof(host), "%s", name);
 		lower(host);
-		uv_rwlock_rdlock(&ts->lock);
-		h = chal_find(ts, host);
-		if (h != NULL)
-			ok = SSL_use_certificate(s, h->cert) == 1 &&
-			    SSL_use_PrivateKey(s, ts->chal_key) == 1;
-		uv_rwlock_rdunlock(&ts->lock);
+		if (!chal_digest(ts, host, digest) ||
+		    (x = chal_cert(ts->chal_key, host, digest)) == NULL)
+			return SSL_TLSEXT_ERR_ALERT_FATAL;
+		ok = SSL_use_certificate(s, x) == 1 && SSL_use_PrivateKey(s, ts->chal_key) == 1;
+		X509_free(x);
 		if (!ok)
 			return SSL_TLSEXT_ERR_ALERT_FATAL;
 		*out = p + 1;
@@ -578,37 +582,11 @@ chal_cert(EVP_PKEY *key, const char *host, const unsigned char digest[32])
 	return x;
 }
 
-int
-tls_store_alpn_challenge(tls_store *ts, const char *host, const unsigned char digest[32])
+void
+tls_store_alpn_dir(tls_store *ts, const char *dir)
 {
-	X509 *x = digest != NULL ? chal_cert(ts->chal_key, host, digest) : NULL;
-	tls_chal **pp, *old = NULL;
-
-	if (digest != NULL && x == NULL)
-		return -1;
-	uv_rwlock_wrlock(&ts->lock);
-	for (pp = &ts->chals; *pp != NULL; pp = &(*pp)->next) {
-		if (strcmp((*pp)->host, host) == 0) {
-			old = *pp;
-			*pp = old->next;
-			break;
-		}
-	}
-	if (x != NULL) {
-		tls_chal *h = xcalloc(1, sizeof(*h));
-
-		h->host = xstrdup(host);
-		h->cert = x;
-		h->next = ts->chals;
-		ts->chals = h;
-	}
-	uv_rwlock_wrunlock(&ts->lock);
-	if (old != NULL) {
-		X509_free(old->cert);
-		free(old->host);
-		free(old);
-	}
-	return 0;
+	free(ts->alpn_dir);
+	ts->alpn_dir = dir != NULL ? xstrdup(dir) : NULL;
 }
 
 /* ---- OCSP stapling --------------------------------------------------------- */

@@ -111,5 +111,6 @@ web_page_admin(web_call *c)
 	    "<label for=\"upass\">Password</label><input id=\"upass\" name=\"password\" type=\"password\" "
 	    "minlength=\"8\" required autocomplete=\"new-password\"><label><input type=\"checkbox\" "
 	    "name=\"admin\"> Admin</label><button type=\"submit\">Add user</button></form></section>");
+	web_tls_section(&pg, c->p);
 	page_finish(&pg, c->x, 200, NULL, 0);
 }
