@@ -81,7 +81,7 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
-            python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
+            python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip python3-cryptography \
             nodejs iproute2 nftables util-linux ca-certificates curl chromium \
             libssl-dev openssl uacme pebble
 # Only the benchmarks compare against these.
