@@ -158,6 +158,6 @@ clean:
 
 # Benchmarks install the peers they compare against (bwrap, wrk, nginx) first,
 # then run in a fresh make (see run:).
-.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export
-bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export: deps-bench
+.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls
+bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls: deps-bench
 	@$(MAKE) --no-print-directory $@-run
