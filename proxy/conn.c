@@ -690,6 +690,7 @@ conn_close(proxy_conn *c)
 {
 	if (c->closing)
 		return;
+	tls_conn_flush(c); /* what the connection wrote goes before the close, as plain bytes do */
 	c->closing = 1;
 	if (c->req_active && !c->resp_done && !c->migrated)
 		stats_request_done(c);

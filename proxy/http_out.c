@@ -63,8 +63,6 @@ tcp_quickack(uv_tcp_t *t)
 int
 conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 {
-	uv_buf_t rec;
-
 	if (c->closing || c->lingering)
 		return -EPIPE;
 	if (c->write_error)
@@ -83,11 +81,11 @@ conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 		return 0;
 	}
 	if (c->tls != NULL) {
-		if (tls_conn_encrypt(c, bufs, n, &rec) != 0) {
+		if (tls_conn_write(c, bufs, n) != 0) {
 			conn_fail_later(c);
 			return -EPIPE;
 		}
-		return conn_write_raw(c, &rec, 1);
+		return 0;
 	}
 	return conn_write_raw(c, bufs, n);
 }
@@ -124,6 +122,9 @@ conn_write_str(proxy_conn *c, const char *s, size_t n)
 void
 conn_cork(proxy_conn *c)
 {
+	/* TLS gathers a turn's writes by itself (tls_conn.c) */
+	if (c->tls != NULL && pio_batching(c->lp))
+		return;
 	if (c->lp->cork_owner == NULL) {
 		c->lp->cork_owner = c;
 		c->lp->cork_len = 0;
@@ -146,7 +147,7 @@ conn_uncork(proxy_conn *c)
 size_t
 conn_queued(const proxy_conn *c)
 {
-	return pio_queued((const uv_stream_t *)&c->tcp, &c->defer);
+	return pio_queued((const uv_stream_t *)&c->tcp, &c->defer) + tls_conn_pending(c);
 }
 
 /* Hop-by-hop: meaningful for one connection only, so never forwarded. */

@@ -151,6 +151,9 @@ typedef struct proxy_loop {
 	struct log_batch access_log; /* this loop's access lines, written */
 	uv_check_t *log_flush;     /* once per iteration; NULL once stopping */
 	pio_batch *pio;            /* batched sends (pio.c); NULL: plain writes */
+	/* called by pio.c before each batch goes out (TLS seals the turn's
+	 * plaintext into records, tls_conn.c); NULL: none */
+	void (*before_send)(struct proxy_loop *lp);
 	_Atomic uint64_t send_batches, batched_sends; /* read by any thread */
 	char readbuf[PROXY_READ_BUF];
 	char filebuf[PROXY_READ_BUF];
@@ -393,12 +396,15 @@ int hold_start(proxy_conn *c);         /* hold.c: wait for a sleeping app; 0 hel
  * plainly (a stream still connecting).  done(owner, status) follows any
  * write not taken whole at once. */
 typedef void (*pio_done_cb)(void *owner, int status);
+/* The largest write held for the batch; larger ones go to the socket at once. */
+#define PROXY_DEFER_MAX (16 * 1024)
 int pio_write(proxy_loop *lp, uv_stream_t *s, pio_defer **slot, const uv_buf_t *bufs,
     unsigned n, pio_done_cb done, void *owner);
 size_t pio_queued(const uv_stream_t *s, pio_defer *const *slot); /* held + uv queue */
 void pio_send_now(proxy_loop *lp);   /* before a shutdown: what is held, out now */
 void pio_closing(proxy_loop *lp, pio_defer **slot); /* before uv_close: held bytes out, no done */
 int pio_batch_open(proxy_loop *lp);  /* 0, or the io_uring error: plain writes */
+int pio_batching(const proxy_loop *lp); /* 1: small writes wait for the turn's batch */
 void pio_batch_close(proxy_loop *lp);
 
 /* http_out.c */

@@ -2,11 +2,25 @@
  *
  * OpenSSL never sees the socket: each SSL object has one BIO of ours, a
  * memory BIO without a buffer of its own.  It reads the ciphertext libuv just
- * read (the loop's read buffer, in place) and writes records into the loop's
- * output buffer, which the caller hands to pio.c at once (so a loop turn's
- * small records go out in one io_uring_enter, as plain HTTP's writes do).  An
- * idle connection holds its SSL object only (SSL_MODE_RELEASE_BUFFERS frees
- * the record buffers), no BIO memory.
+ * read (the loop's read buffer, in place) and writes each record straight to
+ * the connection's writes (conn_write_raw: pio.c holds it for the loop turn's
+ * batch, or the socket takes it), so a record is copied once on its way out.
+ *
+ * A loop turn's plaintext for a connection becomes as few records as it can:
+ * what the connection writes collects in t->pend and is sealed by one
+ * SSL_write just before the turn's batch goes out (pio.c's before_send hook),
+ * or as soon as a full record's worth is there.  A response's head and body,
+ * or several pipelined responses, so cost one record and one AEAD pass, as
+ * nginx's ssl_buffer does.  Without batched sends (no io_uring) each write is
+ * sealed at once.  What waits in t->pend counts as queued (tls_conn_pending),
+ * and it is sealed into at most one held write of pio.c, whose done callback
+ * then follows as for any held write.
+ *
+ * Record buffers: OpenSSL's read and write buffers (about 17 KiB each) stay
+ * while the connection is in use and are freed once it has been idle for a
+ * whole sweep interval (SSL_free_buffers), with t->pend; OpenSSL makes them
+ * again when the connection speaks.  SSL_MODE_RELEASE_BUFFERS would free and
+ * allocate both around every record.
  *
  * Input is decrypted only while the connection wants it (back-pressure, one
  * request at a time): ciphertext not yet decrypted then waits in t->spill,
@@ -24,6 +38,17 @@
 #include "proxy/tls_int.h"
 
 #define TLS_PLAIN_BUF (16 * 1024 + 256) /* one record's plaintext */
+/* Plaintext sealed into one record (its ciphertext still a small, held write
+ * of pio.c: PROXY_DEFER_MAX). */
+#define TLS_PEND_MAX  (PROXY_DEFER_MAX - 256)
+#define TLS_SWEEP_MS  1000
+
+/* A place on one of the loop's lists of connections. */
+typedef struct tls_link {
+	struct tls_link *prev, *next;
+	struct tls_conn *t;
+	int on;
+} tls_link;
 
 typedef struct tls_conn {
 	SSL *ssl;
@@ -32,38 +57,70 @@ typedef struct tls_conn {
 	const char *in;            /* ciphertext being read: the read buffer, or spill */
 	size_t inlen;
 	char *spill;               /* ciphertext kept while input waits */
+	char *pend;                /* plaintext to seal at the end of the loop turn */
+	size_t pend_len, pend_cap;
 	int hs_done;
 	int in_pump;
-	int queued;                /* in lt's resume list */
-	struct tls_conn *rprev, *rnext;
+	int used;                  /* read or written since the last sweep */
+	int slim;                  /* record buffers freed (idle) */
+	tls_link resume;           /* in lt->pending: input to hand on */
+	tls_link seal;             /* in lt->sealing: t->pend to seal */
 } tls_conn;
 
 typedef struct tls_loop {
-	char *out;                 /* records to send, consumed by each caller */
-	size_t out_len, out_cap;
+	proxy_loop *lp;
 	uv_timer_t *resume;        /* its own allocation */
-	tls_conn *pending;         /* input to hand on */
+	uv_timer_t *sweep;         /* frees idle connections' buffers; its own allocation */
+	tls_link *pending;         /* input to hand on */
+	tls_link *sealing;         /* plaintext to seal */
 	char plain[TLS_PLAIN_BUF];
 } tls_loop;
+
+static void
+link_push(tls_link **head, tls_link *l)
+{
+	if (l->on)
+		return;
+	l->on = 1;
+	l->prev = NULL;
+	l->next = *head;
+	if (l->next != NULL)
+		l->next->prev = l;
+	*head = l;
+}
+
+static void
+link_remove(tls_link **head, tls_link *l)
+{
+	if (!l->on)
+		return;
+	if (l->prev != NULL)
+		l->prev->next = l->next;
+	else
+		*head = l->next;
+	if (l->next != NULL)
+		l->next->prev = l->prev;
+	l->prev = l->next = NULL;
+	l->on = 0;
+}
 
 /* ---- the BIO ------------------------------------------------------------- */
 
 static BIO_METHOD *bio_method;
 static uv_once_t bio_once = UV_ONCE_INIT;
 
+/* A record (or a few) OpenSSL made: on to the connection's writes. */
 static int
 bio_write(BIO *b, const char *p, int n)
 {
-	tls_loop *lt = ((tls_conn *)BIO_get_data(b))->lt;
+	tls_conn *t = BIO_get_data(b);
+	uv_buf_t buf = uv_buf_init((char *)p, (unsigned)n);
 
+	BIO_clear_retry_flags(b);
 	if (n <= 0)
 		return 0;
-	if (lt->out_len + (size_t)n > lt->out_cap) {
-		lt->out_cap = (lt->out_len + (size_t)n) * 2;
-		lt->out = xrealloc(lt->out, lt->out_cap);
-	}
-	memcpy(lt->out + lt->out_len, p, (size_t)n);
-	lt->out_len += (size_t)n;
+	if (t->c == NULL || conn_write_raw(t->c, &buf, 1) != 0)
+		return -1; /* no retry: the SSL call fails, the connection with it */
 	return n;
 }
 
@@ -111,6 +168,8 @@ bio_method_make(void)
 /* ---- the loop's part ----------------------------------------------------- */
 
 static void resume_cb(uv_timer_t *h);
+static void sweep_cb(uv_timer_t *h);
+static void seal_all(proxy_loop *lp);
 
 int
 tls_loop_open(proxy_loop *lp)
@@ -122,11 +181,18 @@ tls_loop_open(proxy_loop *lp)
 		free(lt);
 		return -1;
 	}
+	lt->lp = lp;
 	lt->resume = xmalloc(sizeof(*lt->resume));
 	uv_timer_init(lp->loop, lt->resume);
 	lt->resume->data = lt;
 	uv_unref((uv_handle_t *)lt->resume);
+	lt->sweep = xmalloc(sizeof(*lt->sweep));
+	uv_timer_init(lp->loop, lt->sweep);
+	lt->sweep->data = lt;
+	uv_timer_start(lt->sweep, sweep_cb, TLS_SWEEP_MS, TLS_SWEEP_MS);
+	uv_unref((uv_handle_t *)lt->sweep);
 	lp->tls = lt;
+	lp->before_send = seal_all;
 	return 0;
 }
 
@@ -144,24 +210,34 @@ tls_loop_close(proxy_loop *lp)
 	if (lt == NULL)
 		return;
 	uv_close((uv_handle_t *)lt->resume, free_handle);
-	free(lt->out);
+	uv_close((uv_handle_t *)lt->sweep, free_handle);
 	free(lt);
 	lp->tls = NULL;
+	lp->before_send = NULL;
 }
 
+/* The connections idle since the last sweep give their record buffers back. */
 static void
-pending_remove(tls_conn *t)
+sweep_cb(uv_timer_t *h)
 {
-	if (!t->queued)
-		return;
-	if (t->rprev != NULL)
-		t->rprev->rnext = t->rnext;
-	else
-		t->lt->pending = t->rnext;
-	if (t->rnext != NULL)
-		t->rnext->rprev = t->rprev;
-	t->rprev = t->rnext = NULL;
-	t->queued = 0;
+	tls_loop *lt = h->data;
+
+	for (proxy_conn *c = lt->lp->conns; c != NULL; c = c->next) {
+		tls_conn *t = c->tls;
+
+		if (t == NULL || c->closing || t->slim)
+			continue;
+		if (t->used) {
+			t->used = 0;
+			continue;
+		}
+		if (t->pend_len > 0 || t->inlen > 0 || SSL_free_buffers(t->ssl) != 1)
+			continue;
+		free(t->pend);
+		t->pend = NULL;
+		t->pend_cap = 0;
+		t->slim = 1;
+	}
 }
 
 /* ---- one connection ------------------------------------------------------ */
@@ -186,10 +262,21 @@ tls_conn_start(proxy_conn *c)
 	BIO_set_data(b, t);
 	SSL_set_bio(t->ssl, b, b);
 	SSL_set_accept_state(t->ssl);
+	t->resume.t = t->seal.t = t;
 	t->c = c;
 	t->lt = c->lp->tls;
+	t->used = 1;
 	c->tls = t;
 	return 0;
+}
+
+static void
+lists_leave(tls_conn *t)
+{
+	if (t->lt == NULL)
+		return;
+	link_remove(&t->lt->pending, &t->resume);
+	link_remove(&t->lt->sealing, &t->seal);
 }
 
 void
@@ -197,24 +284,11 @@ tls_conn_free(tls_conn *t)
 {
 	if (t == NULL)
 		return;
-	if (t->lt != NULL)
-		pending_remove(t);
+	lists_leave(t);
 	SSL_free(t->ssl);
 	free(t->spill);
+	free(t->pend);
 	free(t);
-}
-
-/* The records OpenSSL wrote (handshake, alerts, tickets), out now. */
-static void
-tls_flush(proxy_conn *c)
-{
-	tls_loop *lt = c->tls->lt;
-	uv_buf_t b = uv_buf_init(lt->out, (unsigned)lt->out_len);
-
-	if (lt->out_len == 0)
-		return;
-	lt->out_len = 0;
-	conn_write_raw(c, &b, 1);
 }
 
 /* Keeps the ciphertext not consumed yet (the read buffer is the loop's). */
@@ -244,7 +318,6 @@ tls_handshake(proxy_conn *c, tls_conn *t)
 	int r = SSL_do_handshake(t->ssl);
 	int e;
 
-	tls_flush(c);
 	if (r == 1) {
 		t->hs_done = 1;
 		return 0;
@@ -271,6 +344,8 @@ tls_pump(proxy_conn *c)
 	tls_conn *t = c->tls;
 
 	t->in_pump = 1;
+	t->used = 1;
+	t->slim = 0;
 	while (!c->closing && !c->lingering) {
 		int n, e;
 
@@ -288,7 +363,6 @@ tls_pump(proxy_conn *c)
 		if (!conn_reading_wanted(c))
 			break;
 		n = SSL_read(t->ssl, t->lt->plain, sizeof(t->lt->plain));
-		tls_flush(c);
 		if (n > 0) {
 			conn_input(c, n, t->lt->plain);
 			if (c->tls != t)
@@ -338,9 +412,9 @@ resume_cb(uv_timer_t *h)
 	tls_loop *lt = h->data;
 
 	while (lt->pending != NULL) {
-		tls_conn *t = lt->pending;
+		tls_conn *t = lt->pending->t;
 
-		pending_remove(t);
+		link_remove(&lt->pending, &t->resume);
 		if (t->c != NULL && !t->c->closing)
 			tls_pump(t->c);
 	}
@@ -351,38 +425,104 @@ tls_conn_resume(proxy_conn *c)
 {
 	tls_conn *t = c->tls;
 
-	if (t->in_pump || t->queued || (t->inlen == 0 && SSL_pending(t->ssl) == 0))
+	if (t->in_pump || t->resume.on || (t->inlen == 0 && SSL_has_pending(t->ssl) == 0))
 		return;
-	t->queued = 1;
-	t->rprev = NULL;
-	t->rnext = t->lt->pending;
-	if (t->rnext != NULL)
-		t->rnext->rprev = t;
-	t->lt->pending = t;
+	link_push(&t->lt->pending, &t->resume);
 	uv_timer_start(t->lt->resume, resume_cb, 0, 0);
 }
 
+/* ---- output ---------------------------------------------------------------- */
+
+/* What t->pend holds, as records now: 0, or -1 (the connection failed). */
+static int
+tls_seal(tls_conn *t)
+{
+	size_t len = t->pend_len;
+
+	if (t->lt != NULL)
+		link_remove(&t->lt->sealing, &t->seal);
+	if (len == 0)
+		return 0;
+	t->pend_len = 0;
+	if (SSL_write(t->ssl, t->pend, (int)len) <= 0) {
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
+}
+
+/* pio.c's before_send: every connection's plaintext of this turn sealed,
+ * its records held for the batch that goes out next. */
+static void
+seal_all(proxy_loop *lp)
+{
+	tls_loop *lt = lp->tls;
+
+	while (lt->sealing != NULL) {
+		tls_conn *t = lt->sealing->t;
+
+		if (tls_seal(t) != 0)
+			conn_fail_later(t->c);
+	}
+}
+
+static void
+pend_add(tls_conn *t, const char *p, size_t n)
+{
+	if (t->pend_len + n > t->pend_cap) {
+		t->pend_cap = t->pend_cap == 0 ? 4096 : t->pend_cap * 2;
+		if (t->pend_cap < t->pend_len + n)
+			t->pend_cap = t->pend_len + n;
+		t->pend = xrealloc(t->pend, t->pend_cap);
+	}
+	memcpy(t->pend + t->pend_len, p, n);
+	t->pend_len += n;
+}
+
 int
-tls_conn_encrypt(proxy_conn *c, const uv_buf_t *bufs, unsigned n, uv_buf_t *out)
+tls_conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 {
 	tls_conn *t = c->tls;
-	tls_loop *lt = t->lt;
 
 	if (!t->hs_done)
 		return -EPIPE;
-	lt->out_len = 0;
+	t->used = 1;
+	t->slim = 0;
 	for (unsigned i = 0; i < n; i++) {
-		if (bufs[i].len == 0)
-			continue;
-		if (SSL_write(t->ssl, bufs[i].base, (int)bufs[i].len) <= 0) {
-			ERR_clear_error();
-			lt->out_len = 0;
-			return -EPIPE;
+		const char *p = bufs[i].base;
+		size_t left = bufs[i].len;
+
+		while (left > 0) {
+			size_t k = TLS_PEND_MAX - t->pend_len;
+
+			k = k < left ? k : left;
+			pend_add(t, p, k);
+			p += k;
+			left -= k;
+			/* a full record goes at once: the rest of a big write follows it */
+			if (t->pend_len == TLS_PEND_MAX && tls_seal(t) != 0)
+				return -EPIPE;
 		}
 	}
-	*out = uv_buf_init(lt->out, (unsigned)lt->out_len);
-	lt->out_len = 0;
+	if (t->pend_len == 0)
+		return 0;
+	if (!pio_batching(c->lp))
+		return tls_seal(t) == 0 ? 0 : -EPIPE;
+	link_push(&t->lt->sealing, &t->seal);
 	return 0;
+}
+
+size_t
+tls_conn_pending(const proxy_conn *c)
+{
+	return c->tls != NULL ? c->tls->pend_len : 0;
+}
+
+void
+tls_conn_flush(proxy_conn *c)
+{
+	if (c->tls != NULL && tls_seal(c->tls) != 0)
+		conn_fail_later(c);
 }
 
 void
@@ -392,9 +532,9 @@ tls_conn_close_notify(proxy_conn *c)
 
 	if (t == NULL || !t->hs_done)
 		return;
+	tls_conn_flush(c);
 	if (SSL_shutdown(t->ssl) < 0)
 		ERR_clear_error();
-	tls_flush(c);
 }
 
 tls_conn *
@@ -404,7 +544,7 @@ tls_conn_detach(proxy_conn *c)
 
 	if (t == NULL)
 		return NULL;
-	pending_remove(t);
+	lists_leave(t);
 	tls_keep_input(t);
 	t->in_pump = 0;
 	t->c = NULL;
@@ -420,5 +560,8 @@ tls_conn_adopt(proxy_conn *c, tls_conn *t)
 		return;
 	t->c = c;
 	t->lt = c->lp->tls;
+	t->used = 1;
 	c->tls = t;
+	if (t->pend_len > 0)
+		link_push(&t->lt->sealing, &t->seal);
 }

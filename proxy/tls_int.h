@@ -24,12 +24,17 @@ int tls_loop_open(proxy_loop *lp);        /* 0 or -1 */
 void tls_loop_close(proxy_loop *lp);      /* once the loop has no connection left */
 int tls_conn_start(proxy_conn *c);        /* an accepted client: 0 or -1 */
 void tls_conn_input(proxy_conn *c, const char *p, size_t n);
-/* The plaintext bufs as records, in a buffer of the loop's valid until the
- * next call: 0 and *out, or -EPIPE. */
-int tls_conn_encrypt(proxy_conn *c, const uv_buf_t *bufs, unsigned n, uv_buf_t *out);
+/* Plaintext for the client: sealed into records at the end of the loop turn
+ * (or once a record is full; at once without batched sends), which then go
+ * out through conn_write_raw.  0, or -EPIPE (no handshake yet, or failed). */
+int tls_conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n);
+/* Plaintext written and not sealed yet (counts as queued). */
+size_t tls_conn_pending(const proxy_conn *c);
+/* Seals it now (before a close). */
+void tls_conn_flush(proxy_conn *c);
 /* The connection wants input again: what the layer holds is handed on soon. */
 void tls_conn_resume(proxy_conn *c);
-/* Before a FIN: the close_notify alert out. */
+/* Before a FIN: what is pending, then the close_notify alert out. */
 void tls_conn_close_notify(proxy_conn *c);
 /* The connection moves to the main loop: the layer keeps what it had not
  * handed on; tls_conn_adopt binds it to its new connection. */

@@ -87,8 +87,8 @@ ctx_new(tls_store *ts)
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE);
-	/* idle connections keep no record buffers */
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* no SSL_MODE_RELEASE_BUFFERS: record buffers stay while a connection is
+	 * in use, tls_conn.c frees an idle one's */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)SID_CTX, sizeof(SID_CTX) - 1);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, ts);
