@@ -101,7 +101,9 @@ acme_prepare(tls_certs *tc)
 	if (fs_write_file(tc->hook, hook_script, sizeof(hook_script) - 1, 0700) != 0)
 		return error("tls: cannot write %s", tc->hook);
 	p = xasprintf("%s/dns_hook", tc->dir);
-	r = tc->set.dns_hook != NULL ? fs_write_text(p, tc->set.dns_hook) : (unlink(p), 0);
+	/* fs_write_text is for the kernel's files: it creates nothing */
+	r = tc->set.dns_hook != NULL ?
+	    fs_write_file(p, tc->set.dns_hook, strlen(tc->set.dns_hook), 0600) : (unlink(p), 0);
 	free(p);
 	if (r != 0)
 		return error("tls: cannot write the DNS hook's name in %s", tc->dir);
@@ -154,6 +156,25 @@ acme_load_existing(tls_certs *tc)
 	}
 	if (d != NULL)
 		closedir(d);
+}
+
+void
+acme_forget(tls_certs *tc, cert_host *h)
+{
+	const char *id = ident_dir(h->host);
+	char *dir = xasprintf("%s/%s", tc->acme_dir, id);
+	char *key = xasprintf("%s/private/%s", tc->acme_dir, id);
+	char *ocsp = xasprintf("%s/ocsp-%s.der", tc->dir, id);
+	char *issuer = xasprintf("%s/ocsp-%s.issuer.pem", tc->dir, id);
+
+	if (fs_rm_rf(dir) != 0 || fs_rm_rf(key) != 0)
+		log_warn("tls: %s: cannot delete %s or %s: %s", h->host, dir, key, strerror(errno));
+	unlink(ocsp);
+	unlink(issuer);
+	free(dir);
+	free(key);
+	free(ocsp);
+	free(issuer);
 }
 
 int
@@ -247,6 +268,7 @@ acme_failed(tls_certs *tc, cert_host *h, const char *why)
 	if (h->not_after == 0 || h->not_after <= now)
 		h->state = CERT_FAILED;
 	certs_host_error(h, "%s", why);
+	tls_store_demand(tc->ts, h->host, TLS_DEMAND_NO); /* waiting handshakes go on */
 	log_warn("tls: %s: no certificate (%s); trying again in %llu s", h->host, why,
 	    (unsigned long long)wait);
 }
@@ -280,6 +302,7 @@ acme_job_done(tls_certs *tc, cert_job *j)
 	}
 	h->failures = 0;
 	h->next_attempt = 0;
+	tls_store_demand(tc->ts, h->host, TLS_DEMAND_DONE);
 	if (renewal && j->rc == 0)
 		h->renewals++;
 	log_info("tls: %s: certificate %s (valid until %lld)", h->host,

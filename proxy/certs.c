@@ -22,6 +22,7 @@
 #include "proxy/certs_int.h"
 
 #define CHECK_MS       5000              /* files changed? renewals due? */
+#define HOLD_MS        30000             /* a handshake waits so long for its certificate */
 #define BACKOFF_MS     60000             /* first retry after a failure, doubling */
 #define BACKOFF_MAX_S  (24 * 3600)
 
@@ -333,23 +334,34 @@ on_miss(const char *host, void *arg)
 	uv_async_send(&tc->async);
 }
 
+/* The handshakes waiting for host learn whether to go on waiting: while its
+ * issuance is due or running, yes; refused or backing off after a failure,
+ * no (they get the default certificate at once). */
 static void
 miss_one(tls_certs *tc, const char *host)
 {
-	cert_host *h;
+	int64_t now = (int64_t)time(NULL);
+	cert_host *h = certs_host_find(tc, host);
 
-	if (certs_host_find(tc, host) != NULL)
-		return; /* known: issued, due, or backing off */
+	if (h != NULL) {
+		/* known: issued (a handshake that came before it was loaded), due,
+		 * or backing off */
+		tls_store_demand(tc->ts, host, h->state == CERT_VALID ? TLS_DEMAND_DONE :
+		    h->failures > 0 && h->next_attempt > now ? TLS_DEMAND_NO : TLS_DEMAND_ISSUING);
+		return;
+	}
 	if (tc->allowed == NULL || !tc->allowed(host, tc->allowed_arg)) {
 		/* never for an arbitrary name: a CA's rate limits are ours */
 		tc->refused++;
 		snprintf(tc->last_refused, sizeof(tc->last_refused), "%s", host);
 		log_debug("tls: no certificate for %s: not the hub nor a space", host);
+		tls_store_demand(tc->ts, host, TLS_DEMAND_NO);
 		return;
 	}
 	log_info("tls: %s has no certificate: asking %s", host, tc->set.directory);
 	h = certs_host_add(tc, host, "acme");
-	h->next_attempt = (int64_t)time(NULL);
+	h->next_attempt = now;
+	tls_store_demand(tc->ts, host, TLS_DEMAND_ISSUING);
 }
 
 static void
@@ -372,12 +384,45 @@ on_async(uv_async_t *a)
 	certs_next_job(tc);
 }
 
+/* A space's certificate outlives its space by two checks at most (two in a
+ * row: a space being renamed or reloaded is not forgotten): then it serves no
+ * more and its files are deleted.  The hub's and the wildcard stay. */
+static void
+gone_check(tls_certs *tc)
+{
+	cert_host **pp = &tc->hosts;
+
+	while (*pp != NULL) {
+		cert_host *h = *pp;
+
+		if (strcmp(h->source, "acme") != 0 || strcmp(h->host, tc->hub_host) == 0 ||
+		    strncmp(h->host, "*.", 2) == 0 || (tc->job != NULL && tc->job->h == h) ||
+		    (tc->allowed != NULL && tc->allowed(h->host, tc->allowed_arg))) {
+			h->gone_checks = 0;
+			pp = &h->next;
+			continue;
+		}
+		if (++h->gone_checks < 2) {
+			pp = &h->next;
+			continue;
+		}
+		log_info("tls: %s: its space is gone: certificate deleted", h->host);
+		tls_store_remove(tc->ts, h->host);
+		tls_store_demand(tc->ts, h->host, TLS_DEMAND_DONE);
+		acme_forget(tc, h);
+		*pp = h->next;
+		host_free(h);
+	}
+}
+
 static void
 on_timer(uv_timer_t *t)
 {
 	tls_certs *tc = t->data;
 
 	files_check(tc);
+	if (tc->set.mode == TLS_ACME)
+		gone_check(tc);
 	certs_next_job(tc);
 }
 
@@ -428,11 +473,13 @@ acme_start(tls_certs *tc)
 	if (acme_prepare(tc) != 0)
 		return -1;
 	acme_load_existing(tc);
-	/* the hub, and with a DNS hook the apps' wildcard, at once; spaces on demand */
+	/* the hub, and with a DNS hook the apps' wildcard, at once; spaces on
+	 * demand.  Apps under the hub's own domain get the wildcard on the hub's
+	 * certificate (acme_job), in the hub's directory of uacme's. */
 	if (tc->allowed != NULL && tc->allowed(tc->hub_host, tc->allowed_arg) &&
 	    certs_host_find(tc, tc->hub_host) == NULL)
 		certs_host_add(tc, tc->hub_host, "acme")->next_attempt = now;
-	if (tc->set.dns_hook != NULL) {
+	if (tc->set.dns_hook != NULL && strcmp(tc->app_domain, tc->hub_host) != 0) {
 		char *wild = xasprintf("*.%s", tc->app_domain);
 
 		if (certs_host_find(tc, wild) == NULL)
@@ -483,6 +530,9 @@ tls_certs_start(uv_loop_t *loop, const tls_certs_config *cfg, tls_store *ts, tls
 	if (r != 0)
 		return -1;
 	tls_store_on_miss(ts, on_miss, tc);
+	/* on demand: a new space's first handshake waits for its certificate */
+	if (s->mode == TLS_ACME)
+		tls_store_hold(ts, (unsigned)env_u64("PODIUM_TLS_HOLD_MS", HOLD_MS));
 	uv_timer_start(&tc->timer, on_timer, tc->check_ms, tc->check_ms);
 	certs_next_job(tc);
 	return 0;

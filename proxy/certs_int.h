@@ -32,6 +32,7 @@ typedef struct cert_host {
 	char *ocsp_url;
 	int64_t ocsp_next;         /* when to fetch the OCSP response again */
 	int ocsp_good;
+	unsigned gone_checks;      /* checks in a row that found its space gone */
 } cert_host;
 
 typedef struct cert_job {
@@ -93,6 +94,9 @@ cert_job *acme_job(struct tls_certs *tc, cert_host *h);
 void acme_job_done(struct tls_certs *tc, cert_job *j);
 /* Due for issuance or renewal now? */
 int acme_due(struct tls_certs *tc, cert_host *h, int64_t now);
+/* A space's certificate whose space is gone: its files (certificate, key,
+ * OCSP response) deleted. */
+void acme_forget(struct tls_certs *tc, cert_host *h);
 
 /* ocsp.c */
 cert_job *ocsp_job(struct tls_certs *tc, cert_host *h);

@@ -32,13 +32,26 @@ void tls_store_free(tls_store *ts);
  * 0, or -1 with err (the old one stays). */
 int tls_store_load(tls_store *ts, const char *id, const char *cert_file, const char *key_file,
     char *err, size_t errlen);
+/* Certificate id serves no more (open connections keep it to their end). */
+void tls_store_remove(tls_store *ts, const char *id);
 /* A DER OCSP response to staple with certificate id (NULL, 0: none). */
 void tls_store_set_ocsp(tls_store *ts, const char *id, const unsigned char *der, size_t len);
 /* 1 when a loaded certificate covers host (lowercase, no port). */
 int tls_store_covers(tls_store *ts, const char *host);
 /* A handshake names host and none covers it: miss(host, arg), on the
- * handshake's loop thread (the callee hands it over to its own). */
+ * handshake's loop thread (the callee hands it over to its own), once per
+ * connection. */
 void tls_store_on_miss(tls_store *ts, void (*miss)(const char *host, void *arg), void *arg);
+/* On demand: such a handshake waits (its ClientHello held) up to hold_ms
+ * while the issuer works on the name, then goes on with the name's new
+ * certificate, or the default one.  0 (the default): never waits.  Set once,
+ * before serving. */
+void tls_store_hold(tls_store *ts, unsigned hold_ms);
+/* What the issuer says of a name a miss reported (any thread): being issued
+ * (handshakes wait for it), refused or failed (they go on at once, and so do
+ * the next minute's), or done (its certificate is loaded). */
+enum tls_demand { TLS_DEMAND_ISSUING, TLS_DEMAND_NO, TLS_DEMAND_DONE };
+void tls_store_demand(tls_store *ts, const char *host, enum tls_demand what);
 /* TLS-ALPN-01 (RFC 8737): a handshake for host offering acme-tls/1 gets a
  * self-signed certificate carrying the digest in dir/HOST (base64url, as
  * uacme's hook gets it); set once, before serving. */

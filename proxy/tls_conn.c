@@ -22,6 +22,12 @@
  * again when the connection speaks.  SSL_MODE_RELEASE_BUFFERS would free and
  * allocate both around every record.
  *
+ * A handshake the store's client-hello callback holds (a name whose
+ * certificate is being issued, tls_store.c) waits on the loop's held list; a
+ * timer looks at the held ones every HOLD_POLL_MS while there are any, and
+ * runs a handshake on once tls_store_waiting says so or its deadline passed.
+ * Its head timer is pushed back by the wait.
+ *
  * Input is decrypted only while the connection wants it (back-pressure, one
  * request at a time): ciphertext not yet decrypted then waits in t->spill,
  * and when the connection reads again (tls_conn_resume) the loop's resume
@@ -42,6 +48,7 @@
  * of pio.c: PROXY_DEFER_MAX). */
 #define TLS_PEND_MAX  (PROXY_DEFER_MAX - 256)
 #define TLS_SWEEP_MS  1000
+#define HOLD_POLL_MS  100
 
 /* A place on one of the loop's lists of connections. */
 typedef struct tls_link {
@@ -63,16 +70,21 @@ typedef struct tls_conn {
 	int in_pump;
 	int used;                  /* read or written since the last sweep */
 	int slim;                  /* record buffers freed (idle) */
+	tls_hello hello;           /* the SSL object's app data (tls_int.h) */
+	uint64_t hold_until;       /* loop time a held handshake goes on anyway */
 	tls_link resume;           /* in lt->pending: input to hand on */
 	tls_link seal;             /* in lt->sealing: t->pend to seal */
+	tls_link held;             /* in lt->held: its handshake waits for a certificate */
 } tls_conn;
 
 typedef struct tls_loop {
 	proxy_loop *lp;
 	uv_timer_t *resume;        /* its own allocation */
 	uv_timer_t *sweep;         /* frees idle connections' buffers; its own allocation */
+	uv_timer_t *hold;          /* runs held handshakes on; its own allocation */
 	tls_link *pending;         /* input to hand on */
 	tls_link *sealing;         /* plaintext to seal */
+	tls_link *held;            /* handshakes waiting for a certificate */
 	char plain[TLS_PLAIN_BUF];
 } tls_loop;
 
@@ -191,6 +203,10 @@ tls_loop_open(proxy_loop *lp)
 	lt->sweep->data = lt;
 	uv_timer_start(lt->sweep, sweep_cb, TLS_SWEEP_MS, TLS_SWEEP_MS);
 	uv_unref((uv_handle_t *)lt->sweep);
+	lt->hold = xmalloc(sizeof(*lt->hold));
+	uv_timer_init(lp->loop, lt->hold);
+	lt->hold->data = lt;
+	uv_unref((uv_handle_t *)lt->hold);
 	lp->tls = lt;
 	lp->before_send = seal_all;
 	return 0;
@@ -211,6 +227,7 @@ tls_loop_close(proxy_loop *lp)
 		return;
 	uv_close((uv_handle_t *)lt->resume, free_handle);
 	uv_close((uv_handle_t *)lt->sweep, free_handle);
+	uv_close((uv_handle_t *)lt->hold, free_handle);
 	free(lt);
 	lp->tls = NULL;
 	lp->before_send = NULL;
@@ -262,7 +279,8 @@ tls_conn_start(proxy_conn *c)
 	BIO_set_data(b, t);
 	SSL_set_bio(t->ssl, b, b);
 	SSL_set_accept_state(t->ssl);
-	t->resume.t = t->seal.t = t;
+	SSL_set_app_data(t->ssl, &t->hello);
+	t->resume.t = t->seal.t = t->held.t = t;
 	t->c = c;
 	t->lt = c->lp->tls;
 	t->used = 1;
@@ -277,6 +295,7 @@ lists_leave(tls_conn *t)
 		return;
 	link_remove(&t->lt->pending, &t->resume);
 	link_remove(&t->lt->sealing, &t->seal);
+	link_remove(&t->lt->held, &t->held);
 }
 
 void
@@ -325,6 +344,8 @@ tls_handshake(proxy_conn *c, tls_conn *t)
 	e = SSL_get_error(t->ssl, r);
 	if (e == SSL_ERROR_WANT_READ)
 		return 1;
+	if (e == SSL_ERROR_WANT_CLIENT_HELLO_CB)
+		return 2;
 	{
 		char buf[256];
 
@@ -333,6 +354,50 @@ tls_handshake(proxy_conn *c, tls_conn *t)
 	}
 	ERR_clear_error();
 	return -1;
+}
+
+static void hold_cb(uv_timer_t *h);
+
+/* The store holds the handshake: it waits on the loop's list (the first time
+ * only: the client may send more meanwhile, which runs the callback again). */
+static void
+tls_hold(proxy_conn *c, tls_conn *t)
+{
+	unsigned ms = tls_store_hold_ms(c->srv->cfg.tls);
+
+	if (t->held.on)
+		return;
+	link_push(&t->lt->held, &t->held);
+	t->hold_until = uv_now(c->lp->loop) + ms;
+	conn_timer_set(c, CT_HEAD, ms + c->srv->cfg.header_timeout_ms);
+	if (!uv_is_active((uv_handle_t *)t->lt->hold))
+		uv_timer_start(t->lt->hold, hold_cb, HOLD_POLL_MS, HOLD_POLL_MS);
+	log_debug("proxy: %s: the handshake for %s waits for its certificate", c->client_addr,
+	    t->hello.host);
+}
+
+static void tls_pump(proxy_conn *c);
+
+static void
+hold_cb(uv_timer_t *h)
+{
+	tls_loop *lt = h->data;
+	uint64_t now = uv_now(lt->lp->loop);
+	tls_link *l = lt->held, *next;
+
+	for (; l != NULL; l = next) {
+		tls_conn *t = l->t;
+
+		next = l->next;
+		if (t->c == NULL || t->c->closing || (now < t->hold_until &&
+		    tls_store_waiting(t->c->srv->cfg.tls, t->hello.host)))
+			continue;
+		link_remove(&lt->held, l);
+		t->hello.released = 1;
+		tls_pump(t->c);
+	}
+	if (lt->held == NULL)
+		uv_timer_stop(h);
 }
 
 /* Runs the handshake, then hands plaintext to the connection while it wants
@@ -352,6 +417,8 @@ tls_pump(proxy_conn *c)
 		if (!t->hs_done) {
 			int r = tls_handshake(c, t);
 
+			if (r == 2)
+				tls_hold(c, t);
 			if (r > 0)
 				break;
 			if (r < 0) {

@@ -18,6 +18,29 @@
 
 /* tls_store.c: a new SSL object for a client, from the store's base context. */
 SSL *tls_store_ssl_new(tls_store *ts);
+/* What the store's client-hello callback and the connection layer share: the
+ * SSL object's app data (SSL_set_app_data), owned by the connection layer. */
+typedef struct tls_hello {
+	char host[256];            /* the name the client asked for, lowercased ("": none) */
+	int asked;                 /* the miss was reported */
+	int released;              /* the wait is over: go on with what covers it, or the default */
+} tls_hello;
+/* For tls_demand.c: the miss callback called, the store's demand table, a
+ * TLS-ALPN-01 challenge waiting for host (its handshakes go on at once). */
+void tls_store_report_miss(tls_store *ts, const char *host);
+typedef struct tls_demands tls_demands;
+tls_demands *tls_store_demands(tls_store *ts);
+int tls_store_challenge(tls_store *ts, const char *host);
+
+/* tls_demand.c: names asked for on demand, and the client-hello callback
+ * (set on the store's base context) that holds their handshakes. */
+tls_demands *tls_demands_new(void);
+void tls_demands_free(tls_demands *ds);
+int tls_client_hello_cb(SSL *s, int *al, void *arg);
+unsigned tls_store_hold_ms(tls_store *ts);
+/* Does a handshake held for host still wait?  Not once a certificate covers
+ * it, or the issuer refused it or gave up. */
+int tls_store_waiting(tls_store *ts, const char *host);
 
 /* tls_conn.c */
 int tls_loop_open(proxy_loop *lp);        /* 0 or -1 */

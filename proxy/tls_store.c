@@ -7,7 +7,9 @@
  * loaded certificate is an SSL_CTX of its own with the same settings; the
  * servername callback switches a handshake to the one that covers its name
  * (exact, then `*.parent`), or to the default (the first loaded) when none
- * does, after telling the miss callback (ACME on demand).  The ALPN callback
+ * does.  Before it, the client-hello callback (tls_demand.c) reports a name
+ * no certificate covers and may hold its handshake while the name's
+ * certificate is issued (ACME on demand).  The ALPN callback
  * chooses http/1.1, or acme-tls/1 with a TLS-ALPN-01 challenge certificate;
  * the status callback staples the certificate's OCSP response, when it has one.
  *
@@ -35,7 +37,6 @@
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 #define TLS_GROUPS "X25519:P-256:P-384"
 #define SID_CTX "podium"
-
 typedef struct tls_cert {
 	struct tls_cert *next;
 	char *id;
@@ -56,6 +57,7 @@ struct tls_store {
 	EVP_PKEY *chal_key;        /* signs the challenge certificates */
 	void (*miss)(const char *host, void *arg);
 	void *miss_arg;
+	tls_demands *demands;      /* names asked for on demand (tls_demand.c) */
 };
 
 static int servername_cb(SSL *s, int *al, void *arg);
@@ -112,6 +114,8 @@ tls_store_new(tls_store **out)
 	}
 	SSL_CTX_set_tlsext_servername_callback(ts->base, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(ts->base, ts);
+	SSL_CTX_set_client_hello_cb(ts->base, tls_client_hello_cb, ts);
+	ts->demands = tls_demands_new();
 	SSL_CTX_sess_set_cache_size(ts->base, 20000);
 	uv_rwlock_init(&ts->lock);
 	*out = ts;
@@ -142,6 +146,7 @@ tls_store_free(tls_store *ts)
 		ts->certs = c->next;
 		cert_free(c);
 	}
+	tls_demands_free(ts->demands);
 	free(ts->alpn_dir);
 	EVP_PKEY_free(ts->chal_key);
 	SSL_CTX_free(ts->base);
@@ -353,6 +358,24 @@ tls_store_load(tls_store *ts, const char *id, const char *cert_file, const char 
 }
 
 void
+tls_store_remove(tls_store *ts, const char *id)
+{
+	tls_cert **pp, *gone = NULL;
+
+	uv_rwlock_wrlock(&ts->lock);
+	for (pp = &ts->certs; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->id, id) == 0) {
+			gone = *pp;
+			*pp = gone->next;
+			break;
+		}
+	}
+	uv_rwlock_wrunlock(&ts->lock);
+	if (gone != NULL)
+		cert_free(gone); /* a handshake's SSL keeps its SSL_CTX referenced */
+}
+
+void
 tls_store_set_ocsp(tls_store *ts, const char *id, const unsigned char *der, size_t len)
 {
 	uv_rwlock_wrlock(&ts->lock);
@@ -423,6 +446,19 @@ tls_store_on_miss(tls_store *ts, void (*miss)(const char *host, void *arg), void
 	ts->miss_arg = arg;
 }
 
+void
+tls_store_report_miss(tls_store *ts, const char *host)
+{
+	if (ts->miss != NULL)
+		ts->miss(host, ts->miss_arg);
+}
+
+tls_demands *
+tls_store_demands(tls_store *ts)
+{
+	return ts->demands;
+}
+
 /* The TLS-ALPN-01 digest for host, from the challenge directory (written by
  * the ACME client's hook while the CA validates; a handshake offering
  * acme-tls/1 is rare, so it is read then).  1 and digest, or 0. */
@@ -452,7 +488,7 @@ servername_cb(SSL *s, int *al, void *arg)
 	const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
 	char host[256];
 	tls_cert *c;
-	int chal = 0, miss = 0;
+	int chal = 0;
 
 	host[0] = '\0';
 	if (name != NULL && strlen(name) < sizeof(host)) {
@@ -463,7 +499,6 @@ servername_cb(SSL *s, int *al, void *arg)
 		unsigned char d[32];
 
 		chal = chal_digest(ts, host, d);
-		miss = !chal;
 	}
 	uv_rwlock_rdlock(&ts->lock);
 	c = host[0] != '\0' ? cert_find(ts, host) : NULL;
@@ -472,13 +507,19 @@ servername_cb(SSL *s, int *al, void *arg)
 	if (c != NULL)
 		SSL_set_SSL_CTX(s, c->ctx);
 	uv_rwlock_rdunlock(&ts->lock);
-	if (miss && ts->miss != NULL)
-		ts->miss(host, ts->miss_arg);
 	if (c == NULL && !chal) {
 		*al = SSL_AD_UNRECOGNIZED_NAME;
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	}
 	return SSL_TLSEXT_ERR_OK;
+}
+
+int
+tls_store_challenge(tls_store *ts, const char *host)
+{
+	unsigned char d[32];
+
+	return chal_digest(ts, host, d);
 }
 
 /* ---- ALPN: http/1.1, or a TLS-ALPN-01 challenge -------------------------- */

@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+import bench  # noqa: E402 (tests/proxy/bench.py: its CPU accounting)
+
 HARNESS = os.environ.get("PROXY_HARNESS", "build/proxy-harness")
 DURATION = os.environ.get("BENCH_SECONDS", "10")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
@@ -62,22 +64,7 @@ def nginx(conf_body, d, name):
 
 def cpu_ticks(pids):
     """(user + system) clock ticks of pids and their direct children."""
-    total = 0
-    todo = list(pids)
-    for p in pids:
-        try:
-            with open("/proc/%d/task/%d/children" % (p, p)) as f:
-                todo += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    for p in todo:
-        try:
-            with open("/proc/%d/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total
+    return sum(bench.cpu_ticks(pids))
 
 
 def wrk(url, proxy_pids, backend_pids):

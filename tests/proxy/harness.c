@@ -16,6 +16,10 @@
  * opens the TLS listener (0: any port; "HTTPS n" follows "PORT n"),
  * --acme-dir DIR answers HTTP-01 tokens from DIR; SIGHUP loads the
  * certificates again; /misses lists the SNI names no certificate covered.
+ * --hold MS: such a name's handshake waits up to MS (on demand), as if it
+ * were being issued, unless the name starts with "no-" (refused); a hub
+ * request /load?id=ID&cert=FILE&key=FILE loads a certificate then (its
+ * waiting handshakes go on with it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +50,7 @@ static char *tls_args[16];
 static int ntls;
 static uv_mutex_t miss_lock;
 static char misses[4096];
+static int hold;
 
 static int
 tls_load(const char *arg)
@@ -74,6 +79,9 @@ on_miss(const char *host, void *arg)
 		strcat(misses, "\n");
 	}
 	uv_mutex_unlock(&miss_lock);
+	if (hold)
+		tls_store_demand(store, host, strncmp(host, "no-", 3) == 0 ? TLS_DEMAND_NO :
+		    TLS_DEMAND_ISSUING);
 }
 
 static void
@@ -82,6 +90,24 @@ on_hup(uv_signal_t *s, int sig)
 	for (int i = 0; i < ntls; i++)
 		tls_load(tls_args[i]);
 	fprintf(stderr, "harness: certificates loaded again\n");
+}
+
+/* The value of key in query q, into out (no unescaping): 0, or -1. */
+static int
+query_str(const char *q, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = q; p != NULL && *p != '\0';) {
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			snprintf(out, len, "%.*s", (int)strcspn(p + kl + 1, "&"), p + kl + 1);
+			return 0;
+		}
+		p = strchr(p, '&');
+		if (p != NULL)
+			p++;
+	}
+	return -1;
 }
 
 static long
@@ -404,6 +430,16 @@ hub(http_exchange *x, void *arg)
 		snprintf(body, sizeof(body), "{\"batches\":%llu,\"sends\":%llu}\n",
 		    (unsigned long long)batches, (unsigned long long)sends);
 		http_respond(x, 200, "application/json", NULL, 0, body, strlen(body));
+	} else if (strcmp(r->path, "/load") == 0 && store != NULL) {
+		char id[128], cert[1024], key[1024], err[512] = "loaded\n";
+
+		if (query_str(r->query, "id", id, sizeof(id)) != 0 ||
+		    query_str(r->query, "cert", cert, sizeof(cert)) != 0 ||
+		    query_str(r->query, "key", key, sizeof(key)) != 0 ||
+		    tls_store_load(store, id, cert, key, err, sizeof(err)) != 0)
+			http_respond_error(x, 400, err);
+		else
+			http_respond(x, 200, "text/plain", NULL, 0, err, strlen(err));
 	} else if (strcmp(r->path, "/misses") == 0) {
 		uv_mutex_lock(&miss_lock);
 		http_respond(x, 200, "text/plain", NULL, 0, misses, strlen(misses));
@@ -628,6 +664,11 @@ main(int argc, char **argv)
 			cfg.tls = store;
 		} else if (strcmp(a, "--acme-dir") == 0) {
 			cfg.acme_dir = v;
+		} else if (strcmp(a, "--hold") == 0) {
+			if (store == NULL && tls_store_new(&store) != 0)
+				return 1;
+			hold = 1;
+			tls_store_hold(store, (unsigned)atoi(v));
 		} else {
 			fprintf(stderr, "harness: unknown option %s\n", a);
 			return 2;

@@ -103,6 +103,46 @@ def test_handshake_sni_and_hsts(proxy_factory, certs):
                                      b"Connection: close\r\n\r\n")
 
 
+def test_handshake_waits_for_its_certificate(proxy_factory, certs):
+    """On demand: a handshake naming a host no certificate covers waits (its
+    ClientHello held) while the host's certificate is being issued, then goes
+    on with that certificate; a refused name goes on at once with the default
+    one.  (Without --hold, as in files mode, nothing waits: the test above.)"""
+    p = proxy_factory("--tls", "hub=%s,%s" % certs["hub"], "--https", "0", "--hold", "60000")
+    got = {}
+
+    def connect():
+        got["subject"] = subject(s_client(p, "other.test").stdout)
+    th = threading.Thread(target=connect)
+    th.start()
+    misses = b""
+    deadline = time.monotonic() + 20
+    while b"other.test" not in misses and time.monotonic() < deadline:
+        misses = raw(p.port, b"GET /misses HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    assert b"other.test" in misses
+    th.join(1)
+    assert th.is_alive(), got  # held, not answered with the default certificate
+    cert, key = certs["other"]
+    out = raw(p.port, b"GET /load?id=other&cert=%s&key=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Connection: close\r\n\r\n" % (cert.encode(), key.encode()))
+    assert out.startswith(b"HTTP/1.1 200"), out
+    th.join(30)
+    assert not th.is_alive() and got["subject"] == "other.test", got
+    # control: a refused name goes on at once (well within the 60 s hold)
+    t = time.monotonic()
+    assert subject(s_client(p, "no-such.test").stdout) == DOMAIN
+    assert time.monotonic() - t < 30
+
+
+def test_held_handshake_deadline(proxy_factory, certs):
+    """A hold no certificate ends runs out at its deadline: the handshake
+    then goes on with the default certificate."""
+    p = proxy_factory("--tls", "hub=%s,%s" % certs["hub"], "--https", "0", "--hold", "1500")
+    t = time.monotonic()
+    assert subject(s_client(p, "late.test").stdout) == DOMAIN
+    assert time.monotonic() - t >= 1.4  # it did wait
+
+
 def test_versions_ciphers_and_resumption(proxy_factory, certs, tmp_path):
     p = tls_proxy(proxy_factory, certs)
     out = s_client(p, DOMAIN, "-tls1_3", "-CAfile", certs["ca"]).stdout.decode()

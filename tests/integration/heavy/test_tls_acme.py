@@ -1,7 +1,10 @@
 """HTTPS with certificates from a real ACME CA (Debian's pebble) in a network
 namespace of the test's own: the hub's certificate at start, a space's on its
-first handshake (HTTP-01 on port 80), a refused name, renewal, a failed
-issuance backing off, TLS-ALPN-01, redirects, HSTS and Secure cookies."""
+first handshake (HTTP-01 on port 80; the handshake waits for it), a refused
+name, renewal, a failed issuance backing off (and handshakes not waiting for
+it), TLS-ALPN-01, DNS-01 through an operator's hook (pebble-challtestsrv as
+the DNS), a deleted space's certificate removed, redirects, HSTS and Secure
+cookies."""
 import os
 import re
 import shutil
@@ -57,6 +60,25 @@ def wait_valid(d, host, timeout=120):
     return cert_of(d, host)
 
 
+def served_names(name):
+    """The DNS names of the certificate a handshake for name gets."""
+    out = s_client(name).stdout
+    pem = re.search(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", out, re.S)
+    assert pem, out[-2000:]
+    r = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName"], input=pem.group(0),
+                       capture_output=True)
+    return set(re.findall(r"DNS:([^,\s]+)", r.stdout.decode()))
+
+
+def deploy_static(d, name):
+    d.create_space(name, sdk="static")
+    w = d.workdir_from(os.path.join(ph.EXAMPLES, "static"))
+    d.commit(w)
+    d.push(w, "admin", name)
+    d.wait_stage("admin", name, {"RUNNING"})
+    return "admin-%s.%s" % (name, DOMAIN)
+
+
 def serial(name):
     out = s_client(name).stdout
     pem = re.search(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", out, re.S)
@@ -98,12 +120,14 @@ def test_hub_and_space_certificates_issued_by_acme(world):
         d.push(w, "admin", "hello")
         d.wait_stage("admin", "hello", {"RUNNING"})
         host = "admin-hello." + DOMAIN
-        # the first handshake names a space without a certificate: asked for on demand
-        s_client(host)
-        c = wait_valid(d, host)
-        assert c["source"] == "acme"
-        r = curl("https://%s/" % host, world.root)
+        assert cert_of(d, host) is None
+        # the first handshake names a space without a certificate: it is
+        # asked for on demand, and that very handshake waits for it (curl
+        # checks it against pebble's root: the hub's would not name the host)
+        r = curl("https://%s/" % host, world.root, timeout=90)
         assert r.returncode == 0 and "HTTP/1.1 200" in r.stdout, (r.stdout, r.stderr)
+        c = cert_of(d, host)
+        assert c["source"] == "acme" and c["state"] == "valid"
         # the app gets X-Forwarded-Proto through the proxy: checked by the proxy
         # suite; here the redirect of the space's plain host once HTTPS serves it
         r = curl("http://%s/x" % host, world.root)
@@ -165,12 +189,19 @@ def test_renewal_before_expiry(world):
 
 def test_failed_issuance_backs_off(world):
     # the hook takes no challenge type: every issuance fails, and is retried later
-    d = daemon(world, env={"PODIUM_ACME_CHALLENGE": "none", "PODIUM_TLS_BACKOFF_MS": "60000"})
+    d = daemon(world, env={"PODIUM_ACME_CHALLENGE": "none", "PODIUM_TLS_BACKOFF_MS": "60000",
+                           "PODIUM_TLS_HOLD_MS": "60000"})
     try:
         d.wait_until(lambda: (cert_of(d, DOMAIN) or {}).get("failures", 0) >= 1, "a failure",
                      timeout=120)
         c = cert_of(d, DOMAIN)
         assert c["state"] == "failed" and c["lastError"] and c["nextAttempt"] > time.time() + 30
+        # a handshake for it does not wait out its hold (60 s here) for an
+        # issuance that is backing off: it goes on at once (no certificate
+        # at all here: refused)
+        t = time.monotonic()
+        s_client(DOMAIN)
+        assert time.monotonic() - t < 30
         time.sleep(2)
         assert cert_of(d, DOMAIN)["failures"] == 1  # not hammering the CA
     finally:
@@ -183,5 +214,66 @@ def test_tls_alpn_01(world):
         wait_valid(d, DOMAIN)
         r = curl("https://%s/api/health" % DOMAIN, world.root)
         assert "HTTP/1.1 200" in r.stdout, r.stderr
+    finally:
+        stop(d)
+
+
+def test_deleted_space_loses_its_certificate(world):
+    d = daemon(world)
+    try:
+        wait_valid(d, DOMAIN)
+        host = deploy_static(d, "gone")
+        r = curl("https://%s/" % host, world.root, timeout=90)
+        assert "HTTP/1.1 200" in r.stdout, (r.stdout, r.stderr)
+        acme = os.path.join(d.data_dir, "tls", "acme")
+        files = [os.path.join(acme, host, "cert.pem"), os.path.join(acme, "private", host, "key.pem")]
+        assert all(os.path.exists(f) for f in files)
+        assert host in served_names(host)
+        d.delete_space("gone")
+        d.wait_until(lambda: cert_of(d, host) is None, "the certificate forgotten", timeout=60)
+        assert not any(os.path.exists(f) for f in files), files
+        # gone from memory too: a handshake for the name gets the hub's
+        # certificate, at once (a name that is no space is not waited for)
+        t = time.monotonic()
+        assert host not in served_names(host)
+        assert time.monotonic() - t < 20
+        # control: the hub's certificate stays
+        assert cert_of(d, DOMAIN)["state"] == "valid" and DOMAIN in served_names(DOMAIN)
+    finally:
+        stop(d)
+
+
+def test_dns01_wildcard_through_the_operators_hook(world):
+    """With a dns_hook the apps get one wildcard by DNS-01 (here on the hub's
+    certificate: the app domain is the hub's): the hook of the test's own
+    publishes the TXT record in pebble-challtestsrv, which pebble asks."""
+    hook = os.path.join(world.dir, "dns-hook")
+    log = hook + ".log"
+    with open(hook, "w") as f:
+        f.write("""#!/bin/sh
+# METHOD TYPE IDENT TOKEN AUTH, from uacme through podium's hook
+echo "$@" >> %s
+[ "$2" = dns-01 ] || exit 1
+case "$1" in
+begin) body='{"host":"_acme-challenge.'"$3"'.","value":"'"$5"'"}'; path=set-txt ;;
+*) body='{"host":"_acme-challenge.'"$3"'."}'; path=clear-txt ;;
+esac
+exec curl -sSf --max-time 10 -d "$body" http://127.0.0.1:8055/$path
+""" % log)
+    os.chmod(hook, 0o755)
+    d = daemon(world, dns_hook=hook, env={"PODIUM_ACME_CHALLENGE": "none"})
+    try:
+        wait_valid(d, DOMAIN)
+        assert {DOMAIN, "*." + DOMAIN} <= served_names(DOMAIN)
+        with open(log) as f:
+            calls = f.read().splitlines()
+        assert any(c.startswith("begin dns-01 %s " % DOMAIN) for c in calls), calls
+        assert any(c.startswith("done dns-01 %s " % DOMAIN) for c in calls), calls
+        # a space's host is served by the wildcard: no certificate of its own
+        host = deploy_static(d, "wild")
+        r = curl("https://%s/" % host, world.root)
+        assert r.returncode == 0 and "HTTP/1.1 200" in r.stdout, (r.stdout, r.stderr)
+        assert cert_of(d, host) is None
+        assert [c["host"] for c in tls_state(d)["certificates"]] == [DOMAIN]
     finally:
         stop(d)

@@ -1,7 +1,9 @@
-"""A private ACME world for the TLS tests: a network namespace of the test's
-own, Debian's pebble (Let's Encrypt's test CA) and pebble-challtestsrv as its
-DNS (every name → 127.0.0.1) inside it, and podium daemons listening on its
-ports 80 and 443, where pebble validates HTTP-01 and TLS-ALPN-01.
+"""Private worlds for the TLS tests: a network namespace of the test's own
+(Netns), where podium daemons listen on ports 80 and 443 and whatever serves
+them listens too (an `openssl ocsp` responder); and in one, Debian's pebble
+(Let's Encrypt's test CA) with pebble-challtestsrv as its DNS (every name →
+127.0.0.1, and the TXT records a DNS-01 hook publishes) (AcmeWorld), where
+pebble validates HTTP-01, TLS-ALPN-01 and DNS-01.
 
 The test process itself enters the namespace (setns on its main thread), so
 127.0.0.1 is the namespace's loopback for its sockets and for every process it
@@ -51,12 +53,14 @@ def make_ca(d, name, hosts):
     return ca, cert, key
 
 
-class AcmeWorld:
-    def __init__(self):
-        self.ns = "podacme-%d" % os.getpid()
-        self.dir = tempfile.mkdtemp(prefix="podium-acme-")
+class Netns:
+    """A network namespace the test process enters, with its loopback up; the
+    processes it spawns are killed and the namespace deleted at the end."""
+
+    def __init__(self, prefix="podtls"):
+        self.ns = "%s-%d" % (prefix, os.getpid())
+        self.dir = tempfile.mkdtemp(prefix="podium-%s-" % prefix)
         self.procs = []
-        self.orig = "/proc/self/ns/net"
         self.orig_fd = None
 
     def __enter__(self):
@@ -65,13 +69,45 @@ class AcmeWorld:
         _setns("/run/netns/" + self.ns)
         sh("ip", "link", "set", "lo", "up")
         try:
-            self._start_ca()
+            self.started()
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
-    def _start_ca(self):
+    def started(self):
+        """What runs in the namespace from the start (none here)."""
+
+    def spawn(self, argv, name, env=None):
+        log = open(os.path.join(self.dir, name + ".log"), "wb")
+        p = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
+        self.procs.append((p, log))
+        return p
+
+    def log(self, name):
+        with open(os.path.join(self.dir, name + ".log"), errors="replace") as f:
+            return f.read()[-4000:]
+
+    def __exit__(self, *exc):
+        for p, log in reversed(self.procs):
+            p.kill()
+            p.wait()
+            log.close()
+        if self.orig_fd is not None:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.setns(self.orig_fd, CLONE_NEWNET)
+            os.close(self.orig_fd)
+            self.orig_fd = None
+        sh("ip", "netns", "del", self.ns, check=False)
+        if os.environ.get("PODIUM_KEEP") != "1":
+            sh("rm", "-rf", self.dir, check=False)
+
+
+class AcmeWorld(Netns):
+    def __init__(self):
+        super().__init__("podacme")
+
+    def started(self):
         d = self.dir
         self.api_ca, cert, key = make_ca(d, "pebble-api", ["127.0.0.1", "localhost"])
         cfg = os.path.join(d, "pebble.json")
@@ -109,36 +145,12 @@ class AcmeWorld:
                                     timeout=10) as r, open(self.root, "ab") as f:
             f.write(r.read())
 
-    def spawn(self, argv, name, env=None):
-        log = open(os.path.join(self.dir, name + ".log"), "wb")
-        p = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
-        self.procs.append((p, log))
-        return p
-
-    def log(self, name):
-        with open(os.path.join(self.dir, name + ".log"), errors="replace") as f:
-            return f.read()[-4000:]
-
     def config(self, **acme):
         acme.setdefault("directory", self.directory)
         acme.setdefault("ca_file", self.api_ca)
         lines = ["tls:", "  mode: acme", "  acme:"]
         lines += ["    %s: %s" % (k, v) for k, v in acme.items()]
         return "\n".join(lines) + "\n"
-
-    def __exit__(self, *exc):
-        for p, log in reversed(self.procs):
-            p.kill()
-            p.wait()
-            log.close()
-        if self.orig_fd is not None:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.setns(self.orig_fd, CLONE_NEWNET)
-            os.close(self.orig_fd)
-            self.orig_fd = None
-        sh("ip", "netns", "del", self.ns, check=False)
-        if os.environ.get("PODIUM_KEEP") != "1":
-            sh("rm", "-rf", self.dir, check=False)
 
 
 def curl(url, root, *extra, timeout=20):
