@@ -167,6 +167,14 @@ def report(res, a, b):
           % (a, b, med([x["rps"] for x in ra]) / med([x["rps"] for x in rb]), med(rr), min(rr),
              max(rr), med([x["p99"] for x in ra]) / med([x["p99"] for x in rb]), med(pr),
              min(pr), max(pr), med([x["proxy"] for x in ra]) / med([x["proxy"] for x in rb])))
+    # With every busy thread on 2 cores ours, req/s ~ 2 cores / the CPU per
+    # request of all of them: b's backend and wrk cost with each proxy's own.
+    # On a loaded machine a proxy that sleeps more leaves its share to other
+    # users' processes, not to wrk and the backend, so req/s does not show it.
+    others = med([x["backend"] + x["wrk"] for x in rb])
+    print("  CPU-bound estimate of req/s, %s over %s (the same backend and wrk cost): x%.2f"
+          % (a, b, (others + med([x["proxy"] for x in rb])) /
+             (others + med([x["proxy"] for x in ra]))))
 
 
 def main():
@@ -207,6 +215,10 @@ def main():
         procs.append(plain)
         targets += [("podium-plain", "http://127.0.0.1:%d/" % pl_port, [plain.pid]),
                     ("nginx-plain", "http://127.0.0.1:%d/" % plain_front, [ngx.pid])]
+    if PLAIN and HARNESS_B:
+        plain_b, (plb_port,) = harness(route, HARNESS_B)
+        procs.append(plain_b)
+        targets.append(("podium-b-plain", "http://127.0.0.1:%d/" % plb_port, [plain_b.pid]))
     try:
         print("wrk -t2 -c64 -d%ss, %d interleaved rounds; podium %d loops, nginx 2 workers"
               % (DURATION, ROUNDS, os.cpu_count() or 1), flush=True)
@@ -226,6 +238,8 @@ def main():
             if PLAIN:
                 print("the same over plain HTTP:")
                 report(res, "podium-plain", "nginx-plain")
+            if PLAIN and HARNESS_B:
+                report(res, "podium-plain", "podium-b-plain")
         for reuse in ((False, True) if "handshakes" in PARTS else ()):
             hs = {"podium": [], "nginx": []}
             for r in range(ROUNDS):
