@@ -45,6 +45,12 @@ conn_write_done(void *owner, int status)
 		c->ops->drained(c, q);
 }
 
+void
+conn_write_finished(proxy_conn *c)
+{
+	conn_write_done(c, 0);
+}
+
 /* Acknowledge what was read now.  A peer that writes a message's head and
  * body in two sends without TCP_NODELAY (Python's http.server answering,
  * http.client-style clients posting) has Nagle hold the body until the head

@@ -411,6 +411,9 @@ void pio_batch_close(proxy_loop *lp);
 int conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n);
 /* Bytes as they go on the wire (for TLS: records), past cork and TLS. */
 int conn_write_raw(proxy_conn *c, const uv_buf_t *bufs, unsigned n);
+/* What a write done callback does (the queue drained: time for more), for
+ * bytes a layer held and then saw taken whole (TLS, tls_conn.c). */
+void conn_write_finished(proxy_conn *c);
 int conn_write_str(proxy_conn *c, const char *s, size_t n);
 /* Gathers what one upstream read produces for c (head + body) into one write. */
 void conn_cork(proxy_conn *c);

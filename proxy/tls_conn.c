@@ -242,7 +242,7 @@ sweep_cb(uv_timer_t *h)
 	for (proxy_conn *c = lt->lp->conns; c != NULL; c = c->next) {
 		tls_conn *t = c->tls;
 
-		if (t == NULL || c->closing || t->slim)
+		if (t == NULL || c->closing || t->slim || !t->hs_done)
 			continue;
 		if (t->used) {
 			t->used = 0;
@@ -527,9 +527,17 @@ seal_all(proxy_loop *lp)
 
 	while (lt->sealing != NULL) {
 		tls_conn *t = lt->sealing->t;
+		proxy_conn *c = t->c;
 
-		if (tls_seal(t) != 0)
-			conn_fail_later(t->c);
+		if (tls_seal(t) != 0) {
+			conn_fail_later(c);
+			continue;
+		}
+		/* What waited in t->pend counted as queued, so the connection is
+		 * owed a done callback: pio.c's held write brings it, but a write
+		 * the socket took whole at once (the ring failed) brings none. */
+		if (conn_queued(c) == 0 && !c->closing)
+			conn_write_finished(c);
 	}
 }
 
