@@ -17,6 +17,7 @@ typedef struct podium_options {
 	const char *app_domain;   /* --app-domain: apps at OWNER-NAME.APP_DOMAIN; NULL: domain */
 	const char *https_host;   /* --https HOST:PORT: the TLS listener (with config.yaml tls:) */
 	int https_port;           /* -1: none */
+	const char *store;        /* --store ADDRESS; NULL: config.yaml's store:, else DIR/podium.db */
 } podium_options;
 
 /* Runs the daemon until SIGTERM/SIGINT. 0 on a clean stop, -1 on a startup error. */
