@@ -349,7 +349,7 @@ describe('podium web UI in Chromium over HTTPS', opts, () => {
     lib.git(h, wd, 'push', '-q', h.plain.replace('http://', 'http://carol:' + token + '@') +
       '/spaces/carol/demo', 'main');
     await page.goto(h.hub + '/spaces/carol/demo');
-    await waitFor(async () => (await page.locator('#stage').textContent()) === 'RUNNING',
+    await waitFor(async () => (await page.locator('#stage').getAttribute('data-stage')) === 'RUNNING',
       'RUNNING on the page', DEPLOY_MS);
     const frame = page.frameLocator('iframe.app');
     await frame.locator('#hello').waitFor({ timeout: 60000 });
