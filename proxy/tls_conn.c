@@ -35,6 +35,7 @@
  * finish is cut by the connection's head timer like a slow request head.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@
 #define TLS_PEND_MAX  (PROXY_DEFER_MAX - 256)
 #define TLS_SWEEP_MS  1000
 #define HOLD_POLL_MS  100
+#define TLS_TRIM_MIN  64    /* connections gone idle in one sweep */
 
 /* A place on one of the loop's lists of connections. */
 typedef struct tls_link {
@@ -238,6 +240,7 @@ static void
 sweep_cb(uv_timer_t *h)
 {
 	tls_loop *lt = h->data;
+	unsigned freed = 0;
 
 	for (proxy_conn *c = lt->lp->conns; c != NULL; c = c->next) {
 		tls_conn *t = c->tls;
@@ -254,7 +257,12 @@ sweep_cb(uv_timer_t *h)
 		t->pend = NULL;
 		t->pend_cap = 0;
 		t->slim = 1;
+		freed++;
 	}
+	/* free() keeps the pages of buffers freed amid the heap: many of them
+	 * go back to the kernel here */
+	if (freed >= TLS_TRIM_MIN)
+		malloc_trim(0);
 }
 
 /* ---- one connection ------------------------------------------------------ */
