@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libuv liburing libgit2 sqlite3 libpq yaml-0.1 jansson libsodium libcurl libcmark-gfm zlib
+PKGS    := libuv liburing libgit2 sqlite3 libpq yaml-0.1 jansson libsodium libcurl libcmark-gfm zlib openssl
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 
@@ -82,8 +82,9 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
             libpq-dev postgresql-15 libcmark-gfm-dev libcmark-gfm-extensions-dev zlib1g-dev \
-            python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
-            nodejs iproute2 nftables util-linux ca-certificates curl chromium
+            python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip python3-cryptography \
+            nodejs iproute2 nftables util-linux ca-certificates curl chromium \
+            libssl-dev openssl uacme pebble
 # Only the benchmarks compare against these.
 BENCH_PKGS := bubblewrap wrk nginx-light
 deps-bench: DEB_PKGS += $(BENCH_PKGS)
@@ -160,6 +161,6 @@ clean:
 
 # Benchmarks install the peers they compare against (bwrap, wrk, nginx) first,
 # then run in a fresh make (see run:).
-.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export
-bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export: deps-bench
+.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls
+bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls: deps-bench
 	@$(MAKE) --no-print-directory $@-run

@@ -12,7 +12,8 @@
 static void
 usage(FILE *f)
 {
-	fputs("usage: podium serve [--listen HOST:PORT] [--data DIR] [--domain DOMAIN] [--store ADDRESS]\n"
+	fputs("usage: podium serve [--listen HOST:PORT] [--https HOST:PORT] [--data DIR] [--domain DOMAIN]\n"
+	    "                    [--store ADDRESS] [--app-domain D]\n"
 	    "                    [--memory-budget BYTES|auto] [--sleep-after SECONDS] [--keep-releases N]\n"
 	    "\n"
 	    "  --listen HOST:PORT  address of the hub, git and app proxy (default 127.0.0.1:8080)\n"
@@ -22,6 +23,8 @@ usage(FILE *f)
 	    "  --domain DOMAIN     hub host; apps are served at OWNER-NAME.DOMAIN (default localhost)\n"
 	    "  --app-domain D      serve apps at OWNER-NAME.D instead: a registrable domain of their\n"
 	    "                      own keeps them cross-site to the hub (default: --domain)\n"
+	    "  --https HOST:PORT   the TLS listener (certificates: config.yaml tls:, files or acme);\n"
+	    "                      the --listen one then redirects the hosts HTTPS serves\n"
 	    "  --sleep-after SECS  new spaces' apps sleep after this long idle (default -1: never)\n"
 	    "  --keep-releases N   successful releases kept on disk for rollback (default 5)\n"
 	    "  --memory-budget BYTES|auto\n"
@@ -34,15 +37,15 @@ usage(FILE *f)
 	cli_usage(f);
 }
 
+/* HOST:PORT into host (of hostlen bytes) and *port. */
 static int
-parse_listen(const char *s, podium_options *o)
+parse_hostport(const char *s, char *host, size_t hostlen, int *port_out)
 {
-	static char host[256];
 	const char *colon = strrchr(s, ':');
 	char *end;
 	long port;
 
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+	if (colon == NULL || (size_t)(colon - s) >= hostlen)
 		return -1;
 	port = strtol(colon + 1, &end, 10);
 	if (*end != '\0' || port < 0 || port > 65535 || colon[1] == '\0')
@@ -54,15 +57,36 @@ parse_listen(const char *s, podium_options *o)
 		memmove(host, host + 1, strlen(host));
 		host[strlen(host) - 1] = '\0';
 	}
+	*port_out = (int)port;
+	return 0;
+}
+
+static int
+parse_listen(const char *s, podium_options *o)
+{
+	static char host[256];
+
+	if (parse_hostport(s, host, sizeof(host), &o->listen_port) != 0)
+		return -1;
 	o->listen_host = host[0] != '\0' ? host : "127.0.0.1";
-	o->listen_port = (int)port;
+	return 0;
+}
+
+static int
+parse_https(const char *s, podium_options *o)
+{
+	static char host[256];
+
+	if (parse_hostport(s, host, sizeof(host), &o->https_port) != 0)
+		return -1;
+	o->https_host = host[0] != '\0' ? host : NULL;
 	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0, NULL, NULL };
+	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0, NULL, NULL, -1, NULL };
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -94,6 +118,11 @@ main(int argc, char **argv)
 		if (strcmp(a, "--listen") == 0) {
 			if (parse_listen(v, &o) != 0) {
 				fprintf(stderr, "podium: --listen wants HOST:PORT, got \"%s\"\n", v);
+				return 2;
+			}
+		} else if (strcmp(a, "--https") == 0) {
+			if (parse_https(v, &o) != 0) {
+				fprintf(stderr, "podium: --https wants HOST:PORT, got \"%s\"\n", v);
 				return 2;
 			}
 		} else if (strcmp(a, "--data") == 0) {

@@ -25,6 +25,7 @@
 #include "orchestrator/host/net.h"
 #include "proxy/proxy.h"
 #include "proxy/routes.h"
+#include "proxy/tls.h"
 #include "orchestrator/secrets.h"
 #include "orchestrator/space.h"
 #include "orchestrator/resources.h"
@@ -34,6 +35,7 @@
 
 static uv_signal_t sig_term, sig_int;
 static int signals_seen;
+static tls_store *tls_certs_store; /* freed once the proxy has stopped */
 
 /* First start: create the admin user and write its token to DIR/admin.token (0600).
  * A missing token file on a later start gets a fresh token. */
@@ -70,6 +72,8 @@ proxy_stopped(void *arg)
 	podium *p = arg;
 
 	p->proxy = NULL;
+	tls_store_free(tls_certs_store);
+	tls_certs_store = NULL;
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
 }
@@ -83,6 +87,7 @@ spaces_stopped(void *arg)
 	spaces_storage_detach(p);
 	routes_clear();
 	net_stop();
+	tls_certs_stop(p->tls);
 	if (p->proxy != NULL)
 		proxy_server_stop(p->proxy, proxy_stopped, p);
 	else
@@ -241,6 +246,61 @@ open_data_dir(podium *p, const char *dir, const char *store_url)
 	return open_store(p, store_url);
 }
 
+/* ---- HTTPS ------------------------------------------------------------------ */
+
+/* A certificate is asked for only for the hub and the hosts of existing
+ * spaces: never for a name someone merely sent in a handshake. */
+static int
+host_may_have_certificate(const char *host, void *arg)
+{
+	podium *p = arg;
+	size_t hl = strlen(host), al = strlen(p->app_domain);
+	char sub[256];
+
+	if (strcmp(host, p->domain) == 0)
+		return strcmp(host, "localhost") != 0 && strspn(host, "0123456789.:[]") != hl;
+	if (hl <= al + 1 || host[hl - al - 1] != '.' || strcmp(host + hl - al, p->app_domain) != 0)
+		return 0;
+	for (space *s = p->spaces; s != NULL; s = space_next(s)) {
+		name_subdomain(space_owner(s), space_name(s), sub, sizeof(sub));
+		if (strlen(sub) == hl - al - 1 && strncmp(host, sub, hl - al - 1) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* config.yaml's tls: with --https: the certificates, before the listeners. */
+static int
+start_tls(podium *p, const podium_options *opt)
+{
+	tls_settings set;
+	tls_certs_config cc;
+	char err[512];
+	int r;
+
+	if (tls_settings_load(p->config, &set, err, sizeof(err)) != 0)
+		return error("config: %s", err);
+	r = 0;
+	if (set.mode == TLS_OFF && opt->https_port >= 0)
+		r = error("--https needs a certificate: config.yaml tls: {mode: files|acme, ...}");
+	else if (set.mode != TLS_OFF && opt->https_port < 0)
+		r = error("config.yaml tls: mode %s needs --https HOST:PORT (e.g. 0.0.0.0:443)",
+		    set.mode == TLS_FILES ? "files" : "acme");
+	if (r != 0 || set.mode == TLS_OFF)
+		goto done;
+	p->https_host = xstrdup(opt->https_host != NULL ? opt->https_host : p->listen_host);
+	p->https_port = opt->https_port;
+	if (tls_store_new(&tls_certs_store) != 0) {
+		r = error("tls: cannot set up OpenSSL");
+		goto done;
+	}
+	cc = (tls_certs_config){ &set, p->data_dir, p->domain, p->app_domain, host_may_have_certificate, p };
+	r = tls_certs_start(p->loop, &cc, tls_certs_store, &p->tls);
+done:
+	tls_settings_release(&set);
+	return r;
+}
+
 /* The listener and its loops, with the hub's handler. */
 static int
 start_proxy(podium *p)
@@ -254,6 +314,12 @@ start_proxy(podium *p)
 	cfg.listen_port = p->listen_port;
 	cfg.domain = p->domain;
 	cfg.app_domain = p->app_domain;
+	if (p->tls != NULL) {
+		cfg.tls = tls_certs_store;
+		cfg.https_host = p->https_host;
+		cfg.https_port = p->https_port;
+		cfg.acme_dir = tls_certs_challenge_dir(p->tls);
+	}
 	/* an escape hatch, and the bench's A/B: PODIUM_PROXY_BATCH_SENDS=0 */
 	env = getenv("PODIUM_PROXY_BATCH_SENDS");
 	if (env != NULL && strcmp(env, "0") == 0)
@@ -264,7 +330,9 @@ start_proxy(podium *p)
 		cfg.max_held_per_space = (unsigned)atoi(env);
 	r = proxy_server_start(p->loop, &cfg, web_hub_handle, p, &p->proxy);
 	if (r != 0)
-		return error("cannot listen on %s:%d: %s", p->listen_host, p->listen_port, uv_strerror(r));
+		return error("cannot listen on %s:%d%s%s: %s", p->listen_host, p->listen_port,
+		    p->tls != NULL ? " and HTTPS on " : "", p->tls != NULL ? p->https_host : "",
+		    uv_strerror(r));
 	return 0;
 }
 
@@ -279,6 +347,7 @@ podium_release(podium *p)
 	free(p->app_domain);
 	free(p->listen_host);
 	free(p->sandbox_bin);
+	free(p->https_host);
 	free(p->data_dir);
 }
 
@@ -316,7 +385,7 @@ podium_serve(const podium_options *opt)
 		goto done;
 	web_start(&p);
 	ticket_init();
-	if (secrets_init(p.data_dir) != 0 || start_proxy(&p) != 0)
+	if (secrets_init(p.data_dir) != 0 || start_tls(&p, opt) != 0 || start_proxy(&p) != 0)
 		goto done;
 	/* From here on a failed start exits with the proxy's threads running. */
 	if (net_start(p.loop, p.data_dir, p.config) != 0)
@@ -332,9 +401,15 @@ podium_serve(const podium_options *opt)
 	sig_term.data = sig_int.data = &p;
 	uv_signal_start(&sig_term, on_signal, SIGTERM);
 	uv_signal_start(&sig_int, on_signal, SIGINT);
-	log_info("podium serving http://%s:%d (hub: http://%s:%d, apps: http://OWNER-NAME.%s:%d), data %s",
-	    p.listen_host, proxy_server_port(p.proxy), p.domain, proxy_server_port(p.proxy), p.domain,
-	    proxy_server_port(p.proxy), p.data_dir);
+	{
+		char *hub = podium_hub_url(&p), *app = podium_space_url(&p, "OWNER-NAME");
+
+		log_info("podium serving http://%s:%d%s%s%s (hub: %s, apps: %s), data %s",
+		    p.listen_host, proxy_server_port(p.proxy), p.tls != NULL ? " and https://" : "",
+		    p.tls != NULL ? p.https_host : "", p.tls != NULL ? "" : "", hub, app, p.data_dir);
+		free(hub);
+		free(app);
+	}
 	print_welcome(&p);
 
 	uv_run(p.loop, UV_RUN_DEFAULT);

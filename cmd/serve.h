@@ -15,6 +15,8 @@ typedef struct podium_options {
 	int keep_releases;   /* --keep-releases N */
 	uint64_t memory_budget;   /* bytes the apps' memory limits may add up to; 0: auto */
 	const char *app_domain;   /* --app-domain: apps at OWNER-NAME.APP_DOMAIN; NULL: domain */
+	const char *https_host;   /* --https HOST:PORT: the TLS listener (with config.yaml tls:) */
+	int https_port;           /* -1: none */
 	const char *store;        /* --store ADDRESS; NULL: config.yaml's store:, else DIR/podium.db */
 } podium_options;
 

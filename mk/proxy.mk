@@ -34,7 +34,7 @@ bench-proxy-run: $(PROXY_HARNESS) $(PROXY_RELAY) all
 # objects in build/tsan/, never mixed with the ASan or normal builds).
 TSAN_BUILD   := build/tsan
 TSAN_HARNESS := $(TSAN_BUILD)/proxy-harness
-TSAN_SRC     := tests/proxy/harness.c $(wildcard proxy/*.c) common/util.c common/log.c
+TSAN_SRC     := tests/proxy/harness.c $(wildcard proxy/*.c) $(wildcard common/*.c)
 TSAN_OBJ     := $(patsubst %.c,$(TSAN_BUILD)/obj/%.o,$(TSAN_SRC)) \
                 $(patsubst $(BUILD)/%,$(TSAN_BUILD)/%,$(LLHTTP_OBJ))
 
@@ -56,3 +56,9 @@ test-proxy-tsan: $(TSAN_HARNESS)
 	PROXY_HARNESS=$(abspath $(TSAN_HARNESS)) \
 	  TSAN_OPTIONS="halt_on_error=0 exitcode=0 suppressions=$(abspath tests/proxy/tsan.supp)" \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/proxy
+
+# HTTPS: podium's TLS vs nginx's with the same certificate and ciphers, in
+# front of the same backend (tests/proxy/bench_tls.py; wrk, s_time, idle RSS).
+.PHONY: bench-tls-run
+bench-tls-run: $(PROXY_HARNESS)
+	PROXY_HARNESS=$(abspath $(PROXY_HARNESS)) /usr/bin/python3 tests/proxy/bench_tls.py

@@ -1,30 +1,44 @@
 /* podium.c — the public URLs of the hub and of the spaces' apps. */
 #include "orchestrator/podium.h"
 
+#include <stdlib.h>
+
 #include "common/util.h"
 
+/* The scheme and the port the URLs name (the bound one once listening). */
 static int
-bound_port(const podium *p)
+public_port(const podium *p, const char **scheme)
 {
+	if (p->tls != NULL) {
+		*scheme = "https";
+		return p->proxy != NULL ? proxy_server_https_port(p->proxy) : p->https_port;
+	}
+	*scheme = "http";
 	return p->proxy != NULL ? proxy_server_port(p->proxy) : p->listen_port;
+}
+
+static char *
+url_for(const podium *p, const char *prefix, const char *domain)
+{
+	const char *scheme;
+	int port = public_port(p, &scheme);
+
+	if ((port == 80 && scheme[4] == '\0') || (port == 443 && scheme[4] == 's'))
+		return xasprintf("%s://%s%s", scheme, prefix, domain);
+	return xasprintf("%s://%s%s:%d", scheme, prefix, domain, port);
 }
 
 char *
 podium_hub_url(const podium *p)
 {
-	int port = bound_port(p);
-
-	if (port == 80)
-		return xasprintf("http://%s", p->domain);
-	return xasprintf("http://%s:%d", p->domain, port);
+	return url_for(p, "", p->domain);
 }
 
 char *
 podium_space_url(const podium *p, const char *subdomain)
 {
-	int port = bound_port(p);
+	char *prefix = xasprintf("%s.", subdomain), *url = url_for(p, prefix, p->app_domain);
 
-	if (port == 80)
-		return xasprintf("http://%s.%s", subdomain, p->app_domain);
-	return xasprintf("http://%s.%s:%d", subdomain, p->app_domain, port);
+	free(prefix);
+	return url;
 }

@@ -27,9 +27,15 @@ typedef struct podium {
 	int stopping;
 	char *app_domain;    /* apps live at OWNER-NAME.APP_DOMAIN (--app-domain, default domain) */
 	config *config;      /* DATA/config.yaml, read once at start (common/config.h) */
+	/* HTTPS (serve --https and config.yaml tls:): where certificates come
+	 * from, NULL when off; then the URLs below are https:// */
+	struct tls_certs *tls;
+	char *https_host;
+	int https_port;      /* configured; the bound one is proxy_server_https_port() */
 } podium;
 
-/* Public base URL of the hub, e.g. "http://localhost:8080" (caller frees). */
+/* Public base URL of the hub, e.g. "http://localhost:8080", or with HTTPS
+ * "https://example.com" (caller frees). */
 char *podium_hub_url(const podium *p);
 /* Public URL of a space's app host, e.g. "http://admin-demo.localhost:8080" (caller frees). */
 char *podium_space_url(const podium *p, const char *subdomain);

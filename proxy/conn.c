@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "proxy/proxy_int.h"
+#include "proxy/tls_int.h"
 #include "common/util.h"
 
 static void conn_close(proxy_conn *c);
@@ -66,9 +67,10 @@ conn_refuse_written(uv_write_t *w, int status)
 	free(w);
 }
 
-/* A clean refusal instead of a silent reset: 503, then close. */
+/* A clean refusal instead of a silent reset: 503, then close (a TLS client
+ * could not read it: closed at once). */
 static void
-conn_refuse(proxy_conn *c, int out_of_fds)
+conn_refuse(proxy_conn *c, int out_of_fds, int tls)
 {
 	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
 	    "Content-Type: text/plain\r\nContent-Length: 20\r\nRetry-After: 1\r\n"
@@ -79,6 +81,10 @@ conn_refuse(proxy_conn *c, int out_of_fds)
 	uv_buf_t b = out_of_fds ? uv_buf_init((char *)nofd, sizeof(nofd) - 1) :
 	    uv_buf_init((char *)busy, sizeof(busy) - 1);
 
+	if (tls) {
+		conn_close(c);
+		return;
+	}
 	if (uv_try_write((uv_stream_t *)&c->tcp, &b, 1) < 0) {
 		uv_write_t *w = xmalloc(sizeof(*w));
 
@@ -90,7 +96,7 @@ conn_refuse(proxy_conn *c, int out_of_fds)
 }
 
 void
-conn_accept(proxy_loop *lp, uv_stream_t *ls)
+conn_accept(proxy_loop *lp, proxy_listener *l)
 {
 	proxy_server *s = lp->srv;
 	proxy_conn *c = conn_new(lp);
@@ -98,7 +104,7 @@ conn_accept(proxy_loop *lp, uv_stream_t *ls)
 	int len = sizeof(ss);
 	uv_os_fd_t fd = -1;
 
-	if (uv_accept(ls, (uv_stream_t *)&c->tcp) != 0) {
+	if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&c->tcp) != 0) {
 		conn_close(c);
 		return;
 	}
@@ -106,11 +112,15 @@ conn_accept(proxy_loop *lp, uv_stream_t *ls)
 	/* The kernel hands out the lowest free descriptor, so a high one means few
 	 * are left: refuse before the daemon runs out. */
 	if (fd >= s->fd_limit - PROXY_FD_MARGIN) {
-		conn_refuse(c, 1);
+		conn_refuse(c, 1, l->tls);
 		return;
 	}
 	if (atomic_load_explicit(&s->nconns, memory_order_relaxed) > s->cfg.max_connections) {
-		conn_refuse(c, 0);
+		conn_refuse(c, 0, l->tls);
+		return;
+	}
+	if (l->tls && tls_conn_start(c) != 0) {
+		conn_close(c);
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
@@ -136,10 +146,12 @@ conn_adopt(proxy_loop *lp, proxy_migrant *m)
 	c->inlen = c->incap = m->len;
 	if (uv_tcp_open(&c->tcp, m->fd) != 0) {
 		close(m->fd);
+		tls_conn_free(m->tls);
 		free(m);
 		conn_close(c);
 		return;
 	}
+	tls_conn_adopt(c, m->tls);
 	free(m);
 	conn_begin(c);
 	conn_process(c);
@@ -197,6 +209,19 @@ conn_reading(proxy_conn *c, int want)
 	}
 }
 
+int
+conn_reading_wanted(const proxy_conn *c)
+{
+	if (c->closing)
+		return 0;
+	if (c->lingering)
+		return 1;
+	if (c->tunnel)
+		return !c->tunnel_paused;
+	return !c->body_paused && !c->no_more && !c->read_eof && !c->migrate &&
+	    c->inlen - c->inoff < PROXY_INBUF_MAX;
+}
+
 void
 conn_update_reading(proxy_conn *c)
 {
@@ -204,14 +229,11 @@ conn_update_reading(proxy_conn *c)
 
 	if (c->closing)
 		return;
-	if (c->lingering)
-		want = 1;
-	else if (c->tunnel)
-		want = !c->tunnel_paused;
-	else
-		want = !c->body_paused && !c->no_more && !c->read_eof && !c->migrate &&
-		    c->inlen - c->inoff < PROXY_INBUF_MAX;
+	want = conn_reading_wanted(c);
 	conn_reading(c, want);
+	/* input the TLS layer holds gets no socket event of its own */
+	if (want && c->tls != NULL && !c->lingering)
+		tls_conn_resume(c);
 }
 
 static void
@@ -228,6 +250,15 @@ conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 			conn_close(c);
 		return;
 	}
+	if (c->tls != NULL && nread > 0)
+		tls_conn_input(c, buf->base, (size_t)nread);
+	else
+		conn_input(c, nread, buf->base);
+}
+
+void
+conn_input(proxy_conn *c, ssize_t nread, const char *p)
+{
 	if (nread < 0) {
 		c->read_eof = 1;
 		if (c->tunnel) {
@@ -244,7 +275,7 @@ conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (c->tunnel) {
 		if (c->ops != NULL && c->ops->tunnel_data != NULL)
-			c->ops->tunnel_data(c, buf->base, (size_t)nread);
+			c->ops->tunnel_data(c, p, (size_t)nread);
 		else
 			conn_abort(c);
 		return;
@@ -252,7 +283,7 @@ conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (c->no_more)
 		return; /* after an error nothing more is parsed */
 	if (c->inlen == c->inoff) {
-		c->ext = buf->base;
+		c->ext = p;
 		c->extlen = (size_t)nread;
 		conn_process(c);
 		if (!c->closing && c->extlen > 0)
@@ -260,7 +291,7 @@ conn_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		c->ext = NULL;
 		c->extlen = 0;
 	} else {
-		inbuf_append(c, buf->base, (size_t)nread);
+		inbuf_append(c, p, (size_t)nread);
 		conn_process(c);
 	}
 	if (c->closing)
@@ -606,6 +637,7 @@ conn_migrate_ready(proxy_conn *c)
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->fd = dupfd;
+	m->tls = tls_conn_detach(c);
 	memcpy(m->client_addr, c->client_addr, sizeof(m->client_addr));
 	head_serialize(c, &m->data, &m->len);
 	/* closing our descriptor (and its epoll registration) leaves the socket
@@ -637,6 +669,7 @@ conn_handle_closed(uv_handle_t *h)
 	free(c->host);
 	free(c->url_own);
 	free(c->inbuf);
+	tls_conn_free(c->tls);
 	free(c);
 	proxy_loop_maybe_done(lp);
 }
@@ -657,6 +690,7 @@ conn_close(proxy_conn *c)
 {
 	if (c->closing)
 		return;
+	tls_conn_flush(c); /* what the connection wrote goes before the close, as plain bytes do */
 	c->closing = 1;
 	if (c->req_active && !c->resp_done && !c->migrated)
 		stats_request_done(c);
@@ -711,6 +745,7 @@ conn_shutdown(proxy_conn *c)
 
 	if (c->closing || c->lingering)
 		return;
+	tls_conn_close_notify(c);
 	c->lingering = 1;
 	conn_release_request(c);
 	req = xmalloc(sizeof(*req));

@@ -44,6 +44,7 @@ typedef struct http_request {
 	int64_t content_length;    /* -1 when absent */
 	int chunked;               /* Transfer-Encoding: chunked */
 	const char *client_addr;   /* peer IP as text */
+	int secure;                /* it came over TLS (https://) */
 } http_request;
 
 typedef struct http_exchange http_exchange;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "proxy/proxy_int.h"
+#include "proxy/tls_int.h"
 #include "common/util.h"
 
 static void
@@ -44,6 +45,12 @@ conn_write_done(void *owner, int status)
 		c->ops->drained(c, q);
 }
 
+void
+conn_write_finished(proxy_conn *c)
+{
+	conn_write_done(c, 0);
+}
+
 /* Acknowledge what was read now.  A peer that writes a message's head and
  * body in two sends without TCP_NODELAY (Python's http.server answering,
  * http.client-style clients posting) has Nagle hold the body until the head
@@ -62,8 +69,6 @@ tcp_quickack(uv_tcp_t *t)
 int
 conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 {
-	int r;
-
 	if (c->closing || c->lingering)
 		return -EPIPE;
 	if (c->write_error)
@@ -81,6 +86,23 @@ conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
 		}
 		return 0;
 	}
+	if (c->tls != NULL) {
+		if (tls_conn_write(c, bufs, n) != 0) {
+			conn_fail_later(c);
+			return -EPIPE;
+		}
+		return 0;
+	}
+	return conn_write_raw(c, bufs, n);
+}
+
+int
+conn_write_raw(proxy_conn *c, const uv_buf_t *bufs, unsigned n)
+{
+	int r;
+
+	if (c->closing || c->lingering || c->write_error)
+		return -EPIPE;
 	r = pio_write(c->lp, (uv_stream_t *)&c->tcp, &c->defer, bufs, n, conn_write_done, c);
 	if (r < 0) {
 		/* Not closed here: the caller (maybe a hub handler) still holds
@@ -106,6 +128,9 @@ conn_write_str(proxy_conn *c, const char *s, size_t n)
 void
 conn_cork(proxy_conn *c)
 {
+	/* TLS gathers a turn's writes by itself (tls_conn.c) */
+	if (c->tls != NULL && pio_batching(c->lp))
+		return;
 	if (c->lp->cork_owner == NULL) {
 		c->lp->cork_owner = c;
 		c->lp->cork_len = 0;
@@ -128,7 +153,7 @@ conn_uncork(proxy_conn *c)
 size_t
 conn_queued(const proxy_conn *c)
 {
-	return pio_queued((const uv_stream_t *)&c->tcp, &c->defer);
+	return pio_queued((const uv_stream_t *)&c->tcp, &c->defer) + tls_conn_pending(c);
 }
 
 /* Hop-by-hop: meaningful for one connection only, so never forwarded. */
@@ -274,6 +299,7 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 	char stack[1024];
 	sbuf b = SBUF_ON(stack);
 	int minor = c->parser.http_minor;
+	const char *hsts = tls_http_hsts(c);
 	int r, length;
 
 	if (c->out.started)
@@ -294,9 +320,16 @@ conn_resp_start(proxy_conn *c, int status, const char *reason, const http_header
 		if (hdr_is(h[i].name, "content-length") || hdr_is(h[i].name, "transfer-encoding") ||
 		    hdr_is(h[i].name, "connection"))
 			continue;
+		if (hsts != NULL && hdr_is(h[i].name, "strict-transport-security"))
+			hsts = NULL; /* the app's own */
 		sbuf_adds(&b, h[i].name);
 		sbuf_add(&b, ": ", 2);
 		sbuf_adds(&b, h[i].value);
+		sbuf_add(&b, "\r\n", 2);
+	}
+	if (hsts != NULL) {
+		sbuf_adds(&b, "Strict-Transport-Security: ");
+		sbuf_adds(&b, hsts);
 		sbuf_add(&b, "\r\n", 2);
 	}
 	if (status == 101) {

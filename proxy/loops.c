@@ -32,6 +32,7 @@
 
 #include "common/log.h"
 #include "proxy/proxy_int.h"
+#include "proxy/tls_int.h"
 #include "common/util.h"
 
 #define PROXY_MAX_LOOPS 8
@@ -150,10 +151,20 @@ listen_sockets(struct sockaddr_storage *ss, unsigned n, int *fds)
 static void
 listener_closed(uv_handle_t *h)
 {
-	proxy_loop *lp = h->data;
+	proxy_listener *l = h->data;
 
-	lp->listener_open = 0;
-	proxy_loop_maybe_done(lp);
+	l->open = 0;
+	proxy_loop_maybe_done(l->lp);
+}
+
+/* Open, or its close pending: any listener of the loop. */
+static int
+listeners_open(const proxy_loop *lp)
+{
+	for (unsigned i = 0; i < lp->nlis; i++)
+		if (lp->lis[i].open)
+			return 1;
+	return 0;
 }
 
 /* ---- out of descriptors ------------------------------------------------------
@@ -212,58 +223,60 @@ listener_shed(proxy_loop *lp, int lfd)
 static void
 accept_resume(uv_timer_t *t)
 {
-	proxy_loop *lp = t->data;
+	proxy_listener *l = t->data;
+	proxy_loop *lp = l->lp;
 	int spare, r;
 
-	if (lp->stopping || !lp->accept_paused || lp->listener_open)
+	if (lp->stopping || !l->paused || l->open)
 		return;
 	/* clients waiting meanwhile get their 503 now */
-	listener_shed(lp, lp->listen_spare);
+	listener_shed(lp, l->spare);
 	/* keep a duplicate for the next pause, or stay paused a while longer */
-	spare = fcntl(lp->listen_spare, F_DUPFD_CLOEXEC, 3);
+	spare = fcntl(l->spare, F_DUPFD_CLOEXEC, 3);
 	if (spare < 0) {
 		uv_timer_start(t, accept_resume, ACCEPT_PAUSE_MS, 0);
 		return;
 	}
-	uv_tcp_init(lp->loop, &lp->listener);
-	lp->listener.data = lp;
-	lp->listener_open = 1;
-	r = uv_tcp_open(&lp->listener, lp->listen_spare);
+	uv_tcp_init(lp->loop, &l->tcp);
+	l->tcp.data = l;
+	l->open = 1;
+	r = uv_tcp_open(&l->tcp, l->spare);
 	if (r == 0) {
-		lp->listen_spare = spare; /* the handle owns the old one now */
+		l->spare = spare; /* the handle owns the old one now */
 		spare = -1;
-		r = uv_listen((uv_stream_t *)&lp->listener, 4096, on_connection);
+		r = uv_listen((uv_stream_t *)&l->tcp, 4096, on_connection);
 	}
 	if (r != 0) {
 		log_warn("proxy: cannot accept again: %s", uv_strerror(r));
 		if (spare >= 0)
 			close(spare);
-		uv_close((uv_handle_t *)&lp->listener, listener_closed);
+		uv_close((uv_handle_t *)&l->tcp, listener_closed);
 		uv_timer_start(t, accept_resume, ACCEPT_PAUSE_MS, 0);
 		return;
 	}
-	lp->accept_paused = 0;
+	l->paused = 0;
 }
 
 static void
-accept_pause(proxy_loop *lp)
+accept_pause(proxy_listener *l)
 {
-	if (lp->listen_spare < 0 || lp->accept_paused)
+	if (l->spare < 0 || l->paused)
 		return;
-	if (lp->accept_timer == NULL) {
-		lp->accept_timer = xmalloc(sizeof(*lp->accept_timer));
-		uv_timer_init(lp->loop, lp->accept_timer);
-		lp->accept_timer->data = lp;
+	if (l->timer == NULL) {
+		l->timer = xmalloc(sizeof(*l->timer));
+		uv_timer_init(l->lp->loop, l->timer);
+		l->timer->data = l;
 	}
-	lp->accept_paused = 1;
+	l->paused = 1;
 	/* closing the handle stops libuv's accept loop; the spare keeps the socket */
-	uv_close((uv_handle_t *)&lp->listener, listener_closed);
-	uv_timer_start(lp->accept_timer, accept_resume, ACCEPT_PAUSE_MS, 0);
+	uv_close((uv_handle_t *)&l->tcp, listener_closed);
+	uv_timer_start(l->timer, accept_resume, ACCEPT_PAUSE_MS, 0);
 }
 
 static void
-listener_out_of_fds(proxy_loop *lp, int status)
+listener_out_of_fds(proxy_listener *l, int status)
 {
+	proxy_loop *lp = l->lp;
 	uint64_t now = now_ms();
 	uv_os_fd_t lfd;
 
@@ -272,32 +285,39 @@ listener_out_of_fds(proxy_loop *lp, int status)
 		log_warn("proxy: too many open files in the daemon (%s): new clients get 503 "
 		    "until descriptors are free again", uv_strerror(status));
 	}
-	if (uv_fileno((uv_handle_t *)&lp->listener, &lfd) == 0 && listener_shed(lp, lfd) == 0)
+	if (uv_fileno((uv_handle_t *)&l->tcp, &lfd) == 0 && listener_shed(lp, lfd) == 0)
 		return;
-	accept_pause(lp);
+	accept_pause(l);
 }
 
 static void
 on_connection(uv_stream_t *ls, int status)
 {
+	proxy_listener *l = ls->data;
+
 	if (status == 0)
-		conn_accept(ls->data, ls);
+		conn_accept(l->lp, l);
 	else if (status == UV_EMFILE || status == UV_ENFILE)
-		listener_out_of_fds(ls->data, status);
+		listener_out_of_fds(l, status);
 }
 
 static void
 accept_reserve_close(proxy_loop *lp)
 {
-	if (lp->accept_timer != NULL) {
-		uv_close((uv_handle_t *)lp->accept_timer, free_handle);
-		lp->accept_timer = NULL;
+	for (unsigned i = 0; i < lp->nlis; i++) {
+		proxy_listener *l = &lp->lis[i];
+
+		if (l->timer != NULL) {
+			uv_close((uv_handle_t *)l->timer, free_handle);
+			l->timer = NULL;
+		}
+		if (l->spare >= 0)
+			close(l->spare);
+		l->spare = -1;
 	}
 	if (lp->reserve_fd >= 0)
 		close(lp->reserve_fd);
-	if (lp->listen_spare >= 0)
-		close(lp->listen_spare);
-	lp->reserve_fd = lp->listen_spare = -1;
+	lp->reserve_fd = -1;
 }
 
 static void
@@ -363,19 +383,20 @@ loop_stop(proxy_loop *lp)
 	conn_close_idle(lp);
 	upstream_pools_close(lp);
 	accept_reserve_close(lp);
-	if (lp->listener_open && !lp->accept_paused)
-		uv_close((uv_handle_t *)&lp->listener, listener_closed);
-	else
-		proxy_loop_maybe_done(lp);
+	for (unsigned i = 0; i < lp->nlis; i++)
+		if (lp->lis[i].open && !lp->lis[i].paused)
+			uv_close((uv_handle_t *)&lp->lis[i].tcp, listener_closed);
+	proxy_loop_maybe_done(lp);
 }
 
 /* Called whenever a loop may have become idle. */
 void
 proxy_loop_maybe_done(proxy_loop *lp)
 {
-	if (!lp->stopping || lp->listener_open || lp->nconns > 0 || lp->nupstreams > 0)
+	if (!lp->stopping || listeners_open(lp) || lp->nconns > 0 || lp->nupstreams > 0)
 		return;
 	pio_batch_close(lp); /* no one left to write for */
+	tls_loop_close(lp);
 	if (lp->index == 0) {
 		server_maybe_done(lp->srv);
 		return;
@@ -446,8 +467,29 @@ proxy_migrant_push(proxy_server *s, proxy_migrant *m)
 	uv_mutex_unlock(&s->lock);
 }
 
+/* Listener i of lp on the bound socket fd (taken: closed on failure). */
 static int
-loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, int fd)
+listener_init(proxy_loop *lp, unsigned i, int fd, int tls)
+{
+	proxy_listener *l = &lp->lis[i];
+	int r;
+
+	l->lp = lp;
+	l->tls = tls;
+	l->spare = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	uv_tcp_init(lp->loop, &l->tcp);
+	l->tcp.data = l;
+	l->open = 1;
+	if ((r = uv_tcp_open(&l->tcp, fd)) != 0)
+		close(fd);
+	else
+		r = uv_listen((uv_stream_t *)&l->tcp, 4096, on_connection);
+	return r;
+}
+
+/* Loop index on fds[0] (HTTP) and, when not -1, fds[1] (HTTPS). */
+static int
+loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, const int fds[2])
 {
 	proxy_loop *lp = xcalloc(1, sizeof(*lp));
 	int r;
@@ -455,24 +497,27 @@ loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, int fd)
 	s->loops[index] = lp;
 	lp->srv = s;
 	lp->index = index;
-	lp->reserve_fd = lp->listen_spare = -1;
+	lp->reserve_fd = lp->lis[0].spare = lp->lis[1].spare = -1;
 	if (loop == NULL) {
 		if ((r = uv_loop_init(&lp->own_loop)) != 0) {
-			close(fd);
+			close(fds[0]);
+			if (fds[1] >= 0)
+				close(fds[1]);
 			return r;
 		}
 		loop = &lp->own_loop;
 	}
 	lp->loop = loop;
 	lp->reserve_fd = reserve_open();
-	lp->listen_spare = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	uv_tcp_init(loop, &lp->listener);
-	lp->listener.data = lp;
-	lp->listener_open = 1;
-	if ((r = uv_tcp_open(&lp->listener, fd)) != 0)
-		close(fd);
-	else
-		r = uv_listen((uv_stream_t *)&lp->listener, 4096, on_connection);
+	lp->nlis = fds[1] >= 0 ? 2 : 1;
+	r = listener_init(lp, 0, fds[0], 0);
+	if (fds[1] >= 0) {
+		int e = listener_init(lp, 1, fds[1], 1);
+
+		r = r != 0 ? r : e;
+		if (r == 0 && tls_loop_open(lp) != 0)
+			r = UV_ENOMEM;
+	}
 	uv_async_init(loop, &lp->wake, index == 0 ? main_wake : worker_wake);
 	lp->wake.data = lp;
 	lp->wake_open = 1;
@@ -506,9 +551,11 @@ loops_discard(proxy_server *s, unsigned from, unsigned to)
 			s->loops[i] = NULL;
 			continue;
 		}
-		if (lp->listener_open)
-			uv_close((uv_handle_t *)&lp->listener, NULL);
+		for (unsigned j = 0; j < lp->nlis; j++)
+			if (lp->lis[j].open)
+				uv_close((uv_handle_t *)&lp->lis[j].tcp, NULL);
 		accept_reserve_close(lp);
+		tls_loop_close(lp);
 		if (lp->wake_open)
 			uv_close((uv_handle_t *)&lp->wake, NULL);
 		log_flush_close(lp);
@@ -538,23 +585,53 @@ start_failed_stopped(void *arg)
 	*(int *)arg = 1;
 }
 
+/* n sockets on host:port into fds. */
+static int
+address_sockets(const char *host, int port, unsigned n, int *fds)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
+	    uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0)
+		return -EINVAL;
+	return listen_sockets(&ss, n, fds);
+}
+
+/* The HTTP sockets in fds[i][0], the HTTPS ones (or -1) in fds[i][1]. */
+static int
+server_sockets(const proxy_config *cfg, unsigned n, int fds[][2])
+{
+	int plain[PROXY_MAX_LOOPS], tls[PROXY_MAX_LOOPS];
+	int r, https = cfg->tls != NULL;
+
+	if ((r = address_sockets(cfg->listen_host, cfg->listen_port, n, plain)) != 0)
+		return r;
+	if (https && (r = address_sockets(cfg->https_host != NULL ? cfg->https_host :
+	    cfg->listen_host, cfg->https_port, n, tls)) != 0) {
+		for (unsigned i = 0; i < n; i++)
+			close(plain[i]);
+		return r;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		fds[i][0] = plain[i];
+		fds[i][1] = https ? tls[i] : -1;
+	}
+	return 0;
+}
+
 int
 proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hub,
     void *hub_arg, proxy_server **out)
 {
 	proxy_server *s;
-	struct sockaddr_storage ss;
-	int fds[PROXY_MAX_LOOPS];
+	int fds[PROXY_MAX_LOOPS][2];
 	unsigned n = cfg->nloops == 0 ? 1 : cfg->nloops;
 	int r = 0;
 
 	if (n > PROXY_MAX_LOOPS)
 		n = PROXY_MAX_LOOPS;
-	memset(&ss, 0, sizeof(ss));
-	if (uv_ip4_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in *)&ss) != 0 &&
-	    uv_ip6_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in6 *)&ss) != 0)
-		return -EINVAL;
-	if ((r = listen_sockets(&ss, n, fds)) != 0)
+	if ((r = server_sockets(cfg, n, fds)) != 0)
 		return r;
 	s = xcalloc(1, sizeof(*s));
 	s->cfg = *cfg;
@@ -571,7 +648,8 @@ proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hu
 	s->hub_arg = hub_arg;
 	s->nloops = n;
 	s->loops = xcalloc(n, sizeof(*s->loops));
-	s->port = sockaddr_port(fds[0]);
+	s->port = sockaddr_port(fds[0][0]);
+	s->https_port = fds[0][1] >= 0 ? sockaddr_port(fds[0][1]) : 0;
 	s->migrants_tail = &s->migrants;
 	s->fd_limit = fd_limit();
 	atomic_init(&s->nconns, 0);
@@ -582,8 +660,11 @@ proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handler hu
 		if (e != 0 && r == 0)
 			r = e;
 		if (e != 0) {
-			for (unsigned j = i + 1; j < n; j++)
-				close(fds[j]);
+			for (unsigned j = i + 1; j < n; j++) {
+				close(fds[j][0]);
+				if (fds[j][1] >= 0)
+					close(fds[j][1]);
+			}
 			n = i + 1;
 			break;
 		}
@@ -621,6 +702,12 @@ proxy_server_port(const proxy_server *s)
 	return s->port;
 }
 
+int
+proxy_server_https_port(const proxy_server *s)
+{
+	return s->https_port;
+}
+
 void
 proxy_server_send_stats(const proxy_server *s, uint64_t *batches, uint64_t *sends)
 {
@@ -638,7 +725,7 @@ server_maybe_done(proxy_server *s)
 	proxy_loop *lp = s->loops[0];
 	int done;
 
-	if (s->stopping != 1 || lp->listener_open || lp->nconns > 0 || lp->nupstreams > 0)
+	if (s->stopping != 1 || listeners_open(lp) || lp->nconns > 0 || lp->nupstreams > 0)
 		return;
 	uv_mutex_lock(&s->lock);
 	done = s->workers_done == s->nloops - 1 && s->migrants == NULL;

@@ -41,7 +41,7 @@
 #include "proxy/proxy_int.h"
 #include "common/util.h"
 
-#define PIO_DEFER_MAX (16 * 1024) /* well below PROXY_LWM: never a back-pressure stop */
+#define PIO_DEFER_MAX PROXY_DEFER_MAX /* well below PROXY_LWM: never a back-pressure stop */
 #define PIO_INLINE    1024        /* a typical head fits in the entry itself */
 #define PIO_RING      256
 #define PIO_FREE_MAX  256         /* entries kept for reuse */
@@ -74,6 +74,7 @@ struct pio_batch {
 	pio_defer *free_list;
 	unsigned nfree;
 	_Atomic uint64_t *batches, *sends; /* the loop's counters (io_uring_enter calls, sends) */
+	proxy_loop *lp;
 	int dead;                  /* the ring failed: plain writes only */
 };
 
@@ -315,7 +316,11 @@ pio_flush(pio_batch *b)
 {
 	int more;
 
-	for (int round = 0; round < PIO_ROUNDS && (b->held != NULL || b->sent != NULL); round++) {
+	for (int round = 0; round < PIO_ROUNDS; round++) {
+		if (b->lp->before_send != NULL)
+			b->lp->before_send(b->lp);
+		if (b->held == NULL && b->sent == NULL)
+			break;
 		send_held(b);
 		notify_sent(b);
 	}
@@ -382,6 +387,12 @@ pio_write(proxy_loop *lp, uv_stream_t *s, pio_defer **slot, const uv_buf_t *bufs
 	return 0;
 }
 
+int
+pio_batching(const proxy_loop *lp)
+{
+	return lp->pio != NULL && !lp->pio->dead;
+}
+
 size_t
 pio_queued(const uv_stream_t *s, pio_defer *const *slot)
 {
@@ -430,6 +441,7 @@ pio_batch_open(proxy_loop *lp)
 	}
 	b->held_tail = &b->held;
 	b->sent_tail = &b->sent;
+	b->lp = lp;
 	b->batches = &lp->send_batches;
 	b->sends = &lp->batched_sends;
 	uv_prepare_init(lp->loop, &b->prepare);

@@ -44,6 +44,15 @@ typedef struct proxy_config {
 	unsigned max_held_per_space;    /* 256: held requests per space, then 503 */
 	unsigned nloops;                /* event loops (threads): online CPUs, at most 8;
 	                                 * hub handlers always run on the caller's loop */
+	/* HTTPS (tls.h): with tls, a second listener (https_host, default
+	 * listen_host; https_port 0: any free port) whose clients speak TLS,
+	 * with the certificates of tls.  With it the plain listener
+	 * redirects hosts that HTTPS serves, and answers ACME HTTP-01 tokens
+	 * from acme_dir (NULL: none) on any host. */
+	const char *https_host;
+	int https_port;
+	struct tls_store *tls;
+	const char *acme_dir;
 } proxy_config;
 
 /* Fills the defaults above. */
@@ -64,6 +73,8 @@ int proxy_server_start(uv_loop_t *loop, const proxy_config *cfg, http_hub_handle
 void proxy_server_stop(proxy_server *s, void (*cb)(void *arg), void *arg);
 /* The bound port (useful with listen_port 0). */
 int proxy_server_port(const proxy_server *s);
+/* The bound HTTPS port, 0 without one. */
+int proxy_server_https_port(const proxy_server *s);
 /* Batched sends over all loops so far: io_uring_enter calls and the writes
  * they carried (both 0 when batch_sends is off or io_uring refused). */
 void proxy_server_send_stats(const proxy_server *s, uint64_t *batches, uint64_t *sends);

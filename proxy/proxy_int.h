@@ -115,20 +115,30 @@ int head_complete(msg_head *h);
  * shared address when there are several loops), its client connections and
  * its upstream keep-alive pools. Touched only from its own thread. Loop 0 is
  * the caller's loop: the only one that runs hub handlers. */
+/* One listening socket of a loop: plain HTTP, or TLS (its clients get a
+ * tls_conn, tls_int.h). */
+typedef struct proxy_listener {
+	uv_tcp_t tcp;
+	struct proxy_loop *lp;
+	int tls;
+	int open;                  /* open, or its close is pending */
+	int paused;                /* out of descriptors: closed for a moment */
+	int spare;                 /* the listening socket again, to reopen after a pause */
+	uv_timer_t *timer;         /* ends a pause; its own allocation */
+} proxy_listener;
+
 typedef struct proxy_loop {
 	proxy_server *srv;
 	uv_loop_t *loop;
 	uv_loop_t own_loop;        /* worker loops */
 	unsigned index;
 	uv_thread_t thread;
-	uv_tcp_t listener;
+	proxy_listener lis[2];     /* [0] HTTP, [1] HTTPS when configured */
+	unsigned nlis;
 	uv_async_t wake;           /* main: migrants, workers done; worker: stop */
-	int listener_open;         /* open, or its close is pending */
-	int accept_paused;         /* out of descriptors: listener closed for a moment */
 	int reserve_fd;            /* spent to turn clients away when out of descriptors */
-	int listen_spare;          /* the listening socket again, to reopen after a pause */
-	uv_timer_t *accept_timer;  /* ends a pause; its own allocation */
 	uint64_t emfile_logged_ms;
+	struct tls_loop *tls;      /* the TLS layer's buffers (tls_conn.c); NULL: no HTTPS */
 	int wake_open;
 	int stopping;
 	unsigned nconns;
@@ -141,6 +151,9 @@ typedef struct proxy_loop {
 	struct log_batch access_log; /* this loop's access lines, written */
 	uv_check_t *log_flush;     /* once per iteration; NULL once stopping */
 	pio_batch *pio;            /* batched sends (pio.c); NULL: plain writes */
+	/* called by pio.c before each batch goes out (TLS seals the turn's
+	 * plaintext into records, tls_conn.c); NULL: none */
+	void (*before_send)(struct proxy_loop *lp);
 	_Atomic uint64_t send_batches, batched_sends; /* read by any thread */
 	char readbuf[PROXY_READ_BUF];
 	char filebuf[PROXY_READ_BUF];
@@ -156,6 +169,7 @@ typedef struct proxy_loop {
 typedef struct proxy_migrant {
 	struct proxy_migrant *next;
 	int fd;
+	struct tls_conn *tls;      /* its TLS state, which goes along */
 	char *data;
 	size_t len;
 	char client_addr[64];
@@ -173,6 +187,7 @@ struct proxy_server {
 	int fd_limit;              /* RLIMIT_NOFILE at start: a client past fd_limit -
 	                            * PROXY_FD_MARGIN is refused (conn.c) */
 	int port;
+	int https_port;
 	/* lock guards the fields below it; the main thread alone reads stopping */
 	uv_mutex_t lock;
 	proxy_migrant *migrants, **migrants_tail;
@@ -251,6 +266,7 @@ enum conn_timer { CT_NONE, CT_HEAD, CT_BODY, CT_IDLE, CT_LINGER, CT_ABORT, CT_RE
 struct proxy_conn {
 	uv_tcp_t tcp;
 	pio_defer *defer;          /* a write held for this loop turn's batch */
+	struct tls_conn *tls;      /* TLS under this connection (tls_int.h); NULL: plain */
 	deadline timer;
 	proxy_server *srv;
 	proxy_loop *lp;            /* the loop this connection lives on */
@@ -312,7 +328,12 @@ struct proxy_conn {
 };
 
 /* conn.c: a connection's life */
-void conn_accept(proxy_loop *lp, uv_stream_t *listener);
+void conn_accept(proxy_loop *lp, proxy_listener *listener);
+/* What the socket read (n bytes at p; n < 0 a libuv error or EOF), or for a
+ * TLS connection the plaintext its layer decrypted. */
+void conn_input(proxy_conn *c, ssize_t n, const char *p);
+/* Whether the connection takes input now (else the socket is not read). */
+int conn_reading_wanted(const proxy_conn *c);
 void conn_adopt(proxy_loop *lp, proxy_migrant *m);
 void conn_close_idle(proxy_loop *lp);
 void conn_migrate_ready(proxy_conn *c);
@@ -375,16 +396,24 @@ int hold_start(proxy_conn *c);         /* hold.c: wait for a sleeping app; 0 hel
  * plainly (a stream still connecting).  done(owner, status) follows any
  * write not taken whole at once. */
 typedef void (*pio_done_cb)(void *owner, int status);
+/* The largest write held for the batch; larger ones go to the socket at once. */
+#define PROXY_DEFER_MAX (16 * 1024)
 int pio_write(proxy_loop *lp, uv_stream_t *s, pio_defer **slot, const uv_buf_t *bufs,
     unsigned n, pio_done_cb done, void *owner);
 size_t pio_queued(const uv_stream_t *s, pio_defer *const *slot); /* held + uv queue */
 void pio_send_now(proxy_loop *lp);   /* before a shutdown: what is held, out now */
 void pio_closing(proxy_loop *lp, pio_defer **slot); /* before uv_close: held bytes out, no done */
 int pio_batch_open(proxy_loop *lp);  /* 0, or the io_uring error: plain writes */
+int pio_batching(const proxy_loop *lp); /* 1: small writes wait for the turn's batch */
 void pio_batch_close(proxy_loop *lp);
 
 /* http_out.c */
 int conn_write(proxy_conn *c, const uv_buf_t *bufs, unsigned n);
+/* Bytes as they go on the wire (for TLS: records), past cork and TLS. */
+int conn_write_raw(proxy_conn *c, const uv_buf_t *bufs, unsigned n);
+/* What a write done callback does (the queue drained: time for more), for
+ * bytes a layer held and then saw taken whole (TLS, tls_conn.c). */
+void conn_write_finished(proxy_conn *c);
 int conn_write_str(proxy_conn *c, const char *s, size_t n);
 /* Gathers what one upstream read produces for c (head + body) into one write. */
 void conn_cork(proxy_conn *c);

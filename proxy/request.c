@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "proxy/proxy_int.h"
+#include "proxy/tls_int.h"
 
 const char *
 conn_header(const proxy_conn *c, const char *name)
@@ -35,6 +36,7 @@ conn_request_view(const proxy_conn *c, http_request *r)
 	r->content_length = c->req_clen;
 	r->chunked = c->req_chunked;
 	r->client_addr = c->client_addr;
+	r->secure = c->tls != NULL;
 }
 
 static int
@@ -310,7 +312,7 @@ on_headers_complete(llhttp_t *p)
 		c->host = h; /* heap, freed by conn_request_reset */
 	}
 	hub = c->host != NULL && proxy_host_is_hub(s, c->host);
-	if (hub && c->lp->index != 0) {
+	if (hub && c->lp->index != 0 && !tls_http_intercepts(c)) {
 		/* hub handlers run on the main loop only: the connection moves
 		 * there and the request is parsed again */
 		c->migrate = 1;

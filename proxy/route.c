@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proxy/proxy_int.h"
+#include "proxy/tls_int.h"
 #include "proxy/ticket.h"
 #include "common/util.h"
 
@@ -184,8 +185,8 @@ conn_ticket_redirect(proxy_conn *c, const char *sub)
 	 * SameSite=None cookie goes along, and browsers keep those only when
 	 * Secure (TLS, or a localhost name); the Lax one serves the app opened
 	 * on its own. */
-	set = xasprintf(TICKET_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax", cookie,
-	    TICKET_COOKIE_SECONDS);
+	set = xasprintf(TICKET_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s", cookie,
+	    TICKET_COOKIE_SECONDS, c->tls != NULL ? "; Secure" : "");
 	set_x = xasprintf(TICKET_COOKIE "_x=%s; Path=/; Max-Age=%d; HttpOnly; Secure; "
 	    "SameSite=None; Partitioned", cookie, TICKET_COOKIE_SECONDS);
 	h[0] = (http_header){ "Location", loc[0] != '\0' ? loc : "/" };
@@ -205,6 +206,8 @@ conn_route(proxy_conn *c)
 	proxy_server *s = c->srv;
 	char sub[256];
 
+	if (tls_http_route(c))
+		return;
 	if (c->host != NULL && proxy_host_is_hub(s, c->host)) {
 		hub_dispatch(c);
 		return;

@@ -78,7 +78,7 @@ upstream_request_head(const http_request *r, int strip_auth, int upgrade, size_t
 	sbuf_adds(&xff, r->client_addr);
 	sb_header(&b, "X-Forwarded-For", xff.p);
 	sbuf_free(&xff);
-	sb_header(&b, "X-Forwarded-Proto", "http");
+	sb_header(&b, "X-Forwarded-Proto", r->secure ? "https" : "http");
 	if (host != NULL)
 		sb_header(&b, "X-Forwarded-Host", host);
 	if (r->chunked) {

@@ -303,6 +303,7 @@ static const web_route api_routes[] = {
 	{ "POST", "/api/settings/tokens", web_tokens_create, WEB_WRITE, 0 },
 	{ "DELETE", "/api/settings/tokens/{id}", web_tokens_delete, WEB_WRITE, 0 },
 	{ "GET, HEAD", "/api/admin/users", web_users_list, WEB_ADMIN, 0 },
+	{ "GET, HEAD", "/api/admin/tls", web_tls_status, WEB_ADMIN, 0 },
 	{ "POST", "/api/admin/users", web_users_create, WEB_ADMIN, 0 },
 	{ "POST", "/api/admin/users/{user}", web_users_change, WEB_ADMIN, 0 },
 	{ "POST", "/api/repos/create", api_repos_create, WEB_WRITE, 0 },

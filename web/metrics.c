@@ -24,6 +24,7 @@
 #include "orchestrator/store/store.h"
 #include "orchestrator/host/usage.h"
 #include "common/util.h"
+#include "proxy/tls.h"
 #include "web/web_int.h"
 
 static const double build_bounds_s[] = { 1, 5, 10, 30, 60, 120, 300, 600, 1200 };
@@ -342,6 +343,40 @@ write_process(out *o)
 	put(o, "process_start_time_seconds %.2f\n", (double)btime + (double)start / hz);
 }
 
+/* HTTPS: each certificate's expiry (the hub, each space host, the files). */
+static void
+write_tls(out *o, podium *p)
+{
+	json_t *st, *e;
+	size_t i;
+
+	if (p->tls == NULL)
+		return;
+	st = tls_certs_status(p->tls);
+	family(o, "podium_tls_certificate_expiry_seconds", "gauge",
+	    "When the certificate served for host expires (Unix time; 0: none yet).");
+	json_array_foreach(json_object_get(st, "certificates"), i, e) {
+		json_t *na = json_object_get(e, "notAfter");
+
+		put(o, "podium_tls_certificate_expiry_seconds{host=\"%s\",source=\"%s\",state=\"%s\"} %lld\n",
+		    json_string_value(json_object_get(e, "host")),
+		    json_string_value(json_object_get(e, "source")),
+		    json_string_value(json_object_get(e, "state")),
+		    json_is_integer(na) ? (long long)json_integer_value(na) : 0LL);
+	}
+	family(o, "podium_tls_certificate_failures", "gauge",
+	    "Failed issuances or renewals in a row, per host.");
+	json_array_foreach(json_object_get(st, "certificates"), i, e)
+		put(o, "podium_tls_certificate_failures{host=\"%s\"} %lld\n",
+		    json_string_value(json_object_get(e, "host")),
+		    (long long)json_integer_value(json_object_get(e, "failures")));
+	family(o, "podium_tls_refused_names_total", "counter",
+	    "Handshakes naming a host that is neither the hub nor a space (no certificate asked).");
+	put(o, "podium_tls_refused_names_total %lld\n",
+	    (long long)json_integer_value(json_object_get(st, "refused")));
+	json_decref(st);
+}
+
 void
 web_metrics(web_call *c)
 {
@@ -356,6 +391,7 @@ web_metrics(web_call *c)
 	write_timings(&o, m, n);
 	write_usage(&o, m, n);
 	write_process(&o);
+	write_tls(&o, c->p);
 	free(m);
 	http_respond(c->x, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, o.p, o.len);
 	free(o.p);

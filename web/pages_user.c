@@ -167,5 +167,6 @@ web_page_admin(web_call *c)
 	    "minlength=\"8\" required autocomplete=\"new-password\"><label><input type=\"checkbox\" "
 	    "name=\"admin\"> Admin</label><button type=\"submit\">Add user</button>"
 	    "<p class=\"result\" role=\"status\" aria-live=\"polite\"></p></form></section>");
+	web_tls_section(&pg, c->p);
 	page_finish(&pg, c->x, 200, NULL, 0);
 }

@@ -197,8 +197,8 @@ login_form(podium *p, http_exchange *x, int status, const char *error, const cha
 
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(csrf, sizeof(csrf), rnd, sizeof(rnd));
-	snprintf(cookie, sizeof(cookie), LOGIN_COOKIE "=%s; Path=/login; HttpOnly; SameSite=Strict",
-	    csrf);
+	snprintf(cookie, sizeof(cookie), LOGIN_COOKIE "=%s; Path=/login; HttpOnly; SameSite=Strict%s",
+	    csrf, http_exchange_request(x)->secure ? "; Secure" : "");
 	h[0].name = "Set-Cookie";
 	h[0].value = cookie;
 	snprintf(after, sizeof(after), "%lld", (long long)retry);
@@ -281,10 +281,9 @@ login_verified(uv_work_t *w, int status)
 		http_respond_error(l->x, 500, "cannot store the session");
 		goto done;
 	}
-	/* no Domain: host-only, so app hosts never receive it; Secure only behind TLS,
-	 * which podium does not terminate */
-	snprintf(set, sizeof(set), SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax",
-	    cookie, SESSION_SECONDS);
+	/* no Domain: host-only, so app hosts never receive it; Secure over TLS */
+	snprintf(set, sizeof(set), SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+	    cookie, SESSION_SECONDS, http_exchange_request(l->x)->secure ? "; Secure" : "");
 	sodium_memzero(cookie, sizeof(cookie));
 	h[0].name = "Set-Cookie";
 	h[0].value = set;

@@ -312,6 +312,9 @@ void web_page_commit(web_call *c);
 void web_page_new(web_call *c);
 void web_page_tokens(web_call *c);
 void web_page_admin(web_call *c);
+/* tls_admin.c: HTTPS certificate state (GET /api/admin/tls, a section of /admin) */
+void web_tls_status(web_call *c);
+void web_tls_section(page *pg, podium *p);
 /* session.c: GET/POST /login, POST /logout */
 void web_login(web_call *c);
 void web_logout(web_call *c);

@@ -17,7 +17,8 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const DEPLOY_MS = 240000;
 
 // Positive control: Chromium must start here, or every test skips with the reason.
-export async function launch() {
+// args: more of Chromium's switches (the HTTPS suite's trust and host mapping).
+export async function launch(args = []) {
   let chromium;
   try {
     ({ chromium } = await import('playwright-core'));
@@ -27,7 +28,7 @@ export async function launch() {
   if (!fs.existsSync(CHROMIUM)) return { skipReason: 'no Chromium at ' + CHROMIUM + ' (apt-get install chromium)' };
   try {
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+      args: ['--no-sandbox', '--disable-dev-shm-usage', ...args] });
     return { browser };
   } catch (e) {
     return { skipReason: 'Chromium cannot start on this machine: ' + e.message.split('\n')[0] };

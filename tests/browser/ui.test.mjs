@@ -4,13 +4,20 @@
 // through the signed ticket), its log line streamed, a variable and a secret set
 // (the secret never shown), a second user who sees nothing of it, a cross-origin
 // form post from the app's host that does nothing, a title that stays text, log out.
+// Then the same daemon kind over HTTPS (tls: mode files, a test CA's certificate
+// that Chromium trusts by its key's hash for this browser only): the session
+// cookie and the app host's ticket cookies Secure, the private app in the space
+// page's iframe over https, plain http redirected.
 // Screenshots of every page go to build/screenshots/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as lib from './lib.mjs';
-import { DEPLOY_MS, HERE, shot, sleep, waitFor } from './lib.mjs';
+import { BUILD, DEPLOY_MS, HERE, freePort, shot, sleep, waitFor } from './lib.mjs';
 
 const { browser, skipReason } = await lib.launch();
 if (skipReason) console.log('# SKIP browser tests: ' + skipReason);
@@ -52,6 +59,7 @@ describe('podium web UI in Chromium', opts, () => {
     const cookies = await aliceCtx.cookies();
     const s = cookies.find((c) => c.name === 'podium_session');
     assert.ok(s && s.httpOnly && s.sameSite === 'Lax' && s.domain === 'localhost', JSON.stringify(s));
+    assert.equal(s.secure, false); // plain HTTP here: the HTTPS part below sees it Secure
   });
 
   it('makes a write token in /settings/tokens', async () => {
@@ -235,5 +243,127 @@ describe('podium web UI in Chromium', opts, () => {
     const page = await alice.goto(d.hub + '/spaces/alice/demo');
     assert.equal(page.status(), 404);
     await shot(alice, 'logged-out');
+  });
+});
+
+// ---- over HTTPS -------------------------------------------------------------------
+
+const TLS_DOMAIN = 'podium.test';
+
+function openssl(cwd, ...args) {
+  return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+// A CA and a leaf for the hub and *.TLS_DOMAIN (SANs); the leaf's SPKI hash,
+// which Chromium's --ignore-certificate-errors-spki-list trusts (this browser
+// process only: nothing on the host changes).
+function testCertificate(dir) {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl(dir, 'req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30',
+    '-subj', '/CN=podium browser test CA');
+  openssl(dir, 'req', ...ec, '-keyout', 'key.pem', '-out', 'leaf.csr', '-subj', '/CN=' + TLS_DOMAIN);
+  fs.writeFileSync(path.join(dir, 'leaf.ext'),
+    'subjectAltName=DNS:' + TLS_DOMAIN + ',DNS:*.' + TLS_DOMAIN + '\n');
+  openssl(dir, 'x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
+    '-CAcreateserial', '-out', 'leaf.pem', '-days', '20', '-extfile', 'leaf.ext');
+  fs.writeFileSync(path.join(dir, 'cert.pem'), fs.readFileSync(path.join(dir, 'leaf.pem'), 'utf8') +
+    fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8'));
+  const pub = execFileSync('openssl', ['x509', '-in', 'leaf.pem', '-pubkey', '-noout'], { cwd: dir });
+  const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: pub });
+  return crypto.createHash('sha256').update(der).digest('base64');
+}
+
+describe('podium web UI in Chromium over HTTPS', opts, () => {
+  const h = { proc: null, dir: '', port: 0, https: 0, hub: '', plain: '' };
+  let tlsBrowser, ctx, page, token;
+
+  before(async () => {
+    h.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podium-ui-tls-'));
+    fs.chmodSync(h.dir, 0o711);
+    const spki = testCertificate(h.dir);
+    fs.mkdirSync(path.join(h.dir, 'data'));
+    fs.writeFileSync(path.join(h.dir, 'data', 'config.yaml'), 'tls:\n  mode: files\n  files: {cert: ' +
+      path.join(h.dir, 'cert.pem') + ', key: ' + path.join(h.dir, 'key.pem') + '}\n');
+    h.port = await freePort();
+    h.https = await freePort();
+    h.hub = 'https://' + TLS_DOMAIN + ':' + h.https;
+    h.plain = 'http://127.0.0.1:' + h.port; // the hub too, but no certificate names it: not redirected
+    const log = fs.openSync(path.join(h.dir, 'daemon.log'), 'a');
+    h.proc = spawn(path.join(BUILD, 'podium'), ['serve', '--listen', '127.0.0.1:' + h.port,
+      '--https', '127.0.0.1:' + h.https, '--data', path.join(h.dir, 'data'), '--domain', TLS_DOMAIN],
+    { stdio: ['ignore', log, log], env: { ...process.env, PODIUM_EGRESS: 'off' } });
+    await waitFor(async () => (await fetch(h.plain + '/api/health')).status === 200, 'the daemon', 90000);
+    const user = (...args) => {
+      const input = args.pop();
+      const r = spawnSync(path.join(BUILD, 'podium'), ['user', ...args, '--data', path.join(h.dir, 'data')],
+        { input, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    user('add', 'carol', '--password-stdin', 'carol password 1\n');
+    token = user('token', 'carol', '');
+    // every name of the test domain is this machine's loopback, for this browser only
+    const launched = await lib.launch(['--ignore-certificate-errors-spki-list=' + spki,
+      '--host-resolver-rules=MAP ' + TLS_DOMAIN + ' 127.0.0.1, MAP *.' + TLS_DOMAIN + ' 127.0.0.1']);
+    assert.ok(launched.browser, launched.skipReason);
+    tlsBrowser = launched.browser;
+    ctx = await tlsBrowser.newContext({ viewport: { width: 1200, height: 900 } });
+    page = await ctx.newPage();
+  });
+
+  after(async () => {
+    await tlsBrowser?.close();
+    if (h.proc) {
+      h.proc.kill('SIGTERM');
+      const code = await new Promise((r) => h.proc.once('exit', (c) => r(c)));
+      assert.equal(code, 0, fs.readFileSync(path.join(h.dir, 'daemon.log'), 'utf8').slice(-4000));
+    }
+    try {
+      fs.rmSync(h.dir, { recursive: true, force: true });
+    } catch (e) { /* the daemon's sandboxed files */ }
+  });
+
+  it('signs in over HTTPS: the session cookie is Secure, plain HTTP is redirected', async () => {
+    const r = await page.goto('http://' + TLS_DOMAIN + ':' + h.port + '/login');
+    assert.equal(page.url(), h.hub + '/login');
+    assert.ok(r.ok());
+    await page.getByLabel('User name').fill('carol');
+    await page.getByLabel('Password').fill('carol password 1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(h.hub + '/');
+    const s = (await ctx.cookies(h.hub)).find((c) => c.name === 'podium_session');
+    assert.ok(s && s.secure && s.httpOnly && s.sameSite === 'Lax', JSON.stringify(s));
+    await shot(page, 'https-gallery');
+  });
+
+  it('shows the private app in the space page\'s iframe over HTTPS', async () => {
+    const create = await fetch(h.plain + '/api/repos/create', { method: 'POST',
+      headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'space', name: 'demo', sdk: 'python', private: true }) });
+    assert.equal(create.status, 200, await create.text());
+    const wd = fs.mkdtempSync(path.join(h.dir, 'work-'));
+    fs.cpSync(path.join(HERE, 'app'), wd, { recursive: true });
+    lib.git(h, wd, 'init', '-q');
+    lib.git(h, wd, 'add', '-A');
+    lib.git(h, wd, 'commit', '-q', '-m', 'first version');
+    lib.git(h, wd, 'push', '-q', h.plain.replace('http://', 'http://carol:' + token + '@') +
+      '/spaces/carol/demo', 'main');
+    await page.goto(h.hub + '/spaces/carol/demo');
+    await waitFor(async () => (await page.locator('#stage').getAttribute('data-stage')) === 'RUNNING',
+      'RUNNING on the page', DEPLOY_MS);
+    const frame = page.frameLocator('iframe.app');
+    await frame.locator('#hello').waitFor({ timeout: 60000 });
+    assert.equal(await frame.locator('#hello').textContent(), 'hello from the app');
+    const src = await page.locator('iframe.app').getAttribute('src');
+    const app = 'https://carol-demo.' + TLS_DOMAIN + ':' + h.https;
+    assert.ok(src.startsWith(app + '/?__sign='), src);
+    // the ticket became the app host's cookies: Secure, and the iframe's one
+    // cross-site (SameSite=None needs Secure: over plain HTTP it is refused)
+    const cookies = await ctx.cookies(app);
+    const x = cookies.find((c) => c.name === 'podium_app_x');
+    assert.ok(x && x.secure && x.httpOnly && x.sameSite === 'None', JSON.stringify(cookies));
+    const own = cookies.find((c) => c.name === 'podium_app');
+    assert.ok(own && own.secure && own.sameSite === 'Lax', JSON.stringify(cookies));
+    await shot(page, 'https-space-running');
   });
 });

@@ -48,6 +48,11 @@ class Proxy:
         line = self.proc.stdout.readline().decode()
         assert line.startswith("PORT "), line
         self.port = int(line.split()[1])
+        self.https_port = None
+        if "--https" in args:
+            line = self.proc.stdout.readline().decode()
+            assert line.startswith("HTTPS "), line
+            self.https_port = int(line.split()[1])
         # stderr (an access line per request) is read as it comes: a full
         # pipe would block the proxy in the middle of a test
         self.err = []

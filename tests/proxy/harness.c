@@ -11,6 +11,15 @@
  * /stats?space=ID, /calls (handler calls so far). Every hub call checks that
  * it runs on the main thread (500 otherwise). --loops N sets the proxy's loop
  * count. SIGTERM/SIGINT stop the server gracefully.
+ *
+ * HTTPS: --tls ID=CERT,KEY (repeatable) loads a certificate, --https PORT
+ * opens the TLS listener (0: any port; "HTTPS n" follows "PORT n"),
+ * --acme-dir DIR answers HTTP-01 tokens from DIR; SIGHUP loads the
+ * certificates again; /misses lists the SNI names no certificate covered.
+ * --hold MS: such a name's handshake waits up to MS (on demand), as if it
+ * were being issued, unless the name starts with "no-" (refused); a hub
+ * request /load?id=ID&cert=FILE&key=FILE loads a certificate then (its
+ * waiting handshakes go on with it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +35,80 @@
 #include "common/log.h"
 #include "proxy/proxy.h"
 #include "proxy/routes.h"
+#include "proxy/tls.h"
 #include "common/util.h"
 
 static uv_loop_t *loop;
 static proxy_server *server;
 static pthread_t main_thread;
 static unsigned long hub_calls;
+
+/* ---- HTTPS ----------------------------------------------------------------- */
+
+static tls_store *store;
+static char *tls_args[16];
+static int ntls;
+static uv_mutex_t miss_lock;
+static char misses[4096];
+static int hold;
+
+static int
+tls_load(const char *arg)
+{
+	char id[128], cert[1024], key[1024], err[512];
+	const char *eq = strchr(arg, '='), *comma = eq != NULL ? strchr(eq, ',') : NULL;
+
+	if (eq == NULL || comma == NULL)
+		return -1;
+	snprintf(id, sizeof(id), "%.*s", (int)(eq - arg), arg);
+	snprintf(cert, sizeof(cert), "%.*s", (int)(comma - eq - 1), eq + 1);
+	snprintf(key, sizeof(key), "%s", comma + 1);
+	if (tls_store_load(store, id, cert, key, err, sizeof(err)) != 0) {
+		fprintf(stderr, "harness: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+on_miss(const char *host, void *arg)
+{
+	uv_mutex_lock(&miss_lock);
+	if (strlen(misses) + strlen(host) + 2 < sizeof(misses)) {
+		strcat(misses, host);
+		strcat(misses, "\n");
+	}
+	uv_mutex_unlock(&miss_lock);
+	if (hold)
+		tls_store_demand(store, host, strncmp(host, "no-", 3) == 0 ? TLS_DEMAND_NO :
+		    TLS_DEMAND_ISSUING);
+}
+
+static void
+on_hup(uv_signal_t *s, int sig)
+{
+	for (int i = 0; i < ntls; i++)
+		tls_load(tls_args[i]);
+	fprintf(stderr, "harness: certificates loaded again\n");
+}
+
+/* The value of key in query q, into out (no unescaping): 0, or -1. */
+static int
+query_str(const char *q, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = q; p != NULL && *p != '\0';) {
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			snprintf(out, len, "%.*s", (int)strcspn(p + kl + 1, "&"), p + kl + 1);
+			return 0;
+		}
+		p = strchr(p, '&');
+		if (p != NULL)
+			p++;
+	}
+	return -1;
+}
 
 static long
 query_long(const char *q, const char *key, long def)
@@ -353,6 +430,22 @@ hub(http_exchange *x, void *arg)
 		snprintf(body, sizeof(body), "{\"batches\":%llu,\"sends\":%llu}\n",
 		    (unsigned long long)batches, (unsigned long long)sends);
 		http_respond(x, 200, "application/json", NULL, 0, body, strlen(body));
+	} else if (strcmp(r->path, "/load") == 0 && store != NULL) {
+		char id[128], cert[1024], key[1024], err[512] = "loaded\n";
+
+		if (query_str(r->query, "id", id, sizeof(id)) != 0 ||
+		    query_str(r->query, "cert", cert, sizeof(cert)) != 0 ||
+		    query_str(r->query, "key", key, sizeof(key)) != 0 ||
+		    tls_store_load(store, id, cert, key, err, sizeof(err)) != 0)
+			http_respond_error(x, 400, err);
+		else
+			http_respond(x, 200, "text/plain", NULL, 0, err, strlen(err));
+	} else if (strcmp(r->path, "/misses") == 0) {
+		uv_mutex_lock(&miss_lock);
+		http_respond(x, 200, "text/plain", NULL, 0, misses, strlen(misses));
+		uv_mutex_unlock(&miss_lock);
+	} else if (strcmp(r->path, "/secure") == 0) {
+		http_respond(x, 200, "text/plain", NULL, 0, r->secure ? "https\n" : "http\n", r->secure ? 6 : 5);
 	} else if (strcmp(r->path, "/calls") == 0) {
 		char body[64];
 
@@ -387,6 +480,7 @@ hub(http_exchange *x, void *arg)
 }
 
 static uint64_t next_instance = 1;
+
 
 static route_tokens *tokens;
 
@@ -490,7 +584,7 @@ int
 main(int argc, char **argv)
 {
 	proxy_config cfg;
-	uv_signal_t sigterm, sigint;
+	uv_signal_t sigterm, sigint, sighup;
 	char host[128] = "127.0.0.1";
 	int r;
 
@@ -500,6 +594,7 @@ main(int argc, char **argv)
 		return 1;
 	proxy_config_init(&cfg);
 	cfg.listen_port = 0;
+	uv_mutex_init(&miss_lock);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -555,6 +650,25 @@ main(int argc, char **argv)
 			cfg.send_timeout_ms = (unsigned)atoi(v);
 		} else if (strcmp(a, "--tunnel-idle") == 0) {
 			cfg.tunnel_idle_ms = (unsigned)atoi(v);
+		} else if (strcmp(a, "--tls") == 0) {
+			if (store == NULL && tls_store_new(&store) != 0)
+				return 1;
+			if (ntls == 16 || tls_load(v) != 0)
+				return 2;
+			tls_args[ntls++] = (char *)v;
+			cfg.tls = store;
+		} else if (strcmp(a, "--https") == 0) {
+			cfg.https_port = atoi(v);
+			if (store == NULL && tls_store_new(&store) != 0)
+				return 1;
+			cfg.tls = store;
+		} else if (strcmp(a, "--acme-dir") == 0) {
+			cfg.acme_dir = v;
+		} else if (strcmp(a, "--hold") == 0) {
+			if (store == NULL && tls_store_new(&store) != 0)
+				return 1;
+			hold = 1;
+			tls_store_hold(store, (unsigned)atoi(v));
 		} else {
 			fprintf(stderr, "harness: unknown option %s\n", a);
 			return 2;
@@ -563,6 +677,8 @@ main(int argc, char **argv)
 	if (tokens != NULL)
 		routes_tokens_publish(tokens);
 	cfg.listen_host = host;
+	if (store != NULL)
+		tls_store_on_miss(store, on_miss, NULL);
 	main_thread = pthread_self();
 	loop = uv_default_loop();
 	r = proxy_server_start(loop, &cfg, hub, NULL, &server);
@@ -571,7 +687,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("PORT %d\n", proxy_server_port(server));
+	if (proxy_server_https_port(server) > 0)
+		printf("HTTPS %d\n", proxy_server_https_port(server));
 	fflush(stdout);
+	uv_signal_init(loop, &sighup);
+	uv_signal_start(&sighup, on_hup, SIGHUP);
+	uv_unref((uv_handle_t *)&sighup);
 	uv_signal_init(loop, &sigterm);
 	uv_signal_init(loop, &sigint);
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
@@ -585,7 +706,10 @@ main(int argc, char **argv)
 		uv_signal_stop(&sigterm);
 		uv_close((uv_handle_t *)&sigterm, NULL);
 	}
+	uv_signal_stop(&sighup);
+	uv_close((uv_handle_t *)&sighup, NULL);
 	uv_run(loop, UV_RUN_NOWAIT);
 	routes_clear();
+	tls_store_free(store);
 	return 0;
 }
