@@ -25,6 +25,7 @@
 #include "orchestrator/host/net.h"
 #include "proxy/proxy.h"
 #include "proxy/routes.h"
+#include "sandbox/box.h"
 #include "orchestrator/secrets.h"
 #include "orchestrator/space.h"
 #include "orchestrator/resources.h"
@@ -258,6 +259,7 @@ int
 podium_serve(const podium_options *opt)
 {
 	podium p = { 0 };
+	char err[768];
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -274,6 +276,10 @@ podium_serve(const podium_options *opt)
 	p.sandbox_bin = sandbox_path();
 	if (access(p.sandbox_bin, X_OK) != 0)
 		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
+	/* Before anything is started: without its cgroups every box would fail later,
+	 * one by one, with exit 125. */
+	if (box_host_check("/sys/fs/cgroup", err, sizeof(err)) != 0)
+		return error("%s", err);
 	if (open_data_dir(&p, opt->data_dir) != 0)
 		return -1;
 	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
