@@ -178,7 +178,8 @@ int
 box_host_check(const char *cgroup_root, char *err, size_t errlen)
 {
 	static const char *const v1[] = { "memory", "pids", "cpu" };
-	static const char fix[] = "every app and build runs in a cgroup of its own, so podium "
+	static const char fix[] =
+	    "every app and build runs in a cgroup of its own, so podium "
 	    "cannot start without them. `ip netns exec` remounts /sys and hides the cgroup "
 	    "mounts: start the daemon in a network namespace with `nsenter --net=/run/netns/NAME "
 	    "podium serve ...` instead";
@@ -198,14 +199,18 @@ box_host_check(const char *cgroup_root, char *err, size_t errlen)
 	}
 	if (found == 0) {
 		snprintf(err, errlen, "cgroups: no cgroup filesystem is mounted on %s (%s): %s",
-		    cgroup_root, root == SYSFS_MAGIC ? "it is a plain directory of sysfs" :
-		    root == TMPFS_MAGIC ? "a tmpfs without the v1 hierarchies" :
-		    root == 0 ? "it cannot be read" : "it is neither cgroup2 nor a tmpfs of v1 "
-		    "hierarchies", fix);
+		    cgroup_root,
+		    root == SYSFS_MAGIC       ? "it is a plain directory of sysfs"
+		        : root == TMPFS_MAGIC ? "a tmpfs without the v1 hierarchies"
+		        : root == 0           ? "it cannot be read"
+		                              : "it is neither cgroup2 nor a tmpfs of v1 "
+		                                "hierarchies",
+		    fix);
 		return -ENOENT;
 	}
 	if (missing != NULL) {
-		snprintf(err, errlen, "cgroups: the v1 %s hierarchy is not mounted on %s/%s: every "
+		snprintf(err, errlen,
+		    "cgroups: the v1 %s hierarchy is not mounted on %s/%s: every "
 		    "app and build is limited through it (mount it there, or boot with cgroup v2)",
 		    missing, cgroup_root, missing);
 		return -ENOENT;
