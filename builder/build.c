@@ -236,7 +236,10 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 		return;
 	buf[n] = '\0';
 	st = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
-	if (json_is_true(json_object_get(st, "timed_out")))
+	if (json_is_string(json_object_get(st, "seccomp_syscall")))
+		snprintf(out, outlen, "killed: blocked system call %.64s (seccomp)",
+		    json_string_value(json_object_get(st, "seccomp_syscall")));
+	else if (json_is_true(json_object_get(st, "timed_out")))
 		snprintf(out, outlen, "timed out after %d s", BUILD_TIMEOUT);
 	else if (json_is_true(json_object_get(st, "oom_killed")))
 		snprintf(out, outlen, "out of memory (limit %llu MiB)",
