@@ -34,8 +34,13 @@ space *space_next(const space *s);
 /* Returns 0, -EINVAL (bad name/sdk; err says which) or -EEXIST (taken; err says why). */
 int space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
     space **out, char *err, size_t errlen);
-/* Stops the app, cancels the build, removes repo, releases, data and logs. */
-int space_delete(podium *p, space *s);
+/* Stops the app, cancels the build, removes repo, releases, data, logs and build
+ * cache, then the space's rows. A tombstone (the row's stage DELETING) is stored
+ * first, so a daemon stopped halfway (kill -9 included) finishes the delete at its
+ * next start. 0, or -errno when the tombstone could not be stored (nothing was
+ * removed; err says why) or a file could not be removed (the tombstone stays; the
+ * next start tries again; err may be NULL). s is gone when it returns 0. */
+int space_delete(podium *p, space *s, char *err, size_t errlen);
 
 /* A push to main moved it to sha: build exactly that commit. */
 void space_on_push(podium *p, space *s, const char *sha);
