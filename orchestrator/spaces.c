@@ -11,6 +11,8 @@
 
 #include "orchestrator/host/budget.h"
 #include "builder/git.h"
+#include "common/config.h"
+#include "common/yaml.h"
 #include "orchestrator/lifecycle.h"
 #include "orchestrator/hardware.h"
 #include "common/log.h"
@@ -471,6 +473,29 @@ space_recover(space *s, const build_row *latest)
 	space_prune_releases(s);
 }
 
+/* DATA/config.yaml, key deploy: {drain_seconds: N}, from 0 to 3600. */
+static int
+deploy_config(const podium *p)
+{
+	json_t *d = config_get(p->config, "deploy"), *v;
+	const char *key;
+	uint64_t n;
+
+	if (d != NULL && !json_is_object(d))
+		return error("config: line %zu: deploy must be a mapping (drain_seconds)",
+		    config_line(p->config, d));
+	json_object_foreach(d, key, v) {
+		if (strcmp(key, "drain_seconds") != 0)
+			return error("config: line %zu: unknown key deploy.%s (known: drain_seconds)",
+			    config_line(p->config, v), key);
+		if (yaml_uint(v, &n) != 0 || n > 3600)
+			return error("config: line %zu: deploy.drain_seconds must be a whole number of "
+			    "seconds from 0 to 3600", config_line(p->config, v));
+		space_drain_grace_ms = (unsigned)n * 1000;
+	}
+	return 0;
+}
+
 int
 spaces_init(podium *p)
 {
@@ -479,6 +504,8 @@ spaces_init(podium *p)
 	size_t n = 0, i;
 	int r, failed;
 
+	if (deploy_config(p) != 0)
+		return -EINVAL;
 	lifecycle_init(p);
 	/* Read once: tests shorten the crash-loop backoff with it. */
 	if (base != NULL && atoll(base) > 0)
@@ -524,6 +551,7 @@ spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg)
 	space_shutdown_arg = arg;
 	space_builds_drop_queued();
 	space_starts_drop_queued();
+	space_drains_stop();
 	for (space *s = p->spaces; s != NULL; s = s->next) {
 		uv_timer_stop(&s->restart_timer);
 		if (s->job != NULL)
