@@ -303,10 +303,17 @@ space_runtime_json(const space *s)
 	json_t *card = space_card(s);
 	json_t *j = json_pack("{s:s, s:{s:s, s:s}}", "stage", s->row.stage,
 	    "hardware", "current", space_hardware_current(s), "requested", space_flavor(s)->name);
-	char when[40];
+	char when[40], note[256];
 
-	if (s->row.error != NULL)
-		json_object_set_new(j, "errorMessage", json_string(s->row.error));
+	if (space_data_note(s, note, sizeof(note)) != NULL && s->row.error != NULL) {
+		char *both = xasprintf("%s; %s", s->row.error, note);
+
+		json_object_set_new(j, "errorMessage", json_string(both));
+		free(both);
+	} else if (s->row.error != NULL || space_data_note(s, note, sizeof(note)) != NULL) {
+		json_object_set_new(j, "errorMessage", json_string(s->row.error != NULL ?
+		    s->row.error : note));
+	}
 	json_object_set_new(j, "storage", json_null());
 	json_object_set_new(j, "sdk", json_string(space_sdk(s, card)));
 	json_object_set_new(j, "restarts", json_integer(s->row.restarts));
@@ -500,12 +507,15 @@ int
 spaces_init(podium *p)
 {
 	const char *base = getenv("PODIUM_RESTART_BACKOFF_MS");
+	char err[512];
 	build_row *latest;
 	size_t n = 0, i;
 	int r, failed;
 
 	if (deploy_config(p) != 0)
 		return -EINVAL;
+	if (spaces_disk_start(p, err, sizeof(err)) != 0)
+		return error("%s", err);
 	lifecycle_init(p);
 	/* Read once: tests shorten the crash-loop backoff with it. */
 	if (base != NULL && atoll(base) > 0)
@@ -552,6 +562,7 @@ spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg)
 	space_builds_drop_queued();
 	space_starts_drop_queued();
 	space_drains_stop();
+	spaces_disk_stop();
 	for (space *s = p->spaces; s != NULL; s = s->next) {
 		uv_timer_stop(&s->restart_timer);
 		if (s->job != NULL)

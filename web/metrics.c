@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "orchestrator/host/disk.h"
 #include "orchestrator/host/net.h"
 #include "orchestrator/space.h"
 #include "orchestrator/resources.h"
@@ -293,6 +294,57 @@ write_usage(out *o, space_metrics *m, size_t n)
 			    (long long)m[i].use.processes);
 }
 
+/* The data disk, and each attached /data's share of it (host/disk.h, storage.h). */
+static void
+write_disk(out *o, space_metrics *m, size_t n)
+{
+	storage_health *h = xcalloc(n + 1, sizeof(*h));
+	int *have = xcalloc(n + 1, sizeof(*have));
+	disk_info d;
+
+	disk_get(&d);
+	family(o, "podium_disk_size_bytes", "gauge", "Size of the filesystem the data dir is on.");
+	put(o, "podium_disk_size_bytes %llu\n", (unsigned long long)d.size);
+	family(o, "podium_disk_available_bytes", "gauge",
+	    "Bytes that may still be written to the data disk (without root's reserve).");
+	put(o, "podium_disk_available_bytes %llu\n", (unsigned long long)d.avail);
+	family(o, "podium_disk_reserve_bytes", "gauge",
+	    "The data disk is full under this many bytes available (disk.reserve).");
+	put(o, "podium_disk_reserve_bytes %llu\n", (unsigned long long)d.reserve);
+	family(o, "podium_disk_full", "gauge",
+	    "1 while the data disk is full: writes answer 507, apps' /data refuse to grow.");
+	put(o, "podium_disk_full %d\n", d.full);
+	family(o, "podium_disk_write_refusals_total", "counter",
+	    "Writes answered 507 because the data disk was full.");
+	put(o, "podium_disk_write_refusals_total %llu\n", (unsigned long long)d.refusals);
+	for (size_t i = 0; i < n; i++)
+		have[i] = space_data_health(m[i].s, &h[i]) == 0;
+	family(o, "podium_space_data_room_bytes", "gauge",
+	    "Bytes the space's app may still write to its /data (its size and the disk's room).");
+	for (size_t i = 0; i < n; i++)
+		if (have[i])
+			put(o, "podium_space_data_room_bytes{space=\"%s\"} %llu\n", m[i].id,
+			    (unsigned long long)h[i].room);
+	family(o, "podium_space_data_limited", "gauge",
+	    "1 while the space's /data may not grow as far as its size because the disk is short.");
+	for (size_t i = 0; i < n; i++)
+		if (have[i])
+			put(o, "podium_space_data_limited{space=\"%s\"} %d\n", m[i].id, h[i].limited);
+	family(o, "podium_space_data_errors_total", "counter",
+	    "Errors the space's /data filesystem reported (ext4 errors_count).");
+	for (size_t i = 0; i < n; i++)
+		if (have[i])
+			put(o, "podium_space_data_errors_total{space=\"%s\"} %llu\n", m[i].id,
+			    (unsigned long long)h[i].errors);
+	family(o, "podium_space_data_read_only", "gauge",
+	    "1 while the space's /data is read-only after an error.");
+	for (size_t i = 0; i < n; i++)
+		if (have[i])
+			put(o, "podium_space_data_read_only{space=\"%s\"} %d\n", m[i].id, h[i].read_only);
+	free(h);
+	free(have);
+}
+
 /* The daemon itself, with the names client libraries use. */
 static void
 write_process(out *o)
@@ -355,6 +407,7 @@ web_metrics(web_call *c)
 	write_traffic(&o, m, n);
 	write_timings(&o, m, n);
 	write_usage(&o, m, n);
+	write_disk(&o, m, n);
 	write_process(&o);
 	free(m);
 	http_respond(c->x, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, o.p, o.len);
