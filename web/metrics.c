@@ -294,6 +294,24 @@ write_usage(out *o, space_metrics *m, size_t n)
 			    (long long)m[i].use.processes);
 }
 
+enum { DATA_ROOM, DATA_LIMITED, DATA_ERRORS, DATA_READ_ONLY };
+
+/* One family with a series per space whose /data is attached. */
+static void
+data_family(out *o, const char *name, const char *type, const char *help,
+    const space_metrics *m, size_t n, const int *have, const storage_health *h, int which)
+{
+	family(o, name, type, help);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = which == DATA_ROOM ? h[i].room : which == DATA_LIMITED ?
+		    (uint64_t)h[i].limited : which == DATA_ERRORS ? h[i].errors :
+		    (uint64_t)h[i].read_only;
+
+		if (have[i])
+			put(o, "%s{space=\"%s\"} %llu\n", name, m[i].id, (unsigned long long)v);
+	}
+}
+
 /* The data disk, and each attached /data's share of it (host/disk.h, storage.h). */
 static void
 write_disk(out *o, space_metrics *m, size_t n)
@@ -319,28 +337,17 @@ write_disk(out *o, space_metrics *m, size_t n)
 	put(o, "podium_disk_write_refusals_total %llu\n", (unsigned long long)d.refusals);
 	for (size_t i = 0; i < n; i++)
 		have[i] = space_data_health(m[i].s, &h[i]) == 0;
-	family(o, "podium_space_data_room_bytes", "gauge",
-	    "Bytes the space's app may still write to its /data (its size and the disk's room).");
-	for (size_t i = 0; i < n; i++)
-		if (have[i])
-			put(o, "podium_space_data_room_bytes{space=\"%s\"} %llu\n", m[i].id,
-			    (unsigned long long)h[i].room);
-	family(o, "podium_space_data_limited", "gauge",
-	    "1 while the space's /data may not grow as far as its size because the disk is short.");
-	for (size_t i = 0; i < n; i++)
-		if (have[i])
-			put(o, "podium_space_data_limited{space=\"%s\"} %d\n", m[i].id, h[i].limited);
-	family(o, "podium_space_data_errors_total", "counter",
-	    "Errors the space's /data filesystem reported (ext4 errors_count).");
-	for (size_t i = 0; i < n; i++)
-		if (have[i])
-			put(o, "podium_space_data_errors_total{space=\"%s\"} %llu\n", m[i].id,
-			    (unsigned long long)h[i].errors);
-	family(o, "podium_space_data_read_only", "gauge",
-	    "1 while the space's /data is read-only after an error.");
-	for (size_t i = 0; i < n; i++)
-		if (have[i])
-			put(o, "podium_space_data_read_only{space=\"%s\"} %d\n", m[i].id, h[i].read_only);
+	data_family(o, "podium_space_data_room_bytes", "gauge",
+	    "Bytes the space's app may still write to its /data (its size and the disk's room).",
+	    m, n, have, h, DATA_ROOM);
+	data_family(o, "podium_space_data_limited", "gauge",
+	    "1 while the space's /data may not grow as far as its size because the disk is short.",
+	    m, n, have, h, DATA_LIMITED);
+	data_family(o, "podium_space_data_errors_total", "counter",
+	    "Errors the space's /data filesystem reported (ext4 errors_count).", m, n, have, h,
+	    DATA_ERRORS);
+	data_family(o, "podium_space_data_read_only", "gauge",
+	    "1 while the space's /data is read-only after an error.", m, n, have, h, DATA_READ_ONLY);
 	free(h);
 	free(have);
 }

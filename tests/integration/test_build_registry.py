@@ -32,12 +32,13 @@ def build_log(d, name):
     return d.api("GET", "/api/spaces/%s/%s/logs/build" % (ADMIN, name)).text
 
 
-def push_and_time(d, name, sdk, files):
+def push_and_time(d, name, sdk, files, timeout=300):
+    """Creates and pushes; seconds until BUILD_ERROR, and its errorMessage."""
     d.create_space(name, sdk=sdk)
     wd = d.workdir_from(None, files)
     t0 = time.monotonic()
     d.push(wd, ADMIN, name)
-    d.wait_stage(ADMIN, name, "BUILD_ERROR", timeout=300)
+    d.wait_stage(ADMIN, name, "BUILD_ERROR", timeout=timeout)
     return time.monotonic() - t0, d.runtime(ADMIN, name)["errorMessage"]
 
 

@@ -12,11 +12,11 @@ import json
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
 import podium_helpers as ph
+from test_build_registry import push_and_time
 
 ADMIN = ph.ADMIN
 NS = "pd22bh-%d" % (os.getpid() % 100000)
@@ -80,21 +80,13 @@ def d():
         sh("ip", "netns", "del", NS, check=False)
 
 
-def build_fails(d, name, sdk, files):
-    d.create_space(name, sdk=sdk)
-    wd = d.workdir_from(None, files)
-    t0 = time.monotonic()
-    d.push(wd, ADMIN, name)
-    # npm's own timeouts took the build to its 600 s limit; 150 s is plenty now
-    d.wait_stage(ADMIN, name, "BUILD_ERROR", timeout=150)
-    return time.monotonic() - t0, d.runtime(ADMIN, name)["errorMessage"]
-
-
 def test_npm_behind_a_blackhole_fails_fast_naming_the_registry(d):
     pkg = {"name": "bhnpm", "version": "1.0.0", "dependencies": {"left-pad": "1.3.0"},
            "scripts": {"start": "node -e 0"}}
-    took, err = build_fails(d, "bhnpm", "node", {"package.json": json.dumps(pkg) + "\n",
-                                                 ".npmrc": "registry=http://%s/\n" % DEAD})
+    # npm's own timeouts took the build to its 600 s limit; 150 s is plenty now
+    took, err = push_and_time(d, "bhnpm", "node", {"package.json": json.dumps(pkg) + "\n",
+                                                   ".npmrc": "registry=http://%s/\n" % DEAD},
+                              timeout=150)
     want = ("cannot reach the npm registry http://%s/: connecting to %s port 80 timed out "
             "after 10 s" % (DEAD, DEAD))
     assert want in err, err
@@ -102,9 +94,9 @@ def test_npm_behind_a_blackhole_fails_fast_naming_the_registry(d):
 
 
 def test_pip_behind_a_blackhole_fails_fast_naming_the_index(d):
-    took, err = build_fails(d, "bhpip", "python", {
+    took, err = push_and_time(d, "bhpip", "python", {
         "README.md": ph.front_matter(["sdk: python"]), "app.py": "print('never runs')\n",
-        "requirements.txt": "podium-no-such-package==1.0\n"})
+        "requirements.txt": "podium-no-such-package==1.0\n"}, timeout=150)
     # the public index, by name: the daemon's DNS forwarder gets no answer either
     assert "cannot reach the Python package index https://pypi.org/simple/: cannot resolve " \
            "pypi.org" in err, err
