@@ -12,10 +12,10 @@
  * network), and what does fails at once, the check's line leading the build
  * error.
  *
- * The registry is the one the installer will use: `npm config get registry` (the
- * space's .npmrc, npm_config_registry), PIP_INDEX_URL or an --index-url line of
- * requirements.txt (else PyPI), reached through the proxy the environment names
- * for it, if any. */
+ * The registry is the one the installer will use: npm's `registry` (the space's
+ * .npmrc, npm_config_registry), PIP_INDEX_URL or an --index-url line of
+ * requirements.txt (else PyPI), reached through the proxy npm's configuration or
+ * the environment names for it, if any. */
 #include "builder/builder_int.h"
 
 #include <stdio.h>
@@ -23,16 +23,18 @@
 
 /* python3 -I -c PROBE KIND: exit 0 reachable (or nothing to reach), 2 unreachable. */
 static const char probe[] =
-    "import os, socket, subprocess, sys, threading, time, urllib.parse, urllib.request\n"
+    "import json, os, socket, subprocess, sys, threading, time, urllib.parse, urllib.request\n"
     "kind = sys.argv[1]\n"
+    "npm = {}\n"
     "def registry():\n"
     "    if kind == 'npm':\n"
     "        try:\n"
-    "            r = subprocess.run(['npm', 'config', 'get', 'registry'], capture_output=True,\n"
+    "            r = subprocess.run(['npm', 'config', 'list', '--json'], capture_output=True,\n"
     "                               text=True, timeout=60)\n"
-    "            return r.stdout.strip() or 'https://registry.npmjs.org/'\n"
-    "        except (OSError, subprocess.SubprocessError):\n"
-    "            return 'https://registry.npmjs.org/'\n"
+    "            npm.update(json.loads(r.stdout))\n"
+    "        except (OSError, subprocess.SubprocessError, ValueError):\n"
+    "            pass\n"
+    "        return npm.get('registry') or 'https://registry.npmjs.org/'\n"
     "    url = os.environ.get('PIP_INDEX_URL', '')\n"
     "    try:\n"
     "        for line in open('requirements.txt', encoding='utf-8', errors='replace'):\n"
@@ -51,6 +53,8 @@ static const char probe[] =
     "    print('registry check: %s is %s: nothing to reach' % (what, url), flush=True)\n"
     "    sys.exit(0)\n"
     "proxy = urllib.request.getproxies().get(u.scheme)\n"
+    "if kind == 'npm':\n"
+    "    proxy = npm.get('https-proxy' if u.scheme == 'https' else 'proxy') or proxy\n"
     "via = ''\n"
     "t = u\n"
     "if proxy and not urllib.request.proxy_bypass(u.hostname):\n"
