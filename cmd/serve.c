@@ -281,17 +281,23 @@ podium_serve(const podium_options *opt)
 	if (box_host_check("/sys/fs/cgroup", err, sizeof(err)) != 0)
 		return error("%s", err);
 	if (open_data_dir(&p, opt->data_dir) != 0)
-		return -1;
+		goto fail;
+	if (spaces_configure(&p, err, sizeof(err)) != 0) {
+		error("%s", err);
+		goto fail;
+	}
 	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
 	 * implementations here */
-	if (sodium_init() < 0)
-		return error("cannot initialize libsodium");
+	if (sodium_init() < 0) {
+		error("cannot initialize libsodium");
+		goto fail;
+	}
 	if (ensure_admin(&p) != 0 || accounts_tokens_publish(p.store) != 0)
-		return -1;
+		goto fail;
 	web_start(&p);
 	ticket_init();
 	if (secrets_init(p.data_dir) != 0)
-		return -1;
+		goto fail;
 
 	if (start_proxy(&p) != 0)
 		return -1;
@@ -314,14 +320,20 @@ podium_serve(const podium_options *opt)
 	print_welcome(&p);
 
 	uv_run(p.loop, UV_RUN_DEFAULT);
-
-	store_close(p.store);
 	log_info("stopped");
+	r = 0;
+	goto done;
+fail:
+	r = -1;
+done:
+	/* a start refused before the listener leaves nothing behind either */
+	if (p.store != NULL)
+		store_close(p.store);
 	free(p.domain);
 	free(p.app_domain);
 	free(p.listen_host);
 	free(p.sandbox_bin);
 	free(p.data_dir);
 	config_free(p.config);
-	return 0;
+	return r;
 }

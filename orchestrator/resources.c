@@ -109,14 +109,17 @@ disk_tick(uv_timer_t *t)
 }
 
 int
-spaces_disk_start(podium *p, char *err, size_t errlen)
+spaces_disk_configure(podium *p, char *err, size_t errlen)
 {
-	if (disk_init(p->data_dir, p->config, err, errlen) != 0)
-		return -1;
+	return disk_init(p->data_dir, p->config, err, errlen);
+}
+
+void
+spaces_disk_start(podium *p)
+{
 	uv_timer_init(p->loop, &disk_timer);
 	uv_timer_start(&disk_timer, disk_tick, 1000, 1000);
 	disk_timer_on = 1;
-	return 0;
 }
 
 void

@@ -23,9 +23,10 @@ void space_storage_remove(space *s);
 void spaces_storage_detach(podium *p);
 
 /* The data disk (host/disk.h), looked at once a second while the daemon runs: its
- * state, and each attached /data's share of its room (host/storage.h). start reads
- * `disk:` of the configuration: -1 and err on a bad value. */
-int spaces_disk_start(podium *p, char *err, size_t errlen);
+ * state, and each attached /data's share of its room (host/storage.h). configure
+ * reads `disk:` of the configuration: -1 and err on a bad value. */
+int spaces_disk_configure(podium *p, char *err, size_t errlen);
+void spaces_disk_start(podium *p);
 void spaces_disk_stop(void);
 /* The health of the space's /data: 0 and *out while attached, else -ENOENT. */
 int space_data_health(const space *s, storage_health *out);

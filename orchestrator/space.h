@@ -21,6 +21,9 @@
 /* Each app's memory limit (its cgroup), committed against the host budget (budget.h). */
 #define SPACE_MEMORY_LIMIT (2ull << 30)
 
+/* Reads and checks the configuration's `deploy` and `disk` (before anything starts):
+ * 0, or -1 with err naming the line. */
+int spaces_configure(podium *p, char *err, size_t errlen);
 /* Loads spaces from the store and brings back every space that was meant to run on
  * its last good release (apps start in the background); an interrupted build of the
  * newest push is built again, an interrupted switch deployed again. */

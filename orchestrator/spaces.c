@@ -482,24 +482,38 @@ space_recover(space *s, const build_row *latest)
 
 /* DATA/config.yaml, key deploy: {drain_seconds: N}, from 0 to 3600. */
 static int
-deploy_config(const podium *p)
+deploy_config(const podium *p, char *err, size_t errlen)
 {
 	json_t *d = config_get(p->config, "deploy"), *v;
 	const char *key;
 	uint64_t n;
 
-	if (d != NULL && !json_is_object(d))
-		return error("config: line %zu: deploy must be a mapping (drain_seconds)",
+	if (d != NULL && !json_is_object(d)) {
+		snprintf(err, errlen, "config: line %zu: deploy must be a mapping (drain_seconds)",
 		    config_line(p->config, d));
+		return -1;
+	}
 	json_object_foreach(d, key, v) {
-		if (strcmp(key, "drain_seconds") != 0)
-			return error("config: line %zu: unknown key deploy.%s (known: drain_seconds)",
-			    config_line(p->config, v), key);
-		if (yaml_uint(v, &n) != 0 || n > 3600)
-			return error("config: line %zu: deploy.drain_seconds must be a whole number of "
-			    "seconds from 0 to 3600", config_line(p->config, v));
+		if (strcmp(key, "drain_seconds") != 0) {
+			snprintf(err, errlen, "config: line %zu: unknown key deploy.%s (known: "
+			    "drain_seconds)", config_line(p->config, v), key);
+			return -1;
+		}
+		if (yaml_uint(v, &n) != 0 || n > 3600) {
+			snprintf(err, errlen, "config: line %zu: deploy.drain_seconds must be a whole "
+			    "number of seconds from 0 to 3600", config_line(p->config, v));
+			return -1;
+		}
 		space_drain_grace_ms = (unsigned)n * 1000;
 	}
+	return 0;
+}
+
+int
+spaces_configure(podium *p, char *err, size_t errlen)
+{
+	if (deploy_config(p, err, errlen) != 0 || spaces_disk_configure(p, err, errlen) != 0)
+		return -1;
 	return 0;
 }
 
@@ -507,15 +521,11 @@ int
 spaces_init(podium *p)
 {
 	const char *base = getenv("PODIUM_RESTART_BACKOFF_MS");
-	char err[512];
 	build_row *latest;
 	size_t n = 0, i;
 	int r, failed;
 
-	if (deploy_config(p) != 0)
-		return -EINVAL;
-	if (spaces_disk_start(p, err, sizeof(err)) != 0)
-		return error("%s", err);
+	spaces_disk_start(p);
 	lifecycle_init(p);
 	/* Read once: tests shorten the crash-loop backoff with it. */
 	if (base != NULL && atoll(base) > 0)

@@ -139,6 +139,8 @@ def test_nothing_open_stops_the_old_instance_at_once(d):
 @pytest.mark.parametrize("text,words", [
     ("deploy:\n  drain_seconds: forever\n", "deploy.drain_seconds must be a whole number"),
     ("deploy:\n  drain_secs: 5\n", "unknown key deploy.drain_secs"),
+    # the data disk's reserve (issue 22.1) is read the same way, before anything starts
+    ("disk:\n  reserve: lots\n", "disk.reserve must be a size"),
 ])
 def test_a_bad_drain_setting_refuses_to_start(text, words):
     d = ph.Daemon()
