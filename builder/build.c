@@ -33,7 +33,7 @@
 #define BUILD_PIDS     512
 #define BUILD_TIMEOUT  600           /* seconds, each step */
 #define STATUS_FD      3
-#define MAX_STEPS      8
+#define MAX_STEPS      10
 #define TAIL_LINES     20
 /* PATH for build steps: tools installed by an earlier step come first. */
 #define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
@@ -41,7 +41,9 @@
 
 typedef struct build_step {
 	char name[128];             /* shown in the log and in the failure message */
-	char *argv[12];             /* command inside the sandbox, NULL-terminated */
+	char *argv[13];             /* command inside the sandbox, NULL-terminated */
+	builder_registry check;     /* a registry check (registry.c), or NONE */
+	builder_registry needs;     /* the installer that needs that registry, or NONE */
 } build_step;
 
 struct build_job {
@@ -79,6 +81,9 @@ struct build_job {
 
 	int cancelled, finished;
 	int advance;                /* run step cur once the handles are closed */
+	int offline[3];             /* by builder_registry: it cannot be reached, its
+	                             * installer runs offline (npm --offline, pip --no-index) */
+	char registry_note[512];    /* what the registry check said when it failed */
 	build_result result;
 };
 
@@ -236,12 +241,53 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 		return;
 	buf[n] = '\0';
 	st = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
-	if (json_is_true(json_object_get(st, "timed_out")))
+	if (json_is_string(json_object_get(st, "seccomp_syscall")))
+		snprintf(out, outlen, "killed: blocked system call %.64s (seccomp)",
+		    json_string_value(json_object_get(st, "seccomp_syscall")));
+	else if (json_is_true(json_object_get(st, "timed_out")))
 		snprintf(out, outlen, "timed out after %d s", BUILD_TIMEOUT);
 	else if (json_is_true(json_object_get(st, "oom_killed")))
 		snprintf(out, outlen, "out of memory (limit %llu MiB)",
 		    (unsigned long long)job->memory_bytes >> 20);
 	json_decref(st);
+}
+
+/* The step went well (or may be passed): the next one runs once the handles of
+ * this one are closed (handle_closed). */
+static void
+step_next(build_job *job)
+{
+	if (job->status_fd >= 0)
+		close(job->status_fd);
+	job->status_fd = -1;
+	job->cur++;
+	job->advance = 1;
+}
+
+/* A registry check that did not pass (registry.c). Unreachable (exit 2): its
+ * installer runs offline (npm --offline, pip --no-index), which installs what it
+ * can without the registry (a package.json without dependencies, requirements the
+ * system's site packages satisfy) and fails at once otherwise, the check's line
+ * leading the error. A check that broke itself is passed over. */
+static void
+registry_unreachable(build_job *job, build_step *step)
+{
+	char line[sizeof(job->registry_note)];
+
+	if (job->term_signal != 0 || job->exit_status != 2) {
+		log_line(job, "--> %s: the check itself failed (exit status %lld); going on",
+		    step->name, (long long)job->exit_status);
+		step_next(job);
+		return;
+	}
+	child_tail_lines(&job->tail, 1, line, sizeof(line));
+	line[strcspn(line, "\n")] = '\0';
+	job->offline[step->check] = 1;
+	snprintf(job->registry_note, sizeof(job->registry_note), "%s", line);
+	log_line(job, "--> %s without it (%s): only what needs no download can be installed",
+	    step->check == BUILDER_REGISTRY_NPM ? "npm runs" : "pip runs",
+	    step->check == BUILDER_REGISTRY_NPM ? "--offline" : "--no-index");
+	step_next(job);
 }
 
 static void
@@ -259,19 +305,20 @@ step_done(build_job *job)
 	if (job->exit_status == 0 && job->term_signal == 0) {
 		log_line(job, "--> %s: done in %.1f s", step->name,
 		    (double)(now_ms() - job->step_ms) / 1000.0);
-		if (job->status_fd >= 0)
-			close(job->status_fd);
-		job->status_fd = -1;
-		job->cur++;
-		job->advance = 1;
+		step_next(job);
 		return; /* handle_closed runs the next step */
+	}
+	if (step->check != BUILDER_REGISTRY_NONE) {
+		registry_unreachable(job, step);
+		return;
 	}
 	step_status_reason(job, reason, sizeof(reason));
 	log_line(job, "--> %s: failed: %s", step->name, reason);
 	/* from memory: the log file is append-only to us, and may be on a full disk */
 	child_tail_lines(&job->tail, TAIL_LINES, tail, sizeof(tail) - 200);
-	job_finish(job, BUILD_FAILED, "%s failed (%s); last lines of the build log:\n%s",
-	    step->name, reason, tail);
+	job_finish(job, BUILD_FAILED, "%s failed (%s)%s%s; last lines of the build log:\n%s",
+	    step->name, reason, job->offline[step->needs] ? ": " : "",
+	    job->offline[step->needs] ? job->registry_note : "", tail);
 }
 
 static void
@@ -322,9 +369,18 @@ out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void
 step_box(build_job *job, build_step *step, box_spec *box)
 {
+	/* The installers' own timeouts and retries bound a slow registry (the check of
+	 * registry.c catches a dead one at once); their progress goes to the log as it
+	 * happens: every fetch (npm's http level), dependencies' install scripts in the
+	 * foreground (npm hides their output until the end otherwise), no buffering. */
 	static const char *const env[] = { "HOME=/tmp", "PATH=" BUILD_PATH, "LANG=C.UTF-8",
-		"PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "npm_config_cache=/tmp/.npm",
-		"npm_config_update_notifier=false", "CI=1", NULL };
+		"PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_DEFAULT_TIMEOUT=30",
+		"PIP_RETRIES=2", "PIP_PROGRESS_BAR=off", "PYTHONUNBUFFERED=1",
+		"npm_config_cache=/tmp/.npm", "npm_config_update_notifier=false",
+		"npm_config_fetch_timeout=60000", "npm_config_fetch_retries=2",
+		"npm_config_fetch_retry_mintimeout=2000", "npm_config_fetch_retry_maxtimeout=10000",
+		"npm_config_loglevel=http", "npm_config_foreground_scripts=true",
+		"npm_config_progress=false", "CI=1", NULL };
 
 	box_spec_init(box);
 	box->sandbox_bin = job->sandbox_bin;
@@ -408,6 +464,14 @@ step_run(build_job *job)
 		return;
 	}
 	step = &job->steps[job->cur];
+	if (job->offline[step->needs]) {
+		int n = 0;
+
+		while (step->argv[n] != NULL)
+			n++;
+		step->argv[n] = xstrdup(step->needs == BUILDER_REGISTRY_NPM ? "--offline" : "--no-index");
+		step->argv[n + 1] = NULL;
+	}
 	log_line(job, "--> %s", step->name);
 	job->step_ms = now_ms();
 	r = step_spawn(job, step);
@@ -430,6 +494,15 @@ step_add(build_job *job, const char *name, ...)
 		step->argv[n++] = xstrdup(arg);
 	va_end(ap);
 	step->argv[n] = NULL;
+}
+
+/* The check that the registry kind answers, before the step that needs it. */
+static void
+step_add_check(build_job *job, builder_registry kind)
+{
+	step_add(job, builder_registry_step_name(kind), "python3", "-I", "-c",
+	    builder_registry_probe(), builder_registry_kind_arg(kind), NULL);
+	job->steps[job->nsteps - 1].check = kind;
 }
 
 static int
@@ -518,17 +591,21 @@ steps_plan(build_job *job)
 		    "python3 -m venv --system-site-packages --without-pip .venv && "
 		    "{ .venv/bin/python -m pip --version >/dev/null 2>&1 || "
 		    ".venv/bin/python -m ensurepip --default-pip; }", NULL);
+		step_add_check(job, BUILDER_REGISTRY_PIP);
 		step_add(job, "pip install -r requirements.txt", ".venv/bin/python", "-m", "pip",
 		    "install", "--no-input", "--disable-pip-version-check", "--no-cache-dir",
 		    "-r", "requirements.txt", NULL);
+		job->steps[job->nsteps - 1].needs = BUILDER_REGISTRY_PIP;
 		cache_save(job, BUILDER_CACHE_PYTHON, ".venv", key);
 	}
 	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd)) &&
 	    !cache_restore(job, BUILDER_CACHE_NODE, "node_modules", "package.json and lockfile", key)) {
+		step_add_check(job, BUILDER_REGISTRY_NPM);
 		if (release_file(job, "package-lock.json"))
 			step_add(job, "npm ci", "npm", "ci", "--no-audit", "--no-fund", NULL);
 		else
 			step_add(job, "npm install", "npm", "install", "--no-audit", "--no-fund", NULL);
+		job->steps[job->nsteps - 1].needs = BUILDER_REGISTRY_NPM;
 		cache_save(job, BUILDER_CACHE_NODE, "node_modules", key);
 	}
 	if (json_is_string(cmd) && json_string_length(cmd) > 0) {

@@ -35,6 +35,20 @@ const char *builder_cache_prefix(builder_cache_kind kind);
 /* 1 when CACHE_DIR holds a complete entry for key. */
 int builder_cache_has(const char *cache_dir, builder_cache_kind kind, const char *key);
 
+/* The package registry a build step needs (registry.c). */
+typedef enum builder_registry {
+	BUILDER_REGISTRY_NONE = 0,
+	BUILDER_REGISTRY_NPM,       /* npm install / npm ci */
+	BUILDER_REGISTRY_PIP,       /* pip install -r requirements.txt */
+} builder_registry;
+
+/* The Python program of the check step (`python3 -I -c PROBE KIND`, in the build's
+ * box): one line naming the registry; exit 0 when it answers, 2 when it cannot be
+ * reached (the line says why). */
+const char *builder_registry_probe(void);
+const char *builder_registry_step_name(builder_registry kind);
+const char *builder_registry_kind_arg(builder_registry kind);   /* KIND: "npm", "pip" */
+
 /* The header block a CGI program writes before its body. */
 #define CGI_MAX_HEADERS 32
 #define CGI_MAX_HEAD    (64 * 1024)

@@ -26,6 +26,7 @@
 #include "proxy/proxy.h"
 #include "proxy/routes.h"
 #include "proxy/tls.h"
+#include "sandbox/box.h"
 #include "orchestrator/secrets.h"
 #include "orchestrator/space.h"
 #include "orchestrator/resources.h"
@@ -355,6 +356,7 @@ int
 podium_serve(const podium_options *opt)
 {
 	podium p = { 0 };
+	char err[768];
 	int r = -1;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -373,8 +375,18 @@ podium_serve(const podium_options *opt)
 		error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
 		goto done;
 	}
+	/* Before anything is started: without its cgroups every box would fail later,
+	 * one by one, with exit 125. */
+	if (box_host_check("/sys/fs/cgroup", err, sizeof(err)) != 0) {
+		error("%s", err);
+		goto done;
+	}
 	if (open_data_dir(&p, opt->data_dir, opt->store) != 0)
 		goto done;
+	if (spaces_configure(&p, err, sizeof(err)) != 0) {
+		error("%s", err);
+		goto done;
+	}
 	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
 	 * implementations here */
 	if (sodium_init() < 0) {

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/util.h"
+#include "orchestrator/host/disk.h"
 #include "orchestrator/host/flavors.h"
 #include "orchestrator/host/instance.h"
 #include "orchestrator/host/net.h"
@@ -44,6 +46,9 @@ space_storage_attach(space *s, char *err, size_t errlen)
 	storage_vol_of(s, &v, &dir, label);
 	r = storage_attach(&v, err, errlen);
 	free(dir);
+	/* its share of the disk before its app writes a byte */
+	if (r == 0)
+		storage_balance(disk_room());
 	return r;
 }
 
@@ -88,6 +93,71 @@ spaces_storage_detach(podium *p)
 		storage_detach(dir);
 		free(dir);
 	}
+}
+
+/* ---- the data disk ---- */
+
+static uv_timer_t disk_timer;
+static int disk_timer_on;
+
+static void
+disk_tick(uv_timer_t *t)
+{
+	(void)t;
+	disk_check();
+	storage_balance(disk_room());
+}
+
+int
+spaces_disk_configure(podium *p, char *err, size_t errlen)
+{
+	return disk_init(p->data_dir, p->config, err, errlen);
+}
+
+void
+spaces_disk_start(podium *p)
+{
+	uv_timer_init(p->loop, &disk_timer);
+	uv_timer_start(&disk_timer, disk_tick, 1000, 1000);
+	disk_timer_on = 1;
+}
+
+void
+spaces_disk_stop(void)
+{
+	if (!disk_timer_on)
+		return;
+	disk_timer_on = 0;
+	uv_close((uv_handle_t *)&disk_timer, NULL);
+}
+
+int
+space_data_health(const space *s, storage_health *out)
+{
+	char *dir = space_data_dir(s->p, s);
+	int r = storage_health_of(dir, out);
+
+	free(dir);
+	return r;
+}
+
+const char *
+space_data_note(const space *s, char *buf, size_t len)
+{
+	storage_health h;
+
+	if (space_data_health(s, &h) != 0)
+		return NULL;
+	if (h.read_only || h.errors > 0)
+		snprintf(buf, len, "its /data reported %llu filesystem error%s%s: see the host's "
+		    "kernel log for loop%u", (unsigned long long)h.errors, h.errors == 1 ? "" : "s",
+		    h.read_only ? " and is read-only (writes fail until it is repaired)" : "", h.loop);
+	else if (h.limited && h.room == 0)
+		snprintf(buf, len, "the server's disk is full: writes to /data fail (ENOSPC) until "
+		    "space is freed");
+	else
+		return NULL;
+	return buf;
 }
 
 /* ---- what its app uses ---- */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "orchestrator/host/storage.h"
 #include "orchestrator/host/usage.h"
 #include "orchestrator/podium.h"
 
@@ -20,6 +21,18 @@ int space_storage_resize(space *s, char *err, size_t errlen);
 int space_storage_pending(const space *s);
 void space_storage_remove(space *s);
 void spaces_storage_detach(podium *p);
+
+/* The data disk (host/disk.h), looked at once a second while the daemon runs: its
+ * state, and each attached /data's share of its room (host/storage.h). configure
+ * reads `disk:` of the configuration: -1 and err on a bad value. */
+int spaces_disk_configure(podium *p, char *err, size_t errlen);
+void spaces_disk_start(podium *p);
+void spaces_disk_stop(void);
+/* The health of the space's /data: 0 and *out while attached, else -ENOENT. */
+int space_data_health(const space *s, storage_health *out);
+/* What the runtime's errorMessage adds about the disk and the space's /data (the
+ * disk is full, its /data reported errors), or NULL: buf, or NULL. */
+const char *space_data_note(const space *s, char *buf, size_t len);
 
 /* The serving (else starting) instance's numbers; 0, or -ENOENT with none. */
 int space_usage(const space *s, usage_info *out);

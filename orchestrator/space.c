@@ -32,6 +32,8 @@ int space_active_builds;
 void (*space_shutdown_cb)(void *arg);
 void *space_shutdown_arg;
 uint64_t space_backoff_base_ms = BACKOFF_BASE_MS;
+unsigned space_drain_grace_ms = DRAIN_GRACE_MS;
+static inst_ref *drains;      /* detached instances still draining */
 
 
 /* ---- small helpers ---- */
@@ -207,8 +209,10 @@ space_update_route(space *s)
 		t = route_target_static(id, s->static_root);
 	} else if (s->live != NULL && s->live->ready) {
 		int fd = instance_netns_dup(s->live->in);
-		if (fd >= 0)
+		if (fd >= 0) {
 			t = route_target_app(id, fd, instance_port(s->live->in), instance_id(s->live->in));
+			route_target_set_exchanges(t, s->live->exchanges);
+		}
 	}
 	if (t == NULL) {
 		const char *st = s->row.stage;
@@ -275,12 +279,17 @@ inst_ref_new(space *s, int64_t build_id, const char *sha, const char *release_di
 	ref->cfg = *cfg;
 	app_config_init(cfg);
 	ref->release_dir = xstrdup(release_dir);
+	ref->exchanges = route_exchanges_new();
 	return ref;
 }
+
+static void drain_end(inst_ref *ref);
 
 void
 inst_ref_free(inst_ref *ref)
 {
+	drain_end(ref);
+	route_exchanges_unref(ref->exchanges);
 	app_config_release(&ref->cfg);
 	free(ref->release_dir);
 	free(ref->sha);
@@ -311,21 +320,48 @@ space_error_after_switch(const space *s, const char *sha)
 	return s->row.error;
 }
 
-/* The old instance keeps serving requests that already hold its route for a moment,
- * then stops. */
+/* ---- draining: a detached instance keeps serving what it has open ---- */
+
 static void
-drain_expired(uv_timer_t *t)
+drain_end(inst_ref *ref)
+{
+	inst_ref **pp;
+
+	if (ref->drain == NULL)
+		return;
+	for (pp = &drains; *pp != NULL; pp = &(*pp)->next_drain)
+		if (*pp == ref) {
+			*pp = ref->next_drain;
+			break;
+		}
+	uv_close((uv_handle_t *)ref->drain, (uv_close_cb)free);
+	ref->drain = NULL;
+}
+
+/* Stops the instance once nothing is open on it any more (after a settle: a
+ * request may have looked its route up and not reached it yet), or when its time
+ * is up, whatever is still open. */
+static void
+drain_check(uv_timer_t *t)
 {
 	inst_ref *ref = t->data;
+	uint64_t now = now_ms(), open = route_exchanges_open(ref->exchanges);
 
-	if (ref->in != NULL)
-		instance_stop(ref->in, STOP_GRACE_MS);
-	uv_close((uv_handle_t *)t, (uv_close_cb)free);
+	if (now < ref->drain_until && (open > 0 || now - ref->drain_start < DRAIN_SETTLE_MS))
+		return;
+	if (open > 0)
+		log_info("instance %llu: %llu exchange%s still open after %.1f s of draining: stopping",
+		    (unsigned long long)instance_id(ref->in), (unsigned long long)open,
+		    open == 1 ? "" : "s", (double)(now - ref->drain_start) / 1000.0);
+	drain_end(ref);
+	instance_stop(ref->in, STOP_GRACE_MS);
 }
 
 void
 space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms)
 {
+	uint64_t open;
+
 	if (ref->queued)
 		starts_remove(ref);
 	ref->s = NULL;
@@ -333,14 +369,34 @@ space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms)
 		inst_ref_free(ref);
 		return;
 	}
-	if (drain_ms == 0) {
+	if (drain_ms == 0 || s->p->stopping) {
 		instance_stop(ref->in, STOP_GRACE_MS);
 		return;
 	}
-	uv_timer_t *t = xmalloc(sizeof(*t));
-	uv_timer_init(s->p->loop, t);
-	t->data = ref;
-	uv_timer_start(t, drain_expired, drain_ms, 0);
+	open = route_exchanges_open(ref->exchanges);
+	if (open > 0)
+		log_info("space %s/%s: the old instance drains %llu open exchange%s for up to %u s",
+		    s->row.owner, s->row.name, (unsigned long long)open, open == 1 ? "" : "s",
+		    drain_ms / 1000);
+	ref->drain = xmalloc(sizeof(*ref->drain));
+	uv_timer_init(s->p->loop, ref->drain);
+	ref->drain->data = ref;
+	ref->drain_start = now_ms();
+	ref->drain_until = ref->drain_start + (drain_ms > DRAIN_SETTLE_MS ? drain_ms : DRAIN_SETTLE_MS);
+	ref->next_drain = drains;
+	drains = ref;
+	uv_timer_start(ref->drain, drain_check, DRAIN_POLL_MS, DRAIN_POLL_MS);
+}
+
+void
+space_drains_stop(void)
+{
+	while (drains != NULL) {
+		inst_ref *ref = drains;
+
+		drain_end(ref);
+		instance_stop(ref->in, STOP_GRACE_MS);
+	}
 }
 
 static void
@@ -358,7 +414,7 @@ space_go_live_static(space *s, int64_t build_id, const char *sha, const char *re
 		s->row.deploy_id = 0;
 	}
 	if (s->live != NULL) {
-		space_detach_instance(s, s->live, DRAIN_MS);
+		space_detach_instance(s, s->live, space_drain_grace_ms);
 		s->live = NULL;
 	}
 	space_set_release(s, build_id, sha, cfg->sdk);
@@ -397,7 +453,7 @@ space_instance_ready(instance *in, void *arg)
 		lifecycle_ready(s);
 		space_set_stage(s, space_progress_stage(s), space_error_after_switch(s, ref->sha));
 		if (old != NULL)
-			space_detach_instance(s, old, DRAIN_MS);
+			space_detach_instance(s, old, space_drain_grace_ms);
 		space_prune_releases(s);
 	} else if (ref == s->live) {
 		s->row.retry_at = 0;
@@ -564,6 +620,7 @@ space_instance_exited(instance *in, const instance_exit *ex, void *arg)
 
 	space_active_instances--;
 	budget_release(ref);
+	drain_end(ref);
 	ref->in = NULL;
 	ref->ready = 0;
 	starts_slot_release(ref);

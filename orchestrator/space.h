@@ -21,6 +21,9 @@
 /* Each app's memory limit (its cgroup), committed against the host budget (budget.h). */
 #define SPACE_MEMORY_LIMIT (2ull << 30)
 
+/* Reads and checks the configuration's `deploy` and `disk` (before anything starts):
+ * 0, or -1 with err naming the line. */
+int spaces_configure(podium *p, char *err, size_t errlen);
 /* Loads spaces from the store and brings back every space that was meant to run on
  * its last good release (apps start in the background); an interrupted build of the
  * newest push is built again, an interrupted switch deployed again. */
@@ -34,8 +37,13 @@ space *space_next(const space *s);
 /* Returns 0, -EINVAL (bad name/sdk; err says which) or -EEXIST (taken; err says why). */
 int space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
     space **out, char *err, size_t errlen);
-/* Stops the app, cancels the build, removes repo, releases, data and logs. */
-int space_delete(podium *p, space *s);
+/* Stops the app, cancels the build, removes repo, releases, data, logs and build
+ * cache, then the space's rows. A tombstone (the row's stage DELETING) is stored
+ * first, so a daemon stopped halfway (kill -9 included) finishes the delete at its
+ * next start. 0, or -errno when the tombstone could not be stored (nothing was
+ * removed; err says why) or a file could not be removed (the tombstone stays; the
+ * next start tries again; err may be NULL). s is gone when it returns 0. */
+int space_delete(podium *p, space *s, char *err, size_t errlen);
 
 /* A push to main moved it to sha: build exactly that commit. */
 void space_on_push(podium *p, space *s, const char *sha);

@@ -19,7 +19,11 @@
 #define START_SLOTS_PER_CPU 2   /* instances spawned and not yet ready at a time, per CPU */
 #define START_SLOTS_MAX 64
 #define START_SLOT_MS 10000     /* a slower starter gives its start slot to the next one */
-#define DRAIN_MS 2000           /* old instance keeps running this long after a switch */
+#define DRAIN_MS 2000           /* sleep, pause: the old instance runs at most this long */
+#define DRAIN_SETTLE_MS 1000    /* ... and at least this long (a request may hold its route) */
+#define DRAIN_POLL_MS 250       /* how often a draining instance's open exchanges are read */
+#define DRAIN_GRACE_MS 30000    /* a redeploy: the old instance's open exchanges (WebSockets,
+                                 * SSE, long polls) may finish this long (deploy.drain_seconds) */
 #define STOP_GRACE_MS 5000      /* SIGTERM → SIGKILL */
 #define HOST_UID_BASE 200000    /* app of space N runs as host uid BASE+N */
 
@@ -39,6 +43,10 @@ typedef struct inst_ref {
 	int starting;            /* spawned, holds a start slot until ready, exit or START_SLOT_MS */
 	uint64_t start_ms;
 	struct inst_ref *next_start;
+	route_exchanges *exchanges; /* its open exchanges, counted by the proxy */
+	uv_timer_t *drain;       /* detached, draining until it stops (NULL: not) */
+	uint64_t drain_start, drain_until;
+	struct inst_ref *next_drain;
 } inst_ref;
 
 /* A build waiting for a slot or running; s is cleared when the build was superseded
@@ -89,6 +97,8 @@ struct space {
 
 /* First crash-loop delay (BACKOFF_BASE_MS, or PODIUM_RESTART_BACKOFF_MS read at start). */
 extern uint64_t space_backoff_base_ms;
+/* How long a redeploy lets the old instance drain (deploy.drain_seconds). */
+extern unsigned space_drain_grace_ms;
 
 /* Instances and builds still running; shutdown completes when both reach zero. */
 extern int space_active_instances;
@@ -108,6 +118,8 @@ int space_serving(const space *s);
 void space_maybe_shutdown_done(void);
 void space_update_route(space *s);
 void space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms);
+/* Daemon stop: every draining instance stops now. */
+void space_drains_stop(void);
 /* Drops the builds of s: a queued one is discarded, a running one cancelled. */
 void space_build_abandon(space *s);
 /* Shutdown: forgets queued builds (their rows stay "building" and are built again

@@ -12,6 +12,8 @@
 
 #include "orchestrator/host/budget.h"
 #include "builder/git.h"
+#include "common/config.h"
+#include "common/yaml.h"
 #include "orchestrator/lifecycle.h"
 #include "orchestrator/hardware.h"
 #include "common/log.h"
@@ -99,6 +101,43 @@ sdk_known(const char *sdk)
 	return 0;
 }
 
+/* Tests set PODIUM_TEST_DELETE_STEP_MS to pause between the steps of a delete, so
+ * that a kill -9 can land between any two of them. */
+static void
+delete_step_pause(void)
+{
+	const char *ms = getenv("PODIUM_TEST_DELETE_STEP_MS");
+
+	if (ms != NULL && atoi(ms) > 0)
+		usleep((useconds_t)atoi(ms) * 1000);
+}
+
+/* Everything a space keeps on disk but its rows: /data (unmounted, its image
+ * deleted), repository, releases, logs, build cache, its egress switch. 0, or the
+ * first error (err names the path). Removing what is not there is no error. */
+static int
+space_remove_files(podium *p, space *s, char *err, size_t errlen)
+{
+	char *paths[5] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
+		space_logs_dir(p, s), space_cache_dir(p, s) };
+	int r = 0;
+
+	space_storage_remove(s);
+	delete_step_pause();
+	for (int i = 0; i < 5; i++) {
+		int ri = fs_rm_rf(paths[i]);
+
+		if (ri != 0 && r == 0) {
+			snprintf(err, errlen, "could not remove %s: %s", paths[i], strerror(-ri));
+			r = ri;
+		}
+		free(paths[i]);
+		delete_step_pause();
+	}
+	net_space_set_egress(space_host_uid(s), 1);
+	return r;
+}
+
 int
 space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
     space **out, char *err, size_t errlen)
@@ -158,6 +197,12 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 	s = space_new(p, &row);
 	repo = space_repo_path(p, s);
 	data = space_data_dir(p, s);
+	/* Files of this name with no row are what a delete interrupted before deletes
+	 * had tombstones left behind: the name is free, they go. */
+	if (access(repo, F_OK) == 0) {
+		log_warn("space %s/%s: removing files a delete left behind", owner, name);
+		space_remove_files(p, s, NULL, 0);
+	}
 	r = builder_repo_init(repo);
 	/* Parents stay traversable; the data dir itself belongs to the app's host uid. */
 	if (r == 0)
@@ -168,8 +213,8 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 	free(data);
 	if (r != 0) {
 		snprintf(err, errlen, "could not create the repository: %s", strerror(-r));
-		space_delete(p, s);
-		return -EIO;
+		space_delete(p, s, NULL, 0);
+		return r == -ENOSPC || r == -EDQUOT ? r : -EIO;
 	}
 	space_update_route(s);
 	log_info("space %s/%s: created (sdk %s, host %s)", owner, name, sdk, sub);
@@ -183,27 +228,11 @@ space_timer_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-int
-space_delete(podium *p, space *s)
+static void
+space_free(podium *p, space *s)
 {
-	char *paths[5] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
-		space_logs_dir(p, s), space_cache_dir(p, s) };
 	space **pp;
 
-	log_info("space %s/%s: deleting", s->row.owner, s->row.name);
-	routes_remove(s->row.subdomain);
-	space_build_abandon(s);
-	if (s->live != NULL)
-		space_detach_instance(s, s->live, 0);
-	if (s->pending != NULL)
-		space_detach_instance(s, s->pending, 0);
-	space_storage_remove(s);
-	store_builds_delete_space(p->store, s->row.id);
-	store_space_delete(p->store, s->row.id);
-	for (int i = 0; i < 5; i++) {
-		fs_rm_rf(paths[i]);
-		free(paths[i]);
-	}
 	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;
@@ -218,6 +247,53 @@ space_delete(podium *p, space *s)
 	free(s->release_sdk);
 	/* The struct holds the timer: it is freed in the timer's close callback. */
 	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
+}
+
+int
+space_delete(podium *p, space *s, char *err, size_t errlen)
+{
+	int r;
+
+	log_info("space %s/%s: deleting", s->row.owner, s->row.name);
+	/* The tombstone, before anything goes: a stop from here on is finished at the
+	 * next start (spaces_init). */
+	if (strcmp(s->row.stage, "DELETING") != 0) {
+		char *was = xstrdup(s->row.stage);
+
+		space_replace_str(&s->row.stage, "DELETING");
+		if ((r = store_space_update(p->store, &s->row)) != 0) {
+			space_replace_str(&s->row.stage, was);
+			free(was);
+			snprintf(err, errlen, "could not record the delete of %s/%s: %s", s->row.owner,
+			    s->row.name, strerror(-r));
+			return r;
+		}
+		free(was);
+	}
+	delete_step_pause();
+	routes_remove(s->row.subdomain);
+	space_build_abandon(s);
+	if (s->live != NULL)
+		space_detach_instance(s, s->live, 0);
+	if (s->pending != NULL)
+		space_detach_instance(s, s->pending, 0);
+	s->live = s->pending = NULL;
+	delete_step_pause();
+	if ((r = space_remove_files(p, s, err, errlen)) != 0) {
+		error("space %s/%s: delete: %s (tried again at the next start)", s->row.owner,
+		    s->row.name, err);
+		return r;
+	}
+	/* The rows last (the space's builds, then its row, whose deletion cascades to
+	 * its variables, secrets and settings): the name is free again. */
+	if ((r = store_builds_delete_space(p->store, s->row.id)) != 0 ||
+	    (r = store_space_delete(p->store, s->row.id)) != 0) {
+		snprintf(err, errlen, "could not remove %s/%s from the database: %s", s->row.owner,
+		    s->row.name, strerror(-r));
+		return r;
+	}
+	log_info("space %s/%s: deleted", s->row.owner, s->row.name);
+	space_free(p, s);
 	return 0;
 }
 
@@ -261,10 +337,17 @@ space_runtime_json(const space *s)
 	json_t *card = space_card(s);
 	json_t *j = json_pack("{s:s, s:{s:s, s:s}}", "stage", s->row.stage,
 	    "hardware", "current", space_hardware_current(s), "requested", space_flavor(s)->name);
-	char when[40];
+	char when[40], note[256];
 
-	if (s->row.error != NULL)
-		json_object_set_new(j, "errorMessage", json_string(s->row.error));
+	if (space_data_note(s, note, sizeof(note)) != NULL && s->row.error != NULL) {
+		char *both = xasprintf("%s; %s", s->row.error, note);
+
+		json_object_set_new(j, "errorMessage", json_string(both));
+		free(both);
+	} else if (s->row.error != NULL || space_data_note(s, note, sizeof(note)) != NULL) {
+		json_object_set_new(j, "errorMessage", json_string(s->row.error != NULL ?
+		    s->row.error : note));
+	}
 	json_object_set_new(j, "storage", json_null());
 	json_object_set_new(j, "sdk", json_string(space_sdk(s, card)));
 	json_object_set_new(j, "restarts", json_integer(s->row.restarts));
@@ -421,6 +504,11 @@ space_recover(space *s, const build_row *latest)
 	int was_up = strstr(s->row.stage, "STARTING") != NULL || strcmp(s->row.stage, "RUNNING") == 0 ||
 	    strstr(s->row.stage, "BUILDING") != NULL;
 
+	if (strcmp(s->row.stage, "DELETING") == 0) {
+		/* its delete could not finish (the log says why): nothing runs or serves */
+		routes_remove(s->row.subdomain);
+		return;
+	}
 	if (lifecycle_recover(s)) {
 		/* paused, or asleep: nothing starts until restart or a request */
 		space_prune_releases(s);
@@ -451,6 +539,43 @@ space_recover(space *s, const build_row *latest)
 	space_prune_releases(s);
 }
 
+/* DATA/config.yaml, key deploy: {drain_seconds: N}, from 0 to 3600. */
+static int
+deploy_config(const podium *p, char *err, size_t errlen)
+{
+	json_t *d = config_get(p->config, "deploy"), *v;
+	const char *key;
+	uint64_t n;
+
+	if (d != NULL && !json_is_object(d)) {
+		snprintf(err, errlen, "config: line %zu: deploy must be a mapping (drain_seconds)",
+		    config_line(p->config, d));
+		return -1;
+	}
+	json_object_foreach(d, key, v) {
+		if (strcmp(key, "drain_seconds") != 0) {
+			snprintf(err, errlen, "config: line %zu: unknown key deploy.%s (known: "
+			    "drain_seconds)", config_line(p->config, v), key);
+			return -1;
+		}
+		if (yaml_uint(v, &n) != 0 || n > 3600) {
+			snprintf(err, errlen, "config: line %zu: deploy.drain_seconds must be a whole "
+			    "number of seconds from 0 to 3600", config_line(p->config, v));
+			return -1;
+		}
+		space_drain_grace_ms = (unsigned)n * 1000;
+	}
+	return 0;
+}
+
+int
+spaces_configure(podium *p, char *err, size_t errlen)
+{
+	if (deploy_config(p, err, errlen) != 0 || spaces_disk_configure(p, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
 int
 spaces_init(podium *p)
 {
@@ -459,6 +584,7 @@ spaces_init(podium *p)
 	size_t n = 0, i;
 	int r, failed;
 
+	spaces_disk_start(p);
 	lifecycle_init(p);
 	/* Read once: tests shorten the crash-loop backoff with it. */
 	if (base != NULL && atoll(base) > 0)
@@ -466,6 +592,14 @@ spaces_init(podium *p)
 	r = store_space_load_all(p->store, load_one, p);
 	if (r != 0)
 		return r;
+	/* Deletes a stop interrupted (their tombstones) are finished first. */
+	for (space *s = p->spaces, *next; s != NULL; s = next) {
+		char err[512];
+
+		next = s->next;
+		if (strcmp(s->row.stage, "DELETING") == 0 && space_delete(p, s, err, sizeof(err)) == 0)
+			log_info("finished a delete the daemon's stop had interrupted");
+	}
 	for (space *s = p->spaces; s != NULL; s = s->next)
 		n++;
 	/* Each space's newest build, before interrupted builds are marked failed. */
@@ -496,6 +630,8 @@ spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg)
 	space_shutdown_arg = arg;
 	space_builds_drop_queued();
 	space_starts_drop_queued();
+	space_drains_stop();
+	spaces_disk_stop();
 	for (space *s = p->spaces; s != NULL; s = s->next) {
 		uv_timer_stop(&s->restart_timer);
 		if (s->job != NULL)

@@ -16,6 +16,11 @@ struct route_entry {
 	struct route_entry *next;
 };
 
+struct route_exchanges {
+	int refs;            /* atomic */
+	uint64_t open;       /* atomic */
+};
+
 struct route_token {
 	unsigned char hash[32];
 	char *user;
@@ -124,6 +129,7 @@ route_target_unref(route_target *t)
 	free(t->static_root);
 	free(t->message);
 	free(t->private_owner);
+	route_exchanges_unref(t->exchanges);
 	free(t);
 }
 
@@ -132,6 +138,51 @@ route_target_set_private(route_target *t, const char *owner)
 {
 	free(t->private_owner);
 	t->private_owner = xstrdup(owner);
+}
+
+route_exchanges *
+route_exchanges_new(void)
+{
+	route_exchanges *x = xcalloc(1, sizeof(*x));
+
+	x->refs = 1;
+	return x;
+}
+
+route_exchanges *
+route_exchanges_ref(route_exchanges *x)
+{
+	__atomic_add_fetch(&x->refs, 1, __ATOMIC_RELAXED);
+	return x;
+}
+
+void
+route_exchanges_unref(route_exchanges *x)
+{
+	if (x != NULL && __atomic_sub_fetch(&x->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(x);
+}
+
+uint64_t
+route_exchanges_open(const route_exchanges *x)
+{
+	return __atomic_load_n(&x->open, __ATOMIC_RELAXED);
+}
+
+void
+route_exchanges_add(route_exchanges *x, int delta)
+{
+	if (delta > 0)
+		__atomic_add_fetch(&x->open, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_sub_fetch(&x->open, 1, __ATOMIC_RELAXED);
+}
+
+void
+route_target_set_exchanges(route_target *t, route_exchanges *x)
+{
+	route_exchanges_unref(t->exchanges);
+	t->exchanges = x != NULL ? route_exchanges_ref(x) : NULL;
 }
 
 void

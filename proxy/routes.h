@@ -35,6 +35,19 @@ typedef enum route_kind {
 	                   * route_target_wake() has the orchestrator start the app */
 } route_kind;
 
+/* Open exchanges of one app instance: requests in flight, WebSocket tunnels, SSE
+ * streams, long polls, counted by the proxy over all its loops. The orchestrator
+ * makes one per instance, hangs it on every target it publishes for that instance,
+ * and reads it to let an old instance drain after a switch. Reference counted like
+ * a target (atomics: any thread). */
+typedef struct route_exchanges route_exchanges;
+
+route_exchanges *route_exchanges_new(void);                  /* holds one reference */
+route_exchanges *route_exchanges_ref(route_exchanges *x);
+void route_exchanges_unref(route_exchanges *x);              /* NULL: nothing */
+uint64_t route_exchanges_open(const route_exchanges *x);
+void route_exchanges_add(route_exchanges *x, int delta);     /* the proxy: +1 / -1 */
+
 typedef struct route_target {
 	int refs;            /* atomic; use route_target_ref/unref */
 	route_kind kind;
@@ -46,6 +59,7 @@ typedef struct route_target {
 	char *message;       /* ROUTE_DOWN / ROUTE_STARTING: human-readable reason, may be NULL */
 	int wake_sent;       /* ROUTE_SLEEPING: the wake handler was called (atomic) */
 	char *private_owner; /* a private space's owner; NULL: public */
+	route_exchanges *exchanges; /* ROUTE_APP: the instance's counter, or NULL */
 } route_target;
 
 /* Constructors return a target holding one reference. route_target_app takes
@@ -58,6 +72,8 @@ void route_target_unref(route_target *t);
 /* Marks t as the target of a private space owned by owner; call it before
  * routes_set (a published target does not change). */
 void route_target_set_private(route_target *t, const char *owner);
+/* t's exchanges are counted in x (t takes a reference); before routes_set. */
+void route_target_set_exchanges(route_target *t, route_exchanges *x);
 
 /* Installs t for subdomain (the table takes the caller's reference), replacing and
  * unreferencing any previous target. */

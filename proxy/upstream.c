@@ -113,6 +113,8 @@ up_attach(upstream_conn *up, proxy_conn *c)
 	llhttp_init(&up->parser, HTTP_RESPONSE, &resp_settings);
 	up->parser.data = up;
 	stats_space_active(up->stats, +1);
+	if (up->exchanges != NULL)
+		route_exchanges_add(up->exchanges, +1);
 }
 
 static int

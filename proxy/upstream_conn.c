@@ -135,6 +135,7 @@ up_handle_closed(uv_handle_t *h)
 	msg_head_release(&up->head);
 	free(up->req_head);
 	free(up->space_id);
+	route_exchanges_unref(up->exchanges);
 	pool_unref(up->pool);
 	free(up);
 	s->nupstreams--;
@@ -150,6 +151,8 @@ up_detach(upstream_conn *up)
 	if (c == NULL)
 		return;
 	stats_space_active(up->stats, -1);
+	if (up->exchanges != NULL)
+		route_exchanges_add(up->exchanges, -1);
 	conn_responder_set(c, NULL, NULL);
 	up->c = NULL;
 }
@@ -268,6 +271,7 @@ up_new(proxy_loop *s, const route_target *t, int *err)
 	up->pool->refs++;
 	up->space_id = xstrdup(t->space_id);
 	up->stats = stats_space(t->space_id);
+	up->exchanges = t->exchanges != NULL ? route_exchanges_ref(t->exchanges) : NULL;
 	uv_tcp_init(s->loop, &up->tcp);
 	deadline_init(s->loop, &up->timer, up_timer_cb, up);
 	up->tcp.data = up->creq.data = up;

@@ -32,6 +32,7 @@ struct upstream_conn {
 	msg_head head;
 	char *space_id;
 	struct space_stats *stats;  /* the space's counters */
+	route_exchanges *exchanges; /* the instance's open exchanges, or NULL */
 	char *req_head;            /* kept for one retry until the response starts */
 	size_t req_head_len;
 	int handles;

@@ -2,8 +2,12 @@
 #include "sandbox/box.h"
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -159,4 +163,57 @@ box_spawn(uv_loop_t *loop, uv_process_t *proc, const box_spec *spec, const box_i
 	if (r != 0)
 		close(outp[0]);
 	return r;
+}
+
+/* The filesystem type of path, or 0 when it cannot be read. */
+static long
+fs_type(const char *path)
+{
+	struct statfs sfs;
+
+	return statfs(path, &sfs) == 0 ? (long)sfs.f_type : 0;
+}
+
+int
+box_host_check(const char *cgroup_root, char *err, size_t errlen)
+{
+	static const char *const v1[] = { "memory", "pids", "cpu" };
+	static const char fix[] =
+	    "every app and build runs in a cgroup of its own, so podium "
+	    "cannot start without them. `ip netns exec` remounts /sys and hides the cgroup "
+	    "mounts: start the daemon in a network namespace with `nsenter --net=/run/netns/NAME "
+	    "podium serve ...` instead";
+	long root = fs_type(cgroup_root);
+	const char *missing = NULL;
+	char path[512];
+	size_t found = 0;
+
+	if (root == CGROUP2_SUPER_MAGIC)
+		return 0;
+	for (size_t i = 0; root == TMPFS_MAGIC && i < sizeof(v1) / sizeof(v1[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cgroup_root, v1[i]);
+		if (fs_type(path) == CGROUP_SUPER_MAGIC)
+			found++;
+		else if (missing == NULL)
+			missing = v1[i];
+	}
+	if (found == 0) {
+		snprintf(err, errlen, "cgroups: no cgroup filesystem is mounted on %s (%s): %s",
+		    cgroup_root,
+		    root == SYSFS_MAGIC       ? "it is a plain directory of sysfs"
+		        : root == TMPFS_MAGIC ? "a tmpfs without the v1 hierarchies"
+		        : root == 0           ? "it cannot be read"
+		                              : "it is neither cgroup2 nor a tmpfs of v1 "
+		                                "hierarchies",
+		    fix);
+		return -ENOENT;
+	}
+	if (missing != NULL) {
+		snprintf(err, errlen,
+		    "cgroups: the v1 %s hierarchy is not mounted on %s/%s: every "
+		    "app and build is limited through it (mount it there, or boot with cgroup v2)",
+		    missing, cgroup_root, missing);
+		return -ENOENT;
+	}
+	return 0;
 }

@@ -64,4 +64,10 @@ typedef struct box_io {
  * (uv_spawn initialises it even when it fails). */
 int box_spawn(uv_loop_t *loop, uv_process_t *proc, const box_spec *spec, const box_io *io);
 
+/* Whether boxes can be limited here: cgroup_root (normally "/sys/fs/cgroup") is a
+ * cgroup v2 mount, or holds the v1 hierarchies memory, pids and cpu. 0, or -ENOENT
+ * with err naming what is missing and the fix (`ip netns exec` remounts /sys and
+ * hides them; `nsenter --net=` does not). Checked once when the daemon starts. */
+int box_host_check(const char *cgroup_root, char *err, size_t errlen);
+
 #endif

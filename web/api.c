@@ -173,7 +173,7 @@ repos_create_body(web_call *c, json_t *body)
 	} else if (json_array_size(files) > 0 &&
 	    (r = web_commit_files(c->p, s, user, files, err, sizeof(err))) != 0) {
 		/* the Hub creates a repository with its files or not at all */
-		space_delete(c->p, s);
+		space_delete(c->p, s, NULL, 0);
 		web_json_error(c->x, r, "%s", err);
 	} else {
 		web_json(c->x, 200, web_repo_created(c->p, s));
@@ -184,8 +184,9 @@ static void
 repos_delete_body(web_call *c, json_t *body)
 {
 	const char *user = c->user;
-	char owner[256], name[256];
+	char owner[256], name[256], err[768];
 	space *s;
+	int r;
 
 	if (repo_target(c->x, body, user, owner, name, sizeof(owner)) != 0)
 		return;
@@ -198,7 +199,10 @@ repos_delete_body(web_call *c, json_t *body)
 		web_json_error(c->x, 403, "user %s may not delete %s/%s", user, owner, name);
 		return;
 	}
-	space_delete(c->p, s);
+	if ((r = space_delete(c->p, s, err, sizeof(err))) != 0) {
+		web_json_error(c->x, 500, "%s", err);
+		return;
+	}
 	web_json(c->x, 200, json_object());
 }
 

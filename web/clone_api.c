@@ -109,7 +109,7 @@ clone_done(void *arg, int r, const char *sha, const char *msg)
 		space_on_push(c->p, s, sha);
 	} else {
 		log_msg(LOG_WARN, "space %s/%s: clone of %s failed: %s", c->owner, c->name, c->url, msg);
-		space_delete(c->p, s);
+		space_delete(c->p, s, NULL, 0);
 	}
 	if (!c->gone) {
 		http_body_cb none = { clone_noop_data, clone_noop, clone_noop, NULL, NULL };
@@ -157,7 +157,7 @@ web_clone_start(web_call *wc, const char *owner, const char *name, const char *s
 	    sizeof(err));
 	free(repo);
 	if (r != 0) {
-		space_delete(wc->p, s);
+		space_delete(wc->p, s, NULL, 0);
 		web_json_error(wc->x, clone_status(r), "%s", err);
 		clone_req_free(c);
 		return;

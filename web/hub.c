@@ -7,6 +7,7 @@
 
 #include "builder/git.h"
 #include "common/util.h"
+#include "orchestrator/host/disk.h"
 #include "orchestrator/space.h"
 #include "web/web_int.h"
 
@@ -95,6 +96,17 @@ hub_git(web_call *c)
 
 	if (push && !git_may_push(c))
 		return;
+	if (push && disk_check()) {
+		/* git shows a text/plain body of a refused info/refs as "remote:" lines */
+		char msg[320];
+		size_t n;
+
+		disk_refusal(msg, sizeof(msg) - 1);
+		n = strlen(msg);
+		msg[n++] = '\n';
+		http_respond(c->x, 507, "text/plain; charset=utf-8", NULL, 0, msg, n);
+		return;
+	}
 	repo = space_repo_path(c->p, c->s);
 	req.repo_path = repo;
 	req.path_info = rest;

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "orchestrator/host/disk.h"
 #include "orchestrator/space.h"
 #include "web/web_int.h"
 
@@ -56,6 +57,14 @@ error_answer(http_exchange *x, int status, const char *code, const char *fmt, va
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* a write that failed because the disk filled meanwhile says so */
+	if (status == 500 && disk_check()) {
+		char why[300], was[640];
+
+		snprintf(was, sizeof(was), "%.639s", msg);
+		snprintf(msg, sizeof(msg), "%.300s (%.640s)", disk_refusal(why, sizeof(why)), was);
+		status = 507;
+	}
 	utf8_scrub(msg);
 	return json_answer(x, status, json_pack("{s:s}", "error", msg), &h, code != NULL ? 1 : 0,
 	    code != NULL ? JSON_ENSURE_ASCII : 0);

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "orchestrator/host/disk.h"
 #include "orchestrator/host/net.h"
 #include "orchestrator/space.h"
 #include "orchestrator/resources.h"
@@ -294,6 +295,64 @@ write_usage(out *o, space_metrics *m, size_t n)
 			    (long long)m[i].use.processes);
 }
 
+enum { DATA_ROOM, DATA_LIMITED, DATA_ERRORS, DATA_READ_ONLY };
+
+/* One family with a series per space whose /data is attached. */
+static void
+data_family(out *o, const char *name, const char *type, const char *help,
+    const space_metrics *m, size_t n, const int *have, const storage_health *h, int which)
+{
+	family(o, name, type, help);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = which == DATA_ROOM ? h[i].room : which == DATA_LIMITED ?
+		    (uint64_t)h[i].limited : which == DATA_ERRORS ? h[i].errors :
+		    (uint64_t)h[i].read_only;
+
+		if (have[i])
+			put(o, "%s{space=\"%s\"} %llu\n", name, m[i].id, (unsigned long long)v);
+	}
+}
+
+/* The data disk, and each attached /data's share of it (host/disk.h, storage.h). */
+static void
+write_disk(out *o, space_metrics *m, size_t n)
+{
+	storage_health *h = xcalloc(n + 1, sizeof(*h));
+	int *have = xcalloc(n + 1, sizeof(*have));
+	disk_info d;
+
+	disk_get(&d);
+	family(o, "podium_disk_size_bytes", "gauge", "Size of the filesystem the data dir is on.");
+	put(o, "podium_disk_size_bytes %llu\n", (unsigned long long)d.size);
+	family(o, "podium_disk_available_bytes", "gauge",
+	    "Bytes that may still be written to the data disk (without root's reserve).");
+	put(o, "podium_disk_available_bytes %llu\n", (unsigned long long)d.avail);
+	family(o, "podium_disk_reserve_bytes", "gauge",
+	    "The data disk is full under this many bytes available (disk.reserve).");
+	put(o, "podium_disk_reserve_bytes %llu\n", (unsigned long long)d.reserve);
+	family(o, "podium_disk_full", "gauge",
+	    "1 while the data disk is full: writes answer 507, apps' /data refuse to grow.");
+	put(o, "podium_disk_full %d\n", d.full);
+	family(o, "podium_disk_write_refusals_total", "counter",
+	    "Writes answered 507 because the data disk was full.");
+	put(o, "podium_disk_write_refusals_total %llu\n", (unsigned long long)d.refusals);
+	for (size_t i = 0; i < n; i++)
+		have[i] = space_data_health(m[i].s, &h[i]) == 0;
+	data_family(o, "podium_space_data_room_bytes", "gauge",
+	    "Bytes the space's app may still write to its /data (its size and the disk's room).",
+	    m, n, have, h, DATA_ROOM);
+	data_family(o, "podium_space_data_limited", "gauge",
+	    "1 while the space's /data may not grow as far as its size because the disk is short.",
+	    m, n, have, h, DATA_LIMITED);
+	data_family(o, "podium_space_data_errors_total", "counter",
+	    "Errors the space's /data filesystem reported (ext4 errors_count).", m, n, have, h,
+	    DATA_ERRORS);
+	data_family(o, "podium_space_data_read_only", "gauge",
+	    "1 while the space's /data is read-only after an error.", m, n, have, h, DATA_READ_ONLY);
+	free(h);
+	free(have);
+}
+
 /* The daemon itself, with the names client libraries use. */
 static void
 write_process(out *o)
@@ -390,6 +449,7 @@ web_metrics(web_call *c)
 	write_traffic(&o, m, n);
 	write_timings(&o, m, n);
 	write_usage(&o, m, n);
+	write_disk(&o, m, n);
 	write_process(&o);
 	write_tls(&o, c->p);
 	free(m);

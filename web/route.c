@@ -8,6 +8,7 @@
  *   known path, wrong method              → 405 with Allow (the methods of its routes)
  *   access: read/write/admin, no caller   → 401 (pages: the sign-in form)
  *           write, not the owner or admin → 403; admin, not an admin → 403
+ *   the data disk full, an API write      → 507
  *   else                                  → the handler
  */
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "orchestrator/host/disk.h"
 #include "orchestrator/space.h"
 #include "web/web_int.h"
 
@@ -298,6 +300,21 @@ access_check(web_call *c)
 	return -1;
 }
 
+/* A full disk (host/disk.h) refuses what would store something: the API's POST,
+ * PUT and PATCH (DELETE frees space and goes on), 507 with the reason; a push is
+ * refused by hub.c. 0: the call may go on. */
+static int
+refuse_when_full(web_call *c)
+{
+	char msg[300];
+
+	if (!c->router->json || !disk_full() || strcmp(c->r->method, "GET") == 0 ||
+	    strcmp(c->r->method, "HEAD") == 0 || strcmp(c->r->method, "DELETE") == 0)
+		return 0;
+	web_json_error(c->x, 507, "%s", disk_refusal(msg, sizeof(msg)));
+	return -1;
+}
+
 void
 web_route_serve(const web_router *rt, podium *p, http_exchange *x, char *user,
     const auth_info *ai)
@@ -322,7 +339,7 @@ web_route_serve(const web_router *rt, podium *p, http_exchange *x, char *user,
 		; /* answered: the space is not one the caller may see */
 	} else if (c->route == NULL) {
 		method_not_allowed(c, allow);
-	} else if (access_check(c) == 0) {
+	} else if (access_check(c) == 0 && refuse_when_full(c) == 0) {
 		c->route->handler(c);
 	}
 	/* a kept call is freed by its body's end or abort, which come only after the

@@ -28,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -35,7 +36,13 @@
 #include "common/log.h"
 #include "common/util.h"
 
+/* noinit_itable: the kernel does not zero the inode tables in the background
+ * (megabytes per image, written into a sparse file whatever the app does). */
+#define MOUNT_OPTS "errors=remount-ro,noinit_itable"
+
 static int grow_offline(const char *img, uint64_t bytes, char *err, size_t errlen);
+static void room_add(const char *dir, const char *label);
+static void room_forget(const char *dir);
 
 static const char *
 tool(const char *name)
@@ -102,7 +109,7 @@ loop_mount(const char *img, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "no loop device could be configured");
 		goto done;
 	}
-	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "errors=remount-ro") != 0) {
+	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, MOUNT_OPTS) != 0) {
 		snprintf(err, errlen, "mount %s on %s: %s", dev, dir, strerror(errno));
 		goto done;
 	}
@@ -121,7 +128,7 @@ done:
 static int
 image_create(const char *img, uint64_t bytes, unsigned uid, char *err, size_t errlen)
 {
-	char opts[128];
+	char opts[128], jsize[32];
 	int fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
@@ -135,10 +142,16 @@ image_create(const char *img, uint64_t bytes, unsigned uid, char *err, size_t er
 		return -EIO;
 	}
 	close(fd);
-	snprintf(opts, sizeof(opts), "root_owner=%u:%u,lazy_itable_init=1,lazy_journal_init=1",
+	/* The journal is written out now (not lazily): the kernel writes it behind the
+	 * app's back, and a journal write the host disk cannot take aborts the
+	 * filesystem. Small (1/256 of the size, 4 to 64 MiB): it is disk every image
+	 * holds from the start. */
+	snprintf(opts, sizeof(opts), "root_owner=%u:%u,lazy_itable_init=1,lazy_journal_init=0",
 	    uid, uid);
+	snprintf(jsize, sizeof(jsize), "size=%llu", (unsigned long long)(bytes >> 28 < 4 ? 4 :
+	    bytes >> 28 > 64 ? 64 : bytes >> 28));
 	char *const argv[] = { (char *)tool("mkfs.ext4"), "-q", "-F", "-m", "0", "-E", opts,
-		"-L", "podium-data", (char *)img, NULL };
+		"-J", jsize, "-L", "podium-data", (char *)img, NULL };
 	if (child_run_argv(argv, CHILD_INHERIT) != 0) {
 		snprintf(err, errlen, "mkfs.ext4 %s failed", img);
 		unlink(img);
@@ -240,7 +253,7 @@ reattach(const char *img, const char *dir)
 	if (!loop_serves(n, img))
 		return 0;
 	snprintf(dev, sizeof(dev), "/dev/loop%u", n);
-	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "errors=remount-ro") != 0)
+	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, MOUNT_OPTS) != 0)
 		log_warn("storage: mounting %s back on %s: %s", dev, dir, strerror(errno));
 	return -1;
 }
@@ -279,7 +292,7 @@ mount_image(const char *img, const char *dir, char *err, size_t errlen)
 	if (n < 0)
 		return loop_mount(img, dir, err, errlen);
 	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
-	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "errors=remount-ro") != 0) {
+	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, MOUNT_OPTS) != 0) {
 		snprintf(err, errlen, "mount %s on %s: %s", dev, dir, strerror(errno));
 		return -errno;
 	}
@@ -322,6 +335,8 @@ storage_attach(const storage_vol *v, char *err, size_t errlen)
 	}
 	r = mount_image(img, v->dir, err, errlen);
 done:
+	if (r == 0)
+		room_add(v->dir, v->label);
 	free(img);
 	return r;
 }
@@ -329,6 +344,7 @@ done:
 void
 storage_detach(const char *dir)
 {
+	room_forget(dir);
 	if (storage_is_attached(dir) && umount2(dir, MNT_DETACH) != 0)
 		log_warn("unmount %s: %s", dir, strerror(errno));
 }
@@ -433,4 +449,182 @@ done:
 	free(mark);
 	free(img);
 	return r;
+}
+
+/* ---- the host disk's room, shared out (storage_balance) ---- */
+
+typedef struct vol_room {
+	char *dir, *label;
+	unsigned loop;          /* /dev/loopN: /sys/fs/ext4/loopN */
+	uint64_t resv;          /* reserved clusters last set (0: not yet) */
+	uint64_t demand;        /* bytes it may still take from the host disk */
+	storage_health h;
+	int ro_said;            /* its read-only state was logged */
+} vol_room;
+
+static vol_room *vols;
+static size_t nvols, capvols;
+
+static vol_room *
+room_find(const char *dir)
+{
+	for (size_t i = 0; i < nvols; i++)
+		if (strcmp(vols[i].dir, dir) == 0)
+			return &vols[i];
+	return NULL;
+}
+
+static void
+room_add(const char *dir, const char *label)
+{
+	struct stat st;
+	vol_room *v = room_find(dir);
+
+	if (stat(dir, &st) != 0 || major(st.st_dev) != 7)
+		return;
+	if (v == NULL) {
+		if (nvols == capvols) {
+			capvols = capvols != 0 ? 2 * capvols : 64;
+			vols = xrealloc(vols, capvols * sizeof(*vols));
+		}
+		v = &vols[nvols++];
+		memset(v, 0, sizeof(*v));
+		v->dir = xstrdup(dir);
+		v->label = xstrdup(label);
+	}
+	v->loop = minor(st.st_dev);
+	v->h.loop = v->loop;
+	v->resv = 0;
+}
+
+static void
+room_forget(const char *dir)
+{
+	vol_room *v = room_find(dir);
+
+	if (v == NULL)
+		return;
+	free(v->dir);
+	free(v->label);
+	*v = vols[--nvols];
+}
+
+static uint64_t
+sysfs_u64(unsigned loop, const char *file)
+{
+	char path[96], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/fs/ext4/loop%u/%s", loop, file);
+	return fs_read_text(path, buf, sizeof(buf)) > 0 ? strtoull(buf, NULL, 10) : 0;
+}
+
+/* Its free space and how much of it the host disk does not hold yet (the image is
+ * sparse there): what its app could still take from the disk. -1 when it is not
+ * (or no longer) the filesystem it was. */
+static int
+room_measure(vol_room *v, struct statvfs *fs)
+{
+	char *img = xasprintf("%s.img", v->dir);
+	struct stat st, im;
+	uint64_t free_b, unbacked;
+	int r = -1;
+
+	if (stat(v->dir, &st) == 0 && major(st.st_dev) == 7 && minor(st.st_dev) == v->loop &&
+	    statvfs(v->dir, fs) == 0 && stat(img, &im) == 0) {
+		free_b = (uint64_t)fs->f_bfree * fs->f_frsize;
+		unbacked = (uint64_t)im.st_size > (uint64_t)im.st_blocks * 512 ?
+		    (uint64_t)im.st_size - (uint64_t)im.st_blocks * 512 : 0;
+		v->demand = free_b < unbacked ? free_b : unbacked;
+		r = 0;
+	}
+	free(img);
+	return r;
+}
+
+/* The reserved clusters that leave the app cap bytes of the demand, on top of
+ * ext4's own reserve (2 % of the clusters, at most 4096, kept for its metadata). */
+static void
+room_apply(vol_room *v, const struct statvfs *fs, uint64_t cap)
+{
+	uint64_t bs = fs->f_frsize, own = fs->f_blocks / 50 < 4096 ? fs->f_blocks / 50 : 4096;
+	uint64_t held = v->demand > cap ? v->demand - cap : 0;
+	uint64_t resv = own + (held + bs - 1) / bs, free_b = (uint64_t)fs->f_bfree * bs;
+	char path[96], val[32];
+
+	if (resv >= fs->f_blocks)
+		resv = fs->f_blocks - 1;
+	if (resv != v->resv) {
+		snprintf(path, sizeof(path), "/sys/fs/ext4/loop%u/reserved_clusters", v->loop);
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)resv);
+		if (fs_write_text(path, val) == 0)
+			v->resv = resv;
+		else
+			log_warn("storage: %s: cannot set %s: %s", v->label, path, strerror(errno));
+	}
+	v->h.limited = held > 0;
+	v->h.room = free_b > resv * bs ? free_b - resv * bs : 0;
+}
+
+/* Errors the filesystem reported, and whether it went read-only: logged once. */
+static void
+room_errors(vol_room *v, const struct statvfs *fs)
+{
+	uint64_t n = sysfs_u64(v->loop, "errors_count");
+
+	if (n > v->h.errors)
+		error("space %s: its /data (loop%u) reported %llu filesystem error%s: see the "
+		    "kernel log (dmesg)", v->label, v->loop, (unsigned long long)n, n == 1 ? "" : "s");
+	v->h.errors = n;
+	v->h.read_only = (fs->f_flag & ST_RDONLY) != 0;
+	if (v->h.read_only && !v->ro_said)
+		error("space %s: its /data (loop%u) is read-only after an error: the app's writes "
+		    "fail until it is repaired", v->label, v->loop);
+	v->ro_said = v->h.read_only;
+}
+
+static int
+demand_cmp(const void *a, const void *b)
+{
+	const vol_room *x = *(vol_room *const *)a, *y = *(vol_room *const *)b;
+
+	return x->demand < y->demand ? -1 : x->demand > y->demand;
+}
+
+void
+storage_balance(uint64_t host_room)
+{
+	vol_room **order = xcalloc(nvols + 1, sizeof(*order));
+	struct statvfs *fs = xcalloc(nvols + 1, sizeof(*fs));
+	size_t n = 0, left;
+
+	for (size_t i = 0; i < nvols; i++) {
+		vols[i].demand = 0;
+		if (room_measure(&vols[i], &fs[i]) == 0)
+			order[n++] = &vols[i];
+	}
+	/* Water-filling: the smallest demands are met whole, the rest share equally
+	 * what is left. */
+	qsort(order, n, sizeof(*order), demand_cmp);
+	left = n;
+	for (size_t k = 0; k < n; k++, left--) {
+		vol_room *v = order[k];
+		uint64_t share = host_room / left, cap = v->demand < share ? v->demand : share;
+
+		host_room -= cap;
+		room_apply(v, &fs[v - vols], cap);
+		room_errors(v, &fs[v - vols]);
+	}
+	free(order);
+	free(fs);
+}
+
+int
+storage_health_of(const char *dir, storage_health *out)
+{
+	vol_room *v = room_find(dir);
+
+	if (v == NULL)
+		return -ENOENT;
+	*out = v->h;
+	return 0;
 }

@@ -30,4 +30,25 @@ int storage_pending(const char *dir);
 /* 1 when dir is a mount point (its filesystem attached). */
 int storage_is_attached(const char *dir);
 
+/* The host disk's room shared out. An image is sparse: what its app writes takes
+ * disk only then, so the images of a host may add up to more than its disk (500
+ * spaces of 1 GiB on 80 GiB). What each attached /data may still take from the disk
+ * is bounded by host_room (what the disk has above its reserve, disk.h), shared
+ * fairly (an image that needs less leaves the rest to the others); past its share a
+ * write fails with ENOSPC inside the app at once (ext4's reserved clusters of that
+ * filesystem, set here), never later when the kernel writes it back (that write
+ * would be acknowledged and then lost). Also reads each filesystem's error count
+ * and read-only state. Call it about once a second. */
+void storage_balance(uint64_t host_room);
+
+typedef struct storage_health {
+	uint64_t room;       /* bytes its app may still write */
+	int limited;         /* room held back because the host disk is short */
+	uint64_t errors;     /* errors the filesystem reported (ext4 errors_count) */
+	int read_only;       /* remounted read-only after an error */
+	unsigned loop;       /* its /dev/loopN */
+} storage_health;
+/* 0 and *out for an attached /data (as of the last balance), else -ENOENT. */
+int storage_health_of(const char *dir, storage_health *out);
+
 #endif

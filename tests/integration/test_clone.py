@@ -45,7 +45,9 @@ class Netns:
         return sh("ip", "netns", "exec", ns, *args, **kw)
 
     def popen(self, ns, *args, **kw):
-        return subprocess.Popen(["ip", "netns", "exec", ns, *args], **kw)
+        # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroups a
+        # daemon needs (it refuses to start without them)
+        return subprocess.Popen(["nsenter", "--net=/run/netns/" + ns, *args], **kw)
 
     def close(self):
         sh("ip", "netns", "del", self.a, check=False)

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/fanotify.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -221,6 +222,16 @@ static int p_perf(void)
   a.exclude_kernel = 1;
   if (syscall(SYS_perf_event_open, &a, 0, -1, -1, 0) < 0)
     REFUSED("perf_event_open");
+  return 0;
+}
+
+/* What TypeScript 7's file watcher tries first (issue 22.5). */
+static int p_fanotify(void)
+{
+  int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY);
+  if (fd < 0)
+    REFUSED("fanotify_init");
+  close(fd);
   return 0;
 }
 
@@ -580,6 +591,7 @@ int main(int argc, char **argv)
   if (!strcmp(a, "bpf")) return p_bpf();
   if (!strcmp(a, "perf_event_open")) return p_perf();
   if (!strcmp(a, "userfaultfd")) return p_userfaultfd();
+  if (!strcmp(a, "fanotify_init")) return p_fanotify();
   if (!strcmp(a, "tiocsti")) return p_tiocsti(0);
   if (!strcmp(a, "tiocsti_high")) return p_tiocsti(1UL << 32);
   if (!strcmp(a, "tioclinux")) return p_tioclinux();

@@ -197,6 +197,31 @@ test_route_tokens_republish_under_readers(void **state)
 	route_target_unref(priv);
 }
 
+/* One counter per instance, shared by every target published for it, outliving
+ * the targets and the orchestrator's own reference while the proxy holds one. */
+static void
+test_route_exchanges(void **state)
+{
+	route_exchanges *x = route_exchanges_new();
+	route_target *a = route_target_app("o/n", -1, 7860, 1);
+	route_target *b = route_target_app("o/n", -1, 7860, 1);
+
+	(void)state;
+	route_target_set_exchanges(a, x);
+	route_target_set_exchanges(b, x);
+	route_exchanges_add(a->exchanges, +1);
+	route_exchanges_add(b->exchanges, +1);
+	assert_int_equal(route_exchanges_open(x), 2);
+	route_target_unref(a);
+	route_target_unref(b);
+	route_exchanges *held = route_exchanges_ref(x); /* an upstream connection's */
+	route_exchanges_unref(x);
+	route_exchanges_add(held, -1);
+	assert_int_equal(route_exchanges_open(held), 1);
+	route_exchanges_unref(held);
+	route_exchanges_unref(NULL);
+}
+
 int
 main(void)
 {
@@ -205,6 +230,7 @@ main(void)
 		cmocka_unit_test(test_route_tokens),
 		cmocka_unit_test(test_auth_token_spellings),
 		cmocka_unit_test(test_route_tokens_republish_under_readers),
+		cmocka_unit_test(test_route_exchanges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

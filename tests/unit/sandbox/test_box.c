@@ -193,6 +193,24 @@ test_spawn(void **state)
 	unlink(script);
 }
 
+/* A directory without cgroup mounts (what `ip netns exec` leaves of
+ * /sys/fs/cgroup) is refused with the fix named; the host's own is the control. */
+static void
+test_host_check(void **state)
+{
+	char dir[] = "/tmp/podium-cg-XXXXXX", err[768];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(box_host_check(dir, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, dir));
+	assert_non_null(strstr(err, "nsenter --net="));
+	rmdir(dir);
+	assert_int_equal(box_host_check("/nonexistent/cgroup", err, sizeof(err)), -ENOENT);
+	if (box_host_check("/sys/fs/cgroup", err, sizeof(err)) != 0)
+		skip(); /* this host's own cgroups are not there: nothing to compare with */
+}
+
 int
 main(void)
 {
@@ -200,6 +218,7 @@ main(void)
 		cmocka_unit_test(test_app_box),
 		cmocka_unit_test(test_build_step_box),
 		cmocka_unit_test(test_spawn),
+		cmocka_unit_test(test_host_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
