@@ -35,6 +35,16 @@ const char *builder_cache_prefix(builder_cache_kind kind);
 /* 1 when CACHE_DIR holds a complete entry for key. */
 int builder_cache_has(const char *cache_dir, builder_cache_kind kind, const char *key);
 
+/* The image store (image_config.c sets it up, image.c uses it). */
+typedef struct image_store_state {
+	char *dir;                 /* DATA/images */
+	char *sandbox_bin, *seccomp;
+	const char *aliases_dir;   /* the host's registries.conf.d, covered; or NULL */
+	int ready;
+	char why[256];             /* why not */
+} image_store_state;
+extern image_store_state image_store;
+
 /* The header block a CGI program writes before its body. */
 #define CGI_MAX_HEADERS 32
 #define CGI_MAX_HEAD    (64 * 1024)

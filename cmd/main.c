@@ -5,6 +5,7 @@
 
 #include "orchestrator/host/budget.h"
 #include "cli/cli.h"
+#include "cmd/image.h"
 #include "cmd/serve.h"
 #include "cmd/usercmd.h"
 
@@ -26,7 +27,10 @@ usage(FILE *f)
 	    "                      would overcommit it is not started (default auto: MemTotal minus\n"
 	    "                      max(1 GiB, 10%))\n"
 	    "\n"
-	    "The first start creates user admin and writes its API token to DIR/admin.token.\n", f);
+	    "The first start creates user admin and writes its API token to DIR/admin.token.\n"
+	    "\n"
+	    "on the data dir: podium user ... (see podium user --help)\n"
+	    "                 podium image import TARBALL NAME | ls | rm NAME [--data DIR]\n", f);
 	cli_usage(f);
 }
 
@@ -67,6 +71,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "user") == 0)
 		return usercmd_main(argc, argv);
+	if (strcmp(argv[1], "image") == 0)
+		return image_main(argc, argv);
 	if (cli_is_command(argv[1]))
 		return cli_main(argc, argv);
 	if (strcmp(argv[1], "serve") != 0) {

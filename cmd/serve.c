@@ -102,20 +102,20 @@ on_signal(uv_signal_t *h, int signum)
 	spaces_shutdown(p, spaces_stopped, p);
 }
 
-static char *
-sandbox_path(void)
+char *
+cmd_exe_sibling(const char *name)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
 	if (n <= 0)
-		return xstrdup("podium-sandbox");
+		return xstrdup(name);
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
 	if (slash != NULL)
 		*slash = '\0';
-	return xasprintf("%s/podium-sandbox", exe);
+	return xasprintf("%s/%s", exe, name);
 }
 
 /* Descriptors bound how many apps and clients one daemon can hold: take all the
@@ -271,7 +271,7 @@ podium_serve(const podium_options *opt)
 	p.listen_port = opt->listen_port;
 	p.sleep_after_default = opt->sleep_after;
 	p.keep_releases = opt->keep_releases;
-	p.sandbox_bin = sandbox_path();
+	p.sandbox_bin = cmd_exe_sibling("podium-sandbox");
 	if (access(p.sandbox_bin, X_OK) != 0)
 		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
 	if (open_data_dir(&p, opt->data_dir) != 0)

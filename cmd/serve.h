@@ -17,6 +17,10 @@ typedef struct podium_options {
 	const char *app_domain;   /* --app-domain: apps at OWNER-NAME.APP_DOMAIN; NULL: domain */
 } podium_options;
 
+/* NAME in the directory of the running binary (podium-sandbox, podium-seccomp.json).
+ * Caller frees. */
+char *cmd_exe_sibling(const char *name);
+
 /* Runs the daemon until SIGTERM/SIGINT. 0 on a clean stop, -1 on a startup error. */
 int podium_serve(const podium_options *opt);
 
