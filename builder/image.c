@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/util.h"
 
 #define STORE_JSON_MAX (64 << 20)
@@ -246,6 +247,113 @@ image_rootfs(const json_t *layers)
 fail:
 	free(out);
 	return NULL;
+}
+
+/* ---- removing ---------------------------------------------------------------------------- */
+
+typedef struct removal {
+	uv_process_t proc;
+	uv_pipe_t out;
+	int open;
+	char line[512];
+	size_t len;
+} removal;
+
+static void
+removal_closed(uv_handle_t *h)
+{
+	removal *rm = h->data;
+
+	if (--rm->open == 0)
+		free(rm);
+}
+
+static void
+removal_exited(uv_process_t *p, int64_t status, int sig)
+{
+	if (status != 0 || sig != 0)
+		log_warn(
+		    "images: removal ended with status %lld (signal %d)", (long long)status, sig);
+	uv_close((uv_handle_t *)p, removal_closed);
+}
+
+static void
+removal_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static char slab[4096];
+
+	*buf = uv_buf_init(slab, sizeof(slab));
+}
+
+/* The engine's output, a line at a time, into the daemon's log. */
+static void
+removal_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	removal *rm = s->data;
+
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf->base[i] != '\n' && rm->len < sizeof(rm->line) - 1) {
+			rm->line[rm->len++] = buf->base[i];
+			continue;
+		}
+		rm->line[rm->len] = '\0';
+		if (rm->len > 0)
+			log_info("images: %s", rm->line);
+		rm->len = 0;
+	}
+	if (n < 0)
+		uv_close((uv_handle_t *)s, removal_closed);
+}
+
+void
+image_remove(uv_loop_t *loop, const json_t *refs)
+{
+	const char *argv[8 + 64 + 1];
+	removal *rm;
+	box_io io = { .exit_cb = removal_exited };
+	box_spec box;
+	size_t n = 0, i;
+	const json_t *r;
+
+	if (!image_store.ready || json_array_size(refs) == 0)
+		return;
+	/* one engine launch: rmi each, and go on past one that is still needed */
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = "for i; do buildah --short-name-alias-conf " IMAGE_ENGINE_STORE
+	            "/short-name-aliases.conf rmi \"$i\" >/dev/null || true; done";
+	argv[n++] = "sh";
+	json_array_foreach(refs, i, r)
+		if (json_is_string(r) && n < sizeof(argv) / sizeof(argv[0]) - 1)
+			argv[n++] = json_string_value(r);
+	argv[n] = NULL;
+	rm = xcalloc(1, sizeof(*rm));
+	image_engine_box(&box, NULL, argv);
+	box.net = "none";
+	box.timeout_s = 600;
+	io.out = &rm->out;
+	rm->proc.data = rm->out.data = rm;
+	if (box_spawn(loop, &rm->proc, &box, &io) != 0) {
+		log_warn("images: cannot start the engine to remove %zu images", n - 4);
+		if (rm->proc.loop != NULL) {
+			rm->open = 1;
+			uv_close((uv_handle_t *)&rm->proc, removal_closed);
+		} else {
+			free(rm);
+		}
+		return;
+	}
+	rm->open = 2;
+	uv_read_start((uv_stream_t *)&rm->out, removal_alloc, removal_read);
+}
+
+void
+image_release_refs(const json_t *image, json_t *refs)
+{
+	/* the engine removes the images under it that nothing else is built on */
+	if (json_is_true(json_object_get(image, "docker")) &&
+	    json_is_string(json_object_get(image, "name")))
+		json_array_append(refs, json_object_get(image, "name"));
 }
 
 /* ---- names ------------------------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <uv.h>
 
 #include "common/config.h"
 #include "sandbox/box.h"
@@ -96,6 +97,15 @@ json_t *image_list(void);
 /* The layers' directories (top first, ':'-separated) for podium-sandbox --rootfs;
  * NULL when a layer is missing. Caller frees. */
 char *image_rootfs(const json_t *layers);
+
+/* Removes images (names or ids) from the store in the background (an engine
+ * launch on loop, its output in the daemon's log); one that is still needed
+ * (another image is built on it) stays. Nothing when refs is empty. */
+void image_remove(uv_loop_t *loop, const json_t *refs);
+/* What removing a release's image takes (app_config.image): its name (the
+ * engine also removes the intermediate images under it that no other image is
+ * built on), appended to refs; nothing for a shared system image. */
+void image_release_refs(const json_t *image, json_t *refs);
 
 /* An image name as a Dockerfile's FROM resolves it: "python:3.11-slim" →
  * "docker.io/library/python:3.11-slim" (tag "latest" when none). 0, or -EINVAL

@@ -17,6 +17,7 @@
 
 #include "orchestrator/host/budget.h"
 #include "orchestrator/store/accounts.h"
+#include "builder/image.h"
 #include "cmd/serve.h"
 #include "proxy/ticket.h"
 #include "orchestrator/host/flavors.h"
@@ -222,8 +223,19 @@ open_data_dir(podium *p, const char *dir)
 	path = xasprintf("%s/config.yaml", p->data_dir);
 	r = config_load(path, &p->config, err, sizeof(err));
 	free(path);
-	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0)
+	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0 ||
+	    image_settings_load(p->config, err, sizeof(err)) != 0)
 		return error("config: %s", err);
+	/* Dockerfile builds and system images: without them docker spaces are a
+	 * CONFIG_ERROR that says why */
+	path = cmd_exe_sibling("podium-seccomp.json");
+	r = image_store_init(p->data_dir, p->sandbox_bin, path, err, sizeof(err));
+	free(path);
+	if (r != 0)
+		log_warn("images: off: %s", err);
+	else
+		log_info("images: store %s/images (buildah as host ids %u..%u)", p->data_dir,
+		    IMAGE_BUILD_IDS, IMAGE_BUILD_IDS + 65535);
 	return 0;
 }
 

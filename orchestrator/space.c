@@ -19,6 +19,7 @@
 #include "orchestrator/hardware.h"
 #include "orchestrator/host/usage.h"
 #include "orchestrator/host/instance.h"
+#include "builder/image.h"
 #include "common/log.h"
 #include "common/logfile.h"
 #include "proxy/routes.h"
@@ -226,6 +227,32 @@ space_update_route(space *s)
 
 /* ---- releases ---- */
 
+/* A build's release image (docker spaces), for removal. */
+static int
+image_ref_one(build_row *b, void *arg)
+{
+	json_t *cfg = b->config != NULL ? json_loads(b->config, 0, NULL) : NULL;
+
+	image_release_refs(json_object_get(cfg, "image"), arg);
+	json_decref(cfg);
+	return 0;
+}
+
+void
+space_images_remove(space *s, int64_t build_id)
+{
+	json_t *refs = json_array();
+	build_row b = { 0 };
+
+	if (build_id == 0)
+		store_builds_list(s->p->store, s->row.id, image_ref_one, refs);
+	else if (store_build_get(s->p->store, build_id, &b) == 0)
+		image_ref_one(&b, refs);
+	build_row_release(&b);
+	image_remove(s->p->loop, refs);
+	json_decref(refs);
+}
+
 void
 space_prune_releases(space *s)
 {
@@ -256,6 +283,8 @@ space_prune_releases(space *s)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		fs_rm_rf(path);
+		if (strtoll(e->d_name, NULL, 10) > 0)
+			space_images_remove(s, strtoll(e->d_name, NULL, 10));
 	}
 	if (d != NULL)
 		closedir(d);

@@ -165,6 +165,7 @@ space_delete(podium *p, space *s)
 	if (s->pending != NULL)
 		space_detach_instance(s, s->pending, 0);
 	space_storage_remove(s);
+	space_images_remove(s, 0);
 	store_builds_delete_space(p->store, s->row.id);
 	store_space_delete(p->store, s->row.id);
 	for (int i = 0; i < 5; i++) {

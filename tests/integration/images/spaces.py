@@ -92,7 +92,7 @@ def readme(*card):
 # command's output (?cmd=NAME, from a fixed list), a file (?file=PATH), and egress
 # (?url=URL). Standard library only: it runs in every image.
 SEE_APP = r'''
-import json, os, subprocess, sys, urllib.request
+import json, os, signal, subprocess, sys, tempfile, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs
 COMMANDS = {"hello": ["hello"], "jq": ["jq", "--version"], "dpkg-hello": ["dpkg-query", "-W", "hello"],
@@ -106,10 +106,20 @@ class H(BaseHTTPRequestHandler):
                                                      "MY_VAR", "MY_SECRET", "PATH", "GRADIO_SERVER_PORT")}}
         if "cmd" in q and q["cmd"] in COMMANDS:
             argv = COMMANDS[q["cmd"]] or ["./probe"] + q.get("args", "").split()
+            # files, not pipes, and its own session: a probe the sandbox kills mid-way
+            # (seccomp) leaves the helper it forked, which must not hold the answer
             try:
-                p = subprocess.run(argv, capture_output=True, text=True, timeout=20)
-                out["cmd"] = {"rc": p.returncode, "out": p.stdout, "err": p.stderr}
-            except OSError as e:
+                with tempfile.TemporaryFile() as o, tempfile.TemporaryFile() as e:
+                    p = subprocess.Popen(argv, stdout=o, stderr=e, start_new_session=True)
+                    rc = p.wait(timeout=20)
+                    try:
+                        os.killpg(p.pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                    o.seek(0); e.seek(0)
+                    out["cmd"] = {"rc": rc, "out": o.read().decode(errors="replace"),
+                                  "err": e.read().decode(errors="replace")}
+            except (OSError, subprocess.TimeoutExpired) as e:
                 out["cmd"] = {"rc": None, "error": repr(e)}
         if "file" in q:
             try:
