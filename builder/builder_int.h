@@ -41,6 +41,7 @@ typedef struct image_store_state {
 	char *dir;                 /* DATA/images */
 	char *sandbox_bin, *seccomp;
 	const char *aliases_dir;   /* the host's registries.conf.d, covered; or NULL */
+	char *empty_dir;           /* what covers it: DATA/images/registries.conf.d */
 	int ready;
 	char why[256];             /* why not */
 } image_store_state;

@@ -58,7 +58,7 @@ image_engine_box(box_spec *box, const image_mounts *m, const char *const *argv)
 		box->ro_binds[box->nro_binds++] = (box_bind){ m->input, IMAGE_ENGINE_INPUT };
 	if (image_store.aliases_dir != NULL)
 		box->ro_binds[box->nro_binds++] =
-		    (box_bind){ image_store.dir, image_store.aliases_dir };
+		    (box_bind){ image_store.empty_dir, image_store.aliases_dir };
 	box->chdir = "/tmp";
 	box->env = engine_env;
 	box->argv = argv;

@@ -338,6 +338,8 @@ image_store_init(const char *data_dir, const char *sandbox_bin, const char *secc
 		return r;
 	}
 	/* the host's short-name aliases are covered with our empty directory */
+	free(image_store.empty_dir);
+	image_store.empty_dir = xasprintf("%s/registries.conf.d", image_store.dir);
 	if (access("/etc/containers/registries.conf.d", F_OK) == 0)
 		image_store.aliases_dir = "/etc/containers/registries.conf.d";
 	image_store.ready = 1;
