@@ -265,7 +265,7 @@ step_done(build_job *job)
 		return;
 	}
 	if (job->exit_status == 0 && job->term_signal == 0 && step->engine &&
-	    image_job_done(job->img, &job->result.config, tail, sizeof(tail)) != 0) {
+	    image_job_done(job->img, job->loop, &job->result.config, tail, sizeof(tail)) != 0) {
 		job_finish(job, BUILD_FAILED, "%s", tail);
 		return;
 	}

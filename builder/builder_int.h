@@ -72,8 +72,9 @@ int image_job_step(const image_job *ij, char *const **argv);
 /* The engine step's box (then given the build's net, limits and descriptors). */
 void image_job_box(const image_job *ij, box_spec *box, const char *const *argv);
 /* After the engine step: the image into cfg (docker: the command; system: the
- * rootfs of later steps). 0, or -1 with err. */
-int image_job_done(image_job *ij, app_config *cfg, char *err, size_t errlen);
+ * rootfs of later steps). 0, or -1 with err (a Dockerfile's image is then removed,
+ * on loop). */
+int image_job_done(image_job *ij, uv_loop_t *loop, app_config *cfg, char *err, size_t errlen);
 /* Later steps run on these layers (podium-sandbox --rootfs), or NULL. */
 const char *image_job_rootfs(const image_job *ij);
 /* Why the release's system image was left out (this host cannot build images), or NULL. */

@@ -519,7 +519,7 @@ image_use(image_job *ij, const char *id, app_config *cfg, char *err, size_t errl
 }
 
 int
-image_job_done(image_job *ij, app_config *cfg, char *err, size_t errlen)
+image_job_done(image_job *ij, uv_loop_t *loop, app_config *cfg, char *err, size_t errlen)
 {
 	char *path = xasprintf("%s/iid", ij->job_dir), *text = NULL, *id;
 	size_t len;
@@ -535,6 +535,13 @@ image_job_done(image_job *ij, app_config *cfg, char *err, size_t errlen)
 	id[strcspn(id, "\r\n")] = '\0';
 	r = image_use(ij, id, cfg, err, errlen);
 	free(text);
+	if (r != 0 && ij->docker) {
+		/* a release that will not be: its image goes */
+		json_t *refs = json_pack("[s]", ij->tag);
+
+		image_remove(loop, refs);
+		json_decref(refs);
+	}
 	return r;
 }
 
