@@ -82,7 +82,8 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
-            nodejs iproute2 nftables util-linux ca-certificates curl chromium
+            nodejs iproute2 nftables util-linux ca-certificates curl chromium \
+            buildah crun skopeo debootstrap
 # Only the benchmarks compare against these.
 BENCH_PKGS := bubblewrap wrk nginx-light
 deps-bench: DEB_PKGS += $(BENCH_PKGS)
@@ -157,6 +158,6 @@ clean:
 
 # Benchmarks install the peers they compare against (bwrap, wrk, nginx) first,
 # then run in a fresh make (see run:).
-.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export
-bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export: deps-bench
+.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-images
+bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-images: deps-bench
 	@$(MAKE) --no-print-directory $@-run
