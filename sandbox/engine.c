@@ -43,8 +43,6 @@
 #include "common/util.h"
 #include "sandbox/sandbox.h"
 
-extern char **environ;
-
 #define ENGINE_IDS 65536
 
 /* crun 1.8 refuses a host with cgroup v1 and a v2 "unified" half; its RUN
@@ -172,13 +170,7 @@ engine_command(const struct sandbox_config *cfg, int report_fd, int sock)
 	/* mounts of its own (the engine's), owned by its user namespace */
 	if (unshare(CLONE_NEWNS) != 0)
 		sandbox_fail(report_fd, "engine: unshare mount namespace", errno);
-	if (chdir(cfg->chdir != NULL ? cfg->chdir : "/") != 0)
-		sandbox_fail(report_fd, "chdir", errno);
-	environ = cfg->env;
-	execvp(cfg->argv[0], cfg->argv);
-	i = errno;
-	fprintf(stderr, "podium-sandbox: %s: %s\n", cfg->argv[0], strerror(i));
-	_exit(i == ENOENT || i == ENOTDIR ? SANDBOX_EXIT_NOTFOUND : SANDBOX_EXIT_NOEXEC);
+	sandbox_exec(cfg, report_fd, cfg->chdir != NULL ? cfg->chdir : "/");
 }
 
 /* The command's user namespace: 0..65535 are host ids base.. */

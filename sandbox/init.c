@@ -240,6 +240,14 @@ command_main(const struct sandbox_config *cfg, int report_fd, int sock)
 		_exit(SANDBOX_EXIT_SETUP);
 	close(sock);
 	/* Our cwd was init's, in the host tree; the root moved with pivot_root. */
+	sandbox_exec(cfg, report_fd, dir);
+}
+
+void
+sandbox_exec(const struct sandbox_config *cfg, int report_fd, const char *dir)
+{
+	int rc;
+
 	if (chdir(dir) != 0)
 		sandbox_fail(report_fd, "chdir", errno);
 	environ = cfg->env;

@@ -159,6 +159,10 @@ void sandbox_engine_main(const struct sandbox_config *cfg, int sync_fd, int repo
  * the command ends (notify_fd -1: no seccomp listener). */
 int sandbox_init_signals(int report_fd);
 void sandbox_close_fds_except(int keep_a, int keep_b);
+/* The command's last step: chdir to dir, its environment, exec (127/126 when it
+ * cannot). */
+void sandbox_exec(const struct sandbox_config *cfg, int report_fd, const char *dir)
+    __attribute__((noreturn));
 void sandbox_init_supervise(pid_t cmd, int sig_fd, int report_fd, int notify_fd)
     __attribute__((noreturn));
 
