@@ -286,8 +286,18 @@ podium_serve(const podium_options *opt)
 	p.sandbox_bin = cmd_exe_sibling("podium-sandbox");
 	if (access(p.sandbox_bin, X_OK) != 0)
 		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
-	if (open_data_dir(&p, opt->data_dir) != 0)
+	if (open_data_dir(&p, opt->data_dir) != 0) {
+		/* a bad config.yaml: what was read goes (no leak report drowns the message) */
+		config_free(p.config);
+		if (p.store != NULL)
+			store_close(p.store);
+		free(p.data_dir);
+		free(p.domain);
+		free(p.app_domain);
+		free(p.listen_host);
+		free(p.sandbox_bin);
 		return -1;
+	}
 	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
 	 * implementations here */
 	if (sodium_init() < 0)
