@@ -21,7 +21,8 @@
  * neither reach a data dir under a 0700 parent nor undo them): a fresh /proc,
  * the cgroup v2 half of a hybrid cgroup host hidden (crun refuses hybrid
  * hosts), then --tmpfs and --bind/--ro-bind in the order given, sources
- * opened before any tmpfs covers them, destinations made when missing.
+ * opened before any tmpfs covers them, destinations made when missing; before
+ * those, the host's loop-device mounts (spaces' /data) are detached from its copy.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +106,70 @@ engine_mount(const struct sandbox_mount *m, int src, const struct sandbox_config
 	return 0;
 }
 
+/* 1 when path is dir or lies beneath it. */
+static int
+path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return 1;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* mountinfo's octal escapes (\040 for a space) decoded in place. */
+static void
+unescape_mountpoint(char *s)
+{
+	char *o = s;
+
+	for (; *s != '\0'; s++, o++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* The copy of the host's tree this namespace got holds every loop-device
+ * filesystem mounted at the time: each space's /data (orchestrator/host/
+ * storage.c). A private copy is not unmounted when the host unmounts the
+ * original, so a build would hold another space's filesystem (its loop device
+ * busy, a grow or a delete waiting) for as long as it runs. They go here,
+ * detached, but for one the engine's own mounts sit on (a data dir on a loop
+ * device): the binds made above are copies of their own and stay. */
+static void
+engine_drop_loop_mounts(const struct sandbox_config *cfg)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0, i;
+
+	if (fs_read_file("/proc/self/mountinfo", &text, &len, 1 << 22) != 0)
+		return;
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char point[4096];
+		unsigned major, minor;
+		int keep = 0;
+
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &major, &minor, point) != 3 ||
+		    major != 7)
+			continue;
+		unescape_mountpoint(point);
+		if (strcmp(point, "/") == 0)
+			continue;
+		for (i = 0; i < cfg->nmounts && !keep; i++)
+			keep = path_within(cfg->mounts[i].dst, point) ||
+			    (cfg->mounts[i].src != NULL && path_within(cfg->mounts[i].src, point));
+		if (!keep)
+			umount2(point, MNT_DETACH);
+	}
+	free(text);
+}
+
 /* The engine's view of the host (see the top of the file). */
 static void
 engine_mounts(const struct sandbox_config *cfg, int report_fd)
@@ -126,6 +191,7 @@ engine_mounts(const struct sandbox_config *cfg, int report_fd)
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
 		sandbox_fail(report_fd, "engine: mount /proc", errno);
 	hide_hybrid_cgroup2();
+	engine_drop_loop_mounts(cfg);
 	for (i = 0; i < cfg->nmounts; i++) {
 		if ((rc = engine_mount(&cfg->mounts[i], src[i], cfg)) != 0)
 			sandbox_fail(report_fd, cfg->mounts[i].dst, -rc);

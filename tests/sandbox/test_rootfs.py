@@ -191,3 +191,54 @@ def test_engine_limits_apply():
                 ["--engine-userns", str(ENGINE), "--memory", str(100 << 20)])
     assert "allocated" not in r.out and r.rc != 0, r
     assert r.status and r.status["oom_killed"] is True, r
+
+
+def _loop_mount(tmp_path, name):
+    """An ext4 image loop-mounted (autoclear) as a space's /data is; (dir, device)."""
+    img, mnt = tmp_path / (name + ".img"), tmp_path / name
+    mnt.mkdir()
+    with open(img, "wb") as f:
+        f.truncate(16 << 20)
+    for cmd in (["mkfs.ext4", "-q", "-F", str(img)], ["mount", "-o", "loop,nosuid,nodev", str(img), str(mnt)]):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            pytest.skip("no loop-mounted ext4 here (%s): %s" % (cmd[0], p.stderr.strip()))
+    dev = subprocess.run(["findmnt", "-n", "-o", "SOURCE", str(mnt)], capture_output=True,
+                         text=True).stdout.strip()
+    return mnt, dev
+
+
+def _serves(dev):
+    return os.path.exists("/sys/block/%s/loop/backing_file" % os.path.basename(dev))
+
+
+def test_engine_holds_no_other_spaces_data(tmp_path):
+    """A build must not pin another space's /data: the host unmounts it while an
+    engine runs and its loop device lets go at once (a private copy of the mount
+    in the engine's namespace kept it busy for the whole build)."""
+    data, dev = _loop_mount(tmp_path, "data")
+    bound, bdev = _loop_mount(tmp_path, "bound")
+    (bound / "f").write_text("bound\n")
+    try:
+        p = subprocess.Popen([SANDBOX, "--engine-userns", str(ENGINE), "--tmpfs", "/tmp",
+                              "--bind", str(bound), "/tmp/ctx", "--", "/bin/sh", "-c",
+                              "grep -c ' %s ' /proc/self/mountinfo; cat /tmp/ctx/f; sleep 3" % data],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = p.stdout.readline().strip()
+            assert line == "0", (line, p.stderr.read())    # the engine does not see it
+            subprocess.run(["umount", str(data)], check=True)
+            for _ in range(50):
+                if not _serves(dev):
+                    break
+                subprocess.run(["sleep", "0.02"])
+            assert not _serves(dev), "%s still busy while the engine runs" % dev
+            # positive control: a loop mount the engine is given stays, in use
+            assert p.stdout.readline().strip() == "bound"
+            assert subprocess.run(["umount", str(bound)]).returncode == 0 and _serves(bdev)
+        finally:
+            out, err = p.communicate(timeout=30)
+        assert p.returncode == 0, (out, err)
+    finally:
+        for m in (data, bound):
+            subprocess.run(["umount", "-l", str(m)], capture_output=True)
