@@ -332,36 +332,54 @@ image_user(const image_info *info, const json_t *list)
 	size_t i, k;
 
 	json_array_foreach(list, i, img) {
-		const json_t *names = json_object_get(img, "names");
-		const char *n = json_string_value(json_array_get(names, 0));
+		const char *n = json_string_value(json_array_get(json_object_get(img, "names"), 0));
 
-		if (n == NULL || strncmp(n, "localhost/podium", 16) != 0 ||
+		if (top == NULL || n == NULL || strncmp(n, "localhost/podium", 16) != 0 ||
 		    strcmp(json_string_value(json_object_get(img, "id")), info->id) == 0)
 			continue;
 		json_array_foreach(json_object_get(img, "layers"), k, l)
-			if (top != NULL && strcmp(json_string_value(l), top) == 0)
+			if (strcmp(json_string_value(l), top) == 0)
 				return n;
 	}
+	return NULL;
+}
+
+/* The name of info among its several names that `name` (as given or normalized)
+ * is, or NULL: removing it only untags, the image and its layers stay. */
+static const char *
+image_alias(const image_info *info, const char *name, const char *full)
+{
+	const json_t *n;
+	size_t i;
+
+	if (json_array_size(info->names) < 2)
+		return NULL;
+	json_array_foreach(info->names, i, n)
+		if (strcmp(json_string_value(n), name) == 0 ||
+		    strcmp(json_string_value(n), full) == 0)
+			return json_string_value(n);
 	return NULL;
 }
 
 static int
 image_rm(const char *name, const char *data_dir)
 {
-	char full[512], err[256];
-	const char *user;
+	char full[512] = "", err[256];
+	const char *user, *alias;
 	image_info info;
 	json_t *list;
 	int r;
 
 	if (images_open(data_dir) != 0)
 		return 1;
+	if (image_name_normalize(name, full, sizeof(full)) != 0)
+		full[0] = '\0';
 	if (image_find(name, &info, err, sizeof(err)) != 0 &&
-	    (image_name_normalize(name, full, sizeof(full)) != 0 ||
-	        image_find(full, &info, err, sizeof(err)) != 0))
+	    (full[0] == '\0' || image_find(full, &info, err, sizeof(err)) != 0))
 		return fail("%s%s", err, "");
 	list = image_list();
-	user = image_user(&info, list);
+	alias = image_alias(&info, name, full);
+	user = alias == NULL ? image_user(&info, list) : NULL;
 	if (user != NULL) {
 		r = fail("%s is used by the release image %s: delete the space or let the release "
 		         "go first",
@@ -373,11 +391,12 @@ image_rm(const char *name, const char *data_dir)
 		for (const char *const *g = image_buildah_globals(); *g != NULL; g++)
 			argv[n++] = *g;
 		argv[n++] = "rmi";
-		argv[n++] = info.id;
+		argv[n++] = alias != NULL ? alias : info.id; /* a name of several: untag */
 		argv[n] = NULL;
 		r = engine_run(argv, NULL) == 0 ? 0 : fail("could not remove %s%s", name, "");
 		if (r == 0)
-			printf("removed %s (%.12s)\n", name, info.id);
+			printf("%s %s (%.12s)\n", alias != NULL ? "untagged" : "removed", name,
+			    info.id);
 	}
 	json_decref(list);
 	image_info_release(&info);

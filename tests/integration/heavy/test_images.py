@@ -395,6 +395,24 @@ def test_images_are_listed_and_a_deleted_space_leaves_none(imgd):
     assert "docker.io/library/python:3.11-slim" in r.stdout
 
 
+def test_an_image_a_release_is_built_on_is_not_removed(imgd):
+    d = imgd["d"]
+    deploy(d, "keepsbase", sp.docker_space())
+    wait_running(d, "keepsbase")
+    r = sp.podium_cli(d, "image", "rm", "python:3.11-slim", "--data", d.data_dir)
+    assert r.returncode == 1 and "used by the release image localhost/podium/" in r.stderr, r
+    assert app(d, "keepsbase")["uid"] == 1000
+    # positive control: an image nothing is built on goes; when the same archive was
+    # imported before under another name (offline/base:1, built on), only the name goes
+    before = sp.podium_cli(d, "image", "ls", "--data", d.data_dir, "--json").stdout
+    sp.image_import(d, base.docker_archive(imgd["tar"], "docker.io/library/python:3.11-slim"), "spare/base:1")
+    r = sp.podium_cli(d, "image", "rm", "spare/base:1", "--data", d.data_dir)
+    assert r.returncode == 0, r
+    listed = sp.podium_cli(d, "image", "ls", "--data", d.data_dir, "--json").stdout
+    assert "docker.io/spare/base:1" not in listed and "docker.io/library/python:3.11-slim" in listed
+    assert ("docker.io/offline/base:1" in listed) == ("docker.io/offline/base:1" in before), listed
+
+
 # ---- configuration ----------------------------------------------------------------------------
 
 GOOD_CONFIG = """images:
