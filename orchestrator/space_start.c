@@ -280,6 +280,13 @@ space_spawn_instance(space *s, inst_ref *ref)
 	char *stats_id = xasprintf("%s/%s", s->row.owner, s->row.name);
 	spec.stats_id = stats_id;
 	char *rootfs = image_box(s, ref, &spec, why, sizeof(why));
+	/* the run log marks each start, and says when it follows a crash */
+	char *note = ref == s->live && s->row.restarts > 0 ?
+	    xasprintf("==> podium: restarting the app after a crash (%d in a row), commit %.7s, %s",
+	    s->row.restarts, ref->sha != NULL ? ref->sha : "", hw->name) :
+	    xasprintf("==> podium: starting the app, commit %.7s, %s", ref->sha != NULL ? ref->sha : "",
+	    hw->name);
+	spec.start_note = note;
 
 	/* /data is a filesystem of its own, made on the first start (storage.c) */
 	if (why[0] != '\0')
@@ -300,6 +307,7 @@ space_spawn_instance(space *s, inst_ref *ref)
 	free(log_path);
 	free(stats_id);
 	free(rootfs);
+	free(note);
 	if (r != 0) {
 		char *msg = why[0] != '\0' ? xstrdup(why)
 		    : xasprintf("could not start the app: %s", instance_strerror(r));

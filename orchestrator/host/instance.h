@@ -42,6 +42,9 @@ typedef struct instance_spec {
 	unsigned rootfs_ids, id_range; /* their on-disk ids, the box's other ids */
 	const char *chdir;           /* working directory; NULL: /home/user/app */
 	int app_in_image;            /* the app is the image's (docker): no release overlay */
+	const char *start_note;      /* a line of podium's in the log before the app's
+	                              * output when the log has a run before (a restart,
+	                              * say), or NULL */
 } instance_spec;
 
 typedef struct instance_exit {
