@@ -441,6 +441,24 @@ def test_mirror_keys_are_accepted():
         assert "http://pypi.example.org/simple/" in pip and "pypi.example.org" in pip, pip
 
 
+def test_node_registry_is_npms_in_the_build():
+    """node.registry is the registry npm uses in a node space's build (npm reads
+    npm_config_registry); the package has no dependencies, so nothing is fetched."""
+    from test_node import need_node
+    need_node()
+    pkg = {"name": "regcheck", "version": "1.0.0", "private": True,
+           "scripts": {"postinstall": "echo npm-registry=$(npm config get registry)",
+                       "start": "node -e \"require('http').createServer((q, r) => r.end('ok'))"
+                                ".listen(+process.env.PORT)\""}}
+    with ph.own_daemon(config=GOOD_CONFIG) as d:
+        d.create_space("regcheck", sdk="node")
+        d.push(d.workdir_from(None, {"README.md": "# node\n", "package.json": json.dumps(pkg)}),
+               ADMIN, "regcheck")
+        d.wait_stage(ADMIN, "regcheck", "RUNNING", timeout=300)
+        log = sp.build_log(d, ADMIN, "regcheck")
+        assert "npm-registry=http://npm.example.org/" in log, log[-2000:]
+
+
 @pytest.mark.parametrize("config, message", [
     ("python:\n  index_url: ftp:/x\n", "python.index_url"),
     ("images:\n  registry_mirrors: mirror.example.org\n", "images.registry_mirrors"),
