@@ -83,8 +83,8 @@ DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgi
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
             libpq-dev postgresql-15 libcmark-gfm-dev libcmark-gfm-extensions-dev zlib1g-dev \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip python3-cryptography \
-            nodejs iproute2 nftables util-linux ca-certificates curl chromium \
-            libssl-dev openssl uacme pebble
+            nodejs iproute2 nftables util-linux e2fsprogs ca-certificates curl chromium \
+            libssl-dev openssl uacme pebble buildah crun skopeo debootstrap
 # Only the benchmarks compare against these.
 BENCH_PKGS := bubblewrap wrk nginx-light
 deps-bench: DEB_PKGS += $(BENCH_PKGS)
@@ -161,6 +161,6 @@ clean:
 
 # Benchmarks install the peers they compare against (bwrap, wrk, nginx) first,
 # then run in a fresh make (see run:).
-.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls
-bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls: deps-bench
+.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls bench-images
+bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls bench-images: deps-bench
 	@$(MAKE) --no-print-directory $@-run

@@ -26,6 +26,7 @@
 #include "common/logfile.h"
 #include "common/mask.h"
 #include "common/util.h"
+#include "builder/image.h"
 #include "sandbox/box.h"
 
 #define APP_DIR        "/home/user/app"
@@ -44,6 +45,7 @@ typedef struct build_step {
 	char *argv[13];             /* command inside the sandbox, NULL-terminated */
 	builder_registry check;     /* a registry check (registry.c), or NONE */
 	builder_registry needs;     /* the installer that needs that registry, or NONE */
+	int engine;                 /* the image job's engine step (its argv is the job's) */
 } build_step;
 
 struct build_job {
@@ -85,6 +87,8 @@ struct build_job {
 	                             * installer runs offline (npm --offline, pip --no-index) */
 	char registry_note[512];    /* what the registry check said when it failed */
 	build_result result;
+	image_job *img;             /* the image part (image_build.c) */
+	char **step_env;            /* every step's environment (then the space's) */
 };
 
 /* ---- the build log -------------------------------------------------------------- */
@@ -145,6 +149,10 @@ job_free(build_job *job)
 		free(job->env[e]);
 	}
 	free(job->env);
+	for (size_t e = 0; job->step_env != NULL && job->step_env[e] != NULL; e++)
+		free(job->step_env[e]);
+	free(job->step_env);
+	image_job_free(job->img);
 	mask_free(&job->mask);
 	logfile_close(&job->log);
 	if (job->status_fd >= 0)
@@ -294,12 +302,17 @@ static void
 step_done(build_job *job)
 {
 	build_step *step = &job->steps[job->cur];
-	char reason[128], tail[sizeof(job->result.message)];
+	char reason[128], why[256], tail[sizeof(job->result.message)];
 
 	if (job->proc_running || job->out_open)
 		return;
 	if (job->cancelled) {
 		job_finish(job, BUILD_FAILED, "cancelled");
+		return;
+	}
+	if (job->exit_status == 0 && job->term_signal == 0 && step->engine &&
+	    image_job_done(job->img, job->loop, &job->result.config, tail, sizeof(tail)) != 0) {
+		job_finish(job, BUILD_FAILED, "%s", tail);
 		return;
 	}
 	if (job->exit_status == 0 && job->term_signal == 0) {
@@ -316,9 +329,13 @@ step_done(build_job *job)
 	log_line(job, "--> %s: failed: %s", step->name, reason);
 	/* from memory: the log file is append-only to us, and may be on a full disk */
 	child_tail_lines(&job->tail, TAIL_LINES, tail, sizeof(tail) - 200);
-	job_finish(job, BUILD_FAILED, "%s failed (%s)%s%s; last lines of the build log:\n%s",
-	    step->name, reason, job->offline[step->needs] ? ": " : "",
-	    job->offline[step->needs] ? job->registry_note : "", tail);
+	image_job_failure(step->engine ? tail : "", why, sizeof(why));
+	if (why[0] != '\0')
+		job_finish(job, BUILD_FAILED, "%s; last lines of the build log:\n%s", why, tail);
+	else
+		job_finish(job, BUILD_FAILED, "%s failed (%s)%s%s; last lines of the build log:\n%s",
+		    step->name, reason, job->offline[step->needs] ? ": " : "",
+		    job->offline[step->needs] ? job->registry_note : "", tail);
 }
 
 static void
@@ -369,19 +386,14 @@ out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void
 step_box(build_job *job, build_step *step, box_spec *box)
 {
-	/* The installers' own timeouts and retries bound a slow registry (the check of
-	 * registry.c catches a dead one at once); their progress goes to the log as it
-	 * happens: every fetch (npm's http level), dependencies' install scripts in the
-	 * foreground (npm hides their output until the end otherwise), no buffering. */
-	static const char *const env[] = { "HOME=/tmp", "PATH=" BUILD_PATH, "LANG=C.UTF-8",
-		"PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_DEFAULT_TIMEOUT=30",
-		"PIP_RETRIES=2", "PIP_PROGRESS_BAR=off", "PYTHONUNBUFFERED=1",
-		"npm_config_cache=/tmp/.npm", "npm_config_update_notifier=false",
-		"npm_config_fetch_timeout=60000", "npm_config_fetch_retries=2",
-		"npm_config_fetch_retry_mintimeout=2000", "npm_config_fetch_retry_maxtimeout=10000",
-		"npm_config_loglevel=http", "npm_config_foreground_scripts=true",
-		"npm_config_progress=false", "CI=1", NULL };
+	const char *rootfs = image_job_rootfs(job->img);
+	char *const *engine_argv;
 
+	if (step->engine && image_job_step(job->img, &engine_argv)) {
+		/* the image's engine, in the limits and network of any step */
+		image_job_box(job->img, box, (const char *const *)engine_argv);
+		goto limits;
+	}
 	box_spec_init(box);
 	box->sandbox_bin = job->sandbox_bin;
 	box->binds[box->nbinds++] = (box_bind){ job->release_dir, APP_DIR };
@@ -389,6 +401,16 @@ step_box(build_job *job, build_step *step, box_spec *box)
 		box->binds[box->nbinds++] = (box_bind){ job->cache_dir, "/cache" };
 	box->tmpfs = "/tmp";
 	box->chdir = APP_DIR;
+	box->env = (const char *const *)job->step_env;
+	box->extra_env = (const char *const *)job->env;
+	box->argv = (const char *const *)step->argv;
+	/* a system image's steps run on its layers, as its app will */
+	if (rootfs != NULL) {
+		box->rootfs = rootfs;
+		box->rootfs_ids = IMAGE_BUILD_IDS;
+		box->id_range = image_job_id_range(job->img);
+	}
+limits:
 	box->host_uid = job->host_uid;
 	box->net = job->net;
 	box->memory_bytes = job->memory_bytes;
@@ -396,9 +418,41 @@ step_box(build_job *job, build_step *step, box_spec *box)
 	box->cpus = job->cpus;
 	box->timeout_s = BUILD_TIMEOUT;
 	box->status_fd = STATUS_FD;
-	box->env = env;
-	box->extra_env = (const char *const *)job->env;
-	box->argv = (const char *const *)step->argv;
+}
+
+/* Every step's environment: the build's, and where packages come from. */
+static char **
+steps_env(void)
+{
+	/* The installers' own timeouts and retries bound a slow registry (the check of
+	 * registry.c catches a dead one at once); their progress goes to the log as it
+	 * happens: every fetch (npm's http level), dependencies' install scripts in the
+	 * foreground (npm hides their output until the end otherwise), no buffering. */
+	static const char *const base[] = { "HOME=/tmp", "PATH=" BUILD_PATH, "LANG=C.UTF-8",
+		"PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_DEFAULT_TIMEOUT=30",
+		"PIP_RETRIES=2", "PIP_PROGRESS_BAR=off", "PYTHONUNBUFFERED=1",
+		"npm_config_cache=/tmp/.npm", "npm_config_update_notifier=false",
+		"npm_config_fetch_timeout=60000", "npm_config_fetch_retries=2",
+		"npm_config_fetch_retry_mintimeout=2000", "npm_config_fetch_retry_maxtimeout=10000",
+		"npm_config_loglevel=http", "npm_config_foreground_scripts=true",
+		"npm_config_progress=false", "CI=1", NULL };
+	const char *index = image_python_index_url(), *npm = image_node_registry();
+	char **env = xcalloc(sizeof(base) / sizeof(base[0]) + 4, sizeof(char *));
+	size_t n = 0;
+
+	for (; base[n] != NULL; n++)
+		env[n] = xstrdup(base[n]);
+	if (index != NULL) {
+		const char *host = strstr(index, "://") + 3;
+
+		env[n++] = xasprintf("PIP_INDEX_URL=%s", index);
+		/* pip ignores an http index unless its host is trusted */
+		if (strncmp(index, "http://", 7) == 0)
+			env[n++] = xasprintf("PIP_TRUSTED_HOST=%.*s", (int)strcspn(host, ":/"), host);
+	}
+	if (npm != NULL)
+		env[n++] = xasprintf("npm_config_registry=%s", npm);
+	return env;
 }
 
 /* Spawns `podium-sandbox ... -- step` with stdout+stderr on one pipe into the log. */
@@ -571,6 +625,34 @@ cache_save(build_job *job, builder_cache_kind kind, const char *dir, const char 
 	free(cmd);
 }
 
+/* pip into the venv, in the Hub's order: pre-requirements.txt, the sdk at its
+ * sdk_version, requirements.txt. */
+static void
+pip_steps(build_job *job)
+{
+	const app_config *c = &job->result.config;
+	static const char *const files[] = { "pre-requirements.txt", NULL, "requirements.txt" };
+	char *name, *pin;
+
+	for (int i = 0; i < 3; i++) {
+		if (files[i] == NULL && builder_sdk_pinned(c)) {
+			pin = xasprintf("%s==%s", c->sdk, builder_card_version(c->card, "sdk_version"));
+			name = xasprintf("pip install %s (sdk_version)", pin);
+			step_add(job, name, ".venv/bin/python", "-m", "pip", "install", "--no-input",
+			    "--disable-pip-version-check", "--no-cache-dir", pin, NULL);
+			free(pin);
+			free(name);
+			job->steps[job->nsteps - 1].needs = BUILDER_REGISTRY_PIP;
+		} else if (files[i] != NULL && release_file(job, files[i])) {
+			name = xasprintf("pip install -r %s", files[i]);
+			step_add(job, name, ".venv/bin/python", "-m", "pip", "install", "--no-input",
+			    "--disable-pip-version-check", "--no-cache-dir", "-r", files[i], NULL);
+			free(name);
+			job->steps[job->nsteps - 1].needs = BUILDER_REGISTRY_PIP;
+		}
+	}
+}
+
 /* Decides which install steps this release needs, in the order they must run. */
 static void
 steps_plan(build_job *job)
@@ -580,8 +662,10 @@ steps_plan(build_job *job)
 	int is_static = strcmp(c->sdk, "static") == 0;
 	char key[BUILDER_CACHE_KEY_LEN + 1];
 
-	if (!is_static && release_file(job, "requirements.txt") &&
-	    !cache_restore(job, BUILDER_CACHE_PYTHON, ".venv", "requirements.txt", key)) {
+	int venv = !is_static && builder_needs_venv(job->release_dir, c);
+
+	job->result.config.installed = venv;
+	if (venv && !cache_restore(job, BUILDER_CACHE_PYTHON, ".venv", "requirements", key)) {
 		/* System site packages: Debian's python3-* packages satisfy requirements
 		 * without a package index, which this host may not reach. */
 		/* --without-pip: copying pip into every venv costs seconds; the host's pip
@@ -592,12 +676,11 @@ steps_plan(build_job *job)
 		    "{ .venv/bin/python -m pip --version >/dev/null 2>&1 || "
 		    ".venv/bin/python -m ensurepip --default-pip; }", NULL);
 		step_add_check(job, BUILDER_REGISTRY_PIP);
-		step_add(job, "pip install -r requirements.txt", ".venv/bin/python", "-m", "pip",
-		    "install", "--no-input", "--disable-pip-version-check", "--no-cache-dir",
-		    "-r", "requirements.txt", NULL);
-		job->steps[job->nsteps - 1].needs = BUILDER_REGISTRY_PIP;
+		pip_steps(job);
 		cache_save(job, BUILDER_CACHE_PYTHON, ".venv", key);
 	}
+	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd)))
+		job->result.config.installed = 1;
 	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd)) &&
 	    !cache_restore(job, BUILDER_CACHE_NODE, "node_modules", "package.json and lockfile", key)) {
 		step_add_check(job, BUILDER_REGISTRY_NPM);
@@ -633,6 +716,7 @@ export_done(uv_work_t *w, int status)
 	build_job *job = w->data;
 	build_stage_result r;
 	char err[sizeof(job->result.message)];
+	char *const *engine_argv;
 
 	job->handles--; /* the work request counted as one */
 	if (job->cancelled || status == UV_ECANCELED) {
@@ -658,7 +742,22 @@ export_done(uv_work_t *w, int status)
 		log_line(job, "    command %s, port %d", s != NULL ? s : "?", job->result.config.app_port);
 		free(s);
 	}
-	steps_plan(job);
+	/* an image first: a Dockerfile's (the whole build), or the system image the
+	 * install steps run on */
+	if ((r = image_job_plan(job->img, job->release_dir, &job->result.config, job->no_cache, err,
+	         sizeof(err))) != BUILD_OK) {
+		job_finish(job, r, "%s", err);
+		return;
+	}
+	if (image_job_skipped(job->img) != NULL)
+		log_line(job, "--> warning: %s; building on the host's /usr", image_job_skipped(job->img));
+	if (image_job_step(job->img, &engine_argv)) {
+		step_add(job, strcmp(job->result.config.sdk, "docker") == 0 ?
+		    "docker build (buildah bud)" : "system image (packages.txt, python_version)", NULL);
+		job->steps[job->nsteps - 1].engine = 1;
+	}
+	if (strcmp(job->result.config.sdk, "docker") != 0)
+		steps_plan(job);
 	if (job->nsteps > 0 && fs_chown_r(job->release_dir, job->host_uid, job->host_uid) != 0) {
 		job_finish(job, BUILD_FAILED, "cannot hand the release to uid %u: %s", job->host_uid,
 		    strerror(errno));
@@ -712,6 +811,8 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 		job->env[job->nenv] = NULL;
 	}
 	mask_init(&job->mask, req->mask);
+	job->img = image_job_new(req);
+	job->step_env = steps_env();
 	job->memory_bytes = req->memory_bytes > 0 ? req->memory_bytes : BUILD_MEMORY;
 	job->pids = req->pids > 0 ? req->pids : BUILD_PIDS;
 	job->cpus = req->cpus > 0 ? req->cpus : 0;

@@ -35,6 +35,9 @@ typedef struct app_config {
 	char static_dir[256];/* static: directory inside the release to serve ("" = root) */
 	int startup_timeout_s;
 	json_t *card;        /* front matter (object) */
+	json_t *image;       /* an image release (builder/image.h): {"id", "name", "layers" (top
+	                      * first), "env"; docker: "docker", "workdir"}; NULL: the host's /usr */
+	int installed;       /* the build installed dependencies (a venv, node_modules) */
 } app_config;
 
 void app_config_init(app_config *c);
@@ -62,6 +65,10 @@ typedef struct build_request {
 	uint64_t memory_bytes;    /* limits of each step; 0: 2 GiB, 512 tasks, no CPU limit */
 	unsigned pids;
 	double cpus;
+	const char *image_name;   /* sdk docker: the release's image, localhost/podium/SUBDOMAIN:rID */
+	unsigned id_range;        /* the space's ids in a box on an image (IMAGE_SPACE_IDS) */
+	const char *const *build_args; /* the space's variables "NAME=VALUE": Dockerfile build args */
+	const char *const *secrets;    /* its secrets "NAME=VALUE": Dockerfile build secrets */
 } build_request;
 
 typedef struct build_result {

@@ -4,8 +4,8 @@
  *
  * An entry is keyed by everything that decides what the install produces: the
  * kind, the sdk, the front matter's python_version / sdk_version, the dependency
- * files of the release (requirements.txt and packages.txt; package.json and its
- * lockfile) and the identity of the host's interpreter (python3 or node: path,
+ * files of the release (pre-requirements.txt, requirements.txt and packages.txt;
+ * package.json and its lockfile), the system image it is installed on and the identity of the host's interpreter (python3 or node: path,
  * size, mtime, so a Debian upgrade invalidates it). The key is a BLAKE2b hash.
  *
  * Layout: CACHE_DIR/KIND-KEY/DIR (e.g. py-3f2a.../.venv), one entry per kind,
@@ -103,6 +103,9 @@ builder_cache_key(builder_cache_kind kind, const char *release_dir, const app_co
 	hash_card_key(&h, cfg->card, "python_version");
 	hash_card_key(&h, cfg->card, "sdk_version");
 	if (kind == BUILDER_CACHE_PYTHON) {
+		/* a system image (packages.txt, python_version): its name is its inputs */
+		hash_str(&h, "image", json_string_value(json_object_get(cfg->image, "name")));
+		r |= hash_release_file(&h, release_dir, "pre-requirements.txt");
 		r |= hash_release_file(&h, release_dir, "requirements.txt");
 		r |= hash_release_file(&h, release_dir, "packages.txt");
 		hash_tool(&h, "/usr/bin/python3");

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "builder/builder_int.h"
+#include "builder/image.h"
 #include "common/util.h"
 
 #define APP_DIR            "/home/user/app"
@@ -32,19 +34,26 @@ app_config_release(app_config *c)
 {
 	json_decref(c->run_argv);
 	json_decref(c->card);
+	json_decref(c->image);
 	app_config_init(c);
 }
 
 json_t *
 app_config_to_json(const app_config *c)
 {
-	return json_pack("{s:s, s:i, s:O?, s:s, s:i, s:O?}",
+	json_t *j = json_pack("{s:s, s:i, s:O?, s:s, s:i, s:O?}",
 	    "sdk", c->sdk,
 	    "app_port", c->app_port,
 	    "run_argv", c->run_argv,
 	    "static_dir", c->static_dir,
 	    "startup_timeout_s", c->startup_timeout_s,
 	    "card", c->card);
+
+	if (j != NULL && c->image != NULL)
+		json_object_set(j, "image", c->image);
+	if (j != NULL && c->installed)
+		json_object_set_new(j, "installed", json_true());
+	return j;
 }
 
 int
@@ -73,6 +82,9 @@ app_config_from_json(app_config *c, const json_t *j)
 	}
 	if (card != NULL && json_is_object(card))
 		c->card = json_incref(card);
+	if (json_is_object(json_object_get(j, "image")))
+		c->image = json_incref(json_object_get(j, "image"));
+	c->installed = json_is_true(json_object_get(j, "installed"));
 	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk != NULL ? sdk : "");
 	snprintf(c->static_dir, sizeof(c->static_dir), "%s", static_dir);
 	c->app_port = port;
@@ -318,18 +330,20 @@ sdk_detect(const char *dir, const char *web)
 static build_stage_result
 sdk_check(const char *sdk, char *err, size_t errlen)
 {
+	const char *why;
+
 	if (sdk == NULL)
 		return no_app_file("no app found: add an sdk to the README.md front matter, or a "
 		    "Procfile, package.json, app.py or index.html", err, errlen);
-	if (strcmp(sdk, "docker") == 0) {
-		snprintf(err, errlen, "sdk docker is not supported on this host (no container "
-		    "engine); use sdk static, python, gradio, streamlit or node");
+	if (strcmp(sdk, "docker") == 0 && !image_store_ready(&why)) {
+		snprintf(err, errlen, "sdk docker is not supported on this host (it cannot build "
+		    "images: %s); use sdk static, python, gradio, streamlit or node", why);
 		return BUILD_CONFIG_ERROR;
 	}
 	if (strcmp(sdk, "static") != 0 && strcmp(sdk, "python") != 0 && strcmp(sdk, "gradio") != 0 &&
-	    strcmp(sdk, "streamlit") != 0 && strcmp(sdk, "node") != 0) {
+	    strcmp(sdk, "streamlit") != 0 && strcmp(sdk, "node") != 0 && strcmp(sdk, "docker") != 0) {
 		snprintf(err, errlen, "unknown sdk \"%s\" (key: sdk); expected one of static, python, "
-		    "gradio, streamlit, node", sdk);
+		    "gradio, streamlit, node, docker", sdk);
 		return BUILD_CONFIG_ERROR;
 	}
 	return BUILD_OK;
@@ -379,13 +393,48 @@ decide_node(const char *dir, app_config *c, const char *app_file, char *err, siz
 	return BUILD_OK;
 }
 
-/* python, gradio, streamlit: app_file (app.py) with the release's venv when it
- * has a requirements.txt. */
+int
+builder_sdk_pinned(const app_config *c)
+{
+	return (strcmp(c->sdk, "gradio") == 0 || strcmp(c->sdk, "streamlit") == 0) &&
+	    builder_card_version(c->card, "sdk_version") != NULL;
+}
+
+int
+builder_needs_venv(const char *dir, const app_config *c)
+{
+	return release_has(dir, "requirements.txt", 0) || release_has(dir, "pre-requirements.txt", 0) ||
+	    builder_sdk_pinned(c);
+}
+
+/* A version key of the front matter ("4.44.1", or a YAML number) as text, or NULL.
+ * Static storage: valid until the next call. */
+const char *
+builder_card_version(const json_t *card, const char *key)
+{
+	static char buf[64];
+	const json_t *v = json_object_get(card, key);
+
+	if (json_is_string(v) && json_string_length(v) > 0 &&
+	    strspn(json_string_value(v), "0123456789.abcrcdevpost+") == json_string_length(v)) {
+		snprintf(buf, sizeof(buf), "%s", json_string_value(v));
+		return buf;
+	}
+	if (json_is_number(v)) {
+		snprintf(buf, sizeof(buf), "%g", json_number_value(v));
+		return buf;
+	}
+	return NULL;
+}
+
+/* python, gradio, streamlit: app_file (app.py) with the release's venv when the
+ * build makes one (requirements, pre-requirements, a pinned sdk). Streamlit's
+ * app runs as the Hub runs it, `streamlit run APP_FILE`. */
 static build_stage_result
 decide_python(const char *dir, app_config *c, const char *app_file, char *err, size_t errlen)
 {
-	const char *python = release_has(dir, "requirements.txt", 0) ? APP_DIR "/.venv/bin/python" :
-	    "python3";
+	int venv = builder_needs_venv(dir, c);
+	const char *python = venv ? APP_DIR "/.venv/bin/python" : "python3";
 	char port[16];
 
 	if (app_file == NULL)
@@ -397,8 +446,9 @@ decide_python(const char *dir, app_config *c, const char *app_file, char *err, s
 	}
 	snprintf(port, sizeof(port), "%d", c->app_port);
 	if (strcmp(c->sdk, "streamlit") == 0)
-		c->run_argv = json_pack("[s, s, s, s, s, s, s, s, s]", python, "-m", "streamlit",
-		    "run", app_file, "--server.port", port, "--server.address", "0.0.0.0");
+		c->run_argv = json_pack("[s, s, s, s, s, s, s]",
+		    venv ? APP_DIR "/.venv/bin/streamlit" : "streamlit", "run", app_file,
+		    "--server.port", port, "--server.address", "0.0.0.0");
 	else
 		c->run_argv = json_pack("[s, s]", python, app_file);
 	return BUILD_OK;
@@ -422,6 +472,9 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 	if ((r = sdk_check(sdk, err, errlen)) != BUILD_OK)
 		goto done;
 	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk);
+	/* docker: the image's command, once it is built (image_build.c) */
+	if (strcmp(sdk, "docker") == 0)
+		goto done;
 	if (strcmp(sdk, "static") == 0)
 		r = decide_static(dir, c, app_file, err, errlen);
 	else if (web != NULL)

@@ -5,6 +5,7 @@
 
 #include "orchestrator/host/budget.h"
 #include "cli/cli.h"
+#include "cmd/image.h"
 #include "cmd/serve.h"
 #include "cmd/storecmd.h"
 #include "cmd/usercmd.h"
@@ -33,7 +34,10 @@ usage(FILE *f)
 	    "                      max(1 GiB, 10%))\n"
 	    "\n"
 	    "The first start creates user admin and writes its API token to DIR/admin.token.\n"
-	    "Also: podium user ... (users and tokens), podium store migrate (sqlite <-> PostgreSQL).\n", f);
+	    "\n"
+	    "on the data dir: podium user ... (users and tokens, see podium user --help)\n"
+	    "                 podium store migrate (sqlite <-> PostgreSQL)\n"
+	    "                 podium image import TARBALL NAME | ls | rm NAME [--data DIR]\n", f);
 	cli_usage(f);
 }
 
@@ -95,6 +99,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "user") == 0)
 		return usercmd_main(argc, argv);
+	if (strcmp(argv[1], "image") == 0)
+		return image_main(argc, argv);
 	if (strcmp(argv[1], "store") == 0)
 		return storecmd_main(argc, argv);
 	if (cli_is_command(argv[1]))

@@ -17,6 +17,7 @@
 
 #include "orchestrator/host/budget.h"
 #include "orchestrator/store/accounts.h"
+#include "builder/image.h"
 #include "cmd/serve.h"
 #include "proxy/ticket.h"
 #include "orchestrator/host/flavors.h"
@@ -108,20 +109,20 @@ on_signal(uv_signal_t *h, int signum)
 	spaces_shutdown(p, spaces_stopped, p);
 }
 
-static char *
-sandbox_path(void)
+char *
+cmd_exe_sibling(const char *name)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
 	if (n <= 0)
-		return xstrdup("podium-sandbox");
+		return xstrdup(name);
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
 	if (slash != NULL)
 		*slash = '\0';
-	return xasprintf("%s/podium-sandbox", exe);
+	return xasprintf("%s/%s", exe, name);
 }
 
 /* Descriptors bound how many apps and clients one daemon can hold: take all the
@@ -242,8 +243,19 @@ open_data_dir(podium *p, const char *dir, const char *store_url)
 	path = xasprintf("%s/config.yaml", p->data_dir);
 	r = config_load(path, &p->config, err, sizeof(err));
 	free(path);
-	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0)
+	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0 ||
+	    image_settings_load(p->config, err, sizeof(err)) != 0)
 		return error("config: %s", err);
+	/* Dockerfile builds and system images: without them docker spaces are a
+	 * CONFIG_ERROR that says why */
+	path = cmd_exe_sibling("podium-seccomp.json");
+	r = image_store_init(p->data_dir, p->sandbox_bin, path, err, sizeof(err));
+	free(path);
+	if (r != 0)
+		log_warn("images: off: %s", err);
+	else
+		log_info("images: store %s/images (buildah as host ids %u..%u)", p->data_dir,
+		    IMAGE_BUILD_IDS, IMAGE_BUILD_IDS + 65535);
 	return open_store(p, store_url);
 }
 
@@ -370,7 +382,7 @@ podium_serve(const podium_options *opt)
 	p.listen_port = opt->listen_port;
 	p.sleep_after_default = opt->sleep_after;
 	p.keep_releases = opt->keep_releases;
-	p.sandbox_bin = sandbox_path();
+	p.sandbox_bin = cmd_exe_sibling("podium-sandbox");
 	if (access(p.sandbox_bin, X_OK) != 0) {
 		error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
 		goto done;

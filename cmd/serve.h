@@ -20,6 +20,10 @@ typedef struct podium_options {
 	const char *store;        /* --store ADDRESS; NULL: config.yaml's store:, else DIR/podium.db */
 } podium_options;
 
+/* NAME in the directory of the running binary (podium-sandbox, podium-seccomp.json).
+ * Caller frees. */
+char *cmd_exe_sibling(const char *name);
+
 /* Runs the daemon until SIGTERM/SIGINT. 0 on a clean stop, -1 on a startup error. */
 int podium_serve(const podium_options *opt);
 

@@ -19,3 +19,9 @@ bench-wake-run: all
 bench-density-run: all
 	/usr/bin/python3 tests/bench/bench_density.py --build $(abspath $(BUILD)) \
 	  --spaces $(or $(DENSITY_SPACES),500) --running $(or $(DENSITY_RUNNING),100)
+
+# Image spaces (issue 23): Docker space push → answering cold and warm, code-only
+# redeploy (target <= 2 s), wake of an image app vs the native path, disk per release.
+.PHONY: bench-images-run
+bench-images-run: all
+	/usr/bin/python3 tests/bench/bench_images.py --build $(abspath $(BUILD)) --runs $(or $(IMAGES_RUNS),3)

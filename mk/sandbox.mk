@@ -46,3 +46,18 @@ $(SANDBOX_BPF_OBJ): $(SANDBOX_GEN_DIR)/seccomp_bpf.c sandbox/sandbox.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/podium-sandbox: $(SANDBOX_BPF_OBJ)
+
+# The same policy as an OCI seccomp profile, for the RUN steps of Dockerfile
+# builds (buildah --security-opt seccomp=): seccomp_oci records the rules the
+# policy adds (seccomp_rule_add wrapped at link time) and prints them as JSON.
+# The daemon finds it next to podium-sandbox.
+SANDBOX_OCI_GEN := $(SANDBOX_GEN_DIR)/seccomp_oci
+$(SANDBOX_OCI_GEN): sandbox/gen/seccomp_oci.c sandbox/seccomp.c sandbox/sandbox.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I. \
+	  -Wl,--wrap=seccomp_rule_add -o $@ sandbox/gen/seccomp_oci.c sandbox/seccomp.c -lseccomp -ljansson
+
+$(BUILD)/podium-seccomp.json: $(SANDBOX_OCI_GEN)
+	$< > $@.tmp && mv $@.tmp $@
+
+all: $(BUILD)/podium-seccomp.json

@@ -324,6 +324,18 @@ space_config_env(podium *p, const space *s, char ***env, char ***mask)
 }
 
 void
+space_config_env_split(podium *p, const space *s, char ***vars, char ***secrets)
+{
+	env_ctx v = { .s = s }, c = { .s = s, .secret = 1 };
+
+	store_config_list(p->store, s->row.id, 0, env_one, &v);
+	store_config_list(p->store, s->row.id, 1, env_one, &c);
+	*vars = v.env;
+	*secrets = c.env;
+	config_strv_free(c.mask);
+}
+
+void
 config_strv_free(char **v)
 {
 	for (size_t i = 0; v != NULL && v[i] != NULL; i++) {

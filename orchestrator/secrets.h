@@ -33,6 +33,9 @@ json_t *space_config_json(podium *p, const space *s, int secret);
  * the secret values; both NULL-terminated, freed with config_strv_free (which
  * wipes them). A secret that cannot be opened is left out (logged). */
 void space_config_env(podium *p, const space *s, char ***env, char ***mask);
+/* The same, variables and secrets apart (a Dockerfile's build args and build
+ * secrets). */
+void space_config_env_split(podium *p, const space *s, char ***vars, char ***secrets);
 void config_strv_free(char **v);
 
 #endif

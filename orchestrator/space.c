@@ -19,6 +19,7 @@
 #include "orchestrator/hardware.h"
 #include "orchestrator/host/usage.h"
 #include "orchestrator/host/instance.h"
+#include "builder/image.h"
 #include "common/log.h"
 #include "common/logfile.h"
 #include "proxy/routes.h"
@@ -230,6 +231,32 @@ space_update_route(space *s)
 
 /* ---- releases ---- */
 
+/* A build's release image (docker spaces), for removal. */
+static int
+image_ref_one(build_row *b, void *arg)
+{
+	json_t *cfg = b->config != NULL ? json_loads(b->config, 0, NULL) : NULL;
+
+	image_release_refs(json_object_get(cfg, "image"), arg);
+	json_decref(cfg);
+	return 0;
+}
+
+void
+space_images_remove(space *s, int64_t build_id)
+{
+	json_t *refs = json_array();
+	build_row b = { 0 };
+
+	if (build_id == 0)
+		store_builds_list(s->p->store, s->row.id, image_ref_one, refs);
+	else if (store_build_get(s->p->store, build_id, &b) == 0)
+		image_ref_one(&b, refs);
+	build_row_release(&b);
+	image_remove(s->p->loop, refs);
+	json_decref(refs);
+}
+
 void
 space_prune_releases(space *s)
 {
@@ -260,6 +287,8 @@ space_prune_releases(space *s)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		fs_rm_rf(path);
+		if (strtoll(e->d_name, NULL, 10) > 0)
+			space_images_remove(s, strtoll(e->d_name, NULL, 10));
 	}
 	if (d != NULL)
 		closedir(d);
@@ -548,12 +577,44 @@ launch_timed_out(space *s, inst_ref *ref, const char *msg)
 	space_set_stage(s, "RUNTIME_ERROR", msg);
 }
 
+/* A Python app whose build installed nothing died importing a module: what to add
+ * (a BUILD_ERROR, as on the Hub, instead of a crash loop), or NULL. */
+static char *
+missing_module(const inst_ref *ref, const instance_exit *ex)
+{
+	static const char mark[] = "ModuleNotFoundError: No module named '";
+	const char *sdk = ref->cfg.sdk, *m = strstr(ex->tail, mark);
+	const char *app = json_string_value(json_object_get(ref->cfg.card, "app_file"));
+	size_t n;
+
+	if (m == NULL || ex->was_ready || ref->cfg.installed || ref->cfg.image != NULL ||
+	    (strcmp(sdk, "python") != 0 && strcmp(sdk, "gradio") != 0 && strcmp(sdk, "streamlit") != 0))
+		return NULL;
+	m += strlen(mark);
+	n = strcspn(m, ".'\n");
+	return xasprintf("%s imports %.*s, which nothing installed: add %.*s to requirements.txt, "
+	                 "or for a gradio or streamlit app set sdk and sdk_version in the README.md "
+	                 "front matter (the build installed no packages). Last output:\n%s",
+	    app != NULL ? app : "app.py", (int)n, m, (int)n, m, ex->tail);
+}
+
 static void
 pending_exited(space *s, inst_ref *ref, const instance_exit *ex)
 {
 	int old_alive = space_serving(s) || (s->live != NULL && s->live->in != NULL);
-	char *msg;
+	char *msg = missing_module(ref, ex);
 
+	if (msg != NULL) {
+		/* the release is not retried: it fails as its build would have */
+		store_build_finish(s->p->store, ref->build_id, "failed", msg, NULL);
+		s->pending = NULL;
+		s->row.deploy_id = 0;
+		inst_ref_free(ref);
+		space_set_stage(s, old_alive ? space_progress_stage(s) : "BUILD_ERROR", msg);
+		space_prune_releases(s);
+		free(msg);
+		return;
+	}
 	s->pending_crashes++;
 	msg = exit_message(ex, s->pending_crashes);
 	if (!old_alive && ex->startup_timeout) {

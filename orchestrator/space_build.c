@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "builder/build.h"
+#include "builder/image.h"
 #include "orchestrator/host/flavors.h"
 #include "orchestrator/host/net.h"
 #include "common/log.h"
@@ -114,7 +115,7 @@ build_start(build_ctx *c)
 	build_request req = { 0 };
 	space *s = c->s;
 	podium *p = c->p;
-	char **env, **mask;
+	char **env, **mask, **vars, **secrets, *image;
 	int r;
 
 	req.repo_path = c->repo;
@@ -133,9 +134,19 @@ build_start(build_ctx *c)
 	space_config_env(p, s, &env, &mask);
 	req.env = (const char *const *)env;
 	req.mask = (const char *const *)mask;
+	/* an image space: its release's image, ids, build args and secrets */
+	space_config_env_split(p, s, &vars, &secrets);
+	req.build_args = (const char *const *)vars;
+	req.secrets = (const char *const *)secrets;
+	image = xasprintf("localhost/podium/%s:r%lld", s->row.subdomain, (long long)c->build_id);
+	req.image_name = image;
+	req.id_range = IMAGE_SPACE_IDS(s->row.id);
 	r = builder_build_start(p->loop, &req, build_done, c, &s->job);
 	config_strv_free(env);
 	config_strv_free(mask);
+	config_strv_free(vars);
+	config_strv_free(secrets);
+	free(image);
 	if (r != 0) {
 		s->build = NULL;
 		store_build_finish(p->store, c->build_id, "failed", "could not start the build", NULL);

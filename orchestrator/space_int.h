@@ -140,6 +140,9 @@ void space_build_again(space *s, const build_row *b);
 const char *space_progress_stage(const space *s);
 /* Removes release directories of this space other than the ones in use. */
 void space_prune_releases(space *s);
+/* Removes the release image of build_id (0: of every build of s) from the image
+ * store, in the background. */
+void space_images_remove(space *s, int64_t build_id);
 /* Milliseconds since the epoch (crash-loop retry times survive restarts). */
 int64_t space_wall_ms(void);
 /* Builds exactly sha (a push, or a factory rebuild with no_cache). */

@@ -1,10 +1,13 @@
 /* space_start.c — starting an app instance: the start queue, the Hub's
  * environment, the sandbox spec, and what the instance takes from the host
  * (its /data, its share of the memory budget). */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "builder/image.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "orchestrator/hardware.h"
@@ -159,17 +162,36 @@ env_add(char ***env, size_t *n, char *kv)
 	(*env)[*n] = NULL;
 }
 
-/* The app's environment as the Hub sets it, then the space's variables and secrets
- * (read at each start); *mask gets the secret values. Both freed with
- * config_strv_free. */
+/* 1 when the image's environment sets name. */
+static int
+image_sets(const json_t *image, const char *name)
+{
+	const json_t *v;
+	size_t i, n = strlen(name);
+
+	json_array_foreach(json_object_get(image, "env"), i, v)
+		if (json_is_string(v) && strncmp(json_string_value(v), name, n) == 0 &&
+		    json_string_value(v)[n] == '=')
+			return 1;
+	return 0;
+}
+
+/* The app's environment: an image's own first (its PATH, and HOME when it sets one,
+ * stay), then as the Hub sets it, then the space's variables and secrets (read at
+ * each start); *mask gets the secret values. Both freed with config_strv_free. */
 static void
 app_env(space *s, const inst_ref *ref, int port, char ***out, char ***mask)
 {
 	char **env = NULL, **cenv;
-	size_t nenv = 0;
+	size_t nenv = 0, i;
 	char *host = podium_space_url(s->p, s->row.subdomain);
 	const char *title = json_string_value(json_object_get(ref->cfg.card, "title"));
+	const json_t *image = ref->cfg.image, *v;
+	int docker = json_is_true(json_object_get(image, "docker"));
 
+	json_array_foreach(json_object_get(image, "env"), i, v)
+		if (json_is_string(v) && strchr(json_string_value(v), '=') != NULL)
+			env_add(&env, &nenv, xstrdup(json_string_value(v)));
 	env_add(&env, &nenv, xasprintf("PORT=%d", port));
 	env_add(&env, &nenv, xasprintf("SPACE_ID=%s/%s", s->row.owner, s->row.name));
 	env_add(&env, &nenv, xasprintf("SPACE_HOST=%s", host + strlen("http://")));
@@ -177,12 +199,16 @@ app_env(space *s, const inst_ref *ref, int port, char ***out, char ***mask)
 	env_add(&env, &nenv, xasprintf("SPACE_REPO_NAME=%s", s->row.name));
 	env_add(&env, &nenv, xasprintf("SPACE_TITLE=%s", title != NULL ? title : s->row.name));
 	env_add(&env, &nenv, xstrdup("SYSTEM=spaces"));
-	env_add(&env, &nenv, xstrdup("HOME=/home/user"));
-	env_add(&env, &nenv, xstrdup("PATH=/home/user/app/.venv/bin:/home/user/app/node_modules/.bin:"
-	    "/usr/local/bin:/usr/bin:/bin"));
+	if (!docker || !image_sets(image, "HOME"))
+		env_add(&env, &nenv, xstrdup("HOME=/home/user"));
+	if (!docker)
+		env_add(&env, &nenv, xstrdup("PATH=/home/user/app/.venv/bin:"
+		    "/home/user/app/node_modules/.bin:/usr/local/bin:/usr/bin:/bin"));
 	env_add(&env, &nenv, xstrdup("PYTHONUNBUFFERED=1"));
 	env_add(&env, &nenv, xstrdup("GRADIO_SERVER_NAME=0.0.0.0"));
 	env_add(&env, &nenv, xasprintf("GRADIO_SERVER_PORT=%d", port));
+	env_add(&env, &nenv, xstrdup("STREAMLIT_SERVER_ADDRESS=0.0.0.0"));
+	env_add(&env, &nenv, xasprintf("STREAMLIT_SERVER_PORT=%d", port));
 	env_add(&env, &nenv, xstrdup("LANG=C.UTF-8"));
 	space_config_env(s->p, s, &cenv, mask); /* variables and secrets */
 	for (size_t i = 0; cenv != NULL && cenv[i] != NULL; i++)
@@ -190,6 +216,35 @@ app_env(space *s, const inst_ref *ref, int port, char ***out, char ***mask)
 	free(cenv);
 	free(host);
 	*out = env;
+}
+
+/* An image release's box: its layers (returned, caller frees), its ids, and for a
+ * Dockerfile's image its working directory with no release overlaid. why is set
+ * when the layers are gone ("" otherwise). */
+static char *
+image_box(space *s, const inst_ref *ref, instance_spec *spec, char *why, size_t whylen)
+{
+	const json_t *image = ref->cfg.image;
+	char *rootfs;
+
+	why[0] = '\0';
+	if (image == NULL)
+		return NULL;
+	rootfs = image_rootfs(json_object_get(image, "layers"));
+	if (rootfs == NULL) {
+		snprintf(why, whylen, "the release's image %s is not in the image store any more: push "
+		    "again, or restart with a factory rebuild", json_string_value(json_object_get(image,
+		    "name")) ?: "?");
+		return NULL;
+	}
+	spec->rootfs = rootfs;
+	spec->rootfs_ids = IMAGE_BUILD_IDS;
+	spec->id_range = IMAGE_SPACE_IDS(s->row.id);
+	if (json_is_true(json_object_get(image, "docker"))) {
+		spec->app_in_image = 1;
+		spec->chdir = json_string_value(json_object_get(image, "workdir"));
+	}
+	return rootfs;
 }
 
 /* The one place an app's sandbox is spawned (from the start queue). */
@@ -224,6 +279,7 @@ space_spawn_instance(space *s, inst_ref *ref)
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
 	char *stats_id = xasprintf("%s/%s", s->row.owner, s->row.name);
 	spec.stats_id = stats_id;
+	char *rootfs = image_box(s, ref, &spec, why, sizeof(why));
 	/* the run log marks each start, and says when it follows a crash */
 	char *note = ref == s->live && s->row.restarts > 0 ?
 	    xasprintf("==> podium: restarting the app after a crash (%d in a row), commit %.7s, %s",
@@ -232,9 +288,10 @@ space_spawn_instance(space *s, inst_ref *ref)
 	    hw->name);
 	spec.start_note = note;
 
-	why[0] = '\0';
 	/* /data is a filesystem of its own, made on the first start (storage.c) */
-	if ((r = space_storage_attach(s, why + 9, sizeof(why) - 9)) != 0)
+	if (why[0] != '\0')
+		r = -ENOENT;
+	else if ((r = space_storage_attach(s, why + 9, sizeof(why) - 9)) != 0)
 		memcpy(why, "storage: ", 9);
 	else
 		r = budget_reserve(s->row.id, ref, spec.memory_bytes, why, sizeof(why));
@@ -249,6 +306,7 @@ space_spawn_instance(space *s, inst_ref *ref)
 	free(data_dir);
 	free(log_path);
 	free(stats_id);
+	free(rootfs);
 	free(note);
 	if (r != 0) {
 		char *msg = why[0] != '\0' ? xstrdup(why)

@@ -278,6 +278,7 @@ space_delete(podium *p, space *s, char *err, size_t errlen)
 	if (s->pending != NULL)
 		space_detach_instance(s, s->pending, 0);
 	s->live = s->pending = NULL;
+	space_images_remove(s, 0); /* its releases' images, while its builds name them */
 	delete_step_pause();
 	if ((r = space_remove_files(p, s, err, errlen)) != 0) {
 		error("space %s/%s: delete: %s (tried again at the next start)", s->row.owner,

@@ -62,19 +62,32 @@ box_argv(const box_spec *spec, char ***out)
 	size_t i;
 
 	*out = NULL;
-	if (spec->nbinds > BOX_MAX_BINDS)
+	if (spec->nbinds > BOX_MAX_BINDS || spec->nro_binds > BOX_MAX_BINDS)
 		return -E2BIG;
 	add(&a, xstrdup(spec->sandbox_bin));
 	if (spec->info_fd >= 0)
 		add2(&a, "--info-fd", xasprintf("%d", spec->info_fd));
 	if (spec->status_fd >= 0)
 		add2(&a, "--status-fd", xasprintf("%d", spec->status_fd));
+	if (spec->engine_userns > 0)
+		add2(&a, "--engine-userns", xasprintf("%u", spec->engine_userns));
+	/* an engine's binds go inside its tmpfs */
+	if (spec->engine_userns > 0 && spec->tmpfs != NULL)
+		add2(&a, "--tmpfs", xstrdup(spec->tmpfs));
+	if (spec->rootfs != NULL) {
+		add2(&a, "--rootfs", xstrdup(spec->rootfs));
+		add2(&a, "--rootfs-ids", xasprintf("%u", spec->rootfs_ids));
+	}
+	if (spec->id_range > 0)
+		add2(&a, "--id-range", xasprintf("%u", spec->id_range));
 	/* mounts in this order: a bind may go inside the overlay */
 	if (spec->overlay.src != NULL)
 		add_mount(&a, "--overlay", &spec->overlay);
 	for (i = 0; i < spec->nbinds; i++)
 		add_mount(&a, "--bind", &spec->binds[i]);
-	if (spec->tmpfs != NULL)
+	for (i = 0; i < spec->nro_binds; i++)
+		add_mount(&a, "--ro-bind", &spec->ro_binds[i]);
+	if (spec->engine_userns == 0 && spec->tmpfs != NULL)
 		add2(&a, "--tmpfs", xstrdup(spec->tmpfs));
 	if (spec->chdir != NULL)
 		add2(&a, "--chdir", xstrdup(spec->chdir));

@@ -38,6 +38,13 @@ typedef struct box_spec {
 	const char *const *extra_env;  /* more, after env (a later name wins), or NULL */
 	int status_fd, info_fd;        /* the child's --status-fd, --info-fd; -1: none */
 	const char *const *argv;       /* the command, NULL-terminated */
+	box_bind ro_binds[BOX_MAX_BINDS]; /* --ro-bind, after the binds */
+	size_t nro_binds;
+	const char *rootfs;            /* --rootfs: image layers, top first, ':'-separated */
+	unsigned rootfs_ids;           /* --rootfs-ids: their on-disk id base */
+	unsigned id_range;             /* --id-range: the box's other inside ids; 0: none */
+	unsigned engine_userns;        /* --engine-userns: an engine, not a box; 0: a box.
+	                                * Its --tmpfs comes first (binds go inside it). */
 } box_spec;
 
 /* Everything zero but the descriptors (-1). */

@@ -59,19 +59,36 @@ launcher_gone(int report_fd)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR) != 0;
 }
 
-/* Close every fd >= 3 except keep (fds we did not create must not leak into
- * the box: the caller's sockets, databases, the status fd...). */
-static void
-close_fds_except(int keep_a, int keep_b)
+/* Close every fd >= 3 but the two given and the image layers' (rootfs.c): fds we
+ * did not create must not leak into the box (the caller's sockets, databases,
+ * the status fd...). */
+void
+sandbox_close_fds_except(int keep_a, int keep_b)
 {
-	int lo = keep_a < keep_b ? keep_a : keep_b;
-	int hi = keep_a < keep_b ? keep_b : keep_a;
+	const int *layers;
+	size_t n = sandbox_rootfs_fds(&layers), i, k;
+	int keep[2 + 128], t;
+	unsigned next = 3;
 
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0U, 0);
+	keep[0] = keep_a;
+	keep[1] = keep_b;
+	for (i = 0; i < n && i < 128; i++)
+		keep[2 + i] = layers[i];
+	n = 2 + i;
+	for (i = 1; i < n; i++) /* insertion sort: a handful of fds */
+		for (k = i; k > 0 && keep[k - 1] > keep[k]; k--) {
+			t = keep[k];
+			keep[k] = keep[k - 1];
+			keep[k - 1] = t;
+		}
+	for (i = 0; i < n; i++) {
+		if (keep[i] < 3 || (unsigned)keep[i] < next)
+			continue;
+		if ((unsigned)keep[i] > next)
+			close_range(next, (unsigned)keep[i] - 1, 0);
+		next = (unsigned)keep[i] + 1;
+	}
+	close_range(next, ~0U, 0);
 }
 
 /* The command tells init it is prepared: one byte, plus the fds of the
@@ -223,6 +240,14 @@ command_main(const struct sandbox_config *cfg, int report_fd, int sock)
 		_exit(SANDBOX_EXIT_SETUP);
 	close(sock);
 	/* Our cwd was init's, in the host tree; the root moved with pivot_root. */
+	sandbox_exec(cfg, report_fd, dir);
+}
+
+void
+sandbox_exec(const struct sandbox_config *cfg, int report_fd, const char *dir)
+{
+	int rc;
+
 	if (chdir(dir) != 0)
 		sandbox_fail(report_fd, "chdir", errno);
 	environ = cfg->env;
@@ -246,7 +271,7 @@ init_enter(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(sync_fd, &byte, 1) != 1 || byte != 'm')
 		_exit(SANDBOX_EXIT_SETUP);
-	close_fds_except(report_fd, sync_fd);
+	sandbox_close_fds_except(report_fd, sync_fd);
 	if ((rc = sandbox_mount_prepare(cfg, &step)) != 0)
 		sandbox_fail(report_fd, step, -rc);
 	if ((rc = sandbox_privs_switch_ids(cfg->uid, cfg->gid)) != 0)
@@ -260,8 +285,8 @@ init_enter(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 }
 
 /* SIGCHLD and the signals we forward, taken from a signalfd (returned). */
-static int
-init_signals(int report_fd)
+int
+sandbox_init_signals(int report_fd)
 {
 	sigset_t mask;
 	size_t i;
@@ -373,8 +398,8 @@ init_signal(int sig_fd, pid_t cmd, int report_fd, int notify_fd, char *syscall_n
 }
 
 /* Until the command ends: reap, forward signals, answer the seccomp listener. */
-static void __attribute__((noreturn))
-init_supervise(pid_t cmd, int sig_fd, int report_fd, int notify_fd)
+void
+sandbox_init_supervise(pid_t cmd, int sig_fd, int report_fd, int notify_fd)
 {
 	char syscall_name[96] = "";
 
@@ -414,10 +439,10 @@ sandbox_init_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
 	pid_t cmd;
 
 	init_enter(cfg, sync_fd, report_fd);
-	sig_fd = init_signals(report_fd);
+	sig_fd = sandbox_init_signals(report_fd);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0)
 		sandbox_fail(report_fd, "socketpair", errno);
 	cmd = init_fork_command(cfg, sync_fd, report_fd, sig_fd, socks);
 	init_build_box(cfg, report_fd, socks[0], &notify_fd);
-	init_supervise(cmd, sig_fd, report_fd, notify_fd);
+	sandbox_init_supervise(cmd, sig_fd, report_fd, notify_fd);
 }

@@ -40,10 +40,24 @@ struct launcher_result {
 	struct rusage ru;
 };
 
+/* One id of the box (inside → host), or with --id-range all of 0..65535: the
+ * others map to the range, so an image's root-owned files are someone's. */
+static void
+id_map_text(char *buf, size_t len, unsigned inside, unsigned host, const struct sandbox_config *cfg)
+{
+	unsigned r = cfg->id_range;
+
+	if (!cfg->id_range_set || geteuid() != 0)
+		snprintf(buf, len, "%u %u 1\n", inside, host);
+	else
+		snprintf(buf, len, "0 %u %u\n%u %u 1\n%u %u %u\n", r, inside, inside, host,
+		    inside + 1, r + inside + 1, 65535 - inside);
+}
+
 static int
 write_id_maps(pid_t pid, const struct sandbox_config *cfg, const char **step)
 {
-	char path[64], buf[64];
+	char path[64], buf[160];
 	unsigned host_uid = cfg->host_uid, host_gid = cfg->host_gid;
 	int rc;
 
@@ -57,12 +71,12 @@ write_id_maps(pid_t pid, const struct sandbox_config *cfg, const char **step)
 	if ((rc = fs_write_text(path, "deny")) != 0 && rc != -ENOENT)
 		return rc;
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-	snprintf(buf, sizeof(buf), "%u %u 1\n", cfg->gid, host_gid);
+	id_map_text(buf, sizeof(buf), cfg->gid, host_gid, cfg);
 	*step = "write gid_map";
 	if ((rc = fs_write_text(path, buf)) != 0)
 		return rc;
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	snprintf(buf, sizeof(buf), "%u %u 1\n", cfg->uid, host_uid);
+	id_map_text(buf, sizeof(buf), cfg->uid, host_uid, cfg);
 	*step = "write uid_map";
 	return fs_write_text(path, buf);
 }
@@ -309,9 +323,13 @@ static pid_t
 launcher_clone(const struct sandbox_config *cfg, int sync_fds[2], int report_fds[2], int sig_fd)
 {
 	/* No CLONE_NEWNET: the command creates the network namespace while init
-	 * builds the filesystem, and init joins it (init.c). */
+	 * builds the filesystem, and init joins it (init.c). An engine's init stays
+	 * in the host's user namespace (engine.c). */
 	int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 	pid_t pid;
+
+	if (cfg->engine)
+		flags &= ~CLONE_NEWUSER;
 
 	/* A veth box's namespace is made here: its pair is set up from outside. */
 	if (cfg->net == SANDBOX_NET_VETH)
@@ -327,6 +345,8 @@ launcher_clone(const struct sandbox_config *cfg, int sync_fds[2], int report_fds
 		close(sync_fds[1]);
 		close(report_fds[0]);
 		close(sig_fd);
+		if (cfg->engine)
+			sandbox_engine_main(cfg, sync_fds[0], report_fds[1]);
 		sandbox_init_main(cfg, sync_fds[0], report_fds[1]);
 	}
 	return pid;
@@ -343,7 +363,7 @@ launcher_go(const struct sandbox_config *cfg, pid_t pid, int sync_fd, struct san
 {
 	int rc;
 
-	if ((rc = write_id_maps(pid, cfg, step)) != 0)
+	if (!cfg->engine && (rc = write_id_maps(pid, cfg, step)) != 0)
 		return rc;
 	*step = "sync";
 	if (write(sync_fd, "m", 1) != 1)
@@ -428,6 +448,9 @@ sandbox_run(const struct sandbox_config *cfg)
 		rc = -errno;
 		goto fail;
 	}
+	/* An image's layers are idmapped here, as root, before the box exists. */
+	if ((rc = sandbox_rootfs_open(cfg, &step)) != 0)
+		goto fail;
 	step = "clone";
 	if ((rc = pid = launcher_clone(cfg, sync_fds, report_fds, sig_fd)) < 0)
 		goto fail;

@@ -23,12 +23,19 @@ static const char usage_text[] =
     "                       discarded on exit (SRC is never modified)\n"
     "  --tmpfs DST          empty writable tmpfs at DST\n"
     "  --chdir DIR          working directory (default: HOME=/home/user)\n"
+    "  --rootfs DIR[:DIR...]\n"
+    "                       the root is an image's layers (top first) under a\n"
+    "                       writable tmpfs, instead of a tmpfs with the host's /usr\n"
+    "                       (needs root, --rootfs-ids and --id-range; Linux 5.19)\n"
+    "  --rootfs-ids N       the layers' files are owned by host ids N.. (N + k is\n"
+    "                       the image's id k); they are shown idmapped, never chowned\n"
     "Identity and environment:\n"
     "  --env NAME=VALUE     add to the environment (starts with only PATH, HOME)\n"
     "  --uid N, --gid N     ids inside the sandbox (default 1000)\n"
     "  --host-uid N, --host-gid N\n"
     "                       host ids the inside ids map to when run as root\n"
     "                       (default: same number); unprivileged: the caller's\n"
+    "  --id-range N         also map the other inside ids 0..65535 to host N.. (root)\n"
     "  --hostname NAME      hostname inside (default: sandbox)\n"
     "Network:\n"
     "  --net none|host      none (default): own namespace with only lo up\n"
@@ -46,6 +53,14 @@ static const char usage_text[] =
     "                       the writes of an --overlay (ENOSPC past it)\n"
     "  --timeout SECONDS    wall-clock limit; the box is killed (exit 137)\n"
     "  --seccomp default|off\n"
+    "Engine:\n"
+    "  --engine-userns N    not a box: run COMMAND (a container engine) as root of\n"
+    "                       a user namespace whose ids 0..65535 are host N.., on\n"
+    "                       the host's tree less its loop-device mounts, with\n"
+    "                       --tmpfs/--bind/--ro-bind applied in order (as root,\n"
+    "                       before the namespace), its own\n"
+    "                       pid/mount/uts/ipc namespaces, --net, the limits and\n"
+    "                       the timeout, no seccomp filter (root)\n"
     "Reporting:\n"
     "  --status-fd N        write one JSON object on exit: exit_code, signal,\n"
     "                       oom_killed, timed_out, cpu_ms, max_rss_kb and\n"
@@ -294,7 +309,18 @@ main(int argc, char **argv)
 			err = parse_fd(a1, &cfg.status_fd);
 		else if (strcmp(opt, "--info-fd") == 0)
 			err = parse_fd(a1, &cfg.info_fd);
-		else {
+		else if (strcmp(opt, "--rootfs") == 0) {
+			cfg.rootfs = a1;
+			err = a1[0] == '/' ? 0 : -EINVAL;
+		} else if (strcmp(opt, "--rootfs-ids") == 0)
+			err = parse_id(a1, &cfg.rootfs_ids);
+		else if (strcmp(opt, "--id-range") == 0) {
+			err = parse_id(a1, &cfg.id_range);
+			cfg.id_range_set = true;
+		} else if (strcmp(opt, "--engine-userns") == 0) {
+			err = parse_id(a1, &cfg.engine_userns);
+			cfg.engine = true;
+		} else {
 			rc = bad_usage("unknown option %s", opt);
 			goto done;
 		}
@@ -306,6 +332,10 @@ main(int argc, char **argv)
 
 	if (i >= argc) {
 		rc = bad_usage("%s", "no command given");
+		goto done;
+	}
+	if (cfg.rootfs != NULL && (!cfg.id_range_set || cfg.rootfs_ids == 0 || cfg.engine)) {
+		rc = bad_usage("%s", "--rootfs needs --rootfs-ids and --id-range, and no engine");
 		goto done;
 	}
 	cfg.argv = &argv[i];

@@ -56,8 +56,8 @@ struct mount_ctx {
 	const char **step;
 };
 
-static int
-openat2_fd(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
+int
+sandbox_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
 {
 	struct open_how how = {
 		.flags = (uint64_t)flags | O_CLOEXEC, .mode = mode, .resolve = resolve
@@ -73,7 +73,7 @@ host_open(int host, const char *path, int flags)
 {
 	while (*path == '/')
 		path++;
-	return openat2_fd(
+	return sandbox_openat2(
 	    host, *path != '\0' ? path : ".", flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
@@ -102,15 +102,15 @@ dst_make(int nr, const char *dst, bool dir, uid_t uid)
 				fd = -errno;
 				goto fail;
 			}
-			fd = openat2_fd(cur, comp, O_PATH | O_DIRECTORY, 0,
+			fd = sandbox_openat2(cur, comp, O_PATH | O_DIRECTORY, 0,
 			    RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 		} else {
 			if (mknodat(cur, comp, S_IFREG | 0644, 0) != 0 && errno != EEXIST) {
 				fd = -errno;
 				goto fail;
 			}
-			fd =
-			    openat2_fd(cur, comp, O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+			fd = sandbox_openat2(
+			    cur, comp, O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 		}
 		if (fd < 0)
 			goto fail;
@@ -218,8 +218,8 @@ bind_onto(int src, int target, uint64_t attrs)
 }
 
 /* A new detached filesystem mount; opts are key=value pairs, NULL-ended. */
-static int
-fs_new(const char *type, const char *const *opts, uint64_t attrs)
+int
+sandbox_fs_new(const char *type, const char *const *opts, uint64_t attrs)
 {
 	int fs, mnt = -1;
 
@@ -257,7 +257,7 @@ tmpfs_at(struct mount_ctx *c, const char *dst, const char *mode, uint64_t attrs)
 		opts[6] = "size";
 		opts[7] = size;
 	}
-	mnt = fs_new("tmpfs", opts, attrs);
+	mnt = sandbox_fs_new("tmpfs", opts, attrs);
 	if (mnt < 0)
 		return mnt;
 	rc = tree_attach(c, mnt, dst, true);
@@ -265,12 +265,12 @@ tmpfs_at(struct mount_ctx *c, const char *dst, const char *mode, uint64_t attrs)
 	return rc;
 }
 
-static int
-write_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode)
+int
+sandbox_write_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode)
 {
 	int fd, rc = 0;
 
-	fd = openat2_fd(
+	fd = sandbox_openat2(
 	    dirfd, name, O_WRONLY | O_CREAT | O_EXCL, mode, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (fd < 0)
 		return fd;
@@ -305,7 +305,7 @@ copy_host_file(int host, int etc, const char *name)
 		close(src);
 		return 0;
 	}
-	dst = openat2_fd(
+	dst = sandbox_openat2(
 	    etc, name, O_WRONLY | O_CREAT | O_EXCL, 0644, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (dst < 0) {
 		close(src);
@@ -351,13 +351,13 @@ setup_etc(struct mount_ctx *c)
 			char gw[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &cfg->net_gateway, gw, sizeof(gw));
 			n = snprintf(buf, sizeof(buf), "nameserver %s\n", gw);
-			if ((rc = write_at(etc, "resolv.conf", buf, (size_t)n, 0644)) != 0)
+			if ((rc = sandbox_write_at(etc, "resolv.conf", buf, (size_t)n, 0644)) != 0)
 				goto done;
 		}
 		n = snprintf(buf, sizeof(buf),
 		    "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
 		    cfg->hostname);
-		if ((rc = write_at(etc, "hosts", buf, (size_t)n, 0644)) != 0)
+		if ((rc = sandbox_write_at(etc, "hosts", buf, (size_t)n, 0644)) != 0)
 			goto done;
 	}
 
@@ -381,12 +381,12 @@ setup_etc(struct mount_ctx *c)
 	    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
 	    cfg->uid != 0 ? "root:x:0:0:root:/root:/bin/sh\n" : "", cfg->uid != 0 ? "user" : "root",
 	    cfg->uid, cfg->gid, cfg->uid != 0 ? "user" : "root");
-	if ((rc = write_at(etc, "passwd", buf, (size_t)n, 0644)) != 0)
+	if ((rc = sandbox_write_at(etc, "passwd", buf, (size_t)n, 0644)) != 0)
 		goto done;
 	*c->step = "write /etc/group";
 	n = snprintf(buf, sizeof(buf), "%s%s:x:%u:\nnogroup:x:65534:\n",
 	    cfg->gid != 0 ? "root:x:0:\n" : "", cfg->gid != 0 ? "user" : "root", cfg->gid);
-	rc = write_at(etc, "group", buf, (size_t)n, 0644);
+	rc = sandbox_write_at(etc, "group", buf, (size_t)n, 0644);
 
 done:
 	close(etc);
@@ -449,7 +449,7 @@ setup_dev(struct mount_ctx *c)
 	int dev, mnt, src, rc;
 
 	*c->step = "mount /dev";
-	dev = fs_new("tmpfs", (const char *const[]){ "mode", "0755", NULL },
+	dev = sandbox_fs_new("tmpfs", (const char *const[]){ "mode", "0755", NULL },
 	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (dev < 0)
 		return dev;
@@ -475,7 +475,7 @@ setup_dev(struct mount_ctx *c)
 		goto done;
 	*c->step = "mount /dev/pts";
 	/* Not nodev: the pty nodes live on it. */
-	mnt = fs_new("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	mnt = sandbox_fs_new("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (mnt < 0) {
 		rc = mnt;
 		goto done;
@@ -510,7 +510,7 @@ setup_proc(struct mount_ctx *c)
 	int proc, null = -1, t, rc;
 
 	*c->step = "mount /proc";
-	proc = fs_new("proc", NULL, ATTR_SAFE | MOUNT_ATTR_NOEXEC);
+	proc = sandbox_fs_new("proc", NULL, ATTR_SAFE | MOUNT_ATTR_NOEXEC);
 	if (proc < 0)
 		return proc;
 	if ((rc = tree_attach(c, proc, "proc", true)) != 0)
@@ -519,7 +519,7 @@ setup_proc(struct mount_ctx *c)
 	 * through the fd it was opened as: no second lookup. */
 	*c->step = "read-only /proc paths";
 	for (i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++) {
-		t = openat2_fd(
+		t = sandbox_openat2(
 		    proc, proc_readonly[i], O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 		if (t == -ENOENT)
 			continue;
@@ -533,7 +533,7 @@ setup_proc(struct mount_ctx *c)
 			goto done;
 	}
 	*c->step = "mask /proc files";
-	null = openat2_fd(c->nr, "dev/null", O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+	null = sandbox_openat2(c->nr, "dev/null", O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (null < 0) {
 		rc = null;
 		goto done;
@@ -541,7 +541,7 @@ setup_proc(struct mount_ctx *c)
 	for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
 		struct stat st;
 
-		t = openat2_fd(
+		t = sandbox_openat2(
 		    proc, proc_masked[i], O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 		if (t < 0)
 			continue;
@@ -573,7 +573,7 @@ overlay_at(struct mount_ctx *c, int src, const char *dst)
 	*c->step = "overlay scratch tmpfs";
 	if ((rc = tmpfs_at(c, ".ovl", "0700", ATTR_SAFE)) != 0)
 		return rc;
-	scratch = openat2_fd(
+	scratch = sandbox_openat2(
 	    c->nr, ".ovl", O_PATH | O_DIRECTORY, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (scratch < 0)
 		return scratch;
@@ -584,7 +584,7 @@ overlay_at(struct mount_ctx *c, int src, const char *dst)
 	/* The magic link names exactly the directory we opened. */
 	snprintf(lower, sizeof(lower), "/proc/self/fd/%d", src);
 	*c->step = "mount overlay";
-	mnt = fs_new("overlay", opts, ATTR_SAFE);
+	mnt = sandbox_fs_new("overlay", opts, ATTR_SAFE);
 	if (mnt < 0) {
 		rc = mnt;
 		goto done;
@@ -736,7 +736,7 @@ sandbox_mount_setup(const struct sandbox_config *cfg, const char **step)
 		own_home = own_home || covers_home(cfg->mounts[i].dst);
 
 	*step = "mount root tmpfs";
-	root = fs_new("tmpfs", (const char *const[]){ "mode", "0755", NULL }, ATTR_SAFE);
+	root = sandbox_fs_new("tmpfs", (const char *const[]){ "mode", "0755", NULL }, ATTR_SAFE);
 	if (root < 0) {
 		rc = root;
 		goto done;
@@ -751,13 +751,24 @@ sandbox_mount_setup(const struct sandbox_config *cfg, const char **step)
 		goto done;
 	}
 
-	if ((rc = setup_usr(&c)) != 0 || (rc = setup_etc(&c)) != 0 || (rc = setup_dev(&c)) != 0 ||
-	    (rc = setup_proc(&c)) != 0)
+	if (cfg->rootfs != NULL) {
+		/* The image's tree instead of the host's /usr and /etc (rootfs.c). */
+		if ((rc = sandbox_rootfs_mount(cfg, c.nr, step)) != 0)
+			goto done;
+		close(c.nr);
+		c.nr = open(STAGE, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c.nr < 0 || (rc = sandbox_rootfs_etc(cfg, c.nr, step)) != 0) {
+			rc = c.nr < 0 ? -errno : rc;
+			goto done;
+		}
+	} else if ((rc = setup_usr(&c)) != 0 || (rc = setup_etc(&c)) != 0)
+		goto done;
+	if ((rc = setup_dev(&c)) != 0 || (rc = setup_proc(&c)) != 0)
 		goto done;
 	*step = "mount /tmp";
 	if ((rc = tmpfs_at(&c, "tmp", "1777", ATTR_SAFE)) != 0)
 		goto done;
-	if (!own_home) {
+	if (!own_home && cfg->rootfs == NULL) {
 		*step = "mount /home/user";
 		if ((rc = tmpfs_at(&c, "home/user", "0755", ATTR_SAFE)) != 0)
 			goto done;
@@ -777,9 +788,12 @@ sandbox_mount_setup(const struct sandbox_config *cfg, const char **step)
 		rc = -errno;
 		goto done;
 	}
+	/* An image's root stays writable, as in a container (its writes die with
+	 * the box); the tmpfs root of a host-/usr box is not. */
 	*step = "remount / read-only";
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) !=
-	    0)
+	if (cfg->rootfs == NULL &&
+	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) !=
+	        0)
 		rc = -errno;
 
 done:

@@ -83,6 +83,18 @@ struct sandbox_config {
 
 	int status_fd; /* -1 = none */
 	int info_fd;   /* -1 = none */
+
+	/* --rootfs: an image's layers (top first, ':'-separated) as the root instead
+	 * of a tmpfs with the host's /usr; their files' on-disk ids start at
+	 * rootfs_ids (rootfs.c). */
+	const char *rootfs;
+	unsigned rootfs_ids;
+	/* --id-range: the inside ids 0..65535 but uid/gid map to id_range + id. */
+	unsigned id_range;
+	bool id_range_set;
+	/* --engine-userns: not a box but a container engine's launcher (engine.c). */
+	unsigned engine_userns;
+	bool engine;
 };
 
 void sandbox_config_init(struct sandbox_config *cfg);
@@ -121,6 +133,38 @@ void sandbox_fail(int report_fd, const char *step, int err) __attribute__((noret
  * if that was not done).  On failure *step names the failing operation. */
 int sandbox_mount_prepare(const struct sandbox_config *cfg, const char **step);
 int sandbox_mount_setup(const struct sandbox_config *cfg, const char **step);
+/* mount.c's helpers rootfs.c and engine.c build with: openat2 (-errno), a new
+ * detached mount of type with key=value opts (NULL-ended), a new file of data
+ * (O_EXCL, no symlink followed). */
+int sandbox_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve);
+int sandbox_fs_new(const char *type, const char *const *opts, uint64_t attrs);
+int sandbox_write_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+
+/* rootfs.c: sandbox_rootfs_open runs in the launcher before the box exists and
+ * keeps an idmapped, read-only, detached clone of each layer; init keeps their
+ * descriptors (sandbox_rootfs_fds) and sandbox_rootfs_mount stacks them with a
+ * tmpfs upper as an overlay on the directory stage (the box's root to be);
+ * sandbox_rootfs_etc gives it the box's /etc files and /home/user. */
+int sandbox_rootfs_open(const struct sandbox_config *cfg, const char **step);
+size_t sandbox_rootfs_fds(const int **fds);
+int sandbox_rootfs_mount(const struct sandbox_config *cfg, int stage, const char **step);
+int sandbox_rootfs_etc(const struct sandbox_config *cfg, int root, const char **step);
+
+/* engine.c: pid 1 of an engine launch (--engine-userns; see the file).  Never
+ * returns. */
+void sandbox_engine_main(const struct sandbox_config *cfg, int sync_fd, int report_fd)
+    __attribute__((noreturn));
+/* init.c, shared with engine.c: the signals init takes from a signalfd
+ * (returned), closing every fd but two (and the layers'), and its loop until
+ * the command ends (notify_fd -1: no seccomp listener). */
+int sandbox_init_signals(int report_fd);
+void sandbox_close_fds_except(int keep_a, int keep_b);
+/* The command's last step: chdir to dir, its environment, exec (127/126 when it
+ * cannot). */
+void sandbox_exec(const struct sandbox_config *cfg, int report_fd, const char *dir)
+    __attribute__((noreturn));
+void sandbox_init_supervise(pid_t cmd, int sig_fd, int report_fd, int notify_fd)
+    __attribute__((noreturn));
 
 /* net.c: move the caller into a new network namespace with lo up and
  * return an fd of the namespace in *ns_fd (for init's setns). */

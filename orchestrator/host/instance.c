@@ -444,9 +444,13 @@ app_box(const instance_spec *spec, const char *const *argv, box_spec *box)
 	box->sandbox_bin = spec->sandbox_bin;
 	box->info_fd = 3;
 	box->status_fd = 4;
-	box->overlay = (box_bind){ spec->release_dir, APP_DIR };
+	if (!spec->app_in_image)
+		box->overlay = (box_bind){ spec->release_dir, APP_DIR };
 	box->binds[box->nbinds++] = (box_bind){ spec->data_dir, "/data" };
-	box->chdir = APP_DIR;
+	box->chdir = spec->chdir != NULL ? spec->chdir : APP_DIR;
+	box->rootfs = spec->rootfs;
+	box->rootfs_ids = spec->rootfs_ids;
+	box->id_range = spec->id_range;
 	box->host_uid = spec->host_uid;
 	box->hostname = "space";
 	/* /tmp and the app directory's writes: ENOSPC past 1 GiB each */

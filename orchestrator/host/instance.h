@@ -37,6 +37,11 @@ typedef struct instance_spec {
 	unsigned startup_timeout_s;
 	const char *stats_id;        /* the proxy's counters for it (proxy_stats_get): a
 	                              * liveness check is skipped while it serves; or NULL */
+	const char *rootfs;          /* an image's layers (podium-sandbox --rootfs); NULL: the
+	                              * host's /usr */
+	unsigned rootfs_ids, id_range; /* their on-disk ids, the box's other ids */
+	const char *chdir;           /* working directory; NULL: /home/user/app */
+	int app_in_image;            /* the app is the image's (docker): no release overlay */
 	const char *start_note;      /* a line of podium's in the log before the app's
 	                              * output when the log has a run before (a restart,
 	                              * say), or NULL */

@@ -68,7 +68,17 @@ def test_unknown_sdk_is_config_error(podium, bad):
     assert "sdk" in msg, msg
 
 
-def test_docker_sdk_not_supported(podium, bad):
+def test_docker_sdk_without_its_base_image(podium, bad):
+    """Where this host builds images (heavy/test_images.py builds and runs them), the
+    docker space's base image is not in this daemon's store and no registry answers
+    (egress is off): a BUILD_ERROR that says how to load it. Where it cannot (no
+    buildah, not root): a CONFIG_ERROR that says docker is not supported here."""
+    from images import spaces as images
+    if images.image_tools_unavailable() is None:
+        rt = podium.wait_stage(ADMIN, "dockery", "BUILD_ERROR", timeout=300)
+        msg = rt.get("errorMessage") or ""
+        assert "python:3.11" in msg and "podium image import" in msg, msg
+        return
     rt = podium.wait_stage(ADMIN, "dockery", "CONFIG_ERROR")
     msg = (rt.get("errorMessage") or "").lower()
     assert "docker" in msg and "not supported" in msg, msg

@@ -303,9 +303,18 @@ test_config_values(void **state)
 	assert_string_equal(c.sdk, "streamlit");
 	assert_int_equal(c.app_port, 8501);
 	assert_int_equal(c.startup_timeout_s, 3600);
-	assert_string_equal(json_string_value(json_array_get(c.run_argv, 0)), "python3");
-	assert_string_equal(json_string_value(json_array_get(c.run_argv, 4)), "src/main.py");
-	assert_string_equal(json_string_value(json_array_get(c.run_argv, 6)), "8501");
+	/* as the Hub runs it: `streamlit run APP_FILE` */
+	assert_string_equal(json_string_value(json_array_get(c.run_argv, 0)), "streamlit");
+	assert_string_equal(json_string_value(json_array_get(c.run_argv, 1)), "run");
+	assert_string_equal(json_string_value(json_array_get(c.run_argv, 2)), "src/main.py");
+	assert_string_equal(json_string_value(json_array_get(c.run_argv, 4)), "8501");
+	app_config_release(&c);
+
+	/* a pinned sdk gets a venv (the build installs streamlit==1.39.0 there) */
+	write_file(dir, "README.md", "---\nsdk: streamlit\nsdk_version: 1.39.0\napp_file: src/main.py\n---\n");
+	assert_int_equal(load(dir, &c), BUILD_OK);
+	assert_string_equal(json_string_value(json_array_get(c.run_argv, 0)),
+	    "/home/user/app/.venv/bin/streamlit");
 	app_config_release(&c);
 
 	/* requirements.txt: the venv the build makes runs the app. */

@@ -99,6 +99,51 @@ test_build_step_box(void **state)
 	assert_null(argv);
 }
 
+/* An app on an image: its layers and ids; an engine: its tmpfs before the binds
+ * that go into it. */
+static void
+test_image_and_engine_boxes(void **state)
+{
+	const char *cmd[] = { "python", "app.py", NULL }, *bud[] = { "buildah", "bud", NULL };
+	box_spec b;
+	char **argv, *s;
+
+	(void)state;
+	box_spec_init(&b);
+	b.sandbox_bin = "sb";
+	b.rootfs = "/l/top:/l/base";
+	b.rootfs_ids = 134217728;
+	b.id_range = 268500000;
+	b.binds[b.nbinds++] = (box_bind){ "/data-dir", "/data" };
+	b.chdir = "/app";
+	b.host_uid = 200001;
+	b.argv = cmd;
+	assert_int_equal(box_argv(&b, &argv), 0);
+	s = joined(argv);
+	assert_string_equal(s, "sb --rootfs /l/top:/l/base --rootfs-ids 134217728 --id-range "
+	    "268500000 --bind /data-dir /data --chdir /app --host-uid 200001 --host-gid 200001 "
+	    "--net none -- python app.py");
+	free(s);
+	box_argv_free(argv);
+
+	box_spec_init(&b);
+	b.sandbox_bin = "sb";
+	b.engine_userns = 134217728;
+	b.tmpfs = "/tmp";
+	b.binds[b.nbinds++] = (box_bind){ "/data/images", "/tmp/images" };
+	b.ro_binds[b.nro_binds++] = (box_bind){ "/b/seccomp.json", "/tmp/seccomp.json" };
+	b.argv = bud;
+	assert_int_equal(box_argv(&b, &argv), 0);
+	s = joined(argv);
+	assert_string_equal(s, "sb --engine-userns 134217728 --tmpfs /tmp --bind /data/images "
+	    "/tmp/images --ro-bind /b/seccomp.json /tmp/seccomp.json --host-uid 0 --host-gid 0 "
+	    "--net none -- buildah bud");
+	free(s);
+	box_argv_free(argv);
+	b.nro_binds = BOX_MAX_BINDS + 1;
+	assert_int_equal(box_argv(&b, &argv), -E2BIG);
+}
+
 typedef struct run {
 	uv_pipe_t out;
 	char text[1024];
@@ -216,6 +261,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_app_box),
+		cmocka_unit_test(test_image_and_engine_boxes),
 		cmocka_unit_test(test_build_step_box),
 		cmocka_unit_test(test_spawn),
 		cmocka_unit_test(test_host_check),
