@@ -46,18 +46,34 @@ web_json_with(http_exchange *x, int status, json_t *body, const http_header *h, 
 	return json_answer(x, status, body, h, nh, 0);
 }
 
+/* The message again as X-Error-Message (the Hub's clients show it, e.g. on a 403),
+ * when it is printable ASCII: a header carries nothing else safely. */
+static int
+header_safe(const char *msg)
+{
+	for (const unsigned char *p = (const unsigned char *)msg; *p != '\0'; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			return 0;
+	return msg[0] != '\0';
+}
+
 /* {"error": MESSAGE} with status, and X-Error-Code: code unless NULL. Bytes of
  * the message that are not UTF-8 (it quotes what the client sent: paths, names),
  * or a character cut at the end, become '?'. */
 static int
 error_answer(http_exchange *x, int status, const char *code, const char *fmt, va_list ap)
 {
-	http_header h = { "X-Error-Code", code };
+	http_header h[2];
+	size_t n = 0;
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	utf8_scrub(msg);
-	return json_answer(x, status, json_pack("{s:s}", "error", msg), &h, code != NULL ? 1 : 0,
+	if (code != NULL)
+		h[n++] = (http_header){ "X-Error-Code", code };
+	if (header_safe(msg))
+		h[n++] = (http_header){ "X-Error-Message", msg };
+	return json_answer(x, status, json_pack("{s:s}", "error", msg), h, n,
 	    code != NULL ? JSON_ENSURE_ASCII : 0);
 }
 
@@ -69,6 +85,18 @@ web_json_error(http_exchange *x, int status, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	r = error_answer(x, status, NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+web_json_error_code(http_exchange *x, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = error_answer(x, status, code, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -114,7 +142,8 @@ space_again(web_call *c)
 {
 	if (c->s == NULL || (c->s = web_path_space(c)) != NULL)
 		return 0;
-	web_json_error(c->x, 404, "space %s/%s not found", web_param(c, "owner"), web_param(c, "name"));
+	web_not_found(c->x, "RepoNotFound", "space %s/%s not found", web_param(c, "owner"),
+	    web_param(c, "name"));
 	return -1;
 }
 
@@ -199,4 +228,17 @@ web_query_get(const char *query, const char *key)
 			q++;
 	}
 	return NULL;
+}
+
+char *
+web_hub_base(podium *p, http_exchange *x)
+{
+	const char *host = http_request_header(http_exchange_request(x), "host");
+
+	/* the proxy routed the request by this Host to the hub: a name or address of
+	 * the hub and a port; anything else is not put into a URL */
+	if (host == NULL || host[0] == '\0' || strlen(host) > 255 || strspn(host,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
+		return podium_hub_url(p);
+	return xasprintf("http://%s", host);
 }

@@ -87,8 +87,8 @@ duplicate_body(web_call *c, json_t *body)
 	space *src = c->s, *dst;
 	http_exchange *x = c->x;
 	const char *repo = json_string_value(json_object_get(body, "repository"));
-	json_t *priv = json_object_get(body, "private");
 	char owner[128], name[128], err[512];
+	web_space_opts o;
 	const char *slash;
 	int r;
 
@@ -97,10 +97,8 @@ duplicate_body(web_call *c, json_t *body)
 		web_json_error(x, 400, "\"repository\" must be \"owner/name\" (a string)");
 		return;
 	}
-	if (priv != NULL && !json_is_boolean(priv) && !json_is_null(priv)) {
-		web_json_error(x, 400, "\"private\" must be true or false");
+	if (web_space_opts_read(c, body, &o) != 0)
 		return;
-	}
 	snprintf(owner, sizeof(owner), "%.*s", (int)(slash - repo), repo);
 	snprintf(name, sizeof(name), "%s", slash + 1);
 	if (!auth_may_write(c->user, owner)) {
@@ -108,13 +106,23 @@ duplicate_body(web_call *c, json_t *body)
 		return;
 	}
 	/* the copy is as private as its source unless told otherwise */
-	r = space_duplicate(c->p, src, owner, name, json_is_boolean(priv) ? json_is_true(priv) :
+	r = space_duplicate(c->p, src, owner, name, o.private >= 0 ? o.private :
 	    space_is_private(src), &dst, err, sizeof(err));
-	if (r != 0) {
-		web_json_error(x, r == -EEXIST ? 409 : r == -EINVAL ? 400 : 500, "%s", err);
+	if (r == -EEXIST) {
+		web_repo_conflict(c->p, x, owner, name, err);
 		return;
 	}
-	web_json(x, 200, web_repo_created(c->p, dst));
+	if (r != 0) {
+		web_json_error(x, web_status_of(r), "%s", err);
+		return;
+	}
+	/* the body's variables after the copied ones: the same key, the body's value */
+	if ((r = web_space_opts_apply(c->p, dst, &o, err, sizeof(err))) != 0) {
+		space_delete(c->p, dst);
+		web_json_error(x, web_status_of(r), "%s", err);
+		return;
+	}
+	web_json(x, 200, web_repo_created(c->p, x, dst));
 }
 
 /* "factory=true" (or 1) in the query. */

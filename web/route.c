@@ -231,7 +231,7 @@ call_space(web_call *c, const web_route *rt)
 	/* a private space asks git for credentials, like a private repository on a forge */
 	if (c->s != NULL && (rt->flags & WEB_GIT) && !c->ai.presented)
 		web_git_unauthorized(c->x, "authentication required\n");
-	else if (c->router->json)
+	else if (c->router->json || (rt->flags & WEB_APIERR))
 		web_not_found(c->x, "RepoNotFound", "space %s/%s not found", web_param(c, "owner"),
 		    web_param(c, "name"));
 	else

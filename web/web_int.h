@@ -62,6 +62,9 @@ typedef enum web_access {
 /* Route flag: git's own answers. A space the caller may not see asks for
  * credentials (401 Basic) when none were sent, as a private repository does. */
 #define WEB_GIT 0x1
+/* Route flag: a page-side route that answers as the API does (files: resolve, raw):
+ * a missing space is the JSON 404 with X-Error-Code: RepoNotFound. */
+#define WEB_APIERR 0x2
 
 #define WEB_MAX_PARAMS 4
 
@@ -83,7 +86,7 @@ typedef struct web_route {
 	const char *pattern;   /* "/api/spaces/{owner}/{name}/restart" */
 	web_handler handler;
 	web_access access;
-	unsigned flags;        /* WEB_GIT */
+	unsigned flags;        /* WEB_GIT, WEB_APIERR */
 } web_route;
 
 typedef struct web_router {
@@ -160,6 +163,9 @@ int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* A 401 that asks for a token (WWW-Authenticate: Bearer). */
 void web_json_unauthorized(http_exchange *x, const char *msg);
+/* An error with the Hub's X-Error-Code (NULL: none). */
+int web_json_error_code(http_exchange *x, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The Hub's 404s, with X-Error-Code: RepoNotFound, RevisionNotFound, EntryNotFound. */
 void web_not_found(http_exchange *x, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -172,6 +178,10 @@ void web_with_body(web_call *c, web_body_handler h);
 char *web_unescape(const char *s);
 /* The value of key in a query string ("a=1&b=2"), decoded; NULL when absent. */
 char *web_query_get(const char *query, const char *key);
+/* "http://" and the Host the request came to ("127.0.0.1:8080"): the hub as the
+ * client addresses it, which the Hub's clients check URLs in answers against (the
+ * configured one when Host is unusable). Caller frees. */
+char *web_hub_base(podium *p, http_exchange *x);
 
 /* ---- the API's handlers ------------------------------------------------------------ */
 
@@ -196,8 +206,36 @@ void web_releases(web_call *c);
 void web_rollback(web_call *c);
 void web_storage(web_call *c);
 void web_duplicate(web_call *c);
-/* The Hub's answer to a created repository: {"url","name","id"} (new reference). */
-json_t *web_repo_created(podium *p, space *s);
+/* A model's or dataset's path (/api/models/O/N..., /O/N/resolve/...): 404
+ * RepoNotFound, as the Hub answers for a repository that is not there (api.c). */
+void web_not_a_space(web_call *c);
+/* repos_api.c: POST /api/repos/create, DELETE /api/repos/delete */
+void web_repos_create(web_call *c);
+void web_repos_delete(web_call *c);
+/* The space options of repos/create and duplicate, in the Hub's keys: "private" /
+ * "visibility", "hardware", "storageTier", "sleepTimeSeconds", "secrets" and
+ * "variables" ([{"key","value","description"?}]). Borrowed from the body. */
+typedef struct web_space_opts {
+	int private;                  /* -1: not given */
+	const struct flavor *flavor;  /* NULL: not given */
+	const char *tier;             /* NULL: not given */
+	long long sleep;              /* 0: not given */
+	json_t *variables, *secrets;  /* arrays, or NULL */
+} web_space_opts;
+/* Reads and checks every option: 0, or -1 with the answer sent (400, 403). */
+int web_space_opts_read(web_call *c, json_t *body, web_space_opts *o);
+/* Applies them to a space just made (nothing runs yet): 0, or -errno with err. */
+int web_space_opts_apply(podium *p, space *s, const web_space_opts *o, char *err, size_t errlen);
+/* A sleep time in seconds (-1, or 1 to LIFECYCLE_MAX_SLEEP): 0, or -1 answered 400. */
+int web_sleep_seconds(http_exchange *x, json_t *v, const char *field, long long *out);
+/* The HTTP status of an orchestrator error (-EINVAL 400, -EEXIST 409, ...). */
+int web_status_of(int r);
+/* The Hub's answer to a created repository: {"url","name","id"} (new reference),
+ * its url on the host x's request came to. */
+json_t *web_repo_created(podium *p, http_exchange *x, space *s);
+/* 409 {"error": msg, "url"}: the space owner/name that is already there. */
+void web_repo_conflict(podium *p, http_exchange *x, const char *owner, const char *name,
+    const char *msg);
 /* logs.c: /logs/build and /logs/run, text or SSE */
 void web_logs_build(web_call *c);
 void web_logs_run(web_call *c);
@@ -235,9 +273,9 @@ int web_commit_files(podium *p, space *s, const char *user, json_t *files, char 
 /* clone_api.c: repos/create with "from" */
 /* The policy from p->config's "clone" section, once at start. */
 void web_clone_init(podium *p);
-/* Creates the space, clones url into it and answers c when done. */
+/* Creates the space with its options, clones url into it and answers c when done. */
 void web_clone_start(web_call *c, const char *owner, const char *name, const char *sdk,
-    int private, const char *url);
+    const web_space_opts *o, const char *url);
 
 /* ---- pages.c, pages_space.c, pages_user.c: HTML ------------------------------------ */
 

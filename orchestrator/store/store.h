@@ -146,6 +146,8 @@ typedef struct token_row {
 
 /* Names the token inserted last on this connection and gives it its role. */
 int store_token_label_last(store *st, int write, const char *name);
+/* The label of the token with that prefix ("" without one); -ENOENT. */
+int store_token_name(store *st, const char *prefix, char *name, size_t len);
 /* Whether the token with that prefix may write (1) or only read (0); -ENOENT. */
 int store_token_role(store *st, const char *prefix, int *write);
 int store_tokens_list(store *st, int64_t user_id, void (*cb)(const token_row *t, void *arg),

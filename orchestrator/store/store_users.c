@@ -194,6 +194,25 @@ store_token_label_last(store *st, int write, const char *name)
 }
 
 int
+store_token_name(store *st, const char *prefix, char *name, size_t len)
+{
+	sqlite3_stmt *q = prep(st, "SELECT name FROM tokens WHERE prefix = ?");
+	int r = -ENOENT;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_text(q, 1, prefix, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		const unsigned char *n = sqlite3_column_text(q, 0);
+
+		snprintf(name, len, "%s", n != NULL ? (const char *)n : "");
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
 store_token_role(store *st, const char *prefix, int *write)
 {
 	sqlite3_stmt *q = prep(st, "SELECT role FROM tokens WHERE prefix = ?");
