@@ -207,6 +207,7 @@ static const web_route api_routes[] = {
 	{ "GET, HEAD", SPACE "/releases", web_releases, WEB_WRITE, 0 },
 	{ "POST", SPACE "/rollback", web_rollback, WEB_WRITE, 0 },
 	{ "POST", SPACE "/storage", web_storage, WEB_WRITE, 0 },
+	{ "DELETE", SPACE "/storage", web_storage_delete, WEB_WRITE, 0 },
 	/* anyone who can see a space may copy it, into an owner they may write to */
 	{ "POST", SPACE "/duplicate", web_duplicate, WEB_READ, 0 },
 	{ "POST", SPACE "/preupload/{rest*}", web_repo_preupload, WEB_WRITE, 0 },

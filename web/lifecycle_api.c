@@ -8,6 +8,7 @@
  *   GET  /api/spaces/{o}/{n}/releases                 → [release...], newest first
  *   POST /api/spaces/{o}/{n}/rollback {"release": ID} → the runtime JSON
  *   POST /api/spaces/{o}/{n}/storage {"tier": NAME}   → the runtime JSON
+ *   DELETE /api/spaces/{o}/{n}/storage                → the runtime JSON (a fresh /data)
  *   POST /api/spaces/{o}/{n}/duplicate {"repository": "owner/new", "private"?}
  *                                                     → {"url","name","id"}
  *
@@ -168,6 +169,14 @@ void
 web_storage(web_call *c)
 {
 	web_with_body(c, storage_body);
+}
+
+void
+web_storage_delete(web_call *c)
+{
+	char err[512];
+
+	answer(c->x, c->s, space_delete_storage(c->s, err, sizeof(err)), err);
 }
 
 void

@@ -205,6 +205,7 @@ void web_sleeptime(web_call *c);
 void web_releases(web_call *c);
 void web_rollback(web_call *c);
 void web_storage(web_call *c);
+void web_storage_delete(web_call *c);
 void web_duplicate(web_call *c);
 /* A model's or dataset's path (/api/models/O/N..., /O/N/resolve/...): 404
  * RepoNotFound, as the Hub answers for a repository that is not there (api.c). */
