@@ -72,9 +72,14 @@ int builder_repo_path_valid(const char *path);
  * at main. */
 int builder_repo_tree(const char *repo_path, const char *rev, const char *path, int recursive,
     json_t **out);
-/* rev's commit sha and its files, [{"rfilename"}] in *files (new reference). A
- * repository nothing was pushed to: sha "" and [] at main. */
-int builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t **files);
+/* rev's commit sha and its files, [{"rfilename"}] in *files (new reference); with
+ * blobs, each with its "size" and "blobId" too. A repository nothing was pushed
+ * to: sha "" and [] at main. */
+int builder_repo_files(const char *repo_path, const char *rev, int blobs, char sha[41],
+    json_t **files);
+/* The ones of paths (a JSON array of strings) that exist at rev, in their order,
+ * as tree items (builder_repo_tree); missing ones are left out. */
+int builder_repo_paths(const char *repo_path, const char *rev, const json_t *paths, json_t **out);
 /* rev's history, newest first: how many commits (*total) and, in *page (new
  * reference), those from offset on, at most limit, as
  * [{"id","title","message","authors":[{"user","avatar"}],"date"}]. */
@@ -92,6 +97,7 @@ typedef struct builder_blob {
 	void *priv;          /* the library's objects: builder_blob_release */
 } builder_blob;
 
+/* -ENOENT: the path is not at rev, whose commit is still in out->commit. */
 int builder_repo_blob(const char *repo_path, const char *rev, const char *path, builder_blob *out);
 void builder_blob_release(builder_blob *b);
 

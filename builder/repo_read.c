@@ -217,24 +217,41 @@ done:
 
 /* ---- files (revision) ---- */
 
+typedef struct sibling_walk {
+	json_t *files;
+	git_repository *repo;   /* set: each file with "size" and "blobId" */
+} sibling_walk;
+
 static int
 sibling_cb(const char *root, const git_tree_entry *e, void *payload)
 {
+	sibling_walk *w = payload;
+
 	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
 		char *path = xasprintf("%s%s", root, git_tree_entry_name(e));
+		json_t *f = json_pack("{s:s}", "rfilename", path);
 
-		json_array_append_new(payload, json_pack("{s:s}", "rfilename", path));
+		if (w->repo != NULL) {
+			json_t *item = tree_item(w->repo, e, path);
+
+			json_object_set(f, "size", json_object_get(item, "size"));
+			json_object_set(f, "blobId", json_object_get(item, "oid"));
+			json_decref(item);
+		}
+		json_array_append_new(w->files, f);
 		free(path);
 	}
 	return 0;
 }
 
 int
-builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t **files)
+builder_repo_files(const char *repo_path, const char *rev, int blobs, char sha[41],
+    json_t **files)
 {
 	git_repository *repo = NULL;
 	git_commit *c = NULL;
 	git_tree *t = NULL;
+	sibling_walk w = { NULL, NULL };
 	int empty, r;
 
 	sha[0] = '\0';
@@ -242,13 +259,58 @@ builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t 
 	r = repo_at(repo_path, rev, &repo, &c, &empty);
 	if (r == 0) {
 		git_oid_tostr(sha, 41, git_commit_id(c));
-		*files = json_array();
+		w.files = *files = json_array();
+		w.repo = blobs ? repo : NULL;
 		if (git_commit_tree(&t, c) == 0)
-			git_tree_walk(t, GIT_TREEWALK_PRE, sibling_cb, *files);
+			git_tree_walk(t, GIT_TREEWALK_PRE, sibling_cb, &w);
 	} else if (empty) {
 		*files = json_array();
 		r = 0;
 	}
+	git_tree_free(t);
+	git_commit_free(c);
+	git_repository_free(repo);
+	return r;
+}
+
+/* ---- paths-info ---- */
+
+int
+builder_repo_paths(const char *repo_path, const char *rev, const json_t *paths, json_t **out)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	const json_t *p;
+	size_t i;
+	int empty, r;
+
+	*out = NULL;
+	r = repo_at(repo_path, rev, &repo, &c, &empty);
+	if (r != 0) {
+		if (empty) {
+			*out = json_array();
+			r = 0;
+		}
+		goto done;
+	}
+	*out = json_array();
+	if (git_commit_tree(&t, c) != 0) {
+		r = -EIO;
+		goto done;
+	}
+	json_array_foreach(paths, i, p) {
+		const char *path = json_string_value(p);
+		git_tree_entry *e = NULL;
+
+		if (path == NULL || !builder_repo_path_valid(path) ||
+		    git_tree_entry_bypath(&e, t, path) != 0)
+			continue;
+		if (git_tree_entry_type(e) != GIT_OBJECT_COMMIT)
+			json_array_append_new(*out, tree_item(repo, e, path));
+		git_tree_entry_free(e);
+	}
+done:
 	git_tree_free(t);
 	git_commit_free(c);
 	git_repository_free(repo);
@@ -345,6 +407,7 @@ int
 builder_repo_blob(const char *repo_path, const char *rev, const char *path, builder_blob *out)
 {
 	blob_objs *o = xcalloc(1, sizeof(*o));
+	char commit[sizeof(out->commit)];
 	int empty, r;
 
 	memset(out, 0, sizeof(*out));
@@ -352,6 +415,7 @@ builder_repo_blob(const char *repo_path, const char *rev, const char *path, buil
 	r = repo_at(repo_path, rev, &o->repo, &o->c, &empty);
 	if (r != 0)
 		goto fail;
+	git_oid_tostr(out->commit, sizeof(out->commit), git_commit_id(o->c));
 	if (!builder_repo_path_valid(path) || git_commit_tree(&o->t, o->c) != 0 ||
 	    git_tree_entry_bypath(&o->e, o->t, path) != 0 ||
 	    git_tree_entry_type(o->e) != GIT_OBJECT_BLOB ||
@@ -362,9 +426,12 @@ builder_repo_blob(const char *repo_path, const char *rev, const char *path, buil
 	out->data = git_blob_rawcontent(o->b);
 	out->size = (uint64_t)git_blob_rawsize(o->b);
 	git_oid_tostr(out->oid, sizeof(out->oid), git_blob_id(o->b));
-	git_oid_tostr(out->commit, sizeof(out->commit), git_commit_id(o->c));
 	return 0;
 fail:
+	memcpy(commit, out->commit, sizeof(commit));
 	builder_blob_release(out);
+	/* a path missing at a commit: which commit (the Hub's X-Repo-Commit) */
+	if (r == -ENOENT)
+		memcpy(out->commit, commit, sizeof(commit));
 	return r;
 }

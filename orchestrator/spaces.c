@@ -233,6 +233,9 @@ space_runtime_json(const space *s)
 		json_object_set_new(j, "errorMessage", json_string(s->row.error));
 	json_object_set_new(j, "storage", json_null());
 	json_object_set_new(j, "sdk", json_string(space_sdk(s, card)));
+	/* the commit that serves (the Hub's runtime.sha), null while none does */
+	json_object_set_new(j, "sha", space_serving(s) && s->release_sha != NULL ?
+	    json_string(s->release_sha) : json_null());
 	json_object_set_new(j, "restarts", json_integer(s->row.restarts));
 	if (s->row.retry_at > 0) {
 		time_iso(s->row.retry_at, when, sizeof(when));
@@ -269,9 +272,11 @@ space_json(const podium *p, const space *s, int full)
 	    "runtime", space_runtime_json(s));
 	free(host);
 	if (full) {
-		/* sha: the commit that serves (null while none does); lastPushedSha: main. */
-		const char *sha = space_serving(s) ? s->release_sha : NULL;
-		json_object_set_new(j, "sha", sha != NULL ? json_string(sha) : json_null());
+		/* sha: main's tip, as on the Hub (huggingface_hub's resolve_revision reads
+		 * it); lastPushedSha: the same, podium's older name. What serves is
+		 * runtime.sha. */
+		json_object_set_new(j, "sha", s->row.sha != NULL ? json_string(s->row.sha) :
+		    json_null());
 		json_object_set_new(j, "lastPushedSha", s->row.sha != NULL ? json_string(s->row.sha)
 		    : json_null());
 		json_object_set_new(j, "cardData", json_incref(card));

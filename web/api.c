@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "builder/git.h"
 #include "orchestrator/host/budget.h"
 #include "orchestrator/store/accounts.h"
 #include "proxy/routes.h"
@@ -130,12 +131,19 @@ runtime_usage(const space *s, json_t *runtime)
 	return runtime;
 }
 
+/* GET /api/spaces/{o}/{n}: the space, its runtime with what its app uses now, and
+ * main's files (siblings), as the Hub's space_info has them. */
 static void
 api_space(web_call *c)
 {
-	json_t *j = space_json(c->p, c->s, 1);
+	json_t *j = space_json(c->p, c->s, 1), *files;
+	char *repo = space_repo_path(c->p, c->s), sha[41];
 
 	runtime_usage(c->s, json_object_get(j, "runtime"));
+	web_space_fields(c->p, c->s, j);
+	if (builder_repo_files(repo, "main", web_query_true(c->r->query, "blobs"), sha, &files) == 0)
+		json_object_set_new(j, "siblings", files);
+	free(repo);
 	web_json(c->x, 200, j);
 }
 
@@ -215,6 +223,7 @@ static const web_route api_routes[] = {
 	{ "GET, HEAD", SPACE "/tree/{rest*}", web_repo_tree, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/revision/{rest*}", web_repo_revision, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/commits/{rest*}", web_repo_commits, WEB_READ, 0 },
+	{ "POST", SPACE "/paths-info/{rest*}", web_repo_paths_info, WEB_READ, WEB_READS },
 	{ "GET, HEAD", "/metrics", web_metrics, WEB_ADMIN, 0 },
 	/* no models or datasets: the Hub's answer for a repository that is not there */
 	{ "GET, HEAD", "/api/models", api_no_repos, WEB_PUBLIC, 0 },
@@ -228,7 +237,8 @@ const web_router web_api_router = {
 };
 
 /* /api/... and /metrics. Before any route: credentials that are wrong are a 401
- * (the health check answers anyway), and a read-only token changes nothing. */
+ * (the health check answers anyway). A read-only token changes nothing: the
+ * route table's check (route.c). */
 void
 web_api_handle(podium *p, http_exchange *x)
 {
@@ -238,12 +248,8 @@ web_api_handle(podium *p, http_exchange *x)
 
 	if (ai.presented && user == NULL && strcmp(r->path, "/api/health") != 0) {
 		web_json_unauthorized(x, "invalid credentials: the token is not valid");
-	} else if (user != NULL && !ai.write && strcmp(r->method, "GET") != 0 &&
-	    strcmp(r->method, "HEAD") != 0) {
-		web_json_error(x, 403, "this token is read-only: it may not change anything");
-	} else {
-		web_route_serve(&web_api_router, p, x, user, &ai);
+		free(user);
 		return;
 	}
-	free(user);
+	web_route_serve(&web_api_router, p, x, user, &ai);
 }

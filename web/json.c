@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -57,13 +58,14 @@ header_safe(const char *msg)
 	return msg[0] != '\0';
 }
 
-/* {"error": MESSAGE} with status, and X-Error-Code: code unless NULL. Bytes of
- * the message that are not UTF-8 (it quotes what the client sent: paths, names),
- * or a character cut at the end, become '?'. */
+/* {"error": MESSAGE} with status, X-Error-Code: code unless NULL, and up to 4
+ * extra headers. Bytes of the message that are not UTF-8 (it quotes what the
+ * client sent: paths, names), or a character cut at the end, become '?'. */
 static int
-error_answer(http_exchange *x, int status, const char *code, const char *fmt, va_list ap)
+error_answer(http_exchange *x, int status, const char *code, const http_header *extra,
+    size_t nextra, const char *fmt, va_list ap)
 {
-	http_header h[2];
+	http_header h[6];
 	size_t n = 0;
 	char msg[1024];
 
@@ -73,6 +75,8 @@ error_answer(http_exchange *x, int status, const char *code, const char *fmt, va
 		h[n++] = (http_header){ "X-Error-Code", code };
 	if (header_safe(msg))
 		h[n++] = (http_header){ "X-Error-Message", msg };
+	for (size_t i = 0; i < nextra && n < sizeof(h) / sizeof(h[0]); i++)
+		h[n++] = extra[i];
 	return json_answer(x, status, json_pack("{s:s}", "error", msg), h, n,
 	    code != NULL ? JSON_ENSURE_ASCII : 0);
 }
@@ -84,7 +88,7 @@ web_json_error(http_exchange *x, int status, const char *fmt, ...)
 	int r;
 
 	va_start(ap, fmt);
-	r = error_answer(x, status, NULL, fmt, ap);
+	r = error_answer(x, status, NULL, NULL, 0, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -96,7 +100,20 @@ web_json_error_code(http_exchange *x, int status, const char *code, const char *
 	int r;
 
 	va_start(ap, fmt);
-	r = error_answer(x, status, code, fmt, ap);
+	r = error_answer(x, status, code, NULL, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+web_json_error_with(http_exchange *x, int status, const char *code, const http_header *extra,
+    size_t nextra, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = error_answer(x, status, code, extra, nextra, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -107,7 +124,7 @@ web_not_found(http_exchange *x, const char *code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	error_answer(x, 404, code, fmt, ap);
+	error_answer(x, 404, code, NULL, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -159,6 +176,14 @@ body_end(void *arg)
 		    c->body_max : API_MAX_BODY);
 	} else if (c->body_len == 0) {
 		web_json_error(c->x, 400, "request body must be a JSON object");
+	} else if (c->form) {
+		if ((j = web_form_decode(c->body, c->body_len)) == NULL) {
+			web_json_error(c->x, 400, "the form is not valid UTF-8 / percent-encoding");
+		} else {
+			if (space_again(c) == 0)
+				c->body_handler(c, j);
+			json_decref(j);
+		}
 	} else if ((j = json_loadb(c->body, c->body_len, 0, &jerr)) == NULL) {
 		web_json_error(c->x, 400, "invalid JSON at line %d column %d: %s", jerr.line,
 		    jerr.column, jerr.text);
@@ -183,13 +208,15 @@ void
 web_with_body(web_call *c, web_body_handler h)
 {
 	http_body_cb cb = { body_data, body_end, body_abort, NULL, c };
+	const char *ctype = http_request_header(c->r, "content-type");
 
-	if (c->user == NULL) {
+	if (c->user == NULL && !(c->route->flags & WEB_READS)) {
 		web_json_unauthorized(c->x, "authentication required: send Authorization: Bearer TOKEN");
 		return;
 	}
 	c->kept = 1;
 	c->body_handler = h;
+	c->form = ctype != NULL && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0;
 	http_exchange_set_body_cb(c->x, &cb);
 }
 
@@ -209,6 +236,20 @@ web_unescape(const char *s)
 	return out;
 }
 
+/* A form or query value decoded: '+' is a space, then %XX. */
+static char *
+form_unescape(const char *raw, size_t n)
+{
+	char *plus = xstrndup(raw, n), *v;
+
+	for (char *p = plus; *p != '\0'; p++)
+		if (*p == '+')
+			*p = ' ';
+	v = web_unescape(plus);
+	free(plus);
+	return v;
+}
+
 char *
 web_query_get(const char *query, const char *key)
 {
@@ -217,17 +258,54 @@ web_query_get(const char *query, const char *key)
 	for (const char *q = query; q != NULL && *q != '\0';) {
 		size_t n = strcspn(q, "&");
 
-		if (n > k && strncmp(q, key, k) == 0 && q[k] == '=') {
-			char *raw = xstrndup(q + k + 1, n - k - 1), *v = web_unescape(raw);
-
-			free(raw);
-			return v;
-		}
+		if (n > k && strncmp(q, key, k) == 0 && q[k] == '=')
+			return form_unescape(q + k + 1, n - k - 1);
 		q += n;
 		if (*q == '&')
 			q++;
 	}
 	return NULL;
+}
+
+int
+web_query_true(const char *query, const char *key)
+{
+	char *v = web_query_get(query, key);
+	int yes = v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
+
+	free(v);
+	return yes;
+}
+
+json_t *
+web_form_decode(const char *text, size_t len)
+{
+	json_t *form = json_object();
+	const char *q = text, *end = text + len;
+
+	while (q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q)), *eq;
+		size_t n = amp != NULL ? (size_t)(amp - q) : (size_t)(end - q);
+		char *key, *value;
+		json_t *list;
+
+		eq = memchr(q, '=', n);
+		key = form_unescape(q, eq != NULL ? (size_t)(eq - q) : n);
+		value = eq != NULL ? form_unescape(eq + 1, n - (size_t)(eq - q) - 1) : xstrdup("");
+		if (key == NULL || value == NULL) {
+			free(key);
+			free(value);
+			json_decref(form);
+			return NULL;
+		}
+		if ((list = json_object_get(form, key)) == NULL)
+			json_object_set_new(form, key, list = json_array());
+		json_array_append_new(list, json_string(value));
+		free(key);
+		free(value);
+		q += n + 1;
+	}
+	return form;
 }
 
 char *

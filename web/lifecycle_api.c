@@ -126,23 +126,13 @@ duplicate_body(web_call *c, json_t *body)
 	web_json(x, 200, web_repo_created(c->p, x, dst));
 }
 
-/* "factory=true" (or 1) in the query. */
-static int
-query_factory(const char *q)
-{
-	char *v = web_query_get(q, "factory");
-	int yes = v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-
-	free(v);
-	return yes;
-}
-
 void
 web_restart(web_call *c)
 {
 	char err[512];
 
-	answer(c->x, c->s, space_restart(c->s, query_factory(c->r->query), err, sizeof(err)), err);
+	answer(c->x, c->s, space_restart(c->s, web_query_true(c->r->query, "factory"), err,
+	    sizeof(err)), err);
 }
 
 void

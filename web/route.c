@@ -274,6 +274,12 @@ access_check(web_call *c)
 	int st = web_access_status(c->route->access, c->user != NULL, admin, c->s != NULL, may_write);
 	char msg[300];
 
+	/* the API: a read-only token changes nothing (a POST that only reads aside) */
+	if (st == 0 && c->router->json && c->user != NULL && !c->ai.write &&
+	    !web_method_in(c->r->method, "GET, HEAD") && !(c->route->flags & WEB_READS)) {
+		web_json_error(c->x, 403, "this token is read-only: it may not change anything");
+		return -1;
+	}
 	if (st == 0)
 		return 0;
 	if (st == 401) {

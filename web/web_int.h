@@ -65,6 +65,9 @@ typedef enum web_access {
 /* Route flag: a page-side route that answers as the API does (files: resolve, raw):
  * a missing space is the JSON 404 with X-Error-Code: RepoNotFound. */
 #define WEB_APIERR 0x2
+/* Route flag: a POST that only reads (paths-info, validate-yaml): anonymous callers
+ * and read-only tokens may send it, body and all. */
+#define WEB_READS 0x4
 
 #define WEB_MAX_PARAMS 4
 
@@ -86,7 +89,7 @@ typedef struct web_route {
 	const char *pattern;   /* "/api/spaces/{owner}/{name}/restart" */
 	web_handler handler;
 	web_access access;
-	unsigned flags;        /* WEB_GIT, WEB_APIERR */
+	unsigned flags;        /* WEB_GIT, WEB_APIERR, WEB_READS */
 } web_route;
 
 typedef struct web_router {
@@ -116,6 +119,7 @@ struct web_call {
 	char *body;
 	size_t body_len, body_max;   /* body_max: 0 for 1 MiB */
 	int body_too_big;
+	int form;              /* an HTML form's body: given to the handler as {key: [values]} */
 };
 
 /* The API (api.c) and the pages and git (hub.c). */
@@ -166,18 +170,28 @@ void web_json_unauthorized(http_exchange *x, const char *msg);
 /* An error with the Hub's X-Error-Code (NULL: none). */
 int web_json_error_code(http_exchange *x, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same with up to 4 more headers. */
+int web_json_error_with(http_exchange *x, int status, const char *code, const http_header *extra,
+    size_t nextra, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* The Hub's 404s, with X-Error-Code: RepoNotFound, RevisionNotFound, EntryNotFound. */
 void web_not_found(http_exchange *x, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Collects the call's JSON object body (400/413 answered here; 401 without a
  * user), looks the call's space up again (it may have gone meanwhile: 404), then
- * calls h. The call lives until then. */
+ * calls h. The call lives until then. A form body (application/x-www-form-
+ * urlencoded) comes to h as {key: [value, ...]} (web_form_decode). */
 void web_with_body(web_call *c, web_body_handler h);
 /* A decoded copy of a percent-encoded URL piece (caller frees), or NULL when it
  * decodes to something with a NUL. */
 char *web_unescape(const char *s);
-/* The value of key in a query string ("a=1&b=2"), decoded; NULL when absent. */
+/* The value of key in a query string ("a=1&b=2"), decoded ('+' is a space);
+ * NULL when absent. */
 char *web_query_get(const char *query, const char *key);
+/* Is key "true" (any case: older clients send Python's True) or "1"? */
+int web_query_true(const char *query, const char *key);
+/* A form ("a=1&a=2&b=x") as {key: [value, ...]} (new reference), or NULL when a
+ * piece does not decode. */
+json_t *web_form_decode(const char *text, size_t len);
 /* "http://" and the Host the request came to ("127.0.0.1:8080"): the hub as the
  * client addresses it, which the Hub's clients check URLs in answers against (the
  * configured one when Host is unusable). Caller frees. */
@@ -247,6 +261,7 @@ void web_metrics(web_call *c);
 void web_repo_tree(web_call *c);
 void web_repo_revision(web_call *c);
 void web_repo_commits(web_call *c);
+void web_repo_paths_info(web_call *c);
 void web_repo_resolve(web_call *c);
 void web_repo_raw(web_call *c);
 /* REV (one segment: clients percent-encode a slash in it; "main" when absent)

@@ -87,7 +87,7 @@ test_empty_repository(void **state)
 	json_decref(j);
 	assert_int_equal(builder_repo_tree(repo, "main", "src", 0, &j), -ESRCH);
 	assert_int_equal(builder_repo_tree(repo, "other", "", 0, &j), -ESRCH);
-	assert_int_equal(builder_repo_files(repo, "HEAD", sha, &j), 0);
+	assert_int_equal(builder_repo_files(repo, "HEAD", 0, sha, &j), 0);
 	assert_string_equal(sha, "");
 	assert_int_equal(json_array_size(j), 0);
 	json_decref(j);
@@ -130,17 +130,17 @@ test_commit_and_read(void **state)
 	assert_int_equal(builder_repo_tree(repo, "main", "../etc", 0, &j), -ENOENT);
 
 	/* revisions: names, HEAD, shas and their prefixes; no revision syntax */
-	assert_int_equal(builder_repo_files(repo, "HEAD", sha, &j), 0);
+	assert_int_equal(builder_repo_files(repo, "HEAD", 0, sha, &j), 0);
 	assert_string_equal(sha, sha2);
 	assert_int_equal(json_array_size(j), 3);
 	json_decref(j);
 	p = xstrndup(sha1, 7);
-	assert_int_equal(builder_repo_files(repo, p, sha, &j), 0);
+	assert_int_equal(builder_repo_files(repo, p, 0, sha, &j), 0);
 	assert_string_equal(sha, sha1);
 	json_decref(j);
 	free(p);
-	assert_int_equal(builder_repo_files(repo, "main~1", sha, &j), -ESRCH);
-	assert_int_equal(builder_repo_files(repo, "-main", sha, &j), -ESRCH);
+	assert_int_equal(builder_repo_files(repo, "main~1", 0, sha, &j), -ESRCH);
+	assert_int_equal(builder_repo_files(repo, "-main", 0, sha, &j), -ESRCH);
 
 	/* history, newest first, paged */
 	assert_int_equal(builder_repo_log(repo, "main", 0, 10, &j, &total), 0);
@@ -216,7 +216,7 @@ test_commit_changes(void **state)
 	    sizeof(err)), -EAGAIN);
 	assert_non_null(strstr(err, "main moved"));
 	builder_commit_free(late);
-	assert_int_equal(builder_repo_files(repo, "main", other, &j), 0);
+	assert_int_equal(builder_repo_files(repo, "main", 0, other, &j), 0);
 	assert_string_equal(other, sha2);
 	json_decref(j);
 }
