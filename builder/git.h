@@ -101,6 +101,25 @@ typedef struct builder_blob {
 int builder_repo_blob(const char *repo_path, const char *rev, const char *path, builder_blob *out);
 void builder_blob_release(builder_blob *b);
 
+/* ---- branches and tags --------------------------------------------------------- */
+/* Names as revisions have them (letters, digits, . _ - /) that git takes as refs.
+ * Only main deploys: none of these builds anything. Errors: -EINVAL a bad name
+ * (or, for a branch without start, nothing on main yet), -EEXIST there already,
+ * -ESRCH no such revision, branch or tag, -EPERM main, -EIO; err says which. */
+
+/* {"branches": [{"name","ref","targetCommit"}], "tags": [...]} in *out (new
+ * reference): main first, then by name; a tag's targetCommit is what it tags. */
+int builder_repo_refs(const char *repo_path, json_t **out);
+/* A branch at start's commit (a revision; NULL: main's tip). */
+int builder_branch_create(const char *repo_path, const char *name, const char *start, char *err,
+    size_t errlen);
+int builder_branch_delete(const char *repo_path, const char *name, char *err, size_t errlen);
+/* A tag of rev's commit: annotated by tagger <email> with message, lightweight
+ * when message is NULL. */
+int builder_tag_create(const char *repo_path, const char *tag, const char *rev, const char *message,
+    const char *tagger, const char *email, char *err, size_t errlen);
+int builder_tag_delete(const char *repo_path, const char *tag, char *err, size_t errlen);
+
 /* ---- writing a commit from files ----------------------------------------------- */
 /* A commit on main made of files instead of a push: main's files are staged, the
  * caller adds and removes some, and main moves to the new commit only if it is

@@ -11,8 +11,8 @@
 #include "builder/git_int.h"
 #include "common/util.h"
 
-static int
-rev_name_valid(const char *rev)
+int
+builder_rev_name_valid(const char *rev)
 {
 	/* Names only: no revision syntax (~ ^ : @{ ..) reaches libgit2. */
 	return rev[0] != '\0' && strlen(rev) < 256 && strstr(rev, "..") == NULL &&
@@ -28,7 +28,7 @@ builder_repo_resolve(git_repository *repo, const char *rev, git_commit **out)
 	size_t n = strlen(rev);
 	int r = -ESRCH;
 
-	if (!rev_name_valid(rev))
+	if (!builder_rev_name_valid(rev))
 		return -EINVAL;
 	if (strcmp(rev, "HEAD") == 0)
 		rev = "main";

@@ -224,6 +224,11 @@ static const web_route api_routes[] = {
 	{ "GET, HEAD", SPACE "/revision/{rest*}", web_repo_revision, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/commits/{rest*}", web_repo_commits, WEB_READ, 0 },
 	{ "POST", SPACE "/paths-info/{rest*}", web_repo_paths_info, WEB_READ, WEB_READS },
+	{ "GET, HEAD", SPACE "/refs", web_refs, WEB_READ, 0 },
+	{ "POST", SPACE "/branch/{rest*}", web_branch_create, WEB_WRITE, 0 },
+	{ "DELETE", SPACE "/branch/{rest*}", web_branch_delete, WEB_WRITE, 0 },
+	{ "POST", SPACE "/tag/{rest*}", web_tag_create, WEB_WRITE, 0 },
+	{ "DELETE", SPACE "/tag/{rest*}", web_tag_delete, WEB_WRITE, 0 },
 	{ "GET, HEAD", "/metrics", web_metrics, WEB_ADMIN, 0 },
 	/* no models or datasets: the Hub's answer for a repository that is not there */
 	{ "GET, HEAD", "/api/models", api_no_repos, WEB_PUBLIC, 0 },

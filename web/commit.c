@@ -330,7 +330,7 @@ commit_free(commit_req *c)
 static int
 commit_write(commit_req *c, const char *message, char sha[41], char *err, size_t errlen)
 {
-	char *email = xasprintf("%s@users.noreply.%s", c->user, c->p->domain), e[400];
+	char *email = web_user_email(c->p, c->user), e[400];
 	int r = builder_commit_write(c->bc, c->user, email, message, sha, e, sizeof(e));
 
 	free(email);

@@ -273,6 +273,12 @@ web_space_opts_apply(podium *p, space *s, const web_space_opts *o, char *err, si
 	return opts_apply_entries(p, s, o->secrets, 1, err, errlen);
 }
 
+char *
+web_user_email(podium *p, const char *user)
+{
+	return xasprintf("%s@users.noreply.%s", user, p->domain);
+}
+
 int
 web_status_of(int r)
 {

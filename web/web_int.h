@@ -243,6 +243,8 @@ int web_space_opts_read(web_call *c, json_t *body, web_space_opts *o);
 int web_space_opts_apply(podium *p, space *s, const web_space_opts *o, char *err, size_t errlen);
 /* A sleep time in seconds (-1, or 1 to LIFECYCLE_MAX_SLEEP): 0, or -1 answered 400. */
 int web_sleep_seconds(http_exchange *x, json_t *v, const char *field, long long *out);
+/* The e-mail of a user's commits and tags (USER@users.noreply.DOMAIN). Caller frees. */
+char *web_user_email(podium *p, const char *user);
 /* The HTTP status of an orchestrator error (-EINVAL 400, -EEXIST 409, ...). */
 int web_status_of(int r);
 /* The Hub's answer to a created repository: {"url","name","id"} (new reference),
@@ -275,6 +277,13 @@ int web_range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to);
 /* The fields the Hub's clients read besides space_json's: "_id" (24 hex digits,
  * stable per space), "lastModified" (date of main's tip, else createdAt), "likes". */
 void web_space_fields(podium *p, const space *s, json_t *j);
+
+/* refs_api.c: /refs, /branch/NAME, /tag/REV|NAME */
+void web_refs(web_call *c);
+void web_branch_create(web_call *c);
+void web_branch_delete(web_call *c);
+void web_tag_create(web_call *c);
+void web_tag_delete(web_call *c);
 
 /* commit.c: the Hub's commit API */
 /* Largest file a commit takes (a regular git blob; no LFS here): 413 past it. */
