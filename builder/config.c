@@ -435,6 +435,32 @@ done:
 	return r;
 }
 
+int
+builder_readme_check(const char *text, size_t len, json_t *warnings, char *err, size_t errlen)
+{
+	const char *sdk;
+	json_t *card = NULL;
+	int r = -1;
+
+	if (builder_frontmatter_parse(text, len, &card, err, errlen) != 0)
+		goto done;
+	if (card_validate(card, err, errlen) != BUILD_OK)
+		goto done;
+	sdk = card_string(card, "sdk");
+	if (sdk != NULL && strcmp(sdk, "docker") == 0) {
+		/* valid on the Hub: said, not refused */
+		json_array_append_new(warnings, json_pack("{s:s}", "message", "sdk docker builds to "
+		    "CONFIG_ERROR on this host (no container engine): use static, python, gradio, "
+		    "streamlit or node"));
+	} else if (sdk != NULL && sdk_check(sdk, err, errlen) != BUILD_OK) {
+		goto done;
+	}
+	r = 0;
+done:
+	json_decref(card);
+	return r;
+}
+
 build_stage_result
 builder_config_load(const char *release_dir, app_config *c, char *err, size_t errlen)
 {

@@ -85,6 +85,12 @@ int builder_repo_paths(const char *repo_path, const char *rev, const json_t *pat
  * [{"id","title","message","authors":[{"user","avatar"}],"date"}]. */
 int builder_repo_log(const char *repo_path, const char *rev, long offset, long limit,
     json_t **page, long *total);
+/* What a commit of each of paths (a JSON array of valid paths) at rev would meet,
+ * in *out in their order: [{"ignored": bool, "oid"?: the blob there}]. Ignored
+ * by git's rules: ignore_rules (a .gitignore's text) when given, alone; else the
+ * .gitignore at rev's root; else none. main on an empty repository is fine. */
+int builder_repo_preupload(const char *repo_path, const char *rev, const char *ignore_rules,
+    const json_t *paths, json_t **out);
 /* The date of main's tip, "2026-01-02T03:04:05.000Z"; -ESRCH when main is empty. */
 int builder_repo_date(const char *repo_path, char iso[32]);
 
@@ -121,28 +127,42 @@ int builder_tag_create(const char *repo_path, const char *tag, const char *rev, 
 int builder_tag_delete(const char *repo_path, const char *tag, char *err, size_t errlen);
 
 /* ---- writing a commit from files ----------------------------------------------- */
-/* A commit on main made of files instead of a push: main's files are staged, the
- * caller adds and removes some, and main moves to the new commit only if it is
- * still where it was at the start (compare-and-swap: a push in between wins).
- * Errors carry a message in err. Not thread-safe: one thread at a time. */
+/* A commit on a branch made of files instead of a push: the branch's files are
+ * staged, the caller adds and removes some, and the branch moves to the new commit
+ * only if it is still where it was at the start (compare-and-swap: a push in
+ * between wins). Errors carry a message in err. Not thread-safe: one thread at a
+ * time. */
 typedef struct builder_commit builder_commit;
+/* A file's content written into the object database piece by piece. */
+typedef struct builder_blob_writer builder_blob_writer;
 
-/* Stages main's files (none on an empty repository). parent, when not NULL, is
- * the sha (or a prefix of 7+ digits) the caller built on: -ESTALE when main's tip
- * is another. 0, -ESTALE or -EIO; free *out with builder_commit_free in every
- * case. */
-int builder_commit_start(const char *repo_path, const char *parent, builder_commit **out,
-    char *err, size_t errlen);
+/* Stages the branch's files (none for main on an empty repository). parent,
+ * when not NULL, is the sha (or a prefix of 7+ digits) the caller built on:
+ * -ESTALE when the tip is another. 0, -ESRCH (no such branch), -ESTALE or -EIO;
+ * free *out with builder_commit_free in every case. */
+int builder_commit_start(const char *repo_path, const char *branch, const char *parent,
+    builder_commit **out, char *err, size_t errlen);
 /* Stages a file (where a directory was, it replaces it, as git add does).
  * 0, -EINVAL (a bad path, or one git refuses) or -EIO (not stored). */
 int builder_commit_add(builder_commit *c, const char *path, const void *data, size_t len,
     char *err, size_t errlen);
+/* A file too big to hold: open a writer for its size, write exactly that many
+ * bytes, then stage it with builder_commit_add_blob (which ends the writer
+ * whatever it returns: -EIO when the bytes were not size) or drop it with
+ * builder_blob_writer_abort. Memory stays flat whatever the size. */
+int builder_commit_blob_open(builder_commit *c, uint64_t size, builder_blob_writer **out,
+    char *err, size_t errlen);
+int builder_blob_write(builder_blob_writer *w, const void *data, size_t len);
+int builder_commit_add_blob(builder_commit *c, const char *path, builder_blob_writer *w, char *err,
+    size_t errlen);
+void builder_blob_writer_abort(builder_blob_writer *w);
 /* Unstages a file, or everything under a directory (folder). 0, -EINVAL (a bad
- * path) or -ENOENT (nothing there). */
+ * path) or -ENOENT (nothing there: "A file with this name doesn't exist", the
+ * Hub's words). */
 int builder_commit_remove(builder_commit *c, const char *path, int folder, char *err,
     size_t errlen);
-/* Writes what is staged as a commit by author <email> and moves main to it.
- * 0 and its sha, -EAGAIN (main moved since the start) or -EIO. */
+/* Writes what is staged as a commit by author <email> and moves the branch to it.
+ * 0 and its sha, -EAGAIN (the branch moved since the start) or -EIO. */
 int builder_commit_write(builder_commit *c, const char *author, const char *email,
     const char *message, char sha[41], char *err, size_t errlen);
 void builder_commit_free(builder_commit *c);

@@ -317,6 +317,80 @@ done:
 	return r;
 }
 
+/* ---- preupload ---- */
+
+/* The rules of the .gitignore at the root of c's tree, added to repo's: 0 (none
+ * is fine), -EIO. */
+static int
+ignore_from_tree(git_repository *repo, git_commit *c)
+{
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *b = NULL;
+	char *rules;
+	int r = 0;
+
+	if (git_commit_tree(&t, c) == 0 && git_tree_entry_bypath(&e, t, ".gitignore") == 0 &&
+	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&b, repo, git_tree_entry_id(e)) == 0) {
+		rules = xstrndup(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+		r = git_ignore_add_rule(repo, rules) == 0 ? 0 : -EIO;
+		free(rules);
+	}
+	git_blob_free(b);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	return r;
+}
+
+int
+builder_repo_preupload(const char *repo_path, const char *rev, const char *ignore_rules,
+    const json_t *paths, json_t **out)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	const json_t *p;
+	size_t i;
+	int empty, r;
+
+	*out = NULL;
+	r = repo_at(repo_path, rev, &repo, &c, &empty);
+	if (r != 0 && !empty)
+		goto done;
+	/* rules given decide alone; else the revision's own .gitignore (the handle is
+	 * this call's: the rules go with it) */
+	r = ignore_rules != NULL ? (git_ignore_add_rule(repo, ignore_rules) == 0 ? 0 : -EIO) :
+	    c != NULL ? ignore_from_tree(repo, c) : 0;
+	if (r != 0 || (c != NULL && git_commit_tree(&t, c) != 0)) {
+		r = -EIO;
+		goto done;
+	}
+	*out = json_array();
+	json_array_foreach(paths, i, p) {
+		const char *path = json_string_value(p);
+		git_tree_entry *e = NULL;
+		char oid[GIT_OID_HEXSZ + 1];
+		int ignored = 0;
+		json_t *one;
+
+		git_ignore_path_is_ignored(&ignored, repo, path);
+		one = json_pack("{s:b}", "ignored", ignored);
+		if (t != NULL && git_tree_entry_bypath(&e, t, path) == 0 &&
+		    git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+			git_oid_tostr(oid, sizeof(oid), git_tree_entry_id(e));
+			json_object_set_new(one, "oid", json_string(oid));
+		}
+		git_tree_entry_free(e);
+		json_array_append_new(*out, one);
+	}
+done:
+	git_tree_free(t);
+	git_commit_free(c);
+	git_repository_free(repo);
+	return r;
+}
+
 /* ---- history ---- */
 
 static json_t *

@@ -194,6 +194,7 @@ static const web_route api_routes[] = {
 	{ "POST", "/api/admin/users", web_users_create, WEB_ADMIN, 0 },
 	{ "POST", "/api/admin/users/{user}", web_users_change, WEB_ADMIN, 0 },
 	{ "POST", "/api/repos/create", web_repos_create, WEB_WRITE, 0 },
+	{ "POST", "/api/validate-yaml", web_validate_yaml, WEB_PUBLIC, WEB_READS },
 	{ "DELETE", "/api/repos/delete", web_repos_delete, WEB_WRITE, 0 },
 	{ "GET, HEAD", "/api/spaces", api_spaces, WEB_PUBLIC, 0 },
 	{ "GET, HEAD", SPACE, api_space, WEB_READ, 0 },

@@ -288,8 +288,42 @@ void web_tag_delete(web_call *c);
 /* commit.c: the Hub's commit API */
 /* Largest file a commit takes (a regular git blob; no LFS here): 413 past it. */
 #define WEB_MAX_FILE (100u << 20)
-void web_repo_preupload(web_call *c);
 void web_repo_commit(web_call *c);
+/* preupload.c: what the client asks before a commit: POST .../preupload/REV (upload
+ * mode, ignored or not, the blob id there), POST /api/validate-yaml (README) */
+void web_repo_preupload(web_call *c);
+void web_validate_yaml(web_call *c);
+
+/* commit_lines.c: the commit body's NDJSON lines as they arrive. A string longer
+ * than LINE_SPOOL_MIN (a file's content) goes to a spool file instead of memory;
+ * the line's text has a placeholder string in its place. */
+#define LINE_SPOOL_MIN ((size_t)64 << 10)
+#define LINE_SPOOLS_MAX 8
+typedef struct line_spool {
+	int fd;           /* unlinked file: the string's JSON text between its quotes */
+	uint64_t len;
+	int escaped;      /* it has backslash escapes */
+} line_spool;
+typedef struct line_reader line_reader;
+
+/* Spools go to spool_dir; a line's text may be skeleton_max bytes, the whole line
+ * (spools included) line_max. */
+line_reader *line_reader_new(const char *spool_dir, size_t skeleton_max, uint64_t line_max);
+void line_reader_free(line_reader *r);
+/* Reads data: 1 when a line is complete (*used bytes taken, its '\n' included),
+ * 0 when all of data was taken, -1 on an error (line_reader_error). */
+int line_reader_feed(line_reader *r, const char *data, size_t len, size_t *used);
+/* The body ended: 1 when an unterminated last line is now complete, else 0. */
+int line_reader_end(line_reader *r);
+/* The complete line's text (long strings replaced by placeholders). */
+const char *line_reader_text(const line_reader *r, size_t *len);
+size_t line_reader_spools(const line_reader *r);
+/* The spool a string of the line's JSON stands for, or NULL (an ordinary string). */
+const line_spool *line_reader_spool(const line_reader *r, const char *s);
+/* Forgets the line and closes its spools, for the next one. */
+void line_reader_next(line_reader *r);
+/* The error's HTTP status (413 too long, 507 disk full, 500) and message; 0: none. */
+int line_reader_error(const line_reader *r, const char **msg);
 /* repos/create's "files" ([{path, content, encoding}]) as the first commit of s,
  * then a build as after a push. 0, or an HTTP status with err set. */
 int web_commit_files(podium *p, space *s, const char *user, json_t *files, char *err,

@@ -46,7 +46,7 @@ commit_files(const char *parent, const char *message, const char *const *files, 
 {
 	builder_commit *c = NULL;
 
-	assert_int_equal(builder_commit_start(repo, parent, &c, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_start(repo, "main", parent, &c, err, sizeof(err)), 0);
 	for (; files[0] != NULL; files += 2)
 		assert_int_equal(builder_commit_add(c, files[0], files[1], strlen(files[1]), err,
 		    sizeof(err)), 0);
@@ -185,15 +185,15 @@ test_commit_changes(void **state)
 
 	commit_files(NULL, "base\n", base, sha1);
 	/* a parent that is not main's tip, or too short a prefix: refused */
-	assert_int_equal(builder_commit_start(repo, "0000000", &c, err, sizeof(err)), -ESTALE);
+	assert_int_equal(builder_commit_start(repo, "main", "0000000", &c, err, sizeof(err)), -ESTALE);
 	assert_non_null(strstr(err, "not the tip of main"));
 	builder_commit_free(c);
-	assert_int_equal(builder_commit_start(repo, "abc", &c, err, sizeof(err)), -ESTALE);
+	assert_int_equal(builder_commit_start(repo, "main", "abc", &c, err, sizeof(err)), -ESTALE);
 	builder_commit_free(c);
 
 	/* deletions: a file, a folder; what is not there; bad paths */
-	assert_int_equal(builder_commit_start(repo, sha1, &c, err, sizeof(err)), 0);
-	assert_int_equal(builder_commit_start(repo, NULL, &late, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_start(repo, "main", sha1, &c, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_start(repo, "main", NULL, &late, err, sizeof(err)), 0);
 	assert_int_equal(builder_commit_remove(c, "a.txt", 0, err, sizeof(err)), 0);
 	assert_int_equal(builder_commit_remove(c, "a.txt", 0, err, sizeof(err)), -ENOENT);
 	assert_int_equal(builder_commit_remove(c, "dir", 1, err, sizeof(err)), 0);
