@@ -306,7 +306,8 @@ typedef struct line_spool {
 } line_spool;
 typedef struct line_reader line_reader;
 
-/* Spools go to spool_dir; a line's text may be skeleton_max bytes, the whole line
+/* Spools go to spool_dir; a line's text may be skeleton_max bytes (more than
+ * LINE_SPOOL_MIN: a string grows there until it is spooled), the whole line
  * (spools included) line_max. */
 line_reader *line_reader_new(const char *spool_dir, size_t skeleton_max, uint64_t line_max);
 void line_reader_free(line_reader *r);
