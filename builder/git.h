@@ -91,8 +91,10 @@ int builder_repo_log(const char *repo_path, const char *rev, long offset, long l
  * .gitignore at rev's root; else none. main on an empty repository is fine. */
 int builder_repo_preupload(const char *repo_path, const char *rev, const char *ignore_rules,
     const json_t *paths, json_t **out);
-/* The date of main's tip, "2026-01-02T03:04:05.000Z"; -ESRCH when main is empty. */
+/* The date of main's tip, "2026-01-02T03:04:05.000Z" (or unix seconds); -ESRCH
+ * when main is empty. */
 int builder_repo_date(const char *repo_path, char iso[32]);
+int builder_repo_time(const char *repo_path, int64_t *when);
 
 /* One file's bytes at a revision, read whole (files are regular blobs). */
 typedef struct builder_blob {

@@ -101,7 +101,7 @@ repo_at(const char *repo_path, const char *rev, git_repository **repo, git_commi
 }
 
 int
-builder_repo_date(const char *repo_path, char iso[32])
+builder_repo_time(const char *repo_path, int64_t *when)
 {
 	git_repository *repo = NULL;
 	git_commit *c = NULL;
@@ -109,9 +109,20 @@ builder_repo_date(const char *repo_path, char iso[32])
 
 	r = repo_at(repo_path, "main", &repo, &c, &empty);
 	if (r == 0)
-		iso_date(git_commit_time(c), iso, 32);
+		*when = (int64_t)git_commit_time(c);
 	git_commit_free(c);
 	git_repository_free(repo);
+	return r;
+}
+
+int
+builder_repo_date(const char *repo_path, char iso[32])
+{
+	int64_t when;
+	int r = builder_repo_time(repo_path, &when);
+
+	if (r == 0)
+		iso_date((git_time_t)when, iso, 32);
 	return r;
 }
 

@@ -59,6 +59,7 @@ typedef struct build_ctx {
 struct space {
 	space_row row;
 	space *next;
+	space *id_next;        /* in spaces.c's index by row id */
 	podium *p;
 	build_ctx *build;
 	build_job *job;
@@ -131,6 +132,10 @@ void space_prune_releases(space *s);
 int64_t space_wall_ms(void);
 /* Builds exactly sha (a push, or a factory rebuild with no_cache). */
 void space_build_commit(podium *p, space *s, const char *sha, int no_cache);
+
+/* space_list.c: the listings' view of a space in the store (tags; main's date) */
+void space_listing_save(space *s);
+void space_modified_save(space *s);
 
 /* space.c: an instance's callbacks, and freeing a detached or failed one */
 void space_instance_ready(instance *in, void *arg);

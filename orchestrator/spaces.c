@@ -23,6 +23,27 @@
 
 /* ---- create / delete / find ---- */
 
+/* Spaces by row id (the store's listings name them so): main loop only. */
+#define ID_BUCKETS 4096
+static space *by_id[ID_BUCKETS];
+
+static space **
+id_slot(int64_t id)
+{
+	space **pp = &by_id[(uint64_t)id % ID_BUCKETS];
+
+	while (*pp != NULL && (*pp)->row.id != id)
+		pp = &(*pp)->id_next;
+	return pp;
+}
+
+space *
+space_by_id(podium *p, int64_t id)
+{
+	(void)p;
+	return *id_slot(id);
+}
+
 static space *
 space_new(podium *p, space_row *row)
 {
@@ -37,6 +58,7 @@ space_new(podium *p, space_row *row)
 	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = s;
+	*id_slot(s->row.id) = s;
 	return s;
 }
 
@@ -139,6 +161,7 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 		return -EIO;
 	}
 	space_update_route(s);
+	space_listing_save(s);
 	log_info("space %s/%s: created (sdk %s, host %s)", owner, name, sdk, sub);
 	*out = s;
 	return 0;
@@ -177,6 +200,7 @@ space_delete(podium *p, space *s)
 			break;
 		}
 	}
+	*id_slot(s->row.id) = s->id_next;
 	space_row_release(&s->row);
 	free(s->static_root);
 	free(s->hardware);
@@ -207,6 +231,24 @@ space_card(const space *s)
 	json_t *card = s->row.card != NULL ? json_loads(s->row.card, 0, NULL) : NULL;
 
 	return json_is_object(card) ? card : (json_decref(card), json_object());
+}
+
+json_t *
+space_tags_json(const space *s)
+{
+	json_t *card = space_card(s), *tags = json_array(), *t;
+	const char *license = json_string_value(json_object_get(card, "license"));
+	size_t i;
+
+	/* as the Hub tags a space: its sdk, its README's tags, its license */
+	json_array_append_new(tags, json_string(space_sdk(s, card)));
+	json_array_foreach(json_object_get(card, "tags"), i, t)
+		if (json_is_string(t) && json_string_length(t) > 0)
+			json_array_append(tags, t);
+	if (license != NULL && license[0] != '\0')
+		json_array_append_new(tags, json_pack("s+", "license:", license));
+	json_decref(card);
+	return tags;
 }
 
 static void
@@ -281,7 +323,7 @@ space_json(const podium *p, const space *s, int full)
 		    : json_null());
 		json_object_set_new(j, "cardData", json_incref(card));
 		json_object_set_new(j, "likes", json_integer(0));
-		json_object_set_new(j, "tags", json_array());
+		json_object_set_new(j, "tags", space_tags_json(s));
 	}
 	json_decref(card);
 	return j;
@@ -428,6 +470,11 @@ spaces_init(podium *p)
 	for (space *s = p->spaces; s != NULL; s = s->next) {
 		space_recover(s, &latest[i]);
 		build_row_release(&latest[i++]);
+		/* the listings' tags (the rule may have changed), main's date when a
+		 * database from before schema 6 does not know it */
+		space_listing_save(s);
+		if (s->row.modified == 0)
+			space_modified_save(s);
 	}
 	free(latest);
 	return 0;

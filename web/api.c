@@ -95,21 +95,6 @@ web_not_a_space(web_call *c)
 	    kind, repo);
 }
 
-static void
-api_spaces(web_call *c)
-{
-	json_t *arr = json_array();
-
-	for (space *s = c->p->spaces; s != NULL; s = space_next(s))
-		if (web_may_read(c->user, s)) {
-			json_t *j = space_json(c->p, s, 0);
-
-			web_space_fields(c->p, s, j);
-			json_array_append_new(arr, j);
-		}
-	web_json(c->x, 200, arr);
-}
-
 /* One space's runtime, with what its app uses now (not in lists: that would
  * read every box's cgroups). */
 static json_t *
@@ -196,7 +181,7 @@ static const web_route api_routes[] = {
 	{ "POST", "/api/repos/create", web_repos_create, WEB_WRITE, 0 },
 	{ "POST", "/api/validate-yaml", web_validate_yaml, WEB_PUBLIC, WEB_READS },
 	{ "DELETE", "/api/repos/delete", web_repos_delete, WEB_WRITE, 0 },
-	{ "GET, HEAD", "/api/spaces", api_spaces, WEB_PUBLIC, 0 },
+	{ "GET, HEAD", "/api/spaces", web_spaces_list, WEB_PUBLIC, 0 },
 	{ "GET, HEAD", SPACE, api_space, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/runtime", api_runtime, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/logs/build", web_logs_build, WEB_READ, 0 },

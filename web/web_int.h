@@ -224,6 +224,8 @@ void web_duplicate(web_call *c);
 /* A model's or dataset's path (/api/models/O/N..., /O/N/resolve/...): 404
  * RepoNotFound, as the Hub answers for a repository that is not there (api.c). */
 void web_not_a_space(web_call *c);
+/* list_api.c: GET /api/spaces (search, filters, sort, pages with Link) */
+void web_spaces_list(web_call *c);
 /* repos_api.c: POST /api/repos/create, DELETE /api/repos/delete */
 void web_repos_create(web_call *c);
 void web_repos_delete(web_call *c);

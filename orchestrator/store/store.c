@@ -16,7 +16,7 @@ struct store {
 	sqlite3 *db;
 };
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 static const char *schema_v1 =
 	"CREATE TABLE users ("
@@ -59,6 +59,15 @@ static const char *schema_v5 =
 	"CREATE TABLE sessions ("
 	"  hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	"  csrf TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL);";
+
+static const char *schema_v6 =
+	"ALTER TABLE spaces ADD COLUMN modified INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX spaces_created ON spaces(created, id);"
+	"CREATE INDEX spaces_modified ON spaces(modified, id);"
+	"CREATE TABLE space_tags ("
+	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL, PRIMARY KEY (space_id, tag));"
+	"CREATE INDEX space_tags_tag ON space_tags(tag, space_id);";
 
 static int
 db_error(store *st, const char *what)
@@ -107,6 +116,9 @@ migrate(store *st)
 		/* v5: users with roles and argon2id passwords, named read/write tokens,
 		 * browser sessions (usercmd.c, web/session.c) */
 		schema_v5,
+		/* v6 (issue 24): GET /api/spaces searched and paged by sqlite's indexes:
+		 * main's date (0: not known yet, filled at the next start) and tags */
+		schema_v6,
 	};
 	sqlite3_stmt *q;
 	int version = 0;
@@ -321,8 +333,8 @@ int
 store_space_insert(store *st, space_row *r)
 {
 	sqlite3_stmt *q = prepare(st, "INSERT INTO spaces (owner, name, subdomain, sdk, private,"
-	    " stage, error, want_running, release_id, sha, card, created, deploy_id, restarts, retry_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    " stage, error, want_running, release_id, sha, card, created, deploy_id, restarts, retry_at,"
+	    " modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	int rc;
 
 	if (q == NULL)
@@ -344,6 +356,7 @@ store_space_insert(store *st, space_row *r)
 	sqlite3_bind_int64(q, 13, r->deploy_id);
 	sqlite3_bind_int(q, 14, r->restarts);
 	sqlite3_bind_int64(q, 15, r->retry_at);
+	sqlite3_bind_int64(q, 16, r->modified > 0 ? r->modified : r->created);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
@@ -391,7 +404,7 @@ int
 store_space_load_all(store *st, void (*cb)(space_row *r, void *arg), void *arg)
 {
 	sqlite3_stmt *q = prepare(st, "SELECT id, owner, name, subdomain, sdk, private, stage, error,"
-	    " want_running, release_id, sha, card, created, deploy_id, restarts, retry_at"
+	    " want_running, release_id, sha, card, created, deploy_id, restarts, retry_at, modified"
 	    " FROM spaces ORDER BY id");
 	int rc;
 
@@ -415,6 +428,7 @@ store_space_load_all(store *st, void (*cb)(space_row *r, void *arg), void *arg)
 			.deploy_id = sqlite3_column_int64(q, 13),
 			.restarts = sqlite3_column_int(q, 14),
 			.retry_at = sqlite3_column_int64(q, 15),
+			.modified = sqlite3_column_int64(q, 16),
 		};
 		cb(&r, arg);
 	}

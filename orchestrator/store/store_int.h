@@ -7,5 +7,8 @@
 #include "orchestrator/store/store.h"
 
 sqlite3 *store_sqlite(store *st);
+/* A prepared statement (NULL: logged), and an error as -EEXIST / -EIO (logged). */
+sqlite3_stmt *store_prep(store *st, const char *sql);
+int store_fail(store *st, const char *what);
 
 #endif

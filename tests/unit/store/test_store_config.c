@@ -71,7 +71,8 @@ test_migrate_from_v2(void **state)
 
 	(void)state;
 	/* a database from before variables and secrets: version 2 (recovery columns),
-	 * no space_config, space_hardware or space_settings, nor v5's users columns */
+	 * no space_config, space_hardware or space_settings, nor v5's users columns,
+	 * nor v6's listing indexes */
 	assert_int_equal(store_open(path, &st), 0);
 	store_close(st);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -79,6 +80,8 @@ test_migrate_from_v2(void **state)
 	    " DROP TABLE space_settings; DROP TABLE sessions; ALTER TABLE users DROP COLUMN role;"
 	    " ALTER TABLE users DROP COLUMN password; ALTER TABLE users DROP COLUMN disabled;"
 	    " ALTER TABLE tokens DROP COLUMN role; ALTER TABLE tokens DROP COLUMN name;"
+	    " DROP TABLE space_tags; DROP INDEX spaces_created; DROP INDEX spaces_modified;"
+	    " ALTER TABLE spaces DROP COLUMN modified;"
 	    " PRAGMA user_version = 2",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
