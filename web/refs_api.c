@@ -91,8 +91,9 @@ web_branch_create(web_call *c)
 	web_with_body(c, branch_body);
 }
 
-void
-web_branch_delete(web_call *c)
+/* DELETE .../branch/NAME and .../tag/NAME: the same but for what removes it. */
+static void
+ref_delete(web_call *c, int (*del)(const char *repo, const char *name, char *err, size_t errlen))
 {
 	char *name = rest_name(c), *repo, err[512];
 	int r;
@@ -100,13 +101,19 @@ web_branch_delete(web_call *c)
 	if (name == NULL)
 		return;
 	repo = space_repo_path(c->p, c->s);
-	r = builder_branch_delete(repo, name, err, sizeof(err));
+	r = del(repo, name, err, sizeof(err));
 	if (r != 0)
 		ref_failed(c->x, r, err);
 	else
 		web_json(c->x, 200, json_object());
 	free(repo);
 	free(name);
+}
+
+void
+web_branch_delete(web_call *c)
+{
+	ref_delete(c, builder_branch_delete);
 }
 
 static void
@@ -145,17 +152,5 @@ web_tag_create(web_call *c)
 void
 web_tag_delete(web_call *c)
 {
-	char *name = rest_name(c), *repo, err[512];
-	int r;
-
-	if (name == NULL)
-		return;
-	repo = space_repo_path(c->p, c->s);
-	r = builder_tag_delete(repo, name, err, sizeof(err));
-	if (r != 0)
-		ref_failed(c->x, r, err);
-	else
-		web_json(c->x, 200, json_object());
-	free(repo);
-	free(name);
+	ref_delete(c, builder_tag_delete);
 }
