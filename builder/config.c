@@ -421,7 +421,8 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 		sdk = sdk_detect(dir, web);
 	if ((r = sdk_check(sdk, err, errlen)) != BUILD_OK)
 		goto done;
-	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk);
+	/* not NULL after sdk_check; said for the compiler, which cannot always see it */
+	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk != NULL ? sdk : "");
 	if (strcmp(sdk, "static") == 0)
 		r = decide_static(dir, c, app_file, err, errlen);
 	else if (web != NULL)

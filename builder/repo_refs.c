@@ -156,11 +156,13 @@ builder_branch_delete(const char *repo_path, const char *name, char *err, size_t
 		snprintf(err, errlen, "the repository could not be opened");
 		return -EIO;
 	}
+	/* the ref only, not git_branch_delete: that drops the branch's config section
+	 * (there is none here) through a regex whose pcre2 match data libgit2 1.5 leaks */
 	r = git_branch_lookup(&ref, repo, name, GIT_BRANCH_LOCAL);
 	if (r != 0) {
 		snprintf(err, errlen, "branch %.200s not found", name);
 		r = -ESRCH;
-	} else if (git_branch_delete(ref) != 0) {
+	} else if (git_reference_delete(ref) != 0) {
 		snprintf(err, errlen, "branch %s could not be deleted: %s", name, builder_git_errmsg());
 		r = -EIO;
 	}
