@@ -21,8 +21,10 @@ ref_name_ok(const char *prefix, const char *name, char *err, size_t errlen)
 		git_reference_name_is_valid(&valid, full);
 	free(full);
 	if (!valid)
-		snprintf(err, errlen, "invalid name \"%.200s\": use A-Z a-z 0-9 . _ - and /, as git "
-		    "allows in %s", name, prefix);
+		snprintf(err, errlen,
+		    "invalid name \"%.200s\": use A-Z a-z 0-9 . _ - and /, as git "
+		    "allows in %s",
+		    name, prefix);
 	return valid;
 }
 
@@ -73,9 +75,10 @@ refs_under(git_repository *repo, const char *prefix)
 
 			if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
 				git_oid_tostr(oid, sizeof(oid), git_object_id(obj));
-				json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name",
-				    git_reference_name(ref) + strlen(prefix), "ref", git_reference_name(ref),
-				    "targetCommit", oid));
+				json_array_append_new(arr,
+				    json_pack("{s:s, s:s, s:s}", "name",
+				        git_reference_name(ref) + strlen(prefix), "ref",
+				        git_reference_name(ref), "targetCommit", oid));
 			}
 			git_object_free(obj);
 			git_reference_free(ref);
@@ -103,8 +106,8 @@ builder_repo_refs(const char *repo_path, json_t **out)
 /* ---- branches ---- */
 
 int
-builder_branch_create(const char *repo_path, const char *name, const char *start, char *err,
-    size_t errlen)
+builder_branch_create(
+    const char *repo_path, const char *name, const char *start, char *err, size_t errlen)
 {
 	git_repository *repo = NULL;
 	git_commit *c = NULL;
@@ -131,7 +134,8 @@ builder_branch_create(const char *repo_path, const char *name, const char *start
 		snprintf(err, errlen, "branch %s already exists", name);
 		r = -EEXIST;
 	} else if (r != 0) {
-		snprintf(err, errlen, "branch %s could not be made: %s", name, builder_git_errmsg());
+		snprintf(
+		    err, errlen, "branch %s could not be made: %s", name, builder_git_errmsg());
 		r = -EIO;
 	}
 done:
@@ -163,7 +167,8 @@ builder_branch_delete(const char *repo_path, const char *name, char *err, size_t
 		snprintf(err, errlen, "branch %.200s not found", name);
 		r = -ESRCH;
 	} else if (git_reference_delete(ref) != 0) {
-		snprintf(err, errlen, "branch %s could not be deleted: %s", name, builder_git_errmsg());
+		snprintf(
+		    err, errlen, "branch %s could not be deleted: %s", name, builder_git_errmsg());
 		r = -EIO;
 	}
 	git_reference_free(ref);
@@ -196,8 +201,9 @@ builder_tag_create(const char *repo_path, const char *tag, const char *rev, cons
 	}
 	/* annotated with a message (by the user), else lightweight */
 	if (message != NULL)
-		r = git_signature_now(&sig, tagger, email) != 0 ? -1 :
-		    git_tag_create(&id, repo, tag, (const git_object *)c, sig, message, 0);
+		r = git_signature_now(&sig, tagger, email) != 0
+		    ? -1
+		    : git_tag_create(&id, repo, tag, (const git_object *)c, sig, message, 0);
 	else
 		r = git_tag_create_lightweight(&id, repo, tag, (const git_object *)c, 0);
 	if (r == GIT_EEXISTS) {

@@ -22,20 +22,20 @@
 #include "web/web_int.h"
 
 struct line_reader {
-	char *dir;               /* where spools are made */
-	size_t skeleton_max;     /* the text without long strings */
-	uint64_t line_max;       /* the whole line, long strings included */
-	char nonce[33];          /* in every placeholder: no client string can be one */
+	char *dir;           /* where spools are made */
+	size_t skeleton_max; /* the text without long strings */
+	uint64_t line_max;   /* the whole line, long strings included */
+	char nonce[33];      /* in every placeholder: no client string can be one */
 	char *text;
 	size_t len, cap;
-	uint64_t line_len;       /* bytes of the line so far, spooled ones included */
-	int complete;            /* a whole line is here (line_reader_next forgets it) */
+	uint64_t line_len; /* bytes of the line so far, spooled ones included */
+	int complete;      /* a whole line is here (line_reader_next forgets it) */
 	int in_string, escape;
-	size_t string_start;     /* offset in text just after the opening quote */
-	line_spool *spool;       /* the string being spooled, or NULL */
+	size_t string_start; /* offset in text just after the opening quote */
+	line_spool *spool;   /* the string being spooled, or NULL */
 	line_spool spools[LINE_SPOOLS_MAX];
 	size_t nspools;
-	int status;              /* the error: 413 or 500 (0: none) */
+	int status; /* the error: 413 or 500 (0: none) */
 	char err[256];
 };
 
@@ -90,7 +90,8 @@ static int
 text_add(line_reader *r, const char *data, size_t n)
 {
 	if (r->len + n > r->skeleton_max)
-		return fail(r, 413, "a line holds more than its file's content may: too many or too "
+		return fail(r, 413,
+		    "a line holds more than its file's content may: too many or too "
 		    "long fields");
 	if (r->len + n + 1 > r->cap) {
 		size_t cap = r->cap * 2 > r->len + n + 1 ? r->cap * 2 : r->len + n + 1;
@@ -130,8 +131,9 @@ spool_write(line_reader *r, const char *data, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return fail(r, w < 0 && errno == ENOSPC ? 507 : 500, w < 0 && errno == ENOSPC ?
-			    "the server's disk is full" : "a file's content could not be stored");
+			return fail(r, w < 0 && errno == ENOSPC ? 507 : 500,
+			    w < 0 && errno == ENOSPC ? "the server's disk is full"
+			                             : "a file's content could not be stored");
 		r->spool->len += (uint64_t)w;
 		data += w;
 		n -= (size_t)w;
@@ -238,8 +240,11 @@ line_reader_feed(line_reader *r, const char *data, size_t len, size_t *used)
 				return -1;
 		} else {
 			const char *nl = memchr(data + i, '\n', len - i);
-			const char *q = memchr(data + i, '"', (nl != NULL ? (size_t)(nl - data) : len) - i);
-			size_t upto = q != NULL ? (size_t)(q - data) : nl != NULL ? (size_t)(nl - data) : len;
+			const char *q =
+			    memchr(data + i, '"', (nl != NULL ? (size_t)(nl - data) : len) - i);
+			size_t upto = q != NULL ? (size_t)(q - data)
+			    : nl != NULL        ? (size_t)(nl - data)
+			                        : len;
 
 			if (text_add(r, data + i, upto - i) != 0)
 				return -1;
@@ -259,7 +264,8 @@ line_reader_feed(line_reader *r, const char *data, size_t len, size_t *used)
 		}
 		r->line_len += (uint64_t)n;
 		if (r->line_len > r->line_max)
-			return fail(r, 413, "a line is longer than a file of the largest size, encoded");
+			return fail(
+			    r, 413, "a line is longer than a file of the largest size, encoded");
 		i += (size_t)n;
 	}
 	*used = len;

@@ -35,10 +35,16 @@ param(json_t *query, const char *key)
 static int
 sort_of(const char *s)
 {
-	static const struct { const char *name; int sort; } sorts[] = {
-		{ "createdAt", STORE_SORT_CREATED }, { "created_at", STORE_SORT_CREATED },
-		{ "lastModified", STORE_SORT_MODIFIED }, { "last_modified", STORE_SORT_MODIFIED },
-		{ "likes", STORE_SORT_LIKES }, { "trendingScore", STORE_SORT_LIKES },
+	static const struct {
+		const char *name;
+		int sort;
+	} sorts[] = {
+		{ "createdAt", STORE_SORT_CREATED },
+		{ "created_at", STORE_SORT_CREATED },
+		{ "lastModified", STORE_SORT_MODIFIED },
+		{ "last_modified", STORE_SORT_MODIFIED },
+		{ "likes", STORE_SORT_LIKES },
+		{ "trendingScore", STORE_SORT_LIKES },
 		{ "trending_score", STORE_SORT_LIKES },
 	};
 
@@ -70,7 +76,7 @@ cursor_read(const char *s, store_space_query *q)
 	int used = 0;
 
 	if (sodium_base642bin(raw, sizeof(raw) - 1, s, strlen(s), NULL, &n, NULL,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+	        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return -1;
 	raw[n] = '\0';
 	if (sscanf((const char *)raw, "%lld:%lld%n", &key, &id, &used) != 2 || used != (int)n)
@@ -97,14 +103,17 @@ list_query(web_call *c, json_t *query, store_space_query *q, const char **tags)
 	q->search = param(query, "search");
 	q->tags = tags;
 	q->limit = limit != NULL ? (int)strtol(limit, &end, 10) : LIST_LIMIT_MAX;
-	if (limit != NULL && (end == limit || *end != '\0' || q->limit < 1 ||
-	    q->limit > LIST_LIMIT_MAX)) {
-		web_json_error(c->x, 400, "\"limit\" must be an integer from 1 to %d", LIST_LIMIT_MAX);
+	if (limit != NULL &&
+	    (end == limit || *end != '\0' || q->limit < 1 || q->limit > LIST_LIMIT_MAX)) {
+		web_json_error(
+		    c->x, 400, "\"limit\" must be an integer from 1 to %d", LIST_LIMIT_MAX);
 		return -1;
 	}
 	if ((q->sort = sort_of(param(query, "sort"))) < 0) {
-		web_json_error(c->x, 400, "unknown sort \"%.64s\": use createdAt, lastModified, likes "
-		    "or trendingScore", param(query, "sort"));
+		web_json_error(c->x, 400,
+		    "unknown sort \"%.64s\": use createdAt, lastModified, likes "
+		    "or trendingScore",
+		    param(query, "sort"));
 		return -1;
 	}
 	if (json_array_size(filters) > LIST_FILTERS_MAX) {
@@ -115,7 +124,8 @@ list_query(web_call *c, json_t *query, store_space_query *q, const char **tags)
 		tags[i] = json_string_value(f);
 	tags[i] = NULL;
 	if (cursor != NULL && cursor_read(cursor, q) != 0) {
-		web_json_error(c->x, 400, "\"cursor\" is not one of this server's: follow the Link "
+		web_json_error(c->x, 400,
+		    "\"cursor\" is not one of this server's: follow the Link "
 		    "header");
 		return -1;
 	}
@@ -181,7 +191,8 @@ web_spaces_list(web_call *c)
 	if (list_query(c, query, &q, tags) != 0)
 		goto done;
 	/* no space here uses a model or a dataset */
-	if (json_object_get(query, "models") != NULL || json_object_get(query, "datasets") != NULL) {
+	if (json_object_get(query, "models") != NULL ||
+	    json_object_get(query, "datasets") != NULL) {
 		web_json(c->x, 200, json_incref(arr));
 		goto done;
 	}
@@ -192,7 +203,8 @@ web_spaces_list(web_call *c)
 		goto done;
 	}
 	for (size_t i = 0; i < n && i < (size_t)q.limit; i++)
-		json_array_append_new(arr, list_item(c, page[i], web_query_true(c->r->query, "full")));
+		json_array_append_new(
+		    arr, list_item(c, page[i], web_query_true(c->r->query, "full")));
 	if (n > (size_t)q.limit) {
 		size_t last = (size_t)q.limit - 1;
 		http_header h = { "Link", NULL };

@@ -41,7 +41,8 @@ preupload_paths(web_call *c, json_t *files, json_t **paths)
 		}
 		/* no LFS here: big files are refused now, before they are sent */
 		if (size > (json_int_t)WEB_MAX_FILE) {
-			web_json_error(c->x, 413, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
+			web_json_error(
+			    c->x, 413, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
 			break;
 		}
 		json_array_append_new(*paths, json_string(path));
@@ -63,7 +64,8 @@ preupload_body(web_call *c, json_t *body)
 	int r;
 
 	if (!json_is_array(files) || (gi != NULL && !json_is_null(gi) && !json_is_string(gi))) {
-		web_json_error(c->x, 400, "body must be {\"files\": [{\"path\", \"size\", \"sample\"}], "
+		web_json_error(c->x, 400,
+		    "body must be {\"files\": [{\"path\", \"size\", \"sample\"}], "
 		    "\"gitIgnore\"?: TEXT}");
 		return;
 	}
@@ -80,9 +82,11 @@ preupload_body(web_call *c, json_t *body)
 	} else {
 		out = json_array();
 		json_array_foreach(info, i, one)
-			json_array_append_new(out, json_pack("{s:O, s:s, s:O, s:O*}", "path",
-			    json_array_get(paths, i), "uploadMode", "regular", "shouldIgnore",
-			    json_object_get(one, "ignored"), "oid", json_object_get(one, "oid")));
+			json_array_append_new(out,
+			    json_pack("{s:O, s:s, s:O, s:O*}", "path", json_array_get(paths, i),
+			        "uploadMode", "regular", "shouldIgnore",
+			        json_object_get(one, "ignored"), "oid",
+			        json_object_get(one, "oid")));
 		web_json(c->x, 200, json_pack("{s:o, s:s}", "files", out, "commitOid", ""));
 	}
 	json_decref(info);
@@ -118,14 +122,15 @@ validate_body(web_call *c, json_t *body)
 	}
 	warnings = json_array();
 	if (builder_readme_check(json_string_value(content), json_string_length(content), warnings,
-	    err, sizeof(err)) == 0) {
+	        err, sizeof(err)) == 0) {
 		web_json(c->x, 200, json_pack("{s:[], s:o}", "errors", "warnings", warnings));
 		return;
 	}
 	json_decref(warnings);
 	/* huggingface_hub raises ValueError("Invalid metadata in README.md.\n- " + message) */
-	web_json(c->x, 400, json_pack("{s:s, s:[{s:s}], s:[]}", "error",
-	    "Invalid metadata in README.md", "errors", "message", err, "warnings"));
+	web_json(c->x, 400,
+	    json_pack("{s:s, s:[{s:s}], s:[]}", "error", "Invalid metadata in README.md", "errors",
+	        "message", err, "warnings"));
 }
 
 void

@@ -131,8 +131,8 @@ tag_body(web_call *c, json_t *body)
 	} else {
 		repo = space_repo_path(c->p, c->s);
 		email = web_user_email(c->p, c->user);
-		r = builder_tag_create(repo, tag, rev, json_string_value(msg), c->user, email, err,
-		    sizeof(err));
+		r = builder_tag_create(
+		    repo, tag, rev, json_string_value(msg), c->user, email, err, sizeof(err));
 		free(email);
 		free(repo);
 		if (r != 0)

@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "orchestrator/hardware.h"
 #include "orchestrator/lifecycle.h"
 #include "orchestrator/secrets.h"
 #include "orchestrator/space.h"
-#include "common/util.h"
 #include "web/web_int.h"
 
 /* "space", or the Hub's name of what the body asks for: "model" when "type" is
@@ -47,8 +47,8 @@ repo_target(http_exchange *x, json_t *body, const char *user, char *owner, char 
 		web_json_error(x, 400, "missing \"name\" (a string)");
 		return -1;
 	}
-	if (json_object_get(body, "organization") != NULL && !json_is_null(json_object_get(body,
-	    "organization")) && org == NULL) {
+	if (json_object_get(body, "organization") != NULL &&
+	    !json_is_null(json_object_get(body, "organization")) && org == NULL) {
 		web_json_error(x, 400, "\"organization\" must be a string");
 		return -1;
 	}
@@ -84,16 +84,18 @@ opts_private(http_exchange *x, json_t *body, int *private)
 		return -1;
 	}
 	if (v != NULL && strcmp(v, "protected") == 0) {
-		web_json_error(x, 400, "\"visibility\": \"protected\" is not supported here: use "
+		web_json_error(x, 400,
+		    "\"visibility\": \"protected\" is not supported here: use "
 		    "\"public\" or \"private\"");
 		return -1;
 	}
-	if (vis != NULL && !json_is_null(vis) && (v == NULL || (strcmp(v, "public") != 0 &&
-	    strcmp(v, "private") != 0))) {
+	if (vis != NULL && !json_is_null(vis) &&
+	    (v == NULL || (strcmp(v, "public") != 0 && strcmp(v, "private") != 0))) {
 		web_json_error(x, 400, "\"visibility\" must be \"public\" or \"private\"");
 		return -1;
 	}
-	if (v != NULL && json_is_boolean(priv) && json_is_true(priv) != (strcmp(v, "private") == 0)) {
+	if (v != NULL && json_is_boolean(priv) &&
+	    json_is_true(priv) != (strcmp(v, "private") == 0)) {
 		web_json_error(x, 400, "\"private\": %s contradicts \"visibility\": \"%s\"",
 		    json_is_true(priv) ? "true" : "false", v);
 		return -1;
@@ -108,8 +110,8 @@ opts_private(http_exchange *x, json_t *body, int *private)
 /* One of "secrets" / "variables": [{"key","value","description"?}], each entry as
  * the per-space routes take it, no key twice (in both lists either). */
 static int
-opts_entries(http_exchange *x, json_t *body, const char *field, int secret, json_t *seen,
-    size_t *bytes)
+opts_entries(
+    http_exchange *x, json_t *body, const char *field, int secret, json_t *seen, size_t *bytes)
 {
 	json_t *list = json_object_get(body, field), *e;
 	char err[512];
@@ -118,8 +120,8 @@ opts_entries(http_exchange *x, json_t *body, const char *field, int secret, json
 	if (list == NULL || json_is_null(list))
 		return 0;
 	if (!json_is_array(list)) {
-		web_json_error(x, 400, "\"%s\" must be a list of {\"key\", \"value\", \"description\"?}",
-		    field);
+		web_json_error(x, 400,
+		    "\"%s\" must be a list of {\"key\", \"value\", \"description\"?}", field);
 		return -1;
 	}
 	json_array_foreach(list, i, e) {
@@ -127,21 +129,26 @@ opts_entries(http_exchange *x, json_t *body, const char *field, int secret, json
 		json_t *d = json_object_get(e, "description");
 		const char *key = json_string_value(k);
 
-		if (key == NULL || !json_is_string(v) || (d != NULL && !json_is_string(d) &&
-		    !json_is_null(d)) || strlen(key) != json_string_length(k) ||
+		if (key == NULL || !json_is_string(v) ||
+		    (d != NULL && !json_is_string(d) && !json_is_null(d)) ||
+		    strlen(key) != json_string_length(k) ||
 		    strlen(json_string_value(v)) != json_string_length(v)) {
-			web_json_error(x, 400, "%s[%zu] must be {\"key\": string, \"value\": string, "
-			    "\"description\"?: string}, without NUL characters", field, i);
+			web_json_error(x, 400,
+			    "%s[%zu] must be {\"key\": string, \"value\": string, "
+			    "\"description\"?: string}, without NUL characters",
+			    field, i);
 			return -1;
 		}
 		if (space_config_check(secret, key, json_string_value(v), json_string_value(d), err,
-		    sizeof(err)) != 0) {
+		        sizeof(err)) != 0) {
 			web_json_error(x, 400, "%s[%zu]: %s", field, i, err);
 			return -1;
 		}
 		if (json_object_get(seen, key) != NULL) {
-			web_json_error(x, 400, "%s[%zu]: key %s is given twice (a key is either a "
-			    "variable or a secret)", field, i, key);
+			web_json_error(x, 400,
+			    "%s[%zu]: key %s is given twice (a key is either a "
+			    "variable or a secret)",
+			    field, i, key);
 			return -1;
 		}
 		json_object_set_new(seen, key, json_true());
@@ -170,7 +177,8 @@ opts_unsupported(http_exchange *x, json_t *body)
 static int
 opts_runtime(web_call *c, json_t *body, web_space_opts *o)
 {
-	json_t *hw = json_object_get(body, "hardware"), *tier = json_object_get(body, "storageTier");
+	json_t *hw = json_object_get(body, "hardware"),
+	       *tier = json_object_get(body, "storageTier");
 	json_t *sleep = json_object_get(body, "sleepTimeSeconds");
 
 	if (hw != NULL && !json_is_null(hw)) {
@@ -181,15 +189,18 @@ opts_runtime(web_call *c, json_t *body, web_space_opts *o)
 			return -1;
 		}
 		if (o->flavor->admin_only && !auth_is_admin(c->user)) {
-			web_json_error(c->x, 403, "flavor %s is reserved for the admin", o->flavor->name);
+			web_json_error(
+			    c->x, 403, "flavor %s is reserved for the admin", o->flavor->name);
 			return -1;
 		}
 	}
 	if (tier != NULL && !json_is_null(tier)) {
-		o->tier = json_is_string(tier) && storage_tier_find(json_string_value(tier)) != NULL ?
-		    json_string_value(tier) : NULL;
+		o->tier = json_is_string(tier) && storage_tier_find(json_string_value(tier)) != NULL
+		    ? json_string_value(tier)
+		    : NULL;
 		if (o->tier == NULL) {
-			web_json_error(c->x, 400, "\"storageTier\": unknown storage tier: use one of %s",
+			web_json_error(c->x, 400,
+			    "\"storageTier\": unknown storage tier: use one of %s",
 			    storage_tier_names());
 			return -1;
 		}
@@ -205,8 +216,8 @@ web_sleep_seconds(http_exchange *x, json_t *v, const char *field, long long *out
 	long long n = json_integer_value(v);
 
 	if (!json_is_integer(v) || (n != -1 && (n < 1 || n > LIFECYCLE_MAX_SLEEP))) {
-		web_json_error(x, 400, "\"%s\" must be -1 (never) or an integer from 1 to %lld", field,
-		    LIFECYCLE_MAX_SLEEP);
+		web_json_error(x, 400, "\"%s\" must be -1 (never) or an integer from 1 to %lld",
+		    field, LIFECYCLE_MAX_SLEEP);
 		return -1;
 	}
 	*out = n;
@@ -222,9 +233,11 @@ web_space_opts_read(web_call *c, json_t *body, web_space_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	r = opts_private(c->x, body, &o->private) != 0 || opts_unsupported(c->x, body) != 0 ||
-	    opts_runtime(c, body, o) != 0 ||
-	    opts_entries(c->x, body, "variables", 0, seen, &bytes) != 0 ||
-	    opts_entries(c->x, body, "secrets", 1, seen, &bytes) != 0 ? -1 : 0;
+	        opts_runtime(c, body, o) != 0 ||
+	        opts_entries(c->x, body, "variables", 0, seen, &bytes) != 0 ||
+	        opts_entries(c->x, body, "secrets", 1, seen, &bytes) != 0
+	    ? -1
+	    : 0;
 	json_decref(seen);
 	if (r == 0 && bytes > CONFIG_SPACE_MAX) {
 		web_json_error(c->x, 400, "variables and secrets would exceed %d bytes in total",
@@ -282,8 +295,11 @@ web_user_email(podium *p, const char *user)
 int
 web_status_of(int r)
 {
-	return r == -EINVAL ? 400 : r == -EEXIST ? 409 : r == -ENOENT ? 404 : r == -EPERM ? 403 :
-	    500;
+	return r == -EINVAL ? 400
+	    : r == -EEXIST  ? 409
+	    : r == -ENOENT  ? 404
+	    : r == -EPERM   ? 403
+	                    : 500;
 }
 
 /* ---- answers ---- */
@@ -295,17 +311,16 @@ web_repo_created(podium *p, http_exchange *x, space *s)
 	json_t *info = space_json(p, s, 0), *j;
 
 	web_space_fields(p, s, info);
-	j = json_pack("{s:s++++, s:s++, s:O}",
-	    "url", hub, "/spaces/", space_owner(s), "/", space_name(s),
-	    "name", space_owner(s), "/", space_name(s), "id", json_object_get(info, "_id"));
+	j = json_pack("{s:s++++, s:s++, s:O}", "url", hub, "/spaces/", space_owner(s), "/",
+	    space_name(s), "name", space_owner(s), "/", space_name(s), "id",
+	    json_object_get(info, "_id"));
 	json_decref(info);
 	free(hub);
 	return j;
 }
 
 void
-web_repo_conflict(podium *p, http_exchange *x, const char *owner, const char *name,
-    const char *msg)
+web_repo_conflict(podium *p, http_exchange *x, const char *owner, const char *name, const char *msg)
 {
 	/* create_repo(exist_ok=True) and duplicate_space(exist_ok=True) read the url of
 	 * the one that is there from the 409 (not when another space holds its host) */
@@ -314,8 +329,8 @@ web_repo_conflict(podium *p, http_exchange *x, const char *owner, const char *na
 	json_t *j = json_pack("{s:s}", "error", msg);
 
 	if (s != NULL)
-		json_object_set_new(j, "url", json_pack("s++++", hub, "/spaces/", space_owner(s), "/",
-		    space_name(s)));
+		json_object_set_new(j, "url",
+		    json_pack("s++++", hub, "/spaces/", space_owner(s), "/", space_name(s)));
 	free(hub);
 	web_json(x, 409, j);
 }
@@ -328,7 +343,7 @@ create_checks(web_call *c, json_t *body, char *owner, char *name, size_t n)
 	const char *type = repo_type(body);
 
 	for (const char *const *k = (const char *const[]){ "sdk", "space_sdk", "type", NULL };
-	    *k != NULL; k++) {
+	     *k != NULL; k++) {
 		json_t *v = json_object_get(body, *k);
 
 		if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
@@ -337,9 +352,12 @@ create_checks(web_call *c, json_t *body, char *owner, char *name, size_t n)
 		}
 	}
 	if (strcmp(type, "space") != 0) {
-		web_json_error(c->x, 400, "type \"%s\"%s is not supported: podium hosts spaces only "
-		    "(repo_type=\"space\")", type, json_object_get(body, "type") == NULL ?
-		    " (what an absent \"type\" means)" : "");
+		web_json_error(c->x, 400,
+		    "type \"%s\"%s is not supported: podium hosts spaces only "
+		    "(repo_type=\"space\")",
+		    type,
+		    json_object_get(body, "type") == NULL ? " (what an absent \"type\" means)"
+		                                          : "");
 		return -1;
 	}
 	if (repo_target(c->x, body, c->user, owner, name, n) != 0)
@@ -367,7 +385,8 @@ repos_create_body(web_call *c, json_t *body)
 	    web_space_opts_read(c, body, &o) != 0)
 		return;
 	if (files != NULL && !json_is_null(files) && !json_is_array(files)) {
-		web_json_error(c->x, 400, "\"files\" must be an array of {path, content, encoding}");
+		web_json_error(
+		    c->x, 400, "\"files\" must be an array of {path, content, encoding}");
 		return;
 	}
 	if (from != NULL && !json_is_null(from)) {
@@ -379,8 +398,8 @@ repos_create_body(web_call *c, json_t *body)
 			    json_string_value(from));
 		return;
 	}
-	r = space_create(c->p, owner, name, sdk != NULL ? sdk : "static", o.private == 1, &s, err,
-	    sizeof(err));
+	r = space_create(
+	    c->p, owner, name, sdk != NULL ? sdk : "static", o.private == 1, &s, err, sizeof(err));
 	if (r == -EEXIST) {
 		web_repo_conflict(c->p, c->x, owner, name, err);
 		return;
@@ -422,8 +441,10 @@ repos_delete_body(web_call *c, json_t *body)
 		return;
 	if (strcmp(type, "space") != 0) {
 		/* delete_repo("o/n") means the model o/n: there is none, whatever spaces exist */
-		web_not_found(c->x, "RepoNotFound", "%s %s/%s not found: podium hosts spaces only "
-		    "(repo_type=\"space\")", type, owner, name);
+		web_not_found(c->x, "RepoNotFound",
+		    "%s %s/%s not found: podium hosts spaces only "
+		    "(repo_type=\"space\")",
+		    type, owner, name);
 		return;
 	}
 	s = space_find(c->p, owner, name);

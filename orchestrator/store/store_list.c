@@ -5,8 +5,8 @@
  * from spaces_created / spaces_modified (or the primary key), a tag from
  * space_tags_tag; only a search reads the names it passes. */
 #include <errno.h>
-#include <stdarg.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +35,7 @@ sort_key(int sort)
 
 #define QUERY_SQL_MAX 2048
 
-static void
-sql_add(char *sql, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sql_add(char *sql, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 sql_add(char *sql, const char *fmt, ...)
@@ -57,7 +56,8 @@ query_sql(const store_space_query *q, char sql[QUERY_SQL_MAX])
 
 	snprintf(sql, QUERY_SQL_MAX, "SELECT id, %s FROM spaces WHERE 1", key);
 	if (!q->admin)
-		sql_add(sql, " AND (private = 0%s)", q->user != NULL ? " OR owner = ? COLLATE NOCASE" : "");
+		sql_add(sql, " AND (private = 0%s)",
+		    q->user != NULL ? " OR owner = ? COLLATE NOCASE" : "");
 	if (q->author != NULL)
 		sql_add(sql, " AND owner = ? COLLATE NOCASE");
 	if (q->search != NULL)
@@ -137,9 +137,10 @@ store_space_tags_set(store *st, int64_t id, const char *const *tags)
 		return store_fail(st, "tags");
 	r = exec_one(st, "DELETE FROM space_tags WHERE space_id = ?", id, NULL);
 	for (size_t i = 0; r == 0 && tags != NULL && tags[i] != NULL; i++)
-		r = exec_one(st, "INSERT OR IGNORE INTO space_tags (space_id, tag) VALUES (?, ?)", id,
-		    tags[i]);
-	if (sqlite3_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK && r == 0)
+		r = exec_one(st, "INSERT OR IGNORE INTO space_tags (space_id, tag) VALUES (?, ?)",
+		    id, tags[i]);
+	if (sqlite3_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
+	    r == 0)
 		r = store_fail(st, "tags");
 	return r;
 }
