@@ -60,14 +60,16 @@ static const char *schema_v5 =
 	"  hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	"  csrf TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL);";
 
+/* GET /api/spaces's indexes (issue 24, store_list.c): main's date, the order
+ * of creation and of that date, and the tags the Hub lists a space under. */
 static const char *schema_v6 =
 	"ALTER TABLE spaces ADD COLUMN modified INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX spaces_created ON spaces(created, id);"
 	"CREATE INDEX spaces_modified ON spaces(modified, id);"
-	"CREATE TABLE space_tags ("
+	"CREATE TABLE space_list_tags ("
 	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
 	"  tag TEXT NOT NULL, PRIMARY KEY (space_id, tag));"
-	"CREATE INDEX space_tags_tag ON space_tags(tag, space_id);";
+	"CREATE INDEX space_list_tags_tag ON space_list_tags(tag, space_id);";
 
 static int
 db_error(store *st, const char *what)
@@ -174,6 +176,20 @@ sqlite3 *
 store_sqlite(store *st)
 {
 	return st->db;
+}
+
+static sqlite3_stmt *prepare(store *st, const char *sql);
+
+int
+store_db_fail(store *st, const char *what)
+{
+	return db_error(st, what);
+}
+
+sqlite3_stmt *
+store_prepare(store *st, const char *sql)
+{
+	return prepare(st, sql);
 }
 
 void

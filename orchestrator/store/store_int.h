@@ -7,8 +7,9 @@
 #include "orchestrator/store/store.h"
 
 sqlite3 *store_sqlite(store *st);
-/* A prepared statement (NULL: logged), and an error as -EEXIST / -EIO (logged). */
-sqlite3_stmt *store_prep(store *st, const char *sql);
-int store_fail(store *st, const char *what);
+/* The last error as -EEXIST (a constraint) or -EIO (logged once, with what). */
+int store_db_fail(store *st, const char *what);
+/* A prepared statement, or NULL with the error logged. */
+sqlite3_stmt *store_prepare(store *st, const char *sql);
 
 #endif

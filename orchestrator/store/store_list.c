@@ -3,7 +3,7 @@
  * the id of the last one listed), filtered by visibility, owner, a substring of
  * the name and tags. The work is the page's, not every space's: the order comes
  * from spaces_created / spaces_modified (or the primary key), a tag from
- * space_tags_tag; only a search reads the names it passes. */
+ * space_list_tags_tag; only a search reads the names it passes. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -63,7 +63,7 @@ query_sql(const store_space_query *q, char sql[QUERY_SQL_MAX])
 	if (q->search != NULL)
 		sql_add(sql, " AND instr(lower(owner || '/' || name), lower(?)) > 0");
 	for (size_t t = 0; q->tags != NULL && q->tags[t] != NULL && t < QUERY_TAGS_MAX; t++)
-		sql_add(sql, " AND id IN (SELECT space_id FROM space_tags WHERE tag = ?)");
+		sql_add(sql, " AND id IN (SELECT space_id FROM space_list_tags WHERE tag = ?)");
 	if (q->sort == STORE_SORT_ID) {
 		sql_add(sql, "%s ORDER BY id LIMIT ?", q->after ? " AND id > ?" : "");
 	} else {
@@ -102,19 +102,19 @@ store_spaces_page(store *st, const store_space_query *q,
 	int rc;
 
 	query_sql(q, sql);
-	if ((s = store_prep(st, sql)) == NULL)
+	if ((s = store_prepare(st, sql)) == NULL)
 		return -EIO;
 	bind_query(s, q);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		cb(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), arg);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : store_fail(st, "list spaces");
+	return rc == SQLITE_DONE ? 0 : store_db_fail(st, "list spaces");
 }
 
 static int
 exec_one(store *st, const char *sql, int64_t id, const char *text)
 {
-	sqlite3_stmt *s = store_prep(st, sql);
+	sqlite3_stmt *s = store_prepare(st, sql);
 	int rc;
 
 	if (s == NULL)
@@ -124,7 +124,7 @@ exec_one(store *st, const char *sql, int64_t id, const char *text)
 		sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : store_fail(st, sql);
+	return rc == SQLITE_DONE ? 0 : store_db_fail(st, sql);
 }
 
 int
@@ -134,21 +134,21 @@ store_space_tags_set(store *st, int64_t id, const char *const *tags)
 	int r;
 
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return store_fail(st, "tags");
-	r = exec_one(st, "DELETE FROM space_tags WHERE space_id = ?", id, NULL);
+		return store_db_fail(st, "tags");
+	r = exec_one(st, "DELETE FROM space_list_tags WHERE space_id = ?", id, NULL);
 	for (size_t i = 0; r == 0 && tags != NULL && tags[i] != NULL; i++)
-		r = exec_one(st, "INSERT OR IGNORE INTO space_tags (space_id, tag) VALUES (?, ?)",
+		r = exec_one(st, "INSERT OR IGNORE INTO space_list_tags (space_id, tag) VALUES (?, ?)",
 		    id, tags[i]);
 	if (sqlite3_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
 	    r == 0)
-		r = store_fail(st, "tags");
+		r = store_db_fail(st, "tags");
 	return r;
 }
 
 int
 store_space_modified_set(store *st, int64_t id, int64_t modified)
 {
-	sqlite3_stmt *s = store_prep(st, "UPDATE spaces SET modified = ? WHERE id = ?");
+	sqlite3_stmt *s = store_prepare(st, "UPDATE spaces SET modified = ? WHERE id = ?");
 	int rc;
 
 	if (s == NULL)
@@ -157,5 +157,5 @@ store_space_modified_set(store *st, int64_t id, int64_t modified)
 	sqlite3_bind_int64(s, 2, id);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : store_fail(st, "modified");
+	return rc == SQLITE_DONE ? 0 : store_db_fail(st, "modified");
 }

@@ -333,16 +333,3 @@ store_data_version(store *st, int64_t *v)
 	sqlite3_finalize(q);
 	return r;
 }
-
-/* The helpers above for the store's other files (store_int.h). */
-sqlite3_stmt *
-store_prep(store *st, const char *sql)
-{
-	return prep(st, sql);
-}
-
-int
-store_fail(store *st, const char *what)
-{
-	return db_fail(st, what);
-}

@@ -80,7 +80,7 @@ test_migrate_from_v2(void **state)
 	    " DROP TABLE space_settings; DROP TABLE sessions; ALTER TABLE users DROP COLUMN role;"
 	    " ALTER TABLE users DROP COLUMN password; ALTER TABLE users DROP COLUMN disabled;"
 	    " ALTER TABLE tokens DROP COLUMN role; ALTER TABLE tokens DROP COLUMN name;"
-	    " DROP TABLE space_tags; DROP INDEX spaces_created; DROP INDEX spaces_modified;"
+	    " DROP TABLE space_list_tags; DROP INDEX spaces_created; DROP INDEX spaces_modified;"
 	    " ALTER TABLE spaces DROP COLUMN modified;"
 	    " PRAGMA user_version = 2",
 	    NULL, NULL, NULL), SQLITE_OK);

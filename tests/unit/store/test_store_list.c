@@ -170,7 +170,7 @@ test_a_v5_database_gains_the_listings(void **state)
 
 	store_close(st);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE space_tags; DROP INDEX spaces_created;"
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE space_list_tags; DROP INDEX spaces_created;"
 	    " DROP INDEX spaces_modified; ALTER TABLE spaces DROP COLUMN modified;"
 	    " PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);

@@ -46,7 +46,7 @@ test_v4_database_gains_users(void **state)
 	    " ALTER TABLE users DROP COLUMN password; ALTER TABLE users DROP COLUMN disabled;"
 	    " ALTER TABLE tokens DROP COLUMN role; ALTER TABLE tokens DROP COLUMN name;"
 	    " INSERT INTO users (name, created) VALUES ('admin', 1), ('bob', 1);"
-	    " DROP TABLE space_tags; DROP INDEX spaces_created; DROP INDEX spaces_modified;"
+	    " DROP TABLE space_list_tags; DROP INDEX spaces_created; DROP INDEX spaces_modified;"
 	    " ALTER TABLE spaces DROP COLUMN modified;"
 	    " PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
