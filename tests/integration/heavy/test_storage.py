@@ -132,6 +132,8 @@ def test_data_survives_redeploy_and_restart(d):
 
 
 def test_a_bigger_tier_grows_online_and_a_smaller_one_is_refused(d):
+    # the restart above waited for neighbour only: filler may still be starting
+    d.wait_stage(ADMIN, "filler", "RUNNING")
     assert d.runtime(ADMIN, "filler")["storage"] == "tiny"
     r = d.api("POST", "/api/spaces/admin/filler/storage", json={"tier": "bigger"})
     assert r.status == 200 and r.json()["storage"] == "bigger", r
