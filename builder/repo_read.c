@@ -284,79 +284,18 @@ builder_repo_files(const char *repo_path, const char *rev, int blobs, char sha[4
 	return r;
 }
 
-/* ---- paths-info ---- */
+/* ---- paths-info, preupload: each of a list of paths at a revision ---- */
 
-int
-builder_repo_paths(const char *repo_path, const char *rev, const json_t *paths, json_t **out)
-{
-	git_repository *repo = NULL;
-	git_commit *c = NULL;
-	git_tree *t = NULL;
-	const json_t *p;
-	size_t i;
-	int empty, r;
+/* What is said of one path: appended to out. e is its tree entry, NULL when the
+ * path is not there (or not valid). */
+typedef void (*path_fn)(git_repository *repo, const char *path, const git_tree_entry *e,
+    json_t *out);
+/* Run on the revision's commit (NULL: main on an empty repository) first. */
+typedef int (*rev_fn)(git_repository *repo, git_commit *c, const char *arg);
 
-	*out = NULL;
-	r = repo_at(repo_path, rev, &repo, &c, &empty);
-	if (r != 0) {
-		if (empty) {
-			*out = json_array();
-			r = 0;
-		}
-		goto done;
-	}
-	*out = json_array();
-	if (git_commit_tree(&t, c) != 0) {
-		r = -EIO;
-		goto done;
-	}
-	json_array_foreach(paths, i, p) {
-		const char *path = json_string_value(p);
-		git_tree_entry *e = NULL;
-
-		if (path == NULL || !builder_repo_path_valid(path) ||
-		    git_tree_entry_bypath(&e, t, path) != 0)
-			continue;
-		if (git_tree_entry_type(e) != GIT_OBJECT_COMMIT)
-			json_array_append_new(*out, tree_item(repo, e, path));
-		git_tree_entry_free(e);
-	}
-done:
-	git_tree_free(t);
-	git_commit_free(c);
-	git_repository_free(repo);
-	return r;
-}
-
-/* ---- preupload ---- */
-
-/* The rules of the .gitignore at the root of c's tree, added to repo's: 0 (none
- * is fine), -EIO. */
 static int
-ignore_from_tree(git_repository *repo, git_commit *c)
-{
-	git_tree *t = NULL;
-	git_tree_entry *e = NULL;
-	git_blob *b = NULL;
-	char *rules;
-	int r = 0;
-
-	if (git_commit_tree(&t, c) == 0 && git_tree_entry_bypath(&e, t, ".gitignore") == 0 &&
-	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&b, repo, git_tree_entry_id(e)) == 0) {
-		rules = xstrndup(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
-		r = git_ignore_add_rule(repo, rules) == 0 ? 0 : -EIO;
-		free(rules);
-	}
-	git_blob_free(b);
-	git_tree_entry_free(e);
-	git_tree_free(t);
-	return r;
-}
-
-int
-builder_repo_preupload(const char *repo_path, const char *rev, const char *ignore_rules,
-    const json_t *paths, json_t **out)
+paths_at(const char *repo_path, const char *rev, const json_t *paths, rev_fn prepare,
+    const char *arg, path_fn fn, json_t **out)
 {
 	git_repository *repo = NULL;
 	git_commit *c = NULL;
@@ -369,10 +308,7 @@ builder_repo_preupload(const char *repo_path, const char *rev, const char *ignor
 	r = repo_at(repo_path, rev, &repo, &c, &empty);
 	if (r != 0 && !empty)
 		goto done;
-	/* rules given decide alone; else the revision's own .gitignore (the handle is
-	 * this call's: the rules go with it) */
-	r = ignore_rules != NULL ? (git_ignore_add_rule(repo, ignore_rules) == 0 ? 0 : -EIO) :
-	    c != NULL ? ignore_from_tree(repo, c) : 0;
+	r = prepare != NULL ? prepare(repo, c, arg) : 0;
 	if (r != 0 || (c != NULL && git_commit_tree(&t, c) != 0)) {
 		r = -EIO;
 		goto done;
@@ -381,25 +317,82 @@ builder_repo_preupload(const char *repo_path, const char *rev, const char *ignor
 	json_array_foreach(paths, i, p) {
 		const char *path = json_string_value(p);
 		git_tree_entry *e = NULL;
-		char oid[GIT_OID_HEXSZ + 1];
-		int ignored = 0;
-		json_t *one;
 
-		git_ignore_path_is_ignored(&ignored, repo, path);
-		one = json_pack("{s:b}", "ignored", ignored);
-		if (t != NULL && git_tree_entry_bypath(&e, t, path) == 0 &&
-		    git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
-			git_oid_tostr(oid, sizeof(oid), git_tree_entry_id(e));
-			json_object_set_new(one, "oid", json_string(oid));
-		}
+		if (t != NULL && path != NULL && builder_repo_path_valid(path))
+			git_tree_entry_bypath(&e, t, path);
+		fn(repo, path, e, *out);
 		git_tree_entry_free(e);
-		json_array_append_new(*out, one);
 	}
 done:
 	git_tree_free(t);
 	git_commit_free(c);
 	git_repository_free(repo);
 	return r;
+}
+
+/* paths-info: the ones that are there, as tree items. */
+static void
+path_info(git_repository *repo, const char *path, const git_tree_entry *e, json_t *out)
+{
+	if (e != NULL && git_tree_entry_type(e) != GIT_OBJECT_COMMIT)
+		json_array_append_new(out, tree_item(repo, e, path));
+}
+
+int
+builder_repo_paths(const char *repo_path, const char *rev, const json_t *paths, json_t **out)
+{
+	return paths_at(repo_path, rev, paths, NULL, NULL, path_info, out);
+}
+
+/* preupload's rules: those given decide alone; else the revision's own .gitignore
+ * at its root (none is fine). They go with this call's repository handle. */
+static int
+ignore_rules_of(git_repository *repo, git_commit *c, const char *given)
+{
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *b = NULL;
+	char *rules;
+	int r = 0;
+
+	if (given != NULL)
+		return git_ignore_add_rule(repo, given) == 0 ? 0 : -EIO;
+	if (c != NULL && git_commit_tree(&t, c) == 0 &&
+	    git_tree_entry_bypath(&e, t, ".gitignore") == 0 &&
+	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&b, repo, git_tree_entry_id(e)) == 0) {
+		rules = xstrndup(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+		r = git_ignore_add_rule(repo, rules) == 0 ? 0 : -EIO;
+		free(rules);
+	}
+	git_blob_free(b);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	return r;
+}
+
+/* preupload: ignored or not, and the blob there. */
+static void
+path_preupload(git_repository *repo, const char *path, const git_tree_entry *e, json_t *out)
+{
+	char oid[GIT_OID_HEXSZ + 1];
+	int ignored = 0;
+	json_t *one;
+
+	git_ignore_path_is_ignored(&ignored, repo, path);
+	one = json_pack("{s:b}", "ignored", ignored);
+	if (e != NULL && git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+		git_oid_tostr(oid, sizeof(oid), git_tree_entry_id(e));
+		json_object_set_new(one, "oid", json_string(oid));
+	}
+	json_array_append_new(out, one);
+}
+
+int
+builder_repo_preupload(const char *repo_path, const char *rev, const char *ignore_rules,
+    const json_t *paths, json_t **out)
+{
+	return paths_at(repo_path, rev, paths, ignore_rules_of, ignore_rules, path_preupload, out);
 }
 
 /* ---- history ---- */
