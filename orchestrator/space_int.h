@@ -60,6 +60,7 @@ struct space {
 	space_row row;
 	space *next;
 	space *id_next;        /* in spaces.c's index by row id */
+	space *hnext;          /* spaces.c's index by owner/name */
 	podium *p;
 	build_ctx *build;
 	build_job *job;

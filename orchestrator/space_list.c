@@ -58,7 +58,7 @@ page_one(int64_t id, int64_t key, void *arg)
 }
 
 int
-spaces_page(podium *p, const store_space_query *q, space **out, int64_t *keys, size_t *n)
+spaces_page(podium *p, const store_list_query *q, space **out, int64_t *keys, size_t *n)
 {
 	page_ctx c = { p, out, keys, 0 };
 	int r = store_spaces_page(p->store, q, page_one, &c);

@@ -223,6 +223,16 @@ web_with_body(web_call *c, web_body_handler h)
 /* ---- URL pieces ---- */
 
 char *
+web_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	char *out = xstrdup(e != NULL ? e : "");
+
+	curl_free(e);
+	return out;
+}
+
+char *
 web_unescape(const char *s)
 {
 	int n = 0;
@@ -250,16 +260,25 @@ form_unescape(const char *raw, size_t n)
 	return v;
 }
 
-char *
-web_query_get(const char *query, const char *key)
+/* key's value in query, decoded; form: '+' stands for a space too. */
+static char *
+query_value(const char *query, const char *key, int form)
 {
 	size_t k = strlen(key);
 
 	for (const char *q = query; q != NULL && *q != '\0';) {
 		size_t n = strcspn(q, "&");
 
-		if (n > k && strncmp(q, key, k) == 0 && q[k] == '=')
-			return form_unescape(q + k + 1, n - k - 1);
+		if (n > k && strncmp(q, key, k) == 0 && q[k] == '=') {
+			char *raw = xstrndup(q + k + 1, n - k - 1), *v;
+
+			for (char *c = raw; form && *c != '\0'; c++)
+				if (*c == '+')
+					*c = ' ';
+			v = web_unescape(raw);
+			free(raw);
+			return v;
+		}
 		q += n;
 		if (*q == '&')
 			q++;
@@ -319,4 +338,16 @@ web_hub_base(podium *p, http_exchange *x)
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
 		return podium_hub_url(p);
 	return xasprintf("http://%s", host);
+}
+
+char *
+web_query_get(const char *query, const char *key)
+{
+	return query_value(query, key, 0);
+}
+
+char *
+web_form_get(const char *query, const char *key)
+{
+	return query_value(query, key, 1);
 }

@@ -39,17 +39,17 @@ sort_of(const char *s)
 		const char *name;
 		int sort;
 	} sorts[] = {
-		{ "createdAt", STORE_SORT_CREATED },
-		{ "created_at", STORE_SORT_CREATED },
-		{ "lastModified", STORE_SORT_MODIFIED },
-		{ "last_modified", STORE_SORT_MODIFIED },
-		{ "likes", STORE_SORT_LIKES },
-		{ "trendingScore", STORE_SORT_LIKES },
-		{ "trending_score", STORE_SORT_LIKES },
+		{ "createdAt", STORE_LIST_CREATED },
+		{ "created_at", STORE_LIST_CREATED },
+		{ "lastModified", STORE_LIST_MODIFIED },
+		{ "last_modified", STORE_LIST_MODIFIED },
+		{ "likes", STORE_LIST_LIKES },
+		{ "trendingScore", STORE_LIST_LIKES },
+		{ "trending_score", STORE_LIST_LIKES },
 	};
 
 	if (s == NULL)
-		return STORE_SORT_ID;
+		return STORE_LIST_ID;
 	for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
 		if (strcmp(s, sorts[i].name) == 0)
 			return sorts[i].sort;
@@ -68,7 +68,7 @@ cursor_make(int64_t key, int64_t id, char *out, size_t len)
 }
 
 static int
-cursor_read(const char *s, store_space_query *q)
+cursor_read(const char *s, store_list_query *q)
 {
 	unsigned char raw[64];
 	size_t n = 0;
@@ -89,7 +89,7 @@ cursor_read(const char *s, store_space_query *q)
 
 /* The query's parameters: 0, or -1 with a 400 answered. */
 static int
-list_query(web_call *c, json_t *query, store_space_query *q, const char **tags)
+list_query(web_call *c, json_t *query, store_list_query *q, const char **tags)
 {
 	const char *limit = param(query, "limit"), *cursor = param(query, "cursor");
 	json_t *filters = json_object_get(query, "filter"), *f;
@@ -178,7 +178,7 @@ web_spaces_list(web_call *c)
 {
 	json_t *query = web_form_decode(c->r->query, strlen(c->r->query)), *arr = json_array();
 	const char *tags[LIST_FILTERS_MAX + 1];
-	store_space_query q;
+	store_list_query q;
 	space **page = NULL;
 	int64_t *keys = NULL;
 	char *link = NULL;

@@ -1,20 +1,8 @@
 /* store_list.c: the listings' pages: who sees what, owner, substring and tag
  * filters, the sorts (descending, ties newest first) and keyset pages that
- * together give every space once; a v5 database gains the listing columns. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "orchestrator/store/store.h"
-#include "common/util.h"
+ * together give every space once; a v6 database gains the listing columns (each
+ * case on both backends, backends.h). */
+#include "tests/unit/store/backends.h"
 
 static char *path;
 static store *st;
@@ -56,31 +44,22 @@ add(const char *owner, const char *name, int private, int64_t created, int64_t m
 	return id;
 }
 
-static int
-setup(void **state)
+static void
+open_store(void **state)
 {
-	char tmpl[] = "/tmp/podium-liststore-XXXXXX";
-	char *dir = mkdtemp(tmpl);
-
-	if (dir == NULL)
-		return -1;
-	path = xasprintf("%s/podium.db", dir);
-	return store_open(path, &st);
+	path = test_where(state);
+	assert_int_equal(store_open(path, &st), 0);
 }
 
-static int
-teardown(void **state)
+static void
+close_store(void)
 {
 	store_close(st);
-	unlink(path);
-	*strrchr(path, '/') = '\0';
-	rmdir(path);
-	free(path);
-	return 0;
+	test_done(path);
 }
 
 static got
-page(store_space_query q)
+page(store_list_query q)
 {
 	got g = { 0 };
 
@@ -95,54 +74,59 @@ test_filters_and_sorts(void **state)
 {
 	static const char *const ab[] = { "static", "a-tag", "b-tag", NULL };
 	static const char *const b[] = { "static", "b-tag", NULL };
-	int64_t one = add("alice", "One-Q7", 0, 100, 500, ab);
-	int64_t two = add("alice", "two-q7", 0, 200, 300, b);
-	int64_t hid = add("alice", "hidden", 1, 300, 400, b);
-	int64_t bob = add("bob", "zeta", 0, 200, 600, NULL);
+	int64_t one, two, hid, bob;
 	const char *const tb[] = { "b-tag", NULL }, *const tab[] = { "b-tag", "a-tag", NULL };
 	got g;
 
+	open_store(state);
+	one = add("alice", "One-Q7", 0, 100, 500, ab);
+	two = add("alice", "two-q7", 0, 200, 300, b);
+	hid = add("alice", "hidden", 1, 300, 400, b);
+	bob = add("bob", "zeta", 0, 200, 600, NULL);
+
 	/* anonymous: public ones, by id; the owner sees theirs (any case); admins all */
-	g = page((store_space_query){ .sort = STORE_SORT_ID });
+	g = page((store_list_query){ .sort = STORE_LIST_ID });
 	assert_int_equal(g.n, 3);
 	assert_true(g.ids[0] == one && g.ids[1] == two && g.ids[2] == bob);
-	assert_int_equal(page((store_space_query){ .user = "ALICE" }).n, 4);
-	assert_int_equal(page((store_space_query){ .user = "bob" }).n, 3);
-	assert_int_equal(page((store_space_query){ .user = "bob", .admin = 1 }).n, 4);
+	assert_int_equal(page((store_list_query){ .user = "ALICE" }).n, 4);
+	assert_int_equal(page((store_list_query){ .user = "bob" }).n, 3);
+	assert_int_equal(page((store_list_query){ .user = "bob", .admin = 1 }).n, 4);
 	/* owner, substring of "owner/name" in any case, every tag given */
-	assert_int_equal(page((store_space_query){ .author = "Alice" }).n, 2);
-	g = page((store_space_query){ .search = "E/TW" });
+	assert_int_equal(page((store_list_query){ .author = "Alice" }).n, 2);
+	g = page((store_list_query){ .search = "E/TW" });
 	assert_true(g.n == 1 && g.ids[0] == two);
-	assert_int_equal(page((store_space_query){ .search = "q7" }).n, 2);
-	assert_int_equal(page((store_space_query){ .tags = tb }).n, 2);
-	g = page((store_space_query){ .tags = tab });
+	assert_int_equal(page((store_list_query){ .search = "q7" }).n, 2);
+	assert_int_equal(page((store_list_query){ .tags = tb }).n, 2);
+	g = page((store_list_query){ .tags = tab });
 	assert_true(g.n == 1 && g.ids[0] == one);
-	assert_int_equal(page((store_space_query){ .user = "alice", .tags = tb }).n, 3);
+	assert_int_equal(page((store_list_query){ .user = "alice", .tags = tb }).n, 3);
 	/* descending; created ties: the newer (higher id) first */
-	g = page((store_space_query){ .sort = STORE_SORT_CREATED });
+	g = page((store_list_query){ .sort = STORE_LIST_CREATED });
 	assert_true(g.n == 3 && g.ids[0] == bob && g.ids[1] == two && g.ids[2] == one);
 	assert_int_equal(g.keys[0], 200);
-	g = page((store_space_query){ .sort = STORE_SORT_MODIFIED, .user = "alice" });
+	g = page((store_list_query){ .sort = STORE_LIST_MODIFIED, .user = "alice" });
 	assert_true(g.n == 4 && g.ids[0] == bob && g.ids[1] == one && g.ids[2] == hid &&
 	    g.ids[3] == two);
-	assert_int_equal(page((store_space_query){ .sort = STORE_SORT_LIKES }).n, 3);
+	assert_int_equal(page((store_list_query){ .sort = STORE_LIST_LIKES }).n, 3);
+	close_store();
 }
 
 static void
 test_pages_give_each_space_once(void **state)
 {
-	static const int sorts[] = { STORE_SORT_ID, STORE_SORT_CREATED, STORE_SORT_MODIFIED,
-		STORE_SORT_LIKES };
+	static const int sorts[] = { STORE_LIST_ID, STORE_LIST_CREATED, STORE_LIST_MODIFIED,
+		STORE_LIST_LIKES };
 	char name[32];
 	int seen[16];
 
+	open_store(state);
 	for (int i = 0; i < 11; i++) {
 		snprintf(name, sizeof(name), "s%d", i);
 		/* created in threes (ties), modified all over */
 		add("carol", name, 0, 1000 + i / 3, 5000 - (i * 7) % 11, NULL);
 	}
 	for (size_t s = 0; s < sizeof(sorts) / sizeof(sorts[0]); s++) {
-		store_space_query q = { .sort = sorts[s], .limit = 4 };
+		store_list_query q = { .sort = sorts[s], .limit = 4 };
 		int total = 0;
 		got g;
 
@@ -161,31 +145,27 @@ test_pages_give_each_space_once(void **state)
 		} while (g.n > q.limit);
 		assert_int_equal(total, 11);
 	}
+	close_store();
 }
 
 static void
-test_a_v5_database_gains_the_listings(void **state)
+test_a_v6_database_gains_the_listings(void **state)
 {
-	sqlite3 *db;
-
-	store_close(st);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE space_list_tags; DROP INDEX spaces_created;"
-	    " DROP INDEX spaces_modified; ALTER TABLE spaces DROP COLUMN modified;"
-	    " PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	path = test_where(state);
+	test_at_version(path, 6, NULL);
 	assert_int_equal(store_open(path, &st), 0);
 	add("dave", "after", 0, 10, 20, NULL);
-	assert_int_equal(page((store_space_query){ .sort = STORE_SORT_MODIFIED }).n, 1);
+	assert_int_equal(page((store_list_query){ .sort = STORE_LIST_MODIFIED }).n, 1);
+	close_store();
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_filters_and_sorts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pages_give_each_space_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_v5_database_gains_the_listings, setup, teardown),
+		BOTH(test_filters_and_sorts),
+		BOTH(test_pages_give_each_space_once),
+		BOTH(test_a_v6_database_gains_the_listings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

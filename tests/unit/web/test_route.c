@@ -193,6 +193,8 @@ test_api_table(void **state)
 		{ "POST", "/api/spaces/a/b/restart", 1, WEB_WRITE, NULL },
 		{ "GET", "/api/spaces/a/b/releases", 1, WEB_WRITE, NULL },
 		{ "POST", "/api/spaces/a/b/duplicate", 1, WEB_READ, NULL },
+		{ "DELETE", "/api/spaces/a/b/like", 1, WEB_READ, NULL },
+		{ "GET", "/api/spaces/a/b/like", 0, 0, "POST, DELETE" },
 		{ "POST", "/api/spaces/a/b/commit/main", 1, WEB_WRITE, NULL },
 		{ "GET", "/api/spaces/a/b/commit/main", 0, 0, "POST" },
 		{ "GET", "/api/spaces/a/b/tree/main/src", 1, WEB_READ, NULL },
@@ -221,8 +223,8 @@ test_api_table(void **state)
 }
 
 /* Every route that changes a space (not GET/HEAD) needs its writer or an admin,
- * but duplicate, which anyone who can see the space may call, and POSTs that only
- * read (paths-info). */
+ * but duplicate and like, which anyone who can see the space may call, and POSTs
+ * that only read (paths-info). */
 static void
 test_api_changes_need_a_writer(void **state)
 {
@@ -230,7 +232,8 @@ test_api_changes_need_a_writer(void **state)
 		const web_route *r = &web_api_router.routes[i];
 
 		if (strstr(r->pattern, "{owner}") == NULL || web_method_in("GET", r->methods) ||
-		    strstr(r->pattern, "/duplicate") != NULL || (r->flags & WEB_READS))
+		    strstr(r->pattern, "/duplicate") != NULL || strstr(r->pattern, "/like") != NULL ||
+		    (r->flags & WEB_READS))
 			continue;
 		if (r->access != WEB_WRITE && r->access != WEB_ADMIN)
 			fail_msg("%s %s may change a space without writing to it", r->methods, r->pattern);
@@ -259,7 +262,11 @@ test_hub_table(void **state)
 		/* a model's or a dataset's file (not here) */
 		{ "HEAD", "/a/b/resolve/main/x.bin", 1, WEB_PUBLIC, NULL },
 		{ "GET", "/datasets/a/b/resolve/main/x.csv", 1, WEB_PUBLIC, NULL },
-		{ "GET", "/nope", 0, 0, "" },
+		{ "GET", "/nope/deeper", 0, 0, "" },
+		/* profiles: a name no literal path owns */
+		{ "GET", "/alice", 1, WEB_PUBLIC, NULL },
+		{ "GET", "/spaces/alice", 1, WEB_PUBLIC, NULL },
+		{ "POST", "/alice", 0, 0, "GET, HEAD" },
 	};
 
 	for (size_t i = 0; i < sizeof(hub) / sizeof(hub[0]); i++)
