@@ -645,6 +645,10 @@ LISTER = "wire-lister"
 
 @pytest.fixture(scope="module")
 def listed(podium):
+    return make_listed(podium)
+
+
+def make_listed(podium):
     """wire-lister's spaces, created and last changed at known times (1 s apart: the
     dates have whole seconds): alpha-q7 (tags q7-alpha-tag, shared-tag), beta-q7 (tag
     shared-tag), zeta (no README), a private q7-private; then alpha-q7 changes again."""
