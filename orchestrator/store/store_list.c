@@ -65,7 +65,8 @@ query_sql(const store_list_query *q, char sql[QUERY_SQL_MAX])
 	if (q->search != NULL)
 		sql_add(sql, " AND lower(owner || '/' || name) LIKE $%d ESCAPE '\\'", n++);
 	for (size_t t = 0; q->tags != NULL && q->tags[t] != NULL && t < QUERY_TAGS_MAX; t++)
-		sql_add(sql, " AND id IN (SELECT space_id FROM space_list_tags WHERE tag = $%d)", n++);
+		sql_add(
+		    sql, " AND id IN (SELECT space_id FROM space_list_tags WHERE tag = $%d)", n++);
 	if (q->sort == STORE_LIST_ID) {
 		if (q->after)
 			sql_add(sql, " AND id > $%d", n++);
@@ -117,8 +118,8 @@ bind_query(store_stmt *s, const store_list_query *q, const char *pattern)
 }
 
 int
-store_spaces_page(store *st, const store_list_query *q,
-    void (*cb)(int64_t id, int64_t key, void *arg), void *arg)
+store_spaces_page(
+    store *st, const store_list_query *q, void (*cb)(int64_t id, int64_t key, void *arg), void *arg)
 {
 	char sql[QUERY_SQL_MAX];
 	char *pattern = q->search != NULL ? search_pattern(q->search) : NULL;

@@ -105,8 +105,8 @@ test_filters_and_sorts(void **state)
 	assert_true(g.n == 3 && g.ids[0] == bob && g.ids[1] == two && g.ids[2] == one);
 	assert_int_equal(g.keys[0], 200);
 	g = page((store_list_query){ .sort = STORE_LIST_MODIFIED, .user = "alice" });
-	assert_true(g.n == 4 && g.ids[0] == bob && g.ids[1] == one && g.ids[2] == hid &&
-	    g.ids[3] == two);
+	assert_true(
+	    g.n == 4 && g.ids[0] == bob && g.ids[1] == one && g.ids[2] == hid && g.ids[3] == two);
 	assert_int_equal(page((store_list_query){ .sort = STORE_LIST_LIKES }).n, 3);
 	close_store();
 }
