@@ -20,6 +20,11 @@
  * -1: err gets a message naming the YAML line or the bad key. */
 int builder_frontmatter_parse(const char *text, size_t len, json_t **card, char *err, size_t errlen);
 
+/* What a build would say of this README.md: 0 when its front matter (if any) is
+ * fine, with notes in warnings ([{"message"}]: sdk docker); -1 with err naming the
+ * line or key: bad YAML, a known key of the wrong type, an unknown sdk. */
+int builder_readme_check(const char *text, size_t len, json_t *warnings, char *err, size_t errlen);
+
 typedef enum build_stage_result {
 	BUILD_OK = 0,
 	BUILD_NO_APP_FILE,   /* nothing runnable found */

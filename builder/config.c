@@ -471,9 +471,10 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 		sdk = sdk_detect(dir, web);
 	if ((r = sdk_check(sdk, err, errlen)) != BUILD_OK)
 		goto done;
-	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk);
+	/* not NULL after sdk_check; said for the compiler, which cannot always see it */
+	snprintf(c->sdk, sizeof(c->sdk), "%s", sdk != NULL ? sdk : "");
 	/* docker: the image's command, once it is built (image_build.c) */
-	if (strcmp(sdk, "docker") == 0)
+	if (strcmp(c->sdk, "docker") == 0)
 		goto done;
 	if (strcmp(sdk, "static") == 0)
 		r = decide_static(dir, c, app_file, err, errlen);
@@ -485,6 +486,32 @@ config_decide(const char *dir, app_config *c, char *err, size_t errlen)
 		r = decide_python(dir, c, app_file, err, errlen);
 done:
 	free(web);
+	return r;
+}
+
+int
+builder_readme_check(const char *text, size_t len, json_t *warnings, char *err, size_t errlen)
+{
+	const char *sdk;
+	json_t *card = NULL;
+	int r = -1;
+
+	if (builder_frontmatter_parse(text, len, &card, err, errlen) != 0)
+		goto done;
+	if (card_validate(card, err, errlen) != BUILD_OK)
+		goto done;
+	sdk = card_string(card, "sdk");
+	if (sdk != NULL && strcmp(sdk, "docker") == 0) {
+		/* valid on the Hub: said, not refused */
+		json_array_append_new(warnings, json_pack("{s:s}", "message", "sdk docker builds to "
+		    "CONFIG_ERROR on this host (no container engine): use static, python, gradio, "
+		    "streamlit or node"));
+	} else if (sdk != NULL && sdk_check(sdk, err, errlen) != BUILD_OK) {
+		goto done;
+	}
+	r = 0;
+done:
+	json_decref(card);
 	return r;
 }
 

@@ -72,15 +72,26 @@ int builder_repo_path_valid(const char *path);
  * at main. */
 int builder_repo_tree(const char *repo_path, const char *rev, const char *path, int recursive,
     json_t **out);
-/* rev's commit sha and its files, [{"rfilename"}] in *files (new reference). A
- * repository nothing was pushed to: sha "" and [] at main. */
-int builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t **files);
+/* rev's commit sha and its files, [{"rfilename"}] in *files (new reference); with
+ * blobs, each with its "size" and "blobId" too. A repository nothing was pushed
+ * to: sha "" and [] at main. */
+int builder_repo_files(const char *repo_path, const char *rev, int blobs, char sha[41],
+    json_t **files);
+/* The ones of paths (a JSON array of strings) that exist at rev, in their order,
+ * as tree items (builder_repo_tree); missing ones are left out. */
+int builder_repo_paths(const char *repo_path, const char *rev, const json_t *paths, json_t **out);
 /* rev's history, newest first: how many commits (*total) and, in *page (new
  * reference), those from offset on, at most limit, as
  * [{"id","title","message","authors":[{"user","avatar"}],"date"}]. total may be
  * NULL: then the history is read only as far as the page. */
 int builder_repo_log(const char *repo_path, const char *rev, long offset, long limit,
     json_t **page, long *total);
+/* What a commit of each of paths (a JSON array of valid paths) at rev would meet,
+ * in *out in their order: [{"ignored": bool, "oid"?: the blob there}]. Ignored
+ * by git's rules: ignore_rules (a .gitignore's text) when given, alone; else the
+ * .gitignore at rev's root; else none. main on an empty repository is fine. */
+int builder_repo_preupload(const char *repo_path, const char *rev, const char *ignore_rules,
+    const json_t *paths, json_t **out);
 /* The same for the commits that change path (a file or a directory), as
  * `git log --first-parent`-style history of one file: a commit counts when path
  * differs from its first parent's. -ENOENT for a path that is not valid. */
@@ -93,8 +104,10 @@ int builder_repo_path_log(const char *repo_path, const char *rev, const char *pa
  * "+added", "-removed", " context"...]}], "truncated"}: at most max_lines lines
  * in all (then "truncated": true and the rest of the files without lines). */
 int builder_repo_commit_diff(const char *repo_path, const char *rev, long max_lines, json_t **out);
-/* The date of main's tip, "2026-01-02T03:04:05.000Z"; -ESRCH when main is empty. */
+/* The date of main's tip, "2026-01-02T03:04:05.000Z" (or unix seconds); -ESRCH
+ * when main is empty. */
 int builder_repo_date(const char *repo_path, char iso[32]);
+int builder_repo_time(const char *repo_path, int64_t *when);
 
 /* One file's bytes at a revision, read whole (files are regular blobs). */
 typedef struct builder_blob {
@@ -105,32 +118,66 @@ typedef struct builder_blob {
 	void *priv;          /* the library's objects: builder_blob_release */
 } builder_blob;
 
+/* -ENOENT: the path is not at rev, whose commit is still in out->commit. */
 int builder_repo_blob(const char *repo_path, const char *rev, const char *path, builder_blob *out);
 void builder_blob_release(builder_blob *b);
 
-/* ---- writing a commit from files ----------------------------------------------- */
-/* A commit on main made of files instead of a push: main's files are staged, the
- * caller adds and removes some, and main moves to the new commit only if it is
- * still where it was at the start (compare-and-swap: a push in between wins).
- * Errors carry a message in err. Not thread-safe: one thread at a time. */
-typedef struct builder_commit builder_commit;
+/* ---- branches and tags --------------------------------------------------------- */
+/* Names as revisions have them (letters, digits, . _ - /) that git takes as refs.
+ * Only main deploys: none of these builds anything. Errors: -EINVAL a bad name
+ * (or, for a branch without start, nothing on main yet), -EEXIST there already,
+ * -ESRCH no such revision, branch or tag, -EPERM main, -EIO; err says which. */
 
-/* Stages main's files (none on an empty repository). parent, when not NULL, is
- * the sha (or a prefix of 7+ digits) the caller built on: -ESTALE when main's tip
- * is another. 0, -ESTALE or -EIO; free *out with builder_commit_free in every
- * case. */
-int builder_commit_start(const char *repo_path, const char *parent, builder_commit **out,
-    char *err, size_t errlen);
+/* {"branches": [{"name","ref","targetCommit"}], "tags": [...]} in *out (new
+ * reference): main first, then by name; a tag's targetCommit is what it tags. */
+int builder_repo_refs(const char *repo_path, json_t **out);
+/* A branch at start's commit (a revision; NULL: main's tip). */
+int builder_branch_create(const char *repo_path, const char *name, const char *start, char *err,
+    size_t errlen);
+int builder_branch_delete(const char *repo_path, const char *name, char *err, size_t errlen);
+/* A tag of rev's commit: annotated by tagger <email> with message, lightweight
+ * when message is NULL. */
+int builder_tag_create(const char *repo_path, const char *tag, const char *rev, const char *message,
+    const char *tagger, const char *email, char *err, size_t errlen);
+int builder_tag_delete(const char *repo_path, const char *tag, char *err, size_t errlen);
+
+/* ---- writing a commit from files ----------------------------------------------- */
+/* A commit on a branch made of files instead of a push: the branch's files are
+ * staged, the caller adds and removes some, and the branch moves to the new commit
+ * only if it is still where it was at the start (compare-and-swap: a push in
+ * between wins). Errors carry a message in err. Not thread-safe: one thread at a
+ * time. */
+typedef struct builder_commit builder_commit;
+/* A file's content written into the object database piece by piece. */
+typedef struct builder_blob_writer builder_blob_writer;
+
+/* Stages the branch's files (none for main on an empty repository). parent,
+ * when not NULL, is the sha (or a prefix of 7+ digits) the caller built on:
+ * -ESTALE when the tip is another. 0, -ESRCH (no such branch), -ESTALE or -EIO;
+ * free *out with builder_commit_free in every case. */
+int builder_commit_start(const char *repo_path, const char *branch, const char *parent,
+    builder_commit **out, char *err, size_t errlen);
 /* Stages a file (where a directory was, it replaces it, as git add does).
  * 0, -EINVAL (a bad path, or one git refuses) or -EIO (not stored). */
 int builder_commit_add(builder_commit *c, const char *path, const void *data, size_t len,
     char *err, size_t errlen);
+/* A file too big to hold: open a writer for its size, write exactly that many
+ * bytes, then stage it with builder_commit_add_blob (which ends the writer
+ * whatever it returns: -EIO when the bytes were not size) or drop it with
+ * builder_blob_writer_abort. Memory stays flat whatever the size. */
+int builder_commit_blob_open(builder_commit *c, uint64_t size, builder_blob_writer **out,
+    char *err, size_t errlen);
+int builder_blob_write(builder_blob_writer *w, const void *data, size_t len);
+int builder_commit_add_blob(builder_commit *c, const char *path, builder_blob_writer *w, char *err,
+    size_t errlen);
+void builder_blob_writer_abort(builder_blob_writer *w);
 /* Unstages a file, or everything under a directory (folder). 0, -EINVAL (a bad
- * path) or -ENOENT (nothing there). */
+ * path) or -ENOENT (nothing there: "A file with this name doesn't exist", the
+ * Hub's words). */
 int builder_commit_remove(builder_commit *c, const char *path, int folder, char *err,
     size_t errlen);
-/* Writes what is staged as a commit by author <email> and moves main to it.
- * 0 and its sha, -EAGAIN (main moved since the start) or -EIO. */
+/* Writes what is staged as a commit by author <email> and moves the branch to it.
+ * 0 and its sha, -EAGAIN (the branch moved since the start) or -EIO. */
 int builder_commit_write(builder_commit *c, const char *author, const char *email,
     const char *message, char sha[41], char *err, size_t errlen);
 void builder_commit_free(builder_commit *c);

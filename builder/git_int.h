@@ -12,6 +12,9 @@
 const char *builder_git_errmsg(void);
 /* Opens the bare repository at path (libgit2 set up first): 0, or -EIO logged. */
 int builder_repo_open(const char *path, git_repository **out);
+/* Is rev a revision name (git.h): letters, digits, . _ - /, no "..", not
+ * starting with - or /? */
+int builder_rev_name_valid(const char *rev);
 /* A revision (git.h) to its commit: 0, -ESRCH (unknown, or nothing on main yet)
  * or -EINVAL (not a revision name). */
 int builder_repo_resolve(git_repository *repo, const char *rev, git_commit **out);

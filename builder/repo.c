@@ -53,6 +53,11 @@ static void
 git_init_once(void)
 {
 	git_libgit2_init();
+	/* the daemon's libgit2 reads only the repositories' own configuration: never
+	 * the host user's (~/.gitconfig: an excludesFile there would decide what a
+	 * space's preupload ignores) nor the system's */
+	for (int l = GIT_CONFIG_LEVEL_PROGRAMDATA; l <= GIT_CONFIG_LEVEL_GLOBAL; l++)
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, l, "");
 }
 
 void

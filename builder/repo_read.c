@@ -11,8 +11,8 @@
 #include "builder/git_int.h"
 #include "common/util.h"
 
-static int
-rev_name_valid(const char *rev)
+int
+builder_rev_name_valid(const char *rev)
 {
 	/* Names only: no revision syntax (~ ^ : @{ ..) reaches libgit2. */
 	return rev[0] != '\0' && strlen(rev) < 256 && strstr(rev, "..") == NULL &&
@@ -28,7 +28,7 @@ builder_repo_resolve(git_repository *repo, const char *rev, git_commit **out)
 	size_t n = strlen(rev);
 	int r = -ESRCH;
 
-	if (!rev_name_valid(rev))
+	if (!builder_rev_name_valid(rev))
 		return -EINVAL;
 	if (strcmp(rev, "HEAD") == 0)
 		rev = "main";
@@ -99,7 +99,7 @@ builder_repo_at(const char *repo_path, const char *rev, git_repository **repo, g
 }
 
 int
-builder_repo_date(const char *repo_path, char iso[32])
+builder_repo_time(const char *repo_path, int64_t *when)
 {
 	git_repository *repo = NULL;
 	git_commit *c = NULL;
@@ -107,9 +107,20 @@ builder_repo_date(const char *repo_path, char iso[32])
 
 	r = builder_repo_at(repo_path, "main", &repo, &c, &empty);
 	if (r == 0)
-		iso_date(git_commit_time(c), iso, 32);
+		*when = (int64_t)git_commit_time(c);
 	git_commit_free(c);
 	git_repository_free(repo);
+	return r;
+}
+
+int
+builder_repo_date(const char *repo_path, char iso[32])
+{
+	int64_t when;
+	int r = builder_repo_time(repo_path, &when);
+
+	if (r == 0)
+		iso_date((git_time_t)when, iso, 32);
 	return r;
 }
 
@@ -215,24 +226,41 @@ done:
 
 /* ---- files (revision) ---- */
 
+typedef struct sibling_walk {
+	json_t *files;
+	git_repository *repo;   /* set: each file with "size" and "blobId" */
+} sibling_walk;
+
 static int
 sibling_cb(const char *root, const git_tree_entry *e, void *payload)
 {
+	sibling_walk *w = payload;
+
 	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
 		char *path = xasprintf("%s%s", root, git_tree_entry_name(e));
+		json_t *f = json_pack("{s:s}", "rfilename", path);
 
-		json_array_append_new(payload, json_pack("{s:s}", "rfilename", path));
+		if (w->repo != NULL) {
+			json_t *item = tree_item(w->repo, e, path);
+
+			json_object_set(f, "size", json_object_get(item, "size"));
+			json_object_set(f, "blobId", json_object_get(item, "oid"));
+			json_decref(item);
+		}
+		json_array_append_new(w->files, f);
 		free(path);
 	}
 	return 0;
 }
 
 int
-builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t **files)
+builder_repo_files(const char *repo_path, const char *rev, int blobs, char sha[41],
+    json_t **files)
 {
 	git_repository *repo = NULL;
 	git_commit *c = NULL;
 	git_tree *t = NULL;
+	sibling_walk w = { NULL, NULL };
 	int empty, r;
 
 	sha[0] = '\0';
@@ -240,9 +268,10 @@ builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t 
 	r = builder_repo_at(repo_path, rev, &repo, &c, &empty);
 	if (r == 0) {
 		git_oid_tostr(sha, 41, git_commit_id(c));
-		*files = json_array();
+		w.files = *files = json_array();
+		w.repo = blobs ? repo : NULL;
 		if (git_commit_tree(&t, c) == 0)
-			git_tree_walk(t, GIT_TREEWALK_PRE, sibling_cb, *files);
+			git_tree_walk(t, GIT_TREEWALK_PRE, sibling_cb, &w);
 	} else if (empty) {
 		*files = json_array();
 		r = 0;
@@ -251,6 +280,117 @@ builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t 
 	git_commit_free(c);
 	git_repository_free(repo);
 	return r;
+}
+
+/* ---- paths-info, preupload: each of a list of paths at a revision ---- */
+
+/* What is said of one path: appended to out. e is its tree entry, NULL when the
+ * path is not there (or not valid). */
+typedef void (*path_fn)(git_repository *repo, const char *path, const git_tree_entry *e,
+    json_t *out);
+/* Run on the revision's commit (NULL: main on an empty repository) first. */
+typedef int (*rev_fn)(git_repository *repo, git_commit *c, const char *arg);
+
+static int
+paths_at(const char *repo_path, const char *rev, const json_t *paths, rev_fn prepare,
+    const char *arg, path_fn fn, json_t **out)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	const json_t *p;
+	size_t i;
+	int empty, r;
+
+	*out = NULL;
+	r = builder_repo_at(repo_path, rev, &repo, &c, &empty);
+	if (r != 0 && !empty)
+		goto done;
+	r = prepare != NULL ? prepare(repo, c, arg) : 0;
+	if (r != 0 || (c != NULL && git_commit_tree(&t, c) != 0)) {
+		r = -EIO;
+		goto done;
+	}
+	*out = json_array();
+	json_array_foreach(paths, i, p) {
+		const char *path = json_string_value(p);
+		git_tree_entry *e = NULL;
+
+		if (t != NULL && path != NULL && builder_repo_path_valid(path))
+			git_tree_entry_bypath(&e, t, path);
+		fn(repo, path, e, *out);
+		git_tree_entry_free(e);
+	}
+done:
+	git_tree_free(t);
+	git_commit_free(c);
+	git_repository_free(repo);
+	return r;
+}
+
+/* paths-info: the ones that are there, as tree items. */
+static void
+path_info(git_repository *repo, const char *path, const git_tree_entry *e, json_t *out)
+{
+	if (e != NULL && git_tree_entry_type(e) != GIT_OBJECT_COMMIT)
+		json_array_append_new(out, tree_item(repo, e, path));
+}
+
+int
+builder_repo_paths(const char *repo_path, const char *rev, const json_t *paths, json_t **out)
+{
+	return paths_at(repo_path, rev, paths, NULL, NULL, path_info, out);
+}
+
+/* preupload's rules: those given decide alone; else the revision's own .gitignore
+ * at its root (none is fine). They go with this call's repository handle. */
+static int
+ignore_rules_of(git_repository *repo, git_commit *c, const char *given)
+{
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *b = NULL;
+	char *rules;
+	int r = 0;
+
+	if (given != NULL)
+		return git_ignore_add_rule(repo, given) == 0 ? 0 : -EIO;
+	if (c != NULL && git_commit_tree(&t, c) == 0 &&
+	    git_tree_entry_bypath(&e, t, ".gitignore") == 0 &&
+	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&b, repo, git_tree_entry_id(e)) == 0) {
+		rules = xstrndup(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+		r = git_ignore_add_rule(repo, rules) == 0 ? 0 : -EIO;
+		free(rules);
+	}
+	git_blob_free(b);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	return r;
+}
+
+/* preupload: ignored or not, and the blob there. */
+static void
+path_preupload(git_repository *repo, const char *path, const git_tree_entry *e, json_t *out)
+{
+	char oid[GIT_OID_HEXSZ + 1];
+	int ignored = 0;
+	json_t *one;
+
+	git_ignore_path_is_ignored(&ignored, repo, path);
+	one = json_pack("{s:b}", "ignored", ignored);
+	if (e != NULL && git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+		git_oid_tostr(oid, sizeof(oid), git_tree_entry_id(e));
+		json_object_set_new(one, "oid", json_string(oid));
+	}
+	json_array_append_new(out, one);
+}
+
+int
+builder_repo_preupload(const char *repo_path, const char *rev, const char *ignore_rules,
+    const json_t *paths, json_t **out)
+{
+	return paths_at(repo_path, rev, paths, ignore_rules_of, ignore_rules, path_preupload, out);
 }
 
 /* ---- history ---- */
@@ -393,6 +533,7 @@ int
 builder_repo_blob(const char *repo_path, const char *rev, const char *path, builder_blob *out)
 {
 	blob_objs *o = xcalloc(1, sizeof(*o));
+	char commit[sizeof(out->commit)];
 	int empty, r;
 
 	memset(out, 0, sizeof(*out));
@@ -400,6 +541,7 @@ builder_repo_blob(const char *repo_path, const char *rev, const char *path, buil
 	r = builder_repo_at(repo_path, rev, &o->repo, &o->c, &empty);
 	if (r != 0)
 		goto fail;
+	git_oid_tostr(out->commit, sizeof(out->commit), git_commit_id(o->c));
 	if (!builder_repo_path_valid(path) || git_commit_tree(&o->t, o->c) != 0 ||
 	    git_tree_entry_bypath(&o->e, o->t, path) != 0 ||
 	    git_tree_entry_type(o->e) != GIT_OBJECT_BLOB ||
@@ -410,9 +552,12 @@ builder_repo_blob(const char *repo_path, const char *rev, const char *path, buil
 	out->data = git_blob_rawcontent(o->b);
 	out->size = (uint64_t)git_blob_rawsize(o->b);
 	git_oid_tostr(out->oid, sizeof(out->oid), git_blob_id(o->b));
-	git_oid_tostr(out->commit, sizeof(out->commit), git_commit_id(o->c));
 	return 0;
 fail:
+	memcpy(commit, out->commit, sizeof(commit));
 	builder_blob_release(out);
+	/* a path missing at a commit: which commit (the Hub's X-Repo-Commit) */
+	if (r == -ENOENT)
+		memcpy(out->commit, commit, sizeof(commit));
 	return r;
 }

@@ -54,7 +54,7 @@ ensure_admin(podium *p)
 		goto done;
 	if (!created && access(path, F_OK) == 0)
 		goto done;
-	r = accounts_token_create(p->store, uid, 1, NULL, token, sizeof(token));
+	r = accounts_token_create(p->store, uid, 1, "admin.token", token, sizeof(token));
 	if (r != 0)
 		goto done;
 	snprintf(line, sizeof(line), "%s\n", token);

@@ -456,6 +456,30 @@ space_set_storage(space *s, const char *tier, char *err, size_t errlen)
 }
 
 int
+space_delete_storage(space *s, char *err, size_t errlen)
+{
+	int running = s->live != NULL || s->pending != NULL;
+
+	/* the app lets go of /data first: it starts again on a fresh, empty one */
+	if (s->pending != NULL) {
+		space_detach_instance(s, s->pending, 0);
+		s->pending = NULL;
+	}
+	if (s->live != NULL) {
+		space_detach_instance(s, s->live, 0);
+		s->live = NULL;
+	}
+	space_storage_remove(s);
+	s->storage_tier[0] = '\0';
+	settings_save(s);
+	log_info("space %s/%s: /data deleted, storage tier back to %s", s->row.owner, s->row.name,
+	    storage_tier_default()->name);
+	if (!running || s->paused || s->row.release_id <= 0)
+		return 0;
+	return deploy_release(s, s->row.release_id, err, errlen);
+}
+
+int
 space_rollback(space *s, long long release, char *err, size_t errlen)
 {
 	if (release <= 0) {

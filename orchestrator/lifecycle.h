@@ -37,6 +37,9 @@ int space_rollback(space *s, long long release, char *err, size_t errlen);
 /* The size of /data (storage tiers, flavors.h): grows it online; a smaller tier
  * is refused (-EINVAL, err says why). */
 int space_set_storage(space *s, const char *tier, char *err, size_t errlen);
+/* Deletes /data and all it holds (Hub: delete_space_storage): a running app is
+ * stopped and started again on a fresh, empty one; the tier is the default again. */
+int space_delete_storage(space *s, char *err, size_t errlen);
 /* [{"id","sha","createdAt","status","message"?,"serving"}], newest first. */
 json_t *space_releases_json(space *s);
 

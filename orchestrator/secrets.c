@@ -166,13 +166,11 @@ key_check(const char *key, char *err, size_t errlen)
 /* ---- the API's operations ---- */
 
 int
-space_config_set(podium *p, space *s, int secret, const char *key, const char *value,
-    const char *description, char *err, size_t errlen)
+space_config_check(int secret, const char *key, const char *value, const char *description,
+    char *err, size_t errlen)
 {
 	const char *what = secret ? "secret" : "variable";
-	size_t vlen = value != NULL ? strlen(value) : 0, slen = vlen;
-	unsigned char *sealed = NULL;
-	int64_t total = 0;
+	size_t vlen = value != NULL ? strlen(value) : 0;
 	int r;
 
 	if ((r = key_check(key, err, errlen)) != 0)
@@ -194,6 +192,21 @@ space_config_set(podium *p, space *s, int secret, const char *key, const char *v
 		snprintf(err, errlen, "secrets are unavailable: the key file could not be read");
 		return -EIO;
 	}
+	return 0;
+}
+
+int
+space_config_set(podium *p, space *s, int secret, const char *key, const char *value,
+    const char *description, char *err, size_t errlen)
+{
+	const char *what = secret ? "secret" : "variable";
+	size_t vlen = value != NULL ? strlen(value) : 0, slen = vlen;
+	unsigned char *sealed = NULL;
+	int64_t total = 0;
+	int r;
+
+	if ((r = space_config_check(secret, key, value, description, err, errlen)) != 0)
+		return r;
 	store_config_bytes(p->store, s->row.id, &total);
 	if (total + (int64_t)(strlen(key) + vlen) > CONFIG_SPACE_MAX) {
 		snprintf(err, errlen, "variables and secrets of %s/%s would exceed %d bytes in total",

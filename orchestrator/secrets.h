@@ -20,6 +20,12 @@
 /* Loads DATA/secrets.key, creating it on first start. 0 or -errno (logged). */
 int secrets_init(const char *data_dir);
 
+/* What space_config_set checks of one entry before it looks at a space: the key
+ * (an environment name podium does not set itself), the value (1 byte to
+ * CONFIG_VALUE_MAX), the description. 0, -EINVAL (err says why) or -EIO (no key
+ * file for secrets). */
+int space_config_check(int secret, const char *key, const char *value, const char *description,
+    char *err, size_t errlen);
 /* Creates or replaces key. 0, -EINVAL (err says why), -EEXIST (the key is a
  * variable and this a secret, or the other way round), -EIO. */
 int space_config_set(podium *p, space *s, int secret, const char *key, const char *value,

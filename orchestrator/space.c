@@ -334,7 +334,10 @@ space_set_release(space *s, int64_t build_id, const char *sha, const char *sdk)
 	if (s->row.deploy_id == build_id)
 		s->row.deploy_id = 0;
 	space_replace_str(&s->release_sha, sha);
-	space_replace_str(&s->release_sdk, sdk);
+	if (s->release_sdk == NULL || sdk == NULL || strcmp(s->release_sdk, sdk) != 0) {
+		space_replace_str(&s->release_sdk, sdk);
+		space_listing_save(s);   /* the sdk is one of its tags */
+	}
 }
 
 /* errorMessage once a release serves: a crash's reason is over, and so is any error

@@ -66,5 +66,15 @@ char *space_app_log_path(const podium *p, const space *s);   /* caller frees */
 /* HF Hub API shapes (new references). */
 json_t *space_json(const podium *p, const space *s, int full);
 json_t *space_runtime_json(const space *s);
+/* The space's tags, as the Hub has them: its sdk, the README's tags (of the
+ * newest build), "license:X". New reference. */
+json_t *space_tags_json(const space *s);
+
+/* A page of GET /api/spaces (space_list.c): the spaces q asks for, in its order,
+ * through the store's indexes: out[] (room for q->limit + 1; one more than limit:
+ * there is a next page) and each one's sort value in keys[]. 0 or -EIO. */
+int spaces_page(podium *p, const store_list_query *q, space **out, int64_t *keys, size_t *n);
+/* The space with that row id, or NULL. */
+space *space_by_id(podium *p, int64_t id);
 
 #endif

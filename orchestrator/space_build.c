@@ -80,6 +80,7 @@ build_done(build_job *job, const build_result *res, void *arg)
 		char *card = json_dumps(res->config.card, JSON_COMPACT);
 		space_replace_str(&s->row.card, card);
 		free(card);
+		space_listing_save(s);
 	}
 	if (res->status == BUILD_OK) {
 		json_t *j = app_config_to_json(&res->config);
@@ -288,6 +289,7 @@ void
 space_on_push(podium *p, space *s, const char *sha)
 {
 	space_build_commit(p, s, sha, 0);
+	space_modified_save(s);
 }
 
 void

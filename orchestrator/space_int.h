@@ -67,6 +67,7 @@ typedef struct build_ctx {
 struct space {
 	space_row row;
 	space *next;
+	space *id_next;        /* in spaces.c's index by row id */
 	space *hnext;          /* spaces.c's index by owner/name */
 	podium *p;
 	build_ctx *build;
@@ -147,6 +148,10 @@ void space_images_remove(space *s, int64_t build_id);
 int64_t space_wall_ms(void);
 /* Builds exactly sha (a push, or a factory rebuild with no_cache). */
 void space_build_commit(podium *p, space *s, const char *sha, int no_cache);
+
+/* space_list.c: the listings' view of a space in the store (tags; main's date) */
+void space_listing_save(space *s);
+void space_modified_save(space *s);
 
 /* space.c: an instance's callbacks, and freeing a detached or failed one */
 void space_instance_ready(instance *in, void *arg);

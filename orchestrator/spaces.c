@@ -26,6 +26,27 @@
 
 /* ---- create / delete / find ---- */
 
+/* Spaces by row id (the store's listings name them so): main loop only. */
+#define ID_BUCKETS 4096
+static space *by_id[ID_BUCKETS];
+
+static space **
+id_slot(int64_t id)
+{
+	space **pp = &by_id[(uint64_t)id % ID_BUCKETS];
+
+	while (*pp != NULL && (*pp)->row.id != id)
+		pp = &(*pp)->id_next;
+	return pp;
+}
+
+space *
+space_by_id(podium *p, int64_t id)
+{
+	(void)p;
+	return *id_slot(id);
+}
+
 /* The spaces by lowercase owner/name: a page looks its space up in time that does
  * not grow with the number of spaces. Main loop only. */
 #define FIND_BUCKETS 4096
@@ -69,6 +90,7 @@ space_new(podium *p, space_row *row)
 	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = s;
+	*id_slot(s->row.id) = s;
 	h = find_bucket(s->row.owner, s->row.name);
 	s->hnext = find_index[h];
 	find_index[h] = s;
@@ -217,6 +239,7 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 		return r == -ENOSPC || r == -EDQUOT ? r : -EIO;
 	}
 	space_update_route(s);
+	space_listing_save(s);
 	log_info("space %s/%s: created (sdk %s, host %s)", owner, name, sdk, sub);
 	*out = s;
 	return 0;
@@ -239,6 +262,7 @@ space_free(podium *p, space *s)
 			break;
 		}
 	}
+	*id_slot(s->row.id) = s->id_next;
 	find_unlink(s);
 	space_row_release(&s->row);
 	free(s->static_root);
@@ -320,6 +344,24 @@ space_card(const space *s)
 	return json_is_object(card) ? card : (json_decref(card), json_object());
 }
 
+json_t *
+space_tags_json(const space *s)
+{
+	json_t *card = space_card(s), *tags = json_array(), *t;
+	const char *license = json_string_value(json_object_get(card, "license"));
+	size_t i;
+
+	/* as the Hub tags a space: its sdk, its README's tags, its license */
+	json_array_append_new(tags, json_string(space_sdk(s, card)));
+	json_array_foreach(json_object_get(card, "tags"), i, t)
+		if (json_is_string(t) && json_string_length(t) > 0)
+			json_array_append(tags, t);
+	if (license != NULL && license[0] != '\0')
+		json_array_append_new(tags, json_pack("s+", "license:", license));
+	json_decref(card);
+	return tags;
+}
+
 static void
 time_iso(int64_t ms, char *buf, size_t len)
 {
@@ -351,6 +393,9 @@ space_runtime_json(const space *s)
 	}
 	json_object_set_new(j, "storage", json_null());
 	json_object_set_new(j, "sdk", json_string(space_sdk(s, card)));
+	/* the commit that serves (the Hub's runtime.sha), null while none does */
+	json_object_set_new(j, "sha", space_serving(s) && s->release_sha != NULL ?
+	    json_string(s->release_sha) : json_null());
 	json_object_set_new(j, "restarts", json_integer(s->row.restarts));
 	if (s->row.retry_at > 0) {
 		time_iso(s->row.retry_at, when, sizeof(when));
@@ -387,14 +432,16 @@ space_json(const podium *p, const space *s, int full)
 	    "runtime", space_runtime_json(s));
 	free(host);
 	if (full) {
-		/* sha: the commit that serves (null while none does); lastPushedSha: main. */
-		const char *sha = space_serving(s) ? s->release_sha : NULL;
-		json_object_set_new(j, "sha", sha != NULL ? json_string(sha) : json_null());
+		/* sha: main's tip, as on the Hub (huggingface_hub's resolve_revision reads
+		 * it); lastPushedSha: the same, podium's older name. What serves is
+		 * runtime.sha. */
+		json_object_set_new(j, "sha", s->row.sha != NULL ? json_string(s->row.sha) :
+		    json_null());
 		json_object_set_new(j, "lastPushedSha", s->row.sha != NULL ? json_string(s->row.sha)
 		    : json_null());
 		json_object_set_new(j, "cardData", json_incref(card));
 		json_object_set_new(j, "likes", json_integer(space_likes(s)));
-		json_object_set_new(j, "tags", json_array());
+		json_object_set_new(j, "tags", space_tags_json(s));
 	}
 	json_decref(card);
 	return j;
@@ -617,6 +664,11 @@ spaces_init(podium *p)
 	for (space *s = p->spaces; s != NULL; s = s->next) {
 		space_recover(s, &latest[i]);
 		build_row_release(&latest[i++]);
+		/* the listings' tags (the rule may have changed), main's date when a
+		 * database from before schema 6 does not know it */
+		space_listing_save(s);
+		if (s->row.modified == 0)
+			space_modified_save(s);
 	}
 	free(latest);
 	return 0;

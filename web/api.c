@@ -6,7 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "builder/git.h"
 #include "orchestrator/host/budget.h"
+#include "orchestrator/store/accounts.h"
+#include "proxy/routes.h"
 #include "orchestrator/resources.h"
 #include "orchestrator/space.h"
 #include "common/util.h"
@@ -29,208 +34,65 @@ api_session(web_call *c)
 	web_json(c->x, 200, session_json(c->p, c->r, c->user));
 }
 
+/* GET /api/whoami-v2: the caller, and the token's label (huggingface_hub's login
+ * stores the token under auth.accessToken.displayName). */
 static void
 api_whoami(web_call *c)
 {
-	web_json(c->x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s}}, s:b}",
+	const char *h = http_request_header(c->r, "authorization");
+	char token[256], label[128] = "";
+
+	if (h != NULL && route_auth_token(h, token, sizeof(token)) == 0) {
+		accounts_token_name(c->p->store, token, label, sizeof(label));
+		sodium_memzero(token, sizeof(token));
+	}
+	if (label[0] == '\0')
+		snprintf(label, sizeof(label), "%s", c->ai.session ? "browser session" : "token");
+	web_json(c->x, 200, json_pack("{s:s, s:s, s:s, s:[], s:{s:s, s:{s:s, s:s}}, s:b}",
 	    "type", "user", "name", c->user, "fullname", c->user, "orgs",
 	    "auth", "type", "access_token", "accessToken", "role", c->ai.write ? "write" : "read",
-	    "isAdmin", auth_is_admin(c->user)));
+	    "displayName", label, "isAdmin", auth_is_admin(c->user)));
 }
 
-/* Reads "name" (maybe "owner/name") and "organization" of a repos request body. */
-static int
-repo_target(http_exchange *x, json_t *body, const char *user, char *owner, char *name, size_t n)
+/* GET /api/spaces/{o}/{n}/auth-check[/write] (huggingface_hub's auth_check reads
+ * the status only): the route's access has said who may; a read-only token may
+ * not write. */
+static void
+api_auth_check(web_call *c)
 {
-	const char *type = json_string_value(json_object_get(body, "type"));
-	const char *nm = json_string_value(json_object_get(body, "name"));
-	const char *org = json_string_value(json_object_get(body, "organization"));
-	const char *slash;
+	if (c->route->access == WEB_WRITE && !c->ai.write)
+		web_json_error(c->x, 403, "this token is read-only: it may not change %s/%s",
+		    space_owner(c->s), space_name(c->s));
+	else
+		web_json(c->x, 200, json_object());
+}
 
-	if (type != NULL && strcmp(type, "space") != 0) {
-		web_json_error(x, 400, "type \"%s\" is not supported: podium hosts spaces only", type);
-		return -1;
-	}
-	if (nm == NULL) {
-		web_json_error(x, 400, "missing \"name\" (a string)");
-		return -1;
-	}
-	if (json_object_get(body, "organization") != NULL && !json_is_null(json_object_get(body,
-	    "organization")) && org == NULL) {
-		web_json_error(x, 400, "\"organization\" must be a string");
-		return -1;
-	}
-	slash = strchr(nm, '/');
-	if (slash != NULL && org == NULL) {
-		snprintf(owner, n, "%.*s", (int)(slash - nm), nm);
-		snprintf(name, n, "%s", slash + 1);
+/* GET /api/models, /api/datasets: none here. */
+static void
+api_no_repos(web_call *c)
+{
+	web_json(c->x, 200, json_array());
+}
+
+void
+web_not_a_space(web_call *c)
+{
+	const char *path = c->r->path, *rest = web_param(c, "rest");
+	const char *kind = strncmp(path, "/datasets/", 10) == 0 ||
+	    strncmp(path, "/api/datasets/", 14) == 0 ? "dataset" : "model";
+	char repo[300];
+	size_t n = strcspn(rest, "/");
+
+	/* /O/N/resolve/...: the parts {o}, {n}; /api/models/O/N/...: the rest's first two */
+	if (web_param(c, "o")[0] != '\0') {
+		snprintf(repo, sizeof(repo), "%.128s/%.128s", web_param(c, "o"), web_param(c, "n"));
 	} else {
-		snprintf(owner, n, "%s", org != NULL ? org : user);
-		snprintf(name, n, "%s", nm);
+		if (rest[n] == '/')
+			n += 1 + strcspn(rest + n + 1, "/");
+		snprintf(repo, sizeof(repo), "%.*s", (int)(n < 256 ? n : 256), rest);
 	}
-	if (strlen(nm) >= n || (org != NULL && strlen(org) >= n)) {
-		web_json_error(x, 400, "name too long: at most 64 characters");
-		return -1;
-	}
-	return 0;
-}
-
-/* A repos/create body says "private" (a boolean, huggingface_hub) or
- * "visibility" ("public" or "private", @huggingface/hub); both may be given when
- * they agree. Absent or null: public. */
-static int
-repo_private(http_exchange *x, json_t *body, int *private)
-{
-	json_t *priv = json_object_get(body, "private");
-	json_t *vis = json_object_get(body, "visibility");
-	const char *v = json_string_value(vis);
-
-	*private = 0;
-	if (priv != NULL && !json_is_boolean(priv) && !json_is_null(priv)) {
-		web_json_error(x, 400, "\"private\" must be true or false");
-		return -1;
-	}
-	if (vis != NULL && !json_is_null(vis) && (v == NULL || (strcmp(v, "public") != 0 &&
-	    strcmp(v, "private") != 0))) {
-		web_json_error(x, 400, "\"visibility\" must be \"public\" or \"private\"");
-		return -1;
-	}
-	if (v != NULL && json_is_boolean(priv) && json_is_true(priv) != (strcmp(v, "private") == 0)) {
-		web_json_error(x, 400, "\"private\": %s contradicts \"visibility\": \"%s\"",
-		    json_is_true(priv) ? "true" : "false", v);
-		return -1;
-	}
-	*private = json_is_true(priv) || (v != NULL && strcmp(v, "private") == 0);
-	return 0;
-}
-
-json_t *
-web_repo_created(podium *p, space *s)
-{
-	char *hub = podium_hub_url(p);
-	json_t *info = space_json(p, s, 0), *j;
-
-	web_space_fields(p, s, info);
-	j = json_pack("{s:s++++, s:s++, s:O}",
-	    "url", hub, "/spaces/", space_owner(s), "/", space_name(s),
-	    "name", space_owner(s), "/", space_name(s), "id", json_object_get(info, "_id"));
-	json_decref(info);
-	free(hub);
-	return j;
-}
-
-static void
-repos_create_body(web_call *c, json_t *body)
-{
-	const char *user = c->user;
-	char owner[256], name[256], err[512];
-	const char *sdk = json_string_value(json_object_get(body, "sdk"));
-	json_t *files = json_object_get(body, "files");
-	json_t *from = json_object_get(body, "from");
-	space *s;
-	int r, private;
-
-	if (sdk == NULL)
-		sdk = json_string_value(json_object_get(body, "space_sdk"));
-	for (const char *const *k = (const char *const[]){ "sdk", "space_sdk", "type", NULL };
-	    *k != NULL; k++) {
-		json_t *v = json_object_get(body, *k);
-
-		if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
-			web_json_error(c->x, 400, "\"%s\" must be a string", *k);
-			return;
-		}
-	}
-	if (repo_target(c->x, body, user, owner, name, sizeof(owner)) != 0)
-		return;
-	if (repo_private(c->x, body, &private) != 0)
-		return;
-	if (files != NULL && !json_is_null(files) && !json_is_array(files)) {
-		web_json_error(c->x, 400, "\"files\" must be an array of {path, content, encoding}");
-		return;
-	}
-	if (!auth_may_write(user, owner)) {
-		web_json_error(c->x, 403, "user %s may not create spaces under %s", user, owner);
-		return;
-	}
-	if (from != NULL && !json_is_null(from)) {
-		/* a space cloned from a public git repository: clone.c answers */
-		if (!json_is_string(from) || json_array_size(files) > 0)
-			web_json_error(c->x, 400, "\"from\" must be a git URL, without \"files\"");
-		else
-			web_clone_start(c, owner, name, sdk != NULL ? sdk : "static", private,
-			    json_string_value(from));
-		return;
-	}
-	r = space_create(c->p, owner, name, sdk != NULL ? sdk : "static", private, &s,
-	    err, sizeof(err));
-	if (r == -EINVAL) {
-		web_json_error(c->x, 400, "%s", err);
-	} else if (r == -EEXIST) {
-		web_json_error(c->x, 409, "%s", err);
-	} else if (r != 0) {
-		web_json_error(c->x, 500, "%s", err);
-	} else if (json_array_size(files) > 0 &&
-	    (r = web_commit_files(c->p, s, user, files, err, sizeof(err))) != 0) {
-		/* the Hub creates a repository with its files or not at all */
-		space_delete(c->p, s, NULL, 0);
-		web_json_error(c->x, r, "%s", err);
-	} else {
-		web_json(c->x, 200, web_repo_created(c->p, s));
-	}
-}
-
-static void
-repos_delete_body(web_call *c, json_t *body)
-{
-	const char *user = c->user;
-	char owner[256], name[256], err[768];
-	space *s;
-	int r;
-
-	if (repo_target(c->x, body, user, owner, name, sizeof(owner)) != 0)
-		return;
-	s = space_find(c->p, owner, name);
-	if (s == NULL || !web_may_read(user, s)) {
-		web_json_error(c->x, 404, "space %s/%s not found", owner, name);
-		return;
-	}
-	if (!auth_may_write(user, space_owner(s))) {
-		web_json_error(c->x, 403, "user %s may not delete %s/%s", user, owner, name);
-		return;
-	}
-	if ((r = space_delete(c->p, s, err, sizeof(err))) != 0) {
-		web_json_error(c->x, 500, "%s", err);
-		return;
-	}
-	web_json(c->x, 200, json_object());
-}
-
-static void
-api_repos_create(web_call *c)
-{
-	web_with_body(c, repos_create_body);
-}
-
-static void
-api_repos_delete(web_call *c)
-{
-	web_with_body(c, repos_delete_body);
-}
-
-static void
-api_spaces(web_call *c)
-{
-	json_t *arr = json_array();
-
-	for (space *s = c->p->spaces; s != NULL; s = space_next(s))
-		if (web_may_read(c->user, s)) {
-			json_t *j = space_json(c->p, s, 0);
-
-			web_space_fields(c->p, s, j);
-			json_array_append_new(arr, j);
-		}
-	web_json(c->x, 200, arr);
+	web_not_found(c->x, "RepoNotFound", "podium hosts spaces only: no %s %s (repo_type=\"space\")",
+	    kind, repo);
 }
 
 /* One space's runtime, with what its app uses now (not in lists: that would
@@ -254,12 +116,19 @@ runtime_usage(const space *s, json_t *runtime)
 	return runtime;
 }
 
+/* GET /api/spaces/{o}/{n}: the space, its runtime with what its app uses now, and
+ * main's files (siblings), as the Hub's space_info has them. */
 static void
 api_space(web_call *c)
 {
-	json_t *j = space_json(c->p, c->s, 1);
+	json_t *j = space_json(c->p, c->s, 1), *files;
+	char *repo = space_repo_path(c->p, c->s), sha[41];
 
 	runtime_usage(c->s, json_object_get(j, "runtime"));
+	web_space_fields(c->p, c->s, j);
+	if (builder_repo_files(repo, "main", web_query_true(c->r->query, "blobs"), sha, &files) == 0)
+		json_object_set_new(j, "siblings", files);
+	free(repo);
 	web_json(c->x, 200, j);
 }
 
@@ -310,13 +179,16 @@ static const web_route api_routes[] = {
 	{ "GET, HEAD", "/api/admin/tls", web_tls_status, WEB_ADMIN, 0 },
 	{ "POST", "/api/admin/users", web_users_create, WEB_ADMIN, 0 },
 	{ "POST", "/api/admin/users/{user}", web_users_change, WEB_ADMIN, 0 },
-	{ "POST", "/api/repos/create", api_repos_create, WEB_WRITE, 0 },
-	{ "DELETE", "/api/repos/delete", api_repos_delete, WEB_WRITE, 0 },
-	{ "GET, HEAD", "/api/spaces", api_spaces, WEB_PUBLIC, 0 },
+	{ "POST", "/api/repos/create", web_repos_create, WEB_WRITE, 0 },
+	{ "POST", "/api/validate-yaml", web_validate_yaml, WEB_PUBLIC, WEB_READS },
+	{ "DELETE", "/api/repos/delete", web_repos_delete, WEB_WRITE, 0 },
+	{ "GET, HEAD", "/api/spaces", web_spaces_list, WEB_PUBLIC, 0 },
 	{ "GET, HEAD", SPACE, api_space, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/runtime", api_runtime, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/logs/build", web_logs_build, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/logs/run", web_logs_run, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/auth-check", api_auth_check, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/auth-check/write", api_auth_check, WEB_WRITE, 0 },
 	{ "GET, HEAD", SPACE "/egress", api_egress, WEB_READ, 0 },
 	{ "POST", SPACE "/egress", api_egress_set, WEB_ADMIN, 0 },
 	{ "GET, HEAD", SPACE "/variables", web_variables_list, WEB_READ, 0 },
@@ -330,6 +202,7 @@ static const web_route api_routes[] = {
 	{ "GET, HEAD", SPACE "/releases", web_releases, WEB_WRITE, 0 },
 	{ "POST", SPACE "/rollback", web_rollback, WEB_WRITE, 0 },
 	{ "POST", SPACE "/storage", web_storage, WEB_WRITE, 0 },
+	{ "DELETE", SPACE "/storage", web_storage_delete, WEB_WRITE, 0 },
 	/* anyone who can see a space may copy it, into an owner they may write to */
 	{ "POST", SPACE "/duplicate", web_duplicate, WEB_READ, 0 },
 	/* any signed-in user who can see a space may like it (likes_api.c: 401) */
@@ -339,7 +212,18 @@ static const web_route api_routes[] = {
 	{ "GET, HEAD", SPACE "/tree/{rest*}", web_repo_tree, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/revision/{rest*}", web_repo_revision, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/commits/{rest*}", web_repo_commits, WEB_READ, 0 },
+	{ "POST", SPACE "/paths-info/{rest*}", web_repo_paths_info, WEB_READ, WEB_READS },
+	{ "GET, HEAD", SPACE "/refs", web_refs, WEB_READ, 0 },
+	{ "POST", SPACE "/branch/{rest*}", web_branch_create, WEB_WRITE, 0 },
+	{ "DELETE", SPACE "/branch/{rest*}", web_branch_delete, WEB_WRITE, 0 },
+	{ "POST", SPACE "/tag/{rest*}", web_tag_create, WEB_WRITE, 0 },
+	{ "DELETE", SPACE "/tag/{rest*}", web_tag_delete, WEB_WRITE, 0 },
 	{ "GET, HEAD", "/metrics", web_metrics, WEB_ADMIN, 0 },
+	/* no models or datasets: the Hub's answer for a repository that is not there */
+	{ "GET, HEAD", "/api/models", api_no_repos, WEB_PUBLIC, 0 },
+	{ "GET, HEAD", "/api/datasets", api_no_repos, WEB_PUBLIC, 0 },
+	{ "GET, HEAD, POST, PUT, DELETE", "/api/models/{rest*}", web_not_a_space, WEB_PUBLIC, 0 },
+	{ "GET, HEAD, POST, PUT, DELETE", "/api/datasets/{rest*}", web_not_a_space, WEB_PUBLIC, 0 },
 };
 
 const web_router web_api_router = {
@@ -347,7 +231,8 @@ const web_router web_api_router = {
 };
 
 /* /api/... and /metrics. Before any route: credentials that are wrong are a 401
- * (the health check answers anyway), and a read-only token changes nothing. */
+ * (the health check answers anyway). A read-only token changes nothing: the
+ * route table's check (route.c). */
 void
 web_api_handle(podium *p, http_exchange *x)
 {
@@ -357,12 +242,8 @@ web_api_handle(podium *p, http_exchange *x)
 
 	if (ai.presented && user == NULL && strcmp(r->path, "/api/health") != 0) {
 		web_json_unauthorized(x, "invalid credentials: the token is not valid");
-	} else if (user != NULL && !ai.write && strcmp(r->method, "GET") != 0 &&
-	    strcmp(r->method, "HEAD") != 0) {
-		web_json_error(x, 403, "this token is read-only: it may not change anything");
-	} else {
-		web_route_serve(&web_api_router, p, x, user, &ai);
+		free(user);
 		return;
 	}
-	free(user);
+	web_route_serve(&web_api_router, p, x, user, &ai);
 }

@@ -116,7 +116,7 @@ clone_done(void *arg, int r, const char *sha, const char *msg)
 
 		http_exchange_set_body_cb(c->x, &none);
 		if (s != NULL && r == 0)
-			web_json(c->x, 200, web_repo_created(c->p, s));
+			web_json(c->x, 200, web_repo_created(c->p, c->x, s));
 		else
 			web_json_error(c->x, status, "%s", msg);
 	}
@@ -124,8 +124,8 @@ clone_done(void *arg, int r, const char *sha, const char *msg)
 }
 
 void
-web_clone_start(web_call *wc, const char *owner, const char *name, const char *sdk, int private,
-    const char *url)
+web_clone_start(web_call *wc, const char *owner, const char *name, const char *sdk,
+    const web_space_opts *o, const char *url)
 {
 	http_body_cb cb = { clone_noop_data, clone_noop, clone_client_gone, NULL, NULL };
 	clone_req *c;
@@ -141,9 +141,18 @@ web_clone_start(web_call *wc, const char *owner, const char *name, const char *s
 		web_json_error(wc->x, r == -EPERM ? 403 : 400, "%s", err);
 		return;
 	}
-	r = space_create(wc->p, owner, name, sdk, private, &s, err, sizeof(err));
+	r = space_create(wc->p, owner, name, sdk, o->private == 1, &s, err, sizeof(err));
+	if (r == -EEXIST) {
+		web_repo_conflict(wc->p, wc->x, owner, name, err);
+		return;
+	}
 	if (r != 0) {
-		web_json_error(wc->x, r == -EINVAL ? 400 : r == -EEXIST ? 409 : 500, "%s", err);
+		web_json_error(wc->x, web_status_of(r), "%s", err);
+		return;
+	}
+	if ((r = web_space_opts_apply(wc->p, s, o, err, sizeof(err))) != 0) {
+		space_delete(wc->p, s, NULL, 0);
+		web_json_error(wc->x, web_status_of(r), "%s", err);
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));

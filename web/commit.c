@@ -1,24 +1,28 @@
 /* commit.c — the Hub's commit API: files published without git.
  *
  * One commit, from birth to death:
- *   POST /api/spaces/O/N/commit/main (NDJSON) → web_repo_commit → each line as it
- *   arrives: {"key":"header","value":{summary, description, parentCommit?}} first
- *   (builder_commit_start stages main's files; a parentCommit that is not main's
- *   tip is refused with 412), then "file" lines ({path, content, encoding: base64})
- *   decoded and staged (builder_commit_add), "deletedFile" / "deletedFolder" lines
- *   unstaged → at the end of the body builder_commit_write makes the commit by the
- *   token's user, main moving only if it is still where the header found it (a push
- *   in between: 412) → answer {commitOid, commitUrl} → the space builds the new
- *   commit exactly as after a push (space_on_push).
+ *   POST /api/spaces/O/N/commit/BRANCH (NDJSON) → web_repo_commit takes one of
+ *   COMMIT_RUNNING slots (the others wait, their bodies unread) → each line as it
+ *   arrives (commit_lines.c keeps a file's content on disk, not in memory):
+ *   {"key":"header","value":{summary, description, parentCommit?}} first
+ *   (builder_commit_start stages the branch's files; a parentCommit that is not its
+ *   tip is refused with 412), then "file" lines decoded into the object database
+ *   (a spooled one on a worker thread, COMMIT_WORKERS at a time, the body paused
+ *   meanwhile), "deletedFile" / "deletedFolder" lines unstaged → at the end of the
+ *   body builder_commit_write makes the commit by the token's user, the branch
+ *   moving only if it is still where the header found it (a push in between: 412)
+ *   → answer {commitOid, commitUrl} → a commit to main builds exactly as after a
+ *   push (space_on_push); another branch just moves.
  *
- * Memory is bounded by one line (a file of WEB_MAX_FILE bytes, base64-encoded);
- * a longer line is a 413 and the rest of the body is dropped unread. */
+ * Memory: a line without its long strings, a chunk of the body and a decoding's
+ * buffers; never a file's content. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "builder/git.h"
 #include "common/log.h"
@@ -27,53 +31,61 @@
 #include "web/web_int.h"
 
 /* base64 of a WEB_MAX_FILE file plus its JSON wrapping */
-#define COMMIT_MAX_LINE ((size_t)WEB_MAX_FILE / 3 * 4 + 64 * 1024)
+#define COMMIT_MAX_LINE ((uint64_t)WEB_MAX_FILE / 3 * 4 + 64 * 1024)
+/* a line without its long strings */
+#define COMMIT_MAX_TEXT ((size_t)1 << 20)
 #define COMMIT_MAX_OPS 100000
-/* lines from this size on are handled off the loop */
-#define COMMIT_OFFLOAD_LINE ((size_t)1 << 20)
+/* commits taking their bodies at once; the others wait, unread */
+#define COMMIT_RUNNING 4
+/* spooled files decoded into the object database at once (worker threads) */
+#define COMMIT_WORKERS 2
+/* base64 read from a spool at a time: a multiple of 4 */
+#define DECODE_CHUNK ((size_t)256 << 10)
+
+enum { JOB_NONE, JOB_QUEUED, JOB_RUNNING };
 
 typedef struct commit_req {
 	podium *p;
 	http_exchange *x;
-	char *owner, *name, *user, *repo;
-	builder_commit *bc;     /* from the header on */
+	char *owner, *name, *user, *repo, *branch;
+	char *hub;             /* the answer's URLs: the host the request came to */
+	builder_commit *bc;    /* from the header on */
 	char *summary, *description;
-
-	char *line;
-	size_t line_len, line_cap;
-	int responded;         /* answered early (413 while the body still comes) */
-	/* a big line is parsed, decoded and stored on a worker thread; meanwhile the
-	 * body is paused, bytes still arriving wait in pending, and nothing else
-	 * touches the request (its repository and index belong to the worker) */
+	line_reader *lr;
+	int slot;              /* holds one of COMMIT_RUNNING */
+	int job;               /* the current line on a worker: JOB_* */
 	uv_work_t work;
-	char *work_text;
-	size_t work_len;
-	int working, ended, aborted;
-	char *pending;
+	int ended, aborted;
+	int responded;         /* answered early (413 while the body still comes) */
+	char *pending;         /* bytes that came while the body was paused */
 	size_t pending_len;
-	int lineno, nops;
-	int header_seen;
+	struct commit_req *next;   /* in the slot or the worker queue */
+	int lineno, nops, header_seen;
 	int status;            /* first error: its HTTP status (0: none yet) */
+	const char *code;      /* and its X-Error-Code, or NULL */
 	char err[512];
 } commit_req;
 
-static void
-commit_fail(commit_req *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Main loop only. */
+static int running, workers;
+static commit_req *slot_queue, *work_queue;
 
 static void
-commit_fail(commit_req *c, int status, const char *fmt, ...)
+commit_fail(commit_req *c, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+commit_fail(commit_req *c, int status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (c->status != 0)
 		return;
 	c->status = status;
+	c->code = code;
 	va_start(ap, fmt);
 	vsnprintf(c->err, sizeof(c->err), fmt, ap);
 	va_end(ap);
-	free(c->line);
-	c->line = NULL;
-	c->line_len = c->line_cap = 0;
 }
 
 /* A builder error as the answer's status and message. */
@@ -81,86 +93,219 @@ static void
 builder_fail(commit_req *c, int r, const char *err)
 {
 	if (r == -EIO)
-		commit_fail(c, 500, "internal error: %s", err);
+		commit_fail(c, 500, NULL, "internal error: %s", err);
 	else if (r == -ENOENT)
-		commit_fail(c, 404, "line %d: %s", c->lineno, err);
+		commit_fail(c, 404, "EntryNotFound", "line %d: %s", c->lineno, err);
 	else
-		commit_fail(c, 400, "line %d: %s", c->lineno, err);
+		commit_fail(c, 400, NULL, "line %d: %s", c->lineno, err);
+}
+
+/* A string member that is not a spooled one (a path, an encoding, a summary: a
+ * long one is refused as too long), or NULL. */
+static const char *
+line_string(commit_req *c, json_t *v, const char *key)
+{
+	const char *s = json_string_value(json_object_get(v, key));
+
+	return c->lr != NULL && line_reader_spool(c->lr, s) != NULL ? NULL : s;
+}
+
+/* ---- the operations ---- */
+
+/* The header's strings: each absent, null, or a string that is not a long one. */
+static int
+header_strings_ok(commit_req *c, json_t *v)
+{
+	static const char *const keys[] = { "summary", "description", "parentCommit" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *k = json_object_get(v, keys[i]);
+
+		if (k != NULL && !json_is_null(k) && line_string(c, v, keys[i]) == NULL)
+			return 0;
+	}
+	return 1;
 }
 
 static void
 op_header(commit_req *c, json_t *v)
 {
-	const char *summary = json_string_value(json_object_get(v, "summary"));
-	const char *desc = json_string_value(json_object_get(v, "description"));
-	json_t *pj = json_object_get(v, "parentCommit");
-	const char *parent = json_string_value(pj);
+	const char *summary = line_string(c, v, "summary"), *desc = line_string(c, v, "description");
+	const char *parent = line_string(c, v, "parentCommit");
 	char err[400];
 	int r;
 
-	if (pj != NULL && !json_is_null(pj) && parent == NULL) {
-		commit_fail(c, 400, "line %d: \"parentCommit\" must be a string", c->lineno);
+	if (!header_strings_ok(c, v)) {
+		commit_fail(c, 400, NULL, "line %d: \"summary\", \"description\" and \"parentCommit\" "
+		    "must be strings (of at most %zu bytes)", c->lineno, LINE_SPOOL_MIN);
 		return;
 	}
-	r = builder_commit_start(c->repo, parent, &c->bc, err, sizeof(err));
-	if (r == -ESTALE) {
-		commit_fail(c, 412, "parentCommit %s", err);
+	r = builder_commit_start(c->repo, c->branch, parent, &c->bc, err, sizeof(err));
+	if (r == -ESTALE)
+		commit_fail(c, 412, NULL, "parentCommit %s", err);
+	else if (r == -ESRCH)
+		commit_fail(c, 404, "RevisionNotFound", "%s", err);
+	else if (r != 0)
+		commit_fail(c, 500, NULL, "internal error: %s", err);
+	if (r != 0)
 		return;
-	}
-	if (r != 0) {
-		commit_fail(c, 500, "internal error: %s", err);
-		return;
-	}
 	c->summary = xstrdup(summary != NULL && summary[0] != '\0' ? summary : "Upload files");
 	c->description = xstrdup(desc != NULL ? desc : "");
 }
 
+/* A file's content given in the line: base64 or utf-8 text. */
 static void
-op_file(commit_req *c, json_t *v)
+file_from_text(commit_req *c, const char *path, const char *content, size_t clen, const char *enc)
 {
-	const char *path = json_string_value(json_object_get(v, "path"));
-	const char *content = json_string_value(json_object_get(v, "content"));
-	const char *enc = json_string_value(json_object_get(v, "encoding"));
 	unsigned char *buf;
-	size_t clen, len = 0;
+	size_t len = 0;
 	char err[400];
 	int r;
 
-	if (path == NULL || content == NULL) {
-		commit_fail(c, 400, "line %d: a file needs \"path\" and \"content\" strings", c->lineno);
-		return;
-	}
-	if (!builder_repo_path_valid(path)) {
-		commit_fail(c, 400, "line %d: invalid path \"%s\"", c->lineno, path);
-		return;
-	}
-	clen = json_string_length(json_object_get(v, "content"));
 	if (enc == NULL || strcmp(enc, "base64") == 0) {
 		buf = xmalloc(clen / 4 * 3 + 3);
 		if (sodium_base642bin(buf, clen / 4 * 3 + 3, content, clen, "\r\n", &len, NULL,
 		    sodium_base64_VARIANT_ORIGINAL) != 0) {
 			free(buf);
-			commit_fail(c, 400, "line %d: the content of %s is not valid base64", c->lineno, path);
+			commit_fail(c, 400, NULL, "line %d: the content of %s is not valid base64",
+			    c->lineno, path);
 			return;
 		}
 	} else if (strcmp(enc, "utf-8") == 0 || strcmp(enc, "utf8") == 0) {
 		buf = (unsigned char *)xstrndup(content, clen);
 		len = clen;
 	} else {
-		commit_fail(c, 400, "line %d: unknown encoding \"%s\" (base64 or utf-8)", c->lineno, enc);
+		commit_fail(c, 400, NULL, "line %d: unknown encoding \"%s\" (base64 or utf-8)",
+		    c->lineno, enc);
 		return;
 	}
 	if (len > WEB_MAX_FILE)
-		commit_fail(c, 413, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
+		commit_fail(c, 413, NULL, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
 	else if ((r = builder_commit_add(c->bc, path, buf, len, err, sizeof(err))) != 0)
 		builder_fail(c, r, err);
 	free(buf);
 }
 
+/* Reads n bytes of a spool at off: 0, or -1. */
+static int
+spool_read(const line_spool *sp, uint64_t off, void *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t got = pread(sp->fd, buf, n, (off_t)off);
+
+		if (got <= 0)
+			return -1;
+		buf = (char *)buf + got;
+		off += (uint64_t)got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+/* A spooled base64 content without escapes (what every client sends): decoded a
+ * chunk at a time into the object database. */
+static void
+file_from_spool(commit_req *c, const char *path, const line_spool *sp)
+{
+	char tail[2], err[400], *in = NULL;
+	unsigned char *out = NULL;
+	builder_blob_writer *w = NULL;
+	uint64_t size, off;
+	size_t pad;
+	int r;
+
+	if (sp->len % 4 != 0 || spool_read(sp, sp->len - 2, tail, 2) != 0) {
+		commit_fail(c, 400, NULL, "line %d: the content of %s is not valid base64", c->lineno,
+		    path);
+		return;
+	}
+	pad = (tail[1] == '=') + (tail[0] == '=' && tail[1] == '=');
+	size = sp->len / 4 * 3 - pad;
+	if (size > WEB_MAX_FILE) {
+		commit_fail(c, 413, NULL, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
+		return;
+	}
+	if ((r = builder_commit_blob_open(c->bc, size, &w, err, sizeof(err))) != 0) {
+		builder_fail(c, r, err);
+		return;
+	}
+	in = xmalloc(DECODE_CHUNK);
+	out = xmalloc(DECODE_CHUNK / 4 * 3);
+	for (off = 0; off < sp->len && c->status == 0; off += DECODE_CHUNK) {
+		size_t n = sp->len - off < DECODE_CHUNK ? (size_t)(sp->len - off) : DECODE_CHUNK, got = 0;
+
+		if (spool_read(sp, off, in, n) != 0)
+			commit_fail(c, 500, NULL, "internal error: the content of %s could not be read back",
+			    path);
+		else if (sodium_base642bin(out, DECODE_CHUNK / 4 * 3, in, n, NULL, &got, NULL,
+		    sodium_base64_VARIANT_ORIGINAL) != 0)
+			commit_fail(c, 400, NULL, "line %d: the content of %s is not valid base64",
+			    c->lineno, path);
+		else if (builder_blob_write(w, out, got) != 0)
+			commit_fail(c, 500, NULL, "internal error: %s could not be stored", path);
+	}
+	if (c->status != 0)
+		builder_blob_writer_abort(w);
+	else if ((r = builder_commit_add_blob(c->bc, path, w, err, sizeof(err))) != 0)
+		builder_fail(c, r, err);
+	free(in);
+	free(out);
+}
+
+/* A spooled content that is not plain base64 (escapes, utf-8): its JSON string
+ * read whole and decoded by jansson. Caller frees; NULL on failure (answered). */
+static char *
+spool_text(commit_req *c, const line_spool *sp, size_t *len)
+{
+	char *raw = xmalloc((size_t)sp->len + 2), *out = NULL;
+	json_t *j = NULL;
+
+	raw[0] = '"';
+	raw[sp->len + 1] = '"';
+	if (spool_read(sp, 0, raw + 1, (size_t)sp->len) == 0 &&
+	    (j = json_loadb(raw, (size_t)sp->len + 2, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)) != NULL &&
+	    json_is_string(j)) {
+		*len = json_string_length(j);
+		out = xmalloc(*len + 1);
+		memcpy(out, json_string_value(j), *len + 1);
+	} else {
+		commit_fail(c, 400, NULL, "line %d: a string is not valid JSON", c->lineno);
+	}
+	json_decref(j);
+	free(raw);
+	return out;
+}
+
+static void
+op_file(commit_req *c, json_t *v)
+{
+	const char *path = line_string(c, v, "path"), *enc = line_string(c, v, "encoding");
+	json_t *content = json_object_get(v, "content");
+	const line_spool *sp = c->lr != NULL ? line_reader_spool(c->lr, json_string_value(content)) :
+	    NULL;
+	char *text;
+	size_t len;
+
+	if (path == NULL || !json_is_string(content)) {
+		commit_fail(c, 400, NULL, "line %d: a file needs \"path\" and \"content\" strings",
+		    c->lineno);
+	} else if (!builder_repo_path_valid(path)) {
+		commit_fail(c, 400, NULL, "line %d: invalid path \"%s\"", c->lineno, path);
+	} else if (sp != NULL && !sp->escaped && (enc == NULL || strcmp(enc, "base64") == 0)) {
+		file_from_spool(c, path, sp);
+	} else if (sp != NULL) {
+		if ((text = spool_text(c, sp, &len)) != NULL)
+			file_from_text(c, path, text, len, enc);
+		free(text);
+	} else {
+		file_from_text(c, path, json_string_value(content), json_string_length(content), enc);
+	}
+}
+
 static void
 op_delete(commit_req *c, json_t *v, int folder)
 {
-	const char *p = json_string_value(json_object_get(v, "path"));
+	const char *p = line_string(c, v, "path");
 	char *path = xstrdup(p != NULL ? p : ""), err[400];
 	size_t n = strlen(path);
 	int r;
@@ -169,15 +314,44 @@ op_delete(commit_req *c, json_t *v, int folder)
 	if (folder && n > 1 && path[n - 1] == '/')
 		path[n - 1] = '\0';
 	if (!builder_repo_path_valid(path))
-		commit_fail(c, 400, "line %d: a deletion needs a valid \"path\"", c->lineno);
+		commit_fail(c, 400, NULL, "line %d: a deletion needs a valid \"path\"", c->lineno);
 	else if ((r = builder_commit_remove(c->bc, path, folder, err, sizeof(err))) != 0)
 		builder_fail(c, r, err);
 	free(path);
 }
 
 static void
-commit_line(commit_req *c, const char *text, size_t len)
+commit_op(commit_req *c, const char *key, json_t *v)
 {
+	if (!c->header_seen && strcmp(key, "header") != 0) {
+		commit_fail(c, 400, NULL, "line %d: the first line must be the header", c->lineno);
+	} else if (strcmp(key, "header") == 0) {
+		if (c->header_seen)
+			commit_fail(c, 400, NULL, "line %d: a second header", c->lineno);
+		c->header_seen = 1;
+		op_header(c, v);
+	} else if (++c->nops > COMMIT_MAX_OPS) {
+		commit_fail(c, 413, NULL, "more than %d operations in one commit", COMMIT_MAX_OPS);
+	} else if (strcmp(key, "file") == 0) {
+		op_file(c, v);
+	} else if (strcmp(key, "deletedFile") == 0) {
+		op_delete(c, v, 0);
+	} else if (strcmp(key, "deletedFolder") == 0) {
+		op_delete(c, v, 1);
+	} else if (strcmp(key, "lfsFile") == 0) {
+		commit_fail(c, 400, NULL, "line %d: LFS files are not supported: files up to %u MiB "
+		    "are committed as regular files", c->lineno, WEB_MAX_FILE >> 20);
+	} else {
+		commit_fail(c, 400, NULL, "line %d: unknown key \"%s\"", c->lineno, key);
+	}
+}
+
+/* The line the reader holds. */
+static void
+commit_line(commit_req *c)
+{
+	size_t len;
+	const char *text = line_reader_text(c->lr, &len);
 	json_error_t jerr;
 	json_t *j, *v;
 	const char *key;
@@ -187,52 +361,50 @@ commit_line(commit_req *c, const char *text, size_t len)
 		return;
 	j = json_loadb(text, len, 0, &jerr);
 	if (j == NULL) {
-		commit_fail(c, 400, "line %d: invalid JSON at column %d: %s", c->lineno, jerr.column,
-		    jerr.text);
+		commit_fail(c, 400, NULL, "line %d: invalid JSON at column %d: %s", c->lineno,
+		    jerr.column, jerr.text);
 		return;
 	}
 	key = json_string_value(json_object_get(j, "key"));
 	v = json_object_get(j, "value");
-	if (key == NULL || !json_is_object(v)) {
-		commit_fail(c, 400, "line %d: each line is {\"key\": ..., \"value\": {...}}", c->lineno);
-	} else if (!c->header_seen && strcmp(key, "header") != 0) {
-		commit_fail(c, 400, "line %d: the first line must be the header", c->lineno);
-	} else if (strcmp(key, "header") == 0) {
-		if (c->header_seen)
-			commit_fail(c, 400, "line %d: a second header", c->lineno);
-		c->header_seen = 1;
-		op_header(c, v);
-	} else if (++c->nops > COMMIT_MAX_OPS) {
-		commit_fail(c, 413, "more than %d operations in one commit", COMMIT_MAX_OPS);
-	} else if (strcmp(key, "file") == 0) {
-		op_file(c, v);
-	} else if (strcmp(key, "deletedFile") == 0) {
-		op_delete(c, v, 0);
-	} else if (strcmp(key, "deletedFolder") == 0) {
-		op_delete(c, v, 1);
-	} else if (strcmp(key, "lfsFile") == 0) {
-		commit_fail(c, 400, "line %d: LFS files are not supported: files up to %u MiB are "
-		    "committed as regular files", c->lineno, WEB_MAX_FILE >> 20);
-	} else {
-		commit_fail(c, 400, "line %d: unknown key \"%s\"", c->lineno, key);
-	}
+	if (key == NULL || !json_is_object(v))
+		commit_fail(c, 400, NULL, "line %d: each line is {\"key\": ..., \"value\": {...}}",
+		    c->lineno);
+	else
+		commit_op(c, key, v);
 	json_decref(j);
 }
 
-static void commit_work(uv_work_t *w);
-static void commit_work_done(uv_work_t *w, int status);
+/* ---- the flow: slots, workers, the body ---- */
 
-/* Takes text (malloc'd); the line runs on a worker. */
 static void
-commit_dispatch(commit_req *c, char *text, size_t len)
+queue_push(commit_req **q, commit_req *c)
 {
-	c->work_text = text;
-	c->work_len = len;
-	c->working = 1;
-	c->work.data = c;
-	if (!c->ended)
-		http_exchange_pause(c->x);
-	uv_queue_work(c->p->loop, &c->work, commit_work, commit_work_done);
+	c->next = NULL;
+	while (*q != NULL)
+		q = &(*q)->next;
+	*q = c;
+}
+
+static commit_req *
+queue_pop(commit_req **q)
+{
+	commit_req *c = *q;
+
+	if (c != NULL)
+		*q = c->next;
+	return c;
+}
+
+static void
+queue_remove(commit_req **q, commit_req *c)
+{
+	for (; *q != NULL; q = &(*q)->next) {
+		if (*q == c) {
+			*q = c->next;
+			return;
+		}
+	}
 }
 
 static void
@@ -245,57 +417,128 @@ pending_add(commit_req *c, const char *data, size_t len)
 	c->pending_len += len;
 }
 
+static void slots_grant(void);
+static void commit_feed(commit_req *c, const char *data, size_t len);
+static void commit_finish(commit_req *c);
+
+static void
+commit_free(commit_req *c)
+{
+	builder_commit_free(c->bc);
+	line_reader_free(c->lr);
+	free(c->repo);
+	free(c->owner);
+	free(c->name);
+	free(c->user);
+	free(c->branch);
+	free(c->hub);
+	free(c->summary);
+	free(c->description);
+	free(c->pending);
+	if (c->slot)
+		running--;
+	else
+		queue_remove(&slot_queue, c);
+	free(c);
+	slots_grant();
+}
+
+static void
+commit_work(uv_work_t *w)
+{
+	commit_line(w->data);
+}
+
+static void workers_start(void);
+
+/* Bytes that came meanwhile, then the end of the body, or more of it. */
+static void
+commit_go_on(commit_req *c)
+{
+	char *rest = c->pending;
+	size_t n = c->pending_len;
+
+	c->pending = NULL;
+	c->pending_len = 0;
+	if (n > 0)
+		commit_feed(c, rest, n);
+	free(rest);
+	if (c->job != JOB_NONE)
+		return;
+	if (c->ended)
+		commit_finish(c);
+	else
+		http_exchange_resume(c->x);
+}
+
+static void
+commit_work_done(uv_work_t *w, int status)
+{
+	commit_req *c = w->data;
+
+	workers--;
+	c->job = JOB_NONE;
+	line_reader_next(c->lr);
+	workers_start();
+	if (c->aborted)
+		commit_free(c);
+	else
+		commit_go_on(c);
+}
+
+static void
+workers_start(void)
+{
+	commit_req *c;
+
+	while (workers < COMMIT_WORKERS && (c = queue_pop(&work_queue)) != NULL) {
+		c->job = JOB_RUNNING;
+		c->work.data = c;
+		workers++;
+		uv_queue_work(c->p->loop, &c->work, commit_work, commit_work_done);
+	}
+}
+
+/* The line is complete: here, or on a worker when it has spooled strings (the
+ * body waits meanwhile). 1: handed to a worker. */
+static int
+commit_take_line(commit_req *c)
+{
+	if (line_reader_spools(c->lr) == 0) {
+		commit_line(c);
+		line_reader_next(c->lr);
+		return 0;
+	}
+	c->job = JOB_QUEUED;
+	if (!c->ended)
+		http_exchange_pause(c->x);
+	queue_push(&work_queue, c);
+	workers_start();
+	return 1;
+}
+
 static void
 commit_feed(commit_req *c, const char *data, size_t len)
 {
 	while (len > 0 && c->status == 0) {
-		const char *nl = memchr(data, '\n', len);
-		size_t take = nl != NULL ? (size_t)(nl - data) : len;
+		size_t used;
+		const char *msg;
+		int r = line_reader_feed(c->lr, data, len, &used);
 
-		if (c->line_len + take > COMMIT_MAX_LINE) {
-			commit_fail(c, 413, "line %d is larger than a %u MiB file encoded", c->lineno + 1,
-			    WEB_MAX_FILE >> 20);
+		if (r < 0) {
+			r = line_reader_error(c->lr, &msg);
+			commit_fail(c, r, NULL, "line %d: %s", c->lineno + 1, msg);
 			/* answered now: the client need not send the rest */
 			web_json_error(c->x, c->status, "%s", c->err);
 			c->responded = 1;
 			return;
 		}
-		if (nl != NULL && c->line_len == 0 && take < COMMIT_OFFLOAD_LINE) {
-			commit_line(c, data, take); /* the whole line in this chunk: no copy */
-		} else {
-			if (c->line_len + take + 1 > c->line_cap) {
-				/* doubling: growing by each chunk copied a 100 MiB line
-				 * thousands of times where realloc cannot grow in place */
-				size_t cap = c->line_cap * 2;
-
-				if (cap < c->line_len + take + 1)
-					cap = c->line_len + take + 1;
-				if (cap < 64 * 1024)
-					cap = 64 * 1024;
-				c->line = xrealloc(c->line, cap);
-				c->line_cap = cap;
-			}
-			memcpy(c->line + c->line_len, data, take);
-			c->line_len += take;
-			if (nl != NULL && c->line_len >= COMMIT_OFFLOAD_LINE) {
-				char *text = c->line;
-				size_t n = c->line_len;
-
-				c->line = NULL;
-				c->line_len = c->line_cap = 0;
-				pending_add(c, nl + 1, len - take - 1);
-				commit_dispatch(c, text, n);
-				return;
-			}
-			if (nl != NULL) {
-				commit_line(c, c->line, c->line_len);
-				c->line_len = 0;
-			}
-		}
-		if (nl == NULL)
+		data += used;
+		len -= used;
+		if (r == 1 && commit_take_line(c)) {
+			pending_add(c, data, len);
 			return;
-		data = nl + 1;
-		len -= take + 1;
+		}
 	}
 }
 
@@ -304,33 +547,30 @@ commit_data(void *arg, const char *data, size_t len)
 {
 	commit_req *c = arg;
 
-	if (c->working)
+	if (!c->slot || c->job != JOB_NONE)
 		pending_add(c, data, len);
 	else
 		commit_feed(c, data, len);
 }
 
 static void
-commit_free(commit_req *c)
+slots_grant(void)
 {
-	builder_commit_free(c->bc);
-	free(c->repo);
-	free(c->owner);
-	free(c->name);
-	free(c->user);
-	free(c->summary);
-	free(c->description);
-	free(c->line);
-	free(c->pending);
-	free(c);
+	commit_req *c;
+
+	while (running < COMMIT_RUNNING && (c = queue_pop(&slot_queue)) != NULL) {
+		c->slot = 1;
+		running++;
+		commit_go_on(c);
+	}
 }
 
 /* Writes what is staged as a commit by the user: 0 and its sha, or an HTTP status
- * (412 main moved meanwhile, 500) with err set. */
+ * (412 the branch moved meanwhile, 500) with err set. */
 static int
 commit_write(commit_req *c, const char *message, char sha[41], char *err, size_t errlen)
 {
-	char *email = xasprintf("%s@users.noreply.%s", c->user, c->p->domain), e[400];
+	char *email = web_user_email(c->p, c->user), e[400];
 	int r = builder_commit_write(c->bc, c->user, email, message, sha, e, sizeof(e));
 
 	free(email);
@@ -358,26 +598,15 @@ commit_finish(commit_req *c)
 	int r;
 
 	/* the last line needs no newline (@huggingface/hub sends none) */
-	if (c->status == 0 && c->line_len > 0) {
-		char *text = c->line;
-		size_t n = c->line_len;
-
-		c->line = NULL;
-		c->line_len = c->line_cap = 0;
-		if (n >= COMMIT_OFFLOAD_LINE) {
-			commit_dispatch(c, text, n);
-			return;
-		}
-		commit_line(c, text, n);
-		free(text);
-	}
+	if (c->status == 0 && line_reader_end(c->lr) && commit_take_line(c))
+		return;
 	if (c->status == 0 && !c->header_seen)
-		commit_fail(c, 400, "empty commit body: NDJSON lines, the first one the header");
+		commit_fail(c, 400, NULL, "empty commit body: NDJSON lines, the first one the header");
 	if (c->status == 0 && space_find(c->p, c->owner, c->name) == NULL)
-		commit_fail(c, 404, "space %s/%s was deleted", c->owner, c->name);
+		commit_fail(c, 404, "RepoNotFound", "space %s/%s was deleted", c->owner, c->name);
 	if (c->status != 0) {
 		if (!c->responded)
-			web_json_error(c->x, c->status, "%s", c->err);
+			web_json_error_code(c->x, c->status, c->code, "%s", c->err);
 		commit_free(c);
 		return;
 	}
@@ -388,50 +617,16 @@ commit_finish(commit_req *c)
 	if (r != 0) {
 		web_json_error(c->x, r, "%s", err);
 	} else {
-		char *hub = podium_hub_url(c->p);
-
 		web_json(c->x, 200, json_pack("{s:s, s:s++++++, s:b, s:s, s:n}", "commitOid", sha,
-		    "commitUrl", hub, "/spaces/", c->owner, "/", c->name, "/commit/", sha,
+		    "commitUrl", c->hub, "/spaces/", c->owner, "/", c->name, "/commit/", sha,
 		    "success", 1, "hookOutput", "", "pullRequestUrl"));
-		free(hub);
-		commit_built(c->p, c->owner, c->name, sha);
+		if (strcmp(c->branch, "main") == 0)
+			commit_built(c->p, c->owner, c->name, sha);
+		else
+			log_info("space %s/%s: commit %.12s on branch %s through the API", c->owner,
+			    c->name, sha, c->branch);
 	}
 	commit_free(c);
-}
-
-static void
-commit_work(uv_work_t *w)
-{
-	commit_req *c = w->data;
-
-	commit_line(c, c->work_text, c->work_len);
-}
-
-static void
-commit_work_done(uv_work_t *w, int status)
-{
-	commit_req *c = w->data;
-	char *rest = c->pending;
-	size_t n = c->pending_len;
-
-	free(c->work_text);
-	c->work_text = NULL;
-	c->working = 0;
-	if (c->aborted) {
-		commit_free(c);
-		return;
-	}
-	c->pending = NULL;
-	c->pending_len = 0;
-	if (c->status == 0 && n > 0)
-		commit_feed(c, rest, n);
-	free(rest);
-	if (c->working)
-		return;
-	if (c->ended)
-		commit_finish(c);
-	else
-		http_exchange_resume(c->x);
 }
 
 static void
@@ -440,7 +635,7 @@ commit_end(void *arg)
 	commit_req *c = arg;
 
 	c->ended = 1;
-	if (!c->working)
+	if (c->slot && c->job == JOB_NONE)
 		commit_finish(c);
 }
 
@@ -449,84 +644,49 @@ commit_abort(void *arg)
 {
 	commit_req *c = arg;
 
-	if (c->working)
+	if (c->job == JOB_RUNNING) {
 		c->aborted = 1; /* freed when the worker is done */
-	else
-		commit_free(c);
+		return;
+	}
+	if (c->job == JOB_QUEUED)
+		queue_remove(&work_queue, c);
+	commit_free(c);
 }
 
 void
 web_repo_commit(web_call *c)
 {
-	commit_req *cr;
 	http_body_cb cb = { commit_data, commit_end, commit_abort, NULL, NULL };
 	char *rev, *path;
+	commit_req *cr;
 
 	if (web_rev_path(c, &rev, &path) != 0)
 		return;
-	if (strcmp(rev, "main") != 0) {
-		web_json_error(c->x, 400, "podium commits to main only (got revision \"%s\")", rev);
-	} else {
-		cr = xcalloc(1, sizeof(*cr));
-		cr->p = c->p;
-		cr->x = c->x;
-		cr->owner = xstrdup(space_owner(c->s));
-		cr->name = xstrdup(space_name(c->s));
-		cr->user = xstrdup(c->user);
-		cr->repo = space_repo_path(c->p, c->s);
-		cb.arg = cr;
-		http_exchange_set_body_cb(c->x, &cb);
-	}
-	free(rev);
-	free(path);
-}
-
-/* ---- preupload ---- */
-
-static void
-preupload_body(web_call *c, json_t *body)
-{
-	json_t *files = json_object_get(body, "files"), *out, *f;
-	size_t i;
-
-	if (!json_is_array(files)) {
-		web_json_error(c->x, 400, "body must be {\"files\": [{\"path\", \"size\", \"sample\"}]}");
+	if (web_query_true(c->r->query, "create_pr")) {
+		/* nothing committed: create_commit(create_pr=True) gets a clear 400 */
+		web_json_error(c->x, 400, "pull requests are not supported on podium: commit to a "
+		    "branch instead (create_branch, then revision=BRANCH)");
+		free(rev);
+		free(path);
 		return;
 	}
-	out = json_array();
-	json_array_foreach(files, i, f) {
-		const char *path = json_string_value(json_object_get(f, "path"));
-		json_int_t size = json_integer_value(json_object_get(f, "size"));
-
-		if (path == NULL || !builder_repo_path_valid(path)) {
-			json_decref(out);
-			web_json_error(c->x, 400, "files[%zu]: a valid \"path\" is needed", i);
-			return;
-		}
-		/* no LFS here: big files are refused now, before they are sent */
-		if (size > (json_int_t)WEB_MAX_FILE) {
-			json_decref(out);
-			web_json_error(c->x, 413, "%s is larger than %u MiB", path, WEB_MAX_FILE >> 20);
-			return;
-		}
-		json_array_append_new(out, json_pack("{s:s, s:s, s:b}", "path", path, "uploadMode",
-		    "regular", "shouldIgnore", 0));
-	}
-	web_json(c->x, 200, json_pack("{s:o, s:s}", "files", out, "commitOid", ""));
-}
-
-void
-web_repo_preupload(web_call *c)
-{
-	char *rev, *path;
-
-	if (web_rev_path(c, &rev, &path) != 0)
-		return;
-	free(rev);
+	cr = xcalloc(1, sizeof(*cr));
+	cr->p = c->p;
+	cr->x = c->x;
+	cr->owner = xstrdup(space_owner(c->s));
+	cr->name = xstrdup(space_name(c->s));
+	cr->user = xstrdup(c->user);
+	cr->branch = rev;
+	cr->hub = web_hub_base(c->p, c->x);
+	cr->repo = space_repo_path(c->p, c->s);
+	cr->lr = line_reader_new(cr->repo, COMMIT_MAX_TEXT, COMMIT_MAX_LINE);
+	cb.arg = cr;
+	http_exchange_set_body_cb(c->x, &cb);
+	/* at most COMMIT_RUNNING at a time: the others wait with their bodies unread */
+	http_exchange_pause(c->x);
+	queue_push(&slot_queue, cr);
+	slots_grant();
 	free(path);
-	/* a sample of each file: more than other API bodies */
-	c->body_max = 4u << 20;
-	web_with_body(c, preupload_body);
 }
 
 /* ---- repos/create's files ---- */
@@ -542,6 +702,7 @@ web_commit_files(podium *p, space *s, const char *user, json_t *files, char *err
 
 	c.p = p;
 	c.user = (char *)user;
+	c.branch = "main";
 	c.repo = space_repo_path(p, s);
 	line = json_object();
 	op_header(&c, line);
@@ -549,7 +710,7 @@ web_commit_files(podium *p, space *s, const char *user, json_t *files, char *err
 	json_array_foreach(files, i, f) {
 		c.lineno = (int)i;
 		if (c.status == 0 && !json_is_object(f))
-			commit_fail(&c, 400, "files[%zu] must be an object", i);
+			commit_fail(&c, 400, NULL, "files[%zu] must be an object", i);
 		if (c.status == 0)
 			op_file(&c, f);
 	}
@@ -565,6 +726,5 @@ web_commit_files(podium *p, space *s, const char *user, json_t *files, char *err
 	free(c.repo);
 	free(c.summary);
 	free(c.description);
-	free(c.line);
 	return r;
 }

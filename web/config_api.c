@@ -7,7 +7,8 @@
  *   POST   .../{variables,secrets}     {"key","value","description"?}  create or replace
  *   DELETE .../{variables,secrets}     {"key"}
  *
- *   POST   /api/spaces/O/N/hardware    {"flavor"}  → the runtime JSON   (writers)
+ *   POST   /api/spaces/O/N/hardware    {"flavor", "sleepTimeSeconds"?}  → the runtime JSON
+ *                                                                      (writers)
  *
  * Who may call which is the route table's (api.c). A change restarts the app
  * with the new environment or limits (the new instance takes over once it
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "orchestrator/hardware.h"
+#include "orchestrator/lifecycle.h"
 #include "orchestrator/secrets.h"
 #include "orchestrator/space.h"
 #include "web/web_int.h"
@@ -118,10 +120,15 @@ web_secrets_change(web_call *c)
 static void
 hardware_body(web_call *c, json_t *body)
 {
+	json_t *sleep = json_object_get(body, "sleepTimeSeconds");
+	long long seconds = 0;
 	const char *want;
 	const flavor *f;
+	char err[256];
 
-	if (opt_string(c->x, body, "flavor", &want) != 0)
+	/* request_space_hardware(..., sleep_time=) sends both: both checked, then both set */
+	if (opt_string(c->x, body, "flavor", &want) != 0 || (sleep != NULL && !json_is_null(sleep) &&
+	    web_sleep_seconds(c->x, sleep, "sleepTimeSeconds", &seconds) != 0))
 		return;
 	if (want == NULL) {
 		web_json_error(c->x, 400, "missing \"flavor\" (a string): one of %s", flavor_names());
@@ -131,6 +138,8 @@ hardware_body(web_call *c, json_t *body)
 		web_json_error(c->x, 403, "flavor %s is reserved for the admin", f->name);
 	} else if (space_set_flavor(c->s, f) != 0) {
 		web_json_error(c->x, 500, "could not record the flavor");
+	} else if (seconds != 0 && space_set_sleep_time(c->s, seconds, err, sizeof(err)) != 0) {
+		web_json_error(c->x, 400, "%s", err);
 	} else {
 		web_json(c->x, 200, space_runtime_json(c->s));
 	}

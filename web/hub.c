@@ -151,8 +151,8 @@ static const web_route hub_routes[] = {
 	{ "GET, HEAD", SPACE "/", web_page_space, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/logs", web_page_logs, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/settings", web_page_settings, WEB_WRITE, 0 },
-	{ "GET, HEAD", SPACE "/resolve/{rest*}", web_repo_resolve, WEB_READ, 0 },
-	{ "GET, HEAD", SPACE "/raw/{rest*}", web_repo_raw, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/resolve/{rest*}", web_repo_resolve, WEB_READ, WEB_APIERR },
+	{ "GET, HEAD", SPACE "/raw/{rest*}", web_repo_raw, WEB_READ, WEB_APIERR },
 	/* the Files tab, at the Hub's URLs (pages_files.c) */
 	{ "GET, HEAD", SPACE "/tree/{rest*}", web_page_tree, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/blob/{rest*}", web_page_blob, WEB_READ, 0 },
@@ -164,6 +164,9 @@ static const web_route hub_routes[] = {
 	{ "GET, HEAD", SPACE "/objects/{path*}", hub_git, WEB_READ, WEB_GIT },
 	{ "POST", SPACE "/git-upload-pack", hub_git, WEB_READ, WEB_GIT },
 	{ "POST", SPACE "/git-receive-pack", hub_git, WEB_READ, WEB_GIT },
+	/* a model's or dataset's files (hf_hub_url without repo_type="space"): none here */
+	{ "GET, HEAD", "/{o}/{n}/resolve/{rest*}", web_not_a_space, WEB_PUBLIC, WEB_APIERR },
+	{ "GET, HEAD", "/datasets/{o}/{n}/resolve/{rest*}", web_not_a_space, WEB_PUBLIC, WEB_APIERR },
 	/* profiles last: a literal path above owns its name (/new, /admin, /login) */
 	{ "GET, HEAD", "/spaces/{user}", web_page_profile, WEB_PUBLIC, 0 },
 	{ "GET, HEAD", "/{user}", web_page_profile, WEB_PUBLIC, 0 },

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -47,13 +48,26 @@ web_json_with(http_exchange *x, int status, json_t *body, const http_header *h, 
 	return json_answer(x, status, body, h, nh, 0);
 }
 
-/* {"error": MESSAGE} with status, and X-Error-Code: code unless NULL. Bytes of
- * the message that are not UTF-8 (it quotes what the client sent: paths, names),
- * or a character cut at the end, become '?'. */
+/* The message again as X-Error-Message (the Hub's clients show it, e.g. on a 403),
+ * when it is printable ASCII: a header carries nothing else safely. */
 static int
-error_answer(http_exchange *x, int status, const char *code, const char *fmt, va_list ap)
+header_safe(const char *msg)
 {
-	http_header h = { "X-Error-Code", code };
+	for (const unsigned char *p = (const unsigned char *)msg; *p != '\0'; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			return 0;
+	return msg[0] != '\0';
+}
+
+/* {"error": MESSAGE} with status, X-Error-Code: code unless NULL, and up to 4
+ * extra headers. Bytes of the message that are not UTF-8 (it quotes what the
+ * client sent: paths, names), or a character cut at the end, become '?'. */
+static int
+error_answer(http_exchange *x, int status, const char *code, const http_header *extra,
+    size_t nextra, const char *fmt, va_list ap)
+{
+	http_header h[6];
+	size_t n = 0;
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -66,7 +80,13 @@ error_answer(http_exchange *x, int status, const char *code, const char *fmt, va
 		status = 507;
 	}
 	utf8_scrub(msg);
-	return json_answer(x, status, json_pack("{s:s}", "error", msg), &h, code != NULL ? 1 : 0,
+	if (code != NULL)
+		h[n++] = (http_header){ "X-Error-Code", code };
+	if (header_safe(msg))
+		h[n++] = (http_header){ "X-Error-Message", msg };
+	for (size_t i = 0; i < nextra && n < sizeof(h) / sizeof(h[0]); i++)
+		h[n++] = extra[i];
+	return json_answer(x, status, json_pack("{s:s}", "error", msg), h, n,
 	    code != NULL ? JSON_ENSURE_ASCII : 0);
 }
 
@@ -77,7 +97,32 @@ web_json_error(http_exchange *x, int status, const char *fmt, ...)
 	int r;
 
 	va_start(ap, fmt);
-	r = error_answer(x, status, NULL, fmt, ap);
+	r = error_answer(x, status, NULL, NULL, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+web_json_error_code(http_exchange *x, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = error_answer(x, status, code, NULL, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+web_json_error_with(http_exchange *x, int status, const char *code, const http_header *extra,
+    size_t nextra, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = error_answer(x, status, code, extra, nextra, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -88,7 +133,7 @@ web_not_found(http_exchange *x, const char *code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	error_answer(x, 404, code, fmt, ap);
+	error_answer(x, 404, code, NULL, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -123,7 +168,8 @@ space_again(web_call *c)
 {
 	if (c->s == NULL || (c->s = web_path_space(c)) != NULL)
 		return 0;
-	web_json_error(c->x, 404, "space %s/%s not found", web_param(c, "owner"), web_param(c, "name"));
+	web_not_found(c->x, "RepoNotFound", "space %s/%s not found", web_param(c, "owner"),
+	    web_param(c, "name"));
 	return -1;
 }
 
@@ -139,6 +185,14 @@ body_end(void *arg)
 		    c->body_max : API_MAX_BODY);
 	} else if (c->body_len == 0) {
 		web_json_error(c->x, 400, "request body must be a JSON object");
+	} else if (c->form) {
+		if ((j = web_form_decode(c->body, c->body_len)) == NULL) {
+			web_json_error(c->x, 400, "the form is not valid UTF-8 / percent-encoding");
+		} else {
+			if (space_again(c) == 0)
+				c->body_handler(c, j);
+			json_decref(j);
+		}
 	} else if ((j = json_loadb(c->body, c->body_len, 0, &jerr)) == NULL) {
 		web_json_error(c->x, 400, "invalid JSON at line %d column %d: %s", jerr.line,
 		    jerr.column, jerr.text);
@@ -163,13 +217,15 @@ void
 web_with_body(web_call *c, web_body_handler h)
 {
 	http_body_cb cb = { body_data, body_end, body_abort, NULL, c };
+	const char *ctype = http_request_header(c->r, "content-type");
 
-	if (c->user == NULL) {
+	if (c->user == NULL && !(c->route->flags & WEB_READS)) {
 		web_json_unauthorized(c->x, "authentication required: send Authorization: Bearer TOKEN");
 		return;
 	}
 	c->kept = 1;
 	c->body_handler = h;
+	c->form = ctype != NULL && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0;
 	http_exchange_set_body_cb(c->x, &cb);
 }
 
@@ -199,6 +255,20 @@ web_unescape(const char *s)
 	return out;
 }
 
+/* A form or query value decoded: '+' is a space, then %XX. */
+static char *
+form_unescape(const char *raw, size_t n)
+{
+	char *plus = xstrndup(raw, n), *v;
+
+	for (char *p = plus; *p != '\0'; p++)
+		if (*p == '+')
+			*p = ' ';
+	v = web_unescape(plus);
+	free(plus);
+	return v;
+}
+
 /* key's value in query, decoded; form: '+' stands for a space too. */
 static char *
 query_value(const char *query, const char *key, int form)
@@ -223,6 +293,60 @@ query_value(const char *query, const char *key, int form)
 			q++;
 	}
 	return NULL;
+}
+
+int
+web_query_true(const char *query, const char *key)
+{
+	char *v = web_query_get(query, key);
+	int yes = v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
+
+	free(v);
+	return yes;
+}
+
+json_t *
+web_form_decode(const char *text, size_t len)
+{
+	json_t *form = json_object();
+	const char *q = text, *end = text + len;
+
+	while (q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q)), *eq;
+		size_t n = amp != NULL ? (size_t)(amp - q) : (size_t)(end - q);
+		char *key, *value;
+		json_t *list;
+
+		eq = memchr(q, '=', n);
+		key = form_unescape(q, eq != NULL ? (size_t)(eq - q) : n);
+		value = eq != NULL ? form_unescape(eq + 1, n - (size_t)(eq - q) - 1) : xstrdup("");
+		if (key == NULL || value == NULL) {
+			free(key);
+			free(value);
+			json_decref(form);
+			return NULL;
+		}
+		if ((list = json_object_get(form, key)) == NULL)
+			json_object_set_new(form, key, list = json_array());
+		json_array_append_new(list, json_string(value));
+		free(key);
+		free(value);
+		q += n + 1;
+	}
+	return form;
+}
+
+char *
+web_hub_base(podium *p, http_exchange *x)
+{
+	const char *host = http_request_header(http_exchange_request(x), "host");
+
+	/* the proxy routed the request by this Host to the hub: a name or address of
+	 * the hub and a port; anything else is not put into a URL */
+	if (host == NULL || host[0] == '\0' || strlen(host) > 255 || strspn(host,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
+		return podium_hub_url(p);
+	return xasprintf("http://%s", host);
 }
 
 char *

@@ -8,6 +8,7 @@
  *   GET  /api/spaces/{o}/{n}/releases                 → [release...], newest first
  *   POST /api/spaces/{o}/{n}/rollback {"release": ID} → the runtime JSON
  *   POST /api/spaces/{o}/{n}/storage {"tier": NAME}   → the runtime JSON
+ *   DELETE /api/spaces/{o}/{n}/storage                → the runtime JSON (a fresh /data)
  *   POST /api/spaces/{o}/{n}/duplicate {"repository": "owner/new", "private"?}
  *                                                     → {"url","name","id"}
  *
@@ -88,8 +89,8 @@ duplicate_body(web_call *c, json_t *body)
 	space *src = c->s, *dst;
 	http_exchange *x = c->x;
 	const char *repo = json_string_value(json_object_get(body, "repository"));
-	json_t *priv = json_object_get(body, "private");
 	char owner[128], name[128], err[512];
+	web_space_opts o;
 	const char *slash;
 	int r;
 
@@ -98,10 +99,8 @@ duplicate_body(web_call *c, json_t *body)
 		web_json_error(x, 400, "\"repository\" must be \"owner/name\" (a string)");
 		return;
 	}
-	if (priv != NULL && !json_is_boolean(priv) && !json_is_null(priv)) {
-		web_json_error(x, 400, "\"private\" must be true or false");
+	if (web_space_opts_read(c, body, &o) != 0)
 		return;
-	}
 	snprintf(owner, sizeof(owner), "%.*s", (int)(slash - repo), repo);
 	snprintf(name, sizeof(name), "%s", slash + 1);
 	if (!auth_may_write(c->user, owner)) {
@@ -109,24 +108,23 @@ duplicate_body(web_call *c, json_t *body)
 		return;
 	}
 	/* the copy is as private as its source unless told otherwise */
-	r = space_duplicate(c->p, src, owner, name, json_is_boolean(priv) ? json_is_true(priv) :
+	r = space_duplicate(c->p, src, owner, name, o.private >= 0 ? o.private :
 	    space_is_private(src), &dst, err, sizeof(err));
-	if (r != 0) {
-		web_json_error(x, r == -EEXIST ? 409 : r == -EINVAL ? 400 : 500, "%s", err);
+	if (r == -EEXIST) {
+		web_repo_conflict(c->p, x, owner, name, err);
 		return;
 	}
-	web_json(x, 200, web_repo_created(c->p, dst));
-}
-
-/* "factory=true" (or 1) in the query. */
-static int
-query_factory(const char *q)
-{
-	char *v = web_query_get(q, "factory");
-	int yes = v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-
-	free(v);
-	return yes;
+	if (r != 0) {
+		web_json_error(x, web_status_of(r), "%s", err);
+		return;
+	}
+	/* the body's variables after the copied ones: the same key, the body's value */
+	if ((r = web_space_opts_apply(c->p, dst, &o, err, sizeof(err))) != 0) {
+		space_delete(c->p, dst, NULL, 0);
+		web_json_error(x, web_status_of(r), "%s", err);
+		return;
+	}
+	web_json(x, 200, web_repo_created(c->p, x, dst));
 }
 
 void
@@ -134,7 +132,8 @@ web_restart(web_call *c)
 {
 	char err[512];
 
-	answer(c->x, c->s, space_restart(c->s, query_factory(c->r->query), err, sizeof(err)), err);
+	answer(c->x, c->s, space_restart(c->s, web_query_true(c->r->query, "factory"), err,
+	    sizeof(err)), err);
 }
 
 void
@@ -176,6 +175,14 @@ void
 web_storage(web_call *c)
 {
 	web_with_body(c, storage_body);
+}
+
+void
+web_storage_delete(web_call *c)
+{
+	char err[512];
+
+	answer(c->x, c->s, space_delete_storage(c->s, err, sizeof(err)), err);
 }
 
 void

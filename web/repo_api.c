@@ -17,6 +17,7 @@
 #include "web/web_int.h"
 
 #define COMMITS_PAGE_MAX 1000
+#define PATHS_INFO_MAX 1000
 
 /* lastModified of each space, by the commit main was at: a list of hundreds of
  * spaces must not open hundreds of repositories (it took ~0.2 ms a space). An
@@ -140,12 +141,12 @@ read_failed(http_exchange *x, int r, const char *rev, const char *path)
 void
 web_repo_tree(web_call *c)
 {
-	char *rec = web_query_get(c->r->query, "recursive"), *rev, *path, *repo;
-	int recursive = rec != NULL && (strcmp(rec, "true") == 0 || strcmp(rec, "1") == 0);
+	/* recursive=true (httpx), True (requests-based clients before 1.0), 1 */
+	int recursive = web_query_true(c->r->query, "recursive");
+	char *rev, *path, *repo;
 	json_t *arr;
 	int r;
 
-	free(rec);
 	if (web_rev_path(c, &rev, &path) != 0)
 		return;
 	repo = space_repo_path(c->p, c->s);
@@ -169,7 +170,8 @@ web_repo_revision(web_call *c)
 	if (web_rev_path(c, &rev, &path) != 0)
 		return;
 	repo = space_repo_path(c->p, c->s);
-	r = builder_repo_files(repo, rev, sha, &files);
+	/* space_info(files_metadata=True) sends blobs=True: each file's size and blob id */
+	r = builder_repo_files(repo, rev, web_query_true(c->r->query, "blobs"), sha, &files);
 	if (r == 0) {
 		j = space_json(c->p, c->s, 1);
 		web_space_fields(c->p, c->s, j);
@@ -183,6 +185,47 @@ web_repo_revision(web_call *c)
 	free(repo);
 	free(rev);
 	free(path);
+}
+
+/* POST .../paths-info/REV: get_paths_info posts a form (paths=a&paths=b&expand=false),
+ * @huggingface/hub JSON ({"paths": [...], "expand": bool}); the ones that exist, as
+ * tree items. */
+static void
+paths_info_body(web_call *c, json_t *body)
+{
+	json_t *paths = json_object_get(body, "paths"), *out, *p;
+	char *rev, *path, *repo;
+	size_t i;
+	int r;
+
+	if (!json_is_array(paths) || json_array_size(paths) > PATHS_INFO_MAX) {
+		web_json_error(c->x, 400, "\"paths\" must be a list of at most %d paths",
+		    PATHS_INFO_MAX);
+		return;
+	}
+	json_array_foreach(paths, i, p) {
+		if (!json_is_string(p)) {
+			web_json_error(c->x, 400, "paths[%zu] must be a string", i);
+			return;
+		}
+	}
+	if (web_rev_path(c, &rev, &path) != 0)
+		return;
+	repo = space_repo_path(c->p, c->s);
+	r = builder_repo_paths(repo, rev, paths, &out);
+	if (r == 0)
+		web_json(c->x, 200, out);
+	else
+		read_failed(c->x, r, rev, "");
+	free(repo);
+	free(rev);
+	free(path);
+}
+
+void
+web_repo_paths_info(web_call *c)
+{
+	web_with_body(c, paths_info_body);
 }
 
 /* GET .../commits/REV[?limit=N&p=PAGE]: a page, the count and a Link to the next. */
@@ -272,6 +315,13 @@ file_send(web_call *c, const char *rev, const char *path, int raw)
 
 	r = builder_repo_blob(repo, rev, path, &b);
 	free(repo);
+	if (r == -ENOENT && b.commit[0] != '\0') {
+		/* hf_hub_download caches "missing at this commit" (X-Repo-Commit) */
+		h[1].value = b.commit;
+		web_json_error_with(c->x, 404, "EntryNotFound", &h[1], 1, "%s does not exist on %s",
+		    path, rev);
+		return;
+	}
 	if (r != 0) {
 		read_failed(c->x, r, rev, path);
 		return;

@@ -236,7 +236,7 @@ call_space(web_call *c, const web_route *rt)
 	/* a private space asks git for credentials, like a private repository on a forge */
 	if (c->s != NULL && (rt->flags & WEB_GIT) && !c->ai.presented)
 		web_git_unauthorized(c->x, "authentication required\n");
-	else if (c->router->json)
+	else if (c->router->json || (rt->flags & WEB_APIERR))
 		web_not_found(c->x, "RepoNotFound", "space %s/%s not found", web_param(c, "owner"),
 		    web_param(c, "name"));
 	else
@@ -279,6 +279,12 @@ access_check(web_call *c)
 	int st = web_access_status(c->route->access, c->user != NULL, admin, c->s != NULL, may_write);
 	char msg[300];
 
+	/* the API: a read-only token changes nothing (a POST that only reads aside) */
+	if (st == 0 && c->router->json && c->user != NULL && !c->ai.write &&
+	    !web_method_in(c->r->method, "GET, HEAD") && !(c->route->flags & WEB_READS)) {
+		web_json_error(c->x, 403, "this token is read-only: it may not change anything");
+		return -1;
+	}
 	if (st == 0)
 		return 0;
 	if (st == 401) {

@@ -62,6 +62,12 @@ typedef enum web_access {
 /* Route flag: git's own answers. A space the caller may not see asks for
  * credentials (401 Basic) when none were sent, as a private repository does. */
 #define WEB_GIT 0x1
+/* Route flag: a page-side route that answers as the API does (files: resolve, raw):
+ * a missing space is the JSON 404 with X-Error-Code: RepoNotFound. */
+#define WEB_APIERR 0x2
+/* Route flag: a POST that only reads (paths-info, validate-yaml): anonymous callers
+ * and read-only tokens may send it, body and all. */
+#define WEB_READS 0x4
 
 #define WEB_MAX_PARAMS 4
 
@@ -83,7 +89,7 @@ typedef struct web_route {
 	const char *pattern;   /* "/api/spaces/{owner}/{name}/restart" */
 	web_handler handler;
 	web_access access;
-	unsigned flags;        /* WEB_GIT */
+	unsigned flags;        /* WEB_GIT, WEB_APIERR, WEB_READS */
 } web_route;
 
 typedef struct web_router {
@@ -113,6 +119,7 @@ struct web_call {
 	char *body;
 	size_t body_len, body_max;   /* body_max: 0 for 1 MiB */
 	int body_too_big;
+	int form;              /* an HTML form's body: given to the handler as {key: [values]} */
 };
 
 /* The API (api.c) and the pages and git (hub.c). */
@@ -162,20 +169,37 @@ int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* A 401 that asks for a token (WWW-Authenticate: Bearer). */
 void web_json_unauthorized(http_exchange *x, const char *msg);
+/* An error with the Hub's X-Error-Code (NULL: none). */
+int web_json_error_code(http_exchange *x, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same with up to 4 more headers. */
+int web_json_error_with(http_exchange *x, int status, const char *code, const http_header *extra,
+    size_t nextra, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* The Hub's 404s, with X-Error-Code: RepoNotFound, RevisionNotFound, EntryNotFound. */
 void web_not_found(http_exchange *x, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Collects the call's JSON object body (400/413 answered here; 401 without a
  * user), looks the call's space up again (it may have gone meanwhile: 404), then
- * calls h. The call lives until then. */
+ * calls h. The call lives until then. A form body (application/x-www-form-
+ * urlencoded) comes to h as {key: [value, ...]} (web_form_decode). */
 void web_with_body(web_call *c, web_body_handler h);
 /* A percent-encoded copy of s for a URL's query or path segment (caller frees). */
 char *web_escape(const char *s);
 /* A decoded copy of a percent-encoded URL piece (caller frees), or NULL when it
  * decodes to something with a NUL. */
 char *web_unescape(const char *s);
-/* The value of key in a query string ("a=1&b=2"), decoded; NULL when absent. */
+/* The value of key in a query string ("a=1&b=2"), decoded ('+' is a space);
+ * NULL when absent. */
 char *web_query_get(const char *query, const char *key);
+/* Is key "true" (any case: older clients send Python's True) or "1"? */
+int web_query_true(const char *query, const char *key);
+/* A form ("a=1&a=2&b=x") as {key: [value, ...]} (new reference), or NULL when a
+ * piece does not decode. */
+json_t *web_form_decode(const char *text, size_t len);
+/* "http://" and the Host the request came to ("127.0.0.1:8080"): the hub as the
+ * client addresses it, which the Hub's clients check URLs in answers against (the
+ * configured one when Host is unusable). Caller frees. */
+char *web_hub_base(podium *p, http_exchange *x);
 /* The same for a form sent by GET, where '+' stands for a space. */
 char *web_form_get(const char *query, const char *key);
 
@@ -201,9 +225,42 @@ void web_sleeptime(web_call *c);
 void web_releases(web_call *c);
 void web_rollback(web_call *c);
 void web_storage(web_call *c);
+void web_storage_delete(web_call *c);
 void web_duplicate(web_call *c);
-/* The Hub's answer to a created repository: {"url","name","id"} (new reference). */
-json_t *web_repo_created(podium *p, space *s);
+/* A model's or dataset's path (/api/models/O/N..., /O/N/resolve/...): 404
+ * RepoNotFound, as the Hub answers for a repository that is not there (api.c). */
+void web_not_a_space(web_call *c);
+/* list_api.c: GET /api/spaces (search, filters, sort, pages with Link) */
+void web_spaces_list(web_call *c);
+/* repos_api.c: POST /api/repos/create, DELETE /api/repos/delete */
+void web_repos_create(web_call *c);
+void web_repos_delete(web_call *c);
+/* The space options of repos/create and duplicate, in the Hub's keys: "private" /
+ * "visibility", "hardware", "storageTier", "sleepTimeSeconds", "secrets" and
+ * "variables" ([{"key","value","description"?}]). Borrowed from the body. */
+typedef struct web_space_opts {
+	int private;                  /* -1: not given */
+	const struct flavor *flavor;  /* NULL: not given */
+	const char *tier;             /* NULL: not given */
+	long long sleep;              /* 0: not given */
+	json_t *variables, *secrets;  /* arrays, or NULL */
+} web_space_opts;
+/* Reads and checks every option: 0, or -1 with the answer sent (400, 403). */
+int web_space_opts_read(web_call *c, json_t *body, web_space_opts *o);
+/* Applies them to a space just made (nothing runs yet): 0, or -errno with err. */
+int web_space_opts_apply(podium *p, space *s, const web_space_opts *o, char *err, size_t errlen);
+/* A sleep time in seconds (-1, or 1 to LIFECYCLE_MAX_SLEEP): 0, or -1 answered 400. */
+int web_sleep_seconds(http_exchange *x, json_t *v, const char *field, long long *out);
+/* The e-mail of a user's commits and tags (USER@users.noreply.DOMAIN). Caller frees. */
+char *web_user_email(podium *p, const char *user);
+/* The HTTP status of an orchestrator error (-EINVAL 400, -EEXIST 409, ...). */
+int web_status_of(int r);
+/* The Hub's answer to a created repository: {"url","name","id"} (new reference),
+ * its url on the host x's request came to. */
+json_t *web_repo_created(podium *p, http_exchange *x, space *s);
+/* 409 {"error": msg, "url"}: the space owner/name that is already there. */
+void web_repo_conflict(podium *p, http_exchange *x, const char *owner, const char *name,
+    const char *msg);
 /* logs.c: /logs/build and /logs/run, text or SSE */
 void web_logs_build(web_call *c);
 void web_logs_run(web_call *c);
@@ -216,6 +273,7 @@ void web_metrics(web_call *c);
 void web_repo_tree(web_call *c);
 void web_repo_revision(web_call *c);
 void web_repo_commits(web_call *c);
+void web_repo_paths_info(web_call *c);
 void web_repo_resolve(web_call *c);
 void web_repo_raw(web_call *c);
 /* REV (one segment: clients percent-encode a slash in it; "main" when absent)
@@ -230,11 +288,53 @@ int web_range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to);
  * stable per space), "lastModified" (date of main's tip, else createdAt), "likes". */
 void web_space_fields(podium *p, const space *s, json_t *j);
 
+/* refs_api.c: /refs, /branch/NAME, /tag/REV|NAME */
+void web_refs(web_call *c);
+void web_branch_create(web_call *c);
+void web_branch_delete(web_call *c);
+void web_tag_create(web_call *c);
+void web_tag_delete(web_call *c);
+
 /* commit.c: the Hub's commit API */
 /* Largest file a commit takes (a regular git blob; no LFS here): 413 past it. */
 #define WEB_MAX_FILE (100u << 20)
-void web_repo_preupload(web_call *c);
 void web_repo_commit(web_call *c);
+/* preupload.c: what the client asks before a commit: POST .../preupload/REV (upload
+ * mode, ignored or not, the blob id there), POST /api/validate-yaml (README) */
+void web_repo_preupload(web_call *c);
+void web_validate_yaml(web_call *c);
+
+/* commit_lines.c: the commit body's NDJSON lines as they arrive. A string longer
+ * than LINE_SPOOL_MIN (a file's content) goes to a spool file instead of memory;
+ * the line's text has a placeholder string in its place. */
+#define LINE_SPOOL_MIN ((size_t)64 << 10)
+#define LINE_SPOOLS_MAX 8
+typedef struct line_spool {
+	int fd;           /* unlinked file: the string's JSON text between its quotes */
+	uint64_t len;
+	int escaped;      /* it has backslash escapes */
+} line_spool;
+typedef struct line_reader line_reader;
+
+/* Spools go to spool_dir; a line's text may be skeleton_max bytes (more than
+ * LINE_SPOOL_MIN: a string grows there until it is spooled), the whole line
+ * (spools included) line_max. */
+line_reader *line_reader_new(const char *spool_dir, size_t skeleton_max, uint64_t line_max);
+void line_reader_free(line_reader *r);
+/* Reads data: 1 when a line is complete (*used bytes taken, its '\n' included),
+ * 0 when all of data was taken, -1 on an error (line_reader_error). */
+int line_reader_feed(line_reader *r, const char *data, size_t len, size_t *used);
+/* The body ended: 1 when an unterminated last line is now complete, else 0. */
+int line_reader_end(line_reader *r);
+/* The complete line's text (long strings replaced by placeholders). */
+const char *line_reader_text(const line_reader *r, size_t *len);
+size_t line_reader_spools(const line_reader *r);
+/* The spool a string of the line's JSON stands for, or NULL (an ordinary string). */
+const line_spool *line_reader_spool(const line_reader *r, const char *s);
+/* Forgets the line and closes its spools, for the next one. */
+void line_reader_next(line_reader *r);
+/* The error's HTTP status (413 too long, 507 disk full, 500) and message; 0: none. */
+int line_reader_error(const line_reader *r, const char **msg);
 /* repos/create's "files" ([{path, content, encoding}]) as the first commit of s,
  * then a build as after a push. 0, or an HTTP status with err set. */
 int web_commit_files(podium *p, space *s, const char *user, json_t *files, char *err,
@@ -243,9 +343,9 @@ int web_commit_files(podium *p, space *s, const char *user, json_t *files, char 
 /* clone_api.c: repos/create with "from" */
 /* The policy from p->config's "clone" section, once at start. */
 void web_clone_init(podium *p);
-/* Creates the space, clones url into it and answers c when done. */
+/* Creates the space with its options, clones url into it and answers c when done. */
 void web_clone_start(web_call *c, const char *owner, const char *name, const char *sdk,
-    int private, const char *url);
+    const web_space_opts *o, const char *url);
 
 /* ---- pages.c, pages_space.c, pages_user.c: HTML ------------------------------------ */
 

@@ -72,6 +72,18 @@ accounts_token_check(store *st, const char *token, char **user, int *write)
 }
 
 int
+accounts_token_name(store *st, const char *token, char *name, size_t len)
+{
+	char prefix[ACCOUNTS_TOKEN_PREFIX + 1];
+
+	if (strlen(token) < ACCOUNTS_TOKEN_PREFIX)
+		return -ENOENT;
+	memcpy(prefix, token, ACCOUNTS_TOKEN_PREFIX);
+	prefix[ACCOUNTS_TOKEN_PREFIX] = '\0';
+	return store_token_name(st, prefix, name, len);
+}
+
+int
 accounts_is_admin(store *st, const char *user)
 {
 	user_row u;

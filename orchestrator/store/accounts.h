@@ -28,6 +28,8 @@ int accounts_token_create(store *st, int64_t user_id, int write, const char *nam
 /* The user of a well-formed, known token (caller frees *user) and whether it may
  * write; -ENOENT otherwise, -EIO when the store cannot tell (its server away). */
 int accounts_token_check(store *st, const char *token, char **user, int *write);
+/* The label a known token was given ("" without one); -ENOENT. */
+int accounts_token_name(store *st, const char *token, char *name, size_t len);
 /* Is user an enabled admin? */
 int accounts_is_admin(store *st, const char *user);
 /* Publishes every stored token to the proxy. 0 or -errno (then the previous

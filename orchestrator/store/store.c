@@ -147,8 +147,8 @@ store_space_insert(store *st, space_row *r)
 
 	store_stmt_init(&q, st,
 	    "INSERT INTO spaces (" SPACE_FIELDS ", owner, name, subdomain,"
-	    " created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-	    " RETURNING id");
+	    " created, modified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+	    " $15, $16) RETURNING id");
 	if (r->created == 0)
 		r->created = (int64_t)time(NULL);
 	space_row_bind(&q, r);
@@ -156,6 +156,7 @@ store_space_insert(store *st, space_row *r)
 	store_bind_text(&q, r->name);
 	store_bind_text(&q, r->subdomain);
 	store_bind_int(&q, r->created);
+	store_bind_int(&q, r->modified > 0 ? r->modified : r->created);
 	if ((rc = store_run_insert(&q, &r->id)) != 0)
 		return rc;
 	return store_gallery_index(st, r->id);
@@ -208,6 +209,7 @@ space_row_read(store_stmt *q, space_row *r)
 		.name = store_col_dup(q, 13),
 		.subdomain = store_col_dup(q, 14),
 		.created = store_col_int(q, 15),
+		.modified = store_col_int(q, 16),
 	};
 }
 
@@ -219,7 +221,7 @@ store_space_load_all(store *st, void (*cb)(space_row *r, void *arg), void *arg)
 	int rc;
 
 	store_stmt_init(&q, st,
-	    "SELECT " SPACE_FIELDS ", id, owner, name, subdomain, created"
+	    "SELECT " SPACE_FIELDS ", id, owner, name, subdomain, created, modified"
 	    " FROM spaces ORDER BY id");
 	while ((rc = store_step(&q)) == 1) {
 		space_row_read(&q, &r);

@@ -70,6 +70,7 @@ typedef struct space_row {
 	int64_t deploy_id;   /* ok build being switched to (0: none), redeployed after a restart */
 	int restarts;        /* consecutive crashes of the app (crash-loop backoff) */
 	int64_t retry_at;    /* unix ms of the next restart while in backoff (0: none) */
+	int64_t modified;    /* unix seconds of main's tip (listings; 0: not known yet) */
 } space_row;
 
 void space_row_release(space_row *r);
@@ -80,6 +81,31 @@ int store_space_delete(store *st, int64_t id);
 /* Calls cb for every space, ordered by id; cb takes ownership of the row's strings
  * (it must space_row_release it or keep it). */
 int store_space_load_all(store *st, void (*cb)(space_row *r, void *arg), void *arg);
+
+/* ---- listings (store_list.c): GET /api/spaces by the store's indexes ---- */
+enum { STORE_LIST_ID, STORE_LIST_CREATED, STORE_LIST_MODIFIED, STORE_LIST_LIKES };
+
+/* Which spaces, in which order, from where. */
+typedef struct store_list_query {
+	const char *user;          /* the caller (NULL: anonymous): public spaces and theirs */
+	int admin;                 /* every space */
+	const char *author;        /* the owner (any case), or NULL */
+	const char *search;        /* a case-insensitive substring of "owner/name", or NULL */
+	const char *const *tags;   /* each a tag of the space; NULL-terminated, or NULL */
+	int sort;                  /* STORE_LIST_ID: by id ascending; the others descending,
+	                            * ties newest first */
+	int after;                 /* a page after (after_key, after_id) (from the last one) */
+	int64_t after_key, after_id;
+	int limit;
+} store_list_query;
+
+/* cb(id, key) for the page's spaces in order, at most limit + 1 (one more: there is
+ * a next page); key is the sort's value (created, modified, likes; id). */
+int store_spaces_page(store *st, const store_list_query *q,
+    void (*cb)(int64_t id, int64_t key, void *arg), void *arg);
+/* The space's tags (NULL-terminated), replacing the ones before. */
+int store_space_tags_set(store *st, int64_t id, const char *const *tags);
+int store_space_modified_set(store *st, int64_t id, int64_t modified);
 
 /* ---- builds (one per push; a successful build is a release) ---- */
 typedef struct build_row {
@@ -226,6 +252,8 @@ typedef struct token_row {
 
 /* Names the token store_token_add inserted last through st and gives it its role. */
 int store_token_label_last(store *st, int write, const char *name);
+/* The label of the token with that prefix ("" without one); -ENOENT. */
+int store_token_name(store *st, const char *prefix, char *name, size_t len);
 /* Whether the token with that prefix may write (1) or only read (0); -ENOENT. */
 int store_token_role(store *st, const char *prefix, int *write);
 int store_tokens_list(store *st, int64_t user_id, void (*cb)(const token_row *t, void *arg),

@@ -66,7 +66,7 @@ typedef struct store_schema_step {
 	const char *postgres;
 } store_schema_step;
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 extern const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION];
 /* Every table of the schema whose rows store_copy copies, each after the tables
  * it refers to. */

@@ -296,6 +296,29 @@ static const char schema_v6_postgres[] =
 	"CREATE VIEW space_card_tags AS SELECT s.id AS space_id, podium_fold(t) AS tag"
 	"  FROM spaces s, podium_card_tags(podium_card(s.card) -> 'tags') t;";
 
+/* ---- v7 (issue 24): GET /api/spaces paged by indexes (store_list.c) ---- */
+
+/* main's date (0: not known yet, filled at the next start), the orders of
+ * creation and of that date, and the tags the Hub lists a space under (its sdk,
+ * the README's tags, license:X: set by the orchestrator, not from the row). */
+static const char schema_v7_sqlite[] =
+	"ALTER TABLE spaces ADD COLUMN modified INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX spaces_created ON spaces(created, id);"
+	"CREATE INDEX spaces_modified ON spaces(modified, id);"
+	"CREATE TABLE space_list_tags ("
+	"  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL, PRIMARY KEY (space_id, tag));"
+	"CREATE INDEX space_list_tags_tag ON space_list_tags(tag, space_id);";
+
+static const char schema_v7_postgres[] =
+	"ALTER TABLE spaces ADD COLUMN modified BIGINT NOT NULL DEFAULT 0;"
+	"CREATE INDEX spaces_created ON spaces(created, id);"
+	"CREATE INDEX spaces_modified ON spaces(modified, id);"
+	"CREATE TABLE space_list_tags ("
+	"  space_id BIGINT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  tag TEXT COLLATE \"C\" NOT NULL, PRIMARY KEY (space_id, tag));"
+	"CREATE INDEX space_list_tags_tag ON space_list_tags(tag, space_id);";
+
 const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION] = {
 	{ schema_v1_sqlite, schema_v1_postgres },
 	{ schema_v2_sqlite, schema_v2_postgres },
@@ -303,11 +326,12 @@ const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION] = {
 	{ schema_v4_sqlite, schema_v4_postgres },
 	{ schema_v5_sqlite, schema_v5_postgres },
 	{ schema_v6_sqlite, schema_v6_postgres },
+	{ schema_v7_sqlite, schema_v7_postgres },
 };
 
 const char *const store_tables[] = {
 	"users", "tokens", "sessions", "spaces", "builds", "space_config", "space_hardware",
-	"space_settings", "space_likes", NULL,
+	"space_settings", "space_likes", "space_list_tags", NULL,
 };
 
 const char *const store_tables_derived[] = { "space_index", "space_tags", NULL };

@@ -146,6 +146,23 @@ store_token_label_last(store *st, int write, const char *name)
 }
 
 int
+store_token_name(store *st, const char *prefix, char *name, size_t len)
+{
+	store_stmt q;
+	const char *n;
+	int r;
+
+	store_stmt_init(&q, st, "SELECT name FROM tokens WHERE prefix = $1");
+	store_bind_text(&q, prefix);
+	if ((r = store_step(&q)) == 1) {
+		n = store_col_text(&q, 0);
+		snprintf(name, len, "%s", n != NULL ? n : "");
+	}
+	store_stmt_finish(&q);
+	return r == 1 ? 0 : r == 0 ? -ENOENT : r;
+}
+
+int
 store_token_role(store *st, const char *prefix, int *write)
 {
 	store_stmt q;

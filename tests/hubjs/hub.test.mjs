@@ -85,7 +85,8 @@ const created = await createRepo({
   private: false,
   files: [{ path: "index.html", content: new Blob(["<h1>hello from hubjs</h1>"]) }],
 });
-assert.equal(created.repoUrl, `http://localhost:${port}/spaces/${repo.name}`);
+// on the host the client called (its hubUrl), as the Hub answers
+assert.equal(created.repoUrl, `${hubUrl}/spaces/${repo.name}`);
 assert.match(created.id, /^[0-9a-f]{24}$/);
 ok("createRepo (space, sdk, private, files)");
 

@@ -557,6 +557,26 @@ class Loader:
         return [r for r in self.results if r[0] != 200]
 
 
+# ---- users (the `podium user` commands on a running daemon's data dir) ----
+
+def add_user(d, name, password="correct horse", admin=False):
+    """`podium user add NAME` on d's data dir (the daemon sees it within a second)."""
+    p = subprocess.run([d.binary, "user", "add", name, *(["--admin"] if admin else []),
+                        "--password-stdin", "--data", d.data_dir],
+                       input=(password + "\n").encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+
+
+def new_token(d, name, role="write", label="test"):
+    """`podium user token NAME`: a new API token of that user."""
+    p = subprocess.run([d.binary, "user", "token", name, "--role", role, "--name", label,
+                        "--data", d.data_dir], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    return p.stdout.decode().strip()
+
+
 def wait_until(cond, what, timeout=60, interval=0.1, alive=None):
     """Polls cond() until truthy; returns its value. Exceptions count as 'not yet'.
     alive(), if given, is called each round to fail fast (e.g. the daemon died)."""

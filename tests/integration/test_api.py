@@ -57,8 +57,11 @@ def test_create_shape_and_duplicate(podium):
     j = r.json()
     # "id": the Hub's repository id (24 hex digits), which @huggingface/hub returns
     assert re.fullmatch(r"[0-9a-f]{24}", j.pop("id", "")), r
-    assert j == {"url": "http://localhost:%d/spaces/admin/demo" % podium.port,
-                 "name": "admin/demo"}
+    # the url is on the host the request came to (the Hub's clients check it)
+    assert j == {"url": "http://%s/spaces/admin/demo" % podium.hub_host, "name": "admin/demo"}
+    r = podium.api("POST", "/api/repos/create", json={"type": "space", "name": "demo-dom",
+                   "sdk": "static"}, host="localhost:%d" % podium.port)
+    assert r.json()["url"] == "http://localhost:%d/spaces/admin/demo-dom" % podium.port, r
     r = podium.create_space("demo", sdk="static", expect=409)
     assert "error" in r.json()
     # the space exists and is readable
@@ -76,7 +79,7 @@ def test_create_in_organization(podium):
     r = podium.create_space("orgdemo", organization="alice")
     j = r.json()
     assert re.fullmatch(r"[0-9a-f]{24}", j.pop("id", "")), r
-    assert j == {"url": "http://localhost:%d/spaces/alice/orgdemo" % podium.port,
+    assert j == {"url": "http://%s/spaces/alice/orgdemo" % podium.hub_host,
                  "name": "alice/orgdemo"}
     j = podium.info("alice", "orgdemo").json()
     assert j["id"] == "alice/orgdemo"

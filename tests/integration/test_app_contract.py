@@ -183,7 +183,7 @@ def test_failed_build_keeps_old_release(podium, spaces):
     # the pushed commit is the last push; sha stays the commit that serves
     j = podium.info(ADMIN, "keeper").json()
     assert j["lastPushedSha"] == sha, j
-    assert j["sha"] and j["sha"] != sha, j
+    assert j["runtime"]["sha"] and j["runtime"]["sha"] != sha and j["sha"] == sha, j
     # the old release keeps serving
     for _ in range(5):
         r = podium.get_app(ADMIN, "keeper")

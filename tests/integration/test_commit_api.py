@@ -188,11 +188,12 @@ def test_bad_ndjson_is_400_and_commits_nothing(podium):
         assert r.status == 400, (body[:80], r)
         assert r.json()["error"], r
     assert main_sha(podium, "cm-bad") == before
-    # auth: none → 401, wrong → 401; unknown space → 404; other revisions → 400
+    # auth: none → 401, wrong → 401; unknown space → 404; a branch that is not there → 404
     assert commit(podium, "cm-bad", ndjson({"summary": "x"}), token=None).status == 401
     assert commit(podium, "cm-bad", ndjson({"summary": "x"}), token="hf_" + "0" * 48).status == 401
     assert commit(podium, "cm-nope", ndjson({"summary": "x"})).status == 404
-    assert commit(podium, "cm-bad", ndjson({"summary": "x"}), rev="dev").status == 400
+    r = commit(podium, "cm-bad", ndjson({"summary": "x"}), rev="dev")
+    assert r.status == 404 and r.headers.get("x-error-code") == "RevisionNotFound", r
     assert main_sha(podium, "cm-bad") == before
 
 

@@ -59,7 +59,7 @@ def test_broken_yaml_is_config_error(podium, bad):
     assert re.search(r"(line\D{0,3}|:)[34]\b", msg, re.I), msg
     j = podium.info(ADMIN, "bad-yaml").json()
     assert j["lastPushedSha"] == bad["bad-yaml"], j
-    assert j["sha"] is None, j  # nothing serves
+    assert j["runtime"]["sha"] is None, j  # nothing serves
 
 
 def test_unknown_sdk_is_config_error(podium, bad):

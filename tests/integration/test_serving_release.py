@@ -1,6 +1,6 @@
-"""`sdk` and `sha` say what serves: the serving release's sdk (from its README, not the
-create-time value) and commit; `lastPushedSha` is the newest push, built or not; `sha`
-is null while nothing serves."""
+"""`sdk` and `runtime.sha` say what serves: the serving release's sdk (from its README,
+not the create-time value) and commit; `sha` (as on the Hub) and `lastPushedSha` are
+main's tip, built or not; `runtime.sha` is null while nothing serves."""
 import podium_helpers as ph
 
 ADMIN = ph.ADMIN
@@ -26,7 +26,7 @@ def test_sdk_is_the_readmes(podium):
     podium.wait_app(ADMIN, "says-gradio", predicate=lambda r: r.status == 200)
     j = podium.info(ADMIN, "says-gradio").json()
     assert j["sdk"] == "gradio" and j["runtime"]["sdk"] == "gradio", j
-    assert j["sha"] == sha and j["lastPushedSha"] == sha, j
+    assert j["runtime"]["sha"] == sha and j["sha"] == j["lastPushedSha"] == sha, j
     listed = {s["id"]: s for s in podium.api("GET", "/api/spaces").json()}
     assert listed["admin/says-gradio"]["sdk"] == "gradio"
 
@@ -40,7 +40,7 @@ def test_docker_readme_is_reported_not_the_create_value(podium):
     podium.wait_stage(ADMIN, "says-docker", ["CONFIG_ERROR", "BUILD_ERROR"], timeout=300)
     j = podium.info(ADMIN, "says-docker").json()
     assert j["sdk"] == "docker", j
-    assert j["sha"] is None and j["lastPushedSha"] == sha, j
+    assert j["runtime"]["sha"] is None and j["sha"] == j["lastPushedSha"] == sha, j
 
 
 def test_new_release_that_never_serves(podium):
@@ -64,4 +64,4 @@ def test_new_release_that_never_serves(podium):
     assert r.status == 200 and b"static release" in r.body, r
     j = podium.info(ADMIN, "stays-static").json()
     assert j["sdk"] == "static" and j["runtime"]["sdk"] == "static", j
-    assert j["sha"] == old and j["lastPushedSha"] == new, j
+    assert j["runtime"]["sha"] == old and j["sha"] == j["lastPushedSha"] == new, j

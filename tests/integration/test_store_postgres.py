@@ -16,21 +16,28 @@ own (pg_server.py; skipped, saying why, without postgresql-15):
   clear message that shows no password, and change nothing.
 """
 import os
+import re
 import subprocess
 
 import pytest
 
 import podium_helpers as ph
 import test_api
+import test_hf_wire
 import test_lifecycle
 import test_pages_gallery
 import test_restart_app
 import test_secrets
 import test_users
 
+# the schema version this podium writes (others append steps: not a number here)
+with open(os.path.join(os.path.dirname(__file__), "../../orchestrator/store/store_int.h")) as f:
+    SCHEMA = re.search(r"#define STORE_SCHEMA_VERSION (\d+)", f.read()).group(1)
+
 ADMIN = ph.ADMIN
 BUILD = os.environ.get("PODIUM_BUILD") or os.path.join(ph.REPO_ROOT, "build")
-UNIT = ("test_store", "test_store_config", "test_store_users", "test_store_copy", "test_store_gallery")
+UNIT = ("test_store", "test_store_config", "test_store_users", "test_store_copy", "test_store_gallery",
+        "test_store_list")
 
 
 @pytest.mark.parametrize("name", UNIT)
@@ -63,7 +70,7 @@ def test_the_store_is_postgres(pgd):
     assert pgd.pg.password not in log
     assert not os.path.exists(os.path.join(pgd.data_dir, "podium.db"))
     assert pgd.pg.sql("SELECT name FROM users", db=pgd.pg_db) == "admin"
-    assert pgd.pg.sql("SELECT version FROM podium_schema", db=pgd.pg_db) == "6"
+    assert pgd.pg.sql("SELECT version FROM podium_schema", db=pgd.pg_db) == SCHEMA
 
 
 SLICE = [
@@ -160,6 +167,29 @@ def test_gallery_on_postgres(pgd_gallery, case):
     case(pgd_gallery)
 
 
+# issue 24's GET /api/spaces (store_list.c) on PostgreSQL: the wire tests of
+# list_spaces, unchanged (their token is the fixture's value)
+LISTING = [
+    test_hf_wire.test_list_spaces_author_and_items,
+    test_hf_wire.test_list_spaces_search_is_a_case_insensitive_substring,
+    test_hf_wire.test_list_spaces_filter_by_tags,
+    test_hf_wire.test_list_spaces_sort_is_descending,
+    test_hf_wire.test_list_spaces_limit_pages_with_link,
+]
+
+
+@pytest.fixture(scope="module")
+def pgd_listed(pg):
+    pg.create_db("listing")
+    with ph.own_daemon(config="store: %s\n" % pg.url(db="listing")) as d:
+        yield d, test_hf_wire.make_listed(d)
+
+
+@pytest.mark.parametrize("case", LISTING, ids=[f.__name__ for f in LISTING])
+def test_list_spaces_on_postgres(pgd_listed, case):
+    case(*pgd_listed)
+
+
 # ---- what stops the start ------------------------------------------------------
 
 def serve(data_dir, *args):
@@ -241,7 +271,7 @@ def test_search_needs_pg_trgm_which_the_owner_creates(pg, tmp_path):
     pg.sql("CREATE EXTENSION pg_trgm", db="lent")   # by its owner, in public
     rc, out = serve(str(tmp_path), "--store", url, "--listen", "300.0.0.1:1")
     assert rc == 1 and "cannot listen" in out, out   # the schema was made, then the start failed
-    assert pg.sql("SELECT version FROM pod.podium_schema", db="lent") == "6"
+    assert pg.sql("SELECT version FROM pod.podium_schema", db="lent") == SCHEMA
 
 
 def test_a_database_not_in_utf8_is_refused(pg, tmp_path):

@@ -27,7 +27,7 @@ def test_newer_push_supersedes_build_in_flight(podium):
     rt = podium.wait_stage(ADMIN, "overlap", "RUNNING", timeout=20)
     r = podium.get_app(ADMIN, "overlap")
     assert r.status == 200 and b"second" in r.body, r
-    assert podium.info(ADMIN, "overlap").json()["sha"] == sha2
+    assert podium.info(ADMIN, "overlap").json()["runtime"]["sha"] == sha2
     # ... and the cancelled first build never replaces it later.
     time.sleep(2)
     r = podium.get_app(ADMIN, "overlap")

@@ -85,7 +85,7 @@ def test_token_roles(podium):
     podium.create_space("not-hers", organization="admin", token=write, expect=403)
     # a read token reads, but changes nothing
     assert podium.api("GET", "/api/spaces/rita/rita-site", token=read).status == 200
-    r = podium.api("POST", "/api/repos/create", json={"name": "by-read"}, token=read)
+    r = podium.api("POST", "/api/repos/create", json={"name": "by-read", "type": "space"}, token=read)
     assert r.status == 403 and "read-only" in r.text, r
     assert podium.api("GET", "/api/spaces/rita/by-read", token=read).status == 404
     # git: a read token clones, does not push; the write token pushes (positive control)
@@ -153,12 +153,13 @@ def test_login_session_cookie_and_logout(podium):
     assert s["name"] == "sam" and s["admin"] is False and len(s["csrf"]) >= 32
     # the JSON API takes the session: from the hub's own origin it may change things
     same = dict(hdr, Origin="http://" + podium.hub_host)
-    r = podium.api("POST", "/api/repos/create", json={"name": "by-cookie"}, token=None, headers=same)
+    r = podium.api("POST", "/api/repos/create", json={"name": "by-cookie", "type": "space"}, token=None,
+                   headers=same)
     assert r.status == 200, r
     # ... from another origin (an app's host) the cookie does not count
     app = "http://%s" % podium.app_host("sam", "by-cookie")
     for h in ({"Origin": app}, {"Sec-Fetch-Site": "same-site"}, {}):
-        r = podium.api("POST", "/api/repos/create", json={"name": "cross"}, token=None,
+        r = podium.api("POST", "/api/repos/create", json={"name": "cross", "type": "space"}, token=None,
                        headers=dict(hdr, **h))
         assert r.status == 401, (h, r)
     assert podium.api("GET", "/api/spaces/sam/cross", token=podium.token).status == 404

@@ -58,7 +58,7 @@ def test_build_interrupted_by_daemon_stop(make_daemon, how):
     r = d.wait_app(ADMIN, "serving", predicate=lambda r: r.status == 200, timeout=30)
     if b"old release" in r.body:
         j = d.info(ADMIN, "serving").json()
-        assert j["sha"] in (old_sha, None), j
+        assert j["runtime"]["sha"] in (old_sha, None), j
         assert j["lastPushedSha"] == new_sha, j
     # Both pushes are built again and serve.
     d.wait_app(ADMIN, "serving", predicate=body_has("new release"), timeout=120)
@@ -67,7 +67,7 @@ def test_build_interrupted_by_daemon_stop(make_daemon, how):
         rt = d.wait_stage(ADMIN, name, "RUNNING", timeout=60)
         assert not rt.get("errorMessage"), rt
         j = d.info(ADMIN, name).json()
-        assert j["sha"] == sha and j["lastPushedSha"] == sha, j
+        assert j["runtime"]["sha"] == sha and j["lastPushedSha"] == sha, j
         # the interrupted build's dir is gone; what is on disk are successful
         # releases only (the newest 5 are kept for rollback), the serving one among them
         dirs = release_dirs(d, name)

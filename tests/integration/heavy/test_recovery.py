@@ -50,7 +50,7 @@ def test_switch_interrupted_by_daemon_stop(make_daemon, how):
     v2 = d.push(wd, ADMIN, "switcher", message="v2")
     d.wait_stage(ADMIN, "switcher", "RUNNING_APP_STARTING")
     j = d.info(ADMIN, "switcher").json()
-    assert j["sha"] == v1 and j["lastPushedSha"] == v2, j
+    assert j["runtime"]["sha"] == v1 and j["lastPushedSha"] == v2, j
 
     if how == "kill9":
         d.kill9()
@@ -61,12 +61,12 @@ def test_switch_interrupted_by_daemon_stop(make_daemon, how):
     # v2's release was kept and is deployed; until it serves the API does not claim it
     r = d.wait_app(ADMIN, "switcher", predicate=lambda r: r.status == 200, timeout=60)
     if r.body == b"v1":
-        assert d.info(ADMIN, "switcher").json()["sha"] in (v1, None)
+        assert d.info(ADMIN, "switcher").json()["runtime"]["sha"] in (v1, None)
     d.wait_app(ADMIN, "switcher", predicate=body_is("v2"), timeout=90)
     rt = d.wait_stage(ADMIN, "switcher", "RUNNING")
     assert not rt.get("errorMessage"), rt
     j = d.info(ADMIN, "switcher").json()
-    assert j["sha"] == v2 and j["lastPushedSha"] == v2, j
+    assert j["runtime"]["sha"] == v2 and j["lastPushedSha"] == v2, j
     # the switch's release stays, v1's too (kept for rollback): successful builds only
     d.wait_until(lambda: set(release_dirs(d, "switcher")) == ph.ok_releases(d, ADMIN, "switcher"),
                  "only successful releases on disk", timeout=30)
@@ -95,7 +95,7 @@ def test_build_interrupted_too_often_fails_visibly(make_daemon):
     rt = d.wait_stage(ADMIN, "stubborn", "RUNNING")
     assert "interrupted" in rt.get("errorMessage", ""), rt
     j = d.info(ADMIN, "stubborn").json()
-    assert j["sha"] == v1 and j["lastPushedSha"] == v2, j
+    assert j["runtime"]["sha"] == v1 and j["lastPushedSha"] == v2, j
     # the three interrupted builds left no release directory
     assert set(release_dirs(d, "stubborn")) == ph.ok_releases(d, ADMIN, "stubborn") == {"1"}, (
         release_dirs(d, "stubborn"), ph.ok_releases(d, ADMIN, "stubborn"))
@@ -105,5 +105,5 @@ def test_build_interrupted_too_often_fails_visibly(make_daemon):
     d.wait_app(ADMIN, "stubborn", predicate=body_is("v3"))
     rt = d.wait_stage(ADMIN, "stubborn", "RUNNING")
     assert not rt.get("errorMessage"), rt
-    assert d.info(ADMIN, "stubborn").json()["sha"] == v3
+    assert d.info(ADMIN, "stubborn").json()["runtime"]["sha"] == v3
 

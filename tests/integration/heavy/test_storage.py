@@ -166,6 +166,25 @@ def test_a_bigger_tier_grows_online_and_a_smaller_one_is_refused(d):
     assert r.status == 401, r
 
 
+def test_delete_storage_runs_the_app_on_an_empty_data(d):
+    """DELETE .../storage (huggingface_hub's delete_space_storage): what /data held is
+    gone, the tier is the default again, and the app runs on, on a fresh /data."""
+    assert "x" in call(d, "neighbour", "/marker")["marker"]
+    r = d.api("POST", "/api/spaces/admin/neighbour/storage", json={"tier": "bigger"})
+    assert r.status == 200 and r.json()["storage"] == "bigger", r
+    r = d.api("DELETE", "/api/spaces/admin/neighbour/storage")
+    assert r.status == 200 and r.json()["storage"] == "tiny", r
+    d.wait_stage(ADMIN, "neighbour", "RUNNING")
+    assert call(d, "neighbour", "/marker")["marker"] == "x"     # a new, empty /data
+    assert call(d, "neighbour", "/")["size"] <= 24 * MIB
+    img = os.path.join(d.data_dir, "spacedata", ADMIN, "neighbour.img")
+    assert os.stat(img).st_size == 24 * MIB
+    # twice is fine; others may not
+    assert d.api("DELETE", "/api/spaces/admin/neighbour/storage").status == 200
+    d.wait_stage(ADMIN, "neighbour", "RUNNING")
+    assert d.api("DELETE", "/api/spaces/admin/neighbour/storage", token=None).status == 401
+
+
 def test_delete_leaves_no_mount_and_no_image(d):
     data_dir = os.path.join(d.data_dir, "spacedata", ADMIN, "filler")
     assert os.path.exists(data_dir + ".img")

@@ -46,7 +46,7 @@ commit_files(const char *parent, const char *message, const char *const *files, 
 {
 	builder_commit *c = NULL;
 
-	assert_int_equal(builder_commit_start(repo, parent, &c, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_start(repo, "main", parent, &c, err, sizeof(err)), 0);
 	for (; files[0] != NULL; files += 2)
 		assert_int_equal(builder_commit_add(c, files[0], files[1], strlen(files[1]), err,
 		    sizeof(err)), 0);
@@ -87,7 +87,7 @@ test_empty_repository(void **state)
 	json_decref(j);
 	assert_int_equal(builder_repo_tree(repo, "main", "src", 0, &j), -ESRCH);
 	assert_int_equal(builder_repo_tree(repo, "other", "", 0, &j), -ESRCH);
-	assert_int_equal(builder_repo_files(repo, "HEAD", sha, &j), 0);
+	assert_int_equal(builder_repo_files(repo, "HEAD", 0, sha, &j), 0);
 	assert_string_equal(sha, "");
 	assert_int_equal(json_array_size(j), 0);
 	json_decref(j);
@@ -130,17 +130,17 @@ test_commit_and_read(void **state)
 	assert_int_equal(builder_repo_tree(repo, "main", "../etc", 0, &j), -ENOENT);
 
 	/* revisions: names, HEAD, shas and their prefixes; no revision syntax */
-	assert_int_equal(builder_repo_files(repo, "HEAD", sha, &j), 0);
+	assert_int_equal(builder_repo_files(repo, "HEAD", 0, sha, &j), 0);
 	assert_string_equal(sha, sha2);
 	assert_int_equal(json_array_size(j), 3);
 	json_decref(j);
 	p = xstrndup(sha1, 7);
-	assert_int_equal(builder_repo_files(repo, p, sha, &j), 0);
+	assert_int_equal(builder_repo_files(repo, p, 0, sha, &j), 0);
 	assert_string_equal(sha, sha1);
 	json_decref(j);
 	free(p);
-	assert_int_equal(builder_repo_files(repo, "main~1", sha, &j), -ESRCH);
-	assert_int_equal(builder_repo_files(repo, "-main", sha, &j), -ESRCH);
+	assert_int_equal(builder_repo_files(repo, "main~1", 0, sha, &j), -ESRCH);
+	assert_int_equal(builder_repo_files(repo, "-main", 0, sha, &j), -ESRCH);
 
 	/* history, newest first, paged */
 	assert_int_equal(builder_repo_log(repo, "main", 0, 10, &j, &total), 0);
@@ -224,7 +224,7 @@ test_file_history_and_diff(void **state)
 	assert_true(json_is_true(json_object_get(j, "truncated")));
 	json_decref(j);
 	/* a rename and a binary file */
-	assert_int_equal(builder_commit_start(repo, sha3, &c, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_start(repo, "main", sha3, &c, err, sizeof(err)), 0);
 	assert_int_equal(builder_commit_remove(c, "a.txt", 0, err, sizeof(err)), 0);
 	assert_int_equal(builder_commit_add(c, "renamed.txt", "1\nTWO\n3\n", 8, err, sizeof(err)), 0);
 	assert_int_equal(builder_commit_add(c, "bin.dat", "\0\1\2\0", 4, err, sizeof(err)), 0);
@@ -259,15 +259,15 @@ test_commit_changes(void **state)
 
 	commit_files(NULL, "base\n", base, sha1);
 	/* a parent that is not main's tip, or too short a prefix: refused */
-	assert_int_equal(builder_commit_start(repo, "0000000", &c, err, sizeof(err)), -ESTALE);
+	assert_int_equal(builder_commit_start(repo, "main", "0000000", &c, err, sizeof(err)), -ESTALE);
 	assert_non_null(strstr(err, "not the tip of main"));
 	builder_commit_free(c);
-	assert_int_equal(builder_commit_start(repo, "abc", &c, err, sizeof(err)), -ESTALE);
+	assert_int_equal(builder_commit_start(repo, "main", "abc", &c, err, sizeof(err)), -ESTALE);
 	builder_commit_free(c);
 
 	/* deletions: a file, a folder; what is not there; bad paths */
-	assert_int_equal(builder_commit_start(repo, sha1, &c, err, sizeof(err)), 0);
-	assert_int_equal(builder_commit_start(repo, NULL, &late, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_start(repo, "main", sha1, &c, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_start(repo, "main", NULL, &late, err, sizeof(err)), 0);
 	assert_int_equal(builder_commit_remove(c, "a.txt", 0, err, sizeof(err)), 0);
 	assert_int_equal(builder_commit_remove(c, "a.txt", 0, err, sizeof(err)), -ENOENT);
 	assert_int_equal(builder_commit_remove(c, "dir", 1, err, sizeof(err)), 0);
@@ -290,7 +290,7 @@ test_commit_changes(void **state)
 	    sizeof(err)), -EAGAIN);
 	assert_non_null(strstr(err, "main moved"));
 	builder_commit_free(late);
-	assert_int_equal(builder_repo_files(repo, "main", other, &j), 0);
+	assert_int_equal(builder_repo_files(repo, "main", 0, other, &j), 0);
 	assert_string_equal(other, sha2);
 	json_decref(j);
 }

@@ -1,5 +1,5 @@
 /* store_users.c: schema v5 on an older database (the bootstrap admin stays admin),
- * users, token roles, sessions (expired and disabled ones are not found), and
+ * users, token roles and labels, sessions (expired and disabled ones are not found), and
  * store_data_version moving when another connection commits (each case on both
  * backends, backends.h). */
 #include <errno.h>
@@ -52,6 +52,10 @@ test_sessions_and_roles(void **state)
 	assert_int_equal(store_token_role(st, "pdm_aaaaaaaa", &write), 0);
 	assert_int_equal(write, 0);
 	assert_int_equal(store_token_role(st, "pdm_bbbbbbbb", &write), -ENOENT);
+	/* its label (whoami-v2's displayName) */
+	assert_int_equal(store_token_name(st, "pdm_aaaaaaaa", csrf, sizeof(csrf)), 0);
+	assert_string_equal(csrf, "ci");
+	assert_int_equal(store_token_name(st, "pdm_bbbbbbbb", csrf, sizeof(csrf)), -ENOENT);
 	/* sessions: live, expired */
 	assert_int_equal(store_session_add(st, h1, id, "c1", (int64_t)time(NULL) + 60), 0);
 	assert_int_equal(store_session_add(st, h2, id, "c2", (int64_t)time(NULL) - 1), 0);

@@ -200,6 +200,19 @@ test_api_table(void **state)
 		{ "GET", "/api/spaces/a/b/tree/main/src", 1, WEB_READ, NULL },
 		{ "HEAD", "/api/spaces/a/b/commits/main", 1, WEB_READ, NULL },
 		{ "GET", "/metrics", 1, WEB_ADMIN, NULL },
+		/* huggingface_hub's (issue 24) */
+		{ "GET", "/api/spaces/a/b/auth-check", 1, WEB_READ, NULL },
+		{ "GET", "/api/spaces/a/b/auth-check/write", 1, WEB_WRITE, NULL },
+		{ "POST", "/api/spaces/a/b/paths-info/main", 1, WEB_READ, NULL },
+		{ "GET", "/api/spaces/a/b/refs", 1, WEB_READ, NULL },
+		{ "POST", "/api/spaces/a/b/branch/dev", 1, WEB_WRITE, NULL },
+		{ "DELETE", "/api/spaces/a/b/tag/v1", 1, WEB_WRITE, NULL },
+		{ "PUT", "/api/spaces/a/b/tag/v1", 0, 0, "POST, DELETE" },
+		{ "DELETE", "/api/spaces/a/b/storage", 1, WEB_WRITE, NULL },
+		{ "GET", "/api/spaces/a/b/storage", 0, 0, "POST, DELETE" },
+		{ "POST", "/api/validate-yaml", 1, WEB_PUBLIC, NULL },
+		{ "GET", "/api/models/a/b/tree/main", 1, WEB_PUBLIC, NULL },
+		{ "GET", "/api/datasets", 1, WEB_PUBLIC, NULL },
 		{ "GET", "/api/spaces/a/b/nope", 0, 0, "" },
 		{ "POST", "/api/spaces/a/b/runtime/extra", 0, 0, "" },
 		{ "GET", "/api", 0, 0, "" },
@@ -210,7 +223,8 @@ test_api_table(void **state)
 }
 
 /* Every route that changes a space (not GET/HEAD) needs its writer or an admin,
- * but duplicate and like, which anyone who can see the space may call. */
+ * but duplicate and like, which anyone who can see the space may call, and POSTs
+ * that only read (paths-info). */
 static void
 test_api_changes_need_a_writer(void **state)
 {
@@ -218,7 +232,8 @@ test_api_changes_need_a_writer(void **state)
 		const web_route *r = &web_api_router.routes[i];
 
 		if (strstr(r->pattern, "{owner}") == NULL || web_method_in("GET", r->methods) ||
-		    strstr(r->pattern, "/duplicate") != NULL || strstr(r->pattern, "/like") != NULL)
+		    strstr(r->pattern, "/duplicate") != NULL || strstr(r->pattern, "/like") != NULL ||
+		    (r->flags & WEB_READS))
 			continue;
 		if (r->access != WEB_WRITE && r->access != WEB_ADMIN)
 			fail_msg("%s %s may change a space without writing to it", r->methods, r->pattern);
@@ -244,6 +259,9 @@ test_hub_table(void **state)
 		{ "GET", "/spaces/a/b/git-upload-pack", 0, 0, "POST" },
 		{ "POST", "/spaces/a/b.git/git-receive-pack", 1, WEB_READ, NULL },
 		{ "POST", "/spaces/a/b/nope", 0, 0, "" },
+		/* a model's or a dataset's file (not here) */
+		{ "HEAD", "/a/b/resolve/main/x.bin", 1, WEB_PUBLIC, NULL },
+		{ "GET", "/datasets/a/b/resolve/main/x.csv", 1, WEB_PUBLIC, NULL },
 		{ "GET", "/nope/deeper", 0, 0, "" },
 		/* profiles: a name no literal path owns */
 		{ "GET", "/alice", 1, WEB_PUBLIC, NULL },
