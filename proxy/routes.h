@@ -75,6 +75,16 @@ void routes_clear(void);
 void routes_set_wake_handler(void (*fn)(const char *space_id, void *arg), void *arg);
 void route_target_wake(route_target *t);
 /* ---- API tokens, for private spaces ---- */
+/* A podium API token: its tag (the older one still works) and 48 hex digits. */
+#define ROUTE_TOKEN_TAG "hf_"
+#define ROUTE_TOKEN_TAG_OLD "pdm_"
+#define ROUTE_TOKEN_HEX 48
+
+/* 1 when the header value (len bytes) holds something shaped like a podium token
+ * in a spelling an app could turn back into one (as it is, any case, percent- or
+ * base64-encoded): such a value never reaches an app (token_scan.c). */
+int route_value_has_token(const char *value, size_t len);
+
 typedef struct route_tokens route_tokens;
 
 route_tokens *route_tokens_new(void);

@@ -8,9 +8,9 @@
 
 #include "proxy/routes.h"
 
-#define TOKEN_RANDOM 24
-#define TOKEN_TAG "hf_"
-#define TOKEN_TAG_OLD "pdm_"
+#define TOKEN_RANDOM (ROUTE_TOKEN_HEX / 2)
+#define TOKEN_TAG ROUTE_TOKEN_TAG
+#define TOKEN_TAG_OLD ROUTE_TOKEN_TAG_OLD
 
 int
 accounts_token_create(store *st, int64_t user_id, int write, const char *name, char *token,
