@@ -648,17 +648,18 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	parent = xstrdup(job->log_path);
 	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
 		*slash = '\0';
-		fs_mkdir_p(parent, 0755);
+		fs_mkdir_p(parent, 0700);
 	}
 	free(parent);
-	if ((r = logfile_open(&job->log, job->log_path, 0644)) != 0)
+	if ((r = logfile_open(&job->log, job->log_path, 0600)) != 0)
 		goto fail;
 	parent = xstrdup(job->release_dir);
 	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
 		*slash = '\0';
-		fs_mkdir_p(parent, 0755);
+		fs_mkdir_p(parent, 0700);
 	}
 	free(parent);
+	/* its parents are the daemon's only; the box sees it (podium-sandbox opens it) */
 	if (mkdir(job->release_dir, 0755) != 0) {
 		r = -errno;
 		goto fail;

@@ -172,7 +172,7 @@ build_log_note(const char *path, const char *line)
 {
 	logfile lf;
 
-	if (logfile_open(&lf, path, 0644) == 0) {
+	if (logfile_open(&lf, path, 0600) == 0) {
 		logfile_write(&lf, line, strlen(line));
 		logfile_close(&lf);
 	}
@@ -235,8 +235,8 @@ space_build_queue(space *s, const char *sha, int attempt, const char *note, int 
 	build_ctx *c;
 	int r;
 
-	fs_mkdir_p(logs, 0750);
-	fs_mkdir_p(rel, 0755);
+	fs_mkdir_p(logs, 0700);
+	fs_mkdir_p(rel, 0700);
 	b.space_id = s->row.id;
 	b.sha = (char *)sha;
 	b.release_dir = rel;

@@ -126,10 +126,11 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 	repo = space_repo_path(p, s);
 	data = space_data_dir(p, s);
 	r = builder_repo_init(repo);
-	/* Parents stay traversable; the data dir itself belongs to the app's host uid. */
+	/* Parents are the daemon's only; the data dir itself belongs to the app's host
+	 * uid (podium-sandbox opens it as root, then the box works as that uid). */
 	if (r == 0)
-		r = fs_mkdir_p(data, 0711);
-	if (r == 0 && (chown(data, space_host_uid(s), space_host_uid(s)) != 0 || chmod(data, 0750) != 0))
+		r = fs_mkdir_p(data, 0700);
+	if (r == 0 && (chown(data, space_host_uid(s), space_host_uid(s)) != 0 || chmod(data, 0700) != 0))
 		r = -errno;
 	free(repo);
 	free(data);

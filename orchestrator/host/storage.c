@@ -295,7 +295,7 @@ storage_attach(const storage_vol *v, char *err, size_t errlen)
 
 	if (storage_is_attached(v->dir) && (!storage_pending(v->dir) || reattach(img, v->dir) != 0))
 		goto done;
-	fs_mkdir_p(v->dir, 0711);
+	fs_mkdir_p(v->dir, 0700);
 	if (lstat(img, &st) != 0) {
 		r = image_create(img, v->bytes, v->uid, err, errlen);
 		if (r == 0 && dir_entries(v->dir, NULL) > 0)

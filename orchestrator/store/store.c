@@ -1,8 +1,11 @@
 #include "orchestrator/store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,11 +138,33 @@ migrate(store *st)
 	return 0;
 }
 
+/* The database holds password hashes and variables: no other local user reads it
+ * (issue 21.4). sqlite gives its -wal and -shm files the database file's mode, so
+ * the file is made 0600 before sqlite opens it; older ones are fixed here too. */
+static void
+store_files_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd >= 0) {
+		fchmod(fd, 0600);
+		close(fd);
+	}
+	for (const char *ext = "-wal\0-shm\0-journal\0"; *ext != '\0'; ext += strlen(ext) + 1) {
+		char *f = xasprintf("%s%s", path, ext);
+
+		chmod(f, 0600);
+		free(f);
+	}
+}
+
 int
 store_open(const char *path, store **out)
 {
 	store *st = xcalloc(1, sizeof(*st));
 
+	if (strcmp(path, ":memory:") != 0)
+		store_files_private(path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		error("store: open %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
