@@ -166,6 +166,8 @@ space_delete(podium *p, space *s)
 	if (s->pending != NULL)
 		space_detach_instance(s, s->pending, 0);
 	space_storage_remove(s);
+	/* state kept by its id or uid goes with it (ids are never reused: store.c v6) */
+	space_set_egress(s, 1);
 	store_builds_delete_space(p->store, s->row.id);
 	store_space_delete(p->store, s->row.id);
 	for (int i = 0; i < 5; i++) {
@@ -291,6 +293,15 @@ load_one(space_row *row, void *arg)
 	space_new(arg, row);
 }
 
+static int
+uid_used(unsigned host_uid, void *arg)
+{
+	for (space *s = ((podium *)arg)->spaces; s != NULL; s = s->next)
+		if (space_host_uid(s) == host_uid)
+			return 1;
+	return 0;
+}
+
 /* Loads build id's release config; 0, or -errno when it is not an ok build. */
 static int
 release_load(space *s, int64_t id, build_row *b, app_config *cfg, char **dir)
@@ -408,6 +419,7 @@ spaces_init(podium *p)
 	r = store_space_load_all(p->store, load_one, p);
 	if (r != 0)
 		return r;
+	net_spaces_prune(uid_used, p);
 	for (space *s = p->spaces; s != NULL; s = s->next)
 		n++;
 	/* Each space's newest build, before interrupted builds are marked failed. */

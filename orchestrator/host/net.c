@@ -621,6 +621,18 @@ net_space_set_egress(unsigned host_uid, int enabled)
 	return spaces_save();
 }
 
+void
+net_spaces_prune(int (*used)(unsigned host_uid, void *arg), void *arg)
+{
+	size_t i, n = net.noff;
+
+	for (i = 0; i < net.noff; i++)
+		if (!used(net.off[i], arg))
+			net.off[i--] = net.off[--net.noff];
+	if (net.noff != n)
+		spaces_save();
+}
+
 const char *
 net_box_arg(unsigned host_uid)
 {

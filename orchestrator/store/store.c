@@ -19,7 +19,7 @@ struct store {
 	sqlite3 *db;
 };
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 static const char *schema_v1 =
 	"CREATE TABLE users ("
@@ -62,6 +62,28 @@ static const char *schema_v5 =
 	"CREATE TABLE sessions ("
 	"  hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	"  csrf TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL);";
+
+/* v6 (issue 21.8): a space id, and with it the host uid its boxes run as (200000 +
+ * id), is never used again after a delete, so nothing kept by id (an admin's egress
+ * ban, files owned by the uid) passes to another tenant's new space. sqlite takes
+ * AUTOINCREMENT only at CREATE TABLE: the table is rebuilt, with foreign keys off
+ * (store_open) so that dropping the old one takes no child row with it. Every
+ * column of spaces is listed: a step that adds one must come after this one or be
+ * added here. */
+static const char *schema_v6 =
+	"CREATE TABLE spaces_v6 ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, name TEXT NOT NULL,"
+	"  subdomain TEXT NOT NULL UNIQUE, sdk TEXT NOT NULL, private INTEGER NOT NULL DEFAULT 0,"
+	"  stage TEXT NOT NULL, error TEXT, want_running INTEGER NOT NULL DEFAULT 0,"
+	"  release_id INTEGER NOT NULL DEFAULT 0, sha TEXT, card TEXT, created INTEGER NOT NULL,"
+	"  deploy_id INTEGER NOT NULL DEFAULT 0, restarts INTEGER NOT NULL DEFAULT 0,"
+	"  retry_at INTEGER NOT NULL DEFAULT 0, UNIQUE (owner, name));"
+	"INSERT INTO spaces_v6 (id, owner, name, subdomain, sdk, private, stage, error,"
+	"  want_running, release_id, sha, card, created, deploy_id, restarts, retry_at)"
+	"  SELECT id, owner, name, subdomain, sdk, private, stage, error, want_running,"
+	"  release_id, sha, card, created, deploy_id, restarts, retry_at FROM spaces;"
+	"DROP TABLE spaces;"
+	"ALTER TABLE spaces_v6 RENAME TO spaces;";
 
 static int
 db_error(store *st, const char *what)
@@ -110,6 +132,8 @@ migrate(store *st)
 		/* v5: users with roles and argon2id passwords, named read/write tokens,
 		 * browser sessions (usercmd.c, web/session.c) */
 		schema_v5,
+		/* v6 (issue 21.8): space ids are never reused (AUTOINCREMENT) */
+		schema_v6,
 	};
 	sqlite3_stmt *q;
 	int version = 0;
@@ -170,10 +194,12 @@ store_open(const char *path, store **out)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
+	/* foreign keys on only after the migrations: a step that rebuilds a table
+	 * (v6) must not cascade the old table's drop to its children */
 	if (exec_sql(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-	    " PRAGMA foreign_keys = ON;") != 0)
+	    " PRAGMA foreign_keys = OFF;") != 0)
 		goto fail;
-	if (migrate(st) != 0)
+	if (migrate(st) != 0 || exec_sql(st, "PRAGMA foreign_keys = ON;") != 0)
 		goto fail;
 	*out = st;
 	return 0;
