@@ -104,8 +104,9 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 	}
 	for (space *o = p->spaces; o != NULL; o = o->next) {
 		if (strcmp(o->row.subdomain, sub) == 0) {
-			snprintf(err, errlen, "space %s/%s would use host %s, already used by %s/%s",
-			    owner, name, sub, o->row.owner, o->row.name);
+			/* not naming the other space: it may be private (issue 21.7) */
+			snprintf(err, errlen, "space %s/%s would use host %s, which another space "
+			    "already uses: choose another name", owner, name, sub);
 			return -EEXIST;
 		}
 	}
