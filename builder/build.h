@@ -15,6 +15,15 @@
 
 /* ---- configuration (README front matter) --------------------------------------- */
 
+/* What front matter may hold (issue 21.2; the Hub's caps for title and
+ * short_description, in characters): a longer value is a CONFIG_ERROR naming its key
+ * (builder_config_load), and so is a card whose JSON is over BUILDER_CARD_MAX bytes
+ * (the largest key named). */
+#define BUILDER_CARD_MAX         16384
+#define BUILDER_TITLE_MAX        30
+#define BUILDER_DESCRIPTION_MAX  60
+#define BUILDER_EMOJI_MAX        10      /* a ZWJ sequence or a tag flag is up to 7 */
+
 /* Parses YAML front matter at the start of a README ("---\n...\n---").
  * 0: *card is a JSON object (empty when there is no front matter).
  * -1: err gets a message naming the YAML line or the bad key. */

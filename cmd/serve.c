@@ -30,6 +30,7 @@
 #include "orchestrator/space.h"
 #include "orchestrator/resources.h"
 #include "orchestrator/host/storage.h"
+#include "orchestrator/limits.h"
 #include "common/util.h"
 #include "web/web.h"
 
@@ -276,7 +277,8 @@ open_data_dir(podium *p, const char *dir)
 	path = xasprintf("%s/config.yaml", p->data_dir);
 	r = config_load(path, &p->config, err, sizeof(err));
 	free(path);
-	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0)
+	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0 ||
+	    limits_load(p->config, err, sizeof(err)) != 0)
 		return error("config: %s", err);
 	return 0;
 }

@@ -31,7 +31,8 @@ void spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg);
 space *space_find(podium *p, const char *owner, const char *name);
 /* Iteration: for (s = p->spaces; s != NULL; s = space_next(s)). */
 space *space_next(const space *s);
-/* Returns 0, -EINVAL (bad name/sdk; err says which) or -EEXIST (taken; err says why). */
+/* Returns 0, -EINVAL (bad name/sdk; err says which), -EEXIST (taken; err says why) or
+ * -EDQUOT (the owner has limits.spaces_per_user spaces already; err says so). */
 int space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
     space **out, char *err, size_t errlen);
 /* Stops the app, cancels the build, removes repo, releases, data and logs. */

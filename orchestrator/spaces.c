@@ -12,6 +12,8 @@
 #include "orchestrator/host/budget.h"
 #include "builder/git.h"
 #include "orchestrator/lifecycle.h"
+#include "orchestrator/limits.h"
+#include "orchestrator/store/accounts.h"
 #include "orchestrator/hardware.h"
 #include "common/log.h"
 #include "orchestrator/host/net.h"
@@ -66,6 +68,24 @@ sdk_known(const char *sdk)
 	return 0;
 }
 
+/* 1 (err says so) when owner has as many spaces as one user may (limits.h); admins
+ * have no cap. */
+static int
+space_quota_full(podium *p, const char *owner, char *err, size_t errlen)
+{
+	unsigned cap = limits_get()->spaces_per_user, n = 0;
+
+	if (cap == 0 || accounts_is_admin(p->store, owner))
+		return 0;
+	for (space *o = p->spaces; o != NULL; o = o->next)
+		n += strcasecmp(o->row.owner, owner) == 0;
+	if (n < cap)
+		return 0;
+	snprintf(err, errlen, "%s has %u spaces, the most one user may have (limits.spaces_per_user: "
+	    "%u): delete one first", owner, n, cap);
+	return 1;
+}
+
 int
 space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
     space **out, char *err, size_t errlen)
@@ -98,6 +118,8 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 		return -EINVAL;
 	}
 	name_subdomain(owner, name, sub, sizeof(sub));
+	if (space_quota_full(p, owner, err, errlen))
+		return -EDQUOT;
 	if (space_find(p, owner, name) != NULL) {
 		snprintf(err, errlen, "space %s/%s already exists", owner, name);
 		return -EEXIST;

@@ -164,12 +164,8 @@ repos_create_body(web_call *c, json_t *body)
 	}
 	r = space_create(c->p, owner, name, sdk != NULL ? sdk : "static", private, &s,
 	    err, sizeof(err));
-	if (r == -EINVAL) {
-		web_json_error(c->x, 400, "%s", err);
-	} else if (r == -EEXIST) {
-		web_json_error(c->x, 409, "%s", err);
-	} else if (r != 0) {
-		web_json_error(c->x, 500, "%s", err);
+	if (r != 0) {
+		web_json_error(c->x, web_create_status(r), "%s", err);
 	} else if (json_array_size(files) > 0 &&
 	    (r = web_commit_files(c->p, s, user, files, err, sizeof(err))) != 0) {
 		/* the Hub creates a repository with its files or not at all */

@@ -143,7 +143,7 @@ web_clone_start(web_call *wc, const char *owner, const char *name, const char *s
 	}
 	r = space_create(wc->p, owner, name, sdk, private, &s, err, sizeof(err));
 	if (r != 0) {
-		web_json_error(wc->x, r == -EINVAL ? 400 : r == -EEXIST ? 409 : 500, "%s", err);
+		web_json_error(wc->x, web_create_status(r), "%s", err);
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));

@@ -2,6 +2,7 @@
  * bodies (a JSON object, collected before the handler runs), plus the decoding of
  * URL pieces. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,12 @@ web_json_error(http_exchange *x, int status, const char *fmt, ...)
 	r = error_answer(x, status, NULL, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+int
+web_create_status(int err)
+{
+	return err == -EINVAL ? 400 : err == -EDQUOT ? 403 : err == -EEXIST ? 409 : 500;
 }
 
 void

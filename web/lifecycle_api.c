@@ -111,7 +111,7 @@ duplicate_body(web_call *c, json_t *body)
 	r = space_duplicate(c->p, src, owner, name, json_is_boolean(priv) ? json_is_true(priv) :
 	    space_is_private(src), &dst, err, sizeof(err));
 	if (r != 0) {
-		web_json_error(x, r == -EEXIST ? 409 : r == -EINVAL ? 400 : 500, "%s", err);
+		web_json_error(x, web_create_status(r), "%s", err);
 		return;
 	}
 	web_json(x, 200, web_repo_created(c->p, dst));

@@ -160,6 +160,9 @@ int web_json_error(http_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* A 401 that asks for a token (WWW-Authenticate: Bearer). */
 void web_json_unauthorized(http_exchange *x, const char *msg);
+/* The status of a refused space_create (and duplicate, clone): 400 bad input, 403
+ * the owner's cap (limits.spaces_per_user), 409 taken, else 500. */
+int web_create_status(int err);
 /* The Hub's 404s, with X-Error-Code: RepoNotFound, RevisionNotFound, EntryNotFound. */
 void web_not_found(http_exchange *x, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
