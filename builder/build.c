@@ -31,7 +31,7 @@
 #define APP_DIR        "/home/user/app"
 #define BUILD_MEMORY   2147483648ull  /* 2 GiB, unless the request says */
 #define BUILD_PIDS     512
-#define BUILD_TIMEOUT  600           /* seconds, each step */
+#define BUILD_TIMEOUT  1200          /* seconds for the whole build, unless the request says */
 #define STATUS_FD      3
 #define MAX_STEPS      8
 #define TAIL_LINES     20
@@ -54,6 +54,7 @@ struct build_job {
 	uint64_t memory_bytes;      /* limits of each step (cpus 0: no CPU limit) */
 	unsigned pids;
 	double cpus;
+	unsigned timeout_s;         /* the whole build's, from started_ms */
 	char **env;                 /* the space's variables and secrets, NULL-terminated */
 	size_t nenv;
 	mask mask;                  /* secret values hidden from the log */
@@ -215,6 +216,22 @@ handle_closed(uv_handle_t *h)
 	}
 }
 
+static void
+job_timeout_text(build_job *job, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "out of time: a whole build may take %u s (limits.build_timeout)",
+	    job->timeout_s);
+}
+
+/* Milliseconds left of the build's time (0: none). */
+static uint64_t
+job_time_left(build_job *job)
+{
+	uint64_t end = job->started_ms + (uint64_t)job->timeout_s * 1000, now = now_ms();
+
+	return now < end ? end - now : 0;
+}
+
 /* What the sandbox said about how the step ended, for the failure message. */
 static void
 step_status_reason(build_job *job, char *out, size_t outlen)
@@ -237,7 +254,7 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 	buf[n] = '\0';
 	st = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
 	if (json_is_true(json_object_get(st, "timed_out")))
-		snprintf(out, outlen, "timed out after %d s", BUILD_TIMEOUT);
+		job_timeout_text(job, out, outlen);
 	else if (json_is_true(json_object_get(st, "oom_killed")))
 		snprintf(out, outlen, "out of memory (limit %llu MiB)",
 		    (unsigned long long)job->memory_bytes >> 20);
@@ -338,7 +355,8 @@ step_box(build_job *job, build_step *step, box_spec *box)
 	box->memory_bytes = job->memory_bytes;
 	box->pids = job->pids;
 	box->cpus = job->cpus;
-	box->timeout_s = BUILD_TIMEOUT;
+	/* what is left of the build's one deadline (step_run checked there is some) */
+	box->timeout_s = (unsigned)((job_time_left(job) + 999) / 1000);
 	box->status_fd = STATUS_FD;
 	box->env = env;
 	box->extra_env = (const char *const *)job->env;
@@ -408,6 +426,13 @@ step_run(build_job *job)
 		return;
 	}
 	step = &job->steps[job->cur];
+	if (job_time_left(job) == 0) {
+		char why[128];
+
+		job_timeout_text(job, why, sizeof(why));
+		job_finish(job, BUILD_FAILED, "%s: not started: the build is %s", step->name, why);
+		return;
+	}
 	log_line(job, "--> %s", step->name);
 	job->step_ms = now_ms();
 	r = step_spawn(job, step);
@@ -638,6 +663,7 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	job->memory_bytes = req->memory_bytes > 0 ? req->memory_bytes : BUILD_MEMORY;
 	job->pids = req->pids > 0 ? req->pids : BUILD_PIDS;
 	job->cpus = req->cpus > 0 ? req->cpus : 0;
+	job->timeout_s = req->timeout_s > 0 ? req->timeout_s : BUILD_TIMEOUT;
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;

@@ -71,6 +71,7 @@ typedef struct build_request {
 	uint64_t memory_bytes;    /* limits of each step; 0: 2 GiB, 512 tasks, no CPU limit */
 	unsigned pids;
 	double cpus;
+	unsigned timeout_s;       /* the whole build, every step of it; 0: 20 minutes */
 } build_request;
 
 typedef struct build_result {

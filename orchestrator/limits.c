@@ -12,7 +12,7 @@
 
 static tenant_limits limits = {
 	.spaces_per_user = 100,
-	.builds_per_user = 1,
+	.builds_per_user = 0,
 	.build_timeout_s = 20 * 60,
 	.build_disk_bytes = 8 * GIB,
 	.build_file_bytes = 4 * GIB,
@@ -87,17 +87,17 @@ limits_load(const config *c, char *err, size_t errlen)
 	}
 	/* ext4 needs a few MiB for itself; a build needs a minute or so */
 	if (number(c, sec, "spaces_per_user", 0, 1000000, &l.spaces_per_user, err, errlen) != 0 ||
-	    number(c, sec, "builds_per_user", 1, 1024, &l.builds_per_user, err, errlen) != 0 ||
+	    number(c, sec, "builds_per_user", 0, 1024, &l.builds_per_user, err, errlen) != 0 ||
 	    number(c, sec, "build_timeout", 10, 7 * 86400, &l.build_timeout_s, err, errlen) != 0 ||
 	    size(c, sec, "build_disk", 32u << 20, &l.build_disk_bytes, err, errlen) != 0 ||
 	    size(c, sec, "build_file", 1u << 20, &l.build_file_bytes, err, errlen) != 0)
 		return -EINVAL;
 done:
 	limits = l;
-	log_info("tenant limits: %u spaces per user%s, %u build%s per user at a time, %u s a build, "
-	    "%llu MiB of build disk per space, files up to %llu MiB", l.spaces_per_user,
+	log_info("tenant limits: %u spaces per user%s, builds per user at a time: %u%s, %u s a "
+	    "build, %llu MiB of build disk per space, files up to %llu MiB", l.spaces_per_user,
 	    l.spaces_per_user == 0 ? " (no cap)" : "", l.builds_per_user,
-	    l.builds_per_user == 1 ? "" : "s", l.build_timeout_s,
+	    l.builds_per_user == 0 ? " (half the build slots)" : "", l.build_timeout_s,
 	    (unsigned long long)(l.build_disk_bytes >> 20),
 	    (unsigned long long)(l.build_file_bytes >> 20));
 	return 0;

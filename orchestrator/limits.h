@@ -3,7 +3,8 @@
  *
  *   limits:
  *     spaces_per_user: 100   # spaces a user (not an admin) may own; 0: no cap
- *     builds_per_user: 1     # builds of one owner's spaces running at once
+ *     builds_per_user: 0     # builds of one owner's spaces running at once
+ *                            # (0: half the build slots, at least 1)
  *     build_timeout: 1200    # seconds for a whole build, every step of it
  *     build_disk: 8Gi        # a space's releases and build cache, a filesystem of
  *                            # its own (host/storage.h): ENOSPC past it

@@ -1,5 +1,6 @@
 /* space_build.c — a space's builds: each push to main is recorded and queued (at most
- * build_slots() run at a time, the rest wait in push order), a newer push supersedes
+ * build_slots() run at a time, the rest wait, fairly between owners: build_queue.c),
+ * each build has one deadline (limits.build_timeout), a newer push supersedes
  * the build in flight, a good build is handed to space_deploy(), a failed one leaves
  * its stage and message. After a daemon stop the interrupted build of the newest push
  * is built again (space_build_again). Shared private types are in space_int.h. */
@@ -15,6 +16,7 @@
 #include "orchestrator/host/net.h"
 #include "common/log.h"
 #include "common/logfile.h"
+#include "orchestrator/limits.h"
 #include "orchestrator/secrets.h"
 #include "common/util.h"
 
@@ -37,13 +39,12 @@ build_ctx_free(build_ctx *c)
 	free(c->log_path);
 	free(c->space_id);
 	free(c->cache_dir);
+	free(c->owner);
 	free(c);
 }
 
-/* Builds run at most build_slots() at a time; the rest wait here in push order, so a
+/* Builds run at most build_slots() at a time; the rest wait (build_queue.c), so a
  * burst of pushes cannot bury the machine in pip and npm. */
-static build_ctx *queue_head, *queue_tail;
-
 static int
 build_slots(void)
 {
@@ -62,6 +63,7 @@ build_done(build_job *job, const build_result *res, void *arg)
 	podium *p = c->p;
 
 	space_active_builds--;
+	build_queue_finished(c);
 	if (s == NULL || p->stopping) {
 		/* Superseded, deleted or shutting down: the result is dropped. */
 		if (!p->stopping)
@@ -130,6 +132,7 @@ build_start(build_ctx *c)
 	req.memory_bytes = flavor_build()->memory_bytes;
 	req.pids = flavor_build()->pids;
 	req.cpus = flavor_build()->cpus;
+	req.timeout_s = limits_get()->build_timeout_s;
 	space_config_env(p, s, &env, &mask);
 	req.env = (const char *const *)env;
 	req.mask = (const char *const *)mask;
@@ -145,18 +148,16 @@ build_start(build_ctx *c)
 		return;
 	}
 	space_active_builds++;
+	build_queue_started(c);
 }
 
 static void
 builds_pump(podium *p)
 {
-	while (!p->stopping && queue_head != NULL && space_active_builds < build_slots()) {
-		build_ctx *c = queue_head;
+	build_ctx *c;
 
-		queue_head = c->next;
-		if (queue_head == NULL)
-			queue_tail = NULL;
-		c->next = NULL;
+	while (!p->stopping && space_active_builds < build_slots() &&
+	    (c = build_queue_next(build_slots())) != NULL) {
 		if (c->s == NULL) {
 			store_build_finish(p->store, c->build_id, "failed", "cancelled", NULL);
 			build_ctx_free(c);
@@ -164,11 +165,13 @@ builds_pump(podium *p)
 		}
 		build_start(c);
 	}
+	if (!p->stopping)
+		build_queue_note_positions(space_active_builds, build_slots());
 }
 
 /* A line of the daemon's own in a build log, stamped like the build's output. */
-static void
-build_log_note(const char *path, const char *line)
+void
+space_build_log_note(const char *path, const char *line)
 {
 	logfile lf;
 
@@ -181,21 +184,7 @@ build_log_note(const char *path, const char *line)
 static void
 builds_enqueue(build_ctx *c)
 {
-	int ahead = space_active_builds;
-	char line[128];
-
-	for (build_ctx *q = queue_head; q != NULL; q = q->next)
-		ahead += q->s != NULL;
-	if (ahead >= build_slots()) {
-		snprintf(line, sizeof(line), "==> waiting for a build slot (%d builds ahead, %d at a "
-		    "time)\n", ahead, build_slots());
-		build_log_note(c->log_path, line);
-	}
-	if (queue_tail != NULL)
-		queue_tail->next = c;
-	else
-		queue_head = c;
-	queue_tail = c;
+	build_queue_add(c);
 	builds_pump(c->p);
 }
 
@@ -209,19 +198,21 @@ space_build_abandon(space *s)
 		builder_build_cancel(s->job);
 	s->build = NULL;
 	s->job = NULL;
+	/* a waiting one leaves the queue now: the others' places change */
+	builds_pump(s->p);
 }
 
 void
 space_builds_drop_queued(void)
 {
-	while (queue_head != NULL) {
-		build_ctx *c = queue_head;
-		queue_head = c->next;
+	build_ctx *c = build_queue_take_all(), *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
 		if (c->s != NULL)
 			c->s->build = NULL;
 		build_ctx_free(c);
 	}
-	queue_tail = NULL;
 }
 
 /* Records and queues a build of sha (attempt: see build_row), its log starting with
@@ -258,6 +249,7 @@ space_build_queue(space *s, const char *sha, int attempt, const char *note, int 
 	c->repo = space_repo_path(p, s);
 	c->log_path = b.log_path;
 	c->space_id = xasprintf("%s/%s", s->row.owner, s->row.name);
+	c->owner = xstrdup(s->row.owner);
 	c->host_uid = space_host_uid(s);
 	c->cache_dir = space_cache_dir(p, s);
 	c->no_cache = no_cache;
@@ -265,7 +257,7 @@ space_build_queue(space *s, const char *sha, int attempt, const char *note, int 
 	/* A fresh log per build: the latest build's log is what users read. */
 	unlink(c->log_path);
 	if (note != NULL)
-		build_log_note(c->log_path, note);
+		space_build_log_note(c->log_path, note);
 	s->build = c;
 	builds_enqueue(c);
 	free(logs);
