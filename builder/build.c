@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@
 #define STATUS_FD      3
 #define MAX_STEPS      8
 #define TAIL_LINES     20
+#define LOG_MAX        (16u << 20)   /* bytes of build log kept on the host's disk */
 /* PATH for build steps: tools installed by an earlier step come first. */
 #define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
                        "/usr/local/bin:/usr/bin:/bin"
@@ -55,6 +57,11 @@ struct build_job {
 	unsigned pids;
 	double cpus;
 	unsigned timeout_s;         /* the whole build's, from started_ms */
+	uint64_t disk_bytes;        /* the build disk's size, for the message when it is full */
+	uint64_t fsize_bytes;       /* RLIMIT_FSIZE of each step; 0: none */
+	int log_cut;                /* the log reached LOG_MAX: the steps' output goes to the
+	                             * tail only, the daemon's own lines still to the log */
+	int own_line;               /* log_line is writing */
 	char **env;                 /* the space's variables and secrets, NULL-terminated */
 	size_t nenv;
 	mask mask;                  /* secret values hidden from the log */
@@ -88,10 +95,19 @@ struct build_job {
 static void
 log_write_raw(void *arg, const char *data, size_t len)
 {
+	static const char cut[] = "\n==> podium: the build log is cut here: a build log keeps "
+	    "at most 16 MiB (the last lines still show in the error)\n";
 	build_job *job = arg;
 
-	/* A full disk must not fail the build itself; the tail is kept either way. */
-	logfile_write(&job->log, data, len);
+	/* A full disk must not fail the build itself; the tail is kept either way. A
+	 * build printing without end fills no disk (issue 21.1). */
+	if (!job->log_cut && !job->own_line && job->log.size +
+	    logfile_write_len(&job->log, data, len) + sizeof(cut) > LOG_MAX) {
+		job->log_cut = 1;
+		logfile_write(&job->log, cut, sizeof(cut) - 1);
+	}
+	if (!job->log_cut || job->own_line)
+		logfile_write(&job->log, data, len);
 	child_tail_append(&job->tail, data, len);
 }
 
@@ -122,7 +138,10 @@ log_line(build_job *job, const char *fmt, ...)
 	if ((size_t)n > sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
+	job->own_line = 1;
 	log_write(job, buf, (size_t)n);
+	mask_flush(&job->mask, log_write_raw, job);
+	job->own_line = 0;
 }
 
 /* ---- finishing -------------------------------------------------------------------- */
@@ -232,6 +251,24 @@ job_time_left(build_job *job)
 	return now < end ? end - now : 0;
 }
 
+/* 1 when the build disk (where the release and the cache are) has no room left. */
+static int
+disk_full(build_job *job)
+{
+	struct statvfs v;
+
+	return statvfs(job->release_dir, &v) == 0 &&
+	    (uint64_t)v.f_bavail * v.f_frsize < (1u << 20);
+}
+
+static void
+disk_full_text(build_job *job, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "the space's build disk is full: limits.build_disk is %llu MiB for its "
+	    "releases (the ones kept for rollback too) and its build cache",
+	    (unsigned long long)(job->disk_bytes >> 20));
+}
+
 /* What the sandbox said about how the step ended, for the failure message. */
 static void
 step_status_reason(build_job *job, char *out, size_t outlen)
@@ -244,6 +281,11 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 		snprintf(out, outlen, "killed by signal %d", job->term_signal);
 	else if (job->exit_status == 125)
 		snprintf(out, outlen, "sandbox setup failed (exit 125)");
+	else if (job->exit_status == 128 + SIGXFSZ && job->fsize_bytes > 0)
+		snprintf(out, outlen, "exit status %lld: a file grew past limits.build_file, %llu MiB",
+		    (long long)job->exit_status, (unsigned long long)(job->fsize_bytes >> 20));
+	else if (disk_full(job))
+		disk_full_text(job, out, outlen);
 	else
 		snprintf(out, outlen, "exit status %lld", (long long)job->exit_status);
 	if (job->status_fd < 0)
@@ -265,7 +307,7 @@ static void
 step_done(build_job *job)
 {
 	build_step *step = &job->steps[job->cur];
-	char reason[128], tail[sizeof(job->result.message)];
+	char reason[256], tail[sizeof(job->result.message)];
 
 	if (job->proc_running || job->out_open)
 		return;
@@ -358,6 +400,7 @@ step_box(build_job *job, build_step *step, box_spec *box)
 	/* what is left of the build's one deadline (step_run checked there is some) */
 	box->timeout_s = (unsigned)((job_time_left(job) + 999) / 1000);
 	box->status_fd = STATUS_FD;
+	box->fsize_bytes = job->fsize_bytes;
 	box->env = env;
 	box->extra_env = (const char *const *)job->env;
 	box->argv = (const char *const *)step->argv;
@@ -588,7 +631,12 @@ export_done(uv_work_t *w, int status)
 		return;
 	}
 	if (job->export_rc != 0) {
-		job_finish(job, BUILD_FAILED, "export of %.12s failed: %s", job->sha, job->export_err);
+		char full[256] = "";
+
+		if (disk_full(job))
+			disk_full_text(job, full, sizeof(full));
+		job_finish(job, BUILD_FAILED, "export of %.12s failed: %s%s%s", job->sha,
+		    job->export_err, full[0] != '\0' ? ": " : "", full);
 		return;
 	}
 	log_line(job, "--> exported %.12s in %.2f s", job->sha,
@@ -664,6 +712,8 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	job->pids = req->pids > 0 ? req->pids : BUILD_PIDS;
 	job->cpus = req->cpus > 0 ? req->cpus : 0;
 	job->timeout_s = req->timeout_s > 0 ? req->timeout_s : BUILD_TIMEOUT;
+	job->disk_bytes = req->disk_bytes;
+	job->fsize_bytes = req->fsize_bytes;
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;

@@ -72,6 +72,9 @@ typedef struct build_request {
 	unsigned pids;
 	double cpus;
 	unsigned timeout_s;       /* the whole build, every step of it; 0: 20 minutes */
+	uint64_t disk_bytes;      /* the size of the filesystem release_dir and cache_dir are
+	                           * on (limits.build_disk), for the message when it is full */
+	uint64_t fsize_bytes;     /* the largest file a step may write (RLIMIT_FSIZE); 0: any */
 } build_request;
 
 typedef struct build_result {

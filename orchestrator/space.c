@@ -91,10 +91,11 @@ space_logs_dir(const podium *p, const space *s)
 	return space_path(p, s, "logs", "");
 }
 
+/* On the build disk, next to the releases (build_disk.c): it counts to the space. */
 char *
 space_cache_dir(const podium *p, const space *s)
 {
-	return space_path(p, s, "cache", "");
+	return space_path(p, s, "releases", "/.cache");
 }
 
 char *
@@ -246,10 +247,11 @@ space_prune_releases(space *s)
 	if (s->build != NULL)
 		snprintf(keep[nkeep++], sizeof(keep[0]), "%lld", (long long)s->build->build_id);
 
+	/* the build disk's own lost+found stays */
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	while (d != NULL && (e = readdir(d)) != NULL) {
-		int used = e->d_name[0] == '.';
+		int used = e->d_name[0] == '.' || strcmp(e->d_name, "lost+found") == 0;
 		for (int i = 0; i < nkeep && !used; i++)
 			used = strcmp(keep[i], e->d_name) == 0;
 		if (used)
@@ -347,6 +349,11 @@ static void
 space_go_live_static(space *s, int64_t build_id, const char *sha, const char *release_dir,
     const app_config *cfg)
 {
+	char err[512];
+
+	/* the release is on the build disk (after a daemon start: mounted now) */
+	if (space_builds_attach(s, err, sizeof(err)) != 0)
+		log_warn("space %s/%s: build disk: %s", s->row.owner, s->row.name, err);
 	free(s->static_root);
 	s->static_root = cfg->static_dir[0] != '\0'
 	    ? xasprintf("%s/%s", release_dir, cfg->static_dir) : xstrdup(release_dir);

@@ -38,12 +38,20 @@ int space_create(podium *p, const char *owner, const char *name, const char *sdk
 /* Stops the app, cancels the build, removes repo, releases, data and logs. */
 int space_delete(podium *p, space *s);
 
+/* A push is coming: its build disk is made ready meanwhile (build_disk.c). */
+void space_builds_prepare(space *s);
 /* A push to main moved it to sha: build exactly that commit. */
 void space_on_push(podium *p, space *s, const char *sha);
 
 const char *space_owner(const space *s);
 const char *space_name(const space *s);
 int space_is_private(const space *s);
+/* Makes it private or public (the Hub's settings call): the app host's tickets of
+ * before stop working either way (proxy/ticket.h). */
+void space_set_private(space *s, int private);
+/* What a ticket of its app host names (proxy/ticket.h), random, new whenever the
+ * space is made or changes visibility. */
+uint64_t space_access_epoch(const space *s);
 /* The newest commit pushed to main (NULL before the first push). */
 const char *space_pushed_sha(const space *s);
 char *space_repo_path(const podium *p, const space *s);     /* caller frees */

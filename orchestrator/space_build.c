@@ -110,8 +110,30 @@ build_done(build_job *job, const build_result *res, void *arg)
 	builds_pump(p);
 }
 
+/* A build whose job never ran: its slot goes back, its row and stage say why. */
 static void
-build_start(build_ctx *c)
+build_unstarted(build_ctx *c, const char *why)
+{
+	space *s = c->s;
+	podium *p = c->p;
+
+	space_active_builds--;
+	build_queue_finished(c);
+	if (s != NULL && !p->stopping) {
+		s->build = NULL;
+		store_build_finish(p->store, c->build_id, "failed", why, NULL);
+		space_set_stage(s, space_serving(s) || s->pending != NULL ? space_progress_stage(s)
+		    : "BUILD_ERROR", why);
+	} else if (!p->stopping) {
+		store_build_finish(p->store, c->build_id, "failed", "cancelled", NULL);
+	}
+	build_ctx_free(c);
+	builds_pump(p);
+	space_maybe_shutdown_done();
+}
+
+static void
+build_spawn(build_ctx *c)
 {
 	build_request req = { 0 };
 	space *s = c->s;
@@ -133,22 +155,47 @@ build_start(build_ctx *c)
 	req.pids = flavor_build()->pids;
 	req.cpus = flavor_build()->cpus;
 	req.timeout_s = limits_get()->build_timeout_s;
+	req.disk_bytes = limits_get()->build_disk_bytes;
+	req.fsize_bytes = limits_get()->build_file_bytes;
 	space_config_env(p, s, &env, &mask);
 	req.env = (const char *const *)env;
 	req.mask = (const char *const *)mask;
 	r = builder_build_start(p->loop, &req, build_done, c, &s->job);
 	config_strv_free(env);
 	config_strv_free(mask);
-	if (r != 0) {
-		s->build = NULL;
-		store_build_finish(p->store, c->build_id, "failed", "could not start the build", NULL);
-		space_set_stage(s, space_serving(s) ? "RUNNING" : "BUILD_ERROR",
-		    "internal error: could not start the build");
-		build_ctx_free(c);
+	if (r != 0)
+		build_unstarted(c, "internal error: could not start the build");
+}
+
+static void
+build_disk_ready(void *arg, int r, const char *err)
+{
+	build_ctx *c = arg;
+	char *why;
+
+	if (c->s == NULL || c->p->stopping) {
+		build_unstarted(c, "cancelled");
 		return;
 	}
+	if (r == 0) {
+		build_spawn(c);
+		return;
+	}
+	why = xasprintf("the space's build disk cannot be used: %s", err);
+	space_build_log_note(c->log_path, why);
+	space_build_log_note(c->log_path, "\n");
+	build_unstarted(c, why);
+	free(why);
+}
+
+/* A slot is the build's from here: its build disk is made ready (off the loop), then
+ * its job runs. */
+static void
+build_start(build_ctx *c)
+{
 	space_active_builds++;
 	build_queue_started(c);
+	space_builds_attach_async(c->s, build_disk_ready, c);
 }
 
 static void

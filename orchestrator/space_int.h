@@ -116,6 +116,16 @@ void space_build_abandon(space *s);
  * at the next start) and queued instance starts. */
 void space_builds_drop_queued(void);
 void space_starts_drop_queued(void);
+/* build_disk.c: the space's build disk (its releases and build cache, limits.build_disk)
+ * made and mounted if it is not: on the loop (a mount's time; mkfs's the first time),
+ * or in the thread pool, done(arg, 0 or -errno, err) on the loop after (at once when it
+ * is mounted); removed with the space; every one detached at daemon stop. */
+typedef void (*space_builds_cb)(void *arg, int r, const char *err);
+int space_builds_attach(space *s, char *err, size_t errlen);
+void space_builds_attach_async(space *s, space_builds_cb done, void *arg);
+int space_builds_attached(const space *s);
+void space_builds_remove(space *s);
+void spaces_builds_detach(podium *p);
 /* build_queue.c: the builds waiting for a slot, fairly between owners (round robin,
  * at most build_queue_per_user running each). next takes the build to start out of
  * the queue (an abandoned one, s NULL, first: the caller drops it), or NULL; started

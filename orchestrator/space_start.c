@@ -226,8 +226,11 @@ space_spawn_instance(space *s, inst_ref *ref)
 	spec.stats_id = stats_id;
 
 	why[0] = '\0';
-	/* /data is a filesystem of its own, made on the first start (storage.c) */
-	if ((r = space_storage_attach(s, why + 9, sizeof(why) - 9)) != 0)
+	/* its release is on the build disk; /data is a filesystem of its own, made on the
+	 * first start (storage.c) */
+	if ((r = space_builds_attach(s, why + 12, sizeof(why) - 12)) != 0)
+		memcpy(why, "build disk: ", 12);
+	else if ((r = space_storage_attach(s, why + 9, sizeof(why) - 9)) != 0)
 		memcpy(why, "storage: ", 9);
 	else
 		r = budget_reserve(s->row.id, ref, spec.memory_bytes, why, sizeof(why));

@@ -177,8 +177,10 @@ space_timer_closed(uv_handle_t *h)
 int
 space_delete(podium *p, space *s)
 {
+	/* the last one: where the build cache was before the build disk held it */
 	char *paths[5] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
-		space_logs_dir(p, s), space_cache_dir(p, s) };
+		space_logs_dir(p, s), xasprintf("%s/cache/%s/%s", p->data_dir, s->row.owner,
+		s->row.name) };
 	space **pp;
 
 	log_info("space %s/%s: deleting", s->row.owner, s->row.name);
@@ -189,6 +191,7 @@ space_delete(podium *p, space *s)
 	if (s->pending != NULL)
 		space_detach_instance(s, s->pending, 0);
 	space_storage_remove(s);
+	space_builds_remove(s);
 	/* state kept by its id or uid goes with it (ids are never reused: store.c v6) */
 	space_set_egress(s, 1);
 	store_builds_delete_space(p->store, s->row.id);

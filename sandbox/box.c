@@ -130,6 +130,8 @@ box_argv(const box_spec *spec, char ***out)
 		add2(&a, "--pids", xasprintf("%u", spec->pids));
 	if (spec->cpus > 0)
 		add2(&a, "--cpus", xasprintf("%.2f", spec->cpus));
+	if (spec->fsize_bytes > 0)
+		add2(&a, "--fsize", xasprintf("%llu", (unsigned long long)spec->fsize_bytes));
 	if (spec->timeout_s > 0)
 		add2(&a, "--timeout", xasprintf("%u", spec->timeout_s));
 	if (has_env(spec))

@@ -33,6 +33,7 @@ typedef struct box_spec {
 	unsigned pids;                 /* 0: none */
 	double cpus;                   /* 0: none */
 	uint64_t tmpfs_bytes;          /* size of each writable tmpfs; 0: the launcher's */
+	uint64_t fsize_bytes;          /* RLIMIT_FSIZE (--fsize); 0: none */
 	unsigned timeout_s;            /* wall-clock limit; 0: none */
 	const char *const *env;        /* NAME=VALUE, NULL-terminated, or NULL */
 	const char *const *extra_env;  /* more, after env (a later name wins), or NULL */

@@ -95,6 +95,8 @@ hub_git(web_call *c)
 
 	if (push && !git_may_push(c))
 		return;
+	if (push) /* its build disk gets ready while the pack comes in */
+		space_builds_prepare(c->s);
 	repo = space_repo_path(c->p, c->s);
 	req.repo_path = repo;
 	req.path_info = rest;
