@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,8 +222,32 @@ space_update_route(space *s)
 	}
 	if (s->row.private)
 		route_target_set_private(t, s->row.owner);
+	route_target_set_epoch(t, s->access_epoch);
 	routes_set(s->row.subdomain, t);
 	free(id);
+}
+
+uint64_t
+space_access_epoch(const space *s)
+{
+	return s->access_epoch;
+}
+
+/* A new epoch: the app host's tickets of the old one stop (ticket.h). */
+static void
+space_new_epoch(space *s)
+{
+	randombytes_buf(&s->access_epoch, sizeof(s->access_epoch));
+}
+
+void
+space_set_private(space *s, int private)
+{
+	s->row.private = private != 0;
+	space_new_epoch(s);
+	space_save(s);
+	space_update_route(s);
+	log_info("space %s/%s: now %s", s->row.owner, s->row.name, private ? "private" : "public");
 }
 
 /* ---- releases ---- */

@@ -78,6 +78,8 @@ struct space {
 	unsigned restarts;     /* crash restarts since the daemon started (metrics) */
 	char *hardware;        /* flavor asked for ("" default), loaded on first use */
 	cold_starts cold;      /* start → port answering, since the daemon started */
+	uint64_t access_epoch; /* random; new at each change of visibility: a ticket of
+	                        * its app host names it (proxy/ticket.h) */
 	/* lifecycle.c */
 	int paused;            /* stored: stopped until restart */
 	int sleep_after_s;     /* stored: seconds idle before sleeping, -1 never */

@@ -2,6 +2,7 @@
  * bringing them back at startup / stopping them at shutdown. The lifecycle of one
  * space (builds, instances, stages) is space.c. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ space_new(podium *p, space_row *row)
 
 	s->row = *row;
 	s->p = p;
+	randombytes_buf(&s->access_epoch, sizeof(s->access_epoch));
 	uv_timer_init(p->loop, &s->restart_timer);
 	s->restart_timer.data = s;
 	lifecycle_load(s);

@@ -6,6 +6,7 @@
 #include "orchestrator/host/flavors.h"
 #include "web/web_int.h"
 #include "orchestrator/space.h"
+#include "proxy/routes.h"
 #include "proxy/ticket.h"
 #include "common/util.h"
 
@@ -58,13 +59,18 @@ space_header(page *pg, json_t *j, space *s, const char *user, const char *tab)
 	page_raw(pg, "</nav></div>");
 }
 
-/* The iframe's URL: a private app's carries a fresh ticket. Caller frees. */
+/* The iframe's URL: a private app's carries a fresh ticket, minted from the
+ * caller's session or token and for the space as it is now: it ends with either
+ * (ticket.h). Caller frees. */
 static char *
-app_frame_url(const char *host, space *s, const char *sub)
+app_frame_url(const web_call *c, const char *host, space *s, const char *sub)
 {
-	char t[128];
+	ticket_claims cl = { .epoch = space_access_epoch(s) };
+	char t[TICKET_MAX];
 
-	if (space_is_private(s) && ticket_make('t', sub, TICKET_URL_SECONDS, t, sizeof(t)) == 0)
+	route_cred_id(c->ai.cred, cl.cred);
+	if (space_is_private(s) && c->ai.has_cred &&
+	    ticket_make('t', sub, TICKET_URL_SECONDS, &cl, t, sizeof(t)) == 0)
 		return xasprintf("%s/?" TICKET_PARAM "=%s", host, t);
 	return xasprintf("%s/", host);
 }
@@ -86,7 +92,7 @@ web_page_space(web_call *c)
 	/* OWNER-NAME out of http://OWNER-NAME.DOMAIN:PORT */
 	h = h != NULL ? h + 3 : host;
 	sub = xstrndup(h, strcspn(h, "."));
-	frame = app_frame_url(host, c->s, sub);
+	frame = app_frame_url(c, host, c->s, sub);
 	page_begin(&pg, c->p, c->r, c->user, title != NULL ? title : id, "space");
 	space_header(&pg, j, c->s, c->user, "");
 	page_raw(&pg, "<section id=\"state\">");

@@ -92,11 +92,23 @@ tokens_add(const unsigned char hash[32], const char *user, void *arg)
 	route_tokens_add(pb->k, hash, user, accounts_is_admin(pb->st, user));
 }
 
+static void
+sessions_add(const unsigned char hash[32], const char *user, int64_t expires, void *arg)
+{
+	struct publish *pb = arg;
+
+	route_tokens_add_session(pb->k, hash, user, accounts_is_admin(pb->st, user), expires);
+}
+
 int
 accounts_tokens_publish(store *st)
 {
 	struct publish pb = { st, route_tokens_new() };
 	int r = store_tokens_load_all(st, tokens_add, &pb);
+
+	/* and the sessions, which the app hosts' tickets are minted from (ticket.h) */
+	if (r == 0)
+		r = store_sessions_load_all(st, sessions_add, &pb);
 
 	if (r != 0) {
 		route_tokens_free(pb.k);

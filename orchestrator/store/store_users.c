@@ -300,6 +300,25 @@ store_session_delete(store *st, const unsigned char hash[32])
 }
 
 int
+store_sessions_load_all(store *st, void (*cb)(const unsigned char hash[32], const char *user,
+    int64_t expires, void *arg), void *arg)
+{
+	sqlite3_stmt *q = prep(st, "SELECT s.hash, u.name, s.expires FROM sessions s JOIN users u"
+	    " ON u.id = s.user_id WHERE s.expires > ? AND u.disabled = 0");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, (int64_t)time(NULL));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (sqlite3_column_bytes(q, 0) == 32 && sqlite3_column_text(q, 1) != NULL)
+			cb(sqlite3_column_blob(q, 0), (const char *)sqlite3_column_text(q, 1),
+			    sqlite3_column_int64(q, 2), arg);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
 store_data_version(store *st, int64_t *v)
 {
 	sqlite3_stmt *q = prep(st, "PRAGMA data_version");
