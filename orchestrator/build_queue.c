@@ -20,7 +20,7 @@ typedef struct owner {
 	struct owner *next;
 } owner;
 
-static build_ctx *head, *tail;
+static build_ctx *head;     /* in push order */
 static owner *owners;
 static uint64_t seq;
 
@@ -48,32 +48,33 @@ build_queue_per_user(int slots)
 	return n > 0 ? n : slots / 2 > 1 ? (unsigned)slots / 2 : 1;
 }
 
+/* The link that points at c, or at the end (NULL) when c is not queued: the queue is
+ * short (a push per space at most), a walk costs nothing. */
+static build_ctx **
+link_of(const build_ctx *c)
+{
+	build_ctx **pp = &head;
+
+	while (*pp != NULL && *pp != c)
+		pp = &(*pp)->next;
+	return pp;
+}
+
 void
 build_queue_add(build_ctx *c)
 {
 	c->next = NULL;
 	c->position = 0;
-	if (tail != NULL)
-		tail->next = c;
-	else
-		head = c;
-	tail = c;
+	*link_of(NULL) = c;
 }
 
 static void
 unlink_ctx(build_ctx *c)
 {
-	build_ctx **pp;
+	build_ctx **pp = link_of(c);
 
-	for (pp = &head; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
-	tail = NULL;
-	for (build_ctx *q = head; q != NULL; q = q->next)
-		tail = q;
+	if (*pp != NULL)
+		*pp = c->next;
 	c->next = NULL;
 }
 
@@ -126,7 +127,7 @@ build_queue_take_all(void)
 {
 	build_ctx *all = head;
 
-	head = tail = NULL;
+	head = NULL;
 	return all;
 }
 

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 import podium_helpers as ph
-from test_users import add_user, new_token
+from tenants import tenants
 
 NOBODY = 65534
 
@@ -69,8 +69,7 @@ def d():
     os.chmod(os.path.join(d.workdir, "public.txt"), 0o644)
     try:
         d.start()
-        add_user(d, "dd-bob")
-        tok = new_token(d, "dd-bob")
+        tok, = tenants(d, "dd-bob")
         d.create_space("priv", sdk="python", private=True, token=tok)
         d.push(d.workdir_from(None, {"README.md": ph.front_matter(["sdk: python", "app_file: app.py"]),
                                      "app.py": APP}), "dd-bob", "priv", token=tok)

@@ -9,7 +9,7 @@ import os
 import pytest
 
 import podium_helpers as ph
-from test_users import add_user, new_token
+from tenants import tenants
 
 PAGES = ["", "/", "/logs", "/settings", "/resolve/main/README.md", "/raw/main/index.html"]
 GIT = ["/info/refs?service=git-upload-pack", "/info/refs?service=git-receive-pack", "/HEAD",
@@ -23,9 +23,7 @@ GIT_POST = ["/git-upload-pack", "/git-receive-pack"]
 
 @pytest.fixture(scope="module")
 def spaces(podium):
-    add_user(podium, "hid-alice")
-    add_user(podium, "hid-bob")
-    alice, bob = new_token(podium, "hid-alice"), new_token(podium, "hid-bob")
+    alice, bob = tenants(podium, "hid-alice", "hid-bob")
     files = {"README.md": ph.front_matter(["sdk: static"]), "index.html": "<p>hidden</p>\n"}
     for name, private in (("priv", True), ("pub", False)):
         podium.create_space(name, private=private, token=alice)
@@ -71,6 +69,7 @@ def requests():
     for p in API_POST:
         yield "POST", "/api/spaces/hid-alice/%s" + p, b"{}"
     yield "DELETE", "/api/spaces/hid-alice/%s/variables", b'{"key": "K"}'
+    yield "PUT", "/api/spaces/hid-alice/%s/settings", b'{"private": false}'
 
 
 def test_private_and_missing_answer_the_same(spaces):
@@ -132,8 +131,7 @@ def test_a_taken_host_does_not_name_the_private_space(spaces):
     refusal does not name that space."""
     d, alice, bob = spaces
     d.create_space("secret-x", private=True, token=alice)
-    add_user(d, "hid-alice-secret")
-    other = new_token(d, "hid-alice-secret")
+    other, = tenants(d, "hid-alice-secret")
     r = d.create_space("x", token=other, expect=409)
     assert "hid-alice-secret-x" in r.text and "secret-x" not in r.text.replace(
         "hid-alice-secret-x", ""), r

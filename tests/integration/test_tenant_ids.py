@@ -5,7 +5,7 @@ was real (bob's space showed it), and a space that is not deleted keeps its own.
 import pytest
 
 import podium_helpers as ph
-from test_users import add_user, new_token
+from tenants import tenants
 
 APP = r'''
 import os
@@ -40,9 +40,7 @@ def deploy(d, owner, name, tok):
 
 @pytest.fixture(scope="module")
 def users(podium):
-    add_user(podium, "ids-alice")
-    add_user(podium, "ids-bob")
-    return new_token(podium, "ids-alice"), new_token(podium, "ids-bob")
+    return tenants(podium, "ids-alice", "ids-bob")
 
 
 def test_a_deleted_spaces_id_uid_and_ban_stay_with_it(podium, users):

@@ -4,20 +4,19 @@ its app runs and its build runs: any local user (here `nobody`) can read every
 arguments (the build's own command among them), and the app and the build do get
 the values in their environment."""
 import json
-import os
 import secrets
 import subprocess
 
 import pytest
 
 import podium_helpers as ph
-from test_users import add_user, new_token
+from tenants import tenants
 
 NOBODY = 65534
 
 SCAN = r'''
 import json, os, sys
-needles = [n.encode() for n in sys.argv[1:]]
+needles = [n.encode() for n in sys.stdin.read().split()]  # not in its own arguments
 hits, readable = {}, []
 for pid in (d for d in os.listdir("/proc") if d.isdigit()):
     try:
@@ -46,16 +45,15 @@ HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 
 
 def as_nobody(*needles):
-    p = subprocess.run(["/usr/bin/python3", "-c", SCAN, *needles], user=NOBODY, group=NOBODY,
-                       cwd="/", capture_output=True, timeout=60)
+    p = subprocess.run(["/usr/bin/python3", "-c", SCAN], user=NOBODY, group=NOBODY, cwd="/",
+                       input=" ".join(needles).encode(), capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr.decode()
     return json.loads(p.stdout)
 
 
 @pytest.fixture(scope="module")
 def space(podium):
-    add_user(podium, "sec-bob")
-    tok = new_token(podium, "sec-bob")
+    tok, = tenants(podium, "sec-bob")
     secret, var = "s3cret-" + secrets.token_hex(8), "v4r-" + secrets.token_hex(8)
     podium.create_space("vault", sdk="python", token=tok)
     for path, body in (("secrets", {"key": "SECRET_KEY", "value": secret}),

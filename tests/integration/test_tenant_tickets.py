@@ -4,7 +4,6 @@ admin demoted), and the space as it was (deleted and made again, made public and
 private again). Each time the control is the same: a cookie minted just before works,
 and a fresh one minted after (where the user still may) works again."""
 import re
-import subprocess
 import urllib.parse
 
 import pytest

@@ -11,16 +11,14 @@ import urllib.parse
 import pytest
 
 import podium_helpers as ph
-from test_users import add_user, new_token
+from tenants import tenants
 
 PROBE = os.path.join(ph.APPS, "probe")
 
 
 @pytest.fixture(scope="module")
-def tenants(podium):
-    add_user(podium, "tok-alice")
-    add_user(podium, "tok-bob")
-    alice, bob = new_token(podium, "tok-alice"), new_token(podium, "tok-bob")
+def echo(podium):
+    alice, bob = tenants(podium, "tok-alice", "tok-bob")
     podium.create_space("echo", sdk="python", token=bob)
     podium.push(podium.workdir_from(PROBE, {"probe_config.json": json.dumps(
         {"version": "bob", "startup_delay": 0})}), "tok-bob", "echo", token=bob)
@@ -63,8 +61,8 @@ def leaked(seen, t):
     return False
 
 
-def test_no_token_spelling_reaches_another_tenants_app(tenants):
-    d, alice = tenants
+def test_no_token_spelling_reaches_another_tenants_app(echo):
+    d, alice = echo
     # control: the token is alice's and works on the hub
     assert d.api("GET", "/api/whoami-v2", token=alice).json()["name"] == "tok-alice"
     for name, value in spellings(alice):
@@ -75,8 +73,8 @@ def test_no_token_spelling_reaches_another_tenants_app(tenants):
         assert not leaked(seen, alice), "%s: %r reached bob's app: %r" % (name, value, seen)
 
 
-def test_values_that_are_not_tokens_go_through(tenants):
-    d, _ = tenants
+def test_values_that_are_not_tokens_go_through(echo):
+    d, _ = echo
     fake = "hf_" + "Ab1" * 11 + "x"   # the Hub's own token shape: an app's business
     for name, value in [("Authorization", "Bearer app-own-secret"),
                         ("Authorization", "Bearer " + fake),

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import podium_helpers as ph
-from test_users import add_user, new_token
+from tenants import tenants
 
 SLOTS = max(2, os.sysconf("SC_NPROCESSORS_ONLN"))
 
@@ -43,9 +43,7 @@ def push(d, owner, name, tok, tag, seconds=600):
 @pytest.fixture(scope="module")
 def capped():
     with ph.own_daemon(config="limits:\n  builds_per_user: 1\n  build_timeout: 20\n") as d:
-        add_user(d, "bq-alice")
-        add_user(d, "bq-bob")
-        d.alice, d.bob = new_token(d, "bq-alice"), new_token(d, "bq-bob")
+        d.alice, d.bob = tenants(d, "bq-alice", "bq-bob")
         yield d
 
 
@@ -77,9 +75,7 @@ def test_another_users_push_builds_while_one_fills_the_slots(capped):
 def open_slots():
     """The cap at the number of slots: one owner may fill them all."""
     with ph.own_daemon(config="limits:\n  builds_per_user: %d\n" % SLOTS) as d:
-        add_user(d, "rr-alice")
-        add_user(d, "rr-bob")
-        d.alice, d.bob = new_token(d, "rr-alice"), new_token(d, "rr-bob")
+        d.alice, d.bob = tenants(d, "rr-alice", "rr-bob")
         yield d
 
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 import podium_helpers as ph
-from test_users import add_user, new_token
+from tenants import tenants
 
 MIB = 1 << 20
 CONFIG = "limits:\n  build_disk: 64Mi\n  build_file: 24Mi\n  builds_per_user: 2\n"
@@ -27,9 +27,7 @@ def need_loop_devices():
 def d():
     need_loop_devices()
     with ph.own_daemon(config=CONFIG) as d:
-        add_user(d, "disk-bob")
-        add_user(d, "disk-alice")
-        d.bob, d.alice = new_token(d, "disk-bob"), new_token(d, "disk-alice")
+        d.bob, d.alice = tenants(d, "disk-bob", "disk-alice")
         yield d
         data_dir = d.data_dir
     assert ph.mounts_under(data_dir) == [], ph.mounts_under(data_dir)
