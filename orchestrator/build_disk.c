@@ -45,7 +45,7 @@ loops_here(void)
 		return 1;
 	if (!said)
 		log_warn("no loop devices (/dev/loop-control): build disks are plain directories, "
-		    "not bounded by limits.build_disk");
+		         "not bounded by limits.build_disk");
 	said = 1;
 	return 0;
 }
@@ -55,8 +55,12 @@ loops_here(void)
 static int
 attach(const char *dir, const char *label, uint64_t bytes, char *err, size_t errlen)
 {
-	storage_vol v = { .dir = dir, .label = label, .bytes = bytes, .uid = 0,
-		.what = "its build disk", .discard = 1 };
+	storage_vol v = { .dir = dir,
+		.label = label,
+		.bytes = bytes,
+		.uid = 0,
+		.what = "its build disk",
+		.discard = 1 };
 	char *tpl = xasprintf("%s/../../.templates", dir);
 	uint64_t t0 = now_ms();
 	int r = 0;
@@ -72,8 +76,8 @@ attach(const char *dir, const char *label, uint64_t bytes, char *err, size_t err
 	else if ((r = storage_attach(&v, err, errlen)) == 0)
 		chmod(dir, 0700); /* the filesystem's root: the daemon's only */
 	uv_mutex_unlock(&lock);
-	log_info("space %s: build disk attached in %llu ms", label,
-	    (unsigned long long)(now_ms() - t0));
+	log_info(
+	    "space %s: build disk attached in %llu ms", label, (unsigned long long)(now_ms() - t0));
 	free(tpl);
 	return r;
 }

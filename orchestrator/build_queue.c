@@ -15,12 +15,12 @@
 typedef struct owner {
 	char *name;
 	int running;
-	uint64_t last;       /* the start sequence of its last build; 0 never */
-	uint64_t vlast;      /* the same in a simulation of the queue */
+	uint64_t last;  /* the start sequence of its last build; 0 never */
+	uint64_t vlast; /* the same in a simulation of the queue */
 	struct owner *next;
 } owner;
 
-static build_ctx *head;     /* in push order */
+static build_ctx *head; /* in push order */
 static owner *owners;
 static uint64_t seq;
 
@@ -164,9 +164,10 @@ build_queue_note_positions(int running, int slots)
 		if (best->position == ++n)
 			continue;
 		best->position = n;
-		snprintf(line, sizeof(line), "==> waiting for a build slot: number %d in the queue "
-		    "(%d running, %d at a time, at most %u per user; %s has %d running)\n", n, running,
-		    slots, build_queue_per_user(slots), bo->name, bo->running);
+		snprintf(line, sizeof(line),
+		    "==> waiting for a build slot: number %d in the queue "
+		    "(%d running, %d at a time, at most %u per user; %s has %d running)\n",
+		    n, running, slots, build_queue_per_user(slots), bo->name, bo->running);
 		space_build_log_note(best->log_path, line);
 	} while (placed);
 }

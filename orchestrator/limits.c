@@ -26,8 +26,8 @@ limits_get(void)
 
 /* A whole number in [min, max] at key k of sec, into *out (absent: unchanged). */
 static int
-number(const config *c, const json_t *sec, const char *k, uint64_t min, uint64_t max,
-    unsigned *out, char *err, size_t errlen)
+number(const config *c, const json_t *sec, const char *k, uint64_t min, uint64_t max, unsigned *out,
+    char *err, size_t errlen)
 {
 	const json_t *v = json_object_get(sec, k);
 	uint64_t n;
@@ -35,8 +35,10 @@ number(const config *c, const json_t *sec, const char *k, uint64_t min, uint64_t
 	if (v == NULL)
 		return 0;
 	if (yaml_uint(v, &n) != 0 || n < min || n > max) {
-		snprintf(err, errlen, "limits config, line %zu: %s must be a whole number from %llu "
-		    "to %llu", config_line(c, v), k, (unsigned long long)min, (unsigned long long)max);
+		snprintf(err, errlen,
+		    "limits config, line %zu: %s must be a whole number from %llu "
+		    "to %llu",
+		    config_line(c, v), k, (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
 	}
 	*out = (unsigned)n;
@@ -52,8 +54,10 @@ size(const config *c, const json_t *sec, const char *k, uint64_t min, uint64_t *
 	if (v == NULL)
 		return 0;
 	if (yaml_size(v, out) != 0 || *out < min) {
-		snprintf(err, errlen, "limits config, line %zu: %s must be a size of at least %lluMi "
-		    "(e.g. 8Gi)", config_line(c, v), k, (unsigned long long)(min >> 20));
+		snprintf(err, errlen,
+		    "limits config, line %zu: %s must be a size of at least %lluMi "
+		    "(e.g. 8Gi)",
+		    config_line(c, v), k, (unsigned long long)(min >> 20));
 		return -EINVAL;
 	}
 	return 0;
@@ -80,8 +84,10 @@ limits_load(const config *c, char *err, size_t errlen)
 		for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && strcmp(k, keys[i]) != 0; i++)
 			;
 		if (i == sizeof(keys) / sizeof(keys[0])) {
-			snprintf(err, errlen, "limits config, line %zu: unknown key %s (spaces_per_user, "
-			    "builds_per_user, build_timeout, build_disk, build_file)", config_line(c, v), k);
+			snprintf(err, errlen,
+			    "limits config, line %zu: unknown key %s (spaces_per_user, "
+			    "builds_per_user, build_timeout, build_disk, build_file)",
+			    config_line(c, v), k);
 			return -EINVAL;
 		}
 	}
@@ -95,8 +101,8 @@ limits_load(const config *c, char *err, size_t errlen)
 done:
 	limits = l;
 	log_info("tenant limits: %u spaces per user%s, builds per user at a time: %u%s, %u s a "
-	    "build, %llu MiB of build disk per space, files up to %llu MiB", l.spaces_per_user,
-	    l.spaces_per_user == 0 ? " (no cap)" : "", l.builds_per_user,
+	         "build, %llu MiB of build disk per space, files up to %llu MiB",
+	    l.spaces_per_user, l.spaces_per_user == 0 ? " (no cap)" : "", l.builds_per_user,
 	    l.builds_per_user == 0 ? " (half the build slots)" : "", l.build_timeout_s,
 	    (unsigned long long)(l.build_disk_bytes >> 20),
 	    (unsigned long long)(l.build_file_bytes >> 20));

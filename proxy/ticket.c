@@ -84,6 +84,7 @@ ticket_check(char kind, const char *sub, const char *t, size_t tlen, ticket_clai
 		return 0;
 	claims[16] = '\0';
 	cl->epoch = strtoull(claims, &end, 16);
-	return *end == '\0' && sodium_hex2bin(cl->cred, TICKET_CRED_BYTES, claims + 17,
-	    2 * TICKET_CRED_BYTES, NULL, NULL, NULL) == 0;
+	return *end == '\0' &&
+	    sodium_hex2bin(cl->cred, TICKET_CRED_BYTES, claims + 17, 2 * TICKET_CRED_BYTES, NULL,
+	        NULL, NULL) == 0;
 }

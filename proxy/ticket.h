@@ -20,22 +20,22 @@
 
 #define TICKET_PARAM "__sign"
 #define TICKET_COOKIE "podium_app"
-#define TICKET_URL_SECONDS 120        /* the iframe's ticket */
-#define TICKET_COOKIE_SECONDS 3600    /* the app host's cookie */
+#define TICKET_URL_SECONDS 120     /* the iframe's ticket */
+#define TICKET_COOKIE_SECONDS 3600 /* the app host's cookie */
 #define TICKET_CRED_BYTES 16
-#define TICKET_MAX 192                /* a ticket's text and its NUL fit */
+#define TICKET_MAX 192 /* a ticket's text and its NUL fit */
 
 typedef struct ticket_claims {
-	uint64_t epoch;                          /* the space's access epoch */
-	unsigned char cred[TICKET_CRED_BYTES];   /* the credential's id */
+	uint64_t epoch;                        /* the space's access epoch */
+	unsigned char cred[TICKET_CRED_BYTES]; /* the credential's id */
 } ticket_claims;
 
 /* Makes the key; once, before the proxy starts. */
 void ticket_init(void);
 /* A ticket ("t") or cookie ("c") for subdomain sub valid ttl seconds, with its
  * claims: EXPIRES.EPOCH.CRED.MAC in out (>= TICKET_MAX bytes). 0 or -ENOSPC. */
-int ticket_make(char kind, const char *sub, int ttl, const ticket_claims *cl, char *out,
-    size_t len);
+int ticket_make(
+    char kind, const char *sub, int ttl, const ticket_claims *cl, char *out, size_t len);
 /* 1 when t is a valid, unexpired ticket of that kind for sub; its claims in *cl. */
 int ticket_check(char kind, const char *sub, const char *t, size_t tlen, ticket_claims *cl);
 

@@ -51,8 +51,8 @@ percent_decode(const char *s, size_t n, char *out)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char b;
 
-		if (s[i] == '%' && i + 2 < n && sodium_hex2bin(&b, 1, s + i + 1, 2, NULL, NULL,
-		    NULL) == 0) {
+		if (s[i] == '%' && i + 2 < n &&
+		    sodium_hex2bin(&b, 1, s + i + 1, 2, NULL, NULL, NULL) == 0) {
 			out[o++] = (char)b;
 			i += 2;
 		} else {
