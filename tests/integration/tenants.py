@@ -18,8 +18,9 @@ def refused_start(config):
             f.write(config)
         try:
             d.start(timeout=30)
-        except AssertionError as e:
-            return str(e)
+        except AssertionError:
+            with open(d.log_path, errors="replace") as f:
+                return f.read()   # all of it: a sanitizer's report may follow
         raise AssertionError("the daemon started with %r" % config)
     finally:
         d.cleanup()
