@@ -118,12 +118,14 @@ done:
 }
 
 /* A new, empty ext4 image of bytes, its root owned by uid. */
+#define MKFS_TIMEOUT "120"
+
 static int
 image_mkfs(const char *img, uint64_t bytes, unsigned uid, const char *label, char *err,
     size_t errlen)
 {
 	char opts[128];
-	int fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int r, fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", img, strerror(errno));
@@ -138,10 +140,14 @@ image_mkfs(const char *img, uint64_t bytes, unsigned uid, const char *label, cha
 	close(fd);
 	snprintf(opts, sizeof(opts), "root_owner=%u:%u,lazy_itable_init=1,lazy_journal_init=1",
 	    uid, uid);
-	char *const argv[] = { (char *)tool("mkfs.ext4"), "-q", "-F", "-m", "0", "-E", opts,
-		"-L", (char *)label, (char *)img, NULL };
-	if (child_run_argv(argv, CHILD_INHERIT) != 0) {
-		snprintf(err, errlen, "mkfs.ext4 %s failed", img);
+	/* bounded: mkfs asks every loop device whether it backs img, and one backed by a
+	 * hung network filesystem would hold it (and the build or app waiting) for good */
+	char *const argv[] = { "/usr/bin/timeout", "-k", "10", MKFS_TIMEOUT, (char *)tool("mkfs.ext4"),
+		"-q", "-F", "-m", "0", "-E", opts, "-L", (char *)label, (char *)img, NULL };
+	if ((r = child_run_argv(argv, CHILD_INHERIT)) != 0) {
+		snprintf(err, errlen, "mkfs.ext4 %s failed%s", img, r == 124 || r == 128 + 9 ?
+		    " (it took longer than " MKFS_TIMEOUT " s: is a loop device's file unreachable?)" :
+		    "");
 		unlink(img);
 		return -EIO;
 	}
