@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libuv liburing libgit2 sqlite3 yaml-0.1 jansson libsodium libcurl
+PKGS    := libuv liburing libgit2 sqlite3 libpq yaml-0.1 jansson libsodium libcurl libcmark-gfm zlib
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 
@@ -11,7 +11,7 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(LLHTTP_INC) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions -lpthread
 
 # ASan/UBSan build: make SAN=1 (used by make test-asan)
 ifeq ($(SAN),1)
@@ -81,6 +81,7 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
+            libpq-dev postgresql-15 libcmark-gfm-dev libcmark-gfm-extensions-dev zlib1g-dev \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
             nodejs iproute2 nftables util-linux ca-certificates curl chromium
 # Only the benchmarks compare against these.
@@ -129,7 +130,9 @@ $(BUILD)/tests/integration/%: tests/integration/c/%.c $(MOD_builder)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-test-integration: all hubjs-deps $(INTEG_C_BIN)
+# test_store_postgres.py runs the store's unit cases on a PostgreSQL server of its own
+STORE_UNIT_BIN := $(filter $(BUILD)/tests/store/%,$(UNIT_BIN))
+test-integration: all hubjs-deps $(INTEG_C_BIN) $(STORE_UNIT_BIN)
 	cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider .
 
 test: deps
@@ -142,7 +145,7 @@ browser-deps:
 	cd tests/browser && npm ci --no-audit --no-fund
 
 test-browser: all browser-deps
-	cd tests/browser && PODIUM_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 ui.test.mjs
+	cd tests/browser && PODIUM_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 ui.test.mjs spaces.test.mjs
 
 test-all: all test-unit test-sandbox test-proxy test-integration test-browser
 

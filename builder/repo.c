@@ -7,13 +7,12 @@
 #include <errno.h>
 #include <git2.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
+#include "common/child.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -180,26 +179,28 @@ builder_repo_copy(const char *src_path, const char *dst_path, char *err, size_t 
 	/* git's own fetch over the local transport: every branch and tag with its
 	 * history. (libgit2's remote setup reads url.*.insteadOf through a regex
 	 * whose pcre2 match data it never frees: ASan counted it at every copy.) */
-	char *const argv[] = { "git", "--git-dir", (char *)dst_path, "fetch", "--quiet",
+	char *const argv[] = { "/usr/bin/git", "--git-dir", (char *)dst_path, "fetch", "--quiet",
 		"--tags", "--no-write-fetch-head", (char *)src_path, "+refs/heads/*:refs/heads/*", NULL };
 	char *const envp[] = { "PATH=/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent",
 		"GIT_TERMINAL_PROMPT=0", "LANG=C", NULL };
-	pid_t pid;
+	child_tail tail = { .len = 0 };
+	child_spec spec;
+	char last[512];
 	int st;
 
-	if (posix_spawn(&pid, "/usr/bin/git", NULL, NULL, argv, envp) != 0) {
-		snprintf(err, errlen, "cannot run git: %s", strerror(errno));
+	child_spec_init(&spec);
+	spec.argv = argv;
+	spec.envp = envp;
+	spec.out = spec.err = CHILD_CAPTURE;
+	st = child_run(&spec, &tail);
+	if (st < 0) {
+		snprintf(err, errlen, "cannot run git: %s", strerror(-st));
 		return -EIO;
 	}
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR) {
-			snprintf(err, errlen, "waiting for git: %s", strerror(errno));
-			return -EIO;
-		}
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		snprintf(err, errlen, "git fetch of the history failed (status %d)",
-		    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	if (st != 0) {
+		child_tail_lines(&tail, 3, last, sizeof(last));
+		snprintf(err, errlen, "git fetch of the history failed (status %d)%s%s", st,
+		    last[0] != '\0' ? ": " : "", last);
 		return -EIO;
 	}
 	return 0;

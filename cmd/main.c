@@ -6,16 +6,19 @@
 #include "orchestrator/host/budget.h"
 #include "cli/cli.h"
 #include "cmd/serve.h"
+#include "cmd/storecmd.h"
 #include "cmd/usercmd.h"
 
 static void
 usage(FILE *f)
 {
-	fputs("usage: podium serve [--listen HOST:PORT] [--data DIR] [--domain DOMAIN]\n"
+	fputs("usage: podium serve [--listen HOST:PORT] [--data DIR] [--domain DOMAIN] [--store ADDRESS]\n"
 	    "                    [--memory-budget BYTES|auto] [--sleep-after SECONDS] [--keep-releases N]\n"
 	    "\n"
 	    "  --listen HOST:PORT  address of the hub, git and app proxy (default 127.0.0.1:8080)\n"
 	    "  --data DIR          state: database, repos, releases, space data, logs (default ./var)\n"
+	    "  --store ADDRESS     the database: postgres://USER:PASSWORD@HOST:PORT/DATABASE or\n"
+	    "                      sqlite:PATH (default: config.yaml's store:, else DIR/podium.db)\n"
 	    "  --domain DOMAIN     hub host; apps are served at OWNER-NAME.DOMAIN (default localhost)\n"
 	    "  --app-domain D      serve apps at OWNER-NAME.D instead: a registrable domain of their\n"
 	    "                      own keeps them cross-site to the hub (default: --domain)\n"
@@ -26,7 +29,8 @@ usage(FILE *f)
 	    "                      would overcommit it is not started (default auto: MemTotal minus\n"
 	    "                      max(1 GiB, 10%))\n"
 	    "\n"
-	    "The first start creates user admin and writes its API token to DIR/admin.token.\n", f);
+	    "The first start creates user admin and writes its API token to DIR/admin.token.\n"
+	    "Also: podium user ... (users and tokens), podium store migrate (sqlite <-> PostgreSQL).\n", f);
 	cli_usage(f);
 }
 
@@ -58,7 +62,7 @@ parse_listen(const char *s, podium_options *o)
 int
 main(int argc, char **argv)
 {
-	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0, NULL };
+	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0, NULL, NULL };
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -67,6 +71,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "user") == 0)
 		return usercmd_main(argc, argv);
+	if (strcmp(argv[1], "store") == 0)
+		return storecmd_main(argc, argv);
 	if (cli_is_command(argv[1]))
 		return cli_main(argc, argv);
 	if (strcmp(argv[1], "serve") != 0) {
@@ -96,6 +102,8 @@ main(int argc, char **argv)
 			o.domain = v;
 		} else if (strcmp(a, "--app-domain") == 0) {
 			o.app_domain = v;
+		} else if (strcmp(a, "--store") == 0) {
+			o.store = v;
 		} else if (strcmp(a, "--sleep-after") == 0 || strcmp(a, "--keep-releases") == 0) {
 			char *end;
 			long n = strtol(v, &end, 10);

@@ -255,10 +255,29 @@ data_dir_lock_down(const char *data)
 	}
 }
 
-/* The data dir (made if missing, absolute in p->data_dir), its layout, its
- * database in p->store and its configuration in p->config. 0 or -1 (logged). */
+/* The data dir's store (--store, config.yaml's store: or DIR/podium.db) in
+ * p->store. 0 or -1 (logged). */
 static int
-open_data_dir(podium *p, const char *dir)
+open_store(podium *p, const char *url)
+{
+	char *where, err[512], what[512];
+	int r;
+
+	if (store_locate(p->data_dir, url, p->config, &where, err, sizeof(err)) != 0)
+		return error("config: %s", err);
+	r = store_open(where, &p->store);
+	free(where);
+	if (r != 0)
+		return error("cannot open the store%s", url != NULL ? " of --store" : "");
+	store_describe(p->store, what, sizeof(what));
+	log_info("store: %s", what);
+	return 0;
+}
+
+/* The data dir (made if missing, absolute in p->data_dir), its layout, its
+ * configuration in p->config and its store in p->store. 0 or -1 (logged). */
+static int
+open_data_dir(podium *p, const char *dir, const char *store_url)
 {
 	char real[PATH_MAX], *path, err[512];
 	int r;
@@ -269,18 +288,13 @@ open_data_dir(podium *p, const char *dir)
 		return error("data dir %s: %s", dir, strerror(errno));
 	p->data_dir = xstrdup(real);
 	data_dir_lock_down(p->data_dir);
-	path = xasprintf("%s/podium.db", p->data_dir);
-	r = store_open(path, &p->store);
-	free(path);
-	if (r != 0)
-		return error("cannot open the database in %s", p->data_dir);
 	path = xasprintf("%s/config.yaml", p->data_dir);
 	r = config_load(path, &p->config, err, sizeof(err));
 	free(path);
 	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0 ||
 	    limits_load(p->config, err, sizeof(err)) != 0)
 		return error("config: %s", err);
-	return 0;
+	return open_store(p, store_url);
 }
 
 /* The listener and its loops, with the hub's handler. */
@@ -310,11 +324,25 @@ start_proxy(podium *p)
 	return 0;
 }
 
+/* What podium_serve made, freed when it ends (a failed start included). */
+static void
+podium_release(podium *p)
+{
+	if (p->store != NULL)
+		store_close(p->store);
+	config_free(p->config);
+	free(p->domain);
+	free(p->app_domain);
+	free(p->listen_host);
+	free(p->sandbox_bin);
+	free(p->data_dir);
+}
+
 int
 podium_serve(const podium_options *opt)
 {
 	podium p = { 0 };
-	int r;
+	int r = -1;
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
@@ -328,29 +356,31 @@ podium_serve(const podium_options *opt)
 	p.sleep_after_default = opt->sleep_after;
 	p.keep_releases = opt->keep_releases;
 	p.sandbox_bin = sandbox_path();
-	if (access(p.sandbox_bin, X_OK) != 0)
-		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
-	if (open_data_dir(&p, opt->data_dir) != 0)
-		return -1;
+	if (access(p.sandbox_bin, X_OK) != 0) {
+		error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
+		goto done;
+	}
+	if (open_data_dir(&p, opt->data_dir, opt->store) != 0)
+		goto done;
 	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
 	 * implementations here */
-	if (sodium_init() < 0)
-		return error("cannot initialize libsodium");
+	if (sodium_init() < 0) {
+		error("cannot initialize libsodium");
+		goto done;
+	}
 	if (ensure_admin(&p) != 0 || accounts_tokens_publish(p.store) != 0)
-		return -1;
+		goto done;
 	web_start(&p);
 	ticket_init();
-	if (secrets_init(p.data_dir) != 0)
-		return -1;
-
-	if (start_proxy(&p) != 0)
-		return -1;
-	r = net_start(p.loop, p.data_dir, p.config);
-	if (r != 0)
-		return -1;
-	if ((r = spaces_init(&p)) != 0) {
+	if (secrets_init(p.data_dir) != 0 || start_proxy(&p) != 0)
+		goto done;
+	/* From here on a failed start exits with the proxy's threads running. */
+	if (net_start(p.loop, p.data_dir, p.config) != 0)
+		goto done;
+	if (spaces_init(&p) != 0) {
 		net_stop();
-		return error("cannot load spaces");
+		error("cannot load spaces");
+		goto done;
 	}
 
 	uv_signal_init(p.loop, &sig_term);
@@ -364,14 +394,9 @@ podium_serve(const podium_options *opt)
 	print_welcome(&p);
 
 	uv_run(p.loop, UV_RUN_DEFAULT);
-
-	store_close(p.store);
 	log_info("stopped");
-	free(p.domain);
-	free(p.app_domain);
-	free(p.listen_host);
-	free(p.sandbox_bin);
-	free(p.data_dir);
-	config_free(p.config);
-	return 0;
+	r = 0;
+done:
+	podium_release(&p);
+	return r;
 }

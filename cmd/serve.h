@@ -15,6 +15,7 @@ typedef struct podium_options {
 	int keep_releases;   /* --keep-releases N */
 	uint64_t memory_budget;   /* bytes the apps' memory limits may add up to; 0: auto */
 	const char *app_domain;   /* --app-domain: apps at OWNER-NAME.APP_DOMAIN; NULL: domain */
+	const char *store;        /* --store ADDRESS; NULL: config.yaml's store:, else DIR/podium.db */
 } podium_options;
 
 /* Runs the daemon until SIGTERM/SIGINT. 0 on a clean stop, -1 on a startup error. */

@@ -1,6 +1,7 @@
-/* usercmd.c — `podium user ...`: users and tokens on the data dir's database,
- * also while the daemon runs (sqlite WAL; the daemon sees the change within a
- * second, web/session.c auth_watch_start). */
+/* usercmd.c — `podium user ...`: users and tokens in the data dir's store
+ * (--store, config.yaml's store:, else DIR/podium.db), also while the daemon
+ * runs (sqlite's WAL, PostgreSQL's MVCC; the daemon sees the change within a
+ * second: store_data_version, web/session.c auth_watch_start). */
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "orchestrator/store/store.h"
 #include "orchestrator/store/accounts.h"
 #include "cmd/usercmd.h"
+#include "common/config.h"
 #include "common/util.h"
 
 #define PASSWORD_MAX 1024
@@ -25,6 +27,8 @@ user_usage(FILE *f)
 	    "       podium user disable NAME [--data DIR]\n"
 	    "       podium user enable NAME [--data DIR]\n"
 	    "\n"
+	    "The store is the data dir's (config.yaml's store:, else DIR/podium.db), or\n"
+	    "--store ADDRESS (postgres://... or sqlite:PATH) as podium serve takes it.\n"
 	    "Passwords are read from standard input (one line) and stored as argon2id hashes.\n"
 	    "A token is printed once; read tokens can clone and read, not push or change.\n", f);
 }
@@ -149,12 +153,32 @@ cmd_run(store *st, const char *cmd, const char *name, int admin, int pwstdin, in
 	return r;
 }
 
+/* The data dir's store, as podium serve finds it; the reason on stderr. */
+static int
+store_of(const char *data, const char *url, store **st)
+{
+	char *path = xasprintf("%s/config.yaml", data), *where = NULL, err[512];
+	config *cfg = NULL;
+	int r;
+
+	*st = NULL;
+	if ((r = config_load(path, &cfg, err, sizeof(err))) == 0)
+		r = store_locate(data, url, cfg, &where, err, sizeof(err));
+	if (r != 0)
+		fprintf(stderr, "podium: %s\n", err);
+	else if ((r = store_open(where, st)) != 0)
+		fprintf(stderr, "podium: cannot open the store of %s\n", url != NULL ? "--store" : data);
+	config_free(cfg);
+	free(where);
+	free(path);
+	return r;
+}
+
 int
 usercmd_main(int argc, char **argv)
 {
-	const char *data = "./var", *cmd, *name = NULL, *label = NULL;
+	const char *data = "./var", *cmd, *name = NULL, *label = NULL, *url = NULL;
 	int admin = 0, pwstdin = 0, write = 1, r;
-	char *db;
 	store *st;
 
 	if (argc < 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
@@ -170,13 +194,15 @@ usercmd_main(int argc, char **argv)
 		} else if (strcmp(a, "--password-stdin") == 0) {
 			pwstdin = 1;
 		} else if (strcmp(a, "--data") == 0 || strcmp(a, "--role") == 0 ||
-		    strcmp(a, "--name") == 0) {
+		    strcmp(a, "--name") == 0 || strcmp(a, "--store") == 0) {
 			if (v == NULL) {
 				fprintf(stderr, "podium: %s needs a value\n", a);
 				return 2;
 			}
 			if (a[2] == 'd')
 				data = v;
+			else if (a[2] == 's')
+				url = v;
 			else if (a[2] == 'n')
 				label = v;
 			else if (strcmp(v, "read") == 0 || strcmp(v, "write") == 0)
@@ -198,14 +224,8 @@ usercmd_main(int argc, char **argv)
 		fprintf(stderr, "podium: cannot initialize libsodium\n");
 		return 1;
 	}
-	db = xasprintf("%s/podium.db", data);
-	r = store_open(db, &st);
-	if (r != 0) {
-		fprintf(stderr, "podium: cannot open %s\n", db);
-		free(db);
+	if (store_of(data, url, &st) != 0)
 		return 1;
-	}
-	free(db);
 	r = cmd_run(st, cmd, name, admin, pwstdin, write, label);
 	store_close(st);
 	return r == 0 ? 0 : r == -EINVAL ? 2 : 1;

@@ -50,6 +50,7 @@ accounts_token_check(store *st, const char *token, char **user, int *write)
 {
 	unsigned char want[32], got[32];
 	char prefix[ACCOUNTS_TOKEN_PREFIX + 1];
+	int r;
 
 	*user = NULL;
 	*write = 0;
@@ -57,8 +58,8 @@ accounts_token_check(store *st, const char *token, char **user, int *write)
 		return -ENOENT;
 	memcpy(prefix, token, ACCOUNTS_TOKEN_PREFIX);
 	prefix[ACCOUNTS_TOKEN_PREFIX] = '\0';
-	if (store_token_find(st, prefix, want, user) != 0)
-		return -ENOENT;
+	if ((r = store_token_find(st, prefix, want, user)) != 0)
+		return r == -ENOENT ? -ENOENT : -EIO;
 	route_token_hash(token, got);
 	if (sodium_memcmp(want, got, 32) != 0) {
 		free(*user);

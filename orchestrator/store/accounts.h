@@ -27,7 +27,7 @@
 int accounts_token_create(store *st, int64_t user_id, int write, const char *name, char *token,
     size_t len);
 /* The user of a well-formed, known token (caller frees *user) and whether it may
- * write; -ENOENT otherwise. */
+ * write; -ENOENT otherwise, -EIO when the store cannot tell (its server away). */
 int accounts_token_check(store *st, const char *token, char **user, int *write);
 /* Is user an enabled admin? */
 int accounts_is_admin(store *st, const char *user);

@@ -1,7 +1,12 @@
-/* store.h — podium's persistent state in sqlite3 (WAL, schema versioned with
- * PRAGMA user_version). All calls are synchronous and run on the main loop; each
- * returns 0 or a negative errno-style code (-ENOENT not found, -EEXIST unique
- * constraint, -EIO other sqlite errors, logged once).
+/* store.h — podium's persistent state: users, tokens, sessions, spaces, builds,
+ * settings, variables and secrets. One face, two backends chosen at open by the
+ * store's address: sqlite (a file in the data dir, WAL; the default for one
+ * machine) or PostgreSQL (libpq; one database several machines can share),
+ * with the same schema versions and migrations (store_schema.c). All calls are
+ * synchronous and run on the main loop; each returns 0 or a negative
+ * errno-style code that means the same on both backends: -ENOENT not found (or
+ * a reference to a missing row), -EEXIST a unique constraint, -EIO anything
+ * else, logged once.
  *
  * Rows are plain structs; strings in them are owned by the struct and freed by the
  * matching *_release() function. */
@@ -11,10 +16,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
+
 typedef struct store store;
 
-int store_open(const char *path, store **out);
+/* where: "postgres://USER:PASSWORD@HOST:PORT/DATABASE?..." (also postgresql://;
+ * libpq's URI, its parameters included), "sqlite:PATH" or a plain PATH (sqlite).
+ * The schema is brought to this podium's version (one transaction; a newer one
+ * is refused untouched). 0, or -errno with the reason logged: -EINVAL a bad
+ * address, -ENOTSUP a newer schema, -EIO the rest (unreachable server...). */
+int store_open(const char *where, store **out);
 void store_close(store *st);
+/* The store of a data dir: url when not NULL (--store), else config.yaml's
+ * "store:" (a relative sqlite: path is the data dir's), else
+ * sqlite:DATA_DIR/podium.db. *where: caller frees. -EINVAL with err for a
+ * "store:" that is not an address. */
+int store_locate(const char *data_dir, const char *url, const config *cfg, char **where, char *err,
+    size_t errlen);
+/* What the store is, for a log line, without a password: "sqlite PATH" or
+ * "PostgreSQL database D on HOST:PORT as USER, schema S". */
+void store_describe(store *st, char *buf, size_t len);
+
+/* Copies every row of every table from one store to another of the same schema
+ * (ids kept, secrets still sealed), in one transaction on the target: refused
+ * when the target holds any row or the source a table this podium does not
+ * know; the counts are compared before the commit. cb (may be NULL) hears each
+ * table's rows. 0, or -errno with the reason in err (nothing written). */
+int store_copy(store *from, store *to, void (*cb)(const char *table, int64_t rows, void *arg),
+    void *arg, char *err, size_t errlen);
 
 /* ---- users and tokens ---- */
 int store_user_ensure(store *st, const char *name, int64_t *id, int *created);
@@ -117,6 +146,57 @@ int store_hardware_get(store *st, int64_t space_id, char **flavor);
 int store_hardware_set(store *st, int64_t space_id, const char *flavor);
 
 
+/* ---- likes, and lists of spaces a page at a time (store_gallery.c) ---- */
+/* A user likes a space once; -ENOENT when there is no such user. */
+int store_like_set(store *st, int64_t space_id, const char *user, int like);
+int store_like_get(store *st, int64_t space_id, const char *user, int *liked);
+int store_likes_count(store *st, int64_t space_id, int64_t *likes);
+
+/* Stage groups, in the order the stage sort shows them. */
+typedef enum store_stage {
+	STORE_STAGE_ANY = -1,
+	STORE_STAGE_RUNNING,     /* RUNNING, RUNNING_BUILDING, RUNNING_APP_STARTING */
+	STORE_STAGE_BUILDING,    /* BUILDING, APP_STARTING */
+	STORE_STAGE_SLEEPING,
+	STORE_STAGE_PAUSED,      /* PAUSED, STOPPED */
+	STORE_STAGE_ERROR,       /* BUILD_ERROR, CONFIG_ERROR, RUNTIME_ERROR */
+	STORE_STAGE_EMPTY,       /* NO_APP_FILE, DELETING */
+} store_stage;
+
+typedef enum store_sort {
+	STORE_SORT_NEW,          /* created, newest first (the default) */
+	STORE_SORT_OLD,
+	STORE_SORT_LIKES,        /* most liked first, then newest */
+	STORE_SORT_TITLE,        /* the front matter's title (else the name), A to Z */
+	STORE_SORT_STAGE,        /* by store_stage, then newest */
+} store_sort;
+
+/* Which spaces, in which order, which page. Strings may be NULL (no filter). */
+typedef struct store_space_query {
+	const char *viewer;      /* sees its own private spaces; NULL anonymous */
+	int viewer_admin;        /* sees every private space */
+	const char *author;      /* the owner (case-insensitive) */
+	const char *search;      /* a substring of owner/name, title, description or a tag */
+	const char *sdk;
+	const char *tag;         /* one of the front matter's tags */
+	const char *liked_by;    /* spaces this user likes */
+	store_stage stage;
+	store_sort sort;
+	int pinned_first;        /* front matter pinned: true before the rest */
+	long offset, limit;
+} store_space_query;
+
+typedef struct store_space_hit {
+	int64_t id;
+	const char *owner, *name; /* valid during the callback */
+	int64_t likes;
+} store_space_hit;
+
+/* Calls cb for each space of the page, in order. The work is the page's (an
+ * index walk), not the number of spaces. The number of hits, or -EIO. */
+int store_spaces_query(store *st, const store_space_query *q,
+    void (*cb)(const store_space_hit *h, void *arg), void *arg);
+
 /* ---- users, named tokens and browser sessions (store_users.c) ---- */
 typedef struct user_row {
 	int64_t id;
@@ -144,7 +224,7 @@ typedef struct token_row {
 	int64_t created;
 } token_row;
 
-/* Names the token inserted last on this connection and gives it its role. */
+/* Names the token store_token_add inserted last through st and gives it its role. */
 int store_token_label_last(store *st, int write, const char *name);
 /* Whether the token with that prefix may write (1) or only read (0); -ENOENT. */
 int store_token_role(store *st, const char *prefix, int *write);
@@ -164,7 +244,13 @@ int store_session_delete(store *st, const unsigned char hash[32]);
 /* cb for every live session (not expired, its user enabled): its hash, user, end. */
 int store_sessions_load_all(store *st, void (*cb)(const unsigned char hash[32], const char *user,
     int64_t expires, void *arg), void *arg);
-/* sqlite's PRAGMA data_version: changes when another connection commits. */
+/* Changes when another connection commits a change (its own commits do not
+ * count): sqlite's PRAGMA data_version; on PostgreSQL the count of other
+ * connections' change notifications heard on this one (LISTEN podium_changes,
+ * which the first call starts), plus one after a reconnect. Never blocks. */
 int store_data_version(store *st, int64_t *v);
+/* A descriptor that becomes readable when store_data_version may have moved
+ * (PostgreSQL: the connection's socket, LISTENing), or -1 (sqlite: poll). */
+int store_changes_fd(store *st);
 
 #endif

@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import pg_server  # noqa: E402
 import podium_helpers as ph  # noqa: E402
 
 # Daemons of the suite run in the machine's own network namespace: they must not
@@ -63,6 +64,21 @@ def make_daemon():
         except AssertionError as e:
             errors.append(str(e))
     assert not errors, "\n".join(errors)
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A PostgreSQL server of the module's own (pg_server.py); skipped, saying
+    why, where none can be started."""
+    why = pg_server.unavailable()
+    if why is not None:
+        pytest.skip(why)
+    s = pg_server.PgServer()
+    try:
+        s.start()
+        yield s
+    finally:
+        s.cleanup()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -103,26 +103,30 @@ def test_token_roles(podium):
     podium.delete_space("admins-own")
 
 
-def test_cli_disable_reaches_api_and_private_app_host(podium):
-    add_user(podium, "dave")
-    tok = new_token(podium, "dave")
+def disable_reaches_api_and_private_app_host(podium, user):
+    add_user(podium, user)
+    tok = new_token(podium, user)
     podium.create_space("secret-site", private=True, token=tok)
-    podium.push(podium.workdir_from(STATIC), "dave", "secret-site", token=tok)
-    podium.wait_stage("dave", "secret-site", "RUNNING")
+    podium.push(podium.workdir_from(STATIC), user, "secret-site", token=tok)
+    podium.wait_stage(user, "secret-site", "RUNNING")
     auth = {"Authorization": "Bearer " + tok}
     # positive control: the owner's token passes at the private app's host
-    podium.wait_until(lambda: podium.get_app("dave", "secret-site", headers=auth).status == 200,
+    podium.wait_until(lambda: podium.get_app(user, "secret-site", headers=auth).status == 200,
                       "the owner's token reaches the private app")
-    assert podium.get_app("dave", "secret-site").status == 404
-    p = user_cmd(podium, "disable", "dave")
+    assert podium.get_app(user, "secret-site").status == 404
+    p = user_cmd(podium, "disable", user)
     assert p.returncode == 0, p.stderr
     # another process changed the database: the daemon notices within seconds
     assert whoami(podium, tok).status == 401
-    podium.wait_until(lambda: podium.get_app("dave", "secret-site", headers=auth).status == 404,
+    podium.wait_until(lambda: podium.get_app(user, "secret-site", headers=auth).status == 404,
                       "the disabled user's token stops at the app host", timeout=15)
-    assert user_cmd(podium, "enable", "dave").returncode == 0
-    podium.wait_until(lambda: podium.get_app("dave", "secret-site", headers=auth).status == 200,
+    assert user_cmd(podium, "enable", user).returncode == 0
+    podium.wait_until(lambda: podium.get_app(user, "secret-site", headers=auth).status == 200,
                       "the enabled user's token passes again", timeout=15)
+
+
+def test_cli_disable_reaches_api_and_private_app_host(podium):
+    disable_reaches_api_and_private_app_host(podium, "dave")
 
 
 def test_cli_admin_role(podium):

@@ -10,7 +10,6 @@ import podium_helpers as ph
 
 ADMIN = ph.ADMIN
 APPS = int(os.environ.get("PODIUM_STARTUP_APPS", "40"))
-BOUND_S = 2.0
 
 APP = """\
 import os
@@ -79,8 +78,8 @@ def test_static_space_answers_while_apps_start(make_daemon):
     steady = sandboxes(d)
     print("static space answered %.2f s after the start, with %d sandbox processes of %d "
           "(%d of %d apps RUNNING just after)" % (waited, spawned, steady, up, APPS))
-    assert waited < BOUND_S, "the static space waited %.2f s for the apps to start" % waited
-    # it did not wait for the sandboxes to be spawned either: they start in the background
+    # It did not wait for the apps (counted, not timed: a busy machine slows both
+    # alike): when it first answered, fewer than half the sandboxes had been spawned.
     assert spawned < steady / 2, (spawned, steady)
     for name in names:
         r = d.get_app(ADMIN, name)

@@ -1,32 +1,12 @@
-/* orchestrator/store: spaces, schema upgrades, tokens and their publishing (cmocka). */
+/* orchestrator/store: spaces, schema upgrades, tokens and their publishing, the
+ * errors both backends give (cmocka; each case on sqlite and PostgreSQL, see
+ * backends.h). */
 #include <errno.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <cmocka.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
-#include "common/util.h"
 #include "orchestrator/store/accounts.h"
-#include "orchestrator/store/store.h"
 #include "proxy/routes.h"
-
-static char *
-temp_db(void)
-{
-	char tmpl[] = "/tmp/podium-store-XXXXXX";
-	char *dir = mkdtemp(tmpl);
-
-	assert_non_null(dir);
-	return xasprintf("%s/podium.db", dir);
-}
+#include "tests/unit/store/backends.h"
 
 /* The user of "Authorization: Bearer TOKEN", as the hub finds it. */
 static char *
@@ -45,11 +25,10 @@ bearer_user(store *st, const char *token)
 static void
 test_store_spaces(void **state)
 {
-	char *path = temp_db();
+	char *path = test_where(state);
 	store *st;
 	space_row r = { 0 }, dup = { 0 };
 
-	(void)state;
 	assert_int_equal(store_open(path, &st), 0);
 	r.owner = xstrdup("admin");
 	r.name = xstrdup("demo");
@@ -88,8 +67,7 @@ test_store_spaces(void **state)
 	assert_int_equal(store_space_delete(st, r.id), 0);
 	space_row_release(&r);
 	store_close(st);
-	unlink(path);
-	free(path);
+	test_done(path);
 }
 
 static int64_t
@@ -118,44 +96,39 @@ check_upgraded_row(space_row *r, void *arg)
 	space_row_release(r);
 }
 
+static void
+check_text(space_row *r, void *arg)
+{
+	assert_string_equal(r->error, (const char *)arg);
+	space_row_release(r);
+}
+
+static void
+check_bytes(const config_row *r, void *arg)
+{
+	assert_int_equal(r->value_len, 5);
+	assert_memory_equal(r->value, arg, 5);
+}
+
 /* A database written by the first schema (before recovery state) opens, is upgraded
  * in place, and keeps its rows; the new columns start at their defaults. */
 static void
 test_store_upgrades_v1(void **state)
 {
-	static const char *v1 =
-		"CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-		" created INTEGER NOT NULL);"
-		"CREATE TABLE tokens (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES"
-		" users(id) ON DELETE CASCADE, prefix TEXT NOT NULL UNIQUE, hash BLOB NOT NULL,"
-		" created INTEGER NOT NULL);"
-		"CREATE TABLE spaces (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,"
-		" subdomain TEXT NOT NULL UNIQUE, sdk TEXT NOT NULL, private INTEGER NOT NULL DEFAULT 0,"
-		" stage TEXT NOT NULL, error TEXT, want_running INTEGER NOT NULL DEFAULT 0,"
-		" release_id INTEGER NOT NULL DEFAULT 0, sha TEXT, card TEXT, created INTEGER NOT NULL,"
-		" UNIQUE (owner, name));"
-		"CREATE TABLE builds (id INTEGER PRIMARY KEY, space_id INTEGER NOT NULL REFERENCES"
-		" spaces(id) ON DELETE CASCADE, sha TEXT NOT NULL, status TEXT NOT NULL, message TEXT,"
-		" config TEXT, release_dir TEXT NOT NULL, log_path TEXT NOT NULL,"
-		" created INTEGER NOT NULL, finished INTEGER);"
-		"CREATE INDEX builds_space ON builds(space_id);"
-		"INSERT INTO spaces VALUES (1, 'admin', 'old', 'admin-old', 'python', 0, 'RUNNING',"
-		" NULL, 1, 2, 'abc', NULL, 1);"
-		"INSERT INTO builds VALUES (2, 1, 'abc', 'ok', NULL, '{}', '/r', '/l', 1, 2);"
-		"PRAGMA user_version = 1;";
-	char *path = temp_db();
-	sqlite3 *db;
+	char *path = test_where(state);
 	store *st;
 	build_row b = { 0 };
 
-	(void)state;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	test_at_version(path, 1,
+	    "INSERT INTO spaces (owner, name, subdomain, sdk, private, stage, error, want_running,"
+	    " release_id, sha, card, created) VALUES ('admin', 'old', 'admin-old', 'python', 0,"
+	    " 'RUNNING', NULL, 1, 1, 'abc', NULL, 1);"
+	    "INSERT INTO builds (space_id, sha, status, message, config, release_dir, log_path,"
+	    " created, finished) VALUES (1, 'abc', 'ok', NULL, '{}', '/r', '/l', 1, 2);");
 
 	assert_int_equal(store_open(path, &st), 0);
 	assert_int_equal(store_build_latest(st, 1, &b), 0);
-	assert_int_equal(b.id, 2);
+	assert_int_equal(b.id, 1);
 	assert_int_equal(b.attempt, 1);
 	assert_string_equal(b.status, "ok");
 	build_row_release(&b);
@@ -163,18 +136,19 @@ test_store_upgrades_v1(void **state)
 	/* the new columns are written and read back */
 	space_row r = { .id = 1, .owner = xstrdup("admin"), .name = xstrdup("old"),
 		.subdomain = xstrdup("admin-old"), .sdk = xstrdup("python"), .stage = xstrdup("RUNTIME_ERROR"),
-		.sha = xstrdup("abc"), .want_running = 1, .release_id = 2, .deploy_id = 5, .restarts = 3, .retry_at = 1234567 };
+		.sha = xstrdup("abc"), .want_running = 1, .release_id = 1, .deploy_id = 5, .restarts = 3, .retry_at = 1234567 };
 	assert_int_equal(store_space_update(st, &r), 0);
 	space_row_release(&r);
 	b = (build_row){ .space_id = 1, .sha = "def", .release_dir = "/r", .log_path = "/l", .attempt = 2 };
 	assert_int_equal(store_build_insert(st, &b), 0);
+	assert_int_equal(b.id, 2);
 	store_close(st);
 
 	/* a second open leaves the upgraded database as it is */
 	assert_int_equal(store_open(path, &st), 0);
 	assert_int_equal(store_space_load_all(st, check_upgraded_row, NULL), 0);
 	{
-		/* v6 rebuilt spaces: its ids go on from the highest one kept */
+		/* v7 rebuilt spaces: its ids go on from the highest one kept */
 		int64_t next = insert_space(st, "next");
 
 		assert_int_equal(next, 2);
@@ -187,8 +161,7 @@ test_store_upgrades_v1(void **state)
 	assert_string_equal(got.status, "building");
 	build_row_release(&got);
 	store_close(st);
-	unlink(path);
-	free(path);
+	test_done(path);
 }
 
 /* Issue 21.8: the id of a deleted space (and the host uid made from it) is never
@@ -196,12 +169,11 @@ test_store_upgrades_v1(void **state)
 static void
 test_store_ids_never_reused(void **state)
 {
-	char *path = temp_db();
+	char *path = test_where(state);
 	build_row b = { .sha = "abc", .release_dir = "/r", .log_path = "/l" }, got = { 0 };
 	store *st;
 	int64_t a, c, d, e;
 
-	(void)state;
 	assert_int_equal(store_open(path, &st), 0);
 	a = insert_space(st, "a");
 	c = insert_space(st, "c");
@@ -218,21 +190,19 @@ test_store_ids_never_reused(void **state)
 	e = insert_space(st, "d");
 	assert_true(e > d);
 	store_close(st);
-	unlink(path);
-	free(path);
+	test_done(path);
 }
 
 static void
 test_store_tokens(void **state)
 {
-	char *path = temp_db();
+	char *path = test_where(state);
 	char token[128], *user = NULL;
 	unsigned char hash[32];
 	store *st;
 	int64_t uid, uid2;
 	int created;
 
-	(void)state;
 	assert_int_equal(sodium_init() >= 0, 1);
 	assert_int_equal(store_open(path, &st), 0);
 	assert_int_equal(store_user_ensure(st, "admin", &uid, &created), 0);
@@ -250,27 +220,29 @@ test_store_tokens(void **state)
 	assert_int_equal(store_token_find(st, prefix, hash, &user), 0);
 	assert_string_equal(user, "admin");
 	free(user);
-	/* The secret itself is never stored: the db holds no copy of the token. */
-	char *db = NULL;
-	size_t len = 0;
-	assert_int_equal(fs_read_file(path, &db, &len, 1 << 24), 0);
-	assert_null(memmem(db, len, token + 12, 20));
-	free(db);
+	/* The secret itself is never stored: the db holds no copy of the token (the
+	 * rows are written by the same code on PostgreSQL: the file tells). */
+	if (test_is_sqlite(state)) {
+		char *db = NULL;
+		size_t len = 0;
+		assert_int_equal(fs_read_file(path + 7, &db, &len, 1 << 24), 0);
+		assert_null(memmem(db, len, token + 12, 20));
+		free(db);
+	}
 	store_close(st);
-	free(path);
+	test_done(path);
 }
 
 static void
 test_auth_token_formats(void **state)
 {
-	char *path = temp_db();
+	char *path = test_where(state);
 	char token[128], legacy[64], prefix[13], *user;
 	unsigned char hash[32];
 	struct { store *store; } p = { 0 };
 	int64_t uid;
 	int created;
 
-	(void)state;
 	assert_int_equal(sodium_init() >= 0, 1);
 	assert_int_equal(store_open(path, &p.store), 0);
 	assert_int_equal(store_user_ensure(p.store, "admin", &uid, &created), 0);
@@ -298,22 +270,20 @@ test_auth_token_formats(void **state)
 	legacy[1] = 'f';
 	assert_null(bearer_user(p.store, legacy));
 	store_close(p.store);
-	unlink(path);
-	free(path);
+	test_done(path);
 }
 
 /* auth_token_create publishes: the new token passes private hosts at once. */
 static void
 test_route_tokens_from_store(void **state)
 {
-	char *path = temp_db();
+	char *path = test_where(state);
 	route_target *priv = route_target_static("alice/x", "/srv/rel/1");
 	char token[128], header[160];
 	store *st;
 	int64_t uid;
 	int created, pass = 0;
 
-	(void)state;
 	assert_int_equal(sodium_init() >= 0, 1);
 	route_target_set_private(priv, "alice");
 	assert_int_equal(store_open(path, &st), 0);
@@ -328,20 +298,170 @@ test_route_tokens_from_store(void **state)
 	routes_clear();
 	route_target_unref(priv);
 	store_close(st);
-	unlink(path);
-	free(path);
+	test_done(path);
+}
+
+/* The same errors on both backends: a taken name or key -EEXIST, a reference to
+ * a missing row and a missing row -ENOENT. */
+static void
+test_store_errors(void **state)
+{
+	char *path = test_where(state);
+	unsigned char hash[32] = { 0 };
+	build_row b;
+	store *st;
+	int64_t uid;
+
+	assert_int_equal(store_open(path, &st), 0);
+	assert_int_equal(store_user_add(st, "ann", 0, NULL, &uid), 0);
+	assert_int_equal(store_user_add(st, "ann", 1, NULL, NULL), -EEXIST);
+	assert_int_equal(store_token_add(st, uid, "hf_aaaaaaaaa", hash), 0);
+	assert_int_equal(store_token_add(st, uid, "hf_aaaaaaaaa", hash), -EEXIST);
+	assert_int_equal(store_token_add(st, uid + 100, "hf_bbbbbbbbb", hash), -ENOENT);
+	assert_int_equal(store_session_add(st, hash, uid + 100, "c", 1), -ENOENT);
+	assert_int_equal(store_config_set(st, 4242, 0, "K", "v", 1, NULL), -ENOENT);
+	assert_int_equal(store_token_delete(st, uid, 999), -ENOENT);
+	assert_int_equal(store_build_get(st, 7, &b), -ENOENT);
+	store_close(st);
+	test_done(path);
+}
+
+/* A database of a newer podium is refused at open and left as it was. */
+static void
+test_store_newer_schema_refused(void **state)
+{
+	char *path = test_where(state), set[200];
+	store_stmt q;
+	user_row u;
+	store *st;
+
+	assert_int_equal(store_open(path, &st), 0);
+	assert_int_equal(store_user_add(st, "keep", 0, NULL, NULL), 0);
+	snprintf(set, sizeof(set), st->be->version_set, STORE_SCHEMA_VERSION + 1);
+	assert_int_equal(store_exec(st, set), 0);
+	store_close(st);
+
+	assert_int_equal(store_open(path, &st), -ENOTSUP);
+	assert_null(st);
+	assert_int_equal(store_connect(path, &st), 0);
+	store_stmt_init(&q, st, st->be->version_get);
+	assert_int_equal(store_step(&q), 1);
+	assert_int_equal(store_col_int(&q, 0), STORE_SCHEMA_VERSION + 1);
+	store_stmt_finish(&q);
+	assert_int_equal(store_user_get(st, "keep", &u), 0);
+	store_close(st);
+	test_done(path);
+}
+
+/* Text is UTF-8 on both: what is not is stored with its bad bytes replaced, the
+ * same way, and bytes of a blob come back as they went in. */
+static void
+test_store_text_and_bytes(void **state)
+{
+	char *path = test_where(state), *want = xstrdup("exit 1: \xff\xfe caf\xc3\xa9");
+	space_row r = { .owner = xstrdup("admin"), .name = xstrdup("u"), .subdomain = xstrdup("admin-u"),
+		.sdk = xstrdup("static"), .stage = xstrdup("RUNTIME_ERROR"),
+		.error = xstrdup("exit 1: \xff\xfe caf\xc3\xa9") };
+	const unsigned char sealed[5] = { 0, 0xff, 0x80, '\\', 'x' };
+	unsigned char hash[32] = { 0 };
+	store *st;
+	int64_t uid;
+
+	assert_true(utf8_scrub(want) > 0);
+	assert_int_equal(store_open(path, &st), 0);
+	assert_int_equal(store_space_insert(st, &r), 0);
+	space_row_release(&r);
+	assert_int_equal(store_space_load_all(st, check_text, want), 0);
+	assert_int_equal(store_user_ensure(st, "admin", &uid, NULL), 0);
+	assert_int_equal(store_config_set(st, 1, 1, "S", sealed, sizeof(sealed), NULL), 0);
+	assert_int_equal(store_config_list(st, 1, 1, check_bytes, (void *)sealed), 0);
+	/* a hash with a NUL byte first finds its token */
+	hash[1] = 0xff;
+	assert_int_equal(store_token_add(st, uid, "hf_000000000", hash), 0);
+	unsigned char got[32];
+	char *user = NULL;
+	assert_int_equal(store_token_find(st, "hf_000000000", got, &user), 0);
+	assert_memory_equal(got, hash, 32);
+	free(user);
+	store_close(st);
+	free(want);
+	test_done(path);
+}
+
+/* Addresses that name no store, or one that cannot be reached, fail at open
+ * with the reason logged. */
+static void
+test_store_bad_addresses(void **state)
+{
+	store *st = NULL;
+
+	assert_int_equal(store_open("mysql://podium:secret@127.0.0.1/podium", &st), -EINVAL);
+	assert_null(st);
+	assert_int_equal(store_open("sqlite:", &st), -EINVAL);
+	assert_int_equal(store_open("", &st), -EINVAL);
+	/* nobody listens on port 1 of the loopback: refused at once */
+	assert_int_equal(store_open("postgres://podium@127.0.0.1:1/podium", &st), -EIO);
+	assert_int_equal(store_open("postgresql://podium@127.0.0.1:1/podium?nosuchparameter=1", &st),
+	    -EIO);
+	assert_int_equal(store_open("sqlite:/nonexistent-podium-dir/podium.db", &st), -EIO);
+	assert_null(st);
+}
+
+/* --store, then config.yaml's store:, then the data dir's podium.db. */
+static void
+test_store_locate(void **state)
+{
+	char tmpl[] = "/tmp/podium-locate-XXXXXX", *dir = mkdtemp(tmpl), *file, *where, err[256];
+	config *cfg;
+
+	assert_non_null(dir);
+	file = xasprintf("%s/config.yaml", dir);
+	assert_int_equal(config_load(file, &cfg, err, sizeof(err)), 0); /* none */
+	assert_int_equal(store_locate(dir, NULL, cfg, &where, err, sizeof(err)), 0);
+	assert_true(strncmp(where, "sqlite:", 7) == 0 && strstr(where, "/podium.db") != NULL);
+	free(where);
+	assert_int_equal(store_locate(dir, "postgres://a@b/c", cfg, &where, err, sizeof(err)), 0);
+	assert_string_equal(where, "postgres://a@b/c");
+	free(where);
+	config_free(cfg);
+
+	const char *yaml = "store: sqlite:other.db\n";
+	assert_int_equal(fs_write_file(file, yaml, strlen(yaml), 0600), 0);
+	assert_int_equal(config_load(file, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(store_locate(dir, NULL, cfg, &where, err, sizeof(err)), 0);
+	char *want = xasprintf("sqlite:%s/other.db", dir);
+	assert_string_equal(where, want);
+	free(want);
+	free(where);
+	config_free(cfg);
+
+	yaml = "egress: {}\nstore: [1]\n";
+	assert_int_equal(fs_write_file(file, yaml, strlen(yaml), 0600), 0);
+	assert_int_equal(config_load(file, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(store_locate(dir, NULL, cfg, &where, err, sizeof(err)), -EINVAL);
+	assert_null(where);
+	assert_non_null(strstr(err, "line 2"));
+	config_free(cfg);
+	unlink(file);
+	rmdir(dir);
+	free(file);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_store_spaces),
-		cmocka_unit_test(test_store_upgrades_v1),
-		cmocka_unit_test(test_store_ids_never_reused),
-		cmocka_unit_test(test_store_tokens),
-		cmocka_unit_test(test_auth_token_formats),
-		cmocka_unit_test(test_route_tokens_from_store),
+		BOTH(test_store_spaces),
+		BOTH(test_store_upgrades_v1),
+		BOTH(test_store_ids_never_reused),
+		BOTH(test_store_tokens),
+		BOTH(test_auth_token_formats),
+		BOTH(test_route_tokens_from_store),
+		BOTH(test_store_errors),
+		BOTH(test_store_newer_schema_refused),
+		BOTH(test_store_text_and_bytes),
+		cmocka_unit_test(test_store_bad_addresses),
+		cmocka_unit_test(test_store_locate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

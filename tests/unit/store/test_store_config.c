@@ -1,30 +1,9 @@
-/* store.c's space_config table: a v1 database gains it, variables and secrets share
- * one name space, rows go with their space, build durations are listed. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
+/* store.c's space_config table: a v2 database gains it, variables and secrets share
+ * one name space, rows go with their space (each case on both backends,
+ * backends.h). */
 #include <errno.h>
-#include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "orchestrator/store/store.h"
-#include "common/util.h"
-
-static char *
-temp_db(void)
-{
-	char tmpl[] = "/tmp/podium-cfgstore-XXXXXX";
-	char *dir = mkdtemp(tmpl);
-
-	assert_non_null(dir);
-	return xasprintf("%s/podium.db", dir);
-}
+#include "tests/unit/store/backends.h"
 
 typedef struct seen {
 	char keys[8][32];
@@ -64,25 +43,14 @@ add_space(store *st, const char *name)
 static void
 test_migrate_from_v2(void **state)
 {
-	char *path = temp_db();
-	sqlite3 *db;
+	char *path = test_where(state);
 	store *st;
 	seen s = { 0 };
 
-	(void)state;
 	/* a database from before variables and secrets: version 2 (recovery columns),
-	 * no space_config, space_hardware or space_settings, nor v5's users columns */
-	assert_int_equal(store_open(path, &st), 0);
-	store_close(st);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE space_config; DROP TABLE space_hardware;"
-	    " DROP TABLE space_settings; DROP TABLE sessions; ALTER TABLE users DROP COLUMN role;"
-	    " ALTER TABLE users DROP COLUMN password; ALTER TABLE users DROP COLUMN disabled;"
-	    " ALTER TABLE tokens DROP COLUMN role; ALTER TABLE tokens DROP COLUMN name;"
-	    " PRAGMA user_version = 2",
-	    NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-
+	 * no space_config, space_hardware or space_settings, nor v5's users columns,
+	 * nor v6's likes and gallery index */
+	test_at_version(path, 2, NULL);
 	assert_int_equal(store_open(path, &st), 0);
 	int64_t id = add_space(st, "demo");
 	assert_int_equal(store_config_set(st, id, 0, "A", "1", 1, NULL), 0);
@@ -95,19 +63,17 @@ test_migrate_from_v2(void **state)
 	assert_string_equal(flavor, "cpu-upgrade");
 	free(flavor);
 	store_close(st);
-	unlink(path);
-	free(path);
+	test_done(path);
 }
 
 static void
 test_kinds_and_cascade(void **state)
 {
-	char *path = temp_db();
+	char *path = test_where(state);
 	store *st;
 	seen s = { 0 };
 	int64_t bytes = 0;
 
-	(void)state;
 	assert_int_equal(store_open(path, &st), 0);
 	int64_t id = add_space(st, "one"), other = add_space(st, "two");
 	assert_int_equal(store_config_set(st, id, 0, "B_VAR", "bee", 3, "d"), 0);
@@ -144,16 +110,15 @@ test_kinds_and_cascade(void **state)
 	assert_int_equal(store_config_list(st, other, -1, collect, &s), 0);
 	assert_int_equal(s.n, 1);
 	store_close(st);
-	unlink(path);
-	free(path);
+	test_done(path);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_migrate_from_v2),
-		cmocka_unit_test(test_kinds_and_cascade),
+		BOTH(test_migrate_from_v2),
+		BOTH(test_kinds_and_cascade),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
