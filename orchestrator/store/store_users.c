@@ -250,8 +250,9 @@ store_session_delete(store *st, const unsigned char hash[32])
 }
 
 int
-store_sessions_load_all(store *st, void (*cb)(const unsigned char hash[32], const char *user,
-    int64_t expires, void *arg), void *arg)
+store_sessions_load_all(store *st,
+    void (*cb)(const unsigned char hash[32], const char *user, int64_t expires, void *arg),
+    void *arg)
 {
 	store_stmt q;
 	const void *hash;
