@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,10 +33,11 @@
 #define APP_DIR        "/home/user/app"
 #define BUILD_MEMORY   2147483648ull  /* 2 GiB, unless the request says */
 #define BUILD_PIDS     512
-#define BUILD_TIMEOUT  600           /* seconds, each step */
+#define BUILD_TIMEOUT  1200          /* seconds for the whole build, unless the request says */
 #define STATUS_FD      3
 #define MAX_STEPS      10
 #define TAIL_LINES     20
+#define LOG_MAX        (16u << 20)   /* bytes of build log kept on the host's disk */
 /* PATH for build steps: tools installed by an earlier step come first. */
 #define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
                        "/usr/local/bin:/usr/bin:/bin"
@@ -58,6 +60,12 @@ struct build_job {
 	uint64_t memory_bytes;      /* limits of each step (cpus 0: no CPU limit) */
 	unsigned pids;
 	double cpus;
+	unsigned timeout_s;         /* the whole build's, from started_ms */
+	uint64_t disk_bytes;        /* the build disk's size, for the message when it is full */
+	uint64_t fsize_bytes;       /* RLIMIT_FSIZE of each step; 0: none */
+	int log_cut;                /* the log reached LOG_MAX: the steps' output goes to the
+	                             * tail only, the daemon's own lines still to the log */
+	int own_line;               /* log_line is writing */
 	char **env;                 /* the space's variables and secrets, NULL-terminated */
 	size_t nenv;
 	mask mask;                  /* secret values hidden from the log */
@@ -96,10 +104,19 @@ struct build_job {
 static void
 log_write_raw(void *arg, const char *data, size_t len)
 {
+	static const char cut[] = "\n==> podium: the build log is cut here: a build log keeps "
+	    "at most 16 MiB (the last lines still show in the error)\n";
 	build_job *job = arg;
 
-	/* A full disk must not fail the build itself; the tail is kept either way. */
-	logfile_write(&job->log, data, len);
+	/* A full disk must not fail the build itself; the tail is kept either way. A
+	 * build printing without end fills no disk (issue 21.1). */
+	if (!job->log_cut && !job->own_line && job->log.size +
+	    logfile_write_len(&job->log, data, len) + sizeof(cut) > LOG_MAX) {
+		job->log_cut = 1;
+		logfile_write(&job->log, cut, sizeof(cut) - 1);
+	}
+	if (!job->log_cut || job->own_line)
+		logfile_write(&job->log, data, len);
 	child_tail_append(&job->tail, data, len);
 }
 
@@ -130,7 +147,10 @@ log_line(build_job *job, const char *fmt, ...)
 	if ((size_t)n > sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
+	job->own_line = 1;
 	log_write(job, buf, (size_t)n);
+	mask_flush(&job->mask, log_write_raw, job);
+	job->own_line = 0;
 }
 
 /* ---- finishing -------------------------------------------------------------------- */
@@ -228,6 +248,40 @@ handle_closed(uv_handle_t *h)
 	}
 }
 
+static void
+job_timeout_text(build_job *job, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "out of time: a whole build may take %u s (limits.build_timeout)",
+	    job->timeout_s);
+}
+
+/* Milliseconds left of the build's time (0: none). */
+static uint64_t
+job_time_left(build_job *job)
+{
+	uint64_t end = job->started_ms + (uint64_t)job->timeout_s * 1000, now = now_ms();
+
+	return now < end ? end - now : 0;
+}
+
+/* 1 when the build disk (where the release and the cache are) has no room left. */
+static int
+disk_full(build_job *job)
+{
+	struct statvfs v;
+
+	return statvfs(job->release_dir, &v) == 0 &&
+	    (uint64_t)v.f_bavail * v.f_frsize < (1u << 20);
+}
+
+static void
+disk_full_text(build_job *job, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "the space's build disk is full: limits.build_disk is %llu MiB for its "
+	    "releases (the ones kept for rollback too) and its build cache",
+	    (unsigned long long)(job->disk_bytes >> 20));
+}
+
 /* What the sandbox said about how the step ended, for the failure message. */
 static void
 step_status_reason(build_job *job, char *out, size_t outlen)
@@ -240,6 +294,11 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 		snprintf(out, outlen, "killed by signal %d", job->term_signal);
 	else if (job->exit_status == 125)
 		snprintf(out, outlen, "sandbox setup failed (exit 125)");
+	else if (job->exit_status == 128 + SIGXFSZ && job->fsize_bytes > 0)
+		snprintf(out, outlen, "exit status %lld: a file grew past limits.build_file, %llu MiB",
+		    (long long)job->exit_status, (unsigned long long)(job->fsize_bytes >> 20));
+	else if (disk_full(job))
+		disk_full_text(job, out, outlen);
 	else
 		snprintf(out, outlen, "exit status %lld", (long long)job->exit_status);
 	if (job->status_fd < 0)
@@ -253,7 +312,7 @@ step_status_reason(build_job *job, char *out, size_t outlen)
 		snprintf(out, outlen, "killed: blocked system call %.64s (seccomp)",
 		    json_string_value(json_object_get(st, "seccomp_syscall")));
 	else if (json_is_true(json_object_get(st, "timed_out")))
-		snprintf(out, outlen, "timed out after %d s", BUILD_TIMEOUT);
+		job_timeout_text(job, out, outlen);
 	else if (json_is_true(json_object_get(st, "oom_killed")))
 		snprintf(out, outlen, "out of memory (limit %llu MiB)",
 		    (unsigned long long)job->memory_bytes >> 20);
@@ -302,7 +361,7 @@ static void
 step_done(build_job *job)
 {
 	build_step *step = &job->steps[job->cur];
-	char reason[128], why[256], tail[sizeof(job->result.message)];
+	char reason[256], why[256], tail[sizeof(job->result.message)];
 
 	if (job->proc_running || job->out_open)
 		return;
@@ -416,8 +475,10 @@ limits:
 	box->memory_bytes = job->memory_bytes;
 	box->pids = job->pids;
 	box->cpus = job->cpus;
-	box->timeout_s = BUILD_TIMEOUT;
+	/* what is left of the build's one deadline (step_run checked there is some) */
+	box->timeout_s = (unsigned)((job_time_left(job) + 999) / 1000);
 	box->status_fd = STATUS_FD;
+	box->fsize_bytes = job->fsize_bytes;
 }
 
 /* Every step's environment: the build's, and where packages come from. */
@@ -518,6 +579,13 @@ step_run(build_job *job)
 		return;
 	}
 	step = &job->steps[job->cur];
+	if (job_time_left(job) == 0) {
+		char why[128];
+
+		job_timeout_text(job, why, sizeof(why));
+		job_finish(job, BUILD_FAILED, "%s: not started: the build is %s", step->name, why);
+		return;
+	}
 	if (job->offline[step->needs]) {
 		int n = 0;
 
@@ -724,7 +792,12 @@ export_done(uv_work_t *w, int status)
 		return;
 	}
 	if (job->export_rc != 0) {
-		job_finish(job, BUILD_FAILED, "export of %.12s failed: %s", job->sha, job->export_err);
+		char full[256] = "";
+
+		if (disk_full(job))
+			disk_full_text(job, full, sizeof(full));
+		job_finish(job, BUILD_FAILED, "export of %.12s failed: %s%s%s", job->sha,
+		    job->export_err, full[0] != '\0' ? ": " : "", full);
 		return;
 	}
 	log_line(job, "--> exported %.12s in %.2f s", job->sha,
@@ -816,6 +889,9 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	job->memory_bytes = req->memory_bytes > 0 ? req->memory_bytes : BUILD_MEMORY;
 	job->pids = req->pids > 0 ? req->pids : BUILD_PIDS;
 	job->cpus = req->cpus > 0 ? req->cpus : 0;
+	job->timeout_s = req->timeout_s > 0 ? req->timeout_s : BUILD_TIMEOUT;
+	job->disk_bytes = req->disk_bytes;
+	job->fsize_bytes = req->fsize_bytes;
 	job->cb = cb;
 	job->arg = arg;
 	job->status_fd = -1;
@@ -826,17 +902,18 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	parent = xstrdup(job->log_path);
 	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
 		*slash = '\0';
-		fs_mkdir_p(parent, 0755);
+		fs_mkdir_p(parent, 0700);
 	}
 	free(parent);
-	if ((r = logfile_open(&job->log, job->log_path, 0644)) != 0)
+	if ((r = logfile_open(&job->log, job->log_path, 0600)) != 0)
 		goto fail;
 	parent = xstrdup(job->release_dir);
 	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
 		*slash = '\0';
-		fs_mkdir_p(parent, 0755);
+		fs_mkdir_p(parent, 0700);
 	}
 	free(parent);
+	/* its parents are the daemon's only; the box sees it (podium-sandbox opens it) */
 	if (mkdir(job->release_dir, 0755) != 0) {
 		r = -errno;
 		goto fail;

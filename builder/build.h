@@ -15,6 +15,15 @@
 
 /* ---- configuration (README front matter) --------------------------------------- */
 
+/* What front matter may hold (issue 21.2; the Hub's caps for title and
+ * short_description, in characters): a longer value is a CONFIG_ERROR naming its key
+ * (builder_config_load), and so is a card whose JSON is over BUILDER_CARD_MAX bytes
+ * (the largest key named). */
+#define BUILDER_CARD_MAX         16384
+#define BUILDER_TITLE_MAX        30
+#define BUILDER_DESCRIPTION_MAX  60
+#define BUILDER_EMOJI_MAX        10      /* a ZWJ sequence or a tag flag is up to 7 */
+
 /* Parses YAML front matter at the start of a README ("---\n...\n---").
  * 0: *card is a JSON object (empty when there is no front matter).
  * -1: err gets a message naming the YAML line or the bad key. */
@@ -74,6 +83,10 @@ typedef struct build_request {
 	unsigned id_range;        /* the space's ids in a box on an image (IMAGE_SPACE_IDS) */
 	const char *const *build_args; /* the space's variables "NAME=VALUE": Dockerfile build args */
 	const char *const *secrets;    /* its secrets "NAME=VALUE": Dockerfile build secrets */
+	unsigned timeout_s;       /* the whole build, every step of it; 0: 20 minutes */
+	uint64_t disk_bytes;      /* the size of the filesystem release_dir and cache_dir are
+	                           * on (limits.build_disk), for the message when it is full */
+	uint64_t fsize_bytes;     /* the largest file a step may write (RLIMIT_FSIZE); 0: any */
 } build_request;
 
 typedef struct build_result {

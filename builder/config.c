@@ -161,6 +161,54 @@ value_text(const json_t *v, char *out, size_t outlen)
 	free(s);
 }
 
+/* UTF-8 characters (code points) in s. */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* What the gallery and every list show is bounded (issue 21.2), as on the Hub: a card
+ * past these is refused, and not kept for the pages either. */
+static build_stage_result
+card_bounds(const json_t *card, char *err, size_t errlen)
+{
+	static const struct {
+		const char *key;
+		size_t max;
+	} caps[] = { { "title", BUILDER_TITLE_MAX }, { "short_description", BUILDER_DESCRIPTION_MAX },
+		{ "emoji", BUILDER_EMOJI_MAX } };
+	const char *v, *k, *largest = NULL;
+	size_t n, total, most = 0;
+	json_t *val;
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		v = json_string_value(json_object_get(card, caps[i].key));
+		if (v != NULL && (n = utf8_chars(v)) > caps[i].max) {
+			snprintf(err, errlen, "%s is %zu characters long, at most %zu are allowed "
+			    "(key: %s)", caps[i].key, n, caps[i].max, caps[i].key);
+			return BUILD_CONFIG_ERROR;
+		}
+	}
+	total = json_dumpb(card, NULL, 0, JSON_COMPACT);
+	if (total <= BUILDER_CARD_MAX)
+		return BUILD_OK;
+	json_object_foreach((json_t *)card, k, val) {
+		if ((n = json_dumpb(val, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY)) > most) {
+			most = n;
+			largest = k;
+		}
+	}
+	snprintf(err, errlen, "the front matter holds %zu bytes (as JSON), at most %d are allowed; "
+	    "the largest value is %zu bytes (key: %s)", total, BUILDER_CARD_MAX, most,
+	    largest != NULL ? largest : "?");
+	return BUILD_CONFIG_ERROR;
+}
+
 /* Type checks of the Hugging Face keys we know; unknown keys are kept as they are. */
 static build_stage_result
 card_validate(const json_t *card, char *err, size_t errlen)
@@ -542,7 +590,12 @@ builder_config_load(const char *release_dir, app_config *c, char *err, size_t er
 		return BUILD_CONFIG_ERROR;
 	}
 	free(text);
-	if ((r = card_validate(c->card, err, errlen)) != BUILD_OK)
+	if ((r = card_validate(c->card, err, errlen)) == BUILD_OK &&
+	    (r = card_bounds(c->card, err, errlen)) != BUILD_OK) {
+		json_decref(c->card);
+		c->card = NULL;
+	}
+	if (r != BUILD_OK)
 		return r;
 	if ((v = json_object_get(c->card, "app_port")) != NULL)
 		c->app_port = (int)json_integer_value(v);

@@ -70,5 +70,6 @@ builder_frontmatter_parse(const char *text, size_t len, json_t **card, char *err
 		    "line 1)");
 		return -1;
 	}
+
 	return yaml_load(yaml, ylen, &opts, card, NULL, err, errlen) == 0 ? 0 : -1;
 }

@@ -91,9 +91,18 @@ builder_repo_init(const char *repo_path)
 	git_repository_init_options opts;
 	git_repository *repo = NULL;
 	git_config *cfg = NULL;
+	const char *slash;
 	int r = -EIO;
 
 	builder_git_init();
+	/* no other local user reads a repository (issue 21.4): its parents are made
+	 * here 0700, not by libgit2 (0777 less the umask) */
+	if ((slash = strrchr(repo_path, '/')) != NULL && slash != repo_path) {
+		char *parent = xstrndup(repo_path, (size_t)(slash - repo_path));
+
+		fs_mkdir_p(parent, 0700);
+		free(parent);
+	}
 	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
 	    GIT_REPOSITORY_INIT_NO_REINIT;
@@ -113,6 +122,8 @@ builder_repo_init(const char *repo_path)
 	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 0) != 0 ||
 	    git_config_set_bool(cfg, "receive.denyDeletes", 1) != 0 ||
 	    git_config_set_bool(cfg, "http.uploadpack", 1) != 0)
+		goto fail;
+	if (chmod(repo_path, 0700) != 0)
 		goto fail;
 	r = builder_repo_hooks(repo_path);
 	goto done;

@@ -3,6 +3,7 @@
  * Start: open the data dir and the store → ensure the admin user and its token →
  * bring back the spaces → listen. Stop (SIGTERM/SIGINT): stop accepting, stop every
  * app (state kept), close the store. A second signal exits at once. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +33,7 @@
 #include "orchestrator/space.h"
 #include "orchestrator/resources.h"
 #include "orchestrator/host/storage.h"
+#include "orchestrator/limits.h"
 #include "common/util.h"
 #include "web/web.h"
 
@@ -201,6 +203,65 @@ print_welcome(const podium *p)
 	free(app);
 }
 
+/* Nothing under the data dir is any other local user's to read (issue 21.4): the
+ * database (password hashes, variables, token prefixes), the secrets key, tokens,
+ * repositories, releases and logs. The data dir itself is 0700; the daemon works as
+ * root, and a box reaches its own release and /data because podium-sandbox opens
+ * them before it takes the box's uid. A data dir of an older podium (0711, with
+ * 0755 repositories and 0644 logs) is fixed here at every start: the areas, their
+ * owners' and spaces' directories and the files of the top and of the logs. */
+static void
+lock_entries(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char *path;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0) {
+			chmod(path, 0700);
+			if (depth > 1)
+				lock_entries(path, depth - 1);
+		} else if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			chmod(path, 0600);
+		}
+		free(path);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+static void
+data_dir_lock_down(const char *data)
+{
+	static const char *const files[] = { "podium.db", "podium.db-wal", "podium.db-shm",
+		"secrets.key", "admin.token", "egress.json", "config.yaml" };
+
+	chmod(data, 0700);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *f = xasprintf("%s/%s", data, files[i]);
+
+		chmod(f, 0600);
+		free(f);
+	}
+	for (const char *sub = "repos\0releases\0spacedata\0logs\0cache\0"; *sub != '\0';
+	    sub += strlen(sub) + 1) {
+		char *d = xasprintf("%s/%s", data, sub);
+
+		fs_mkdir_p(d, 0700);
+		chmod(d, 0700);
+		/* OWNER, the repositories and the logs' files (a space's /data and build
+		 * disk roots stay as storage.c made them) */
+		lock_entries(d, strcmp(sub, "logs") == 0 ? 3 : strcmp(sub, "repos") == 0 ? 2 : 1);
+		free(d);
+	}
+}
+
 /* The data dir's store (--store, config.yaml's store: or DIR/podium.db) in
  * p->store. 0 or -1 (logged). */
 static int
@@ -228,23 +289,18 @@ open_data_dir(podium *p, const char *dir, const char *store_url)
 	char real[PATH_MAX], *path, err[512];
 	int r;
 
-	if ((r = fs_mkdir_p(dir, 0750)) != 0)
+	if ((r = fs_mkdir_p(dir, 0700)) != 0)
 		return error("cannot create data dir %s: %s", dir, strerror(-r));
 	if (realpath(dir, real) == NULL)
 		return error("data dir %s: %s", dir, strerror(errno));
 	p->data_dir = xstrdup(real);
-	/* Releases and per-space data are entered by sandboxed uids. */
-	chmod(p->data_dir, 0711);
-	for (const char *sub = "repos\0releases\0spacedata\0logs\0"; *sub != '\0'; sub += strlen(sub) + 1) {
-		char *d = xasprintf("%s/%s", p->data_dir, sub);
-		fs_mkdir_p(d, 0711);
-		free(d);
-	}
+	data_dir_lock_down(p->data_dir);
 	path = xasprintf("%s/config.yaml", p->data_dir);
 	r = config_load(path, &p->config, err, sizeof(err));
 	free(path);
 	if (r != 0 || flavors_load(p->config, err, sizeof(err)) != 0 ||
-	    image_settings_load(p->config, err, sizeof(err)) != 0)
+	    image_settings_load(p->config, err, sizeof(err)) != 0 ||
+	    limits_load(p->config, err, sizeof(err)) != 0)
 		return error("config: %s", err);
 	/* Dockerfile builds and system images: without them docker spaces are a
 	 * CONFIG_ERROR that says why */

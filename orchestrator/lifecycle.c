@@ -83,6 +83,8 @@ release_dir_of(space *s, const build_row *b, char *err, size_t errlen)
 		    (long long)b->id, b->status != NULL ? b->status : "?");
 		return NULL;
 	}
+	if (space_builds_attach(s, err, errlen) != 0)
+		return NULL;
 	dir = xasprintf("%s/%lld", b->release_dir, (long long)b->id);
 	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "release %lld is no longer kept on disk (only the newest "
@@ -538,7 +540,11 @@ json_t *
 space_releases_json(space *s)
 {
 	list_ctx l = { s, json_array() };
+	char err[512];
 
+	/* which releases are kept: on the build disk (mounted if it is not yet) */
+	if (space_builds_attach(s, err, sizeof(err)) != 0)
+		log_warn("space %s/%s: build disk: %s", s->row.owner, s->row.name, err);
 	store_builds_list(s->p->store, s->row.id, list_one, &l);
 	return l.arr;
 }

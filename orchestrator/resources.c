@@ -30,10 +30,8 @@ storage_vol_of(const space *s, storage_vol *v, char **dir, char label[160])
 {
 	*dir = space_data_dir(s->p, s);
 	snprintf(label, 160, "%s/%s", s->row.owner, s->row.name);
-	v->dir = *dir;
-	v->label = label;
-	v->bytes = space_storage_bytes(s);
-	v->uid = space_host_uid(s);
+	*v = (storage_vol){ .dir = *dir, .label = label, .bytes = space_storage_bytes(s),
+		.uid = space_host_uid(s) };
 }
 
 int
@@ -93,6 +91,7 @@ spaces_storage_detach(podium *p)
 		storage_detach(dir);
 		free(dir);
 	}
+	spaces_builds_detach(p);
 }
 
 /* ---- the data disk ---- */

@@ -14,7 +14,8 @@
 
 /* /data (host/storage.h): the size its tier gives it; attach (make and mount),
  * resize (0 done, 1 at the next start, -EINVAL smaller), whether a grow waits,
- * remove (the space is deleted), and every space's detached (daemon stop). */
+ * remove (the space is deleted), and every space's detached, its build disk's too
+ * (daemon stop). */
 uint64_t space_storage_bytes(const space *s);
 int space_storage_attach(space *s, char *err, size_t errlen);
 int space_storage_resize(space *s, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +95,11 @@ space_logs_dir(const podium *p, const space *s)
 	return space_path(p, s, "logs", "");
 }
 
+/* On the build disk, next to the releases (build_disk.c): it counts to the space. */
 char *
 space_cache_dir(const podium *p, const space *s)
 {
-	return space_path(p, s, "cache", "");
+	return space_path(p, s, "releases", "/.cache");
 }
 
 char *
@@ -225,8 +227,32 @@ space_update_route(space *s)
 	}
 	if (s->row.private)
 		route_target_set_private(t, s->row.owner);
+	route_target_set_epoch(t, s->access_epoch);
 	routes_set(s->row.subdomain, t);
 	free(id);
+}
+
+uint64_t
+space_access_epoch(const space *s)
+{
+	return s->access_epoch;
+}
+
+/* A new epoch: the app host's tickets of the old one stop (ticket.h). */
+static void
+space_new_epoch(space *s)
+{
+	randombytes_buf(&s->access_epoch, sizeof(s->access_epoch));
+}
+
+void
+space_set_private(space *s, int private)
+{
+	s->row.private = private != 0;
+	space_new_epoch(s);
+	space_save(s);
+	space_update_route(s);
+	log_info("space %s/%s: now %s", s->row.owner, s->row.name, private ? "private" : "public");
 }
 
 /* ---- releases ---- */
@@ -277,10 +303,11 @@ space_prune_releases(space *s)
 	if (s->build != NULL)
 		snprintf(keep[nkeep++], sizeof(keep[0]), "%lld", (long long)s->build->build_id);
 
+	/* the build disk's own lost+found stays */
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	while (d != NULL && (e = readdir(d)) != NULL) {
-		int used = e->d_name[0] == '.';
+		int used = e->d_name[0] == '.' || strcmp(e->d_name, "lost+found") == 0;
 		for (int i = 0; i < nkeep && !used; i++)
 			used = strcmp(keep[i], e->d_name) == 0;
 		if (used)
@@ -435,6 +462,11 @@ static void
 space_go_live_static(space *s, int64_t build_id, const char *sha, const char *release_dir,
     const app_config *cfg)
 {
+	char err[512];
+
+	/* the release is on the build disk (after a daemon start: mounted now) */
+	if (space_builds_attach(s, err, sizeof(err)) != 0)
+		log_warn("space %s/%s: build disk: %s", s->row.owner, s->row.name, err);
 	free(s->static_root);
 	s->static_root = cfg->static_dir[0] != '\0'
 	    ? xasprintf("%s/%s", release_dir, cfg->static_dir) : xstrdup(release_dir);

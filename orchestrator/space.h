@@ -34,7 +34,8 @@ void spaces_shutdown(podium *p, void (*cb)(void *arg), void *arg);
 space *space_find(podium *p, const char *owner, const char *name);
 /* Iteration: for (s = p->spaces; s != NULL; s = space_next(s)). */
 space *space_next(const space *s);
-/* Returns 0, -EINVAL (bad name/sdk; err says which) or -EEXIST (taken; err says why). */
+/* Returns 0, -EINVAL (bad name/sdk; err says which), -EEXIST (taken; err says why) or
+ * -EDQUOT (the owner has limits.spaces_per_user spaces already; err says so). */
 int space_create(podium *p, const char *owner, const char *name, const char *sdk, int private,
     space **out, char *err, size_t errlen);
 /* Stops the app, cancels the build, removes repo, releases, data, logs and build
@@ -45,12 +46,20 @@ int space_create(podium *p, const char *owner, const char *name, const char *sdk
  * next start tries again; err may be NULL). s is gone when it returns 0. */
 int space_delete(podium *p, space *s, char *err, size_t errlen);
 
+/* A push is coming: its build disk is made ready meanwhile (build_disk.c). */
+void space_builds_prepare(space *s);
 /* A push to main moved it to sha: build exactly that commit. */
 void space_on_push(podium *p, space *s, const char *sha);
 
 const char *space_owner(const space *s);
 const char *space_name(const space *s);
 int space_is_private(const space *s);
+/* Makes it private or public (the Hub's settings call): the app host's tickets of
+ * before stop working either way (proxy/ticket.h). */
+void space_set_private(space *s, int private);
+/* What a ticket of its app host names (proxy/ticket.h), random, new whenever the
+ * space is made or changes visibility. */
+uint64_t space_access_epoch(const space *s);
 /* How many users like it (the Hub's likes). */
 int64_t space_likes(const space *s);
 /* user likes s (like 1) or not any more (0): 0, -ENOENT (no such user) or -EIO. */

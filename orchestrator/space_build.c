@@ -1,5 +1,6 @@
 /* space_build.c — a space's builds: each push to main is recorded and queued (at most
- * build_slots() run at a time, the rest wait in push order), a newer push supersedes
+ * build_slots() run at a time, the rest wait, fairly between owners: build_queue.c),
+ * each build has one deadline (limits.build_timeout), a newer push supersedes
  * the build in flight, a good build is handed to space_deploy(), a failed one leaves
  * its stage and message. After a daemon stop the interrupted build of the newest push
  * is built again (space_build_again). Shared private types are in space_int.h. */
@@ -16,6 +17,7 @@
 #include "orchestrator/host/net.h"
 #include "common/log.h"
 #include "common/logfile.h"
+#include "orchestrator/limits.h"
 #include "orchestrator/secrets.h"
 #include "common/util.h"
 
@@ -38,13 +40,12 @@ build_ctx_free(build_ctx *c)
 	free(c->log_path);
 	free(c->space_id);
 	free(c->cache_dir);
+	free(c->owner);
 	free(c);
 }
 
-/* Builds run at most build_slots() at a time; the rest wait here in push order, so a
+/* Builds run at most build_slots() at a time; the rest wait (build_queue.c), so a
  * burst of pushes cannot bury the machine in pip and npm. */
-static build_ctx *queue_head, *queue_tail;
-
 static int
 build_slots(void)
 {
@@ -63,6 +64,7 @@ build_done(build_job *job, const build_result *res, void *arg)
 	podium *p = c->p;
 
 	space_active_builds--;
+	build_queue_finished(c);
 	if (s == NULL || p->stopping) {
 		/* Superseded, deleted or shutting down: the result is dropped. */
 		if (!p->stopping)
@@ -110,8 +112,30 @@ build_done(build_job *job, const build_result *res, void *arg)
 	builds_pump(p);
 }
 
+/* A build whose job never ran: its slot goes back, its row and stage say why. */
 static void
-build_start(build_ctx *c)
+build_unstarted(build_ctx *c, const char *why)
+{
+	space *s = c->s;
+	podium *p = c->p;
+
+	space_active_builds--;
+	build_queue_finished(c);
+	if (s != NULL && !p->stopping) {
+		s->build = NULL;
+		store_build_finish(p->store, c->build_id, "failed", why, NULL);
+		space_set_stage(s, space_serving(s) || s->pending != NULL ? space_progress_stage(s)
+		    : "BUILD_ERROR", why);
+	} else if (!p->stopping) {
+		store_build_finish(p->store, c->build_id, "failed", "cancelled", NULL);
+	}
+	build_ctx_free(c);
+	builds_pump(p);
+	space_maybe_shutdown_done();
+}
+
+static void
+build_spawn(build_ctx *c)
 {
 	build_request req = { 0 };
 	space *s = c->s;
@@ -132,6 +156,9 @@ build_start(build_ctx *c)
 	req.memory_bytes = flavor_build()->memory_bytes;
 	req.pids = flavor_build()->pids;
 	req.cpus = flavor_build()->cpus;
+	req.timeout_s = limits_get()->build_timeout_s;
+	req.disk_bytes = limits_get()->build_disk_bytes;
+	req.fsize_bytes = limits_get()->build_file_bytes;
 	space_config_env(p, s, &env, &mask);
 	req.env = (const char *const *)env;
 	req.mask = (const char *const *)mask;
@@ -148,27 +175,48 @@ build_start(build_ctx *c)
 	config_strv_free(vars);
 	config_strv_free(secrets);
 	free(image);
-	if (r != 0) {
-		s->build = NULL;
-		store_build_finish(p->store, c->build_id, "failed", "could not start the build", NULL);
-		space_set_stage(s, space_serving(s) ? "RUNNING" : "BUILD_ERROR",
-		    "internal error: could not start the build");
-		build_ctx_free(c);
+	if (r != 0)
+		build_unstarted(c, "internal error: could not start the build");
+}
+
+static void
+build_disk_ready(void *arg, int r, const char *err)
+{
+	build_ctx *c = arg;
+	char *why;
+
+	if (c->s == NULL || c->p->stopping) {
+		build_unstarted(c, "cancelled");
 		return;
 	}
+	if (r == 0) {
+		build_spawn(c);
+		return;
+	}
+	why = xasprintf("the space's build disk cannot be used: %s", err);
+	space_build_log_note(c->log_path, why);
+	space_build_log_note(c->log_path, "\n");
+	build_unstarted(c, why);
+	free(why);
+}
+
+/* A slot is the build's from here: its build disk is made ready (off the loop), then
+ * its job runs. */
+static void
+build_start(build_ctx *c)
+{
 	space_active_builds++;
+	build_queue_started(c);
+	space_builds_attach_async(c->s, build_disk_ready, c);
 }
 
 static void
 builds_pump(podium *p)
 {
-	while (!p->stopping && queue_head != NULL && space_active_builds < build_slots()) {
-		build_ctx *c = queue_head;
+	build_ctx *c;
 
-		queue_head = c->next;
-		if (queue_head == NULL)
-			queue_tail = NULL;
-		c->next = NULL;
+	while (!p->stopping && space_active_builds < build_slots() &&
+	    (c = build_queue_next(build_slots())) != NULL) {
 		if (c->s == NULL) {
 			store_build_finish(p->store, c->build_id, "failed", "cancelled", NULL);
 			build_ctx_free(c);
@@ -176,15 +224,17 @@ builds_pump(podium *p)
 		}
 		build_start(c);
 	}
+	if (!p->stopping)
+		build_queue_note_positions(space_active_builds, build_slots());
 }
 
 /* A line of the daemon's own in a build log, stamped like the build's output. */
-static void
-build_log_note(const char *path, const char *line)
+void
+space_build_log_note(const char *path, const char *line)
 {
 	logfile lf;
 
-	if (logfile_open(&lf, path, 0644) == 0) {
+	if (logfile_open(&lf, path, 0600) == 0) {
 		logfile_write(&lf, line, strlen(line));
 		logfile_close(&lf);
 	}
@@ -193,21 +243,7 @@ build_log_note(const char *path, const char *line)
 static void
 builds_enqueue(build_ctx *c)
 {
-	int ahead = space_active_builds;
-	char line[128];
-
-	for (build_ctx *q = queue_head; q != NULL; q = q->next)
-		ahead += q->s != NULL;
-	if (ahead >= build_slots()) {
-		snprintf(line, sizeof(line), "==> waiting for a build slot (%d builds ahead, %d at a "
-		    "time)\n", ahead, build_slots());
-		build_log_note(c->log_path, line);
-	}
-	if (queue_tail != NULL)
-		queue_tail->next = c;
-	else
-		queue_head = c;
-	queue_tail = c;
+	build_queue_add(c);
 	builds_pump(c->p);
 }
 
@@ -221,19 +257,21 @@ space_build_abandon(space *s)
 		builder_build_cancel(s->job);
 	s->build = NULL;
 	s->job = NULL;
+	/* a waiting one leaves the queue now: the others' places change */
+	builds_pump(s->p);
 }
 
 void
 space_builds_drop_queued(void)
 {
-	while (queue_head != NULL) {
-		build_ctx *c = queue_head;
-		queue_head = c->next;
+	build_ctx *c = build_queue_take_all(), *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
 		if (c->s != NULL)
 			c->s->build = NULL;
 		build_ctx_free(c);
 	}
-	queue_tail = NULL;
 }
 
 /* Records and queues a build of sha (attempt: see build_row), its log starting with
@@ -247,8 +285,8 @@ space_build_queue(space *s, const char *sha, int attempt, const char *note, int 
 	build_ctx *c;
 	int r;
 
-	fs_mkdir_p(logs, 0750);
-	fs_mkdir_p(rel, 0755);
+	fs_mkdir_p(logs, 0700);
+	fs_mkdir_p(rel, 0700);
 	b.space_id = s->row.id;
 	b.sha = (char *)sha;
 	b.release_dir = rel;
@@ -270,6 +308,7 @@ space_build_queue(space *s, const char *sha, int attempt, const char *note, int 
 	c->repo = space_repo_path(p, s);
 	c->log_path = b.log_path;
 	c->space_id = xasprintf("%s/%s", s->row.owner, s->row.name);
+	c->owner = xstrdup(s->row.owner);
 	c->host_uid = space_host_uid(s);
 	c->cache_dir = space_cache_dir(p, s);
 	c->no_cache = no_cache;
@@ -277,7 +316,7 @@ space_build_queue(space *s, const char *sha, int attempt, const char *note, int 
 	/* A fresh log per build: the latest build's log is what users read. */
 	unlink(c->log_path);
 	if (note != NULL)
-		build_log_note(c->log_path, note);
+		space_build_log_note(c->log_path, note);
 	s->build = c;
 	builds_enqueue(c);
 	free(logs);

@@ -61,7 +61,10 @@ typedef struct build_ctx {
 	char *cache_dir;         /* the space's build cache */
 	int no_cache;            /* factory rebuild */
 	unsigned host_uid;
+	char *owner;             /* whose share of the build slots it takes */
 	struct build_ctx *next;  /* build queue */
+	int position;            /* its place in the queue, as its log last said */
+	int placed, counted;     /* build_queue.c's */
 } build_ctx;
 
 struct space {
@@ -85,6 +88,8 @@ struct space {
 	unsigned restarts;     /* crash restarts since the daemon started (metrics) */
 	char *hardware;        /* flavor asked for ("" default), loaded on first use */
 	cold_starts cold;      /* start → port answering, since the daemon started */
+	uint64_t access_epoch; /* random; new at each change of visibility: a ticket of
+	                        * its app host names it (proxy/ticket.h) */
 	/* lifecycle.c */
 	int paused;            /* stored: stopped until restart */
 	int sleep_after_s;     /* stored: seconds idle before sleeping, -1 never */
@@ -127,6 +132,30 @@ void space_build_abandon(space *s);
  * at the next start) and queued instance starts. */
 void space_builds_drop_queued(void);
 void space_starts_drop_queued(void);
+/* build_disk.c: the space's build disk (its releases and build cache, limits.build_disk)
+ * made and mounted if it is not: on the loop (a mount's time; mkfs's the first time),
+ * or in the thread pool, done(arg, 0 or -errno, err) on the loop after (at once when it
+ * is mounted); removed with the space; every one detached at daemon stop. */
+typedef void (*space_builds_cb)(void *arg, int r, const char *err);
+int space_builds_attach(space *s, char *err, size_t errlen);
+void space_builds_attach_async(space *s, space_builds_cb done, void *arg);
+int space_builds_attached(const space *s);
+void space_builds_remove(space *s);
+void spaces_builds_detach(podium *p);
+/* build_queue.c: the builds waiting for a slot, fairly between owners (round robin,
+ * at most build_queue_per_user running each). next takes the build to start out of
+ * the queue (an abandoned one, s NULL, first: the caller drops it), or NULL; started
+ * and finished count it to its owner; take_all empties the queue (shutdown). */
+unsigned build_queue_per_user(int slots);
+void build_queue_add(build_ctx *c);
+build_ctx *build_queue_next(int slots);
+void build_queue_started(build_ctx *c);
+void build_queue_finished(build_ctx *c);
+build_ctx *build_queue_take_all(void);
+/* A line in the log of each waiting build whose place in the queue changed. */
+void build_queue_note_positions(int running, int slots);
+/* A line of the daemon's own in a build log. */
+void space_build_log_note(const char *path, const char *line);
 /* Starts a release built by build_id; takes ownership of cfg's contents. */
 void space_deploy(space *s, int64_t build_id, const char *sha, const char *release_dir,
     app_config *cfg);

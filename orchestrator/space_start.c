@@ -288,9 +288,12 @@ space_spawn_instance(space *s, inst_ref *ref)
 	    hw->name);
 	spec.start_note = note;
 
-	/* /data is a filesystem of its own, made on the first start (storage.c) */
+	/* its release is on the build disk (an image's is in the image store); /data is a
+	 * filesystem of its own, made on the first start (storage.c) */
 	if (why[0] != '\0')
 		r = -ENOENT;
+	else if ((r = space_builds_attach(s, why + 12, sizeof(why) - 12)) != 0)
+		memcpy(why, "build disk: ", 12);
 	else if ((r = space_storage_attach(s, why + 9, sizeof(why) - 9)) != 0)
 		memcpy(why, "storage: ", 9);
 	else

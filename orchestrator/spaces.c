@@ -3,6 +3,7 @@
  * space (builds, instances, stages) is space.c. */
 #include <ctype.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "common/config.h"
 #include "common/yaml.h"
 #include "orchestrator/lifecycle.h"
+#include "orchestrator/limits.h"
+#include "orchestrator/store/accounts.h"
 #include "orchestrator/hardware.h"
 #include "common/log.h"
 #include "orchestrator/host/net.h"
@@ -84,6 +87,7 @@ space_new(podium *p, space_row *row)
 
 	s->row = *row;
 	s->p = p;
+	randombytes_buf(&s->access_epoch, sizeof(s->access_epoch));
 	uv_timer_init(p->loop, &s->restart_timer);
 	s->restart_timer.data = s;
 	lifecycle_load(s);
@@ -140,11 +144,14 @@ delete_step_pause(void)
 static int
 space_remove_files(podium *p, space *s, char *err, size_t errlen)
 {
+	/* the last one: where the build cache was before the build disk held it */
 	char *paths[5] = { space_repo_path(p, s), space_releases_dir(p, s), space_data_dir(p, s),
-		space_logs_dir(p, s), space_cache_dir(p, s) };
+		space_logs_dir(p, s), xasprintf("%s/cache/%s/%s", p->data_dir, s->row.owner,
+		s->row.name) };
 	int r = 0;
 
 	space_storage_remove(s);
+	space_builds_remove(s);
 	delete_step_pause();
 	for (int i = 0; i < 5; i++) {
 		int ri = fs_rm_rf(paths[i]);
@@ -156,8 +163,27 @@ space_remove_files(podium *p, space *s, char *err, size_t errlen)
 		free(paths[i]);
 		delete_step_pause();
 	}
-	net_space_set_egress(space_host_uid(s), 1);
+	/* state kept by its id or uid goes with it (ids are never reused: schema v7) */
+	space_set_egress(s, 1);
 	return r;
+}
+
+/* 1 (err says so) when owner has as many spaces as one user may (limits.h); admins
+ * have no cap. */
+static int
+space_quota_full(podium *p, const char *owner, char *err, size_t errlen)
+{
+	unsigned cap = limits_get()->spaces_per_user, n = 0;
+
+	if (cap == 0 || accounts_is_admin(p->store, owner))
+		return 0;
+	for (space *o = p->spaces; o != NULL; o = o->next)
+		n += strcasecmp(o->row.owner, owner) == 0;
+	if (n < cap)
+		return 0;
+	snprintf(err, errlen, "%s has %u spaces, the most one user may have (limits.spaces_per_user: "
+	    "%u): delete one first", owner, n, cap);
+	return 1;
 }
 
 int
@@ -192,14 +218,17 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 		return -EINVAL;
 	}
 	name_subdomain(owner, name, sub, sizeof(sub));
+	if (space_quota_full(p, owner, err, errlen))
+		return -EDQUOT;
 	if (space_find(p, owner, name) != NULL) {
 		snprintf(err, errlen, "space %s/%s already exists", owner, name);
 		return -EEXIST;
 	}
 	for (space *o = p->spaces; o != NULL; o = o->next) {
 		if (strcmp(o->row.subdomain, sub) == 0) {
-			snprintf(err, errlen, "space %s/%s would use host %s, already used by %s/%s",
-			    owner, name, sub, o->row.owner, o->row.name);
+			/* not naming the other space: it may be private (issue 21.7) */
+			snprintf(err, errlen, "space %s/%s would use host %s, which another space "
+			    "already uses: choose another name", owner, name, sub);
 			return -EEXIST;
 		}
 	}
@@ -226,10 +255,11 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 		space_remove_files(p, s, NULL, 0);
 	}
 	r = builder_repo_init(repo);
-	/* Parents stay traversable; the data dir itself belongs to the app's host uid. */
+	/* Parents are the daemon's only; the data dir itself belongs to the app's host
+	 * uid (podium-sandbox opens it as root, then the box works as that uid). */
 	if (r == 0)
-		r = fs_mkdir_p(data, 0711);
-	if (r == 0 && (chown(data, space_host_uid(s), space_host_uid(s)) != 0 || chmod(data, 0750) != 0))
+		r = fs_mkdir_p(data, 0700);
+	if (r == 0 && (chown(data, space_host_uid(s), space_host_uid(s)) != 0 || chmod(data, 0700) != 0))
 		r = -errno;
 	free(repo);
 	free(data);
@@ -480,6 +510,15 @@ load_one(space_row *row, void *arg)
 	space_new(arg, row);
 }
 
+static int
+uid_used(unsigned host_uid, void *arg)
+{
+	for (space *s = ((podium *)arg)->spaces; s != NULL; s = s->next)
+		if (space_host_uid(s) == host_uid)
+			return 1;
+	return 0;
+}
+
 /* Loads build id's release config; 0, or -errno when it is not an ok build. */
 static int
 release_load(space *s, int64_t id, build_row *b, app_config *cfg, char **dir)
@@ -648,6 +687,7 @@ spaces_init(podium *p)
 		if (strcmp(s->row.stage, "DELETING") == 0 && space_delete(p, s, err, sizeof(err)) == 0)
 			log_info("finished a delete the daemon's stop had interrupted");
 	}
+	net_spaces_prune(uid_used, p);
 	for (space *s = p->spaces; s != NULL; s = s->next)
 		n++;
 	/* Each space's newest build, before interrupted builds are marked failed. */

@@ -380,7 +380,7 @@ int conn_subdomain(const proxy_conn *c, char *sub, size_t len);
  * host's ticket cookie, a URL without its ticket. */
 int host_is_hub(const char *domain, const char *host);
 int host_subdomain(const char *app_domain, const char *host, char *sub, size_t len);
-int ticket_cookie_check(const char *cookies, const char *sub);
+int ticket_cookie_check(const char *cookies, const char *sub, const route_target *t);
 char *url_without_param(const char *url, const char *name, const char **value, size_t *vlen);
 
 /* The responders: route.c starts one, which sets its conn_ops on c. */

@@ -103,25 +103,34 @@ conn_may_pass(proxy_conn *c, const char *sub)
 				pass |= ok;
 			}
 		} else if (!pass && hdr_is(c->head.hdrs[i].name, "cookie")) {
-			pass |= ticket_cookie_check(c->head.hdrs[i].value, sub);
+			pass |= ticket_cookie_check(c->head.hdrs[i].value, sub, c->target);
 		}
 	}
 	return pass;
 }
 
+/* A ticket's claims still hold for t: the space's epoch is the one it was minted
+ * for, and its credential (a session, a token) is live and may pass t (issue 21.6). */
+static int
+claims_hold(const ticket_claims *cl, const route_target *t)
+{
+	return t != NULL && cl->epoch == t->access_epoch && route_target_cred(t, cl->cred);
+}
+
 /* A Cookie value that holds the app host's own cookie (podium_app or
- * podium_app_x), made from a ticket (ticket.h), valid for space sub. */
+ * podium_app_x), made from a ticket (ticket.h), valid for space sub and target t. */
 int
-ticket_cookie_check(const char *cookies, const char *sub)
+ticket_cookie_check(const char *cookies, const char *sub, const route_target *t)
 {
 	size_t nl = strlen(TICKET_COOKIE);
+	ticket_claims cl;
 
 	for (const char *p = cookies; *p != '\0';) {
 		p += strspn(p, " ;");
 		size_t n = strcspn(p, ";");
 		size_t k = n > nl + 2 && strncmp(p + nl, "_x", 2) == 0 ? nl + 2 : nl;  /* podium_app_x */
 		if (n > k && strncmp(p, TICKET_COOKIE, nl) == 0 && p[k] == '=' &&
-		    ticket_check('c', sub, p + k + 1, n - k - 1))
+		    ticket_check('c', sub, p + k + 1, n - k - 1, &cl) && claims_hold(&cl, t))
 			return 1;
 		p += n;
 	}
@@ -161,21 +170,23 @@ url_without_param(const char *url, const char *name, const char **value, size_t 
 	return NULL;
 }
 
-/* A private space's URL with ?__sign=TICKET: answers with the host's cookie and a
- * redirect to the URL without the ticket (the app never sees it). 1 when it did. */
+/* A private space's URL with ?__sign=TICKET: answers with the host's cookie (the
+ * ticket's claims in it) and a redirect to the URL without the ticket (the app never
+ * sees it). 1 when it did. */
 static int
-conn_ticket_redirect(proxy_conn *c, const char *sub)
+conn_ticket_redirect(proxy_conn *c, const char *sub, const route_target *target)
 {
 	const char *t;
 	size_t tn;
-	char cookie[128], *loc, *set, *set_x;
+	char cookie[TICKET_MAX], *loc, *set, *set_x;
+	ticket_claims cl;
 	http_header h[4];
 
 	loc = c->url != NULL ? url_without_param(c->url, TICKET_PARAM, &t, &tn) : NULL;
 	if (loc == NULL)
 		return 0;
-	if (!ticket_check('t', sub, t, tn) ||
-	    ticket_make('c', sub, TICKET_COOKIE_SECONDS, cookie, sizeof(cookie)) != 0) {
+	if (!ticket_check('t', sub, t, tn, &cl) || !claims_hold(&cl, target) ||
+	    ticket_make('c', sub, TICKET_COOKIE_SECONDS, &cl, cookie, sizeof(cookie)) != 0) {
 		free(loc);
 		return 0;
 	}
@@ -215,10 +226,14 @@ conn_route(proxy_conn *c)
 	c->target = conn_subdomain(c, sub, sizeof(sub)) == 0 ? routes_lookup(sub) : NULL;
 	if (c->target != NULL && !conn_may_pass(c, sub)) {
 		/* the answer of an unknown host: a private space's existence does not show */
-		route_target_unref(c->target);
+		route_target *t = c->target;
+
 		c->target = NULL;
-		if (conn_ticket_redirect(c, sub))
+		if (conn_ticket_redirect(c, sub, t)) {
+			route_target_unref(t);
 			return;
+		}
+		route_target_unref(t);
 	}
 	if (c->target == NULL) {
 		conn_respond_error(c, 404, "unknown host", NULL, 0);

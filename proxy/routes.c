@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -23,14 +24,18 @@ struct route_exchanges {
 
 struct route_token {
 	unsigned char hash[32];
+	unsigned char cred[16];  /* route_cred_id(hash) */
 	char *user;
 	int admin;
+	int session;             /* a browser session: only tickets name it */
+	int64_t expires;         /* a session's end; 0: a token's, none */
 };
 
-/* A sorted array of token hashes; immutable once published. */
+/* Sorted by hash, and an index of it by cred; immutable once published. */
 struct route_tokens {
 	int refs;            /* atomic */
 	struct route_token *v;
+	struct route_token **by_cred;
 	size_t n, cap;
 };
 
@@ -186,6 +191,12 @@ route_target_set_exchanges(route_target *t, route_exchanges *x)
 }
 
 void
+route_target_set_epoch(route_target *t, uint64_t epoch)
+{
+	t->access_epoch = epoch;
+}
+
+void
 routes_set(const char *subdomain, route_target *t)
 {
 	unsigned h = route_hash(subdomain);
@@ -278,16 +289,43 @@ route_tokens_new(void)
 }
 
 void
-route_tokens_add(route_tokens *k, const unsigned char hash[32], const char *user, int admin)
+route_cred_id(const unsigned char hash[32], unsigned char id[16])
 {
+	static const unsigned char key[] = "podium ticket credential";
+
+	crypto_generichash(id, 16, hash, 32, key, sizeof(key) - 1);
+}
+
+static void
+entry_add(route_tokens *k, const unsigned char hash[32], const char *user, int admin,
+    int session, int64_t expires)
+{
+	struct route_token *e;
+
 	if (k->n == k->cap) {
 		k->cap = k->cap != 0 ? 2 * k->cap : 16;
 		k->v = xrealloc(k->v, k->cap * sizeof(*k->v));
 	}
-	memcpy(k->v[k->n].hash, hash, 32);
-	k->v[k->n].user = xstrdup(user);
-	k->v[k->n].admin = admin;
-	k->n++;
+	e = &k->v[k->n++];
+	memcpy(e->hash, hash, 32);
+	route_cred_id(hash, e->cred);
+	e->user = xstrdup(user);
+	e->admin = admin;
+	e->session = session;
+	e->expires = expires;
+}
+
+void
+route_tokens_add(route_tokens *k, const unsigned char hash[32], const char *user, int admin)
+{
+	entry_add(k, hash, user, admin, 0, 0);
+}
+
+void
+route_tokens_add_session(route_tokens *k, const unsigned char hash[32], const char *user,
+    int admin, int64_t expires)
+{
+	entry_add(k, hash, user, admin, 1, expires);
 }
 
 static void
@@ -298,6 +336,7 @@ tokens_unref(route_tokens *k)
 	for (size_t i = 0; i < k->n; i++)
 		free(k->v[i].user);
 	free(k->v);
+	free(k->by_cred);
 	free(k);
 }
 
@@ -313,6 +352,13 @@ token_cmp(const void *a, const void *b)
 	return memcmp(((const struct route_token *)a)->hash, ((const struct route_token *)b)->hash, 32);
 }
 
+static int
+cred_cmp(const void *a, const void *b)
+{
+	return memcmp((*(struct route_token *const *)a)->cred,
+	    (*(struct route_token *const *)b)->cred, 16);
+}
+
 void
 routes_tokens_publish(route_tokens *k)
 {
@@ -320,6 +366,12 @@ routes_tokens_publish(route_tokens *k)
 
 	if (k != NULL && k->n > 1)
 		qsort(k->v, k->n, sizeof(*k->v), token_cmp);
+	if (k != NULL && k->n > 0) {
+		k->by_cred = xcalloc(k->n, sizeof(*k->by_cred));
+		for (size_t i = 0; i < k->n; i++)
+			k->by_cred[i] = &k->v[i];
+		qsort(k->by_cred, k->n, sizeof(*k->by_cred), cred_cmp);
+	}
 	pthread_mutex_lock(&routes_lock);
 	old = tokens_live;
 	tokens_live = k;
@@ -366,6 +418,26 @@ route_auth_token(const char *authorization, char *token, size_t len)
 	return r;
 }
 
+/* The published snapshot, referenced (tokens_unref), or NULL. */
+static route_tokens *
+snapshot_ref(void)
+{
+	route_tokens *k;
+
+	pthread_mutex_lock(&routes_lock);
+	k = tokens_live;
+	if (k != NULL)
+		__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&routes_lock);
+	return k;
+}
+
+static int
+may_pass_entry(const route_target *t, const struct route_token *e)
+{
+	return t->private_owner == NULL || e->admin || strcasecmp(e->user, t->private_owner) == 0;
+}
+
 /* The lookup compares hashes with memcmp: its timing can tell an attacker about
  * the hash of what they sent, never about a stored token (finding a token from
  * its hash is a preimage search). */
@@ -381,18 +453,32 @@ route_target_token(const route_target *t, const char *authorization, int *may_pa
 		return 0;
 	route_token_hash(token, key.hash);
 	sodium_memzero(token, sizeof(token));
-	pthread_mutex_lock(&routes_lock);
-	k = tokens_live;
-	if (k != NULL)
-		__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&routes_lock);
-	if (k == NULL)
+	if ((k = snapshot_ref()) == NULL)
 		return 0;
 	if (k->n > 0)
 		e = bsearch(&key, k->v, k->n, sizeof(*k->v), token_cmp);
+	if (e != NULL && e->session)
+		e = NULL; /* a session cookie's hash is no bearer token */
 	if (e != NULL)
-		*may_pass = t->private_owner == NULL || e->admin ||
-		    strcasecmp(e->user, t->private_owner) == 0;
+		*may_pass = may_pass_entry(t, e);
 	tokens_unref(k);
 	return e != NULL;
+}
+
+int
+route_target_cred(const route_target *t, const unsigned char id[16])
+{
+	struct route_token key, *kp = &key, **e = NULL;
+	route_tokens *k = snapshot_ref();
+	int ok = 0;
+
+	if (k == NULL)
+		return 0;
+	memcpy(key.cred, id, 16);
+	if (k->n > 0)
+		e = bsearch(&kp, k->by_cred, k->n, sizeof(*k->by_cred), cred_cmp);
+	ok = e != NULL && ((*e)->expires == 0 || (*e)->expires > (int64_t)time(NULL)) &&
+	    may_pass_entry(t, *e);
+	tokens_unref(k);
+	return ok;
 }

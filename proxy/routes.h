@@ -12,7 +12,8 @@
  *
  * Private spaces: a target marked with route_target_set_private names its owner,
  * and its host lets through only requests carrying an API token of that owner or
- * of an admin (route_target_token). The tokens come from a snapshot, hash →
+ * of an admin (route_target_token), or a ticket (ticket.h) minted from one of their
+ * tokens or sessions. The tokens and sessions come from a snapshot, hash →
  * (user, admin), that the main loop builds from the store and publishes
  * (routes_tokens_publish) whenever tokens change. A snapshot is immutable and
  * reference counted like a target: a proxy loop takes a reference under the lock
@@ -60,6 +61,7 @@ typedef struct route_target {
 	int wake_sent;       /* ROUTE_SLEEPING: the wake handler was called (atomic) */
 	char *private_owner; /* a private space's owner; NULL: public */
 	route_exchanges *exchanges; /* ROUTE_APP: the instance's counter, or NULL */
+	uint64_t access_epoch; /* a private space's: its tickets name it (ticket.h) */
 } route_target;
 
 /* Constructors return a target holding one reference. route_target_app takes
@@ -74,6 +76,9 @@ void route_target_unref(route_target *t);
 void route_target_set_private(route_target *t, const char *owner);
 /* t's exchanges are counted in x (t takes a reference); before routes_set. */
 void route_target_set_exchanges(route_target *t, route_exchanges *x);
+/* The space's access epoch, which its tickets must name (ticket.h): a new one when
+ * the space is made or changes visibility ends every ticket of the old one. */
+void route_target_set_epoch(route_target *t, uint64_t epoch);
 
 /* Installs t for subdomain (the table takes the caller's reference), replacing and
  * unreferencing any previous target. */
@@ -91,6 +96,16 @@ void routes_clear(void);
 void routes_set_wake_handler(void (*fn)(const char *space_id, void *arg), void *arg);
 void route_target_wake(route_target *t);
 /* ---- API tokens, for private spaces ---- */
+/* A podium API token: its tag (the older one still works) and 48 hex digits. */
+#define ROUTE_TOKEN_TAG "hf_"
+#define ROUTE_TOKEN_TAG_OLD "pdm_"
+#define ROUTE_TOKEN_HEX 48
+
+/* 1 when the header value (len bytes) holds something shaped like a podium token
+ * in a spelling an app could turn back into one (as it is, any case, percent- or
+ * base64-encoded): such a value never reaches an app (token_scan.c). */
+int route_value_has_token(const char *value, size_t len);
+
 typedef struct route_tokens route_tokens;
 
 route_tokens *route_tokens_new(void);
@@ -98,6 +113,10 @@ void route_tokens_free(route_tokens *k); /* one never published */
 /* Adds the BLAKE2b-256 hash of a token of user; admin: the user may pass every
  * private host. */
 void route_tokens_add(route_tokens *k, const unsigned char hash[32], const char *user, int admin);
+/* Adds a browser session (the hash of its cookie) of user, live until expires (a
+ * time()): never a bearer credential, only what a ticket may name (issue 21.6). */
+void route_tokens_add_session(route_tokens *k, const unsigned char hash[32], const char *user,
+    int admin, int64_t expires);
 /* Makes k the snapshot the proxy checks (the call takes k; do not touch it
  * afterwards); the previous snapshot is freed once no loop uses it. */
 void routes_tokens_publish(route_tokens *k);
@@ -111,5 +130,11 @@ int route_auth_token(const char *authorization, char *token, size_t len);
  * a valid token, then *may_pass is 1 if that token's user may pass t (t is
  * public, or the user is its owner or an admin); 0 when it holds none. */
 int route_target_token(const route_target *t, const char *authorization, int *may_pass);
+/* The id a ticket names a credential by (a token's or a session cookie's hash):
+ * one-way, so the app host's cookie shows nothing of it. */
+void route_cred_id(const unsigned char hash[32], unsigned char id[16]);
+/* 1 when the snapshot holds a live credential of that id (a token, a session not
+ * expired) whose user may pass t. */
+int route_target_cred(const route_target *t, const unsigned char id[16]);
 
 #endif

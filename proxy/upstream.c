@@ -38,8 +38,10 @@ sb_header(sbuf *b, const char *name, const char *value)
 }
 
 /* The head the app gets for request r: the client's fields but the hop-by-hop
- * ones, Expect (answered here), the X-Forwarded-* ones the client may not set
- * and, when it was a podium token (strip_auth), Authorization; then
+ * ones, Expect (answered here), the X-Forwarded-* ones the client may not set,
+ * Proxy-Authorization (the proxy's, never the app's), any field whose value holds
+ * a podium token in any spelling (routes.h) and, when a valid token let the
+ * request through (strip_auth), Authorization; then
  * X-Forwarded-For/-Proto/-Host and the body's framing; Upgrade when the
  * request asks for one.  On the heap: the caller frees it. */
 char *
@@ -62,8 +64,9 @@ upstream_request_head(const http_request *r, int strip_auth, int upgrade, size_t
 		 * owed its Host (HTTP/1.1), and Host is never hop-by-hop. */
 		if ((header_is_hop_by_hop(h->name, conn_hdr) && !hdr_is(h->name, "host")) ||
 		    hdr_is(h->name, "x-forwarded-proto") || hdr_is(h->name, "x-forwarded-host") ||
-		    hdr_is(h->name, "expect") ||
-		    (strip_auth && hdr_is(h->name, "authorization")))
+		    hdr_is(h->name, "expect") || hdr_is(h->name, "proxy-authorization") ||
+		    (strip_auth && hdr_is(h->name, "authorization")) ||
+		    route_value_has_token(h->value, strlen(h->value)))
 			continue;
 		if (hdr_is(h->name, "x-forwarded-for")) {
 			if (xff.len > 0)

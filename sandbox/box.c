@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <linux/magic.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -42,17 +44,55 @@ add_mount(args *a, const char *flag, const box_bind *b)
 	add(a, xstrdup(b->dst));
 }
 
-static void
-add_env(args *a, const char *const *env)
+static int
+has_env(const box_spec *spec)
 {
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-		add2(a, "--env", xstrdup(env[i]));
+	return (spec->env != NULL && spec->env[0] != NULL) ||
+	    (spec->extra_env != NULL && spec->extra_env[0] != NULL);
 }
 
 void
 box_spec_init(box_spec *spec)
 {
-	*spec = (box_spec){ .status_fd = -1, .info_fd = -1 };
+	*spec = (box_spec){ .status_fd = -1, .info_fd = -1, .env_fd = -1 };
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+box_env_memfd(const box_spec *spec)
+{
+	const char *const *lists[2] = { spec->env, spec->extra_env };
+	int fd = memfd_create("podium-env", MFD_CLOEXEC | MFD_ALLOW_SEALING), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (int l = 0; l < 2 && r == 0; l++)
+		for (size_t i = 0; lists[l] != NULL && lists[l][i] != NULL && r == 0; i++)
+			r = write_all(fd, lists[l][i], strlen(lists[l][i]) + 1);
+	/* what the launcher reads is what was written here */
+	if (r == 0 && (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK |
+	    F_SEAL_SEAL) != 0 || lseek(fd, 0, SEEK_SET) != 0))
+		r = -errno;
+	if (r != 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 int
@@ -64,6 +104,8 @@ box_argv(const box_spec *spec, char ***out)
 	*out = NULL;
 	if (spec->nbinds > BOX_MAX_BINDS || spec->nro_binds > BOX_MAX_BINDS)
 		return -E2BIG;
+	if (has_env(spec) && spec->env_fd < 0)
+		return -EINVAL;
 	add(&a, xstrdup(spec->sandbox_bin));
 	if (spec->info_fd >= 0)
 		add2(&a, "--info-fd", xasprintf("%d", spec->info_fd));
@@ -104,10 +146,12 @@ box_argv(const box_spec *spec, char ***out)
 		add2(&a, "--pids", xasprintf("%u", spec->pids));
 	if (spec->cpus > 0)
 		add2(&a, "--cpus", xasprintf("%.2f", spec->cpus));
+	if (spec->fsize_bytes > 0)
+		add2(&a, "--fsize", xasprintf("%llu", (unsigned long long)spec->fsize_bytes));
 	if (spec->timeout_s > 0)
 		add2(&a, "--timeout", xasprintf("%u", spec->timeout_s));
-	add_env(&a, spec->env);
-	add_env(&a, spec->extra_env);
+	if (has_env(spec))
+		add2(&a, "--env-fd", xasprintf("%d", spec->env_fd));
 	add(&a, xstrdup("--"));
 	for (i = 0; spec->argv != NULL && spec->argv[i] != NULL; i++)
 		add(&a, xstrdup(spec->argv[i]));
@@ -138,20 +182,26 @@ int
 box_spawn(uv_loop_t *loop, uv_process_t *proc, const box_spec *spec, const box_io *io)
 {
 	uv_process_options_t opts = { 0 };
-	uv_stdio_container_t stdio[5];
+	uv_stdio_container_t stdio[6];
 	uv_file outp[2];
+	box_spec sp = *spec;
 	char **argv;
-	int i, r;
+	int i, r, envfd = -1;
 
 	if (io->nextra < 0 || io->nextra > 2)
 		return UV_EINVAL;
-	if ((r = box_argv(spec, &argv)) != 0)
-		return r;
+	if (has_env(spec)) {
+		if ((envfd = box_env_memfd(spec)) < 0)
+			return envfd;
+		sp.env_fd = 3 + io->nextra;
+	}
+	if ((r = box_argv(&sp, &argv)) != 0)
+		goto done;
 	/* stdout and stderr share one pipe: one descriptor less per box, and the
 	 * reader sees the order in which the box wrote */
 	if ((r = uv_pipe(outp, UV_NONBLOCK_PIPE, 0)) != 0) {
 		box_argv_free(argv);
-		return r;
+		goto done;
 	}
 	stdio[0].flags = UV_IGNORE;
 	for (i = 1; i <= 2; i++) {
@@ -160,12 +210,16 @@ box_spawn(uv_loop_t *loop, uv_process_t *proc, const box_spec *spec, const box_i
 	}
 	for (i = 0; i < io->nextra; i++)
 		stdio[3 + i] = io->extra[i];
+	if (envfd >= 0) {
+		stdio[sp.env_fd].flags = UV_INHERIT_FD;
+		stdio[sp.env_fd].data.fd = envfd;
+	}
 	opts.file = argv[0];
 	opts.args = argv;
 	opts.exit_cb = io->exit_cb;
 	opts.flags = io->flags;
 	opts.stdio = stdio;
-	opts.stdio_count = 3 + io->nextra;
+	opts.stdio_count = 3 + io->nextra + (envfd >= 0);
 	r = uv_spawn(loop, proc, &opts);
 	box_argv_free(argv);
 	close(outp[1]);
@@ -175,6 +229,9 @@ box_spawn(uv_loop_t *loop, uv_process_t *proc, const box_spec *spec, const box_i
 		uv_process_kill(proc, SIGKILL);
 	if (r != 0)
 		close(outp[0]);
+done:
+	if (envfd >= 0)
+		close(envfd);
 	return r;
 }
 

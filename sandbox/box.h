@@ -33,10 +33,14 @@ typedef struct box_spec {
 	unsigned pids;                 /* 0: none */
 	double cpus;                   /* 0: none */
 	uint64_t tmpfs_bytes;          /* size of each writable tmpfs; 0: the launcher's */
+	uint64_t fsize_bytes;          /* RLIMIT_FSIZE (--fsize); 0: none */
 	unsigned timeout_s;            /* wall-clock limit; 0: none */
 	const char *const *env;        /* NAME=VALUE, NULL-terminated, or NULL */
 	const char *const *extra_env;  /* more, after env (a later name wins), or NULL */
 	int status_fd, info_fd;        /* the child's --status-fd, --info-fd; -1: none */
+	int env_fd;                    /* the child's --env-fd, which carries env and
+	                                * extra_env (never arguments: /proc/PID/cmdline is
+	                                * world-readable); box_spawn sets it */
 	const char *const *argv;       /* the command, NULL-terminated */
 	box_bind ro_binds[BOX_MAX_BINDS]; /* --ro-bind, after the binds */
 	size_t nro_binds;
@@ -50,9 +54,14 @@ typedef struct box_spec {
 /* Everything zero but the descriptors (-1). */
 void box_spec_init(box_spec *spec);
 /* podium-sandbox's argv for spec, NULL-terminated, argv[0] the launcher: each string
- * allocated, freed with box_argv_free. -E2BIG (and *out NULL) past BOX_MAX_BINDS. */
+ * allocated, freed with box_argv_free. -E2BIG (and *out NULL) past BOX_MAX_BINDS,
+ * -EINVAL for an environment without an env_fd. */
 int box_argv(const box_spec *spec, char ***out);
 void box_argv_free(char **argv);
+/* The environment of spec (env, then extra_env) as --env-fd reads it, in a new
+ * sealed-off memory file at offset 0: its descriptor (close-on-exec; the caller
+ * closes it), or -errno. */
+int box_env_memfd(const box_spec *spec);
 
 /* How the daemon runs a box on its loop. */
 typedef struct box_io {
@@ -64,7 +73,8 @@ typedef struct box_io {
 	int nextra;
 } box_io;
 
-/* Spawns the box of spec on loop; stdin is /dev/null. 0: it runs, and io->out is
+/* Spawns the box of spec on loop; stdin is /dev/null; its environment goes through
+ * the next descriptor after io's extra ones (--env-fd). 0: it runs, and io->out is
  * initialised and open on its output (the caller reads and closes it). Else a uv
  * error: nothing runs and io->out is not the caller's to close. Either way proc,
  * zeroed by the caller beforehand, must be closed once its loop field is set

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sandbox/sandbox.h"
 
@@ -31,6 +32,10 @@ static const char usage_text[] =
     "                       the image's id k); they are shown idmapped, never chowned\n"
     "Identity and environment:\n"
     "  --env NAME=VALUE     add to the environment (starts with only PATH, HOME)\n"
+    "  --env-fd N           more NAME=VALUE entries, each ended by a NUL byte, read\n"
+    "                       from descriptor N to its end, which is then closed: for\n"
+    "                       values that must not show in any process's arguments\n"
+    "                       (/proc/PID/cmdline is world-readable)\n"
     "  --uid N, --gid N     ids inside the sandbox (default 1000)\n"
     "  --host-uid N, --host-gid N\n"
     "                       host ids the inside ids map to when run as root\n"
@@ -147,8 +152,10 @@ sandbox_config_release(struct sandbox_config *cfg)
 {
 	free(cfg->mounts);
 	free(cfg->env);
+	free(cfg->env_buf);
 	cfg->mounts = NULL;
 	cfg->env = NULL;
+	cfg->env_buf = NULL;
 }
 
 static int
@@ -191,6 +198,59 @@ add_env(struct sandbox_config *cfg, char *kv)
 	e[cfg->nenv++] = kv;
 	e[cfg->nenv] = NULL;
 	return 0;
+}
+
+/* --env-fd: NAME=VALUE entries, each ended by a NUL, from fd to its end. The
+ * buffer stays with cfg (the entries point into it). */
+static int
+add_env_fd(struct sandbox_config *cfg, int fd)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *p;
+	ssize_t n;
+	int err = 0;
+
+	if (cfg->env_buf != NULL) {
+		err = -EALREADY;
+		goto done;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			if (cap >= SANDBOX_ENV_MAX) {
+				err = -E2BIG;
+				goto done;
+			}
+			cap = cap != 0 ? 2 * cap : 65536;
+			if ((p = realloc(buf, cap + 1)) == NULL) {
+				err = -ENOMEM;
+				goto done;
+			}
+			buf = p;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			goto done;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > 0 && buf[len - 1] != '\0') {
+		err = -EINVAL; /* the last entry was cut off */
+		goto done;
+	}
+	for (p = buf; p < buf + len; p += strlen(p) + 1)
+		if ((err = add_env(cfg, p)) != 0)
+			goto done;
+	cfg->env_buf = buf;
+	buf = NULL;
+done:
+	free(buf);
+	close(fd);
+	return err;
 }
 
 static int
@@ -262,6 +322,16 @@ main(int argc, char **argv)
 			cfg.chdir = a1;
 		else if (strcmp(opt, "--env") == 0 || strcmp(opt, "--setenv") == 0)
 			err = add_env(&cfg, argv[i]);
+		else if (strcmp(opt, "--env-fd") == 0) {
+			int fd;
+
+			if ((err = parse_fd(a1, &fd)) == 0 && (err = add_env_fd(&cfg, fd)) != 0) {
+				fprintf(stderr, "podium-sandbox: --env-fd %s: %s\n", a1,
+				    err == -EINVAL ? "not NAME=VALUE entries each ended by a NUL byte"
+				    : err == -EALREADY ? "given twice" : strerror(-err));
+				goto done;
+			}
+		}
 		else if (strcmp(opt, "--uid") == 0)
 			err = parse_id(a1, &cfg.uid);
 		else if (strcmp(opt, "--gid") == 0)

@@ -29,6 +29,7 @@
 #define SANDBOX_EXIT_SETUP 125
 #define SANDBOX_EXIT_NOEXEC 126
 #define SANDBOX_EXIT_NOTFOUND 127
+#define SANDBOX_ENV_MAX (16u << 20) /* bytes read from --env-fd */
 
 enum sandbox_mount_kind {
 	SANDBOX_MOUNT_RO_BIND,
@@ -59,6 +60,7 @@ struct sandbox_config {
 	size_t nmounts;
 	char **env; /* NAME=VALUE, NULL-terminated, built by main.c */
 	size_t nenv;
+	char *env_buf; /* --env-fd's entries, which env points into */
 	char *const *argv; /* command, NULL-terminated */
 
 	const char *chdir;

@@ -165,6 +165,28 @@ api_egress_set(web_call *c)
 	web_with_body(c, egress_body);
 }
 
+/* PUT /api/spaces/{o}/{n}/settings {"private": bool}: the Hub's repository settings
+ * (huggingface_hub's update_repo_settings); visibility is the one podium keeps. */
+static void
+settings_body(web_call *c, json_t *body)
+{
+	json_t *priv = json_object_get(body, "private");
+
+	if (!json_is_boolean(priv)) {
+		web_json_error(c->x, 400, "body must be {\"private\": true|false}");
+		return;
+	}
+	if (json_is_true(priv) != space_is_private(c->s))
+		space_set_private(c->s, json_is_true(priv));
+	web_json(c->x, 200, json_pack("{s:b}", "private", space_is_private(c->s)));
+}
+
+static void
+api_settings(web_call *c)
+{
+	web_with_body(c, settings_body);
+}
+
 #define SPACE "/api/spaces/{owner}/{name}"
 
 /* The README's HTTP API, path by path. A path's routes together give its Allow. */
@@ -191,6 +213,7 @@ static const web_route api_routes[] = {
 	{ "GET, HEAD", SPACE "/auth-check/write", api_auth_check, WEB_WRITE, 0 },
 	{ "GET, HEAD", SPACE "/egress", api_egress, WEB_READ, 0 },
 	{ "POST", SPACE "/egress", api_egress_set, WEB_ADMIN, 0 },
+	{ "PUT", SPACE "/settings", api_settings, WEB_WRITE, 0 },
 	{ "GET, HEAD", SPACE "/variables", web_variables_list, WEB_READ, 0 },
 	{ "POST, DELETE", SPACE "/variables", web_variables_change, WEB_WRITE, 0 },
 	{ "GET, HEAD", SPACE "/secrets", web_secrets_list, WEB_WRITE, 0 },

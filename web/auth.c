@@ -36,6 +36,10 @@ auth_request_user(podium *p, const http_request *r, auth_info *ai)
 	if (route_auth_token(h, token, sizeof(token)) != 0)
 		return NULL;
 	accounts_token_check(p->store, token, &user, &ai->write);
+	if (user != NULL) {
+		route_token_hash(token, ai->cred);
+		ai->has_cred = 1;
+	}
 	sodium_memzero(token, sizeof(token));
 	return user;
 }

@@ -107,6 +107,8 @@ hub_git(web_call *c)
 		http_respond(c->x, 507, "text/plain; charset=utf-8", NULL, 0, msg, n);
 		return;
 	}
+	if (push) /* its build disk gets ready while the pack comes in */
+		space_builds_prepare(c->s);
 	repo = space_repo_path(c->p, c->s);
 	req.repo_path = repo;
 	req.path_info = rest;

@@ -2,6 +2,7 @@
  * bodies (a JSON object, collected before the handler runs), plus the decoding of
  * URL pieces. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,7 @@ web_json_error_with(http_exchange *x, int status, const char *code, const http_h
 	va_end(ap);
 	return r;
 }
+
 
 void
 web_not_found(http_exchange *x, const char *code, const char *fmt, ...)

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "orchestrator/host/flavors.h"
 #include "orchestrator/space.h"
+#include "proxy/routes.h"
 #include "proxy/ticket.h"
 #include "web/web_int.h"
 
@@ -184,17 +185,22 @@ page_space_head(page *pg, web_call *c, json_t *j, const char *tab)
 	page_raw(pg, "</nav></div>");
 }
 
-/* The iframe's URL: a private app's carries a fresh ticket. Caller frees. */
+/* The iframe's URL: a private app's carries a fresh ticket, minted from the
+ * caller's session or token and for the space as it is now: it ends with either
+ * (ticket.h). Caller frees. */
 static char *
-app_frame_url(const char *host, space *s)
+app_frame_url(const web_call *c, const char *host, space *s)
 {
+	ticket_claims cl = { .epoch = space_access_epoch(s) };
 	const char *h = strstr(host, "://");
-	char t[128], *sub, *url;
+	char t[TICKET_MAX], *sub, *url;
 
 	/* OWNER-NAME out of http://OWNER-NAME.DOMAIN:PORT */
 	h = h != NULL ? h + 3 : host;
 	sub = xstrndup(h, strcspn(h, "."));
-	if (space_is_private(s) && ticket_make('t', sub, TICKET_URL_SECONDS, t, sizeof(t)) == 0)
+	route_cred_id(c->ai.cred, cl.cred);
+	if (space_is_private(s) && c->ai.has_cred &&
+	    ticket_make('t', sub, TICKET_URL_SECONDS, &cl, t, sizeof(t)) == 0)
 		url = xasprintf("%s/?" TICKET_PARAM "=%s", host, t);
 	else
 		url = xasprintf("%s/", host);
@@ -286,7 +292,7 @@ state_section(page *pg, web_call *c, json_t *j)
 	const char *host = json_string_value(json_object_get(j, "host"));
 	const char *stage = json_string_value(json_object_get(rt, "stage"));
 	const char *err = json_string_value(json_object_get(rt, "errorMessage"));
-	char *frame = app_frame_url(host, c->s);
+	char *frame = app_frame_url(c, host, c->s);
 	char *reason = first_line(err);
 
 	page_raw(pg, "<section id=\"state\">");
@@ -434,7 +440,7 @@ embed_page(web_call *c, json_t *j)
 	const char *id = json_string_value(json_object_get(j, "id"));
 	const char *host = json_string_value(json_object_get(j, "host"));
 	const char *stage = json_string_value(json_object_get(json_object_get(j, "runtime"), "stage"));
-	char *frame = app_frame_url(host, c->s);
+	char *frame = app_frame_url(c, host, c->s);
 	page pg = { .embed = 1 };
 
 	page_begin(&pg, c->p, c->r, c->user, id, "embed");

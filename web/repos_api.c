@@ -299,6 +299,7 @@ web_status_of(int r)
 	    : r == -EEXIST  ? 409
 	    : r == -ENOENT  ? 404
 	    : r == -EPERM   ? 403
+	    : r == -EDQUOT  ? 403 /* the owner's cap: limits.spaces_per_user */
 	                    : 500;
 }
 

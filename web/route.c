@@ -4,7 +4,8 @@
  *
  *   unknown path                          → 404
  *   the path's space missing, or private
- *   to the caller                         → the same 404 (git: 401 without credentials)
+ *   to the caller                         → the same 404 (git: the same 401 without
+ *                                           credentials, the same 404 with)
  *   known path, wrong method              → 405 with Allow (the methods of its routes)
  *   access: read/write/admin, no caller   → 401 (pages: the sign-in form)
  *           write, not the owner or admin → 403; admin, not an admin → 403
@@ -233,8 +234,9 @@ call_space(web_call *c, const web_route *rt)
 	c->s = web_path_space(c);
 	if (c->s != NULL && web_may_read(c->user, c->s))
 		return 0;
-	/* a private space asks git for credentials, like a private repository on a forge */
-	if (c->s != NULL && (rt->flags & WEB_GIT) && !c->ai.presented)
+	/* git asks for credentials, like a private repository on a forge; a missing
+	 * one answers the same (issue 21.7), or whether a private space exists shows */
+	if ((rt->flags & WEB_GIT) && !c->ai.presented)
 		web_git_unauthorized(c->x, "authentication required\n");
 	else if (c->router->json || (rt->flags & WEB_APIERR))
 		web_not_found(c->x, "RepoNotFound", "space %s/%s not found", web_param(c, "owner"),

@@ -107,6 +107,8 @@ session_user(podium *p, const http_request *r, auth_info *ai)
 	}
 	ai->write = 1;
 	ai->session = 1;
+	memcpy(ai->cred, hash, 32);
+	ai->has_cred = 1;
 	return user;
 }
 
@@ -281,6 +283,8 @@ login_verified(uv_work_t *w, int status)
 		http_respond_error(l->x, 500, "cannot store the session");
 		goto done;
 	}
+	/* app hosts' tickets minted from it are good from now on (ticket.h) */
+	accounts_tokens_publish(p->store);
 	/* no Domain: host-only, so app hosts never receive it; Secure over TLS */
 	snprintf(set, sizeof(set), SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
 	    cookie, SESSION_SECONDS, http_exchange_request(l->x)->secure ? "; Secure" : "");
@@ -454,6 +458,8 @@ logout_end(void *arg)
 		if (cookie_get(r, SESSION_COOKIE, cookie, sizeof(cookie)) == 0) {
 			route_token_hash(cookie, hash);
 			store_session_delete(l->p->store, hash);
+			/* and the app hosts' tickets minted from it stop (issue 21.6) */
+			accounts_tokens_publish(l->p->store);
 		}
 		http_respond(l->x, 303, "text/plain; charset=utf-8", h, 2, "signed out\n", 11);
 	}

@@ -21,6 +21,8 @@ typedef struct auth_info {
 	int presented;   /* credentials were given (a token; a session cookie is not counted) */
 	int write;       /* they may change things: write tokens and sessions */
 	int session;     /* the user came from a session cookie */
+	int has_cred;    /* cred is set: the user came from a token or a session */
+	unsigned char cred[32]; /* its hash (routes.h): what a ticket is minted from */
 } auth_info;
 
 /* The store auth_is_admin reads (the daemon's). */

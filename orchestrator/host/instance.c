@@ -70,7 +70,7 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void
 log_open(instance *in)
 {
-	int r = logfile_open(&in->log, in->log_path, 0640);
+	int r = logfile_open(&in->log, in->log_path, 0600);
 
 	if (r != 0)
 		log_warn("instance %llu: %s: %s", (unsigned long long)in->id, in->log_path, strerror(-r));

@@ -197,8 +197,16 @@ read_config(const config *config)
 		} else if (strcmp(key, "resolvers") == 0) {
 			if (net_dns_set_resolvers(v) != 0)
 				return error("config: egress.resolvers must be a list of IPv4 addresses");
+		} else if (strcmp(key, "dns_per_box") == 0) {
+			uint64_t n;
+
+			if (yaml_uint(v, &n) != 0 || n < 1 || n > NET_DNS_PENDING_MAX)
+				return error("config: egress.dns_per_box must be a whole number from 1 to %d",
+				    NET_DNS_PENDING_MAX);
+			net_dns_set_per_box((unsigned)n);
 		} else {
-			return error("config: unknown key egress.%s (known: enabled, deny, subnet, resolvers)", key);
+			return error("config: unknown key egress.%s (known: enabled, deny, subnet, "
+			    "resolvers, dns_per_box)", key);
 		}
 	}
 	if (env != NULL && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0))
@@ -619,6 +627,18 @@ net_space_set_egress(unsigned host_uid, int enabled)
 		net.off[net.noff++] = host_uid;
 	}
 	return spaces_save();
+}
+
+void
+net_spaces_prune(int (*used)(unsigned host_uid, void *arg), void *arg)
+{
+	size_t i, n = net.noff;
+
+	for (i = 0; i < net.noff; i++)
+		if (!used(net.off[i], arg))
+			net.off[i--] = net.off[--net.noff];
+	if (net.noff != n)
+		spaces_save();
 }
 
 const char *

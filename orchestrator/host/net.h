@@ -35,6 +35,9 @@ int net_enabled(void);
  * run as. */
 int net_space_egress(unsigned host_uid);
 int net_space_set_egress(unsigned host_uid, int enabled);
+/* Forgets the switch of every uid used(uid, arg) says no space has (a space deleted
+ * while the daemon was down, or by an older podium that kept it). */
+void net_spaces_prune(int (*used)(unsigned host_uid, void *arg), void *arg);
 /* Bytes the box behind netns_fd sent out and received ({"tx_bytes", "rx_bytes"}), or
  * NULL when it has no veth. */
 json_t *net_box_counters(int netns_fd);

@@ -5,6 +5,7 @@
  * retry over TCP, which is refused. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,25 @@
 #include "common/util.h"
 
 #define DNS_MAX_RESOLVERS 3
-#define DNS_MAX_PENDING 512
 #define DNS_TIMEOUT_MS 5000
 #define DNS_MAX_MSG 4096
+#define DNS_SOURCE_BUCKETS 256
+
+/* A box asking: its queries in flight (the entry goes with its last one). */
+typedef struct source {
+	uint32_t addr;               /* host byte order */
+	unsigned pending;
+	int warned;                  /* said once that it is over its share */
+	struct source *next;
+} source;
 
 typedef struct query {
 	uv_udp_t up;
 	uv_timer_t timer;
 	struct sockaddr_storage client;
-	int closing;
+	source *src;
+	int ended;                   /* query_end ran: its handles are closing */
+	int closing;                 /* handles closed so far */
 	struct query *prev, *next;   /* pending list, so a stop ends them at once */
 } query;
 
@@ -33,8 +44,54 @@ static struct {
 	int nresolvers;
 	int configured;      /* egress.resolvers given: no /etc/resolv.conf */
 	unsigned pending, next;
+	unsigned per_box;    /* 0: NET_DNS_PER_BOX */
 	query *queries;
+	source *sources[DNS_SOURCE_BUCKETS];
 } dns;
+
+void
+net_dns_set_per_box(unsigned n)
+{
+	dns.per_box = n;
+}
+
+/* The source entry of a live box's address (made on its first query), or NULL:
+ * not a box's (each veth's host end is named "pd" and its box's address in hex,
+ * sandbox/veth.c), so a box cannot spread its queries over made-up sources. */
+static source *
+source_of(uint32_t addr)
+{
+	source **b = &dns.sources[addr % DNS_SOURCE_BUCKETS], *s;
+	char ifname[IF_NAMESIZE];
+
+	for (s = *b; s != NULL; s = s->next)
+		if (s->addr == addr)
+			return s;
+	snprintf(ifname, sizeof(ifname), "pd%08x", addr);
+	if (if_nametoindex(ifname) == 0)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->addr = addr;
+	s->next = *b;
+	*b = s;
+	return s;
+}
+
+static void
+source_done(source *s)
+{
+	source **pp;
+
+	if (s == NULL || --s->pending > 0)
+		return;
+	for (pp = &dns.sources[s->addr % DNS_SOURCE_BUCKETS]; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	free(s);
+}
 
 static int
 resolver_add(const char *text)
@@ -102,6 +159,7 @@ query_closed(uv_handle_t *h)
 			dns.queries = q->next;
 		if (q->next != NULL)
 			q->next->prev = q->prev;
+		source_done(q->src);
 		free(q);
 		dns.pending--;
 	}
@@ -110,8 +168,10 @@ query_closed(uv_handle_t *h)
 static void
 query_end(query *q)
 {
-	if (q->closing)
+	/* once: a stop may come while an answer's close is under way */
+	if (q->ended)
 		return;
+	q->ended = 1;
 	uv_close((uv_handle_t *)&q->up, query_closed);
 	uv_close((uv_handle_t *)&q->timer, query_closed);
 }
@@ -142,16 +202,40 @@ answer_cb(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct sockaddr *fr
 		query_end(q);
 }
 
+/* The box's share: a query over it is dropped (its resolver retries), said once. */
+static int
+over_share(source *s)
+{
+	unsigned share = dns.per_box > 0 ? dns.per_box : NET_DNS_PER_BOX;
+	char a[INET_ADDRSTRLEN];
+	struct in_addr in = { htonl(s->addr) };
+
+	if (s->pending < share)
+		return 0;
+	if (!s->warned)
+		log_warn("egress: the box at %s has %u DNS queries in flight, its share "
+		    "(egress.dns_per_box): more are dropped", inet_ntop(AF_INET, &in, a, sizeof(a)),
+		    share);
+	s->warned = 1;
+	return 1;
+}
+
 static void
 query_cb(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from, unsigned flags)
 {
 	uv_buf_t out = uv_buf_init(buf->base, (unsigned)n);
+	source *src;
 	query *q;
 
-	if (n < 12 || from == NULL || dns.nresolvers == 0 || dns.pending >= DNS_MAX_PENDING ||
-	    (flags & UV_UDP_PARTIAL))
+	if (n < 12 || from == NULL || from->sa_family != AF_INET || dns.nresolvers == 0 ||
+	    dns.pending >= NET_DNS_PENDING_MAX || (flags & UV_UDP_PARTIAL))
 		goto done;
+	src = source_of(ntohl(((const struct sockaddr_in *)from)->sin_addr.s_addr));
+	if (src == NULL || over_share(src))
+		goto done;
+	src->pending++;
 	q = xcalloc(1, sizeof(*q));
+	q->src = src;
 	memcpy(&q->client, from, from->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 	    : sizeof(struct sockaddr_in6));
 	uv_udp_init(u->loop, &q->up);

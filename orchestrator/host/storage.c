@@ -47,7 +47,7 @@ static void room_forget(const char *dir);
 static const char *
 tool(const char *name)
 {
-	static char path[64];
+	static __thread char path[64]; /* attaches run on the loop and in the thread pool */
 
 	snprintf(path, sizeof(path), "/usr/sbin/%s", name);
 	if (access(path, X_OK) != 0)
@@ -67,7 +67,7 @@ storage_is_attached(const char *dir)
 }
 
 static int
-loop_mount(const char *img, const char *dir, char *err, size_t errlen)
+loop_mount(const char *img, const char *dir, const char *opts, char *err, size_t errlen)
 {
 	struct loop_config cfg;
 	char dev[64];
@@ -109,7 +109,7 @@ loop_mount(const char *img, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "no loop device could be configured");
 		goto done;
 	}
-	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, MOUNT_OPTS) != 0) {
+	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, opts) != 0) {
 		snprintf(err, errlen, "mount %s on %s: %s", dev, dir, strerror(errno));
 		goto done;
 	}
@@ -125,11 +125,14 @@ done:
 }
 
 /* A new, empty ext4 image of bytes, its root owned by uid. */
+#define MKFS_TIMEOUT "120"
+
 static int
-image_create(const char *img, uint64_t bytes, unsigned uid, char *err, size_t errlen)
+image_mkfs(const char *img, uint64_t bytes, unsigned uid, const char *label, char *err,
+    size_t errlen)
 {
 	char opts[128], jsize[32];
-	int fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int r, fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", img, strerror(errno));
@@ -150,14 +153,92 @@ image_create(const char *img, uint64_t bytes, unsigned uid, char *err, size_t er
 	    uid, uid);
 	snprintf(jsize, sizeof(jsize), "size=%llu", (unsigned long long)(bytes >> 28 < 4 ? 4 :
 	    bytes >> 28 > 64 ? 64 : bytes >> 28));
-	char *const argv[] = { (char *)tool("mkfs.ext4"), "-q", "-F", "-m", "0", "-E", opts,
-		"-J", jsize, "-L", "podium-data", (char *)img, NULL };
-	if (child_run_argv(argv, CHILD_INHERIT) != 0) {
-		snprintf(err, errlen, "mkfs.ext4 %s failed", img);
+	/* bounded: mkfs asks every loop device whether it backs img, and one backed by a
+	 * hung network filesystem would hold it (and the build or app waiting) for good */
+	char *const argv[] = { "/usr/bin/timeout", "-k", "10", MKFS_TIMEOUT, (char *)tool("mkfs.ext4"),
+		"-q", "-F", "-m", "0", "-E", opts, "-J", jsize, "-L", (char *)label, (char *)img, NULL };
+	if ((r = child_run_argv(argv, CHILD_INHERIT)) != 0) {
+		snprintf(err, errlen, "mkfs.ext4 %s failed%s", img, r == 124 || r == 128 + 9 ?
+		    " (it took longer than " MKFS_TIMEOUT " s: is a loop device's file unreachable?)" :
+		    "");
 		unlink(img);
 		return -EIO;
 	}
 	return 0;
+}
+
+/* dst, a new file: src's data extents at their offsets, holes as holes (an empty
+ * filesystem's image is a few MiB of metadata in a sparse file). */
+static int
+sparse_copy(const char *src, const char *dst, char *err, size_t errlen)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, r = -EIO;
+	off_t data = 0, hole, size;
+	struct stat st;
+
+	if (in < 0 || fstat(in, &st) != 0 ||
+	    (out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		goto done;
+	size = st.st_size;
+	while (data < size && (data = lseek(in, data, SEEK_DATA)) >= 0) {
+		if ((hole = lseek(in, data, SEEK_HOLE)) < 0)
+			goto done;
+		for (off_t o = data; o < hole;) {
+			loff_t a = o, b = o;
+			ssize_t n = copy_file_range(in, &a, out, &b, (size_t)(hole - o), 0);
+
+			if (n <= 0)
+				goto done;
+			o += n;
+		}
+		data = hole;
+	}
+	if (ftruncate(out, size) == 0)
+		r = 0;
+done:
+	if (r != 0) {
+		snprintf(err, errlen, "copying %s to %s: %s", src, dst, strerror(errno));
+		if (out >= 0)
+			unlink(dst);
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return r;
+}
+
+/* A new image: mkfs'd, or with a template directory a copy of the one empty image
+ * of that size kept there (made the first time): no mkfs.ext4 to run on the push
+ * that needs it. Copies share their UUID, which nothing here uses. */
+static int
+image_create(const storage_vol *v, const char *img, const char *label, char *err,
+    size_t errlen)
+{
+	char *tpl, *tmp;
+	struct stat st;
+	int r = 0;
+
+	if (v->template_dir == NULL)
+		return image_mkfs(img, v->bytes, v->uid, label, err, errlen);
+	tpl = xasprintf("%s/%s-%u-%llu.img", v->template_dir, label, v->uid,
+	    (unsigned long long)v->bytes);
+	if (lstat(tpl, &st) != 0) {
+		tmp = xasprintf("%s.%d", tpl, (int)getpid());
+		fs_mkdir_p(v->template_dir, 0700);
+		unlink(tmp);
+		if ((r = image_mkfs(tmp, v->bytes, v->uid, label, err, errlen)) == 0 &&
+		    rename(tmp, tpl) != 0) {
+			snprintf(err, errlen, "%s: %s", tpl, strerror(errno));
+			r = -errno;
+			unlink(tmp);
+		}
+		free(tmp);
+	}
+	if (r == 0)
+		r = sparse_copy(tpl, img, err, errlen);
+	free(tpl);
+	return r;
 }
 
 /* Calls fn(path) for every entry of dir but . and ..; returns how many. */
@@ -198,7 +279,7 @@ migrate(const char *img, const char *dir, char *err, size_t errlen)
 	int r;
 
 	fs_mkdir_p(tmp, 0700);
-	if ((r = loop_mount(img, tmp, err, errlen)) == 0) {
+	if ((r = loop_mount(img, tmp, MOUNT_OPTS, err, errlen)) == 0) {
 		char *const cp[] = { "/bin/cp", "-a", from, tmp, NULL };
 
 		r = child_run_argv(cp, CHILD_INHERIT) == 0 ? 0 : -EIO;
@@ -280,7 +361,7 @@ loop_of(const char *img)
  * it (two block devices on one ext4 would read stale data and corrupt it): wait
  * for the old one to let go, else mount that same device (the same superblock). */
 static int
-mount_image(const char *img, const char *dir, char *err, size_t errlen)
+mount_image(const char *img, const char *dir, const char *opts, char *err, size_t errlen)
 {
 	int n = loop_of(img);
 	char dev[64];
@@ -290,9 +371,9 @@ mount_image(const char *img, const char *dir, char *err, size_t errlen)
 		n = loop_of(img);
 	}
 	if (n < 0)
-		return loop_mount(img, dir, err, errlen);
+		return loop_mount(img, dir, opts, err, errlen);
 	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
-	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, MOUNT_OPTS) != 0) {
+	if (mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, opts) != 0) {
 		snprintf(err, errlen, "mount %s on %s: %s", dev, dir, strerror(errno));
 		return -errno;
 	}
@@ -308,17 +389,17 @@ storage_attach(const storage_vol *v, char *err, size_t errlen)
 
 	if (storage_is_attached(v->dir) && (!storage_pending(v->dir) || reattach(img, v->dir) != 0))
 		goto done;
-	fs_mkdir_p(v->dir, 0711);
+	fs_mkdir_p(v->dir, 0700);
 	if (lstat(img, &st) != 0) {
-		r = image_create(img, v->bytes, v->uid, err, errlen);
+		r = image_create(v, img, v->discard ? "podium-build" : "podium-data", err, errlen);
 		if (r == 0 && dir_entries(v->dir, NULL) > 0)
 			r = migrate(img, v->dir, err, errlen);
 		if (r != 0) {
 			unlink(img);
 			goto done;
 		}
-		log_info("space %s: /data is a %llu MiB filesystem (%s)", v->label,
-		    (unsigned long long)(v->bytes >> 20), img);
+		log_info("space %s: %s is a %llu MiB filesystem (%s)", v->label,
+		    v->what != NULL ? v->what : "/data", (unsigned long long)(v->bytes >> 20), img);
 	}
 	if (storage_pending(v->dir)) {
 		/* a bigger tier that could not be applied online */
@@ -333,7 +414,9 @@ storage_attach(const storage_vol *v, char *err, size_t errlen)
 		log_info("space %s: /data grown to %llu MiB", v->label,
 		    (unsigned long long)(v->bytes >> 20));
 	}
-	r = mount_image(img, v->dir, err, errlen);
+	/* discard: what is deleted in it (old releases) goes back to the host's disk */
+	r = mount_image(img, v->dir, v->discard ? MOUNT_OPTS ",discard" : MOUNT_OPTS,
+	    err, errlen);
 done:
 	if (r == 0)
 		room_add(v->dir, v->label);

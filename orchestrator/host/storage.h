@@ -1,5 +1,7 @@
-/* storage.h — a persistent /data as a filesystem of its own (a sparse ext4 image,
- * loop-mounted), so the kernel enforces its size; see storage.c. The caller says
+/* storage.h — a persistent /data, or a space's build disk, as a filesystem of its own
+ * (a sparse ext4 image, loop-mounted), so the kernel enforces its size; see storage.c.
+ * storage_attach, _detach and _remove may run on the loop and in the thread pool at
+ * once, for different directories. The caller says
  * where and how big (a storage_vol); nothing here knows what a space is. Calls
  * may block for the few milliseconds a mount or mkfs.ext4 of a sparse image takes. */
 #ifndef PODIUM_STORAGE_H
@@ -13,6 +15,11 @@ typedef struct storage_vol {
 	const char *label;  /* for log lines ("owner/name") */
 	uint64_t bytes;     /* the size its tier gives it */
 	unsigned uid;       /* owner of the filesystem's root */
+	const char *what;   /* for log lines; NULL: "/data" */
+	int discard;        /* mounted with discard: deleted files free the host's disk */
+	const char *template_dir; /* images are copies of an empty one kept there (made
+	                           * once, without the concurrent attaches of another
+	                           * thread); NULL: mkfs.ext4 each time */
 } storage_vol;
 
 /* Makes (first time) and mounts the filesystem. 0, or -errno with err set. */

@@ -8,9 +8,9 @@
 
 #include "proxy/routes.h"
 
-#define TOKEN_RANDOM 24
-#define TOKEN_TAG "hf_"
-#define TOKEN_TAG_OLD "pdm_"
+#define TOKEN_RANDOM (ROUTE_TOKEN_HEX / 2)
+#define TOKEN_TAG ROUTE_TOKEN_TAG
+#define TOKEN_TAG_OLD ROUTE_TOKEN_TAG_OLD
 
 int
 accounts_token_create(store *st, int64_t user_id, int write, const char *name, char *token,
@@ -105,11 +105,23 @@ tokens_add(const unsigned char hash[32], const char *user, void *arg)
 	route_tokens_add(pb->k, hash, user, accounts_is_admin(pb->st, user));
 }
 
+static void
+sessions_add(const unsigned char hash[32], const char *user, int64_t expires, void *arg)
+{
+	struct publish *pb = arg;
+
+	route_tokens_add_session(pb->k, hash, user, accounts_is_admin(pb->st, user), expires);
+}
+
 int
 accounts_tokens_publish(store *st)
 {
 	struct publish pb = { st, route_tokens_new() };
 	int r = store_tokens_load_all(st, tokens_add, &pb);
+
+	/* and the sessions, which the app hosts' tickets are minted from (ticket.h) */
+	if (r == 0)
+		r = store_sessions_load_all(st, sessions_add, &pb);
 
 	if (r != 0) {
 		route_tokens_free(pb.k);

@@ -6,9 +6,10 @@
  * are stored in the clear as a lookup key; the whole token only as a BLAKE2b hash
  * (route_token_hash), compared in constant time.
  *
- * The proxy checks private app hosts against a snapshot of every token
- * (proxy/routes.h); whatever adds, removes or changes tokens or users must
- * republish it (accounts_tokens_publish). A change made by another process (a
+ * The proxy checks private app hosts against a snapshot of every token and live
+ * browser session (proxy/routes.h: the tickets of app hosts are minted from them);
+ * whatever adds, removes or changes tokens, sessions or users must republish it
+ * (accounts_tokens_publish). A change made by another process (a
  * `podium user` command on the same database) is not seen until then. */
 #ifndef PODIUM_ACCOUNTS_H
 #define PODIUM_ACCOUNTS_H
@@ -32,8 +33,8 @@ int accounts_token_check(store *st, const char *token, char **user, int *write);
 int accounts_token_name(store *st, const char *token, char *name, size_t len);
 /* Is user an enabled admin? */
 int accounts_is_admin(store *st, const char *user);
-/* Publishes every stored token to the proxy. 0 or -errno (then the previous
- * snapshot stays: no token is lost, none added). */
+/* Publishes every stored token and live session to the proxy. 0 or -errno (then the
+ * previous snapshot stays: no token is lost, none added). */
 int accounts_tokens_publish(store *st);
 
 #endif

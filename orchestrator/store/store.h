@@ -269,6 +269,9 @@ int store_session_add(store *st, const unsigned char hash[32], int64_t user_id, 
 int store_session_find(store *st, const unsigned char hash[32], char **user, char *csrf,
     size_t csrflen);
 int store_session_delete(store *st, const unsigned char hash[32]);
+/* cb for every live session (not expired, its user enabled): its hash, user, end. */
+int store_sessions_load_all(store *st, void (*cb)(const unsigned char hash[32], const char *user,
+    int64_t expires, void *arg), void *arg);
 /* Changes when another connection commits a change (its own commits do not
  * count): sqlite's PRAGMA data_version; on PostgreSQL the count of other
  * connections' change notifications heard on this one (LISTEN podium_changes,

@@ -103,11 +103,15 @@ store_migrate(store *st, int target)
 	}
 	if ((r = store_exec(st, "COMMIT")) != 0)
 		goto fail;
+	if (be->migrate_end != NULL && (r = store_exec(st, be->migrate_end)) != 0)
+		return r;
 	if (from > 0 && from < target)
 		log_info("store: schema upgraded from version %lld to %d", (long long)from, target);
 	return 0;
 fail:
 	store_exec(st, "ROLLBACK");
+	if (be->migrate_end != NULL)
+		store_exec(st, be->migrate_end);
 	return r;
 }
 

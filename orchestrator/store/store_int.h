@@ -66,7 +66,7 @@ typedef struct store_schema_step {
 	const char *postgres;
 } store_schema_step;
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 extern const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION];
 /* Every table of the schema whose rows store_copy copies, each after the tables
  * it refers to. */
@@ -92,6 +92,8 @@ typedef struct store_backend {
 	const char *migrate_begin;
 	/* run after each step in the same transaction, or NULL */
 	const char *migrate_step_after;
+	/* run after the migration's COMMIT or ROLLBACK, or NULL */
+	const char *migrate_end;
 	/* one row per table of the schema, its name in column 0 */
 	const char *tables;
 	/* a read transaction that sees one snapshot (store_copy's source) */

@@ -296,12 +296,46 @@ static const char schema_v6_postgres[] =
 	"CREATE VIEW space_card_tags AS SELECT s.id AS space_id, podium_fold(t) AS tag"
 	"  FROM spaces s, podium_card_tags(podium_card(s.card) -> 'tags') t;";
 
-/* ---- v7 (issue 24): GET /api/spaces paged by indexes (store_list.c) ---- */
+/* ---- v7 (issue 21.8): a space id, and with it the host uid its boxes run as
+ * (200000 + id), is never used again after a delete, so nothing kept by id (an
+ * admin's egress ban, files owned by the uid) passes to another tenant's new
+ * space ----
+ *
+ * sqlite gives a deleted row's rowid again unless the table is AUTOINCREMENT,
+ * which only CREATE TABLE says: spaces is rebuilt with every column of v1 and
+ * v2, in their order (a later step that adds one to spaces comes after this
+ * one). The migration runs with foreign keys off (store_sqlite.c), so dropping
+ * the old table takes no child row with it; legacy_alter_table lets the rename
+ * go through while the views that read spaces (v6's) name a table that is
+ * missing for a moment: they read the new one by its name. The rebuild keeps
+ * every id, and sqlite_sequence starts at the highest. */
+static const char schema_v7_sqlite[] =
+	"PRAGMA legacy_alter_table = ON;"
+	"CREATE TABLE spaces_v7 ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, name TEXT NOT NULL,"
+	"  subdomain TEXT NOT NULL UNIQUE, sdk TEXT NOT NULL, private INTEGER NOT NULL DEFAULT 0,"
+	"  stage TEXT NOT NULL, error TEXT, want_running INTEGER NOT NULL DEFAULT 0,"
+	"  release_id INTEGER NOT NULL DEFAULT 0, sha TEXT, card TEXT, created INTEGER NOT NULL,"
+	"  deploy_id INTEGER NOT NULL DEFAULT 0, restarts INTEGER NOT NULL DEFAULT 0,"
+	"  retry_at INTEGER NOT NULL DEFAULT 0, UNIQUE (owner, name));"
+	"INSERT INTO spaces_v7 (id, owner, name, subdomain, sdk, private, stage, error,"
+	"  want_running, release_id, sha, card, created, deploy_id, restarts, retry_at)"
+	"  SELECT id, owner, name, subdomain, sdk, private, stage, error, want_running,"
+	"  release_id, sha, card, created, deploy_id, restarts, retry_at FROM spaces;"
+	"DROP TABLE spaces;"
+	"ALTER TABLE spaces_v7 RENAME TO spaces;"
+	"PRAGMA legacy_alter_table = OFF;";
+
+/* PostgreSQL's identity column takes its ids from a sequence, which never gives
+ * one twice: nothing to change. */
+static const char schema_v7_postgres[] = "SELECT 1";
+
+/* ---- v8 (issue 24): GET /api/spaces paged by indexes (store_list.c) ---- */
 
 /* main's date (0: not known yet, filled at the next start), the orders of
  * creation and of that date, and the tags the Hub lists a space under (its sdk,
  * the README's tags, license:X: set by the orchestrator, not from the row). */
-static const char schema_v7_sqlite[] =
+static const char schema_v8_sqlite[] =
 	"ALTER TABLE spaces ADD COLUMN modified INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX spaces_created ON spaces(created, id);"
 	"CREATE INDEX spaces_modified ON spaces(modified, id);"
@@ -310,7 +344,7 @@ static const char schema_v7_sqlite[] =
 	"  tag TEXT NOT NULL, PRIMARY KEY (space_id, tag));"
 	"CREATE INDEX space_list_tags_tag ON space_list_tags(tag, space_id);";
 
-static const char schema_v7_postgres[] =
+static const char schema_v8_postgres[] =
 	"ALTER TABLE spaces ADD COLUMN modified BIGINT NOT NULL DEFAULT 0;"
 	"CREATE INDEX spaces_created ON spaces(created, id);"
 	"CREATE INDEX spaces_modified ON spaces(modified, id);"
@@ -327,6 +361,7 @@ const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION] = {
 	{ schema_v5_sqlite, schema_v5_postgres },
 	{ schema_v6_sqlite, schema_v6_postgres },
 	{ schema_v7_sqlite, schema_v7_postgres },
+	{ schema_v8_sqlite, schema_v8_postgres },
 };
 
 const char *const store_tables[] = {

@@ -3,12 +3,16 @@
  * reads; a writer waits up to 5 s for another (busy timeout). Another
  * process's commits show in PRAGMA data_version (store_data_version). */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "orchestrator/store/store_int.h"
 
 static int
@@ -39,11 +43,34 @@ sqlite_exec(store *st, const char *sql)
 	return r;
 }
 
+/* The database holds password hashes and variables: no other local user reads it
+ * (issue 21.4). sqlite gives its -wal and -shm files the database file's mode, so
+ * the file is made 0600 before sqlite opens it; older ones are fixed here too. */
+static void
+sqlite_files_private(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
+		fchmod(fd, 0600);
+		close(fd);
+	}
+	for (const char *ext = "-wal\0-shm\0-journal\0"; *ext != '\0'; ext += strlen(ext) + 1) {
+		char *f = xasprintf("%s%s", path, ext);
+
+		chmod(f, 0600);
+		free(f);
+	}
+}
+
 static int
 sqlite_connect(store *st, const char *path)
 {
 	sqlite3 *db = NULL;
 
+	sqlite_files_private(path);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		error(
@@ -205,9 +232,13 @@ const store_backend store_sqlite_backend = {
 	.dialect = STORE_DIALECT_SQLITE,
 	.version_get = "PRAGMA user_version",
 	.version_set = "PRAGMA user_version = %d",
-	/* the write lock at once: two processes never upgrade together */
-	.migrate_begin = "BEGIN IMMEDIATE",
+	/* the write lock at once: two processes never upgrade together. Foreign
+	 * keys are off while the steps run (sqlite ignores the switch inside a
+	 * transaction): a step that rebuilds a table (v7, spaces) drops the old
+	 * one, which would otherwise take every child row with it. */
+	.migrate_begin = "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE",
 	.migrate_step_after = NULL,
+	.migrate_end = "PRAGMA foreign_keys = ON",
 	/* tables of rows: not a virtual table (the gallery's FTS5 index) or its
 	 * shadow tables, which the target's triggers fill */
 	.tables = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'"

@@ -265,3 +265,26 @@ store_session_delete(store *st, const unsigned char hash[32])
 	store_bind_int(&q, (int64_t)time(NULL));
 	return store_run_changed(&q);
 }
+
+int
+store_sessions_load_all(store *st,
+    void (*cb)(const unsigned char hash[32], const char *user, int64_t expires, void *arg),
+    void *arg)
+{
+	store_stmt q;
+	const void *hash;
+	size_t len;
+	int r;
+
+	store_stmt_init(&q, st,
+	    "SELECT s.hash, u.name, s.expires FROM sessions s JOIN users u"
+	    " ON u.id = s.user_id WHERE s.expires > $1 AND u.disabled = 0");
+	store_bind_int(&q, (int64_t)time(NULL));
+	while ((r = store_step(&q)) == 1) {
+		hash = store_col_blob(&q, 0, &len);
+		if (hash != NULL && len == 32 && store_col_text(&q, 1) != NULL)
+			cb(hash, store_col_text(&q, 1), store_col_int(&q, 2), arg);
+	}
+	store_stmt_finish(&q);
+	return r;
+}

@@ -47,9 +47,13 @@ def make_daemon():
     """Factory for extra daemons (own port and data dir), stopped at module end."""
     made = []
 
-    def make():
+    def make(config=None):
+        """config: the text of its DATA/config.yaml, written before it starts."""
         d = ph.Daemon()
         made.append(d)
+        if config is not None:
+            with open(os.path.join(d.data_dir, "config.yaml"), "w") as f:
+                f.write(config)
         return d.start()
 
     yield make

@@ -83,7 +83,7 @@ def test_first_node_build_installs_and_fills_the_cache(podium, node_space):
     assert "--> save the installed dependencies to the build cache" in log, log
     r = podium.get_app(ADMIN, "nodecache", "/")
     assert r.status == 200 and r.text == "greet-dep says v1\n", r
-    cache = os.path.join(podium.data_dir, "cache", ADMIN, "nodecache")
+    cache = os.path.join(podium.data_dir, "releases", ADMIN, "nodecache", ".cache")
     entries = [e for e in os.listdir(cache) if e.startswith("node-")]
     assert len(entries) == 1 and os.path.exists(os.path.join(cache, entries[0], "ok")), entries
 
@@ -106,7 +106,7 @@ def test_changed_package_json_installs_again(podium, node_space):
     assert "--> npm install\n" in log, log
     assert "reusing node_modules" not in log, log
     # the cache holds the new entry only
-    cache = os.path.join(podium.data_dir, "cache", ADMIN, "nodecache")
+    cache = os.path.join(podium.data_dir, "releases", ADMIN, "nodecache", ".cache")
     assert len([e for e in os.listdir(cache) if e.startswith("node-")]) == 1
 
 
@@ -139,7 +139,7 @@ def test_python_venv_reused_and_removed_with_the_space(podium):
     log = redeploy(podium, wd, "pycache", {"requirements.txt": "flask\n# pinned later\n",
                                             "app.py": APP % "v3"}, "v3")
     assert "--> pip install -r requirements.txt\n" in log, log
-    cache = os.path.join(podium.data_dir, "cache", ADMIN, "pycache")
+    cache = os.path.join(podium.data_dir, "releases", ADMIN, "pycache", ".cache")
     assert os.path.isdir(cache)
     podium.delete_space("pycache")
     assert not os.path.exists(cache)

@@ -169,7 +169,10 @@ def test_push_to_missing_space(podium):
     assert p.returncode != 0
     r = refs_request(podium, ADMIN, "ghost", "git-receive-pack", auth=basic(ADMIN, podium.token))
     assert r.status == 404, r
+    # anonymous: git's challenge, as for a private space (issue 21.7); with credentials, 404
     r = refs_request(podium, ADMIN, "ghost", "git-upload-pack")
+    assert r.status == 401 and "basic" in r.headers.get("www-authenticate", "").lower(), r
+    r = refs_request(podium, ADMIN, "ghost", "git-upload-pack", auth=basic(ADMIN, podium.token))
     assert r.status == 404, r
     assert podium.info(ADMIN, "ghost").status == 404
     # pushing never creates a space implicitly

@@ -14,12 +14,12 @@ def page(podium, path, token=None):
 
 def test_space_page_embeds_app_and_escapes_title(podium):
     podium.deploy(None, "pagey", files={
-        "README.md": ph.front_matter(['title: "<script>alert(1)</script> Pagey"', "sdk: static"]),
+        "README.md": ph.front_matter(['title: "<script>alert(1)</script> Pg"', "sdk: static"]),
         "index.html": "<p>pagey app</p>\n"})
     r = page(podium, "/spaces/admin/pagey")
     assert r.status == 200 and r.headers["content-type"].startswith("text/html"), r
     assert b"<script>alert(1)</script>" not in r.body
-    assert b"&lt;script&gt;alert(1)&lt;/script&gt; Pagey" in r.body
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt; Pg" in r.body
     assert ('<iframe title="app" src="http://%s/"' % podium.app_host(ADMIN, "pagey")).encode() in r.body
     # visitors are told how to clone it (issue 25), its owner how to push
     assert b"git clone http://localhost:%d/spaces/admin/pagey" % podium.port in r.body

@@ -57,6 +57,78 @@ def test_env_starts_empty_but_path_home():
     assert lines == ["HOME=/home/user", "PATH=/usr/local/bin:/usr/bin:/bin", "PORT=7860"], r
 
 
+def env_fd(data):
+    """A descriptor reading data to its end (a memory file, as the daemon makes)."""
+    fd = os.memfd_create("env", 0)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def test_env_fd_keeps_values_out_of_the_arguments():
+    """--env-fd (issue 21.3): entries ended by NUL bytes; a later --env of the same name
+    wins; the descriptor is closed before the command runs."""
+    fd = env_fd(b"SECRET=s3cret value\0MULTI=a\nb=c\0PORT=1\0")
+    try:
+        r = run_box(["/bin/sh", "-c", "env; echo fds: $(ls /proc/self/fd | tr '\\n' ' ')"],
+                    opts=["--env-fd", str(fd), "--env", "PORT=7860"], pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    assert r.rc == 0, r
+    assert "SECRET=s3cret value" in r.out and "MULTI=a\nb=c" in r.out, r
+    assert "PORT=7860" in r.out and "PORT=1\n" not in r.out, r
+    assert " %d " % fd not in r.out.split("fds:")[1], r
+
+
+def cmdlines_holding(needle):
+    found = []
+    for pid in (d for d in os.listdir("/proc") if d.isdigit()):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if needle in f.read():
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def test_env_fd_values_in_no_arguments():
+    """While the box runs, no process's arguments hold the value; control: with
+    --env they do (and /proc/PID/cmdline is readable by any local user)."""
+    p = subprocess.Popen([SANDBOX, "--env", "SECRET=s3cret-one", "--", "/bin/sleep", "30"])
+    try:
+        time.sleep(0.5)
+        assert cmdlines_holding(b"s3cret-one"), "control: --env shows in the arguments"
+    finally:
+        p.kill()
+        p.wait()
+    fd = env_fd(b"SECRET=s3cret-two\0")
+    try:
+        p = subprocess.Popen([SANDBOX, "--env-fd", str(fd), "--", "/bin/sh", "-c",
+                              'printf "%s\\n" "$SECRET"; exec sleep 30'],
+                             pass_fds=(fd,), stdout=subprocess.PIPE)
+    finally:
+        os.close(fd)
+    try:
+        assert p.stdout.readline() == b"s3cret-two\n"  # the command has it
+        assert cmdlines_holding(b"s3cret-two") == []
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_env_fd_bad_input():
+    for data, why in ((b"NOEQUALS\0", "invalid value"), (b"CUT=off", "ended by a NUL")):
+        fd = env_fd(data)
+        try:
+            r = run_box(["/bin/true"], opts=["--env-fd", str(fd)], pass_fds=(fd,))
+        finally:
+            os.close(fd)
+        assert r.rc == 125 and "--env-fd" in r.err, r
+    r = run_box(["/bin/true"], opts=["--env-fd", "77"])
+    assert r.rc == 125 and "--env-fd 77" in r.err, r
+
+
 def test_identity_and_files():
     r = run_box(["/bin/sh", "-c", "id -un; id -u; id -g; hostname; pwd; cat /etc/passwd; "
                  "test -w /home/user && test -w /tmp && ! test -w /; echo ok"],

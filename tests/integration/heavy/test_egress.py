@@ -55,6 +55,8 @@ def dns():
             labels.append(q[i + 1:i + 1 + q[i]].decode()); i += 1 + q[i]
         question = q[12:i + 5]
         name, qtype = ".".join(labels).lower(), struct.unpack("!H", q[i + 1:i + 3])[0]
+        if name.endswith(".blackhole.example"):
+            continue  # never answered: the forwarder holds it until its timeout
         if name == "fake.example" and qtype == 1:
             ans = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton("198.51.100.80")
             s.sendto(q[:2] + b"\x81\x80" + struct.pack("!HHHH", 1, 1, 0, 0) + question + ans, addr)
@@ -67,9 +69,35 @@ ThreadingHTTPServer(("0.0.0.0", 80), H).serve_forever()
 '''
 
 NETPROBE = r'''
-import json, os, socket, urllib.request
+import json, os, random, socket, struct, threading, time, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs
+def dns_query(name):
+    return (struct.pack("!HHHHHH", random.randrange(65536), 0x0100, 1, 0, 0, 0) +
+            b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" +
+            struct.pack("!HH", 1, 1))
+def flood(rate, seconds):
+    """Queries that are never answered, as fast as asked: they hold the forwarder."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    end, sent = time.monotonic() + seconds, 0
+    start = time.monotonic()
+    while time.monotonic() < end:
+        while sent < rate * (time.monotonic() - start):
+            s.sendto(dns_query("%d.blackhole.example" % random.randrange(10**9)),
+                     ("198.18.0.1", 53))
+            sent += 1
+        time.sleep(0.001)
+def dnsq(name):
+    """One lookup as a stub resolver makes it: three tries, two seconds each."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    for _ in range(3):
+        s.sendto(dns_query(name), ("198.18.0.1", 53))
+        try:
+            return {"ok": True, "bytes": len(s.recv(4096))}
+        except socket.timeout:
+            pass
+    return {"ok": False}
 def my_addr():
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -86,6 +114,12 @@ class H(BaseHTTPRequestHandler):
                 r = {"ok": True, "body": op.open(q["url"][0], timeout=2).read().decode()}
             except Exception as e:
                 r = {"ok": False, "error": repr(e)}
+        elif u.path == "/flood":
+            threading.Thread(target=flood, args=(int(q["rate"][0]), int(q["seconds"][0])),
+                             daemon=True).start()
+            r = {"ok": True}
+        elif u.path == "/dnsq":
+            r = dnsq(q["name"][0])
         elif u.path == "/resolve":
             try:
                 r = {"ok": True, "addr": socket.gethostbyname(q["name"][0])}
@@ -342,6 +376,38 @@ def test_dns_resolves_in_the_box(egress):
     r = fetch(d, "neta", "http://fake.example/")
     assert r["ok"] and r["body"] == "fake-internet " + ALLOWED, r
     assert not box(d, "neta", "/resolve?name=nothing.example")["ok"]
+
+
+def test_a_noisy_box_cannot_stop_anothers_lookups(egress):
+    """Issue 21.10: bob's box floods the forwarder with queries that are never answered
+    (1000 a second, each held 5 s: ten times the 512 the forwarder holds in all); it
+    gets its share (egress.dns_per_box, 32) and no more, and another tenant's box
+    resolves meanwhile. Controls: the lookup works before; the log says bob's box went
+    over its share, and never the other one."""
+    d = egress["daemon"]
+    p = subprocess.run([d.binary, "user", "add", "dns-bob", "--password-stdin", "--data",
+                        d.data_dir], input=b"bob's password\n", capture_output=True)
+    assert p.returncode == 0, p.stderr
+    bob = subprocess.run([d.binary, "user", "token", "dns-bob", "--data", d.data_dir],
+                         capture_output=True, check=True).stdout.decode().strip()
+    d.create_space("noisy", sdk="python", token=bob)
+    d.push(d.workdir_from(None, {"README.md": ph.front_matter(["sdk: python", "app_file: app.py"]),
+                                 "app.py": NETPROBE}), "dns-bob", "noisy", token=bob)
+    d.wait_app("dns-bob", "noisy", predicate=lambda r: r.status == 200 and r.json().get("addr"))
+    quiet = box(d, "neta", "/")["addr"]
+    noisy = d.get_app("dns-bob", "noisy", "/").json()["addr"]
+    assert box(d, "neta", "/dnsq?name=fake.example")["ok"]          # control: before
+    r = d.get_app("dns-bob", "noisy", "/flood?rate=1000&seconds=40")
+    assert r.status == 200, r
+    # 1000 a second fill 512 places within the first second; past 5 s (the forwarder's
+    # timeout) the flood is at its steady state
+    time.sleep(6)
+    for _ in range(3):   # while the flood goes on
+        assert box(d, "neta", "/dnsq?name=fake.example")["ok"], "another box's lookup failed"
+    assert box(d, "neta", "/resolve?name=fake.example")["ok"]
+    assert "box at %s has" % noisy in d.log_tail(2000)     # control: the flood was real
+    assert "box at %s has" % quiet not in d.log_tail(2000)
+    d.delete_space("noisy", organization="dns-bob", token=bob)
 
 
 def test_rules_deny_private_ranges(egress):

@@ -290,6 +290,45 @@ test_config_wrong_types(void **state)
 	expect_error("---\nsdk: [unclosed\n---\n", BUILD_CONFIG_ERROR, "front matter: line 3");
 }
 
+/* Issue 21.2: title at most 30 characters, short_description 60 (characters, not
+ * bytes), emoji 10, the card 16 KiB as JSON; longer is refused naming the key, and
+ * the card is not kept for the pages. */
+static void
+test_config_bounds(void **state)
+{
+	char *dir = tmpdir(), *readme, *big = malloc(BUILDER_CARD_MAX + 1);
+	app_config c;
+
+	(void)state;
+	expect_error("---\nsdk: static\ntitle: 1234567890123456789012345678901\n---\n",
+	    BUILD_CONFIG_ERROR, "title is 31 characters long, at most 30 are allowed (key: title)");
+	expect_error("---\nsdk: static\nshort_description: \"0123456789012345678901234567890123456789"
+	    "012345678901234567890\"\n---\n", BUILD_CONFIG_ERROR, "(key: short_description)");
+	expect_error("---\nsdk: static\nemoji: 🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀\n---\n", BUILD_CONFIG_ERROR,
+	    "(key: emoji)");
+	memset(big, 'x', BUILDER_CARD_MAX);
+	big[BUILDER_CARD_MAX] = '\0';
+	readme = xasprintf("---\nsdk: static\nlicense: mit\nfoo: %s\n---\n", big);
+	expect_error(readme, BUILD_CONFIG_ERROR, "at most 16384 are allowed; the largest value is "
+	    "16386 bytes (key: foo)");
+	free(readme);
+	write_file(dir, "index.html", "<p>hi</p>\n");
+	write_file(dir, "README.md", "---\nsdk: static\ntitle: 1234567890123456789012345678901\n---\n");
+	assert_int_equal(load(dir, &c), BUILD_CONFIG_ERROR);
+	assert_null(c.card);
+	app_config_release(&c);
+	/* control: at the caps, in multi-byte characters too */
+	write_file(dir, "README.md", "---\nsdk: static\ntitle: éééééééééééééééééééééééééééééé\n"
+	    "short_description: \"012345678901234567890123456789012345678901234567890123456789\"\n"
+	    "emoji: 👨‍👩‍👧‍👦\n---\n");
+	assert_int_equal(load(dir, &c), BUILD_OK);
+	assert_int_equal(json_string_length(json_object_get(c.card, "title")), 60);
+	app_config_release(&c);
+	fs_rm_rf(dir);
+	free(dir);
+	free(big);
+}
+
 static void
 test_config_values(void **state)
 {
@@ -514,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_config_wrong_types),
 		cmocka_unit_test(test_config_values),
 		cmocka_unit_test(test_config_detection),
+		cmocka_unit_test(test_config_bounds),
 		cmocka_unit_test(test_config_json_roundtrip),
 		cmocka_unit_test(test_cgi_head),
 	};

@@ -1,6 +1,7 @@
 /* proxy: the pure HTTP rules of request.c, http_out.c and upstream.c — which
  * request heads pass, how a response is delimited, which fields go on to the
  * app and back to the client (cmocka). */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sodium.h>
+#include <stdio.h>
 
 #include "proxy/upstream_int.h"
 
@@ -250,6 +253,73 @@ test_request_head_to_app(void **state)
 	free(head);
 }
 
+/* Issue 21.9: a podium token reaches no app, in any header and any spelling;
+ * values that only look alike go through. */
+#define TOK "hf_0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static char *
+b64(const char *s, int variant)
+{
+	size_t n = sodium_base64_encoded_len(strlen(s), variant);
+	char *out = malloc(n);
+
+	sodium_bin2base64(out, n, (const unsigned char *)s, strlen(s), variant);
+	return out;
+}
+
+static void
+test_request_head_drops_tokens(void **state)
+{
+	char *basic = b64("x:" TOK " ", sodium_base64_VARIANT_ORIGINAL);
+	char *basic_auth = malloc(strlen(basic) + 7), *url64 = b64("{\"t\":\"" TOK "\"}",
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING), *upper = strdup(TOK);
+	char cookie[256];
+	const char *kept[] = { "Bearer hf_not-a-token", "Basic YTpi",
+		"hf_0123456789abcdef0123456789abcdef0123456789abcde" /* 47 digits */,
+		"Bearer hf_0123456789abcdef0123456789abcdef0123456789abcdeg" /* a g */ };
+	http_request r;
+	size_t len;
+	char *head;
+
+	(void)state;
+	sprintf(basic_auth, "Basic %s", basic);
+	for (char *p = upper; *p != '\0'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	snprintf(cookie, sizeof(cookie), "a=1; t=%s; b=2", url64);
+	http_header h[] = {
+		{ "Host", "h" },
+		{ "Authorization", "Bearer " TOK " " },
+		{ "X-One", "Token " TOK },
+		{ "X-Two", TOK },
+		{ "X-Three", basic_auth },
+		{ "Proxy-Authorization", "Bearer whatever" },
+		{ "X-Four", "hf%5F0123456789abcdef0123456789abcdef0123456789abcdef" },
+		{ "X-Five", upper },
+		{ "Cookie", cookie },
+		{ "X-Six", "pdm_0123456789ABCDEF0123456789abcdef0123456789abcdef" },
+		{ "Accept", "*/*" },
+	};
+	r = req("GET", "/", 1, h, NH(h));
+	head = upstream_request_head(&r, 0, 0, &len);
+	assert_string_equal(head,
+	    "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n"
+	    "X-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n");
+	free(head);
+	/* positive control: the same headers without a token go through */
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		assert_false(route_value_has_token(kept[i], strlen(kept[i])));
+		http_header k[] = { { "Host", "h" }, { "Authorization", kept[i] } };
+		r = req("GET", "/", 1, k, NH(k));
+		head = upstream_request_head(&r, 0, 0, &len);
+		assert_non_null(strstr(head, kept[i]));
+		free(head);
+	}
+	free(basic);
+	free(basic_auth);
+	free(url64);
+	free(upper);
+}
+
 static void
 test_response_fields(void **state)
 {
@@ -292,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_body_bufs),
 		cmocka_unit_test(test_hop_by_hop),
 		cmocka_unit_test(test_request_head_to_app),
+		cmocka_unit_test(test_request_head_drops_tokens),
 		cmocka_unit_test(test_response_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,13 +54,16 @@ test_app_box(void **state)
 	b.cpus = 1;
 	b.env = env;
 	b.argv = cmd;
+	/* an environment goes through a descriptor, never the arguments */
+	assert_int_equal(box_argv(&b, &argv), -EINVAL);
+	b.env_fd = 5;
 	assert_int_equal(box_argv(&b, &argv), 0);
 	s = joined(argv);
 	assert_string_equal(s, "/bin/podium-sandbox --info-fd 3 --status-fd 4 "
 	    "--overlay /rel /home/user/app --bind /data-dir /data --chdir /home/user/app "
 	    "--host-uid 200001 --host-gid 200001 --hostname space --tmpfs-size 1073741824 "
 	    "--net veth:podium0,198.18.0.1/16 --memory 2147483648 --pids 512 --cpus 1.00 "
-	    "--env PORT=7860 --env HOME=/home/user -- python3 app.py");
+	    "--env-fd 5 -- python3 app.py");
 	free(s);
 	box_argv_free(argv);
 }
@@ -85,12 +88,13 @@ test_build_step_box(void **state)
 	b.env = env;
 	b.extra_env = space_env;
 	b.argv = cmd;
+	b.env_fd = 4;
 	assert_int_equal(box_argv(&b, &argv), 0);
 	s = joined(argv);
 	/* binds in order, no net means none, the space's variables after the build's */
 	assert_string_equal(s, "sb --status-fd 3 --bind /rel /home/user/app --bind /cache-dir "
 	    "/cache --tmpfs /tmp --host-uid 7 --host-gid 7 --net none --timeout 600 "
-	    "--env HOME=/tmp --env HOME=/x -- npm ci");
+	    "--env-fd 4 -- npm ci");
 	free(s);
 	box_argv_free(argv);
 	b.nbinds = BOX_MAX_BINDS + 1;
@@ -187,12 +191,15 @@ on_exit_cb(uv_process_t *p, int64_t status, int sig)
 	uv_close((uv_handle_t *)p, on_closed);
 }
 
-/* The launcher gets the argv, stdout and stderr come on one pipe. */
+/* The launcher gets the argv and its environment on the descriptor after the
+ * extra ones (NAME=VALUE entries ended by NUL bytes, the box's first, then the
+ * space's); stdout and stderr come on one pipe. */
 static void
 test_spawn(void **state)
 {
 	char script[] = "/tmp/podium-box-XXXXXX";
 	const char *cmd[] = { "echo", "hi", NULL };
+	const char *env[] = { "A=1", NULL }, *secret[] = { "TOKEN=s3cret value", NULL };
 	uv_loop_t loop;
 	uv_process_t proc;
 	run r = { .len = 0 };
@@ -205,12 +212,14 @@ test_spawn(void **state)
 	fd = mkstemp(script);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
-	fputs("#!/bin/sh\necho \"$*\"\necho err >&2\nexit 3\n", f);
+	fputs("#!/bin/sh\necho \"$*\"\ntr '\\0' '|' <&3\necho\necho err >&2\nexit 3\n", f);
 	fclose(f);
 	assert_int_equal(chmod(script, 0700), 0);
 	box_spec_init(&b);
 	b.sandbox_bin = script;
 	b.argv = cmd;
+	b.env = env;
+	b.extra_env = secret;
 	uv_loop_init(&loop);
 	memset(&proc, 0, sizeof(proc));
 	proc.data = &r;
@@ -222,7 +231,8 @@ test_spawn(void **state)
 	assert_true(r.exited);
 	assert_int_equal(r.status, 3);
 	assert_int_equal(r.closed, 2);
-	assert_string_equal(r.text, "--host-uid 0 --host-gid 0 --net none -- echo hi\nerr\n");
+	assert_string_equal(r.text, "--host-uid 0 --host-gid 0 --net none --env-fd 3 -- echo hi\n"
+	    "A=1|TOKEN=s3cret value|\nerr\n");
 
 	/* a launcher that is not there: an error, and the process handle to close */
 	memset(&proc, 0, sizeof(proc));

@@ -70,6 +70,20 @@ test_store_spaces(void **state)
 	test_done(path);
 }
 
+static int64_t
+insert_space(store *st, const char *name)
+{
+	space_row r = { .owner = xstrdup("bob"), .name = xstrdup(name),
+		.subdomain = xasprintf("bob-%s", name), .sdk = xstrdup("static"),
+		.stage = xstrdup("NO_APP_FILE") };
+	int64_t id;
+
+	assert_int_equal(store_space_insert(st, &r), 0);
+	id = r.id;
+	space_row_release(&r);
+	return id;
+}
+
 static void
 check_upgraded_row(space_row *r, void *arg)
 {
@@ -133,11 +147,48 @@ test_store_upgrades_v1(void **state)
 	/* a second open leaves the upgraded database as it is */
 	assert_int_equal(store_open(path, &st), 0);
 	assert_int_equal(store_space_load_all(st, check_upgraded_row, NULL), 0);
+	{
+		/* v7 rebuilt spaces: its ids go on from the highest one kept */
+		int64_t next = insert_space(st, "next");
+
+		assert_int_equal(next, 2);
+		assert_int_equal(store_space_delete(st, next), 0);
+		assert_int_equal(insert_space(st, "again"), 3);
+	}
 	build_row got = { 0 };
 	assert_int_equal(store_build_latest(st, 1, &got), 0);
 	assert_int_equal(got.attempt, 2);
 	assert_string_equal(got.status, "building");
 	build_row_release(&got);
+	store_close(st);
+	test_done(path);
+}
+
+/* Issue 21.8: the id of a deleted space (and the host uid made from it) is never
+ * given to another, not even after a restart; its children still go with it. */
+static void
+test_store_ids_never_reused(void **state)
+{
+	char *path = test_where(state);
+	build_row b = { .sha = "abc", .release_dir = "/r", .log_path = "/l" }, got = { 0 };
+	store *st;
+	int64_t a, c, d, e;
+
+	assert_int_equal(store_open(path, &st), 0);
+	a = insert_space(st, "a");
+	c = insert_space(st, "c");
+	b.space_id = c;
+	assert_int_equal(store_build_insert(st, &b), 0);
+	assert_int_equal(store_space_delete(st, c), 0);
+	/* the foreign keys still cascade */
+	assert_int_equal(store_build_get(st, b.id, &got), -ENOENT);
+	d = insert_space(st, "c");
+	assert_true(d > c && c > a);
+	assert_int_equal(store_space_delete(st, d), 0);
+	store_close(st);
+	assert_int_equal(store_open(path, &st), 0);
+	e = insert_space(st, "d");
+	assert_true(e > d);
 	store_close(st);
 	test_done(path);
 }
@@ -402,6 +453,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_store_spaces),
 		BOTH(test_store_upgrades_v1),
+		BOTH(test_store_ids_never_reused),
 		BOTH(test_store_tokens),
 		BOTH(test_auth_token_formats),
 		BOTH(test_route_tokens_from_store),
