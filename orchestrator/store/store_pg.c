@@ -433,6 +433,29 @@ pg_data_version(store *st, int64_t *v)
 	return 0;
 }
 
+/* The cluster's own connection hears every change by name (issue 27): what
+ * other connections changed of this schema, each "schema.table" to cb. */
+static int
+pg_notifications(store *st, void (*cb)(const char *payload, void *arg), void *arg)
+{
+	pg *c = st->conn;
+	size_t n = strlen(c->schema);
+	PGnotify *note;
+	int r;
+
+	if ((r = pg_listen(st)) != 0 || (r = pg_ready(st)) != 0)
+		return r;
+	if (PQconsumeInput(c->conn) == 0)
+		return pg_fail(st, NULL, "LISTEN " CHANNEL);
+	while ((note = PQnotifies(c->conn)) != NULL) {
+		if (note->be_pid != PQbackendPID(c->conn) &&
+		    strncmp(note->extra, c->schema, n) == 0 && note->extra[n] == '.')
+			cb(note->extra + n + 1, arg);
+		PQfreemem(note);
+	}
+	return 0;
+}
+
 static int
 pg_changes_fd(store *st)
 {
@@ -498,5 +521,6 @@ const store_backend store_pg_backend = {
 	.column_blob = pg_column_blob,
 	.data_version = pg_data_version,
 	.changes_fd = pg_changes_fd,
+	.notifications = pg_notifications,
 	.describe = pg_describe,
 };
