@@ -27,6 +27,12 @@ typedef struct podium {
 	int stopping;
 	char *app_domain;    /* apps live at OWNER-NAME.APP_DOMAIN (--app-domain, default domain) */
 	config *config;      /* DATA/config.yaml, read once at start (common/config.h) */
+	/* a node of a cluster (issue 27; --node): NULL on one machine, where no
+	 * cluster code runs. The placement of spaces (placement.h) says which
+	 * node runs each one. */
+	char *node;
+	char *shared_dir;    /* --shared: repositories and /data images every node reaches */
+	int fenced;          /* the node lost its lease: it runs nothing until it has one */
 } podium;
 
 /* Public base URL of the hub, e.g. "http://localhost:8080" (caller frees). */

@@ -128,7 +128,7 @@ space_replace_str(char **dst, const char *src)
 void
 space_save(space *s)
 {
-	if (s->p->stopping)
+	if (s->p->stopping || !placement_may_write(s))
 		return;
 	store_space_update(s->p->store, &s->row);
 }
@@ -146,7 +146,7 @@ space_wall_ms(void)
 void
 space_set_stage(space *s, const char *stage, const char *message)
 {
-	if (s->p->stopping)
+	if (s->p->stopping || s->foreign)
 		return;
 	if (message != s->row.error)
 		s->crash_error = 0;
@@ -199,10 +199,12 @@ space_update_route(space *s)
 {
 	const char *id_fmt = "%s/%s";
 	char *id = xasprintf(id_fmt, s->row.owner, s->row.name);
-	route_target *t = lifecycle_route(s, id);
+	route_target *t = placement_route(s, id);
 
+	if (t == NULL)
+		t = lifecycle_route(s, id);
 	if (t != NULL) {
-		/* paused, asleep or waking */
+		/* another node's, held while it lands here or leaves; paused, asleep or waking */
 	} else if (s->static_live) {
 		t = route_target_static(id, s->static_root);
 	} else if (s->live != NULL && s->live->ready) {
@@ -573,6 +575,8 @@ space_instance_exited(instance *in, const instance_exit *ex, void *arg)
 		space_maybe_shutdown_done();
 		return;
 	}
+	if (placement_instance_exited(s, ref))
+		return;
 	if (ref == s->pending)
 		pending_exited(s, ref, ex);
 	else if (ref == s->live)

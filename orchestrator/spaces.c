@@ -23,7 +23,7 @@
 
 /* ---- create / delete / find ---- */
 
-static space *
+space *
 space_new(podium *p, space_row *row)
 {
 	space *s = xcalloc(1, sizeof(*s));
@@ -123,6 +123,9 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 		return r;
 	}
 	s = space_new(p, &row);
+	/* a cluster node that makes a space owns it first (issue 27) */
+	if (p->node != NULL && store_placement_insert(p->store, s->row.id, p->node) != 0)
+		log_warn("space %s/%s: its placement on node %s was not stored", owner, name, p->node);
 	repo = space_repo_path(p, s);
 	data = space_data_dir(p, s);
 	r = builder_repo_init(repo);
@@ -164,11 +167,14 @@ space_delete(podium *p, space *s)
 		space_detach_instance(s, s->live, 0);
 	if (s->pending != NULL)
 		space_detach_instance(s, s->pending, 0);
-	space_storage_remove(s);
+	/* another node's: it removes what it holds when it sees the rows go */
+	if (!s->foreign)
+		space_storage_remove(s);
 	store_builds_delete_space(p->store, s->row.id);
 	store_space_delete(p->store, s->row.id);
 	for (int i = 0; i < 5; i++) {
-		fs_rm_rf(paths[i]);
+		if (!s->foreign)
+			fs_rm_rf(paths[i]);
 		free(paths[i]);
 	}
 	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next) {
@@ -182,6 +188,8 @@ space_delete(podium *p, space *s)
 	free(s->hardware);
 	free(s->release_sha);
 	free(s->release_sdk);
+	free(s->owner_node);
+	free(s->owner_addr);
 	/* The struct holds the timer: it is freed in the timer's close callback. */
 	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
 	return 0;
@@ -355,7 +363,7 @@ recover_deploy(space *s)
 /* Brings a space back after a daemon stop (kill -9 included): its last good release,
  * a switch that was in flight, and a build of the newest push that was interrupted.
  * latest is the space's newest build as the stop left it. */
-static void
+void
 space_recover(space *s, const build_row *latest)
 {
 	int interrupted = latest->status != NULL && strcmp(latest->status, "building") == 0;
@@ -407,6 +415,15 @@ spaces_init(podium *p)
 	r = store_space_load_all(p->store, load_one, p);
 	if (r != 0)
 		return r;
+	if (p->node != NULL) {
+		/* a cluster node runs what the placements give it (placement.c), once
+		 * the cluster has read them; until then every space is held */
+		for (space *s = p->spaces; s != NULL; s = s->next) {
+			s->foreign = 1;
+			space_update_route(s);
+		}
+		return 0;
+	}
 	for (space *s = p->spaces; s != NULL; s = s->next)
 		n++;
 	/* Each space's newest build, before interrupted builds are marked failed. */
