@@ -28,7 +28,8 @@ endif
 
 # Modules, lowest first; each may include (and link) only the ones before it.
 # A module's objects, with those of the modules below it: MOD_<name>.
-DAEMON_DIRS := common proxy builder orchestrator/store orchestrator/host orchestrator web cli cmd
+DAEMON_DIRS := common proxy builder orchestrator/store orchestrator/host orchestrator \
+               orchestrator/cluster web cli cmd
 modobj       = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c))
 LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
 MOD_common  := $(call modobj,common)
@@ -41,7 +42,8 @@ MOD_store   := $(call modobj,orchestrator/store) $(MOD_proxy)
 MOD_host    := $(call modobj,orchestrator/host) $(MOD_sandbox) $(MOD_proxy)
 MOD_orchestrator := $(call modobj,orchestrator) $(call modobj,orchestrator/store) \
                     $(call modobj,orchestrator/host) $(call modobj,builder) $(MOD_sandbox) $(MOD_proxy)
-MOD_web     := $(call modobj,web) $(MOD_orchestrator)
+MOD_cluster := $(call modobj,orchestrator/cluster) $(MOD_orchestrator)
+MOD_web     := $(call modobj,web) $(MOD_cluster)
 MOD_cli     := $(call modobj,cli) $(MOD_common)
 DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c)) $(BOX_SRC)
 DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))

@@ -6,6 +6,7 @@
 #include "orchestrator/host/budget.h"
 #include "cli/cli.h"
 #include "cmd/serve.h"
+#include "cmd/nodecmd.h"
 #include "cmd/storecmd.h"
 #include "cmd/usercmd.h"
 
@@ -24,13 +25,18 @@ usage(FILE *f)
 	    "                      own keeps them cross-site to the hub (default: --domain)\n"
 	    "  --sleep-after SECS  new spaces' apps sleep after this long idle (default -1: never)\n"
 	    "  --keep-releases N   successful releases kept on disk for rollback (default 5)\n"
+	    "  --node NAME         one node of a cluster on the --store PostgreSQL database\n"
+	    "  --advertise IP:PORT where the other nodes reach this one's proxy (with --node)\n"
+	    "  --shared DIR        a directory every node mounts (NFS...): repositories and\n"
+	    "                      /data images there, so spaces may move between nodes\n"
 	    "  --memory-budget BYTES|auto\n"
 	    "                      host memory the apps' limits may add up to, e.g. 16G; an app that\n"
 	    "                      would overcommit it is not started (default auto: MemTotal minus\n"
 	    "                      max(1 GiB, 10%))\n"
 	    "\n"
 	    "The first start creates user admin and writes its API token to DIR/admin.token.\n"
-	    "Also: podium user ... (users and tokens), podium store migrate (sqlite <-> PostgreSQL).\n", f);
+	    "Also: podium user ... (users and tokens), podium store migrate (sqlite <-> PostgreSQL),\n"
+	    "podium node list|drain|activate|remove (a cluster's nodes).\n", f);
 	cli_usage(f);
 }
 
@@ -62,7 +68,8 @@ parse_listen(const char *s, podium_options *o)
 int
 main(int argc, char **argv)
 {
-	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0, NULL, NULL };
+	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0, NULL, NULL, NULL,
+		NULL, NULL };
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -73,6 +80,8 @@ main(int argc, char **argv)
 		return usercmd_main(argc, argv);
 	if (strcmp(argv[1], "store") == 0)
 		return storecmd_main(argc, argv);
+	if (strcmp(argv[1], "node") == 0)
+		return nodecmd_main(argc, argv);
 	if (cli_is_command(argv[1]))
 		return cli_main(argc, argv);
 	if (strcmp(argv[1], "serve") != 0) {
@@ -104,6 +113,12 @@ main(int argc, char **argv)
 			o.app_domain = v;
 		} else if (strcmp(a, "--store") == 0) {
 			o.store = v;
+		} else if (strcmp(a, "--node") == 0) {
+			o.node = v;
+		} else if (strcmp(a, "--advertise") == 0) {
+			o.advertise = v;
+		} else if (strcmp(a, "--shared") == 0) {
+			o.shared = v;
 		} else if (strcmp(a, "--sleep-after") == 0 || strcmp(a, "--keep-releases") == 0) {
 			char *end;
 			long n = strtol(v, &end, 10);

@@ -16,6 +16,9 @@ typedef struct podium_options {
 	uint64_t memory_budget;   /* bytes the apps' memory limits may add up to; 0: auto */
 	const char *app_domain;   /* --app-domain: apps at OWNER-NAME.APP_DOMAIN; NULL: domain */
 	const char *store;        /* --store ADDRESS; NULL: config.yaml's store:, else DIR/podium.db */
+	const char *node;         /* --node NAME: a node of a cluster (issue 27); NULL: one machine */
+	const char *advertise;    /* --advertise IPV4:PORT: where the other nodes reach it */
+	const char *shared;       /* --shared DIR: repositories and /data every node reaches */
 } podium_options;
 
 /* Runs the daemon until SIGTERM/SIGINT. 0 on a clean stop, -1 on a startup error. */

@@ -27,7 +27,7 @@ placement_route(space *s, const char *id)
 
 	if (p->node == NULL)
 		return NULL;
-	if (p->fenced)
+	if (p->fenced == 1)
 		return route_target_status(ROUTE_STARTING, id, "this node lost contact with the "
 		    "cluster's database; another node takes its spaces over");
 	if (s->foreign && s->owner_addr != NULL &&
@@ -98,10 +98,22 @@ space_row_id(const space *s)
 	return s->row.id;
 }
 
+int64_t
+space_created(const space *s)
+{
+	return s->row.created;
+}
+
 int
 space_moving(const space *s)
 {
 	return s->moving;
+}
+
+int
+space_move_finished(const space *s)
+{
+	return s->moving && s->moved_cb == NULL;
 }
 
 /* Everything of s stops here now (kill: grace 0) and its /data is detached. */
@@ -171,8 +183,9 @@ space_place_remote(space *s, const char *node, const char *address)
 		s->foreign = 1;
 		s->moving = 0;
 	}
-	if (s->owner_node != NULL && strcmp(s->owner_node, node) == 0 && s->owner_addr != NULL &&
-	    strcmp(s->owner_addr, address) == 0)
+	if (s->owner_node != NULL && strcmp(s->owner_node, node) == 0 &&
+	    (s->owner_addr == NULL ? address == NULL
+	                           : address != NULL && strcmp(s->owner_addr, address) == 0))
 		return;
 	space_replace_str(&s->owner_node, node);
 	space_replace_str(&s->owner_addr, address);
@@ -206,7 +219,8 @@ space_place_local(space *s, int64_t epoch, const space_row *row)
 		return;
 	log_info("space %s/%s: placed on this node (epoch %lld)", s->row.owner, s->row.name,
 	    (long long)epoch);
-	row_take(s, row);
+	if (row != NULL)
+		row_take(s, row);
 	s->foreign = 0;
 	s->moving = 0;
 	free(s->owner_node);

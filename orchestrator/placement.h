@@ -20,14 +20,17 @@
 #include "orchestrator/space.h"
 #include "orchestrator/store/store.h"
 
-/* s runs on node (its proxy at address): whatever of it ran here stops now. */
+/* s runs on node (its proxy at address; NULL while that node's lease lapsed:
+ * held until the scheduler moves it): whatever of it ran here stops now. */
 void space_place_remote(space *s, const char *node, const char *address);
-/* s runs here under epoch; row is the space as the store has it (borrowed). */
+/* s runs here under epoch; row is the space as the store has it (borrowed;
+ * NULL: as it was last refreshed). */
 void space_place_local(space *s, int64_t epoch, const space_row *row);
 /* 1 while s is this node's (placed here, not fenced). */
 int space_is_local(const space *s);
 int64_t space_epoch(const space *s);
 int64_t space_row_id(const space *s);
+int64_t space_created(const space *s); /* unix seconds */
 /* A foreign space's row as the store has it now (borrowed). */
 void space_row_refresh(space *s, const space_row *row);
 /* A space another node made (takes the row's strings); foreign until placed. */
@@ -39,6 +42,8 @@ void space_forget(podium *p, space *s);
  * while one is under way. */
 void space_move_away(space *s, void (*done)(space *s, void *arg), void *arg);
 int space_moving(const space *s);
+/* 1 when a drain of s has stopped everything and waits for its placement to move. */
+int space_move_finished(const space *s);
 /* The node lost its lease: every app it runs is killed, every build cancelled,
  * every /data detached, every route answers 503 until it has one again and
  * the placements are read anew. */

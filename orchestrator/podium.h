@@ -11,6 +11,7 @@
 #include "orchestrator/store/store.h"
 
 typedef struct space space;
+struct cluster;
 
 typedef struct podium {
 	uv_loop_t *loop;
@@ -32,7 +33,9 @@ typedef struct podium {
 	 * node runs each one. */
 	char *node;
 	char *shared_dir;    /* --shared: repositories and /data images every node reaches */
-	int fenced;          /* the node lost its lease: it runs nothing until it has one */
+	int fenced;          /* 1: the node lost its lease, it runs nothing until it has
+	                      * one; 2: joining, until it read the placements */
+	struct cluster *cluster; /* orchestrator/cluster/cluster.h; NULL on one machine */
 } podium;
 
 /* Public base URL of the hub, e.g. "http://localhost:8080" (caller frees). */

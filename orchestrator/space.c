@@ -67,10 +67,20 @@ space_path(const podium *p, const space *s, const char *area, const char *suffix
 	return xasprintf("%s/%s/%s/%s%s", p->data_dir, area, s->row.owner, s->row.name, suffix);
 }
 
+/* A cluster's shared filesystem (--shared) holds what must outlive a node:
+ * the repository and the /data image (and its mount point). */
+static char *
+space_shared_path(const podium *p, const space *s, const char *area, const char *suffix)
+{
+	if (p->shared_dir == NULL)
+		return space_path(p, s, area, suffix);
+	return xasprintf("%s/%s/%s/%s%s", p->shared_dir, area, s->row.owner, s->row.name, suffix);
+}
+
 char *
 space_repo_path(const podium *p, const space *s)
 {
-	return space_path(p, s, "repos", ".git");
+	return space_shared_path(p, s, "repos", ".git");
 }
 
 char *
@@ -82,7 +92,7 @@ space_releases_dir(const podium *p, const space *s)
 char *
 space_data_dir(const podium *p, const space *s)
 {
-	return space_path(p, s, "spacedata", "");
+	return space_shared_path(p, s, "spacedata", "");
 }
 
 char *
