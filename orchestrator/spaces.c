@@ -253,6 +253,9 @@ space_runtime_json(const space *s)
 	/* A static release runs no process: nothing committed. */
 	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : space_flavor(s)->memory_bytes));
 	json_object_set_new(j, "egress", space_egress_json(s, 0));  /* counters: web/api.c */
+	/* the node that runs it (issue 27): null on one machine */
+	json_object_set_new(j, "node", s->p->node == NULL ? json_null() :
+	    json_string(s->foreign ? (s->owner_node != NULL ? s->owner_node : "") : s->p->node));
 	return j;
 }
 

@@ -8,6 +8,7 @@
 #include "orchestrator/space.h"
 #include "orchestrator/resources.h"
 #include "orchestrator/host/usage.h"
+#include "orchestrator/cluster/cluster.h"
 #include "common/util.h"
 
 void
@@ -63,6 +64,43 @@ web_page_tokens(web_call *c)
 	page_finish(&pg, c->x, 200, NULL, 0);
 }
 
+/* A cluster's nodes: state, lease, load, spaces (issue 27). */
+static void
+admin_nodes(page *pg, podium *p)
+{
+	json_t *cj = cluster_json(p->cluster), *n;
+	size_t i;
+
+	page_raw(pg, "<section class=\"panel\"><h2>Nodes</h2><div class=\"scroll\"><table id=\"nodes\">"
+	    "<thead><tr><th scope=\"col\">Node</th><th scope=\"col\">Address</th>"
+	    "<th scope=\"col\">State</th><th scope=\"col\">Alive</th><th scope=\"col\">Spaces</th>"
+	    "<th scope=\"col\">Apps</th><th scope=\"col\">Memory</th></tr></thead><tbody>");
+	json_array_foreach(json_object_get(cj, "nodes"), i, n) {
+		page_raw(pg, "<tr><td>");
+		page_text(pg, json_string_value(json_object_get(n, "name")));
+		if (strcmp(json_string_value(json_object_get(n, "name")), p->node) == 0)
+			page_raw(pg, json_is_true(json_object_get(cj, "leader")) ? " (this node, schedules)"
+			    : " (this node)");
+		page_raw(pg, "</td><td>");
+		page_text(pg, json_string_value(json_object_get(n, "address")));
+		page_raw(pg, "</td><td>");
+		page_text(pg, json_string_value(json_object_get(n, "state")));
+		page_raw(pg, "</td><td>");
+		page_raw(pg, json_is_true(json_object_get(n, "alive")) ? "yes" : "no");
+		page_raw(pg, "</td><td>");
+		page_textf(pg, "%lld", (long long)json_integer_value(json_object_get(n, "spaces")));
+		page_raw(pg, "</td><td>");
+		page_textf(pg, "%lld", (long long)json_integer_value(json_object_get(n, "apps")));
+		page_raw(pg, "</td><td>");
+		page_textf(pg, "%.1f / %.1f GiB",
+		    (double)json_integer_value(json_object_get(n, "memoryCommitted")) / (1 << 30),
+		    (double)json_integer_value(json_object_get(n, "memoryBudget")) / (1 << 30));
+		page_raw(pg, "</td></tr>");
+	}
+	page_raw(pg, "</tbody></table></div></section>");
+	json_decref(cj);
+}
+
 void
 web_page_admin(web_call *c)
 {
@@ -70,9 +108,12 @@ web_page_admin(web_call *c)
 
 	page_begin(&pg, c->p, c->r, c->user, "Admin", "admin");
 	page_raw(&pg, "<h1>Admin</h1><p id=\"result\" role=\"status\" aria-live=\"polite\"></p>"
-	    "<section class=\"panel\"><h2>Daemon</h2><dl id=\"health\"></dl></section>"
-	    "<section class=\"panel\"><h2>Spaces</h2><div class=\"scroll\"><table><thead><tr>"
-	    "<th scope=\"col\">Space</th><th scope=\"col\">Stage</th><th scope=\"col\">Private</th>"
+	    "<section class=\"panel\"><h2>Daemon</h2><dl id=\"health\"></dl></section>");
+	if (c->p->cluster != NULL)
+		admin_nodes(&pg, c->p);
+	page_raw(&pg, "<section class=\"panel\"><h2>Spaces</h2><div class=\"scroll\"><table><thead><tr>"
+	    "<th scope=\"col\">Space</th><th scope=\"col\">Stage</th><th scope=\"col\">Node</th>"
+	    "<th scope=\"col\">Private</th>"
 	    "<th scope=\"col\">Memory</th><th scope=\"col\">CPU s</th></tr></thead><tbody>");
 	for (space *s = c->p->spaces; s != NULL; s = space_next(s)) {
 		json_t *j = space_json(c->p, s, 0);
@@ -90,6 +131,10 @@ web_page_admin(web_call *c)
 		page_raw(&pg, "\">");
 		page_text(&pg, json_string_value(json_object_get(json_object_get(j, "runtime"), "stage")));
 		page_raw(&pg, "</span></td><td>");
+		if (json_is_string(json_object_get(json_object_get(j, "runtime"), "node")))
+			page_text(&pg, json_string_value(json_object_get(json_object_get(j, "runtime"),
+			    "node")));
+		page_raw(&pg, "</td><td>");
 		page_raw(&pg, space_is_private(s) ? "yes" : "no");
 		page_raw(&pg, "</td><td class=\"mem\">");
 		if (json_is_integer(json_object_get(res, "memoryBytes")))
