@@ -83,7 +83,7 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
-            libpq-dev postgresql-15 \
+            libpq-dev postgresql-15 sshfs openssh-sftp-server socat \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
             nodejs iproute2 nftables util-linux ca-certificates curl chromium
 # Only the benchmarks compare against these.
@@ -162,6 +162,6 @@ clean:
 
 # Benchmarks install the peers they compare against (bwrap, wrk, nginx) first,
 # then run in a fresh make (see run:).
-.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export
-bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export: deps-bench
+.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-cluster
+bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-cluster: deps-bench
 	@$(MAKE) --no-print-directory $@-run

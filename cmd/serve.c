@@ -209,6 +209,14 @@ open_store(podium *p, const char *url)
 
 	if (store_locate(p->data_dir, url, p->config, &where, err, sizeof(err)) != 0)
 		return error("config: %s", err);
+	if (p->node != NULL) {
+		/* the main loop waits on the store: never past the fencing deadline
+		 * (lease × 0.7 after the last renewal, cluster.h) */
+		const char *lease = getenv("PODIUM_LEASE_MS");
+		unsigned ms = lease != NULL && atoi(lease) >= 1000 ? (unsigned)atoi(lease) : 10000;
+
+		store_pg_net_timeouts(2, ms / 4);
+	}
 	r = store_open(where, &p->store);
 	free(where);
 	if (r != 0)

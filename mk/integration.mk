@@ -19,3 +19,11 @@ bench-wake-run: all
 bench-density-run: all
 	/usr/bin/python3 tests/bench/bench_density.py --build $(abspath $(BUILD)) \
 	  --spaces $(or $(DENSITY_SPACES),500) --running $(or $(DENSITY_RUNNING),100)
+
+# A cluster of three nodes on PostgreSQL in namespaces of its own (issue 27):
+# forwarding latency, statements per request/push/wake, placement of
+# CLUSTER_SPACES spaces, time to serve again after a node loss.
+.PHONY: bench-cluster-run
+bench-cluster-run: all
+	/usr/bin/python3 tests/bench/bench_cluster.py --build $(abspath $(BUILD)) \
+	  --spaces $(or $(CLUSTER_SPACES),30) --requests $(or $(CLUSTER_REQUESTS),200)

@@ -15,13 +15,17 @@
  * request as if it had come to it, without checking the token again.
  *
  * A placement that changes while a request is on its way may send it on once
- * more (the node it reached no longer owns the space); past FORWARD_MAX_HOPS
+ * more (the node it reached no longer owns the space). One that came back
+ * around (two hops: the nodes' views of the move differ for the moment it
+ * takes the change to reach them all) waits here, held as for a wake, until
+ * this node's view changes or FORWARD_SETTLE_MS pass; past FORWARD_MAX_HOPS
  * it is a 503 with Retry-After, never a loop. */
 #include <stdlib.h>
 
 #include "proxy/upstream_int.h"
 
 #define FORWARD_MAX_HOPS 3
+#define FORWARD_SETTLE_MS 2000
 
 static void
 add_field(sbuf *b, const char *name, const char *value)
@@ -82,6 +86,9 @@ forward_dispatch(proxy_conn *c)
 	size_t len;
 	char *head;
 
+	if (c->forwarded >= 2 && uv_now(c->lp->loop) - c->t_start < FORWARD_SETTLE_MS &&
+	    hold_start(c) == 0)
+		return;
 	if (hops > FORWARD_MAX_HOPS ||
 	    routes_cluster_sign(c->method, c->host, c->url, hops, signature, sizeof(signature)) != 0) {
 		http_header ra = { "Retry-After", "1" };

@@ -26,6 +26,13 @@ typedef struct store store;
  * is refused untouched). 0, or -errno with the reason logged: -EINVAL a bad
  * address, -ENOTSUP a newer schema, -EIO the rest (unreachable server...). */
 int store_open(const char *where, store **out);
+/* A cluster node's PostgreSQL connections fail fast on a network that drops
+ * packets (issue 27): the main loop must not wait on the store past the node's
+ * fencing deadline. Connecting waits at most connect_s (libpq's minimum is 2),
+ * a statement whose packets go unacknowledged io_ms (tcp_user_timeout, with TCP
+ * keep-alives); for the connections opened after the call. The address's own
+ * parameters win. Without a call: connect_timeout 10, the system's TCP timers. */
+void store_pg_net_timeouts(unsigned connect_s, unsigned io_ms);
 void store_close(store *st);
 /* The store of a data dir: url when not NULL (--store), else config.yaml's
  * "store:" (a relative sqlite: path is the data dir's), else

@@ -151,19 +151,35 @@ pg_disconnect(store *st)
 	st->conn = NULL;
 }
 
+static char pg_connect_s[16] = "10", pg_io_ms[16] = "0";
+static int pg_keepalive;
+
+void
+store_pg_net_timeouts(unsigned connect_s, unsigned io_ms)
+{
+	snprintf(pg_connect_s, sizeof(pg_connect_s), "%u", connect_s < 2 ? 2 : connect_s);
+	snprintf(pg_io_ms, sizeof(pg_io_ms), "%u", io_ms);
+	pg_keepalive = io_ms > 0;
+}
+
 static int
 pg_connect(store *st, const char *url)
 {
-	/* defaults first: what the address says wins (expand_dbname) */
-	const char *const keys[] = { "connect_timeout", "fallback_application_name", "dbname",
-		NULL };
-	const char *const values[] = { "10", "podium", url, NULL };
+	/* defaults first: what the address says wins (expand_dbname); an idle
+	 * connection to a host that went away is noticed by its keep-alives (1 s
+	 * idle, 1 s apart, 2 lost), a busy one by tcp_user_timeout */
+	const char *keys[] = { "fallback_application_name", "connect_timeout", "tcp_user_timeout",
+		"keepalives_idle", "keepalives_interval", "keepalives_count", NULL, NULL };
+	const char *values[] = { "podium", pg_connect_s, pg_io_ms, "1", "1", "2", NULL, NULL };
+	size_t n = pg_keepalive ? 6 : 2; /* the system's keep-alive timers unless asked */
 	pg *c = xcalloc(1, sizeof(*c));
 	const char *enc;
 	char buf[512];
 	int r = -EIO;
 
 	st->conn = c;
+	keys[n] = "dbname";
+	values[n] = url;
 	c->conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(c->conn) != CONNECTION_OK) {
 		error("store: cannot connect to PostgreSQL: %s",

@@ -219,6 +219,41 @@ class Node(ph.Daemon):
     def reconnect(self):
         run("ip", "-n", self.cluster.sw, "link", "set", "p" + self.name, "up")
 
+    def lose(self):
+        """The machine is lost: its daemon killed with -9, its link cut, and its
+        kernel's mounts of the shared filesystem dead (its sshfs process killed:
+        the FUSE connection ends, every request on it fails), so what its /data
+        mounts had not yet written never reaches the shared images, as with a
+        machine that is gone. found() undoes it."""
+        self.kill9()
+        self.cut()
+        for pid in sshfs_pids(self.shared):
+            os.kill(pid, signal.SIGKILL)
+
+    def found(self):
+        """The lost machine is back: its link up, the dead mounts gone, the
+        shared filesystem mounted again (its daemon is started apart)."""
+        self.reconnect()
+        for mp in ph.mounts_under(self.workdir):
+            subprocess.run(["umount", "-l", mp], capture_output=True, timeout=30)
+        self.cluster.mount_shared(self)
+
+
+def sshfs_pids(mountpoint):
+    """The sshfs processes serving mountpoint (mount_shared's, by their argv)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == b"sshfs" and mountpoint.encode() in argv:
+            pids.append(int(d))
+    return pids
+
 
 def ancestors(pid):
     out = []
@@ -345,9 +380,18 @@ class Cluster:
                 n.proc.wait()
             if n in ph.LIVE_DAEMONS:
                 ph.LIVE_DAEMONS.remove(n)
+        # a node cut off (cut()) has an sshfs mount that waits for its server
+        # forever (directport: no ssh keep-alive): every port up again first,
+        # or the umounts below hang in its lookups
+        for n in self.nodes:
+            subprocess.run(["ip", "-n", self.sw, "link", "set", "p" + n.name, "up"],
+                           capture_output=True)
         # /data mounts first (they sit on the sshfs mounts), then sshfs
         for mp in sorted(ph.mounts_under(self.dir), key=len, reverse=True):
-            subprocess.run(["umount", "-l", mp], capture_output=True)
+            try:
+                subprocess.run(["umount", "-l", mp], capture_output=True, timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
         if self.socat is not None:
             self.socat.kill()
             self.socat.wait()
