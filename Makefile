@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libuv liburing libgit2 sqlite3 libpq yaml-0.1 jansson libsodium libcurl
+PKGS    := libuv liburing libgit2 sqlite3 libpq yaml-0.1 jansson libsodium libcurl libcmark-gfm zlib
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 
@@ -11,7 +11,7 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(LLHTTP_INC) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions -lpthread
 
 # ASan/UBSan build: make SAN=1 (used by make test-asan)
 ifeq ($(SAN),1)
@@ -83,7 +83,8 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
-            libpq-dev postgresql-15 sshfs openssh-sftp-server socat \
+            libpq-dev postgresql-15 libcmark-gfm-dev libcmark-gfm-extensions-dev zlib1g-dev \
+            sshfs openssh-sftp-server socat \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip \
             nodejs iproute2 nftables util-linux ca-certificates curl chromium
 # Only the benchmarks compare against these.
@@ -147,7 +148,7 @@ browser-deps:
 	cd tests/browser && npm ci --no-audit --no-fund
 
 test-browser: all browser-deps
-	cd tests/browser && PODIUM_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 ui.test.mjs
+	cd tests/browser && PODIUM_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 ui.test.mjs spaces.test.mjs
 
 test-all: all test-unit test-sandbox test-proxy test-integration test-browser
 

@@ -77,9 +77,22 @@ int builder_repo_tree(const char *repo_path, const char *rev, const char *path, 
 int builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t **files);
 /* rev's history, newest first: how many commits (*total) and, in *page (new
  * reference), those from offset on, at most limit, as
- * [{"id","title","message","authors":[{"user","avatar"}],"date"}]. */
+ * [{"id","title","message","authors":[{"user","avatar"}],"date"}]. total may be
+ * NULL: then the history is read only as far as the page. */
 int builder_repo_log(const char *repo_path, const char *rev, long offset, long limit,
     json_t **page, long *total);
+/* The same for the commits that change path (a file or a directory), as
+ * `git log --first-parent`-style history of one file: a commit counts when path
+ * differs from its first parent's. -ENOENT for a path that is not valid. */
+int builder_repo_path_log(const char *repo_path, const char *rev, const char *path, long offset,
+    long limit, json_t **page, long *total);
+/* One commit and what it changed against its first parent (the empty tree for
+ * the first commit), in *out (new reference): {"commit": {as in builder_repo_log},
+ * "parents": [sha...], "files": [{"path", "oldPath"?, "status": "added"|"deleted"|
+ * "modified"|"renamed", "additions", "deletions", "binary", "lines": ["@@ ...",
+ * "+added", "-removed", " context"...]}], "truncated"}: at most max_lines lines
+ * in all (then "truncated": true and the rest of the files without lines). */
+int builder_repo_commit_diff(const char *repo_path, const char *rev, long max_lines, json_t **out);
 /* The date of main's tip, "2026-01-02T03:04:05.000Z"; -ESRCH when main is empty. */
 int builder_repo_date(const char *repo_path, char iso[32]);
 

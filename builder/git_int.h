@@ -16,6 +16,13 @@ int builder_repo_open(const char *path, git_repository **out);
  * or -EINVAL (not a revision name). */
 int builder_repo_resolve(git_repository *repo, const char *rev, git_commit **out);
 
+/* Opens the repository and resolves rev: 0, or -ESRCH for an unknown revision,
+ * with *empty set when it is main on a repository nothing was pushed to. */
+int builder_repo_at(const char *repo_path, const char *rev, git_repository **repo, git_commit **c,
+    int *empty);
+/* A commit in the Hub's shape: {"id","title","message","authors":[{"user","avatar"}],"date"}. */
+json_t *builder_commit_json(const git_commit *c);
+
 /* clone.c's policy checks (its unit tests call them). */
 /* Does addr (16 bytes, IPv4 mapped) fall in cidr ("a.b.c.d/n", "x::/n", or one
  * address)? */

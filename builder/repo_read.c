@@ -83,10 +83,8 @@ iso_date(git_time_t t, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 }
 
-/* Opens the repository and resolves rev; -ESRCH for an unknown revision, and
- * *empty set when it is main on a repository nothing was pushed to. */
-static int
-repo_at(const char *repo_path, const char *rev, git_repository **repo, git_commit **c, int *empty)
+int
+builder_repo_at(const char *repo_path, const char *rev, git_repository **repo, git_commit **c, int *empty)
 {
 	int r;
 
@@ -107,7 +105,7 @@ builder_repo_date(const char *repo_path, char iso[32])
 	git_commit *c = NULL;
 	int empty, r;
 
-	r = repo_at(repo_path, "main", &repo, &c, &empty);
+	r = builder_repo_at(repo_path, "main", &repo, &c, &empty);
 	if (r == 0)
 		iso_date(git_commit_time(c), iso, 32);
 	git_commit_free(c);
@@ -191,7 +189,7 @@ builder_repo_tree(const char *repo_path, const char *rev, const char *path, int 
 	*out = NULL;
 	if (path[0] != '\0' && !builder_repo_path_valid(path))
 		return -ENOENT;
-	r = repo_at(repo_path, rev, &w.repo, &c, &empty);
+	r = builder_repo_at(repo_path, rev, &w.repo, &c, &empty);
 	if (r != 0) {
 		/* a space nothing was pushed to lists as empty, like a new Hub repo */
 		if (empty && path[0] == '\0') {
@@ -239,7 +237,7 @@ builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t 
 
 	sha[0] = '\0';
 	*files = NULL;
-	r = repo_at(repo_path, rev, &repo, &c, &empty);
+	r = builder_repo_at(repo_path, rev, &repo, &c, &empty);
 	if (r == 0) {
 		git_oid_tostr(sha, 41, git_commit_id(c));
 		*files = json_array();
@@ -257,8 +255,8 @@ builder_repo_files(const char *repo_path, const char *rev, char sha[41], json_t 
 
 /* ---- history ---- */
 
-static json_t *
-commit_json(const git_commit *c)
+json_t *
+builder_commit_json(const git_commit *c)
 {
 	const git_signature *a = git_commit_author(c);
 	char oid[GIT_OID_HEXSZ + 1], date[32];
@@ -280,39 +278,89 @@ commit_json(const git_commit *c)
 	return j;
 }
 
-int
-builder_repo_log(const char *repo_path, const char *rev, long offset, long limit, json_t **page,
-    long *total)
+/* Does commit c change path (its blob or tree differs from the first parent's)? */
+static int
+touches(git_commit *c, const char *path)
+{
+	git_commit *parent = NULL;
+	git_tree *t = NULL, *pt = NULL;
+	git_tree_entry *e = NULL, *pe = NULL;
+	int changed;
+
+	if (git_commit_tree(&t, c) != 0)
+		return 0;
+	git_tree_entry_bypath(&e, t, path);
+	if (git_commit_parentcount(c) > 0 && git_commit_parent(&parent, c, 0) == 0 &&
+	    git_commit_tree(&pt, parent) == 0)
+		git_tree_entry_bypath(&pe, pt, path);
+	changed = (e == NULL) != (pe == NULL) || (e != NULL &&
+	    !git_oid_equal(git_tree_entry_id(e), git_tree_entry_id(pe)));
+	git_tree_entry_free(e);
+	git_tree_entry_free(pe);
+	git_tree_free(t);
+	git_tree_free(pt);
+	git_commit_free(parent);
+	return changed;
+}
+
+/* rev's history (only the commits that change path, when not NULL). */
+static int
+log_walk(const char *repo_path, const char *rev, const char *path, long offset, long limit,
+    json_t **page, long *total)
 {
 	git_repository *repo = NULL;
 	git_revwalk *walk = NULL;
 	git_commit *c = NULL;
 	git_oid id;
+	long seen = 0;
 	int empty, r;
 
 	*page = NULL;
-	*total = 0;
-	r = repo_at(repo_path, rev, &repo, &c, &empty);
+	r = builder_repo_at(repo_path, rev, &repo, &c, &empty);
 	if (r != 0)
 		goto done;
 	*page = json_array();
 	git_revwalk_new(&walk, repo);
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	git_revwalk_push(walk, git_commit_id(c));
-	while (git_revwalk_next(&id, walk) == 0) {
+	/* without total, the walk stops once the page is full */
+	while ((total != NULL || seen < offset + limit) && git_revwalk_next(&id, walk) == 0) {
 		git_commit *one = NULL;
 
-		if (*total >= offset && *total - offset < limit &&
-		    git_commit_lookup(&one, repo, &id) == 0)
-			json_array_append_new(*page, commit_json(one));
+		if (path != NULL || (seen >= offset && seen - offset < limit))
+			git_commit_lookup(&one, repo, &id);
+		if (path != NULL && (one == NULL || !touches(one, path))) {
+			git_commit_free(one);
+			continue;
+		}
+		if (one != NULL && seen >= offset && seen - offset < limit)
+			json_array_append_new(*page, builder_commit_json(one));
 		git_commit_free(one);
-		(*total)++;
+		seen++;
 	}
+	if (total != NULL)
+		*total = seen;
 done:
 	git_revwalk_free(walk);
 	git_commit_free(c);
 	git_repository_free(repo);
 	return r;
+}
+
+int
+builder_repo_log(const char *repo_path, const char *rev, long offset, long limit, json_t **page,
+    long *total)
+{
+	return log_walk(repo_path, rev, NULL, offset, limit, page, total);
+}
+
+int
+builder_repo_path_log(const char *repo_path, const char *rev, const char *path, long offset,
+    long limit, json_t **page, long *total)
+{
+	if (!builder_repo_path_valid(path))
+		return -ENOENT;
+	return log_walk(repo_path, rev, path, offset, limit, page, total);
 }
 
 /* ---- one file ---- */
@@ -349,7 +397,7 @@ builder_repo_blob(const char *repo_path, const char *rev, const char *path, buil
 
 	memset(out, 0, sizeof(*out));
 	out->priv = o;
-	r = repo_at(repo_path, rev, &o->repo, &o->c, &empty);
+	r = builder_repo_at(repo_path, rev, &o->repo, &o->c, &empty);
 	if (r != 0)
 		goto fail;
 	if (!builder_repo_path_valid(path) || git_commit_tree(&o->t, o->c) != 0 ||

@@ -338,11 +338,27 @@ start_node(podium *p, const podium_options *opt)
 	return r;
 }
 
+/* What podium_serve made, freed when it ends (a failed start included). */
+static void
+podium_release(podium *p)
+{
+	if (p->store != NULL)
+		store_close(p->store);
+	config_free(p->config);
+	free(p->domain);
+	free(p->app_domain);
+	free(p->listen_host);
+	free(p->sandbox_bin);
+	free(p->data_dir);
+	free(p->node);
+	free(p->shared_dir);
+}
+
 int
 podium_serve(const podium_options *opt)
 {
 	podium p = { 0 };
-	int r;
+	int r = -1;
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
@@ -356,16 +372,22 @@ podium_serve(const podium_options *opt)
 	p.sleep_after_default = opt->sleep_after;
 	p.keep_releases = opt->keep_releases;
 	p.sandbox_bin = sandbox_path();
-	if (access(p.sandbox_bin, X_OK) != 0)
-		return error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
+	if (access(p.sandbox_bin, X_OK) != 0) {
+		error("podium-sandbox not found at %s (build it with make)", p.sandbox_bin);
+		goto done;
+	}
 	p.node = opt->node != NULL ? xstrdup(opt->node) : NULL;
 	if (opt->shared != NULL) {
 		char real[PATH_MAX];
 
-		if (opt->node == NULL)
-			return error("--shared is for a cluster's nodes (--node)");
-		if (realpath(opt->shared, real) == NULL)
-			return error("--shared %s: %s", opt->shared, strerror(errno));
+		if (opt->node == NULL) {
+			error("--shared is for a cluster's nodes (--node)");
+			goto done;
+		}
+		if (realpath(opt->shared, real) == NULL) {
+			error("--shared %s: %s", opt->shared, strerror(errno));
+			goto done;
+		}
 		p.shared_dir = xstrdup(real);
 		for (const char *sub = "repos\0spacedata\0"; *sub != '\0'; sub += strlen(sub) + 1) {
 			char *d = xasprintf("%s/%s", p.shared_dir, sub);
@@ -375,30 +397,30 @@ podium_serve(const podium_options *opt)
 		}
 	}
 	if (open_data_dir(&p, opt->data_dir, opt->store) != 0)
-		return -1;
+		goto done;
 	/* once, before the proxy's threads hash tokens: libsodium picks its fastest
 	 * implementations here */
-	if (sodium_init() < 0)
-		return error("cannot initialize libsodium");
+	if (sodium_init() < 0) {
+		error("cannot initialize libsodium");
+		goto done;
+	}
 	if (ensure_admin(&p) != 0 || accounts_tokens_publish(p.store) != 0)
-		return -1;
+		goto done;
 	web_start(&p);
 	ticket_init();
-	if (secrets_init(p.data_dir) != 0)
-		return -1;
-
-	if (start_proxy(&p) != 0)
-		return -1;
-	r = net_start(p.loop, p.data_dir, p.config);
-	if (r != 0)
-		return -1;
-	if ((r = spaces_init(&p)) != 0) {
+	if (secrets_init(p.data_dir) != 0 || start_proxy(&p) != 0)
+		goto done;
+	/* From here on a failed start exits with the proxy's threads running. */
+	if (net_start(p.loop, p.data_dir, p.config) != 0)
+		goto done;
+	if (spaces_init(&p) != 0) {
 		net_stop();
-		return error("cannot load spaces");
+		error("cannot load spaces");
+		goto done;
 	}
 	if (p.node != NULL && start_node(&p, opt) != 0) {
 		net_stop();
-		return -1;
+		goto done;
 	}
 
 	uv_signal_init(p.loop, &sig_term);
@@ -412,16 +434,9 @@ podium_serve(const podium_options *opt)
 	print_welcome(&p);
 
 	uv_run(p.loop, UV_RUN_DEFAULT);
-
-	store_close(p.store);
 	log_info("stopped");
-	free(p.domain);
-	free(p.app_domain);
-	free(p.listen_host);
-	free(p.sandbox_bin);
-	free(p.data_dir);
-	free(p.node);
-	free(p.shared_dir);
-	config_free(p.config);
-	return 0;
+	r = 0;
+done:
+	podium_release(&p);
+	return r;
 }

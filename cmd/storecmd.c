@@ -1,7 +1,7 @@
 /* storecmd.c — `podium store migrate --from ADDRESS --to ADDRESS`: every row of
  * one store into another, either way between sqlite and PostgreSQL
  * (store_copy: ids kept, secrets still sealed, a target that holds any row
- * refused, counts compared before the commit). */
+ * refused, counts compared before the commit, the gallery's index made again). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +17,8 @@ store_usage(FILE *f)
 	      "\n"
 	      "Copies every row of one store into another: users, tokens, sessions, spaces,\n"
 	      "builds, settings, variables and secrets (still sealed: keep DATA/secrets.key),\n"
-	      "with their ids. ADDRESS is sqlite:PATH (a data dir's store is DIR/podium.db) or\n"
+	      "likes, with their ids; the gallery's index of the spaces is made again on the\n"
+	      "target. ADDRESS is sqlite:PATH (a data dir's store is DIR/podium.db) or\n"
 	      "postgres://USER:PASSWORD@HOST:PORT/DATABASE. Both are brought to this podium's\n"
 	      "schema first; the target must hold no row, and nothing is written unless every\n"
 	      "table's count matches. Stop the daemon first; afterwards start it with\n"

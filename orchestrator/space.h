@@ -43,6 +43,12 @@ void space_on_push(podium *p, space *s, const char *sha);
 const char *space_owner(const space *s);
 const char *space_name(const space *s);
 int space_is_private(const space *s);
+/* How many users like it (the Hub's likes). */
+int64_t space_likes(const space *s);
+/* user likes s (like 1) or not any more (0): 0, -ENOENT (no such user) or -EIO. */
+int space_like(space *s, const char *user, int like);
+/* Does user (NULL: nobody) like s? */
+int space_liked(const space *s, const char *user);
 /* The newest commit pushed to main (NULL before the first push). */
 const char *space_pushed_sha(const space *s);
 char *space_repo_path(const podium *p, const space *s);     /* caller frees */

@@ -59,6 +59,7 @@ typedef struct build_ctx {
 struct space {
 	space_row row;
 	space *next;
+	space *hnext;          /* spaces.c's index by owner/name */
 	podium *p;
 	build_ctx *build;
 	build_job *job;

@@ -224,6 +224,13 @@ space_spawn_instance(space *s, inst_ref *ref)
 	spec.startup_timeout_s = ref->cfg.startup_timeout_s > 0 ? (unsigned)ref->cfg.startup_timeout_s : 1800;
 	char *stats_id = xasprintf("%s/%s", s->row.owner, s->row.name);
 	spec.stats_id = stats_id;
+	/* the run log marks each start, and says when it follows a crash */
+	char *note = ref == s->live && s->row.restarts > 0 ?
+	    xasprintf("==> podium: restarting the app after a crash (%d in a row), commit %.7s, %s",
+	    s->row.restarts, ref->sha != NULL ? ref->sha : "", hw->name) :
+	    xasprintf("==> podium: starting the app, commit %.7s, %s", ref->sha != NULL ? ref->sha : "",
+	    hw->name);
+	spec.start_note = note;
 
 	why[0] = '\0';
 	/* /data is a filesystem of its own, made on the first start (storage.c) */
@@ -242,6 +249,7 @@ space_spawn_instance(space *s, inst_ref *ref)
 	free(data_dir);
 	free(log_path);
 	free(stats_id);
+	free(note);
 	if (r != 0) {
 		char *msg = why[0] != '\0' ? xstrdup(why)
 		    : xasprintf("could not start the app: %s", instance_strerror(r));

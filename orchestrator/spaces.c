@@ -1,6 +1,7 @@
 /* spaces.c — the set of spaces: create, find, delete, their JSON (Hub shapes), and
  * bringing them back at startup / stopping them at shutdown. The lifecycle of one
  * space (builds, instances, stages) is space.c. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,40 @@
 
 /* ---- create / delete / find ---- */
 
+/* The spaces by lowercase owner/name: a page looks its space up in time that does
+ * not grow with the number of spaces. Main loop only. */
+#define FIND_BUCKETS 4096
+static space *find_index[FIND_BUCKETS];
+
+static unsigned
+find_bucket(const char *owner, const char *name)
+{
+	char key[300];
+
+	snprintf(key, sizeof(key), "%s/%s", owner, name);
+	for (char *k = key; *k != '\0'; k++)
+		*k = (char)tolower((unsigned char)*k);
+	return str_hash(key) % FIND_BUCKETS;
+}
+
+static void
+find_unlink(space *s)
+{
+	for (space **pp = &find_index[find_bucket(s->row.owner, s->row.name)]; *pp != NULL;
+	    pp = &(*pp)->hnext) {
+		if (*pp == s) {
+			*pp = s->hnext;
+			return;
+		}
+	}
+}
+
 space *
 space_new(podium *p, space_row *row)
 {
 	space *s = xcalloc(1, sizeof(*s));
 	space **pp;
+	unsigned h;
 
 	s->row = *row;
 	s->p = p;
@@ -37,6 +67,9 @@ space_new(podium *p, space_row *row)
 	for (pp = &p->spaces; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = s;
+	h = find_bucket(s->row.owner, s->row.name);
+	s->hnext = find_index[h];
+	find_index[h] = s;
 	return s;
 }
 
@@ -49,8 +82,8 @@ space_next(const space *s)
 space *
 space_find(podium *p, const char *owner, const char *name)
 {
-	for (space *s = p->spaces; s != NULL; s = s->next)
-		if (strcasecmp(s->row.owner, owner) == 0 && strcasecmp(s->row.name, name) == 0)
+	for (space *s = find_index[find_bucket(owner, name)]; s != NULL; s = s->hnext)
+		if (s->p == p && strcasecmp(s->row.owner, owner) == 0 && strcasecmp(s->row.name, name) == 0)
 			return s;
 	return NULL;
 }
@@ -183,6 +216,7 @@ space_delete(podium *p, space *s)
 			break;
 		}
 	}
+	find_unlink(s);
 	space_row_release(&s->row);
 	free(s->static_root);
 	free(s->hardware);
@@ -286,11 +320,36 @@ space_json(const podium *p, const space *s, int full)
 		json_object_set_new(j, "lastPushedSha", s->row.sha != NULL ? json_string(s->row.sha)
 		    : json_null());
 		json_object_set_new(j, "cardData", json_incref(card));
-		json_object_set_new(j, "likes", json_integer(0));
+		json_object_set_new(j, "likes", json_integer(space_likes(s)));
 		json_object_set_new(j, "tags", json_array());
 	}
 	json_decref(card);
 	return j;
+}
+
+int64_t
+space_likes(const space *s)
+{
+	int64_t n = 0;
+
+	store_likes_count(s->p->store, s->row.id, &n);
+	return n;
+}
+
+int
+space_like(space *s, const char *user, int like)
+{
+	return store_like_set(s->p->store, s->row.id, user, like);
+}
+
+int
+space_liked(const space *s, const char *user)
+{
+	int liked = 0;
+
+	if (user != NULL)
+		store_like_get(s->p->store, s->row.id, user, &liked);
+	return liked;
 }
 
 /* ---- startup and shutdown ---- */

@@ -327,6 +327,8 @@ static const web_route api_routes[] = {
 	{ "POST", SPACE "/storage", web_storage, WEB_WRITE, 0 },
 	/* anyone who can see a space may copy it, into an owner they may write to */
 	{ "POST", SPACE "/duplicate", web_duplicate, WEB_READ, 0 },
+	/* any signed-in user who can see a space may like it (likes_api.c: 401) */
+	{ "POST, DELETE", SPACE "/like", web_like, WEB_READ, 0 },
 	{ "POST", SPACE "/preupload/{rest*}", web_repo_preupload, WEB_WRITE, 0 },
 	{ "POST", SPACE "/commit/{rest*}", web_repo_commit, WEB_WRITE, 0 },
 	{ "GET, HEAD", SPACE "/tree/{rest*}", web_repo_tree, WEB_READ, 0 },

@@ -134,18 +134,27 @@ static const web_route hub_routes[] = {
 	{ "GET, HEAD, POST", "/login", web_login, WEB_PUBLIC, 0 },
 	{ "POST", "/logout", web_logout, WEB_PUBLIC, 0 },
 	{ "GET, HEAD", "/static/{file*}", web_static, WEB_PUBLIC, 0 },
+	{ "GET, HEAD", "/favicon.ico", web_static, WEB_PUBLIC, 0 },
 	{ "GET, HEAD", SPACE, web_page_space, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/", web_page_space, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/logs", web_page_logs, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/settings", web_page_settings, WEB_WRITE, 0 },
 	{ "GET, HEAD", SPACE "/resolve/{rest*}", web_repo_resolve, WEB_READ, 0 },
 	{ "GET, HEAD", SPACE "/raw/{rest*}", web_repo_raw, WEB_READ, 0 },
+	/* the Files tab, at the Hub's URLs (pages_files.c) */
+	{ "GET, HEAD", SPACE "/tree/{rest*}", web_page_tree, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/blob/{rest*}", web_page_blob, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/commits/{rest*}", web_page_commits, WEB_READ, 0 },
+	{ "GET, HEAD", SPACE "/commit/{rest*}", web_page_commit, WEB_READ, 0 },
 	/* smart HTTP posts to the two services; the rest (refs, dumb HTTP) is read */
 	{ "GET, HEAD", SPACE "/info/refs", hub_git, WEB_READ, WEB_GIT },
 	{ "GET, HEAD", SPACE "/HEAD", hub_git, WEB_READ, WEB_GIT },
 	{ "GET, HEAD", SPACE "/objects/{path*}", hub_git, WEB_READ, WEB_GIT },
 	{ "POST", SPACE "/git-upload-pack", hub_git, WEB_READ, WEB_GIT },
 	{ "POST", SPACE "/git-receive-pack", hub_git, WEB_READ, WEB_GIT },
+	/* profiles last: a literal path above owns its name (/new, /admin, /login) */
+	{ "GET, HEAD", "/spaces/{user}", web_page_profile, WEB_PUBLIC, 0 },
+	{ "GET, HEAD", "/{user}", web_page_profile, WEB_PUBLIC, 0 },
 };
 
 const web_router web_hub_router = {

@@ -167,6 +167,16 @@ web_with_body(web_call *c, web_body_handler h)
 /* ---- URL pieces ---- */
 
 char *
+web_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	char *out = xstrdup(e != NULL ? e : "");
+
+	curl_free(e);
+	return out;
+}
+
+char *
 web_unescape(const char *s)
 {
 	int n = 0;
@@ -180,8 +190,9 @@ web_unescape(const char *s)
 	return out;
 }
 
-char *
-web_query_get(const char *query, const char *key)
+/* key's value in query, decoded; form: '+' stands for a space too. */
+static char *
+query_value(const char *query, const char *key, int form)
 {
 	size_t k = strlen(key);
 
@@ -189,8 +200,12 @@ web_query_get(const char *query, const char *key)
 		size_t n = strcspn(q, "&");
 
 		if (n > k && strncmp(q, key, k) == 0 && q[k] == '=') {
-			char *raw = xstrndup(q + k + 1, n - k - 1), *v = web_unescape(raw);
+			char *raw = xstrndup(q + k + 1, n - k - 1), *v;
 
+			for (char *c = raw; form && *c != '\0'; c++)
+				if (*c == '+')
+					*c = ' ';
+			v = web_unescape(raw);
 			free(raw);
 			return v;
 		}
@@ -199,4 +214,16 @@ web_query_get(const char *query, const char *key)
 			q++;
 	}
 	return NULL;
+}
+
+char *
+web_query_get(const char *query, const char *key)
+{
+	return query_value(query, key, 0);
+}
+
+char *
+web_form_get(const char *query, const char *key)
+{
+	return query_value(query, key, 1);
 }

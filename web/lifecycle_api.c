@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builder/git.h"
 #include "orchestrator/duplicate.h"
 #include "orchestrator/lifecycle.h"
 #include "orchestrator/space.h"
@@ -144,10 +145,25 @@ web_pause(web_call *c)
 	answer(c->x, c->s, space_pause(c->s, err, sizeof(err)), err);
 }
 
+/* Each release with its commit's title, so that releases can be told apart. */
 void
 web_releases(web_call *c)
 {
-	web_json(c->x, 200, space_releases_json(c->s));
+	json_t *arr = space_releases_json(c->s), *r;
+	char *repo = space_repo_path(c->p, c->s);
+	size_t i;
+
+	json_array_foreach(arr, i, r) {
+		const char *sha = json_string_value(json_object_get(r, "sha"));
+		json_t *log = NULL;
+
+		if (sha != NULL && builder_repo_log(repo, sha, 0, 1, &log, NULL) == 0 &&
+		    json_array_size(log) == 1)
+			json_object_set(r, "title", json_object_get(json_array_get(log, 0), "title"));
+		json_decref(log);
+	}
+	free(repo);
+	web_json(c->x, 200, arr);
 }
 
 void

@@ -6,6 +6,7 @@
 
 #include "web/web_int.h"
 #include "orchestrator/space.h"
+#include "orchestrator/store/store.h"
 #include "orchestrator/resources.h"
 #include "orchestrator/host/usage.h"
 #include "orchestrator/cluster/cluster.h"
@@ -18,8 +19,8 @@ web_page_new(web_call *c)
 	page pg = { 0 };
 
 	page_begin(&pg, c->p, c->r, c->user, "New space", "new");
-	page_raw(&pg, "<div class=\"narrow\"><h1>Create a space</h1><p id=\"result\" role=\"status\" "
-	    "aria-live=\"polite\"></p><form id=\"create\" class=\"panel\" data-hub=\"");
+	page_raw(&pg, "<div class=\"narrow\"><h1>Create a space</h1><form id=\"create\" class=\"panel\" "
+	    "data-hub=\"");
 	page_text(&pg, hub);
 	page_raw(&pg, "\"><label for=\"owner\">Owner</label><input id=\"owner\" name=\"organization\" "
 	    "required value=\"");
@@ -34,7 +35,8 @@ web_page_new(web_call *c)
 	    "<fieldset><legend>Visibility</legend><label><input type=\"radio\" name=\"visibility\" "
 	    "value=\"public\" checked> Public</label><label><input type=\"radio\" name=\"visibility\" "
 	    "value=\"private\"> Private: only you and admins</label></fieldset>"
-	    "<button type=\"submit\">Create space</button></form>"
+	    "<button type=\"submit\">Create space</button><p class=\"result\" role=\"status\" "
+	    "aria-live=\"polite\"></p></form>"
 	    "<section id=\"next\" class=\"panel\" hidden><h2>Push to it</h2>"
 	    "<p>Use your user name and a write token from <a href=\"/settings/tokens\">Tokens</a> as "
 	    "the password:</p><pre id=\"commands\"></pre><p><a id=\"open\" href=\"/\">Open the space</a>"
@@ -51,16 +53,19 @@ web_page_tokens(web_call *c)
 	page_begin(&pg, c->p, c->r, c->user, "Tokens", "tokens");
 	page_raw(&pg, "<h1>Access tokens</h1><p>Tokens stand for you in git and the API: "
 	    "<b>read</b> tokens clone and read, <b>write</b> tokens also push and change.</p>"
-	    "<p id=\"result\" role=\"status\" aria-live=\"polite\"></p>"
 	    "<form id=\"newtoken\" class=\"panel\"><h2>New token</h2><label for=\"tname\">Name</label>"
 	    "<input id=\"tname\" name=\"name\" required maxlength=\"64\"><label for=\"trole\">Role</label>"
 	    "<select id=\"trole\" name=\"role\"><option>read</option><option>write</option></select>"
-	    "<button type=\"submit\">Create token</button></form>"
+	    "<button type=\"submit\">Create token</button><p class=\"result\" role=\"status\" "
+	    "aria-live=\"polite\"></p></form>"
 	    "<div id=\"shown\" class=\"panel\" hidden><h2>Your new token</h2><p>Copy it now: it is not "
-	    "shown again.</p><pre id=\"newvalue\"></pre></div>"
-	    "<table id=\"tokens\" data-list=\"/api/settings/tokens\"><thead><tr><th scope=\"col\">Name</th>"
-	    "<th scope=\"col\">Role</th><th scope=\"col\">Starts with</th><th scope=\"col\">"
-	    "<span class=\"sr\">Revoke</span></th></tr></thead><tbody></tbody></table>");
+	    "shown again.</p><pre id=\"newvalue\"></pre><button type=\"button\" data-copy=\"newvalue\">"
+	    "Copy token</button></div>"
+	    "<div class=\"panel\"><h2>Your tokens</h2><div class=\"scroll\"><table id=\"tokens\" "
+	    "data-list=\"/api/settings/tokens\"><thead><tr><th scope=\"col\">Name</th>"
+	    "<th scope=\"col\">Role</th><th scope=\"col\">Starts with</th><th scope=\"col\">Created</th>"
+	    "<th scope=\"col\"><span class=\"sr\">Revoke</span></th></tr></thead><tbody></tbody></table></div>"
+	    "<p class=\"result\" role=\"status\" aria-live=\"polite\"></p></div>");
 	page_finish(&pg, c->x, 200, NULL, 0);
 }
 
@@ -101,60 +106,110 @@ admin_nodes(page *pg, podium *p)
 	json_decref(cj);
 }
 
+#define ADMIN_PAGE 50
+
+typedef struct admin_rows {
+	page *pg;
+	podium *p;
+	int n, more;
+} admin_rows;
+
+static void
+admin_row(const store_space_hit *h, void *arg)
+{
+	admin_rows *a = arg;
+	space *s = space_find(a->p, h->owner, h->name);
+	json_t *j, *res;
+	const char *id;
+
+	if (a->n == ADMIN_PAGE) {
+		a->more = 1;
+		return;
+	}
+	if (s == NULL)
+		return;
+	a->n++;
+	j = space_json(a->p, s, 0);
+	res = space_usage_json(s);
+	id = json_string_value(json_object_get(j, "id"));
+	page_raw(a->pg, "<tr><td><a href=\"/spaces/");
+	page_text(a->pg, id);
+	page_raw(a->pg, "\">");
+	page_text(a->pg, id);
+	page_raw(a->pg, "</a></td><td>");
+	page_stage_badge(a->pg, json_string_value(json_object_get(json_object_get(j, "runtime"), "stage")),
+	    NULL);
+	page_raw(a->pg, "</td><td>");
+	if (json_is_string(json_object_get(json_object_get(j, "runtime"), "node")))
+		page_text(a->pg, json_string_value(json_object_get(json_object_get(j, "runtime"), "node")));
+	page_raw(a->pg, "</td><td>");
+	page_raw(a->pg, space_is_private(s) ? "yes" : "no");
+	page_raw(a->pg, "</td><td class=\"num mem\">");
+	if (json_is_integer(json_object_get(res, "memoryBytes")))
+		page_textf(a->pg, "%.1f MiB", (double)json_integer_value(json_object_get(res,
+		    "memoryBytes")) / 1048576.0);
+	page_raw(a->pg, "</td><td class=\"num cpu\">");
+	if (json_is_number(json_object_get(res, "cpuSeconds")))
+		page_textf(a->pg, "%.1f", json_number_value(json_object_get(res, "cpuSeconds")));
+	page_raw(a->pg, "</td></tr>");
+	json_decref(res);
+	json_decref(j);
+}
+
+/* Every space with its stage and usage, a page at a time (the store's index). */
+static void
+admin_spaces(page *pg, web_call *c)
+{
+	char *ps = web_query_get(c->r->query, "p");
+	long p = ps != NULL ? strtol(ps, NULL, 10) : 0;
+	store_space_query q = { .viewer_admin = 1, .stage = STORE_STAGE_ANY, .sort = STORE_SORT_NEW };
+	admin_rows a = { pg, c->p, 0, 0 };
+
+	free(ps);
+	if (p < 0)
+		p = 0;
+	q.offset = p * ADMIN_PAGE;
+	q.limit = ADMIN_PAGE + 1;
+	page_raw(pg, "<section class=\"panel\"><h2>Spaces</h2><div class=\"scroll\"><table class=\"nowrap\">"
+	    "<thead><tr><th scope=\"col\">Space</th><th scope=\"col\">Stage</th><th scope=\"col\">Node</th>"
+	    "<th scope=\"col\">Private</th>"
+	    "<th scope=\"col\" class=\"num\">Memory</th><th scope=\"col\" class=\"num\">CPU seconds</th>"
+	    "</tr></thead><tbody>");
+	store_spaces_query(c->p->store, &q, admin_row, &a);
+	page_raw(pg, "</tbody></table></div>");
+	if (p > 0 || a.more) {
+		page_raw(pg, "<nav class=\"pager\" aria-label=\"pages of spaces\">");
+		if (p > 0)
+			page_rawf(pg, "<a rel=\"prev\" href=\"/admin?p=%ld\">← Previous</a>", p - 1);
+		page_textf(pg, " Page %ld ", p + 1);
+		if (a.more)
+			page_rawf(pg, "<a rel=\"next\" href=\"/admin?p=%ld\">Next →</a>", p + 1);
+		page_raw(pg, "</nav>");
+	}
+	page_raw(pg, "</section>");
+}
+
 void
 web_page_admin(web_call *c)
 {
 	page pg = { 0 };
 
 	page_begin(&pg, c->p, c->r, c->user, "Admin", "admin");
-	page_raw(&pg, "<h1>Admin</h1><p id=\"result\" role=\"status\" aria-live=\"polite\"></p>"
-	    "<section class=\"panel\"><h2>Daemon</h2><dl id=\"health\"></dl></section>");
+	page_raw(&pg, "<h1>Admin</h1><section class=\"panel\"><h2>Daemon</h2><dl id=\"health\"></dl>"
+	    "</section>");
 	if (c->p->cluster != NULL)
 		admin_nodes(&pg, c->p);
-	page_raw(&pg, "<section class=\"panel\"><h2>Spaces</h2><div class=\"scroll\"><table><thead><tr>"
-	    "<th scope=\"col\">Space</th><th scope=\"col\">Stage</th><th scope=\"col\">Node</th>"
-	    "<th scope=\"col\">Private</th>"
-	    "<th scope=\"col\">Memory</th><th scope=\"col\">CPU s</th></tr></thead><tbody>");
-	for (space *s = c->p->spaces; s != NULL; s = space_next(s)) {
-		json_t *j = space_json(c->p, s, 0);
-		json_t *res = space_usage_json(s);
-		const char *id = json_string_value(json_object_get(j, "id"));
-
-		page_raw(&pg, "<tr><td><a href=\"/spaces/");
-		page_text(&pg, id);
-		page_raw(&pg, "\">");
-		page_text(&pg, id);
-		page_raw(&pg, "</a></td><td><span class=\"badge stage-");
-		page_text(&pg, json_string_value(json_object_get(json_object_get(j, "runtime"), "stage")));
-		page_raw(&pg, "\" data-usage=\"");
-		page_text(&pg, id);
-		page_raw(&pg, "\">");
-		page_text(&pg, json_string_value(json_object_get(json_object_get(j, "runtime"), "stage")));
-		page_raw(&pg, "</span></td><td>");
-		if (json_is_string(json_object_get(json_object_get(j, "runtime"), "node")))
-			page_text(&pg, json_string_value(json_object_get(json_object_get(j, "runtime"),
-			    "node")));
-		page_raw(&pg, "</td><td>");
-		page_raw(&pg, space_is_private(s) ? "yes" : "no");
-		page_raw(&pg, "</td><td class=\"mem\">");
-		if (json_is_integer(json_object_get(res, "memoryBytes")))
-			page_textf(&pg, "%.1f MiB", (double)json_integer_value(json_object_get(res,
-			    "memoryBytes")) / 1048576.0);
-		page_raw(&pg, "</td><td class=\"cpu\">");
-		if (json_is_number(json_object_get(res, "cpuSeconds")))
-			page_textf(&pg, "%.1f", json_number_value(json_object_get(res, "cpuSeconds")));
-		page_raw(&pg, "</td></tr>");
-		json_decref(res);
-		json_decref(j);
-	}
-	page_raw(&pg, "</tbody></table></div></section>"
-	    "<section class=\"panel\"><h2>Users</h2><table id=\"users\" data-list=\"/api/admin/users\">"
-	    "<thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Role</th><th scope=\"col\">State</th>"
-	    "<th scope=\"col\"><span class=\"sr\">Actions</span></th></tr></thead><tbody></tbody></table>"
+	admin_spaces(&pg, c);
+	page_raw(&pg, "<section class=\"panel\"><h2>Users</h2><div class=\"scroll\"><table id=\"users\" "
+	    "class=\"nowrap\" data-list=\"/api/admin/users\"><thead><tr><th scope=\"col\">Name</th>"
+	    "<th scope=\"col\">Role</th><th scope=\"col\">State</th><th scope=\"col\">"
+	    "<span class=\"sr\">Actions</span></th></tr></thead><tbody></tbody></table></div>"
+	    "<p class=\"result\" role=\"status\" aria-live=\"polite\"></p>"
 	    "<form id=\"adduser\" class=\"inline-form\"><h3>Add a user</h3><label for=\"uname\">Name</label>"
 	    "<input id=\"uname\" name=\"name\" required pattern=\"[a-z0-9\\-]{1,39}\">"
 	    "<label for=\"upass\">Password</label><input id=\"upass\" name=\"password\" type=\"password\" "
 	    "minlength=\"8\" required autocomplete=\"new-password\"><label><input type=\"checkbox\" "
-	    "name=\"admin\"> Admin</label><button type=\"submit\">Add user</button></form></section>");
+	    "name=\"admin\"> Admin</label><button type=\"submit\">Add user</button>"
+	    "<p class=\"result\" role=\"status\" aria-live=\"polite\"></p></form></section>");
 	page_finish(&pg, c->x, 200, NULL, 0);
 }

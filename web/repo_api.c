@@ -97,8 +97,7 @@ web_space_fields(podium *p, const space *s, json_t *j)
 	snprintf(id, sizeof(id), "%08x", ts);
 	sodium_bin2hex(id + 8, sizeof(id) - 8, h, sizeof(h));
 	json_object_set_new(j, "_id", json_string(id));
-	if (json_object_get(j, "likes") == NULL)
-		json_object_set_new(j, "likes", json_integer(0));
+	json_object_set_new(j, "likes", json_integer(space_likes(s)));
 	if (last_modified(p, s, date) == 0)
 		json_object_set_new(j, "lastModified", json_string(date));
 	else if (created != NULL)
@@ -117,7 +116,10 @@ web_rev_path(web_call *c, char **rev, char **path)
 	free(r0);
 	if (*rev != NULL && *path != NULL)
 		return 0;
-	web_json_error(c->x, 400, "bad revision or path");
+	if (c->router->json)
+		web_json_error(c->x, 400, "bad revision or path");
+	else
+		web_page_error(c, 400, "bad revision or path");
 	free(*rev);
 	free(*path);
 	return -1;

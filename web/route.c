@@ -139,7 +139,10 @@ web_route_find(const web_router *rt, const char *method, const char *path, web_m
 		web_match one;
 		int keep = 0;
 
-		if (!web_match_route(r->pattern, path, &one))
+		/* a path belongs to the first pattern that matches it, and its routes
+		 * share that pattern: /logout is not the profile /{user} */
+		if ((*near != NULL && strcmp(r->pattern, (*near)->pattern) != 0) ||
+		    !web_match_route(r->pattern, path, &one))
 			continue;
 		if (*near == NULL) {
 			*near = r;
@@ -235,7 +238,7 @@ call_space(web_call *c, const web_route *rt)
 		web_not_found(c->x, "RepoNotFound", "space %s/%s not found", web_param(c, "owner"),
 		    web_param(c, "name"));
 	else
-		http_respond_error(c->x, 404, "space not found");
+		web_page_error(c, 404, "No such space, or it is private.");
 	c->s = NULL;
 	return -1;
 }
@@ -251,7 +254,7 @@ method_not_allowed(web_call *c, const char *allow)
 	if (c->router->json)
 		web_json_with(c->x, 405, json_pack("{s:s}", "error", msg), &h, 1);
 	else
-		http_respond_error_with(c->x, 405, msg, &h, 1);
+		web_page_error_with(c, 405, msg, &h, 1);
 }
 
 /* A page for signed-in users only: to the login form, and back after it. */
@@ -291,7 +294,7 @@ access_check(web_call *c)
 	if (c->router->json)
 		web_json_error(c->x, 403, "%s", msg);
 	else
-		http_respond_error(c->x, 403, msg);
+		web_page_error(c, 403, msg);
 	return -1;
 }
 
@@ -314,7 +317,7 @@ web_route_serve(const web_router *rt, podium *p, http_exchange *x, char *user,
 		if (rt->json)
 			web_json_error(x, 404, "no such endpoint: %s", c->r->path);
 		else
-			http_respond_error(x, 404, "not found");
+			web_page_error(c, 404, "There is no page here.");
 	} else if (call_space(c, c->route != NULL ? c->route : near) != 0) {
 		; /* answered: the space is not one the caller may see */
 	} else if (c->route == NULL) {

@@ -162,12 +162,18 @@ login_slot(const char *kind, const char *v, int create)
 	return free_slot;
 }
 
-static int
+/* Seconds until user (or addr) may try again: 0 when they may now. */
+static int64_t
 login_blocked(const char *user, const char *addr)
 {
 	struct login_slot *u = login_slot("u", user, 0), *a = login_slot("a", addr, 0);
+	int64_t now = (int64_t)time(NULL), wait = 0;
 
-	return (u != NULL && u->fails >= LOGIN_BURST) || (a != NULL && a->fails >= LOGIN_BURST);
+	if (u != NULL && u->fails >= LOGIN_BURST)
+		wait = u->start + LOGIN_WINDOW - now;
+	if (a != NULL && a->fails >= LOGIN_BURST && a->start + LOGIN_WINDOW - now > wait)
+		wait = a->start + LOGIN_WINDOW - now;
+	return wait > 0 ? wait : 0;
 }
 
 static void
@@ -179,11 +185,14 @@ login_failed(const char *user, const char *addr)
 
 /* ---- the login form ---- */
 
+/* The form, again with the user name that was typed (user may be NULL), and
+ * Retry-After when retry is not 0. */
 static void
-login_form(podium *p, http_exchange *x, int status, const char *error, const char *next)
+login_form(podium *p, http_exchange *x, int status, const char *error, const char *next,
+    const char *user, int64_t retry)
 {
 	unsigned char rnd[16];
-	char csrf[33], cookie[128];
+	char csrf[33], cookie[128], after[24];
 	http_header h[2];
 
 	randombytes_buf(rnd, sizeof(rnd));
@@ -192,7 +201,10 @@ login_form(podium *p, http_exchange *x, int status, const char *error, const cha
 	    csrf);
 	h[0].name = "Set-Cookie";
 	h[0].value = cookie;
-	web_page_login(p, x, status, error, next, csrf, h, 1);
+	snprintf(after, sizeof(after), "%lld", (long long)retry);
+	h[1].name = "Retry-After";
+	h[1].value = after;
+	web_page_login(p, x, status, error, next, user, csrf, h, retry > 0 ? 2 : 1);
 }
 
 /* "next" must be a path on the hub: never another host. */
@@ -256,7 +268,7 @@ login_verified(uv_work_t *w, int status)
 	if (!l->ok || status != 0 || store_user_get(p->store, l->user, &u) != 0 || u.disabled) {
 		login_failed(l->user, l->addr);
 		log_info("web: failed login for \"%.64s\" from %s", l->user, l->addr);
-		login_form(p, l->x, 401, "Wrong user name or password.", l->next);
+		login_form(p, l->x, 401, "Wrong user name or password.", l->next, l->user, 0);
 		goto done;
 	}
 	randombytes_buf(rnd, sizeof(rnd));
@@ -338,6 +350,7 @@ login_end(void *arg)
 	login_req *l = arg;
 	const http_request *r = http_exchange_request(l->x);
 	char *csrf = NULL, *nx, want[64];
+	int64_t wait;
 	int r2;
 
 	if (l->too_big) {
@@ -355,18 +368,20 @@ login_end(void *arg)
 	    sodium_memcmp(csrf, want, strlen(want)) != 0) {
 		free(csrf);
 		login_form(l->p, l->x, 403, "The form expired or came from another site; try again.",
-		    l->next);
+		    l->next, l->user, 0);
 		goto fail;
 	}
 	free(csrf);
 	if (l->user == NULL || l->password == NULL || l->user[0] == '\0') {
-		login_form(l->p, l->x, 400, "Enter a user name and a password.", l->next);
+		login_form(l->p, l->x, 400, "Enter a user name and a password.", l->next, l->user, 0);
 		goto fail;
 	}
-	if (login_blocked(l->user, l->addr)) {
-		http_header ra = { "Retry-After", "60" };
+	if ((wait = login_blocked(l->user, l->addr)) > 0) {
+		char msg[128];
 
-		http_respond_error_with(l->x, 429, "too many failed logins: wait a minute", &ra, 1);
+		snprintf(msg, sizeof(msg), "Too many failed sign-ins: try again in %lld seconds.",
+		    (long long)wait);
+		login_form(l->p, l->x, 429, msg, l->next, l->user, wait);
 		goto fail;
 	}
 	if (store_user_password(l->p->store, l->user, &l->pwhash) != 0)
@@ -406,7 +421,7 @@ web_login(web_call *c)
 	if (strcmp(r->method, "POST") != 0) {
 		char *next = form_field(r->query, "next");
 
-		login_form(p, x, 200, NULL, safe_next(next));
+		login_form(p, x, 200, NULL, safe_next(next), NULL, 0);
 		free(next);
 		return;
 	}

@@ -142,7 +142,9 @@ int web_match_route(const char *pattern, const char *path, web_match *m);
 void web_match_release(web_match *m);
 /* Is method one of list's ("GET, HEAD")? */
 int web_method_in(const char *method, const char *list);
-/* The first route of rt whose pattern matches path and whose methods have method,
+/* The first route of rt whose pattern matches path and whose methods have method
+ * (among the routes with the pattern of the first that matches: a path's routes
+ * share one pattern, and a literal one before a parameter owns its path),
  * with its parts in m. NULL when none: then *near is the first route whose
  * pattern matches (NULL: an unknown path; its parts are in m) and allow lists the
  * methods of all of them. */
@@ -167,11 +169,15 @@ void web_not_found(http_exchange *x, const char *code, const char *fmt, ...)
  * user), looks the call's space up again (it may have gone meanwhile: 404), then
  * calls h. The call lives until then. */
 void web_with_body(web_call *c, web_body_handler h);
+/* A percent-encoded copy of s for a URL's query or path segment (caller frees). */
+char *web_escape(const char *s);
 /* A decoded copy of a percent-encoded URL piece (caller frees), or NULL when it
  * decodes to something with a NUL. */
 char *web_unescape(const char *s);
 /* The value of key in a query string ("a=1&b=2"), decoded; NULL when absent. */
 char *web_query_get(const char *query, const char *key);
+/* The same for a form sent by GET, where '+' stands for a space. */
+char *web_form_get(const char *query, const char *key);
 
 /* ---- the API's handlers ------------------------------------------------------------ */
 
@@ -201,6 +207,8 @@ json_t *web_repo_created(podium *p, space *s);
 /* logs.c: /logs/build and /logs/run, text or SSE */
 void web_logs_build(web_call *c);
 void web_logs_run(web_call *c);
+/* likes_api.c: POST and DELETE /api/spaces/{o}/{n}/like */
+void web_like(web_call *c);
 /* metrics.c: GET /metrics, Prometheus text */
 void web_metrics(web_call *c);
 
@@ -247,6 +255,7 @@ typedef struct page {
 	char *buf;
 	size_t len, cap;
 	podium *p;
+	int embed;        /* set before page_begin: no top bar, other sites may frame it */
 } page;
 
 void page_raw(page *pg, const char *s);
@@ -254,26 +263,66 @@ void page_raw(page *pg, const char *s);
 void page_text(page *pg, const char *s);
 /* printf into the page, then escaped. */
 void page_textf(page *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* printf of markup into the page, not escaped: for numbers and the page's own
+ * constants only, never a string from a user. */
+void page_rawf(page *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* <!doctype ...> to the end of the top bar: who is signed in, Log out or Sign in. */
 void page_begin(page *pg, podium *p, const http_request *r, const char *user, const char *title,
     const char *name);
 /* Closes the page and sends it with the pages' security headers (CSP). */
 void page_finish(page *pg, http_exchange *x, int status, const http_header *extra, size_t nextra);
 
-/* The login form (status 200, or 4xx with error); extra headers are sent along. */
+/* A stage in words ("Running", "Runtime error"), and as a badge (id may be NULL)
+ * whose class and data-stage carry the stage's name. */
+const char *page_stage_words(const char *stage);
+void page_stage_badge(page *pg, const char *stage, const char *id);
+/* An error as a page with the top bar (sign in, who is signed in) for browsers;
+ * as http_respond_error for other clients. */
+void web_page_error(web_call *c, int status, const char *msg);
+void web_page_error_with(web_call *c, int status, const char *msg, const http_header *extra,
+    size_t nextra);
+/* The login form (status 200, or 4xx with error; user: the name typed before, or
+ * NULL); extra headers are sent along. */
 void web_page_login(podium *p, http_exchange *x, int status, const char *error, const char *next,
-    const char *csrf, const http_header *extra, size_t nextra);
+    const char *user, const char *csrf, const http_header *extra, size_t nextra);
+/* markdown.c: Markdown (GitHub's flavor, cmark-gfm) as HTML safe to put in a page:
+ * front matter hidden, raw HTML shown as text, unsafe link targets dropped;
+ * relative targets from path's directory made absolute: links under blob_base,
+ * images under raw_base ("/spaces/O/N/blob/REV", "/spaces/O/N/resolve/REV").
+ * Caller frees. */
+char *web_markdown(const char *md, size_t len, const char *path, const char *blob_base,
+    const char *raw_base);
+
+/* pages_gallery.c: the gallery, a user's profile */
 void web_page_index(web_call *c);
+void web_page_profile(web_call *c);
+/* pages_space.c: a space's head (crumbs, title, Like, its state in words with
+ * Restart for its writers, the tabs: tab is "app", "files", "logs" or "settings"),
+ * its app page (?embed: the app alone) and its logs */
+void page_space_head(page *pg, web_call *c, json_t *j, const char *tab);
 void web_page_space(web_call *c);
 void web_page_logs(web_call *c);
+/* pages_settings.c */
 void web_page_settings(web_call *c);
+/* pages_files.c: the Files tab in the Hub's URLs */
+void web_page_tree(web_call *c);
+void web_page_blob(web_call *c);
+void web_page_commits(web_call *c);
+void web_page_commit(web_call *c);
 void web_page_new(web_call *c);
 void web_page_tokens(web_call *c);
 void web_page_admin(web_call *c);
 /* session.c: GET/POST /login, POST /logout */
 void web_login(web_call *c);
 void web_logout(web_call *c);
-/* assets.c: GET /static/...: the pages' script and style, built into the binary. */
+/* assets.c: GET /static/... (and /favicon.ico): the pages' script, style and icon,
+ * built into the binary; hashed names cached for good, gzip when accepted. */
 void web_static(web_call *c);
+/* The hashed path of an asset ("app.js" → "/static/app.HASH.js"). */
+const char *web_asset_path(const char *name);
+/* data gzip-compressed at level (1-9) (caller frees), or NULL. */
+unsigned char *web_gzip(const void *data, size_t len, int level, size_t *outlen);
+/* Does the request's header name hold token (Accept-Encoding: gzip, If-None-Match)? */
+int web_header_has(const http_request *r, const char *name, const char *token);
 
 #endif

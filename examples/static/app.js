@@ -7,7 +7,16 @@
   var host = document.getElementById("host");
   var out = document.getElementById("count");
   var key = "podium-hello-count";
-  var count = parseInt(window.localStorage.getItem(key) || "0", 10) || 0;
+  // In a cross-site iframe (the hub's space page) the browser may deny storage:
+  // reading window.localStorage itself throws then. The counter just is not kept.
+  var store = null;
+  try {
+    store = window.localStorage;
+    store.getItem(key);
+  } catch (e) {
+    store = null;
+  }
+  var count = parseInt((store && store.getItem(key)) || "0", 10) || 0;
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
@@ -18,7 +27,7 @@
 
   function show() {
     out.textContent = String(count);
-    window.localStorage.setItem(key, String(count));
+    if (store) store.setItem(key, String(count));
   }
 
   document.getElementById("plus").addEventListener("click", function () { count += 1; show(); });

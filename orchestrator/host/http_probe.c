@@ -147,8 +147,8 @@ http_probe_start(uv_loop_t *loop, int netns_fd, int port, unsigned timeout_ms,
 	p = xcalloc(1, sizeof(*p));
 	p->cb = cb;
 	p->arg = arg;
-	snprintf(p->req, sizeof(p->req), "GET / HTTP/1.1\r\nHost: localhost:%d\r\n"
-	    "User-Agent: podium-liveness\r\nConnection: close\r\n\r\n", port);
+	snprintf(p->req, sizeof(p->req), "GET " HTTP_PROBE_PATH " HTTP/1.1\r\nHost: localhost:%d\r\n"
+	    "User-Agent: " HTTP_PROBE_MARK "\r\nConnection: close\r\n\r\n", port);
 	llhttp_init(&p->parser, HTTP_RESPONSE, &resp_settings);
 	p->parser.data = p;
 	uv_tcp_init(loop, &p->tcp);

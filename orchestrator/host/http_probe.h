@@ -19,8 +19,14 @@ typedef struct http_probe http_probe;
  * when the connection failed or closed before a response head. */
 typedef void (*http_probe_cb)(int result, void *arg);
 
-/* GET / on 127.0.0.1:port inside netns_fd (borrowed). 0 or -errno (then cb is
- * never called). */
+/* What the probe asks for: the app's root, with a query that names podium, so the
+ * line an app's access log writes for it can be told from its visitors' (the
+ * instance keeps such lines out of the app's log). */
+#define HTTP_PROBE_MARK "podium-liveness"
+#define HTTP_PROBE_PATH "/?" HTTP_PROBE_MARK
+
+/* GET HTTP_PROBE_PATH on 127.0.0.1:port inside netns_fd (borrowed), User-Agent
+ * podium-liveness. 0 or -errno (then cb is never called). */
 int http_probe_start(uv_loop_t *loop, int netns_fd, int port, unsigned timeout_ms,
     http_probe_cb cb, void *arg, http_probe **out);
 /* cb will not be called; the probe closes and frees itself. */

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "orchestrator/host/http_probe.h"
 #include "orchestrator/host/instance_int.h"
 #include "orchestrator/host/net.h"
 #include "sandbox/box.h"
@@ -96,14 +97,30 @@ log_append(instance *in, const char *p, size_t n)
 		log_warn("instance %llu: log write: %s", (unsigned long long)in->id, strerror(-r));
 }
 
-/* Output, secrets masked, to the tail and the log. */
+/* Output, secrets masked, to the tail and the log; but the lines of the app's own
+ * access log that answer podium's liveness probe (they name HTTP_PROBE_MARK): a
+ * check every 10 s would flood the log a visitor reads. A line is judged when it
+ * is whole in one read (an access log line is one write); the rest of a line a
+ * read cut goes on as it is. */
 static void
 output_sink(void *arg, const char *p, size_t n)
 {
 	instance *in = arg;
+	size_t i = 0;
 
-	child_tail_append(&in->tail, p, n);
-	log_append(in, p, n);
+	while (i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t len = nl != NULL ? (size_t)(nl - (p + i)) + 1 : n - i;
+		int whole = nl != NULL && !(i == 0 && in->out_midline);
+
+		if (!whole || memmem(p + i, len, HTTP_PROBE_MARK, strlen(HTTP_PROBE_MARK)) == NULL) {
+			child_tail_append(&in->tail, p + i, len);
+			log_append(in, p + i, len);
+		}
+		i += len;
+	}
+	if (n > 0)
+		in->out_midline = p[n - 1] != '\n';
 }
 
 void
@@ -458,6 +475,9 @@ instance_new(uv_loop_t *loop, const instance_spec *spec, const instance_cb *cb)
 	in->stats_id = spec->stats_id != NULL ? xstrdup(spec->stats_id) : NULL;
 	mask_init(&in->mask, spec->mask);
 	log_open(in);
+	/* where one run of the app ends and the next begins (a first start needs none) */
+	if (spec->start_note != NULL && in->log.fd >= 0 && in->log.size > 0)
+		instance_note(in, "%s", spec->start_note);
 	uv_pipe_init(loop, &in->info, 0);
 	uv_pipe_init(loop, &in->status, 0);
 	uv_timer_init(loop, &in->probe_timer);

@@ -37,6 +37,9 @@ typedef struct instance_spec {
 	unsigned startup_timeout_s;
 	const char *stats_id;        /* the proxy's counters for it (proxy_stats_get): a
 	                              * liveness check is skipped while it serves; or NULL */
+	const char *start_note;      /* a line of podium's in the log before the app's
+	                              * output when the log has a run before (a restart,
+	                              * say), or NULL */
 } instance_spec;
 
 typedef struct instance_exit {

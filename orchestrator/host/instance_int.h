@@ -41,6 +41,7 @@ struct instance {
 	char status_buf[1024];
 	size_t status_len;
 	child_tail tail;          /* the last output bytes */
+	int out_midline;          /* the last read ended inside a line */
 	int open_handles;         /* freed when this reaches zero after instance_close */
 	int closing;              /* instance_close ran */
 	int open_streams;         /* out, status not yet at EOF */

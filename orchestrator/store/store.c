@@ -1,6 +1,8 @@
-/* store.c — the store's rows: the bootstrap user and tokens, spaces, builds,
- * lifecycle settings, variables and secrets, hardware flavors. Written once
- * for both backends with the statement layer (store_int.h). */
+/* store.c — the store's rows: the bootstrap user and tokens, spaces (each
+ * insert and update refreshes the space's row of the gallery's index,
+ * store_gallery.c), builds, lifecycle settings, variables and secrets, hardware
+ * flavors. Written once for both backends with the statement layer
+ * (store_int.h). */
 #include "orchestrator/store/store.h"
 
 #include <errno.h>
@@ -141,6 +143,7 @@ int
 store_space_insert(store *st, space_row *r)
 {
 	store_stmt q;
+	int rc;
 
 	store_stmt_init(&q, st,
 	    "INSERT INTO spaces (" SPACE_FIELDS ", owner, name, subdomain,"
@@ -153,13 +156,16 @@ store_space_insert(store *st, space_row *r)
 	store_bind_text(&q, r->name);
 	store_bind_text(&q, r->subdomain);
 	store_bind_int(&q, r->created);
-	return store_run_insert(&q, &r->id);
+	if ((rc = store_run_insert(&q, &r->id)) != 0)
+		return rc;
+	return store_gallery_index(st, r->id);
 }
 
 int
 store_space_update(store *st, const space_row *r)
 {
 	store_stmt q;
+	int rc;
 
 	store_stmt_init(&q, st,
 	    "UPDATE spaces SET sdk = $1, private = $2, stage = $3, error = $4,"
@@ -167,7 +173,9 @@ store_space_update(store *st, const space_row *r)
 	    " retry_at = $11 WHERE id = $12");
 	space_row_bind(&q, r);
 	store_bind_int(&q, r->id);
-	return store_run(&q);
+	if ((rc = store_run(&q)) != 0)
+		return rc;
+	return store_gallery_index(st, r->id);
 }
 
 int

@@ -153,6 +153,57 @@ int store_hardware_get(store *st, int64_t space_id, char **flavor);
 int store_hardware_set(store *st, int64_t space_id, const char *flavor);
 
 
+/* ---- likes, and lists of spaces a page at a time (store_gallery.c) ---- */
+/* A user likes a space once; -ENOENT when there is no such user. */
+int store_like_set(store *st, int64_t space_id, const char *user, int like);
+int store_like_get(store *st, int64_t space_id, const char *user, int *liked);
+int store_likes_count(store *st, int64_t space_id, int64_t *likes);
+
+/* Stage groups, in the order the stage sort shows them. */
+typedef enum store_stage {
+	STORE_STAGE_ANY = -1,
+	STORE_STAGE_RUNNING,     /* RUNNING, RUNNING_BUILDING, RUNNING_APP_STARTING */
+	STORE_STAGE_BUILDING,    /* BUILDING, APP_STARTING */
+	STORE_STAGE_SLEEPING,
+	STORE_STAGE_PAUSED,      /* PAUSED, STOPPED */
+	STORE_STAGE_ERROR,       /* BUILD_ERROR, CONFIG_ERROR, RUNTIME_ERROR */
+	STORE_STAGE_EMPTY,       /* NO_APP_FILE, DELETING */
+} store_stage;
+
+typedef enum store_sort {
+	STORE_SORT_NEW,          /* created, newest first (the default) */
+	STORE_SORT_OLD,
+	STORE_SORT_LIKES,        /* most liked first, then newest */
+	STORE_SORT_TITLE,        /* the front matter's title (else the name), A to Z */
+	STORE_SORT_STAGE,        /* by store_stage, then newest */
+} store_sort;
+
+/* Which spaces, in which order, which page. Strings may be NULL (no filter). */
+typedef struct store_space_query {
+	const char *viewer;      /* sees its own private spaces; NULL anonymous */
+	int viewer_admin;        /* sees every private space */
+	const char *author;      /* the owner (case-insensitive) */
+	const char *search;      /* a substring of owner/name, title, description or a tag */
+	const char *sdk;
+	const char *tag;         /* one of the front matter's tags */
+	const char *liked_by;    /* spaces this user likes */
+	store_stage stage;
+	store_sort sort;
+	int pinned_first;        /* front matter pinned: true before the rest */
+	long offset, limit;
+} store_space_query;
+
+typedef struct store_space_hit {
+	int64_t id;
+	const char *owner, *name; /* valid during the callback */
+	int64_t likes;
+} store_space_hit;
+
+/* Calls cb for each space of the page, in order. The work is the page's (an
+ * index walk), not the number of spaces. The number of hits, or -EIO. */
+int store_spaces_query(store *st, const store_space_query *q,
+    void (*cb)(const store_space_hit *h, void *arg), void *arg);
+
 /* ---- users, named tokens and browser sessions (store_users.c) ---- */
 typedef struct user_row {
 	int64_t id;

@@ -2,8 +2,10 @@
  * either way between the backends: both have this podium's schema (store_open
  * made it so), the tables go in store_tables' order (a table after those it
  * refers to), each row's columns by name with their values' own types, ids
- * kept. The source is read in one snapshot and the target written in one
- * transaction, so a failure leaves the target as it was. */
+ * kept; the tables derived from them (store_tables_derived: the gallery's
+ * index) are not copied but made again on the target, in its own dialect. The
+ * source is read in one snapshot and the target written in one transaction, so
+ * a failure leaves the target as it was. */
 #include "orchestrator/store/store.h"
 
 #include <errno.h>
@@ -15,12 +17,18 @@
 #include "orchestrator/store/store_int.h"
 
 static int
-table_known(const char *name)
+table_listed(const char *const *tables, const char *name)
 {
-	for (const char *const *t = store_tables; *t != NULL; t++)
+	for (const char *const *t = tables; *t != NULL; t++)
 		if (strcmp(*t, name) == 0)
 			return 1;
 	return 0;
+}
+
+static int
+table_known(const char *name)
+{
+	return table_listed(store_tables, name) || table_listed(store_tables_derived, name);
 }
 
 /* Every table of the source is one this podium copies: a table it would skip
@@ -194,6 +202,11 @@ store_copy(store *from, store *to, void (*cb)(const char *table, int64_t rows, v
 	if ((r = source_rows(from, err, errlen)) != 0 || (r = target_empty(to, err, errlen)) != 0 ||
 	    (r = tables_copy(from, to, cb, arg, err, errlen)) != 0)
 		goto fail;
+	/* the derived tables: the target's own, from the rows it now holds */
+	if ((r = store_gallery_index(to, 0)) != 0) {
+		snprintf(err, errlen, "indexing the spaces for the gallery: %s", strerror(-r));
+		goto fail;
+	}
 	if (to->be->copy_after != NULL && (r = store_exec(to, to->be->copy_after)) != 0)
 		goto fail;
 	if ((r = store_exec(to, "COMMIT")) != 0)

@@ -117,7 +117,8 @@ store_open(const char *where, store **out)
 {
 	int r = store_connect(where, out);
 
-	if (r == 0 && (r = store_migrate(*out, STORE_SCHEMA_VERSION)) != 0) {
+	if (r == 0 && ((r = store_migrate(*out, STORE_SCHEMA_VERSION)) != 0 ||
+	                  (r = store_gallery_check(*out)) != 0)) {
 		store_close(*out);
 		*out = NULL;
 	}

@@ -3,10 +3,13 @@
  * One store, two backends behind one table of operations (store_backend):
  * sqlite (store_sqlite.c, the default for one machine) and PostgreSQL
  * (store_pg.c, libpq, for machines that share one database). Everything above
- * them is written once: the rows (store.c, store_users.c), the schema's steps
- * (store_schema.c: each step's DDL for both backends side by side, one version
- * number), migrations and the statement layer (store_db.c), the copy from one
- * store to another (store_copy.c).
+ * them is written once: the rows (store.c, store_users.c, store_gallery.c),
+ * the schema's steps (store_schema.c: each step's DDL for both backends side by
+ * side, one version number), migrations and the statement layer (store_db.c),
+ * the copy from one store to another (store_copy.c). Where a statement cannot
+ * be one text (the gallery's JSON and search), the schema gives both dialects
+ * one name for it (a view) or the row function holds the two texts side by
+ * side, chosen by be->dialect.
  *
  * A statement (store_stmt) is SQL that both dialects read the same: parameters
  * are $1..$N, numbered in the order they are bound; INSERT ... RETURNING id
@@ -63,10 +66,14 @@ typedef struct store_schema_step {
 	const char *postgres;
 } store_schema_step;
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 extern const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION];
-/* Every table of the schema, each after the tables it refers to (store_copy). */
+/* Every table of the schema whose rows store_copy copies, each after the tables
+ * it refers to. */
 extern const char *const store_tables[];
+/* The tables derived from those (the gallery's index and tags): known to
+ * store_copy, not copied; the target derives its own (store_gallery_index). */
+extern const char *const store_tables_derived[];
 
 enum store_dialect {
 	STORE_DIALECT_SQLITE,
@@ -162,5 +169,12 @@ char *store_col_dup(store_stmt *q, int i);
 const void *store_col_blob(store_stmt *q, int i, size_t *len);
 /* The whole value (text and blobs valid until the next step). */
 void store_col_value(store_stmt *q, int i, store_value *v);
+
+/* store_gallery.c: the gallery's index row and tags of space id (0: of every
+ * space) from its spaces row, after every insert and update (store.c) and after
+ * store_copy; at open, every space again when the index does not hold them all
+ * (a database from before it). 0 or -errno. */
+int store_gallery_index(store *st, int64_t id);
+int store_gallery_check(store *st);
 
 #endif

@@ -208,7 +208,9 @@ const store_backend store_sqlite_backend = {
 	/* the write lock at once: two processes never upgrade together */
 	.migrate_begin = "BEGIN IMMEDIATE",
 	.migrate_step_after = NULL,
-	.tables = "SELECT name FROM sqlite_master WHERE type = 'table'"
+	/* tables of rows: not a virtual table (the gallery's FTS5 index) or its
+	 * shadow tables, which the target's triggers fill */
+	.tables = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'"
 	          " AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name",
 	.read_begin = "BEGIN",
 	.write_begin = "BEGIN IMMEDIATE",

@@ -21,16 +21,16 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import podium_helpers as ph  # noqa: E402
-from test_lifecycle import app_pids  # noqa: E402
 
 APP_DIR = os.path.join(ph.EXAMPLES, "python-stdlib")
 
 
-def ttfb(port, host, path="/"):
-    """Seconds from connect to the first response byte, and the status line."""
+def ttfb(port, host, path="/", headers=""):
+    """Seconds from connect to the first response byte, and the status line.
+    headers: more header lines ("Accept-Encoding: gzip\r\n")."""
     t0 = time.monotonic()
     s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n" % (path, host, headers)).encode())
     first = s.recv(1)
     t1 = time.monotonic()
     rest = b""
@@ -89,7 +89,7 @@ def main():
         rows = []
         for i in range(args.runs):
             d.wait_stage(ph.ADMIN, "wake", "SLEEPING", timeout=60)
-            ph.wait_until(lambda: app_pids("admin/wake") == [], "no app process", timeout=30)
+            ph.wait_until(lambda: d.app_pids("admin/wake") == [], "no app process", timeout=30)
             t, status = ttfb(d.port, host)
             if not status.endswith(" 200 OK"):
                 raise RuntimeError("wake %d answered %r" % (i, status))

@@ -7,105 +7,19 @@
 // Screenshots of every page go to build/screenshots/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import * as lib from './lib.mjs';
+import { DEPLOY_MS, HERE, shot, sleep, waitFor } from './lib.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-const BUILD = process.env.PODIUM_BUILD || path.join(ROOT, 'build');
-const SHOTS = path.join(BUILD, 'screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const DEPLOY_MS = 240000;
-
-let chromium;
-let skipReason = null;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  skipReason = 'playwright-core is not installed (npm ci in tests/browser): ' + e.message;
-}
-
-// Positive control: Chromium must start here, or every test skips with the reason.
-let browser = null;
-if (!skipReason) {
-  if (!fs.existsSync(CHROMIUM)) skipReason = 'no Chromium at ' + CHROMIUM + ' (apt-get install chromium)';
-  else {
-    try {
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-        args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-    } catch (e) {
-      skipReason = 'Chromium cannot start on this machine: ' + e.message.split('\n')[0];
-    }
-  }
-}
+const { browser, skipReason } = await lib.launch();
 if (skipReason) console.log('# SKIP browser tests: ' + skipReason);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(fn, what, timeout = 60000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(200);
-  }
-  throw new Error('timed out waiting for ' + what + ' (last: ' + last + ')');
-}
-
-const d = { proc: null, port: 0, dir: '', hub: '', log: '' };
-
-function podiumUser(...args) {
-  const input = args.pop();
-  const r = spawnSync(path.join(BUILD, 'podium'), ['user', ...args, '--data', path.join(d.dir, 'data')],
-    { input, encoding: 'utf8' });
-  assert.equal(r.status, 0, 'podium user ' + args.join(' ') + ': ' + r.stderr);
-  return r.stdout.trim();
-}
-
-function git(cwd, ...args) {
-  return execFileSync('git', ['-c', 'credential.helper=', '-c', 'user.name=UI Tests',
-    '-c', 'user.email=ui@podium.invalid', '-c', 'init.defaultBranch=main', ...args],
-  { cwd, env: { ...process.env, HOME: d.dir, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' },
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function api(p, token) {
-  const r = await fetch(d.hub + p, { headers: token ? { Authorization: 'Bearer ' + token } : {} });
-  return { status: r.status, body: await r.json().catch(() => null) };
-}
-
-async function shot(page, name) {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
-}
-
-async function login(page, user, password) {
-  await page.goto(d.hub + '/login?next=/');
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(d.hub + '/');
-}
+let d = null;
+const podiumUser = (...args) => lib.podiumUser(d, ...args);
+const git = (cwd, ...args) => lib.git(d, cwd, ...args);
+const api = (p, token) => lib.api(d, p, token);
+const login = (page, user, password) => lib.login(d, page, user, password);
 
 const opts = { skip: skipReason || false };
 
@@ -114,15 +28,7 @@ describe('podium web UI in Chromium', opts, () => {
   const dialogs = [];
 
   before(async () => {
-    d.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podium-ui-'));
-    fs.chmodSync(d.dir, 0o711);
-    d.port = await freePort();
-    d.hub = 'http://localhost:' + d.port;
-    const log = fs.openSync(path.join(d.dir, 'daemon.log'), 'a');
-    d.proc = spawn(path.join(BUILD, 'podium'), ['serve', '--listen', '127.0.0.1:' + d.port,
-      '--data', path.join(d.dir, 'data'), '--domain', 'localhost'],
-    { stdio: ['ignore', log, log], env: { ...process.env, PODIUM_EGRESS: 'off' } });
-    await waitFor(async () => (await api('/api/health')).status === 200, 'the daemon', 90000);
+    d = await lib.startDaemon('podium-ui-');
     podiumUser('add', 'alice', '--password-stdin', 'alice password 1\n');
     podiumUser('add', 'bob', '--password-stdin', 'bob password 1\n');
     aliceCtx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
@@ -134,15 +40,7 @@ describe('podium web UI in Chromium', opts, () => {
 
   after(async () => {
     await browser?.close();
-    if (d.proc) {
-      d.proc.kill('SIGTERM');
-      const code = await new Promise((r) => d.proc.once('exit', (c) => r(c)));
-      // a clean stop (and, under ASan, no report)
-      assert.equal(code, 0, fs.readFileSync(path.join(d.dir, 'daemon.log'), 'utf8').slice(-4000));
-    }
-    try {
-      fs.rmSync(d.dir, { recursive: true, force: true });
-    } catch (e) { /* the daemon's sandboxed files */ }
+    if (d) await lib.stopDaemon(d);
   });
 
   it('signs in through the login form', async () => {
@@ -176,6 +74,7 @@ describe('podium web UI in Chromium', opts, () => {
     const temp = (await alice.locator('#newvalue').textContent()).trim();
     assert.equal((await api('/api/whoami-v2', temp)).status, 200);
     await alice.getByRole('button', { name: 'Revoke token temporary' }).click();
+    await alice.getByRole('button', { name: 'Confirm' }).click();
     await alice.locator('#tokens tbody tr', { hasText: 'temporary' }).waitFor({ state: 'detached' });
     assert.equal((await api('/api/whoami-v2', temp)).status, 401);
   });
@@ -196,8 +95,9 @@ describe('podium web UI in Chromium', opts, () => {
   it('watches the stage change after a push, without reloading, and shows the app', async () => {
     await alice.goto(d.hub + '/spaces/alice/demo');
     await alice.evaluate(() => { window.__notReloaded = true; });
-    const before = await alice.locator('#stage').textContent();
+    const before = await alice.locator('#stage').getAttribute('data-stage');
     assert.equal(before, 'NO_APP_FILE');
+    assert.equal(await alice.locator('#stage').textContent(), 'No app yet');
     await shot(alice, 'space-empty');
     const wd = fs.mkdtempSync(path.join(d.dir, 'work-'));
     fs.cpSync(path.join(HERE, 'app'), wd, { recursive: true });
@@ -207,12 +107,12 @@ describe('podium web UI in Chromium', opts, () => {
     const remote = d.hub.replace('http://', 'http://alice:' + token + '@') + '/spaces/alice/demo';
     git(wd, 'push', '-q', remote, 'main');
     // the build takes 4 s (app_build_command): the page shows it with its log, live
-    await waitFor(async () => (await alice.locator('#stage').textContent()) === 'BUILDING',
+    await waitFor(async () => (await alice.locator('#stage').getAttribute('data-stage')) === 'BUILDING',
       'BUILDING on the page', DEPLOY_MS);
     await waitFor(async () => (await alice.locator('#buildlog').textContent()).includes('podium-ui-build-line'),
       'the build log, live');
     await shot(alice, 'space-building');
-    await waitFor(async () => (await alice.locator('#stage').textContent()) === 'RUNNING',
+    await waitFor(async () => (await alice.locator('#stage').getAttribute('data-stage')) === 'RUNNING',
       'RUNNING on the page', DEPLOY_MS);
     assert.equal(await alice.evaluate(() => window.__notReloaded), true, 'the page was reloaded');
     const frame = alice.frameLocator('iframe.app');
@@ -281,6 +181,7 @@ describe('podium web UI in Chromium', opts, () => {
     await shot(alice, 'settings');
     // positive control for the cross-origin test: the same pause from the hub's page works
     await alice.getByRole('button', { name: 'Pause' }).click();
+    await alice.getByRole('button', { name: 'Confirm' }).click();
     await waitFor(async () => (await api('/api/spaces/alice/demo/runtime', token)).body.stage === 'PAUSED',
       'PAUSED after the Pause button');
     await alice.goto(d.hub + '/spaces/alice/demo');

@@ -5,6 +5,7 @@ the proxy by Host header.
 Everything polls with generous timeouts: the suite runs on loaded 2-core VMs.
 """
 import contextlib
+import glob
 import http.client
 import json as jsonlib
 import os
@@ -118,6 +119,19 @@ def mounts_under(root):
     with open("/proc/self/mountinfo") as f:
         points = [line.split()[4].replace("\\040", " ") for line in f]
     return sorted((m for m in points if m.startswith(root.rstrip("/") + "/")), key=len, reverse=True)
+
+
+def loop_backing_files():
+    """Each loop device's backing file, one a line, as sysfs names it (never
+    stats the file: see test_storage's loop check)."""
+    out = []
+    for dev in sorted(glob.glob("/sys/block/loop*/loop/backing_file")):
+        try:
+            with open(dev) as f:
+                out.append(f.read().strip())
+        except OSError:
+            pass  # detached meanwhile
+    return "\n".join(out)
 
 
 def write_files(root, files):

@@ -92,7 +92,9 @@ def page(d, method, path, token=None):
     ("PUT", "/spaces/admin/routed/info/refs", 405, {"GET", "HEAD"}),
     ("GET", "/spaces/admin/routed/git-upload-pack", 405, {"POST"}),
     ("POST", "/spaces/admin/routed/nope", 404, set()),
-    ("POST", "/nope", 404, set()),
+    # /OWNER is a profile (issue 25): a page, so a POST to it is a wrong method
+    ("POST", "/nope", 405, {"GET", "HEAD"}),
+    ("POST", "/nope/deeper", 404, set()),
     ("GET", "/spaces/admin/routed/nope", 404, set()),
 ])
 def test_hub_pages_and_git_methods(routed, method, path, status, allow):

@@ -21,6 +21,10 @@ def test_space_page_embeds_app_and_escapes_title(podium):
     assert b"<script>alert(1)</script>" not in r.body
     assert b"&lt;script&gt;alert(1)&lt;/script&gt; Pagey" in r.body
     assert ('<iframe title="app" src="http://%s/"' % podium.app_host(ADMIN, "pagey")).encode() in r.body
+    # visitors are told how to clone it (issue 25), its owner how to push
+    assert b"git clone http://localhost:%d/spaces/admin/pagey" % podium.port in r.body
+    assert b"git push" not in r.body
+    r = page(podium, "/spaces/admin/pagey", token=podium.token)
     assert b"git push http://localhost:%d/spaces/admin/pagey main" % podium.port in r.body
 
 

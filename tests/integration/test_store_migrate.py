@@ -1,10 +1,12 @@
 """podium store migrate (issue 27): a data dir that ran on sqlite (a static space,
 a python one with a variable, a sealed secret, a flavor and a sleep time, a
-private one; a user with a read token and a browser session) is copied into
-PostgreSQL; the daemon started on the same data dir with --store serves the same
-spaces, tokens, session and secret, and new spaces and builds get ids after the
-copied ones. A second copy into that database is refused; the way back into a new
-sqlite file gives the same rows, and a daemon serves from it too."""
+private one; a user with a read token and a browser session; likes) is copied
+into PostgreSQL; the daemon started on the same data dir with --store serves the
+same spaces, tokens, session, secret and likes (counted, sorted by and listed on
+the liker's profile: the gallery's index made again on the target), and new spaces
+and builds get ids after the copied ones. A second copy into that database is
+refused; the way back into a new sqlite file gives the same rows, and a daemon
+serves from it too."""
 import os
 import sqlite3
 import subprocess
@@ -12,13 +14,14 @@ import subprocess
 import pytest
 
 import podium_helpers as ph
+import test_pages_gallery
 import test_secrets
 import test_users
 
 ADMIN = ph.ADMIN
 BUILD = os.environ.get("PODIUM_BUILD") or os.path.join(ph.REPO_ROOT, "build")
 TABLES = ("users", "tokens", "sessions", "spaces", "builds", "space_config", "space_hardware",
-          "space_settings")
+          "space_settings", "space_likes")
 SECRET = "migrated-secret-value"
 
 
@@ -60,9 +63,26 @@ def d():
         d.bob_token = test_users.new_token(d, "bob", role="read", label="ci")
         r, d.bob_cookie = test_users.login(d, "bob", "bob's long password")
         assert r.status == 303 and d.bob_cookie, r
+        # likes: bob and admin like cfg, bob likes site (a like changes something: a
+        # read token may not, so bob likes with a write token of his own)
+        bob_writer = test_users.new_token(d, "bob", role="write", label="likes")
+        for space, token in (("cfg", bob_writer), ("cfg", d.token), ("site", bob_writer)):
+            r = d.api("POST", "/api/spaces/admin/%s/like" % space, token=token)
+            assert r.status == 200, r
+        check_likes(d)
         rc = d.stop()
         assert rc == 0, d.log_tail()
         yield d
+
+
+def check_likes(d):
+    """The likes: counted in the API, the gallery sorted by them, bob's profile."""
+    listed = {s["id"]: s["likes"] for s in d.api("GET", "/api/spaces").json()}
+    assert listed["admin/cfg"] == 2 and listed["admin/site"] == 1, listed
+    html = test_pages_gallery.page(d, "/?sort=likes&search=admin/").text
+    assert test_pages_gallery.cards(html)[:2] == ["admin/cfg", "admin/site"], html[-3000:]
+    html = test_pages_gallery.page(d, "/bob").text
+    assert sorted(test_pages_gallery.liked_cards(html)) == ["admin/cfg", "admin/site"], html[-3000:]
 
 
 def check_serves(d):
@@ -82,6 +102,7 @@ def check_serves(d):
     assert w["name"] == "bob" and w["auth"]["accessToken"]["role"] == "read", w
     s = d.api("GET", "/api/session", token=None, headers={"Cookie": d.bob_cookie}).json()
     assert s["name"] == "bob", s
+    check_likes(d)
 
 
 def test_sqlite_to_postgres_and_back(d, pg):
@@ -93,7 +114,7 @@ def test_sqlite_to_postgres_and_back(d, pg):
 
     rc, out, err = migrate("sqlite:" + db_path, url)
     assert rc == 0, out + err
-    assert "copied %d rows of 8 tables" % sum(before.values()) in out, out
+    assert "copied %d rows of 9 tables" % sum(before.values()) in out, out
     assert pg_counts(pg, "moved") == before
     assert pg.password not in out + err
     # a second copy into the same database: refused, nothing added

@@ -10,8 +10,10 @@ own (pg_server.py; skipped, saying why, without postgresql-15):
   file was ever made;
 - PostgreSQL stopped and started under the daemon: apps keep serving, a write
   fails cleanly, the daemon connects again and listens again;
-- bad addresses, a newer schema and a database in another encoding stop the start
-  with a clear message that shows no password, and change nothing.
+- issue 25's gallery pages (likes, search, sorts, profiles) pass their tests on it;
+- bad addresses, a newer schema, a database in another encoding and one where
+  pg_trgm (the gallery's search index) may not be created stop the start with a
+  clear message that shows no password, and change nothing.
 """
 import os
 import subprocess
@@ -21,13 +23,14 @@ import pytest
 import podium_helpers as ph
 import test_api
 import test_lifecycle
+import test_pages_gallery
 import test_restart_app
 import test_secrets
 import test_users
 
 ADMIN = ph.ADMIN
 BUILD = os.environ.get("PODIUM_BUILD") or os.path.join(ph.REPO_ROOT, "build")
-UNIT = ("test_store", "test_store_config", "test_store_users", "test_store_copy")
+UNIT = ("test_store", "test_store_config", "test_store_users", "test_store_copy", "test_store_gallery")
 
 
 @pytest.mark.parametrize("name", UNIT)
@@ -60,7 +63,7 @@ def test_the_store_is_postgres(pgd):
     assert pgd.pg.password not in log
     assert not os.path.exists(os.path.join(pgd.data_dir, "podium.db"))
     assert pgd.pg.sql("SELECT name FROM users", db=pgd.pg_db) == "admin"
-    assert pgd.pg.sql("SELECT version FROM podium_schema", db=pgd.pg_db) == "5"
+    assert pgd.pg.sql("SELECT version FROM podium_schema", db=pgd.pg_db) == "7"
 
 
 SLICE = [
@@ -135,6 +138,28 @@ def test_postgres_restarting_under_the_daemon(pgd):
     assert "store: postgres: connected again to slice" in log, log
 
 
+# issue 25's gallery on PostgreSQL: its pages' tests, unchanged, on a daemon of
+# their own (their searches expect no other spaces)
+GALLERY = [
+    test_pages_gallery.test_search_filters_and_no_match_keep_the_url,
+    test_pages_gallery.test_pinned_first_and_likes_sort,
+    test_pages_gallery.test_stage_sort_is_in_the_stages_order,
+    test_pages_gallery.test_profile_pages_and_paging,
+]
+
+
+@pytest.fixture(scope="module")
+def pgd_gallery(pg):
+    pg.create_db("gallery")
+    with ph.own_daemon(config="store: %s\n" % pg.url(db="gallery")) as d:
+        yield test_pages_gallery.make_gallery(d)
+
+
+@pytest.mark.parametrize("case", GALLERY, ids=[f.__name__ for f in GALLERY])
+def test_gallery_on_postgres(pgd_gallery, case):
+    case(pgd_gallery)
+
+
 # ---- what stops the start ------------------------------------------------------
 
 def serve(data_dir, *args):
@@ -198,6 +223,25 @@ def test_a_role_without_create_rights_uses_a_database_made_for_it(pg, tmp_path):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
     assert p.returncode == 0, p.stdout.decode()
     assert pg.sql("SELECT string_agg(name, ',' ORDER BY name) FROM users", db="granted") == "admin,rhea"
+
+
+def test_search_needs_pg_trgm_which_the_owner_creates(pg, tmp_path):
+    """The gallery's search index is pg_trgm's: a trusted extension, which the
+    database's owner creates itself (the other tests); a role that does not own the
+    database and may not create in it is told to have it created, and starts once
+    it is."""
+    pg.sql("CREATE DATABASE lent OWNER postgres ENCODING 'UTF8' LOCALE 'C' TEMPLATE template0",
+           db="postgres")
+    pg.sql("CREATE SCHEMA pod AUTHORIZATION podium", db="lent")
+    url = pg.url(db="lent", options="-csearch_path%3Dpod")
+    rc, out = serve(str(tmp_path), "--store", url, "--listen", "300.0.0.1:1")
+    assert rc == 1 and "needs the extension pg_trgm: run CREATE EXTENSION pg_trgm in database lent" \
+        in out, out
+    assert pg.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'pod'", db="lent") == "0"
+    pg.sql("CREATE EXTENSION pg_trgm", db="lent")   # by its owner, in public
+    rc, out = serve(str(tmp_path), "--store", url, "--listen", "300.0.0.1:1")
+    assert rc == 1 and "cannot listen" in out, out   # the schema was made, then the start failed
+    assert pg.sql("SELECT version FROM pod.podium_schema", db="lent") == "7"
 
 
 def test_a_database_not_in_utf8_is_refused(pg, tmp_path):

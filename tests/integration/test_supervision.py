@@ -255,3 +255,42 @@ def test_hung_app_is_restarted_as_not_responding(fast_liveness):
     rt = d.wait_stage(ADMIN, "hangs", "RUNNING")
     r = d.get_app(ADMIN, "hangs")
     assert r.status == 200 and r.body != first, r
+
+
+# Logs every request the way http.server does (to stderr, with the request line);
+# /crash exits, so that the supervisor starts it again.
+ACCESS_LOG = """\
+import os, sys
+from http.server import HTTPServer, BaseHTTPRequestHandler
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/crash":
+            os._exit(3)
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
+        self.wfile.write(b"ok")
+print("access-log app up", flush=True)
+HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
+"""
+
+
+def test_probes_stay_out_of_the_app_log_and_restarts_are_marked(fast_liveness):
+    """Issue 25: the liveness check (every 500 ms here) is not in the log the space's
+    visitors read; a visitor's request is; a restart after a crash is marked with a
+    line of podium's."""
+    d = fast_liveness
+    d.deploy(None, "quietlog", sdk="python", files={
+        "README.md": ph.front_matter(["sdk: python"]), "app.py": ACCESS_LOG})
+    assert d.get_app(ADMIN, "quietlog", "/visitor-one").status == 200
+    time.sleep(3)   # about six checks
+    d.wait_until(lambda: b"/visitor-one" in run_log(d, "quietlog"), "the visitor's line")
+    log = run_log(d, "quietlog")
+    assert b'"GET / ' not in log and b"podium-liveness" not in log, log[-1500:]
+    assert b"==> podium:" not in log, log[-800:]       # a first start: the app's output alone
+    # a crash: its restart is marked, and the checks of the new instance stay out too
+    d.get_app(ADMIN, "quietlog", "/crash")
+    d.wait_until(lambda: run_log(d, "quietlog").count(b"access-log app up") >= 2, "the restart",
+                 timeout=90)
+    time.sleep(2)
+    log = run_log(d, "quietlog")
+    assert b"==> podium: restarting the app after a crash (1 in a row)" in log, log[-1500:]
+    assert b'"GET / ' not in log and b"podium-liveness" not in log, log[-1500:]

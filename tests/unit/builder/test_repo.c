@@ -175,6 +175,80 @@ test_commit_and_read(void **state)
 	assert_int_equal(date[10], 'T');
 }
 
+/* A file's history skips the commits that leave it alone; a commit's diff has
+ * each file's status, counts and lines, renames found, binaries without lines,
+ * and a cap on lines. */
+static void
+test_file_history_and_diff(void **state)
+{
+	static const char *const one[] = { "a.txt", "1\n2\n3\n", "b.txt", "b\n", NULL };
+	static const char *const two[] = { "a.txt", "1\nTWO\n3\n", NULL };
+	static const char *const three[] = { "b.txt", "b\nmore\n", NULL };
+	char sha1[41], sha2[41], sha3[41];
+	builder_commit *c = NULL;
+	json_t *j = NULL, *f;
+	long total;
+
+	commit_files(NULL, "one\n", one, sha1);
+	commit_files(sha1, "two\n", two, sha2);
+	commit_files(sha2, "three\n", three, sha3);
+	assert_int_equal(builder_repo_path_log(repo, "main", "a.txt", 0, 10, &j, &total), 0);
+	assert_int_equal(total, 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "id")), sha2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 1), "id")), sha1);
+	json_decref(j);
+	assert_int_equal(builder_repo_path_log(repo, "main", "a.txt", 1, 10, &j, &total), 0);
+	assert_int_equal(json_array_size(j), 1);
+	assert_int_equal(total, 2);
+	json_decref(j);
+	assert_int_equal(builder_repo_path_log(repo, "main", "../x", 0, 10, &j, &total), -ENOENT);
+
+	assert_int_equal(builder_repo_commit_diff(repo, sha2, 1000, &j), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "commit"), "id")), sha2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "parents"), 0)), sha1);
+	f = json_array_get(json_object_get(j, "files"), 0);
+	assert_string_equal(json_string_value(json_object_get(f, "path")), "a.txt");
+	assert_string_equal(json_string_value(json_object_get(f, "status")), "modified");
+	assert_int_equal(json_integer_value(json_object_get(f, "additions")), 1);
+	assert_int_equal(json_integer_value(json_object_get(f, "deletions")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(f, "lines"), 0)),
+	    "@@ -1,3 +1,3 @@");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(f, "lines"), 2)), "-2");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(f, "lines"), 3)), "+TWO");
+	json_decref(j);
+	/* the first commit: everything added; a cap of 2 lines truncates */
+	assert_int_equal(builder_repo_commit_diff(repo, sha1, 2, &j), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "files")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "files"),
+	    0), "status")), "added");
+	assert_true(json_is_true(json_object_get(j, "truncated")));
+	json_decref(j);
+	/* a rename and a binary file */
+	assert_int_equal(builder_commit_start(repo, sha3, &c, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_remove(c, "a.txt", 0, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_add(c, "renamed.txt", "1\nTWO\n3\n", 8, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_add(c, "bin.dat", "\0\1\2\0", 4, err, sizeof(err)), 0);
+	assert_int_equal(builder_commit_write(c, "alice", "a@example.org", "mv", sha1, err,
+	    sizeof(err)), 0);
+	builder_commit_free(c);
+	assert_int_equal(builder_repo_commit_diff(repo, "main", 1000, &j), 0);
+	json_array_foreach(json_object_get(j, "files"), total, f) {
+		const char *path = json_string_value(json_object_get(f, "path"));
+
+		if (strcmp(path, "renamed.txt") == 0) {
+			assert_string_equal(json_string_value(json_object_get(f, "status")), "renamed");
+			assert_string_equal(json_string_value(json_object_get(f, "oldPath")), "a.txt");
+		} else {
+			assert_string_equal(path, "bin.dat");
+			assert_true(json_is_true(json_object_get(f, "binary")));
+			assert_null(json_object_get(f, "lines"));
+		}
+	}
+	assert_int_equal(json_array_size(json_object_get(j, "files")), 2);
+	json_decref(j);
+	assert_int_equal(builder_repo_commit_diff(repo, "nope", 10, &j), -ESRCH);
+}
+
 static void
 test_commit_changes(void **state)
 {
@@ -242,6 +316,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_repository, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_and_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_history_and_diff, setup, teardown),
 		cmocka_unit_test(test_path_valid),
 	};
 

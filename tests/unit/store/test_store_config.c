@@ -48,7 +48,8 @@ test_migrate_from_v2(void **state)
 	seen s = { 0 };
 
 	/* a database from before variables and secrets: version 2 (recovery columns),
-	 * no space_config, space_hardware or space_settings, nor v5's users columns */
+	 * no space_config, space_hardware or space_settings, nor v5's users columns,
+	 * nor v6's likes and gallery index */
 	test_at_version(path, 2, NULL);
 	assert_int_equal(store_open(path, &st), 0);
 	int64_t id = add_space(st, "demo");

@@ -1,6 +1,7 @@
 /* store_copy.c (podium store migrate): a populated sqlite store into an empty
  * store of each backend, read back through the store's own calls with the same
- * ids; new rows after it get new ids; and the way back from PostgreSQL. A target
+ * ids (likes too, and the gallery's index made again on the target, likes
+ * counted); new rows after it get new ids; and the way back from PostgreSQL. A target
  * with rows, a source with a table podium does not know, an empty source and a
  * copy that fails half way are refused and leave the target as it was. */
 #include <errno.h>
@@ -51,6 +52,18 @@ populate(store *st)
 	assert_int_equal(store_config_set(st, 1, 1, "TOKEN", sealed, sizeof(sealed), NULL), 0);
 	assert_int_equal(store_hardware_set(st, 3, "cpu-upgrade"), 0);
 	assert_int_equal(store_settings_put(st, 3, 1, 600, "small"), 0);
+	assert_int_equal(store_like_set(st, 3, "bob", 1), 0);
+	assert_int_equal(store_like_set(st, 3, "admin", 1), 0);
+	assert_int_equal(store_like_set(st, 1, "bob", 1), 0);
+}
+
+static void
+hit_likes(const store_space_hit *h, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 64 - n, "%s%s:%lld", n > 0 ? "," : "", h->name, (long long)h->likes);
 }
 
 static void
@@ -124,6 +137,16 @@ check(store *st)
 	free(flavor);
 	assert_int_equal(store_settings_get(st, 3, &paused, &sleep, tier, sizeof(tier)), 0);
 	assert_true(paused == 1 && sleep == 600 && strcmp(tier, "small") == 0);
+	/* the likes, and the gallery's index made again from the rows */
+	assert_int_equal(store_like_get(st, 3, "admin", &write), 0);
+	assert_true(write);
+	store_space_query q = { .stage = STORE_STAGE_ANY, .sort = STORE_SORT_LIKES, .limit = 10 };
+	char hits[64] = "";
+	assert_int_equal(store_spaces_query(st, &q, hit_likes, hits), 2);
+	assert_string_equal(hits, "three:2,one:1");
+	q = (store_space_query){ .stage = STORE_STAGE_ANY, .search = "CAFÉ", .limit = 10 };
+	hits[0] = '\0';
+	assert_int_equal(store_spaces_query(st, &q, hit_likes, hits), 2);
 }
 
 static void
@@ -155,7 +178,7 @@ test_copy_from_sqlite(void **state)
 	populate(src);
 	assert_int_equal(store_open(dst_at, &dst), 0);
 	assert_int_equal(store_copy(src, dst, count_rows, &rows, err, sizeof(err)), 0);
-	assert_int_equal(rows, 2 + 2 + 1 + 2 + 2 + 2 + 1 + 1);
+	assert_int_equal(rows, 2 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 3);
 	check(dst);
 	/* new rows go on after the copied ids */
 	add_space(dst, "four", 4);
@@ -201,9 +224,9 @@ test_copy_refusals(void **state)
 	assert_non_null(strstr(err, "builds"));
 	assert_int_equal(store_user_get(dst, "bob", &u), -ENOENT);
 	/* a table this podium does not know */
-	assert_int_equal(store_exec(src, "CREATE TABLE likes (space_id INTEGER)"), 0);
+	assert_int_equal(store_exec(src, "CREATE TABLE stars (space_id INTEGER)"), 0);
 	assert_int_equal(store_copy(src, dst, NULL, NULL, err, sizeof(err)), -EPROTO);
-	assert_non_null(strstr(err, "likes"));
+	assert_non_null(strstr(err, "stars"));
 	assert_int_equal(store_user_get(dst, "bob", &u), -ENOENT);
 	store_close(dst);
 	store_close(src);

@@ -193,6 +193,8 @@ test_api_table(void **state)
 		{ "POST", "/api/spaces/a/b/restart", 1, WEB_WRITE, NULL },
 		{ "GET", "/api/spaces/a/b/releases", 1, WEB_WRITE, NULL },
 		{ "POST", "/api/spaces/a/b/duplicate", 1, WEB_READ, NULL },
+		{ "DELETE", "/api/spaces/a/b/like", 1, WEB_READ, NULL },
+		{ "GET", "/api/spaces/a/b/like", 0, 0, "POST, DELETE" },
 		{ "POST", "/api/spaces/a/b/commit/main", 1, WEB_WRITE, NULL },
 		{ "GET", "/api/spaces/a/b/commit/main", 0, 0, "POST" },
 		{ "GET", "/api/spaces/a/b/tree/main/src", 1, WEB_READ, NULL },
@@ -208,7 +210,7 @@ test_api_table(void **state)
 }
 
 /* Every route that changes a space (not GET/HEAD) needs its writer or an admin,
- * but duplicate, which anyone who can see the space may call. */
+ * but duplicate and like, which anyone who can see the space may call. */
 static void
 test_api_changes_need_a_writer(void **state)
 {
@@ -216,7 +218,7 @@ test_api_changes_need_a_writer(void **state)
 		const web_route *r = &web_api_router.routes[i];
 
 		if (strstr(r->pattern, "{owner}") == NULL || web_method_in("GET", r->methods) ||
-		    strstr(r->pattern, "/duplicate") != NULL)
+		    strstr(r->pattern, "/duplicate") != NULL || strstr(r->pattern, "/like") != NULL)
 			continue;
 		if (r->access != WEB_WRITE && r->access != WEB_ADMIN)
 			fail_msg("%s %s may change a space without writing to it", r->methods, r->pattern);
@@ -242,7 +244,11 @@ test_hub_table(void **state)
 		{ "GET", "/spaces/a/b/git-upload-pack", 0, 0, "POST" },
 		{ "POST", "/spaces/a/b.git/git-receive-pack", 1, WEB_READ, NULL },
 		{ "POST", "/spaces/a/b/nope", 0, 0, "" },
-		{ "GET", "/nope", 0, 0, "" },
+		{ "GET", "/nope/deeper", 0, 0, "" },
+		/* profiles: a name no literal path owns */
+		{ "GET", "/alice", 1, WEB_PUBLIC, NULL },
+		{ "GET", "/spaces/alice", 1, WEB_PUBLIC, NULL },
+		{ "POST", "/alice", 0, 0, "GET, HEAD" },
 	};
 
 	for (size_t i = 0; i < sizeof(hub) / sizeof(hub[0]); i++)
