@@ -91,6 +91,23 @@ ThreadingHTTPServer(("0.0.0.0", PORT), H).serve_forever()
 FILES = {"README.md": "---\ntitle: counter\nsdk: python\napp_file: app.py\n---\n", "app.py": APP}
 
 
+def test_skips_say_what_is_missing(monkeypatch):
+    """The positive control of the module's skip: without sshfs, the sftp server
+    or PostgreSQL, unavailable() names what is missing and its package (and
+    here, where all of it is installed, says nothing)."""
+    assert ch.unavailable() is None or not os.path.exists("/usr/bin/sshfs")
+    real_which, real_access = ch.shutil.which, os.access
+    monkeypatch.setattr(ch.shutil, "which", lambda t: None if t == "sshfs" else real_which(t))
+    assert ch.unavailable() == "sshfs is not installed (make deps installs sshfs)"
+    monkeypatch.setattr(ch.shutil, "which", real_which)
+    monkeypatch.setattr(os, "access", lambda path, mode: False if path.endswith("sftp-server")
+                        else real_access(path, mode))
+    assert "openssh-sftp-server" in ch.unavailable()
+    monkeypatch.setattr(os, "access", lambda path, mode: False if path.endswith("/initdb")
+                        else real_access(path, mode))
+    assert "postgresql-15" in ch.unavailable()
+
+
 @pytest.fixture(scope="module")
 def cluster():
     why = ch.unavailable()
