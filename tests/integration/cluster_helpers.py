@@ -341,7 +341,8 @@ class Cluster:
             ["nsenter", "--net=/run/netns/%s" % self.infra, "socat",
              "TCP-LISTEN:%d,bind=%s,reuseaddr,fork" % (SFTP_PORT, INFRA_IP),
              "EXEC:/usr/lib/openssh/sftp-server"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)  # its group: the listener, a child per connection
         ph.wait_until(lambda: self.dialer.connect((INFRA_IP, SFTP_PORT), 2).close() or True,
                       "the sftp server", timeout=20)
 
@@ -393,7 +394,12 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 pass
         if self.socat is not None:
-            self.socat.kill()
+            # the children too (one per connection, each with its sftp-server):
+            # a node cut off leaves its connection open
+            try:
+                os.killpg(self.socat.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.socat.wait()
         if self.pg is not None:
             self.pg.cleanup()
