@@ -28,7 +28,8 @@ endif
 
 # Modules, lowest first; each may include (and link) only the ones before it.
 # A module's objects, with those of the modules below it: MOD_<name>.
-DAEMON_DIRS := common proxy builder orchestrator/store orchestrator/host orchestrator web cli cmd
+DAEMON_DIRS := common proxy builder orchestrator/store orchestrator/host orchestrator \
+               orchestrator/cluster web cli cmd
 modobj       = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c))
 LLHTTP_OBJ  := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
 MOD_common  := $(call modobj,common)
@@ -41,7 +42,8 @@ MOD_store   := $(call modobj,orchestrator/store) $(MOD_proxy)
 MOD_host    := $(call modobj,orchestrator/host) $(MOD_sandbox) $(MOD_proxy)
 MOD_orchestrator := $(call modobj,orchestrator) $(call modobj,orchestrator/store) \
                     $(call modobj,orchestrator/host) $(call modobj,builder) $(MOD_sandbox) $(MOD_proxy)
-MOD_web     := $(call modobj,web) $(MOD_orchestrator)
+MOD_cluster := $(call modobj,orchestrator/cluster) $(MOD_orchestrator)
+MOD_web     := $(call modobj,web) $(MOD_cluster)
 MOD_cli     := $(call modobj,cli) $(MOD_common)
 DAEMON_SRC  := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c)) $(BOX_SRC)
 DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
@@ -82,6 +84,7 @@ $(BUILD)/obj/web/assets.o: $(wildcard web/static/*)
 DEB_PKGS := build-essential pkg-config libuv1-dev liburing-dev node-llhttp libgit2-dev libsqlite3-dev \
             libseccomp-dev libyaml-dev libjansson-dev libsodium-dev libcurl4-openssl-dev git libcmocka-dev \
             libpq-dev postgresql-15 libcmark-gfm-dev libcmark-gfm-extensions-dev zlib1g-dev \
+            sshfs openssh-sftp-server socat \
             python3 python3-pytest python3-flask python3-websockets python3-venv python3-pip python3-cryptography \
             nodejs iproute2 nftables util-linux e2fsprogs ca-certificates curl chromium \
             libssl-dev openssl uacme pebble buildah crun skopeo debootstrap
@@ -161,6 +164,6 @@ clean:
 
 # Benchmarks install the peers they compare against (bwrap, wrk, nginx) first,
 # then run in a fresh make (see run:).
-.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls bench-images
-bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls bench-images: deps-bench
+.PHONY: bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls bench-images bench-cluster
+bench-sandbox bench-proxy bench-deploy bench-wake bench-density bench-export bench-tls bench-images bench-cluster: deps-bench
 	@$(MAKE) --no-print-directory $@-run

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cmd/image.h"
 #include "cmd/serve.h"
+#include "cmd/nodecmd.h"
 #include "cmd/storecmd.h"
 #include "cmd/usercmd.h"
 
@@ -28,6 +29,10 @@ usage(FILE *f)
 	    "                      the --listen one then redirects the hosts HTTPS serves\n"
 	    "  --sleep-after SECS  new spaces' apps sleep after this long idle (default -1: never)\n"
 	    "  --keep-releases N   successful releases kept on disk for rollback (default 5)\n"
+	    "  --node NAME         one node of a cluster on the --store PostgreSQL database\n"
+	    "  --advertise IP:PORT where the other nodes reach this one's proxy (with --node)\n"
+	    "  --shared DIR        a directory every node mounts (NFS...): repositories and\n"
+	    "                      /data images there, so spaces may move between nodes\n"
 	    "  --memory-budget BYTES|auto\n"
 	    "                      host memory the apps' limits may add up to, e.g. 16G; an app that\n"
 	    "                      would overcommit it is not started (default auto: MemTotal minus\n"
@@ -37,7 +42,8 @@ usage(FILE *f)
 	    "\n"
 	    "on the data dir: podium user ... (users and tokens, see podium user --help)\n"
 	    "                 podium store migrate (sqlite <-> PostgreSQL)\n"
-	    "                 podium image import TARBALL NAME | ls | rm NAME [--data DIR]\n", f);
+	    "                 podium image import TARBALL NAME | ls | rm NAME [--data DIR]\n"
+	    "a cluster's nodes: podium node list|drain|activate|remove\n", f);
 	cli_usage(f);
 }
 
@@ -90,7 +96,8 @@ parse_https(const char *s, podium_options *o)
 int
 main(int argc, char **argv)
 {
-	podium_options o = { "127.0.0.1", 8080, "./var", "localhost", -1, 5, 0, NULL, NULL, -1, NULL };
+	podium_options o = { .listen_host = "127.0.0.1", .listen_port = 8080, .data_dir = "./var",
+		.domain = "localhost", .sleep_after = -1, .keep_releases = 5, .https_port = -1 };
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -103,6 +110,8 @@ main(int argc, char **argv)
 		return image_main(argc, argv);
 	if (strcmp(argv[1], "store") == 0)
 		return storecmd_main(argc, argv);
+	if (strcmp(argv[1], "node") == 0)
+		return nodecmd_main(argc, argv);
 	if (cli_is_command(argv[1]))
 		return cli_main(argc, argv);
 	if (strcmp(argv[1], "serve") != 0) {
@@ -139,6 +148,12 @@ main(int argc, char **argv)
 			o.app_domain = v;
 		} else if (strcmp(a, "--store") == 0) {
 			o.store = v;
+		} else if (strcmp(a, "--node") == 0) {
+			o.node = v;
+		} else if (strcmp(a, "--advertise") == 0) {
+			o.advertise = v;
+		} else if (strcmp(a, "--shared") == 0) {
+			o.shared = v;
 		} else if (strcmp(a, "--sleep-after") == 0 || strcmp(a, "--keep-releases") == 0) {
 			char *end;
 			long n = strtol(v, &end, 10);

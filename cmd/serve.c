@@ -25,6 +25,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "orchestrator/host/net.h"
+#include "orchestrator/cluster/cluster.h"
 #include "proxy/proxy.h"
 #include "proxy/routes.h"
 #include "proxy/tls.h"
@@ -40,6 +41,7 @@
 static uv_signal_t sig_term, sig_int;
 static int signals_seen;
 static tls_store *tls_certs_store; /* freed once the proxy has stopped */
+static cluster *node_cluster;
 
 /* First start: create the admin user and write its token to DIR/admin.token (0600).
  * A missing token file on a later start gets a fresh token. */
@@ -108,6 +110,9 @@ on_signal(uv_signal_t *h, int signum)
 		_exit(1);
 	}
 	log_info("signal %d: stopping", signum);
+	/* a node stops renewing its lease first: its spaces move once it lapsed */
+	cluster_stop(node_cluster);
+	node_cluster = NULL;
 	spaces_shutdown(p, spaces_stopped, p);
 }
 
@@ -272,6 +277,14 @@ open_store(podium *p, const char *url)
 
 	if (store_locate(p->data_dir, url, p->config, &where, err, sizeof(err)) != 0)
 		return error("config: %s", err);
+	if (p->node != NULL) {
+		/* the main loop waits on the store: never past the fencing deadline
+		 * (lease × 0.7 after the last renewal, cluster.h) */
+		const char *lease = getenv("PODIUM_LEASE_MS");
+		unsigned ms = lease != NULL && atoi(lease) >= 1000 ? (unsigned)atoi(lease) : 10000;
+
+		store_pg_net_timeouts(2, ms / 4);
+	}
 	r = store_open(where, &p->store);
 	free(where);
 	if (r != 0)
@@ -405,6 +418,63 @@ start_proxy(podium *p)
 	return 0;
 }
 
+/* The key the nodes of a cluster sign forwarded requests with: DATA/cluster.key
+ * (32 bytes, 0600), made by the first node; every node needs the same one, as
+ * it needs the same secrets.key. 0 or -1 (logged). */
+static int
+cluster_key_load(const podium *p, unsigned char key[ROUTE_CLUSTER_KEY_BYTES])
+{
+	char *path = xasprintf("%s/cluster.key", p->data_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0 && errno == ENOENT) {
+		randombytes_buf(key, ROUTE_CLUSTER_KEY_BYTES);
+		if (fs_write_file(path, (const char *)key, ROUTE_CLUSTER_KEY_BYTES, 0600) != 0)
+			r = error("cannot write %s", path);
+		else
+			log_warn("cluster: made a new key in %s: copy it to every other node "
+			         "(with secrets.key) before they start", path);
+	} else if (fd < 0 || read(fd, key, ROUTE_CLUSTER_KEY_BYTES) != ROUTE_CLUSTER_KEY_BYTES) {
+		r = error("cannot read the cluster's key from %s (32 bytes)", path);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return r;
+}
+
+/* --node: this daemon is one node of a cluster (orchestrator/cluster). */
+static int
+start_node(podium *p, const podium_options *opt)
+{
+	unsigned char key[ROUTE_CLUSTER_KEY_BYTES];
+	cluster_options co = { 0 };
+	const char *lease = getenv("PODIUM_LEASE_MS");
+	char *where = NULL, err[256];
+	int r;
+
+	if (opt->advertise == NULL)
+		return error("--node needs --advertise IPV4:PORT (where the other nodes reach it)");
+	if (store_locate(p->data_dir, opt->store, p->config, &where, err, sizeof(err)) != 0)
+		return error("config: %s", err);
+	if (cluster_key_load(p, key) != 0) {
+		free(where);
+		return -1;
+	}
+	routes_set_cluster(p->node, key);
+	sodium_memzero(key, sizeof(key));
+	co.node = p->node;
+	co.advertise = opt->advertise;
+	co.store = where;
+	co.shared = p->shared_dir != NULL;
+	co.lease_ms = lease != NULL && atoi(lease) >= 1000 ? (unsigned)atoi(lease) : 0;
+	r = cluster_start(p, &co, &node_cluster);
+	free(where);
+	if (r == 0)
+		p->cluster = node_cluster;
+	return r;
+}
+
 /* What podium_serve made, freed when it ends (a failed start included). */
 static void
 podium_release(podium *p)
@@ -418,6 +488,8 @@ podium_release(podium *p)
 	free(p->sandbox_bin);
 	free(p->https_host);
 	free(p->data_dir);
+	free(p->node);
+	free(p->shared_dir);
 }
 
 int
@@ -449,6 +521,26 @@ podium_serve(const podium_options *opt)
 		error("%s", err);
 		goto done;
 	}
+	p.node = opt->node != NULL ? xstrdup(opt->node) : NULL;
+	if (opt->shared != NULL) {
+		char real[PATH_MAX];
+
+		if (opt->node == NULL) {
+			error("--shared is for a cluster's nodes (--node)");
+			goto done;
+		}
+		if (realpath(opt->shared, real) == NULL) {
+			error("--shared %s: %s", opt->shared, strerror(errno));
+			goto done;
+		}
+		p.shared_dir = xstrdup(real);
+		for (const char *sub = "repos\0spacedata\0"; *sub != '\0'; sub += strlen(sub) + 1) {
+			char *d = xasprintf("%s/%s", p.shared_dir, sub);
+
+			fs_mkdir_p(d, 0711);
+			free(d);
+		}
+	}
 	if (open_data_dir(&p, opt->data_dir, opt->store) != 0)
 		goto done;
 	if (spaces_configure(&p, err, sizeof(err)) != 0) {
@@ -473,6 +565,10 @@ podium_serve(const podium_options *opt)
 	if (spaces_init(&p) != 0) {
 		net_stop();
 		error("cannot load spaces");
+		goto done;
+	}
+	if (p.node != NULL && start_node(&p, opt) != 0) {
+		net_stop();
 		goto done;
 	}
 

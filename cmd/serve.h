@@ -18,6 +18,9 @@ typedef struct podium_options {
 	const char *https_host;   /* --https HOST:PORT: the TLS listener (with config.yaml tls:) */
 	int https_port;           /* -1: none */
 	const char *store;        /* --store ADDRESS; NULL: config.yaml's store:, else DIR/podium.db */
+	const char *node;         /* --node NAME: a node of a cluster (issue 27); NULL: one machine */
+	const char *advertise;    /* --advertise IPV4:PORT: where the other nodes reach it */
+	const char *shared;       /* --shared DIR: repositories and /data every node reaches */
 } podium_options;
 
 /* NAME in the directory of the running binary (podium-sandbox, podium-seccomp.json).

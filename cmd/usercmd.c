@@ -153,9 +153,8 @@ cmd_run(store *st, const char *cmd, const char *name, int admin, int pwstdin, in
 	return r;
 }
 
-/* The data dir's store, as podium serve finds it; the reason on stderr. */
-static int
-store_of(const char *data, const char *url, store **st)
+int
+cmd_store_of(const char *data, const char *url, store **st)
 {
 	char *path = xasprintf("%s/config.yaml", data), *where = NULL, err[512];
 	config *cfg = NULL;
@@ -224,7 +223,7 @@ usercmd_main(int argc, char **argv)
 		fprintf(stderr, "podium: cannot initialize libsodium\n");
 		return 1;
 	}
-	if (store_of(data, url, &st) != 0)
+	if (cmd_store_of(data, url, &st) != 0)
 		return 1;
 	r = cmd_run(st, cmd, name, admin, pwstdin, write, label);
 	store_close(st);

@@ -25,3 +25,11 @@ bench-density-run: all
 .PHONY: bench-images-run
 bench-images-run: all
 	/usr/bin/python3 tests/bench/bench_images.py --build $(abspath $(BUILD)) --runs $(or $(IMAGES_RUNS),3)
+
+# A cluster of three nodes on PostgreSQL in namespaces of its own (issue 27):
+# forwarding latency, statements per request/push/wake, placement of
+# CLUSTER_SPACES spaces, time to serve again after a node loss.
+.PHONY: bench-cluster-run
+bench-cluster-run: all
+	/usr/bin/python3 tests/bench/bench_cluster.py --build $(abspath $(BUILD)) \
+	  --spaces $(or $(CLUSTER_SPACES),30) --requests $(or $(CLUSTER_REQUESTS),200)

@@ -11,6 +11,7 @@
 #include "orchestrator/store/store.h"
 
 typedef struct space space;
+struct cluster;
 
 typedef struct podium {
 	uv_loop_t *loop;
@@ -32,6 +33,14 @@ typedef struct podium {
 	struct tls_certs *tls;
 	char *https_host;
 	int https_port;      /* configured; the bound one is proxy_server_https_port() */
+	/* a node of a cluster (issue 27; --node): NULL on one machine, where no
+	 * cluster code runs. The placement of spaces (placement.h) says which
+	 * node runs each one. */
+	char *node;
+	char *shared_dir;    /* --shared: repositories and /data images every node reaches */
+	int fenced;          /* 1: the node lost its lease, it runs nothing until it has
+	                      * one; 2: joining, until it read the placements */
+	struct cluster *cluster; /* orchestrator/cluster/cluster.h; NULL on one machine */
 } podium;
 
 /* Public base URL of the hub, e.g. "http://localhost:8080", or with HTTPS

@@ -71,10 +71,20 @@ space_path(const podium *p, const space *s, const char *area, const char *suffix
 	return xasprintf("%s/%s/%s/%s%s", p->data_dir, area, s->row.owner, s->row.name, suffix);
 }
 
+/* A cluster's shared filesystem (--shared) holds what must outlive a node:
+ * the repository and the /data image (and its mount point). */
+static char *
+space_shared_path(const podium *p, const space *s, const char *area, const char *suffix)
+{
+	if (p->shared_dir == NULL)
+		return space_path(p, s, area, suffix);
+	return xasprintf("%s/%s/%s/%s%s", p->shared_dir, area, s->row.owner, s->row.name, suffix);
+}
+
 char *
 space_repo_path(const podium *p, const space *s)
 {
-	return space_path(p, s, "repos", ".git");
+	return space_shared_path(p, s, "repos", ".git");
 }
 
 char *
@@ -86,7 +96,7 @@ space_releases_dir(const podium *p, const space *s)
 char *
 space_data_dir(const podium *p, const space *s)
 {
-	return space_path(p, s, "spacedata", "");
+	return space_shared_path(p, s, "spacedata", "");
 }
 
 char *
@@ -133,7 +143,7 @@ space_replace_str(char **dst, const char *src)
 void
 space_save(space *s)
 {
-	if (s->p->stopping)
+	if (s->p->stopping || !placement_may_write(s))
 		return;
 	store_space_update(s->p->store, &s->row);
 }
@@ -151,7 +161,7 @@ space_wall_ms(void)
 void
 space_set_stage(space *s, const char *stage, const char *message)
 {
-	if (s->p->stopping)
+	if (s->p->stopping || s->foreign)
 		return;
 	if (message != s->row.error)
 		s->crash_error = 0;
@@ -204,10 +214,12 @@ space_update_route(space *s)
 {
 	const char *id_fmt = "%s/%s";
 	char *id = xasprintf(id_fmt, s->row.owner, s->row.name);
-	route_target *t = lifecycle_route(s, id);
+	route_target *t = placement_route(s, id);
 
+	if (t == NULL)
+		t = lifecycle_route(s, id);
 	if (t != NULL) {
-		/* paused, asleep or waking */
+		/* another node's, held while it lands here or leaves; paused, asleep or waking */
 	} else if (s->static_live) {
 		t = route_target_static(id, s->static_root);
 	} else if (s->live != NULL && s->live->ready) {
@@ -726,6 +738,8 @@ space_instance_exited(instance *in, const instance_exit *ex, void *arg)
 		space_maybe_shutdown_done();
 		return;
 	}
+	if (placement_instance_exited(s, ref))
+		return;
 	if (ref == s->pending)
 		pending_exited(s, ref, ex);
 	else if (ref == s->live)

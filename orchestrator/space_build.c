@@ -359,3 +359,12 @@ space_build_again(space *s, const build_row *b)
 		    "internal error: could not record the build");
 	free(note);
 }
+
+void
+space_build_release(space *s, const char *sha, const char *note)
+{
+	if (space_build_queue(s, sha, 1, note, 0) != 0)
+		space_set_stage(s, "BUILD_ERROR", "internal error: could not record the build");
+	else
+		space_set_stage(s, space_progress_stage(s), s->row.error);
+}

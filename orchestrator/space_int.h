@@ -99,6 +99,15 @@ struct space {
 	uint64_t idle_since_ms, last_requests, wake_started_ms;
 	uint64_t wakes, wake_ms;               /* wakes so far; the last: wake → switch */
 	uint64_t wake_sandbox_ms, wake_app_ms; /* the last wake: spawn → box, box → port */
+	/* placement.c (a cluster node only) */
+	int foreign;           /* another node owns it: nothing of it runs or is written here */
+	char *owner_node;      /* that node, and its proxy's address (ROUTE_REMOTE) */
+	char *owner_addr;
+	int64_t epoch;         /* the placement's epoch this node runs it under */
+	int adopting;          /* taken over here: requests held until it serves */
+	int moving;            /* a drain hands it to another node: held, stopping */
+	void (*moved_cb)(space *s, void *arg);
+	void *moved_arg;
 };
 
 /* First crash-loop delay (BACKOFF_BASE_MS, or PODIUM_RESTART_BACKOFF_MS read at start). */
@@ -192,6 +201,19 @@ void starts_enqueue(space *s, inst_ref *ref);
 void starts_slot_take(inst_ref *ref);
 void starts_slot_release(inst_ref *ref);
 void starts_remove(inst_ref *ref);
+
+/* spaces.c: a space of the list from its row (takes its strings). */
+space *space_new(podium *p, space_row *row);
+/* spaces.c: brings a space back as a restart does (latest: its newest build). */
+void space_recover(space *s, const build_row *latest);
+/* space_build.c: builds sha again where the space landed (a node took it over
+ * and does not hold its release), note at the top of the build log. */
+void space_build_release(space *s, const char *sha, const char *note);
+
+/* placement.c hooks (a cluster node; each a no-op on one machine) */
+route_target *placement_route(space *s, const char *id); /* remote, held, fenced, or NULL */
+int placement_may_write(const space *s);                 /* 0: another node owns its row */
+int placement_instance_exited(space *s, inst_ref *ref);  /* 1: a drain stopped it */
 
 /* lifecycle.c hooks */
 void lifecycle_load(space *s);                          /* settings from the store */

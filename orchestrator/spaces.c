@@ -78,7 +78,7 @@ find_unlink(space *s)
 	}
 }
 
-static space *
+space *
 space_new(podium *p, space_row *row)
 {
 	space *s = xcalloc(1, sizeof(*s));
@@ -246,6 +246,9 @@ space_create(podium *p, const char *owner, const char *name, const char *sdk, in
 		return r;
 	}
 	s = space_new(p, &row);
+	/* a cluster node that makes a space owns it first (issue 27) */
+	if (p->node != NULL && store_placement_insert(p->store, s->row.id, p->node) != 0)
+		log_warn("space %s/%s: its placement on node %s was not stored", owner, name, p->node);
 	repo = space_repo_path(p, s);
 	data = space_data_dir(p, s);
 	/* Files of this name with no row are what a delete interrupted before deletes
@@ -299,6 +302,8 @@ space_free(podium *p, space *s)
 	free(s->hardware);
 	free(s->release_sha);
 	free(s->release_sdk);
+	free(s->owner_node);
+	free(s->owner_addr);
 	/* The struct holds the timer: it is freed in the timer's close callback. */
 	uv_close((uv_handle_t *)&s->restart_timer, space_timer_closed);
 }
@@ -332,9 +337,11 @@ space_delete(podium *p, space *s, char *err, size_t errlen)
 	if (s->pending != NULL)
 		space_detach_instance(s, s->pending, 0);
 	s->live = s->pending = NULL;
-	space_images_remove(s, 0); /* its releases' images, while its builds name them */
+	/* another node's space: that node removes what it holds when it sees the rows go */
+	if (!s->foreign)
+		space_images_remove(s, 0); /* its releases' images, while its builds name them */
 	delete_step_pause();
-	if ((r = space_remove_files(p, s, err, errlen)) != 0) {
+	if (!s->foreign && (r = space_remove_files(p, s, err, errlen)) != 0) {
 		error("space %s/%s: delete: %s (tried again at the next start)", s->row.owner,
 		    s->row.name, err);
 		return r;
@@ -438,6 +445,9 @@ space_runtime_json(const space *s)
 	/* A static release runs no process: nothing committed. */
 	json_object_set_new(j, "resources", budget_runtime_json(s->static_live ? 0 : space_flavor(s)->memory_bytes));
 	json_object_set_new(j, "egress", space_egress_json(s, 0));  /* counters: web/api.c */
+	/* the node that runs it (issue 27): null on one machine */
+	json_object_set_new(j, "node", s->p->node == NULL ? json_null() :
+	    json_string(s->foreign ? (s->owner_node != NULL ? s->owner_node : "") : s->p->node));
 	return j;
 }
 
@@ -584,7 +594,7 @@ recover_deploy(space *s)
 /* Brings a space back after a daemon stop (kill -9 included): its last good release,
  * a switch that was in flight, and a build of the newest push that was interrupted.
  * latest is the space's newest build as the stop left it. */
-static void
+void
 space_recover(space *s, const build_row *latest)
 {
 	int interrupted = latest->status != NULL && strcmp(latest->status, "building") == 0;
@@ -679,6 +689,15 @@ spaces_init(podium *p)
 	r = store_space_load_all(p->store, load_one, p);
 	if (r != 0)
 		return r;
+	if (p->node != NULL) {
+		/* a cluster node runs what the placements give it (placement.c), once
+		 * the cluster has read them; until then every space is held */
+		for (space *s = p->spaces; s != NULL; s = s->next) {
+			s->foreign = 1;
+			space_update_route(s);
+		}
+		return 0;
+	}
 	/* Deletes a stop interrupted (their tombstones) are finished first. */
 	for (space *s = p->spaces, *next; s != NULL; s = next) {
 		char err[512];

@@ -423,7 +423,7 @@ conn_request_reset(proxy_conn *c)
 	    c->srv->cfg.max_header_fields);
 	c->head_started = 0;
 	c->req_active = c->req_msg_done = c->resp_done = 0;
-	c->body_paused = c->is_head_req = c->strip_auth = 0;
+	c->body_paused = c->is_head_req = c->strip_auth = c->forwarded = 0;
 	c->req_chunked = 0;
 	c->req_clen = -1;
 	c->body_received = 0;

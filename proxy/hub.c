@@ -7,6 +7,7 @@
  * returning -EPIPE) until the handler calls http_response_end().
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -140,7 +141,7 @@ hub_dispatch(proxy_conn *c)
 	conn_request_view(c, &x->req);
 	x->req.path = q != NULL ? xstrndup(c->url, (size_t)(q - c->url)) : xstrdup(c->url);
 	x->req.query = q != NULL ? q + 1 : "";
-	memcpy(x->client_addr, c->client_addr, sizeof(x->client_addr));
+	snprintf(x->client_addr, sizeof(x->client_addr), "%s", conn_client_addr(c));
 	x->req.client_addr = x->client_addr;
 	c->srv->hub(x, c->srv->hub_arg);
 }

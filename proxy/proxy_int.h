@@ -57,6 +57,14 @@ hdr_is(const char *name, const char *lit)
 	return (name[0] | 0x20) == lit[0] && strcasecmp(name, lit) == 0;
 }
 
+/* The cluster's own fields (X-Podium-*): never taken from a client, never
+ * passed to an app (routes.h). */
+static inline int
+header_is_cluster(const char *name)
+{
+	return (name[0] | 0x20) == 'x' && strncasecmp(name, "x-podium-", 9) == 0;
+}
+
 /* A growing string that starts in the caller's buffer (http_out.c). */
 typedef struct sbuf {
 	char *p;
@@ -307,6 +315,7 @@ struct proxy_conn {
 	int body_paused;
 	int is_head_req;
 	int strip_auth;            /* Authorization held a podium token: not for the app */
+	int forwarded;             /* hops of a request another node forwarded (signed), 0: none */
 	int keep_alive;
 	int req_chunked;
 	int64_t req_clen;
@@ -364,6 +373,7 @@ size_t conn_parse(proxy_conn *c, const char *p, size_t n);
 void conn_parse_error(proxy_conn *c, int status, const char *msg);
 const char *conn_header(const proxy_conn *c, const char *name); /* name in lower case */
 void conn_request_view(const proxy_conn *c, http_request *r);
+const char *conn_client_addr(const proxy_conn *c);
 /* Pure, unit tested: the framing and Host rules a head must pass; 0 and *host,
  * or the status to answer and *msg. */
 int request_head_check(const http_request *r, const char **host, const char **msg);
@@ -376,6 +386,8 @@ int proxy_host_is_hub(const proxy_server *s, const char *host);
 void conn_route(proxy_conn *c);
 /* The space subdomain the request's Host names: 0, or -1 when it names none. */
 int conn_subdomain(const proxy_conn *c, char *sub, size_t len);
+/* Pure, unit tested: the subdomain of the space a hub path is about. */
+int hub_path_subdomain(const char *url, char *sub, size_t len);
 /* Pure, unit tested (described where defined): Host matching, the app
  * host's ticket cookie, a URL without its ticket. */
 int host_is_hub(const char *domain, const char *host);
@@ -385,6 +397,9 @@ char *url_without_param(const char *url, const char *name, const char **value, s
 
 /* The responders: route.c starts one, which sets its conn_ops on c. */
 void hub_dispatch(proxy_conn *c);      /* hub.c: the hub handler (http.h) */
+/* forward.c: to the node that owns the space (c->target is ROUTE_REMOTE), hub
+ * or app request alike; a request that went round too often is a 503. */
+void forward_dispatch(proxy_conn *c);
 void upstream_dispatch(proxy_conn *c); /* upstream.c: the app */
 void static_serve(proxy_conn *c);      /* static.c: a static release's files */
 int hold_start(proxy_conn *c);         /* hold.c: wait for a sleeping app; 0 held,

@@ -35,8 +35,18 @@ conn_request_view(const proxy_conn *c, http_request *r)
 	r->http_minor = c->parser.http_minor;
 	r->content_length = c->req_clen;
 	r->chunked = c->req_chunked;
-	r->client_addr = c->client_addr;
+	r->client_addr = conn_client_addr(c);
 	r->secure = c->tls != NULL;
+}
+
+/* The client's address: the peer's, or for a request another node forwarded
+ * (signed, route.c) the one that node names. */
+const char *
+conn_client_addr(const proxy_conn *c)
+{
+	const char *v = c->forwarded > 0 ? conn_header(c, "x-podium-client") : NULL;
+
+	return v != NULL && v[0] != '\0' ? v : c->client_addr;
 }
 
 static int

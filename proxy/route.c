@@ -211,20 +211,95 @@ conn_ticket_redirect(proxy_conn *c, const char *sub, const route_target *target)
 	return 1;
 }
 
+/* The space a hub path is about: /spaces/OWNER/NAME[.git][/...] (pages, git,
+ * files) or /api/spaces/OWNER/NAME[/...]; its subdomain into sub. 0, or -1
+ * for a path about no one space. */
+int
+hub_path_subdomain(const char *url, char *sub, size_t len)
+{
+	const char *p = url, *owner, *name;
+	size_t on, nn;
+	char o[65], n[65];
+
+	if (strncmp(p, "/api/", 5) == 0)
+		p += 4;
+	if (strncmp(p, "/spaces/", 8) != 0)
+		return -1;
+	owner = p + 8;
+	on = strcspn(owner, "/?");
+	if (owner[on] != '/' || on == 0 || on >= sizeof(o))
+		return -1;
+	name = owner + on + 1;
+	nn = strcspn(name, "/?");
+	if (nn > 4 && strncmp(name + nn - 4, ".git", 4) == 0)
+		nn -= 4;
+	if (nn == 0 || nn >= sizeof(n))
+		return -1;
+	memcpy(o, owner, on);
+	o[on] = '\0';
+	memcpy(n, name, nn);
+	n[nn] = '\0';
+	name_subdomain(o, n, sub, len);
+	return 0;
+}
+
+/* A hub request about a space another node owns goes to that node, which
+ * holds its state (the API, its repository, its logs). */
+static int
+conn_hub_remote(proxy_conn *c)
+{
+	char sub[256];
+
+	if (!routes_cluster() || c->url == NULL ||
+	    hub_path_subdomain(c->url, sub, sizeof(sub)) != 0 ||
+	    (c->target = routes_lookup(sub)) == NULL)
+		return 0;
+	if (c->target->kind == ROUTE_REMOTE)
+		return 1;
+	route_target_unref(c->target);
+	c->target = NULL;
+	return 0;
+}
+
+/* A request another node forwarded carries its signature (routes.h): the hops
+ * so far, 0 when it carries none, -1 for one that is not this cluster's. */
+static int
+conn_cluster_hops(proxy_conn *c)
+{
+	const char *v = conn_header(c, "x-podium-forwarded");
+
+	if (v == NULL)
+		return 0;
+	return routes_cluster_check(v, c->method, c->host != NULL ? c->host : "",
+	    c->url != NULL ? c->url : "");
+}
+
 void
 conn_route(proxy_conn *c)
 {
 	proxy_server *s = c->srv;
 	char sub[256];
+	int hops = conn_cluster_hops(c);
 
-	if (tls_http_route(c))
+	if (hops < 0) {
+		conn_respond_error(c, 403, "a forwarded request this cluster did not sign", NULL, 0);
+		return;
+	}
+	c->forwarded = hops;
+	/* ACME tokens and the redirect to HTTPS are for browsers, not for a request
+	 * another node forwarded here */
+	if (hops == 0 && tls_http_route(c))
 		return;
 	if (c->host != NULL && proxy_host_is_hub(s, c->host)) {
-		hub_dispatch(c);
+		if (conn_hub_remote(c))
+			forward_dispatch(c);
+		else
+			hub_dispatch(c);
 		return;
 	}
 	c->target = conn_subdomain(c, sub, sizeof(sub)) == 0 ? routes_lookup(sub) : NULL;
-	if (c->target != NULL && !conn_may_pass(c, sub)) {
+	/* forwarded: the node that took the request checked who may pass */
+	if (c->target != NULL && c->forwarded == 0 && !conn_may_pass(c, sub)) {
 		/* the answer of an unknown host: a private space's existence does not show */
 		route_target *t = c->target;
 
@@ -255,6 +330,9 @@ conn_route(proxy_conn *c)
 	}
 	case ROUTE_SLEEPING:
 		hold_start(c);
+		break;
+	case ROUTE_REMOTE:
+		forward_dispatch(c);
 		break;
 	case ROUTE_PAUSED:
 		conn_respond_error(c, 503, c->target->message != NULL ? c->target->message :

@@ -1,7 +1,10 @@
 #include "proxy/routes.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <time.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +97,32 @@ route_target_status(route_kind kind, const char *space_id, const char *message)
 	return t;
 }
 
+route_target *
+route_target_remote(const char *space_id, const char *node, const char *address)
+{
+	const char *colon = strrchr(address, ':');
+	char host[64];
+	struct in_addr in;
+	route_target *t;
+	long port;
+	char *end;
+
+	if (colon == NULL || (size_t)(colon - address) >= sizeof(host))
+		return NULL;
+	memcpy(host, address, (size_t)(colon - address));
+	host[colon - address] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (inet_pton(AF_INET, host, &in) != 1 || *end != '\0' || port <= 0 || port > 65535)
+		return NULL;
+	t = target_new(ROUTE_REMOTE, space_id);
+	t->node = xstrdup(node);
+	t->remote_ip = in.s_addr;
+	t->port = (int)port;
+	/* one pool per node (high bit: never an instance's id) */
+	t->instance_id = 1ull << 63 | (uint64_t)ntohl(in.s_addr) << 16 | (uint64_t)port;
+	return t;
+}
+
 static void (*wake_fn)(const char *space_id, void *arg);
 static void *wake_arg;
 
@@ -135,6 +164,7 @@ route_target_unref(route_target *t)
 	free(t->message);
 	free(t->private_owner);
 	route_exchanges_unref(t->exchanges);
+	free(t->node);
 	free(t);
 }
 
@@ -275,6 +305,73 @@ routes_clear(void)
 			e = next;
 		}
 	}
+}
+
+/* ---- the cluster ---- */
+
+static char cluster_node[64];
+static unsigned char cluster_key[crypto_auth_KEYBYTES];
+static int cluster_on;
+
+void
+routes_set_cluster(const char *node, const unsigned char key[ROUTE_CLUSTER_KEY_BYTES])
+{
+	snprintf(cluster_node, sizeof(cluster_node), "%s", node);
+	memcpy(cluster_key, key, sizeof(cluster_key));
+	cluster_on = 1;
+}
+
+int
+routes_cluster(void)
+{
+	return cluster_on;
+}
+
+static void
+cluster_mac(const char *node, long long ts, int hops, const char *method, const char *host,
+    const char *url, char hex[2 * crypto_auth_BYTES + 1])
+{
+	unsigned char mac[crypto_auth_BYTES];
+	crypto_auth_hmacsha512256_state st;
+	char head[160];
+	int n = snprintf(head, sizeof(head), "%s\n%lld\n%d\n", node, ts, hops);
+
+	crypto_auth_hmacsha512256_init(&st, cluster_key, sizeof(cluster_key));
+	crypto_auth_hmacsha512256_update(&st, (const unsigned char *)head, (size_t)n);
+	/* each with its NUL: "ab" + "c" never signs as "a" + "bc" */
+	crypto_auth_hmacsha512256_update(&st, (const unsigned char *)method, strlen(method) + 1);
+	crypto_auth_hmacsha512256_update(&st, (const unsigned char *)host, strlen(host) + 1);
+	crypto_auth_hmacsha512256_update(&st, (const unsigned char *)url, strlen(url) + 1);
+	crypto_auth_hmacsha512256_final(&st, mac);
+	sodium_bin2hex(hex, 2 * crypto_auth_BYTES + 1, mac, sizeof(mac));
+}
+
+int
+routes_cluster_sign(const char *method, const char *host, const char *url, int hops, char *out,
+    size_t len)
+{
+	char hex[2 * crypto_auth_BYTES + 1];
+	long long ts = (long long)time(NULL);
+
+	if (!cluster_on)
+		return -1;
+	cluster_mac(cluster_node, ts, hops, method, host, url, hex);
+	snprintf(out, len, "%s %lld %d %s", cluster_node, ts, hops, hex);
+	return 0;
+}
+
+int
+routes_cluster_check(const char *value, const char *method, const char *host, const char *url)
+{
+	char node[64], mac[2 * crypto_auth_BYTES + 1], want[2 * crypto_auth_BYTES + 1];
+	long long ts, now = (long long)time(NULL);
+	int hops;
+
+	if (!cluster_on || sscanf(value, "%63s %lld %d %64s", node, &ts, &hops, mac) != 4 ||
+	    hops < 1 || ts < now - 300 || ts > now + 300)
+		return -1;
+	cluster_mac(node, ts, hops, method, host, url, want);
+	return sodium_memcmp(want, mac, sizeof(want)) == 0 ? hops : -1;
 }
 
 /* ---- API tokens, for private spaces ---- */

@@ -34,6 +34,8 @@ typedef enum route_kind {
 	ROUTE_PAUSED,     /* paused by its owner: 503 page with message */
 	ROUTE_SLEEPING,   /* asleep or waking: requests are held (proxy/hold.c) while
 	                   * route_target_wake() has the orchestrator start the app */
+	ROUTE_REMOTE,     /* another node of the cluster owns the space: its hub and app
+	                   * requests go to that node's proxy (proxy/forward.c) */
 } route_kind;
 
 /* Open exchanges of one app instance: requests in flight, WebSocket tunnels, SSE
@@ -62,6 +64,8 @@ typedef struct route_target {
 	char *private_owner; /* a private space's owner; NULL: public */
 	route_exchanges *exchanges; /* ROUTE_APP: the instance's counter, or NULL */
 	uint64_t access_epoch; /* a private space's: its tickets name it (ticket.h) */
+	char *node;          /* ROUTE_REMOTE: the node's name */
+	uint32_t remote_ip;  /* ROUTE_REMOTE: its proxy's IPv4 address (network order) */
 } route_target;
 
 /* Constructors return a target holding one reference. route_target_app takes
@@ -69,6 +73,10 @@ typedef struct route_target {
 route_target *route_target_static(const char *space_id, const char *root);
 route_target *route_target_app(const char *space_id, int netns_fd, int port, uint64_t instance_id);
 route_target *route_target_status(route_kind kind, const char *space_id, const char *message);
+/* The space runs on node, whose proxy listens at address "IPV4:PORT" (port and
+ * remote_ip set from it; instance_id keys the pool of connections to that node,
+ * shared by all its spaces). NULL when address is not IPV4:PORT. */
+route_target *route_target_remote(const char *space_id, const char *node, const char *address);
 route_target *route_target_ref(route_target *t);
 void route_target_unref(route_target *t);
 /* Marks t as the target of a private space owned by owner; call it before
@@ -95,6 +103,26 @@ void routes_clear(void);
  * the handler must be thread-safe and quick (queue and signal its loop). */
 void routes_set_wake_handler(void (*fn)(const char *space_id, void *arg), void *arg);
 void route_target_wake(route_target *t);
+/* ---- the cluster (issue 27): this node's name and the key nodes share ----
+ * A request one node forwards to another carries X-Podium-Forwarded: NODE TIME
+ * HOPS MAC, an HMAC (crypto_auth) with the shared key over those and the
+ * request's method, Host and target; the node that gets it trusts what the
+ * sender checked (a private host's token) and the client address it names.
+ * Set once before the proxy runs; without it no request is forwarded or
+ * trusted. */
+#define ROUTE_CLUSTER_KEY_BYTES 32
+void routes_set_cluster(const char *node, const unsigned char key[ROUTE_CLUSTER_KEY_BYTES]);
+/* 1 in a cluster. */
+int routes_cluster(void);
+/* The header's value for a request (hops: forwards so far, this one included),
+ * into out (len >= 192); 0, or -1 outside a cluster. */
+int routes_cluster_sign(const char *method, const char *host, const char *url, int hops,
+    char *out, size_t len);
+/* Checks a header's value against the same request: the hops it counts (>= 1), or -1
+ * for a value that is not this cluster's, too old (5 min) or from the future. */
+int routes_cluster_check(const char *value, const char *method, const char *host,
+    const char *url);
+
 /* ---- API tokens, for private spaces ---- */
 /* A podium API token: its tag (the older one still works) and 48 hex digits. */
 #define ROUTE_TOKEN_TAG "hf_"

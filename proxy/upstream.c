@@ -65,7 +65,7 @@ upstream_request_head(const http_request *r, int strip_auth, int upgrade, size_t
 		if ((header_is_hop_by_hop(h->name, conn_hdr) && !hdr_is(h->name, "host")) ||
 		    hdr_is(h->name, "x-forwarded-proto") || hdr_is(h->name, "x-forwarded-host") ||
 		    hdr_is(h->name, "expect") || hdr_is(h->name, "proxy-authorization") ||
-		    (strip_auth && hdr_is(h->name, "authorization")) ||
+		    header_is_cluster(h->name) || (strip_auth && hdr_is(h->name, "authorization")) ||
 		    route_value_has_token(h->value, strlen(h->value)))
 			continue;
 		if (hdr_is(h->name, "x-forwarded-for")) {
@@ -108,6 +108,9 @@ up_attach(upstream_conn *up, proxy_conn *c)
 	up->is_head = c->is_head_req;
 	up->upgrade_req = llhttp_get_upgrade(&c->parser);
 	up->t_start = uv_now(c->lp->loop);
+	/* a node that forwards waits for the owner's own wait (a held wake) too */
+	up->response_ms = c->lp->srv->cfg.upstream_response_ms +
+	    (c->target->kind == ROUTE_REMOTE ? c->lp->srv->cfg.wake_timeout_ms : 0);
 	up->got_bytes = up->resp_started = up->resp_complete = 0;
 	up->req_sent = 0;
 	up->tunnel_pending = up->tunnel = up->skip_1xx = up->parse_fail = 0;
@@ -128,30 +131,45 @@ up_send_head(upstream_conn *up)
 	return up_write(up, &b, 1) < 0 ? -EPIPE : 0;
 }
 
+/* The exchange with a connection to c's target (its keep-alive pool's, or a
+ * fresh one) for a request whose head is ready: head is the upstream's to free. */
 void
-upstream_dispatch(proxy_conn *c)
+upstream_start(proxy_conn *c, char *head, size_t len)
 {
 	proxy_loop *s = c->lp;
 	upstream_conn *up;
-	http_request r;
 	int err = 0;
 
 	up = upstream_pool_take(s, c->target->instance_id);
 	if (up == NULL)
 		up = up_new(s, c->target, &err);
 	if (up == NULL) {
+		free(head);
 		stats_upstream_error(stats_space(c->target->space_id));
 		log_debug("proxy: socket for app %s: %s", c->target->space_id, uv_strerror(err));
-		conn_respond_error(c, 502, "the app is not reachable", NULL, 0);
+		conn_respond_error(c, 502, c->target->kind == ROUTE_REMOTE ?
+		    "the node that runs the app is not reachable" : "the app is not reachable", NULL, 0);
 		return;
 	}
 	up_attach(up, c);
-	conn_request_view(c, &r);
-	up->req_head = upstream_request_head(&r, c->strip_auth, up->upgrade_req, &up->req_head_len);
+	up->req_head = head;
+	up->req_head_len = len;
 	if (up_send_head(up) != 0)
 		return;
 	if (!up->connecting)
-		up_timer_set(up, UT_RESPONSE, s->srv->cfg.upstream_response_ms);
+		up_timer_set(up, UT_RESPONSE, up->response_ms);
+}
+
+void
+upstream_dispatch(proxy_conn *c)
+{
+	http_request r;
+	size_t len;
+	char *head;
+
+	conn_request_view(c, &r);
+	head = upstream_request_head(&r, c->strip_auth, llhttp_get_upgrade(&c->parser), &len);
+	upstream_start(c, head, len);
 }
 
 static void

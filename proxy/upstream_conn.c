@@ -248,7 +248,7 @@ up_connect_cb(uv_connect_t *req, int status)
 		up_fail(up, 502, "the app is not accepting connections");
 		return;
 	}
-	up_timer_set(up, UT_RESPONSE, up->lp->srv->cfg.upstream_response_ms);
+	up_timer_set(up, UT_RESPONSE, up->response_ms);
 	up_reading(up, 1);
 }
 
@@ -259,6 +259,7 @@ up_new(proxy_loop *s, const route_target *t, int *err)
 	struct sockaddr_in sa;
 	int fd;
 
+	/* an app: in its network namespace; another node (ROUTE_REMOTE): from ours */
 	fd = t->netns_fd >= 0 ? netns_socket(t->netns_fd, AF_INET, SOCK_STREAM)
 	    : socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -284,6 +285,8 @@ up_new(proxy_loop *s, const route_target *t, int *err)
 	}
 	uv_tcp_nodelay(&up->tcp, 1);
 	uv_ip4_addr("127.0.0.1", t->port, &sa);
+	if (t->kind == ROUTE_REMOTE)
+		sa.sin_addr.s_addr = t->remote_ip;
 	if ((*err = uv_tcp_connect(&up->creq, &up->tcp, (struct sockaddr *)&sa,
 	    up_connect_cb)) != 0) {
 		up_close(up);

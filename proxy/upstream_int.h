@@ -56,6 +56,7 @@ struct upstream_conn {
 	int parse_fail;
 	int timer_kind;
 	uint64_t t_start;
+	unsigned response_ms;      /* the wait for a response head */
 };
 
 /* upstream_conn.c: one connection to an app */
@@ -78,6 +79,10 @@ void up_timer_set(upstream_conn *up, int kind, unsigned ms);
 char *upstream_request_head(const http_request *r, int strip_auth, int upgrade, size_t *len);
 int upstream_response_fields(int status, const http_header *in, size_t n, http_header *out);
 void up_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+/* Starts the exchange of c's request with its target (a pooled connection or a
+ * fresh one); head (the request's head as the target gets it) is the
+ * exchange's to free. A failure to connect answers c (502). */
+void upstream_start(proxy_conn *c, char *head, size_t len);
 /* An error before the client got a response head becomes an error page;
  * after it, the client's connection is cut. */
 void up_fail(upstream_conn *up, int status, const char *msg);

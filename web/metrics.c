@@ -26,6 +26,7 @@
 #include "orchestrator/host/usage.h"
 #include "common/util.h"
 #include "proxy/tls.h"
+#include "orchestrator/cluster/cluster.h"
 #include "web/web_int.h"
 
 static const double build_bounds_s[] = { 1, 5, 10, 30, 60, 120, 300, 600, 1200 };
@@ -436,6 +437,54 @@ write_tls(out *o, podium *p)
 	json_decref(st);
 }
 
+/* The store's round trips, and on a cluster node its nodes, their load and
+ * who schedules (issue 27). */
+static void
+write_cluster(out *o, podium *p)
+{
+	json_t *cj, *nodes, *n;
+	size_t i;
+
+	family(o, "podium_store_statements_total", "counter",
+	    "Statements the daemon sent to its store (its main connection).");
+	put(o, "podium_store_statements_total %llu\n",
+	    (unsigned long long)store_statements(p->store));
+	if (p->cluster == NULL)
+		return;
+	cj = cluster_json(p->cluster);
+	nodes = json_object_get(cj, "nodes");
+	family(o, "podium_cluster_statements_total", "counter",
+	    "Statements this node's cluster thread sent (lease, lock, reads).");
+	put(o, "podium_cluster_statements_total %llu\n",
+	    (unsigned long long)cluster_statements(p->cluster));
+	family(o, "podium_cluster_leader", "gauge", "1 while this node schedules.");
+	put(o, "podium_cluster_leader{node=\"%s\"} %d\n", p->node,
+	    json_is_true(json_object_get(cj, "leader")));
+	family(o, "podium_node_up", "gauge", "1 while the node holds its lease.");
+	json_array_foreach(nodes, i, n)
+		put(o, "podium_node_up{node=\"%s\",state=\"%s\"} %d\n",
+		    json_string_value(json_object_get(n, "name")),
+		    json_string_value(json_object_get(n, "state")),
+		    json_is_true(json_object_get(n, "alive")));
+	family(o, "podium_node_spaces", "gauge", "Spaces placed on the node.");
+	json_array_foreach(nodes, i, n)
+		put(o, "podium_node_spaces{node=\"%s\"} %lld\n",
+		    json_string_value(json_object_get(n, "name")),
+		    (long long)json_integer_value(json_object_get(n, "spaces")));
+	family(o, "podium_node_memory_committed_bytes", "gauge",
+	    "Memory the node's running apps' limits commit.");
+	json_array_foreach(nodes, i, n)
+		put(o, "podium_node_memory_committed_bytes{node=\"%s\"} %lld\n",
+		    json_string_value(json_object_get(n, "name")),
+		    (long long)json_integer_value(json_object_get(n, "memoryCommitted")));
+	family(o, "podium_node_memory_budget_bytes", "gauge", "The node's memory budget for apps.");
+	json_array_foreach(nodes, i, n)
+		put(o, "podium_node_memory_budget_bytes{node=\"%s\"} %lld\n",
+		    json_string_value(json_object_get(n, "name")),
+		    (long long)json_integer_value(json_object_get(n, "memoryBudget")));
+	json_decref(cj);
+}
+
 void
 web_metrics(web_call *c)
 {
@@ -452,6 +501,7 @@ web_metrics(web_call *c)
 	write_disk(&o, m, n);
 	write_process(&o);
 	write_tls(&o, c->p);
+	write_cluster(&o, c->p);
 	free(m);
 	http_respond(c->x, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, o.p, o.len);
 	free(o.p);

@@ -9,6 +9,7 @@
 #include "orchestrator/store/store.h"
 #include "orchestrator/resources.h"
 #include "orchestrator/host/usage.h"
+#include "orchestrator/cluster/cluster.h"
 #include "common/util.h"
 
 void
@@ -68,6 +69,43 @@ web_page_tokens(web_call *c)
 	page_finish(&pg, c->x, 200, NULL, 0);
 }
 
+/* A cluster's nodes: state, lease, load, spaces (issue 27). */
+static void
+admin_nodes(page *pg, podium *p)
+{
+	json_t *cj = cluster_json(p->cluster), *n;
+	size_t i;
+
+	page_raw(pg, "<section class=\"panel\"><h2>Nodes</h2><div class=\"scroll\"><table id=\"nodes\">"
+	    "<thead><tr><th scope=\"col\">Node</th><th scope=\"col\">Address</th>"
+	    "<th scope=\"col\">State</th><th scope=\"col\">Alive</th><th scope=\"col\">Spaces</th>"
+	    "<th scope=\"col\">Apps</th><th scope=\"col\">Memory</th></tr></thead><tbody>");
+	json_array_foreach(json_object_get(cj, "nodes"), i, n) {
+		page_raw(pg, "<tr><td>");
+		page_text(pg, json_string_value(json_object_get(n, "name")));
+		if (strcmp(json_string_value(json_object_get(n, "name")), p->node) == 0)
+			page_raw(pg, json_is_true(json_object_get(cj, "leader")) ? " (this node, schedules)"
+			    : " (this node)");
+		page_raw(pg, "</td><td>");
+		page_text(pg, json_string_value(json_object_get(n, "address")));
+		page_raw(pg, "</td><td>");
+		page_text(pg, json_string_value(json_object_get(n, "state")));
+		page_raw(pg, "</td><td>");
+		page_raw(pg, json_is_true(json_object_get(n, "alive")) ? "yes" : "no");
+		page_raw(pg, "</td><td>");
+		page_textf(pg, "%lld", (long long)json_integer_value(json_object_get(n, "spaces")));
+		page_raw(pg, "</td><td>");
+		page_textf(pg, "%lld", (long long)json_integer_value(json_object_get(n, "apps")));
+		page_raw(pg, "</td><td>");
+		page_textf(pg, "%.1f / %.1f GiB",
+		    (double)json_integer_value(json_object_get(n, "memoryCommitted")) / (1 << 30),
+		    (double)json_integer_value(json_object_get(n, "memoryBudget")) / (1 << 30));
+		page_raw(pg, "</td></tr>");
+	}
+	page_raw(pg, "</tbody></table></div></section>");
+	json_decref(cj);
+}
+
 #define ADMIN_PAGE 50
 
 typedef struct admin_rows {
@@ -102,6 +140,9 @@ admin_row(const store_space_hit *h, void *arg)
 	page_stage_badge(a->pg, json_string_value(json_object_get(json_object_get(j, "runtime"), "stage")),
 	    NULL);
 	page_raw(a->pg, "</td><td>");
+	if (json_is_string(json_object_get(json_object_get(j, "runtime"), "node")))
+		page_text(a->pg, json_string_value(json_object_get(json_object_get(j, "runtime"), "node")));
+	page_raw(a->pg, "</td><td>");
 	page_raw(a->pg, space_is_private(s) ? "yes" : "no");
 	page_raw(a->pg, "</td><td class=\"num mem\">");
 	if (json_is_integer(json_object_get(res, "memoryBytes")))
@@ -130,7 +171,8 @@ admin_spaces(page *pg, web_call *c)
 	q.offset = p * ADMIN_PAGE;
 	q.limit = ADMIN_PAGE + 1;
 	page_raw(pg, "<section class=\"panel\"><h2>Spaces</h2><div class=\"scroll\"><table class=\"nowrap\">"
-	    "<thead><tr><th scope=\"col\">Space</th><th scope=\"col\">Stage</th><th scope=\"col\">Private</th>"
+	    "<thead><tr><th scope=\"col\">Space</th><th scope=\"col\">Stage</th><th scope=\"col\">Node</th>"
+	    "<th scope=\"col\">Private</th>"
 	    "<th scope=\"col\" class=\"num\">Memory</th><th scope=\"col\" class=\"num\">CPU seconds</th>"
 	    "</tr></thead><tbody>");
 	store_spaces_query(c->p->store, &q, admin_row, &a);
@@ -155,6 +197,8 @@ web_page_admin(web_call *c)
 	page_begin(&pg, c->p, c->r, c->user, "Admin", "admin");
 	page_raw(&pg, "<h1>Admin</h1><section class=\"panel\"><h2>Daemon</h2><dl id=\"health\"></dl>"
 	    "</section>");
+	if (c->p->cluster != NULL)
+		admin_nodes(&pg, c->p);
 	admin_spaces(&pg, c);
 	page_raw(&pg, "<section class=\"panel\"><h2>Users</h2><div class=\"scroll\"><table id=\"users\" "
 	    "class=\"nowrap\" data-list=\"/api/admin/users\"><thead><tr><th scope=\"col\">Name</th>"

@@ -26,6 +26,13 @@ typedef struct store store;
  * is refused untouched). 0, or -errno with the reason logged: -EINVAL a bad
  * address, -ENOTSUP a newer schema, -EIO the rest (unreachable server...). */
 int store_open(const char *where, store **out);
+/* A cluster node's PostgreSQL connections fail fast on a network that drops
+ * packets (issue 27): the main loop must not wait on the store past the node's
+ * fencing deadline. Connecting waits at most connect_s (libpq's minimum is 2),
+ * a statement whose packets go unacknowledged io_ms (tcp_user_timeout, with TCP
+ * keep-alives); for the connections opened after the call. The address's own
+ * parameters win. Without a call: connect_timeout 10, the system's TCP timers. */
+void store_pg_net_timeouts(unsigned connect_s, unsigned io_ms);
 void store_close(store *st);
 /* The store of a data dir: url when not NULL (--store), else config.yaml's
  * "store:" (a relative sqlite: path is the data dir's), else
@@ -280,5 +287,66 @@ int store_data_version(store *st, int64_t *v);
 /* A descriptor that becomes readable when store_data_version may have moved
  * (PostgreSQL: the connection's socket, LISTENing), or -1 (sqlite: poll). */
 int store_changes_fd(store *st);
+
+/* Statements sent to the database through st so far (round trips, for the
+ * cluster's benchmark and /metrics). */
+uint64_t store_statements(const store *st);
+/* Other connections' changes heard since the last call, each table's name to cb
+ * (PostgreSQL; LISTEN starts at the first call). -ENOTSUP on sqlite. */
+int store_notifications(store *st, void (*cb)(const char *table, void *arg), void *arg);
+
+/* ---- a cluster of nodes on one PostgreSQL database (issue 27; store_cluster.c) ----
+ * Times are unix ms of the database's clock, so nodes with skewed clocks agree
+ * on leases. One machine (no --node) calls none of these. */
+typedef struct node_row {
+	char name[64];
+	char address[128];       /* HOST:PORT the other nodes' proxies forward to */
+	char state[16];          /* "active", "draining" */
+	int64_t lease_until;     /* its lease runs until (0: never had one) */
+	int64_t started;
+	int shared;              /* has the shared filesystem (--shared) */
+	int64_t memory_budget, memory_committed, fd_room, apps;
+	int64_t sched_pid;       /* backend of its scheduler connection */
+} node_row;
+
+typedef struct placement_row {
+	int64_t space_id;
+	char node[64];           /* owns it: runs its app, takes its writes */
+	char home[64];           /* where it was made (its files without shared storage) */
+	char next_node[64];      /* a drain moves it there ("" none) */
+	int64_t epoch;           /* raised at every change of node */
+} placement_row;
+
+/* What the scheduler weighs of a space. */
+typedef struct sched_space_row {
+	int64_t id;
+	int runs;                /* meant to run a process now (not paused, asleep or stopped) */
+	char flavor[64];         /* "" the default */
+} sched_space_row;
+
+int store_now_ms(store *st, int64_t *now);
+/* Inserts or refreshes the node (its state is kept: a draining node stays so)
+ * with a lease of lease_ms from now and this connection as its scheduler's;
+ * *lease_until and *state (16 bytes) say what holds now. */
+int store_node_renew(store *st, const node_row *n, int64_t lease_ms, int64_t *lease_until,
+    char *state);
+/* -ENOENT: no such node. */
+int store_node_set_state(store *st, const char *name, const char *state);
+int store_node_remove(store *st, const char *name);
+int store_nodes_list(store *st, void (*cb)(const node_row *n, void *arg), void *arg);
+int store_placements_list(store *st, void (*cb)(const placement_row *p, void *arg), void *arg);
+/* A new space's placement on node (its home); nothing when it has one. */
+int store_placement_insert(store *st, int64_t space_id, const char *node);
+/* Moves the space to node with epoch + 1, if its epoch is still epoch
+ * (-ENOENT otherwise: someone moved it first). */
+int store_placement_move(store *st, int64_t space_id, int64_t epoch, const char *node);
+/* Marks (node) or clears (NULL) the node a drain moves it to, at epoch. */
+int store_placement_next(store *st, int64_t space_id, int64_t epoch, const char *node);
+int store_sched_spaces(store *st, void (*cb)(const sched_space_row *r, void *arg), void *arg);
+/* The scheduler's lock (a session-level advisory lock of this connection):
+ * *got 1 when this connection holds it; *holder the backend that does (0 none). */
+int store_sched_lock(store *st, int *got, int64_t *holder);
+/* Ends another backend of the database (a scheduler whose node's lease lapsed). */
+int store_backend_end(store *st, int64_t pid);
 
 #endif

@@ -60,6 +60,7 @@ store_connect(const char *where, store **out)
 int
 store_exec(store *st, const char *sql)
 {
+	st->statements++;
 	return st->be->exec(st, sql);
 }
 
@@ -186,6 +187,18 @@ store_changes_fd(store *st)
 	return st->be->changes_fd(st);
 }
 
+uint64_t
+store_statements(const store *st)
+{
+	return st->statements;
+}
+
+int
+store_notifications(store *st, void (*cb)(const char *payload, void *arg), void *arg)
+{
+	return st->be->notifications != NULL ? st->be->notifications(st, cb, arg) : -ENOTSUP;
+}
+
 /* ---- statements ---- */
 
 void
@@ -270,6 +283,8 @@ store_step(store_stmt *q)
 		error("store: more than %d parameters (in: %.60s)", STORE_PARAMS_MAX, q->sql);
 		return -EIO;
 	}
+	if (q->row == -1 && q->impl == NULL)
+		q->st->statements++; /* the statement goes to the database now */
 	return q->st->be->step(q);
 }
 

@@ -66,7 +66,7 @@ typedef struct store_schema_step {
 	const char *postgres;
 } store_schema_step;
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 extern const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION];
 /* Every table of the schema whose rows store_copy copies, each after the tables
  * it refers to. */
@@ -119,6 +119,9 @@ typedef struct store_backend {
 	const void *(*column_blob)(store_stmt *q, int i, size_t *len);
 	int (*data_version)(store *st, int64_t *v);
 	int (*changes_fd)(store *st);
+	/* other connections' notifications on podium_changes, each payload to cb
+	 * ("schema.table"), without waiting (issue 27's cluster); NULL: none */
+	int (*notifications)(store *st, void (*cb)(const char *payload, void *arg), void *arg);
 	void (*describe)(store *st, char *buf, size_t len);
 } store_backend;
 
@@ -129,6 +132,7 @@ struct store {
 	const store_backend *be;
 	void *conn;         /* the backend's connection */
 	int64_t last_token; /* id of the token store_token_add inserted last */
+	uint64_t statements; /* sent to the database (store_statements) */
 };
 
 /* A connection without migrations (store_open's first half; tests use it to

@@ -151,19 +151,35 @@ pg_disconnect(store *st)
 	st->conn = NULL;
 }
 
+static char pg_connect_s[16] = "10", pg_io_ms[16] = "0";
+static int pg_keepalive;
+
+void
+store_pg_net_timeouts(unsigned connect_s, unsigned io_ms)
+{
+	snprintf(pg_connect_s, sizeof(pg_connect_s), "%u", connect_s < 2 ? 2 : connect_s);
+	snprintf(pg_io_ms, sizeof(pg_io_ms), "%u", io_ms);
+	pg_keepalive = io_ms > 0;
+}
+
 static int
 pg_connect(store *st, const char *url)
 {
-	/* defaults first: what the address says wins (expand_dbname) */
-	const char *const keys[] = { "connect_timeout", "fallback_application_name", "dbname",
-		NULL };
-	const char *const values[] = { "10", "podium", url, NULL };
+	/* defaults first: what the address says wins (expand_dbname); an idle
+	 * connection to a host that went away is noticed by its keep-alives (1 s
+	 * idle, 1 s apart, 2 lost), a busy one by tcp_user_timeout */
+	const char *keys[] = { "fallback_application_name", "connect_timeout", "tcp_user_timeout",
+		"keepalives_idle", "keepalives_interval", "keepalives_count", NULL, NULL };
+	const char *values[] = { "podium", pg_connect_s, pg_io_ms, "1", "1", "2", NULL, NULL };
+	size_t n = pg_keepalive ? 6 : 2; /* the system's keep-alive timers unless asked */
 	pg *c = xcalloc(1, sizeof(*c));
 	const char *enc;
 	char buf[512];
 	int r = -EIO;
 
 	st->conn = c;
+	keys[n] = "dbname";
+	values[n] = url;
 	c->conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(c->conn) != CONNECTION_OK) {
 		error("store: cannot connect to PostgreSQL: %s",
@@ -433,6 +449,29 @@ pg_data_version(store *st, int64_t *v)
 	return 0;
 }
 
+/* The cluster's own connection hears every change by name (issue 27): what
+ * other connections changed of this schema, each "schema.table" to cb. */
+static int
+pg_notifications(store *st, void (*cb)(const char *payload, void *arg), void *arg)
+{
+	pg *c = st->conn;
+	size_t n = strlen(c->schema);
+	PGnotify *note;
+	int r;
+
+	if ((r = pg_listen(st)) != 0 || (r = pg_ready(st)) != 0)
+		return r;
+	if (PQconsumeInput(c->conn) == 0)
+		return pg_fail(st, NULL, "LISTEN " CHANNEL);
+	while ((note = PQnotifies(c->conn)) != NULL) {
+		if (note->be_pid != PQbackendPID(c->conn) &&
+		    strncmp(note->extra, c->schema, n) == 0 && note->extra[n] == '.')
+			cb(note->extra + n + 1, arg);
+		PQfreemem(note);
+	}
+	return 0;
+}
+
 static int
 pg_changes_fd(store *st)
 {
@@ -498,5 +537,6 @@ const store_backend store_pg_backend = {
 	.column_blob = pg_column_blob,
 	.data_version = pg_data_version,
 	.changes_fd = pg_changes_fd,
+	.notifications = pg_notifications,
 	.describe = pg_describe,
 };

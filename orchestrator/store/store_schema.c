@@ -353,6 +353,42 @@ static const char schema_v8_postgres[] =
 	"  tag TEXT COLLATE \"C\" NOT NULL, PRIMARY KEY (space_id, tag));"
 	"CREATE INDEX space_list_tags_tag ON space_list_tags(tag, space_id);";
 
+/* ---- v9 (issue 27): a cluster of nodes on one PostgreSQL database. nodes:
+ * each `podium serve --node NAME` and its lease (lease_until, unix ms of the
+ * database's clock), its address for the other nodes' proxies, its state
+ * (active, draining) and its load as its last heartbeat said it; sched_pid is
+ * the backend of its scheduler connection, so another node can end a holder
+ * whose lease lapsed. placements: the node that owns each space (runs its app,
+ * holds its repository without shared storage: home), the epoch that fences
+ * the owner before (raised at every change of node), and next_node while a
+ * drain moves it. sqlite gets the same tables, which stay empty (one machine
+ * runs no cluster code). ---- */
+
+static const char schema_v9_sqlite[] =
+	"CREATE TABLE nodes ("
+	"  name TEXT PRIMARY KEY, address TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'active',"
+	"  lease_until INTEGER NOT NULL DEFAULT 0, started INTEGER NOT NULL DEFAULT 0,"
+	"  shared INTEGER NOT NULL DEFAULT 0, memory_budget INTEGER NOT NULL DEFAULT 0,"
+	"  memory_committed INTEGER NOT NULL DEFAULT 0, fd_room INTEGER NOT NULL DEFAULT 0,"
+	"  apps INTEGER NOT NULL DEFAULT 0, sched_pid INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE placements ("
+	"  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  node TEXT NOT NULL, home TEXT NOT NULL, epoch INTEGER NOT NULL DEFAULT 1,"
+	"  next_node TEXT, updated INTEGER NOT NULL DEFAULT 0);";
+
+static const char schema_v9_postgres[] =
+	"CREATE TABLE nodes ("
+	"  name TEXT COLLATE \"C\" PRIMARY KEY, address TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'active', lease_until BIGINT NOT NULL DEFAULT 0,"
+	"  started BIGINT NOT NULL DEFAULT 0, shared BIGINT NOT NULL DEFAULT 0,"
+	"  memory_budget BIGINT NOT NULL DEFAULT 0, memory_committed BIGINT NOT NULL DEFAULT 0,"
+	"  fd_room BIGINT NOT NULL DEFAULT 0, apps BIGINT NOT NULL DEFAULT 0,"
+	"  sched_pid BIGINT NOT NULL DEFAULT 0);"
+	"CREATE TABLE placements ("
+	"  space_id BIGINT PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,"
+	"  node TEXT NOT NULL, home TEXT NOT NULL, epoch BIGINT NOT NULL DEFAULT 1,"
+	"  next_node TEXT, updated BIGINT NOT NULL DEFAULT 0);";
+
 const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION] = {
 	{ schema_v1_sqlite, schema_v1_postgres },
 	{ schema_v2_sqlite, schema_v2_postgres },
@@ -362,11 +398,12 @@ const store_schema_step store_schema_steps[STORE_SCHEMA_VERSION] = {
 	{ schema_v6_sqlite, schema_v6_postgres },
 	{ schema_v7_sqlite, schema_v7_postgres },
 	{ schema_v8_sqlite, schema_v8_postgres },
+	{ schema_v9_sqlite, schema_v9_postgres },
 };
 
 const char *const store_tables[] = {
 	"users", "tokens", "sessions", "spaces", "builds", "space_config", "space_hardware",
-	"space_settings", "space_likes", "space_list_tags", NULL,
+	"space_settings", "space_likes", "space_list_tags", "nodes", "placements", NULL,
 };
 
 const char *const store_tables_derived[] = { "space_index", "space_tags", NULL };

@@ -37,11 +37,16 @@ def _free_port():
 
 
 class PgServer:
-    def __init__(self):
+    """netns: a network namespace (of /run/netns) the server runs in, listening on
+    listen (cluster_helpers.py's; the superuser's socket works from anywhere)."""
+
+    def __init__(self, netns=None, listen="127.0.0.1"):
         self.dir = tempfile.mkdtemp(prefix="podium-pg-")
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "server.log")
-        self.port = _free_port()
+        self.netns = netns
+        self.listen = listen
+        self.port = 5432 if netns else _free_port()
         self.user = "podium"
         self.password = secrets.token_hex(12)
         self.db = "podium"
@@ -53,8 +58,9 @@ class PgServer:
             self._as = ["runuser", "-u", "postgres", "--"]
         os.chmod(self.dir, 0o700)
 
-    def _run(self, args, check=True, timeout=120):
-        p = subprocess.run(self._as + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    def _run(self, args, check=True, timeout=120, as_=True):
+        p = subprocess.run((self._as if as_ else []) + args, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=timeout)
         if check and p.returncode != 0:
             raise AssertionError("%s failed (%d):\n%s\n--- server log ---\n%s"
@@ -73,11 +79,16 @@ class PgServer:
         if not os.path.isdir(self.data):
             self._run([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-E", "UTF8", "--locale=C",
                        "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256"])
-        opts = ("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+            if self.netns:
+                # the namespace's own subnet (its clients: a cluster's nodes)
+                with open(os.path.join(self.data, "pg_hba.conf"), "a") as f:
+                    f.write("host all all samenet scram-sha-256\n")
+        opts = ("-p %d -k %s -c listen_addresses=%s -c fsync=off -c synchronous_commit=off"
                 " -c full_page_writes=off -c max_connections=40 -c shared_buffers=16MB"
-                % (self.port, self.dir))
-        self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "120",
-                   "-o", opts, "start"])
+                % (self.port, self.dir, self.listen))
+        ns = ["nsenter", "--net=/run/netns/%s" % self.netns] if self.netns else []
+        self._run(ns + [a for a in self._as] + [os.path.join(PG_BIN, "pg_ctl"), "-D", self.data,
+                  "-l", self.log, "-w", "-t", "120", "-o", opts, "start"], as_=False)
         self.running = True
         if self.sql("SELECT 1 FROM pg_roles WHERE rolname = '%s'" % self.user, db="postgres") != "1":
             self.sql("CREATE ROLE %s LOGIN PASSWORD '%s'" % (self.user, self.password), db="postgres")
