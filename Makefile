@@ -136,8 +136,21 @@ $(BUILD)/tests/integration/%: tests/integration/c/%.c $(MOD_builder)
 
 # test_store_postgres.py runs the store's unit cases on a PostgreSQL server of its own
 STORE_UNIT_BIN := $(filter $(BUILD)/tests/store/%,$(UNIT_BIN))
+INTEG_PYTEST = cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider
+INTEG_IMAGES = heavy/test_images.py heavy/test_real_spaces.py
 test-integration: all hubjs-deps $(INTEG_C_BIN) $(STORE_UNIT_BIN)
-	cd tests/integration && PODIUM_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x -p no:cacheprovider .
+	$(INTEG_PYTEST) .
+
+# The same suite in three parts that share nothing (each starts daemons, namespaces
+# and data dirs of its own), which test-all runs side by side: the shared daemon's
+# tests, heavy/ but the image builds, and those.
+.PHONY: test-integration-light test-integration-heavy test-integration-images
+test-integration-light: all hubjs-deps $(INTEG_C_BIN) $(STORE_UNIT_BIN)
+	$(INTEG_PYTEST) --ignore=heavy .
+test-integration-heavy: all $(INTEG_C_BIN)
+	$(INTEG_PYTEST) $(addprefix --ignore=,$(INTEG_IMAGES)) heavy
+test-integration-images: all
+	$(INTEG_PYTEST) $(INTEG_IMAGES)
 
 test: deps
 	@$(MAKE) --no-print-directory test-all
@@ -151,7 +164,12 @@ browser-deps:
 test-browser: all browser-deps
 	cd tests/browser && PODIUM_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 ui.test.mjs spaces.test.mjs
 
-test-all: all test-unit test-sandbox test-proxy test-integration test-browser
+# The suites after the unit tests run three at a time, the longest first; each
+# one's output is shown whole when it ends (make -O).
+TEST_PARTS := test-integration-heavy test-integration-light test-integration-images \
+	test-sandbox test-proxy test-browser
+test-all: all test-unit hubjs-deps browser-deps
+	@$(MAKE) --no-print-directory -j$(or $(TEST_JOBS),3) -Otarget $(TEST_PARTS)
 
 # The same suites against ASan/UBSan builds of both binaries (build-asan/).
 test-asan: deps
