@@ -8,6 +8,7 @@
  * (static, stdlib python) spawns no process at all, so push-to-live stays fast. */
 #include "builder/build.h"
 #include "builder/builder_int.h"
+#include "builder/build_int.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -29,75 +30,6 @@
 #include "common/util.h"
 #include "builder/image.h"
 #include "sandbox/box.h"
-
-#define APP_DIR        "/home/user/app"
-#define BUILD_MEMORY   2147483648ull  /* 2 GiB, unless the request says */
-#define BUILD_PIDS     512
-#define BUILD_TIMEOUT  1200          /* seconds for the whole build, unless the request says */
-#define STATUS_FD      3
-#define MAX_STEPS      10
-#define TAIL_LINES     20
-#define LOG_MAX        (16u << 20)   /* bytes of build log kept on the host's disk */
-/* PATH for build steps: tools installed by an earlier step come first. */
-#define BUILD_PATH     APP_DIR "/node_modules/.bin:" APP_DIR "/.venv/bin:" \
-                       "/usr/local/bin:/usr/bin:/bin"
-
-typedef struct build_step {
-	char name[128];             /* shown in the log and in the failure message */
-	char *argv[13];             /* command inside the sandbox, NULL-terminated */
-	builder_registry check;     /* a registry check (registry.c), or NONE */
-	builder_registry needs;     /* the installer that needs that registry, or NONE */
-	int engine;                 /* the image job's engine step (its argv is the job's) */
-} build_step;
-
-struct build_job {
-	uv_loop_t *loop;
-	char *repo_path, *sha, *release_dir, *log_path, *sandbox_bin, *space_id;
-	char *cache_dir;            /* NULL: no build cache */
-	int no_cache;
-	unsigned host_uid;
-	char *net;                  /* --net of every step */
-	uint64_t memory_bytes;      /* limits of each step (cpus 0: no CPU limit) */
-	unsigned pids;
-	double cpus;
-	unsigned timeout_s;         /* the whole build's, from started_ms */
-	uint64_t disk_bytes;        /* the build disk's size, for the message when it is full */
-	uint64_t fsize_bytes;       /* RLIMIT_FSIZE of each step; 0: none */
-	int log_cut;                /* the log reached LOG_MAX: the steps' output goes to the
-	                             * tail only, the daemon's own lines still to the log */
-	int own_line;               /* log_line is writing */
-	char **env;                 /* the space's variables and secrets, NULL-terminated */
-	size_t nenv;
-	mask mask;                  /* secret values hidden from the log */
-	build_done_cb cb;
-	void *arg;
-
-	logfile log;
-	child_tail tail;            /* the log's last bytes, for the failure message */
-	uint64_t started_ms, step_ms;
-	uv_work_t work;
-	int export_rc;
-	char export_err[512];
-
-	build_step steps[MAX_STEPS];
-	int nsteps, cur;
-	uv_process_t proc;
-	uv_pipe_t out;
-	int status_fd;              /* read end of the sandbox's --status-fd pipe */
-	int handles;                /* open handles; the job is done when 0 */
-	int proc_running, out_open;
-	int64_t exit_status;
-	int term_signal;
-
-	int cancelled, finished;
-	int advance;                /* run step cur once the handles are closed */
-	int offline[3];             /* by builder_registry: it cannot be reached, its
-	                             * installer runs offline (npm --offline, pip --no-index) */
-	char registry_note[512];    /* what the registry check said when it failed */
-	build_result result;
-	image_job *img;             /* the image part (image_build.c) */
-	char **step_env;            /* every step's environment (then the space's) */
-};
 
 /* ---- the build log -------------------------------------------------------------- */
 
@@ -127,8 +59,8 @@ log_write(build_job *job, const char *data, size_t len)
 	mask_write(&job->mask, data, len, log_write_raw, job);
 }
 
-static void __attribute__((format(printf, 2, 3)))
-log_line(build_job *job, const char *fmt, ...)
+void
+build_log_line(build_job *job, const char *fmt, ...)
 {
 	char buf[2048], stamp[32];
 	struct timespec ts;
@@ -194,7 +126,7 @@ job_complete(build_job *job)
 {
 	static const char *const names[] = { "OK", "NO_APP_FILE", "CONFIG_ERROR", "BUILD_FAILED" };
 
-	log_line(job, "==> %s in %.1f s", names[job->result.status],
+	build_log_line(job, "==> %s in %.1f s", names[job->result.status],
 	    (double)(now_ms() - job->started_ms) / 1000.0);
 	log_info("builder: %s %.12s: %s (%llu ms)", job->space_id, job->sha,
 	    names[job->result.status], (unsigned long long)(now_ms() - job->started_ms));
@@ -221,7 +153,7 @@ job_finish(build_job *job, build_stage_result status, const char *fmt, ...)
 		va_end(ap);
 	}
 	if (status != BUILD_OK)
-		log_line(job, "error: %s", job->result.message);
+		build_log_line(job, "error: %s", job->result.message);
 	if (job->handles == 0)
 		job_complete(job);
 }
@@ -229,7 +161,6 @@ job_finish(build_job *job, build_stage_result status, const char *fmt, ...)
 /* ---- sandboxed steps ---------------------------------------------------------------- */
 
 static void step_run(build_job *job);
-static int release_file(build_job *job, const char *name);
 
 static void
 handle_closed(uv_handle_t *h)
@@ -342,7 +273,7 @@ registry_unreachable(build_job *job, build_step *step)
 	char line[sizeof(job->registry_note)];
 
 	if (job->term_signal != 0 || job->exit_status != 2) {
-		log_line(job, "--> %s: the check itself failed (exit status %lld); going on",
+		build_log_line(job, "--> %s: the check itself failed (exit status %lld); going on",
 		    step->name, (long long)job->exit_status);
 		step_next(job);
 		return;
@@ -351,7 +282,7 @@ registry_unreachable(build_job *job, build_step *step)
 	line[strcspn(line, "\n")] = '\0';
 	job->offline[step->check] = 1;
 	snprintf(job->registry_note, sizeof(job->registry_note), "%s", line);
-	log_line(job, "--> %s without it (%s): only what needs no download can be installed",
+	build_log_line(job, "--> %s without it (%s): only what needs no download can be installed",
 	    step->check == BUILDER_REGISTRY_NPM ? "npm runs" : "pip runs",
 	    step->check == BUILDER_REGISTRY_NPM ? "--offline" : "--no-index");
 	step_next(job);
@@ -375,7 +306,7 @@ step_done(build_job *job)
 		return;
 	}
 	if (job->exit_status == 0 && job->term_signal == 0) {
-		log_line(job, "--> %s: done in %.1f s", step->name,
+		build_log_line(job, "--> %s: done in %.1f s", step->name,
 		    (double)(now_ms() - job->step_ms) / 1000.0);
 		step_next(job);
 		return; /* handle_closed runs the next step */
@@ -385,7 +316,7 @@ step_done(build_job *job)
 		return;
 	}
 	step_status_reason(job, reason, sizeof(reason));
-	log_line(job, "--> %s: failed: %s", step->name, reason);
+	build_log_line(job, "--> %s: failed: %s", step->name, reason);
 	/* from memory: the log file is append-only to us, and may be on a full disk */
 	child_tail_lines(&job->tail, TAIL_LINES, tail, sizeof(tail) - 200);
 	image_job_failure(step->engine ? tail : "", why, sizeof(why));
@@ -481,42 +412,6 @@ limits:
 	box->fsize_bytes = job->fsize_bytes;
 }
 
-/* Every step's environment: the build's, and where packages come from. */
-static char **
-steps_env(void)
-{
-	/* The installers' own timeouts and retries bound a slow registry (the check of
-	 * registry.c catches a dead one at once); their progress goes to the log as it
-	 * happens: every fetch (npm's http level), dependencies' install scripts in the
-	 * foreground (npm hides their output until the end otherwise), no buffering. */
-	static const char *const base[] = { "HOME=/tmp", "PATH=" BUILD_PATH, "LANG=C.UTF-8",
-		"PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_DEFAULT_TIMEOUT=30",
-		"PIP_RETRIES=2", "PIP_PROGRESS_BAR=off", "PYTHONUNBUFFERED=1",
-		"npm_config_cache=/tmp/.npm", "npm_config_update_notifier=false",
-		"npm_config_fetch_timeout=60000", "npm_config_fetch_retries=2",
-		"npm_config_fetch_retry_mintimeout=2000", "npm_config_fetch_retry_maxtimeout=10000",
-		"npm_config_loglevel=http", "npm_config_foreground_scripts=true",
-		"npm_config_progress=false", "CI=1", NULL };
-	const char *index = image_python_index_url(), *npm = image_node_registry();
-	char **env = xcalloc(sizeof(base) / sizeof(base[0]) + 4, sizeof(char *));
-	size_t n = 0;
-
-	for (; base[n] != NULL; n++)
-		env[n] = xstrdup(base[n]);
-	if (index != NULL) {
-		const char *host = strstr(index, "://") + 3;
-
-		env[n++] = xasprintf("PIP_INDEX_URL=%s", index);
-		/* pip ignores an http index unless its host is trusted */
-		if (strncmp(index, "http://", 7) == 0)
-			env[n++] = xasprintf("PIP_TRUSTED_HOST=%.*s", (int)strcspn(host, ":/"), host);
-	}
-	if (npm != NULL)
-		env[n++] = xasprintf("npm_config_registry=%s", npm);
-	return env;
-}
-
-/* Spawns `podium-sandbox ... -- step` with stdout+stderr on one pipe into the log. */
 static int
 step_spawn(build_job *job, build_step *step)
 {
@@ -571,7 +466,7 @@ step_run(build_job *job)
 		    "index.html";
 
 		/* With an app_build_command the page may only exist now (e.g. dist/). */
-		if (strcmp(job->result.config.sdk, "static") == 0 && !release_file(job, index))
+		if (strcmp(job->result.config.sdk, "static") == 0 && !build_release_file(job, index))
 			job_finish(job, BUILD_NO_APP_FILE, "app file %s not found in the release%s",
 			    index, json_is_string(app_file) ? " (key: app_file)" : "");
 		else
@@ -594,7 +489,7 @@ step_run(build_job *job)
 		step->argv[n] = xstrdup(step->needs == BUILDER_REGISTRY_NPM ? "--offline" : "--no-index");
 		step->argv[n + 1] = NULL;
 	}
-	log_line(job, "--> %s", step->name);
+	build_log_line(job, "--> %s", step->name);
 	job->step_ms = now_ms();
 	r = step_spawn(job, step);
 	if (r != 0)
@@ -602,170 +497,6 @@ step_run(build_job *job)
 		    job->sandbox_bin, uv_strerror(r));
 }
 
-static void
-step_add(build_job *job, const char *name, ...)
-{
-	build_step *step = &job->steps[job->nsteps++];
-	const char *arg;
-	va_list ap;
-	int n = 0;
-
-	snprintf(step->name, sizeof(step->name), "%s", name);
-	va_start(ap, name);
-	while ((arg = va_arg(ap, const char *)) != NULL && n < 11)
-		step->argv[n++] = xstrdup(arg);
-	va_end(ap);
-	step->argv[n] = NULL;
-}
-
-/* The check that the registry kind answers, before the step that needs it. */
-static void
-step_add_check(build_job *job, builder_registry kind)
-{
-	step_add(job, builder_registry_step_name(kind), "python3", "-I", "-c",
-	    builder_registry_probe(), builder_registry_kind_arg(kind), NULL);
-	job->steps[job->nsteps - 1].check = kind;
-}
-
-static int
-release_file(build_job *job, const char *name)
-{
-	struct stat st;
-	char *p = xasprintf("%s/%s", job->release_dir, name);
-	int r = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
-
-	free(p);
-	return r;
-}
-
-/* The build cache (cache.c) for one install: on a hit, adds the step that
- * restores dir from it and returns 1; on a miss returns 0 and, when the
- * install can be cached, sets key for cache_save. */
-static int
-cache_restore(build_job *job, builder_cache_kind kind, const char *dir, const char *why,
-    char key[BUILDER_CACHE_KEY_LEN + 1])
-{
-	const char *prefix = builder_cache_prefix(kind);
-
-	key[0] = '\0';
-	if (job->cache_dir == NULL)
-		return 0;
-	if (builder_cache_key(kind, job->release_dir, &job->result.config, key) != 0) {
-		key[0] = '\0';
-		return 0;
-	}
-	if (job->no_cache) {
-		log_line(job, "--> build cache: not used (factory rebuild)");
-		return 0;
-	}
-	if (!builder_cache_has(job->cache_dir, kind, key)) {
-		log_line(job, "--> build cache: no %s for these inputs (%s-%.12s), installing", dir,
-		    prefix, key);
-		return 0;
-	}
-	char *name = xasprintf("restore %s from the build cache (%s unchanged)", dir, why);
-	char *cmd = xasprintf("cp -a /cache/%s-%s/%s %s", prefix, key, dir, dir);
-
-	log_line(job, "--> build cache: reusing %s (%s-%.12s), %s skipped", dir, prefix, key,
-	    kind == BUILDER_CACHE_PYTHON ? "pip" : "npm");
-	step_add(job, name, "/bin/sh", "-c", cmd, NULL);
-	free(name);
-	free(cmd);
-	return 1;
-}
-
-/* After a fresh install: keep dir as the one entry of its kind. The "ok" mark
- * is written last, so an interrupted save is never taken for an entry. */
-static void
-cache_save(build_job *job, builder_cache_kind kind, const char *dir, const char *key)
-{
-	const char *p = builder_cache_prefix(kind);
-	char *cmd;
-
-	if (key[0] == '\0')
-		return;
-	/* A package without dependencies installs no node_modules: nothing to keep. */
-	cmd = xasprintf("[ -d %s ] || exit 0; "
-	    "rm -rf /cache/.new-%s && mkdir /cache/.new-%s && cp -a %s /cache/.new-%s/ && "
-	    "rm -rf /cache/%s-* && mv /cache/.new-%s /cache/%s-%s && : > /cache/%s-%s/ok",
-	    dir, p, p, dir, p, p, p, p, key, p, key);
-	step_add(job, "save the installed dependencies to the build cache", "/bin/sh", "-c", cmd, NULL);
-	free(cmd);
-}
-
-/* pip into the venv, in the Hub's order: pre-requirements.txt, the sdk at its
- * sdk_version, requirements.txt. */
-static void
-pip_steps(build_job *job)
-{
-	const app_config *c = &job->result.config;
-	static const char *const files[] = { "pre-requirements.txt", NULL, "requirements.txt" };
-	char *name, *pin;
-
-	for (int i = 0; i < 3; i++) {
-		if (files[i] == NULL && builder_sdk_pinned(c)) {
-			pin = xasprintf("%s==%s", c->sdk, builder_card_version(c->card, "sdk_version"));
-			name = xasprintf("pip install %s (sdk_version)", pin);
-			step_add(job, name, ".venv/bin/python", "-m", "pip", "install", "--no-input",
-			    "--disable-pip-version-check", "--no-cache-dir", pin, NULL);
-			free(pin);
-			free(name);
-			job->steps[job->nsteps - 1].needs = BUILDER_REGISTRY_PIP;
-		} else if (files[i] != NULL && release_file(job, files[i])) {
-			name = xasprintf("pip install -r %s", files[i]);
-			step_add(job, name, ".venv/bin/python", "-m", "pip", "install", "--no-input",
-			    "--disable-pip-version-check", "--no-cache-dir", "-r", files[i], NULL);
-			free(name);
-			job->steps[job->nsteps - 1].needs = BUILDER_REGISTRY_PIP;
-		}
-	}
-}
-
-/* Decides which install steps this release needs, in the order they must run. */
-static void
-steps_plan(build_job *job)
-{
-	const app_config *c = &job->result.config;
-	const json_t *cmd = json_object_get(c->card, "app_build_command");
-	int is_static = strcmp(c->sdk, "static") == 0;
-	char key[BUILDER_CACHE_KEY_LEN + 1];
-
-	int venv = !is_static && builder_needs_venv(job->release_dir, c);
-
-	job->result.config.installed = venv;
-	if (venv && !cache_restore(job, BUILDER_CACHE_PYTHON, ".venv", "requirements", key)) {
-		/* System site packages: Debian's python3-* packages satisfy requirements
-		 * without a package index, which this host may not reach. */
-		/* --without-pip: copying pip into every venv costs seconds; the host's pip
-		 * (python3-pip) works from the system site packages, and ensurepip is the
-		 * fallback on hosts without it. */
-		step_add(job, "create virtualenv", "/bin/sh", "-c",
-		    "python3 -m venv --system-site-packages --without-pip .venv && "
-		    "{ .venv/bin/python -m pip --version >/dev/null 2>&1 || "
-		    ".venv/bin/python -m ensurepip --default-pip; }", NULL);
-		step_add_check(job, BUILDER_REGISTRY_PIP);
-		pip_steps(job);
-		cache_save(job, BUILDER_CACHE_PYTHON, ".venv", key);
-	}
-	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd)))
-		job->result.config.installed = 1;
-	if (release_file(job, "package.json") && (!is_static || json_is_string(cmd)) &&
-	    !cache_restore(job, BUILDER_CACHE_NODE, "node_modules", "package.json and lockfile", key)) {
-		step_add_check(job, BUILDER_REGISTRY_NPM);
-		if (release_file(job, "package-lock.json"))
-			step_add(job, "npm ci", "npm", "ci", "--no-audit", "--no-fund", NULL);
-		else
-			step_add(job, "npm install", "npm", "install", "--no-audit", "--no-fund", NULL);
-		job->steps[job->nsteps - 1].needs = BUILDER_REGISTRY_NPM;
-		cache_save(job, BUILDER_CACHE_NODE, "node_modules", key);
-	}
-	if (json_is_string(cmd) && json_string_length(cmd) > 0) {
-		char *name = xasprintf("app_build_command \"%.96s\"", json_string_value(cmd));
-
-		step_add(job, name, "/bin/sh", "-c", json_string_value(cmd), NULL);
-		free(name);
-	}
-}
 
 /* ---- export and configuration --------------------------------------------------------- */
 
@@ -800,7 +531,7 @@ export_done(uv_work_t *w, int status)
 		    job->export_err, full[0] != '\0' ? ": " : "", full);
 		return;
 	}
-	log_line(job, "--> exported %.12s in %.2f s", job->sha,
+	build_log_line(job, "--> exported %.12s in %.2f s", job->sha,
 	    (double)(now_ms() - job->started_ms) / 1000.0);
 
 	r = builder_config_load(job->release_dir, &job->result.config, err, sizeof(err));
@@ -808,11 +539,11 @@ export_done(uv_work_t *w, int status)
 		job_finish(job, r, "%s", err);
 		return;
 	}
-	log_line(job, "--> sdk %s", job->result.config.sdk);
+	build_log_line(job, "--> sdk %s", job->result.config.sdk);
 	if (job->result.config.run_argv != NULL) {
 		char *s = json_dumps(job->result.config.run_argv, JSON_COMPACT);
 
-		log_line(job, "    command %s, port %d", s != NULL ? s : "?", job->result.config.app_port);
+		build_log_line(job, "    command %s, port %d", s != NULL ? s : "?", job->result.config.app_port);
 		free(s);
 	}
 	/* an image first: a Dockerfile's (the whole build), or the system image the
@@ -823,14 +554,14 @@ export_done(uv_work_t *w, int status)
 		return;
 	}
 	if (image_job_skipped(job->img) != NULL)
-		log_line(job, "--> warning: %s; building on the host's /usr", image_job_skipped(job->img));
+		build_log_line(job, "--> warning: %s; building on the host's /usr", image_job_skipped(job->img));
 	if (image_job_step(job->img, &engine_argv)) {
-		step_add(job, strcmp(job->result.config.sdk, "docker") == 0 ?
+		build_step_add(job, strcmp(job->result.config.sdk, "docker") == 0 ?
 		    "docker build (buildah bud)" : "system image (packages.txt, python_version)", NULL);
 		job->steps[job->nsteps - 1].engine = 1;
 	}
 	if (strcmp(job->result.config.sdk, "docker") != 0)
-		steps_plan(job);
+		build_steps_plan(job);
 	if (job->nsteps > 0 && fs_chown_r(job->release_dir, job->host_uid, job->host_uid) != 0) {
 		job_finish(job, BUILD_FAILED, "cannot hand the release to uid %u: %s", job->host_uid,
 		    strerror(errno));
@@ -885,7 +616,7 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 	}
 	mask_init(&job->mask, req->mask);
 	job->img = image_job_new(req);
-	job->step_env = steps_env();
+	job->step_env = build_steps_env();
 	job->memory_bytes = req->memory_bytes > 0 ? req->memory_bytes : BUILD_MEMORY;
 	job->pids = req->pids > 0 ? req->pids : BUILD_PIDS;
 	job->cpus = req->cpus > 0 ? req->cpus : 0;
@@ -918,7 +649,7 @@ builder_build_start(uv_loop_t *loop, const build_request *req, build_done_cb cb,
 		r = -errno;
 		goto fail;
 	}
-	log_line(job, "==> build of %s at %s", job->space_id, job->sha);
+	build_log_line(job, "==> build of %s at %s", job->space_id, job->sha);
 
 	job->work.data = job;
 	if ((r = uv_queue_work(loop, &job->work, export_work, export_done)) != 0) {
@@ -941,7 +672,7 @@ builder_build_cancel(build_job *job)
 	if (job == NULL || job->finished || job->cancelled)
 		return;
 	job->cancelled = 1;
-	log_line(job, "--> cancel requested");
+	build_log_line(job, "--> cancel requested");
 	/* The sandbox runs the step as pid 1 of its own pid namespace, so killing the
 	 * launcher takes the whole step down with it. */
 	if (job->proc_running) {

@@ -142,17 +142,28 @@ engine_run(const char *const *argv, const char *input)
 	char lines[4096], **args;
 	child_spec spec;
 	box_spec box;
-	int r;
+	int r, memfd;
 
 	image_engine_box(&box, &m, argv);
 	box.net = "none";
 	box.timeout_s = IMPORT_TIMEOUT_S;
-	if ((r = box_argv(&box, &args)) != 0)
+	/* the engine's environment in a sealed memory file, as every box gets it: a
+	 * descriptor the launcher inherits (posix_spawn keeps what is not CLOEXEC) */
+	if ((memfd = box_env_memfd(&box)) < 0)
+		return memfd;
+	box.env_fd = fcntl(memfd, F_DUPFD, 3);
+	close(memfd);
+	if (box.env_fd < 0)
+		return -errno;
+	if ((r = box_argv(&box, &args)) != 0) {
+		close(box.env_fd);
 		return r;
+	}
 	child_spec_init(&spec);
 	spec.argv = args;
 	spec.out = spec.err = CHILD_CAPTURE;
 	r = child_run(&spec, &tail);
+	close(box.env_fd);
 	box_argv_free(args);
 	if (r != 0) {
 		child_tail_lines(&tail, 12, lines, sizeof(lines));

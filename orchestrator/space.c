@@ -35,7 +35,6 @@ void (*space_shutdown_cb)(void *arg);
 void *space_shutdown_arg;
 uint64_t space_backoff_base_ms = BACKOFF_BASE_MS;
 unsigned space_drain_grace_ms = DRAIN_GRACE_MS;
-static inst_ref *drains;      /* detached instances still draining */
 
 
 /* ---- small helpers ---- */
@@ -351,12 +350,10 @@ inst_ref_new(space *s, int64_t build_id, const char *sha, const char *release_di
 	return ref;
 }
 
-static void drain_end(inst_ref *ref);
-
 void
 inst_ref_free(inst_ref *ref)
 {
-	drain_end(ref);
+	space_drain_end(ref);
 	route_exchanges_unref(ref->exchanges);
 	app_config_release(&ref->cfg);
 	free(ref->release_dir);
@@ -389,85 +386,6 @@ space_error_after_switch(const space *s, const char *sha)
 	if (sha != NULL && s->row.sha != NULL && strcmp(sha, s->row.sha) == 0)
 		return NULL;
 	return s->row.error;
-}
-
-/* ---- draining: a detached instance keeps serving what it has open ---- */
-
-static void
-drain_end(inst_ref *ref)
-{
-	inst_ref **pp;
-
-	if (ref->drain == NULL)
-		return;
-	for (pp = &drains; *pp != NULL; pp = &(*pp)->next_drain)
-		if (*pp == ref) {
-			*pp = ref->next_drain;
-			break;
-		}
-	uv_close((uv_handle_t *)ref->drain, (uv_close_cb)free);
-	ref->drain = NULL;
-}
-
-/* Stops the instance once nothing is open on it any more (after a settle: a
- * request may have looked its route up and not reached it yet), or when its time
- * is up, whatever is still open. */
-static void
-drain_check(uv_timer_t *t)
-{
-	inst_ref *ref = t->data;
-	uint64_t now = now_ms(), open = route_exchanges_open(ref->exchanges);
-
-	if (now < ref->drain_until && (open > 0 || now - ref->drain_start < DRAIN_SETTLE_MS))
-		return;
-	if (open > 0)
-		log_info("instance %llu: %llu exchange%s still open after %.1f s of draining: stopping",
-		    (unsigned long long)instance_id(ref->in), (unsigned long long)open,
-		    open == 1 ? "" : "s", (double)(now - ref->drain_start) / 1000.0);
-	drain_end(ref);
-	instance_stop(ref->in, STOP_GRACE_MS);
-}
-
-void
-space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms)
-{
-	uint64_t open;
-
-	if (ref->queued)
-		starts_remove(ref);
-	ref->s = NULL;
-	if (ref->in == NULL) {
-		inst_ref_free(ref);
-		return;
-	}
-	if (drain_ms == 0 || s->p->stopping) {
-		instance_stop(ref->in, STOP_GRACE_MS);
-		return;
-	}
-	open = route_exchanges_open(ref->exchanges);
-	if (open > 0)
-		log_info("space %s/%s: the old instance drains %llu open exchange%s for up to %u s",
-		    s->row.owner, s->row.name, (unsigned long long)open, open == 1 ? "" : "s",
-		    drain_ms / 1000);
-	ref->drain = xmalloc(sizeof(*ref->drain));
-	uv_timer_init(s->p->loop, ref->drain);
-	ref->drain->data = ref;
-	ref->drain_start = now_ms();
-	ref->drain_until = ref->drain_start + (drain_ms > DRAIN_SETTLE_MS ? drain_ms : DRAIN_SETTLE_MS);
-	ref->next_drain = drains;
-	drains = ref;
-	uv_timer_start(ref->drain, drain_check, DRAIN_POLL_MS, DRAIN_POLL_MS);
-}
-
-void
-space_drains_stop(void)
-{
-	while (drains != NULL) {
-		inst_ref *ref = drains;
-
-		drain_end(ref);
-		instance_stop(ref->in, STOP_GRACE_MS);
-	}
 }
 
 static void
@@ -728,7 +646,7 @@ space_instance_exited(instance *in, const instance_exit *ex, void *arg)
 
 	space_active_instances--;
 	budget_release(ref);
-	drain_end(ref);
+	space_drain_end(ref);
 	ref->in = NULL;
 	ref->ready = 0;
 	starts_slot_release(ref);

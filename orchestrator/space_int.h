@@ -135,6 +135,8 @@ void space_update_route(space *s);
 void space_detach_instance(space *s, inst_ref *ref, unsigned drain_ms);
 /* Daemon stop: every draining instance stops now. */
 void space_drains_stop(void);
+/* Ends ref's drain, if it has one (its timer closed; space_drain.c). */
+void space_drain_end(inst_ref *ref);
 /* Drops the builds of s: a queued one is discarded, a running one cancelled. */
 void space_build_abandon(space *s);
 /* Shutdown: forgets queued builds (their rows stay "building" and are built again
