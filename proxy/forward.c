@@ -27,15 +27,6 @@
 #define FORWARD_MAX_HOPS 3
 #define FORWARD_SETTLE_MS 2000
 
-static void
-add_field(sbuf *b, const char *name, const char *value)
-{
-	sbuf_adds(b, name);
-	sbuf_add(b, ": ", 2);
-	sbuf_adds(b, value);
-	sbuf_add(b, "\r\n", 2);
-}
-
 /* The head the owner gets (see above); on the heap, the caller frees it. */
 static char *
 forward_request_head(const http_request *r, int strip_auth, int upgrade, const char *signature,
@@ -57,24 +48,11 @@ forward_request_head(const http_request *r, int strip_auth, int upgrade, const c
 		    hdr_is(h->name, "expect") || header_is_cluster(h->name) ||
 		    (strip_auth && hdr_is(h->name, "authorization")))
 			continue;
-		add_field(&b, h->name, h->value);
+		sbuf_field(&b, h->name, h->value);
 	}
-	add_field(&b, "X-Podium-Forwarded", signature);
-	add_field(&b, "X-Podium-Client", r->client_addr);
-	if (r->chunked) {
-		sbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
-	} else if (r->content_length >= 0) {
-		sbuf_add(&b, "Content-Length: ", 16);
-		sbuf_add_i64(&b, r->content_length);
-		sbuf_add(&b, "\r\n", 2);
-	}
-	if (upgrade && up_hdr != NULL) {
-		sbuf_adds(&b, "Connection: upgrade\r\n");
-		add_field(&b, "Upgrade", up_hdr);
-	}
-	sbuf_add(&b, "\r\n", 2);
-	*len = b.len;
-	return sbuf_detach(&b);
+	sbuf_field(&b, "X-Podium-Forwarded", signature);
+	sbuf_field(&b, "X-Podium-Client", r->client_addr);
+	return request_head_end(&b, r, upgrade ? up_hdr : NULL, len);
 }
 
 void

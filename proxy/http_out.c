@@ -237,6 +237,34 @@ sbuf_add_u64(sbuf *b, uint64_t v)
 }
 
 void
+sbuf_field(sbuf *b, const char *name, const char *value)
+{
+	sbuf_adds(b, name);
+	sbuf_add(b, ": ", 2);
+	sbuf_adds(b, value);
+	sbuf_add(b, "\r\n", 2);
+}
+
+char *
+request_head_end(sbuf *b, const http_request *r, const char *upgrade, size_t *len)
+{
+	if (r->chunked) {
+		sbuf_adds(b, "Transfer-Encoding: chunked\r\n");
+	} else if (r->content_length >= 0) {
+		sbuf_add(b, "Content-Length: ", 16);
+		sbuf_add_i64(b, r->content_length);
+		sbuf_add(b, "\r\n", 2);
+	}
+	if (upgrade != NULL) {
+		sbuf_adds(b, "Connection: upgrade\r\n");
+		sbuf_field(b, "Upgrade", upgrade);
+	}
+	sbuf_add(b, "\r\n", 2);
+	*len = b->len;
+	return sbuf_detach(b);
+}
+
+void
 sbuf_add_i64(sbuf *b, int64_t v)
 {
 	if (v < 0) {

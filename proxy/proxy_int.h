@@ -78,6 +78,7 @@ void sbuf_adds(sbuf *b, const char *s);
 void sbuf_add_u64(sbuf *b, uint64_t v); /* decimal, without printf on the per-request path */
 void sbuf_add_i64(sbuf *b, int64_t v);
 char *sbuf_detach(sbuf *b); /* the string, on the heap: the caller frees it */
+void sbuf_field(sbuf *b, const char *name, const char *value); /* "name: value\r\n" */
 void sbuf_free(sbuf *b);
 
 typedef struct proxy_conn proxy_conn;
@@ -448,6 +449,10 @@ int resp_framing(resp_out *out, int status, int head_req, int http_minor, int64_
 unsigned body_bufs(uv_buf_t b[3], char hdr[HTTP_CHUNK_HDR], const void *data, size_t len,
     int chunked);
 int header_is_hop_by_hop(const char *name, const char *connection_value);
+/* A request head's end, after its fields: the body's framing (chunked, or
+ * Content-Length), Connection: upgrade with Upgrade when upgrade is not NULL, the
+ * blank line. The head on the heap (the caller frees it), its length in len. */
+char *request_head_end(sbuf *b, const http_request *r, const char *upgrade, size_t *len);
 /* A Transfer-Encoding value that is "chunked" alone (case, spaces aside). */
 int te_is_chunked(const char *value);
 

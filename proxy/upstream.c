@@ -28,15 +28,6 @@ static const conn_ops upstream_ops;
 
 /* ---- the request to the app ---------------------------------------------- */
 
-static void
-sb_header(sbuf *b, const char *name, const char *value)
-{
-	sbuf_adds(b, name);
-	sbuf_add(b, ": ", 2);
-	sbuf_adds(b, value);
-	sbuf_add(b, "\r\n", 2);
-}
-
 /* The head the app gets for request r: the client's fields but the hop-by-hop
  * ones, Expect (answered here), the X-Forwarded-* ones the client may not set,
  * Proxy-Authorization (the proxy's, never the app's), any field whose value holds
@@ -74,30 +65,17 @@ upstream_request_head(const http_request *r, int strip_auth, int upgrade, size_t
 			sbuf_adds(&xff, h->value);
 			continue;
 		}
-		sb_header(&b, h->name, h->value);
+		sbuf_field(&b, h->name, h->value);
 	}
 	if (xff.len > 0)
 		sbuf_add(&xff, ", ", 2);
 	sbuf_adds(&xff, r->client_addr);
-	sb_header(&b, "X-Forwarded-For", xff.p);
+	sbuf_field(&b, "X-Forwarded-For", xff.p);
 	sbuf_free(&xff);
-	sb_header(&b, "X-Forwarded-Proto", r->secure ? "https" : "http");
+	sbuf_field(&b, "X-Forwarded-Proto", r->secure ? "https" : "http");
 	if (host != NULL)
-		sb_header(&b, "X-Forwarded-Host", host);
-	if (r->chunked) {
-		sbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
-	} else if (r->content_length >= 0) {
-		sbuf_add(&b, "Content-Length: ", 16);
-		sbuf_add_i64(&b, r->content_length);
-		sbuf_add(&b, "\r\n", 2);
-	}
-	if (upgrade && up_hdr != NULL) {
-		sbuf_adds(&b, "Connection: upgrade\r\n");
-		sb_header(&b, "Upgrade", up_hdr);
-	}
-	sbuf_add(&b, "\r\n", 2);
-	*len = b.len;
-	return sbuf_detach(&b);
+		sbuf_field(&b, "X-Forwarded-Host", host);
+	return request_head_end(&b, r, upgrade ? up_hdr : NULL, len);
 }
 
 static void
