@@ -263,6 +263,14 @@ web_api_handle(podium *p, http_exchange *x)
 	auth_info ai;
 	char *user = auth_request_user(p, r, &ai);
 
+	if (ai.store_down && strcmp(r->path, "/api/health") != 0) {
+		/* not the token's fault: a cluster node cut off from its database */
+		http_header h = { "Retry-After", "2" };
+
+		web_json_error_with(x, 503, NULL, &h, 1,
+		    "the token cannot be checked now: the database is unreachable, try again");
+		return;
+	}
 	if (ai.presented && user == NULL && strcmp(r->path, "/api/health") != 0) {
 		web_json_unauthorized(x, "invalid credentials: the token is not valid");
 		free(user);

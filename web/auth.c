@@ -35,7 +35,7 @@ auth_request_user(podium *p, const http_request *r, auth_info *ai)
 	ai->presented = 1;
 	if (route_auth_token(h, token, sizeof(token)) != 0)
 		return NULL;
-	accounts_token_check(p->store, token, &user, &ai->write);
+	ai->store_down = accounts_token_check(p->store, token, &user, &ai->write) == -EIO;
 	if (user != NULL) {
 		route_token_hash(token, ai->cred);
 		ai->has_cred = 1;

@@ -192,6 +192,11 @@ web_hub_handle(http_exchange *x, void *arg)
 		return;
 	}
 	user = auth_request_user(p, r, &ai);
+	if (ai.store_down) {
+		http_respond_error(x, 503, "the token cannot be checked now: the database is "
+		    "unreachable, try again");
+		return;
+	}
 	web_route_serve(&web_hub_router, p, x, user, &ai);
 }
 

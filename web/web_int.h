@@ -22,6 +22,7 @@ typedef struct auth_info {
 	int write;       /* they may change things: write tokens and sessions */
 	int session;     /* the user came from a session cookie */
 	int has_cred;    /* cred is set: the user came from a token or a session */
+	int store_down;  /* a token was given and the store could not tell (its server away) */
 	unsigned char cred[32]; /* its hash (routes.h): what a ticket is minted from */
 } auth_info;
 
