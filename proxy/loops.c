@@ -35,7 +35,6 @@
 #include "proxy/tls_int.h"
 #include "common/util.h"
 
-#define PROXY_MAX_LOOPS 8
 
 static void server_maybe_done(proxy_server *s);
 
@@ -187,19 +186,39 @@ reserve_open(void)
 	return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-/* Answers and closes every pending connection (at most a batch), spending the
- * reserve for it. Returns -1 when the reserve could not be had back. */
+/* Keeps the server's reserves at one per loop (lock held). */
+static void
+reserves_fill(proxy_server *s)
+{
+	int fd;
+
+	while (s->nreserves < s->nloops && (fd = reserve_open()) >= 0)
+		s->reserves[s->nreserves++] = fd;
+}
+
+/* Answers and closes every pending connection (at most a batch), spending a
+ * reserve for it. The reserves are the server's: between closing one and opening
+ * it again another thread may take the descriptor (another loop's accept, a file
+ * the daemon opens), and a loop that lost its own would leave its listener's
+ * clients waiting while another loop still kept one. Returns -1 when no reserve
+ * could be had (the caller pauses its listener and tries again). */
 static int
 listener_shed(proxy_loop *lp, int lfd)
 {
 	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
 	    "Content-Type: text/plain\r\nContent-Length: 31\r\nRetry-After: 1\r\n"
 	    "Connection: close\r\n\r\nserver out of file descriptors\n";
+	proxy_server *s = lp->srv;
 	char junk[4096];
+	int r;
 
-	if (lp->reserve_fd < 0 && (lp->reserve_fd = reserve_open()) < 0)
+	uv_mutex_lock(&s->lock);
+	reserves_fill(s);
+	if (s->nreserves == 0) {
+		uv_mutex_unlock(&s->lock);
 		return -1;
-	close(lp->reserve_fd);
+	}
+	close(s->reserves[--s->nreserves]);
 	for (int n = 0; n < 1024; n++) {
 		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
@@ -216,8 +235,10 @@ listener_shed(proxy_loop *lp, int lfd)
 		}
 		close(c);
 	}
-	lp->reserve_fd = reserve_open();
-	return lp->reserve_fd >= 0 ? 0 : -1;
+	reserves_fill(s);
+	r = s->nreserves > 0 ? 0 : -1;
+	uv_mutex_unlock(&s->lock);
+	return r;
 }
 
 static void
@@ -315,9 +336,10 @@ accept_reserve_close(proxy_loop *lp)
 			close(l->spare);
 		l->spare = -1;
 	}
-	if (lp->reserve_fd >= 0)
-		close(lp->reserve_fd);
-	lp->reserve_fd = -1;
+	uv_mutex_lock(&lp->srv->lock);
+	if (lp->srv->nreserves > 0)
+		close(lp->srv->reserves[--lp->srv->nreserves]);
+	uv_mutex_unlock(&lp->srv->lock);
 }
 
 static void
@@ -492,12 +514,12 @@ static int
 loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, const int fds[2])
 {
 	proxy_loop *lp = xcalloc(1, sizeof(*lp));
-	int r;
+	int r, fd;
 
 	s->loops[index] = lp;
 	lp->srv = s;
 	lp->index = index;
-	lp->reserve_fd = lp->lis[0].spare = lp->lis[1].spare = -1;
+	lp->lis[0].spare = lp->lis[1].spare = -1;
 	if (loop == NULL) {
 		if ((r = uv_loop_init(&lp->own_loop)) != 0) {
 			close(fds[0]);
@@ -508,7 +530,10 @@ loop_init(proxy_server *s, unsigned index, uv_loop_t *loop, const int fds[2])
 		loop = &lp->own_loop;
 	}
 	lp->loop = loop;
-	lp->reserve_fd = reserve_open();
+	uv_mutex_lock(&s->lock);
+	if (s->nreserves < PROXY_MAX_LOOPS && (fd = reserve_open()) >= 0)
+		s->reserves[s->nreserves++] = fd;
+	uv_mutex_unlock(&s->lock);
 	lp->nlis = fds[1] >= 0 ? 2 : 1;
 	r = listener_init(lp, 0, fds[0], 0);
 	if (fds[1] >= 0) {

@@ -65,6 +65,8 @@ header_is_cluster(const char *name)
 	return (name[0] | 0x20) == 'x' && strncasecmp(name, "x-podium-", 9) == 0;
 }
 
+#define PROXY_MAX_LOOPS 8   /* loops (threads) of one server at the most */
+
 /* A growing string that starts in the caller's buffer (http_out.c). */
 typedef struct sbuf {
 	char *p;
@@ -145,7 +147,6 @@ typedef struct proxy_loop {
 	proxy_listener lis[2];     /* [0] HTTP, [1] HTTPS when configured */
 	unsigned nlis;
 	uv_async_t wake;           /* main: migrants, workers done; worker: stop */
-	int reserve_fd;            /* spent to turn clients away when out of descriptors */
 	uint64_t emfile_logged_ms;
 	struct tls_loop *tls;      /* the TLS layer's buffers (tls_conn.c); NULL: no HTTPS */
 	int wake_open;
@@ -199,6 +200,10 @@ struct proxy_server {
 	int https_port;
 	/* lock guards the fields below it; the main thread alone reads stopping */
 	uv_mutex_t lock;
+	/* descriptors kept to turn clients away when out of them, one per loop, shared:
+	 * a loop whose own was taken by another thread uses one still kept (loops.c) */
+	int reserves[PROXY_MAX_LOOPS];
+	unsigned nreserves;
 	proxy_migrant *migrants, **migrants_tail;
 	unsigned workers_done;
 	int stopping;              /* 1 stopping, 2 done */
