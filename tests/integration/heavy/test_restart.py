@@ -18,7 +18,7 @@ def rd(make_daemon):
     d.create_space("counter", sdk="python")
     d.push(d.workdir_from(os.path.join(ph.EXAMPLES, "python-stdlib")), ADMIN, "counter")
     d.create_space("broken", sdk="static")
-    d.push(d.workdir_from(None, {"README.md": ph.front_matter(["title: Broken", "sdk: docker"])}),
+    d.push(d.workdir_from(None, {"README.md": ph.front_matter(["title: Broken", "sdk: rubyonrails"])}),
            ADMIN, "broken")
     d.create_space("hidden", sdk="static", private=True)
     d.push(d.workdir_from(None, {"README.md": ph.front_matter(["sdk: static"]),
