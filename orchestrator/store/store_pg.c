@@ -425,30 +425,6 @@ pg_listen(store *st)
 	return r;
 }
 
-static int
-pg_data_version(store *st, int64_t *v)
-{
-	pg *c = st->conn;
-	size_t n = strlen(c->schema);
-	PGnotify *note;
-	int r;
-
-	if ((r = pg_listen(st)) != 0 || (r = pg_ready(st)) != 0)
-		return r;
-	/* reads what arrived without waiting; a broken connection is made again by
-	 * the next statement */
-	if (PQconsumeInput(c->conn) == 0)
-		return pg_fail(st, NULL, "LISTEN " CHANNEL);
-	while ((note = PQnotifies(c->conn)) != NULL) {
-		if (note->be_pid != PQbackendPID(c->conn) &&
-		    strncmp(note->extra, c->schema, n) == 0 && note->extra[n] == '.')
-			c->changes++;
-		PQfreemem(note);
-	}
-	*v = c->changes;
-	return 0;
-}
-
 /* The cluster's own connection hears every change by name (issue 27): what
  * other connections changed of this schema, each "schema.table" to cb. */
 static int
@@ -469,6 +445,27 @@ pg_notifications(store *st, void (*cb)(const char *payload, void *arg), void *ar
 			cb(note->extra + n + 1, arg);
 		PQfreemem(note);
 	}
+	return 0;
+}
+
+static void
+count_change(const char *payload, void *arg)
+{
+	(void)payload;
+	((pg *)arg)->changes++;
+}
+
+/* What other connections changed of this schema: the notifications that arrived,
+ * read without waiting (a broken connection is made again by the next statement). */
+static int
+pg_data_version(store *st, int64_t *v)
+{
+	pg *c = st->conn;
+	int r = pg_notifications(st, count_change, c);
+
+	if (r != 0)
+		return r;
+	*v = c->changes;
 	return 0;
 }
 
